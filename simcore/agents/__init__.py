@@ -1,0 +1,1 @@
+"""Driving agents: the Agent protocol, observations and controls, built-in agents, loading."""

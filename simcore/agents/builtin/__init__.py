@@ -1,0 +1,1 @@
+"""Built-in agents, by name: ``autopilot`` (rule-based reference) and ``idle`` (brakes)."""

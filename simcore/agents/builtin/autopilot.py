@@ -1,0 +1,189 @@
+"""The reference rule-based agent: route following, IDM speed, lights and pedestrians."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simcore._jit import kernel
+from simcore.agents.protocol import AgentInfo, Control, Observation
+from simcore.behavior.driver_kernels import drive_control
+
+
+@kernel
+def _autopilot_control(
+    x,
+    y,
+    yaw,
+    v,
+    wheelbase,
+    front,
+    half_width,
+    max_accel,
+    max_decel,
+    max_steer,
+    rx,
+    ry,
+    rs,
+    rvlim,
+    rk,
+    progress,
+    stop_s,
+    stop_idx,
+    stop_state,
+    cw_s0,
+    cw_s1,
+    cw_idx,
+    cw_occ,
+    ox,
+    oy,
+    oyaw,
+    ov,
+    olen,
+    owid,
+    ocoff,
+    oactive,
+    oinst,
+    v_des,
+    T,
+    s0,
+    b_comf,
+    delta,
+    a_lat,
+):  # pragma: no cover - compiled
+    return drive_control(
+        x,
+        y,
+        yaw,
+        v,
+        wheelbase,
+        front,
+        half_width,
+        max_accel,
+        max_decel,
+        max_steer,
+        rx,
+        ry,
+        rs,
+        rvlim,
+        rk,
+        0,
+        rs.shape[0],
+        progress,
+        stop_s,
+        stop_idx,
+        stop_state,
+        0,
+        stop_s.shape[0],
+        cw_s0,
+        cw_s1,
+        cw_idx,
+        cw_occ,
+        0,
+        cw_s0.shape[0],
+        ox,
+        oy,
+        oyaw,
+        ov,
+        olen,
+        owid,
+        ocoff,
+        oactive,
+        oinst,
+        0,
+        -1,
+        ox.shape[0],
+        v_des,
+        T,
+        s0,
+        b_comf,
+        delta,
+        a_lat,
+        1.0,
+        True,
+    )
+
+
+class Autopilot:
+    """Rule-based reference driver over the Observation, with the NPCs' own driver model.
+
+    Follows the route with pure pursuit, keeps IDM distance to anything in its path,
+    stops for red (and, when it comfortably can, amber) lights and for occupied
+    crosswalks, and stops at the end of its route. Parameters (SI): desired speed ``v_des``
+    (m/s, capped by limits), time headway ``T`` (s), standstill gap ``s0`` (m), comfortable
+    deceleration ``b_comf`` (m/s^2), lateral acceleration in curves ``a_lat`` (m/s^2).
+    """
+
+    name = "autopilot"
+
+    def __init__(
+        self, v_des: float = 1e3, T: float = 1.5, s0: float = 2.5, b_comf: float = 2.5, a_lat: float = 2.0
+    ) -> None:
+        self.v_des, self.T, self.s0, self.b_comf, self.a_lat = v_des, T, s0, b_comf, a_lat
+        self._info: AgentInfo | None = None
+
+    def reset(self, info: AgentInfo) -> None:
+        """Keep the route and vehicle data."""
+        self._info = info
+
+    def act(self, obs: Observation) -> Control:
+        """One control from the current observation."""
+        info = self._info
+        if info is None:
+            raise RuntimeError("Autopilot.act called before reset")
+        e = info.ego
+        o = obs.objects
+        n_obj = o.x.shape[0]
+        acc, steer, _, _ = _autopilot_control(
+            obs.x,
+            obs.y,
+            obs.yaw,
+            obs.speed,
+            e.wheelbase,
+            e.length - e.rear_overhang,
+            0.5 * e.width,
+            e.max_accel,
+            e.max_decel,
+            e.max_steer,
+            info.route_x,
+            info.route_y,
+            info.route_s,
+            info.route_speed_limit,
+            info.route_curvature,
+            obs.progress,
+            obs.stop_s,
+            np.arange(obs.stop_s.shape[0]),
+            obs.stop_state,
+            obs.crosswalk_s0,
+            obs.crosswalk_s1,
+            np.arange(obs.crosswalk_s0.shape[0]),
+            obs.crosswalk_occupied,
+            o.x,
+            o.y,
+            o.yaw,
+            o.speed,
+            o.length,
+            o.width,
+            o.center_offset,
+            np.ones(n_obj, dtype=np.bool_),
+            np.zeros(n_obj, dtype=np.int32),
+            self.v_des,
+            self.T,
+            self.s0,
+            self.b_comf,
+            4.0,
+            self.a_lat,
+        )
+        return Control(accel=float(acc), steer=float(steer))
+
+
+class Idle:
+    """Holds the brake and the wheel straight: a baseline that never reaches any goal."""
+
+    name = "idle"
+
+    def reset(self, info: AgentInfo) -> None:
+        """Nothing to prepare."""
+
+    def act(self, obs: Observation) -> Control:
+        """Brake fully."""
+        return Control(accel=-1e3, steer=0.0)

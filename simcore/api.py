@@ -1,0 +1,66 @@
+"""The public API: load_scenario, build, Simulation, run, Agent, Control."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from simcore._data import resolve_scenario
+from simcore.agents.loading import load_agent
+from simcore.agents.protocol import Agent, AgentInfo, Control, Observation
+from simcore.runner.loop import Simulation
+from simcore.runner.results import Result
+from simcore.scenario.build import build_world
+from simcore.scenario.loader import LoadedScenario, load_scenario
+from simcore.world import World
+
+__all__ = [
+    "Agent",
+    "AgentInfo",
+    "Control",
+    "LoadedScenario",
+    "Observation",
+    "Result",
+    "Simulation",
+    "World",
+    "build_world",
+    "load_scenario",
+    "run",
+    "simulation",
+]
+
+
+def simulation(
+    scenario: str | os.PathLike[str],
+    agent: Agent | str = "autopilot",
+    *,
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    record_every: int = 1,
+) -> Simulation:
+    """Load, validate and build a scenario (a path or built-in name) into a ready Simulation."""
+    path = resolve_scenario(str(scenario))
+    loaded = load_scenario(path, seed=seed, overrides=overrides)
+    world = build_world(loaded)
+    ag = load_agent(agent) if isinstance(agent, str) else agent
+    spec = loaded.spec
+    return Simulation(
+        world,
+        ag if world.ego >= 0 else None,
+        end=spec.end,
+        criteria=list(spec.criteria),
+        record_every=record_every,
+        scenario_file=str(path),
+        parameters=loaded.parameters,
+    )
+
+
+def run(
+    scenario: str | os.PathLike[str],
+    agent: Agent | str = "autopilot",
+    *,
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Result:
+    """Run a scenario to its end with ``agent`` driving the ego; returns the Result."""
+    return simulation(scenario, agent, seed=seed, overrides=overrides).run()

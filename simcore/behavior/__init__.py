@@ -1,0 +1,1 @@
+"""NPC behaviour: IDM car following along routes, path tracking, pedestrians, traffic signals."""

@@ -1,0 +1,174 @@
+"""Command-line interface: ``simcore run | validate | list``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simcore import __version__
+from simcore._data import catalog_dir, resolve_scenario
+
+EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+
+
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--set expects name=value, got {item!r}")
+        out[name.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return out
+
+
+def _format_summary(res: Any, out_dir: Path | None) -> str:
+    lines = [
+        f"scenario   {res.scenario}  (seed {res.seed}, agent {res.agent})",
+        f"simulated  {res.sim_time:.2f} s in {res.steps} steps of {res.dt:g} s  -> {res.termination}",
+        f"wall       {res.wall_time:.3f} s   real-time factor {res.real_time_factor:.0f}x",
+        f"score      {res.score:.1f} / 100",
+    ]
+    if res.parameters:
+        params = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.parameters.items()
+        )
+        lines.append(f"parameters {params}")
+    for v in res.verdicts:
+        value = "-" if v.value is None else (f"{v.value:.3g}" if isinstance(v.value, float) else str(v.value))
+        thr = "" if v.threshold is None else f" (threshold {v.threshold:g})"
+        lines.append(f"  [{'PASS' if v.passed else 'FAIL'}] {v.name}: {value}{thr}")
+    shown = [e for e in res.events]
+    lines.append(f"events     {len(shown)}")
+    for e in shown[:20]:
+        extra = f" {e.detail}" if e.detail else ""
+        lines.append(f"  t={e.time:7.2f}s  {e.kind.name.lower():14s} {', '.join(e.actors)}{extra}")
+    if len(shown) > 20:
+        lines.append(f"  ... {len(shown) - 20} more in result.json")
+    lines.append(f"result     {'PASS' if res.passed else 'FAIL'}")
+    if out_dir is not None:
+        lines.append(f"written    {out_dir / 'result.json'}, {out_dir / 'topdown.png'}")
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario and report."""
+    from simcore.agents.loading import AgentLoadError, load_agent
+    from simcore.api import simulation
+    from simcore.scenario.errors import ScenarioError
+
+    try:
+        overrides = _parse_set(args.set or [])
+        agent = load_agent(args.agent)
+        t0 = time.perf_counter()
+        sim = simulation(args.scenario, agent, seed=args.seed, overrides=overrides)
+        build_s = time.perf_counter() - t0
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    except (AgentLoadError, ValueError, FileNotFoundError) as exc:
+        print(f"simcore run: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    res = sim.run(progress=not args.quiet and sys.stderr.isatty())
+    out_dir = Path(args.out) if args.out else None
+    if out_dir is not None:
+        from simcore.render.topdown import draw_run
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        res.write_json(out_dir / "result.json")
+        draw_run(sim.world, res, out_dir / "topdown.png")
+    if not args.quiet:
+        print(_format_summary(res, out_dir))
+        print(f"load+build {build_s:.3f} s")
+    return EXIT_PASS if res.passed else EXIT_FAIL
+
+
+def _scenario_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        path = resolve_scenario(p)
+        if path.is_dir():
+            files += sorted(path.rglob("*.yaml"))
+        else:
+            files.append(path)
+    return files
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check scenario files without running them."""
+    from simcore.scenario.build import build_world
+    from simcore.scenario.errors import ScenarioError
+    from simcore.scenario.loader import load_scenario
+
+    bad = 0
+    files = _scenario_files(args.paths)
+    if not files:
+        print("simcore validate: no scenario files found", file=sys.stderr)
+        return EXIT_INVALID
+    for f in files:
+        try:
+            build_world(load_scenario(f))
+        except ScenarioError as exc:
+            bad += 1
+            print(exc, file=sys.stderr)
+            continue
+        if not args.quiet:
+            print(f"{f}: ok")
+    if not args.quiet:
+        print(f"{len(files) - bad} valid, {bad} invalid")
+    return EXIT_INVALID if bad else EXIT_PASS
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List built-in scenarios and vehicles."""
+    scen = catalog_dir("scenarios")
+    print("scenarios:")
+    for p in sorted(scen.rglob("*.yaml")):
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+            desc = " ".join(str(data.get("description", "")).split())
+        except yaml.YAMLError:
+            desc = "(unreadable)"
+        rel = p.relative_to(scen).as_posix()
+        print(f"  {rel:44s} {desc[:100]}")
+    print("vehicles:")
+    for p in sorted(catalog_dir("vehicles").glob("*.yaml")):
+        data = yaml.safe_load(p.read_text()) or {}
+        print(f"  {p.stem:20s} {data.get('description', '')}")
+    return EXIT_PASS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used for the docs)."""
+    ap = argparse.ArgumentParser(prog="simcore", description="Scenario engine for testing driving agents.")
+    ap.add_argument("--version", action="version", version=f"simcore {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a scenario; exit 0 pass, 1 fail, 2 invalid input")
+    r.add_argument("scenario", help="scenario file, or a built-in name such as urban/signalized_intersection")
+    r.add_argument("--agent", default="autopilot", help="autopilot | idle | module:Class | file.py:Class")
+    r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
+    r.add_argument("--out", metavar="DIR", help="write DIR/result.json and DIR/topdown.png")
+    r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
+    r.set_defaults(func=cmd_run)
+    v = sub.add_parser("validate", help="check scenario files (file:line:col errors); exit 0 or 2")
+    v.add_argument("paths", nargs="+", help="files or folders")
+    v.add_argument("--quiet", action="store_true")
+    v.set_defaults(func=cmd_validate)
+    ls = sub.add_parser("list", help="built-in scenarios and vehicles")
+    ls.set_defaults(func=cmd_list)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``simcore`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

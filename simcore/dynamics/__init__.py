@@ -1,0 +1,1 @@
+"""Vehicle and pedestrian motion models (Numba kernels) and vehicle parameters."""

@@ -1,0 +1,1 @@
+"""Scoring a run: per-step metric kernels, events, criteria verdicts and the score."""

@@ -1,0 +1,275 @@
+"""Per-step evaluation kernels: progress, off-road, red lights, ego criticality and comfort."""
+
+from __future__ import annotations
+
+import math
+
+from simcore._jit import kernel
+from simcore.behavior.driver_kernels import obstacle_on_path
+from simcore.behavior.route_kernels import route_index
+from simcore.road.frenet_kernels import on_drivable, project_on_polyline
+
+EV_OFFROAD = 1
+EV_RED_LIGHT = 2
+EV_GOAL = 3
+EV_ROUTE_DONE = 4
+RED = 0
+
+#: Slots of the ego metric accumulator array.
+M_MIN_TTC = 0
+M_MAX_DECEL = 1
+M_MAX_ACCEL = 2
+M_MAX_JERK = 3
+M_MAX_LAT_ACCEL = 4
+M_DISTANCE = 5
+M_PREV_ACCEL = 6
+M_MIN_GAP = 7
+M_SPEED_SUM = 8
+M_STEPS = 9
+N_METRICS = 10
+
+#: Time-to-collision is only counted below this horizon (s); above it the ego is not closing.
+TTC_HORIZON_S = 30.0
+
+
+@kernel
+def crosswalk_occupancy(
+    ped_idx, x, y, active, inst, cw_x, cw_y, margin, out_occ
+):  # pragma: no cover - compiled
+    """out_occ[inst, c] = some active pedestrian is inside crosswalk c grown by ``margin`` (m).
+
+    The polygon test is the crossing rule on each crosswalk's 4 corners, after moving the
+    point ``margin`` towards the polygon centre (a cheap, conservative growth for convex shapes).
+    """
+    out_occ[:, :] = False
+    for q in range(ped_idx.shape[0]):
+        i = ped_idx[q]
+        if not active[i]:
+            continue
+        for c in range(cw_x.shape[0]):
+            mx = 0.25 * (cw_x[c, 0] + cw_x[c, 1] + cw_x[c, 2] + cw_x[c, 3])
+            my = 0.25 * (cw_y[c, 0] + cw_y[c, 1] + cw_y[c, 2] + cw_y[c, 3])
+            dx = mx - x[i]
+            dy = my - y[i]
+            d = math.sqrt(dx * dx + dy * dy)
+            px = x[i] + (dx / d * min(margin, d) if d > 0 else 0.0)
+            py = y[i] + (dy / d * min(margin, d) if d > 0 else 0.0)
+            inside = False
+            for k in range(4):
+                x1 = cw_x[c, k]
+                y1 = cw_y[c, k]
+                x2 = cw_x[c, (k + 1) % 4]
+                y2 = cw_y[c, (k + 1) % 4]
+                if (y1 > py) != (y2 > py):
+                    xint = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+                    if px < xint:
+                        inside = not inside
+            if inside:
+                out_occ[inst[i], c] = True
+
+
+@kernel
+def evaluate_step(
+    t,
+    dt,
+    veh_idx,
+    ego,
+    x,
+    y,
+    yaw,
+    speed,
+    accel,
+    active,
+    done,
+    inst,
+    progress,
+    lateral,
+    length,
+    width,
+    rear_overhang,
+    center_offset,
+    stop_at_end,
+    rt_start,
+    rx,
+    ry,
+    rs,
+    st_start,
+    stop_s,
+    stop_sig,
+    sig_state,
+    goal_s,
+    offroad,
+    goal_flag,
+    grid_cell,
+    grid_x0,
+    grid_y0,
+    grid_nx,
+    grid_ny,
+    cell_start,
+    cell_seg,
+    seg_ax,
+    seg_ay,
+    seg_bx,
+    seg_by,
+    seg_hw,
+    metrics,
+    ev_kind,
+    ev_a,
+    ev_b,
+    ev_value,
+):  # pragma: no cover - compiled
+    """Evaluate all vehicles after the dynamics step; returns the number of events written.
+
+    For every active vehicle: re-projects it onto its route (progress, lateral), flags
+    off-road onset (a box corner farther than half a lane width + margin from every
+    driving lane), flags crossing a stop line (front bumper) while its signal is RED,
+    and removes NPCs that reached their route end (ROUTE_DONE). For the ego it flags
+    reaching the goal and accumulates ``metrics`` (N_METRICS slots): min time-to-collision
+    to the obstacle ahead on its route (s), peak deceleration / acceleration (m/s^2), peak
+    |jerk| (m/s^3), peak lateral acceleration v^2 * kappa (m/s^2), distance (m), minimum
+    bumper gap (m), speed sum and step count (for the mean speed).
+
+    Mutates: progress, lateral, active, done, offroad, goal_flag, metrics; writes events
+    (kind, actor a, actor b, value) up to the buffers' capacity.
+    """
+    n_ev = 0
+    cap = ev_kind.shape[0]
+    n_all = x.shape[0]
+    for q in range(veh_idx.shape[0]):
+        i = veh_idx[q]
+        if not active[i]:
+            continue
+        a = rt_start[i]
+        b = rt_start[i + 1]
+        old = progress[i]
+        lo = route_index(rs, a, b, old - 2.0)
+        hi = min(route_index(rs, a, b, old + speed[i] * dt + 5.0) + 2, b)
+        s_new, t_new, _, _ = project_on_polyline(x[i], y[i], rx, ry, rs, lo, hi)
+        progress[i] = s_new
+        lateral[i] = t_new
+        front = length[i] - rear_overhang[i]
+        # Red light: front bumper crossed a stop line during this step while RED.
+        for m in range(st_start[i], st_start[i + 1]):
+            sg = stop_sig[m]
+            if sg < 0:
+                continue
+            if old + front < stop_s[m] <= s_new + front and sig_state[inst[i], sg] == RED:
+                if n_ev < cap:
+                    ev_kind[n_ev] = EV_RED_LIGHT
+                    ev_a[n_ev] = i
+                    ev_b[n_ev] = sg
+                    ev_value[n_ev] = speed[i]
+                n_ev += 1
+        end = rs[b - 1]
+        if i != ego and not stop_at_end[i] and s_new + front + 0.5 >= end:
+            active[i] = False
+            done[i] = True
+            if n_ev < cap:
+                ev_kind[n_ev] = EV_ROUTE_DONE
+                ev_a[n_ev] = i
+                ev_b[n_ev] = -1
+                ev_value[n_ev] = end
+            n_ev += 1
+            continue
+        if i == ego and not goal_flag[i] and s_new >= goal_s[i]:
+            goal_flag[i] = True
+            if n_ev < cap:
+                ev_kind[n_ev] = EV_GOAL
+                ev_a[n_ev] = i
+                ev_b[n_ev] = -1
+                ev_value[n_ev] = 1.0
+            n_ev += 1
+        # Off-road: any corner of the box outside the drivable area.
+        c = math.cos(yaw[i])
+        s = math.sin(yaw[i])
+        cx = x[i] + center_offset[i] * c
+        cy = y[i] + center_offset[i] * s
+        hl = 0.5 * length[i]
+        hw = 0.5 * width[i]
+        off = False
+        for sx in (-1.0, 1.0):
+            for sy in (-1.0, 1.0):
+                px = cx + sx * hl * c - sy * hw * s
+                py = cy + sx * hl * s + sy * hw * c
+                if not on_drivable(
+                    px,
+                    py,
+                    grid_cell,
+                    grid_x0,
+                    grid_y0,
+                    grid_nx,
+                    grid_ny,
+                    cell_start,
+                    cell_seg,
+                    seg_ax,
+                    seg_ay,
+                    seg_bx,
+                    seg_by,
+                    seg_hw,
+                ):
+                    off = True
+        if off and not offroad[i]:
+            if n_ev < cap:
+                ev_kind[n_ev] = EV_OFFROAD
+                ev_a[n_ev] = i
+                ev_b[n_ev] = -1
+                ev_value[n_ev] = s_new
+            n_ev += 1
+        offroad[i] = off
+    if ego >= 0 and active[ego]:
+        i = ego
+        a = rt_start[i]
+        b = rt_start[i + 1]
+        v = speed[i]
+        front_s = progress[i] + length[i] - rear_overhang[i]
+        look = 150.0
+        k0 = route_index(rs, a, b, progress[i])
+        k1 = route_index(rs, a, b, progress[i] + look) + 1
+        for j in range(n_all):
+            if j == i or not active[j] or inst[j] != inst[i]:
+                continue
+            gap, v_lead = obstacle_on_path(
+                x[i],
+                y[i],
+                0.5 * width[i],
+                progress[i],
+                front_s,
+                look,
+                rx,
+                ry,
+                rs,
+                k0,
+                k1,
+                x[j],
+                y[j],
+                yaw[j],
+                speed[j],
+                length[j],
+                width[j],
+                center_offset[j],
+            )
+            if gap == math.inf:
+                continue
+            metrics[M_MIN_GAP] = min(metrics[M_MIN_GAP], gap)
+            closing = v - v_lead
+            if closing > 1e-6:
+                ttc = max(gap, 0.0) / closing
+                if ttc < TTC_HORIZON_S:
+                    metrics[M_MIN_TTC] = min(metrics[M_MIN_TTC], ttc)
+        acc = accel[i]
+        metrics[M_MAX_DECEL] = max(metrics[M_MAX_DECEL], -acc)
+        metrics[M_MAX_ACCEL] = max(metrics[M_MAX_ACCEL], acc)
+        if metrics[M_STEPS] > 0:
+            metrics[M_MAX_JERK] = max(metrics[M_MAX_JERK], abs(acc - metrics[M_PREV_ACCEL]) / dt)
+        metrics[M_PREV_ACCEL] = acc
+        k = route_index(rs, a, b, progress[i])
+        ds = rs[k + 1] - rs[k]
+        if ds > 0.0 and k + 2 < b:
+            h0 = math.atan2(ry[k + 1] - ry[k], rx[k + 1] - rx[k])
+            h1 = math.atan2(ry[k + 2] - ry[k + 1], rx[k + 2] - rx[k + 1])
+            dh = math.atan2(math.sin(h1 - h0), math.cos(h1 - h0))
+            metrics[M_MAX_LAT_ACCEL] = max(metrics[M_MAX_LAT_ACCEL], v * v * abs(dh) / ds)
+        metrics[M_DISTANCE] += v * dt
+        metrics[M_SPEED_SUM] += v
+        metrics[M_STEPS] += 1.0
+    return n_ev

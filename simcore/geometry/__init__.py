@@ -1,0 +1,1 @@
+"""Planar geometry: angle wrapping, oriented boxes, polygons, segments and overlap kernels."""

@@ -1,0 +1,1 @@
+"""Recording runs: trajectory buffers now; run logs and replay build on them."""

@@ -1,0 +1,1 @@
+"""Pictures: matplotlib top-down plots of maps, trajectories and events."""

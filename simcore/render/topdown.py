@@ -1,0 +1,175 @@
+"""Top-down PNG of a run: road surface, markings, crosswalks, trajectories coloured by speed, events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.patches import Polygon
+
+from simcore._types import ActorKind, LaneType
+from simcore.evaluation.events import EventKind
+from simcore.road.network import RoadNetwork
+from simcore.runner.results import Result
+from simcore.world import World
+
+_EVENT_STYLE = {
+    EventKind.COLLISION: ("X", "#d62728", "collision"),
+    EventKind.OFFROAD: ("s", "#ff7f0e", "off-road"),
+    EventKind.RED_LIGHT: ("^", "#e41a1c", "red light"),
+    EventKind.GOAL_REACHED: ("*", "#2ca02c", "goal reached"),
+    EventKind.AGENT_FAILURE: ("P", "#9467bd", "agent failure"),
+    EventKind.BAD_CONTROL: ("P", "#8c564b", "bad control"),
+}
+
+
+def _lane_polygons(net: RoadNetwork, lane_type: LaneType) -> list[np.ndarray]:
+    polys = []
+    for lane in np.flatnonzero(net.lane_type == lane_type):
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        x, y, h = net.pts_x[a:b], net.pts_y[a:b], net.pts_heading[a:b]
+        hw = net.lane_width[lane] / 2
+        nx, ny = -np.sin(h), np.cos(h)
+        left = np.column_stack([x + hw * nx, y + hw * ny])
+        right = np.column_stack([x - hw * nx, y - hw * ny])
+        polys.append(np.vstack([left, right[::-1]]))
+    return polys
+
+
+def draw_map(ax: plt.Axes, net: RoadNetwork) -> None:
+    """Road surface, sidewalks, centre lines, crosswalk zebras and stop lines."""
+    ax.add_collection(
+        PolyCollection(
+            _lane_polygons(net, LaneType.SIDEWALK), facecolors="#d9d4c7", edgecolors="none", zorder=0
+        )
+    )
+    ax.add_collection(
+        PolyCollection(
+            _lane_polygons(net, LaneType.DRIVING), facecolors="#5b5f66", edgecolors="none", zorder=1
+        )
+    )
+    segs = []
+    for lane in np.flatnonzero((net.lane_type == LaneType.DRIVING) & (net.lane_junction < 0)):
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        segs.append(np.column_stack([net.pts_x[a:b], net.pts_y[a:b]]))
+    ax.add_collection(
+        LineCollection(segs, colors="#9aa0a8", linewidths=0.4, linestyles=(0, (4, 6)), zorder=2)
+    )
+    for c in range(len(net.cw_names)):
+        cx, cy = net.cw_x[c], net.cw_y[c]
+        ax.add_patch(
+            Polygon(
+                np.column_stack([cx, cy]),
+                closed=True,
+                facecolor="none",
+                edgecolor="white",
+                hatch="||",
+                linewidth=0.0,
+                zorder=2,
+            )
+        )
+    for lane in np.flatnonzero(~np.isnan(net.lane_stop_s)):
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        s = net.lane_stop_s[lane]
+        k = min(int(np.searchsorted(net.pts_s[a:b], s)), b - a - 1) + a
+        h = net.pts_heading[k]
+        hw = net.lane_width[lane] / 2
+        px, py = net.pts_x[k], net.pts_y[k]
+        ax.plot(
+            [px - hw * np.sin(h) * -1, px + hw * np.sin(h) * -1],
+            [py - hw * np.cos(h), py + hw * np.cos(h)],
+            color="white",
+            linewidth=1.2,
+            zorder=3,
+        )
+
+
+def draw_run(world: World, result: Result, path: Path, title: str | None = None) -> Path:
+    """Write a top-down PNG of the run: map, every trajectory coloured by speed, events marked."""
+    net = world.network
+    traj = result.trajectory
+    fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
+    ax.set_facecolor("#a7c496")
+    draw_map(ax, net)
+    x, y, speed, active = traj["x"], traj["y"], traj["speed"], traj["active"]
+    vmax = max(float(np.nanmax(speed)) if speed.size else 1.0, 1.0)
+    norm = plt.Normalize(0.0, vmax * 3.6)
+    lc_all = []
+    for i in range(x.shape[1]):
+        rows = np.flatnonzero(active[:, i])
+        if rows.size < 2:
+            continue
+        pts = np.column_stack([x[rows, i], y[rows, i]])
+        segs = np.stack([pts[:-1], pts[1:]], axis=1)
+        is_ego = i == world.ego
+        lc = LineCollection(
+            segs, cmap="viridis", norm=norm, linewidths=3.0 if is_ego else 1.4, zorder=6 if is_ego else 5
+        )
+        lc.set_array(speed[rows[:-1], i] * 3.6)
+        ax.add_collection(lc)
+        lc_all.append(lc)
+        if is_ego:
+            ax.plot(*pts[0], "o", color="white", markeredgecolor="black", zorder=7, label="ego start")
+    # Final boxes.
+    last = {i: np.flatnonzero(active[:, i])[-1] for i in range(x.shape[1]) if active[:, i].any()}
+    p = world.params
+    for i, r in last.items():
+        c, s = np.cos(traj["yaw"][r, i]), np.sin(traj["yaw"][r, i])
+        cx = x[r, i] + p["center_offset"][i] * c
+        cy = y[r, i] + p["center_offset"][i] * s
+        hl, hw = p["length"][i] / 2, p["width"][i] / 2
+        corners = np.array([[hl, hw], [-hl, hw], [-hl, -hw], [hl, -hw]])
+        rot = np.array([[c, -s], [s, c]])
+        poly = corners @ rot.T + [cx, cy]
+        colour = (
+            "#1f77b4"
+            if i == world.ego
+            else ("#f2c14e" if world.state.kind[i] == ActorKind.PEDESTRIAN else "#e6e6e6")
+        )
+        ax.add_patch(Polygon(poly, closed=True, facecolor=colour, edgecolor="black", linewidth=0.6, zorder=8))
+    ids = {a: i for i, a in enumerate(world.actor_ids)}
+    seen = set()
+    tvec = traj["time"]
+    for ev in result.events:
+        style = _EVENT_STYLE.get(ev.kind)
+        if style is None or not tvec.size:
+            continue
+        r = min(int(np.searchsorted(tvec, ev.time)), len(tvec) - 1)
+        i = ids[ev.actors[0]]
+        marker, colour, label = style
+        ax.plot(
+            x[r, i],
+            y[r, i],
+            marker,
+            color=colour,
+            markersize=13,
+            markeredgecolor="black",
+            zorder=9,
+            label=None if label in seen else label,
+        )
+        seen.add(label)
+    if lc_all:
+        fig.colorbar(lc_all[0], ax=ax, shrink=0.7, label="speed (km/h)")
+    xmin, ymin, xmax, ymax = net.bounds()
+    ax.set_xlim(xmin - 5, xmax + 5)
+    ax.set_ylim(ymin - 5, ymax + 5)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x east (m)")
+    ax.set_ylabel("y north (m)")
+    verdict = "PASS" if result.passed else "FAIL"
+    ax.set_title(
+        title
+        or f"{result.scenario} | {result.agent} | score {result.score:.1f} | {verdict} "
+        f"| {result.termination} at {result.sim_time:.1f} s"
+    )
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,1 @@
+"""Road networks as flat arrays: generation, lane graph, routing and lane projection."""

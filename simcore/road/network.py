@@ -1,0 +1,133 @@
+"""RoadNetwork: the static road world as flat arrays (lanes, links, stop lines, crosswalks, signals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simcore._types import F64, I64, LaneType
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """Static road network; every array is read-only after build.
+
+    Lanes are sampled centre lines in CSR form: lane ``i`` owns points
+    ``lane_start[i]:lane_start[i+1]`` of ``pts_*``. Points are in the ENU world frame (m),
+    ``pts_s`` is arc length from the lane start (m), ``pts_heading`` the tangent direction
+    (rad, CCW from x) and ``pts_curvature`` the signed curvature (1/m, left positive).
+
+    Attributes:
+        lane_names: (n_lanes,) unique lane names used by scenario files.
+        lane_start: (n_lanes+1,) CSR offsets into the point arrays.
+        pts_x, pts_y, pts_s, pts_heading, pts_curvature: (n_pts,) centre-line samples.
+        lane_length: (n_lanes,) m.
+        lane_width: (n_lanes,) m (constant per lane in this version).
+        lane_type: (n_lanes,) int8 ``LaneType``.
+        lane_speed_limit: (n_lanes,) m/s.
+        lane_junction: (n_lanes,) int64 junction index for connecting lanes, -1 elsewhere.
+        lane_left, lane_right: (n_lanes,) neighbour lane with the same direction, -1 if none.
+        succ_start, succ_idx: CSR successor lanes: lane ``i`` continues into
+            ``succ_idx[succ_start[i]:succ_start[i+1]]``.
+        lane_stop_s: (n_lanes,) s of the stop line on the lane (m), NaN if none.
+        lane_signal: (n_lanes,) signal group controlling that stop line, -1 if unsignalised.
+        cw_x, cw_y: (n_crosswalks, 4) crosswalk polygons (m).
+        cw_names: (n_crosswalks,) names, e.g. ``"west"``.
+        cw_end_x, cw_end_y: (n_crosswalks, 2) the two kerb-side ends of the walking line (m).
+        cw_signal: (n_crosswalks,) pedestrian signal group, -1 if none.
+        signal_names: (n_groups,) signal group names.
+        signal_junction: (n_groups,) junction of each group.
+        plan_cycle: (n_groups,) cycle length (s).
+        plan_offset: (n_groups,) cycle offset (s).
+        plan_start, plan_t0, plan_state: CSR per group of (start time in cycle [s], SignalState)
+            intervals sorted by start time, the first starting at 0.
+        junction_names: (n_junctions,) names.
+        junction_x, junction_y: (n_junctions,) junction centres (m).
+        alias: extra names that resolve to a lane (e.g. a grid road seen from both junctions).
+    """
+
+    lane_names: tuple[str, ...]
+    lane_start: I64
+    pts_x: F64
+    pts_y: F64
+    pts_s: F64
+    pts_heading: F64
+    pts_curvature: F64
+    lane_length: F64
+    lane_width: F64
+    lane_type: np.ndarray
+    lane_speed_limit: F64
+    lane_junction: I64
+    lane_left: I64
+    lane_right: I64
+    succ_start: I64
+    succ_idx: I64
+    lane_stop_s: F64
+    lane_signal: I64
+    cw_names: tuple[str, ...]
+    cw_x: F64
+    cw_y: F64
+    cw_end_x: F64
+    cw_end_y: F64
+    cw_signal: I64
+    signal_names: tuple[str, ...]
+    signal_junction: I64
+    plan_cycle: F64
+    plan_offset: F64
+    plan_start: I64
+    plan_t0: F64
+    plan_state: np.ndarray
+    junction_names: tuple[str, ...]
+    junction_x: F64
+    junction_y: F64
+    alias: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_lanes(self) -> int:
+        """Number of lanes."""
+        return len(self.lane_names)
+
+    @property
+    def n_signals(self) -> int:
+        """Number of signal groups."""
+        return len(self.signal_names)
+
+    def lane_id(self, name: str) -> int:
+        """Index of the lane called ``name`` (or one of its aliases); KeyError if unknown."""
+        idx = self._name_index.get(name)
+        if idx is None:
+            raise KeyError(name)
+        return idx
+
+    @property
+    def _name_index(self) -> dict[str, int]:
+        cache = self.__dict__.get("_name_cache")
+        if cache is None:
+            cache = {n: i for i, n in enumerate(self.lane_names)}
+            cache.update(self.alias)
+            object.__setattr__(self, "_name_cache", cache)
+        return cache
+
+    def all_lane_names(self) -> list[str]:
+        """Lane names and aliases, sorted (for messages such as "did you mean")."""
+        return sorted(self._name_index)
+
+    def lane_points(self, lane: int) -> tuple[F64, F64, F64]:
+        """(x, y, s) centre-line samples of one lane."""
+        a, b = self.lane_start[lane], self.lane_start[lane + 1]
+        return self.pts_x[a:b], self.pts_y[a:b], self.pts_s[a:b]
+
+    def successors(self, lane: int) -> I64:
+        """Lanes that ``lane`` continues into."""
+        return self.succ_idx[self.succ_start[lane] : self.succ_start[lane + 1]]
+
+    def driving_mask(self) -> np.ndarray:
+        """(n_lanes,) bool: lanes that are drivable area."""
+        return self.lane_type == LaneType.DRIVING
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) of all lane samples and crosswalks (m)."""
+        xs = np.concatenate([self.pts_x, self.cw_x.ravel()])
+        ys = np.concatenate([self.pts_y, self.cw_y.ravel()])
+        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())

@@ -1,0 +1,1 @@
+"""Running scenarios: the fixed-step loop and its results (batch backends build on it)."""

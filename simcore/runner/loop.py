@@ -1,0 +1,596 @@
+"""The fixed-step loop: signals -> observe -> agent -> behaviour -> dynamics -> evaluation -> record."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from simcore._types import ActorKind, SignalState
+from simcore.agents.protocol import Agent, AgentInfo, Control, EgoInfo, ObjectList, Observation
+from simcore.behavior.driver_kernels import step_drivers
+from simcore.behavior.pedestrian_kernels import step_pedestrians
+from simcore.behavior.signal_kernels import signal_states
+from simcore.dynamics.kinematic_kernels import step_kinematic
+from simcore.evaluation import metrics_kernels as mk
+from simcore.evaluation.events import Event, EventKind
+from simcore.evaluation.scoring import EgoSummary, judge, score
+from simcore.geometry.kernels import pairwise_box_overlaps
+from simcore.record.trajectory import TrajectoryRecorder
+from simcore.runner.results import Result
+from simcore.scenario.schema import CriterionSpec, EndSpec
+from simcore.world import World
+
+#: Ground-truth object list range around the ego (m).
+OBJECT_RANGE_M = 120.0
+#: Pedestrians this close (m) to a crosswalk count as on it.
+CROSSWALK_MARGIN_M = 0.5
+#: Capacity of the per-step event buffer and of the collision-pair buffer.
+EVENT_CAPACITY = 1024
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one ``Simulation.step`` produced."""
+
+    time: float
+    events: list[Event]
+    done: bool
+    termination: str
+
+
+class Simulation:
+    """One world stepped at its fixed ``dt``; the ego (if any) is driven by ``agent``.
+
+    Args:
+        world: a built World (``scenario.build.build_world``).
+        agent: ego agent; required when the world has an ego.
+        end: end conditions (timeout, goal, collision); defaults to a timeout only.
+        criteria: pass/fail criteria judged at the end.
+        record_every: record a trajectory snapshot every this many steps (0: no recording).
+    """
+
+    def __init__(
+        self,
+        world: World,
+        agent: Agent | None = None,
+        *,
+        end: EndSpec | None = None,
+        criteria: list[CriterionSpec] | None = None,
+        record_every: int = 1,
+        scenario_file: str = "",
+        parameters: dict | None = None,
+    ) -> None:
+        if world.ego >= 0 and agent is None:
+            raise ValueError("this scenario has an ego vehicle: give an agent")
+        self.world = world
+        self.agent = agent
+        self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)
+        self.criteria = list(criteria or [])
+        self.record_every = record_every
+        self.scenario_file = scenario_file
+        self.parameters = dict(parameters or {})
+        n = world.state.n
+        net = world.network
+        self._n_groups = net.n_signals
+        self.sig_state = np.zeros((world.n_instances, self._n_groups), dtype=np.int8)
+        self.cw_occ = np.zeros((world.n_instances, len(net.cw_names)), dtype=np.bool_)
+        self.ctrl_accel = np.zeros(n)
+        self.ctrl_steer = np.zeros(n)
+        self.lead_gap = np.zeros(n)
+        self.lead_closing = np.zeros(n)
+        self.offroad = np.zeros(n, dtype=np.bool_)
+        self.goal_flag = np.zeros(n, dtype=np.bool_)
+        self.ped_done = np.zeros(n, dtype=np.bool_)
+        self.metrics = np.zeros(mk.N_METRICS)
+        self.ev_kind = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.ev_a = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.ev_b = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.ev_value = np.zeros(EVENT_CAPACITY)
+        self.pair_i = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.pair_j = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.reset()
+
+    # -- setup -------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the initial state at t = 0 (same seed, same run)."""
+        w = self.world
+        assert w.initial is not None
+        for name in w.state.__slots__:
+            getattr(w.state, name)[:] = getattr(w.initial, name)
+        self.t = 0.0
+        self.step_index = 0
+        self.events: list[Event] = []
+        self._touching: set[tuple[int, int]] = set()
+        self.metrics[:] = 0.0
+        self.metrics[mk.M_MIN_TTC] = math.inf
+        self.metrics[mk.M_MIN_GAP] = math.inf
+        self.offroad[:] = False
+        self.goal_flag[:] = False
+        self.termination = ""
+        self._agent_failed = False
+        max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
+        self.max_steps = max_steps
+        self.recorder = (
+            TrajectoryRecorder(
+                w.state.n, max_steps // self.record_every + 2, self.record_every, self._n_groups
+            )
+            if self.record_every > 0
+            else None
+        )
+        self._update_signals()
+        if self.recorder is not None:
+            self.recorder.append(0, 0.0, w.state, self.sig_state[0])
+        if self.agent is not None and w.ego >= 0:
+            self.agent.reset(self.agent_info())
+
+    def agent_info(self) -> AgentInfo:
+        """Static information handed to the agent at reset."""
+        w = self.world
+        e, p, r = w.ego, w.params, w.routes
+        a, b = r.start[e], r.start[e + 1]
+        ego = EgoInfo(
+            vehicle=w.vehicle_names[e],
+            length=float(p["length"][e]),
+            width=float(p["width"][e]),
+            wheelbase=float(p["wheelbase"][e]),
+            rear_overhang=float(p["rear_overhang"][e]),
+            max_steer=float(p["max_steer"][e]),
+            max_accel=float(p["max_accel"][e]),
+            max_decel=float(p["max_decel"][e]),
+        )
+        ro = lambda arr: _readonly(arr[a:b].copy())  # noqa: E731
+        return AgentInfo(
+            scenario=w.name,
+            dt=w.dt,
+            seed=w.seed,
+            ego=ego,
+            actor_ids=w.actor_ids,
+            route_x=ro(r.x),
+            route_y=ro(r.y),
+            route_s=ro(r.s),
+            route_speed_limit=ro(r.speed_limit),
+            route_curvature=ro(r.curvature),
+            goal_s=float(r.goal_s[e]),
+            network=w.network,
+        )
+
+    # -- one step ----------------------------------------------------------------------
+    def _update_signals(self) -> None:
+        net = self.world.network
+        signal_states(
+            self.t,
+            net.plan_cycle,
+            net.plan_offset,
+            net.plan_start,
+            net.plan_t0,
+            net.plan_state,
+            self.world.sig_override,
+            self.sig_state,
+        )
+        st = self.world.state
+        mk.crosswalk_occupancy(
+            self.world.ped_idx,
+            st.x,
+            st.y,
+            st.active,
+            st.instance,
+            net.cw_x,
+            net.cw_y,
+            CROSSWALK_MARGIN_M,
+            self.cw_occ,
+        )
+
+    def observe(self) -> Observation:
+        """The ego's observation of the current state."""
+        w = self.world
+        st, p, r = w.state, w.params, w.routes
+        e = w.ego
+        dx = st.x - st.x[e]
+        dy = st.y - st.y[e]
+        near = st.active & (dx * dx + dy * dy <= OBJECT_RANGE_M**2)
+        near[e] = False
+        rows = np.flatnonzero(near)
+        objects = ObjectList(
+            row=rows,
+            kind=st.kind[rows],
+            x=st.x[rows],
+            y=st.y[rows],
+            yaw=st.yaw[rows],
+            speed=st.speed[rows],
+            length=p["length"][rows],
+            width=p["width"][rows],
+            center_offset=p["center_offset"][rows],
+        )
+        sa, sb = r.stop_start[e], r.stop_start[e + 1]
+        sig = r.stop_signal[sa:sb]
+        stop_state = np.where(
+            sig >= 0, self.sig_state[st.instance[e], np.maximum(sig, 0)], np.int8(SignalState.GREEN)
+        ).astype(np.int8)
+        ca, cb = r.cw_start[e], r.cw_start[e + 1]
+        k = int(np.searchsorted(r.s[r.start[e] : r.start[e + 1]], st.progress[e])) + r.start[e]
+        k = min(k, r.start[e + 1] - 1)
+        return Observation(
+            time=self.t,
+            step=self.step_index,
+            x=float(st.x[e]),
+            y=float(st.y[e]),
+            yaw=float(st.yaw[e]),
+            speed=float(st.speed[e]),
+            accel=float(st.accel[e]),
+            steer=float(st.steer[e]),
+            progress=float(st.progress[e]),
+            lateral=float(st.lateral[e]),
+            speed_limit=float(r.speed_limit[k]),
+            objects=objects,
+            stop_s=r.stop_s[sa:sb].copy(),
+            stop_state=stop_state,
+            crosswalk_s0=r.cw_s0[ca:cb].copy(),
+            crosswalk_s1=r.cw_s1[ca:cb].copy(),
+            crosswalk_occupied=self.cw_occ[st.instance[e], r.cw_id[ca:cb]],
+        )
+
+    def _agent_control(self) -> None:
+        """Ask the agent; an exception or a non-finite control is an event, and the ego brakes."""
+        w = self.world
+        e = w.ego
+        if e < 0 or self.agent is None:
+            return
+        brake = -float(w.params["max_decel"][e])
+        if self._agent_failed:
+            self.ctrl_accel[e], self.ctrl_steer[e] = brake, w.state.steer[e]
+            return
+        try:
+            ctrl = self.agent.act(self.observe())
+            accel, steer = float(ctrl.accel), float(ctrl.steer)
+        except Exception as exc:  # agent code is untrusted: record, brake, end the run
+            self._agent_failed = True
+            self.events.append(
+                Event(self.t, EventKind.AGENT_FAILURE, ("ego",), detail=f"{type(exc).__name__}: {exc}")
+            )
+            self.termination = "agent_failure"
+            self.ctrl_accel[e], self.ctrl_steer[e] = brake, w.state.steer[e]
+            return
+        if not (math.isfinite(accel) and math.isfinite(steer)):
+            self.events.append(
+                Event(
+                    self.t,
+                    EventKind.BAD_CONTROL,
+                    ("ego",),
+                    detail=f"non-finite control accel={accel} steer={steer}; braking",
+                )
+            )
+            accel, steer = brake, float(w.state.steer[e])
+        self.ctrl_accel[e] = accel
+        self.ctrl_steer[e] = steer
+
+    def step(self, control: Control | None = None) -> StepOutcome:
+        """Advance one ``dt``. ``control`` overrides the agent for this step (external drivers)."""
+        w = self.world
+        st, p, r, d = w.state, w.params, w.routes, w.driver
+        dt = w.dt
+        n_before = len(self.events)
+        if control is not None and w.ego >= 0:
+            self.ctrl_accel[w.ego], self.ctrl_steer[w.ego] = control.accel, control.steer
+        else:
+            self._agent_control()
+        step_drivers(
+            w.npc_idx,
+            st.x,
+            st.y,
+            st.yaw,
+            st.speed,
+            st.active,
+            st.instance,
+            p["wheelbase"],
+            p["length"],
+            p["width"],
+            p["rear_overhang"],
+            p["center_offset"],
+            d.accel_cap,
+            p["max_decel"],
+            p["max_steer"],
+            r.start,
+            r.x,
+            r.y,
+            r.s,
+            r.speed_limit,
+            r.curvature,
+            st.progress,
+            r.stop_start,
+            r.stop_s,
+            r.stop_signal,
+            self.sig_state,
+            r.cw_start,
+            r.cw_s0,
+            r.cw_s1,
+            r.cw_id,
+            self.cw_occ,
+            d.v_des,
+            d.T,
+            d.s0,
+            d.b_comf,
+            d.delta,
+            d.a_lat,
+            d.speed_factor,
+            d.stop_at_end,
+            self.ctrl_accel,
+            self.ctrl_steer,
+            self.lead_gap,
+            self.lead_closing,
+        )
+        step_kinematic(
+            st.x,
+            st.y,
+            st.yaw,
+            st.speed,
+            st.steer,
+            st.accel,
+            st.active,
+            w.veh_idx,
+            p["wheelbase"],
+            p["max_steer"],
+            p["max_steer_rate"],
+            p["max_accel"],
+            p["max_decel"],
+            p["max_speed"],
+            self.ctrl_accel,
+            self.ctrl_steer,
+            dt,
+        )
+        pp = w.pedestrians
+        step_pedestrians(
+            self.t,
+            w.ped_idx,
+            st.x,
+            st.y,
+            st.yaw,
+            st.speed,
+            st.active,
+            st.instance,
+            st.started,
+            pp.start_time,
+            r.start,
+            r.x,
+            r.y,
+            r.s,
+            st.progress,
+            r.cw_start,
+            r.cw_s0,
+            r.cw_id,
+            w.network.cw_signal,
+            self.sig_state,
+            pp.desired_speed,
+            pp.max_accel,
+            pp.max_decel,
+            pp.obey_signal,
+            dt,
+            self.ped_done,
+        )
+        self.t = (self.step_index + 1) * dt
+        self.step_index += 1
+        g = w.drivable
+        n_ev = mk.evaluate_step(
+            self.t,
+            dt,
+            w.veh_idx,
+            w.ego,
+            st.x,
+            st.y,
+            st.yaw,
+            st.speed,
+            st.accel,
+            st.active,
+            st.done,
+            st.instance,
+            st.progress,
+            st.lateral,
+            p["length"],
+            p["width"],
+            p["rear_overhang"],
+            p["center_offset"],
+            d.stop_at_end,
+            r.start,
+            r.x,
+            r.y,
+            r.s,
+            r.stop_start,
+            r.stop_s,
+            r.stop_signal,
+            self.sig_state,
+            r.goal_s,
+            self.offroad,
+            self.goal_flag,
+            g.cell_size,
+            g.x0,
+            g.y0,
+            g.nx,
+            g.ny,
+            g.cell_start,
+            g.cell_seg,
+            g.ax,
+            g.ay,
+            g.bx,
+            g.by,
+            g.half_width,
+            self.metrics,
+            self.ev_kind,
+            self.ev_a,
+            self.ev_b,
+            self.ev_value,
+        )
+        if n_ev:
+            self._collect_events(min(n_ev, EVENT_CAPACITY))
+        self._finish_pedestrians()
+        self._check_collisions()
+        self._update_signals()
+        if self.recorder is not None:
+            self.recorder.append(self.step_index, self.t, st, self.sig_state[0])
+        done, reason = self._check_end()
+        return StepOutcome(self.t, self.events[n_before:], done, reason)
+
+    def _collect_events(self, n: int) -> None:
+        ids = self.world.actor_ids
+        names = self.world.network.signal_names
+        for k in range(n):
+            kind = EventKind(int(self.ev_kind[k]))
+            a = int(self.ev_a[k])
+            detail = ""
+            if kind == EventKind.RED_LIGHT:
+                detail = f"signal {names[int(self.ev_b[k])]}"
+            if kind == EventKind.ROUTE_DONE:
+                continue  # routine; counted in metrics, not reported one by one
+            self.events.append(Event(self.t, kind, (ids[a],), float(self.ev_value[k]), detail))
+
+    def _finish_pedestrians(self) -> None:
+        if self.ped_done.any():
+            st = self.world.state
+            st.active[self.ped_done] = False
+            st.done[self.ped_done] = True
+            self.ped_done[:] = False
+
+    def _check_collisions(self) -> None:
+        w = self.world
+        st, p = w.state, w.params
+        cx = st.x + p["center_offset"] * np.cos(st.yaw)
+        cy = st.y + p["center_offset"] * np.sin(st.yaw)
+        n = pairwise_box_overlaps(
+            cx, cy, st.yaw, p["length"], p["width"], st.instance, st.active, self.pair_i, self.pair_j
+        )
+        if n == 0 and not self._touching:
+            return
+        now = set()
+        for k in range(min(n, EVENT_CAPACITY)):
+            i, j = int(self.pair_i[k]), int(self.pair_j[k])
+            if st.kind[i] == ActorKind.PEDESTRIAN and st.kind[j] == ActorKind.PEDESTRIAN:
+                continue
+            now.add((i, j))
+            if (i, j) not in self._touching:
+                rel = math.hypot(
+                    st.speed[i] * math.cos(st.yaw[i]) - st.speed[j] * math.cos(st.yaw[j]),
+                    st.speed[i] * math.sin(st.yaw[i]) - st.speed[j] * math.sin(st.yaw[j]),
+                )
+                self.events.append(Event(self.t, EventKind.COLLISION, (w.actor_ids[i], w.actor_ids[j]), rel))
+        self._touching = now
+
+    def _check_end(self) -> tuple[bool, str]:
+        w = self.world
+        if self.termination == "agent_failure":
+            return True, self.termination
+        if self.end.ego_reaches_goal and w.ego >= 0 and self.goal_flag[w.ego]:
+            self.termination = "goal_reached"
+        elif self.end.on_ego_collision and any(
+            e.kind == EventKind.COLLISION and "ego" in e.actors for e in self.events
+        ):
+            self.termination = "ego_collision"
+        elif self.step_index >= self.max_steps:
+            self.termination = "timeout"
+        elif w.ego < 0 and not w.state.active.any():
+            self.termination = "all_done"
+        return bool(self.termination), self.termination
+
+    # -- whole run ---------------------------------------------------------------------
+    def run(self, progress: bool = False) -> Result:
+        """Step until an end condition holds; returns the Result."""
+        t0 = time.perf_counter()
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=self.max_steps, unit="step", leave=False)
+        done = False
+        while not done:
+            done = self.step().done
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        return self.result(time.perf_counter() - t0)
+
+    def summary(self) -> EgoSummary:
+        """Ego infraction counts and metrics so far."""
+        w = self.world
+        e = w.ego
+        kinds = w.state.kind
+        ids = {a: i for i, a in enumerate(w.actor_ids)}
+        coll_v = coll_p = red = off = 0
+        for ev in self.events:
+            if "ego" not in ev.actors:
+                continue
+            if ev.kind == EventKind.COLLISION:
+                other = next(a for a in ev.actors if a != "ego")
+                if kinds[ids[other]] == ActorKind.PEDESTRIAN:
+                    coll_p += 1
+                else:
+                    coll_v += 1
+            elif ev.kind == EventKind.RED_LIGHT:
+                red += 1
+            elif ev.kind == EventKind.OFFROAD:
+                off += 1
+        if e >= 0:
+            s0 = float(w.initial.progress[e]) if w.initial is not None else 0.0
+            span = max(float(w.routes.goal_s[e]) - s0, 1e-9)
+            completion = (
+                1.0 if self.goal_flag[e] else float(np.clip((w.state.progress[e] - s0) / span, 0.0, 1.0))
+            )
+        else:
+            completion = 0.0
+        return EgoSummary(
+            coll_v,
+            coll_p,
+            red,
+            off,
+            bool(e >= 0 and self.goal_flag[e]),
+            completion,
+            float(self.metrics[mk.M_MIN_TTC]),
+            float(self.metrics[mk.M_MAX_DECEL]),
+            e >= 0,
+        )
+
+    def result(self, wall_time: float) -> Result:
+        """Summarise the run so far."""
+        w = self.world
+        summ = self.summary()
+        s = score(summ)
+        m = self.metrics
+        steps = max(m[mk.M_STEPS], 1.0)
+        metrics = {
+            "route_completion": summ.route_completion,
+            "min_ttc_s": float(m[mk.M_MIN_TTC]),
+            "min_gap_m": float(m[mk.M_MIN_GAP]),
+            "max_decel_mps2": float(m[mk.M_MAX_DECEL]),
+            "max_accel_mps2": float(m[mk.M_MAX_ACCEL]),
+            "max_jerk_mps3": float(m[mk.M_MAX_JERK]),
+            "max_lateral_accel_mps2": float(m[mk.M_MAX_LAT_ACCEL]),
+            "distance_m": float(m[mk.M_DISTANCE]),
+            "mean_speed_mps": float(m[mk.M_SPEED_SUM] / steps),
+            "collisions": summ.collisions_vehicle + summ.collisions_pedestrian,
+            "red_lights": summ.red_lights,
+            "offroad": summ.offroad,
+            "npc_routes_done": int(w.state.done.sum()),
+            "actors": int(w.state.n),
+        }
+        return Result(
+            scenario=w.name,
+            scenario_file=self.scenario_file,
+            seed=w.seed,
+            parameters=self.parameters,
+            agent=getattr(self.agent, "name", "none") if self.agent else "none",
+            dt=w.dt,
+            steps=self.step_index,
+            sim_time=self.t,
+            wall_time=wall_time,
+            termination=self.termination,
+            events=list(self.events),
+            metrics=metrics,
+            score=s,
+            verdicts=judge(self.criteria, summ, s),
+            trajectory=self.recorder.view() if self.recorder is not None else {},
+        )
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a

@@ -1,0 +1,1 @@
+"""Scenario files: loading, validation and located error reporting."""

@@ -1,0 +1,269 @@
+"""Build a runnable World from a validated scenario: map, actors, routes, parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simcore._types import ActorKind, LaneType
+from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleParams, get_vehicle, stack_params
+from simcore.road.generate import IntersectionLayout, SignalTiming, crosswalk_end_index, generate_grid
+from simcore.road.lane_graph import NoRouteError, RoutePath, path_from_polyline, route_path, shortest_route
+from simcore.road.network import RoadNetwork
+from simcore.road.spatial_index import build_segment_grid
+from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
+from simcore.scenario.loader import LoadedScenario
+from simcore.scenario.schema import KPH, EgoSpec, GridMap, IntersectionMap, PedestrianActor, VehicleActor
+from simcore.state import WorldState
+from simcore.world import DriverParams, PedestrianParams, RouteTable, World
+
+#: Margin beyond the lane half-width still counted as on the road (m): kerb tolerance.
+OFFROAD_MARGIN_M = 0.3
+
+
+def build_network(m: IntersectionMap | GridMap) -> RoadNetwork:
+    """Generate the scenario's map."""
+    timing = None
+    if m.signals is not None:
+        timing = SignalTiming(**m.signals.model_dump())
+    arms = m.arm_names() if isinstance(m, IntersectionMap) else ("north", "east", "south", "west")
+    layout = IntersectionLayout(
+        arms=arms,
+        lanes_per_direction=m.lanes_per_direction,
+        lane_width=m.lane_width,
+        speed_limit=m.speed_limit_kph * KPH,
+        turn_speed_limit=m.turn_speed_limit_kph * KPH,
+        crosswalks=m.crosswalks,
+        signals=timing,
+    )
+    if isinstance(m, GridMap):
+        return generate_grid(m.rows, m.cols, block_m=m.block, arm_length_m=m.arm_length, layout=layout)
+    return generate_grid(1, 1, arm_length_m=m.arm_length, layout=layout)
+
+
+class _Builder:
+    def __init__(self, loaded: LoadedScenario, net: RoadNetwork) -> None:
+        self.loaded = loaded
+        self.doc = loaded.doc
+        self.net = net
+        self.issues: list[Issue] = []
+        self.rows: list[dict] = []
+
+    def err(self, path: tuple, msg: str) -> None:
+        self.issues.append(self.doc.issue(path, msg))
+
+    def lane(self, name: str, path: tuple) -> int | None:
+        try:
+            return self.net.lane_id(name)
+        except KeyError:
+            self.err(path, f"unknown lane {name!r}{did_you_mean(name, self.net.all_lane_names())}")
+            return None
+
+    def vehicle(self, name: str, path: tuple) -> VehicleParams | None:
+        try:
+            return get_vehicle(name).si()
+        except KeyError as exc:
+            self.err(path, str(exc.args[0]))
+        except ScenarioError as exc:
+            self.issues += exc.issues
+        return None
+
+    def pose_on_lane(self, lane: int, s: float, path: tuple) -> tuple[float, float, float] | None:
+        x, y, ls = self.net.lane_points(lane)
+        if s > ls[-1]:
+            self.err(
+                path,
+                f"expected s <= {ls[-1]:.1f} m (length of lane {self.net.lane_names[lane]!r}), got {s:g}",
+            )
+            return None
+        a = self.net.lane_start[lane]
+        h = self.net.pts_heading[a : self.net.lane_start[lane + 1]]
+        k = min(int(np.searchsorted(ls, s, side="right")) - 1, len(ls) - 2)
+        return float(np.interp(s, ls, x)), float(np.interp(s, ls, y)), float(h[max(k, 0)])
+
+    def route(self, start: int, goal_name: str, path: tuple) -> RoutePath | None:
+        goal = self.lane(goal_name, path)
+        if goal is None:
+            return None
+        try:
+            lanes = shortest_route(self.net, start, goal)
+        except NoRouteError as exc:
+            self.err(path, str(exc))
+            return None
+        return route_path(self.net, lanes)
+
+    def add_vehicle(self, actor_id: str, spec: EgoSpec | VehicleActor, path: tuple, is_ego: bool) -> None:
+        veh = self.vehicle(spec.vehicle, (*path, "vehicle"))
+        start = self.lane(spec.start.lane, (*path, "start", "lane"))
+        if veh is None or start is None:
+            return
+        rpath = self.route(start, spec.route.to, (*path, "route", "to"))
+        if rpath is None:
+            return
+        count = 1 if is_ego else spec.count
+        for k in range(count):
+            s = spec.start.s - k * (veh.length + (0.0 if is_ego else spec.spacing_m))
+            if s < 0:
+                self.err(
+                    (*path, "count"),
+                    f"platoon of {count} does not fit behind s={spec.start.s:g} m "
+                    f"on lane {spec.start.lane!r} (vehicle {k + 1} would start at s={s:.1f} m)",
+                )
+                return
+            pose = self.pose_on_lane(start, s, (*path, "start", "s"))
+            if pose is None:
+                return
+            goal_s = rpath.length
+            if isinstance(spec, EgoSpec):
+                entry = float(rpath.s[np.flatnonzero(rpath.lane == rpath.lanes[-1])[0]])
+                goal_s = min(entry + spec.goal_margin_m, rpath.length)
+            idm = spec.behavior.idm if isinstance(spec, VehicleActor) else None
+            self.rows.append(
+                dict(
+                    id="ego" if is_ego else (actor_id if count == 1 else f"{actor_id}#{k + 1}"),
+                    kind=ActorKind.VEHICLE,
+                    vehicle=veh,
+                    pose=pose,
+                    speed=spec.start.si_speed(),
+                    path=rpath,
+                    progress=s,
+                    goal_s=goal_s,
+                    is_ego=is_ego,
+                    idm=idm,
+                )
+            )
+
+    def add_pedestrian(self, actor: PedestrianActor, path: tuple) -> None:
+        net = self.net
+        name = actor.start.crosswalk
+        if name not in net.cw_names:
+            self.err(
+                (*path, "start", "crosswalk"), f"unknown crosswalk {name!r}{did_you_mean(name, net.cw_names)}"
+            )
+            return
+        c = net.cw_names.index(name)
+        try:
+            e = crosswalk_end_index(net, c, actor.start.side)
+        except ValueError as exc:
+            self.err((*path, "start", "side"), str(exc))
+            return
+        ex, ey = net.cw_end_x[c], net.cw_end_y[c]
+        p0 = np.array([ex[e], ey[e]])
+        p1 = np.array([ex[1 - e], ey[1 - e]])
+        u = (p1 - p0) / np.linalg.norm(p1 - p0)
+        off = actor.start.offset_m
+        pts = np.array([p0 - u * off, p0, p1, p1 + u * off])
+        dense = np.concatenate(
+            [np.linspace(pts[i], pts[i + 1], 20, endpoint=False) for i in range(3)] + [pts[3:]]
+        )
+        lane = np.full(len(dense), -1, dtype=np.int64)
+        rpath = path_from_polyline(net, dense[:, 0], dense[:, 1], lane, np.full(len(dense), 3.0))
+        self.rows.append(
+            dict(
+                id=actor.id,
+                kind=ActorKind.PEDESTRIAN,
+                vehicle=PEDESTRIAN_PARAMS,
+                pose=(float(pts[0, 0]), float(pts[0, 1]), float(np.arctan2(u[1], u[0]))),
+                speed=0.0,
+                path=rpath,
+                progress=0.0,
+                goal_s=rpath.length,
+                is_ego=False,
+                cross=actor.behavior.cross,
+            )
+        )
+
+
+def build_world(loaded: LoadedScenario) -> World:
+    """Turn a loaded scenario into a World; ScenarioError (located) on semantic problems."""
+    spec = loaded.spec
+    net = build_network(spec.map)
+    b = _Builder(loaded, net)
+    if spec.ego is not None:
+        b.add_vehicle("ego", spec.ego, ("ego",), is_ego=True)
+    for i, actor in enumerate(spec.actors):
+        if isinstance(actor, VehicleActor):
+            b.add_vehicle(actor.id, actor, ("actors", i), is_ego=False)
+        else:
+            b.add_pedestrian(actor, ("actors", i))
+    if b.issues:
+        raise ScenarioError(b.issues)
+    rows = b.rows
+    n = len(rows)
+    state = WorldState.zeros(n)
+    for i, r in enumerate(rows):
+        state.x[i], state.y[i], state.yaw[i] = r["pose"]
+        state.speed[i] = r["speed"]
+        state.progress[i] = r["progress"]
+        state.kind[i] = int(r["kind"])
+    state.active[:] = True
+    state.started[:] = True
+    state.validate()
+    params = stack_params([r["vehicle"] for r in rows])
+    routes = RouteTable.from_paths([r["path"] for r in rows], [r["goal_s"] for r in rows])
+    kinds = state.kind
+
+    def idm_value(attr: str, default: float) -> np.ndarray:
+        return np.array(
+            [getattr(r["idm"], attr) if r.get("idm") is not None else default for r in rows], dtype=np.float64
+        )
+
+    v_des = np.array(
+        [
+            (r["idm"].desired_speed_kph * KPH if r.get("idm") and r["idm"].desired_speed_kph else 1e3)
+            for r in rows
+        ]
+    )
+    cap = np.array(
+        [
+            min(r["idm"].max_accel_mps2 or 1e3, r["vehicle"].max_accel)
+            if r.get("idm")
+            else r["vehicle"].max_accel
+            for r in rows
+        ]
+    )
+    driver = DriverParams(
+        v_des=v_des,
+        T=idm_value("time_headway_s", 1.5),
+        s0=idm_value("min_gap_m", 2.0),
+        b_comf=idm_value("comfort_decel_mps2", 2.5),
+        delta=idm_value("delta", 4.0),
+        a_lat=idm_value("lateral_accel_mps2", 2.5),
+        speed_factor=idm_value("speed_factor", 1.0),
+        accel_cap=cap,
+        stop_at_end=np.array([r["is_ego"] for r in rows], dtype=np.bool_),
+    )
+    peds = PedestrianParams(
+        desired_speed=np.array([r["cross"].speed if "cross" in r else 0.0 for r in rows]),
+        max_accel=np.full(n, PEDESTRIAN_PARAMS.max_accel),
+        max_decel=np.full(n, PEDESTRIAN_PARAMS.max_decel),
+        obey_signal=np.array(
+            [r["cross"].obey_signal if "cross" in r else True for r in rows], dtype=np.bool_
+        ),
+        start_time=np.array([r["cross"].delay_s if "cross" in r else 0.0 for r in rows]),
+    )
+    ego = next((i for i, r in enumerate(rows) if r["is_ego"]), -1)
+    veh_idx = np.flatnonzero(kinds == ActorKind.VEHICLE).astype(np.int64)
+    drivable = build_segment_grid(net, net.lane_type == LaneType.DRIVING, margin_m=OFFROAD_MARGIN_M)
+    return World(
+        name=spec.name,
+        description=spec.description,
+        dt=spec.dt,
+        seed=loaded.seed,
+        timeout=spec.end.timeout_s,
+        network=net,
+        drivable=drivable,
+        state=state,
+        params=params,
+        routes=routes,
+        driver=driver,
+        pedestrians=peds,
+        actor_ids=tuple(r["id"] for r in rows),
+        vehicle_names=tuple(r["vehicle"].name for r in rows),
+        ego=ego,
+        npc_idx=veh_idx[veh_idx != ego],
+        ped_idx=np.flatnonzero(kinds == ActorKind.PEDESTRIAN).astype(np.int64),
+        veh_idx=veh_idx,
+        n_instances=1,
+        sig_override=np.full((1, net.n_signals), -1, dtype=np.int8),
+        initial=state.copy(),
+    )

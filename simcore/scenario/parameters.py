@@ -1,0 +1,121 @@
+"""Scenario parameters: constants, sweeps and distributions, and ``$name`` substitution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from simcore.rng import generator
+from simcore.scenario.errors import Issue, did_you_mean
+from simcore.scenario.yaml_source import YamlDoc
+
+KINDS = ("sweep", "uniform", "normal", "choice")
+
+
+def _check_spec(name: str, spec: Any, doc: YamlDoc) -> list[Issue]:
+    path = ("parameters", name)
+    if not isinstance(spec, dict):
+        if isinstance(spec, (int, float, str, bool)) or spec is None:
+            return []
+        return [doc.issue(path, "expected a constant or one of " + ", ".join(KINDS))]
+    if len(spec) != 1 or next(iter(spec)) not in KINDS:
+        keys = ", ".join(map(str, spec))
+        return [doc.issue(path, f"expected exactly one of {', '.join(KINDS)}, got {keys or 'nothing'}")]
+    kind, arg = next(iter(spec.items()))
+    p = (*path, kind)
+    if kind in ("sweep", "choice"):
+        if not isinstance(arg, list) or not arg:
+            return [doc.issue(p, "expected a non-empty list of values")]
+    elif kind == "uniform":
+        if not (
+            isinstance(arg, list) and len(arg) == 2 and all(_is_num(v) for v in arg) and arg[0] <= arg[1]
+        ):
+            return [doc.issue(p, f"expected [low, high] numbers with low <= high, got {arg!r}")]
+    elif kind == "normal":
+        allowed = {"mean", "std", "min", "max"}
+        if not isinstance(arg, dict) or not {"mean", "std"} <= set(arg) or not set(arg) <= allowed:
+            return [doc.issue(p, "expected {mean, std} with optional min, max")]
+        if not all(_is_num(v) for v in arg.values()) or arg["std"] < 0:
+            return [doc.issue(p, "expected numbers, std >= 0")]
+    return []
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def resolve_parameters(
+    doc: YamlDoc,
+    seed: int,
+    instance: int,
+    overrides: dict[str, Any] | None = None,
+    variant: int = 0,
+) -> tuple[dict[str, Any], list[Issue]]:
+    """Concrete parameter values for one run.
+
+    Sweeps take their ``variant``-th value (wrapping); distributions are drawn from the
+    stream (seed, instance, "parameters") in the order the parameters are written, so a
+    variant is reproducible from (file, variant, seed). ``overrides`` (from ``--set``)
+    replace any parameter; naming an unknown one is an error.
+    """
+    raw = doc.data.get("parameters", {}) if isinstance(doc.data, dict) else {}
+    issues: list[Issue] = []
+    if not isinstance(raw, dict):
+        return {}, [doc.issue(("parameters",), "expected a mapping of name: value or distribution")]
+    rng = generator(seed, instance, "parameters")
+    values: dict[str, Any] = {}
+    for name, spec in raw.items():
+        found = _check_spec(name, spec, doc)
+        if found:
+            issues += found
+            continue
+        if not isinstance(spec, dict):
+            values[name] = spec
+            continue
+        kind, arg = next(iter(spec.items()))
+        if kind == "sweep":
+            values[name] = arg[variant % len(arg)]
+        elif kind == "choice":
+            values[name] = arg[int(rng.integers(len(arg)))]
+        elif kind == "uniform":
+            values[name] = float(rng.uniform(arg[0], arg[1]))
+        else:
+            v = float(rng.normal(arg["mean"], arg["std"]))
+            values[name] = float(np.clip(v, arg.get("min", -np.inf), arg.get("max", np.inf)))
+    for name, value in (overrides or {}).items():
+        if name not in raw:
+            issues.append(
+                Issue(
+                    doc.file,
+                    1,
+                    1,
+                    "parameters",
+                    f"--set names unknown parameter {name!r}{did_you_mean(name, raw)}",
+                )
+            )
+        else:
+            values[name] = value
+    return values, issues
+
+
+def substitute(doc: YamlDoc, values: dict[str, Any]) -> tuple[Any, list[Issue]]:
+    """Replace every string value ``"$name"`` outside ``parameters`` by its parameter value."""
+    issues: list[Issue] = []
+
+    def walk(node: Any, path: tuple) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: (v if path == () and k == "parameters" else walk(v, (*path, k))) for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(v, (*path, i)) for i, v in enumerate(node)]
+        if isinstance(node, str) and node.startswith("$") and len(node) > 1:
+            name = node[1:]
+            if name not in values:
+                issues.append(doc.issue(path, f"unknown parameter ${name}{did_you_mean(name, values)}"))
+                return node
+            return values[name]
+        return node
+
+    return walk(doc.data, ()), issues

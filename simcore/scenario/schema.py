@@ -1,0 +1,264 @@
+"""Scenario file format, version 1: pydantic models, one per YAML block (the source of truth).
+
+Keys without a unit suffix are SI (m, s, m/s, m/s^2, rad); ``_kph`` and ``_deg`` keys are
+converted by the ``si_*`` helpers here, the one place where units change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+KPH = 1 / 3.6
+
+_CFG = ConfigDict(extra="forbid", frozen=True)
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, models are immutable."""
+
+    model_config = _CFG
+
+
+class SignalSpec(Strict):
+    """Fixed-time split phasing of every generated junction (each arm its own green)."""
+
+    green_s: float = Field(12.0, gt=0, le=300)
+    amber_s: float = Field(3.0, ge=2, le=10)
+    all_red_s: float = Field(2.0, ge=0, le=10)
+    pedestrian_s: float = Field(8.0, ge=0, le=120)
+    pedestrian_clearance_s: float = Field(4.0, ge=0, le=60)
+    offset_step_s: float = Field(0.0, ge=0, le=300)
+
+
+class _LayoutFields(Strict):
+    lanes_per_direction: int = Field(2, ge=1, le=4)
+    lane_width: float = Field(3.5, ge=2.5, le=5.0)
+    speed_limit_kph: float = Field(50.0, gt=0, le=130)
+    turn_speed_limit_kph: float = Field(30.0, gt=0, le=80)
+    crosswalks: bool = True
+    signals: SignalSpec | None = SignalSpec()
+    arm_length: float = Field(80.0, ge=30, le=2000)
+
+
+class IntersectionMap(_LayoutFields):
+    """A single generated junction centred at the origin."""
+
+    generate: Literal["intersection"]
+    arms: int | list[Literal["north", "east", "south", "west"]] = 4
+
+    @model_validator(mode="after")
+    def _arms_ok(self) -> IntersectionMap:
+        arms = self.arms if isinstance(self.arms, list) else None
+        if arms is None and self.arms not in (3, 4):
+            raise ValueError("arms must be 3 or 4, or a list of 3 or 4 compass arms")
+        if arms is not None and (len(arms) not in (3, 4) or len(set(arms)) != len(arms)):
+            raise ValueError("arms must list 3 or 4 distinct compass arms")
+        return self
+
+    def arm_names(self) -> tuple[str, ...]:
+        """Compass arms present, in phase order (3 arms as a number: no west arm)."""
+        order = ("north", "east", "south", "west")
+        if isinstance(self.arms, int):
+            return order[: self.arms]
+        return tuple(a for a in order if a in self.arms)
+
+
+class GridMap(_LayoutFields):
+    """A rows x cols grid of generated junctions (lanes named ``r{row}c{col}.south_in_1``)."""
+
+    generate: Literal["grid"]
+    rows: int = Field(2, ge=1, le=30)
+    cols: int = Field(2, ge=1, le=30)
+    block: float = Field(120.0, ge=60, le=1000)
+
+
+MapSpec = Annotated[IntersectionMap | GridMap, Field(discriminator="generate")]
+
+
+class LaneStart(Strict):
+    """Where an actor starts: on a lane at arc length ``s`` (m) of its rear axle."""
+
+    lane: str
+    s: float = Field(0.0, ge=0)
+    speed: float | None = Field(None, ge=0, le=70)
+    speed_kph: float | None = Field(None, ge=0, le=250)
+
+    @model_validator(mode="after")
+    def _one_speed(self) -> LaneStart:
+        if self.speed is not None and self.speed_kph is not None:
+            raise ValueError("give speed (m/s) or speed_kph, not both")
+        return self
+
+    def si_speed(self) -> float:
+        """Initial speed (m/s)."""
+        if self.speed_kph is not None:
+            return self.speed_kph * KPH
+        return self.speed or 0.0
+
+
+class RouteSpec(Strict):
+    """Destination lane; the route is the fastest lane sequence there (lane changes allowed)."""
+
+    to: str
+
+
+class IdmSpec(Strict):
+    """Intelligent Driver Model parameters (Treiber et al. 2000); speed defaults to the limit."""
+
+    desired_speed_kph: float | None = Field(None, gt=0, le=250)
+    speed_factor: float = Field(1.0, gt=0.3, le=1.5)
+    time_headway_s: float = Field(1.5, gt=0.3, le=5)
+    min_gap_m: float = Field(2.0, ge=0.5, le=10)
+    comfort_decel_mps2: float = Field(2.5, gt=0.5, le=6)
+    max_accel_mps2: float | None = Field(None, gt=0.2, le=6)
+    delta: float = Field(4.0, ge=1, le=8)
+    lateral_accel_mps2: float = Field(2.5, gt=0.5, le=8)
+
+
+class VehicleBehavior(Strict):
+    """How an NPC vehicle drives."""
+
+    idm: IdmSpec = IdmSpec()
+
+
+class VehicleActor(Strict):
+    """An NPC vehicle, or a platoon of ``count`` of them spaced ``spacing_m`` bumper to bumper."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["vehicle"] = "vehicle"
+    vehicle: str = "sedan"
+    count: int = Field(1, ge=1, le=1000)
+    spacing_m: float = Field(12.0, gt=0, le=500)
+    start: LaneStart
+    route: RouteSpec
+    behavior: VehicleBehavior = VehicleBehavior()
+
+
+class CrosswalkStart(Strict):
+    """A pedestrian starting at one end of a crosswalk (``side`` is a compass direction)."""
+
+    crosswalk: str
+    side: Literal["north", "east", "south", "west"]
+    offset_m: float = Field(2.5, ge=0.5, le=50, description="distance before the kerb (m)")
+
+
+class CrossSpec(Strict):
+    """Walk across at ``speed`` (m/s) from ``delay_s`` on; wait for the walk signal if ``obey_signal``."""
+
+    speed: float = Field(1.4, gt=0.2, le=3.0)
+    obey_signal: bool = True
+    delay_s: float = Field(0.0, ge=0, le=3600, description="stand still until this time (s)")
+
+
+class PedestrianBehavior(Strict):
+    """How a pedestrian moves."""
+
+    cross: CrossSpec = CrossSpec()
+
+
+class PedestrianActor(Strict):
+    """A pedestrian on a crosswalk path."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["pedestrian"]
+    start: CrosswalkStart
+    behavior: PedestrianBehavior = PedestrianBehavior()
+
+
+def _actor_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("type", "vehicle"))
+    return str(getattr(value, "type", "vehicle"))
+
+
+ActorSpec = Annotated[
+    Annotated[VehicleActor, Tag("vehicle")] | Annotated[PedestrianActor, Tag("pedestrian")],
+    Discriminator(_actor_tag),
+]
+
+
+class EgoSpec(Strict):
+    """The controlled vehicle: what it is, where it starts, where it must go."""
+
+    vehicle: str = "sedan"
+    start: LaneStart
+    route: RouteSpec
+    goal_margin_m: float = Field(
+        20.0, ge=0, le=500, description="goal reached this far (m) into the destination lane"
+    )
+
+
+class EndSpec(Strict):
+    """When a run ends: timeout, ego at goal, or (optionally) the first ego collision."""
+
+    timeout_s: float = Field(60.0, gt=0, le=36000)
+    ego_reaches_goal: bool = True
+    on_ego_collision: bool = False
+
+
+class ThresholdMinTtc(Strict):
+    """Minimum time-to-collision of the ego to the obstacle ahead must stay above this (s)."""
+
+    min_ttc_s: float = Field(gt=0, le=30)
+
+
+class ThresholdMaxDecel(Strict):
+    """Peak ego deceleration must stay below this (m/s^2)."""
+
+    max_decel_mps2: float = Field(gt=0, le=20)
+
+
+class ThresholdCompletion(Strict):
+    """Route completion (0..1) must reach at least this."""
+
+    min_route_completion: float = Field(gt=0, le=1)
+
+
+class ThresholdScore(Strict):
+    """The simcore score (0..100) must reach at least this."""
+
+    min_score: float = Field(ge=0, le=100)
+
+
+CriterionSpec = (
+    Literal["no_collision", "no_red_light", "no_offroad", "reach_goal"]
+    | ThresholdMinTtc
+    | ThresholdMaxDecel
+    | ThresholdCompletion
+    | ThresholdScore
+)
+
+
+class ScenarioSpec(Strict):
+    """A whole scenario file (format version 1). ``$name`` values refer to ``parameters``."""
+
+    simcore: Literal[1]
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(0, ge=0, lt=2**63)
+    dt: float = Field(0.05, gt=0.001, le=0.5)
+    map: MapSpec
+    parameters: dict[str, Any] = {}
+    ego: EgoSpec | None = None
+    actors: list[ActorSpec] = []
+    end: EndSpec = EndSpec()
+    criteria: list[CriterionSpec] = []
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ScenarioSpec:
+        seen: set[str] = set()
+        for a in self.actors:
+            if a.id in seen or a.id == "ego":
+                raise ValueError(f"actor id {a.id!r} is used twice (or is the reserved 'ego')")
+            seen.add(a.id)
+        return self
+
+
+def criterion_key(c: CriterionSpec) -> tuple[str, float | None]:
+    """(name, threshold) of a criterion entry."""
+    if isinstance(c, str):
+        return c, None
+    ((name, value),) = c.model_dump().items()
+    return name, float(value)

@@ -1,0 +1,164 @@
+"""World: everything one run steps, the static part (map, parameters, routes) beside the WorldState."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simcore._types import F64, I64, Mask
+from simcore.road.lane_graph import RoutePath
+from simcore.road.network import RoadNetwork
+from simcore.road.spatial_index import SegmentGrid
+from simcore.state import WorldState
+
+
+def _csr(parts: list[np.ndarray], dtype: type) -> tuple[I64, np.ndarray]:
+    counts = np.array([len(p) for p in parts], dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    flat = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+    return start, flat
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """Every actor's path in CSR form (row i owns ``start[i]:start[i+1]``), ENU, m.
+
+    Attributes:
+        start, x, y, s, heading, curvature, speed_limit: path samples per actor.
+        stop_start, stop_s, stop_signal: stop lines along each path (route s, signal group).
+        cw_start, cw_s0, cw_s1, cw_id: crosswalk intervals along each path (route s).
+        goal_s: (n,) route s at which the actor's goal counts as reached (m).
+        paths: the RoutePath objects (Python side: rendering, reports).
+    """
+
+    start: I64
+    x: F64
+    y: F64
+    s: F64
+    heading: F64
+    curvature: F64
+    speed_limit: F64
+    stop_start: I64
+    stop_s: F64
+    stop_signal: I64
+    cw_start: I64
+    cw_s0: F64
+    cw_s1: F64
+    cw_id: I64
+    goal_s: F64
+    paths: tuple[RoutePath, ...]
+
+    @classmethod
+    def from_paths(cls, paths: list[RoutePath], goal_s: list[float]) -> RouteTable:
+        """Stack per-actor paths."""
+        start, x = _csr([p.x for p in paths], np.float64)
+        _, y = _csr([p.y for p in paths], np.float64)
+        _, s = _csr([p.s for p in paths], np.float64)
+        _, h = _csr([p.heading for p in paths], np.float64)
+        _, k = _csr([p.curvature for p in paths], np.float64)
+        _, v = _csr([p.speed_limit for p in paths], np.float64)
+        st_start, st_s = _csr([p.stop_s for p in paths], np.float64)
+        _, st_sig = _csr([p.stop_signal for p in paths], np.int64)
+        cw_start, cw0 = _csr([p.cw_s0 for p in paths], np.float64)
+        _, cw1 = _csr([p.cw_s1 for p in paths], np.float64)
+        _, cwi = _csr([p.cw_id for p in paths], np.int64)
+        return cls(
+            start,
+            x,
+            y,
+            s,
+            h,
+            k,
+            v,
+            st_start,
+            st_s,
+            st_sig,
+            cw_start,
+            cw0,
+            cw1,
+            cwi,
+            np.array(goal_s, dtype=np.float64),
+            tuple(paths),
+        )
+
+    def length(self, row: int) -> float:
+        """Path length of one actor (m)."""
+        return float(self.s[self.start[row + 1] - 1])
+
+
+@dataclass(frozen=True)
+class DriverParams:
+    """Per-actor driver-model parameters (rows of non-vehicles are unused).
+
+    Attributes:
+        v_des: desired speed (m/s). T: time headway (s). s0: standstill gap (m).
+        b_comf: comfortable deceleration (m/s^2). delta: IDM acceleration exponent.
+        a_lat: lateral acceleration accepted in curves (m/s^2).
+        speed_factor: multiple of the speed limit the driver aims for.
+        accel_cap: IDM maximum acceleration (m/s^2), at most the vehicle's.
+        stop_at_end: stop at the end of the route instead of leaving the map.
+    """
+
+    v_des: F64
+    T: F64
+    s0: F64
+    b_comf: F64
+    delta: F64
+    a_lat: F64
+    speed_factor: F64
+    accel_cap: F64
+    stop_at_end: Mask
+
+
+@dataclass(frozen=True)
+class PedestrianParams:
+    """Per-actor walking parameters: desired speed (m/s), limits (m/s^2), signal obedience,
+    and the time (s) the walker starts moving."""
+
+    desired_speed: F64
+    max_accel: F64
+    max_decel: F64
+    obey_signal: Mask
+    start_time: F64
+
+
+@dataclass
+class World:
+    """One built scenario: static data + dynamic state. Built by ``scenario.build``.
+
+    Attributes:
+        name, description: from the scenario.
+        dt: step (s). seed: run seed. timeout: s.
+        network: the road network. drivable: grid over driving lanes (off-road checks).
+        state: WorldState. params: per-actor vehicle parameter arrays (``dynamics.params``).
+        routes: RouteTable. driver: DriverParams. pedestrians: PedestrianParams.
+        actor_ids: (n,) ids (platoon members get ``id#k``); ego is ``"ego"``.
+        vehicle_names: (n,) vehicle definition per row ("pedestrian" for walkers).
+        ego: row of the ego vehicle, -1 if none.
+        npc_idx, ped_idx, veh_idx: int64 rows of NPC vehicles, pedestrians, all vehicles.
+        n_instances: stacked instances (1 for a single run).
+        sig_override: (n_instances, n_groups) int8 manual signal states, -1 = plan.
+    """
+
+    name: str
+    description: str
+    dt: float
+    seed: int
+    timeout: float
+    network: RoadNetwork
+    drivable: SegmentGrid
+    state: WorldState
+    params: dict[str, F64]
+    routes: RouteTable
+    driver: DriverParams
+    pedestrians: PedestrianParams
+    actor_ids: tuple[str, ...]
+    vehicle_names: tuple[str, ...]
+    ego: int
+    npc_idx: I64
+    ped_idx: I64
+    veh_idx: I64
+    n_instances: int = 1
+    sig_override: np.ndarray = field(default_factory=lambda: np.zeros((1, 0), dtype=np.int8))
+    initial: WorldState | None = None
