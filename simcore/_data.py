@@ -16,9 +16,7 @@ def catalog_dir(name: str) -> Path:
     for candidate in (_PKG / "data" / name, _PKG.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(
-        f"built-in catalog {name!r} not found (looked in simcore/data and the source tree)"
-    )
+    raise FileNotFoundError(f"built-in catalog {name!r} not found (looked in simcore/data and the source tree)")
 
 
 def resolve_scenario(spec: str) -> Path:

@@ -34,9 +34,7 @@ def _format_summary(res: Any, out_dir: Path | None) -> str:
         f"score      {res.score:.1f} / 100",
     ]
     if res.parameters:
-        params = ", ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.parameters.items()
-        )
+        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.parameters.items())
         lines.append(f"parameters {params}")
     for v in res.verdicts:
         value = "-" if v.value is None else (f"{v.value:.3g}" if isinstance(v.value, float) else str(v.value))

@@ -28,7 +28,11 @@ class RouteTable:
         start, x, y, s, heading, curvature, speed_limit: path samples per actor.
         stop_start, stop_s, stop_signal: stop lines along each path (route s, signal group).
         cw_start, cw_s0, cw_s1, cw_id: crosswalk intervals along each path (route s).
+        lc_start, lc_s0, lc_s1, lc_side, lc_offset: planned lane changes along each path
+            (route s interval, side +1 left / -1 right, lateral offset m).
         goal_s: (n,) route s at which the actor's goal counts as reached (m).
+        road_half: per sample, half the width of the route's lane plus the off-road margin
+            (m); 0 where the path is not on a driving lane (pedestrians).
         paths: the RoutePath objects (Python side: rendering, reports).
     """
 
@@ -46,12 +50,18 @@ class RouteTable:
     cw_s0: F64
     cw_s1: F64
     cw_id: I64
+    lc_start: I64
+    lc_s0: F64
+    lc_s1: F64
+    lc_side: I64
+    lc_offset: F64
     goal_s: F64
+    road_half: F64
     paths: tuple[RoutePath, ...]
 
     @classmethod
-    def from_paths(cls, paths: list[RoutePath], goal_s: list[float]) -> RouteTable:
-        """Stack per-actor paths."""
+    def from_paths(cls, paths: list[RoutePath], goal_s: list[float], road_half: list[F64]) -> RouteTable:
+        """Stack per-actor paths (``road_half``: per-sample arrays, see the class doc)."""
         start, x = _csr([p.x for p in paths], np.float64)
         _, y = _csr([p.y for p in paths], np.float64)
         _, s = _csr([p.s for p in paths], np.float64)
@@ -63,6 +73,10 @@ class RouteTable:
         cw_start, cw0 = _csr([p.cw_s0 for p in paths], np.float64)
         _, cw1 = _csr([p.cw_s1 for p in paths], np.float64)
         _, cwi = _csr([p.cw_id for p in paths], np.int64)
+        lc_start, lc0 = _csr([p.lc_s0 for p in paths], np.float64)
+        _, lc1 = _csr([p.lc_s1 for p in paths], np.float64)
+        _, lcside = _csr([p.lc_side for p in paths], np.int64)
+        _, lcoff = _csr([p.lc_offset for p in paths], np.float64)
         return cls(
             start,
             x,
@@ -78,7 +92,13 @@ class RouteTable:
             cw0,
             cw1,
             cwi,
+            lc_start,
+            lc0,
+            lc1,
+            lcside,
+            lcoff,
             np.array(goal_s, dtype=np.float64),
+            _csr(road_half, np.float64)[1],
             tuple(paths),
         )
 

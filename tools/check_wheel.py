@@ -14,9 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     """Exit 0 when every catalog YAML is inside the wheel under simcore/data/."""
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp, str(ROOT)], check=True
-        )
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp, str(ROOT)], check=True)
         wheel = next(Path(tmp).glob("simcore-*.whl"))
         names = set(zipfile.ZipFile(wheel).namelist())
     missing = []

@@ -53,6 +53,8 @@ class AgentInfo:
         ego: EgoInfo. actor_ids: ids of every state row (``Observation.objects.row`` indexes it).
         route_x, route_y, route_s: the ego's planned route (ENU, m); goal_s: route s of the goal.
         route_speed_limit: (m/s) and route_curvature (1/m, left +) at each route sample.
+        lane_change_s0, lane_change_s1: lane changes the route plans (route s where each
+            starts and ends, m); lane_change_side: +1 left, -1 right; lane_change_offset: m.
         network: the static road network (read-only arrays).
     """
 
@@ -66,6 +68,10 @@ class AgentInfo:
     route_s: F64
     route_speed_limit: F64
     route_curvature: F64
+    lane_change_s0: F64
+    lane_change_s1: F64
+    lane_change_side: I64
+    lane_change_offset: F64
     goal_s: float
     network: RoadNetwork
 

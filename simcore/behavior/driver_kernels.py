@@ -1,7 +1,8 @@
 """Driver model kernels: IDM speed control, pure-pursuit path tracking, obstacle search along a route.
 
-The same ``drive_control`` serves NPC vehicles (over the world state) and the built-in
-autopilot agent (over its observation), so both obey one set of rules.
+The same ``drive_control`` serves NPC vehicles (over the world state, with candidates from
+an actor grid) and the built-in autopilot agent (over its observation), so both obey one
+set of rules.
 """
 
 from __future__ import annotations
@@ -19,11 +20,31 @@ RED_AMBER = 3
 #: Lateral clearance added to both half-widths when deciding whether an actor blocks a path (m).
 CORRIDOR_MARGIN_M = 0.4
 #: Upper bound on the spacing of route samples (m); the obstacle scan skips ahead with it.
-MAX_ROUTE_SPACING_M = 1.5
+#: Routes are resampled at 1 m (road.builder.SAMPLE_SPACING_M); route_path checks the bound.
+MAX_ROUTE_SPACING_M = 1.1
 #: Deceleration (m/s^2) above which a driver facing amber goes on instead of stopping.
 AMBER_STOP_DECEL = 3.5
+#: Largest deceleration (m/s^2) a lane change may impose on anyone (MOBIL's b_safe).
+B_SAFE = 3.0
+#: A lane change is checked for safety from this far before it starts (m).
+LANE_CHANGE_CHECK_M = 40.0
+#: Actors farther ahead or behind than this (m, centre to centre) do not affect a lane change.
+LANE_CHANGE_RANGE_M = 60.0
 #: Where a driver stops before an occupied crosswalk (m before it).
 CROSSWALK_STANDOFF_M = 1.0
+#: Longest obstacle look-ahead along the route (m).
+MAX_LOOK_M = 150.0
+#: Actor grid: cell edge (m) and the stride of route samples used to query it. A 3 x 3
+#: block of cells around samples this close (<= 5.5 m apart) covers everything within
+#: GRID_CELL_M - 2.75 m of the route: every corridor (< 7 m half-width) and target lane.
+GRID_CELL_M = 10.0
+GRID_QUERY_STRIDE = 5
+
+
+@kernel
+def look_ahead(v, b_comf):  # pragma: no cover - compiled
+    """Obstacle look-ahead distance (m) at speed v (m/s): margin + 4 s + braking distance."""
+    return min(MAX_LOOK_M, 15.0 + 4.0 * v + v * v / (2.0 * b_comf))
 
 
 @kernel
@@ -34,12 +55,18 @@ def idm_accel(v, v0, a_max, b_comf, s0, T, delta, gap, v_lead):  # pragma: no co
     s* = s0 + max(0, v T + v dv / (2 sqrt(a_max b_comf))),  dv = v - v_lead.
     ``gap = inf`` gives the free-road term. Treiber, Hennecke & Helbing (2000), Phys. Rev. E 62.
     """
-    free = 1.0 - (v / v0) ** delta
+    r = v / v0
+    if delta == 4.0:  # the usual exponent: two multiplies instead of pow()
+        r2 = r * r
+        free = 1.0 - r2 * r2
+    else:
+        free = 1.0 - r**delta
     if gap == math.inf:
         return a_max * free
     g = max(gap, 0.01)
     s_star = s0 + max(0.0, v * T + v * (v - v_lead) / (2.0 * math.sqrt(a_max * b_comf)))
-    return a_max * (free - (s_star / g) ** 2)
+    q = s_star / g
+    return a_max * (free - q * q)
 
 
 @kernel
@@ -59,7 +86,7 @@ def scan_path(px, py, rx, ry, rs, lo, hi, corridor):  # pragma: no cover - compi
         dx = px - rx[k]
         dy = py - ry[k]
         d = math.sqrt(dx * dx + dy * dy)
-        if d > corridor + 2.0 * MAX_ROUTE_SPACING_M:
+        if d > corridor + MAX_ROUTE_SPACING_M:
             k += max(1, int((d - corridor) / MAX_ROUTE_SPACING_M) - 1)
             continue
         ex = rx[k + 1] - rx[k]
@@ -80,24 +107,7 @@ def scan_path(px, py, rx, ry, rs, lo, hi, corridor):  # pragma: no cover - compi
 
 @kernel
 def obstacle_on_path(
-    x,
-    y,
-    half_width,
-    progress,
-    front_s,
-    look,
-    rx,
-    ry,
-    rs,
-    k0,
-    k1,
-    ox,
-    oy,
-    oyaw,
-    ov,
-    olen,
-    owid,
-    ocoff,
+    x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, oyaw, ov, olen, owid, ocoff
 ):  # pragma: no cover - compiled
     """Does a box block the path ahead? Returns (bumper gap m, speed along the path m/s).
 
@@ -126,69 +136,77 @@ def obstacle_on_path(
     return s_j - front_s - 0.5 * (olen * c + owid * sn), ov * math.cos(rel)
 
 
+# fmt: off
+@kernel
+def lane_change_safe(
+    x, y, yaw, v, v0, half_len, coff, target, offset, a_max, b_comf, s0, T, delta,
+    ox, oy, oyaw, ov, olen, ocoff, cand, n_cand, self_id,
+):  # pragma: no cover - compiled
+    """MOBIL's safety criterion for a lane change by ``target`` m sideways (left +).
+
+    Every candidate whose centre lies in the target lane (lateral offset within offset/2 of
+    ``target`` in the driver's frame, at most LANE_CHANGE_RANGE_M ahead or behind) must
+    leave a bumper gap >= s0, and neither the driver (behind a leader there) nor the new
+    follower (behind the driver) may need to brake harder than B_SAFE by IDM. Two
+    drivers that both wait (< 1 m/s) let the one ahead go first; exact ties go to the
+    lower row. Kesting, Treiber & Helbing (2007), Transp. Res. Rec. 1999.
+    """
+    c = math.cos(yaw)
+    s = math.sin(yaw)
+    px = x + coff * c
+    py = y + coff * s
+    for q in range(n_cand):
+        j = cand[q]
+        if j == self_id:
+            continue
+        jx = ox[j] + ocoff[j] * math.cos(oyaw[j])
+        jy = oy[j] + ocoff[j] * math.sin(oyaw[j])
+        dx = jx - px
+        dy = jy - py
+        dlong = dx * c + dy * s
+        dlat = -dx * s + dy * c
+        if abs(dlat - target) > 0.5 * offset or abs(dlong) > LANE_CHANGE_RANGE_M:
+            continue
+        vj = ov[j] * math.cos(oyaw[j] - yaw)
+        ahead = dlong > 0.0 or (dlong == 0.0 and j < self_id)
+        if ahead:
+            gap = dlong - half_len - 0.5 * olen[j]
+            if gap < s0 or idm_accel(v, v0, a_max, b_comf, s0, T, delta, gap, vj) < -B_SAFE:
+                return False
+        else:
+            if v < 1.0 and vj < 1.0:
+                continue
+            gap = -dlong - half_len - 0.5 * olen[j]
+            if gap < s0 or idm_accel(vj, max(v0, vj), a_max, b_comf, s0, T, delta, gap, v) < -B_SAFE:
+                return False
+    return True
+
+
 @kernel
 def drive_control(
-    x,
-    y,
-    yaw,
-    v,
-    wheelbase,
-    front,
-    half_width,
-    max_accel,
-    max_decel,
-    max_steer,
-    rx,
-    ry,
-    rs,
-    rvlim,
-    rk,
-    ra,
-    rb,
-    progress,
-    stop_s,
-    stop_sig,
-    sig_state,
-    sa,
-    sb,
-    cw_s0,
-    cw_s1,
-    cw_id,
-    cw_occ,
-    ca,
-    cb,
-    ox,
-    oy,
-    oyaw,
-    ov,
-    olen,
-    owid,
-    ocoff,
-    oactive,
-    oinst,
-    inst,
-    skip,
-    n_obj,
-    v_des,
-    T,
-    s0,
-    b_comf,
-    delta,
-    a_lat,
-    speed_factor,
-    stop_at_end,
+    x, y, yaw, v, wheelbase, front, half_width, half_len, max_accel, max_decel, max_steer,
+    rx, ry, rs, rvlim, rk, ra, rb, progress,
+    stop_s, stop_sig, sig_state, sa, sb,
+    cw_s0, cw_s1, cw_id, cw_occ, ca, cb,
+    lc_s0, lc_s1, lc_side, lc_offset, la, lb,
+    ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id,
+    v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end,
 ):  # pragma: no cover - compiled
     """Control of one driver following its route: (accel, steer, lead_gap, lead_closing).
 
-    Frame: ENU; (x, y) is the rear-axle centre, yaw rad CCW from x, v m/s.
+    Frame: ENU; (x, y) is the rear-axle centre, yaw rad CCW from x, v m/s. ``cand[:n_cand]``
+    index the actors (o* arrays) that may matter; they must include every actor within the
+    path corridor ahead and within LANE_CHANGE_RANGE_M of a pending lane change.
 
     Longitudinal: the minimum of IDM accelerations against (a) the free road with desired
-    speed v0 = min(v_des, speed_factor * limit, curve and limit look-ahead speeds), (b) each
-    obstacle found in the path corridor ahead, (c) the first stop line whose signal is red
-    (or amber/red-amber when stopping needs less than AMBER_STOP_DECEL; a red that cannot
-    be met within max_decel is run), (d) an occupied crosswalk not yet entered, and (e) the
-    route end when ``stop_at_end``. The look-ahead speed at a sample k ahead is
-    sqrt(vl_k^2 + 2 b_comf (s_k - s)), vl_k = min(limit_k * speed_factor, sqrt(a_lat / |kappa_k|)).
+    speed v0 = min(v_des, look-ahead speeds), (b) each obstacle in the path corridor ahead,
+    (c) a lane change not yet begun whose target gap is unsafe (wait before it), (d) the
+    first stop line whose signal is red (or amber/red-amber when stopping needs less than
+    AMBER_STOP_DECEL; a red that cannot be met within max_decel is run), (e) an occupied
+    crosswalk not yet entered, and (f) the route end when ``stop_at_end``. The look-ahead
+    speed at a sample k ahead is sqrt(vl_k^2 + 2 b_comf d_k) with
+    vl_k^2 = min((limit_k speed_factor)^2, a_lat / |kappa_k|) and d_k its distance ahead of
+    the front bumper; samples farther than v_des^2 / (2 b_comf) cannot bind and are skipped.
 
     Lateral: pure pursuit on the route from the rear axle with look-ahead
     Ld = clip(3 + 0.6 v, 4, 20) m: delta = atan(2 L sin(alpha) / Ld).
@@ -205,49 +223,37 @@ def drive_control(
     steer = math.atan(2.0 * wheelbase * math.sin(alpha) / dist)
     steer = min(max(steer, -max_steer), max_steer)
 
-    look = min(150.0, 15.0 + 4.0 * v + v * v / (2.0 * b_comf))
+    look = look_ahead(v, b_comf)
     s_end = rs[rb - 1]
     k0 = route_index(rs, ra, rb, progress)
     k1 = route_index(rs, ra, rb, progress + look) + 1
+    front_s = progress + front
 
-    # Desired speed with limit and curve look-ahead.
-    v0 = v_des
-    for k in range(k0, k1 + 1):
+    # Desired speed with limit and curve look-ahead (in squares: no root per sample).
+    v0_sq = v_des * v_des
+    for k in range(k0, rb):
+        d = max(rs[k] - front_s, 0.0)
+        if 2.0 * b_comf * d >= v0_sq:
+            break
         vl = rvlim[k] * speed_factor
+        vl_sq = vl * vl
         kap = abs(rk[k])
-        if kap > 1e-6:
-            vl = min(vl, math.sqrt(a_lat / kap))
-        d = max(rs[k] - progress - front, 0.0)
-        v0 = min(v0, math.sqrt(vl * vl + 2.0 * b_comf * d))
-    v0 = max(v0, 0.5)
+        if kap * vl_sq > a_lat:
+            vl_sq = a_lat / kap
+        v0_sq = min(v0_sq, vl_sq + 2.0 * b_comf * d)
+    v0 = max(math.sqrt(v0_sq), 0.5)
     acc = idm_accel(v, v0, max_accel, b_comf, s0, T, delta, math.inf, 0.0)
     lead_gap = math.inf
     lead_close = 0.0
 
-    front_s = progress + front
     # Obstacles in the corridor.
-    for j in range(n_obj):
-        if j == skip or not oactive[j] or oinst[j] != inst:
+    for q in range(n_cand):
+        j = cand[q]
+        if j == self_id:
             continue
         gap, v_lead = obstacle_on_path(
-            x,
-            y,
-            half_width,
-            progress,
-            front_s,
-            look,
-            rx,
-            ry,
-            rs,
-            k0,
-            k1,
-            ox[j],
-            oy[j],
-            oyaw[j],
-            ov[j],
-            olen[j],
-            owid[j],
-            ocoff[j],
+            x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1,
+            ox[j], oy[j], oyaw[j], ov[j], olen[j], owid[j], ocoff[j],
         )
         if gap == math.inf:
             continue
@@ -255,6 +261,20 @@ def drive_control(
             lead_gap = gap
             lead_close = v - v_lead
         acc = min(acc, idm_accel(v, v0, max_accel, b_comf, s0, T, delta, gap, v_lead))
+
+    # Lane changes not yet begun: go only into a safe gap, else wait before the change.
+    for m in range(la, lb):
+        if lc_s1[m] <= progress:
+            continue
+        dist = lc_s0[m] - front_s
+        if dist < -0.5 or dist > LANE_CHANGE_CHECK_M:
+            break
+        if not lane_change_safe(
+            x, y, yaw, v, v0, half_len, front - half_len, lc_side[m] * lc_offset[m], lc_offset[m],
+            max_accel, b_comf, s0, T, delta, ox, oy, oyaw, ov, olen, ocoff, cand, n_cand, self_id,
+        ):
+            acc = min(acc, idm_accel(v, v0, max_accel, b_comf, 0.5, T, delta, max(dist, 0.0), 0.0))
+        break
 
     # Stop lines (first one ahead only).
     for m in range(sa, sb):
@@ -286,118 +306,131 @@ def drive_control(
 
 
 @kernel
-def step_drivers(
-    idx,
-    x,
-    y,
-    yaw,
-    speed,
-    active,
-    inst,
-    wheelbase,
-    length,
-    width,
-    rear_overhang,
-    center_offset,
-    max_accel,
-    max_decel,
-    max_steer,
-    rt_start,
-    rx,
-    ry,
-    rs,
-    rvlim,
-    rk,
-    progress,
-    st_start,
-    stop_s,
-    stop_sig,
-    sig_state,
-    cw_start,
-    cw_s0,
-    cw_s1,
-    cw_id,
-    cw_occ,
-    v_des,
-    T,
-    s0,
-    b_comf,
-    delta,
-    a_lat,
-    speed_factor,
-    stop_at_end,
-    out_accel,
-    out_steer,
-    out_gap,
-    out_closing,
+def build_actor_grid(x, y, active, x0, y0, nx, ny, cell_start, cell_items):  # pragma: no cover - compiled
+    """Counting-sort active actors into a uniform grid of GRID_CELL_M cells.
+
+    Actors outside the grid go to the nearest border cell. Cell c = iy * nx + ix owns
+    ``cell_items[cell_start[c]:cell_start[c + 1]]``, in row order (deterministic).
+    Mutates: cell_start ((nx * ny + 1,)), cell_items ((n,)).
+    """
+    n_cells = nx * ny
+    for c in range(n_cells + 1):
+        cell_start[c] = 0
+    for i in range(x.shape[0]):
+        if active[i]:
+            cx = min(max(math.floor((x[i] - x0) / GRID_CELL_M), 0), nx - 1)
+            cy = min(max(math.floor((y[i] - y0) / GRID_CELL_M), 0), ny - 1)
+            cell_start[cy * nx + cx + 1] += 1
+    for c in range(n_cells):
+        cell_start[c + 1] += cell_start[c]
+    fill = cell_start[:n_cells].copy()
+    for i in range(x.shape[0]):
+        if active[i]:
+            cx = min(max(math.floor((x[i] - x0) / GRID_CELL_M), 0), nx - 1)
+            cy = min(max(math.floor((y[i] - y0) / GRID_CELL_M), 0), ny - 1)
+            c = cy * nx + cx
+            cell_items[fill[c]] = i
+            fill[c] += 1
+
+
+@kernel
+def gather_along_route(
+    rx, ry, rs, ra, rb, s_from, s_to, inst, a_inst, x0, y0, nx, ny, cell_start, cell_items,
+    stamp, cell_seen, actor_seen, cand,
 ):  # pragma: no cover - compiled
-    """Run ``drive_control`` for every row in ``idx`` against all actors of the same instance.
+    """Candidates near a stretch of route: actors of instance ``inst`` in the 3 x 3 cells
+    around every GRID_QUERY_STRIDE-th route sample from s_from to s_to (m), and the last.
+    Uses ``stamp`` (unique per query) to visit each cell and actor once. Returns the count
+    written to cand.
+    """
+    n = 0
+    k_lo = route_index(rs, ra, rb, s_from)
+    k_hi = route_index(rs, ra, rb, s_to) + 1
+    k = k_lo
+    px = -1
+    py = -1
+    while True:
+        cx = math.floor((rx[k] - x0) / GRID_CELL_M)
+        cy = math.floor((ry[k] - y0) / GRID_CELL_M)
+        if cx == px and cy == py:
+            if k >= k_hi:
+                break
+            k = min(k + GRID_QUERY_STRIDE, k_hi)
+            continue
+        px = cx
+        py = cy
+        for gy in range(max(cy - 1, 0), min(cy + 2, ny)):
+            for gx in range(max(cx - 1, 0), min(cx + 2, nx)):
+                c = gy * nx + gx
+                if cell_seen[c] == stamp:
+                    continue
+                cell_seen[c] = stamp
+                for m in range(cell_start[c], cell_start[c + 1]):
+                    j = cell_items[m]
+                    if actor_seen[j] != stamp and a_inst[j] == inst:
+                        actor_seen[j] = stamp
+                        cand[n] = j
+                        n += 1
+        if k >= k_hi:
+            break
+        k = min(k + GRID_QUERY_STRIDE, k_hi)
+    return n
+
+
+@kernel
+def step_drivers(
+    idx, x, y, yaw, speed, active, inst,
+    wheelbase, length, width, rear_overhang, center_offset, max_accel, max_decel, max_steer,
+    rt_start, rx, ry, rs, rvlim, rk, progress,
+    st_start, stop_s, stop_sig, sig_state,
+    cw_start, cw_s0, cw_s1, cw_id, cw_occ,
+    lc_start, lc_s0, lc_s1, lc_side, lc_offset,
+    v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end,
+    grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
+    out_accel, out_steer, out_gap, out_closing,
+):  # pragma: no cover - compiled
+    """Run ``drive_control`` for every row in ``idx`` against the actors near its route.
 
     Args (per actor, (n,)): state x, y, yaw, speed, active, inst; vehicle parameters;
     route CSR (rt_start (n+1,), samples rx, ry, rs, rvlim, rk) and progress (m); stop lines
     CSR (st_start, stop_s, stop_sig); crosswalk intervals CSR (cw_start, cw_s0, cw_s1,
-    cw_id); sig_state (n_inst, n_groups); cw_occ (n_inst, n_crosswalks); driver parameters
-    v_des (m/s), T (s), s0 (m), b_comf (m/s^2), delta (-), a_lat (m/s^2), speed_factor (-),
-    stop_at_end (bool). Writes out_accel, out_steer, out_gap, out_closing for rows in idx.
+    cw_id); lane changes CSR (lc_start, lc_s0, lc_s1, lc_side, lc_offset); sig_state
+    (n_inst, n_groups); cw_occ (n_inst, n_crosswalks); driver parameters v_des (m/s),
+    T (s), s0 (m), b_comf (m/s^2), delta (-), a_lat (m/s^2), speed_factor (-),
+    stop_at_end (bool); the actor grid (origin m, size, scratch: cell_start
+    (nx*ny+1,), cell_items (n,), cell_seen (nx*ny,), actor_seen (n,), cand (n,), stamp
+    (1,) int64 counter). Writes out_accel, out_steer, out_gap, out_closing for rows in idx.
     """
-    n = x.shape[0]
+    build_actor_grid(x, y, active, grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items)
     for q in range(idx.shape[0]):
         i = idx[q]
         if not active[i]:
             continue
         front = length[i] - rear_overhang[i]
+        behind = 10.0
+        for m in range(lc_start[i], lc_start[i + 1]):
+            if lc_s1[m] > progress[i]:
+                behind = LANE_CHANGE_RANGE_M + 10.0
+                break
+        stamp[0] += 1
+        n_cand = gather_along_route(
+            rx, ry, rs, rt_start[i], rt_start[i + 1], progress[i] - behind,
+            progress[i] + look_ahead(speed[i], b_comf[i]) + front, inst[i], inst,
+            grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, stamp[0], cell_seen,
+            actor_seen, cand,
+        )
         acc, steer, gap, close = drive_control(
-            x[i],
-            y[i],
-            yaw[i],
-            speed[i],
-            wheelbase[i],
-            front,
-            0.5 * width[i],
-            max_accel[i],
-            max_decel[i],
-            max_steer[i],
-            rx,
-            ry,
-            rs,
-            rvlim,
-            rk,
-            rt_start[i],
-            rt_start[i + 1],
-            progress[i],
-            stop_s,
-            stop_sig,
-            sig_state[inst[i]],
-            st_start[i],
-            st_start[i + 1],
-            cw_s0,
-            cw_s1,
-            cw_id,
-            cw_occ[inst[i]],
-            cw_start[i],
-            cw_start[i + 1],
-            x,
-            y,
-            yaw,
-            speed,
-            length,
-            width,
-            center_offset,
-            active,
-            inst,
-            inst[i],
-            i,
-            n,
-            v_des[i],
-            T[i],
-            s0[i],
-            b_comf[i],
-            delta[i],
-            a_lat[i],
-            speed_factor[i],
-            stop_at_end[i],
+            x[i], y[i], yaw[i], speed[i], wheelbase[i], front, 0.5 * width[i], 0.5 * length[i],
+            max_accel[i], max_decel[i], max_steer[i],
+            rx, ry, rs, rvlim, rk, rt_start[i], rt_start[i + 1], progress[i],
+            stop_s, stop_sig, sig_state[inst[i]], st_start[i], st_start[i + 1],
+            cw_s0, cw_s1, cw_id, cw_occ[inst[i]], cw_start[i], cw_start[i + 1],
+            lc_s0, lc_s1, lc_side, lc_offset, lc_start[i], lc_start[i + 1],
+            x, y, yaw, speed, length, width, center_offset, cand, n_cand, i,
+            v_des[i], T[i], s0[i], b_comf[i], delta[i], a_lat[i], speed_factor[i], stop_at_end[i],
         )
         out_accel[i] = acc
         out_steer[i] = steer
         out_gap[i] = gap
         out_closing[i] = close
+# fmt: on

@@ -19,6 +19,7 @@ def step_pedestrians(
     yaw,
     speed,
     active,
+    done,
     inst,
     started,
     start_time,
@@ -37,7 +38,6 @@ def step_pedestrians(
     max_decel,
     obey_signal,
     dt,
-    out_done,
 ):  # pragma: no cover - compiled
     """Walk pedestrians along their path for one step.
 
@@ -47,7 +47,8 @@ def step_pedestrians(
     crosswalk it keeps walking. Position and yaw follow the path exactly (ENU, m, rad).
     Rows with ``started`` False, or before their ``start_time`` (s), stand still.
 
-    Mutates: x, y, yaw, speed, progress. Writes out_done[i] = True when the path end is reached.
+    Mutates: x, y, yaw, speed, progress. A walker at its path end is removed
+    (active False, done True).
     """
     for q in range(idx.shape[0]):
         i = idx[q]
@@ -84,4 +85,5 @@ def step_pedestrians(
         if v1 > 0.05:
             yaw[i] = h
         if s1 >= rs[b - 1] - 1e-6:
-            out_done[i] = True
+            active[i] = False
+            done[i] = True

@@ -134,8 +134,7 @@ def rollout_kinematic(
     active = np.ones(1, dtype=np.bool_)
     idx = np.zeros(1, dtype=np.int64)
     params = [
-        np.array([p], dtype=np.float64)
-        for p in (wheelbase, max_steer, max_steer_rate, max_accel, max_decel, max_speed)
+        np.array([p], dtype=np.float64) for p in (wheelbase, max_steer, max_steer_rate, max_accel, max_decel, max_speed)
     ]
     ua, ud = np.zeros(1), np.zeros(1)
     out = np.empty((controls.shape[0] + 1, 5))

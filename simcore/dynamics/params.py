@@ -126,9 +126,7 @@ def load_vehicle_file(path: Path) -> VehicleSpec:
     except ValidationError as exc:
         raise ScenarioError(issues_from_validation_error(exc, doc, VehicleSpec)) from None
     if spec.name != path.stem:
-        raise ScenarioError(
-            [doc.issue(("name",), f"expected the file's stem {path.stem!r}, got {spec.name!r}")]
-        )
+        raise ScenarioError([doc.issue(("name",), f"expected the file's stem {path.stem!r}, got {spec.name!r}")])
     return spec
 
 

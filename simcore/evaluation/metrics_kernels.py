@@ -33,9 +33,7 @@ TTC_HORIZON_S = 30.0
 
 
 @kernel
-def crosswalk_occupancy(
-    ped_idx, x, y, active, inst, cw_x, cw_y, margin, out_occ
-):  # pragma: no cover - compiled
+def crosswalk_occupancy(ped_idx, x, y, active, inst, cw_x, cw_y, margin, out_occ):  # pragma: no cover - compiled
     """out_occ[inst, c] = some active pedestrian is inside crosswalk c grown by ``margin`` (m).
 
     The polygon test is the crossing rule on each crosswalk's 4 corners, after moving the
@@ -93,6 +91,8 @@ def evaluate_step(
     rx,
     ry,
     rs,
+    rk,
+    road_half,
     st_start,
     stop_s,
     stop_sig,
@@ -122,8 +122,10 @@ def evaluate_step(
 
     For every active vehicle: re-projects it onto its route (progress, lateral), flags
     off-road onset (a box corner farther than half a lane width + margin from every
-    driving lane), flags crossing a stop line (front bumper) while its signal is RED,
-    and removes NPCs that reached their route end (ROUTE_DONE). For the ego it flags
+    driving lane; ``road_half`` (m) per route sample is that distance for the route's own
+    lane, used to skip the grid test while the box stays inside its route's strip), flags
+    crossing a stop line (front bumper) while its signal is RED, and removes NPCs that
+    reached their route end (ROUTE_DONE). For the ego it flags
     reaching the goal and accumulates ``metrics`` (N_METRICS slots): min time-to-collision
     to the obstacle ahead on its route (s), peak deceleration / acceleration (m/s^2), peak
     |jerk| (m/s^3), peak lateral acceleration v^2 * kappa (m/s^2), distance (m), minimum
@@ -179,35 +181,43 @@ def evaluate_step(
                 ev_b[n_ev] = -1
                 ev_value[n_ev] = 1.0
             n_ev += 1
-        # Off-road: any corner of the box outside the drivable area.
+        # Off-road: any corner of the box outside the drivable area. Fast path: a box that
+        # lies inside the strip of its own route (which runs on driving lanes) is on the road.
         c = math.cos(yaw[i])
         s = math.sin(yaw[i])
-        cx = x[i] + center_offset[i] * c
-        cy = y[i] + center_offset[i] * s
-        hl = 0.5 * length[i]
-        hw = 0.5 * width[i]
+        k = route_index(rs, a, b, s_new)
+        herr = yaw[i] - math.atan2(ry[k + 1] - ry[k], rx[k + 1] - rx[k])
+        reach = max(front, rear_overhang[i])
+        extent = abs(t_new) + reach * abs(math.sin(herr)) + 0.5 * width[i] * abs(math.cos(herr))
+        extent += 0.5 * reach * reach * abs(rk[k])  # the strip bends under a curved route
+        inside_strip = extent <= road_half[k] and s_new - rear_overhang[i] >= rs[a] and s_new + front <= rs[b - 1]
         off = False
-        for sx in (-1.0, 1.0):
-            for sy in (-1.0, 1.0):
-                px = cx + sx * hl * c - sy * hw * s
-                py = cy + sx * hl * s + sy * hw * c
-                if not on_drivable(
-                    px,
-                    py,
-                    grid_cell,
-                    grid_x0,
-                    grid_y0,
-                    grid_nx,
-                    grid_ny,
-                    cell_start,
-                    cell_seg,
-                    seg_ax,
-                    seg_ay,
-                    seg_bx,
-                    seg_by,
-                    seg_hw,
-                ):
-                    off = True
+        if not inside_strip:
+            cx = x[i] + center_offset[i] * c
+            cy = y[i] + center_offset[i] * s
+            hl = 0.5 * length[i]
+            hw = 0.5 * width[i]
+            for sx in (-1.0, 1.0):
+                for sy in (-1.0, 1.0):
+                    px = cx + sx * hl * c - sy * hw * s
+                    py = cy + sx * hl * s + sy * hw * c
+                    if not on_drivable(
+                        px,
+                        py,
+                        grid_cell,
+                        grid_x0,
+                        grid_y0,
+                        grid_nx,
+                        grid_ny,
+                        cell_start,
+                        cell_seg,
+                        seg_ax,
+                        seg_ay,
+                        seg_bx,
+                        seg_by,
+                        seg_hw,
+                    ):
+                        off = True
         if off and not offroad[i]:
             if n_ev < cap:
                 ev_kind[n_ev] = EV_OFFROAD

@@ -332,16 +332,7 @@ def pairwise_box_overlaps(cx, cy, yaw, length, width, instance, active, out_i, o
             if abs(cy[ib] - cy_a) > rad_a + rad[pb]:
                 continue
             if obb_overlap(
-                cx[ia],
-                cy[ia],
-                yaw[ia],
-                length[ia],
-                width[ia],
-                cx[ib],
-                cy[ib],
-                yaw[ib],
-                length[ib],
-                width[ib],
+                cx[ia], cy[ia], yaw[ia], length[ia], width[ia], cx[ib], cy[ib], yaw[ib], length[ib], width[ib]
             ):
                 if count == kcap:
                     new_keys = np.empty(2 * kcap, np.int64)

@@ -44,22 +44,16 @@ def _lane_polygons(net: RoadNetwork, lane_type: LaneType) -> list[np.ndarray]:
 def draw_map(ax: plt.Axes, net: RoadNetwork) -> None:
     """Road surface, sidewalks, centre lines, crosswalk zebras and stop lines."""
     ax.add_collection(
-        PolyCollection(
-            _lane_polygons(net, LaneType.SIDEWALK), facecolors="#d9d4c7", edgecolors="none", zorder=0
-        )
+        PolyCollection(_lane_polygons(net, LaneType.SIDEWALK), facecolors="#d9d4c7", edgecolors="none", zorder=0)
     )
     ax.add_collection(
-        PolyCollection(
-            _lane_polygons(net, LaneType.DRIVING), facecolors="#5b5f66", edgecolors="none", zorder=1
-        )
+        PolyCollection(_lane_polygons(net, LaneType.DRIVING), facecolors="#5b5f66", edgecolors="none", zorder=1)
     )
     segs = []
     for lane in np.flatnonzero((net.lane_type == LaneType.DRIVING) & (net.lane_junction < 0)):
         a, b = net.lane_start[lane], net.lane_start[lane + 1]
         segs.append(np.column_stack([net.pts_x[a:b], net.pts_y[a:b]]))
-    ax.add_collection(
-        LineCollection(segs, colors="#9aa0a8", linewidths=0.4, linestyles=(0, (4, 6)), zorder=2)
-    )
+    ax.add_collection(LineCollection(segs, colors="#9aa0a8", linewidths=0.4, linestyles=(0, (4, 6)), zorder=2))
     for c in range(len(net.cw_names)):
         cx, cy = net.cw_x[c], net.cw_y[c]
         ax.add_patch(
@@ -127,9 +121,7 @@ def draw_run(world: World, result: Result, path: Path, title: str | None = None)
         rot = np.array([[c, -s], [s, c]])
         poly = corners @ rot.T + [cx, cy]
         colour = (
-            "#1f77b4"
-            if i == world.ego
-            else ("#f2c14e" if world.state.kind[i] == ActorKind.PEDESTRIAN else "#e6e6e6")
+            "#1f77b4" if i == world.ego else ("#f2c14e" if world.state.kind[i] == ActorKind.PEDESTRIAN else "#e6e6e6")
         )
         ax.add_patch(Polygon(poly, closed=True, facecolor=colour, edgecolor="black", linewidth=0.6, zorder=8))
     ids = {a: i for i, a in enumerate(world.actor_ids)}

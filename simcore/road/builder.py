@@ -26,11 +26,14 @@ def resample_polyline(x: F64, y: F64, spacing: float = SAMPLE_SPACING_M) -> tupl
 
 def heading_and_curvature(x: F64, y: F64, s: F64) -> tuple[F64, F64]:
     """Tangent heading (rad) and signed curvature (1/m) of a sampled curve, by finite differences."""
-    dx = np.gradient(x, s)
-    dy = np.gradient(y, s)
+    # Second-order differences at the ends too, so end headings of tight curves are exact
+    # to O(ds^2) and consecutive lanes join tangent-continuously.
+    order = 2 if len(s) >= 3 else 1
+    dx = np.gradient(x, s, edge_order=order)
+    dy = np.gradient(y, s, edge_order=order)
     heading = np.arctan2(dy, dx)
-    ddx = np.gradient(dx, s)
-    ddy = np.gradient(dy, s)
+    ddx = np.gradient(dx, s, edge_order=order)
+    ddy = np.gradient(dy, s, edge_order=order)
     curvature = (dx * ddy - dy * ddx) / np.maximum((dx * dx + dy * dy) ** 1.5, 1e-12)
     return heading, curvature
 
@@ -67,9 +70,7 @@ class NetworkBuilder:
     right: dict[int, int] = field(default_factory=dict)
     alias: dict[str, int] = field(default_factory=dict)
     crosswalks: list[tuple[str, F64, F64, F64, F64, int]] = field(default_factory=list)
-    signals: list[tuple[str, int, float, float, list[tuple[float, SignalState]]]] = field(
-        default_factory=list
-    )
+    signals: list[tuple[str, int, float, float, list[tuple[float, SignalState]]]] = field(default_factory=list)
     junctions: list[tuple[str, float, float]] = field(default_factory=list)
 
     def add_lane(

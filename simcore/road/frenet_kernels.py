@@ -88,7 +88,12 @@ def project_points_to_lanes(
             a = lane_start[lane]
             b = lane_start[lane + 1]
             s, t, k, _ = project_on_polyline(px[i], py[i], pts_x, pts_y, pts_s, a, b)
-            herr = wrap_angle(yaw[i] - pts_heading[k])
+            # Heading at the foot point, interpolated along the segment (curves turn within it).
+            k1 = min(k + 1, b - 1)
+            ds = pts_s[k1] - pts_s[k]
+            u = (s - pts_s[k]) / ds if ds > 0.0 else 0.0
+            h = pts_heading[k] + u * wrap_angle(pts_heading[k1] - pts_heading[k])
+            herr = wrap_angle(yaw[i] - h)
             cost = abs(t) + heading_weight * abs(herr)
             if cost < best:
                 best = cost

@@ -225,8 +225,10 @@ def generate_grid(
                 for side in (+1.0, -1.0):
                     n = np.array([-u[1], u[0]]) * side
                     off = n * (nl * w + SIDEWALK_WIDTH_M / 2)
-                    p0 = centre + u * lay.box_half + off
-                    p1 = centre + u * far + off
+                    # From just past the crosswalk (clear of the corner the right turns sweep)
+                    # to the arm end, or to mid-block where the neighbour's half begins.
+                    p0 = centre + u * (lay.box_half + CROSSWALK_WIDTH_M + 0.5) + off
+                    p1 = centre + u * (block_m / 2 if nb else far) + off
                     tag = _compass(np.round(n))
                     b.add_lane(
                         f"{prefix(r, c)}{arm}_sidewalk_{tag}",
@@ -300,10 +302,7 @@ def generate_grid(
                             mat = np.column_stack([h0, h1])
                             a_len, b_len = np.linalg.solve(mat, p3 - p0)
                             xs, ys = cubic_bezier(
-                                p0,
-                                p0 + h0 * _KAPPA_QUARTER * a_len,
-                                p3 - h1 * _KAPPA_QUARTER * b_len,
-                                p3,
+                                p0, p0 + h0 * _KAPPA_QUARTER * a_len, p3 - h1 * _KAPPA_QUARTER * b_len, p3
                             )
                             limit = lay.turn_speed_limit
                         name = f"{prefix(r, c)}{arm_from}_in_{k_in}>{arm_to}_out_{k_out}"

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from simcore._types import F64, I64
+from simcore.road.builder import heading_and_curvature
 from simcore.road.network import RoadNetwork
 
 #: Extra cost of one lane change (s), so routes prefer staying in lane.
 LANE_CHANGE_PENALTY_S = 3.0
 #: Length of a lane-change manoeuvre along the lane (m), capped at half the lane.
 LANE_CHANGE_LENGTH_M = 25.0
+#: Largest spacing of route samples the driver kernels rely on (MAX_ROUTE_SPACING_M).
+MAX_SAMPLE_GAP_M = 1.1
+#: Shortest lane-change manoeuvre kept when an actor starts late in its lane (m).
+MIN_LANE_CHANGE_M = 10.0
 
 
 class NoRouteError(ValueError):
@@ -71,6 +76,8 @@ class RoutePath:
         stop_s, stop_signal: (k,) stop lines along the route (route s, m) and their signal group.
         cw_s0, cw_s1, cw_id: (c,) route intervals inside crosswalk polygons (m) and crosswalk index.
         lanes: the lane sequence.
+        lc_s0, lc_s1, lc_side, lc_offset: lane changes along the route: start and end (route
+            s, m), side (+1 left, -1 right) and lateral distance between the lanes (m).
     """
 
     x: F64
@@ -86,6 +93,10 @@ class RoutePath:
     cw_s1: F64
     cw_id: I64
     lanes: tuple[int, ...]
+    lc_s0: F64 = field(default_factory=lambda: np.zeros(0))
+    lc_s1: F64 = field(default_factory=lambda: np.zeros(0))
+    lc_side: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    lc_offset: F64 = field(default_factory=lambda: np.zeros(0))
 
     @property
     def length(self) -> float:
@@ -111,44 +122,64 @@ def points_in_polygon(px: F64, py: F64, poly_x: F64, poly_y: F64) -> np.ndarray:
     return inside
 
 
-def route_path(net: RoadNetwork, lanes: list[int]) -> RoutePath:
+def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> RoutePath:
     """Join the centre lines of ``lanes`` into one polyline; lane changes blend smoothly.
 
-    A lane change from lane A to its neighbour B moves across over
-    ``min(LANE_CHANGE_LENGTH_M, length/2)`` centred on A's middle, blending the two centre
-    lines with a smoothstep weight at equal arc length.
+    A run of m lane changes across neighbours L0 -> L1 -> ... -> Lm within one stretch of
+    road splits its length into m + 1 parts; change j moves across over
+    ``min(LANE_CHANGE_LENGTH_M, length / (m + 1))`` centred at (j + 1) / (m + 1) of the
+    length, blending consecutive centre lines with a smoothstep weight at equal arc length.
+    Each change is reported as an interval (lc_s0, lc_s1) of route s with its side
+    (+1 left, -1 right) and lateral offset (m). On the first stretch only the part after
+    ``start_s`` (where the actor starts, m along the first lane) is used, so an actor never
+    starts in the middle of a lane change.
     """
     xs: list[F64] = []
     ys: list[F64] = []
     ln: list[I64] = []
     stops: list[tuple[int, float, int]] = []
+    changes: list[tuple[int, float, float, int, float]] = []
     k = 0
     n_pts = 0
     while k < len(lanes):
-        lane = lanes[k]
-        lx, ly, ls = net.lane_points(lane)
-        if k + 1 < len(lanes) and lanes[k + 1] in (net.lane_left[lane], net.lane_right[lane]):
-            other = lanes[k + 1]
-            ox, oy, os_ = net.lane_points(other)
-            length = min(float(ls[-1]), float(os_[-1]))
-            change = min(LANE_CHANGE_LENGTH_M, 0.5 * length)
-            s0 = 0.5 * length - 0.5 * change
-            s_grid = np.union1d(ls[ls <= length], os_[os_ <= length])
-            wa = np.clip((s_grid - s0) / change, 0.0, 1.0)
-            wb = _smoothstep(wa)
-            bx = (1 - wb) * np.interp(s_grid, ls, lx) + wb * np.interp(s_grid, os_, ox)
-            by = (1 - wb) * np.interp(s_grid, ls, ly) + wb * np.interp(s_grid, os_, oy)
-            rest = os_ > length
-            bx = np.concatenate([bx, ox[rest]])
-            by = np.concatenate([by, oy[rest]])
-            lane_ids = np.where(np.concatenate([s_grid, os_[rest]]) < s0 + 0.5 * change, lane, other)
-            cur = other
-            k += 2
+        run = [lanes[k]]
+        while k + len(run) < len(lanes) and lanes[k + len(run)] in (
+            net.lane_left[run[-1]],
+            net.lane_right[run[-1]],
+        ):
+            run.append(lanes[k + len(run)])
+        seg_start = max(n_pts - 1, 0)
+        if len(run) > 1:
+            pts = [net.lane_points(lane) for lane in run]
+            length = min(float(p[2][-1]) for p in pts)
+            m = len(run) - 1
+            first = min(start_s, max(length - (m + 1) * MIN_LANE_CHANGE_M, 0.0)) if k == 0 else 0.0
+            usable = length - first
+            change = min(LANE_CHANGE_LENGTH_M, usable / (m + 1))
+            s_grid = np.unique(np.concatenate([p[2][p[2] <= length] for p in pts]))
+            bx = np.interp(s_grid, pts[0][2], pts[0][0])
+            by = np.interp(s_grid, pts[0][2], pts[0][1])
+            lane_ids = np.full(s_grid.size, run[0])
+            for j in range(m):
+                s0 = first + (j + 1) / (m + 1) * usable - 0.5 * change
+                w = _smoothstep(np.clip((s_grid - s0) / change, 0.0, 1.0))
+                a_s, b_s = pts[j][2], pts[j + 1][2]
+                bx += w * (np.interp(s_grid, b_s, pts[j + 1][0]) - np.interp(s_grid, a_s, pts[j][0]))
+                by += w * (np.interp(s_grid, b_s, pts[j + 1][1]) - np.interp(s_grid, a_s, pts[j][1]))
+                lane_ids[s_grid >= s0 + 0.5 * change] = run[j + 1]
+                side = 1 if run[j + 1] == net.lane_left[run[j]] else -1
+                offset = 0.5 * (net.lane_width[run[j]] + net.lane_width[run[j + 1]])
+                changes.append((seg_start, s0, s0 + change, side, float(offset)))
+            last = pts[-1]
+            rest = last[2] > length
+            bx = np.concatenate([bx, last[0][rest]])
+            by = np.concatenate([by, last[1][rest]])
+            lane_ids = np.concatenate([lane_ids, np.full(int(rest.sum()), run[-1])])
         else:
-            bx, by = lx, ly
-            lane_ids = np.full(len(lx), lane)
-            cur = lane
-            k += 1
+            bx, by, _ = net.lane_points(run[0])
+            lane_ids = np.full(len(bx), run[0])
+        cur = run[-1]
+        k += len(run)
         if xs:
             bx, by, lane_ids = bx[1:], by[1:], lane_ids[1:]
         xs.append(bx)
@@ -157,17 +188,23 @@ def route_path(net: RoadNetwork, lanes: list[int]) -> RoutePath:
         n_pts += len(bx)
         if not np.isnan(net.lane_stop_s[cur]):
             # Stop lines are measured back from the end of the lane that carries them.
-            stops.append(
-                (n_pts - 1, float(net.lane_length[cur] - net.lane_stop_s[cur]), int(net.lane_signal[cur]))
-            )
+            stops.append((n_pts - 1, float(net.lane_length[cur] - net.lane_stop_s[cur]), int(net.lane_signal[cur])))
     x = np.concatenate(xs)
     y = np.concatenate(ys)
     s_all = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
     stop_s = np.array([s_all[i] - back for i, back, _ in stops], dtype=np.float64)
     stop_signal = np.array([st[2] for st in stops], dtype=np.int64)
     lane_arr = np.concatenate(ln)
-    return path_from_polyline(
-        net, x, y, lane_arr, net.lane_speed_limit[lane_arr], stop_s, stop_signal, tuple(lanes)
+    spacing = float(np.diff(s_all).max()) if s_all.size > 1 else 0.0
+    if spacing > MAX_SAMPLE_GAP_M:
+        raise ValueError(f"route samples {spacing:.2f} m apart (limit {MAX_SAMPLE_GAP_M} m)")
+    path = path_from_polyline(net, x, y, lane_arr, net.lane_speed_limit[lane_arr], stop_s, stop_signal, tuple(lanes))
+    return replace(
+        path,
+        lc_s0=np.array([s_all[i] + a for i, a, _, _, _ in changes], dtype=np.float64),
+        lc_s1=np.array([s_all[i] + b for i, _, b, _, _ in changes], dtype=np.float64),
+        lc_side=np.array([c[3] for c in changes], dtype=np.int64),
+        lc_offset=np.array([c[4] for c in changes], dtype=np.float64),
     )
 
 
@@ -187,10 +224,7 @@ def path_from_polyline(
     keep = np.concatenate([[True], np.diff(s_all) > 1e-9])
     x, y, s = x[keep], y[keep], s_all[keep]
     lane, speed_limit = lane[keep], speed_limit[keep]
-    dx, dy = np.gradient(x, s), np.gradient(y, s)
-    heading = np.arctan2(dy, dx)
-    ddx, ddy = np.gradient(dx, s), np.gradient(dy, s)
-    curvature = (dx * ddy - dy * ddx) / np.maximum((dx * dx + dy * dy) ** 1.5, 1e-12)
+    heading, curvature = heading_and_curvature(x, y, s)
     cw0, cw1, cwi = [], [], []
     for c in range(len(net.cw_names)):
         inside = points_in_polygon(x, y, net.cw_x[c], net.cw_y[c])

@@ -1,4 +1,4 @@
-"""The fixed-step loop: signals -> observe -> agent -> behaviour -> dynamics -> evaluation -> record."""
+"""The fixed-step loop: observe -> agent -> (compiled) behaviour, dynamics, evaluation, record."""
 
 from __future__ import annotations
 
@@ -10,25 +10,25 @@ import numpy as np
 
 from simcore._types import ActorKind, SignalState
 from simcore.agents.protocol import Agent, AgentInfo, Control, EgoInfo, ObjectList, Observation
-from simcore.behavior.driver_kernels import step_drivers
-from simcore.behavior.pedestrian_kernels import step_pedestrians
+from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.signal_kernels import signal_states
-from simcore.dynamics.kinematic_kernels import step_kinematic
 from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.scoring import EgoSummary, judge, score
-from simcore.geometry.kernels import pairwise_box_overlaps
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.runner.results import Result
+from simcore.runner.step_kernels import advance
 from simcore.scenario.schema import CriterionSpec, EndSpec
-from simcore.world import World
+from simcore.world import DriverParams, World
 
-#: Ground-truth object list range around the ego (m).
-OBJECT_RANGE_M = 120.0
+#: Ground-truth object list range around the ego (m); covers the driver model's 150 m look-ahead.
+OBJECT_RANGE_M = 200.0
 #: Pedestrians this close (m) to a crosswalk count as on it.
 CROSSWALK_MARGIN_M = 0.5
-#: Capacity of the per-step event buffer and of the collision-pair buffer.
+#: Capacity of the event buffer of one compiled call and of the collision-pair buffers.
 EVENT_CAPACITY = 1024
+#: Steps per compiled call when no Python agent has to act in between.
+CHUNK_STEPS = 256
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,23 @@ class StepOutcome:
     termination: str
 
 
+def _in_engine_driver(world: World, agent: Agent) -> DriverParams:
+    """Driver parameters with the ego row set to the in-engine agent's own parameters."""
+    d = world.driver
+    e = world.ego
+    arrays = {f: getattr(d, f).copy() for f in d.__dataclass_fields__}
+    arrays["v_des"][e] = agent.v_des
+    arrays["T"][e] = agent.T
+    arrays["s0"][e] = agent.s0
+    arrays["b_comf"][e] = agent.b_comf
+    arrays["delta"][e] = 4.0
+    arrays["a_lat"][e] = agent.a_lat
+    arrays["speed_factor"][e] = 1.0
+    arrays["accel_cap"][e] = world.params["max_accel"][e]
+    arrays["stop_at_end"][e] = True
+    return DriverParams(**arrays)
+
+
 class Simulation:
     """One world stepped at its fixed ``dt``; the ego (if any) is driven by ``agent``.
 
@@ -50,6 +67,8 @@ class Simulation:
         end: end conditions (timeout, goal, collision); defaults to a timeout only.
         criteria: pass/fail criteria judged at the end.
         record_every: record a trajectory snapshot every this many steps (0: no recording).
+        in_engine: let an agent that declares ``in_engine = True`` (the built-in autopilot)
+            run inside the compiled step instead of through ``act``; same results, faster.
     """
 
     def __init__(
@@ -62,6 +81,7 @@ class Simulation:
         record_every: int = 1,
         scenario_file: str = "",
         parameters: dict | None = None,
+        in_engine: bool = True,
     ) -> None:
         if world.ego >= 0 and agent is None:
             raise ValueError("this scenario has an ego vehicle: give an agent")
@@ -72,6 +92,11 @@ class Simulation:
         self.record_every = record_every
         self.scenario_file = scenario_file
         self.parameters = dict(parameters or {})
+        self.in_engine = bool(in_engine and world.ego >= 0 and getattr(agent, "in_engine", False))
+        self.driver = _in_engine_driver(world, agent) if self.in_engine else world.driver
+        self.drive_idx = (
+            np.sort(np.append(world.npc_idx, world.ego)).astype(np.int64) if self.in_engine else world.npc_idx
+        )
         n = world.state.n
         net = world.network
         self._n_groups = net.n_signals
@@ -83,14 +108,32 @@ class Simulation:
         self.lead_closing = np.zeros(n)
         self.offroad = np.zeros(n, dtype=np.bool_)
         self.goal_flag = np.zeros(n, dtype=np.bool_)
-        self.ped_done = np.zeros(n, dtype=np.bool_)
         self.metrics = np.zeros(mk.N_METRICS)
+        self.ev_time = np.zeros(EVENT_CAPACITY)
         self.ev_kind = np.zeros(EVENT_CAPACITY, dtype=np.int64)
         self.ev_a = np.zeros(EVENT_CAPACITY, dtype=np.int64)
         self.ev_b = np.zeros(EVENT_CAPACITY, dtype=np.int64)
         self.ev_value = np.zeros(EVENT_CAPACITY)
         self.pair_i = np.zeros(EVENT_CAPACITY, dtype=np.int64)
         self.pair_j = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.touch_i = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.touch_j = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.n_touch = np.zeros(1, dtype=np.int64)
+        self.box_cx = np.zeros(n)
+        self.box_cy = np.zeros(n)
+        # Actor grid over the map (plus a margin) for the drivers' neighbour queries.
+        xmin, ymin, xmax, ymax = net.bounds()
+        margin = 2 * GRID_CELL_M
+        self._grid_x0, self._grid_y0 = xmin - margin, ymin - margin
+        self._grid_nx = math.ceil((xmax - xmin + 2 * margin) / GRID_CELL_M)
+        self._grid_ny = math.ceil((ymax - ymin + 2 * margin) / GRID_CELL_M)
+        n_cells = self._grid_nx * self._grid_ny
+        self._cell_start = np.zeros(n_cells + 1, dtype=np.int64)
+        self._cell_items = np.zeros(n, dtype=np.int64)
+        self._cell_seen = np.zeros(n_cells, dtype=np.int64)
+        self._actor_seen = np.zeros(n, dtype=np.int64)
+        self._cand = np.zeros(n, dtype=np.int64)
+        self._stamp = np.zeros(1, dtype=np.int64)
         self.reset()
 
     # -- setup -------------------------------------------------------------------------
@@ -103,26 +146,26 @@ class Simulation:
         self.t = 0.0
         self.step_index = 0
         self.events: list[Event] = []
-        self._touching: set[tuple[int, int]] = set()
         self.metrics[:] = 0.0
         self.metrics[mk.M_MIN_TTC] = math.inf
         self.metrics[mk.M_MIN_GAP] = math.inf
         self.offroad[:] = False
         self.goal_flag[:] = False
+        self.n_touch[0] = 0
+        self.ctrl_accel[:] = 0.0
+        self.ctrl_steer[:] = 0.0
         self.termination = ""
         self._agent_failed = False
-        max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
-        self.max_steps = max_steps
-        self.recorder = (
-            TrajectoryRecorder(
-                w.state.n, max_steps // self.record_every + 2, self.record_every, self._n_groups
-            )
-            if self.record_every > 0
-            else None
-        )
+        self._bad_controls = 0
+        self.max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
+        every = self.record_every if self.record_every > 0 else self.max_steps + 1
+        rows = self.max_steps // every + 2 if self.record_every > 0 else 1
+        self.recorder = TrajectoryRecorder(w.state.n, rows, every, self._n_groups)
+        self._rec_row = np.zeros(1, dtype=np.int64)
         self._update_signals()
-        if self.recorder is not None:
+        if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
+        self._rec_row[0] = self.recorder.rows
         if self.agent is not None and w.ego >= 0:
             self.agent.reset(self.agent_info())
 
@@ -141,7 +184,10 @@ class Simulation:
             max_accel=float(p["max_accel"][e]),
             max_decel=float(p["max_decel"][e]),
         )
-        ro = lambda arr: _readonly(arr[a:b].copy())  # noqa: E731
+
+        def ro(arr: np.ndarray) -> np.ndarray:
+            return _readonly(arr[a:b].copy())
+
         return AgentInfo(
             scenario=w.name,
             dt=w.dt,
@@ -153,11 +199,14 @@ class Simulation:
             route_s=ro(r.s),
             route_speed_limit=ro(r.speed_limit),
             route_curvature=ro(r.curvature),
+            lane_change_s0=_readonly(r.lc_s0[r.lc_start[e] : r.lc_start[e + 1]].copy()),
+            lane_change_s1=_readonly(r.lc_s1[r.lc_start[e] : r.lc_start[e + 1]].copy()),
+            lane_change_side=_readonly(r.lc_side[r.lc_start[e] : r.lc_start[e + 1]].copy()),
+            lane_change_offset=_readonly(r.lc_offset[r.lc_start[e] : r.lc_start[e + 1]].copy()),
             goal_s=float(r.goal_s[e]),
             network=w.network,
         )
 
-    # -- one step ----------------------------------------------------------------------
     def _update_signals(self) -> None:
         net = self.world.network
         signal_states(
@@ -236,7 +285,7 @@ class Simulation:
         """Ask the agent; an exception or a non-finite control is an event, and the ego brakes."""
         w = self.world
         e = w.ego
-        if e < 0 or self.agent is None:
+        if e < 0 or self.agent is None or self.in_engine:
             return
         brake = -float(w.params["max_decel"][e])
         if self._agent_failed:
@@ -247,67 +296,81 @@ class Simulation:
             accel, steer = float(ctrl.accel), float(ctrl.steer)
         except Exception as exc:  # agent code is untrusted: record, brake, end the run
             self._agent_failed = True
-            self.events.append(
-                Event(self.t, EventKind.AGENT_FAILURE, ("ego",), detail=f"{type(exc).__name__}: {exc}")
-            )
+            self.events.append(Event(self.t, EventKind.AGENT_FAILURE, ("ego",), detail=f"{type(exc).__name__}: {exc}"))
             self.termination = "agent_failure"
             self.ctrl_accel[e], self.ctrl_steer[e] = brake, w.state.steer[e]
             return
         if not (math.isfinite(accel) and math.isfinite(steer)):
-            self.events.append(
-                Event(
-                    self.t,
-                    EventKind.BAD_CONTROL,
-                    ("ego",),
-                    detail=f"non-finite control accel={accel} steer={steer}; braking",
+            # One event per run of consecutive bad controls, not one per step.
+            if self._bad_controls == 0:
+                self.events.append(
+                    Event(
+                        self.t,
+                        EventKind.BAD_CONTROL,
+                        ("ego",),
+                        detail=f"non-finite control accel={accel} steer={steer}; braking",
+                    )
                 )
-            )
+            self._bad_controls += 1
             accel, steer = brake, float(w.state.steer[e])
+        else:
+            self._bad_controls = 0
         self.ctrl_accel[e] = accel
         self.ctrl_steer[e] = steer
 
     def step(self, control: Control | None = None) -> StepOutcome:
         """Advance one ``dt``. ``control`` overrides the agent for this step (external drivers)."""
         w = self.world
-        st, p, r, d = w.state, w.params, w.routes, w.driver
-        dt = w.dt
         n_before = len(self.events)
         if control is not None and w.ego >= 0:
+            if self.in_engine:
+                raise ValueError("this Simulation runs its agent in-engine; create it with in_engine=False")
             self.ctrl_accel[w.ego], self.ctrl_steer[w.ego] = control.accel, control.steer
         else:
             self._agent_control()
-        step_drivers(
-            w.npc_idx,
+        if self.termination == "agent_failure":
+            return StepOutcome(self.t, self.events[n_before:], True, self.termination)
+        self._advance(1)
+        done, reason = self._check_end()
+        return StepOutcome(self.t, self.events[n_before:], done, reason)
+
+    def _advance(self, n_steps: int) -> int:
+        """Run up to ``n_steps`` compiled steps (stopping early at a reportable event)."""
+        w = self.world
+        st, p, r, d, pp = w.state, w.params, w.routes, self.driver, w.pedestrians
+        net, g = w.network, w.drivable
+        rec = self.recorder
+        done, n_ev = advance(
+            n_steps,
+            self.step_index,
+            w.dt,
+            self.drive_idx,
+            w.veh_idx,
+            w.ped_idx,
+            w.ego,
             st.x,
             st.y,
             st.yaw,
             st.speed,
+            st.steer,
+            st.accel,
+            st.progress,
+            st.lateral,
             st.active,
+            st.started,
+            st.done,
             st.instance,
+            st.kind,
             p["wheelbase"],
             p["length"],
             p["width"],
             p["rear_overhang"],
             p["center_offset"],
-            d.accel_cap,
-            p["max_decel"],
             p["max_steer"],
-            r.start,
-            r.x,
-            r.y,
-            r.s,
-            r.speed_limit,
-            r.curvature,
-            st.progress,
-            r.stop_start,
-            r.stop_s,
-            r.stop_signal,
-            self.sig_state,
-            r.cw_start,
-            r.cw_s0,
-            r.cw_s1,
-            r.cw_id,
-            self.cw_occ,
+            p["max_steer_rate"],
+            p["max_accel"],
+            p["max_decel"],
+            p["max_speed"],
             d.v_des,
             d.T,
             d.s0,
@@ -315,94 +378,45 @@ class Simulation:
             d.delta,
             d.a_lat,
             d.speed_factor,
+            d.accel_cap,
             d.stop_at_end,
-            self.ctrl_accel,
-            self.ctrl_steer,
-            self.lead_gap,
-            self.lead_closing,
-        )
-        step_kinematic(
-            st.x,
-            st.y,
-            st.yaw,
-            st.speed,
-            st.steer,
-            st.accel,
-            st.active,
-            w.veh_idx,
-            p["wheelbase"],
-            p["max_steer"],
-            p["max_steer_rate"],
-            p["max_accel"],
-            p["max_decel"],
-            p["max_speed"],
-            self.ctrl_accel,
-            self.ctrl_steer,
-            dt,
-        )
-        pp = w.pedestrians
-        step_pedestrians(
-            self.t,
-            w.ped_idx,
-            st.x,
-            st.y,
-            st.yaw,
-            st.speed,
-            st.active,
-            st.instance,
-            st.started,
+            pp.desired_speed,
+            pp.max_accel,
+            pp.max_decel,
+            pp.obey_signal,
             pp.start_time,
             r.start,
             r.x,
             r.y,
             r.s,
-            st.progress,
-            r.cw_start,
-            r.cw_s0,
-            r.cw_id,
-            w.network.cw_signal,
-            self.sig_state,
-            pp.desired_speed,
-            pp.max_accel,
-            pp.max_decel,
-            pp.obey_signal,
-            dt,
-            self.ped_done,
-        )
-        self.t = (self.step_index + 1) * dt
-        self.step_index += 1
-        g = w.drivable
-        n_ev = mk.evaluate_step(
-            self.t,
-            dt,
-            w.veh_idx,
-            w.ego,
-            st.x,
-            st.y,
-            st.yaw,
-            st.speed,
-            st.accel,
-            st.active,
-            st.done,
-            st.instance,
-            st.progress,
-            st.lateral,
-            p["length"],
-            p["width"],
-            p["rear_overhang"],
-            p["center_offset"],
-            d.stop_at_end,
-            r.start,
-            r.x,
-            r.y,
-            r.s,
+            r.speed_limit,
+            r.curvature,
             r.stop_start,
             r.stop_s,
             r.stop_signal,
-            self.sig_state,
+            r.cw_start,
+            r.cw_s0,
+            r.cw_s1,
+            r.cw_id,
+            r.lc_start,
+            r.lc_s0,
+            r.lc_s1,
+            r.lc_side,
+            r.lc_offset,
             r.goal_s,
-            self.offroad,
-            self.goal_flag,
+            r.road_half,
+            net.plan_cycle,
+            net.plan_offset,
+            net.plan_start,
+            net.plan_t0,
+            net.plan_state,
+            w.sig_override,
+            self.sig_state,
+            net.cw_x,
+            net.cw_y,
+            net.cw_signal,
+            CROSSWALK_MARGIN_M,
+            self.cw_occ,
             g.cell_size,
             g.x0,
             g.y0,
@@ -415,65 +429,67 @@ class Simulation:
             g.bx,
             g.by,
             g.half_width,
+            self._grid_x0,
+            self._grid_y0,
+            self._grid_nx,
+            self._grid_ny,
+            self._cell_start,
+            self._cell_items,
+            self._cell_seen,
+            self._actor_seen,
+            self._cand,
+            self._stamp,
+            self.ctrl_accel,
+            self.ctrl_steer,
+            self.lead_gap,
+            self.lead_closing,
+            self.offroad,
+            self.goal_flag,
             self.metrics,
+            self.box_cx,
+            self.box_cy,
+            self.pair_i,
+            self.pair_j,
+            self.touch_i,
+            self.touch_j,
+            self.n_touch,
+            self.ev_time,
             self.ev_kind,
             self.ev_a,
             self.ev_b,
             self.ev_value,
+            rec.every,
+            self._rec_row,
+            rec.time,
+            rec.x,
+            rec.y,
+            rec.yaw,
+            rec.speed,
+            rec.active,
+            rec.signals,
         )
+        self.step_index += int(done)
+        self.t = self.step_index * w.dt
+        rec.rows = int(self._rec_row[0])
         if n_ev:
-            self._collect_events(min(n_ev, EVENT_CAPACITY))
-        self._finish_pedestrians()
-        self._check_collisions()
-        self._update_signals()
-        if self.recorder is not None:
-            self.recorder.append(self.step_index, self.t, st, self.sig_state[0])
-        done, reason = self._check_end()
-        return StepOutcome(self.t, self.events[n_before:], done, reason)
+            self._collect_events(int(n_ev))
+        return int(done)
 
     def _collect_events(self, n: int) -> None:
         ids = self.world.actor_ids
         names = self.world.network.signal_names
         for k in range(n):
             kind = EventKind(int(self.ev_kind[k]))
+            if kind == EventKind.ROUTE_DONE:
+                continue  # routine; counted in metrics, not reported one by one
             a = int(self.ev_a[k])
+            actors: tuple[str, ...] = (ids[a],)
             detail = ""
             if kind == EventKind.RED_LIGHT:
                 detail = f"signal {names[int(self.ev_b[k])]}"
-            if kind == EventKind.ROUTE_DONE:
-                continue  # routine; counted in metrics, not reported one by one
-            self.events.append(Event(self.t, kind, (ids[a],), float(self.ev_value[k]), detail))
-
-    def _finish_pedestrians(self) -> None:
-        if self.ped_done.any():
-            st = self.world.state
-            st.active[self.ped_done] = False
-            st.done[self.ped_done] = True
-            self.ped_done[:] = False
-
-    def _check_collisions(self) -> None:
-        w = self.world
-        st, p = w.state, w.params
-        cx = st.x + p["center_offset"] * np.cos(st.yaw)
-        cy = st.y + p["center_offset"] * np.sin(st.yaw)
-        n = pairwise_box_overlaps(
-            cx, cy, st.yaw, p["length"], p["width"], st.instance, st.active, self.pair_i, self.pair_j
-        )
-        if n == 0 and not self._touching:
-            return
-        now = set()
-        for k in range(min(n, EVENT_CAPACITY)):
-            i, j = int(self.pair_i[k]), int(self.pair_j[k])
-            if st.kind[i] == ActorKind.PEDESTRIAN and st.kind[j] == ActorKind.PEDESTRIAN:
-                continue
-            now.add((i, j))
-            if (i, j) not in self._touching:
-                rel = math.hypot(
-                    st.speed[i] * math.cos(st.yaw[i]) - st.speed[j] * math.cos(st.yaw[j]),
-                    st.speed[i] * math.sin(st.yaw[i]) - st.speed[j] * math.sin(st.yaw[j]),
-                )
-                self.events.append(Event(self.t, EventKind.COLLISION, (w.actor_ids[i], w.actor_ids[j]), rel))
-        self._touching = now
+            elif kind == EventKind.COLLISION:
+                actors = (ids[a], ids[int(self.ev_b[k])])
+            self.events.append(Event(float(self.ev_time[k]), kind, actors, float(self.ev_value[k]), detail))
 
     def _check_end(self) -> tuple[bool, str]:
         w = self.world
@@ -500,11 +516,16 @@ class Simulation:
             from tqdm import tqdm
 
             bar = tqdm(total=self.max_steps, unit="step", leave=False)
-        done = False
+        done = self._check_end()[0]
         while not done:
-            done = self.step().done
+            before = self.step_index
+            if self.in_engine or self.world.ego < 0:
+                self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
+                done = self._check_end()[0]
+            else:
+                done = self.step().done
             if bar is not None:
-                bar.update(1)
+                bar.update(self.step_index - before)
         if bar is not None:
             bar.close()
         return self.result(time.perf_counter() - t0)
@@ -532,9 +553,7 @@ class Simulation:
         if e >= 0:
             s0 = float(w.initial.progress[e]) if w.initial is not None else 0.0
             span = max(float(w.routes.goal_s[e]) - s0, 1e-9)
-            completion = (
-                1.0 if self.goal_flag[e] else float(np.clip((w.state.progress[e] - s0) / span, 0.0, 1.0))
-            )
+            completion = 1.0 if self.goal_flag[e] else float(np.clip((w.state.progress[e] - s0) / span, 0.0, 1.0))
         else:
             completion = 0.0
         return EgoSummary(
@@ -587,7 +606,7 @@ class Simulation:
             metrics=metrics,
             score=s,
             verdicts=judge(self.criteria, summ, s),
-            trajectory=self.recorder.view() if self.recorder is not None else {},
+            trajectory=self.recorder.view() if self.record_every > 0 else {},
         )
 
 

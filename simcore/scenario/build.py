@@ -80,7 +80,7 @@ class _Builder:
         k = min(int(np.searchsorted(ls, s, side="right")) - 1, len(ls) - 2)
         return float(np.interp(s, ls, x)), float(np.interp(s, ls, y)), float(h[max(k, 0)])
 
-    def route(self, start: int, goal_name: str, path: tuple) -> RoutePath | None:
+    def route(self, start: int, start_s: float, goal_name: str, path: tuple) -> RoutePath | None:
         goal = self.lane(goal_name, path)
         if goal is None:
             return None
@@ -89,14 +89,14 @@ class _Builder:
         except NoRouteError as exc:
             self.err(path, str(exc))
             return None
-        return route_path(self.net, lanes)
+        return route_path(self.net, lanes, start_s)
 
     def add_vehicle(self, actor_id: str, spec: EgoSpec | VehicleActor, path: tuple, is_ego: bool) -> None:
         veh = self.vehicle(spec.vehicle, (*path, "vehicle"))
         start = self.lane(spec.start.lane, (*path, "start", "lane"))
         if veh is None or start is None:
             return
-        rpath = self.route(start, spec.route.to, (*path, "route", "to"))
+        rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"))
         if rpath is None:
             return
         count = 1 if is_ego else spec.count
@@ -136,9 +136,7 @@ class _Builder:
         net = self.net
         name = actor.start.crosswalk
         if name not in net.cw_names:
-            self.err(
-                (*path, "start", "crosswalk"), f"unknown crosswalk {name!r}{did_you_mean(name, net.cw_names)}"
-            )
+            self.err((*path, "start", "crosswalk"), f"unknown crosswalk {name!r}{did_you_mean(name, net.cw_names)}")
             return
         c = net.cw_names.index(name)
         try:
@@ -152,9 +150,7 @@ class _Builder:
         u = (p1 - p0) / np.linalg.norm(p1 - p0)
         off = actor.start.offset_m
         pts = np.array([p0 - u * off, p0, p1, p1 + u * off])
-        dense = np.concatenate(
-            [np.linspace(pts[i], pts[i + 1], 20, endpoint=False) for i in range(3)] + [pts[3:]]
-        )
+        dense = np.concatenate([np.linspace(pts[i], pts[i + 1], 20, endpoint=False) for i in range(3)] + [pts[3:]])
         lane = np.full(len(dense), -1, dtype=np.int64)
         rpath = path_from_polyline(net, dense[:, 0], dense[:, 1], lane, np.full(len(dense), 3.0))
         self.rows.append(
@@ -199,7 +195,11 @@ def build_world(loaded: LoadedScenario) -> World:
     state.started[:] = True
     state.validate()
     params = stack_params([r["vehicle"] for r in rows])
-    routes = RouteTable.from_paths([r["path"] for r in rows], [r["goal_s"] for r in rows])
+    road_half = [
+        np.where(r["path"].lane >= 0, net.lane_width[np.maximum(r["path"].lane, 0)] / 2 + OFFROAD_MARGIN_M, 0.0)
+        for r in rows
+    ]
+    routes = RouteTable.from_paths([r["path"] for r in rows], [r["goal_s"] for r in rows], road_half)
     kinds = state.kind
 
     def idm_value(attr: str, default: float) -> np.ndarray:
@@ -208,16 +208,11 @@ def build_world(loaded: LoadedScenario) -> World:
         )
 
     v_des = np.array(
-        [
-            (r["idm"].desired_speed_kph * KPH if r.get("idm") and r["idm"].desired_speed_kph else 1e3)
-            for r in rows
-        ]
+        [(r["idm"].desired_speed_kph * KPH if r.get("idm") and r["idm"].desired_speed_kph else 1e3) for r in rows]
     )
     cap = np.array(
         [
-            min(r["idm"].max_accel_mps2 or 1e3, r["vehicle"].max_accel)
-            if r.get("idm")
-            else r["vehicle"].max_accel
+            min(r["idm"].max_accel_mps2 or 1e3, r["vehicle"].max_accel) if r.get("idm") else r["vehicle"].max_accel
             for r in rows
         ]
     )
@@ -236,9 +231,7 @@ def build_world(loaded: LoadedScenario) -> World:
         desired_speed=np.array([r["cross"].speed if "cross" in r else 0.0 for r in rows]),
         max_accel=np.full(n, PEDESTRIAN_PARAMS.max_accel),
         max_decel=np.full(n, PEDESTRIAN_PARAMS.max_decel),
-        obey_signal=np.array(
-            [r["cross"].obey_signal if "cross" in r else True for r in rows], dtype=np.bool_
-        ),
+        obey_signal=np.array([r["cross"].obey_signal if "cross" in r else True for r in rows], dtype=np.bool_),
         start_time=np.array([r["cross"].delay_s if "cross" in r else 0.0 for r in rows]),
     )
     ego = next((i for i, r in enumerate(rows) if r["is_ego"]), -1)

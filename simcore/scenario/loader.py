@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from simcore.scenario.errors import ScenarioError
 from simcore.scenario.parameters import resolve_parameters, substitute
 from simcore.scenario.schema import ScenarioSpec
-from simcore.scenario.yaml_source import YamlDoc, issues_from_validation_error, load_yaml
+from simcore.scenario.yaml_source import YamlDoc, format_path, issues_from_validation_error, load_yaml
 
 FORMAT_VERSION = 1
 
@@ -49,19 +49,20 @@ def load_scenario(
     data = doc.data
     version = data.get("simcore")
     if version != FORMAT_VERSION:
-        raise ScenarioError(
-            [doc.issue(("simcore",), f"expected format version {FORMAT_VERSION}, got {version!r}")]
-        )
+        raise ScenarioError([doc.issue(("simcore",), f"expected format version {FORMAT_VERSION}, got {version!r}")])
     file_seed = data.get("seed", 0)
     run_seed = seed if seed is not None else (file_seed if isinstance(file_seed, int) else 0)
     values, issues = resolve_parameters(doc, run_seed, instance, overrides, variant)
-    concrete, more = substitute(doc, values)
+    concrete, more, unresolved = substitute(doc, values)
     issues += more
     try:
         spec = ScenarioSpec.model_validate(concrete)
     except ValidationError as exc:
-        issues += issues_from_validation_error(exc, doc, ScenarioSpec)
+        skip = {format_path(p) for p in unresolved}
+        issues += [i for i in issues_from_validation_error(exc, doc, ScenarioSpec) if i.path not in skip]
         spec = None
+    if spec is not None:
+        issues += spec.located_issues(doc)
     if issues:
         raise ScenarioError(issues)
     assert spec is not None

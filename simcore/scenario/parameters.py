@@ -13,6 +13,17 @@ from simcore.scenario.yaml_source import YamlDoc
 KINDS = ("sweep", "uniform", "normal", "choice")
 
 
+class UnknownParameterError(ValueError):
+    """``--set`` named a parameter the scenario does not declare."""
+
+
+class _Invalid:
+    """Value of a parameter whose definition was refused (its uses are not errors again)."""
+
+
+INVALID = _Invalid()
+
+
 def _check_spec(name: str, spec: Any, doc: YamlDoc) -> list[Issue]:
     path = ("parameters", name)
     if not isinstance(spec, dict):
@@ -28,9 +39,7 @@ def _check_spec(name: str, spec: Any, doc: YamlDoc) -> list[Issue]:
         if not isinstance(arg, list) or not arg:
             return [doc.issue(p, "expected a non-empty list of values")]
     elif kind == "uniform":
-        if not (
-            isinstance(arg, list) and len(arg) == 2 and all(_is_num(v) for v in arg) and arg[0] <= arg[1]
-        ):
+        if not (isinstance(arg, list) and len(arg) == 2 and all(_is_num(v) for v in arg) and arg[0] <= arg[1]):
             return [doc.issue(p, f"expected [low, high] numbers with low <= high, got {arg!r}")]
     elif kind == "normal":
         allowed = {"mean", "std", "min", "max"}
@@ -46,11 +55,7 @@ def _is_num(v: Any) -> bool:
 
 
 def resolve_parameters(
-    doc: YamlDoc,
-    seed: int,
-    instance: int,
-    overrides: dict[str, Any] | None = None,
-    variant: int = 0,
+    doc: YamlDoc, seed: int, instance: int, overrides: dict[str, Any] | None = None, variant: int = 0
 ) -> tuple[dict[str, Any], list[Issue]]:
     """Concrete parameter values for one run.
 
@@ -69,6 +74,7 @@ def resolve_parameters(
         found = _check_spec(name, spec, doc)
         if found:
             issues += found
+            values[name] = INVALID
             continue
         if not isinstance(spec, dict):
             values[name] = spec
@@ -85,37 +91,38 @@ def resolve_parameters(
             values[name] = float(np.clip(v, arg.get("min", -np.inf), arg.get("max", np.inf)))
     for name, value in (overrides or {}).items():
         if name not in raw:
-            issues.append(
-                Issue(
-                    doc.file,
-                    1,
-                    1,
-                    "parameters",
-                    f"--set names unknown parameter {name!r}{did_you_mean(name, raw)}",
-                )
+            known = ", ".join(raw) or "none"
+            raise UnknownParameterError(
+                f"--set names unknown parameter {name!r}{did_you_mean(name, raw)}; {doc.file} declares: {known}"
             )
-        else:
-            values[name] = value
+        values[name] = value
     return values, issues
 
 
-def substitute(doc: YamlDoc, values: dict[str, Any]) -> tuple[Any, list[Issue]]:
-    """Replace every string value ``"$name"`` outside ``parameters`` by its parameter value."""
+def substitute(doc: YamlDoc, values: dict[str, Any]) -> tuple[Any, list[Issue], set[tuple]]:
+    """Replace every string value ``"$name"`` outside ``parameters`` by its parameter value.
+
+    Returns the new data, issues for unknown names, and the paths left unresolved (so that
+    schema errors there, which would only repeat the problem, can be dropped).
+    """
     issues: list[Issue] = []
+    unresolved: set[tuple] = set()
 
     def walk(node: Any, path: tuple) -> Any:
         if isinstance(node, dict):
-            return {
-                k: (v if path == () and k == "parameters" else walk(v, (*path, k))) for k, v in node.items()
-            }
+            return {k: (v if path == () and k == "parameters" else walk(v, (*path, k))) for k, v in node.items()}
         if isinstance(node, list):
             return [walk(v, (*path, i)) for i, v in enumerate(node)]
         if isinstance(node, str) and node.startswith("$") and len(node) > 1:
             name = node[1:]
             if name not in values:
                 issues.append(doc.issue(path, f"unknown parameter ${name}{did_you_mean(name, values)}"))
+                unresolved.add(path)
+                return node
+            if values[name] is INVALID:
+                unresolved.add(path)
                 return node
             return values[name]
         return node
 
-    return walk(doc.data, ()), issues
+    return walk(doc.data, ()), issues, unresolved

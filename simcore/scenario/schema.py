@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+from simcore.scenario.errors import Issue
+from simcore.scenario.yaml_source import YamlDoc
 
 KPH = 1 / 3.6
 
@@ -48,14 +51,14 @@ class IntersectionMap(_LayoutFields):
     generate: Literal["intersection"]
     arms: int | list[Literal["north", "east", "south", "west"]] = 4
 
-    @model_validator(mode="after")
-    def _arms_ok(self) -> IntersectionMap:
-        arms = self.arms if isinstance(self.arms, list) else None
-        if arms is None and self.arms not in (3, 4):
+    @field_validator("arms")
+    @classmethod
+    def _arms_ok(cls, arms: int | list[str]) -> int | list[str]:
+        if isinstance(arms, int) and arms not in (3, 4):
             raise ValueError("arms must be 3 or 4, or a list of 3 or 4 compass arms")
-        if arms is not None and (len(arms) not in (3, 4) or len(set(arms)) != len(arms)):
+        if isinstance(arms, list) and (len(arms) not in (3, 4) or len(set(arms)) != len(arms)):
             raise ValueError("arms must list 3 or 4 distinct compass arms")
-        return self
+        return arms
 
     def arm_names(self) -> tuple[str, ...]:
         """Compass arms present, in phase order (3 arms as a number: no west arm)."""
@@ -84,12 +87,6 @@ class LaneStart(Strict):
     s: float = Field(0.0, ge=0)
     speed: float | None = Field(None, ge=0, le=70)
     speed_kph: float | None = Field(None, ge=0, le=250)
-
-    @model_validator(mode="after")
-    def _one_speed(self) -> LaneStart:
-        if self.speed is not None and self.speed_kph is not None:
-            raise ValueError("give speed (m/s) or speed_kph, not both")
-        return self
 
     def si_speed(self) -> float:
         """Initial speed (m/s)."""
@@ -185,9 +182,7 @@ class EgoSpec(Strict):
     vehicle: str = "sedan"
     start: LaneStart
     route: RouteSpec
-    goal_margin_m: float = Field(
-        20.0, ge=0, le=500, description="goal reached this far (m) into the destination lane"
-    )
+    goal_margin_m: float = Field(20.0, ge=0, le=500, description="goal reached this far (m) into the destination lane")
 
 
 class EndSpec(Strict):
@@ -246,14 +241,30 @@ class ScenarioSpec(Strict):
     end: EndSpec = EndSpec()
     criteria: list[CriterionSpec] = []
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> ScenarioSpec:
-        seen: set[str] = set()
-        for a in self.actors:
-            if a.id in seen or a.id == "ego":
-                raise ValueError(f"actor id {a.id!r} is used twice (or is the reserved 'ego')")
-            seen.add(a.id)
-        return self
+    def located_issues(self, doc: YamlDoc) -> list[Issue]:
+        """Cross-field checks, each located at the offending key (after model validation)."""
+        issues: list[Issue] = []
+        starts = [(("ego",), self.ego)] if self.ego is not None else []
+        starts += [(("actors", i), a) for i, a in enumerate(self.actors) if isinstance(a, VehicleActor)]
+        for path, owner in starts:
+            if owner.start.speed is not None and owner.start.speed_kph is not None:
+                issues.append(
+                    doc.issue((*path, "start", "speed_kph"), "give speed (m/s) or speed_kph, not both", at_key=True)
+                )
+        seen: dict[str, int] = {}
+        for i, a in enumerate(self.actors):
+            if a.id == "ego":
+                issues.append(doc.issue(("actors", i, "id"), "actor id 'ego' is reserved for the ego vehicle"))
+            elif a.id in seen:
+                issues.append(
+                    doc.issue(
+                        ("actors", i, "id"),
+                        f"actor id {a.id!r} is used twice (first at actors[{seen[a.id]}])",
+                    )
+                )
+            else:
+                seen[a.id] = i
+        return issues
 
 
 def criterion_key(c: CriterionSpec) -> tuple[str, float | None]:

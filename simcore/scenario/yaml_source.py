@@ -213,11 +213,7 @@ class _Walker:
             if key is None:
                 continue
             if key in first_line:
-                self.add(
-                    key_node,
-                    (*path, key),
-                    f"duplicate key {key!r} (first defined at line {first_line[key]})",
-                )
+                self.add(key_node, (*path, key), f"duplicate key {key!r} (first defined at line {first_line[key]})")
                 continue
             first_line[key] = key_node.start_mark.line + 1
             explicit.append((key, key_node, value_node))
@@ -324,9 +320,7 @@ def load_yaml(source: str | os.PathLike[str], *, text: str | None = None) -> Yam
         raise ScenarioError.single(file, 1, 1, "", "empty file, expected a mapping")
     if not isinstance(root, MappingNode):
         line, col = _pos(root.start_mark)
-        raise ScenarioError.single(
-            file, line, col, "", f"expected a mapping at the top level, got {_kind(root)}"
-        )
+        raise ScenarioError.single(file, line, col, "", f"expected a mapping at the top level, got {_kind(root)}")
 
     walker = _Walker(file)
     try:
@@ -522,9 +516,7 @@ def _message(err: Any, key: str | None, allowed: list[str] | None) -> str:
 
 
 def issues_from_validation_error(
-    exc: pydantic.ValidationError,
-    doc: YamlDoc,
-    model: type[pydantic.BaseModel] | None = None,
+    exc: pydantic.ValidationError, doc: YamlDoc, model: type[pydantic.BaseModel] | None = None
 ) -> list[Issue]:
     """Translate every error of a pydantic ``ValidationError`` into a located :class:`Issue`.
 
@@ -569,9 +561,7 @@ def _split_expected(message: str) -> tuple[str, str] | None:
     return head[len("expected ") :], got
 
 
-def _merge_union_alternatives(
-    found: list[tuple[Path, str, bool, bool]],
-) -> list[tuple[Path, str, bool]]:
+def _merge_union_alternatives(found: list[tuple[Path, str, bool, bool]]) -> list[tuple[Path, str, bool]]:
     """Fold "expected A, got X" / "expected B, got X" from union members into one message."""
     groups: dict[Path, list[tuple[int, str, str]]] = {}
     for index, (path, message, _, via_union) in enumerate(found):

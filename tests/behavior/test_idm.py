@@ -67,57 +67,40 @@ class Pair:
         self.close = np.zeros(n)
         self.follower = np.array([1], dtype=np.int64)
         self.both = np.array([0, 1], dtype=np.int64)
+        nx, ny = 520, 10  # actor grid of 20 m cells over the road
+        self.grid = (
+            -200.0,
+            -100.0,
+            nx,
+            ny,
+            np.zeros(nx * ny + 1, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(nx * ny, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(1, dtype=np.int64),
+        )
 
     def bumper_gap(self) -> float:
         return float((self.x[0] - REAR_OVERHANG) - (self.x[1] + LENGTH - REAR_OVERHANG))
 
     def step(self, lead_accel: float, dt: float = 0.05) -> None:
         z = np.zeros(0)
+        # fmt: off
         step_drivers(
-            self.follower,
-            self.x,
-            self.y,
-            self.yaw,
-            self.speed,
-            self.active,
-            self.inst,
-            self.p["wheelbase"],
-            self.p["length"],
-            self.p["width"],
-            self.p["rear_overhang"],
-            self.p["center_offset"],
-            self.p["max_accel"],
-            self.p["max_decel"],
-            self.p["max_steer"],
-            self.rt_start,
-            self.rx,
-            self.ry,
-            self.rs,
-            self.vlim,
-            self.kappa,
-            self.progress,
-            self.empty_i,
-            z,
-            np.zeros(0, dtype=np.int64),
-            np.zeros((1, 0), dtype=np.int8),
-            self.empty_i,
-            z,
-            z,
-            np.zeros(0, dtype=np.int64),
-            np.zeros((1, 0), dtype=np.bool_),
-            np.full(2, V0),
-            np.full(2, T_HEADWAY),
-            np.full(2, S0),
-            np.full(2, B_COMF),
-            np.full(2, DELTA),
-            np.full(2, 3.0),
-            np.ones(2),
-            np.zeros(2, dtype=np.bool_),
-            self.ctrl_a,
-            self.ctrl_d,
-            self.gap,
-            self.close,
+            self.follower, self.x, self.y, self.yaw, self.speed, self.active, self.inst,
+            self.p["wheelbase"], self.p["length"], self.p["width"], self.p["rear_overhang"],
+            self.p["center_offset"], self.p["max_accel"], self.p["max_decel"], self.p["max_steer"],
+            self.rt_start, self.rx, self.ry, self.rs, self.vlim, self.kappa, self.progress,
+            self.empty_i, z, np.zeros(0, dtype=np.int64), np.zeros((1, 0), dtype=np.int8),
+            self.empty_i, z, z, np.zeros(0, dtype=np.int64), np.zeros((1, 0), dtype=np.bool_),
+            self.empty_i, z, z, np.zeros(0, dtype=np.int64), z,
+            np.full(2, V0), np.full(2, T_HEADWAY), np.full(2, S0), np.full(2, B_COMF), np.full(2, DELTA),
+            np.full(2, 3.0), np.ones(2), np.zeros(2, dtype=np.bool_),
+            *self.grid,
+            self.ctrl_a, self.ctrl_d, self.gap, self.close,
         )
+        # fmt: on
         self.ctrl_a[0] = lead_accel
         self.ctrl_d[0] = 0.0
         step_kinematic(

@@ -24,9 +24,7 @@ WHEELBASE_M = 2.8
 @settings(deadline=None, max_examples=60)
 def test_constant_steering_drives_a_circle_of_radius_l_over_tan_delta(delta, v, x0, y0, yaw0):
     n = 400
-    tr = rollout_kinematic(
-        (x0, y0, yaw0, v, delta), np.tile([0.0, delta], (n, 1)), 0.05, wheelbase=WHEELBASE_M
-    )
+    tr = rollout_kinematic((x0, y0, yaw0, v, delta), np.tile([0.0, delta], (n, 1)), 0.05, wheelbase=WHEELBASE_M)
     radius = WHEELBASE_M / math.tan(delta)
     # Centre of the circle: left of the initial heading by R (rear-axle reference point).
     cx, cy = x0 - radius * math.sin(yaw0), y0 + radius * math.cos(yaw0)

@@ -324,18 +324,7 @@ def _brute_pairs(cx, cy, yaw, length, width, inst, active):
         for j in range(i + 1, n):
             if not (active[i] and active[j]) or inst[i] != inst[j]:
                 continue
-            if obb_overlap(
-                cx[i],
-                cy[i],
-                yaw[i],
-                length[i],
-                width[i],
-                cx[j],
-                cy[j],
-                yaw[j],
-                length[j],
-                width[j],
-            ):
+            if obb_overlap(cx[i], cy[i], yaw[i], length[i], width[i], cx[j], cy[j], yaw[j], length[j], width[j]):
                 out.append((i, j))
     return out
 

@@ -41,9 +41,7 @@ def test_autopilot_passes_every_criterion(finished):
     assert res.termination == "goal_reached"
     assert res.passed, [v for v in res.verdicts if not v.passed]
     assert res.score == pytest.approx(100.0)
-    assert not [
-        e for e in res.events if e.kind in (EventKind.COLLISION, EventKind.RED_LIGHT, EventKind.OFFROAD)
-    ]
+    assert not [e for e in res.events if e.kind in (EventKind.COLLISION, EventKind.RED_LIGHT, EventKind.OFFROAD)]
 
 
 def test_traffic_on_every_arm_and_a_pedestrian(finished):

@@ -102,28 +102,21 @@ def test_mark_and_issue_helpers() -> None:
     assert empty.mark(("a", "b")) == (1, 1)
 
     path = ("actors", 1, "behavior", "idm", "time_headway_s")
-    assert doc.issue(path, "bad") == Issue(
-        "demo.yaml", 9, 25, "actors[1].behavior.idm.time_headway_s", "bad"
-    )
+    assert doc.issue(path, "bad") == Issue("demo.yaml", 9, 25, "actors[1].behavior.idm.time_headway_s", "bad")
     at_key = doc.issue(path, "bad", at_key=True)
     assert (at_key.line, at_key.col) == (9, 9)
     assert doc.issue((), "top").path == ""
 
 
 def test_format_path() -> None:
-    assert format_path(("actors", 2, "behavior", "idm", "time_headway_s")) == (
-        "actors[2].behavior.idm.time_headway_s"
-    )
+    assert format_path(("actors", 2, "behavior", "idm", "time_headway_s")) == ("actors[2].behavior.idm.time_headway_s")
     assert format_path((0, "a")) == "[0].a"
     assert format_path(("a", "b", "<key>")) == "a.b"
     assert format_path(()) == ""
 
 
 def test_scalar_resolution_is_safe_loader_like() -> None:
-    doc = load_yaml(
-        "t.yaml",
-        text="f: 1.5\ni: 42\nh: 0x10\nb: true\nn: ~\ne:\ns: '12'\nd: 2024-01-01\ninf: .inf\n",
-    )
+    doc = load_yaml("t.yaml", text="f: 1.5\ni: 42\nh: 0x10\nb: true\nn: ~\ne:\ns: '12'\nd: 2024-01-01\ninf: .inf\n")
     assert doc.data == {
         "f": 1.5,
         "i": 42,
@@ -160,11 +153,7 @@ def test_duplicate_key_located_at_second_occurrence() -> None:
 
 def test_all_issues_reported_together() -> None:
     err = load_error("x: 1\ny: 2\nx: 3\nz:\n  k: 1\n  k: 2\nw: !!python/name:os.system ''\n")
-    assert [(i.line, i.col, i.path) for i in err.issues] == [
-        (3, 1, "x"),
-        (6, 3, "z.k"),
-        (7, 4, "w"),
-    ]
+    assert [(i.line, i.col, i.path) for i in err.issues] == [(3, 1, "x"), (6, 3, "z.k"), (7, 4, "w")]
     assert "duplicate key 'x' (first defined at line 1)" in err.issues[0].message
     assert "duplicate key 'k' (first defined at line 5)" in err.issues[1].message
     assert len(str(err).splitlines()) == 3
@@ -204,16 +193,11 @@ def test_alias_bomb_refused_quickly() -> None:
     elapsed = time.perf_counter() - start
     assert elapsed < 1.0
     assert len(err.issues) == 1
-    assert err.issues[0].message.endswith(
-        f"document expands to more than {MAX_NODES} nodes (alias bomb?)"
-    )
+    assert err.issues[0].message.endswith(f"document expands to more than {MAX_NODES} nodes (alias bomb?)")
 
 
 def test_small_alias_use_is_expanded() -> None:
-    doc = load_yaml(
-        "a.yaml",
-        text="base: &b {x: 1, y: [2, 3]}\nuse: *b\nboth: [*b, *b]\n",
-    )
+    doc = load_yaml("a.yaml", text="base: &b {x: 1, y: [2, 3]}\nuse: *b\nboth: [*b, *b]\n")
     expected = {"x": 1, "y": [2, 3]}
     assert doc.data["use"] == expected
     assert doc.data["both"] == [expected, expected]
@@ -464,12 +448,8 @@ agents:
     got = {(i.path, i.line, i.col): i.message for i in issues}
     assert got == {
         ("agents[0].behavior.time_headway_s", 4, 23): "expected a number > 0, got -2",
-        ("agents[0].behavior.time_headway", 5, 7): (
-            "unknown key 'time_headway' (did you mean 'time_headway_s'?)"
-        ),
-        ("agents[1].behavior.kind", 6, 22): (
-            "expected kind to be one of 'idm', 'stop', got 'zoom'"
-        ),
+        ("agents[0].behavior.time_headway", 5, 7): ("unknown key 'time_headway' (did you mean 'time_headway_s'?)"),
+        ("agents[1].behavior.kind", 6, 22): ("expected kind to be one of 'idm', 'stop', got 'zoom'"),
         ("agents[1].limits.a.at", 8, 32): "unknown key 'at' (did you mean 'at_m'?)",
         ("agents[1].knob", 9, 11): "expected an integer or true or false, got a list",
     }

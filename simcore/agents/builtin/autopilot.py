@@ -9,98 +9,25 @@ from simcore.agents.protocol import AgentInfo, Control, Observation
 from simcore.behavior.driver_kernels import drive_control
 
 
+# fmt: off
 @kernel
 def _autopilot_control(
-    x,
-    y,
-    yaw,
-    v,
-    wheelbase,
-    front,
-    half_width,
-    max_accel,
-    max_decel,
-    max_steer,
-    rx,
-    ry,
-    rs,
-    rvlim,
-    rk,
-    progress,
-    stop_s,
-    stop_idx,
-    stop_state,
-    cw_s0,
-    cw_s1,
-    cw_idx,
-    cw_occ,
-    ox,
-    oy,
-    oyaw,
-    ov,
-    olen,
-    owid,
-    ocoff,
-    oactive,
-    oinst,
-    v_des,
-    T,
-    s0,
-    b_comf,
-    delta,
-    a_lat,
+    x, y, yaw, v, wheelbase, front, half_width, half_len, max_accel, max_decel, max_steer,
+    rx, ry, rs, rvlim, rk, progress,
+    stop_s, stop_idx, stop_state, cw_s0, cw_s1, cw_idx, cw_occ, lc_s0, lc_s1, lc_side, lc_offset,
+    ox, oy, oyaw, ov, olen, owid, ocoff,
+    v_des, T, s0, b_comf, delta, a_lat,
 ):  # pragma: no cover - compiled
     return drive_control(
-        x,
-        y,
-        yaw,
-        v,
-        wheelbase,
-        front,
-        half_width,
-        max_accel,
-        max_decel,
-        max_steer,
-        rx,
-        ry,
-        rs,
-        rvlim,
-        rk,
-        0,
-        rs.shape[0],
-        progress,
-        stop_s,
-        stop_idx,
-        stop_state,
-        0,
-        stop_s.shape[0],
-        cw_s0,
-        cw_s1,
-        cw_idx,
-        cw_occ,
-        0,
-        cw_s0.shape[0],
-        ox,
-        oy,
-        oyaw,
-        ov,
-        olen,
-        owid,
-        ocoff,
-        oactive,
-        oinst,
-        0,
-        -1,
-        ox.shape[0],
-        v_des,
-        T,
-        s0,
-        b_comf,
-        delta,
-        a_lat,
-        1.0,
-        True,
+        x, y, yaw, v, wheelbase, front, half_width, half_len, max_accel, max_decel, max_steer,
+        rx, ry, rs, rvlim, rk, 0, rs.shape[0], progress,
+        stop_s, stop_idx, stop_state, 0, stop_s.shape[0],
+        cw_s0, cw_s1, cw_idx, cw_occ, 0, cw_s0.shape[0],
+        lc_s0, lc_s1, lc_side, lc_offset, 0, lc_s0.shape[0],
+        ox, oy, oyaw, ov, olen, owid, ocoff, np.arange(ox.shape[0]), ox.shape[0], -1,
+        v_des, T, s0, b_comf, delta, a_lat, 1.0, True,
     )
+# fmt: on
 
 
 class Autopilot:
@@ -114,6 +41,10 @@ class Autopilot:
     """
 
     name = "autopilot"
+    #: The runner may run this agent inside the compiled step (same driver kernel, same
+    #: parameters, same inputs as ``act`` sees), skipping Python per step. Results are
+    #: bit-identical either way (tests/agents/test_autopilot.py).
+    in_engine = True
 
     def __init__(
         self, v_des: float = 1e3, T: float = 1.5, s0: float = 2.5, b_comf: float = 2.5, a_lat: float = 2.0
@@ -132,47 +63,20 @@ class Autopilot:
             raise RuntimeError("Autopilot.act called before reset")
         e = info.ego
         o = obs.objects
-        n_obj = o.x.shape[0]
+        # fmt: off
         acc, steer, _, _ = _autopilot_control(
-            obs.x,
-            obs.y,
-            obs.yaw,
-            obs.speed,
-            e.wheelbase,
-            e.length - e.rear_overhang,
-            0.5 * e.width,
-            e.max_accel,
-            e.max_decel,
-            e.max_steer,
-            info.route_x,
-            info.route_y,
-            info.route_s,
-            info.route_speed_limit,
-            info.route_curvature,
+            obs.x, obs.y, obs.yaw, obs.speed, e.wheelbase, e.length - e.rear_overhang,
+            0.5 * e.width, 0.5 * e.length, e.max_accel, e.max_decel, e.max_steer,
+            info.route_x, info.route_y, info.route_s, info.route_speed_limit, info.route_curvature,
             obs.progress,
-            obs.stop_s,
-            np.arange(obs.stop_s.shape[0]),
-            obs.stop_state,
-            obs.crosswalk_s0,
-            obs.crosswalk_s1,
-            np.arange(obs.crosswalk_s0.shape[0]),
+            obs.stop_s, np.arange(obs.stop_s.shape[0]), obs.stop_state,
+            obs.crosswalk_s0, obs.crosswalk_s1, np.arange(obs.crosswalk_s0.shape[0]),
             obs.crosswalk_occupied,
-            o.x,
-            o.y,
-            o.yaw,
-            o.speed,
-            o.length,
-            o.width,
-            o.center_offset,
-            np.ones(n_obj, dtype=np.bool_),
-            np.zeros(n_obj, dtype=np.int32),
-            self.v_des,
-            self.T,
-            self.s0,
-            self.b_comf,
-            4.0,
-            self.a_lat,
+            info.lane_change_s0, info.lane_change_s1, info.lane_change_side, info.lane_change_offset,
+            o.x, o.y, o.yaw, o.speed, o.length, o.width, o.center_offset,
+            self.v_des, self.T, self.s0, self.b_comf, 4.0, self.a_lat,
         )
+        # fmt: on
         return Control(accel=float(acc), steer=float(steer))
 
 

@@ -1,0 +1,192 @@
+"""One compiled call that advances a world several steps: behaviour, dynamics, evaluation, record.
+
+The Python loop calls ``advance`` once per agent decision (one step) or, when no Python
+agent needs to act, once per chunk of steps; either way the per-step work never leaves
+compiled code. It returns early after any step that produced a reportable event so the
+Python side can apply end conditions exactly at that step.
+"""
+
+from __future__ import annotations
+
+import math
+
+from simcore._jit import kernel
+from simcore.behavior.driver_kernels import step_drivers
+from simcore.behavior.pedestrian_kernels import step_pedestrians
+from simcore.behavior.signal_kernels import signal_states
+from simcore.dynamics.kinematic_kernels import step_kinematic
+from simcore.evaluation.metrics_kernels import EV_ROUTE_DONE, crosswalk_occupancy, evaluate_step
+from simcore.geometry.kernels import pairwise_box_overlaps
+
+EV_COLLISION = 0
+PEDESTRIAN = 1
+
+
+@kernel
+def _collision_onsets(
+    t,
+    x,
+    y,
+    yaw,
+    speed,
+    kind,
+    active,
+    inst,
+    length,
+    width,
+    center_offset,
+    cx,
+    cy,
+    pair_i,
+    pair_j,
+    touch_i,
+    touch_j,
+    n_touch,
+    ev_time,
+    ev_kind,
+    ev_a,
+    ev_b,
+    ev_value,
+    n_ev,
+):  # pragma: no cover - compiled
+    """Find overlapping boxes; write a COLLISION event for every pair that did not overlap
+    on the previous step. ``touch_*``/``n_touch[0]`` hold the previous step's pairs and are
+    replaced. Pedestrian-pedestrian contact is ignored. Returns the new event count."""
+    for i in range(x.shape[0]):
+        cx[i] = x[i] + center_offset[i] * math.cos(yaw[i])
+        cy[i] = y[i] + center_offset[i] * math.sin(yaw[i])
+    n = pairwise_box_overlaps(cx, cy, yaw, length, width, inst, active, pair_i, pair_j)
+    n = min(n, pair_i.shape[0])
+    cap = ev_kind.shape[0]
+    kept = 0
+    prev = n_touch[0]
+    for k in range(n):
+        i = pair_i[k]
+        j = pair_j[k]
+        if kind[i] == PEDESTRIAN and kind[j] == PEDESTRIAN:
+            continue
+        seen = False
+        for m in range(prev):
+            if touch_i[m] == i and touch_j[m] == j:
+                seen = True
+                break
+        if not seen:
+            if n_ev < cap:
+                vx = speed[i] * math.cos(yaw[i]) - speed[j] * math.cos(yaw[j])
+                vy = speed[i] * math.sin(yaw[i]) - speed[j] * math.sin(yaw[j])
+                ev_time[n_ev] = t
+                ev_kind[n_ev] = EV_COLLISION
+                ev_a[n_ev] = i
+                ev_b[n_ev] = j
+                ev_value[n_ev] = math.sqrt(vx * vx + vy * vy)
+            n_ev += 1
+        pair_i[kept] = i
+        pair_j[kept] = j
+        kept += 1
+    for k in range(kept):
+        touch_i[k] = pair_i[k]
+        touch_j[k] = pair_j[k]
+    n_touch[0] = kept
+    return n_ev
+
+
+# fmt: off
+@kernel
+def advance(
+    n_steps, step0, dt, drive_idx, veh_idx, ped_idx, ego,
+    # state
+    x, y, yaw, speed, steer, accel, progress, lateral, active, started, done, inst, kind,
+    # vehicle parameters
+    wheelbase, length, width, rear_overhang, center_offset, max_steer, max_steer_rate,
+    max_accel, max_decel, max_speed,
+    # driver and pedestrian parameters
+    v_des, T, s0, b_comf, delta, a_lat, speed_factor, accel_cap, stop_at_end,
+    ped_speed, ped_accel, ped_decel, ped_obey, ped_start,
+    # routes
+    rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id,
+    lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half,
+    # map: signals, crosswalks, drivable grid
+    plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state,
+    cw_x, cw_y, cw_signal, cw_margin, cw_occ,
+    g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
+    # controls and scratch
+    grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
+    ctrl_accel, ctrl_steer, lead_gap, lead_close, offroad, goal_flag, metrics,
+    cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
+    # outputs
+    ev_time, ev_kind, ev_a, ev_b, ev_value,
+    rec_every, rec_row, rec_time, rec_x, rec_y, rec_yaw, rec_speed, rec_active, rec_sig,
+):  # pragma: no cover - compiled
+    """Advance up to ``n_steps`` steps of ``dt`` (s) from step index ``step0``.
+
+    Each step: NPC (and in-engine agent) controls for ``drive_idx`` -> kinematic dynamics
+    for ``veh_idx`` -> pedestrians -> evaluation (progress, off-road, red lights, goal,
+    ego metrics) -> collision onsets -> signal states and crosswalk occupancy at the new
+    time -> trajectory row every ``rec_every`` steps (while ``rec_row[0]`` has room).
+    Controls of rows not in ``drive_idx`` (the ego under a Python agent) are read from
+    ctrl_accel / ctrl_steer as given.
+
+    Returns (steps_done, n_events). Stops after the first step with a reportable event
+    (anything but ROUTE_DONE) so the caller can end the run at that step. Events carry
+    their time (s) in ``ev_time``.
+    """
+    n_ev = 0
+    done_steps = 0
+    cap = ev_kind.shape[0]
+    for k in range(n_steps):
+        step_drivers(
+            drive_idx, x, y, yaw, speed, active, inst,
+            wheelbase, length, width, rear_overhang, center_offset, accel_cap, max_decel, max_steer,
+            rt_start, rx, ry, rs, rvlim, rk, progress,
+            st_start, stop_s, stop_sig, sig_state, cw_start, cw_s0, cw_s1, cw_id, cw_occ,
+            lc_start, lc_s0, lc_s1, lc_side, lc_offset,
+            v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end,
+            grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
+            ctrl_accel, ctrl_steer, lead_gap, lead_close,
+        )
+        step_kinematic(x, y, yaw, speed, steer, accel, active, veh_idx, wheelbase, max_steer,
+                       max_steer_rate, max_accel, max_decel, max_speed, ctrl_accel, ctrl_steer, dt)
+        t_now = (step0 + k) * dt
+        step_pedestrians(t_now, ped_idx, x, y, yaw, speed, active, done, inst, started, ped_start,
+                         rt_start, rx, ry, rs, progress, cw_start, cw_s0, cw_id, cw_signal, sig_state,
+                         ped_speed, ped_accel, ped_decel, ped_obey, dt)
+        t = (step0 + k + 1) * dt
+        start_ev = n_ev
+        m = evaluate_step(
+            t, dt, veh_idx, ego, x, y, yaw, speed, accel, active, done, inst, progress, lateral,
+            length, width, rear_overhang, center_offset, stop_at_end,
+            rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, sig_state, goal_s, offroad, goal_flag,
+            g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
+            metrics, ev_kind[n_ev:], ev_a[n_ev:], ev_b[n_ev:], ev_value[n_ev:],
+        )
+        for q in range(n_ev, min(n_ev + m, cap)):
+            ev_time[q] = t
+        n_ev = min(n_ev + m, cap)
+        n_ev = _collision_onsets(
+            t, x, y, yaw, speed, kind, active, inst, length, width, center_offset,
+            cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
+            ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
+        )
+        n_ev = min(n_ev, cap)
+        signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
+        crosswalk_occupancy(ped_idx, x, y, active, inst, cw_x, cw_y, cw_margin, cw_occ)
+        done_steps += 1
+        if (step0 + k + 1) % rec_every == 0:
+            r = rec_row[0]
+            if r < rec_time.shape[0]:
+                rec_time[r] = t
+                rec_x[r, :] = x
+                rec_y[r, :] = y
+                rec_yaw[r, :] = yaw
+                rec_speed[r, :] = speed
+                rec_active[r, :] = active
+                rec_sig[r, :] = sig_state[0]
+                rec_row[0] = r + 1
+        reportable = False
+        for q in range(start_ev, n_ev):
+            if ev_kind[q] != EV_ROUTE_DONE:
+                reportable = True
+        if reportable or n_ev >= cap:
+            break
+    return done_steps, n_ev
+# fmt: on
