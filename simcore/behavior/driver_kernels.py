@@ -30,6 +30,9 @@ B_SAFE = 3.0
 LANE_CHANGE_CHECK_M = 40.0
 #: Actors farther ahead or behind than this (m, centre to centre) do not affect a lane change.
 LANE_CHANGE_RANGE_M = 60.0
+#: |cos| of the heading difference above which an actor moving against the path is head-on
+#: (within 30 degrees); below it, it is crossing the path.
+HEAD_ON_COS = 0.866
 #: Where a driver stops before an occupied crosswalk (m before it).
 CROSSWALK_STANDOFF_M = 1.0
 #: Longest obstacle look-ahead along the route (m).
@@ -116,6 +119,9 @@ def obstacle_on_path(
     ``progress`` within half_width + its lateral half-extent + CORRIDOR_MARGIN_M. The gap
     runs from ``front_s`` (route s of the own front bumper) to the box's near face along the
     path. Returns (inf, 0) when the box does not block. Gap may be negative on overlap.
+    The speed is the box's velocity along the path; a box moving against the path counts
+    as approaching only when it is head-on (within acos(HEAD_ON_COS) of the opposite
+    direction), crossing traffic counts as standing.
     """
     dx = ox - x
     dy = oy - y
@@ -133,7 +139,11 @@ def obstacle_on_path(
     sn = abs(math.sin(rel))
     if t_j > half_width + 0.5 * (olen * sn + owid * c) + CORRIDOR_MARGIN_M:
         return math.inf, 0.0
-    return s_j - front_s - 0.5 * (olen * c + owid * sn), ov * math.cos(rel)
+    v_along = ov * math.cos(rel)
+    if v_along < 0.0 and c < HEAD_ON_COS:
+        # Crossing, not head-on: it leaves the path again, so it counts as standing.
+        v_along = 0.0
+    return s_j - front_s - 0.5 * (olen * c + owid * sn), v_along
 
 
 # fmt: off

@@ -508,6 +508,16 @@ class Simulation:
         return bool(self.termination), self.termination
 
     # -- whole run ---------------------------------------------------------------------
+    def prepare(self) -> float:
+        """Compile (or load from the cache) the step kernels now; returns the seconds it took.
+
+        Zero steps are run, so the state is unchanged. ``run`` would do this on its first
+        step anyway; calling it first keeps compilation out of the run's wall time.
+        """
+        t0 = time.perf_counter()
+        self._advance(0)
+        return time.perf_counter() - t0
+
     def run(self, progress: bool = False) -> Result:
         """Step until an end condition holds; returns the Result."""
         t0 = time.perf_counter()
