@@ -26,10 +26,24 @@ M_PREV_ACCEL = 6
 M_MIN_GAP = 7
 M_SPEED_SUM = 8
 M_STEPS = 9
-N_METRICS = 10
+M_PREV_YAW = 10
+N_METRICS = 11
 
 #: Time-to-collision is only counted below this horizon (s); above it the ego is not closing.
 TTC_HORIZON_S = 30.0
+#: How far ahead on its route the ego's time-to-collision looks (m).
+TTC_LOOK_M = 150.0
+
+
+@kernel
+def emit_event(ev_kind, ev_a, ev_b, ev_value, n, kind, a, b, value):  # pragma: no cover - compiled
+    """Write event (kind, a, b, value) at slot n if the buffers have room; return n + 1."""
+    if n < ev_kind.shape[0]:
+        ev_kind[n] = kind
+        ev_a[n] = a
+        ev_b[n] = b
+        ev_value[n] = value
+    return n + 1
 
 
 @kernel
@@ -66,77 +80,34 @@ def crosswalk_occupancy(ped_idx, x, y, active, inst, cw_x, cw_y, margin, out_occ
                 out_occ[inst[i], c] = True
 
 
+# fmt: off
 @kernel
 def evaluate_step(
-    t,
-    dt,
-    veh_idx,
-    ego,
-    x,
-    y,
-    yaw,
-    speed,
-    accel,
-    active,
-    done,
-    inst,
-    progress,
-    lateral,
-    length,
-    width,
-    rear_overhang,
-    center_offset,
-    stop_at_end,
-    rt_start,
-    rx,
-    ry,
-    rs,
-    rk,
-    road_half,
-    st_start,
-    stop_s,
-    stop_sig,
-    sig_state,
-    goal_s,
-    offroad,
-    goal_flag,
-    grid_cell,
-    grid_x0,
-    grid_y0,
-    grid_nx,
-    grid_ny,
-    cell_start,
-    cell_seg,
-    seg_ax,
-    seg_ay,
-    seg_bx,
-    seg_by,
-    seg_hw,
-    metrics,
-    ev_kind,
-    ev_a,
-    ev_b,
-    ev_value,
+    t, dt, veh_idx, ego,
+    x, y, yaw, speed, accel, active, done, inst, progress, lateral,
+    length, width, rear_overhang, center_offset, stop_at_end,
+    rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, sig_state, goal_s,
+    offroad, goal_flag,
+    grid_cell, grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_seg, seg_ax, seg_ay, seg_bx, seg_by, seg_hw,
+    metrics, ev_kind, ev_a, ev_b, ev_value,
 ):  # pragma: no cover - compiled
     """Evaluate all vehicles after the dynamics step; returns the number of events written.
 
     For every active vehicle: re-projects it onto its route (progress, lateral), flags
-    off-road onset (a box corner farther than half a lane width + margin from every
-    driving lane; ``road_half`` (m) per route sample is that distance for the route's own
-    lane, used to skip the grid test while the box stays inside its route's strip), flags
-    crossing a stop line (front bumper) while its signal is RED, and removes NPCs that
-    reached their route end (ROUTE_DONE). For the ego it flags
-    reaching the goal and accumulates ``metrics`` (N_METRICS slots): min time-to-collision
-    to the obstacle ahead on its route (s), peak deceleration / acceleration (m/s^2), peak
-    |jerk| (m/s^3), peak lateral acceleration v^2 * kappa (m/s^2), distance (m), minimum
-    bumper gap (m), speed sum and step count (for the mean speed).
+    crossing a stop line (front bumper) while its signal is RED, removes NPCs that reached
+    their route end (ROUTE_DONE), flags the ego reaching its goal, and flags off-road onset
+    (a box corner farther than half a lane width + margin from every driving lane;
+    ``road_half`` (m) per route sample is that distance for the route's own lane, used to
+    skip the grid test while the box stays inside its route's strip). For the ego it
+    accumulates ``metrics`` (N_METRICS slots): min time-to-collision to the obstacle ahead
+    on its route (s), peak deceleration / acceleration (m/s^2), peak |jerk| (m/s^3), peak
+    lateral acceleration v * yaw rate (m/s^2), distance (m), minimum bumper gap (m), speed
+    sum and step count (for the mean speed).
 
     Mutates: progress, lateral, active, done, offroad, goal_flag, metrics; writes events
     (kind, actor a, actor b, value) up to the buffers' capacity.
     """
     n_ev = 0
-    cap = ev_kind.shape[0]
-    n_all = x.shape[0]
     for q in range(veh_idx.shape[0]):
         i = veh_idx[q]
         if not active[i]:
@@ -153,34 +124,16 @@ def evaluate_step(
         # Red light: front bumper crossed a stop line during this step while RED.
         for m in range(st_start[i], st_start[i + 1]):
             sg = stop_sig[m]
-            if sg < 0:
-                continue
-            if old + front < stop_s[m] <= s_new + front and sig_state[inst[i], sg] == RED:
-                if n_ev < cap:
-                    ev_kind[n_ev] = EV_RED_LIGHT
-                    ev_a[n_ev] = i
-                    ev_b[n_ev] = sg
-                    ev_value[n_ev] = speed[i]
-                n_ev += 1
-        end = rs[b - 1]
-        if i != ego and not stop_at_end[i] and s_new + front + 0.5 >= end:
+            if sg >= 0 and old + front < stop_s[m] <= s_new + front and sig_state[inst[i], sg] == RED:
+                n_ev = emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_RED_LIGHT, i, sg, speed[i])
+        if i != ego and not stop_at_end[i] and s_new + front + 0.5 >= rs[b - 1]:
             active[i] = False
             done[i] = True
-            if n_ev < cap:
-                ev_kind[n_ev] = EV_ROUTE_DONE
-                ev_a[n_ev] = i
-                ev_b[n_ev] = -1
-                ev_value[n_ev] = end
-            n_ev += 1
+            n_ev = emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_ROUTE_DONE, i, -1, rs[b - 1])
             continue
         if i == ego and not goal_flag[i] and s_new >= goal_s[i]:
             goal_flag[i] = True
-            if n_ev < cap:
-                ev_kind[n_ev] = EV_GOAL
-                ev_a[n_ev] = i
-                ev_b[n_ev] = -1
-                ev_value[n_ev] = 1.0
-            n_ev += 1
+            n_ev = emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_GOAL, i, -1, 1.0)
         # Off-road: any corner of the box outside the drivable area. Fast path: a box that
         # lies inside the strip of its own route (which runs on driving lanes) is on the road.
         c = math.cos(yaw[i])
@@ -201,85 +154,62 @@ def evaluate_step(
                 for sy in (-1.0, 1.0):
                     px = cx + sx * hl * c - sy * hw * s
                     py = cy + sx * hl * s + sy * hw * c
-                    if not on_drivable(
-                        px,
-                        py,
-                        grid_cell,
-                        grid_x0,
-                        grid_y0,
-                        grid_nx,
-                        grid_ny,
-                        cell_start,
-                        cell_seg,
-                        seg_ax,
-                        seg_ay,
-                        seg_bx,
-                        seg_by,
-                        seg_hw,
-                    ):
+                    if not on_drivable(px, py, grid_cell, grid_x0, grid_y0, grid_nx, grid_ny,
+                                       cell_start, cell_seg, seg_ax, seg_ay, seg_bx, seg_by, seg_hw):
                         off = True
         if off and not offroad[i]:
-            if n_ev < cap:
-                ev_kind[n_ev] = EV_OFFROAD
-                ev_a[n_ev] = i
-                ev_b[n_ev] = -1
-                ev_value[n_ev] = s_new
-            n_ev += 1
+            n_ev = emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_OFFROAD, i, -1, s_new)
         offroad[i] = off
     if ego >= 0 and active[ego]:
-        i = ego
-        a = rt_start[i]
-        b = rt_start[i + 1]
-        v = speed[i]
-        front_s = progress[i] + length[i] - rear_overhang[i]
-        look = 150.0
-        k0 = route_index(rs, a, b, progress[i])
-        k1 = route_index(rs, a, b, progress[i] + look) + 1
-        for j in range(n_all):
-            if j == i or not active[j] or inst[j] != inst[i]:
-                continue
-            gap, v_lead = obstacle_on_path(
-                x[i],
-                y[i],
-                0.5 * width[i],
-                progress[i],
-                front_s,
-                look,
-                rx,
-                ry,
-                rs,
-                k0,
-                k1,
-                x[j],
-                y[j],
-                yaw[j],
-                speed[j],
-                length[j],
-                width[j],
-                center_offset[j],
-            )
-            if gap == math.inf:
-                continue
-            metrics[M_MIN_GAP] = min(metrics[M_MIN_GAP], gap)
-            closing = v - v_lead
-            if closing > 1e-6:
-                ttc = max(gap, 0.0) / closing
-                if ttc < TTC_HORIZON_S:
-                    metrics[M_MIN_TTC] = min(metrics[M_MIN_TTC], ttc)
-        acc = accel[i]
-        metrics[M_MAX_DECEL] = max(metrics[M_MAX_DECEL], -acc)
-        metrics[M_MAX_ACCEL] = max(metrics[M_MAX_ACCEL], acc)
-        if metrics[M_STEPS] > 0:
-            metrics[M_MAX_JERK] = max(metrics[M_MAX_JERK], abs(acc - metrics[M_PREV_ACCEL]) / dt)
-        metrics[M_PREV_ACCEL] = acc
-        k = route_index(rs, a, b, progress[i])
-        ds = rs[k + 1] - rs[k]
-        if ds > 0.0 and k + 2 < b:
-            h0 = math.atan2(ry[k + 1] - ry[k], rx[k + 1] - rx[k])
-            h1 = math.atan2(ry[k + 2] - ry[k + 1], rx[k + 2] - rx[k + 1])
-            dh = math.atan2(math.sin(h1 - h0), math.cos(h1 - h0))
-            metrics[M_MAX_LAT_ACCEL] = max(metrics[M_MAX_LAT_ACCEL], v * v * abs(dh) / ds)
-        metrics[M_DISTANCE] += v * dt
-        metrics[M_SPEED_SUM] += v
-        metrics[M_STEPS] += 1.0
+        accumulate_ego_metrics(
+            ego, dt, x, y, yaw, speed, accel, active, inst, length, width, rear_overhang, center_offset,
+            rt_start, rx, ry, rs, progress, metrics,
+        )
     return n_ev
+
+
+@kernel
+def accumulate_ego_metrics(
+    e, dt, x, y, yaw, speed, accel, active, inst, length, width, rear_overhang, center_offset,
+    rt_start, rx, ry, rs, progress, metrics,
+):  # pragma: no cover - compiled
+    """Fold one step of the ego into ``metrics`` (see ``evaluate_step`` for the slots).
+
+    Time-to-collision: for every actor blocking the ego's route corridor within TTC_LOOK_M
+    (``obstacle_on_path``), bumper gap / closing speed when closing, counted below
+    TTC_HORIZON_S. Lateral acceleration: speed times the yaw rate over the step.
+    """
+    a = rt_start[e]
+    b = rt_start[e + 1]
+    v = speed[e]
+    front_s = progress[e] + length[e] - rear_overhang[e]
+    k0 = route_index(rs, a, b, progress[e])
+    k1 = route_index(rs, a, b, progress[e] + TTC_LOOK_M) + 1
+    for j in range(x.shape[0]):
+        if j == e or not active[j] or inst[j] != inst[e]:
+            continue
+        gap, v_lead = obstacle_on_path(
+            x[e], y[e], 0.5 * width[e], progress[e], front_s, TTC_LOOK_M, rx, ry, rs, k0, k1,
+            x[j], y[j], yaw[j], speed[j], length[j], width[j], center_offset[j],
+        )
+        if gap == math.inf:
+            continue
+        metrics[M_MIN_GAP] = min(metrics[M_MIN_GAP], gap)
+        closing = v - v_lead
+        if closing > 1e-6:
+            ttc = max(gap, 0.0) / closing
+            if ttc < TTC_HORIZON_S:
+                metrics[M_MIN_TTC] = min(metrics[M_MIN_TTC], ttc)
+    acc = accel[e]
+    metrics[M_MAX_DECEL] = max(metrics[M_MAX_DECEL], -acc)
+    metrics[M_MAX_ACCEL] = max(metrics[M_MAX_ACCEL], acc)
+    if metrics[M_STEPS] > 0:
+        metrics[M_MAX_JERK] = max(metrics[M_MAX_JERK], abs(acc - metrics[M_PREV_ACCEL]) / dt)
+        dyaw = math.atan2(math.sin(yaw[e] - metrics[M_PREV_YAW]), math.cos(yaw[e] - metrics[M_PREV_YAW]))
+        metrics[M_MAX_LAT_ACCEL] = max(metrics[M_MAX_LAT_ACCEL], abs(v * dyaw / dt))
+    metrics[M_PREV_ACCEL] = acc
+    metrics[M_PREV_YAW] = yaw[e]
+    metrics[M_DISTANCE] += v * dt
+    metrics[M_SPEED_SUM] += v
+    metrics[M_STEPS] += 1.0
+# fmt: on

@@ -15,7 +15,7 @@ from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.pedestrian_kernels import step_pedestrians
 from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import step_kinematic
-from simcore.evaluation.metrics_kernels import EV_ROUTE_DONE, crosswalk_occupancy, evaluate_step
+from simcore.evaluation.metrics_kernels import EV_ROUTE_DONE, crosswalk_occupancy, emit_event, evaluate_step
 from simcore.geometry.kernels import pairwise_box_overlaps
 
 EV_COLLISION = 0
@@ -57,7 +57,6 @@ def _collision_onsets(
         cy[i] = y[i] + center_offset[i] * math.sin(yaw[i])
     n = pairwise_box_overlaps(cx, cy, yaw, length, width, inst, active, pair_i, pair_j)
     n = min(n, pair_i.shape[0])
-    cap = ev_kind.shape[0]
     kept = 0
     prev = n_touch[0]
     for k in range(n):
@@ -71,15 +70,11 @@ def _collision_onsets(
                 seen = True
                 break
         if not seen:
-            if n_ev < cap:
-                vx = speed[i] * math.cos(yaw[i]) - speed[j] * math.cos(yaw[j])
-                vy = speed[i] * math.sin(yaw[i]) - speed[j] * math.sin(yaw[j])
+            vx = speed[i] * math.cos(yaw[i]) - speed[j] * math.cos(yaw[j])
+            vy = speed[i] * math.sin(yaw[i]) - speed[j] * math.sin(yaw[j])
+            if n_ev < ev_time.shape[0]:
                 ev_time[n_ev] = t
-                ev_kind[n_ev] = EV_COLLISION
-                ev_a[n_ev] = i
-                ev_b[n_ev] = j
-                ev_value[n_ev] = math.sqrt(vx * vx + vy * vy)
-            n_ev += 1
+            n_ev = emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_COLLISION, i, j, math.sqrt(vx * vx + vy * vy))
         pair_i[kept] = i
         pair_j[kept] = j
         kept += 1
