@@ -36,11 +36,12 @@ def simulation(
     *,
     seed: int | None = None,
     overrides: dict[str, Any] | None = None,
+    variant: int = 0,
     record_every: int = 1,
 ) -> Simulation:
     """Load, validate and build a scenario (a path or built-in name) into a ready Simulation."""
     path = resolve_scenario(str(scenario))
-    loaded = load_scenario(path, seed=seed, overrides=overrides)
+    loaded = load_scenario(path, seed=seed, overrides=overrides, variant=variant)
     world = build_world(loaded)
     ag = load_agent(agent) if isinstance(agent, str) else agent
     spec = loaded.spec
@@ -52,6 +53,7 @@ def simulation(
         record_every=record_every,
         scenario_file=str(path),
         parameters=loaded.parameters,
+        variant=loaded.variant,
     )
 
 
@@ -61,6 +63,7 @@ def run(
     *,
     seed: int | None = None,
     overrides: dict[str, Any] | None = None,
+    variant: int = 0,
 ) -> Result:
     """Run a scenario to its end with ``agent`` driving the ego; returns the Result."""
-    return simulation(scenario, agent, seed=seed, overrides=overrides).run()
+    return simulation(scenario, agent, seed=seed, overrides=overrides, variant=variant).run()

@@ -63,7 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides = _parse_set(args.set or [])
         agent = load_agent(args.agent)
         t0 = time.perf_counter()
-        sim = simulation(args.scenario, agent, seed=args.seed, overrides=overrides)
+        sim = simulation(args.scenario, agent, seed=args.seed, overrides=overrides, variant=args.variant)
         build_s = time.perf_counter() - t0
         compile_s = sim.prepare()
     except ScenarioError as exc:
@@ -141,6 +141,44 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def cmd_expand(args: argparse.Namespace) -> int:
+    """List the concrete variants of a scenario (sweeps x draws)."""
+    import json
+
+    from simcore.scenario.errors import ScenarioError
+    from simcore.scenario.expand import expand
+
+    path = resolve_scenario(args.scenario)
+    try:
+        variants = expand(path, draws=args.draws, seed=args.seed)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    if args.json:
+        rows = [{"variant": v.index, "seed": v.seed, "parameters": v.parameters} for v in variants]
+        print(json.dumps({"scenario": str(path), "variants": rows}, indent=2))
+        return EXIT_PASS
+    names = list(variants[0].parameters) if variants else []
+    print(f"{path}: {len(variants)} variant(s); run one with: simcore run {args.scenario} --variant K")
+    print("  ".join(["variant", "seed", *names]))
+    for v in variants:
+        vals = [f"{x:.4g}" if isinstance(x, float) else str(x) for x in v.parameters.values()]
+        print("  ".join([str(v.index), str(v.seed), *vals]))
+    return EXIT_PASS
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print (or write) the JSON Schema of scenario files."""
+    from simcore.scenario.json_schema import schema_text
+
+    text = schema_text()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_PASS
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used for the docs)."""
     ap = argparse.ArgumentParser(prog="simcore", description="Scenario engine for testing driving agents.")
@@ -151,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--agent", default="autopilot", help="autopilot | idle | module:Class | file.py:Class")
     r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
+    r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")
     r.add_argument("--out", metavar="DIR", help="write DIR/result.json and DIR/topdown.png")
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     r.set_defaults(func=cmd_run)
@@ -160,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
     ls = sub.add_parser("list", help="built-in scenarios and vehicles")
     ls.set_defaults(func=cmd_list)
+    ex = sub.add_parser("expand", help="list a scenario's variants (sweeps x draws) with their seeds")
+    ex.add_argument("scenario")
+    ex.add_argument("--draws", type=int, default=1, help="random draws per sweep combination")
+    ex.add_argument("--seed", type=int, default=None)
+    ex.add_argument("--json", action="store_true")
+    ex.set_defaults(func=cmd_expand)
+    sc = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    sc.add_argument("--out", metavar="FILE")
+    sc.set_defaults(func=cmd_schema)
     return ap
 
 

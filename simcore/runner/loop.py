@@ -82,6 +82,7 @@ class Simulation:
         scenario_file: str = "",
         parameters: dict | None = None,
         in_engine: bool = True,
+        variant: int = 0,
     ) -> None:
         if world.ego >= 0 and agent is None:
             raise ValueError("this scenario has an ego vehicle: give an agent")
@@ -92,6 +93,7 @@ class Simulation:
         self.record_every = record_every
         self.scenario_file = scenario_file
         self.parameters = dict(parameters or {})
+        self.variant = variant
         self.in_engine = bool(in_engine and world.ego >= 0 and getattr(agent, "in_engine", False))
         self.driver = _in_engine_driver(world, agent) if self.in_engine else world.driver
         self.drive_idx = (
@@ -605,6 +607,7 @@ class Simulation:
             scenario=w.name,
             scenario_file=self.scenario_file,
             seed=w.seed,
+            variant=self.variant,
             parameters=self.parameters,
             agent=getattr(self.agent, "name", "none") if self.agent else "none",
             dt=w.dt,

@@ -33,6 +33,7 @@ class Result:
     scenario: str
     scenario_file: str
     seed: int
+    variant: int
     parameters: dict[str, Any]
     agent: str
     dt: float
@@ -63,6 +64,7 @@ class Result:
             "scenario": self.scenario,
             "scenario_file": self.scenario_file,
             "seed": self.seed,
+            "variant": self.variant,
             "parameters": self.parameters,
             "agent": self.agent,
             "dt_s": self.dt,

@@ -27,6 +27,7 @@ class LoadedScenario:
         path: the file it came from.
         parameters: concrete parameter values.
         seed: seed of this run (file seed unless overridden).
+        variant: which combination of sweep values and random draws (see ``parameters``).
     """
 
     spec: ScenarioSpec
@@ -34,6 +35,7 @@ class LoadedScenario:
     path: Path
     parameters: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    variant: int = 0
 
 
 def load_scenario(
@@ -42,7 +44,6 @@ def load_scenario(
     seed: int | None = None,
     overrides: dict[str, Any] | None = None,
     variant: int = 0,
-    instance: int = 0,
 ) -> LoadedScenario:
     """Read and validate a scenario; raises ``ScenarioError`` listing every located problem."""
     doc = load_yaml(path)
@@ -52,7 +53,7 @@ def load_scenario(
         raise ScenarioError([doc.issue(("simcore",), f"expected format version {FORMAT_VERSION}, got {version!r}")])
     file_seed = data.get("seed", 0)
     run_seed = seed if seed is not None else (file_seed if isinstance(file_seed, int) else 0)
-    values, issues = resolve_parameters(doc, run_seed, instance, overrides, variant)
+    values, issues = resolve_parameters(doc, run_seed, overrides, variant)
     concrete, more, unresolved = substitute(doc, values)
     issues += more
     try:
@@ -66,4 +67,4 @@ def load_scenario(
     if issues:
         raise ScenarioError(issues)
     assert spec is not None
-    return LoadedScenario(spec=spec, doc=doc, path=Path(path), parameters=values, seed=run_seed)
+    return LoadedScenario(spec=spec, doc=doc, path=Path(path), parameters=values, seed=run_seed, variant=variant)

@@ -54,21 +54,48 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def resolve_parameters(
-    doc: YamlDoc, seed: int, instance: int, overrides: dict[str, Any] | None = None, variant: int = 0
-) -> tuple[dict[str, Any], list[Issue]]:
-    """Concrete parameter values for one run.
+def sweep_sizes(doc: YamlDoc) -> list[tuple[str, int]]:
+    """(name, number of values) of every well-formed ``sweep`` parameter, in file order."""
+    raw = doc.data.get("parameters", {}) if isinstance(doc.data, dict) else {}
+    if not isinstance(raw, dict):
+        return []
+    return [
+        (name, len(spec["sweep"]))
+        for name, spec in raw.items()
+        if isinstance(spec, dict) and isinstance(spec.get("sweep"), list) and spec["sweep"]
+    ]
 
-    Sweeps take their ``variant``-th value (wrapping); distributions are drawn from the
-    stream (seed, instance, "parameters") in the order the parameters are written, so a
-    variant is reproducible from (file, variant, seed). ``overrides`` (from ``--set``)
-    replace any parameter; naming an unknown one is an error.
+
+def variant_count(doc: YamlDoc, draws: int = 1) -> int:
+    """Number of variants: the product of all sweep sizes, times ``draws`` random draws each."""
+    n = 1
+    for _, size in sweep_sizes(doc):
+        n *= size
+    return n * max(draws, 1)
+
+
+def resolve_parameters(
+    doc: YamlDoc, seed: int, overrides: dict[str, Any] | None = None, variant: int = 0
+) -> tuple[dict[str, Any], list[Issue]]:
+    """Concrete parameter values of one variant.
+
+    Variant v picks sweep values by the mixed-radix digits of v (the first sweep varies
+    fastest; v beyond the product of the sweep sizes starts another round of random
+    draws), and draws every distribution from the stream (seed, v, "parameters") in the
+    order the parameters are written. So a variant is reproducible from (file, variant,
+    seed) alone, in any process. ``overrides`` (from ``--set``) replace any parameter;
+    naming an unknown one raises ``UnknownParameterError``.
     """
     raw = doc.data.get("parameters", {}) if isinstance(doc.data, dict) else {}
     issues: list[Issue] = []
     if not isinstance(raw, dict):
         return {}, [doc.issue(("parameters",), "expected a mapping of name: value or distribution")]
-    rng = generator(seed, instance, "parameters")
+    rng = generator(seed, variant, "parameters")
+    digits: dict[str, int] = {}
+    rest = variant
+    for name, size in sweep_sizes(doc):
+        digits[name] = rest % size
+        rest //= size
     values: dict[str, Any] = {}
     for name, spec in raw.items():
         found = _check_spec(name, spec, doc)
@@ -81,7 +108,7 @@ def resolve_parameters(
             continue
         kind, arg = next(iter(spec.items()))
         if kind == "sweep":
-            values[name] = arg[variant % len(arg)]
+            values[name] = arg[digits[name]]
         elif kind == "choice":
             values[name] = arg[int(rng.integers(len(arg)))]
         elif kind == "uniform":
