@@ -33,6 +33,8 @@ LANE_CHANGE_RANGE_M = 60.0
 #: |cos| of the heading difference above which an actor moving against the path is head-on
 #: (within 30 degrees); below it, it is crossing the path.
 HEAD_ON_COS = 0.866
+#: Standstill distance kept before a stop target (m).
+STOP_GAP_M = 0.5
 #: Where a driver stops before an occupied crosswalk (m before it).
 CROSSWALK_STANDOFF_M = 1.0
 #: Longest obstacle look-ahead along the route (m).
@@ -70,6 +72,23 @@ def idm_accel(v, v0, a_max, b_comf, s0, T, delta, gap, v_lead):  # pragma: no co
     s_star = s0 + max(0.0, v * T + v * (v - v_lead) / (2.0 * math.sqrt(a_max * b_comf)))
     q = s_star / g
     return a_max * (free - q * q)
+
+
+@kernel
+def stop_accel(v, v0, a_max, b_comf, T, delta, gap):  # pragma: no cover - compiled
+    """Acceleration (m/s^2) to stop ``gap`` m ahead (stop line, crosswalk, route end).
+
+    IDM against a standing target, but never braking harder than the constant-acceleration
+    heuristic a_CAH = -v^2 / (2 (gap - STOP_GAP_M)) needs: a = max(a_IDM, a_CAH). a_CAH is
+    the constant deceleration that ends exactly at the target, so following it stops there;
+    IDM alone overreacts to a target that appears at a moderate distance (a light turning
+    amber). This is the limit c -> 1 of the Enhanced IDM of Kesting, Treiber & Helbing
+    (2010, Phil. Trans. R. Soc. A 368) without its extra tanh margin, which suits targets
+    that never move.
+    """
+    g = max(gap - STOP_GAP_M, 0.01)
+    a_idm = idm_accel(v, v0, a_max, b_comf, STOP_GAP_M, T, delta, max(gap, 0.0), 0.0)
+    return max(a_idm, -v * v / (2.0 * g))
 
 
 @kernel
@@ -283,7 +302,7 @@ def drive_control(
             x, y, yaw, v, v0, half_len, front - half_len, lc_side[m] * lc_offset[m], lc_offset[m],
             max_accel, b_comf, s0, T, delta, ox, oy, oyaw, ov, olen, ocoff, cand, n_cand, self_id,
         ):
-            acc = min(acc, idm_accel(v, v0, max_accel, b_comf, 0.5, T, delta, max(dist, 0.0), 0.0))
+            acc = min(acc, stop_accel(v, v0, max_accel, b_comf, T, delta, dist))
         break
 
     # Stop lines (first one ahead only).
@@ -299,18 +318,18 @@ def drive_control(
         elif st in (AMBER, RED_AMBER):
             stop = need <= AMBER_STOP_DECEL
         if stop:
-            acc = min(acc, idm_accel(v, v0, max_accel, b_comf, 0.5, T, delta, max(gap, 0.0), 0.0))
+            acc = min(acc, stop_accel(v, v0, max_accel, b_comf, T, delta, gap))
         break
 
     # Occupied crosswalks not yet entered.
     for m in range(ca, cb):
         if cw_occ[cw_id[m]] and cw_s0[m] - front_s > -0.5:
             gap = cw_s0[m] - CROSSWALK_STANDOFF_M - front_s
-            acc = min(acc, idm_accel(v, v0, max_accel, b_comf, 0.5, T, delta, max(gap, 0.0), 0.0))
+            acc = min(acc, stop_accel(v, v0, max_accel, b_comf, T, delta, gap))
 
     if stop_at_end:
         gap = s_end - front_s
-        acc = min(acc, idm_accel(v, v0, max_accel, b_comf, 0.5, T, delta, max(gap, 0.0), 0.0))
+        acc = min(acc, stop_accel(v, v0, max_accel, b_comf, T, delta, gap))
     acc = min(max(acc, -max_decel), max_accel)
     return acc, steer, lead_gap, lead_close
 

@@ -7,6 +7,7 @@ import math
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import obstacle_on_path
 from simcore.behavior.route_kernels import route_index
+from simcore.geometry.kernels import point_in_polygon
 from simcore.road.frenet_kernels import on_drivable, project_on_polyline
 
 EV_OFFROAD = 1
@@ -29,6 +30,8 @@ M_STEPS = 9
 M_PREV_YAW = 10
 N_METRICS = 11
 
+#: Walking pedestrians whose position this far ahead (s) is on a crosswalk occupy it.
+CROSSWALK_LOOK_S = 2.0
 #: Time-to-collision is only counted below this horizon (s); above it the ego is not closing.
 TTC_HORIZON_S = 30.0
 #: How far ahead on its route the ego's time-to-collision looks (m).
@@ -47,17 +50,24 @@ def emit_event(ev_kind, ev_a, ev_b, ev_value, n, kind, a, b, value):  # pragma: 
 
 
 @kernel
-def crosswalk_occupancy(ped_idx, x, y, active, inst, cw_x, cw_y, margin, out_occ):  # pragma: no cover - compiled
-    """out_occ[inst, c] = some active pedestrian is inside crosswalk c grown by ``margin`` (m).
+def crosswalk_occupancy(
+    ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, margin, out_occ
+):  # pragma: no cover - compiled
+    """out_occ[inst, c] = a pedestrian is on crosswalk c or about to step onto it.
 
-    The polygon test is the crossing rule on each crosswalk's 4 corners, after moving the
-    point ``margin`` towards the polygon centre (a cheap, conservative growth for convex shapes).
+    A pedestrian counts when its position, moved ``margin`` (m) towards the crosswalk's
+    centre (a cheap growth of the convex polygon), lies inside, or when walking (> 0.2 m/s)
+    the point it reaches in CROSSWALK_LOOK_S at its current velocity does. Drivers thus
+    yield to walkers stepping off the kerb, not only to those already on the stripes.
     """
     out_occ[:, :] = False
     for q in range(ped_idx.shape[0]):
         i = ped_idx[q]
         if not active[i]:
             continue
+        walking = speed[i] > 0.2
+        fx = x[i] + speed[i] * CROSSWALK_LOOK_S * math.cos(yaw[i])
+        fy = y[i] + speed[i] * CROSSWALK_LOOK_S * math.sin(yaw[i])
         for c in range(cw_x.shape[0]):
             mx = 0.25 * (cw_x[c, 0] + cw_x[c, 1] + cw_x[c, 2] + cw_x[c, 3])
             my = 0.25 * (cw_y[c, 0] + cw_y[c, 1] + cw_y[c, 2] + cw_y[c, 3])
@@ -66,17 +76,7 @@ def crosswalk_occupancy(ped_idx, x, y, active, inst, cw_x, cw_y, margin, out_occ
             d = math.sqrt(dx * dx + dy * dy)
             px = x[i] + (dx / d * min(margin, d) if d > 0 else 0.0)
             py = y[i] + (dy / d * min(margin, d) if d > 0 else 0.0)
-            inside = False
-            for k in range(4):
-                x1 = cw_x[c, k]
-                y1 = cw_y[c, k]
-                x2 = cw_x[c, (k + 1) % 4]
-                y2 = cw_y[c, (k + 1) % 4]
-                if (y1 > py) != (y2 > py):
-                    xint = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-                    if px < xint:
-                        inside = not inside
-            if inside:
+            if point_in_polygon(px, py, cw_x[c], cw_y[c]) or (walking and point_in_polygon(fx, fy, cw_x[c], cw_y[c])):
                 out_occ[inst[i], c] = True
 
 

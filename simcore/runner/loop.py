@@ -226,6 +226,8 @@ class Simulation:
             self.world.ped_idx,
             st.x,
             st.y,
+            st.yaw,
+            st.speed,
             st.active,
             st.instance,
             net.cw_x,

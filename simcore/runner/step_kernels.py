@@ -164,7 +164,7 @@ def advance(
         )
         n_ev = min(n_ev, cap)
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
-        crosswalk_occupancy(ped_idx, x, y, active, inst, cw_x, cw_y, cw_margin, cw_occ)
+        crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_margin, cw_occ)
         done_steps += 1
         if (step0 + k + 1) % rec_every == 0:
             r = rec_row[0]
