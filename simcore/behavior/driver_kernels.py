@@ -39,11 +39,13 @@ STOP_GAP_M = 0.5
 CROSSWALK_STANDOFF_M = 1.0
 #: Longest obstacle look-ahead along the route (m).
 MAX_LOOK_M = 150.0
-#: Actor grid: cell edge (m) and the stride of route samples used to query it. A 3 x 3
-#: block of cells around samples this close (<= 5.5 m apart) covers everything within
-#: GRID_CELL_M - 2.75 m of the route: every corridor (< 7 m half-width) and target lane.
+#: Actor grid: cell edge (m) and the stride of route samples used to query it. Query samples
+#: are <= 11 m apart (stride 10 at <= 1.1 m spacing), so any point within r of the route is
+#: within sqrt(5.5^2 + r^2) of a query sample; the 3 x 3 block of cells around that sample
+#: holds everything within GRID_CELL_M of it, hence every point with r <= 8.3 m: all path
+#: corridors (<= 7.3 m half-width for a city bus) and lane-change target lanes.
 GRID_CELL_M = 10.0
-GRID_QUERY_STRIDE = 5
+GRID_QUERY_STRIDE = 10
 
 
 @kernel
