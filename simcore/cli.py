@@ -137,7 +137,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("vehicles:")
     for p in sorted(catalog_dir("vehicles").glob("*.yaml")):
         data = yaml.safe_load(p.read_text()) or {}
-        print(f"  {p.stem:20s} {data.get('description', '')}")
+        print(f"  {p.stem:24s} {data.get('description', '')}")
     return EXIT_PASS
 
 

@@ -144,3 +144,75 @@ def rollout_kinematic(
         step_kinematic(x, y, yaw, speed, steer, accel, active, idx, *params, ua, ud, dt)
         out[t + 1] = [x[0], y[0], yaw[0], speed[0], steer[0]]
     return out
+
+
+@kernel
+def _sin_cos_small(t):  # pragma: no cover - compiled
+    """sin(t), cos(t), sin(t)/t and (1 - cos t)/t by Taylor polynomials; error < 1e-12 for |t| <= 0.5."""
+    t2 = t * t
+    # sin(t)/t = 1 - t^2/3! + t^4/5! - t^6/7! + t^8/9! - t^10/11!
+    s1 = 1.0 - t2 / 6.0 * (1.0 - t2 / 20.0 * (1.0 - t2 / 42.0 * (1.0 - t2 / 72.0 * (1.0 - t2 / 110.0))))
+    # (1 - cos t)/t^2 = 1/2! - t^2/4! + t^4/6! - t^6/8! + t^8/10! - t^10/12!
+    c2 = 0.5 * (1.0 - t2 / 12.0 * (1.0 - t2 / 30.0 * (1.0 - t2 / 56.0 * (1.0 - t2 / 90.0 * (1.0 - t2 / 132.0)))))
+    return t * s1, 1.0 - t2 * c2, s1, t * c2
+
+
+# fmt: off
+@kernel
+def step_kinematic_fast(x, y, hx, hy, speed, curv, active, max_curv, max_curv_rate, max_accel, max_decel,
+                        max_speed, ctrl_accel, ctrl_curv, dt, n_steps):  # pragma: no cover - compiled
+    """Advance ALL rows of the kinematic bicycle by ``n_steps`` steps of ``dt``, trig-free.
+
+    Same model as ``step_kinematic`` (rear-axle reference, ENU frame, exact constant-curvature
+    arc, stop without reversing) but with heading as a unit vector (hx, hy) = (cos yaw, sin yaw)
+    and steering as path curvature kappa = tan(delta) / L, so the loop has no transcendental
+    calls and vectorises:
+        kappa' = kappa + clip(clip(u_kappa, -kmax, kmax) - kappa, -kdot dt, kdot dt)
+        v'     = clip(v + a dt, 0, v_max), d = (v + v') / 2 * t_move,  t_move = min(dt, v / -a) if a < 0 else dt
+        th     = kappa' d,  S = sin(th)/th, C = (1 - cos th)/th   (Taylor to th^10, |th| <= 0.5)
+        x' = x + d (hx S - hy C),  y' = y + d (hy S + hx C)
+        h' = R(th) h, then one Newton step of 1/sqrt towards |h'| = 1: h' *= (3 - |h'|^2) / 2
+    Steering rate is limited in curvature (kdot, 1/(m s)), not in road-wheel angle.
+    Rows with ``active`` false keep their state. Source: PERFORMANCE.md (trig-free kinematics).
+
+    Args:
+        x, y, hx, hy, speed, curv: (n,) state (m, m, -, -, m/s, 1/m). active: (n,) bool.
+        max_curv (1/m), max_curv_rate (1/(m s)), max_accel, max_decel (m/s^2), max_speed (m/s): (n,).
+        ctrl_accel (m/s^2), ctrl_curv (1/m): (n,) held for all steps (NaN: full brake / hold).
+        dt: step (s). n_steps: number of steps.
+
+    Mutates: x, y, hx, hy, speed, curv.
+    """
+    n = x.shape[0]
+    for _ in range(n_steps):
+        for i in range(n):
+            ua = ctrl_accel[i]
+            uk = ctrl_curv[i]
+            ua = -max_decel[i] if ua != ua else ua
+            uk = curv[i] if uk != uk else uk
+            k0 = curv[i]
+            tgt = min(max(uk, -max_curv[i]), max_curv[i])
+            kr = max_curv_rate[i] * dt
+            k1 = k0 + min(max(tgt - k0, -kr), kr)
+            a = min(max(ua, -max_decel[i]), max_accel[i])
+            v0 = speed[i]
+            v1 = min(max(v0 + a * dt, 0.0), max_speed[i])
+            t_move = min(dt, v0 / max(-a, 1e-300)) if a < 0.0 else dt
+            d = 0.5 * (v0 + v1) * t_move
+            th = k1 * d
+            sn, cs, s1, c1 = _sin_cos_small(th)
+            cx = hx[i]
+            cy = hy[i]
+            nx = x[i] + d * (cx * s1 - cy * c1)
+            ny = y[i] + d * (cy * s1 + cx * c1)
+            rx = cx * cs - cy * sn
+            ry = cy * cs + cx * sn
+            f = 0.5 * (3.0 - (rx * rx + ry * ry))
+            on = active[i]
+            x[i] = nx if on else x[i]
+            y[i] = ny if on else y[i]
+            hx[i] = rx * f if on else cx
+            hy[i] = ry * f if on else cy
+            speed[i] = v1 if on else v0
+            curv[i] = k1 if on else k0
+# fmt: on
