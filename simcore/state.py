@@ -8,12 +8,25 @@ import numpy as np
 
 #: name -> (dtype, unit, frame / meaning). Every WorldState field, documented once.
 FIELDS: dict[str, tuple[type, str, str]] = {
-    "x": (np.float64, "m", "ENU east; vehicles: rear-axle centre, pedestrians: body centre"),
+    "x": (
+        np.float64,
+        "m",
+        "ENU east; vehicles: rear-axle centre (for kinematic and single_track rows alike: single_track rows are"
+        " integrated at their centre of gravity and converted to the rear axle after every step), pedestrians:"
+        " body centre",
+    ),
     "y": (np.float64, "m", "ENU north; same reference point as x"),
     "yaw": (np.float64, "rad", "heading, CCW from +x, wrapped to (-pi, pi]"),
-    "speed": (np.float64, "m/s", "longitudinal speed, >= 0"),
+    "speed": (np.float64, "m/s", "longitudinal speed, >= 0 (single_track: body-frame vx, same at CoG and rear axle)"),
     "steer": (np.float64, "rad", "front road-wheel angle, left positive (0 for pedestrians)"),
     "accel": (np.float64, "m/s^2", "longitudinal acceleration applied over the last step"),
+    "vy": (
+        np.float64,
+        "m/s",
+        "single_track rows: lateral velocity of the centre of gravity, body frame, left positive"
+        " (rear axle: vy - l_r yaw_rate); 0 for kinematic rows and pedestrians",
+    ),
+    "yaw_rate": (np.float64, "rad/s", "single_track rows: yaw rate, CCW positive; 0 for kinematic rows, pedestrians"),
     "progress": (np.float64, "m", "arc length along the actor's own route"),
     "lateral": (np.float64, "m", "signed offset from the route, left positive"),
     "active": (np.bool_, "-", "row takes part in the step (not yet removed)"),
@@ -37,6 +50,8 @@ class WorldState:
     speed: np.ndarray
     steer: np.ndarray
     accel: np.ndarray
+    vy: np.ndarray
+    yaw_rate: np.ndarray
     progress: np.ndarray
     lateral: np.ndarray
     active: np.ndarray

@@ -7,10 +7,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcore._types import F64, I64, Mask
+from simcore.dynamics.single_track_kernels import N_PARAMS
 from simcore.road.lane_graph import RoutePath
 from simcore.road.network import RoadNetwork
 from simcore.road.spatial_index import SegmentGrid
 from simcore.state import WorldState
+
+#: Values of ``World.dynamics`` (scenario key ``dynamics:``).
+DYNAMICS_KINEMATIC = 0
+DYNAMICS_SINGLE_TRACK = 1
+DYNAMICS_MODELS = {"kinematic": DYNAMICS_KINEMATIC, "single_track": DYNAMICS_SINGLE_TRACK}
 
 
 def _csr(parts: list[np.ndarray], dtype: type) -> tuple[I64, np.ndarray]:
@@ -159,6 +165,13 @@ class World:
         npc_idx, ped_idx, veh_idx: int64 rows of NPC vehicles, pedestrians, all vehicles.
         n_instances: stacked instances (1 for a single run).
         sig_override: (n_instances, n_groups) int8 manual signal states, -1 = plan.
+        dynamics: (n,) int8 vehicle model per row (``DYNAMICS_KINEMATIC`` / ``DYNAMICS_SINGLE_TRACK``;
+            pedestrians are ``DYNAMICS_KINEMATIC`` but are moved by their own kernel).
+        veh_idx_kin, veh_idx_st: int64 vehicle rows on the kinematic bicycle / the dynamic
+            single-track model (a partition of ``veh_idx``).
+        st_params: (n, N_PARAMS) single-track parameter rows (``dynamics_params``; zero for other rows).
+        friction: (n,) road friction coefficient under each row (``environment.friction``); only
+            single-track rows feel it. grade: (n,) road grade angle (rad, uphill +), 0 on generated maps.
     """
 
     name: str
@@ -182,3 +195,25 @@ class World:
     n_instances: int = 1
     sig_override: np.ndarray = field(default_factory=lambda: np.zeros((1, 0), dtype=np.int8))
     initial: WorldState | None = None
+    dynamics: np.ndarray | None = None
+    veh_idx_kin: I64 | None = None
+    veh_idx_st: I64 | None = None
+    st_params: F64 | None = None
+    friction: F64 | None = None
+    grade: F64 | None = None
+
+    def __post_init__(self) -> None:
+        """Defaults for the vehicle-model fields: every vehicle kinematic, friction 1, flat road."""
+        n = self.state.n
+        if self.dynamics is None:
+            self.dynamics = np.full(n, DYNAMICS_KINEMATIC, dtype=np.int8)
+        if self.veh_idx_st is None:
+            self.veh_idx_st = self.veh_idx[self.dynamics[self.veh_idx] == DYNAMICS_SINGLE_TRACK].astype(np.int64)
+        if self.veh_idx_kin is None:
+            self.veh_idx_kin = self.veh_idx[self.dynamics[self.veh_idx] != DYNAMICS_SINGLE_TRACK].astype(np.int64)
+        if self.st_params is None:
+            self.st_params = np.zeros((n, N_PARAMS))
+        if self.friction is None:
+            self.friction = np.ones(n)
+        if self.grade is None:
+            self.grade = np.zeros(n)

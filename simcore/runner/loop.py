@@ -123,6 +123,9 @@ class Simulation:
         self.n_touch = np.zeros(1, dtype=np.int64)
         self.box_cx = np.zeros(n)
         self.box_cy = np.zeros(n)
+        # scratch of the single-track rows (CoG state and actuator targets, see step_single_track_rows)
+        self._st_buf = np.zeros((7, n))
+        self._st_u = np.zeros((3, n))
         # Actor grid over the map (plus a margin) for the drivers' neighbour queries.
         xmin, ymin, xmax, ymax = net.bounds()
         margin = 2 * GRID_CELL_M
@@ -259,9 +262,10 @@ class Simulation:
         )
         sa, sb = r.stop_start[e], r.stop_start[e + 1]
         sig = r.stop_signal[sa:sb]
-        stop_state = np.where(
-            sig >= 0, self.sig_state[st.instance[e], np.maximum(sig, 0)], np.int8(SignalState.GREEN)
-        ).astype(np.int8)
+        # Unsignalised stop lines (signal -1) read as GREEN; maps without signals have no groups.
+        stop_state = np.full(sig.shape, SignalState.GREEN, dtype=np.int8)
+        signalised = sig >= 0
+        stop_state[signalised] = self.sig_state[st.instance[e], sig[signalised]]
         ca, cb = r.cw_start[e], r.cw_start[e + 1]
         k = int(np.searchsorted(r.s[r.start[e] : r.start[e + 1]], st.progress[e])) + r.start[e]
         k = min(k, r.start[e + 1] - 1)
@@ -350,6 +354,8 @@ class Simulation:
             w.dt,
             self.drive_idx,
             w.veh_idx,
+            w.veh_idx_kin,
+            w.veh_idx_st,
             w.ped_idx,
             w.ego,
             st.x,
@@ -358,6 +364,8 @@ class Simulation:
             st.speed,
             st.steer,
             st.accel,
+            st.vy,
+            st.yaw_rate,
             st.progress,
             st.lateral,
             st.active,
@@ -375,6 +383,11 @@ class Simulation:
             p["max_accel"],
             p["max_decel"],
             p["max_speed"],
+            w.st_params,
+            w.friction,
+            w.grade,
+            self._st_buf,
+            self._st_u,
             d.v_des,
             d.T,
             d.s0,

@@ -15,11 +15,78 @@ from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.pedestrian_kernels import step_pedestrians
 from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import step_kinematic
+from simcore.dynamics.single_track_kernels import (
+    INPUT_ACCEL_STEER,
+    INTEGRATOR_SEMI_IMPLICIT_EULER,
+    P_LR,
+    TYRE_PACEJKA,
+    step_single_track,
+)
 from simcore.evaluation.metrics_kernels import EV_ROUTE_DONE, crosswalk_occupancy, emit_event, evaluate_step
 from simcore.geometry.kernels import pairwise_box_overlaps
 
 EV_COLLISION = 0
 PEDESTRIAN = 1
+
+#: How the runner integrates ``dynamics: single_track`` rows: Magic-Formula tyres, semi-implicit
+#: Euler with sub-steps of at most ``ST_DT_MAX`` s (50 inside a 0.05 s step); see docs/dynamics.md.
+ST_TYRE = TYRE_PACEJKA
+ST_INTEGRATOR = INTEGRATOR_SEMI_IMPLICIT_EULER
+ST_DT_MAX = 1e-3
+
+
+# fmt: off
+@kernel
+def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, idx, st_params, friction, grade,
+                           ctrl_accel, ctrl_steer, st_buf, st_u, dt):  # pragma: no cover - compiled
+    """Advance the rows ``idx`` one step of ``dt`` on the dynamic single-track model.
+
+    The WorldState keeps every vehicle at its rear-axle centre; the model integrates at the
+    centre of gravity (CoG), l_r = ``st_params[i, P_LR]`` ahead of the rear axle along the
+    heading. Per row: rear axle -> CoG (x_c = x + l_r cos yaw, y_c = y + l_r sin yaw; vx =
+    speed, vy, yaw_rate, steer unchanged), ``step_single_track`` with the targets
+    (ctrl_accel m/s^2, ctrl_steer road-wheel angle rad) mapped through the actuators
+    (INPUT_ACCEL_STEER), sub-steps of at most ST_DT_MAX, then CoG -> rear axle with the new
+    yaw. speed is vx clipped at 0, yaw wrapped to (-pi, pi], accel = (speed' - speed) / dt.
+
+    Args:
+        x, y, yaw, speed, steer, accel, vy, yaw_rate: (n,) state (WorldState meaning). active: (n,) bool.
+        idx: (m,) int64 rows. st_params: (n, N_PARAMS). friction, grade: (n,) road mu, grade angle (rad).
+        ctrl_accel, ctrl_steer: (n,) targets. st_buf: (7, n), st_u: (3, n) scratch. dt: step (s).
+
+    Mutates: x, y, yaw, speed, steer, accel, vy, yaw_rate, st_buf, st_u.
+    """
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        lr = st_params[i, P_LR]
+        st_buf[0, i] = x[i] + lr * math.cos(yaw[i])
+        st_buf[1, i] = y[i] + lr * math.sin(yaw[i])
+        st_buf[2, i] = yaw[i]
+        st_buf[3, i] = speed[i]
+        st_buf[4, i] = vy[i]
+        st_buf[5, i] = yaw_rate[i]
+        st_buf[6, i] = steer[i]
+        st_u[0, i] = ctrl_accel[i]
+        st_u[1, i] = ctrl_steer[i]
+        st_u[2, i] = 0.0
+    step_single_track(st_buf, st_params, friction, grade, st_u, active, idx, INPUT_ACCEL_STEER,
+                      ST_TYRE, ST_INTEGRATOR, dt, ST_DT_MAX)
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        if not active[i]:
+            continue
+        lr = st_params[i, P_LR]
+        new_yaw = math.atan2(math.sin(st_buf[2, i]), math.cos(st_buf[2, i]))
+        x[i] = st_buf[0, i] - lr * math.cos(new_yaw)
+        y[i] = st_buf[1, i] - lr * math.sin(new_yaw)
+        v1 = max(st_buf[3, i], 0.0)
+        accel[i] = (v1 - speed[i]) / dt
+        yaw[i] = new_yaw
+        speed[i] = v1
+        vy[i] = st_buf[4, i]
+        yaw_rate[i] = st_buf[5, i]
+        steer[i] = st_buf[6, i]
+# fmt: on
 
 
 @kernel
@@ -88,12 +155,14 @@ def _collision_onsets(
 # fmt: off
 @kernel
 def advance(
-    n_steps, step0, dt, drive_idx, veh_idx, ped_idx, ego,
+    n_steps, step0, dt, drive_idx, veh_idx, veh_idx_kin, veh_idx_st, ped_idx, ego,
     # state
-    x, y, yaw, speed, steer, accel, progress, lateral, active, started, done, inst, kind,
+    x, y, yaw, speed, steer, accel, vy, yaw_rate, progress, lateral, active, started, done, inst, kind,
     # vehicle parameters
     wheelbase, length, width, rear_overhang, center_offset, max_steer, max_steer_rate,
     max_accel, max_decel, max_speed,
+    # single-track rows: parameter rows, road friction and grade, scratch
+    st_params, friction, grade, st_buf, st_u,
     # driver and pedestrian parameters
     v_des, T, s0, b_comf, delta, a_lat, speed_factor, accel_cap, stop_at_end,
     ped_speed, ped_accel, ped_decel, ped_obey, ped_start,
@@ -114,8 +183,9 @@ def advance(
 ):  # pragma: no cover - compiled
     """Advance up to ``n_steps`` steps of ``dt`` (s) from step index ``step0``.
 
-    Each step: NPC (and in-engine agent) controls for ``drive_idx`` -> kinematic dynamics
-    for ``veh_idx`` -> pedestrians -> evaluation (progress, off-road, red lights, goal,
+    Each step: NPC (and in-engine agent) controls for ``drive_idx`` -> vehicle dynamics
+    (kinematic bicycle for ``veh_idx_kin``, dynamic single-track for ``veh_idx_st``, both
+    subsets of ``veh_idx``) -> pedestrians -> evaluation (progress, off-road, red lights, goal,
     ego metrics) -> collision onsets -> signal states and crosswalk occupancy at the new
     time -> trajectory row every ``rec_every`` steps (while ``rec_row[0]`` has room).
     Controls of rows not in ``drive_idx`` (the ego under a Python agent) are read from
@@ -139,8 +209,11 @@ def advance(
             grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
             ctrl_accel, ctrl_steer, lead_gap, lead_close,
         )
-        step_kinematic(x, y, yaw, speed, steer, accel, active, veh_idx, wheelbase, max_steer,
+        step_kinematic(x, y, yaw, speed, steer, accel, active, veh_idx_kin, wheelbase, max_steer,
                        max_steer_rate, max_accel, max_decel, max_speed, ctrl_accel, ctrl_steer, dt)
+        if veh_idx_st.shape[0] > 0:
+            step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, veh_idx_st, st_params,
+                                   friction, grade, ctrl_accel, ctrl_steer, st_buf, st_u, dt)
         t_now = (step0 + k) * dt
         step_pedestrians(t_now, ped_idx, x, y, yaw, speed, active, done, inst, started, ped_start,
                          rt_start, rx, ry, rs, progress, cw_start, cw_s0, cw_id, cw_signal, sig_state,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from simcore._types import ActorKind, LaneType
-from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleParams, get_vehicle, stack_params
+from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
+from simcore.dynamics.single_track_kernels import N_PARAMS
 from simcore.road.generate import IntersectionLayout, SignalTiming, crosswalk_end_index, generate_grid
 from simcore.road.lane_graph import NoRouteError, RoutePath, path_from_polyline, route_path, shortest_route
 from simcore.road.network import RoadNetwork
@@ -14,7 +15,15 @@ from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import KPH, EgoSpec, GridMap, IntersectionMap, PedestrianActor, VehicleActor
 from simcore.state import WorldState
-from simcore.world import DriverParams, PedestrianParams, RouteTable, World
+from simcore.world import (
+    DYNAMICS_KINEMATIC,
+    DYNAMICS_MODELS,
+    DYNAMICS_SINGLE_TRACK,
+    DriverParams,
+    PedestrianParams,
+    RouteTable,
+    World,
+)
 
 #: Margin beyond the lane half-width still counted as on the road (m): kerb tolerance.
 OFFROAD_MARGIN_M = 0.3
@@ -58,9 +67,9 @@ class _Builder:
             self.err(path, f"unknown lane {name!r}{did_you_mean(name, self.net.all_lane_names())}")
             return None
 
-    def vehicle(self, name: str, path: tuple) -> VehicleParams | None:
+    def vehicle(self, name: str, path: tuple) -> VehicleSpec | None:
         try:
-            return get_vehicle(name).si()
+            return get_vehicle(name)
         except KeyError as exc:
             self.err(path, str(exc.args[0]))
         except ScenarioError as exc:
@@ -92,10 +101,12 @@ class _Builder:
         return route_path(self.net, lanes, start_s)
 
     def add_vehicle(self, actor_id: str, spec: EgoSpec | VehicleActor, path: tuple, is_ego: bool) -> None:
-        veh = self.vehicle(spec.vehicle, (*path, "vehicle"))
+        vspec = self.vehicle(spec.vehicle, (*path, "vehicle"))
         start = self.lane(spec.start.lane, (*path, "start", "lane"))
-        if veh is None or start is None:
+        if vspec is None or start is None:
             return
+        veh = vspec.si()
+        st_row = dynamics_params(vspec) if spec.dynamics == "single_track" else None
         rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"))
         if rpath is None:
             return
@@ -129,6 +140,8 @@ class _Builder:
                     goal_s=goal_s,
                     is_ego=is_ego,
                     idm=idm,
+                    dynamics=DYNAMICS_MODELS[spec.dynamics],
+                    st_params=st_row,
                 )
             )
 
@@ -236,6 +249,12 @@ def build_world(loaded: LoadedScenario) -> World:
     )
     ego = next((i for i, r in enumerate(rows) if r["is_ego"]), -1)
     veh_idx = np.flatnonzero(kinds == ActorKind.VEHICLE).astype(np.int64)
+    dynamics = np.array([r.get("dynamics", DYNAMICS_KINEMATIC) for r in rows], dtype=np.int8)
+    st_params = np.zeros((n, N_PARAMS))
+    for i, r in enumerate(rows):
+        if r.get("st_params") is not None:
+            st_params[i] = r["st_params"]
+    is_st = dynamics[veh_idx] == DYNAMICS_SINGLE_TRACK
     drivable = build_segment_grid(net, net.lane_type == LaneType.DRIVING, margin_m=OFFROAD_MARGIN_M)
     return World(
         name=spec.name,
@@ -259,4 +278,10 @@ def build_world(loaded: LoadedScenario) -> World:
         n_instances=1,
         sig_override=np.full((1, net.n_signals), -1, dtype=np.int8),
         initial=state.copy(),
+        dynamics=dynamics,
+        veh_idx_kin=veh_idx[~is_st],
+        veh_idx_st=veh_idx[is_st],
+        st_params=st_params,
+        friction=np.full(n, float(spec.environment.friction)),
+        grade=np.zeros(n),
     )

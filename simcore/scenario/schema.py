@@ -114,6 +114,18 @@ class IdmSpec(Strict):
     lateral_accel_mps2: float = Field(2.5, gt=0.5, le=8)
 
 
+#: Vehicle model that moves a vehicle (``dynamics:`` of the ego and of vehicle actors).
+DynamicsModel = Literal["kinematic", "single_track"]
+
+
+class EnvironmentSpec(Strict):
+    """Road surface shared by every vehicle of the scenario (``environment:``)."""
+
+    friction: float = Field(
+        1.0, gt=0, le=1.5, description="tyre-road friction coefficient mu (single_track vehicles; 0.3 ice, 1.0 dry)"
+    )
+
+
 class VehicleBehavior(Strict):
     """How an NPC vehicle drives."""
 
@@ -130,6 +142,7 @@ class VehicleActor(Strict):
     spacing_m: float = Field(12.0, gt=0, le=500)
     start: LaneStart
     route: RouteSpec
+    dynamics: DynamicsModel = Field("kinematic", description="vehicle model: kinematic bicycle or dynamic single-track")
     behavior: VehicleBehavior = VehicleBehavior()
 
 
@@ -182,6 +195,7 @@ class EgoSpec(Strict):
     vehicle: str = "sedan"
     start: LaneStart
     route: RouteSpec
+    dynamics: DynamicsModel = Field("kinematic", description="vehicle model: kinematic bicycle or dynamic single-track")
     goal_margin_m: float = Field(20.0, ge=0, le=500, description="goal reached this far (m) into the destination lane")
 
 
@@ -235,6 +249,7 @@ class ScenarioSpec(Strict):
     seed: int = Field(0, ge=0, lt=2**63)
     dt: float = Field(0.05, gt=0.001, le=0.5)
     map: MapSpec
+    environment: EnvironmentSpec = EnvironmentSpec()
     parameters: dict[str, Any] = {}
     ego: EgoSpec | None = None
     actors: list[ActorSpec] = []

@@ -52,3 +52,17 @@ def test_observation_is_a_snapshot():
     sim._advance(20)
     np.testing.assert_array_equal(obs.objects.x, x0)
     assert obs.objects.row.size == sim.world.state.n - 1  # everything within range, not the ego
+
+
+def test_protocol_agent_on_a_map_without_signals():
+    """Observations on an unsignalised map (no signal groups) work for Python agents."""
+    from pathlib import Path
+
+    fixture = Path(__file__).parents[1] / "data" / "unsignalised.yaml"
+    sim = simulation(fixture, Autopilot())
+    sim = type(sim)(sim.world, Autopilot(), end=sim.end, criteria=sim.criteria, in_engine=False)
+    obs = sim.observe()
+    assert obs.stop_s.size == obs.stop_state.size
+    assert (obs.stop_state == 2).all()  # unsignalised stop lines read as green
+    res = sim.run()
+    assert res.passed and res.termination == "goal_reached"

@@ -1,0 +1,152 @@
+"""Scenarios on the dynamic single-track model: `dynamics: single_track` and `environment.friction`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simcore._data import resolve_scenario
+from simcore.agents.protocol import AgentInfo, Control, Observation
+from simcore.api import simulation
+from simcore.evaluation.events import EventKind
+from simcore.world import DYNAMICS_SINGLE_TRACK
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+BRAKE = DATA / "single_track_brake.yaml"
+G = 9.81
+V0 = 50 / 3.6
+
+
+class FullBrake:
+    """Brakes as hard as the vehicle allows from the first step, wheels straight."""
+
+    name = "full_brake"
+
+    def reset(self, info: AgentInfo) -> None:
+        """Nothing to prepare."""
+
+    def act(self, obs: Observation) -> Control:
+        """Far more deceleration than any vehicle has: full brake pedal."""
+        return Control(accel=-50.0, steer=0.0)
+
+
+def _all_single_track(tmp_path: Path) -> Path:
+    """A copy of the built-in signalised intersection with every vehicle on the single-track model."""
+    text = resolve_scenario("urban/signalized_intersection").read_text()
+    text, n = re.subn(r"(?m)^(\s+)(vehicle: \S+)$", r"\1\2\n\1dynamics: single_track", text)
+    assert n == 9  # the ego and eight vehicle entries
+    out = tmp_path / "signalized_single_track.yaml"
+    out.write_text(text)
+    return out
+
+
+def _bytes(res) -> str:
+    return json.dumps(res.to_json(include_timing=False), sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def intersection(tmp_path_factory):
+    """Run step by step, keeping the largest |vy| and |yaw_rate| each vehicle row reached."""
+    path = _all_single_track(tmp_path_factory.mktemp("st"))
+    sim = simulation(path)
+    st = sim.world.state
+    peak = np.zeros((2, st.n))
+    done = False
+    while not done:
+        done = sim.step().done
+        np.maximum(peak, np.abs([st.vy, st.yaw_rate]), out=peak)
+    sim.peak = peak
+    return path, sim, sim.result(0.0)
+
+
+def test_every_vehicle_runs_single_track(intersection):
+    _, sim, _ = intersection
+    w = sim.world
+    assert len(w.veh_idx_st) == len(w.veh_idx) and len(w.veh_idx_kin) == 0
+    assert (w.dynamics[w.veh_idx] == DYNAMICS_SINGLE_TRACK).all()
+    assert (w.friction == 1.0).all()
+
+
+def test_autopilot_reaches_the_goal_without_collisions(intersection):
+    _, sim, res = intersection
+    assert res.termination == "goal_reached"
+    bad = [e for e in res.events if e.kind in (EventKind.COLLISION, EventKind.RED_LIGHT, EventKind.OFFROAD)]
+    assert not bad
+    w = sim.world
+    st = w.state
+    assert np.isfinite(st.x).all() and np.isfinite(st.yaw).all() and (st.speed >= 0).all()
+    assert res.passed, [v for v in res.verdicts if not v.passed]
+    # the single-track state is alive: turning vehicles yaw and side-slip, walkers keep zeros
+    assert sim.peak[1, w.veh_idx].max() > 0.2
+    assert 0.01 < sim.peak[0, w.veh_idx].max() < 2.0
+    assert not sim.peak[:, w.ped_idx].any()
+
+
+def test_single_track_run_is_deterministic(intersection):
+    """Same bytes again, and the chunked in-engine run equals the fixture's step-by-step run."""
+    path, _, res = intersection
+    again = simulation(path).run()
+    assert _bytes(again) == _bytes(res)
+    for key in ("x", "y", "yaw", "speed"):
+        assert (again.trajectory[key] == res.trajectory[key]).all()
+
+
+def _stop(mu: float, dynamics: str = "single_track") -> tuple[float, np.ndarray, np.ndarray]:
+    sim = simulation(BRAKE, FullBrake(), overrides={"mu": mu})
+    if dynamics != "single_track":  # the same fixture on the kinematic model
+        w = sim.world
+        w.dynamics[:] = 0
+        w.veh_idx_st = w.veh_idx[:0]
+        w.veh_idx_kin = w.veh_idx.copy()
+    res = sim.run()
+    assert res.termination == "timeout"
+    tr = res.trajectory
+    e = sim.world.ego
+    x, y, v = tr["x"][:, e], tr["y"][:, e], tr["speed"][:, e]
+    dist = float(np.hypot(np.diff(x), np.diff(y)).sum())
+    return dist, v, np.hypot(x - x[0], y - y[0])
+
+
+@pytest.mark.parametrize("mu", [0.9, 0.3])
+def test_stopping_distance_follows_road_friction(mu):
+    dist, v, _ = _stop(mu)
+    assert v[0] == pytest.approx(V0)
+    assert v[-1] < 0.05  # stopped within the run
+    ideal = V0**2 / (2 * mu * G)
+    assert dist == pytest.approx(ideal, rel=0.10), (mu, dist, ideal)
+
+
+def test_ice_stops_about_three_times_longer():
+    dry, _, _ = _stop(0.9)
+    ice, _, _ = _stop(0.3)
+    assert 2.7 < ice / dry < 3.3
+
+
+def test_positions_stay_at_the_rear_axle():
+    """x, y are the rear axle for single-track rows too: no jump by l_r at the first step."""
+    _, _, along = _stop(0.9)
+    dt = 0.05
+    assert along[1] == pytest.approx(V0 * dt, abs=0.05)
+    assert along[1] <= V0 * dt + 1e-9
+
+
+def test_kinematic_rows_ignore_friction():
+    """Friction acts on single-track rows only; a kinematic ego stops at its max_decel either way."""
+    a, _, _ = _stop(0.9, "kinematic")
+    b, _, _ = _stop(0.3, "kinematic")
+    assert a == b
+    assert a == pytest.approx(V0**2 / (2 * 11.5), rel=0.02)  # commonroad_bmw_320i max_decel_mps2
+
+
+def test_friction_key_is_validated(tmp_path):
+    from simcore.scenario.errors import ScenarioError
+
+    text = BRAKE.read_text().replace("mu: 0.9", "mu: 1.6")
+    p = tmp_path / "bad.yaml"
+    p.write_text(text)
+    with pytest.raises(ScenarioError, match="friction"):
+        simulation(p, FullBrake())
