@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,7 @@ def resample_polyline(x: F64, y: F64, spacing: float = SAMPLE_SPACING_M) -> tupl
     seg = np.hypot(np.diff(x), np.diff(y))
     s = np.concatenate([[0.0], np.cumsum(seg)])
     total = float(s[-1])
-    n = max(2, round(total / spacing) + 1)
+    n = max(2, math.ceil(total / spacing - 1e-9) + 1)  # spacing never exceeds the target
     s_new = np.linspace(0.0, total, n)
     return np.interp(s_new, s, x), np.interp(s_new, s, y), s_new
 
@@ -57,6 +58,8 @@ class _Lane:
     junction: int = -1
     stop_s: float = float("nan")
     signal: int = -1
+    z: F64 | None = None
+    widths: F64 | None = None
 
 
 @dataclass
@@ -72,6 +75,7 @@ class NetworkBuilder:
     crosswalks: list[tuple[str, F64, F64, F64, F64, int]] = field(default_factory=list)
     signals: list[tuple[str, int, float, float, list[tuple[float, SignalState]]]] = field(default_factory=list)
     junctions: list[tuple[str, float, float]] = field(default_factory=list)
+    objects: list[tuple[str, str, F64, F64]] = field(default_factory=list)
 
     def add_lane(
         self,
@@ -83,12 +87,28 @@ class NetworkBuilder:
         lane_type: LaneType = LaneType.DRIVING,
         speed_limit: float,
         junction: int = -1,
+        z: F64 | None = None,
+        width_profile: F64 | None = None,
     ) -> int:
-        """Add a lane from a dense centre line (resampled here); returns its index."""
+        """Add a lane from a dense centre line (resampled here); returns its index.
+
+        Optional ``z`` (elevation, m) and ``width_profile`` (lane width, m) are given per dense
+        point and resampled with the centre line; without them the lane is flat (z = 0) and
+        ``width`` wide everywhere.
+        """
         if name in self.index or name in self.alias:
             raise ValueError(f"duplicate lane name {name!r}")
-        rx, ry, rs = resample_polyline(np.asarray(x, float), np.asarray(y, float))
-        self.lanes.append(_Lane(name, rx, ry, rs, width, lane_type, speed_limit, junction))
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
+        rx, ry, rs = resample_polyline(x, y)
+        rz = rw = None
+        if z is not None or width_profile is not None:
+            s_dense = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+            if z is not None:
+                rz = np.interp(rs, s_dense, np.asarray(z, float))
+            if width_profile is not None:
+                rw = np.interp(rs, s_dense, np.asarray(width_profile, float))
+        self.lanes.append(_Lane(name, rx, ry, rs, width, lane_type, speed_limit, junction, z=rz, widths=rw))
         self.index[name] = len(self.lanes) - 1
         return len(self.lanes) - 1
 
@@ -121,6 +141,11 @@ class NetworkBuilder:
         """Add a crosswalk polygon (4 corners) and its walking line ends (2 points)."""
         self.crosswalks.append((name, poly_x, poly_y, end_x, end_y, signal))
         return len(self.crosswalks) - 1
+
+    def add_object(self, name: str, kind: str, poly_x: F64, poly_y: F64) -> int:
+        """Keep a static roadside object (building, pole, ...) as an outline polygon (m, ENU)."""
+        self.objects.append((name, kind, np.asarray(poly_x, float), np.asarray(poly_y, float)))
+        return len(self.objects) - 1
 
     def add_signal_group(
         self,
@@ -199,4 +224,13 @@ class NetworkBuilder:
             junction_x=np.array([j[1] for j in self.junctions], dtype=np.float64),
             junction_y=np.array([j[2] for j in self.junctions], dtype=np.float64),
             alias=dict(self.alias),
+            pts_z=np.concatenate([ln.z if ln.z is not None else np.zeros(len(ln.x)) for ln in self.lanes]),
+            pts_width=np.concatenate(
+                [ln.widths if ln.widths is not None else np.full(len(ln.x), ln.width) for ln in self.lanes]
+            ),
+            obj_names=tuple(o[0] for o in self.objects),
+            obj_kinds=tuple(o[1] for o in self.objects),
+            obj_start=np.concatenate([[0], np.cumsum([len(o[2]) for o in self.objects])]).astype(np.int64),
+            obj_x=np.concatenate([o[2] for o in self.objects]) if self.objects else np.zeros(0),
+            obj_y=np.concatenate([o[3] for o in self.objects]) if self.objects else np.zeros(0),
         )

@@ -45,6 +45,14 @@ class RoadNetwork:
         junction_names: (n_junctions,) names.
         junction_x, junction_y: (n_junctions,) junction centres (m).
         alias: extra names that resolve to a lane (e.g. a grid road seen from both junctions).
+        pts_z: (n_pts,) elevation of the centre-line samples (m, up); zeros for flat maps.
+            ``None`` only for networks made without the builder.
+        pts_width: (n_pts,) lane width at each sample (m); equals ``lane_width`` for constant-width
+            lanes. ``None`` only for networks made without the builder.
+        obj_names, obj_kinds: (n_objects,) static roadside objects (buildings, poles, barriers...)
+            kept as outlines for later use (e.g. sensors); kinds are free-form (OpenDRIVE ``type``).
+        obj_start, obj_x, obj_y: CSR outlines: object ``i`` owns vertices
+            ``obj_start[i]:obj_start[i+1]`` of ``obj_x, obj_y`` (m, ENU; closed implicitly).
     """
 
     lane_names: tuple[str, ...]
@@ -82,6 +90,13 @@ class RoadNetwork:
     junction_x: F64
     junction_y: F64
     alias: dict[str, int] = field(default_factory=dict)
+    pts_z: F64 | None = None
+    pts_width: F64 | None = None
+    obj_names: tuple[str, ...] = ()
+    obj_kinds: tuple[str, ...] = ()
+    obj_start: I64 = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    obj_x: F64 = field(default_factory=lambda: np.zeros(0))
+    obj_y: F64 = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_lanes(self) -> int:

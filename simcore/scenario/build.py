@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from simcore._types import ActorKind, LaneType
@@ -13,7 +15,7 @@ from simcore.road.network import RoadNetwork
 from simcore.road.spatial_index import build_segment_grid
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
-from simcore.scenario.schema import KPH, EgoSpec, GridMap, IntersectionMap, PedestrianActor, VehicleActor
+from simcore.scenario.schema import KPH, EgoSpec, FileMap, GridMap, IntersectionMap, PedestrianActor, VehicleActor
 from simcore.state import WorldState
 from simcore.world import (
     DYNAMICS_KINEMATIC,
@@ -29,8 +31,20 @@ from simcore.world import (
 OFFROAD_MARGIN_M = 0.3
 
 
-def build_network(m: IntersectionMap | GridMap) -> RoadNetwork:
-    """Generate the scenario's map."""
+def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario | None = None) -> RoadNetwork:
+    """Generate or load the scenario's map (map files resolve relative to the scenario file)."""
+    if isinstance(m, FileMap):
+        from simcore.road.errors import MapError
+        from simcore.road.map_cli import load_map
+
+        base = loaded.path.parent if loaded is not None else Path.cwd()
+        path = (base / m.file).resolve()
+        try:
+            return load_map(str(path))
+        except (MapError, OSError) as exc:
+            if loaded is None:
+                raise
+            raise ScenarioError([loaded.doc.issue(("map", "file"), f"cannot load map {m.file!r}: {exc}")]) from None
     timing = None
     if m.signals is not None:
         timing = SignalTiming(**m.signals.model_dump())
@@ -185,7 +199,7 @@ class _Builder:
 def build_world(loaded: LoadedScenario) -> World:
     """Turn a loaded scenario into a World; ScenarioError (located) on semantic problems."""
     spec = loaded.spec
-    net = build_network(spec.map)
+    net = build_network(spec.map, loaded)
     b = _Builder(loaded, net)
     if spec.ego is not None:
         b.add_vehicle("ego", spec.ego, ("ego",), is_ego=True)

@@ -77,7 +77,23 @@ class GridMap(_LayoutFields):
     block: float = Field(120.0, ge=60, le=1000)
 
 
-MapSpec = Annotated[IntersectionMap | GridMap, Field(discriminator="generate")]
+class FileMap(Strict):
+    """A map file: OpenDRIVE (``.xodr``) or YAML roads (``.yaml``), relative to the scenario file."""
+
+    file: str = Field(min_length=1)
+
+
+def _map_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return "file" if "file" in value else "generated"
+    return "file" if isinstance(value, FileMap) else "generated"
+
+
+GeneratedMap = Annotated[IntersectionMap | GridMap, Field(discriminator="generate")]
+MapSpec = Annotated[
+    Annotated[GeneratedMap, Tag("generated")] | Annotated[FileMap, Tag("file")],
+    Discriminator(_map_tag),
+]
 
 
 class LaneStart(Strict):

@@ -1,0 +1,100 @@
+"""Static map pictures: any RoadNetwork (generated, YAML or OpenDRIVE) drawn top-down to a PNG."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
+
+from simcore._types import LaneType
+from simcore.road.network import RoadNetwork
+
+#: Fill colour per lane type.
+LANE_COLOURS = {
+    LaneType.DRIVING: "#5b5f66",
+    LaneType.SIDEWALK: "#d9d4c7",
+    LaneType.BIKE: "#b5655b",
+    LaneType.SHOULDER: "#8d8f87",
+    LaneType.PARKING: "#6f7a8a",
+}
+#: Drawing order per lane type (sidewalks under the roadway).
+_Z = {LaneType.SIDEWALK: 0, LaneType.SHOULDER: 1, LaneType.PARKING: 1, LaneType.BIKE: 1, LaneType.DRIVING: 2}
+
+
+def lane_outline(net: RoadNetwork, lane: int) -> np.ndarray:
+    """(k, 2) closed outline of one lane from its centre line and per-sample width (m, ENU)."""
+    a, b = net.lane_start[lane], net.lane_start[lane + 1]
+    x, y, h = net.pts_x[a:b], net.pts_y[a:b], net.pts_heading[a:b]
+    hw = (net.pts_width[a:b] if net.pts_width is not None else np.full(b - a, net.lane_width[lane])) / 2
+    nx, ny = -np.sin(h), np.cos(h)
+    left = np.column_stack([x + hw * nx, y + hw * ny])
+    right = np.column_stack([x - hw * nx, y - hw * ny])
+    return np.vstack([left, right[::-1]])
+
+
+def draw_network(ax: plt.Axes, net: RoadNetwork, *, arrows: bool = True) -> None:
+    """Lane surfaces by type, driving centre lines, stop lines, crosswalks, objects and junction names."""
+    for lane_type, colour in LANE_COLOURS.items():
+        lanes = np.flatnonzero(net.lane_type == lane_type)
+        if lanes.size:
+            polys = [lane_outline(net, int(i)) for i in lanes]
+            ax.add_collection(PolyCollection(polys, facecolors=colour, edgecolors="none", zorder=_Z[lane_type]))
+    driving = np.flatnonzero(net.lane_type == LaneType.DRIVING)
+    segs = [np.column_stack(net.lane_points(int(i))[:2]) for i in driving]
+    ax.add_collection(LineCollection(segs, colors="#c9ced6", linewidths=0.3, linestyles=(0, (4, 6)), zorder=3))
+    if arrows and driving.size:
+        mid = [(net.lane_start[i] + net.lane_start[i + 1]) // 2 for i in driving]
+        h = net.pts_heading[mid]
+        ax.quiver(
+            net.pts_x[mid], net.pts_y[mid], np.cos(h), np.sin(h), color="#f0f0f0", scale=60, width=0.002, zorder=4
+        )
+    for lane in np.flatnonzero(~np.isnan(net.lane_stop_s)):
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        k = a + min(int(np.searchsorted(net.pts_s[a:b], net.lane_stop_s[lane])), b - a - 1)
+        h, hw = net.pts_heading[k], net.lane_width[lane] / 2
+        colour = "#e41a1c" if net.lane_signal[lane] >= 0 else "white"
+        ax.plot(
+            [net.pts_x[k] + hw * np.sin(h), net.pts_x[k] - hw * np.sin(h)],
+            [net.pts_y[k] - hw * np.cos(h), net.pts_y[k] + hw * np.cos(h)],
+            color=colour,
+            lw=1.2,
+            zorder=5,
+        )
+    if len(net.cw_names):
+        polys = [np.column_stack([net.cw_x[c], net.cw_y[c]]) for c in range(len(net.cw_names))]
+        ax.add_collection(PolyCollection(polys, facecolors="none", edgecolors="white", hatch="||", zorder=4))
+    if len(net.obj_names):
+        polys = [np.column_stack([net.obj_x[a:b], net.obj_y[a:b]]) for a, b in itertools.pairwise(net.obj_start)]
+        ax.add_collection(PolyCollection(polys, facecolors="#a0522d", edgecolors="#5a2e16", alpha=0.6, zorder=1))
+    for name, x, y in zip(net.junction_names, net.junction_x, net.junction_y, strict=True):
+        ax.annotate(name, (x, y), fontsize=5, color="#ffe08a", ha="center", zorder=6)
+
+
+def render_map(
+    net: RoadNetwork, path: str | Path, *, title: str | None = None, size_in: float = 9.0, dpi: int = 130
+) -> Path:
+    """Write a top-down PNG of the whole network to ``path``; returns the path."""
+    fig, ax = plt.subplots(figsize=(size_in, size_in), dpi=dpi)
+    try:
+        ax.set_facecolor("#a7c496")
+        draw_network(ax, net)
+        xmin, ymin, xmax, ymax = net.bounds()
+        pad = 0.03 * max(xmax - xmin, ymax - ymin, 1.0)
+        ax.set_xlim(xmin - pad, xmax + pad)
+        ax.set_ylim(ymin - pad, ymax + pad)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x east (m)")
+        ax.set_ylabel("y north (m)")
+        if title:
+            ax.set_title(title)
+        out = Path(path)
+        fig.savefig(out, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return out

@@ -1,0 +1,1022 @@
+"""OpenDRIVE (.xodr) import: parse roads, lanes, junctions, signals and objects into a RoadNetwork.
+
+Lane names are ``"{road_id}:{section_index}:{lane_id}"``: the road's ``id`` attribute, the
+0-based index of the ``<laneSection>`` in the road, and the signed OpenDRIVE lane id (negative
+on the right of the reference line), e.g. ``"12:0:-1"``. Every sampled lane centre line runs in
+the lane's direction of travel: for right-hand traffic (the default; ``rule="LHT"`` on a road
+flips it) right lanes drive along the reference line's s and left lanes against it.
+
+What is read:
+    planView (line, arc, spiral, poly3, paramPoly3 with pRange arcLength/normalized), elevation,
+    laneOffset, lane sections (singleSide too), lane width and border polynomials, lane types,
+    lane speed records and the road-type speed, road/lane predecessor and successor links (with
+    contactPoint), junction connections with laneLinks, signals (traffic lights and stop signs
+    with their validity lanes, grouped by ``<controller>``), and objects (crosswalks become
+    crosswalk polygons, everything else is kept as an outline in ``RoadNetwork.obj_*``).
+What is ignored:
+    lateral profile (superelevation, shape), road marks, lane height/material/access, surface
+    CRG, railroads, geo-reference. Unknown and deprecated elements are skipped.
+
+XML is read only through ``defusedxml`` (entities, external references and DTD-based bombs are
+refused); namespaced files (e.g. RoadRunner exports) and comments or blank lines before the XML
+declaration load. Every defect raises :class:`simcore.road.errors.MapError` naming the file,
+road and lane.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import defusedxml
+import defusedxml.ElementTree as DET
+import numpy as np
+
+from simcore._types import F64, LaneType, SignalState
+from simcore.road.builder import NetworkBuilder
+from simcore.road.errors import MapError
+from simcore.road.network import RoadNetwork
+from simcore.road.opendrive_geometry import (
+    Arc,
+    Cubic,
+    Geometry,
+    Line,
+    ParamPoly3,
+    ReferenceLine,
+    Spiral,
+    poly3,
+)
+
+__all__ = [
+    "OpenDriveMap",
+    "build_network",
+    "lane_borders",
+    "lane_centre_line",
+    "lane_name",
+    "load_opendrive",
+    "parse_opendrive",
+]
+
+#: Largest .xodr accepted (bytes); larger files are refused before reading.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+#: Longest road accepted (m); guards against absurd lengths that would exhaust memory.
+MAX_ROAD_LENGTH_M = 200_000.0
+#: Largest total lane length a map may sample to (m, summed over lanes); guards memory and time.
+MAX_TOTAL_LANE_LENGTH_M = 20_000_000.0
+#: Spacing of the dense samples along a lane section before the builder resamples at 1 m (m).
+SAMPLE_STEP_M = 0.5
+#: Geometries shorter than this are degenerate (m).
+MIN_GEOMETRY_LENGTH_M = 1e-9
+#: Gap between consecutive planView geometries tolerated before the map is refused (m).
+GEOMETRY_GAP_TOLERANCE_M = 0.05
+#: Lane sections shorter than this carry no samples and are skipped (m).
+MIN_SECTION_LENGTH_M = 1e-6
+#: Speed used when a map gives none (m/s): 50 km/h in town, 100 km/h on motorways.
+DEFAULT_SPEED_MPS = 50.0 / 3.6
+MOTORWAY_SPEED_MPS = 100.0 / 3.6
+#: Default fixed-time plan of an OpenDRIVE junction (which has none): per signal group (s).
+DEFAULT_GREEN_S = 20.0
+DEFAULT_AMBER_S = 3.0
+DEFAULT_ALL_RED_S = 2.0
+
+#: OpenDRIVE lane type -> LaneType; types mapped to None are not imported as lanes (they only
+#: shift the borders of the lanes outside them).
+LANE_TYPES: dict[str, LaneType | None] = {
+    "driving": LaneType.DRIVING,
+    "entry": LaneType.DRIVING,
+    "exit": LaneType.DRIVING,
+    "onramp": LaneType.DRIVING,
+    "offramp": LaneType.DRIVING,
+    "connectingramp": LaneType.DRIVING,
+    "bidirectional": LaneType.DRIVING,
+    "slip": LaneType.DRIVING,
+    "hov": LaneType.DRIVING,
+    "bus": LaneType.DRIVING,
+    "taxi": LaneType.DRIVING,
+    "mwydriving": LaneType.DRIVING,
+    "sidewalk": LaneType.SIDEWALK,
+    "walking": LaneType.SIDEWALK,
+    "biking": LaneType.BIKE,
+    "parking": LaneType.PARKING,
+    "shoulder": LaneType.SHOULDER,
+    "border": LaneType.SHOULDER,
+    "stop": LaneType.SHOULDER,
+    "restricted": LaneType.SHOULDER,
+    "curb": None,
+    "median": None,
+    "none": None,
+    "rail": None,
+    "tram": None,
+    "special1": None,
+    "special2": None,
+    "special3": None,
+    "roadworks": LaneType.SHOULDER,
+}
+#: Signal ``type`` codes read as traffic lights (German StVO 1000xxx) and stop signs (StVO 206, MUTCD R1-1).
+TRAFFIC_LIGHT_TYPES = {"1000001", "1000002", "1000003", "1000007", "1000008", "1000009", "1000010", "1000011"}
+STOP_SIGN_TYPES = {"206", "r1-1", "stop"}
+_SPEED_UNITS = {"m/s": 1.0, "km/h": 1.0 / 3.6, "mph": 0.44704}
+_NS = re.compile(r"^\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class LaneDef:
+    """One ``<lane>`` of a lane section.
+
+    Attributes:
+        id: signed lane id (0 is the centre lane, not stored).
+        type: OpenDRIVE lane type (lower case).
+        width: width (or border) polynomial in s local to the section (m).
+        is_border: True when ``width`` holds ``<border>`` records (outer border offset from the
+            centre lane, m) instead of widths.
+        pred, succ: linked lane ids in the previous/next section or road (None if absent).
+        speed: lane speed limit (m/s) or None.
+    """
+
+    id: int
+    type: str
+    width: Cubic
+    is_border: bool
+    pred: int | None
+    succ: int | None
+    speed: float | None
+
+
+@dataclass(frozen=True)
+class SectionDef:
+    """One ``<laneSection>``: s range (m) and lanes sorted by id."""
+
+    s0: float
+    s1: float
+    lanes: tuple[LaneDef, ...]
+
+
+@dataclass(frozen=True)
+class LinkDef:
+    """A road predecessor/successor: element type (road/junction), id, contact point (start/end/None)."""
+
+    element_type: str
+    element_id: str
+    contact: str | None
+
+
+@dataclass(frozen=True)
+class SignalDef:
+    """One ``<signal>``: position on the road (s, t m), kind and the lanes it is valid for.
+
+    ``orientation`` is ``"+"`` (for traffic along s), ``"-"`` (against s) or ``"none"``.
+    ``validity`` lists (fromLane, toLane) pairs; empty means every lane in ``orientation``.
+    """
+
+    id: str
+    name: str
+    s: float
+    t: float
+    kind: str  # "light", "stop" or "other"
+    orientation: str
+    validity: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class ObjectDef:
+    """One ``<object>``: type, pose on the road and outline in the local (u, v) frame or in (s, t).
+
+    Attributes:
+        s, t: origin on the road (m). hdg: heading relative to the road (rad).
+        corners_local: (k, 2) outline (u, v) in the object frame (m), or None.
+        corners_road: (k, 2) outline (s, t) on the road (m), or None.
+        length, width, radius: bounding box or circle (m), 0 if absent.
+    """
+
+    id: str
+    type: str
+    name: str
+    s: float
+    t: float
+    hdg: float
+    length: float
+    width: float
+    radius: float
+    corners_local: F64 | None
+    corners_road: F64 | None
+
+
+@dataclass
+class RoadDef:
+    """One ``<road>`` as read from the file."""
+
+    id: str
+    name: str
+    length: float
+    junction: str
+    ref: ReferenceLine
+    elevation: Cubic
+    lane_offset: Cubic
+    sections: list[SectionDef]
+    pred: LinkDef | None
+    succ: LinkDef | None
+    speed: float
+    lht: bool
+    signals: list[SignalDef] = field(default_factory=list)
+    objects: list[ObjectDef] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConnectionDef:
+    """One junction ``<connection>``: incoming road, connecting road, contact point and lane links."""
+
+    id: str
+    incoming: str
+    connecting: str
+    contact: str
+    lane_links: tuple[tuple[int, int], ...]
+
+
+@dataclass
+class OpenDriveMap:
+    """Parsed OpenDRIVE content (before sampling).
+
+    Attributes:
+        file: source name used in messages.
+        roads: by road id, in file order.
+        junctions: junction id -> (name, connections).
+        controllers: controller id -> signal ids it switches together.
+        rev: (revMajor, revMinor) from the header.
+    """
+
+    file: str
+    roads: dict[str, RoadDef]
+    junctions: dict[str, tuple[str, list[ConnectionDef]]]
+    controllers: dict[str, list[str]]
+    rev: tuple[int, int]
+
+
+def lane_name(road_id: str, section_index: int, lane_id: int) -> str:
+    """The RoadNetwork lane name of an OpenDRIVE lane: ``"{road_id}:{section_index}:{lane_id}"``."""
+    return f"{road_id}:{section_index}:{lane_id}"
+
+
+# --------------------------------------------------------------------------- XML reading
+
+
+def _tag(el: Any) -> str:
+    return _NS.sub("", el.tag) if isinstance(el.tag, str) else ""
+
+
+def _children(el: Any, name: str) -> list[Any]:
+    return [c for c in el if _tag(c) == name]
+
+
+def _child(el: Any, name: str) -> Any | None:
+    for c in el:
+        if _tag(c) == name:
+            return c
+    return None
+
+
+class _Ctx:
+    """Location for messages: file, road, lane."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.road: str | None = None
+        self.lane: str | None = None
+
+    def error(self, reason: str) -> MapError:
+        return MapError(self.file, reason, road=self.road, lane=self.lane)
+
+    def attr(self, el: Any, name: str, default: str | None = None) -> str:
+        for k, v in el.attrib.items():
+            if _NS.sub("", k) == name:
+                return v.strip()
+        if default is None:
+            raise self.error(f"<{_tag(el)}> is missing the attribute {name!r}")
+        return default
+
+    def num(self, el: Any, name: str, default: float | None = None) -> float:
+        raw = self.attr(el, name, None if default is None else "")
+        if raw == "" and default is not None:
+            return default
+        try:
+            v = float(raw)
+        except ValueError:
+            raise self.error(f"<{_tag(el)}> attribute {name!r} must be a number, got {raw!r}") from None
+        if not math.isfinite(v):
+            raise self.error(f"<{_tag(el)}> attribute {name!r} must be finite, got {raw!r}")
+        return v
+
+    def integer(self, el: Any, name: str) -> int:
+        raw = self.attr(el, name)
+        try:
+            return int(float(raw)) if float(raw).is_integer() else int(raw)
+        except ValueError:
+            raise self.error(f"<{_tag(el)}> attribute {name!r} must be an integer, got {raw!r}") from None
+
+
+def _read_root(source: str | os.PathLike[str] | None, text: str | bytes | None) -> tuple[str, Any]:
+    file = str(source) if source is not None else "<string>"
+    if text is None:
+        if source is None:
+            raise ValueError("give a file or text")
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise MapError(file, f"cannot read the map: {exc.strerror or exc}") from None
+        if size > MAX_FILE_BYTES:
+            raise MapError(file, f"file is {size / 2**20:.0f} MiB, larger than the {MAX_FILE_BYTES // 2**20} MiB cap")
+        data: bytes | str = path.read_bytes()
+    else:
+        data = text
+        if len(data) > MAX_FILE_BYTES:
+            raise MapError(file, f"text is larger than the {MAX_FILE_BYTES // 2**20} MiB cap")
+    if isinstance(data, bytes):
+        enc = "utf-8"
+        m = re.search(rb"<\?xml[^>]*encoding=[\"']([A-Za-z0-9_.-]+)[\"']", data[:4096])
+        if m:
+            enc = m.group(1).decode("ascii")
+        try:
+            data = data.decode(enc)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise MapError(file, f"cannot decode the file as {enc}: {exc}") from None
+    data = data.lstrip("\ufeff")
+    # A declaration after comments/blank lines is not well-formed XML but common in the wild;
+    # the declaration carries nothing we need once the text is decoded, so drop it.
+    data = re.sub(r"<\?xml[^?]*\?>", lambda m: " " * len(m.group(0)), data, count=1)
+    try:
+        root = DET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except defusedxml.DefusedXmlException as exc:
+        raise MapError(
+            file, f"refused unsafe XML ({type(exc).__name__}: entities and external references are not allowed)"
+        ) from None
+    except DET.ParseError as exc:
+        line, col = getattr(exc, "position", (None, None))
+        raise MapError(file, f"malformed XML: {exc}", line=line, col=(col or 0) + 1) from None
+    if _tag(root) != "OpenDRIVE":
+        raise MapError(file, f"the root element is <{_tag(root)}>, expected <OpenDRIVE>")
+    return file, root
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _cubic(ctx: _Ctx, records: list[Any], s_key: str) -> Cubic:
+    if not records:
+        return Cubic(np.zeros(0), np.zeros((0, 4)))
+    rows = sorted(
+        ((ctx.num(r, s_key), ctx.num(r, "a"), ctx.num(r, "b"), ctx.num(r, "c"), ctx.num(r, "d")) for r in records),
+        key=lambda r: r[0],
+    )
+    arr = np.array(rows, dtype=np.float64)
+    return Cubic(arr[:, 0].copy(), arr[:, 1:].copy())
+
+
+def _geometry(ctx: _Ctx, el: Any) -> Geometry:
+    s, x, y = ctx.num(el, "s"), ctx.num(el, "x"), ctx.num(el, "y")
+    hdg, length = ctx.num(el, "hdg"), ctx.num(el, "length")
+    if length < MIN_GEOMETRY_LENGTH_M:
+        raise ctx.error(f"<geometry s={s:g}> has length {length:g}; a geometry must be longer than 0")
+    kinds = [c for c in el if _tag(c) in ("line", "arc", "spiral", "poly3", "paramPoly3")]
+    if not kinds:
+        raise ctx.error(f"<geometry s={s:g}> has no line, arc, spiral, poly3 or paramPoly3 child")
+    g = kinds[0]
+    kind = _tag(g)
+    if kind == "line":
+        return Line(s, x, y, hdg, length)
+    if kind == "arc":
+        return Arc(s, x, y, hdg, length, ctx.num(g, "curvature"))
+    if kind == "spiral":
+        return Spiral(s, x, y, hdg, length, ctx.num(g, "curvStart"), ctx.num(g, "curvEnd"))
+    if kind == "poly3":
+        return poly3(s, x, y, hdg, length, ctx.num(g, "a"), ctx.num(g, "b"), ctx.num(g, "c"), ctx.num(g, "d"))
+    cu = (ctx.num(g, "aU"), ctx.num(g, "bU"), ctx.num(g, "cU"), ctx.num(g, "dU"))
+    cv = (ctx.num(g, "aV"), ctx.num(g, "bV"), ctx.num(g, "cV"), ctx.num(g, "dV"))
+    p_range = ctx.attr(g, "pRange", "normalized")
+    if p_range not in ("normalized", "arcLength"):
+        raise ctx.error(f"paramPoly3 pRange must be 'normalized' or 'arcLength', got {p_range!r}")
+    p_max = 1.0 if p_range == "normalized" else length
+    geom = ParamPoly3(s, x, y, hdg, length, cu, cv, p_max)
+    if not geom.curve_length() > MIN_GEOMETRY_LENGTH_M:
+        raise ctx.error(f"<geometry s={s:g}> paramPoly3 has zero length")
+    return geom
+
+
+def _speed(ctx: _Ctx, el: Any | None) -> float | None:
+    if el is None:
+        return None
+    raw = ctx.attr(el, "max", "")
+    if raw == "" or raw.lower() in ("no limit", "undefined"):
+        return None
+    unit = ctx.attr(el, "unit", "m/s")
+    factor = _SPEED_UNITS.get(unit)
+    if factor is None:
+        raise ctx.error(f"unknown speed unit {unit!r} (expected m/s, km/h or mph)")
+    v = ctx.num(el, "max") * factor
+    return v if v > 0 else None
+
+
+def _lane(ctx: _Ctx, el: Any) -> LaneDef:
+    lid = ctx.integer(el, "id")
+    ctx.lane = str(lid)
+    ltype = ctx.attr(el, "type", "driving").lower()
+    widths = _children(el, "width")
+    borders = _children(el, "border")
+    if lid != 0 and not widths and not borders:
+        raise ctx.error("lane has neither <width> nor <border> records")
+    is_border = not widths and bool(borders)
+    width = _cubic(ctx, borders if is_border else widths, "sOffset")
+    link = _child(el, "link")
+    pred = succ = None
+    if link is not None:
+        p = _child(link, "predecessor")
+        q = _child(link, "successor")
+        pred = ctx.integer(p, "id") if p is not None else None
+        succ = ctx.integer(q, "id") if q is not None else None
+    speed_el = _children(el, "speed")
+    speed = _speed(ctx, speed_el[0]) if speed_el else None
+    ctx.lane = None
+    return LaneDef(lid, ltype, width, is_border, pred, succ, speed)
+
+
+def _link(ctx: _Ctx, el: Any | None) -> LinkDef | None:
+    if el is None:
+        return None
+    etype = ctx.attr(el, "elementType", "road")
+    if etype not in ("road", "junction"):
+        raise ctx.error(f"link elementType must be 'road' or 'junction', got {etype!r}")
+    contact = ctx.attr(el, "contactPoint", "") or None
+    if contact is not None and contact not in ("start", "end"):
+        raise ctx.error(f"contactPoint must be 'start' or 'end', got {contact!r}")
+    if etype == "road" and contact is None:
+        raise ctx.error("a link to a road needs a contactPoint")
+    return LinkDef(etype, ctx.attr(el, "elementId"), contact)
+
+
+def _signal(ctx: _Ctx, el: Any) -> SignalDef:
+    sid = ctx.attr(el, "id")
+    stype = ctx.attr(el, "type", "").lower()
+    name = ctx.attr(el, "name", "")
+    dynamic = ctx.attr(el, "dynamic", "no").lower() == "yes"
+    if stype in TRAFFIC_LIGHT_TYPES or (dynamic and stype not in STOP_SIGN_TYPES):
+        kind = "light"
+    elif stype in STOP_SIGN_TYPES or name.lower().startswith("stop"):
+        kind = "stop"
+    else:
+        kind = "other"
+    orient = ctx.attr(el, "orientation", "none")
+    if orient not in ("+", "-", "none"):
+        raise ctx.error(f"signal {sid!r} orientation must be '+', '-' or 'none', got {orient!r}")
+    validity = tuple((ctx.integer(v, "fromLane"), ctx.integer(v, "toLane")) for v in _children(el, "validity"))
+    return SignalDef(sid, name, ctx.num(el, "s"), ctx.num(el, "t", 0.0), kind, orient, validity)
+
+
+def _object(ctx: _Ctx, el: Any) -> ObjectDef:
+    outline = _child(el, "outline")
+    outlines = _child(el, "outlines")
+    if outline is None and outlines is not None:
+        outline = _child(outlines, "outline")
+    local = road = None
+    if outline is not None:
+        cl = _children(outline, "cornerLocal")
+        cr = _children(outline, "cornerRoad")
+        if len(cl) >= 3:
+            local = np.array([(ctx.num(c, "u"), ctx.num(c, "v")) for c in cl])
+        elif len(cr) >= 3:
+            road = np.array([(ctx.num(c, "s"), ctx.num(c, "t")) for c in cr])
+    return ObjectDef(
+        id=ctx.attr(el, "id", ""),
+        type=ctx.attr(el, "type", "none").lower(),
+        name=ctx.attr(el, "name", ""),
+        s=ctx.num(el, "s"),
+        t=ctx.num(el, "t", 0.0),
+        hdg=ctx.num(el, "hdg", 0.0),
+        length=ctx.num(el, "length", 0.0),
+        width=ctx.num(el, "width", 0.0),
+        radius=ctx.num(el, "radius", 0.0),
+        corners_local=local,
+        corners_road=road,
+    )
+
+
+def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
+    rid = ctx.attr(el, "id")
+    ctx.road = rid
+    length = ctx.num(el, "length")
+    if not 0 < length <= MAX_ROAD_LENGTH_M:
+        raise ctx.error(f"road length {length:g} m is outside (0, {MAX_ROAD_LENGTH_M:g}]")
+    plan = _child(el, "planView")
+    if plan is None:
+        raise ctx.error("road has no <planView>")
+    geoms = sorted((_geometry(ctx, g) for g in _children(plan, "geometry")), key=lambda g: g.s)
+    if not geoms:
+        raise ctx.error("<planView> has no <geometry>")
+    for a, b in itertools.pairwise(geoms):
+        xe, ye, _ = a.end_pose()
+        gap = math.hypot(xe - b.x, ye - b.y)
+        if gap > GEOMETRY_GAP_TOLERANCE_M:
+            raise ctx.error(
+                f"planView gap of {gap:.3f} m between the geometries at s={a.s:g} and s={b.s:g} "
+                f"(tolerance {GEOMETRY_GAP_TOLERANCE_M} m)"
+            )
+    ref = ReferenceLine.of(geoms)
+    link = _child(el, "link")
+    pred = _link(ctx, _child(link, "predecessor")) if link is not None else None
+    succ = _link(ctx, _child(link, "successor")) if link is not None else None
+    rtype = _child(el, "type")
+    speed = _speed(ctx, _child(rtype, "speed")) if rtype is not None else None
+    if speed is None:
+        is_motorway = rtype is not None and ctx.attr(rtype, "type", "").lower() == "motorway"
+        speed = MOTORWAY_SPEED_MPS if is_motorway else DEFAULT_SPEED_MPS
+    rule = ctx.attr(el, "rule", "")
+    lht = rule.upper() == "LHT" if rule else header_lht
+    elev_el = _child(el, "elevationProfile")
+    elevation = _cubic(ctx, _children(elev_el, "elevation"), "s") if elev_el is not None else Cubic.zero()
+    lanes_el = _child(el, "lanes")
+    if lanes_el is None:
+        raise ctx.error("road has no <lanes>")
+    offset = _cubic(ctx, _children(lanes_el, "laneOffset"), "s")
+    sec_els = _children(lanes_el, "laneSection")
+    if not sec_els:
+        raise ctx.error("<lanes> has no <laneSection>")
+    starts = [ctx.num(s, "s") for s in sec_els]
+    order = np.argsort(starts, kind="stable")
+    sections = []
+    for k, i in enumerate(order):
+        s0 = starts[i]
+        s1 = starts[order[k + 1]] if k + 1 < len(order) else length
+        lanes: list[LaneDef] = []
+        for side in ("left", "right", "center"):
+            side_el = _child(sec_els[i], side)
+            if side_el is not None:
+                lanes.extend(_lane(ctx, ln) for ln in _children(side_el, "lane"))
+        ids = [ln.id for ln in lanes]
+        if len(set(ids)) != len(ids):
+            raise ctx.error(f"lane section {k} repeats a lane id: {sorted(ids)}")
+        sections.append(
+            SectionDef(s0, min(s1, length), tuple(sorted((ln for ln in lanes if ln.id != 0), key=lambda ln: ln.id)))
+        )
+    road = RoadDef(
+        rid,
+        ctx.attr(el, "name", ""),
+        length,
+        ctx.attr(el, "junction", "-1"),
+        ref,
+        elevation,
+        offset,
+        sections,
+        pred,
+        succ,
+        speed,
+        lht,
+    )
+    sig_el = _child(el, "signals")
+    if sig_el is not None:
+        road.signals = [_signal(ctx, s) for s in _children(sig_el, "signal")]
+    obj_el = _child(el, "objects")
+    if obj_el is not None:
+        road.objects = [_object(ctx, o) for o in _children(obj_el, "object")]
+    ctx.road = None
+    return road
+
+
+def parse_opendrive(source: str | os.PathLike[str] | None = None, *, text: str | bytes | None = None) -> OpenDriveMap:
+    """Read and check an OpenDRIVE file (or ``text``) without sampling it.
+
+    Raises:
+        MapError: unreadable, unsafe or malformed XML, missing or bad attributes, degenerate
+            geometry, or links to roads/junctions that do not exist.
+    """
+    file, root = _read_root(source, text)
+    ctx = _Ctx(file)
+    header = _child(root, "header")
+    rev = (1, 4)
+    if header is not None:
+        try:
+            rev = (int(ctx.attr(header, "revMajor", "1")), int(ctx.attr(header, "revMinor", "4")))
+        except ValueError:
+            rev = (1, 4)
+    header_lht = False
+    roads: dict[str, RoadDef] = {}
+    for el in _children(root, "road"):
+        road = _road(ctx, el, header_lht)
+        if road.id in roads:
+            raise MapError(file, "duplicate road id", road=road.id)
+        roads[road.id] = road
+    junctions: dict[str, tuple[str, list[ConnectionDef]]] = {}
+    for el in _children(root, "junction"):
+        jid = ctx.attr(el, "id")
+        conns = []
+        for c in _children(el, "connection"):
+            ctx.road = None
+            incoming = ctx.attr(c, "incomingRoad", "")
+            connecting = ctx.attr(c, "connectingRoad", "")
+            if not incoming or not connecting:
+                continue  # direct/virtual junction connections (1.7) carry no connecting road
+            links = tuple((ctx.integer(ll, "from"), ctx.integer(ll, "to")) for ll in _children(c, "laneLink"))
+            contact = ctx.attr(c, "contactPoint", "start")
+            for rid in (incoming, connecting):
+                if rid not in roads:
+                    raise MapError(
+                        file, f"junction {jid!r} connection {ctx.attr(c, 'id', '?')!r} names unknown road {rid!r}"
+                    )
+            conns.append(ConnectionDef(ctx.attr(c, "id", ""), incoming, connecting, contact, links))
+        junctions[jid] = (ctx.attr(el, "name", ""), conns)
+    controllers: dict[str, list[str]] = {}
+    for el in _children(root, "controller"):
+        controllers[ctx.attr(el, "id")] = [ctx.attr(c, "signalId") for c in _children(el, "control")]
+    for road in roads.values():
+        for which, lk in (("predecessor", road.pred), ("successor", road.succ)):
+            if lk is None:
+                continue
+            table = roads if lk.element_type == "road" else junctions
+            if lk.element_id not in table:
+                raise MapError(file, f"{which} {lk.element_type} {lk.element_id!r} does not exist", road=road.id)
+        if road.junction != "-1" and road.junction not in junctions:
+            raise MapError(file, f"road is in junction {road.junction!r}, which does not exist", road=road.id)
+    return OpenDriveMap(file, roads, junctions, controllers, rev)
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def lane_borders(road: RoadDef, section: int, s: F64) -> tuple[F64, dict[int, tuple[F64, F64]]]:
+    """Lateral offsets of every lane's inner and outer border in one lane section.
+
+    Args:
+        road: the parsed road. section: index into ``road.sections``.
+        s: (n,) road s (m) inside the section.
+
+    Returns:
+        (t_center, borders): the centre lane's offset (the laneOffset, m) and, per lane id,
+        (t_inner, t_outer) offsets (m, left of the reference line positive).
+        Widths accumulate outwards from the centre lane; a ``<border>`` lane's outer border
+        lies at the given offset from the centre lane.
+    """
+    sec = road.sections[section]
+    ds = np.asarray(s, float) - sec.s0
+    t0 = road.lane_offset(np.asarray(s, float)) if road.lane_offset.starts.size else np.zeros(ds.shape)
+    out: dict[int, tuple[F64, F64]] = {}
+    for sign in (1, -1):
+        inner = t0
+        for ln in sorted((ln for ln in sec.lanes if ln.id * sign > 0), key=lambda ln: abs(ln.id)):
+            w = ln.width(ds)
+            outer = t0 + sign * w if ln.is_border else inner + sign * w
+            out[ln.id] = (inner, outer)
+            inner = outer
+    return t0, out
+
+
+def lane_centre_line(road: RoadDef, section: int, lane_id: int, step: float = SAMPLE_STEP_M) -> tuple[F64, F64, F64]:
+    """Dense (x, y, s) samples of one lane's centre line (m, map frame) in reference-line order.
+
+    ``s`` is road s (m); samples are ``step`` apart or closer, and include geometry joints.
+    """
+    s = _section_grid(road, road.sections[section], step)
+    xr, yr, hr = road.ref.evaluate(s)
+    _, borders = lane_borders(road, section, s)
+    inner, outer = borders[lane_id]
+    t = 0.5 * (inner + outer)
+    return xr - t * np.sin(hr), yr + t * np.cos(hr), s
+
+
+def _section_grid(road: RoadDef, sec: SectionDef, step: float = SAMPLE_STEP_M) -> F64:
+    n = max(2, math.ceil((sec.s1 - sec.s0) / step) + 1)
+    grid = np.linspace(sec.s0, sec.s1, n)
+    inner = road.ref.starts[(road.ref.starts > sec.s0 + 1e-6) & (road.ref.starts < sec.s1 - 1e-6)]
+    return np.unique(np.concatenate([grid, inner])) if inner.size else grid
+
+
+def _is_forward(road: RoadDef, lane_id: int) -> bool:
+    """Does the lane drive along s? Right lanes do in right-hand traffic, left lanes in left-hand."""
+    return (lane_id < 0) != road.lht
+
+
+@dataclass
+class _Sampled:
+    index: int
+    forward: bool
+    s_road: F64
+    s_lane: F64  # cumulative centre-line length along s (m), from the section start
+
+
+def build_network(odr: OpenDriveMap) -> RoadNetwork:
+    """Sample a parsed map into a RoadNetwork (lanes, links, stop lines, signals, crosswalks, objects)."""
+    b = NetworkBuilder()
+    file = odr.file
+    junction_index: dict[str, int] = {}
+    for jid, (jname, conns) in odr.junctions.items():
+        xs, ys = [], []
+        for c in conns:
+            r = odr.roads[c.connecting]
+            x, y, _ = r.ref.evaluate(np.array([0.0, r.length]))
+            xs.extend(x)
+            ys.extend(y)
+        cx = float(np.mean(xs)) if xs else 0.0
+        cy = float(np.mean(ys)) if ys else 0.0
+        junction_index[jid] = b.add_junction(jname or jid, cx, cy)
+
+    total = sum((sec.s1 - sec.s0) * len(sec.lanes) for road in odr.roads.values() for sec in road.sections)
+    if total > MAX_TOTAL_LANE_LENGTH_M:
+        raise MapError(
+            file,
+            f"the map has {total / 1000:.0f} km of lanes, more than the {MAX_TOTAL_LANE_LENGTH_M / 1000:.0f} km cap",
+        )
+    sampled: dict[tuple[str, int, int], _Sampled] = {}
+    for road in odr.roads.values():
+        junction = junction_index.get(road.junction, -1) if road.junction != "-1" else -1
+        for k, sec in enumerate(road.sections):
+            if sec.s1 - sec.s0 < MIN_SECTION_LENGTH_M:
+                continue
+            s = _section_grid(road, sec)
+            xr, yr, hr = road.ref.evaluate(s)
+            z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
+            _, borders = lane_borders(road, k, s)
+            nx, ny = -np.sin(hr), np.cos(hr)
+            for ln in sec.lanes:
+                ltype = LANE_TYPES.get(ln.type, LaneType.SHOULDER)
+                if ltype is None:
+                    continue
+                inner, outer = borders[ln.id]
+                t = 0.5 * (inner + outer)
+                w = np.abs(outer - inner)
+                x = xr + t * nx
+                y = yr + t * ny
+                cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+                if cum[-1] <= 0.0:
+                    raise MapError(
+                        file, f"lane section {k} has a degenerate centre line", road=road.id, lane=str(ln.id)
+                    )
+                fwd = _is_forward(road, ln.id)
+                sl = slice(None) if fwd else slice(None, None, -1)
+                idx = b.add_lane(
+                    lane_name(road.id, k, ln.id),
+                    x[sl],
+                    y[sl],
+                    width=float(np.mean(w)),
+                    lane_type=ltype,
+                    speed_limit=ln.speed or road.speed,
+                    junction=junction,
+                    z=z[sl],
+                    width_profile=w[sl],
+                )
+                sampled[(road.id, k, ln.id)] = _Sampled(idx, fwd, s, cum)
+            _neighbours(b, road, k, sec, sampled)
+
+    _links(b, odr, sampled)
+    _signals(b, odr, sampled, junction_index)
+    _objects(b, odr)
+    return b.build()
+
+
+def _neighbours(b: NetworkBuilder, road: RoadDef, k: int, sec: SectionDef, sampled: dict) -> None:
+    ids = {ln.id: ln for ln in sec.lanes}
+    for lid in ids:
+        nxt = lid + 1
+        if nxt == 0 or nxt not in ids or (lid < 0) != (nxt < 0):
+            continue
+        a, c = sampled.get((road.id, k, lid)), sampled.get((road.id, k, nxt))
+        if a is None or c is None or a.forward != c.forward:
+            continue
+        if LANE_TYPES.get(ids[lid].type) != LANE_TYPES.get(ids[nxt].type):
+            continue
+        # ``nxt`` lies left of ``lid`` (larger t); facing against s the sides swap.
+        if a.forward:
+            b.neighbours(c.index, a.index)
+        else:
+            b.neighbours(a.index, c.index)
+
+
+def _end_section(road: RoadDef, at: str) -> int | None:
+    """Index of the first/last non-empty section, for contact ``start``/``end``."""
+    ks = [k for k, sec in enumerate(road.sections) if sec.s1 - sec.s0 >= MIN_SECTION_LENGTH_M]
+    if not ks:
+        return None
+    return ks[0] if at == "start" else ks[-1]
+
+
+def _connect(b: NetworkBuilder, a: _Sampled | None, a_end: str, c: _Sampled | None, c_end: str) -> None:
+    """Link two lanes that touch at ``a_end`` of lane a's section and ``c_end`` of lane c's."""
+    if a is None or c is None:
+        return
+    a_exits = a.forward == (a_end == "end")
+    c_exits = c.forward == (c_end == "end")
+    if a_exits and not c_exits:
+        b.link(a.index, c.index)
+    elif c_exits and not a_exits:
+        b.link(c.index, a.index)
+
+
+def _lane_exists(odr: OpenDriveMap, road_id: str, k: int, lane_id: int) -> bool:
+    return any(ln.id == lane_id for ln in odr.roads[road_id].sections[k].lanes)
+
+
+def _links(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict) -> None:
+    file = odr.file
+    for road in odr.roads.values():
+        live = [k for k, sec in enumerate(road.sections) if sec.s1 - sec.s0 >= MIN_SECTION_LENGTH_M]
+        # Inside the road: section k -> next live section.
+        for k0, k1 in itertools.pairwise(live):
+            for ln in road.sections[k0].lanes:
+                if ln.succ is not None and ln.succ != 0:
+                    if not _lane_exists(odr, road.id, k1, ln.succ):
+                        raise MapError(
+                            file, f"lane successor {ln.succ} is not in lane section {k1}", road=road.id, lane=str(ln.id)
+                        )
+                    _connect(b, sampled.get((road.id, k0, ln.id)), "end", sampled.get((road.id, k1, ln.succ)), "start")
+            for ln in road.sections[k1].lanes:
+                if ln.pred is not None and ln.pred != 0:
+                    if not _lane_exists(odr, road.id, k0, ln.pred):
+                        raise MapError(
+                            file,
+                            f"lane predecessor {ln.pred} is not in lane section {k0}",
+                            road=road.id,
+                            lane=str(ln.id),
+                        )
+                    _connect(b, sampled.get((road.id, k1, ln.id)), "start", sampled.get((road.id, k0, ln.pred)), "end")
+        if not live:
+            continue
+        # Road to road.
+        for at, lk in (("start", road.pred), ("end", road.succ)):
+            if lk is None or lk.element_type != "road" or lk.contact is None:
+                continue
+            other = odr.roads[lk.element_id]
+            k = live[0] if at == "start" else live[-1]
+            ko = _end_section(other, lk.contact)
+            if ko is None:
+                continue
+            for ln in road.sections[k].lanes:
+                target = ln.pred if at == "start" else ln.succ
+                if target is None or target == 0:
+                    continue
+                if not _lane_exists(odr, other.id, ko, target):
+                    raise MapError(
+                        file,
+                        f"lane link to lane {target} of road {other.id!r}, which has no such lane",
+                        road=road.id,
+                        lane=str(ln.id),
+                    )
+                _connect(b, sampled.get((road.id, k, ln.id)), at, sampled.get((other.id, ko, target)), lk.contact)
+    # Junction connections: incoming road lane -> connecting road lane.
+    for jid, (_, conns) in odr.junctions.items():
+        for c in conns:
+            inc = odr.roads[c.incoming]
+            con = odr.roads[c.connecting]
+            at = _incoming_end(inc, jid, con, c.contact)
+            k = _end_section(inc, at)
+            kc = _end_section(con, c.contact)
+            if k is None or kc is None:
+                continue
+            for a, t in c.lane_links:
+                if not _lane_exists(odr, inc.id, k, a) or not _lane_exists(odr, con.id, kc, t):
+                    raise MapError(
+                        file,
+                        f"junction {jid!r} connection {c.id!r} links lane {a} -> {t}, which does not exist",
+                        road=inc.id if not _lane_exists(odr, inc.id, k, a) else con.id,
+                    )
+                _connect(b, sampled.get((inc.id, k, a)), at, sampled.get((con.id, kc, t)), c.contact)
+
+
+def _incoming_end(inc: RoadDef, jid: str, con: RoadDef, contact: str) -> str:
+    """Which end of the incoming road touches the junction (geometry decides if both do)."""
+    is_pred = inc.pred is not None and inc.pred.element_type == "junction" and inc.pred.element_id == jid
+    is_succ = inc.succ is not None and inc.succ.element_type == "junction" and inc.succ.element_id == jid
+    if is_pred != is_succ:
+        return "start" if is_pred else "end"
+    x, y, _ = inc.ref.evaluate(np.array([0.0, inc.length]))
+    cx, cy, _ = con.ref.evaluate(np.array([0.0 if contact == "start" else con.length]))
+    d = np.hypot(x - cx[0], y - cy[0])
+    return "start" if d[0] <= d[1] else "end"
+
+
+def _lane_s_at(smp: _Sampled, s_road: float) -> float:
+    """Lane arc length (m, in the lane's travel direction) at road s."""
+    along = float(np.interp(s_road, smp.s_road, smp.s_lane))
+    return along if smp.forward else float(smp.s_lane[-1] - along)
+
+
+def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index: dict[str, int]) -> None:
+    sig_controller = {sid: cid for cid, sids in odr.controllers.items() for sid in sids}
+    groups: dict[str, int] = {}
+    pending: list[tuple[str, int]] = []  # (group key, junction)
+    stops: list[tuple[int, float, str | None]] = []  # (lane index, lane s, group key or None)
+    for road in odr.roads.values():
+        for sig in road.signals:
+            if sig.kind == "other":
+                continue
+            k = max(i for i, sec in enumerate(road.sections) if sec.s0 <= sig.s + 1e-9 or i == 0)
+            sec = road.sections[k]
+            lanes = []
+            for ln in sec.lanes:
+                smp = sampled.get((road.id, k, ln.id))
+                if smp is None or LANE_TYPES.get(ln.type) != LaneType.DRIVING:
+                    continue
+                if sig.validity:
+                    if not any(min(f, t) <= ln.id <= max(f, t) for f, t in sig.validity):
+                        continue
+                elif (sig.orientation == "+" and not smp.forward) or (sig.orientation == "-" and smp.forward):
+                    continue
+                lanes.append(smp)
+            if not lanes:
+                continue
+            key = None
+            if sig.kind == "light":
+                key = sig_controller.get(sig.id, f"signal:{sig.id}")
+                if key not in groups:
+                    groups[key] = -1
+                    pending.append((key, _signal_junction(road, lanes[0].forward, junction_index)))
+            stops.extend((smp.index, _lane_s_at(smp, sig.s), key) for smp in lanes)
+    # Default fixed-time plan: groups of one junction take turns (green, amber, all-red).
+    by_junction: dict[int, list[str]] = defaultdict(list)
+    for key, j in pending:
+        by_junction[j].append(key)
+    slot = DEFAULT_GREEN_S + DEFAULT_AMBER_S + DEFAULT_ALL_RED_S
+    for j, keys in by_junction.items():
+        cycle = slot * len(keys)
+        for i, key in enumerate(keys):
+            t0 = i * slot
+            intervals = [
+                (t0, SignalState.GREEN),
+                (t0 + DEFAULT_GREEN_S, SignalState.AMBER),
+                (t0 + DEFAULT_GREEN_S + DEFAULT_AMBER_S, SignalState.RED),
+            ]
+            if t0 > 0:
+                intervals.insert(0, (0.0, SignalState.RED))
+            groups[key] = b.add_signal_group(key, j, cycle, 0.0, intervals)
+    for lane, s, key in stops:
+        b.set_stop_line(lane, s, groups[key] if key is not None else -1)
+
+
+def _signal_junction(road: RoadDef, forward: bool, junction_index: dict[str, int]) -> int:
+    if road.junction != "-1":
+        return junction_index.get(road.junction, -1)
+    lk = road.succ if forward else road.pred
+    if lk is not None and lk.element_type == "junction":
+        return junction_index.get(lk.element_id, -1)
+    return -1
+
+
+def _objects(b: NetworkBuilder, odr: OpenDriveMap) -> None:
+    for road in odr.roads.values():
+        for obj in road.objects:
+            poly = _object_outline(road, obj)
+            if poly is None:
+                continue
+            px, py, road_hdg = poly
+            name = obj.name or obj.id or f"{road.id}:object"
+            if obj.type == "crosswalk" or "crosswalk" in obj.name.lower():
+                _crosswalk(b, f"{road.id}:{obj.id or len(b.crosswalks)}", px, py, road_hdg)
+            else:
+                b.add_object(name, obj.type, px, py)
+
+
+def _object_outline(road: RoadDef, obj: ObjectDef) -> tuple[F64, F64, float] | None:
+    xr, yr, hr = road.ref.evaluate(np.array([obj.s]))
+    h = float(hr[0])
+    ox = float(xr[0]) - obj.t * math.sin(h)
+    oy = float(yr[0]) + obj.t * math.cos(h)
+    if obj.corners_road is not None:
+        xs, ys, hs = road.ref.evaluate(obj.corners_road[:, 0])
+        t = obj.corners_road[:, 1]
+        return xs - t * np.sin(hs), ys + t * np.cos(hs), h
+    if obj.corners_local is not None:
+        u, v = obj.corners_local[:, 0], obj.corners_local[:, 1]
+    elif obj.length > 0 and obj.width > 0:
+        u = np.array([-1, 1, 1, -1]) * obj.length / 2
+        v = np.array([-1, -1, 1, 1]) * obj.width / 2
+    elif obj.radius > 0:
+        a = np.linspace(0, 2 * math.pi, 12, endpoint=False)
+        u, v = obj.radius * np.cos(a), obj.radius * np.sin(a)
+    else:
+        return None
+    ho = h + obj.hdg
+    return ox + u * math.cos(ho) - v * math.sin(ho), oy + u * math.sin(ho) + v * math.cos(ho), h
+
+
+def _crosswalk(b: NetworkBuilder, name: str, px: F64, py: F64, road_hdg: float) -> None:
+    """Crosswalk as its bounding rectangle aligned with the road; the walking line crosses the road."""
+    c, s = math.cos(road_hdg), math.sin(road_hdg)
+    along = px * c + py * s
+    across = -px * s + py * c
+    a0, a1 = float(along.min()), float(along.max())
+    t0, t1 = float(across.min()), float(across.max())
+    ca = np.array([a0, a1, a1, a0])
+    ct = np.array([t0, t0, t1, t1])
+    am = 0.5 * (a0 + a1)
+    ends_a = np.array([am, am])
+    ends_t = np.array([t0, t1])
+    b.add_crosswalk(name, ca * c - ct * s, ca * s + ct * c, ends_a * c - ends_t * s, ends_a * s + ends_t * c, -1)
+
+
+def load_opendrive(source: str | os.PathLike[str] | None = None, *, text: str | bytes | None = None) -> RoadNetwork:
+    """Load an OpenDRIVE file (or ``text``) as a RoadNetwork; see the module docstring for names and scope.
+
+    Raises:
+        MapError: the file is unreadable, unsafe, malformed or inconsistent (names file, road, lane).
+    """
+    return build_network(parse_opendrive(source, text=text))
