@@ -60,6 +60,7 @@ class _Lane:
     signal: int = -1
     z: F64 | None = None
     widths: F64 | None = None
+    roll: F64 | None = None
 
 
 @dataclass
@@ -76,6 +77,7 @@ class NetworkBuilder:
     signals: list[tuple[str, int, float, float, list[tuple[float, SignalState]]]] = field(default_factory=list)
     junctions: list[tuple[str, float, float]] = field(default_factory=list)
     objects: list[tuple[str, str, F64, F64]] = field(default_factory=list)
+    object_heights: list[float] = field(default_factory=list)
 
     def add_lane(
         self,
@@ -89,26 +91,30 @@ class NetworkBuilder:
         junction: int = -1,
         z: F64 | None = None,
         width_profile: F64 | None = None,
+        roll: F64 | None = None,
     ) -> int:
         """Add a lane from a dense centre line (resampled here); returns its index.
 
         Optional ``z`` (elevation, m) and ``width_profile`` (lane width, m) are given per dense
         point and resampled with the centre line; without them the lane is flat (z = 0) and
-        ``width`` wide everywhere.
+        ``width`` wide everywhere. Optional ``roll`` (rad, cross-section roll about the direction of
+        travel, positive = right side down) likewise; without it the lane is level (0).
         """
         if name in self.index or name in self.alias:
             raise ValueError(f"duplicate lane name {name!r}")
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         rx, ry, rs = resample_polyline(x, y)
-        rz = rw = None
-        if z is not None or width_profile is not None:
+        rz = rw = rr = None
+        if z is not None or width_profile is not None or roll is not None:
             s_dense = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
             if z is not None:
                 rz = np.interp(rs, s_dense, np.asarray(z, float))
             if width_profile is not None:
                 rw = np.interp(rs, s_dense, np.asarray(width_profile, float))
-        self.lanes.append(_Lane(name, rx, ry, rs, width, lane_type, speed_limit, junction, z=rz, widths=rw))
+            if roll is not None:
+                rr = np.interp(rs, s_dense, np.asarray(roll, float))
+        self.lanes.append(_Lane(name, rx, ry, rs, width, lane_type, speed_limit, junction, z=rz, widths=rw, roll=rr))
         self.index[name] = len(self.lanes) - 1
         return len(self.lanes) - 1
 
@@ -142,9 +148,13 @@ class NetworkBuilder:
         self.crosswalks.append((name, poly_x, poly_y, end_x, end_y, signal))
         return len(self.crosswalks) - 1
 
-    def add_object(self, name: str, kind: str, poly_x: F64, poly_y: F64) -> int:
-        """Keep a static roadside object (building, pole, ...) as an outline polygon (m, ENU)."""
+    def add_object(self, name: str, kind: str, poly_x: F64, poly_y: F64, height: float = float("nan")) -> int:
+        """Keep a static roadside object (building, pole, ...) as an outline polygon (m, ENU).
+
+        ``height`` (m above the ground) is NaN when unknown.
+        """
         self.objects.append((name, kind, np.asarray(poly_x, float), np.asarray(poly_y, float)))
+        self.object_heights.append(float(height))
         return len(self.objects) - 1
 
     def add_signal_group(
@@ -228,9 +238,11 @@ class NetworkBuilder:
             pts_width=np.concatenate(
                 [ln.widths if ln.widths is not None else np.full(len(ln.x), ln.width) for ln in self.lanes]
             ),
+            pts_roll=np.concatenate([ln.roll if ln.roll is not None else np.zeros(len(ln.x)) for ln in self.lanes]),
             obj_names=tuple(o[0] for o in self.objects),
             obj_kinds=tuple(o[1] for o in self.objects),
             obj_start=np.concatenate([[0], np.cumsum([len(o[2]) for o in self.objects])]).astype(np.int64),
             obj_x=np.concatenate([o[2] for o in self.objects]) if self.objects else np.zeros(0),
             obj_y=np.concatenate([o[3] for o in self.objects]) if self.objects else np.zeros(0),
+            obj_height=np.array(self.object_heights, dtype=np.float64),
         )

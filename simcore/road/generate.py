@@ -159,6 +159,13 @@ def generate_grid(
     turns from lane 1 into lane 1, right turns from the outermost lane into the outermost,
     straight on from every lane into the same-numbered lane.
     """
+    return _grid_builder(rows, cols, block_m=block_m, arm_length_m=arm_length_m, layout=layout).build()
+
+
+def _grid_builder(
+    rows: int, cols: int, *, block_m: float, arm_length_m: float, layout: IntersectionLayout | None
+) -> NetworkBuilder:
+    """``generate_grid`` up to (not including) ``build()``."""
     lay = layout or IntersectionLayout()
     if rows < 1 or cols < 1:
         raise ValueError("a grid needs at least one row and one column")
@@ -331,6 +338,105 @@ def generate_grid(
                         np.array([p[1] for p in ends]),
                         ped_group,
                     )
+    return b
+
+
+@dataclass(frozen=True)
+class BuildingLayout:
+    """Buildings of ``generate_city``.
+
+    Attributes:
+        setback_m: gap between the back of the sidewalk and the buildings (m).
+        lot_m: target frontage of one building (m); each block is split into lots of about this size.
+        gap_m: gap between neighbouring buildings of a block (m).
+        min_height_m, max_height_m: building heights are drawn uniformly from this range (m).
+        seed: random seed of the heights (the footprints do not depend on it).
+    """
+
+    setback_m: float = 2.0
+    lot_m: float = 30.0
+    gap_m: float = 3.0
+    min_height_m: float = 8.0
+    max_height_m: float = 40.0
+    seed: int = 0
+
+
+def city_blocks(
+    rows: int,
+    cols: int,
+    *,
+    block_m: float = 120.0,
+    arm_length_m: float = 80.0,
+    layout: IntersectionLayout | None = None,
+    setback_m: float = 2.0,
+) -> list[tuple[str, float, float, float, float]]:
+    """Buildable area of every block of ``generate_grid(rows, cols, ...)``: (name, xmin, ymin, xmax, ymax).
+
+    Blocks are the cells between the grid's road centre lines, including the outer cells up to the
+    ends of the boundary arms (``block_r{i}c{j}`` with i in 0..rows and j in 0..cols, from the
+    south-west). A side along a road is inset by the road's half width (all lanes), the sidewalk
+    and ``setback_m``; a side at the map's edge by ``setback_m`` only.
+    """
+    lay = layout or IntersectionLayout()
+    inset = lay.lanes_per_direction * lay.lane_width + SIDEWALK_WIDTH_M + setback_m
+    xs = [-arm_length_m] + [c * block_m for c in range(cols)] + [(cols - 1) * block_m + arm_length_m]
+    ys = [-arm_length_m] + [r * block_m for r in range(rows)] + [(rows - 1) * block_m + arm_length_m]
+    out = []
+    for i in range(rows + 1):
+        for j in range(cols + 1):
+            x0 = xs[j] + (inset if j > 0 else setback_m)
+            x1 = xs[j + 1] - (inset if j < cols else setback_m)
+            y0 = ys[i] + (inset if i > 0 else setback_m)
+            y1 = ys[i + 1] - (inset if i < rows else setback_m)
+            if x1 > x0 and y1 > y0:
+                out.append((f"block_r{i}c{j}", x0, y0, x1, y1))
+    return out
+
+
+def generate_city(
+    rows: int = 2,
+    cols: int = 2,
+    *,
+    block_m: float = 120.0,
+    arm_length_m: float = 80.0,
+    layout: IntersectionLayout | None = None,
+    buildings: BuildingLayout | None = None,
+) -> RoadNetwork:
+    """``generate_grid`` plus buildings: every block (see ``city_blocks``) is filled with rectangular
+    buildings (objects of kind ``"building"`` named ``"{block}.b{k}"``, with heights in ``obj_height``).
+
+    A 4-arm junction layout is required (every grid junction has four arms anyway). The buildings
+    stay behind the sidewalks, so they never overlap lanes, sidewalks or crosswalks.
+    """
+    if layout is not None and len(layout.arms) != 4 and rows == cols == 1:
+        raise ValueError("generate_city needs 4-arm junctions")
+    bl = buildings or BuildingLayout()
+    if not (0 < bl.min_height_m <= bl.max_height_m):
+        raise ValueError("building heights need 0 < min_height_m <= max_height_m")
+    b = _grid_builder(rows, cols, block_m=block_m, arm_length_m=arm_length_m, layout=layout)
+    rng = np.random.default_rng(bl.seed)
+    for name, x0, y0, x1, y1 in city_blocks(
+        rows, cols, block_m=block_m, arm_length_m=arm_length_m, layout=layout, setback_m=bl.setback_m
+    ):
+        nx = max(1, round((x1 - x0) / bl.lot_m))
+        ny = max(1, round((y1 - y0) / bl.lot_m))
+        ex = np.linspace(x0, x1, nx + 1)
+        ey = np.linspace(y0, y1, ny + 1)
+        k = 0
+        for iy in range(ny):
+            for ix in range(nx):
+                # Half a gap off every inner lot edge; the block's outer edges stay on the block.
+                bx0 = ex[ix] + (bl.gap_m / 2 if ix > 0 else 0.0)
+                bx1 = ex[ix + 1] - (bl.gap_m / 2 if ix < nx - 1 else 0.0)
+                by0 = ey[iy] + (bl.gap_m / 2 if iy > 0 else 0.0)
+                by1 = ey[iy + 1] - (bl.gap_m / 2 if iy < ny - 1 else 0.0)
+                if bx1 - bx0 < 1.0 or by1 - by0 < 1.0:
+                    continue
+                height = float(rng.uniform(bl.min_height_m, bl.max_height_m))
+                b.add_object(
+                    f"{name}.b{k}", "building", np.array([bx0, bx1, bx1, bx0]), np.array([by0, by0, by1, by1]), height
+                )
+                k += 1
     return b.build()
 
 

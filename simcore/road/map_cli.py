@@ -22,7 +22,8 @@ _GRID = re.compile(r"^grid:(\d+)x(\d+)$")
 
 
 def load_map(source: str) -> RoadNetwork:
-    """Load a map by file type: ``.xodr`` (OpenDRIVE), ``.yaml``/``.yml`` (YAML roads) or ``grid:RxC`` (generated).
+    """Load a map by file type: ``.xodr`` (OpenDRIVE), ``.yaml``/``.yml`` (YAML roads) or ``grid:RxC``
+    (``generate.generate_city``: the generated grid with buildings).
 
     Raises:
         MapError: unreadable, unknown or invalid map (located by file, road and lane).
@@ -30,12 +31,12 @@ def load_map(source: str) -> RoadNetwork:
     """
     m = _GRID.match(source)
     if m:
-        from simcore.road.generate import generate_grid
+        from simcore.road.generate import generate_city
 
         rows, cols = int(m.group(1)), int(m.group(2))
         if not (1 <= rows <= 50 and 1 <= cols <= 50):
             raise MapError(source, "a generated grid needs 1..50 rows and columns")
-        return generate_grid(rows, cols)
+        return generate_city(rows, cols)
     suffix = Path(source).suffix.lower()
     if suffix == ".xodr":
         from simcore.road.opendrive import load_opendrive

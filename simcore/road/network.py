@@ -49,10 +49,15 @@ class RoadNetwork:
             ``None`` only for networks made without the builder.
         pts_width: (n_pts,) lane width at each sample (m); equals ``lane_width`` for constant-width
             lanes. ``None`` only for networks made without the builder.
+        pts_roll: (n_pts,) cross-section roll (superelevation) at each sample (rad) about the lane's
+            direction of travel, positive when the lane's right side is lower; zeros for level maps.
+            ``None`` only for networks made without the builder.
         obj_names, obj_kinds: (n_objects,) static roadside objects (buildings, poles, barriers...)
             kept as outlines for later use (e.g. sensors); kinds are free-form (OpenDRIVE ``type``).
         obj_start, obj_x, obj_y: CSR outlines: object ``i`` owns vertices
             ``obj_start[i]:obj_start[i+1]`` of ``obj_x, obj_y`` (m, ENU; closed implicitly).
+        obj_height: (n_objects,) object heights above the ground (m), NaN where unknown (e.g. the
+            OpenDRIVE import, which does not read them yet).
     """
 
     lane_names: tuple[str, ...]
@@ -92,11 +97,13 @@ class RoadNetwork:
     alias: dict[str, int] = field(default_factory=dict)
     pts_z: F64 | None = None
     pts_width: F64 | None = None
+    pts_roll: F64 | None = None
     obj_names: tuple[str, ...] = ()
     obj_kinds: tuple[str, ...] = ()
     obj_start: I64 = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     obj_x: F64 = field(default_factory=lambda: np.zeros(0))
     obj_y: F64 = field(default_factory=lambda: np.zeros(0))
+    obj_height: F64 = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_lanes(self) -> int:

@@ -8,13 +8,14 @@ flips it) right lanes drive along the reference line's s and left lanes against 
 
 What is read:
     planView (line, arc, spiral, poly3, paramPoly3 with pRange arcLength/normalized), elevation,
-    laneOffset, lane sections (singleSide too), lane width and border polynomials, lane types,
+    superelevation (lane z and ``RoadNetwork.pts_roll``), laneOffset, lane sections (singleSide too),
+    lane width and border polynomials, lane types,
     lane speed records and the road-type speed, road/lane predecessor and successor links (with
     contactPoint), junction connections with laneLinks, signals (traffic lights and stop signs
     with their validity lanes, grouped by ``<controller>``), and objects (crosswalks become
     crosswalk polygons, everything else is kept as an outline in ``RoadNetwork.obj_*``).
 What is ignored:
-    lateral profile (superelevation, shape), road marks, lane height/material/access, surface
+    lateral profile shape, object heights, road marks, lane height/material/access, surface
     CRG, railroads, geo-reference. Unknown and deprecated elements are skipped.
 
 XML is read only through ``defusedxml`` (entities, external references and DTD-based bombs are
@@ -225,6 +226,9 @@ class RoadDef:
     lht: bool
     signals: list[SignalDef] = field(default_factory=list)
     objects: list[ObjectDef] = field(default_factory=list)
+    #: ``<lateralProfile><superelevation>``: roll angle of the cross section about the reference
+    #: line (rad, positive = the road falls to its right side, i.e. towards negative t).
+    superelevation: Cubic = field(default_factory=Cubic.zero)
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,9 @@ class OpenDriveMap:
         junctions: junction id -> (name, connections).
         controllers: controller id -> signal ids it switches together.
         rev: (revMajor, revMinor) from the header.
+        plans: junction id -> (green, amber, all-red) times (s) of its fixed-time plan; junctions
+            not listed get the defaults (``DEFAULT_GREEN_S``...). OpenDRIVE files give none; YAML
+            roads fill it from their junction ``signals``.
     """
 
     file: str
@@ -255,6 +262,7 @@ class OpenDriveMap:
     junctions: dict[str, tuple[str, list[ConnectionDef]]]
     controllers: dict[str, list[str]]
     rev: tuple[int, int]
+    plans: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 def lane_name(road_id: str, section_index: int, lane_id: int) -> str:
@@ -537,6 +545,12 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
     lht = rule.upper() == "LHT" if rule else header_lht
     elev_el = _child(el, "elevationProfile")
     elevation = _cubic(ctx, _children(elev_el, "elevation"), "s") if elev_el is not None else Cubic.zero()
+    lat_el = _child(el, "lateralProfile")
+    superelevation = Cubic.zero()
+    if lat_el is not None and _children(lat_el, "superelevation"):
+        superelevation = _cubic(ctx, _children(lat_el, "superelevation"), "s")
+        if np.any(np.abs(superelevation.coefs[:, 0]) >= math.pi / 2):
+            raise ctx.error("superelevation must be within (-90, 90) degrees")
     lanes_el = _child(el, "lanes")
     if lanes_el is None:
         raise ctx.error("road has no <lanes>")
@@ -574,6 +588,7 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
         succ,
         speed,
         lht,
+        superelevation=superelevation,
     )
     sig_el = _child(el, "signals")
     if sig_el is not None:
@@ -736,6 +751,7 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
             s = _section_grid(road, sec)
             xr, yr, hr = road.ref.evaluate(s)
             z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
+            roll = road.superelevation(s)
             _, borders = lane_borders(road, k, s)
             nx, ny = -np.sin(hr), np.cos(hr)
             for ln in sec.lanes:
@@ -747,6 +763,9 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
                 w = np.abs(outer - inner)
                 x = xr + t * nx
                 y = yr + t * ny
+                # The cross section is rolled about the reference line: a point t to the left
+                # (horizontally) is t tan(roll) higher.
+                z_lane = z + t * np.tan(roll)
                 cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
                 if cum[-1] <= 0.0:
                     raise MapError(
@@ -762,8 +781,9 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
                     lane_type=ltype,
                     speed_limit=ln.speed or road.speed,
                     junction=junction,
-                    z=z[sl],
+                    z=z_lane[sl],
                     width_profile=w[sl],
+                    roll=(roll if fwd else -roll)[sl],
                 )
                 sampled[(road.id, k, ln.id)] = _Sampled(idx, fwd, s, cum)
             _neighbours(b, road, k, sec, sampled)
@@ -935,15 +955,17 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
     by_junction: dict[int, list[str]] = defaultdict(list)
     for key, j in pending:
         by_junction[j].append(key)
-    slot = DEFAULT_GREEN_S + DEFAULT_AMBER_S + DEFAULT_ALL_RED_S
+    jid_of = {j: jid for jid, j in junction_index.items()}
     for j, keys in by_junction.items():
+        green, amber, all_red = odr.plans.get(jid_of.get(j, ""), (DEFAULT_GREEN_S, DEFAULT_AMBER_S, DEFAULT_ALL_RED_S))
+        slot = green + amber + all_red
         cycle = slot * len(keys)
         for i, key in enumerate(keys):
             t0 = i * slot
             intervals = [
                 (t0, SignalState.GREEN),
-                (t0 + DEFAULT_GREEN_S, SignalState.AMBER),
-                (t0 + DEFAULT_GREEN_S + DEFAULT_AMBER_S, SignalState.RED),
+                (t0 + green, SignalState.AMBER),
+                (t0 + green + amber, SignalState.RED),
             ]
             if t0 > 0:
                 intervals.insert(0, (0.0, SignalState.RED))

@@ -26,7 +26,19 @@ Errors are located ``file:line:col`` through ``simcore.scenario.yaml_source`` (`
 Junction templates (``junctions:``, types ``4way`` and ``T``) place arms around a centre; roads
 attach with ``start: {junction: j1, arm: east}`` or end there with ``successor: {junction: j1, arm: west}``
 (the road must then arrive at the arm's point and heading). Connecting lanes are cubic (Hermite)
-paramPoly3 curves named ``"{junction}.{from_arm}-{to_arm}.{n}:0:-1"``. Roundabouts are not available yet.
+paramPoly3 curves named ``"{junction}.{from_arm}-{to_arm}.{n}:0:-1"``. A ``signals:`` mapping on a
+``4way``/``T`` junction (``{green_s, amber_s, all_red_s}``) puts a signalised stop line on every lane
+entering it at its arm, one signal group per arm named ``"{junction}.{arm}"``, with split phasing
+(arms take turns in the order their roads appear in the file).
+
+A ``roundabout`` junction is a counter-clockwise ring (right-hand traffic) of ``ring_lanes`` (1 or 2)
+lanes of ``ring_lane_width`` whose inner edge has radius ``ring_radius``; roads attach to its arms
+at ``radius`` as for the other templates. The ring is split at every entry and exit into arc roads
+``"{junction}.ring.{i}"`` (lanes -1 inner, -2 outer); each arm gets Hermite entry connectors
+``"{junction}.{arm}-in.{n}"`` joining the ring just after the arm and exit connectors
+``"{junction}.{arm}-out.{n}"`` leaving it just before, between the outermost lanes (and the innermost
+ones too where both the arm and the ring have two lanes). RoadNetwork has no yield attribute, so
+entries are plain links (every ring and connector lane belongs to the junction).
 """
 
 from __future__ import annotations
@@ -47,6 +59,7 @@ from simcore.road.opendrive import (
     OpenDriveMap,
     RoadDef,
     SectionDef,
+    SignalDef,
     build_network,
 )
 from simcore.road.opendrive_geometry import Arc, Cubic, Geometry, Line, ParamPoly3, ReferenceLine, Spiral
@@ -163,7 +176,13 @@ ArmName = Literal["east", "north", "west", "south"]
 #: Arm directions in the junction frame (rad, CCW from the junction heading).
 ARM_ANGLES = {"east": 0.0, "north": math.pi / 2, "west": math.pi, "south": -math.pi / 2}
 #: Arms of each junction template.
-TEMPLATE_ARMS: dict[str, tuple[str, ...]] = {"4way": ("east", "north", "west", "south"), "T": ("east", "west", "south")}
+TEMPLATE_ARMS: dict[str, tuple[str, ...]] = {
+    "4way": ("east", "north", "west", "south"),
+    "T": ("east", "west", "south"),
+    "roundabout": ("east", "north", "west", "south"),
+}
+#: Clearance between a roundabout's outer ring edge and its arms (m).
+RING_CLEARANCE_M = 4.0
 #: How far a road's end may be from the junction arm it names (m, rad).
 ARM_POSITION_TOL_M = 0.05
 ARM_HEADING_TOL_RAD = math.radians(1.0)
@@ -177,21 +196,36 @@ class ArmRef(BaseModel):
     arm: ArmName
 
 
+class SignalsSpec(BaseModel):
+    """Fixed-time split phasing of a signalised junction (s): each arm's green, amber, all-red in turn."""
+
+    model_config = _CFG
+    green_s: float = Field(default=12.0, gt=0)
+    amber_s: float = Field(default=3.0, gt=0)
+    all_red_s: float = Field(default=2.0, gt=0)
+
+
 class JunctionSpec(BaseModel):
     """A junction template: arms at ``radius`` (m) from the centre, rotated by ``heading_deg``.
 
-    ``4way`` has arms east, north, west, south; ``T`` has east, west and south (in its own frame).
-    Roads attach to arms; the template adds one connecting lane per allowed movement:
-    straight on lane k -> lane k, left turns from the innermost lane, right turns from the outermost.
+    ``4way`` and ``roundabout`` have arms east, north, west, south; ``T`` has east, west and south
+    (in its own frame). Roads attach to arms; a ``4way``/``T`` adds one connecting lane per allowed
+    movement: straight on lane k -> lane k, left turns from the innermost lane, right turns from the
+    outermost. ``signals`` (4way/T only) signalises every entering lane. ``ring_radius`` (inner
+    edge, m; default half of ``radius``), ``ring_lanes`` and ``ring_lane_width`` shape a roundabout.
     """
 
     model_config = _CFG
     id: str = Field(min_length=1, pattern=r"^[^:\s]+$")
-    type: Literal["4way", "T"]
+    type: Literal["4way", "T", "roundabout"]
     x: float = 0.0
     y: float = 0.0
     heading_deg: float = 0.0
     radius: float = Field(default=12.0, gt=0, le=200)
+    signals: SignalsSpec | None = None
+    ring_radius: float | None = Field(default=None, gt=0, le=200)
+    ring_lanes: int = Field(default=1, ge=1, le=2)
+    ring_lane_width: float = Field(default=4.0, gt=0, le=10)
 
 
 class RoadSpec(BaseModel):
@@ -325,6 +359,18 @@ def _check_refs(doc: YamlDoc, spec: RoadsFile) -> None:
     for k, j in enumerate(spec.junctions):
         if jids.index(j.id) != k or j.id in ids:
             issues.append(doc.issue(("junctions", k, "id"), f"duplicate id {j.id!r}"))
+        if j.type == "roundabout":
+            if j.signals is not None:
+                issues.append(doc.issue(("junctions", k, "signals"), "a roundabout has no signals"))
+            outer = _ring_inner_radius(j) + j.ring_lanes * j.ring_lane_width
+            if outer + RING_CLEARANCE_M > j.radius:
+                issues.append(
+                    doc.issue(
+                        ("junctions", k, "radius"),
+                        f"the ring's outer edge ({outer:g} m) must be at least {RING_CLEARANCE_M:g} m inside "
+                        f"the arms (radius {j.radius:g} m)",
+                    )
+                )
     used: dict[tuple[str, str], str] = {}
     for k, r in enumerate(spec.roads):
         if ids.index(r.id) != k:
@@ -351,6 +397,10 @@ def _check_refs(doc: YamlDoc, spec: RoadsFile) -> None:
                 used[ref.junction, ref.arm] = r.id
     if issues:
         raise ScenarioError(issues)
+
+
+def _ring_inner_radius(j: JunctionSpec) -> float:
+    return j.ring_radius if j.ring_radius is not None else 0.5 * j.radius
 
 
 def _end_lanes(road: RoadDef, at: str) -> list[tuple[int, str, float, float]]:
@@ -409,6 +459,9 @@ def _junction_roads(
     for j in spec.junctions:
         conns: list[ConnectionDef] = []
         arms = attached[j.id]
+        if j.type == "roundabout":
+            out[j.id] = (j.id, _roundabout_roads(j, arms, roads))
+            continue
         for a, (ra, ea) in arms.items():
             ax, ay, phia = _arm_pose(j, a)
             lanes_a = _end_lanes(roads[ra], ea)
@@ -449,6 +502,118 @@ def _junction_roads(
                     conns.append(ConnectionDef(str(len(conns)), ra, cid, "start", ((li[0], -1),)))
         out[j.id] = (j.id, conns)
     return out
+
+
+def _connector(cid: str, jid: str, geom: ParamPoly3, w: float, pred: LinkDef, succ: LinkDef, lanes: tuple[int, int],
+               speed: float) -> RoadDef:  # fmt: skip
+    """A one-lane junction road (lane -1 centred on the curve) linked lane ``lanes[0]`` -> ``lanes[1]``."""
+    lane = LaneDef(-1, "driving", Cubic(np.zeros(1), np.array([[w, 0, 0, 0]])), False, lanes[0], lanes[1], None)
+    return RoadDef(
+        cid, cid, geom.length, jid, ReferenceLine.of([geom]), Cubic.zero(),
+        Cubic(np.zeros(1), np.array([[w / 2, 0.0, 0.0, 0.0]])),
+        [SectionDef(0.0, geom.length, (lane,))], pred, succ, speed, False,
+    )  # fmt: skip
+
+
+def _roundabout_roads(
+    j: JunctionSpec, arms: dict[str, tuple[str, str]], roads: dict[str, RoadDef]
+) -> list[ConnectionDef]:
+    """Add a roundabout's ring arcs and entry/exit connectors to ``roads``; returns its connections."""
+    r_in = _ring_inner_radius(j)
+    w = j.ring_lane_width
+    n = j.ring_lanes
+    ring_ids = list(range(-1, -n - 1, -1))  # inner to outer
+    centre_of = {lid: r_in + (k + 0.5) * w for k, lid in enumerate(ring_ids)}
+    heading0 = math.radians(j.heading_deg)
+    # Nodes on the ring: (angle, kind, arm, incoming/outgoing lanes).
+    nodes: list[tuple[float, str, str, list]] = []
+    for a, (ra, ea) in arms.items():
+        lanes_a = _end_lanes(roads[ra], ea)
+        incoming = [ln for ln in lanes_a if (ln[0] > 0) == (ea == "start") and ln[1] == "driving"]
+        outgoing = [ln for ln in lanes_a if (ln[0] < 0) == (ea == "start") and ln[1] == "driving"]
+        phi = heading0 + ARM_ANGLES[a]
+        r_out = centre_of[ring_ids[-1]]
+        if incoming:
+            off = incoming[-1][3]
+            nodes.append((phi + math.asin(min(0.7, (off + w) / r_out)), "in", a, incoming))
+        if outgoing:
+            off = outgoing[-1][3]
+            nodes.append((phi - math.asin(min(0.7, (off + w) / r_out)), "out", a, outgoing))
+    nodes.sort(key=lambda nd: nd[0])
+    if not nodes:
+        return []
+    speed = min((roads[ra].speed for ra, _ in arms.values()), default=30 / 3.6)
+    conns: list[ConnectionDef] = []
+    m = len(nodes)
+    ring_names = [f"{j.id}.ring.{i}" for i in range(m)]
+    for i in range(m):
+        th0 = nodes[i][0]
+        th1 = nodes[(i + 1) % m][0] + (2 * math.pi if i + 1 == m else 0.0)
+        length = r_in * (th1 - th0)
+        start = Arc(0.0, j.x + r_in * math.cos(th0), j.y + r_in * math.sin(th0), th0 + math.pi / 2, length, 1 / r_in)
+        lanes = tuple(
+            LaneDef(lid, "driving", Cubic(np.zeros(1), np.array([[w, 0, 0, 0]])), False, lid, lid, None)
+            for lid in sorted(ring_ids)
+        )
+        roads[ring_names[i]] = RoadDef(
+            ring_names[i], ring_names[i], length, j.id, ReferenceLine.of([start]), Cubic.zero(),
+            Cubic(np.zeros(0), np.zeros((0, 4))), [SectionDef(0.0, length, lanes)],
+            LinkDef("road", ring_names[i - 1], "end"), LinkDef("road", ring_names[(i + 1) % m], "start"), speed, False,
+        )  # fmt: skip
+    for i, (th, kind, a, arm_lanes) in enumerate(nodes):
+        ra, ea = arms[a]
+        ax, ay, phia = _arm_pose(j, a)
+        # Outermost arm lane <-> outer ring lane; innermost <-> inner ring lane when both have two.
+        pairs = [(arm_lanes[-1], ring_ids[-1])]
+        if n == 2 and len(arm_lanes) >= 2:
+            pairs.append((arm_lanes[0], ring_ids[0]))
+        for k, (ln, lid) in enumerate(pairs, start=1):
+            rc = centre_of[lid]
+            rx, ry = j.x + rc * math.cos(th), j.y + rc * math.sin(th)
+            if kind == "in":
+                x0, y0 = ax - ln[3] * math.sin(phia), ay + ln[3] * math.cos(phia)
+                geom = _hermite(x0, y0, phia + math.pi, rx, ry, th + math.pi / 2)
+                cid = f"{j.id}.{a}-in.{k}"
+                roads[cid] = _connector(
+                    cid, j.id, geom, ln[2], LinkDef("road", ra, ea), LinkDef("road", ring_names[i], "start"),
+                    (ln[0], lid), speed,
+                )  # fmt: skip
+                conns.append(ConnectionDef(str(len(conns)), ra, cid, "start", ((ln[0], -1),)))
+            else:
+                x1, y1 = ax + ln[3] * math.sin(phia), ay - ln[3] * math.cos(phia)
+                geom = _hermite(rx, ry, th + math.pi / 2, x1, y1, phia)
+                cid = f"{j.id}.{a}-out.{k}"
+                roads[cid] = _connector(
+                    cid, j.id, geom, ln[2], LinkDef("road", ring_names[i - 1], "end"), LinkDef("road", ra, ea),
+                    (lid, ln[0]), speed,
+                )  # fmt: skip
+    return conns
+
+
+def _signal_defs(spec: RoadsFile, roads: dict[str, RoadDef]) -> tuple[dict[str, list[str]], dict]:
+    """Stop-line signals on every lane entering a signalised template junction; (controllers, plans)."""
+    controllers: dict[str, list[str]] = {}
+    plans: dict[str, tuple[float, float, float]] = {}
+    for j in spec.junctions:
+        if j.signals is None:
+            continue
+        plans[j.id] = (j.signals.green_s, j.signals.amber_s, j.signals.all_red_s)
+        for arm in TEMPLATE_ARMS[j.type]:
+            for r in spec.roads:
+                for end, ref in (("start", r.start), ("end", r.successor)):
+                    if not (isinstance(ref, ArmRef) and ref.junction == j.id and ref.arm == arm):
+                        continue
+                    road = roads[r.id]
+                    ids = [ln[0] for ln in _end_lanes(road, end) if (ln[0] > 0) == (end == "start")]
+                    if not ids:
+                        continue
+                    sid = f"{j.id}.{arm}"
+                    s = 0.0 if end == "start" else road.length
+                    road.signals.append(
+                        SignalDef(sid, sid, s, 0.0, "light", "-" if end == "start" else "+", ((min(ids), max(ids)),))
+                    )
+                    controllers[sid] = [sid]
+    return controllers, plans
 
 
 def build_yaml_roads(doc: YamlDoc) -> RoadNetwork:
@@ -500,7 +665,8 @@ def build_yaml_roads(doc: YamlDoc) -> RoadNetwork:
             msg = f"road {other.id!r} has no lane(s) {missing} at its {r.successor.contact}"
             raise ScenarioError([doc.issue(("roads", k, "successor"), msg)])
     junctions = _junction_roads(doc, spec, roads)
-    return build_network(OpenDriveMap(doc.file, roads, junctions, {}, (1, 6)))
+    controllers, plans = _signal_defs(spec, roads)
+    return build_network(OpenDriveMap(doc.file, roads, junctions, controllers, (1, 6), plans))
 
 
 def load_yaml_roads(source: str | os.PathLike[str], *, text: str | None = None) -> RoadNetwork:

@@ -9,12 +9,17 @@ import numpy as np
 import pytest
 
 from simcore._types import LaneType
+from simcore.road.frenet_kernels import on_drivable
 from simcore.road.generate import (
     CROSSWALK_WIDTH_M,
+    BuildingLayout,
     IntersectionLayout,
+    city_blocks,
+    generate_city,
     generate_grid,
 )
-from simcore.road.lane_graph import shortest_route
+from simcore.road.lane_graph import points_in_polygon, shortest_route
+from simcore.road.spatial_index import build_segment_grid
 
 ARMS = ("north", "east", "south", "west")
 UNIT = {"north": (0.0, 1.0), "east": (1.0, 0.0), "south": (0.0, -1.0), "west": (-1.0, 0.0)}
@@ -491,3 +496,59 @@ def test_generate_rejects_bad_arguments():
         generate_grid(1, 1, arm_length_m=20.0)
     with pytest.raises(ValueError):
         generate_grid(1, 1, layout=IntersectionLayout(arms=("north", "south")))
+
+
+# --------------------------------------------------------------------------- city buildings
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(1, 1), (2, 3)])
+def test_city_buildings_stay_off_lanes_and_inside_their_blocks(rows, cols):
+    net = generate_city(rows, cols)
+    roads_only = generate_grid(rows, cols)
+    assert net.lane_names == roads_only.lane_names  # the roads are exactly the grid's
+    n = len(net.obj_names)
+    blocks = {name: box for name, *box in city_blocks(rows, cols)}
+    assert len(blocks) == (rows + 1) * (cols + 1)
+    assert n >= len(blocks) and set(net.obj_kinds) == {"building"}
+    assert net.obj_height.shape == (n,) and np.all((net.obj_height >= 8.0) & (net.obj_height <= 40.0))
+    drivable = build_segment_grid(net, net.driving_mask(), margin_m=0.0)
+    # Sidewalks count too: buildings stand behind them.
+    sidewalks = build_segment_grid(net, net.lane_type == LaneType.SIDEWALK, margin_m=0.0)
+    per_block: dict[str, int] = {}
+    for i, name in enumerate(net.obj_names):
+        a, b = net.obj_start[i], net.obj_start[i + 1]
+        px, py = net.obj_x[a:b], net.obj_y[a:b]
+        block = name.split(".")[0]
+        per_block[block] = per_block.get(block, 0) + 1
+        x0, y0, x1, y1 = blocks[block]
+        assert px.min() >= x0 - 1e-9 and px.max() <= x1 + 1e-9 and py.min() >= y0 - 1e-9 and py.max() <= y1 + 1e-9
+        # Dense points on the outline and inside the footprint are neither drivable nor sidewalk.
+        gx, gy = np.meshgrid(np.linspace(px.min(), px.max(), 25), np.linspace(py.min(), py.max(), 25))
+        for x, y in zip(gx.ravel(), gy.ravel(), strict=True):
+            assert not on_drivable(x, y, *drivable.args()), (name, x, y)
+            assert not on_drivable(x, y, *sidewalks.args()), (name, x, y)
+        # No lane sample or crosswalk corner lies inside a building.
+        assert not points_in_polygon(net.pts_x, net.pts_y, px, py).any()
+        assert not points_in_polygon(net.cw_x.ravel(), net.cw_y.ravel(), px, py).any()
+    assert set(per_block) == set(blocks)
+    # Buildings of one block do not overlap each other (axis-aligned rectangles).
+    boxes = [(net.obj_x[a : a + 4], net.obj_y[a : a + 4]) for a in net.obj_start[:-1]]
+    for i in range(n):
+        for j in range(i + 1, n):
+            (xa, ya), (xb, yb) = boxes[i], boxes[j]
+            overlap_x = min(xa.max(), xb.max()) - max(xa.min(), xb.min())
+            overlap_y = min(ya.max(), yb.max()) - max(ya.min(), yb.min())
+            assert overlap_x <= 0 or overlap_y <= 0
+
+
+def test_city_block_closed_form_and_heights_follow_the_seed():
+    # 2 lanes x 3.5 m + 2 m sidewalk + 2 m setback = 11 m from each road centre line.
+    blocks = dict((name, box) for name, *box in city_blocks(2, 2, block_m=120.0))
+    assert blocks["block_r1c1"] == pytest.approx([11.0, 11.0, 109.0, 109.0])
+    assert blocks["block_r0c0"] == pytest.approx([-78.0, -78.0, -11.0, -11.0])
+    a = generate_city(2, 2, buildings=BuildingLayout(seed=1))
+    b = generate_city(2, 2, buildings=BuildingLayout(seed=2))
+    np.testing.assert_array_equal(a.obj_x, b.obj_x)
+    assert not np.array_equal(a.obj_height, b.obj_height)
+    with pytest.raises(ValueError, match="heights"):
+        generate_city(1, 1, buildings=BuildingLayout(min_height_m=0.0))

@@ -493,3 +493,56 @@ def test_lane_centre_lines_match_pyxodr(path):
                 assert d.size == 0 or d.max() < PYXODR_TOL_M, (road.id, k, lane.id, float(d.max()))
                 checked += 1
     assert checked > 0
+
+
+# --------------------------------------------------------------------------- superelevation
+
+SUPERELEVATED = """<?xml version="1.0" standalone="yes"?>
+<OpenDRIVE>
+  <header revMajor="1" revMinor="6"/>
+  <road id="1" length="100.0" junction="-1">
+    <planView><geometry s="0" x="0" y="0" hdg="0" length="100.0"><line/></geometry></planView>
+    <elevationProfile><elevation s="0" a="2.0" b="0.01" c="0" d="0"/></elevationProfile>
+    <lateralProfile>
+      <superelevation s="0" a="0.0" b="0.001" c="0" d="0"/>
+      <superelevation s="50" a="0.05" b="0" c="0" d="0"/>
+    </lateralProfile>
+    <lanes>
+      <laneSection s="0">
+        <left><lane id="1" type="driving"><width sOffset="0" a="3.0" b="0" c="0" d="0"/></lane></left>
+        <center><lane id="0" type="none"/></center>
+        <right>
+          <lane id="-1" type="driving"><width sOffset="0" a="3.0" b="0" c="0" d="0"/></lane>
+          <lane id="-2" type="driving"><width sOffset="0" a="4.0" b="0" c="0" d="0"/></lane>
+        </right>
+      </laneSection>
+    </lanes>
+  </road>
+</OpenDRIVE>
+"""
+
+
+def test_superelevation_rolls_the_cross_section():
+    net = load_opendrive(text=SUPERELEVATED)
+
+    def roll(s):  # rad: linear 0 -> 0.05 over the first 50 m, then constant
+        return np.where(s < 50.0, 0.001 * s, 0.05)
+
+    # Lane centres: +1.5 m (left, driving against s), -1.5 m and -5 m (right, along s).
+    for lid, t, forward in ((1, 1.5, False), (-1, -1.5, True), (-2, -5.0, True)):
+        lane = net.lane_id(f"1:0:{lid}")
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        x = net.pts_x[a:b]
+        np.testing.assert_allclose(net.pts_y[a:b], t, atol=1e-9)
+        np.testing.assert_allclose(net.pts_z[a:b], 2.0 + 0.01 * x + t * np.tan(roll(x)), atol=1e-9)
+        # Roll about each lane's own direction of travel: right side down is positive.
+        np.testing.assert_allclose(net.pts_roll[a:b], roll(x) if forward else -roll(x), atol=1e-9)
+    # Without a lateral profile every lane is level and at the reference line's height.
+    flat = load_opendrive(text=SUPERELEVATED.replace("<superelevation", "<shape").replace('a="0.05"', 'a="0"'))
+    assert not np.any(flat.pts_roll)
+    np.testing.assert_allclose(flat.pts_z, 2.0 + 0.01 * flat.pts_x, atol=1e-9)
+
+
+def test_superelevation_beyond_a_right_angle_is_refused(tmp_path):
+    msg = _bad(SUPERELEVATED.replace('a="0.05"', 'a="1.6"'), tmp_path)
+    assert "road '1'" in msg and "superelevation" in msg

@@ -198,3 +198,129 @@ def test_t_template_and_arm_errors(tmp_path):
     bad.write_text(CROSS.replace("start: {x: -60, y: 0", "start: {x: -61, y: 0"))
     with pytest.raises(ScenarioError, match=r"bad\.yaml:\d+:\d+: roads\[2\]\.successor: road ends at"):
         load_yaml_roads(bad)
+
+
+ROUNDABOUT = """\
+junctions:
+  - {id: r1, type: roundabout, x: 5, y: -3, heading_deg: 30, radius: 30, ring_radius: 12, ring_lanes: LANES}
+roads:
+  - id: e
+    start: {junction: r1, arm: east}
+    segments: [{line: {length: 50}}]
+    lanes: {left: [{width: 3.5}, {width: 3.5}], right: [{width: 3.5}, {width: 3.5}]}
+  - id: n
+    start: {junction: r1, arm: north}
+    segments: [{line: {length: 50}}]
+    lanes: {left: [{width: 3.5}], right: [{width: 3.5}]}
+  - id: w
+    start: {junction: r1, arm: west}
+    segments: [{line: {length: 50}}]
+    lanes: {left: [{width: 3.5}], right: [{width: 3.5}, {type: sidewalk, width: 2.0}]}
+  - id: s
+    start: {junction: r1, arm: south}
+    segments: [{line: {length: 50}}]
+    lanes: {left: [{width: 3.5}], right: [{width: 3.5}]}
+"""
+
+
+def _gap(net, a: int, b: int) -> float:
+    """Distance from the end of lane a to the start of lane b (m)."""
+    e, s = net.lane_start[a + 1] - 1, net.lane_start[b]
+    return math.hypot(net.pts_x[e] - net.pts_x[s], net.pts_y[e] - net.pts_y[s])
+
+
+@pytest.mark.parametrize("ring_lanes", [1, 2])
+def test_roundabout_ring_closes_and_every_arm_reaches_every_other(tmp_path, ring_lanes):
+    _, net = _load(tmp_path, ROUNDABOUT.replace("LANES", str(ring_lanes)))
+    cx, cy, w = 5.0, -3.0, 4.0
+    for k in range(1, ring_lanes + 1):
+        ring = [i for i, n in enumerate(net.lane_names) if n.startswith("r1.ring.") and n.endswith(f":-{k}")]
+        assert len(ring) == 8  # an entry and an exit per arm
+        # Ring lanes lie on their circle (inner edge radius 12 m, 4 m lanes; samples are resampled
+        # from a denser polyline, whose chords sit up to 3 mm inside the circle) ...
+        for lane in ring:
+            x, y, _ = net.lane_points(lane)
+            np.testing.assert_allclose(np.hypot(x - cx, y - cy), 12.0 + (k - 0.5) * w, atol=0.005)
+        # ... follow each other (tangent-continuously) all the way round, and close.
+        total, lane, seen = 0.0, ring[0], []
+        while lane not in seen:
+            seen.append(lane)
+            total += net.lane_length[lane]
+            (nxt,) = [s for s in net.successors(lane) if s in ring]
+            assert _gap(net, lane, nxt) < 0.01
+            h_end = net.pts_heading[net.lane_start[lane + 1] - 1]
+            # Headings come from finite differences of ~1 m samples on a 14-18 m radius.
+            assert abs(math.remainder(h_end - net.pts_heading[net.lane_start[nxt]], 2 * math.pi)) < 0.02
+            lane = nxt
+        assert sorted(seen) == sorted(ring) and lane == ring[0]
+        assert total == pytest.approx(2 * math.pi * (12.0 + (k - 0.5) * w), rel=1e-3)
+    # Every link joins lanes within 1 cm.
+    for a in range(net.n_lanes):
+        for b in net.successors(a):
+            assert _gap(net, a, int(b)) < 0.01
+    # Incoming lanes (left lanes of roads starting at an arm) reach every other arm's outgoing lanes.
+    arms = "ensw"
+    for a in arms:
+        for b in arms:
+            if a != b:
+                route = shortest_route(net, net.lane_id(f"{a}:0:1"), net.lane_id(f"{b}:0:-1"))
+                names = [net.lane_names[i] for i in route]
+                # (On the two-lane east road the route may change lanes before or after the ring.)
+                entries = [n for n in names if "-in." in n]
+                exits = [n for n in names if "-out." in n]
+                assert len(entries) == 1 and entries[0].startswith(f"r1.{a_name(a)}-in.")
+                assert len(exits) == 1 and exits[0].startswith(f"r1.{a_name(b)}-out.")
+                inside = route[names.index(entries[0]) : names.index(exits[0]) + 1]
+                assert all(net.lane_junction[i] == 0 for i in inside)
+    assert net.junction_names == ("r1",)
+    assert not np.any(net.lane_junction[net.lane_type != LaneType.DRIVING] >= 0)
+
+
+def a_name(letter: str) -> str:
+    return {"e": "east", "n": "north", "s": "south", "w": "west"}[letter]
+
+
+def test_roundabout_errors(tmp_path):
+    p = tmp_path / "ra.yaml"
+    p.write_text(ROUNDABOUT.replace("LANES", "2").replace("ring_radius: 12", "ring_radius: 20"))
+    with pytest.raises(ScenarioError, match=r"ra\.yaml:2:\d+: junctions\[0\]\.radius: the ring's outer edge \(28 m\)"):
+        load_yaml_roads(p)
+    p.write_text(ROUNDABOUT.replace("LANES", "1").replace("ring_lanes: 1", "ring_lanes: 1, signals: {}"))
+    with pytest.raises(ScenarioError, match=r"junctions\[0\]\.signals: a roundabout has no signals"):
+        load_yaml_roads(p)
+
+
+def test_signalised_four_way_gets_stop_lines_and_split_phasing(tmp_path):
+    _, net = _load(
+        tmp_path, CROSS.replace("radius: 10}", "radius: 10, signals: {green_s: 10, amber_s: 3, all_red_s: 2}}")
+    )
+    assert net.signal_names == ("j1.east", "j1.north", "j1.west", "j1.south")
+    assert (net.signal_junction == 0).all()
+    np.testing.assert_allclose(net.plan_cycle, 4 * 15.0)
+    # Stop lines at the arm end of every entering lane, one group per arm.
+    entering = {"e:0:1": "j1.east", "n:0:1": "j1.north", "w:0:-1": "j1.west", "s:0:1": "j1.south"}
+    for name, group in entering.items():
+        lane = net.lane_id(name)
+        assert net.lane_stop_s[lane] == pytest.approx(net.lane_length[lane])
+        assert net.signal_names[net.lane_signal[lane]] == group
+    assert np.isnan(net.lane_stop_s[[net.lane_id(n) for n in ("e:0:-1", "n:0:-1", "w:0:1", "s:0:-1")]]).all()
+    # Split phasing: exactly one arm is green or amber at any time, each for 10 s + 3 s per cycle.
+    for t in np.arange(0.0, 60.0, 0.5):
+        states = []
+        for g in range(4):
+            a, b = net.plan_start[g], net.plan_start[g + 1]
+            k = a + int(np.searchsorted(net.plan_t0[a:b], t, side="right")) - 1
+            states.append(int(net.plan_state[k]))
+        assert sum(s != 0 for s in states) <= 1  # SignalState.RED == 0
+        green = [g for g in range(4) if states[g] == 2]
+        expected = int(t // 15) if t % 15 < 10 else None
+        assert green == ([] if expected is None else [expected])
+
+
+def test_signalised_t_junction(tmp_path):
+    text = CROSS.replace("type: 4way", "type: T").replace("radius: 10}", "radius: 10, signals: {}}")
+    without_north = text.split("  - id: n\n")[0] + "  - id: w\n" + text.split("  - id: w\n")[1]
+    _, net = _load(tmp_path, without_north)
+    assert net.signal_names == ("j1.east", "j1.west", "j1.south")
+    np.testing.assert_allclose(net.plan_cycle, 3 * (12.0 + 3.0 + 2.0))
+    assert int(np.sum(~np.isnan(net.lane_stop_s))) == 3

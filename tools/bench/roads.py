@@ -8,6 +8,11 @@ inside the map's bounds: through the segment grid (``lane_query_kernels.project_
 and, for comparison, the brute-force projection over every lane (``frenet_kernels``; skipped
 with --quick on the big maps). Maps: CARLA Town01/Town02 from ../shared (skipped if absent)
 and ``generate_grid(10, 10)``.
+
+``simcore.road.queries.project`` (grid, exact ring search for far points, refinement in the lane
+frame) is timed on 10 000 points near lanes (random lane, s, |t| < half a lane width, with yaw) and
+on the same random points as above (most of them far from any lane on the grid map, so mostly the
+fallback: ring search in the grid; median of 3, 1 with --quick).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from simcore.road.generate import generate_grid
 from simcore.road.lane_query_kernels import project_points_on_grid
 from simcore.road.network import RoadNetwork
 from simcore.road.opendrive import load_opendrive
+from simcore.road.queries import lane_pose, project
 from simcore.road.spatial_index import build_segment_grid
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "maps" / "carla"
@@ -92,6 +98,17 @@ def bench_map(name: str, load, repeats: int, brute: bool) -> dict:
         "queries_per_s": N_POINTS / q_time,
         "on_lane_frac": found,
     }
+    lanes = np.flatnonzero(net.driving_mask())
+    lq = rng.choice(lanes, N_POINTS)
+    qx, qy, qh = lane_pose(net, lq, rng.uniform(0, 1, N_POINTS) * net.lane_length[lq],
+                           rng.uniform(-0.45, 0.45, N_POINTS) * net.lane_width[lq])  # fmt: skip
+    project(net, qx[:10], qy[:10], qh[:10])  # compile / build the cached index
+    p_time, _ = median_time(lambda: project(net, qx, qy, qh), max(repeats, 5))
+    row["project_onlane_10k_ms"] = p_time * 1e3
+    row["project_onlane_same_lane_frac"] = float(np.mean(project(net, qx, qy, qh)[0] == lq))
+    project(net, px[:100], py[:100])  # compile the far-point paths too
+    pr_time, _ = median_time(lambda: project(net, px, py), 3 if brute else 1)
+    row["project_random_10k_ms"] = pr_time * 1e3
     if brute:
         b = _brute_query(net)
         b(px[:10], py[:10])
@@ -125,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         "query_10k_ms",
         "queries_per_s",
         "on_lane_frac",
+        "project_onlane_10k_ms",
+        "project_onlane_same_lane_frac",
+        "project_random_10k_ms",
     ] + (["brute_10k_ms"] if not args.quick else [])
     print_table("Road networks (10 000 point-to-lane queries)", rows, cols)
     write_json(args.json, "roads", rows, {"quick": args.quick, "n_points": N_POINTS})
