@@ -39,6 +39,8 @@ class RouteTable:
         goal_s: (n,) route s at which the actor's goal counts as reached (m).
         road_half: per sample, half the width of the route's lane plus the off-road margin
             (m); 0 where the path is not on a driving lane (pedestrians).
+        friction: per sample, the tyre-road friction coefficient of the surface the sample lies on
+            (``environment.friction``, or the ``environment.surfaces`` entry covering its lane).
         paths: the RoutePath objects (Python side: rendering, reports).
     """
 
@@ -63,11 +65,17 @@ class RouteTable:
     lc_offset: F64
     goal_s: F64
     road_half: F64
+    friction: F64
     paths: tuple[RoutePath, ...]
 
     @classmethod
-    def from_paths(cls, paths: list[RoutePath], goal_s: list[float], road_half: list[F64]) -> RouteTable:
-        """Stack per-actor paths (``road_half``: per-sample arrays, see the class doc)."""
+    def from_paths(
+        cls, paths: list[RoutePath], goal_s: list[float], road_half: list[F64], friction: list[F64] | None = None
+    ) -> RouteTable:
+        """Stack per-actor paths (``road_half``, ``friction``: per-sample arrays, see the class doc;
+        ``friction`` defaults to 1 everywhere)."""
+        if friction is None:
+            friction = [np.ones(len(p.s)) for p in paths]
         start, x = _csr([p.x for p in paths], np.float64)
         _, y = _csr([p.y for p in paths], np.float64)
         _, s = _csr([p.s for p in paths], np.float64)
@@ -105,6 +113,7 @@ class RouteTable:
             lcoff,
             np.array(goal_s, dtype=np.float64),
             _csr(road_half, np.float64)[1],
+            _csr(friction, np.float64)[1],
             tuple(paths),
         )
 
@@ -170,8 +179,9 @@ class World:
         veh_idx_kin, veh_idx_st: int64 vehicle rows on the kinematic bicycle / the dynamic
             single-track model (a partition of ``veh_idx``).
         st_params: (n, N_PARAMS) single-track parameter rows (``dynamics_params``; zero for other rows).
-        friction: (n,) road friction coefficient under each row (``environment.friction``); only
-            single-track rows feel it. grade: (n,) road grade angle (rad, uphill +), 0 on generated maps.
+        friction: (n,) road friction coefficient under each row: the ``routes.friction`` sample at the
+            row's progress, set at build and refreshed every step for single-track rows (the only
+            rows that feel it). grade: (n,) road grade angle (rad, uphill +), 0 on generated maps.
     """
 
     name: str

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from simcore._jit import kernel
 
 # ---- parameter columns (one row per vehicle) ----
@@ -176,6 +178,47 @@ def _atan2_pos(y, x):  # pragma: no cover - compiled
         num, den, base = -x, a, 0.5 * math.pi
     r = base + _atan_series(num / den) if a > 0.0 else 0.0
     return -r if y < 0.0 else r
+
+
+@kernel
+def _atan_reduced(a, x):  # pragma: no cover - compiled
+    """atan(a / x) for a, x >= 0 (not both 0): the ``poly_atan`` range reduction, branch-free.
+
+    atan(a/x) = k pi/8 + atan((a - c_k x) / (x + c_k a)); the range (c_k, k pi/8) is chosen by
+    selects, then one division and one polynomial, so the CPU never mispredicts on it and loops
+    over it vectorise.
+    """
+    lo2 = a < _T2 * x
+    lo3 = a < _T3 * x
+    ck = _C1 if lo2 else (1.0 if lo3 else _C3)
+    base = 0.125 * math.pi if lo2 else (0.25 * math.pi if lo3 else 0.375 * math.pi)
+    lo1 = a < _T1 * x
+    ck = 0.0 if lo1 else ck
+    base = 0.0 if lo1 else base
+    inner = a < _T4 * x
+    num = a - ck * x if inner else -x
+    den = x + ck * a if inner else a
+    base = base if inner else 0.5 * math.pi
+    return base + _atan_series(num / den)
+
+
+@kernel
+def _atan2_pos_bf(y, x):  # pragma: no cover - compiled
+    """``_atan2_pos`` without branches (``_atan_reduced``), the same bits; for loops that should vectorise."""
+    a = abs(y)
+    r = _atan_reduced(a, x)
+    r = r if a > 0.0 else 0.0
+    return -r if y < 0.0 else r
+
+
+@kernel
+def poly_atan_bf(x):  # pragma: no cover - compiled
+    """``poly_atan`` without branches (``_atan_reduced`` with x = 1), the same bits; for loops that should vectorise.
+
+    Scalar code keeps the branchy ``poly_atan``: with predictable branches it has the shorter latency.
+    """
+    r = _atan_reduced(abs(x), 1.0)
+    return -r if x < 0.0 else r
 
 
 @kernel
@@ -371,6 +414,235 @@ def single_track_rhs(cy, sy, vx, vy, r, delta, p, i, mu, cg, sg, thr, brk, tgt, 
     return vx * cy - vy * sy, vx * sy + vy * cy, r, dvx, dvy, dr, d_delta
 
 
+# ---- struct-of-arrays scratch of the semi-implicit Euler block path: field f of block row k is
+# ``w[f * SOA_ROWS + k]`` (constant offsets, so LLVM sees fields never overlap and vectorises)
+SOA_ROWS = 64
+_W_X, _W_Y, _W_YAW, _W_VX, _W_VY, _W_R, _W_DL = 0, 1, 2, 3, 4, 5, 6  # state
+_W_M, _W_INV_M, _W_LF, _W_LR, _W_HCG, _W_TRACK, _W_IZZ = 7, 8, 9, 10, 11, 12, 13
+_W_BF, _W_BR, _W_LINF, _W_LINR, _W_C, _W_E, _W_KS = 14, 15, 16, 17, 18, 19, 20
+_W_SD, _W_SB, _W_FD, _W_PD, _W_FB, _W_CRR, _W_CDA = 21, 22, 23, 24, 25, 26, 27
+_W_DMAX, _W_VREF2, _W_RATE, _W_TAU, _W_VLO, _W_VBL, _W_VMAX, _W_EPS = 28, 29, 30, 31, 32, 33, 34, 35
+_W_MU, _W_CG, _W_SG, _W_U0, _W_TGT, _W_HOLD, _W_THR0, _W_BRK0, _W_LIVE = 36, 37, 38, 39, 40, 41, 42, 43, 44
+_W_FIELDS = 45
+
+
+@kernel
+def _soa_load(w, nb, rows, s, p, mu, grade, u, input_mode, h):  # pragma: no cover - compiled
+    """Gather the state and per-row constants of block rows ``rows[:nb]`` into the SoA scratch ``w``."""
+    R = SOA_ROWS
+    for k in range(nb):
+        i = rows[k]
+        for f in range(7):
+            w[f * R + k] = s[f, i]
+        m = p[i, P_MASS]
+        w[_W_M * R + k] = m
+        w[_W_INV_M * R + k] = 1.0 / m
+        w[_W_LF * R + k] = p[i, P_LF]
+        w[_W_LR * R + k] = p[i, P_LR]
+        w[_W_HCG * R + k] = p[i, P_HCG]
+        w[_W_TRACK * R + k] = p[i, P_TRACK]
+        w[_W_IZZ * R + k] = p[i, P_IZZ]
+        c = p[i, P_MF_C]
+        w[_W_BF * R + k] = p[i, P_CSF] / c
+        w[_W_BR * R + k] = p[i, P_CSR] / c
+        w[_W_LINF * R + k] = mu[i] * p[i, P_CSF]
+        w[_W_LINR * R + k] = mu[i] * p[i, P_CSR]
+        w[_W_C * R + k] = c
+        w[_W_E * R + k] = p[i, P_MF_E]
+        w[_W_KS * R + k] = p[i, P_LOAD_SENS]
+        w[_W_SD * R + k] = p[i, P_DRIVE_FRONT]
+        w[_W_SB * R + k] = p[i, P_BRAKE_FRONT]
+        w[_W_FD * R + k] = p[i, P_F_DRIVE]
+        w[_W_PD * R + k] = p[i, P_P_DRIVE]
+        w[_W_FB * R + k] = p[i, P_F_BRAKE]
+        w[_W_CRR * R + k] = p[i, P_C_RR]
+        w[_W_CDA * R + k] = p[i, P_CDA]
+        dmax = p[i, P_MAX_STEER]
+        vref = p[i, P_STEER_VREF]
+        w[_W_DMAX * R + k] = dmax
+        w[_W_VREF2 * R + k] = vref * vref if vref > 0.0 else math.inf  # inf: no speed-dependent limit
+        w[_W_RATE * R + k] = p[i, P_MAX_STEER_RATE]
+        w[_W_TAU * R + k] = max(p[i, P_STEER_TAU], h)
+        w[_W_VLO * R + k] = p[i, P_V_BLEND_LO]
+        w[_W_VBL * R + k] = max(p[i, P_V_BLEND_HI] - p[i, P_V_BLEND_LO], 1e-9)
+        w[_W_VMAX * R + k] = p[i, P_MAX_SPEED]
+        w[_W_EPS * R + k] = max(V_STOP, p[i, P_F_BRAKE] * (1.0 / m) * h)
+        w[_W_MU * R + k] = mu[i]
+        sg, cg = poly_sincos(grade[i])
+        w[_W_CG * R + k] = cg
+        w[_W_SG * R + k] = sg
+        # controls, held over the call (pedals_from_targets, split into constants and the vx-dependent part)
+        u0 = u[0, i]
+        u1 = u[1, i]
+        u2 = u[2, i]
+        if input_mode == INPUT_PEDALS:
+            w[_W_THR0 * R + k] = 0.0 if u0 != u0 else _clip(u0, 0.0, 1.0)
+            w[_W_BRK0 * R + k] = 1.0 if u1 != u1 else _clip(u1, 0.0, 1.0)
+            w[_W_HOLD * R + k] = 1.0 if u2 != u2 else 0.0
+            w[_W_TGT * R + k] = 0.0 if u2 != u2 else _clip(u2, -1.0, 1.0) * dmax
+            w[_W_LIVE * R + k] = 0.0
+            w[_W_U0 * R + k] = 0.0
+        else:
+            w[_W_HOLD * R + k] = 1.0 if u1 != u1 else 0.0
+            if u1 != u1:
+                w[_W_TGT * R + k] = 0.0
+            elif input_mode == INPUT_ACCEL_CURVATURE:
+                w[_W_TGT * R + k] = math.atan(u1 * (p[i, P_LF] + p[i, P_LR]))
+            else:
+                w[_W_TGT * R + k] = u1
+            w[_W_THR0 * R + k] = 0.0
+            w[_W_BRK0 * R + k] = 1.0
+            w[_W_LIVE * R + k] = 0.0 if u0 != u0 else 1.0
+            w[_W_U0 * R + k] = 0.0 if u0 != u0 else u0
+
+
+@kernel
+def _soa_substeps(w, nb, n_sub, h, tyre):  # pragma: no cover - compiled
+    """``n_sub`` semi-implicit Euler sub-steps of the block in ``w``: the arithmetic of ``pedals_from_targets``
+    and ``single_track_rhs`` with every branch turned into a select, one loop over the block rows per
+    sub-step (LLVM vectorises it). Same equations and polynomial trigonometry as the scalar path."""
+    R = SOA_ROWS
+    linear = tyre == TYRE_LINEAR
+    for _ in range(n_sub):
+        for k in range(nb):
+            yaw = w[_W_YAW * R + k]
+            vx = w[_W_VX * R + k]
+            vy = w[_W_VY * R + k]
+            r = w[_W_R * R + k]
+            delta = w[_W_DL * R + k]
+            m = w[_W_M * R + k]
+            inv_m = w[_W_INV_M * R + k]
+            lf = w[_W_LF * R + k]
+            lr = w[_W_LR * R + k]
+            wb = lf + lr
+            hcg = w[_W_HCG * R + k]
+            mu = w[_W_MU * R + k]
+            cg = w[_W_CG * R + k]
+            sg = w[_W_SG * R + k]
+            dmax = w[_W_DMAX * R + k]
+            sy, cy = poly_sincos(yaw - TWO_PI * np.floor(yaw / TWO_PI + 0.5))
+            avx = abs(vx)
+            f_aero = 0.5 * RHO_AIR * w[_W_CDA * R + k] * vx * avx
+            # pedals from the targets (pedals_from_targets)
+            sv0 = _clip(vx * (1.0 / V_STOP), -1.0, 1.0)
+            f_res = f_aero + w[_W_CRR * R + k] * m * G * cg * sv0
+            f = m * w[_W_U0 * R + k] + f_res + m * G * sg
+            avail = min(w[_W_FD * R + k], w[_W_PD * R + k] / max(avx, V_POWER_FLOOR), mu * m * G)
+            thr_l = _clip(f / max(avail, 1e-9), 0.0, 1.0) if f >= 0.0 else 0.0
+            brk_l = 0.0 if f >= 0.0 else _clip(-f / max(w[_W_FB * R + k], 1e-9), 0.0, 1.0)
+            live = w[_W_LIVE * R + k] > 0.0
+            thr = thr_l if live else w[_W_THR0 * R + k]
+            brk = brk_l if live else w[_W_BRK0 * R + k]
+            tgt = delta if w[_W_HOLD * R + k] > 0.0 else w[_W_TGT * R + k]
+            # steering actuator
+            lim = dmax / (1.0 + (vx * vx) / w[_W_VREF2 * R + k])
+            d_delta = _clip((_clip(tgt, -lim, lim) - delta) / w[_W_TAU * R + k], -w[_W_RATE * R + k],
+                            w[_W_RATE * R + k])
+            # longitudinal forces
+            sv = _clip(vx / w[_W_EPS * R + k], -1.0, 1.0)
+            f_drive = thr * min(w[_W_FD * R + k], w[_W_PD * R + k] / max(avx, V_POWER_FLOOR))
+            f_drive *= _clip(w[_W_VMAX * R + k] - vx, 0.0, 1.0)
+            f_brake = brk * w[_W_FB * R + k] * sv
+            f_roll = w[_W_CRR * R + k] * m * G * cg * sv
+            f_grade = m * G * sg
+            sd = w[_W_SD * R + k]
+            sb = w[_W_SB * R + k]
+            fxf = sd * f_drive - sb * f_brake
+            fxr = (1.0 - sd) * f_drive - (1.0 - sb) * f_brake
+            # loads, two passes
+            lat = m * r * vx * hcg / (w[_W_TRACK * R + k] * wb)
+            ks = w[_W_KS * R + k]
+            a_lim = mu * G * cg
+            ax = _clip((fxf + fxr - f_aero) * inv_m, -a_lim, a_lim)
+            fzf, fzr, d_f, d_r = axle_grip(m, cg, lf, lr, hcg, ax, lat, ks, mu)
+            fxf = _clip(fxf, -d_f, d_f)
+            fxr = _clip(fxr, -d_r, d_r)
+            ax = (fxf + fxr - f_aero) * inv_m
+            fzf, fzr, d_f, d_r = axle_grip(m, cg, lf, lr, hcg, ax, lat, ks, mu)
+            fxf = _clip(fxf, -d_f, d_f)
+            fxr = _clip(fxr, -d_r, d_r)
+            # lateral tyre forces
+            a_f = delta - _atan2_pos_bf(vy + lf * r, avx)
+            a_r = -_atan2_pos_bf(vy - lr * r, avx)
+            if linear:
+                fyf = w[_W_LINF * R + k] * fzf * a_f
+                fyr = w[_W_LINR * R + k] * fzr * a_r
+            else:
+                c = w[_W_C * R + k]
+                e = w[_W_E * R + k]
+                ef = 1.0 - fxf * fxf / (d_f * d_f)
+                er = 1.0 - fxr * fxr / (d_r * d_r)
+                ef = ef if d_f > 0.0 else 0.0
+                er = er if d_r > 0.0 else 0.0
+                baf = w[_W_BF * R + k] * a_f
+                bar = w[_W_BR * R + k] * a_r
+                mff = poly_sincos(c * poly_atan_bf(baf - e * (baf - poly_atan_bf(baf))))[0]
+                mfr = poly_sincos(c * poly_atan_bf(bar - e * (bar - poly_atan_bf(bar))))[0]
+                fyf = d_f * mff * math.sqrt(max(ef, 0.0))
+                fyr = d_r * mfr * math.sqrt(max(er, 0.0))
+            sdl, cd = poly_sincos(delta)
+            f_lon = fxf * cd - fyf * sdl + fxr - f_aero - f_roll - f_grade
+            f_latf = fxf * sdl + fyf * cd
+            dvx_dyn = f_lon * inv_m + r * vy
+            dvy_dyn = (f_latf + fyr) * inv_m - r * vx
+            dr_dyn = (lf * f_latf - lr * fyr) / w[_W_IZZ * R + k]
+            wt = _smoothstep((avx - w[_W_VLO * R + k]) / w[_W_VBL * R + k])
+            # low-speed kinematic blend (computed for every row, selected where w < 1)
+            dvx_kin = (fxf + fxr - f_aero - f_roll - f_grade) * inv_m
+            kap = sdl / (cd * wb)
+            kap_max = mu * G / max(vx * vx, 1e-12)
+            capped = abs(kap) > kap_max
+            kap = (kap_max if kap > 0.0 else -kap_max) if capped else kap
+            curv_dot = 0.0 if capped else (dvx_kin * kap + vx * d_delta / (cd * cd * wb))
+            dvy_kin = lr * curv_dot + (vx * kap * lr - vy) * (1.0 / TAU_KINEMATIC)
+            dr_kin = curv_dot + (vx * kap - r) * (1.0 / TAU_KINEMATIC)
+            blend = wt < 1.0
+            dvx = wt * dvx_dyn + (1.0 - wt) * dvx_kin if blend else dvx_dyn
+            dvy = wt * dvy_dyn + (1.0 - wt) * dvy_kin if blend else dvy_dyn
+            dr = wt * dr_dyn + (1.0 - wt) * dr_kin if blend else dr_dyn
+            # semi-implicit Euler: velocities, then yaw and position from the new ones
+            vx += h * dvx
+            vy += h * dvy
+            r += h * dr
+            delta += h * d_delta
+            dyaw = h * r
+            yaw += dyaw
+            sn, cs = poly_sincos(dyaw)
+            cy, sy = cy * cs - sy * sn, sy * cs + cy * sn
+            w[_W_X * R + k] += h * (vx * cy - vy * sy)
+            w[_W_Y * R + k] += h * (vx * sy + vy * cy)
+            w[_W_YAW * R + k] = yaw - TWO_PI * np.floor(yaw / TWO_PI + 0.5)
+            w[_W_VX * R + k] = vx
+            w[_W_VY * R + k] = vy
+            w[_W_R * R + k] = r
+            w[_W_DL * R + k] = _clip(delta, -dmax, dmax)
+
+
+@kernel
+def _step_soa(s, p, mu, grade, u, active, idx, input_mode, tyre, n_sub, h):  # pragma: no cover - compiled
+    """Semi-implicit Euler for the rows ``idx``: blocks of SOA_ROWS active rows through ``_soa_substeps``."""
+    w = np.empty(_W_FIELDS * SOA_ROWS)
+    rows = np.empty(SOA_ROWS, dtype=np.int64)
+    n_rows = idx.shape[0]
+    k0 = 0
+    while k0 < n_rows:
+        nb = 0
+        while k0 < n_rows and nb < SOA_ROWS:
+            i = idx[k0]
+            k0 += 1
+            if active[i]:
+                rows[nb] = i
+                nb += 1
+        if nb == 0:
+            continue
+        _soa_load(w, nb, rows, s, p, mu, grade, u, input_mode, h)
+        _soa_substeps(w, nb, n_sub, h, tyre)
+        for k in range(nb):
+            i = rows[k]
+            for f in range(7):
+                s[f, i] = w[f * SOA_ROWS + k]
+
+
 @kernel
 def step_single_track(s, p, mu, grade, u, active, idx, input_mode, tyre, integrator, dt, dt_max):  # pragma: no cover
     """Advance the dynamic single-track model by ``dt`` with ``ceil(dt / dt_max)`` fixed sub-steps.
@@ -380,7 +652,9 @@ def step_single_track(s, p, mu, grade, u, active, idx, input_mode, tyre, integra
 
     Integrators: INTEGRATOR_RK4 (classical 4th order, global error O(h^4)) or
     INTEGRATOR_SEMI_IMPLICIT_EULER (velocities first, then yaw and position from the new
-    velocities; global error O(h)). See docs/dynamics.md for measured errors.
+    velocities; global error O(h)). See docs/dynamics.md for measured errors. Semi-implicit
+    Euler runs on the vectorised struct-of-arrays block path (``_step_soa``), which gives the
+    same bits as the scalar kernels row by row; RK4 runs row by row.
 
     Args:
         s: (7, n) state rows x, y, yaw, vx, vy, r, delta (m, m, rad, m/s, m/s, rad/s, rad).
@@ -395,7 +669,10 @@ def step_single_track(s, p, mu, grade, u, active, idx, input_mode, tyre, integra
     if dt_max > 0.0 and dt > dt_max:
         n_sub = math.ceil(dt / dt_max - 1e-9)  # a quotient rounded just above an integer
     h = dt / n_sub
-    # blocks of rows stay in L1 for all sub-steps; inside a block, sub-steps are the outer loop so
+    if integrator == INTEGRATOR_SEMI_IMPLICIT_EULER:
+        _step_soa(s, p, mu, grade, u, active, idx, input_mode, tyre, n_sub, h)
+        return
+    # RK4: blocks of rows stay in L1 for all sub-steps; inside a block, sub-steps are the outer loop so
     # that independent rows overlap in the CPU pipeline
     n_rows = idx.shape[0]
     for b0 in range(0, n_rows, BLOCK_ROWS):
@@ -436,17 +713,6 @@ def step_single_track(s, p, mu, grade, u, active, idx, input_mode, tyre, integra
                     vy += h6 * (k1[4] + 2.0 * k2[4] + 2.0 * k3[4] + k4[4])
                     r += h6 * (k1[5] + 2.0 * k2[5] + 2.0 * k3[5] + k4[5])
                     dl += h6 * (k1[6] + 2.0 * k2[6] + 2.0 * k3[6] + k4[6])
-                else:
-                    vx += h * k1[3]
-                    vy += h * k1[4]
-                    r += h * k1[5]
-                    dl += h * k1[6]
-                    dyaw = h * r
-                    yaw += dyaw
-                    sn, cs = poly_sincos(dyaw)  # heading rotated by the new yaw rate
-                    cy, sy = cy * cs - sy * sn, sy * cs + cy * sn
-                    x += h * (vx * cy - vy * sy)
-                    y += h * (vx * sy + vy * cy)
                 dmax = p[i, P_MAX_STEER]
                 s[0, i] = x
                 s[1, i] = y

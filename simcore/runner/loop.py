@@ -422,6 +422,7 @@ class Simulation:
             r.lc_offset,
             r.goal_s,
             r.road_half,
+            r.friction,
             net.plan_cycle,
             net.plan_offset,
             net.plan_start,

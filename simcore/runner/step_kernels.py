@@ -13,6 +13,7 @@ import math
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.pedestrian_kernels import step_pedestrians
+from simcore.behavior.route_kernels import route_index
 from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import step_kinematic
 from simcore.dynamics.single_track_kernels import (
@@ -38,7 +39,8 @@ ST_DT_MAX = 1e-3
 # fmt: off
 @kernel
 def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, idx, st_params, friction, grade,
-                           ctrl_accel, ctrl_steer, st_buf, st_u, dt):  # pragma: no cover - compiled
+                           ctrl_accel, ctrl_steer, st_buf, st_u, dt, progress, rt_start, rs,
+                           route_mu):  # pragma: no cover - compiled
     """Advance the rows ``idx`` one step of ``dt`` on the dynamic single-track model.
 
     The WorldState keeps every vehicle at its rear-axle centre; the model integrates at the
@@ -48,16 +50,21 @@ def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active,
     (ctrl_accel m/s^2, ctrl_steer road-wheel angle rad) mapped through the actuators
     (INPUT_ACCEL_STEER), sub-steps of at most ST_DT_MAX, then CoG -> rear axle with the new
     yaw. speed is vx clipped at 0, yaw wrapped to (-pi, pi], accel = (speed' - speed) / dt.
+    Before the step each row's ``friction`` becomes the surface friction ``route_mu`` of its route
+    sample at its current ``progress`` (the sample at or before it, ``route_index``).
 
     Args:
         x, y, yaw, speed, steer, accel, vy, yaw_rate: (n,) state (WorldState meaning). active: (n,) bool.
         idx: (m,) int64 rows. st_params: (n, N_PARAMS). friction, grade: (n,) road mu, grade angle (rad).
         ctrl_accel, ctrl_steer: (n,) targets. st_buf: (7, n), st_u: (3, n) scratch. dt: step (s).
+        progress: (n,) route s (m). rt_start, rs, route_mu: the route table's CSR offsets, sample s
+        and per-sample friction.
 
-    Mutates: x, y, yaw, speed, steer, accel, vy, yaw_rate, st_buf, st_u.
+    Mutates: x, y, yaw, speed, steer, accel, vy, yaw_rate, friction, st_buf, st_u.
     """
     for k in range(idx.shape[0]):
         i = idx[k]
+        friction[i] = route_mu[route_index(rs, rt_start[i], rt_start[i + 1], progress[i])]
         lr = st_params[i, P_LR]
         st_buf[0, i] = x[i] + lr * math.cos(yaw[i])
         st_buf[1, i] = y[i] + lr * math.sin(yaw[i])
@@ -168,7 +175,7 @@ def advance(
     ped_speed, ped_accel, ped_decel, ped_obey, ped_start,
     # routes
     rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id,
-    lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half,
+    lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half, route_mu,
     # map: signals, crosswalks, drivable grid
     plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state,
     cw_x, cw_y, cw_signal, cw_margin, cw_occ,
@@ -213,7 +220,8 @@ def advance(
                        max_steer_rate, max_accel, max_decel, max_speed, ctrl_accel, ctrl_steer, dt)
         if veh_idx_st.shape[0] > 0:
             step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, veh_idx_st, st_params,
-                                   friction, grade, ctrl_accel, ctrl_steer, st_buf, st_u, dt)
+                                   friction, grade, ctrl_accel, ctrl_steer, st_buf, st_u, dt, progress, rt_start, rs,
+                                   route_mu)
         t_now = (step0 + k) * dt
         step_pedestrians(t_now, ped_idx, x, y, yaw, speed, active, done, inst, started, ped_start,
                          rt_start, rx, ry, rs, progress, cw_start, cw_s0, cw_id, cw_signal, sig_state,

@@ -15,7 +15,16 @@ from simcore.road.network import RoadNetwork
 from simcore.road.spatial_index import build_segment_grid
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
-from simcore.scenario.schema import KPH, EgoSpec, FileMap, GridMap, IntersectionMap, PedestrianActor, VehicleActor
+from simcore.scenario.schema import (
+    KPH,
+    EgoSpec,
+    EnvironmentSpec,
+    FileMap,
+    GridMap,
+    IntersectionMap,
+    PedestrianActor,
+    VehicleActor,
+)
 from simcore.state import WorldState
 from simcore.world import (
     DYNAMICS_KINEMATIC,
@@ -26,6 +35,13 @@ from simcore.world import (
     RouteTable,
     World,
 )
+
+
+def route_sample(s: np.ndarray, progress: float) -> int:
+    """Index of the route sample at or before ``progress`` (m), clamped like ``route_kernels.route_index``."""
+    k = int(np.searchsorted(s, progress, side="right")) - 1
+    return min(max(k, 0), max(len(s) - 2, 0))
+
 
 #: Margin beyond the lane half-width still counted as on the road (m): kerb tolerance.
 OFFROAD_MARGIN_M = 0.3
@@ -113,6 +129,16 @@ class _Builder:
             self.err(path, str(exc))
             return None
         return route_path(self.net, lanes, start_s)
+
+    def lane_friction(self, env: EnvironmentSpec) -> np.ndarray:
+        """Friction per lane of the map: ``env.friction``, replaced on the lanes of each surface (later wins)."""
+        mu = np.full(len(self.net.lane_names), float(env.friction))
+        for j, surf in enumerate(env.surfaces):
+            for k, name in enumerate(surf.lanes):
+                lane = self.lane(name, ("environment", "surfaces", j, "lanes", k))
+                if lane is not None:
+                    mu[lane] = surf.friction
+        return mu
 
     def add_vehicle(self, actor_id: str, spec: EgoSpec | VehicleActor, path: tuple, is_ego: bool) -> None:
         vspec = self.vehicle(spec.vehicle, (*path, "vehicle"))
@@ -208,6 +234,7 @@ def build_world(loaded: LoadedScenario) -> World:
             b.add_vehicle(actor.id, actor, ("actors", i), is_ego=False)
         else:
             b.add_pedestrian(actor, ("actors", i))
+    lane_mu = b.lane_friction(spec.environment)
     if b.issues:
         raise ScenarioError(b.issues)
     rows = b.rows
@@ -226,7 +253,13 @@ def build_world(loaded: LoadedScenario) -> World:
         np.where(r["path"].lane >= 0, net.lane_width[np.maximum(r["path"].lane, 0)] / 2 + OFFROAD_MARGIN_M, 0.0)
         for r in rows
     ]
-    routes = RouteTable.from_paths([r["path"] for r in rows], [r["goal_s"] for r in rows], road_half)
+    env_mu = float(spec.environment.friction)
+    route_mu = [np.where(r["path"].lane >= 0, lane_mu[np.maximum(r["path"].lane, 0)], env_mu) for r in rows]
+    routes = RouteTable.from_paths([r["path"] for r in rows], [r["goal_s"] for r in rows], road_half, route_mu)
+    # friction under each row at its initial progress (the runner refreshes it every step)
+    friction = np.array(
+        [route_mu[i][route_sample(r["path"].s, r["progress"])] for i, r in enumerate(rows)], dtype=np.float64
+    ).reshape(n)
     kinds = state.kind
 
     def idm_value(attr: str, default: float) -> np.ndarray:
@@ -296,6 +329,6 @@ def build_world(loaded: LoadedScenario) -> World:
         veh_idx_kin=veh_idx[~is_st],
         veh_idx_st=veh_idx[is_st],
         st_params=st_params,
-        friction=np.full(n, float(spec.environment.friction)),
+        friction=friction,
         grade=np.zeros(n),
     )

@@ -134,11 +134,22 @@ class IdmSpec(Strict):
 DynamicsModel = Literal["kinematic", "single_track"]
 
 
+class SurfaceSpec(Strict):
+    """A patch of road surface: the listed lanes have their own friction (``environment.surfaces[]``)."""
+
+    lanes: list[str] = Field(min_length=1, description="lane names this surface covers")
+    friction: float = Field(gt=0, le=1.5, description="tyre-road friction coefficient mu on these lanes")
+
+
 class EnvironmentSpec(Strict):
-    """Road surface shared by every vehicle of the scenario (``environment:``)."""
+    """Road surface (``environment:``): one friction for the whole map, optionally other values on some lanes."""
 
     friction: float = Field(
         1.0, gt=0, le=1.5, description="tyre-road friction coefficient mu (single_track vehicles; 0.3 ice, 1.0 dry)"
+    )
+    surfaces: list[SurfaceSpec] = Field(
+        default_factory=list,
+        description="lanes with a friction of their own (a later entry wins where lanes repeat)",
     )
 
 

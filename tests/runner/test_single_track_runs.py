@@ -150,3 +150,97 @@ def test_friction_key_is_validated(tmp_path):
     p.write_text(text)
     with pytest.raises(ScenarioError, match="friction"):
         simulation(p, FullBrake())
+
+
+def _with_surfaces(tmp_path: Path, surfaces: str) -> Path:
+    """The braking fixture on a dry road (mu 0.9) with ``environment.surfaces`` set to ``surfaces``."""
+    text = BRAKE.read_text().replace(
+        "environment: {friction: $mu}", f"environment: {{friction: $mu, surfaces: {surfaces}}}"
+    )
+    p = tmp_path / "surfaces.yaml"
+    p.write_text(text)
+    return p
+
+
+def _stop_distance(path: Path) -> tuple[float, object]:
+    sim = simulation(path, FullBrake())
+    res = sim.run()
+    assert res.termination == "timeout"
+    e = sim.world.ego
+    tr = res.trajectory
+    assert tr["speed"][-1, e] < 0.05  # stopped within the run
+    return float(np.hypot(np.diff(tr["x"][:, e]), np.diff(tr["y"][:, e])).sum()), sim
+
+
+def test_icy_patch_on_the_braking_lane_lengthens_the_stop(tmp_path):
+    """An ice patch (0.3) on the lane the ego brakes on: stop within v^2 / (2 0.3 g); without it, the 0.9 distance."""
+    dry, _ = _stop_distance(_with_surfaces(tmp_path, "[]"))
+    assert dry == pytest.approx(V0**2 / (2 * 0.9 * G), rel=0.10)
+    icy, sim = _stop_distance(_with_surfaces(tmp_path, "[{lanes: [south_in_1], friction: 0.3}]"))
+    assert icy == pytest.approx(V0**2 / (2 * 0.3 * G), rel=0.10), icy
+    w = sim.world
+    e = w.ego
+    assert w.friction[e] == 0.3  # the friction under the ego, refreshed each step from its route sample
+    a, b = w.routes.start[e], w.routes.start[e + 1]
+    lanes = w.routes.paths[e].lane
+    south = w.network.lane_id("south_in_1")
+    mu = w.routes.friction[a:b]
+    assert (mu[lanes == south] == 0.3).all() and (mu[lanes != south] == 0.9).all()
+
+
+def test_patch_elsewhere_changes_nothing(tmp_path):
+    """A patch on lanes the ego never reaches gives the same stop, bit for bit, as no patch at all."""
+    _, _, ref = _stop(0.9)
+    sim = simulation(_with_surfaces(tmp_path, "[{lanes: [north_out_1, east_in_1], friction: 0.1}]"), FullBrake())
+    res = sim.run()
+    tr = res.trajectory
+    e = sim.world.ego
+    assert (np.hypot(tr["x"][:, e] - tr["x"][0, e], tr["y"][:, e] - tr["y"][0, e]) == ref).all()
+
+
+def test_friction_changes_when_the_vehicle_drives_onto_a_patch(tmp_path):
+    """Mid-stop the road turns icy (the junction connector): dry physics up to the lane end, ice after it."""
+    text = BRAKE.read_text().replace("environment: {friction: $mu}", "environment: {friction: $mu, surfaces: []}")
+    # the ego starts 4.5 m before the end of its 188.5 m approach lane, braking onto the connector
+    text = text.replace("s: 20, speed_kph: 50", "s: 184, speed_kph: 50")
+    p = tmp_path / "onto.yaml"
+    p.write_text(text)
+    w = simulation(p, FullBrake()).world
+    e = w.ego
+    path = w.routes.paths[e]
+    connector = path.lanes[1]
+    d1 = float(path.s[np.flatnonzero(path.lane == connector)[0]]) - w.state.progress[e]  # dry metres
+    assert 3.0 < d1 < 6.0
+    p.write_text(
+        text.replace("surfaces: []", f"surfaces: [{{lanes: [{w.network.lane_names[connector]}], friction: 0.3}}]")
+    )
+    mixed, sim = _stop_distance(p)
+    expected = d1 + (V0**2 - 2 * 0.9 * G * d1) / (2 * 0.3 * G)
+    assert mixed == pytest.approx(expected, rel=0.10), (mixed, expected)
+    assert V0**2 / (2 * 0.9 * G) * 1.5 < mixed < V0**2 / (2 * 0.3 * G) * 0.85
+    assert sim.world.friction[e] == 0.3
+
+
+def test_unknown_surface_lane_is_a_located_error(tmp_path, capfd):
+    from simcore.cli import main
+
+    text = BRAKE.read_text().replace(
+        "environment: {friction: $mu}",
+        "environment:\n  friction: $mu\n  surfaces:\n    - lanes: [south_in_1, nowhere_9]\n      friction: 0.3",
+    )
+    p = tmp_path / "bad_surface.yaml"
+    p.write_text(text)
+    line = text.splitlines().index("    - lanes: [south_in_1, nowhere_9]") + 1
+    assert main(["validate", str(p)]) == 2
+    err = capfd.readouterr().err
+    col = "    - lanes: [south_in_1, nowhere_9]".index("nowhere_9") + 1
+    assert f"{p}:{line}:{col}:" in err and "unknown lane 'nowhere_9'" in err, err
+    assert main(["run", str(p), "--quiet"]) == 2
+
+
+def test_surface_friction_is_validated(tmp_path):
+    from simcore.scenario.errors import ScenarioError
+
+    p = _with_surfaces(tmp_path, "[{lanes: [south_in_1], friction: 1.6}]")
+    with pytest.raises(ScenarioError, match="friction"):
+        simulation(p, FullBrake())
