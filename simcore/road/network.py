@@ -53,11 +53,12 @@ class RoadNetwork:
             direction of travel, positive when the lane's right side is lower; zeros for level maps.
             ``None`` only for networks made without the builder.
         obj_names, obj_kinds: (n_objects,) static roadside objects (buildings, poles, barriers...)
-            kept as outlines for later use (e.g. sensors); kinds are free-form (OpenDRIVE ``type``).
+            kept as outlines for later use (e.g. sensors); kinds are free-form (OpenDRIVE ``type`` in the
+            standard's spelling, e.g. ``parkingSpace``, ``pole``, ``building``, ``obstacle``).
         obj_start, obj_x, obj_y: CSR outlines: object ``i`` owns vertices
             ``obj_start[i]:obj_start[i+1]`` of ``obj_x, obj_y`` (m, ENU; closed implicitly).
-        obj_height: (n_objects,) object heights above the ground (m), NaN where unknown (e.g. the
-            OpenDRIVE import, which does not read them yet).
+        obj_height: (n_objects,) height of each object's top above the ground (m), NaN where unknown
+            (OpenDRIVE: ``zOffset + height``, NaN only for objects without any height).
     """
 
     lane_names: tuple[str, ...]

@@ -13,9 +13,10 @@ What is read:
     lane speed records and the road-type speed, road/lane predecessor and successor links (with
     contactPoint), junction connections with laneLinks, signals (traffic lights and stop signs
     with their validity lanes, grouped by ``<controller>``), and objects (crosswalks become
-    crosswalk polygons, everything else is kept as an outline in ``RoadNetwork.obj_*``).
+    crosswalk polygons, everything else is kept as an outline in ``RoadNetwork.obj_*`` with its
+    kind and height, ``zOffset + height``).
 What is ignored:
-    lateral profile shape, object heights, road marks, lane height/material/access, surface
+    lateral profile shape, road marks, lane height/material/access, surface
     CRG, railroads, geo-reference. Unknown and deprecated elements are skipped.
 
 XML is read only through ``defusedxml`` (entities, external references and DTD-based bombs are
@@ -193,6 +194,9 @@ class ObjectDef:
         corners_local: (k, 2) outline (u, v) in the object frame (m), or None.
         corners_road: (k, 2) outline (s, t) on the road (m), or None.
         length, width, radius: bounding box or circle (m), 0 if absent.
+        height: top of the object above the road surface (m): ``zOffset + height``, or, without a
+            ``height`` attribute, the highest outline corner (``z``/``dz`` + its ``height``); NaN when
+            the file gives no height at all.
     """
 
     id: str
@@ -206,6 +210,7 @@ class ObjectDef:
     radius: float
     corners_local: F64 | None
     corners_road: F64 | None
+    height: float = math.nan
 
 
 @dataclass
@@ -484,22 +489,45 @@ def _signal(ctx: _Ctx, el: Any) -> SignalDef:
     return SignalDef(sid, name, ctx.num(el, "s"), ctx.num(el, "t", 0.0), kind, orient, validity)
 
 
+#: OpenDRIVE object types (``e_objectType``, 1.4-1.8) by their lower-case spelling, so that kinds keep
+#: the standard's spelling (``parkingSpace``) whatever case the file uses.
+OBJECT_TYPES = {
+    t.lower(): t
+    for t in (
+        *("none", "obstacle", "car", "pole", "tree", "vegetation", "barrier", "building", "parkingSpace"),
+        *("patch", "railing", "trafficIsland", "crosswalk", "streetLamp", "gantry", "soundBarrier", "wind"),
+        *("roadMark", "van", "bus", "trailer", "bike", "motorbike", "tram", "train", "pedestrian"),
+    )
+}
+
+
 def _object(ctx: _Ctx, el: Any) -> ObjectDef:
     outline = _child(el, "outline")
     outlines = _child(el, "outlines")
     if outline is None and outlines is not None:
         outline = _child(outlines, "outline")
     local = road = None
+    corner_tops: list[float] = []
     if outline is not None:
         cl = _children(outline, "cornerLocal")
         cr = _children(outline, "cornerRoad")
         if len(cl) >= 3:
             local = np.array([(ctx.num(c, "u"), ctx.num(c, "v")) for c in cl])
+            corner_tops = [ctx.num(c, "z", 0.0) + ctx.num(c, "height") for c in cl if c.get("height") is not None]
         elif len(cr) >= 3:
             road = np.array([(ctx.num(c, "s"), ctx.num(c, "t")) for c in cr])
+            corner_tops = [ctx.num(c, "dz", 0.0) + ctx.num(c, "height") for c in cr if c.get("height") is not None]
+    z_offset = ctx.num(el, "zOffset", 0.0)
+    if el.get("height") is not None:
+        height = z_offset + ctx.num(el, "height")
+    elif corner_tops:
+        height = z_offset + max(corner_tops)
+    else:
+        height = math.nan
+    kind = ctx.attr(el, "type", "none")
     return ObjectDef(
         id=ctx.attr(el, "id", ""),
-        type=ctx.attr(el, "type", "none").lower(),
+        type=OBJECT_TYPES.get(kind.lower(), kind.lower()),
         name=ctx.attr(el, "name", ""),
         s=ctx.num(el, "s"),
         t=ctx.num(el, "t", 0.0),
@@ -509,6 +537,7 @@ def _object(ctx: _Ctx, el: Any) -> ObjectDef:
         radius=ctx.num(el, "radius", 0.0),
         corners_local=local,
         corners_road=road,
+        height=height,
     )
 
 
@@ -994,7 +1023,7 @@ def _objects(b: NetworkBuilder, odr: OpenDriveMap) -> None:
             if obj.type == "crosswalk" or "crosswalk" in obj.name.lower():
                 _crosswalk(b, f"{road.id}:{obj.id or len(b.crosswalks)}", px, py, road_hdg)
             else:
-                b.add_object(name, obj.type, px, py)
+                b.add_object(name, obj.type, px, py, obj.height)
 
 
 def _object_outline(road: RoadDef, obj: ObjectDef) -> tuple[F64, F64, float] | None:

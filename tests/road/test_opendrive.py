@@ -266,6 +266,7 @@ def test_fixture_elevation_widths_signals_and_objects():
     assert net.cw_end_y[0] == pytest.approx([-6, 4])
     assert net.obj_kinds == ("building", "pole")
     assert np.diff(net.obj_start).tolist() == [4, 12]
+    assert net.obj_height.tolist() == [6.0, 5.0]
 
 
 def test_lane_names_follow_road_section_lane():
@@ -493,6 +494,59 @@ def test_lane_centre_lines_match_pyxodr(path):
                 assert d.size == 0 or d.max() < PYXODR_TOL_M, (road.id, k, lane.id, float(d.max()))
                 checked += 1
     assert checked > 0
+
+
+# --------------------------------------------------------------------------- objects
+
+OBJECTS = """<?xml version="1.0" standalone="yes"?>
+<OpenDRIVE>
+  <header revMajor="1" revMinor="6"/>
+  <road id="1" length="100.0" junction="-1">
+    <planView><geometry s="0" x="0" y="0" hdg="0" length="100.0"><line/></geometry></planView>
+    <lanes><laneSection s="0">
+      <center><lane id="0" type="none"/></center>
+      <right><lane id="-1" type="driving"><width sOffset="0" a="3.5" b="0" c="0" d="0"/></lane></right>
+    </laneSection></lanes>
+    <objects>
+      <object id="1" type="parkingSpace" name="bay" s="10" t="-6" hdg="0" length="5" width="2.5" height="0"/>
+      <object id="2" type="pole" name="lamp" s="20" t="-4" zOffset="0.5" radius="0.15" height="6"/>
+      <object id="3" type="BUILDING" name="shop" s="40" t="-15" hdg="0" length="12" width="8" height="9.5"/>
+      <object id="4" type="obstacle" name="block" s="60" t="-2" length="1" width="1" zOffset="0.25"/>
+      <object id="5" type="obstacle" name="wall" s="80" t="-5" zOffset="1">
+        <outline>
+          <cornerLocal u="0" v="0" z="0" height="2"/><cornerLocal u="4" v="0" z="0.5" height="2"/>
+          <cornerLocal u="4" v="1" z="0" height="1"/>
+        </outline>
+      </object>
+      <object id="6" type="parkingspace" name="curb bay" s="90" t="-6">
+        <outline>
+          <cornerRoad s="88" t="-5" dz="0" height="0.1"/><cornerRoad s="92" t="-5" dz="0" height="0.1"/>
+          <cornerRoad s="92" t="-7" dz="0" height="0.1"/><cornerRoad s="88" t="-7" dz="0" height="0.1"/>
+        </outline>
+      </object>
+    </objects>
+  </road>
+</OpenDRIVE>
+"""
+
+
+def test_objects_keep_kinds_and_heights():
+    net = load_opendrive(text=OBJECTS)
+    assert net.obj_names == ("bay", "lamp", "shop", "block", "wall", "curb bay")
+    assert net.obj_kinds == ("parkingSpace", "pole", "building", "obstacle", "obstacle", "parkingSpace")
+    # Top above the road: zOffset + height; a zero height is a height; without any height NaN; with
+    # only corner heights the highest corner (z + height) above zOffset.
+    h = net.obj_height
+    assert h[:3].tolist() == [0.0, 6.5, 9.5]
+    assert math.isnan(h[3])
+    assert h[4] == pytest.approx(1.0 + 2.5)
+    assert h[5] == pytest.approx(0.1)
+    # Outlines: the parking bay is a 5 x 2.5 box centred at (10, -6); the shop 12 x 8 at (40, -15).
+    bay = slice(net.obj_start[0], net.obj_start[1])
+    assert sorted(net.obj_x[bay]) == pytest.approx([7.5, 7.5, 12.5, 12.5])
+    assert sorted(net.obj_y[bay]) == pytest.approx([-7.25, -7.25, -4.75, -4.75])
+    wall = slice(net.obj_start[4], net.obj_start[5])
+    assert net.obj_x[wall].tolist() == pytest.approx([80, 84, 84]) and net.obj_y[wall].tolist() == [-5, -5, -4]
 
 
 # --------------------------------------------------------------------------- superelevation
