@@ -9,12 +9,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 
-from simcore._types import ActorKind, LaneType
+from simcore._types import ActorKind
 from simcore.evaluation.events import EventKind
-from simcore.road.network import RoadNetwork
+from simcore.render.map_view import draw_network
 from simcore.runner.results import Result
 from simcore.world import World
 
@@ -28,68 +28,13 @@ _EVENT_STYLE = {
 }
 
 
-def _lane_polygons(net: RoadNetwork, lane_type: LaneType) -> list[np.ndarray]:
-    polys = []
-    for lane in np.flatnonzero(net.lane_type == lane_type):
-        a, b = net.lane_start[lane], net.lane_start[lane + 1]
-        x, y, h = net.pts_x[a:b], net.pts_y[a:b], net.pts_heading[a:b]
-        hw = net.lane_width[lane] / 2
-        nx, ny = -np.sin(h), np.cos(h)
-        left = np.column_stack([x + hw * nx, y + hw * ny])
-        right = np.column_stack([x - hw * nx, y - hw * ny])
-        polys.append(np.vstack([left, right[::-1]]))
-    return polys
-
-
-def draw_map(ax: plt.Axes, net: RoadNetwork) -> None:
-    """Road surface, sidewalks, centre lines, crosswalk zebras and stop lines."""
-    ax.add_collection(
-        PolyCollection(_lane_polygons(net, LaneType.SIDEWALK), facecolors="#d9d4c7", edgecolors="none", zorder=0)
-    )
-    ax.add_collection(
-        PolyCollection(_lane_polygons(net, LaneType.DRIVING), facecolors="#5b5f66", edgecolors="none", zorder=1)
-    )
-    segs = []
-    for lane in np.flatnonzero((net.lane_type == LaneType.DRIVING) & (net.lane_junction < 0)):
-        a, b = net.lane_start[lane], net.lane_start[lane + 1]
-        segs.append(np.column_stack([net.pts_x[a:b], net.pts_y[a:b]]))
-    ax.add_collection(LineCollection(segs, colors="#9aa0a8", linewidths=0.4, linestyles=(0, (4, 6)), zorder=2))
-    for c in range(len(net.cw_names)):
-        cx, cy = net.cw_x[c], net.cw_y[c]
-        ax.add_patch(
-            Polygon(
-                np.column_stack([cx, cy]),
-                closed=True,
-                facecolor="none",
-                edgecolor="white",
-                hatch="||",
-                linewidth=0.0,
-                zorder=2,
-            )
-        )
-    for lane in np.flatnonzero(~np.isnan(net.lane_stop_s)):
-        a, b = net.lane_start[lane], net.lane_start[lane + 1]
-        s = net.lane_stop_s[lane]
-        k = min(int(np.searchsorted(net.pts_s[a:b], s)), b - a - 1) + a
-        h = net.pts_heading[k]
-        hw = net.lane_width[lane] / 2
-        px, py = net.pts_x[k], net.pts_y[k]
-        ax.plot(
-            [px - hw * np.sin(h) * -1, px + hw * np.sin(h) * -1],
-            [py - hw * np.cos(h), py + hw * np.cos(h)],
-            color="white",
-            linewidth=1.2,
-            zorder=3,
-        )
-
-
 def draw_run(world: World, result: Result, path: Path, title: str | None = None) -> Path:
     """Write a top-down PNG of the run: map, every trajectory coloured by speed, events marked."""
     net = world.network
     traj = result.trajectory
     fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
     ax.set_facecolor("#a7c496")
-    draw_map(ax, net)
+    draw_network(ax, net, arrows=False)
     x, y, speed, active = traj["x"], traj["y"], traj["speed"], traj["active"]
     vmax = max(float(np.nanmax(speed)) if speed.size else 1.0, 1.0)
     norm = plt.Normalize(0.0, vmax * 3.6)

@@ -145,6 +145,25 @@ class RoadNetwork:
         """Lanes that ``lane`` continues into."""
         return self.succ_idx[self.succ_start[lane] : self.succ_start[lane + 1]]
 
+    def predecessor_csr(self) -> tuple[I64, I64]:
+        """(pred_start, pred_idx): the successor CSR inverted, lanes sorted, built once."""
+        cached = self.__dict__.get("_pred_cache")
+        if cached is None:
+            counts = np.diff(self.succ_start)
+            src = np.repeat(np.arange(self.n_lanes, dtype=np.int64), counts)
+            order = np.lexsort((src, self.succ_idx))
+            pred_idx = src[order]
+            pred_start = np.zeros(self.n_lanes + 1, dtype=np.int64)
+            np.add.at(pred_start, self.succ_idx + 1, 1)
+            cached = (np.cumsum(pred_start).astype(np.int64), pred_idx)
+            object.__setattr__(self, "_pred_cache", cached)
+        return cached
+
+    def predecessors(self, lane: int) -> I64:
+        """Lanes that continue into ``lane``."""
+        start, idx = self.predecessor_csr()
+        return idx[start[lane] : start[lane + 1]]
+
     def driving_mask(self) -> np.ndarray:
         """(n_lanes,) bool: lanes that are drivable area."""
         return self.lane_type == LaneType.DRIVING

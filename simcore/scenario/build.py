@@ -9,7 +9,13 @@ import numpy as np
 from simcore._types import ActorKind, LaneType
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
-from simcore.road.generate import IntersectionLayout, SignalTiming, crosswalk_end_index, generate_grid
+from simcore.road.generate import (
+    IntersectionLayout,
+    SignalTiming,
+    crosswalk_end_index,
+    generate_city,
+    generate_grid,
+)
 from simcore.road.lane_graph import NoRouteError, RoutePath, path_from_polyline, route_path, shortest_route
 from simcore.road.network import RoadNetwork
 from simcore.road.spatial_index import build_segment_grid
@@ -75,7 +81,8 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
         signals=timing,
     )
     if isinstance(m, GridMap):
-        return generate_grid(m.rows, m.cols, block_m=m.block, arm_length_m=m.arm_length, layout=layout)
+        make = generate_city if m.buildings else generate_grid
+        return make(m.rows, m.cols, block_m=m.block, arm_length_m=m.arm_length, layout=layout)
     return generate_grid(1, 1, arm_length_m=m.arm_length, layout=layout)
 
 

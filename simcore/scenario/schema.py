@@ -75,6 +75,7 @@ class GridMap(_LayoutFields):
     rows: int = Field(2, ge=1, le=30)
     cols: int = Field(2, ge=1, le=30)
     block: float = Field(120.0, ge=60, le=1000)
+    buildings: bool = Field(False, description="fill the blocks with buildings (static objects with height)")
 
 
 class FileMap(Strict):

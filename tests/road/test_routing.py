@@ -324,3 +324,15 @@ def test_route_path_crosswalk_intervals_cover_inside(net, a, b):
         # and intervals are not much longer than the crossing itself
         span = s_dense[inside].max() - s_dense[inside].min()
         assert sum(s1 - s0 for s0, s1 in ivs) <= span + 2 * 1.5 + 0.05
+
+
+def test_predecessors_invert_successors():
+    from simcore.road.generate import generate_grid
+
+    net = generate_grid(2, 2)
+    pairs_succ = {(a, int(b)) for a in range(net.n_lanes) for b in net.successors(a)}
+    pairs_pred = {(int(a), b) for b in range(net.n_lanes) for a in net.predecessors(b)}
+    assert pairs_succ == pairs_pred
+    assert pairs_succ  # the grid has links
+    conn = net.lane_id("r0c0.south_in_1>west_out_1")
+    assert list(net.predecessors(conn)) == [net.lane_id("r0c0.south_in_1")]
