@@ -11,7 +11,9 @@ What is read:
     superelevation (lane z and ``RoadNetwork.pts_roll``), laneOffset, lane sections (singleSide too),
     lane width and border polynomials, lane types,
     lane speed records and the road-type speed, road/lane predecessor and successor links (with
-    contactPoint), junction connections with laneLinks, signals (traffic lights and stop signs
+    contactPoint), junction connections with laneLinks (``default`` and ``virtual`` junctions
+    through connecting roads; 1.7+ ``direct`` junctions link the incoming road's lanes straight
+    to the ``linkedRoad``'s), signals (traffic lights and stop signs
     with their validity lanes, grouped by ``<controller>``), and objects (crosswalks become
     crosswalk polygons, everything else is kept as an outline in ``RoadNetwork.obj_*`` with its
     kind and height, ``zOffset + height``).
@@ -238,13 +240,19 @@ class RoadDef:
 
 @dataclass(frozen=True)
 class ConnectionDef:
-    """One junction ``<connection>``: incoming road, connecting road, contact point and lane links."""
+    """One junction ``<connection>``: incoming road, connecting road, contact point and lane links.
+
+    In a ``direct`` junction (OpenDRIVE 1.7+) ``connecting`` is the ``linkedRoad`` (an ordinary
+    road outside the junction), ``contact`` is which end of it touches the junction and ``direct``
+    is True; lane links then join the incoming road's lanes straight to the linked road's.
+    """
 
     id: str
     incoming: str
     connecting: str
     contact: str
     lane_links: tuple[tuple[int, int], ...]
+    direct: bool = False
 
 
 @dataclass
@@ -655,21 +663,29 @@ def parse_opendrive(source: str | os.PathLike[str] | None = None, *, text: str |
     junctions: dict[str, tuple[str, list[ConnectionDef]]] = {}
     for el in _children(root, "junction"):
         jid = ctx.attr(el, "id")
+        jtype = ctx.attr(el, "type", "default").strip().lower()
+        direct = jtype == "direct"
         conns = []
         for c in _children(el, "connection"):
             ctx.road = None
+            cid = ctx.attr(c, "id", "?")
             incoming = ctx.attr(c, "incomingRoad", "")
-            connecting = ctx.attr(c, "connectingRoad", "")
+            # Direct junctions (1.7+) name the road on the far side ``linkedRoad``; default and
+            # virtual junctions name a connecting road inside the junction.
+            other_key = "linkedRoad" if direct else "connectingRoad"
+            connecting = ctx.attr(c, other_key, "")
             if not incoming or not connecting:
-                continue  # direct/virtual junction connections (1.7) carry no connecting road
+                continue  # e.g. a 1.8 connection without an incoming road: nothing to link
             links = tuple((ctx.integer(ll, "from"), ctx.integer(ll, "to")) for ll in _children(c, "laneLink"))
-            contact = ctx.attr(c, "contactPoint", "start")
-            for rid in (incoming, connecting):
+            contact = ctx.attr(c, "contactPoint", "start").strip()
+            if contact not in ("start", "end"):
+                raise MapError(
+                    file, f"junction {jid!r} connection {cid!r} contactPoint must be 'start' or 'end', got {contact!r}"
+                )
+            for key, rid in (("incomingRoad", incoming), (other_key, connecting)):
                 if rid not in roads:
-                    raise MapError(
-                        file, f"junction {jid!r} connection {ctx.attr(c, 'id', '?')!r} names unknown road {rid!r}"
-                    )
-            conns.append(ConnectionDef(ctx.attr(c, "id", ""), incoming, connecting, contact, links))
+                    raise MapError(file, f"{jtype} junction {jid!r} connection {cid!r} names unknown {key} {rid!r}")
+            conns.append(ConnectionDef(ctx.attr(c, "id", ""), incoming, connecting, contact, links, direct))
         junctions[jid] = (ctx.attr(el, "name", ""), conns)
     controllers: dict[str, list[str]] = {}
     for el in _children(root, "controller"):
@@ -758,7 +774,10 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
         xs, ys = [], []
         for c in conns:
             r = odr.roads[c.connecting]
-            x, y, _ = r.ref.evaluate(np.array([0.0, r.length]))
+            # A connecting road lies inside the junction (both ends); a direct junction's linked
+            # road only touches it at its contact end.
+            ends = [0.0 if c.contact == "start" else r.length] if c.direct else [0.0, r.length]
+            x, y, _ = r.ref.evaluate(np.array(ends))
             xs.extend(x)
             ys.extend(y)
         cx = float(np.mean(xs)) if xs else 0.0
@@ -911,7 +930,9 @@ def _links(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict) -> None:
                         lane=str(ln.id),
                     )
                 _connect(b, sampled.get((road.id, k, ln.id)), at, sampled.get((other.id, ko, target)), lk.contact)
-    # Junction connections: incoming road lane -> connecting road lane.
+    # Junction connections: incoming road lane -> connecting road lane (default/virtual), or
+    # incoming road lane -> linked road lane (direct). Either way the lane pair touches at the
+    # incoming road's junction end and the other road's contact end, like a road-to-road link.
     for jid, (_, conns) in odr.junctions.items():
         for c in conns:
             inc = odr.roads[c.incoming]
