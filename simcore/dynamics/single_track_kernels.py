@@ -315,9 +315,11 @@ def single_track_rhs(cy, sy, vx, vy, r, delta, p, i, mu, cg, sg, thr, brk, tgt, 
         body        vx' = (Fx_f cos d - Fy_f sin d + Fx_r - F_aero - F_roll - m g sin th) / m + r vy
                     vy' = (Fx_f sin d + Fy_f cos d + Fy_r) / m - r vx
                     r'  = (l_f (Fx_f sin d + Fy_f cos d) - l_r Fy_r) / Izz
-        low speed   kinematic: k = tan(d) / L capped at mu g / vx^2, vy_k = vx k l_r, r_k = vx k,
-                    vy' = (vx' k + vx d' / (L cos^2 d)) l_r + (vy_k - vy) / tau_k (r' alike; no
-                    feed-forward term while capped);
+        low speed   kinematic: lateral budget a_max = sqrt((mu g cos(th))^2 - ((Fx_f + Fx_r) / m)^2)
+                    (friction ellipse), k = tan(d) / L capped at a_max / vx^2, vy_k = vx k l_r,
+                    r_k = vx k, a_y = (vx' k + vx d' / (L cos^2 d)) l_r + (vy_k - vy) / tau_k + r vx
+                    clipped to +-a_max, vy' = a_y - r vx; r' = (vx' k + vx d' / (L cos^2 d))
+                    + (r_k - r) / tau_k (no feed-forward term while k is capped);
                     blended with weight w = smoothstep((|vx| - v_lo) / (v_hi - v_lo)).
         pose        x' = vx cos(yaw) - vy sin(yaw), y' = vx sin(yaw) + vy cos(yaw), yaw' = r
 
@@ -395,14 +397,19 @@ def single_track_rhs(cy, sy, vx, vy, r, delta, p, i, mu, cg, sg, thr, brk, tgt, 
     w = _smoothstep((avx - p[i, P_V_BLEND_LO]) / max(p[i, P_V_BLEND_HI] - p[i, P_V_BLEND_LO], 1e-9))
     if w < 1.0:
         dvx_kin = (fxf + fxr - f_aero - f_roll - f_grade) * inv_m
+        # lateral budget left by the tyres' longitudinal force (friction ellipse)
+        ax_t = (fxf + fxr) * inv_m
+        a_y_max = math.sqrt(max(a_lim * a_lim - ax_t * ax_t, 0.0))
         kap = sdl / (cd * wb)  # tan(delta) / L
-        kap_max = mu * G / max(vx * vx, 1e-12)
+        kap_max = a_y_max / max(vx * vx, 1e-12)
         if abs(kap) > kap_max:  # the path a kinematic vehicle could hold on this friction
             kap = kap_max if kap > 0.0 else -kap_max
             curv_dot = 0.0
         else:
             curv_dot = (dvx_kin * kap + vx * d_delta / (cd * cd * wb))
-        dvy_kin = lr * curv_dot + (vx * kap * lr - vy) * (1.0 / TAU_KINEMATIC)
+        # a_y = vy' + r vx: feed-forward, relaxation and centripetal part, within the budget
+        a_y_kin = _clip(lr * curv_dot + (vx * kap * lr - vy) * (1.0 / TAU_KINEMATIC) + r * vx, -a_y_max, a_y_max)
+        dvy_kin = a_y_kin - r * vx
         dr_kin = curv_dot + (vx * kap - r) * (1.0 / TAU_KINEMATIC)
         dvx = w * dvx_dyn + (1.0 - w) * dvx_kin
         dvy = w * dvy_dyn + (1.0 - w) * dvy_kin
@@ -589,12 +596,15 @@ def _soa_substeps(w, nb, n_sub, h, tyre):  # pragma: no cover - compiled
             wt = _smoothstep((avx - w[_W_VLO * R + k]) / w[_W_VBL * R + k])
             # low-speed kinematic blend (computed for every row, selected where w < 1)
             dvx_kin = (fxf + fxr - f_aero - f_roll - f_grade) * inv_m
+            ax_t = (fxf + fxr) * inv_m
+            a_y_max = math.sqrt(max(a_lim * a_lim - ax_t * ax_t, 0.0))
             kap = sdl / (cd * wb)
-            kap_max = mu * G / max(vx * vx, 1e-12)
+            kap_max = a_y_max / max(vx * vx, 1e-12)
             capped = abs(kap) > kap_max
             kap = (kap_max if kap > 0.0 else -kap_max) if capped else kap
             curv_dot = 0.0 if capped else (dvx_kin * kap + vx * d_delta / (cd * cd * wb))
-            dvy_kin = lr * curv_dot + (vx * kap * lr - vy) * (1.0 / TAU_KINEMATIC)
+            a_y_kin = _clip(lr * curv_dot + (vx * kap * lr - vy) * (1.0 / TAU_KINEMATIC) + r * vx, -a_y_max, a_y_max)
+            dvy_kin = a_y_kin - r * vx
             dr_kin = curv_dot + (vx * kap - r) * (1.0 / TAU_KINEMATIC)
             blend = wt < 1.0
             dvx = wt * dvx_dyn + (1.0 - wt) * dvx_kin if blend else dvx_dyn

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simcore.dynamics import rollout
@@ -123,17 +123,13 @@ def test_pure_side_slip_through_the_tyre_peak_reaches_but_never_exceeds_mu_g(nam
 
 
 @given(mu=st.floats(0.1, 1.2), wheel=st.floats(-1.0, 1.0), v0=st.floats(0.0, 35.0), thr=st.floats(0.0, 1.0))
+@example(mu=0.125, wheel=1.0, v0=1.0, thr=1.0)  # creeping at full lock and full throttle on ice (blend region)
 @settings(deadline=None, max_examples=25)
 def test_lateral_acceleration_along_rollouts_never_exceeds_mu_g(mu, wheel, v0, thr):
     row = _row("sedan")
     h = rollout("st", row, [0, 0, 0, v0, 0, 0, 0], np.tile([thr, 0.0, wheel], (100, 1)), 0.05, friction=mu)
     tgt = wheel * row[stk.P_MAX_STEER]
-    for s in h:
-        if abs(s[3]) < row[stk.P_V_BLEND_HI]:
-            # Known limit: below the blend speed the tyre-less kinematic part's transients can
-            # exceed mu g by a few per cent (creeping at full lock on ice); only the tyre model
-            # is bounded by friction.
-            continue
+    for s in h:  # every state, the low-speed kinematic blend included
         c, sn = math.cos(s[2]), math.sin(s[2])
         d = stk.single_track_rhs(c, sn, *s[3:7], row[None, :], 0, mu, 1.0, 0.0, thr, 0.0, tgt, stk.TYRE_PACEJKA, 1e-3)
         assert abs(d[4] + s[5] * s[3]) <= mu * G * (1 + RTOL_GRIP)
