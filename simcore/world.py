@@ -41,6 +41,8 @@ class RouteTable:
             (m); 0 where the path is not on a driving lane (pedestrians).
         friction: per sample, the tyre-road friction coefficient of the surface the sample lies on
             (``environment.friction``, or the ``environment.surfaces`` entry covering its lane).
+        grade: per sample, the road grade angle along the route (rad, uphill +) from the map's
+            elevation; 0 on flat maps.
         paths: the RoutePath objects (Python side: rendering, reports).
     """
 
@@ -66,16 +68,24 @@ class RouteTable:
     goal_s: F64
     road_half: F64
     friction: F64
+    grade: F64
     paths: tuple[RoutePath, ...]
 
     @classmethod
     def from_paths(
-        cls, paths: list[RoutePath], goal_s: list[float], road_half: list[F64], friction: list[F64] | None = None
+        cls,
+        paths: list[RoutePath],
+        goal_s: list[float],
+        road_half: list[F64],
+        friction: list[F64] | None = None,
+        grade: list[F64] | None = None,
     ) -> RouteTable:
-        """Stack per-actor paths (``road_half``, ``friction``: per-sample arrays, see the class doc;
-        ``friction`` defaults to 1 everywhere)."""
+        """Stack per-actor paths (``road_half``, ``friction``, ``grade``: per-sample arrays, see
+        the class doc; ``friction`` defaults to 1 and ``grade`` to 0 everywhere)."""
         if friction is None:
             friction = [np.ones(len(p.s)) for p in paths]
+        if grade is None:
+            grade = [np.zeros(len(p.s)) for p in paths]
         start, x = _csr([p.x for p in paths], np.float64)
         _, y = _csr([p.y for p in paths], np.float64)
         _, s = _csr([p.s for p in paths], np.float64)
@@ -114,6 +124,7 @@ class RouteTable:
             np.array(goal_s, dtype=np.float64),
             _csr(road_half, np.float64)[1],
             _csr(friction, np.float64)[1],
+            _csr(grade, np.float64)[1],
             tuple(paths),
         )
 

@@ -249,3 +249,21 @@ def path_from_polyline(
         cw_id=np.array(cwi, dtype=np.int64)[order],
         lanes=lanes,
     )
+
+
+def route_grade(net: RoadNetwork, path: RoutePath) -> F64:
+    """Road grade angle (rad, uphill along the route positive) at every route sample.
+
+    Each sample takes the elevation of the nearest centre-line sample of its own lane; the
+    grade is atan(dz/ds) by second-order differences. Flat maps and samples off lanes give 0.
+    """
+    if net.pts_z is None or not np.any(net.pts_z) or len(path.s) < 3:
+        return np.zeros(len(path.s))
+    z = np.zeros(len(path.s))
+    for lane in np.unique(path.lane[path.lane >= 0]):
+        k = np.flatnonzero(path.lane == lane)
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        d2 = (path.x[k, None] - net.pts_x[None, a:b]) ** 2 + (path.y[k, None] - net.pts_y[None, a:b]) ** 2
+        z[k] = net.pts_z[a:b][np.argmin(d2, axis=1)]
+    grade = np.arctan(np.gradient(z, path.s, edge_order=2))
+    return np.where(path.lane >= 0, grade, 0.0)

@@ -423,6 +423,7 @@ class Simulation:
             r.goal_s,
             r.road_half,
             r.friction,
+            r.grade,
             net.plan_cycle,
             net.plan_offset,
             net.plan_start,

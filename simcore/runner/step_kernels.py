@@ -40,7 +40,7 @@ ST_DT_MAX = 1e-3
 @kernel
 def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, idx, st_params, friction, grade,
                            ctrl_accel, ctrl_steer, st_buf, st_u, dt, progress, rt_start, rs,
-                           route_mu):  # pragma: no cover - compiled
+                           route_mu, route_grade):  # pragma: no cover - compiled
     """Advance the rows ``idx`` one step of ``dt`` on the dynamic single-track model.
 
     The WorldState keeps every vehicle at its rear-axle centre; the model integrates at the
@@ -50,21 +50,24 @@ def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active,
     (ctrl_accel m/s^2, ctrl_steer road-wheel angle rad) mapped through the actuators
     (INPUT_ACCEL_STEER), sub-steps of at most ST_DT_MAX, then CoG -> rear axle with the new
     yaw. speed is vx clipped at 0, yaw wrapped to (-pi, pi], accel = (speed' - speed) / dt.
-    Before the step each row's ``friction`` becomes the surface friction ``route_mu`` of its route
-    sample at its current ``progress`` (the sample at or before it, ``route_index``).
+    Before the step each row's ``friction`` and ``grade`` become the surface friction ``route_mu``
+    and the road grade ``route_grade`` (rad, uphill +) of its route sample at its current
+    ``progress`` (the sample at or before it, ``route_index``).
 
     Args:
         x, y, yaw, speed, steer, accel, vy, yaw_rate: (n,) state (WorldState meaning). active: (n,) bool.
         idx: (m,) int64 rows. st_params: (n, N_PARAMS). friction, grade: (n,) road mu, grade angle (rad).
         ctrl_accel, ctrl_steer: (n,) targets. st_buf: (7, n), st_u: (3, n) scratch. dt: step (s).
         progress: (n,) route s (m). rt_start, rs, route_mu: the route table's CSR offsets, sample s
-        and per-sample friction.
+        and per-sample friction. route_grade: per-sample grade angle (rad).
 
-    Mutates: x, y, yaw, speed, steer, accel, vy, yaw_rate, friction, st_buf, st_u.
+    Mutates: x, y, yaw, speed, steer, accel, vy, yaw_rate, friction, grade, st_buf, st_u.
     """
     for k in range(idx.shape[0]):
         i = idx[k]
-        friction[i] = route_mu[route_index(rs, rt_start[i], rt_start[i + 1], progress[i])]
+        k_route = route_index(rs, rt_start[i], rt_start[i + 1], progress[i])
+        friction[i] = route_mu[k_route]
+        grade[i] = route_grade[k_route]
         lr = st_params[i, P_LR]
         st_buf[0, i] = x[i] + lr * math.cos(yaw[i])
         st_buf[1, i] = y[i] + lr * math.sin(yaw[i])
@@ -175,7 +178,7 @@ def advance(
     ped_speed, ped_accel, ped_decel, ped_obey, ped_start,
     # routes
     rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id,
-    lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half, route_mu,
+    lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half, route_mu, route_grade,
     # map: signals, crosswalks, drivable grid
     plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state,
     cw_x, cw_y, cw_signal, cw_margin, cw_occ,
@@ -221,7 +224,7 @@ def advance(
         if veh_idx_st.shape[0] > 0:
             step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, veh_idx_st, st_params,
                                    friction, grade, ctrl_accel, ctrl_steer, st_buf, st_u, dt, progress, rt_start, rs,
-                                   route_mu)
+                                   route_mu, route_grade)
         t_now = (step0 + k) * dt
         step_pedestrians(t_now, ped_idx, x, y, yaw, speed, active, done, inst, started, ped_start,
                          rt_start, rx, ry, rs, progress, cw_start, cw_s0, cw_id, cw_signal, sig_state,

@@ -16,7 +16,14 @@ from simcore.road.generate import (
     generate_city,
     generate_grid,
 )
-from simcore.road.lane_graph import NoRouteError, RoutePath, path_from_polyline, route_path, shortest_route
+from simcore.road.lane_graph import (
+    NoRouteError,
+    RoutePath,
+    path_from_polyline,
+    route_grade,
+    route_path,
+    shortest_route,
+)
 from simcore.road.network import RoadNetwork
 from simcore.road.spatial_index import build_segment_grid
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
@@ -262,7 +269,10 @@ def build_world(loaded: LoadedScenario) -> World:
     ]
     env_mu = float(spec.environment.friction)
     route_mu = [np.where(r["path"].lane >= 0, lane_mu[np.maximum(r["path"].lane, 0)], env_mu) for r in rows]
-    routes = RouteTable.from_paths([r["path"] for r in rows], [r["goal_s"] for r in rows], road_half, route_mu)
+    route_grades = [route_grade(net, r["path"]) for r in rows]
+    routes = RouteTable.from_paths(
+        [r["path"] for r in rows], [r["goal_s"] for r in rows], road_half, route_mu, route_grades
+    )
     # friction under each row at its initial progress (the runner refreshes it every step)
     friction = np.array(
         [route_mu[i][route_sample(r["path"].s, r["progress"])] for i, r in enumerate(rows)], dtype=np.float64
@@ -337,5 +347,6 @@ def build_world(loaded: LoadedScenario) -> World:
         veh_idx_st=veh_idx[is_st],
         st_params=st_params,
         friction=friction,
-        grade=np.zeros(n),
+        grade=np.array([g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
+                       dtype=np.float64).reshape(n),
     )
