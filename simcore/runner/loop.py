@@ -14,6 +14,7 @@ from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation.events import Event, EventKind
+from simcore.evaluation.leaderboard import all_scores
 from simcore.evaluation.scoring import EgoSummary, judge, score
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.runner.results import Result
@@ -615,6 +616,7 @@ class Simulation:
             "distance_m": float(m[mk.M_DISTANCE]),
             "mean_speed_mps": float(m[mk.M_SPEED_SUM] / steps),
             "collisions": summ.collisions_vehicle + summ.collisions_pedestrian,
+            "collisions_pedestrian": summ.collisions_pedestrian,
             "red_lights": summ.red_lights,
             "offroad": summ.offroad,
             "npc_routes_done": int(w.state.done.sum()),
@@ -636,6 +638,7 @@ class Simulation:
             metrics=metrics,
             score=s,
             verdicts=judge(self.criteria, summ, s),
+            scores=all_scores(summ, metrics),
             trajectory=self.recorder.view() if self.record_every > 0 else {},
         )
 

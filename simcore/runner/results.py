@@ -45,6 +45,7 @@ class Result:
     metrics: dict[str, float]
     score: float
     verdicts: list[Verdict]
+    scores: dict[str, float] = field(default_factory=dict)
     trajectory: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -72,6 +73,7 @@ class Result:
             "sim_time_s": self.sim_time,
             "termination": self.termination,
             "score": {"name": SCORE_NAME, "value": self.score},
+            "scores": {SCORE_NAME: self.score, **self.scores},
             "passed": self.passed,
             "criteria": [v.to_json() for v in self.verdicts],
             "events": [e.to_json() for e in self.events],

@@ -113,3 +113,7 @@ def test_result_json_is_plain_data(finished, tmp_path):
     assert data["scenario"] == "signalized-intersection"
     assert data["termination"] == "goal_reached"
     assert data["steps"] == res.steps
+    scores = data["scores"]
+    assert scores["simcore-v1"] == data["score"]["value"] == 100.0
+    assert scores["carla-leaderboard-2.0"] == 100.0  # full route, no infractions
+    assert 0.0 <= scores["nuplan-cls-v1"] <= 1.0
