@@ -193,6 +193,7 @@ class World:
         friction: (n,) road friction coefficient under each row: the ``routes.friction`` sample at the
             row's progress, set at build and refreshed every step for single-track rows (the only
             rows that feel it). grade: (n,) road grade angle (rad, uphill +), 0 on generated maps.
+        storyboard: compiled ``storyboard:`` entries (``simcore.scenario.storyboard.Story``); empty: none.
     """
 
     name: str
@@ -222,6 +223,7 @@ class World:
     st_params: F64 | None = None
     friction: F64 | None = None
     grade: F64 | None = None
+    storyboard: tuple = ()
 
     def __post_init__(self) -> None:
         """Defaults for the vehicle-model fields: every vehicle kinematic, friction 1, flat road."""

@@ -16,6 +16,7 @@ class EventKind(IntEnum):
     ROUTE_DONE = 4
     AGENT_FAILURE = 5
     BAD_CONTROL = 6
+    STORYBOARD = 7
 
 
 @dataclass(frozen=True)

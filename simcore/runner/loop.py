@@ -20,6 +20,7 @@ from simcore.record.trajectory import TrajectoryRecorder
 from simcore.runner.results import Result
 from simcore.runner.step_kernels import advance
 from simcore.scenario.schema import CriterionSpec, EndSpec
+from simcore.scenario.storyboard import StoryboardSnapshot, StoryProgress
 from simcore.world import DriverParams, World
 
 #: Ground-truth object list range around the ego (m); covers the driver model's 150 m look-ahead.
@@ -140,6 +141,7 @@ class Simulation:
         self._actor_seen = np.zeros(n, dtype=np.int64)
         self._cand = np.zeros(n, dtype=np.int64)
         self._stamp = np.zeros(1, dtype=np.int64)
+        self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.reset()
 
     # -- setup -------------------------------------------------------------------------
@@ -163,6 +165,10 @@ class Simulation:
         self.termination = ""
         self._agent_failed = False
         self._bad_controls = 0
+        self.story_end = ""
+        self._story = StoryProgress(tuple(w.storyboard)) if w.storyboard else None
+        if self._story_snapshot is not None:
+            self._story_snapshot.restore(w)
         self.max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
         every = self.record_every if self.record_every > 0 else self.max_steps + 1
         rows = self.max_steps // every + 2 if self.record_every > 0 else 1
@@ -340,6 +346,7 @@ class Simulation:
         if self.termination == "agent_failure":
             return StepOutcome(self.t, self.events[n_before:], True, self.termination)
         self._advance(1)
+        self._check_storyboard()
         done, reason = self._check_end()
         return StepOutcome(self.t, self.events[n_before:], done, reason)
 
@@ -495,6 +502,16 @@ class Simulation:
             self._collect_events(int(n_ev))
         return int(done)
 
+    def _check_storyboard(self) -> None:
+        """Fire the storyboard entries whose triggers hold after this step (one event each)."""
+        if self._story is None:
+            return
+        due = self._story.check(self)
+        for story in due:
+            self.events.append(Event(self.t, EventKind.STORYBOARD, (), detail=story.detail))
+        if due:
+            self._update_signals()  # overrides and removals take effect at this time already
+
     def _collect_events(self, n: int) -> None:
         ids = self.world.actor_ids
         names = self.world.network.signal_names
@@ -515,7 +532,9 @@ class Simulation:
         w = self.world
         if self.termination == "agent_failure":
             return True, self.termination
-        if self.end.ego_reaches_goal and w.ego >= 0 and self.goal_flag[w.ego]:
+        if self.story_end:
+            self.termination = self.story_end
+        elif self.end.ego_reaches_goal and w.ego >= 0 and self.goal_flag[w.ego]:
             self.termination = "goal_reached"
         elif self.end.on_ego_collision and any(
             e.kind == EventKind.COLLISION and "ego" in e.actors for e in self.events
@@ -549,7 +568,11 @@ class Simulation:
         done = self._check_end()[0]
         while not done:
             before = self.step_index
-            if self.in_engine or self.world.ego < 0:
+            if self._story is not None and (self.in_engine or self.world.ego < 0):
+                self._advance(1)
+                self._check_storyboard()
+                done = self._check_end()[0]
+            elif self.in_engine or self.world.ego < 0:
                 self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
                 done = self._check_end()[0]
             else:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simcore._types import ActorKind, LaneType
+from simcore._types import ActorKind, LaneType, SignalState
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
 from simcore.road.generate import (
@@ -26,6 +26,8 @@ from simcore.road.lane_graph import (
 )
 from simcore.road.network import RoadNetwork
 from simcore.road.spatial_index import build_segment_grid
+from simcore.scenario import schema
+from simcore.scenario import storyboard as sb
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
@@ -36,6 +38,7 @@ from simcore.scenario.schema import (
     GridMap,
     IntersectionMap,
     PedestrianActor,
+    StoryEntry,
     VehicleActor,
 )
 from simcore.state import WorldState
@@ -236,6 +239,119 @@ class _Builder:
         )
 
 
+_SIGNAL_STATES = {
+    "red": int(SignalState.RED),
+    "amber": int(SignalState.AMBER),
+    "green": int(SignalState.GREEN),
+    "off": int(SignalState.OFF),
+    "plan": -1,
+}
+
+
+class _StoryCompiler:
+    """Resolve storyboard references (actors, lanes, signal groups) into ``simcore.scenario.storyboard`` objects."""
+
+    def __init__(self, b: _Builder) -> None:
+        self.b = b
+        self.ids = [r["id"] for r in b.rows]
+
+    def row(self, name: str, path: tuple) -> int | None:
+        if name in self.ids:
+            return self.ids.index(name)
+        self.b.err(path, f"unknown actor {name!r}{did_you_mean(name, self.ids)}")
+        return None
+
+    def group(self, name: str, path: tuple) -> int | None:
+        names = self.b.net.signal_names
+        if name in names:
+            return names.index(name)
+        self.b.err(path, f"unknown signal group {name!r}{did_you_mean(name, names)}")
+        return None
+
+    def trigger(self, t: object, path: tuple) -> sb.Trigger | None:
+        if isinstance(t, schema.TimeTrigger):
+            return sb.TimeAt(t.time_s, f"time {t.time_s:g} s")
+        if isinstance(t, schema.DistanceTrigger):
+            a_name, b_name = t.distance.between
+            a = self.row(a_name, (*path, "distance", "between", 0))
+            b = self.row(b_name, (*path, "distance", "between", 1))
+            if a is None or b is None:
+                return None
+            return sb.DistanceBelow(a, b, t.distance.below_m, f"distance {a_name}-{b_name} < {t.distance.below_m:g} m")
+        if isinstance(t, schema.SpeedTrigger):
+            c = t.speed
+            r = self.row(c.actor, (*path, "speed", "actor"))
+            if r is None:
+                return None
+            if c.above_mps is not None:
+                return sb.SpeedBound(r, c.above_mps, True, f"speed {c.actor} > {c.above_mps:g} m/s")
+            assert c.below_mps is not None
+            return sb.SpeedBound(r, c.below_mps, False, f"speed {c.actor} < {c.below_mps:g} m/s")
+        if isinstance(t, schema.ReachesTrigger):
+            c = t.reaches
+            r = self.row(c.actor, (*path, "reaches", "actor"))
+            lane = self.b.lane(c.lane, (*path, "reaches", "lane"))
+            if r is None or lane is None:
+                return None
+            rpath = self.b.rows[r]["path"]
+            on = np.flatnonzero(rpath.lane == lane)
+            if len(on) == 0:
+                route = [self.b.net.lane_names[k] for k in rpath.lanes]
+                self.b.err(
+                    (*path, "reaches", "lane"),
+                    f"lane {c.lane!r} is not on the route of {c.actor!r}{did_you_mean(c.lane, route)}",
+                )
+                return None
+            return sb.ReachesLane(r, lane, float(rpath.s[on[0]]), f"{c.actor} reaches {c.lane}")
+        if isinstance(t, schema.SignalTrigger):
+            g = self.group(t.signal.group, (*path, "signal", "group"))
+            if g is None:
+                return None
+            return sb.SignalIs(g, _SIGNAL_STATES[t.signal.state], f"signal {t.signal.group} {t.signal.state}")
+        if isinstance(t, schema.AnyTrigger | schema.AllTrigger):
+            key = "any" if isinstance(t, schema.AnyTrigger) else "all"
+            items = t.any if isinstance(t, schema.AnyTrigger) else t.all
+            parts = [self.trigger(p, (*path, key, i)) for i, p in enumerate(items)]
+            if any(p is None for p in parts):
+                return None
+            done = tuple(p for p in parts if p is not None)
+            text = f"{key}({', '.join(p.text for p in done)})"
+            return sb.AnyOf(done, text) if key == "any" else sb.AllOf(done, text)
+        raise TypeError(f"unknown trigger {t!r}")  # pragma: no cover - the schema admits no other
+
+    def action(self, a: object, path: tuple) -> sb.Action | None:
+        if isinstance(a, schema.StartAction):
+            r = self.row(a.start, (*path, "start"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.PEDESTRIAN:
+                self.b.err((*path, "start"), f"only pedestrians can be started, {a.start!r} is a vehicle")
+                return None
+            return sb.StartRow(r, f"start {a.start}")
+        if isinstance(a, schema.SignalAction):
+            g = self.group(a.signal.group, (*path, "signal", "group"))
+            if g is None:
+                return None
+            return sb.SetSignal(g, _SIGNAL_STATES[a.signal.state], f"signal {a.signal.group} {a.signal.state}")
+        if isinstance(a, schema.RemoveAction):
+            r = self.row(a.remove, (*path, "remove"))
+            return None if r is None else sb.RemoveRow(r, f"remove {a.remove}")
+        if isinstance(a, schema.FrictionAction):
+            return sb.SetFriction(a.friction, f"friction {a.friction:g}")
+        if isinstance(a, schema.EndAction):
+            return sb.EndRun(a.end, f"end {a.end}")
+        raise TypeError(f"unknown action {a!r}")  # pragma: no cover - the schema admits no other
+
+    def compile(self, entries: list[StoryEntry]) -> tuple[sb.Story, ...]:
+        out = []
+        for i, e in enumerate(entries):
+            t = self.trigger(e.when, ("storyboard", i, "when"))
+            a = self.action(e.do, ("storyboard", i, "do"))
+            if t is not None and a is not None:
+                out.append(sb.Story(t, a, e.delay_s))
+        return tuple(out)
+
+
 def build_world(loaded: LoadedScenario) -> World:
     """Turn a loaded scenario into a World; ScenarioError (located) on semantic problems."""
     spec = loaded.spec
@@ -249,6 +365,7 @@ def build_world(loaded: LoadedScenario) -> World:
         else:
             b.add_pedestrian(actor, ("actors", i))
     lane_mu = b.lane_friction(spec.environment)
+    stories = _StoryCompiler(b).compile(spec.storyboard) if not b.issues else ()
     if b.issues:
         raise ScenarioError(b.issues)
     rows = b.rows
@@ -261,6 +378,9 @@ def build_world(loaded: LoadedScenario) -> World:
         state.kind[i] = int(r["kind"])
     state.active[:] = True
     state.started[:] = True
+    for story in stories:  # pedestrians started by the storyboard stand until then
+        if isinstance(story.action, sb.StartRow):
+            state.started[story.action.row] = False
     state.validate()
     params = stack_params([r["vehicle"] for r in rows])
     road_half = [
@@ -349,4 +469,5 @@ def build_world(loaded: LoadedScenario) -> World:
         friction=friction,
         grade=np.array([g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
                        dtype=np.float64).reshape(n),
+        storyboard=stories,
     )

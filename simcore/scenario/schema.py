@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from simcore.scenario.errors import Issue
 from simcore.scenario.yaml_source import YamlDoc
@@ -268,6 +268,183 @@ CriterionSpec = (
 )
 
 
+# ----------------------------------------------------------------------------- storyboard
+
+SignalStateName = Literal["red", "amber", "green"]
+_ACTOR_REF = Field(min_length=1, description="actor id ('ego', an actor id, or a platoon member 'id#k')")
+
+
+class DistanceCond(Strict):
+    """Centre-to-centre distance of two actors' reference points below ``below_m``."""
+
+    between: list[str] = Field(min_length=2, max_length=2, description="two actor ids")
+    below_m: float = Field(gt=0, le=10000)
+
+
+class SpeedCond(Strict):
+    """An actor's speed above or below a value (m/s); give exactly one of the two."""
+
+    actor: str = _ACTOR_REF
+    above_mps: float | None = Field(None, ge=0, le=100)
+    below_mps: float | None = Field(None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> SpeedCond:
+        if (self.above_mps is None) == (self.below_mps is None):
+            raise ValueError("give exactly one of above_mps or below_mps")
+        return self
+
+
+class ReachesCond(Strict):
+    """An actor's route progress enters lane ``lane`` (a lane on its route)."""
+
+    actor: str = _ACTOR_REF
+    lane: str = Field(min_length=1)
+
+
+class SignalCond(Strict):
+    """A signal group shows ``state``."""
+
+    group: str = Field(min_length=1)
+    state: SignalStateName
+
+
+class TimeTrigger(Strict):
+    """Simulation time reaches ``time_s``."""
+
+    time_s: float = Field(ge=0, le=36000)
+
+
+class DistanceTrigger(Strict):
+    """``{distance: {between: [A, B], below_m: D}}``."""
+
+    distance: DistanceCond
+
+
+class SpeedTrigger(Strict):
+    """``{speed: {actor: A, above_mps: V}}`` or ``below_mps``."""
+
+    speed: SpeedCond
+
+
+class ReachesTrigger(Strict):
+    """``{reaches: {actor: A, lane: L}}``."""
+
+    reaches: ReachesCond
+
+
+class SignalTrigger(Strict):
+    """``{signal: {group: G, state: red|amber|green}}``."""
+
+    signal: SignalCond
+
+
+class AnyTrigger(Strict):
+    """True when any of the listed triggers is."""
+
+    any: list[TriggerSpec] = Field(min_length=1)
+
+
+class AllTrigger(Strict):
+    """True when all of the listed triggers are (at the same check)."""
+
+    all: list[TriggerSpec] = Field(min_length=1)
+
+
+_TRIGGER_KEYS = ("time_s", "distance", "speed", "reaches", "signal", "any", "all")
+_ACTION_KEYS = ("start", "signal", "remove", "friction", "end")
+
+
+def _key_tag(keys: tuple[str, ...]) -> Any:
+    def tag(value: Any) -> str | None:
+        if isinstance(value, dict):
+            found = [k for k in keys if k in value]
+            return found[0] if len(found) == 1 else None
+        for k in keys:
+            if k in type(value).model_fields:
+                return k
+        return None
+
+    return tag
+
+
+TriggerSpec = Annotated[
+    Annotated[TimeTrigger, Tag("time_s")]
+    | Annotated[DistanceTrigger, Tag("distance")]
+    | Annotated[SpeedTrigger, Tag("speed")]
+    | Annotated[ReachesTrigger, Tag("reaches")]
+    | Annotated[SignalTrigger, Tag("signal")]
+    | Annotated[AnyTrigger, Tag("any")]
+    | Annotated[AllTrigger, Tag("all")],
+    Discriminator(
+        _key_tag(_TRIGGER_KEYS),
+        custom_error_type="trigger",
+        custom_error_message="a trigger has exactly one of the keys " + ", ".join(_TRIGGER_KEYS),
+    ),
+]
+AnyTrigger.model_rebuild()
+AllTrigger.model_rebuild()
+
+
+class SignalSet(Strict):
+    """Force a signal group to a state; ``plan`` returns it to its timing plan."""
+
+    group: str = Field(min_length=1)
+    state: Literal["red", "amber", "green", "off", "plan"]
+
+
+class StartAction(Strict):
+    """A pedestrian starts walking (it stands still until then)."""
+
+    start: str = _ACTOR_REF
+
+
+class SignalAction(Strict):
+    """``{signal: {group: G, state: red|amber|green|off|plan}}``."""
+
+    signal: SignalSet
+
+
+class RemoveAction(Strict):
+    """An actor leaves the simulation (inactive from now on)."""
+
+    remove: str = _ACTOR_REF
+
+
+class FrictionAction(Strict):
+    """The road friction becomes ``friction`` everywhere (single_track vehicles feel it)."""
+
+    friction: float = Field(gt=0, le=1.5)
+
+
+class EndAction(Strict):
+    """End the run now; ``end`` is the termination reason."""
+
+    end: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+ActionSpec = Annotated[
+    Annotated[StartAction, Tag("start")]
+    | Annotated[SignalAction, Tag("signal")]
+    | Annotated[RemoveAction, Tag("remove")]
+    | Annotated[FrictionAction, Tag("friction")]
+    | Annotated[EndAction, Tag("end")],
+    Discriminator(
+        _key_tag(_ACTION_KEYS),
+        custom_error_type="action",
+        custom_error_message="an action has exactly one of the keys " + ", ".join(_ACTION_KEYS),
+    ),
+]
+
+
+class StoryEntry(Strict):
+    """One storyboard entry: when ``when`` first holds, ``do`` happens ``delay_s`` later (once)."""
+
+    when: TriggerSpec
+    do: ActionSpec
+    delay_s: float = Field(0.0, ge=0, le=36000)
+
+
 class ScenarioSpec(Strict):
     """A whole scenario file (format version 1). ``$name`` values refer to ``parameters``."""
 
@@ -283,6 +460,9 @@ class ScenarioSpec(Strict):
     actors: list[ActorSpec] = []
     end: EndSpec = EndSpec()
     criteria: list[CriterionSpec] = []
+    storyboard: list[StoryEntry] = Field(
+        default_factory=list, description="triggered actions, each fired once (see docs/scenario-format.md)"
+    )
 
     def located_issues(self, doc: YamlDoc) -> list[Issue]:
         """Cross-field checks, each located at the offending key (after model validation)."""
