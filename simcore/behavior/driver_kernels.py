@@ -11,6 +11,7 @@ import math
 
 from simcore._jit import kernel
 from simcore.behavior.route_kernels import route_index, route_point
+from simcore.geometry.kernels import project_point_segment
 
 #: Signal states (mirror simcore._types.SignalState; kernels take plain ints).
 RED = 0
@@ -113,14 +114,8 @@ def scan_path(px, py, rx, ry, rs, lo, hi, corridor):  # pragma: no cover - compi
         if d > corridor + MAX_ROUTE_SPACING_M:
             k += max(1, int((d - corridor) / MAX_ROUTE_SPACING_M) - 1)
             continue
-        ex = rx[k + 1] - rx[k]
-        ey = ry[k + 1] - ry[k]
-        len2 = ex * ex + ey * ey
-        u = (dx * ex + dy * ey) / len2 if len2 > 0.0 else 0.0
-        u = min(max(u, 0.0), 1.0)
-        fx = dx - u * ex
-        fy = dy - u * ey
-        t = math.sqrt(fx * fx + fy * fy)
+        u, d2 = project_point_segment(px, py, rx[k], ry[k], rx[k + 1], ry[k + 1])
+        t = math.sqrt(d2)
         if t < best_t:
             best_t = t
             best_s = rs[k] + u * (rs[k + 1] - rs[k])

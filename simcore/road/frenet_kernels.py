@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from simcore._jit import kernel
-from simcore.geometry.kernels import wrap_angle
+from simcore.geometry.kernels import project_point_segment, wrap_angle
 
 
 @kernel
@@ -25,22 +25,11 @@ def project_on_polyline(px, py, xs, ys, ss, a, b):  # pragma: no cover - compile
         dy = py - ys[a]
         return ss[a], 0.0, a, dx * dx + dy * dy
     for k in range(a, b - 1):
-        ax = xs[k]
-        ay = ys[k]
-        ex = xs[k + 1] - ax
-        ey = ys[k + 1] - ay
-        len2 = ex * ex + ey * ey
-        wx = px - ax
-        wy = py - ay
-        u = (wx * ex + wy * ey) / len2 if len2 > 0.0 else 0.0
-        u = min(max(u, 0.0), 1.0)
-        fx = wx - u * ex
-        fy = wy - u * ey
-        d2 = fx * fx + fy * fy
+        u, d2 = project_point_segment(px, py, xs[k], ys[k], xs[k + 1], ys[k + 1])
         if d2 < best_d2:
             best_d2 = d2
             best_s = ss[k] + u * (ss[k + 1] - ss[k])
-            cross = ex * wy - ey * wx
+            cross = (xs[k + 1] - xs[k]) * (py - ys[k]) - (ys[k + 1] - ys[k]) * (px - xs[k])
             best_t = math.sqrt(d2) if cross >= 0.0 else -math.sqrt(d2)
             best_k = k
     return best_s, best_t, best_k, best_d2
@@ -119,18 +108,8 @@ def on_drivable(
     c = cy * nx + cx
     for m in range(cell_start[c], cell_start[c + 1]):
         g = cell_seg[m]
-        ax = seg_ax[g]
-        ay = seg_ay[g]
-        ex = seg_bx[g] - ax
-        ey = seg_by[g] - ay
-        wx = px - ax
-        wy = py - ay
-        len2 = ex * ex + ey * ey
-        u = (wx * ex + wy * ey) / len2 if len2 > 0.0 else 0.0
-        u = min(max(u, 0.0), 1.0)
-        fx = wx - u * ex
-        fy = wy - u * ey
+        _, d2 = project_point_segment(px, py, seg_ax[g], seg_ay[g], seg_bx[g], seg_by[g])
         hw = seg_half_width[g]
-        if fx * fx + fy * fy <= hw * hw:
+        if d2 <= hw * hw:
             return True
     return False

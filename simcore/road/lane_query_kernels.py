@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from simcore._jit import kernel
+from simcore.geometry.kernels import project_point_segment
 
 
 @kernel
@@ -60,20 +61,13 @@ def project_points_on_grid(
             g = cell_seg[m]
             ax = seg_ax[g]
             ay = seg_ay[g]
-            ex = seg_bx[g] - ax
-            ey = seg_by[g] - ay
-            wx = px[i] - ax
-            wy = py[i] - ay
-            len2 = ex * ex + ey * ey
-            u = (wx * ex + wy * ey) / len2 if len2 > 0.0 else 0.0
-            u = min(max(u, 0.0), 1.0)
-            fx = wx - u * ex
-            fy = wy - u * ey
-            d2 = fx * fx + fy * fy
+            u, d2 = project_point_segment(px[i], py[i], ax, ay, seg_bx[g], seg_by[g])
             if d2 < best:
                 best = d2
+                ex = seg_bx[g] - ax
+                ey = seg_by[g] - ay
                 out_lane[i] = seg_lane[g]
-                out_s[i] = seg_s0[g] + u * math.sqrt(len2)
+                out_s[i] = seg_s0[g] + u * math.sqrt(ex * ex + ey * ey)
                 d = math.sqrt(d2)
-                out_t[i] = d if ex * wy - ey * wx >= 0.0 else -d
+                out_t[i] = d if ex * (py[i] - ay) - ey * (px[i] - ax) >= 0.0 else -d
                 out_dist[i] = d

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from simcore._jit import kernel
-from simcore.geometry.kernels import wrap_angle
+from simcore.geometry.kernels import project_point_segment, wrap_angle
 
 
 @kernel
@@ -76,16 +76,8 @@ def _segment_cost(px, py, yaw, heading_weight, ax, ay, bx, by, h0, h1, bound):  
 
     Returns inf as soon as the distance alone reaches ``bound`` (the best cost so far).
     """
-    ex = bx - ax
-    ey = by - ay
-    wx = px - ax
-    wy = py - ay
-    len2 = ex * ex + ey * ey
-    u = (wx * ex + wy * ey) / len2 if len2 > 0.0 else 0.0
-    u = min(max(u, 0.0), 1.0)
-    fx = wx - u * ex
-    fy = wy - u * ey
-    cost = math.sqrt(fx * fx + fy * fy)
+    u, d2 = project_point_segment(px, py, ax, ay, bx, by)
+    cost = math.sqrt(d2)
     if cost >= bound:
         return math.inf
     if heading_weight > 0.0:
