@@ -98,7 +98,7 @@ class Driver:
         v0 = max(v0, 1.0)
         # Obstacles along the route: (route s of the obstacle's near edge, its speed along the route).
         obstacles: list[tuple[float, float]] = [(self.rs[-1], 0.0)]  # stop at the end of the route
-        for s_line, state in zip(obs["stop_lines"]["s"], obs["stop_lines"]["state"]):
+        for s_line, state in zip(obs["stop_lines"]["s"], obs["stop_lines"]["state"], strict=True):
             if s_line < s + self.front - 0.5 or state in (GREEN, OFF):
                 continue
             dist = s_line - s - self.front
@@ -106,7 +106,7 @@ class Driver:
                 continue  # too close to stop comfortably: go on through amber
             obstacles.append((s_line - 1.0, 0.0))
         cw = obs["crosswalks"]
-        for s0, occupied in zip(cw["s0"], cw["occupied"]):
+        for s0, occupied in zip(cw["s0"], cw["occupied"], strict=True):
             if occupied and s0 > s + self.front - 1.0:
                 obstacles.append((s0 - 1.0, 0.0))
         o = obs["objects"]
