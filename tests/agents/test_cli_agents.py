@@ -34,9 +34,9 @@ def test_crashing_exec_agent_gives_a_result_with_agent_failure(tmp_path):
 def test_late_policy_flags(tmp_path):
     code, res = _run(tmp_path, "--agent", f"exec:{sys.executable} {CHILD} none", "--late-policy", "brake")
     late = [e for e in res["events"] if e["kind"] == "late_control"]
-    assert late and late[0]["detail"] == "no control; brake"
+    assert code == 1 and late and late[0]["detail"] == "no control; brake"
     code, res = _run(tmp_path, "--agent", "idle", "--latency", "0.1", "--budget", "5")
-    assert res["termination"] != "agent_failure"
+    assert code == 1 and res["termination"] == "timeout"
 
 
 def test_bad_agent_specs_are_invalid_input(tmp_path, capsys):
