@@ -196,3 +196,27 @@ def test_no_child_processes_left_after_the_module():
             if ppid == me:
                 children.append(stat)
     assert children == []
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not yet dead) processes of the process group ``pgid``; orphans that died but wait
+    for init to reap them (state Z) are not alive."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":  # fields 3 and 5 of /proc/PID/stat
+                out.append(int(d.name))
+    return out
+
+
+def test_grandchildren_of_a_hung_agent_are_killed_too():
+    sh = "/bin/sh"
+    agent = ExecAgent([sh, "-c", f"sleep 300 & exec {sys.executable} {CHILD} hang"], step_timeout_s=1.0)
+    res = make_sim(REAR_END, agent).run()
+    assert "sent no control for step 5" in _failure(res).detail
+    assert _gone(agent)
+    assert _group_members(agent.last_pid) == []

@@ -202,3 +202,35 @@ def test_a_non_control_return_value_is_an_agent_failure():
     res = make_sim(REAR_END, ReturnsJunk()).run()
     (ev,) = [e for e in res.events if e.kind == EventKind.AGENT_FAILURE]
     assert "act returned int" in ev.detail
+
+
+class PlanOnce:
+    """Sends one trajectory along its route at 6 m/s, then only missing controls."""
+
+    name = "plan-once"
+
+    def reset(self, info: AgentInfo) -> None:
+        self.info = info
+
+    def act(self, obs: Observation):
+        from simcore.agents.protocol import TrajectoryControl
+
+        if obs.step > 0:
+            return None
+        i = self.info
+        return TrajectoryControl(i.route_x, i.route_y, np.zeros_like(i.route_x), speed=np.full_like(i.route_x, 6.0))
+
+
+def test_hold_keeps_tracking_the_last_trajectory():
+    sim = make_sim(REAR_END, PlanOnce(), late_policy="hold")
+    v, _ = speeds(sim, 200)
+    e = sim.world.ego
+    assert abs(v[-1] - 6.0) < 0.05 and abs(sim.world.state.lateral[e]) < 0.05
+    assert sim.late_controls == {"ego": 199}
+
+
+def test_observation_sensors_default_to_an_empty_read_only_mapping():
+    obs = make_sim(REAR_END, PlanOnce()).observe()
+    assert dict(obs.sensors) == {} and obs.role == "ego"
+    with pytest.raises(TypeError):
+        obs.sensors["lidar"] = 1  # type: ignore[index]
