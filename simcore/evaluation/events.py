@@ -17,6 +17,7 @@ class EventKind(IntEnum):
     AGENT_FAILURE = 5
     BAD_CONTROL = 6
     STORYBOARD = 7
+    LATE_CONTROL = 8
 
 
 @dataclass(frozen=True)
