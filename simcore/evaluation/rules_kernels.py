@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 
+import simcore.evaluation.metrics_kernels as mk
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import scan_path
 from simcore.behavior.route_kernels import route_index
-from simcore.evaluation import metrics_kernels as mk
 from simcore.geometry.kernels import project_point_segment
 from simcore.road.static_index_kernels import objects_near, point_in_object
 
