@@ -16,10 +16,13 @@ from simcore.agents.protocol import Agent, AgentInfo, AnyControl, EgoInfo, Objec
 from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
+from simcore.evaluation import rules_kernels as rk
 from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
+from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, judge, score
 from simcore.record.trajectory import TrajectoryRecorder
+from simcore.road.static_index import build_static_index
 from simcore.runner.results import Result
 from simcore.runner.step_kernels import advance
 from simcore.scenario.schema import CriterionSpec, EndSpec
@@ -163,6 +166,24 @@ class Simulation:
         self.offroad = np.zeros(n, dtype=np.bool_)
         self.goal_flag = np.zeros(n, dtype=np.bool_)
         self.metrics = np.zeros(mk.N_METRICS)
+        # evaluation rules (simcore.evaluation.rules_kernels): per-actor state, PET bins over the
+        # ego route, fault per event, stop-sign flags per route stop line, static-object grid
+        self.actor_ev = np.zeros((n, rk.N_ACTOR_EV))
+        if world.ego >= 0:
+            ra, rb = world.routes.start[world.ego], world.routes.start[world.ego + 1]
+            route_len = float(world.routes.s[rb - 1] - world.routes.s[ra])
+            n_bins = max(math.ceil(route_len / rk.PET_BIN_M) + 1, 1)
+        else:
+            n_bins = 1
+        self.pet = np.full((4, n_bins), np.nan)
+        self.ev_fault = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.stop_sign = _route_stop_signs(world)
+        self.static_index = build_static_index(net)
+        self._so_out_obj = np.zeros(max(self.static_index.n_objects, 1), dtype=np.int64)
+        self._so_out_dist = np.zeros(max(self.static_index.n_objects, 1))
+        #: Regulation-style verdicts to compute (a ``schema.RegulationSpec``), set by the caller; None: none.
+        self.regulation = None
+        self._collisions_info: list[dict] = []
         self.ev_time = np.zeros(EVENT_CAPACITY)
         self.ev_kind = np.zeros(EVENT_CAPACITY, dtype=np.int64)
         self.ev_a = np.zeros(EVENT_CAPACITY, dtype=np.int64)
@@ -204,9 +225,13 @@ class Simulation:
         self.t = 0.0
         self.step_index = 0
         self.events: list[Event] = []
-        self.metrics[:] = 0.0
-        self.metrics[mk.M_MIN_TTC] = math.inf
-        self.metrics[mk.M_MIN_GAP] = math.inf
+        mk.reset_metrics(self.metrics)
+        self.actor_ev[:] = 0.0
+        self.actor_ev[:, rk.A_RED_T] = -math.inf
+        self.actor_ev[:, rk.A_HAZ_T] = math.nan
+        self.pet[:] = np.nan
+        self.ev_fault[:] = 0
+        self._collisions_info = []
         self.offroad[:] = False
         self.goal_flag[:] = False
         self.n_touch[0] = 0
@@ -457,6 +482,7 @@ class Simulation:
         st, p, r, d, pp = w.state, w.params, w.routes, self.driver, w.pedestrians
         net, g = w.network, w.drivable
         rec = self.recorder
+        so = self.static_index
         done, n_ev = advance(
             n_steps,
             self.step_index,
@@ -595,6 +621,26 @@ class Simulation:
             rec.speed,
             rec.active,
             rec.signals,
+            self.stop_sign,
+            self.actor_ev,
+            self.pet,
+            self.ev_fault,
+            so.cell_size,
+            so.x0,
+            so.y0,
+            so.nx,
+            so.ny,
+            so.cell_start,
+            so.cell_obj,
+            so.obj_ix0,
+            so.obj_iy0,
+            so.obj_seg_start,
+            so.seg_ax,
+            so.seg_ay,
+            so.seg_bx,
+            so.seg_by,
+            self._so_out_obj,
+            self._so_out_dist,
         )
         self.step_index += int(done)
         self.t = self.step_index * w.dt
@@ -615,7 +661,8 @@ class Simulation:
 
     def _collect_events(self, n: int) -> None:
         ids = self.world.actor_ids
-        names = self.world.network.signal_names
+        net = self.world.network
+        names = net.signal_names
         for k in range(n):
             kind = EventKind(int(self.ev_kind[k]))
             if kind == EventKind.ROUTE_DONE:
@@ -623,11 +670,52 @@ class Simulation:
             a = int(self.ev_a[k])
             actors: tuple[str, ...] = (ids[a],)
             detail = ""
+            at_fault: tuple[str, ...] | None = None
             if kind == EventKind.RED_LIGHT:
                 detail = f"signal {names[int(self.ev_b[k])]}"
+            elif kind == EventKind.STOP_SIGN:
+                detail = f"stop line {int(self.ev_b[k])} of the route"
             elif kind == EventKind.COLLISION:
-                actors = (ids[a], ids[int(self.ev_b[k])])
-            self.events.append(Event(float(self.ev_time[k]), kind, actors, float(self.ev_value[k]), detail))
+                b = int(self.ev_b[k])
+                if b >= 0:
+                    actors = (ids[a], ids[b])
+                    kinds = ("vehicle", "pedestrian", "cyclist")
+                    detail = f"with {kinds[int(self.world.state.kind[b])]}"
+                else:
+                    o = -2 - b
+                    name = net.obj_names[o] if o < len(net.obj_names) else str(o)
+                    okind = net.obj_kinds[o] if o < len(net.obj_kinds) else "object"
+                    actors = (ids[a], f"static:{name}")
+                    detail = f"with static object ({okind})"
+                fault = int(self.ev_fault[k])
+                at_fault = {
+                    rk.FAULT_A: actors[:1],
+                    rk.FAULT_B: actors[1:],
+                    rk.FAULT_BOTH: actors,
+                }.get(fault, () if fault == rk.FAULT_NEITHER else None)
+                detail += {rk.FAULT_NEITHER: "; neither at fault", rk.FAULT_UNKNOWN: "; fault not assessed"}.get(
+                    fault, ""
+                )
+                if "ego" in actors:
+                    # Ego speed now (the collision step) and the other actor's hazard onset on the ego
+                    # path, for the regulation verdicts (UN R157-style avoidability, Euro NCAP AEB).
+                    v_ego = float(self.world.state.speed[self.world.ego])
+                    info = {"time_s": float(self.ev_time[k]), "ego_speed": v_ego}
+                    if b >= 0:
+                        j = b if ids[a] == "ego" else a
+                        hz = self.actor_ev[j]
+                        info.update(
+                            other=ids[j],
+                            hazard_t=float(hz[rk.A_HAZ_T]),
+                            gap_m=float(hz[rk.A_HAZ_GAP]),
+                            v_ego=float(hz[rk.A_HAZ_VE]),
+                            v_other=float(hz[rk.A_HAZ_VL]),
+                            decel_other=float(hz[rk.A_HAZ_DL]),
+                        )
+                    else:
+                        info.update(other=actors[1], static=True)
+                    self._collisions_info.append(info)
+            self.events.append(Event(float(self.ev_time[k]), kind, actors, float(self.ev_value[k]), detail, at_fault))
 
     def _check_end(self) -> tuple[bool, str]:
         w = self.world
@@ -693,20 +781,33 @@ class Simulation:
         e = w.ego
         kinds = w.state.kind
         ids = {a: i for i, a in enumerate(w.actor_ids)}
-        coll_v = coll_p = red = off = 0
+        n = dict.fromkeys(
+            ("veh", "ped", "static", "fault", "fault_static", "red", "off", "stop", "ww", "speed", "dev", "blocked"), 0
+        )
+        counted = {
+            EventKind.RED_LIGHT: "red",
+            EventKind.OFFROAD: "off",
+            EventKind.STOP_SIGN: "stop",
+            EventKind.WRONG_WAY: "ww",
+            EventKind.SPEEDING: "speed",
+            EventKind.ROUTE_DEVIATION: "dev",
+            EventKind.BLOCKED: "blocked",
+        }
         for ev in self.events:
             if "ego" not in ev.actors:
                 continue
             if ev.kind == EventKind.COLLISION:
-                other = next(a for a in ev.actors if a != "ego")
-                if kinds[ids[other]] == ActorKind.PEDESTRIAN:
-                    coll_p += 1
-                else:
-                    coll_v += 1
-            elif ev.kind == EventKind.RED_LIGHT:
-                red += 1
-            elif ev.kind == EventKind.OFFROAD:
-                off += 1
+                other = next((a for a in ev.actors if a != "ego"), "")
+                ego_fault = ev.at_fault is None or "ego" in ev.at_fault
+                if other not in ids:
+                    n["static"] += 1
+                    n["fault_static"] += ego_fault
+                    continue
+                n["ped" if kinds[ids[other]] == ActorKind.PEDESTRIAN else "veh"] += 1
+                n["fault"] += ego_fault
+            elif ev.kind in counted:
+                n[counted[ev.kind]] += 1
+        m = self.metrics
         if e >= 0:
             s0 = float(w.initial.progress[e]) if w.initial is not None else 0.0
             span = max(float(w.routes.goal_s[e]) - s0, 1e-9)
@@ -714,15 +815,27 @@ class Simulation:
         else:
             completion = 0.0
         return EgoSummary(
-            coll_v,
-            coll_p,
-            red,
-            off,
+            n["veh"],
+            n["ped"],
+            n["red"],
+            n["off"],
             bool(e >= 0 and self.goal_flag[e]),
             completion,
-            float(self.metrics[mk.M_MIN_TTC]),
-            float(self.metrics[mk.M_MAX_DECEL]),
+            float(m[mk.M_MIN_TTC]),
+            float(m[mk.M_MAX_DECEL]),
             e >= 0,
+            collisions_static=n["static"],
+            at_fault_collisions=n["fault"],
+            at_fault_static=n["fault_static"],
+            stop_signs=n["stop"],
+            wrong_way=n["ww"],
+            max_wrong_way_run_m=float(m[mk.M_MAX_WW_RUN]),
+            speeding=n["speed"],
+            overspeed_integral_m=float(m[mk.M_OVERSPEED_INT]),
+            duration_s=float(m[mk.M_STEPS]) * w.dt,
+            route_deviations=n["dev"],
+            blocked=n["blocked"],
+            timed_out=bool(e >= 0 and self.termination == "timeout" and not self.goal_flag[e]),
         )
 
     def result(self, wall_time: float) -> Result:
@@ -732,23 +845,58 @@ class Simulation:
         s = score(summ)
         m = self.metrics
         steps = max(m[mk.M_STEPS], 1.0)
+        kinds = w.state.kind
+        ids = {a: i for i, a in enumerate(w.actor_ids)}
+        coll_cyc = sum(
+            1
+            for ev in self.events
+            if ev.kind == EventKind.COLLISION
+            and "ego" in ev.actors
+            and any(a in ids and a != "ego" and kinds[ids[a]] == ActorKind.CYCLIST for a in ev.actors)
+        )
         metrics = {
             "route_completion": summ.route_completion,
             "min_ttc_s": float(m[mk.M_MIN_TTC]),
             "min_gap_m": float(m[mk.M_MIN_GAP]),
+            "min_thw_s": float(m[mk.M_MIN_THW]),
+            "max_drac_mps2": float(m[mk.M_MAX_DRAC]),
+            "min_pet_s": float(m[mk.M_MIN_PET]),
             "max_decel_mps2": float(m[mk.M_MAX_DECEL]),
             "max_accel_mps2": float(m[mk.M_MAX_ACCEL]),
             "max_jerk_mps3": float(m[mk.M_MAX_JERK]),
             "max_lateral_accel_mps2": float(m[mk.M_MAX_LAT_ACCEL]),
+            "max_yaw_rate_radps": float(m[mk.M_MAX_YAW_RATE]),
+            "max_yaw_accel_radps2": float(m[mk.M_MAX_YAW_ACCEL]),
             "distance_m": float(m[mk.M_DISTANCE]),
             "mean_speed_mps": float(m[mk.M_SPEED_SUM] / steps),
-            "collisions": summ.collisions_vehicle + summ.collisions_pedestrian,
+            "collisions": summ.collisions,
             "collisions_pedestrian": summ.collisions_pedestrian,
+            "collisions_cyclist": coll_cyc,
+            "collisions_static": summ.collisions_static,
+            "collisions_at_fault": sum(summ.fault_counts),
             "red_lights": summ.red_lights,
+            "stop_signs": summ.stop_signs,
             "offroad": summ.offroad,
+            "wrong_way": summ.wrong_way,
+            "wrong_way_distance_m": float(m[mk.M_WRONG_WAY_DIST]),
+            "max_wrong_way_run_m": summ.max_wrong_way_run_m,
+            "speeding": summ.speeding,
+            "speeding_time_s": float(m[mk.M_SPEEDING_TIME]),
+            "max_overspeed_mps": max(float(m[mk.M_MAX_OVERSPEED]), 0.0),
+            "overspeed_integral_m": summ.overspeed_integral_m,
+            "route_deviations": summ.route_deviations,
+            "max_route_deviation_m": float(m[mk.M_MAX_DEVIATION]),
+            "blocked": summ.blocked,
+            "max_standing_s": float(m[mk.M_MAX_STILL]),
+            "timed_out": int(summ.timed_out),
+            "evaluated_time_s": summ.duration_s,
             "npc_routes_done": int(w.state.done.sum()),
             "actors": int(w.state.n),
         }
+        verdicts = judge(self.criteria, summ, s, metrics)
+        e = w.ego
+        v0 = float(w.initial.speed[e]) if e >= 0 and w.initial is not None else 0.0
+        regulation, reg_verdicts = regulation_verdicts(self.regulation, self.events, self._collisions_info, v0)
         return Result(
             scenario=w.name,
             scenario_file=self.scenario_file,
@@ -764,10 +912,39 @@ class Simulation:
             events=list(self.events),
             metrics=metrics,
             score=s,
-            verdicts=judge(self.criteria, summ, s),
+            verdicts=verdicts + reg_verdicts,
             scores=all_scores(summ, metrics),
             trajectory=self.recorder.view() if self.record_every > 0 else {},
+            regulation=regulation,
         )
+
+
+def _route_stop_signs(world: World) -> np.ndarray:
+    """Stop-sign flag per route stop line (aligned with ``routes.stop_s``).
+
+    The road layer marks stop-sign stop lines with an optional ``lane_stop_sign`` (n_lanes,) bool
+    array on the RoadNetwork; a route stop line is a stop sign when it lies within 0.5 m of such a
+    lane's stop line. Networks without that array have no stop signs.
+    """
+    r, net = world.routes, world.network
+    flags = np.zeros(r.stop_s.shape[0], dtype=np.bool_)
+    lane_flag = getattr(net, "lane_stop_sign", None)
+    if lane_flag is None or not np.any(lane_flag):
+        return flags
+    pts = []
+    for lane in np.flatnonzero(np.asarray(lane_flag) & np.isfinite(net.lane_stop_s)):
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        s = float(net.lane_stop_s[lane])
+        pts.append((np.interp(s, net.pts_s[a:b], net.pts_x[a:b]), np.interp(s, net.pts_s[a:b], net.pts_y[a:b])))
+    for i in range(r.start.shape[0] - 1):
+        a, b = r.start[i], r.start[i + 1]
+        for m in range(r.stop_start[i], r.stop_start[i + 1]):
+            if r.stop_signal[m] >= 0:
+                continue
+            px = np.interp(r.stop_s[m], r.s[a:b], r.x[a:b])
+            py = np.interp(r.stop_s[m], r.s[a:b], r.y[a:b])
+            flags[m] = any((px - qx) ** 2 + (py - qy) ** 2 <= 0.25 for qx, qy in pts)
+    return flags
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

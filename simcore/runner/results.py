@@ -47,6 +47,8 @@ class Result:
     verdicts: list[Verdict]
     scores: dict[str, float] = field(default_factory=dict)
     trajectory: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Regulation-style verdicts the scenario declared (``evaluation.regulation``), by name; {} if none.
+    regulation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -79,6 +81,8 @@ class Result:
             "events": [e.to_json() for e in self.events],
             "metrics": self.metrics,
         }
+        if self.regulation:
+            out["regulation"] = self.regulation
         if include_timing:
             out["wall_time_s"] = self.wall_time
             out["real_time_factor"] = self.real_time_factor

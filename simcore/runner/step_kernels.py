@@ -24,6 +24,7 @@ from simcore.dynamics.single_track_kernels import (
     step_single_track,
 )
 from simcore.evaluation.metrics_kernels import EV_ROUTE_DONE, crosswalk_occupancy, emit_event, evaluate_step
+from simcore.evaluation.rules_kernels import evaluate_rules
 from simcore.geometry.kernels import pairwise_box_overlaps
 
 EV_COLLISION = 0
@@ -190,6 +191,11 @@ def advance(
     # outputs
     ev_time, ev_kind, ev_a, ev_b, ev_value,
     rec_every, rec_row, rec_time, rec_x, rec_y, rec_yaw, rec_speed, rec_active, rec_sig,
+    # evaluation rules (simcore.evaluation.rules_kernels): stop-sign flags per route stop line, per-actor
+    # evaluator state, PET bins, fault per event, static-object grid (road.static_index) and its scratch
+    stop_sign, actor_ev, pet, ev_fault,
+    so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by,
+    so_out_obj, so_out_dist,
 ):  # pragma: no cover - compiled
     """Advance up to ``n_steps`` steps of ``dt`` (s) from step index ``step0``.
 
@@ -245,6 +251,15 @@ def advance(
             t, x, y, yaw, speed, kind, active, inst, length, width, center_offset,
             cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
             ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
+        )
+        n_ev = min(n_ev, cap)
+        n_ev = evaluate_rules(
+            t, dt, ego, x, y, yaw, speed, accel, active, inst, kind, length, width, rear_overhang, center_offset,
+            progress, lateral, rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, stop_sign, sig_state,
+            g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
+            so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
+            so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
+            metrics, actor_ev, pet, ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault, start_ev, n_ev,
         )
         n_ev = min(n_ev, cap)
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)

@@ -259,13 +259,91 @@ class ThresholdScore(Strict):
     min_score: float = Field(ge=0, le=100)
 
 
+class ThresholdMinThw(Strict):
+    """Minimum time headway (gap / ego speed) to the obstacle ahead must stay above this (s)."""
+
+    min_thw_s: float = Field(gt=0, le=30)
+
+
+class ThresholdMinPet(Strict):
+    """Minimum post-encroachment time on the ego's path must stay above this (s)."""
+
+    min_pet_s: float = Field(gt=0, le=60)
+
+
+class ThresholdMaxDrac(Strict):
+    """Peak deceleration rate to avoid a crash (DRAC) must stay below this (m/s^2)."""
+
+    max_drac_mps2: float = Field(gt=0, le=50)
+
+
+class ThresholdMaxJerk(Strict):
+    """Peak |longitudinal jerk| must stay below this (m/s^3)."""
+
+    max_jerk_mps3: float = Field(gt=0, le=1000)
+
+
+class ThresholdMaxLatAccel(Strict):
+    """Peak |lateral acceleration| must stay below this (m/s^2)."""
+
+    max_lateral_accel_mps2: float = Field(gt=0, le=50)
+
+
+class ThresholdMaxYawRate(Strict):
+    """Peak |yaw rate| must stay below this (rad/s)."""
+
+    max_yaw_rate_radps: float = Field(gt=0, le=10)
+
+
 CriterionSpec = (
-    Literal["no_collision", "no_red_light", "no_offroad", "reach_goal"]
+    Literal[
+        "no_collision",
+        "no_red_light",
+        "no_offroad",
+        "reach_goal",
+        "no_at_fault_collision",
+        "no_stop_sign",
+        "no_wrong_way",
+        "no_speeding",
+        "no_route_deviation",
+        "no_blocked",
+        "no_timeout",
+    ]
     | ThresholdMinTtc
     | ThresholdMaxDecel
     | ThresholdCompletion
     | ThresholdScore
+    | ThresholdMinThw
+    | ThresholdMinPet
+    | ThresholdMaxDrac
+    | ThresholdMaxJerk
+    | ThresholdMaxLatAccel
+    | ThresholdMaxYawRate
 )
+
+
+class EuroNcapAebSpec(Strict):
+    """Euro NCAP AEB-style verdict against ``target`` (the actor the ego must not hit).
+
+    The test speed is ``test_speed_kph`` if given, else the ego's start speed.
+    """
+
+    target: str = Field(min_length=1, description="actor id of the target (vehicle or pedestrian)")
+    test_speed_kph: float | None = Field(None, gt=0, le=250)
+
+
+class UnR157Spec(Strict):
+    """UN R157-style verdict: every ego collision a careful driver would have avoided fails it."""
+
+    reaction_time_s: float = Field(0.75, ge=0.35, le=0.75, description="careful driver's reaction time (s)")
+    decel_g: float = Field(0.774, gt=0, le=1.5, description="careful driver's braking (g)")
+
+
+class RegulationSpec(Strict):
+    """Regulation-style verdicts a scenario declares (docs/scoring.md, "Regulation verdicts")."""
+
+    euro_ncap_aeb: EuroNcapAebSpec | None = None
+    un_r157: UnR157Spec | None = None
 
 
 # ----------------------------------------------------------------------------- storyboard
@@ -460,6 +538,7 @@ class ScenarioSpec(Strict):
     actors: list[ActorSpec] = []
     end: EndSpec = EndSpec()
     criteria: list[CriterionSpec] = []
+    regulation: RegulationSpec | None = Field(None, description="regulation-style verdicts (docs/scoring.md)")
     storyboard: list[StoryEntry] = Field(
         default_factory=list, description="triggered actions, each fired once (see docs/scenario-format.md)"
     )
