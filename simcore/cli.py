@@ -49,7 +49,8 @@ def _format_summary(res: Any, out_dir: Path | None) -> str:
         lines.append(f"  ... {len(shown) - 20} more in result.json")
     lines.append(f"result     {'PASS' if res.passed else 'FAIL'}")
     if out_dir is not None:
-        lines.append(f"written    {out_dir / 'result.json'}, {out_dir / 'topdown.png'}")
+        names = ("result.json", "junit.xml", "report.html", "topdown.png")
+        lines.append("written    " + ", ".join(str(out_dir / n) for n in names))
     return "\n".join(lines)
 
 
@@ -75,11 +76,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None:
-        from simcore.render.topdown import draw_run
+        from simcore.report.outputs import write_run_outputs
 
-        out_dir.mkdir(parents=True, exist_ok=True)
-        res.write_json(out_dir / "result.json")
-        draw_run(sim.world, res, out_dir / "topdown.png")
+        write_run_outputs(sim.world, res, out_dir)
     if not args.quiet:
         print(_format_summary(res, out_dir))
         print(f"start-up   load+build {build_s:.3f} s, kernels {compile_s:.3f} s (compiled once, then cached)")
@@ -190,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")
-    r.add_argument("--out", metavar="DIR", help="write DIR/result.json and DIR/topdown.png")
+    r.add_argument("--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html and topdown.png")
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     r.set_defaults(func=cmd_run)
     v = sub.add_parser("validate", help="check scenario files (file:line:col errors); exit 0 or 2")
