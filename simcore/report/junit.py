@@ -140,9 +140,17 @@ def case_from_result(
     )
 
 
-def error_case(classname: str, name: str, message: str, detail: str = "", time: float = 0.0) -> JUnitCase:
+def error_case(
+    classname: str,
+    name: str,
+    message: str,
+    detail: str = "",
+    time: float = 0.0,
+    properties: dict[str, Any] | None = None,
+) -> JUnitCase:
     """A test case for a run that could not be done (invalid scenario, crashed worker)."""
-    return JUnitCase(classname=classname, name=name, time=time, error=(message, detail or message))
+    props = {k: v for k, v in (properties or {}).items() if v is not None}
+    return JUnitCase(classname=classname, name=name, time=time, error=(message, detail or message), properties=props)
 
 
 def _now() -> str:
@@ -178,7 +186,7 @@ def junit_tree(cases: Iterable[JUnitCase], name: str = "simcore") -> ET.ElementT
             id=str(k),
             package=xml_text(c.classname),
         )
-        props = ET.SubElement(suite, "properties")
+        props = ET.SubElement(suite, "properties") if c.properties else None  # never empty (schema)
         for pk, pv in c.properties.items():
             ET.SubElement(props, "property", name=xml_text(pk), value=xml_text("" if pv is None else pv))
         case = ET.SubElement(suite, "testcase", classname=xml_text(c.classname), name=xml_text(c.name))
