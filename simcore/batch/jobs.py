@@ -197,7 +197,7 @@ def run_job(job: Job, out_root: str, pictures: bool = True) -> dict[str, Any]:
         sim = simulation(job.scenario_file, agent, seed=job.seed, variant=job.variant)
         sim.prepare()
         res = sim.run()
-        write_run_outputs(sim.world, res, out_dir, with_agent=True, pictures=pictures)
+        write_run_outputs(sim.world, res, out_dir, agent_label=job.agent_key, pictures=pictures)
         (out_dir / ERROR_JSON).unlink(missing_ok=True)
         return entry_from_result(job, res.to_json())
     except (ScenarioError, AgentLoadError, ValueError, FileNotFoundError) as exc:

@@ -242,7 +242,7 @@ def write_combined(outcome: BatchOutcome, out: Path) -> None:
             cases.append(error_case(_display(e["scenario_file"]), name, e["error"], e.get("detail", ""), 0.0, props))
             continue
         data = json.loads((out / e["dir"] / "result.json").read_text())
-        cases.append(case_from_result(data, with_agent=with_agent))
+        cases.append(case_from_result(data, agent_label=e["agent_key"] if with_agent else None))
     write_junit(cases, out / JUNIT_XML, name="simcore batch")
     board = leaderboard(entries)
     (out / LEADERBOARD_JSON).write_text(json.dumps(board, indent=2, sort_keys=True) + "\n")

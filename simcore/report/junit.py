@@ -76,14 +76,18 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else Path(rel).as_posix()
 
 
-def case_name(data: dict[str, Any], with_agent: bool = False) -> str:
-    """``scenario[variant]``, with `` (agent)`` appended when a suite compares agents."""
+def case_name(data: dict[str, Any], agent_label: str | None = None) -> str:
+    """``scenario[variant]``, with `` (agent_label)`` appended when a suite compares agents."""
     name = f"{data.get('scenario', '?')}[{data.get('variant', 0)}]"
-    return f"{name} ({data.get('agent', '?')})" if with_agent else name
+    return f"{name} ({agent_label})" if agent_label else name
 
 
 def case_from_result(
-    data: dict[str, Any], *, wall_time: float | None = None, with_agent: bool = False, min_ttc_time: float | None = None
+    data: dict[str, Any],
+    *,
+    wall_time: float | None = None,
+    agent_label: str | None = None,
+    min_ttc_time: float | None = None,
 ) -> JUnitCase:
     """The test case of one run from its result.json data (``Result.to_json()``).
 
@@ -132,7 +136,7 @@ def case_from_result(
         failure = (message, "\n".join(lines))
     return JUnitCase(
         classname=display_path(str(data.get("scenario_file", ""))),
-        name=case_name(data, with_agent),
+        name=case_name(data, agent_label),
         time=wall,
         failure=failure,
         properties=props,

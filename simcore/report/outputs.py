@@ -15,10 +15,11 @@ RESULT_JSON, TOPDOWN_PNG, JUNIT_XML, REPORT_HTML = "result.json", "topdown.png",
 
 
 def write_run_outputs(
-    world: World, result: Result, out_dir: Path, *, with_agent: bool = False, pictures: bool = True
+    world: World, result: Result, out_dir: Path, *, agent_label: str | None = None, pictures: bool = True
 ) -> JUnitCase:
     """Write the run's files into ``out_dir``; returns its JUnit case.
 
+    ``agent_label``: appended to the test case's name (batches comparing agents).
     ``pictures=False`` leaves out topdown.png and report.html (batch runs that only need scores).
     result.json is written last, so its presence marks a complete output folder.
     """
@@ -30,7 +31,7 @@ def write_run_outputs(
     if series is not None and np.isfinite(series.ttc).any():
         min_ttc_time = float(series.time[int(np.argmin(series.ttc))])
     data = result.to_json()
-    case = case_from_result(data, wall_time=result.wall_time, with_agent=with_agent, min_ttc_time=min_ttc_time)
+    case = case_from_result(data, wall_time=result.wall_time, agent_label=agent_label, min_ttc_time=min_ttc_time)
     write_junit([case], out_dir / JUNIT_XML)
     if pictures:
         from simcore.render.topdown import draw_run

@@ -99,7 +99,7 @@ def test_junit_counts_and_hostile_text(tmp_path: Path) -> None:
 
 def test_junit_case_without_criteria_passes() -> None:
     data = {"scenario": "x", "variant": 3, "agent": "a", "scenario_file": "x.yaml", "criteria": [], "passed": True}
-    case = case_from_result(data, wall_time=0.1, with_agent=True)
+    case = case_from_result(data, wall_time=0.1, agent_label="a")
     assert case.failure is None and case.name == "x[3] (a)"
     tree = junit_tree([case])
     assert tree.getroot().get("failures") == "0"
