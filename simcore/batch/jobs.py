@@ -7,7 +7,9 @@ of picklable arguments, writes the job's folder itself and returns a small summa
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -180,12 +182,39 @@ def finished_entry(job: Job, out_root: Path) -> dict[str, Any] | None:
     return entry_from_result(job, data)
 
 
-def run_job(job: Job, out_root: str, pictures: bool = True) -> dict[str, Any]:
+def run_job(job: Job, out_root: str, pictures: bool = True, ship_files: bool = False) -> dict[str, Any]:
     """Run one job, write its folder (result.json, junit.xml, report.html, topdown.png) and return its entry.
 
     Invalid input (scenario, agent spec) and unexpected exceptions give an error entry (and
     ``error.json``); an agent that raises during the run is a normal failed run.
+    ``ship_files``: write into a temporary folder instead and return the files' bytes in
+    ``entry["_files"]`` (for workers on other machines; ``store_files`` writes them).
     """
+    if not ship_files:
+        return _run_job(job, out_root, pictures)
+    with tempfile.TemporaryDirectory(prefix="simcore-job-") as tmp:
+        entry = _run_job(job, tmp, pictures)
+        folder = Path(tmp) / job.rel_dir
+        files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        entry["_files"] = {p.name: p.read_bytes() for p in files}
+    return entry
+
+
+def store_files(job: Job, out_root: Path, files: dict[str, bytes]) -> None:
+    """Write a shipped job's files into its folder; result.json last and atomically (resume relies on it)."""
+    folder = out_root / job.rel_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        if name != RESULT_JSON and Path(name).name == name:
+            (folder / name).write_bytes(data)
+    if RESULT_JSON in files:
+        tmp = folder / (RESULT_JSON + ".tmp")
+        tmp.write_bytes(files[RESULT_JSON])
+        os.replace(tmp, folder / RESULT_JSON)
+        (folder / ERROR_JSON).unlink(missing_ok=True)
+
+
+def _run_job(job: Job, out_root: str, pictures: bool) -> dict[str, Any]:
     from simcore.agents.loading import AgentLoadError, load_agent
     from simcore.api import simulation
     from simcore.report.outputs import write_run_outputs

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simcore.batch.jobs import Job, PlanError, error_entry, finished_entry, plan_error_entry, run_job
+from simcore.batch.jobs import Job, PlanError, error_entry, finished_entry, plan_error_entry, run_job, store_files
 
 #: How many times a job whose worker process died is run again (in a pool of its own).
 RETRIES = 1
@@ -136,7 +136,11 @@ def run_local(jobs: list[Job], out: Path, *, workers: int, pictures: bool, done:
 
 
 def run_ray(jobs: list[Job], out: Path, *, pictures: bool, done: Done, address: str | None = None) -> int:
-    """Run ``jobs`` as Ray tasks (the same ``run_job``); a task whose worker dies is retried once by Ray."""
+    """Run ``jobs`` as Ray tasks (the same ``run_job``); a task whose worker dies is retried once by Ray.
+
+    ``address``: an existing cluster (``ray start --head`` prints it); None starts or joins a
+    local one (or the one in ``RAY_ADDRESS``). Workers need simcore installed, nothing shared.
+    """
     try:
         import ray
     except ImportError as exc:
@@ -146,7 +150,8 @@ def run_ray(jobs: list[Job], out: Path, *, pictures: bool, done: Done, address: 
     if not ray.is_initialized():
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
     task = ray.remote(max_retries=RETRIES)(run_job)
-    refs = {task.remote(j, str(out.resolve()), pictures): j for j in jobs}
+    # Workers may sit on other machines: they send their files back, the driver writes them.
+    refs = {task.remote(j, "", pictures, True): j for j in jobs}
     pending = list(refs)
     deaths = 0
     while pending:
@@ -160,6 +165,7 @@ def run_ray(jobs: list[Job], out: Path, *, pictures: bool, done: Done, address: 
                 entry = error_entry(job, "worker process died", "the Ray worker died on every try")
             except ray.exceptions.RayError as exc:
                 entry = error_entry(job, f"{type(exc).__name__}", str(exc))
+            store_files(job, out, entry.pop("_files", {}))
             done(job, entry)
     return deaths
 

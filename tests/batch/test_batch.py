@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +189,70 @@ def test_ray_backend_matches_local(tmp_path: Path) -> None:  # pragma: no cover 
     assert batch(tmp_path / "local", SWEEP, "--variants", "2", "--no-pictures", "--workers", "1") == 0
     assert batch(tmp_path / "ray", SWEEP, "--variants", "2", "--no-pictures", "--backend", "ray") == 0
     assert results_of(tmp_path / "local") == results_of(tmp_path / "ray")
+
+
+class _FakeRay(types.ModuleType):
+    """A stand-in for the parts of Ray's API that ``run_ray`` uses; tasks run in this process.
+
+    Checks the driver logic (files shipped back and written, crashes recorded), not Ray itself.
+    """
+
+    class _Ref:
+        def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
+            self.value, self.error = value, error
+
+    def __init__(self, crash_agent: str) -> None:
+        super().__init__("ray")
+        self.crash_agent = crash_agent
+        self.initialized = False
+        self.retries: int | None = None
+        crashed = type("WorkerCrashedError", (Exception,), {})
+        base = type("RayError", (Exception,), {})
+        self.exceptions = types.SimpleNamespace(WorkerCrashedError=crashed, RayError=base)
+
+    def is_initialized(self) -> bool:
+        return self.initialized
+
+    def init(self, **kwargs: Any) -> None:
+        self.initialized = True
+
+    def remote(self, max_retries: int = 3) -> Any:
+        self.retries = max_retries
+        fake = self
+
+        def wrap(fn: Any) -> Any:
+            def submit(job: Any, *args: Any) -> _FakeRay._Ref:
+                if job.agent_key == fake.crash_agent:
+                    return fake._Ref(error=fake.exceptions.WorkerCrashedError("worker died"))
+                return fake._Ref(fn(job, *args))
+
+            return types.SimpleNamespace(remote=submit)
+
+        return wrap
+
+    def wait(self, refs: list[Any], num_returns: int = 1) -> tuple[list[Any], list[Any]]:
+        return refs[:num_returns], refs[num_returns:]
+
+    def get(self, ref: _FakeRay._Ref) -> Any:
+        if ref.error is not None:
+            raise ref.error
+        return ref.value
+
+
+def test_ray_driver_with_a_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simcore.batch.runner import execute
+
+    fake = _FakeRay(crash_agent="idle")
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    jobs, errors = plan_jobs([SWEEP], ["autopilot", "idle"], 2)
+    outcome = execute(jobs, errors, ["autopilot", "idle"], tmp_path / "ray", backend="ray", pictures=True)
+    assert fake.initialized and fake.retries == 1
+    assert outcome.counts == {"pass": 2, "error": 2} and outcome.worker_deaths == 2
+    by = {e["dir"]: e for e in outcome.entries}
+    assert by["sweep/0/idle"]["error"] == "worker process died"
+    assert "_files" not in by["sweep/0/autopilot"]
+    folder = tmp_path / "ray" / "sweep/0/autopilot"
+    assert {p.name for p in folder.iterdir()} == {"result.json", "junit.xml", "report.html", "topdown.png"}
+    local = tmp_path / "local"
+    assert batch(local, SWEEP, "--variants", "2", "--workers", "1", "--no-pictures") == 0
+    assert results_of(local) == results_of(tmp_path / "ray")
