@@ -141,6 +141,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except BackendUnavailableError as exc:
         print(f"simcore batch: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("simcore batch: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
     if not args.quiet:
         c = outcome.counts
         print(

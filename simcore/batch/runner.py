@@ -59,8 +59,10 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 def _run_pool(jobs: list[Job], out: str, pictures: bool, workers: int, done: Done) -> list[Job]:
     """Run ``jobs`` in one pool; returns the jobs lost to a dead worker (BrokenProcessPool)."""
     lost: list[Job] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as ex:
-        futures: dict[Future, Job] = {ex.submit(run_job, j, out, pictures): j for j in jobs}
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+    futures: dict[Future, Job] = {}
+    try:
+        futures.update({ex.submit(run_job, j, out, pictures): j for j in jobs})
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -74,6 +76,14 @@ def _run_pool(jobs: list[Job], out: str, pictures: bool, workers: int, done: Don
                 except Exception as exc:  # e.g. an unpicklable result; never expected
                     entry = error_entry(job, f"{type(exc).__name__}: {exc}")
                 done(job, entry)
+    except BaseException:
+        # Interrupted (Ctrl-C): drop what has not started (cancelled here, as the pool's own
+        # cancel_futures may not run once the executor object is gone); finished jobs are on disk.
+        for f in futures:
+            f.cancel()
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
     order = {j: k for k, j in enumerate(jobs)}
     return sorted(lost, key=order.__getitem__)
 
