@@ -178,7 +178,9 @@ def finished_entry(job: Job, out_root: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return None  # a torn file from a killed run: run the job again
+        return None  # unreadable: run the job again
+    if data.get("variant") != job.variant or (job.seed is not None and data.get("seed") != job.seed):
+        return None  # written by a batch with other settings (e.g. another --seed): run it again
     return entry_from_result(job, data)
 
 

@@ -6,7 +6,7 @@ import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -269,8 +269,3 @@ def _display(path: str) -> str:
     from simcore.report.junit import display_path
 
     return display_path(path)
-
-
-def iter_entries(outcome: BatchOutcome, status: str) -> Iterable[dict[str, Any]]:
-    """Entries with the given status."""
-    return (e for e in outcome.entries if e["status"] == status)

@@ -256,3 +256,14 @@ def test_ray_driver_with_a_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     local = tmp_path / "local"
     assert batch(local, SWEEP, "--variants", "2", "--workers", "1", "--no-pictures") == 0
     assert results_of(local) == results_of(tmp_path / "ray")
+
+
+def test_resume_reruns_jobs_written_with_another_seed(tmp_path: Path) -> None:
+    from simcore.batch.runner import execute
+
+    out = tmp_path / "b"
+    first = execute(*plan_jobs([SWEEP], ["autopilot"], 1, seed=3), ["autopilot"], out, workers=1, pictures=False)
+    again = execute(*plan_jobs([SWEEP], ["autopilot"], 1, seed=3), ["autopilot"], out, workers=1, pictures=False)
+    other = execute(*plan_jobs([SWEEP], ["autopilot"], 1, seed=4), ["autopilot"], out, workers=1, pictures=False)
+    assert (first.ran, again.ran, again.skipped, other.ran) == (1, 0, 1, 1)
+    assert json.loads((out / "sweep/0/autopilot/result.json").read_text())["seed"] == 4
