@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,5 +90,7 @@ class Result:
         return _clean(out)
 
     def write_json(self, path: Path, include_timing: bool = True) -> None:
-        """Write result.json (sorted keys, stable formatting)."""
-        path.write_text(json.dumps(self.to_json(include_timing), indent=2, sort_keys=True) + "\n")
+        """Write result.json (sorted keys, stable formatting); atomically, so a reader never sees half a file."""
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(include_timing), indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
