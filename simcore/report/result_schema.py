@@ -122,6 +122,11 @@ def result_schema() -> dict[str, Any]:
                         "actors": {"type": "array", "items": {"type": "string"}},
                         "value": {**_NUM_OR_NULL, "description": "kind-specific (docs/result-format.md)"},
                         "detail": {"type": "string"},
+                        "at_fault": {
+                            "type": ["array", "null"],
+                            "items": {"type": "string"},
+                            "description": "collisions: actors held at fault (docs/scoring.md); null: not assessed",
+                        },
                     },
                 },
             },
@@ -130,6 +135,11 @@ def result_schema() -> dict[str, Any]:
                 "required": sorted(METRICS),
                 "properties": {k: {**_NUM_OR_NULL, "description": d} for k, d in METRICS.items()},
                 "additionalProperties": _NUM_OR_NULL,
+            },
+            "regulation": {
+                "type": "object",
+                "description": "regulation-style verdicts the scenario declared, by name (docs/scoring.md)",
+                "additionalProperties": {"type": "object"},
             },
             "wall_time_s": {**_NUM_OR_NULL, "description": "wall-clock seconds of the run (differs run to run)"},
             "real_time_factor": {**_NUM_OR_NULL, "description": "simulated / wall seconds (differs run to run)"},
