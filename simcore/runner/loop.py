@@ -20,7 +20,7 @@ from simcore.record.trajectory import TrajectoryRecorder
 from simcore.runner.results import Result
 from simcore.runner.step_kernels import advance
 from simcore.scenario.schema import CriterionSpec, EndSpec
-from simcore.scenario.storyboard import StoryboardSnapshot, StoryProgress
+from simcore.scenario.storyboard import ScriptedSpeeds, StoryboardSnapshot, StoryProgress
 from simcore.world import DriverParams, World
 
 #: Ground-truth object list range around the ego (m); covers the driver model's 150 m look-ahead.
@@ -142,6 +142,7 @@ class Simulation:
         self._cand = np.zeros(n, dtype=np.int64)
         self._stamp = np.zeros(1, dtype=np.int64)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
+        self.scripted = ScriptedSpeeds(self.driver)
         self.reset()
 
     # -- setup -------------------------------------------------------------------------
@@ -169,6 +170,7 @@ class Simulation:
         self._story = StoryProgress(tuple(w.storyboard)) if w.storyboard else None
         if self._story_snapshot is not None:
             self._story_snapshot.restore(w)
+        self.scripted.reset()
         self.max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
         every = self.record_every if self.record_every > 0 else self.max_steps + 1
         rows = self.max_steps // every + 2 if self.record_every > 0 else 1
@@ -345,8 +347,7 @@ class Simulation:
             self._agent_control()
         if self.termination == "agent_failure":
             return StepOutcome(self.t, self.events[n_before:], True, self.termination)
-        self._advance(1)
-        self._check_storyboard()
+        self._story_step()
         done, reason = self._check_end()
         return StepOutcome(self.t, self.events[n_before:], done, reason)
 
@@ -502,6 +503,16 @@ class Simulation:
             self._collect_events(int(n_ev))
         return int(done)
 
+    def _story_step(self) -> None:
+        """One step with the storyboard: scripted speeds around it, then the triggers."""
+        t_before = self.t
+        if self.scripted.profiles:
+            self.scripted.before_step(self)
+        self._advance(1)
+        if self.scripted.profiles:
+            self.scripted.after_step(self, t_before)
+        self._check_storyboard()
+
     def _check_storyboard(self) -> None:
         """Fire the storyboard entries whose triggers hold after this step (one event each)."""
         if self._story is None:
@@ -569,8 +580,7 @@ class Simulation:
         while not done:
             before = self.step_index
             if self._story is not None and (self.in_engine or self.world.ego < 0):
-                self._advance(1)
-                self._check_storyboard()
+                self._story_step()
                 done = self._check_end()[0]
             elif self.in_engine or self.world.ego < 0:
                 self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
