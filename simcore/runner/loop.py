@@ -141,6 +141,16 @@ class Simulation:
         self._actor_seen = np.zeros(n, dtype=np.int64)
         self._cand = np.zeros(n, dtype=np.int64)
         self._stamp = np.zeros(1, dtype=np.int64)
+        # behaviour state and scratch (junction right of way, right turn on red)
+        n_junctions = world.junctions.n_junctions
+        self._ror_stop = np.full(n, np.nan)
+        self._cur_turn = np.zeros(n, dtype=np.int64)
+        self._hold_s = np.full(n, np.inf)
+        self._cur_ps = np.zeros(n, dtype=np.int64)
+        self._arr_ps = np.full(n, -1, dtype=np.int64)
+        self._arr_t = np.full(n, np.inf)
+        self._jb_start = np.zeros(n_junctions + 1, dtype=np.int64)
+        self._jb_items = np.zeros(n, dtype=np.int64)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.scripted = ScriptedSpeeds(self.driver)
         self.reset()
@@ -161,6 +171,9 @@ class Simulation:
         self.offroad[:] = False
         self.goal_flag[:] = False
         self.n_touch[0] = 0
+        self._ror_stop[:] = np.nan
+        self._arr_ps[:] = -1
+        self._arr_t[:] = np.inf
         self.ctrl_accel[:] = 0.0
         self.ctrl_steer[:] = 0.0
         self.termination = ""
@@ -495,6 +508,7 @@ class Simulation:
             rec.speed,
             rec.active,
             rec.signals,
+            *self._behavior_args(),
         )
         self.step_index += int(done)
         self.t = self.step_index * w.dt
@@ -512,6 +526,21 @@ class Simulation:
         if self.scripted.profiles:
             self.scripted.after_step(self, t_before)
         self._check_storyboard()
+
+    def _behavior_args(self) -> tuple:
+        """The trailing ``advance`` arguments: behaviour parameters, junction tables, scripted rows."""
+        w = self.world
+        bp, jt = w.behavior, w.junctions
+        return (
+            bp.run_amber, bp.run_red, bp.right_on_red, bp.crit_gap, bp.yields, bp.start_time,
+            self._ror_stop, self._cur_turn, self._hold_s,
+            bp.pf_mode, bp.pf_start, bp.pf_key, bp.pf_v,
+            jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l,
+            jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s,
+            self._cur_ps, self._arr_ps, self._arr_t, self._jb_start, self._jb_items,
+            w.scripted_idx, bp.tr_start, bp.tr_t, bp.tr_x, bp.tr_y, bp.tr_yaw, bp.tr_v, bp.tr_flags,
+            w.eval_idx, w.track_idx,
+        )  # fmt: skip
 
     def _check_storyboard(self) -> None:
         """Fire the storyboard entries whose triggers hold after this step (one event each)."""

@@ -30,6 +30,7 @@ from simcore.rules.rulesets import RuleSet, rule_set
 from simcore.rules.zones import WorldRules, Zone, apply_zones, lanes_in_polygon
 from simcore.scenario import schema
 from simcore.scenario import storyboard as sb
+from simcore.scenario.actors import ActorBuilder, walker_values
 from simcore.scenario.environment import environment_from_spec
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
@@ -98,7 +99,7 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
     return generate_grid(1, 1, arm_length_m=m.arm_length, layout=layout)
 
 
-class _Builder:
+class _Builder(ActorBuilder):
     def __init__(self, loaded: LoadedScenario, net: RoadNetwork) -> None:
         self.loaded = loaded
         self.doc = loaded.doc
@@ -200,6 +201,7 @@ class _Builder:
                     goal_s=goal_s,
                     is_ego=is_ego,
                     idm=idm,
+                    beh=spec.behavior if isinstance(spec, VehicleActor) else None,
                     dynamics=DYNAMICS_MODELS[spec.dynamics],
                     st_params=st_row,
                 )
@@ -502,10 +504,7 @@ def build_world(loaded: LoadedScenario) -> World:
     if spec.ego is not None:
         b.add_vehicle("ego", spec.ego, ("ego",), is_ego=True)
     for i, actor in enumerate(spec.actors):
-        if isinstance(actor, VehicleActor):
-            b.add_vehicle(actor.id, actor, ("actors", i), is_ego=False)
-        else:
-            b.add_pedestrian(actor, ("actors", i))
+        b.add_actor(actor, ("actors", i))
     lane_mu = b.lane_friction(spec.environment, environment.friction)
     compiler = _StoryCompiler(b)
     stories = compiler.compile(spec.storyboard) if not b.issues else ()
@@ -527,6 +526,7 @@ def build_world(loaded: LoadedScenario) -> World:
     for row in compiler.spawned:  # actors a spawn action brings in are absent until then
         state.active[row] = False
         state.started[row] = False
+    b.initial_flags(state.started)
     state.validate()
     params = stack_params([r["vehicle"] for r in rows])
     road_half = [
@@ -570,21 +570,25 @@ def build_world(loaded: LoadedScenario) -> World:
         accel_cap=cap,
         stop_at_end=np.array([r["is_ego"] for r in rows], dtype=np.bool_),
     )
+    walk_speed, walk_obey, walk_delay = walker_values(rows)
     peds = PedestrianParams(
-        desired_speed=np.array([r["cross"].speed if "cross" in r else 0.0 for r in rows]),
+        desired_speed=walk_speed,
         max_accel=np.full(n, PEDESTRIAN_PARAMS.max_accel),
         max_decel=np.full(n, PEDESTRIAN_PARAMS.max_decel),
-        obey_signal=np.array([r["cross"].obey_signal if "cross" in r else True for r in rows], dtype=np.bool_),
-        start_time=np.array([r["cross"].delay_s if "cross" in r else 0.0 for r in rows]),
+        obey_signal=walk_obey,
+        start_time=walk_delay,
     )
     ego = next((i for i, r in enumerate(rows) if r["is_ego"]), -1)
-    veh_idx = np.flatnonzero(kinds == ActorKind.VEHICLE).astype(np.int64)
+    behavior = b.behavior_params(loaded.seed, rules.right_turn_on_red)
+    rowsets = b.index_sets(ego, behavior)
+    veh_idx = rowsets["veh"]
     dynamics = np.array([r.get("dynamics", DYNAMICS_KINEMATIC) for r in rows], dtype=np.int8)
     st_params = np.zeros((n, N_PARAMS))
     for i, r in enumerate(rows):
         if r.get("st_params") is not None:
             st_params[i] = r["st_params"]
     is_st = dynamics[veh_idx] == DYNAMICS_SINGLE_TRACK
+    is_scripted = np.isin(veh_idx, rowsets["scripted"])
     drivable = build_segment_grid(net, net.lane_type == LaneType.DRIVING, margin_m=OFFROAD_MARGIN_M)
     world = World(
         name=spec.name,
@@ -602,20 +606,24 @@ def build_world(loaded: LoadedScenario) -> World:
         actor_ids=tuple(r["id"] for r in rows),
         vehicle_names=tuple(r["vehicle"].name for r in rows),
         ego=ego,
-        npc_idx=veh_idx[veh_idx != ego],
+        npc_idx=rowsets["npc"],
         ped_idx=np.flatnonzero(kinds == ActorKind.PEDESTRIAN).astype(np.int64),
         veh_idx=veh_idx,
         n_instances=1,
         sig_override=np.full((1, net.n_signals), -1, dtype=np.int8),
         initial=state.copy(),
         dynamics=dynamics,
-        veh_idx_kin=veh_idx[~is_st],
+        veh_idx_kin=veh_idx[~is_st & ~is_scripted],
         veh_idx_st=veh_idx[is_st],
         st_params=st_params,
         friction=friction,
         grade=np.array([g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
                        dtype=np.float64).reshape(n),
         storyboard=stories,
+        behavior=behavior,
+        scripted_idx=rowsets["scripted"],
+        eval_idx=rowsets["eval"],
+        track_idx=rowsets["track"],
     )
     world.environment = environment  # type: ignore[attr-defined]  # read via scenario.environment.world_environment
     world.rules = WorldRules(  # type: ignore[attr-defined]  # read via rules.zones.world_rules

@@ -6,6 +6,7 @@ converted by the ``si_*`` helpers here, the one place where units change.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -173,10 +174,81 @@ class EnvironmentSpec(Strict):
     )
 
 
+class UniformDraw(Strict):
+    """A value drawn per actor (each platoon member its own) uniformly in [low, high]."""
+
+    uniform: list[float] = Field(min_length=2, max_length=2, description="[low, high]")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDraw:
+        if self.uniform[0] > self.uniform[1]:
+            raise ValueError("expected [low, high] with low <= high")
+        return self
+
+
+class NormalBounds(Strict):
+    """Normal distribution, optionally clipped to [min, max]."""
+
+    mean: float
+    std: float = Field(ge=0)
+    min: float | None = None
+    max: float | None = None
+
+
+class NormalDraw(Strict):
+    """A value drawn per actor from a (clipped) normal distribution."""
+
+    normal: NormalBounds
+
+
+class ChoiceDraw(Strict):
+    """A value drawn per actor from a list (equal probabilities)."""
+
+    choice: list[float] = Field(min_length=1)
+
+
+#: A number, or a distribution drawn once per actor from its own seeded stream.
+Draw = float | UniformDraw | NormalDraw | ChoiceDraw
+
+
+class SignalBehavior(Strict):
+    """Signal compliance: each vehicle draws once whether it runs amber / red (from its seeded stream)."""
+
+    run_amber_probability: float = Field(0.0, ge=0, le=1, description="probability of driving on at amber")
+    run_red_probability: float = Field(0.0, ge=0, le=1, description="probability of ignoring red (red-light runner)")
+    right_on_red: bool | None = Field(
+        None, description="right turn on red after a full stop; default: the scenario's rule set"
+    )
+
+
+class GapAcceptance(Strict):
+    """Right of way at junctions: gaps shorter than ``critical_gap_s`` in conflicting traffic are refused."""
+
+    critical_gap_s: Draw = Field(4.5, description="critical gap (s), a number or a per-actor distribution")
+
+
 class VehicleBehavior(Strict):
     """How an NPC vehicle drives."""
 
     idm: IdmSpec = IdmSpec()
+    signals: SignalBehavior = SignalBehavior()
+    gap_acceptance: GapAcceptance = GapAcceptance()
+    speed_profile: list[list[float]] | None = Field(
+        None,
+        description="[[s_or_t, speed_mps], ...], keys increasing; over route s (m) or time (s): speed_profile_by",
+    )
+    speed_profile_by: Literal["s", "t"] = "s"
+
+    @field_validator("speed_profile")
+    @classmethod
+    def _profile_ok(cls, pts: list[list[float]] | None) -> list[list[float]] | None:
+        if pts is None:
+            return None
+        if not pts or any(len(p) != 2 or p[1] < 0 for p in pts):
+            raise ValueError("expected a list of [key, speed] pairs with speed >= 0")
+        if any(b[0] <= a[0] for a, b in pairwise(pts)):
+            raise ValueError("speed_profile keys must increase")
+        return pts
 
 
 class VehicleActor(Strict):
@@ -193,12 +265,144 @@ class VehicleActor(Strict):
     behavior: VehicleBehavior = VehicleBehavior()
 
 
+class CyclistBehavior(Strict):
+    """How a cyclist rides: IDM (desired speed default 18 km/h) and signal compliance."""
+
+    idm: IdmSpec = IdmSpec(desired_speed_kph=18.0, time_headway_s=1.0, min_gap_m=1.0, comfort_decel_mps2=2.0)
+    signals: SignalBehavior = SignalBehavior()
+    gap_acceptance: GapAcceptance = GapAcceptance()
+
+
+class CyclistActor(Strict):
+    """A cyclist (or ``count`` of them) riding its route near the right edge of the lane."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["cyclist"]
+    vehicle: str = Field("bicycle", description="a vehicles/ definition; the built-in 'bicycle' by default")
+    count: int = Field(1, ge=1, le=1000)
+    spacing_m: float = Field(6.0, gt=0, le=500)
+    start: LaneStart
+    route: RouteSpec
+    keep_right_m: float = Field(
+        0.8, ge=0.3, le=3.0, description="distance of the cyclist's centre line from the lane's right edge (m)"
+    )
+    behavior: CyclistBehavior = CyclistBehavior()
+
+
+class KerbPlace(Strict):
+    """A place on a lane at arc length ``s`` (m), ``offset_m`` to the left (+) or right (-) of its centre."""
+
+    lane: str
+    s: float = Field(0.0, ge=0)
+    offset_m: float | None = Field(None, ge=-20, le=20, description="lateral offset (m, left +); default per actor")
+
+
+class PosePlace(Strict):
+    """A place by pose: (x, y) in m (ENU) and heading ``yaw_deg`` (CCW from east)."""
+
+    x: float
+    y: float
+    yaw_deg: float = 0.0
+
+
+#: Built-in static object sizes (length, width, m).
+STATIC_SHAPES = {"cone": (0.4, 0.4), "barrier": (2.0, 0.6), "car": (4.5, 1.8), "van": (5.2, 2.0), "box": (1.0, 1.0)}
+
+
+class StaticActor(Strict):
+    """An object that never moves but blocks traffic (cones, barriers, a broken-down car); ``count`` of them
+    ``spacing_m`` apart along the lane when placed on a lane."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["static"]
+    shape: Literal["cone", "barrier", "car", "van", "box"] = "box"
+    length: float | None = Field(None, gt=0, le=30, description="m; default from shape")
+    width: float | None = Field(None, gt=0, le=10, description="m; default from shape")
+    at: KerbPlace | PosePlace
+    count: int = Field(1, ge=1, le=200)
+    spacing_m: float = Field(3.0, gt=0, le=100)
+
+
+class PullOut(Strict):
+    """A parked car leaves the kerb: at ``at_s`` (s), or when a storyboard ``start`` names it, then merges
+    into the lane when the gap is safe and follows ``route``."""
+
+    at_s: float | None = Field(None, ge=0, le=36000, description="pull-out time (s); none: storyboard start")
+    route: RouteSpec
+
+
+class ParkedActor(Strict):
+    """A vehicle parked at the kerb (default offset: beside the lane, reaching 0.2 m into it); may pull out."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["parked"]
+    vehicle: str = "sedan"
+    start: KerbPlace
+    pull_out: PullOut | None = None
+    behavior: VehicleBehavior = VehicleBehavior()
+
+
+class TrajectorySpec(Strict):
+    """Waypoints [x, y, t] (``timing: time``, t in s increasing) or [x, y, v] (``timing: speed``, v in m/s;
+    constant acceleration between waypoints, starting at ``start_time_s``). The vehicle's rear axle follows
+    straight segments between waypoints exactly."""
+
+    timing: Literal["time", "speed"] = "time"
+    waypoints: list[list[float]] = Field(min_length=2)
+    start_time_s: float = Field(0.0, ge=0, le=36000)
+
+    @model_validator(mode="after")
+    def _waypoints_ok(self) -> TrajectorySpec:
+        if any(len(w) != 3 for w in self.waypoints):
+            raise ValueError("each waypoint is [x, y, t] or [x, y, v]")
+        if self.timing == "time" and any(b[2] <= a[2] for a, b in pairwise(self.waypoints)):
+            raise ValueError("waypoint times must increase")
+        if self.timing == "speed":
+            if any(w[2] < 0 for w in self.waypoints):
+                raise ValueError("waypoint speeds must be >= 0")
+            for a, b in pairwise(self.waypoints):
+                if a[2] + b[2] <= 0 or (a[0], a[1]) == (b[0], b[1]):
+                    raise ValueError("consecutive waypoints must differ and not both have speed 0")
+        return self
+
+
+class ReplaySpec(Strict):
+    """A log to replay: CSV with header ``t,x,y,yaw,speed`` (s, m, m, rad, m/s), relative to the scenario."""
+
+    file: str = Field(min_length=1)
+    time_offset_s: float = Field(0.0, ge=-36000, le=36000, description="added to the log's times (s)")
+    remove_at_end: bool = True
+
+
+class ScriptedActor(Strict):
+    """A vehicle moved exactly by a trajectory or a replayed log (it reacts to nothing)."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["scripted"]
+    vehicle: str = "sedan"
+    trajectory: TrajectorySpec | None = None
+    replay: ReplaySpec | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScriptedActor:
+        if (self.trajectory is None) == (self.replay is None):
+            raise ValueError("give exactly one of trajectory or replay")
+        return self
+
+
 class CrosswalkStart(Strict):
     """A pedestrian starting at one end of a crosswalk (``side`` is a compass direction)."""
 
     crosswalk: str
     side: Literal["north", "east", "south", "west"]
     offset_m: float = Field(2.5, ge=0.5, le=50, description="distance before the kerb (m)")
+
+
+class SidewalkStart(Strict):
+    """A pedestrian starting on a sidewalk lane at arc length ``s`` (m)."""
+
+    lane: str
+    s: float = Field(0.0, ge=0)
 
 
 class CrossSpec(Strict):
@@ -209,18 +413,39 @@ class CrossSpec(Strict):
     delay_s: float = Field(0.0, ge=0, le=3600, description="stand still until this time (s)")
 
 
+class WalkSpec(Strict):
+    """Walk along the sidewalk for ``distance_m`` (default: to its end) at ``speed`` (m/s)."""
+
+    speed: float = Field(1.4, gt=0.2, le=3.0)
+    distance_m: float | None = Field(None, gt=0, le=10000)
+    delay_s: float = Field(0.0, ge=0, le=3600)
+
+
+class JaywalkSpec(Strict):
+    """Walk the sidewalk to ``at_s`` (m along it), then, with ``probability``, cross the road mid-block
+    straight to the far side (``width_m`` of road, default: to the mirror sidewalk); else walk on."""
+
+    at_s: float = Field(ge=0, le=10000)
+    probability: float = Field(1.0, ge=0, le=1)
+    width_m: float | None = Field(None, gt=1, le=60, description="road width crossed (m)")
+    speed: float = Field(1.4, gt=0.2, le=3.0)
+    delay_s: float = Field(0.0, ge=0, le=3600)
+
+
 class PedestrianBehavior(Strict):
-    """How a pedestrian moves."""
+    """How a pedestrian moves: ``cross`` (from a crosswalk start), ``walk`` or ``jaywalk`` (sidewalk start)."""
 
     cross: CrossSpec = CrossSpec()
+    walk: WalkSpec | None = None
+    jaywalk: JaywalkSpec | None = None
 
 
 class PedestrianActor(Strict):
-    """A pedestrian on a crosswalk path."""
+    """A pedestrian on a crosswalk path or a sidewalk."""
 
     id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     type: Literal["pedestrian"]
-    start: CrosswalkStart
+    start: CrosswalkStart | SidewalkStart
     behavior: PedestrianBehavior = PedestrianBehavior()
 
 
@@ -231,7 +456,12 @@ def _actor_tag(value: Any) -> str:
 
 
 ActorSpec = Annotated[
-    Annotated[VehicleActor, Tag("vehicle")] | Annotated[PedestrianActor, Tag("pedestrian")],
+    Annotated[VehicleActor, Tag("vehicle")]
+    | Annotated[PedestrianActor, Tag("pedestrian")]
+    | Annotated[CyclistActor, Tag("cyclist")]
+    | Annotated[StaticActor, Tag("static")]
+    | Annotated[ParkedActor, Tag("parked")]
+    | Annotated[ScriptedActor, Tag("scripted")],
     Discriminator(_actor_tag),
 ]
 
