@@ -508,6 +508,10 @@ def build_world(loaded: LoadedScenario) -> World:
     lane_mu = b.lane_friction(spec.environment, environment.friction)
     compiler = _StoryCompiler(b)
     stories = compiler.compile(spec.storyboard) if not b.issues else ()
+    if spec.end.when is not None and not b.issues:
+        end_trigger = compiler.trigger(spec.end.when, ("end", "when"))
+        if end_trigger is not None:
+            stories = (*stories, sb.Story(end_trigger, sb.EndRun("end_condition", "end end_condition")))
     if b.issues:
         raise ScenarioError(b.issues)
     rows = b.rows

@@ -477,11 +477,12 @@ class EgoSpec(Strict):
 
 
 class EndSpec(Strict):
-    """When a run ends: timeout, ego at goal, or (optionally) the first ego collision."""
+    """When a run ends: timeout, ego at goal, (optionally) the first ego collision, or a trigger."""
 
     timeout_s: float = Field(60.0, gt=0, le=36000)
     ego_reaches_goal: bool = True
     on_ego_collision: bool = False
+    when: TriggerSpec | None = Field(None, description="end the run (termination 'end_condition') when this holds")
 
 
 class ThresholdMinTtc(Strict):
@@ -754,6 +755,7 @@ TriggerSpec = Annotated[
 ]
 AnyTrigger.model_rebuild()
 AllTrigger.model_rebuild()
+EndSpec.model_rebuild()
 
 
 class SignalSet(Strict):

@@ -314,3 +314,15 @@ def test_weather_and_friction_actions_change_the_environment_and_reset_restores(
     assert env.friction == 0.4
     sim.reset()
     assert (env.rain_mm_h, env.fog_visibility_m, env.friction) == (0.0, None, 1.0)
+
+
+def test_end_when_trigger_ends_the_run(tmp_path: Path) -> None:
+    ref = _sim(tmp_path, "", "ref.yaml")
+    s0 = float(ref.world.state.progress[0])
+    past = _steps(ref, 200, lambda q: q.world.state.progress[0] >= s0 + 30.0)
+    path = tmp_path / "e.yaml"
+    text = (BASE + GREEN).replace("end: {timeout_s: 12, ego_reaches_goal: false}", "")
+    text += f"end: {{timeout_s: 12, ego_reaches_goal: false, when: {{progress: {{actor: ego, above_m: {s0 + 30.0!r}}}}}}}\n"
+    path.write_text(text, encoding="utf-8")
+    res = simulation(path).run()
+    assert res.termination == "end_condition" and res.steps == _first(past)
