@@ -639,7 +639,7 @@ class ScriptedSpeeds:
     time and its pose moved along its arc so that the distance covered is the profile's (the
     step's own acceleration replaced by the scripted one). Single-track rows get the speed only.
     When a profile ends the row either holds the target (``hold``: ``stop``) until a ``start``, or
-    the driver model takes over with desired speed = target.
+    the driver model takes over with desired speed = target; the ego's agent simply drives on.
     """
 
     def __init__(self, driver: Any) -> None:
@@ -708,5 +708,8 @@ class ScriptedSpeeds:
             st.accel[row] = (v_new - v_pre) / dt
             st.speed[row] = v_new
             if sim.t >= p.t0 + p.duration - TIME_EPS and not p.hold:
-                del self.profiles[row]
-                self.driver.v_des[row] = max(p.v1, 0.5)
+                if row == w.ego:  # the agent drives the ego again (in-engine or not: the same)
+                    self.release(sim, row)
+                else:
+                    del self.profiles[row]
+                    self.driver.v_des[row] = max(p.v1, 0.5)

@@ -322,7 +322,29 @@ def test_end_when_trigger_ends_the_run(tmp_path: Path) -> None:
     past = _steps(ref, 200, lambda q: q.world.state.progress[0] >= s0 + 30.0)
     path = tmp_path / "e.yaml"
     text = (BASE + GREEN).replace("end: {timeout_s: 12, ego_reaches_goal: false}", "")
-    text += f"end: {{timeout_s: 12, ego_reaches_goal: false, when: {{progress: {{actor: ego, above_m: {s0 + 30.0!r}}}}}}}\n"
+    when = f"{{progress: {{actor: ego, above_m: {s0 + 30.0!r}}}}}"
+    text += f"end: {{timeout_s: 12, ego_reaches_goal: false, when: {when}}}\n"
     path.write_text(text, encoding="utf-8")
     res = simulation(path).run()
     assert res.termination == "end_condition" and res.steps == _first(past)
+
+
+def _ego_profile_trace(tmp_path: Path, in_engine: bool) -> list[tuple[float, float]]:
+    from simcore.runner.loop import Simulation
+
+    base = _sim(tmp_path, "  - when: {time_s: 1.0}\n    do: {speed: {actor: ego, target: 4, rate: 3}}\n")
+    sim = Simulation(base.world, base.agent, end=base.end, in_engine=in_engine)
+    _steps(sim, 20, lambda q: None)
+    v0 = float(sim.world.state.speed[0])
+    trace = _steps(sim, 60, lambda q: (q.t - 1.0, float(q.world.state.speed[0])))
+    for t, v in trace:
+        if t <= (v0 - 4.0) / 3.0 + 1e-9:
+            assert math.isclose(v, v0 - 3.0 * t, abs_tol=1e-9), (t, v)
+    assert trace[-1][1] > 5.0  # then the agent drives on at its own speed
+    return trace
+
+
+def test_ego_speed_profile_is_the_same_in_engine_and_through_act(tmp_path: Path) -> None:
+    a = np.array(_ego_profile_trace(tmp_path, True))
+    b = np.array(_ego_profile_trace(tmp_path, False))
+    np.testing.assert_allclose(a, b, atol=1e-6)
