@@ -517,6 +517,10 @@ class Simulation:
             self._collect_events(int(n_ev))
         return int(done)
 
+    def _story_pending(self) -> bool:
+        """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
+        return self._story is not None and (not all(self._story.done) or bool(self.scripted.profiles))
+
     def _story_step(self) -> None:
         """One step with the storyboard: scripted speeds around it, then the triggers."""
         t_before = self.t
@@ -608,7 +612,7 @@ class Simulation:
         done = self._check_end()[0]
         while not done:
             before = self.step_index
-            if self._story is not None and (self.in_engine or self.world.ego < 0):
+            if self._story_pending() and (self.in_engine or self.world.ego < 0):
                 self._story_step()
                 done = self._check_end()[0]
             elif self.in_engine or self.world.ego < 0:
