@@ -26,7 +26,7 @@ from simcore.road.static_index import build_static_index
 from simcore.runner.results import Result
 from simcore.runner.step_kernels import advance
 from simcore.scenario.schema import CriterionSpec, EndSpec
-from simcore.scenario.storyboard import StoryboardSnapshot, StoryProgress
+from simcore.scenario.storyboard import ScriptedSpeeds, StoryboardSnapshot, StoryProgress
 from simcore.world import DriverParams, World
 
 #: Ground-truth object list range around the ego (m); covers the driver model's 150 m look-ahead.
@@ -212,7 +212,18 @@ class Simulation:
         self._actor_seen = np.zeros(n, dtype=np.int64)
         self._cand = np.zeros(n, dtype=np.int64)
         self._stamp = np.zeros(1, dtype=np.int64)
+        # behaviour state and scratch (junction right of way, right turn on red)
+        n_junctions = world.junctions.n_junctions
+        self._ror_stop = np.full(n, np.nan)
+        self._cur_turn = np.zeros(n, dtype=np.int64)
+        self._hold_s = np.full(n, np.inf)
+        self._cur_ps = np.zeros(n, dtype=np.int64)
+        self._arr_ps = np.full(n, -1, dtype=np.int64)
+        self._arr_t = np.full(n, np.inf)
+        self._jb_start = np.zeros(n_junctions + 1, dtype=np.int64)
+        self._jb_items = np.zeros(n, dtype=np.int64)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
+        self.scripted = ScriptedSpeeds(self.driver)
         self.reset()
 
     # -- setup -------------------------------------------------------------------------
@@ -235,6 +246,9 @@ class Simulation:
         self.offroad[:] = False
         self.goal_flag[:] = False
         self.n_touch[0] = 0
+        self._ror_stop[:] = np.nan
+        self._arr_ps[:] = -1
+        self._arr_t[:] = np.inf
         self.ctrl_accel[:] = 0.0
         self.ctrl_steer[:] = 0.0
         self.termination = ""
@@ -248,6 +262,7 @@ class Simulation:
         self._story = StoryProgress(tuple(w.storyboard)) if w.storyboard else None
         if self._story_snapshot is not None:
             self._story_snapshot.restore(w)
+        self.scripted.reset()
         self.max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
         every = self.record_every if self.record_every > 0 else self.max_steps + 1
         rows = self.max_steps // every + 2 if self.record_every > 0 else 1
@@ -471,8 +486,7 @@ class Simulation:
         self._agent_control(control if w.ego >= 0 else None)
         if self.termination == "agent_failure":
             return StepOutcome(self.t, self.events[n_before:], True, self.termination)
-        self._advance(1)
-        self._check_storyboard()
+        self._story_step()
         done, reason = self._check_end()
         return StepOutcome(self.t, self.events[n_before:], done, reason)
 
@@ -641,6 +655,7 @@ class Simulation:
             so.seg_by,
             self._so_out_obj,
             self._so_out_dist,
+            *self._behavior_args(),
         )
         self.step_index += int(done)
         self.t = self.step_index * w.dt
@@ -648,6 +663,35 @@ class Simulation:
         if n_ev:
             self._collect_events(int(n_ev))
         return int(done)
+
+    def _story_pending(self) -> bool:
+        """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
+        return self._story is not None and (not all(self._story.done) or bool(self.scripted.profiles))
+
+    def _story_step(self) -> None:
+        """One step with the storyboard: scripted speeds around it, then the triggers."""
+        t_before = self.t
+        if self.scripted.profiles:
+            self.scripted.before_step(self)
+        self._advance(1)
+        if self.scripted.profiles:
+            self.scripted.after_step(self, t_before)
+        self._check_storyboard()
+
+    def _behavior_args(self) -> tuple:
+        """The trailing ``advance`` arguments: behaviour parameters, junction tables, scripted rows."""
+        w = self.world
+        bp, jt = w.behavior, w.junctions
+        return (
+            bp.run_amber, bp.run_red, bp.right_on_red, bp.crit_gap, bp.yields, bp.start_time,
+            self._ror_stop, self._cur_turn, self._hold_s,
+            bp.pf_mode, bp.pf_start, bp.pf_key, bp.pf_v,
+            jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l,
+            jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s,
+            self._cur_ps, self._arr_ps, self._arr_t, self._jb_start, self._jb_items,
+            w.scripted_idx, bp.tr_start, bp.tr_t, bp.tr_x, bp.tr_y, bp.tr_yaw, bp.tr_v, bp.tr_flags,
+            w.eval_idx, w.track_idx,
+        )  # fmt: skip
 
     def _check_storyboard(self) -> None:
         """Fire the storyboard entries whose triggers hold after this step (one event each)."""
@@ -758,9 +802,8 @@ class Simulation:
         try:
             while not done:
                 before = self.step_index
-                if self._story is not None and not self.channels:
-                    self._advance(1)
-                    self._check_storyboard()
+                if self._story_pending() and not self.channels:
+                    self._story_step()
                     done = self._check_end()[0]
                 elif not self.channels:
                     self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
