@@ -67,7 +67,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         timing = {"control_latency_s": args.latency, "compute_budget_s": args.budget, "late_policy": args.late_policy}
         t0 = time.perf_counter()
         sim = simulation(
-            args.scenario, agent, seed=args.seed, overrides=overrides, variant=args.variant, agents=agents, **timing
+            args.scenario,
+            agent,
+            seed=args.seed,
+            overrides=overrides,
+            variant=args.variant,
+            agents=agents,
+            allow_paths=args.allow_path or (),
+            **timing,
         )
         build_s = time.perf_counter() - t0
         compile_s = sim.prepare()
@@ -175,7 +182,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for f in files:
         try:
-            build_world(load_scenario(f))
+            build_world(load_scenario(f, allow_paths=args.allow_path or ()))
         except ScenarioError as exc:
             bad += 1
             print(exc, file=sys.stderr)
@@ -266,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")
     r.add_argument("--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html and topdown.png")
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
+    r.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let referenced files (maps, logs, rigs) come from DIR too, not only the scenario's folder (repeatable)",
+    )
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("batch", help="run scenarios x variants x agents in parallel; exit 0 pass, 1 fail, 2 error")
     b.add_argument("paths", nargs="+", metavar="FILES_OR_DIRS", help="scenario files or folders (searched for *.yaml)")
@@ -283,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario files (file:line:col errors); exit 0 or 2")
     v.add_argument("paths", nargs="+", help="files or folders")
     v.add_argument("--quiet", action="store_true")
+    v.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let referenced files (maps, logs, rigs) come from DIR too, not only the scenario's folder (repeatable)",
+    )
     v.set_defaults(func=cmd_validate)
     ls = sub.add_parser("list", help="built-in scenarios and vehicles")
     ls.set_defaults(func=cmd_list)

@@ -161,3 +161,17 @@ def test_console_script(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
+
+
+def test_allow_path_lets_a_scenario_use_a_map_outside_its_folder(tmp_path, capsys):
+    import shutil
+
+    data = Path(__file__).parent / "data"
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "scen").mkdir()
+    shutil.copy(data / "ramp.xodr", tmp_path / "maps" / "ramp.xodr")
+    scen = tmp_path / "scen" / "s.yaml"
+    scen.write_text("simcore: 1\nname: outside\nmap: {file: ../maps/ramp.xodr}\n")
+    assert main(["validate", "--quiet", str(scen)]) == 2
+    assert "--allow-path" in capsys.readouterr().err
+    assert main(["validate", "--quiet", str(scen), "--allow-path", str(tmp_path / "maps")]) == 0
