@@ -45,12 +45,17 @@ def simulation(
 
     ``allow_paths``: folders outside the scenario's own that its map/log files may come from.
     ``options`` go to Simulation: ``agents`` (further controlled vehicles by actor id),
-    ``control_latency_s``, ``compute_budget_s``, ``late_policy``."""
+    ``control_latency_s``, ``compute_budget_s``, ``late_policy`` (default: the scenario's
+    ``agent_timing``)."""
     path = resolve_scenario(str(scenario))
     loaded = load_scenario(path, seed=seed, overrides=overrides, variant=variant, allow_paths=allow_paths)
     world = build_world(loaded)
     ag = load_agent(agent) if isinstance(agent, str) else agent
     spec = loaded.spec
+    timing = spec.agent_timing
+    options.setdefault("control_latency_s", timing.control_latency_s)
+    options.setdefault("compute_budget_s", timing.compute_budget_s)
+    options.setdefault("late_policy", timing.late_policy)
     return Simulation(
         world,
         ag if world.ego >= 0 else None,

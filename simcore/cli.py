@@ -64,7 +64,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides = _parse_set(args.set or [])
         agents = load_agents(args.agent or ["autopilot"])
         agent = agents.pop("ego", None) or load_agent("autopilot")
-        timing = {"control_latency_s": args.latency, "compute_budget_s": args.budget, "late_policy": args.late_policy}
+        timing = {
+            k: v
+            for k, v in (
+                ("control_latency_s", args.latency),
+                ("compute_budget_s", args.budget),
+                ("late_policy", args.late_policy),
+            )
+            if v is not None
+        }
         t0 = time.perf_counter()
         sim = simulation(
             args.scenario,
@@ -265,9 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="autopilot (default) | idle | replay:LOG.csv | exec:COMMAND | module:Class | file.py:Class; "
         "ROLE=SPEC drives the vehicle actor ROLE (repeatable; docs/agent-protocol.md)",
     )
-    r.add_argument("--latency", type=float, default=0.0, metavar="S", help="control latency (s)")
+    r.add_argument("--latency", type=float, default=None, metavar="S", help="control latency (s)")
     r.add_argument("--budget", type=float, default=None, metavar="S", help="agent compute budget per step (s)")
-    r.add_argument("--late-policy", choices=("hold", "brake"), default="hold", help="late or missing control")
+    r.add_argument("--late-policy", choices=("hold", "brake"), default=None, help="late or missing control")
     r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")

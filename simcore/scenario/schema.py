@@ -476,6 +476,17 @@ class EgoSpec(Strict):
     goal_margin_m: float = Field(20.0, ge=0, le=500, description="goal reached this far (m) into the destination lane")
 
 
+class AgentTimingSpec(Strict):
+    """Timing realism for the agents of controlled vehicles (docs/agent-protocol.md); the CLI's
+    --latency / --budget / --late-policy override it."""
+
+    control_latency_s: float = Field(0.0, ge=0, le=5, description="delay (s) between a control and its effect")
+    compute_budget_s: float | None = Field(
+        None, gt=0, le=60, description="wall seconds an agent may take per step; a later answer counts as late"
+    )
+    late_policy: Literal["hold", "brake"] = Field("hold", description="what a late or missing control becomes")
+
+
 class EndSpec(Strict):
     """When a run ends: timeout, ego at goal, (optionally) the first ego collision, or a trigger."""
 
@@ -1082,6 +1093,7 @@ class ScenarioSpec(Strict):
     end: EndSpec = EndSpec()
     criteria: list[CriterionSpec] = []
     regulation: RegulationSpec | None = Field(None, description="regulation-style verdicts (docs/scoring.md)")
+    agent_timing: AgentTimingSpec = AgentTimingSpec()
     storyboard: list[StoryEntry] = Field(
         default_factory=list, description="triggered actions, each fired once (see docs/scenario-format.md)"
     )
