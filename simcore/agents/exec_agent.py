@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import io
 import os
 import queue
 import shlex
@@ -54,24 +55,47 @@ class AgentFailure(RuntimeError):
     """The out-of-process agent failed; the message says why (and quotes its stderr)."""
 
 
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Send ``sig`` to the process group led by ``proc`` (its session: ``start_new_session``)."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:  # the group is empty
+        pass
+    except OSError:
+        with contextlib.suppress(OSError):
+            proc.send_signal(sig)
+
+
 def _kill_group(proc: subprocess.Popen, grace_s: float) -> None:
-    """End ``proc`` (and its process group): wait ``grace_s``, SIGTERM, SIGKILL; always reap."""
+    """End ``proc`` and its process group: wait ``grace_s`` (s) for it to exit, then SIGTERM,
+    1 s later SIGKILL; always reap it. Whatever is left of its group after it exited (a
+    grandchild it started and left behind, which may hold our pipes open) is SIGKILLed too.
+
+    Safe: the child led its own session, and a process-group id is not reused while the group
+    has members, so the signal can only reach processes the child started."""
     try:
         proc.wait(timeout=grace_s)
-        return
     except subprocess.TimeoutExpired:
-        pass
-    for sig, wait_s in ((signal.SIGTERM, 1.0), (signal.SIGKILL, None)):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError, OSError):
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(sig)
-        try:
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        for sig, wait_s in ((signal.SIGTERM, 1.0), (signal.SIGKILL, None)):
+            _signal_group(proc, sig)
+            try:
+                proc.wait(timeout=wait_s)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    _signal_group(proc, signal.SIGKILL)
+
+
+def _write_all(stream: Any) -> Callable[[bytes], None]:
+    """A function writing all of its bytes to the unbuffered ``stream`` (a raw write may be partial)."""
+
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = stream.write(view)
+            view = view[n or 0 :]
+
+    return write
 
 
 class ExecAgent:
@@ -117,6 +141,7 @@ class ExecAgent:
         self._outbox: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._closers: list[Callable[[], None]] = []
+        self._send_eof: Callable[[], None] | None = None
         self._finalizer: weakref.finalize | None = None
         self._failed: str = ""
 
@@ -160,11 +185,21 @@ class ExecAgent:
         assert proc.stdout is not None
         if stdio:
             assert proc.stdin is not None and proc.stderr is not None
-            self._spawn(self._read_lines, proc.stdout)
+            # Buffered: a raw pipe's readline would make one read(2) per byte.
+            reader = io.BufferedReader(proc.stdout)
+            reader_thread = self._spawn(self._read_lines, reader)
             self._spawn(self._read_stderr, proc.stderr)
             stdin = proc.stdin
-            self._spawn(self._write_lines, stdin.write)
-            self._closers += [stdin.close, proc.stdout.close, proc.stderr.close]
+            self._spawn(self._write_lines, _write_all(stdin))
+            self._send_eof = stdin.close
+            # A BufferedReader's close waits for its lock, which a reader blocked in read(2)
+            # holds: close the raw pipe instead while the thread is still inside.
+            raw_out = proc.stdout
+            self._closers += [
+                stdin.close,
+                lambda: (raw_out if reader_thread.is_alive() else reader).close(),
+                proc.stderr.close,
+            ]
         else:
             assert listener is not None
             self._spawn(self._read_stderr, proc.stdout)
@@ -189,12 +224,14 @@ class ExecAgent:
             rfile = conn.makefile("rb")
             self._spawn(self._read_lines, rfile)
             self._spawn(self._write_lines, conn.sendall)
-            self._closers += [rfile.close, lambda: conn.shutdown(socket.SHUT_RDWR), conn.close]
+            self._send_eof = lambda: conn.shutdown(socket.SHUT_WR)
+            self._closers += [lambda: conn.shutdown(socket.SHUT_RDWR), conn.close, rfile.close]
 
-    def _spawn(self, fn: Callable[..., None], arg: Any) -> None:
+    def _spawn(self, fn: Callable[..., None], arg: Any) -> threading.Thread:
         th = threading.Thread(target=fn, args=(arg,), daemon=True, name=f"simcore-exec-{fn.__name__}")
         th.start()
         self._threads.append(th)
+        return th
 
     def _read_lines(self, stream: Any) -> None:
         inbox = self._inbox
@@ -234,7 +271,17 @@ class ExecAgent:
         return list(self._stderr)[-n:]
 
     def _failure(self, reason: str) -> AgentFailure:
-        time.sleep(0.05)  # let the stderr reader catch the child's last words
+        """An AgentFailure with ``reason`` and the child's last stderr lines; marks the agent failed.
+
+        Once the child has exited, its stderr is read to the end first (up to 1 s), so the
+        quoted lines do not depend on thread timing; a live (hung) child gets 50 ms."""
+        proc = self.proc
+        readers = [th for th in self._threads if th.name.endswith("_read_stderr")]
+        if proc is not None and proc.poll() is not None:
+            for th in readers:
+                th.join(timeout=1.0)
+        else:
+            time.sleep(0.05)  # let the stderr reader catch the child's last words
         tail = self.stderr_tail()
         self._failed = reason
         if tail:
@@ -307,23 +354,28 @@ class ExecAgent:
                 self._send({"type": "close"})
             self._outbox.put(_EOF)
             grace = 0.0 if self._failed else 2.0
-            if self.transport == "stdio":
-                # Closing stdin (after the writer drained) tells a well-behaved child to exit.
-                for th in self._threads:
-                    if th.name.endswith("_write_lines"):
-                        th.join(timeout=0.5)
+            # End of input (after the writer drained) also tells a well-behaved child to exit.
+            for th in self._threads:
+                if th.name.endswith("_write_lines"):
+                    th.join(timeout=0.5)
+            if self._send_eof is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self._send_eof()
             _kill_group(proc, grace)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            for fn in self._closers:
-                with contextlib.suppress(OSError):
-                    fn()
-            self._closers = []
+            # The group is dead, so the pipes are at end of file and the threads end; join
+            # them before closing the streams they read.
             for th in self._threads:
                 th.join(timeout=0.5)
             self._threads = []
+            for fn in self._closers:
+                with contextlib.suppress(OSError, ValueError):
+                    fn()
+            self._closers = []
+            self._send_eof = None
             if self._finalizer is not None:
                 self._finalizer.detach()
                 self._finalizer = None
