@@ -45,6 +45,8 @@ from simcore.agents.wire import (
 
 #: Lines of child stderr kept (and characters per line).
 STDERR_LINES, STDERR_LINE_CHARS = 200, 400
+#: Bytes of one stderr line read at a time; the rest of a longer line is skipped.
+STDERR_READ_BYTES = 64 * 1024
 #: Lines of stderr quoted in a failure message.
 STDERR_QUOTED = 8
 TRANSPORTS = ("stdio", "tcp")
@@ -185,25 +187,15 @@ class ExecAgent:
         assert proc.stdout is not None
         if stdio:
             assert proc.stdin is not None and proc.stderr is not None
-            # Buffered: a raw pipe's readline would make one read(2) per byte.
-            reader = io.BufferedReader(proc.stdout)
-            reader_thread = self._spawn(self._read_lines, reader)
-            self._spawn(self._read_stderr, proc.stderr)
+            self._read_pipe(self._read_lines, proc.stdout)
+            self._read_pipe(self._read_stderr, proc.stderr)
             stdin = proc.stdin
             self._spawn(self._write_lines, _write_all(stdin))
             self._send_eof = stdin.close
-            # A BufferedReader's close waits for its lock, which a reader blocked in read(2)
-            # holds: close the raw pipe instead while the thread is still inside.
-            raw_out = proc.stdout
-            self._closers += [
-                stdin.close,
-                lambda: (raw_out if reader_thread.is_alive() else reader).close(),
-                proc.stderr.close,
-            ]
+            self._closers.append(stdin.close)
         else:
             assert listener is not None
-            self._spawn(self._read_stderr, proc.stdout)
-            self._closers.append(proc.stdout.close)
+            self._read_pipe(self._read_stderr, proc.stdout)
             listener.settimeout(0.05)
             deadline = time.monotonic() + self.startup_timeout_s
             conn = None
@@ -227,6 +219,15 @@ class ExecAgent:
             self._send_eof = lambda: conn.shutdown(socket.SHUT_WR)
             self._closers += [lambda: conn.shutdown(socket.SHUT_RDWR), conn.close, rfile.close]
 
+    def _read_pipe(self, fn: Callable[..., None], raw: Any) -> None:
+        """Run ``fn`` on a buffered reader of the unbuffered pipe ``raw`` in a thread (a raw
+        pipe's readline would make one read(2) per byte), and register how to close it."""
+        reader = io.BufferedReader(raw)
+        th = self._spawn(fn, reader)
+        # A BufferedReader's close waits for its lock, which a thread blocked in read(2)
+        # holds: close the raw pipe instead while the thread is still inside.
+        self._closers.append(lambda: (raw if th.is_alive() else reader).close())
+
     def _spawn(self, fn: Callable[..., None], arg: Any) -> threading.Thread:
         th = threading.Thread(target=fn, args=(arg,), daemon=True, name=f"simcore-exec-{fn.__name__}")
         th.start()
@@ -249,9 +250,14 @@ class ExecAgent:
         inbox.put(_EOF)
 
     def _read_stderr(self, stream: Any) -> None:
+        """Keep the child's log lines (the first STDERR_LINE_CHARS characters of each) in memory
+        bounded by STDERR_LINES lines and STDERR_READ_BYTES bytes per read."""
+        continued = False
         try:
-            for raw in iter(stream.readline, b""):
-                self._stderr.append(raw.decode("utf-8", "replace").rstrip("\r\n")[:STDERR_LINE_CHARS])
+            while raw := stream.readline(STDERR_READ_BYTES):
+                if not continued:
+                    self._stderr.append(raw.decode("utf-8", "replace").rstrip("\r\n")[:STDERR_LINE_CHARS])
+                continued = not raw.endswith(b"\n")
         except (OSError, ValueError):
             pass
 

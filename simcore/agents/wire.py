@@ -150,14 +150,14 @@ def parse_line(line: bytes) -> dict[str, Any]:
 
 
 def check_hello(msg: dict[str, Any]) -> str:
-    """Validate the agent's hello; returns its name."""
+    """Validate the agent's hello; returns its name (at most 100 characters; "exec" if none)."""
     if msg["type"] != "hello":
         raise ProtocolError(f"expected a 'hello' message first, got {msg['type']!r}")
     proto = msg.get("protocol")
     if proto != PROTOCOL:
         raise ProtocolError(f"protocol version mismatch: engine speaks {PROTOCOL!r}, agent said {proto!r}")
     name = msg.get("name", "exec")
-    return name if isinstance(name, str) and name else "exec"
+    return name[:100] if isinstance(name, str) and name else "exec"
 
 
 def _is_number(v: Any) -> bool:

@@ -280,6 +280,15 @@ def test_close_ends_the_childs_input_too():
     assert agent.stderr_tail()[-1] == "eof mode: end of input"
 
 
+def test_a_long_stderr_line_is_kept_clipped():
+    agent = fake("noisy")
+    ev = _failure(make_sim(REAR_END, agent).run())
+    tail = agent.stderr_tail(200)
+    # The 200 kB line is read in 64 kB pieces; only its start is kept, as one line.
+    assert tail[:2] == ["fake agent noisy reset", "N" * 400] and tail[2] == "about to fail on purpose"
+    assert "RuntimeError: fake agent crashed on purpose" in ev.detail and len(ev.detail) < 5000
+
+
 def test_no_child_processes_left_after_the_module():
     """Every child this test module started is gone (reaped) by now."""
     me = os.getpid()

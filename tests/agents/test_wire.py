@@ -103,6 +103,7 @@ def test_hello_checks_the_version_and_defaults_the_name():
     assert check_hello({"type": "hello", "protocol": PROTOCOL, "name": "planner"}) == "planner"
     assert check_hello({"type": "hello", "protocol": PROTOCOL}) == "exec"
     assert check_hello({"type": "hello", "protocol": PROTOCOL, "name": 7}) == "exec"
+    assert check_hello({"type": "hello", "protocol": PROTOCOL, "name": "n" * 10_000}) == "n" * 100
     with pytest.raises(ProtocolError, match="protocol version mismatch"):
         check_hello({"type": "hello", "protocol": "simcore-agent/2", "name": "x"})
     with pytest.raises(ProtocolError, match="hello' message first"):

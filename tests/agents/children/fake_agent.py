@@ -9,7 +9,7 @@ none (sends empty controls: no control), no_hello (answers hello with a control)
 stdout at step 5, then hangs), nan (a NaN literal at step 5), null (accel null at steps 5-7),
 mixed (accel and throttle at step 5), orphan (like ok, but leaves a sleeping grandchild
 behind in its process group), eof (ignores close; exits at the end of its input and says so
-on stderr).
+on stderr), noisy (writes a 200 kB stderr line at reset, then crashes like crash).
 """
 
 import json
@@ -49,10 +49,12 @@ for line in rfile:
     elif msg["type"] == "reset":
         route = msg["route"]
         print(f"fake agent {mode} reset", file=sys.stderr, flush=True)
+        if mode == "noisy":
+            print("N" * 200_000, file=sys.stderr, flush=True)
     elif msg["type"] == "observation":
         step = msg["step"]
         if step == 5:
-            if mode == "crash":
+            if mode in ("crash", "noisy"):
                 print("about to fail on purpose", file=sys.stderr, flush=True)
                 raise RuntimeError("fake agent crashed on purpose")
             if mode == "hang":
