@@ -119,7 +119,10 @@ class ControlChannel:
             return -self.max_decel, steer_now
         if isinstance(ctrl, TrajectoryControl):
             self.tracker.set_plan(ctrl, t_obs)
-            return self.tracker.control(x, y, yaw, v, t, self.dt)
+            accel, steer = self.tracker.control(x, y, yaw, v, t, self.dt)
+            if not (math.isfinite(accel) and math.isfinite(steer)):  # defensive: brake, never NaN
+                return -self.max_decel, steer_now
+            return accel, steer
         if isinstance(ctrl, ActuationControl):
             return ctrl.to_accel(self.max_accel, self.max_decel), float(ctrl.steer)
         assert isinstance(ctrl, Control)

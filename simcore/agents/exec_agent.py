@@ -109,6 +109,7 @@ class ExecAgent:
         startup_timeout_s: time (s) for the process to start and answer ``hello`` (and, for
             tcp, to connect).
         step_timeout_s: time (s) for each control answer; past it the agent is hung and fails.
+        close_grace_s: time (s) a closed agent has to exit before SIGTERM (1 s later SIGKILL).
         cwd, env: working directory and extra environment variables of the child.
     """
 
@@ -121,6 +122,7 @@ class ExecAgent:
         transport: str = "stdio",
         startup_timeout_s: float = 20.0,
         step_timeout_s: float = 10.0,
+        close_grace_s: float = 2.0,
         cwd: str | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
@@ -128,11 +130,12 @@ class ExecAgent:
             raise ValueError("exec agent: empty command")
         if transport not in TRANSPORTS:
             raise ValueError(f"exec agent: transport must be one of {', '.join(TRANSPORTS)}, got {transport!r}")
-        if startup_timeout_s <= 0 or step_timeout_s <= 0:
-            raise ValueError("exec agent: timeouts must be > 0 s")
+        if not (startup_timeout_s > 0 and step_timeout_s > 0 and close_grace_s >= 0):
+            raise ValueError("exec agent: timeouts must be > 0 s (close grace >= 0 s)")
         self.argv = list(argv)
         self.transport = transport
         self.startup_timeout_s, self.step_timeout_s = float(startup_timeout_s), float(step_timeout_s)
+        self.close_grace_s = float(close_grace_s)
         self.cwd, self.env = cwd, dict(env or {})
         self.name = f"exec:{os.path.basename(self.argv[0])}"
         self.proc: subprocess.Popen | None = None
@@ -359,7 +362,7 @@ class ExecAgent:
             if proc.poll() is None and not self._failed:
                 self._send({"type": "close"})
             self._outbox.put(_EOF)
-            grace = 0.0 if self._failed else 2.0
+            grace = 0.0 if self._failed else self.close_grace_s
             # End of input (after the writer drained) also tells a well-behaved child to exit.
             for th in self._threads:
                 if th.name.endswith("_write_lines"):

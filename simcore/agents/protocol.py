@@ -98,6 +98,11 @@ class TrajectoryControl:
             raise ValueError("TrajectoryControl.t must be strictly increasing")
         if self.speed is not None and (self.speed < 0).any():
             raise ValueError("TrajectoryControl.speed must be >= 0")
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            seg = np.hypot(np.diff(self.x), np.diff(self.y))
+            implied = seg / np.diff(self.t) if self.t is not None else seg
+        if not (np.isfinite(seg).all() and np.isfinite(implied).all()):
+            raise ValueError("TrajectoryControl poses are too far apart (segment lengths or speeds overflow)")
 
 
 #: Anything an agent may return from ``act``.

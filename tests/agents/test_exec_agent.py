@@ -49,7 +49,7 @@ def test_happy_path_runs_to_the_end_and_reaps_the_child():
     ],
 )
 def test_misbehaving_child_ends_the_run_with_agent_failure(mode, reason):
-    agent = fake(mode)
+    agent = fake(mode, step_timeout_s=1.5)
     res = make_sim(REAR_END, agent).run()
     ev = _failure(res)
     assert reason in ev.detail
@@ -273,7 +273,7 @@ def test_grandchildren_left_behind_by_a_well_behaved_agent_are_killed():
 def test_close_ends_the_childs_input_too():
     """A child that ignores the close message but exits at end of input exits by itself
     (it says so on stderr) rather than being killed after the grace time."""
-    agent = fake("eof")
+    agent = fake("eof", close_grace_s=60.0)  # no race with SIGTERM, however loaded the machine
     res = make_sim(REAR_END, agent).run()
     assert res.termination != "agent_failure"
     assert _gone(agent)

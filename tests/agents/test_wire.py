@@ -10,6 +10,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simcore.agents.builtin.autopilot import Idle
 from simcore.agents.protocol import ActuationControl, Control, EgoInfo, TrajectoryControl
@@ -162,3 +164,39 @@ def test_reset_and_observation_messages_have_exactly_the_documented_fields():
     hello = json.loads(dumps(hello_message("0.0")))
     assert sorted(hello) == sorted(_documented_fields("### engine → agent: `hello`"))
     sim.close()
+
+
+_numbers = st.none() | st.integers(-5, 5) | st.floats(-10.0, 10.0)
+_json_values = (
+    _numbers
+    | st.booleans()
+    | st.text(max_size=3)
+    | st.lists(_numbers, max_size=4)
+    | st.dictionaries(st.sampled_from(["x", "y", "yaw", "t", "speed"]), st.lists(_numbers, max_size=4), max_size=5)
+)
+#: Generation speed depends on the machine's load, not on the code under test.
+_relaxed = settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+_control_keys = st.sampled_from(["step", "accel", "steer", "throttle", "brake", "trajectory", "x", "t", "speed"])
+
+
+@_relaxed
+@given(st.binary(max_size=64))
+def test_any_bytes_decode_to_a_message_or_a_protocol_error(line):
+    """A garbage-speaking agent can only ever cause a ProtocolError, never another exception."""
+    try:
+        msg = parse_line(line)
+    except ProtocolError:
+        return
+    assert isinstance(msg, dict) and isinstance(msg["type"], str)
+
+
+@_relaxed
+@given(st.dictionaries(_control_keys, _json_values | st.just(3), max_size=5))
+def test_any_json_control_decodes_to_a_control_or_a_protocol_error(fields):
+    msg = {"type": "control", **fields}
+    try:
+        out = parse_control(json.loads(dumps(msg)), 3)
+    except ProtocolError:
+        return
+    assert out is None or isinstance(out, (Control, ActuationControl, TrajectoryControl))
+    assert fields.get("step") == 3
