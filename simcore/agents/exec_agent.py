@@ -50,6 +50,8 @@ STDERR_READ_BYTES = 64 * 1024
 #: Lines of stderr quoted in a failure message.
 STDERR_QUOTED = 8
 TRANSPORTS = ("stdio", "tcp")
+#: Longest wait (s) for a SIGKILLed child to be reaped.
+KILL_WAIT_S = 10.0
 _EOF = object()
 
 
@@ -70,15 +72,19 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
 
 def _kill_group(proc: subprocess.Popen, grace_s: float) -> None:
     """End ``proc`` and its process group: wait ``grace_s`` (s) for it to exit, then SIGTERM,
-    1 s later SIGKILL; always reap it. Whatever is left of its group after it exited (a
-    grandchild it started and left behind, which may hold our pipes open) is SIGKILLed too.
+    1 s later SIGKILL, and reap it (waiting at most KILL_WAIT_S after SIGKILL). Whatever is
+    left of its group after it exited (a grandchild it started and left behind, which may
+    hold our pipes open) is SIGKILLed too.
 
-    Safe: the child led its own session, and a process-group id is not reused while the group
-    has members, so the signal can only reach processes the child started."""
+    The signal reaches only processes the child started: it led its own session, a group id
+    is not reused while the group has members, and an emptied group's id (the child's pid)
+    is not handed out again in the moment between the reap and the signal (pids cycle)."""
     try:
         proc.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
-        for sig, wait_s in ((signal.SIGTERM, 1.0), (signal.SIGKILL, None)):
+        # SIGKILL cannot be ignored; the bounded wait only guards against a process stuck in
+        # the kernel (uninterruptible sleep), which must not hang the engine.
+        for sig, wait_s in ((signal.SIGTERM, 1.0), (signal.SIGKILL, KILL_WAIT_S)):
             _signal_group(proc, sig)
             try:
                 proc.wait(timeout=wait_s)
@@ -374,7 +380,8 @@ class ExecAgent:
         finally:
             if proc.poll() is None:
                 proc.kill()
-                proc.wait()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=KILL_WAIT_S)
             # The group is dead, so the pipes are at end of file and the threads end; join
             # them before closing the streams they read.
             for th in self._threads:
