@@ -31,7 +31,9 @@ LOOK_AHEAD_M = 80.0
 
 
 def send(msg: dict) -> None:
-    sys.stdout.write(json.dumps(msg, separators=(",", ":")) + "\n")
+    """Write one message line (a non-finite number goes as null: NaN is not JSON) and flush."""
+    clean = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in msg.items()}
+    sys.stdout.write(json.dumps(clean, separators=(",", ":"), allow_nan=False) + "\n")
     sys.stdout.flush()
 
 

@@ -94,8 +94,9 @@ class ControlChannel:
         return self._last if self._last is not None else (_HOLD, 0.0)
 
     def submit(self, control: AnyControl | object | None, t_obs: float) -> tuple[object, float]:
-        """Queue the control answering the observation at ``t_obs`` (None: late/missing, replaced
-        by the policy; ``BRAKE``: brake this step); returns (control, t_obs) that takes effect now."""
+        """Queue the control answering the observation at simulation time ``t_obs`` (s) (None:
+        late/missing, replaced by the policy; ``BRAKE``: brake this step); returns the
+        (control, t_obs) that takes effect now."""
         if control is None:
             item = self.fallback()
             self.late += 1
@@ -118,7 +119,10 @@ class ControlChannel:
             return -self.max_decel, steer_now
         if isinstance(ctrl, TrajectoryControl):
             self.tracker.set_plan(ctrl, t_obs)
-            return self.tracker.control(x, y, yaw, v, t, self.dt)
+            accel, steer = self.tracker.control(x, y, yaw, v, t, self.dt)
+            if not (math.isfinite(accel) and math.isfinite(steer)):  # defensive: brake, never NaN
+                return -self.max_decel, steer_now
+            return accel, steer
         if isinstance(ctrl, ActuationControl):
             return ctrl.to_accel(self.max_accel, self.max_decel), float(ctrl.steer)
         assert isinstance(ctrl, Control)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import io
 import os
 import queue
 import shlex
@@ -44,9 +45,13 @@ from simcore.agents.wire import (
 
 #: Lines of child stderr kept (and characters per line).
 STDERR_LINES, STDERR_LINE_CHARS = 200, 400
+#: Bytes of one stderr line read at a time; the rest of a longer line is skipped.
+STDERR_READ_BYTES = 64 * 1024
 #: Lines of stderr quoted in a failure message.
 STDERR_QUOTED = 8
 TRANSPORTS = ("stdio", "tcp")
+#: Longest wait (s) for a SIGKILLed child to be reaped.
+KILL_WAIT_S = 10.0
 _EOF = object()
 
 
@@ -54,24 +59,51 @@ class AgentFailure(RuntimeError):
     """The out-of-process agent failed; the message says why (and quotes its stderr)."""
 
 
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Send ``sig`` to the process group led by ``proc`` (its session: ``start_new_session``)."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:  # the group is empty
+        pass
+    except OSError:
+        with contextlib.suppress(OSError):
+            proc.send_signal(sig)
+
+
 def _kill_group(proc: subprocess.Popen, grace_s: float) -> None:
-    """End ``proc`` (and its process group): wait ``grace_s``, SIGTERM, SIGKILL; always reap."""
+    """End ``proc`` and its process group: wait ``grace_s`` (s) for it to exit, then SIGTERM,
+    1 s later SIGKILL, and reap it (waiting at most KILL_WAIT_S after SIGKILL). Whatever is
+    left of its group after it exited (a grandchild it started and left behind, which may
+    hold our pipes open) is SIGKILLed too.
+
+    The signal reaches only processes the child started: it led its own session, a group id
+    is not reused while the group has members, and an emptied group's id (the child's pid)
+    is not handed out again in the moment between the reap and the signal (pids cycle)."""
     try:
         proc.wait(timeout=grace_s)
-        return
     except subprocess.TimeoutExpired:
-        pass
-    for sig, wait_s in ((signal.SIGTERM, 1.0), (signal.SIGKILL, None)):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError, OSError):
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(sig)
-        try:
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        # SIGKILL cannot be ignored; the bounded wait only guards against a process stuck in
+        # the kernel (uninterruptible sleep), which must not hang the engine.
+        for sig, wait_s in ((signal.SIGTERM, 1.0), (signal.SIGKILL, KILL_WAIT_S)):
+            _signal_group(proc, sig)
+            try:
+                proc.wait(timeout=wait_s)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    _signal_group(proc, signal.SIGKILL)
+
+
+def _write_all(stream: Any) -> Callable[[bytes], None]:
+    """A function writing all of its bytes to the unbuffered ``stream`` (a raw write may be partial)."""
+
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = stream.write(view)
+            view = view[n or 0 :]
+
+    return write
 
 
 class ExecAgent:
@@ -83,6 +115,7 @@ class ExecAgent:
         startup_timeout_s: time (s) for the process to start and answer ``hello`` (and, for
             tcp, to connect).
         step_timeout_s: time (s) for each control answer; past it the agent is hung and fails.
+        close_grace_s: time (s) a closed agent has to exit before SIGTERM (1 s later SIGKILL).
         cwd, env: working directory and extra environment variables of the child.
     """
 
@@ -95,6 +128,7 @@ class ExecAgent:
         transport: str = "stdio",
         startup_timeout_s: float = 20.0,
         step_timeout_s: float = 10.0,
+        close_grace_s: float = 2.0,
         cwd: str | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
@@ -102,11 +136,12 @@ class ExecAgent:
             raise ValueError("exec agent: empty command")
         if transport not in TRANSPORTS:
             raise ValueError(f"exec agent: transport must be one of {', '.join(TRANSPORTS)}, got {transport!r}")
-        if startup_timeout_s <= 0 or step_timeout_s <= 0:
-            raise ValueError("exec agent: timeouts must be > 0 s")
+        if not (startup_timeout_s > 0 and step_timeout_s > 0 and close_grace_s >= 0):
+            raise ValueError("exec agent: timeouts must be > 0 s (close grace >= 0 s)")
         self.argv = list(argv)
         self.transport = transport
         self.startup_timeout_s, self.step_timeout_s = float(startup_timeout_s), float(step_timeout_s)
+        self.close_grace_s = float(close_grace_s)
         self.cwd, self.env = cwd, dict(env or {})
         self.name = f"exec:{os.path.basename(self.argv[0])}"
         self.proc: subprocess.Popen | None = None
@@ -117,6 +152,7 @@ class ExecAgent:
         self._outbox: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._closers: list[Callable[[], None]] = []
+        self._send_eof: Callable[[], None] | None = None
         self._finalizer: weakref.finalize | None = None
         self._failed: str = ""
 
@@ -160,15 +196,15 @@ class ExecAgent:
         assert proc.stdout is not None
         if stdio:
             assert proc.stdin is not None and proc.stderr is not None
-            self._spawn(self._read_lines, proc.stdout)
-            self._spawn(self._read_stderr, proc.stderr)
+            self._read_pipe(self._read_lines, proc.stdout)
+            self._read_pipe(self._read_stderr, proc.stderr)
             stdin = proc.stdin
-            self._spawn(self._write_lines, stdin.write)
-            self._closers += [stdin.close, proc.stdout.close, proc.stderr.close]
+            self._spawn(self._write_lines, _write_all(stdin))
+            self._send_eof = stdin.close
+            self._closers.append(stdin.close)
         else:
             assert listener is not None
-            self._spawn(self._read_stderr, proc.stdout)
-            self._closers.append(proc.stdout.close)
+            self._read_pipe(self._read_stderr, proc.stdout)
             listener.settimeout(0.05)
             deadline = time.monotonic() + self.startup_timeout_s
             conn = None
@@ -189,12 +225,23 @@ class ExecAgent:
             rfile = conn.makefile("rb")
             self._spawn(self._read_lines, rfile)
             self._spawn(self._write_lines, conn.sendall)
-            self._closers += [rfile.close, lambda: conn.shutdown(socket.SHUT_RDWR), conn.close]
+            self._send_eof = lambda: conn.shutdown(socket.SHUT_WR)
+            self._closers += [lambda: conn.shutdown(socket.SHUT_RDWR), conn.close, rfile.close]
 
-    def _spawn(self, fn: Callable[..., None], arg: Any) -> None:
+    def _read_pipe(self, fn: Callable[..., None], raw: Any) -> None:
+        """Run ``fn`` on a buffered reader of the unbuffered pipe ``raw`` in a thread (a raw
+        pipe's readline would make one read(2) per byte), and register how to close it."""
+        reader = io.BufferedReader(raw)
+        th = self._spawn(fn, reader)
+        # A BufferedReader's close waits for its lock, which a thread blocked in read(2)
+        # holds: close the raw pipe instead while the thread is still inside.
+        self._closers.append(lambda: (raw if th.is_alive() else reader).close())
+
+    def _spawn(self, fn: Callable[..., None], arg: Any) -> threading.Thread:
         th = threading.Thread(target=fn, args=(arg,), daemon=True, name=f"simcore-exec-{fn.__name__}")
         th.start()
         self._threads.append(th)
+        return th
 
     def _read_lines(self, stream: Any) -> None:
         inbox = self._inbox
@@ -212,9 +259,14 @@ class ExecAgent:
         inbox.put(_EOF)
 
     def _read_stderr(self, stream: Any) -> None:
+        """Keep the child's log lines (the first STDERR_LINE_CHARS characters of each) in memory
+        bounded by STDERR_LINES lines and STDERR_READ_BYTES bytes per read."""
+        continued = False
         try:
-            for raw in iter(stream.readline, b""):
-                self._stderr.append(raw.decode("utf-8", "replace").rstrip("\r\n")[:STDERR_LINE_CHARS])
+            while raw := stream.readline(STDERR_READ_BYTES):
+                if not continued:
+                    self._stderr.append(raw.decode("utf-8", "replace").rstrip("\r\n")[:STDERR_LINE_CHARS])
+                continued = not raw.endswith(b"\n")
         except (OSError, ValueError):
             pass
 
@@ -234,7 +286,17 @@ class ExecAgent:
         return list(self._stderr)[-n:]
 
     def _failure(self, reason: str) -> AgentFailure:
-        time.sleep(0.05)  # let the stderr reader catch the child's last words
+        """An AgentFailure with ``reason`` and the child's last stderr lines; marks the agent failed.
+
+        Once the child has exited, its stderr is read to the end first (up to 1 s), so the
+        quoted lines do not depend on thread timing; a live (hung) child gets 50 ms."""
+        proc = self.proc
+        readers = [th for th in self._threads if th.name.endswith("_read_stderr")]
+        if proc is not None and proc.poll() is not None:
+            for th in readers:
+                th.join(timeout=1.0)
+        else:
+            time.sleep(0.05)  # let the stderr reader catch the child's last words
         tail = self.stderr_tail()
         self._failed = reason
         if tail:
@@ -306,24 +368,30 @@ class ExecAgent:
             if proc.poll() is None and not self._failed:
                 self._send({"type": "close"})
             self._outbox.put(_EOF)
-            grace = 0.0 if self._failed else 2.0
-            if self.transport == "stdio":
-                # Closing stdin (after the writer drained) tells a well-behaved child to exit.
-                for th in self._threads:
-                    if th.name.endswith("_write_lines"):
-                        th.join(timeout=0.5)
+            grace = 0.0 if self._failed else self.close_grace_s
+            # End of input (after the writer drained) also tells a well-behaved child to exit.
+            for th in self._threads:
+                if th.name.endswith("_write_lines"):
+                    th.join(timeout=0.5)
+            if self._send_eof is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self._send_eof()
             _kill_group(proc, grace)
         finally:
             if proc.poll() is None:
                 proc.kill()
-                proc.wait()
-            for fn in self._closers:
-                with contextlib.suppress(OSError):
-                    fn()
-            self._closers = []
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=KILL_WAIT_S)
+            # The group is dead, so the pipes are at end of file and the threads end; join
+            # them before closing the streams they read.
             for th in self._threads:
                 th.join(timeout=0.5)
             self._threads = []
+            for fn in self._closers:
+                with contextlib.suppress(OSError, ValueError):
+                    fn()
+            self._closers = []
+            self._send_eof = None
             if self._finalizer is not None:
                 self._finalizer.detach()
                 self._finalizer = None

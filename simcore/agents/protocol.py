@@ -98,6 +98,11 @@ class TrajectoryControl:
             raise ValueError("TrajectoryControl.t must be strictly increasing")
         if self.speed is not None and (self.speed < 0).any():
             raise ValueError("TrajectoryControl.speed must be >= 0")
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            seg = np.hypot(np.diff(self.x), np.diff(self.y))
+            implied = seg / np.diff(self.t) if self.t is not None else seg
+        if not (np.isfinite(seg).all() and np.isfinite(implied).all()):
+            raise ValueError("TrajectoryControl poses are too far apart (segment lengths or speeds overflow)")
 
 
 #: Anything an agent may return from ``act``.
@@ -106,7 +111,13 @@ AnyControl = Control | ActuationControl | TrajectoryControl
 
 @dataclass(frozen=True)
 class EgoInfo:
-    """Static facts about the ego vehicle (SI; reference point: rear-axle centre)."""
+    """Static facts about the controlled vehicle (reference point: rear-axle centre).
+
+    Attributes:
+        vehicle: catalog name. length, width, wheelbase, rear_overhang: m (rear overhang:
+            rear bumper to rear axle). max_steer: road-wheel angle limit (rad).
+        max_accel, max_decel: acceleration and braking limits (m/s^2, both positive).
+    """
 
     vehicle: str
     length: float
@@ -125,7 +136,8 @@ class AgentInfo:
     Attributes:
         scenario: scenario name. dt: step (s). seed: run seed.
         ego: EgoInfo. actor_ids: ids of every state row (``Observation.objects.row`` indexes it).
-        route_x, route_y, route_s: the ego's planned route (ENU, m); goal_s: route s of the goal.
+        route_x, route_y, route_s: the ego's planned route (ENU, m; planned lane changes are
+            part of the line); goal_s: route s of the goal (m, reached by ``progress``).
         route_speed_limit: (m/s) and route_curvature (1/m, left +) at each route sample.
         lane_change_s0, lane_change_s1: lane changes the route plans (route s where each
             starts and ends, m); lane_change_side: +1 left, -1 right; lane_change_offset: m.
@@ -161,7 +173,8 @@ class ObjectList:
     """Other actors near the ego (ground truth), one entry per actor, ENU, SI.
 
     Attributes:
-        row: state row (index into AgentInfo.actor_ids). kind: ActorKind.
+        row: state row (index into AgentInfo.actor_ids). kind: ActorKind (0 vehicle,
+            1 pedestrian, 2 cyclist).
         x, y: reference point (m); vehicles: rear axle, pedestrians: body centre.
         yaw (rad), speed (m/s), length, width (m), center_offset (m from the reference
         point to the box centre along yaw).
@@ -185,11 +198,14 @@ class Observation:
     Attributes:
         time: simulation time (s). step: step index.
         x, y, yaw, speed, accel, steer: ego state (ENU, rear axle; m, rad, m/s, m/s^2, rad).
-        progress: ego arc length along its route (m). lateral: offset from it (m, left +).
-        speed_limit: limit of the route sample the ego is on (m/s).
-        objects: ObjectList within ``OBJECT_RANGE_M``.
-        stop_s, stop_state: stop lines along the route (route s, m) and their current
-            SignalState (int8).
+        progress: route s of the rear axle's projection on its route (m); the front bumper
+            is at ``progress + length - rear_overhang``. lateral: offset from it (m, left +).
+        speed_limit: limit of the first route sample at or after ``progress`` (m/s).
+        objects: ObjectList of the other active actors whose reference point is within
+            ``OBJECT_RANGE_M`` (200 m) of the controlled vehicle's rear axle.
+        stop_s, stop_state: every stop line on the route (route s, m, increasing; passed
+            ones included) and its current SignalState (int8: 0 red, 1 amber, 2 green,
+            3 red-amber, 4 off; unsignalised lines read green).
         crosswalk_s0, crosswalk_s1, crosswalk_occupied: crosswalk intervals along the route
             (route s, m) and whether a pedestrian is on each.
         sensors: each sensor's latest reading by sensor name (readings carry their own

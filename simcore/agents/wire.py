@@ -131,11 +131,18 @@ def observation_message(obs: Observation, actor_ids: tuple[str, ...]) -> dict[st
     }
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (send a non-finite number as null)")
+
+
 def parse_line(line: bytes) -> dict[str, Any]:
-    """Decode one line into a JSON object with a string ``type``; ProtocolError otherwise."""
+    """Decode one line into a JSON object with a string ``type``; ProtocolError otherwise.
+
+    Strict RFC 8259: the ``NaN`` / ``Infinity`` literals that Python's json module would
+    accept are refused."""
     try:
-        msg = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        msg = json.loads(line, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # also UnicodeDecodeError; absurd nesting
         raise ProtocolError(f"not a JSON line ({exc}): {_clip(line)}") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         raise ProtocolError(f"expected a JSON object with a 'type', got {_clip(line)}")
@@ -143,38 +150,59 @@ def parse_line(line: bytes) -> dict[str, Any]:
 
 
 def check_hello(msg: dict[str, Any]) -> str:
-    """Validate the agent's hello; returns its name."""
+    """Validate the agent's hello; returns its name (at most 100 characters; "exec" if none)."""
     if msg["type"] != "hello":
         raise ProtocolError(f"expected a 'hello' message first, got {msg['type']!r}")
     proto = msg.get("protocol")
     if proto != PROTOCOL:
         raise ProtocolError(f"protocol version mismatch: engine speaks {PROTOCOL!r}, agent said {proto!r}")
     name = msg.get("name", "exec")
-    return name if isinstance(name, str) and name else "exec"
+    return name[:100] if isinstance(name, str) and name else "exec"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _float(msg: Mapping[str, Any], key: str) -> float:
-    v = msg.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    """A numeric control field; ``null`` (the wire form of a non-finite number) reads as NaN."""
+    if key not in msg:
+        raise ProtocolError(f"control field {key!r} is missing")
+    v = msg[key]
+    if v is None:
+        return math.nan
+    if not _is_number(v):
         raise ProtocolError(f"control field {key!r} must be a number, got {v!r}")
     return float(v)
 
 
 def _floats(msg: Mapping[str, Any], key: str) -> np.ndarray | None:
+    """A numeric array of a trajectory (None when absent; ``null`` entries read as NaN)."""
     v = msg.get(key)
     if v is None:
         return None
-    if not isinstance(v, list) or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in v):
+    if not isinstance(v, list) or not all(a is None or _is_number(a) for a in v):
         raise ProtocolError(f"trajectory field {key!r} must be a list of numbers")
-    return np.array(v, dtype=np.float64)
+    return np.array([math.nan if a is None else a for a in v], dtype=np.float64)
+
+
+#: The command fields of each control form (a message uses exactly one form, or none).
+_FORMS = {"trajectory": ("trajectory",), "pedals": ("throttle", "brake"), "acceleration": ("accel",)}
 
 
 def parse_control(msg: dict[str, Any], step: int) -> AnyControl | None:
-    """Decode a control message answering observation ``step`` (None: no control this step)."""
+    """Decode a control message answering observation ``step`` (None: no control this step).
+
+    A ``null`` accel / throttle / brake / steer is a non-finite control (the runner records a
+    ``bad_control`` and brakes); a trajectory must be finite. Mixing forms is an error."""
     if msg["type"] != "control":
         raise ProtocolError(f"expected a 'control' message, got {msg['type']!r}")
-    if msg.get("step") != step:
-        raise ProtocolError(f"control for step {msg.get('step')!r} answers observation step {step}")
+    got = msg.get("step")
+    if not (isinstance(got, int) and not isinstance(got, bool)) or got != step:
+        raise ProtocolError(f"control for step {got!r} answers observation step {step}")
+    forms = [name for name, keys in _FORMS.items() if any(k in msg for k in keys)]
+    if len(forms) > 1:
+        raise ProtocolError(f"control mixes the {' and '.join(forms)} forms; send exactly one")
     if "trajectory" in msg:
         tr = msg["trajectory"]
         if not isinstance(tr, dict):

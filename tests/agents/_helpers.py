@@ -38,6 +38,8 @@ def make_sim(scenario: str | Path, agent: Any = None, *, seed: int | None = None
 
 
 def fake(mode: str, **kwargs: Any) -> ExecAgent:
-    """The fake child agent in ``mode`` (see children/fake_agent.py)."""
-    kwargs.setdefault("step_timeout_s", 1.5)
+    """The fake child agent in ``mode`` (see children/fake_agent.py). The default step
+    timeout is generous (a loaded machine must not turn a healthy child into a hung one);
+    tests of hanging children pass a short one."""
+    kwargs.setdefault("step_timeout_s", 30.0)
     return ExecAgent([sys.executable, str(CHILD), mode], **kwargs)

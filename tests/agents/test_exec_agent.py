@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def test_happy_path_runs_to_the_end_and_reaps_the_child():
     ],
 )
 def test_misbehaving_child_ends_the_run_with_agent_failure(mode, reason):
-    agent = fake(mode)
+    agent = fake(mode, step_timeout_s=1.5)
     res = make_sim(REAR_END, agent).run()
     ev = _failure(res)
     assert reason in ev.detail
@@ -182,22 +183,6 @@ def test_exec_spec_parsing():
         load_agent(f"exec,transport=udp:{sys.executable}")
 
 
-def test_no_child_processes_left_after_the_module():
-    """Every child this test module started is gone (reaped) by now."""
-    me = os.getpid()
-    children = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == me:
-                children.append(stat)
-    assert children == []
-
-
 def _group_members(pgid: int) -> list[int]:
     """Live (not yet dead) processes of the process group ``pgid``; orphans that died but wait
     for init to reap them (state Z) are not alive."""
@@ -213,10 +198,121 @@ def _group_members(pgid: int) -> list[int]:
     return out
 
 
+def _group_dies(pgid: int, deadline_s: float = 30.0) -> bool:
+    """The process group ``pgid`` has no live member, waiting for SIGKILLed ones to finish
+    dying (signal delivery is asynchronous: a loaded machine may take a moment to schedule
+    them). The deadline only bounds a failing test; it is not a speed requirement."""
+    end = time.monotonic() + deadline_s
+    while _group_members(pgid):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def test_grandchildren_of_a_hung_agent_are_killed_too():
     sh = "/bin/sh"
     agent = ExecAgent([sh, "-c", f"sleep 300 & exec {sys.executable} {CHILD} hang"], step_timeout_s=1.0)
     res = make_sim(REAR_END, agent).run()
     assert "sent no control for step 5" in _failure(res).detail
     assert _gone(agent)
-    assert _group_members(agent.last_pid) == []
+    assert _group_dies(agent.last_pid)
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("array", "garbage from agent: expected a JSON object with a 'type', got b'[1, 2]"),
+        ("nan", "garbage from agent: not a JSON line (NaN is not JSON"),
+        ("mixed", "garbage from agent: control mixes the pedals and acceleration forms"),
+        ("close_stdout", "agent closed its output before sending its control for step 5"),
+    ],
+)
+def test_more_misbehaviour_at_step_5(mode, reason):
+    agent = fake(mode)
+    ev = _failure(make_sim(REAR_END, agent).run())
+    assert reason in ev.detail
+    assert _gone(agent) and _group_dies(agent.last_pid)
+
+
+def test_an_over_long_line_is_garbage(monkeypatch):
+    import simcore.agents.exec_agent as exec_mod
+
+    monkeypatch.setattr(exec_mod, "MAX_LINE_BYTES", 1000)
+    agent = fake("huge")
+    res = make_sim(REAR_END, agent).run()
+    assert "garbage from agent: message line longer than 1000 bytes" in _failure(res).detail
+    assert res.steps == 5 and _gone(agent)
+
+
+def test_a_first_message_that_is_not_hello_fails_at_reset():
+    agent = fake("no_hello")
+    res = make_sim(REAR_END, agent).run()
+    assert "expected a 'hello' message first, got 'control'" in _failure(res).detail
+    assert res.steps == 0 and _gone(agent)
+
+
+def test_null_control_values_are_bad_controls_not_failures():
+    """null is the wire form of a non-finite number: a bad_control event (one for the run of
+    three), braking steps, and the run goes on."""
+    res = make_sim(REAR_END, fake("null")).run()
+    assert res.termination != "agent_failure"
+    bad = [e for e in res.events if e.kind == EventKind.BAD_CONTROL]
+    assert len(bad) == 1 and bad[0].time == pytest.approx(0.25) and bad[0].actors == ("ego",)
+
+
+def test_tcp_agent_that_never_connects_or_exits_first():
+    sleeper = ExecAgent([sys.executable, "-c", "import time; time.sleep(60)"], transport="tcp", startup_timeout_s=1.0)
+    res = make_sim(REAR_END, sleeper).run()
+    assert "agent did not connect to 127.0.0.1 within 1 s" in _failure(res).detail
+    assert res.steps == 0 and _gone(sleeper)
+    quitter = ExecAgent([sys.executable, "-c", "raise SystemExit(3)"], transport="tcp")
+    res = make_sim(REAR_END, quitter).run()
+    assert "agent exited with code 3 before connecting" in _failure(res).detail
+    assert _gone(quitter)
+
+
+def test_grandchildren_left_behind_by_a_well_behaved_agent_are_killed():
+    """The child exits on close but its grandchild (same process group, holding our pipes)
+    would live on: close kills what is left of the group."""
+    agent = fake("orphan")
+    res = make_sim(REAR_END, agent).run()
+    assert res.termination != "agent_failure"
+    assert any(line.startswith("grandchild ") for line in agent.stderr_tail(200))
+    assert _gone(agent)
+    assert _group_dies(agent.last_pid)
+
+
+def test_close_ends_the_childs_input_too():
+    """A child that ignores the close message but exits at end of input exits by itself
+    (it says so on stderr) rather than being killed after the grace time."""
+    agent = fake("eof", close_grace_s=60.0)  # no race with SIGTERM, however loaded the machine
+    res = make_sim(REAR_END, agent).run()
+    assert res.termination != "agent_failure"
+    assert _gone(agent)
+    assert agent.stderr_tail()[-1] == "eof mode: end of input"
+
+
+def test_a_long_stderr_line_is_kept_clipped():
+    agent = fake("noisy")
+    ev = _failure(make_sim(REAR_END, agent).run())
+    tail = agent.stderr_tail(200)
+    # The 200 kB line is read in 64 kB pieces; only its start is kept, as one line.
+    assert tail[:2] == ["fake agent noisy reset", "N" * 400] and tail[2] == "about to fail on purpose"
+    assert "RuntimeError: fake agent crashed on purpose" in ev.detail and len(ev.detail) < 5000
+
+
+def test_no_child_processes_left_after_the_module():
+    """Every child this test module started is gone (reaped) by now."""
+    me = os.getpid()
+    children = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == me:
+                children.append(stat)
+    assert children == []

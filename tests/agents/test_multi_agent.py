@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,12 +96,17 @@ def test_failure_of_any_agent_ends_the_run_naming_its_role():
 def test_two_exec_agents_drive_the_signalised_intersection():
     specs = [f"exec:{sys.executable} {CLIENT}", f"north_left=exec:{sys.executable} {CLIENT}"]
     agents = load_agents(specs)
+    children = list(agents.values())
     sim = make_sim(SIGNALISED, agents.pop("ego"), agents=agents)
     res = sim.run()
     assert res.termination == "goal_reached"
     assert not [e for e in res.events if e.kind == EventKind.COLLISION]
     nl = sim.world.actor_ids.index("north_left")
     assert sim.world.state.progress[nl] > 60.0  # it drove its own route too
+    # One process per role, each reaped at the end of the run.
+    pids = {a.last_pid for a in children}
+    assert len(pids) == 2 and all(a.proc is None for a in children)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
 
 
 def test_role_spec_parsing():

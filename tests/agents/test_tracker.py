@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from simcore.agents.channel import ControlChannel, TimingOptions
 from simcore.agents.protocol import ActuationControl, TrajectoryControl
 from simcore.agents.tracker import TrajectoryTracker
 
@@ -96,6 +97,11 @@ def test_trajectory_control_validation():
         TrajectoryControl(xs, xs, xs, speed=np.array([1.0, np.nan, 1.0]))
     with pytest.raises(ValueError, match="at least 2"):
         TrajectoryControl(xs[:1], xs[:1], xs[:1], speed=xs[:1])
+    # Finite poses whose geometry overflows would make the tracker compute NaN.
+    with pytest.raises(ValueError, match="too far apart"):
+        TrajectoryControl([0.0, 1e308, -1e308], [0.0] * 3, [0.0] * 3, speed=[1.0] * 3)
+    with pytest.raises(ValueError, match="too far apart"):
+        TrajectoryControl([0.0, 1e300], [0.0, 0.0], [0.0, 0.0], t=[0.0, 1e-300])
     plan = TrajectoryControl([0.0, 1.0], [0.0, 0.0], [0.0, 0.0], speed=[1.0, 1.0])
     assert not plan.x.flags.writeable
 
@@ -106,3 +112,12 @@ def test_actuation_control_maps_pedals_to_acceleration():
     assert ActuationControl(0.5, 0.25, 0.0).to_accel(3.0, 8.0) == 1.5 - 2.0
     assert ActuationControl(2.0, -1.0, 0.0).to_accel(3.0, 8.0) == 3.0  # pedals clipped to [0, 1]
     assert math.isnan(ActuationControl(float("nan"), 0.0, 0.0).to_accel(3.0, 8.0))
+
+
+def test_channel_brakes_rather_than_pass_on_a_non_finite_tracker_output(monkeypatch):
+    ch = ControlChannel("ego", 0, TimingOptions(), DT, WB, MAX_STEER, MAX_ACC, MAX_DEC)
+    plan = TrajectoryControl([0.0, 10.0], [0.0, 0.0], [0.0, 0.0], speed=[1.0, 1.0])
+    accel, steer = ch.actuate((plan, 0.0), 0.0, 0.0, 0.0, 1.0, 0.1, 0.0)
+    assert math.isfinite(accel) and steer == 0.0
+    monkeypatch.setattr(ch.tracker, "control", lambda *args: (math.nan, 0.0))
+    assert ch.actuate((plan, 0.0), 0.0, 0.0, 0.0, 1.0, 0.1, 0.0) == (-MAX_DEC, 0.1)

@@ -4,12 +4,18 @@ Modes: ok (brakes gently), crash (raises at step 5), hang (stops answering at st
 garbage (prints junk at step 5), exit (exits quietly at step 5), version (answers hello with
 another protocol version), mute (never answers hello), wrong_step (answers step 5 as 6),
 tcp (like ok, over TCP to 127.0.0.1:$SIMCORE_AGENT_PORT), trajectory (plans along the route),
-none (sends empty controls: no control).
+none (sends empty controls: no control), no_hello (answers hello with a control), array
+(sends a JSON array at step 5), huge (a 5000-byte line at step 5), close_stdout (closes its
+stdout at step 5, then hangs), nan (a NaN literal at step 5), null (accel null at steps 5-7),
+mixed (accel and throttle at step 5), orphan (like ok, but leaves a sleeping grandchild
+behind in its process group), eof (ignores close; exits at the end of its input and says so
+on stderr), noisy (writes a 200 kB stderr line at reset, then crashes like crash).
 """
 
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -27,20 +33,28 @@ def send(msg):
 
 
 route = None
+if mode == "orphan":
+    grandchild = subprocess.Popen(["sleep", "300"])  # same process group, inherits our pipes
+    print(f"grandchild {grandchild.pid}", file=sys.stderr, flush=True)
 for line in rfile:
     msg = json.loads(line)
     if msg["type"] == "hello":
         if mode == "mute":
             time.sleep(3600)
+        if mode == "no_hello":
+            send({"type": "control", "step": 0, "accel": 0.0, "steer": 0.0})
+            continue
         proto = "simcore-agent/99" if mode == "version" else msg["protocol"]
         send({"type": "hello", "protocol": proto, "name": f"fake-{mode}"})
     elif msg["type"] == "reset":
         route = msg["route"]
         print(f"fake agent {mode} reset", file=sys.stderr, flush=True)
+        if mode == "noisy":
+            print("N" * 200_000, file=sys.stderr, flush=True)
     elif msg["type"] == "observation":
         step = msg["step"]
         if step == 5:
-            if mode == "crash":
+            if mode in ("crash", "noisy"):
                 print("about to fail on purpose", file=sys.stderr, flush=True)
                 raise RuntimeError("fake agent crashed on purpose")
             if mode == "hang":
@@ -53,6 +67,24 @@ for line in rfile:
                 sys.exit(0)
             if mode == "wrong_step":
                 step = 6
+            if mode in ("array", "huge", "nan", "mixed"):
+                wfile.write(
+                    {
+                        "array": "[1, 2]",
+                        "huge": json.dumps({"type": "control", "step": 5, "accel": 0, "steer": 0, "pad": "x" * 5000}),
+                        "nan": '{"type": "control", "step": 5, "accel": NaN, "steer": 0}',
+                        "mixed": '{"type": "control", "step": 5, "accel": 0, "throttle": 0, "brake": 0, "steer": 0}',
+                    }[mode]
+                    + "\n"
+                )
+                wfile.flush()
+                continue
+            if mode == "close_stdout":
+                os.close(1)  # the engine's end of the pipe sees end of file; we live on
+                time.sleep(3600)
+        if mode == "null" and 5 <= step <= 7:
+            send({"type": "control", "step": step, "accel": None, "steer": 0.0})
+            continue
         if mode == "trajectory":
             st = msg["state"]
             s0 = st["progress"]
@@ -70,5 +102,7 @@ for line in rfile:
             send({"type": "control", "step": step})
         else:
             send({"type": "control", "step": step, "accel": -0.5, "steer": 0.0})
-    elif msg["type"] == "close":
+    elif msg["type"] == "close" and mode != "eof":
         break
+if mode == "eof":
+    print("eof mode: end of input", file=sys.stderr, flush=True)
