@@ -423,3 +423,111 @@ def set_boxes(
     scene.box_class = arr(cls, int(SemanticClass.VEHICLE), np.int8)
     scene.box_active = arr(active, True, np.bool_)
     scene.box_instance = np.zeros(n, dtype=np.int32)
+
+
+# --------------------------------------------------------------------------------------------- ray casting
+
+
+@dataclass
+class ActorBins:
+    """Azimuth bins of the actor broad phase (see ``raycast_kernels.build_actor_bins``)."""
+
+    start: I64
+    items: I64
+    near: F64
+
+
+def actor_bins(
+    scene: Scene,
+    ref_x: float,
+    ref_y: float,
+    pad: float = 0.0,
+    tpad: float = 0.0,
+    skip: int = -1,
+    active: np.ndarray | None = None,
+    bins: ActorBins | None = None,
+) -> ActorBins:
+    """Bin the actor boxes seen from (ref_x, ref_y) for rays starting within ``pad`` m of it and fired
+    at most ``tpad`` s from the box snapshot; row ``skip`` (the sensor's own vehicle) is left out.
+    ``active`` overrides ``scene.box_active``; ``bins`` reuses arrays of an earlier call."""
+    from simcore.sensors import raycast_kernels as rk
+
+    act = scene.box_active if active is None else np.ascontiguousarray(active, dtype=np.bool_)
+    if bins is None:
+        bins = ActorBins(
+            np.zeros(rk.N_BINS + 1, dtype=np.int64), np.zeros(4 * rk.N_BINS, dtype=np.int64), np.zeros(4 * rk.N_BINS)
+        )
+    while True:
+        total = rk.build_actor_bins(
+            float(ref_x), float(ref_y), float(pad), float(tpad), int(skip), scene.box_cx, scene.box_cy,
+            scene.box_hl, scene.box_hw, scene.box_vx, scene.box_vy, act, bins.start, bins.items, bins.near,
+        )  # fmt: skip
+        if total <= bins.items.size:
+            return bins
+        bins.items = np.zeros(2 * total, dtype=np.int64)
+        bins.near = np.zeros(2 * total)
+
+
+def prism_bins(scene: Scene, ref_x: float, ref_y: float, pad: float = 0.0, bins: ActorBins | None = None) -> ActorBins:
+    """Bin the static prisms seen from (ref_x, ref_y) for rays starting within ``pad`` m of it (the
+    column-wise lidar kernel); ``bins`` reuses arrays of an earlier call."""
+    from simcore.sensors import raycast_kernels as rk
+
+    if bins is None:
+        bins = ActorBins(
+            np.zeros(rk.N_BINS + 1, dtype=np.int64), np.zeros(4 * rk.N_BINS, dtype=np.int64), np.zeros(4 * rk.N_BINS)
+        )
+    while True:
+        total = rk.build_prism_bins(
+            float(ref_x), float(ref_y), float(pad), scene.poly_start, scene.poly_x, scene.poly_y,
+            bins.start, bins.items, bins.near,
+        )  # fmt: skip
+        if total <= bins.items.size:
+            return bins
+        bins.items = np.zeros(2 * total, dtype=np.int64)
+        bins.near = np.zeros(2 * total)
+
+
+def cast_rays(
+    scene: Scene,
+    origins: F64,
+    dirs: F64,
+    *,
+    ray_t: F64 | None = None,
+    tmin: float = 0.0,
+    tmax: float = np.inf,
+    skip: int = -1,
+    active: np.ndarray | None = None,
+) -> tuple[F64, np.ndarray, I64, F64]:
+    """First hits of rays ``origins + t dirs`` ((n, 3) each, world frame; dirs are normalised here)
+    with ``tmin < t <= tmax``. ``ray_t`` (s): firing time of each ray relative to the box snapshot
+    (actors move with their velocity). Returns (range m, inf on a miss; class int8; actor row or -1;
+    cosine of the incidence angle)."""
+    from simcore.sensors import raycast_kernels as rk
+
+    o = np.ascontiguousarray(np.asarray(origins, dtype=float).reshape(-1, 3))
+    d = np.asarray(dirs, dtype=float).reshape(-1, 3)
+    if d.shape != o.shape:
+        raise ValueError(f"origins {o.shape} and dirs {d.shape} differ in shape")
+    norm = np.linalg.norm(d, axis=1)
+    if np.any(~(norm > 0)):
+        raise ValueError("ray directions must be non-zero and finite")
+    d = np.ascontiguousarray(d / norm[:, None])
+    n = o.shape[0]
+    rt = np.zeros(n) if ray_t is None else np.ascontiguousarray(np.broadcast_to(np.asarray(ray_t, float), (n,)))
+    out_r, out_c = np.empty(n), np.empty(n, dtype=np.int8)
+    out_i, out_cos = np.empty(n, dtype=np.int64), np.empty(n)
+    if n == 0:
+        return out_r, out_c, out_i, out_cos
+    ref = o[:, :2].mean(axis=0)
+    pad = float(np.sqrt(((o[:, :2] - ref) ** 2).sum(axis=1)).max()) * (1 + 1e-9) + 1e-9
+    bins = actor_bins(scene, ref[0], ref[1], pad, float(np.abs(rt).max()), skip, active)
+    none = np.zeros(0)
+    rk.trace(
+        0, o, d, rt, none, none, none, np.zeros(3), np.eye(3), np.zeros(3), 0.0, False, float(tmin), float(tmax),
+        bins.start, bins.items, bins.near,
+        scene.box_cx, scene.box_cy, scene.box_cz, scene.box_yaw, scene.box_hl, scene.box_hw, scene.box_hh,
+        scene.box_vx, scene.box_vy, scene.box_class, *scene.prism_args(), *scene.ground_args(),
+        out_r, out_c, out_i, out_cos,
+    )  # fmt: skip
+    return out_r, out_c, out_i, out_cos
