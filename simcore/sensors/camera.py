@@ -226,6 +226,9 @@ class Camera:
         self.min_visible_pixels = int(min_visible_pixels)
         self.row = row
         self._cache = _StaticCache()
+        self._zbuf = np.empty((0, 0))
+        self._cover = np.empty((0, 0), dtype=np.int32)
+        self._flat_fast = True  # flat ground per pixel in closed form (False: as tiles, like uneven ground)
 
     def seed(self, rng: np.random.Generator) -> None:
         """The camera is noise-free; accepted for the rig's uniform interface."""
@@ -271,9 +274,11 @@ class Camera:
         if instance is not None and scene.box_instance.size == active.size:
             active = active & (scene.box_instance == instance)
         active = np.ascontiguousarray(active, dtype=np.bool_)
-        depth = np.full((h, w), np.inf)
-        sem = np.zeros((h, w), dtype=np.uint8)
-        inst = np.full((h, w), -1, dtype=np.int32)
+        if self._zbuf.shape != (h, w):
+            self._zbuf = np.empty((h, w))
+        depth = self._zbuf  # reused float64 z-buffer; the kernel clears it
+        sem = np.empty((h, w), dtype=np.uint8)
+        inst = np.empty((h, w), dtype=np.int32)
         render_scene(
             r, c, k.fx, k.fy, k.cx, k.cy, self.near, self.far,
             scene.box_cx, scene.box_cy, scene.box_cz, scene.box_yaw, scene.box_hl, scene.box_hw, scene.box_hh,
@@ -281,7 +286,7 @@ class Camera:
             scene.poly_start, scene.poly_x, scene.poly_y, scene.poly_zmin, scene.poly_zmax, scene.poly_class,
             st.roof_start, st.roof_tri,
             float(scene.ground_x0), float(scene.ground_y0), float(scene.ground_cell), st.corner_z, scene.ground_class,
-            depth, sem, inst,
+            bool(scene.ground_flat) and self._flat_fast, depth, sem, inst,
         )  # fmt: skip
         boxes = self._boxes(scene, r, c, inst) if "boxes" in self.outputs else None
         return CameraFrame(
@@ -295,9 +300,12 @@ class Camera:
 
     def _boxes(self, scene: Any, r: np.ndarray, c: np.ndarray, inst: np.ndarray) -> np.ndarray:
         k = self.intrinsics
-        rows = np.unique(inst[inst >= 0]).astype(np.int64)
+        counts = np.bincount(inst.ravel() + 1, minlength=scene.box_cx.size + 1)
+        rows = np.flatnonzero(counts[1:]).astype(np.int64)
         out = np.zeros((rows.size, 10))
-        cover = np.full(inst.shape, -1, dtype=np.int32)
+        if self._cover.shape != inst.shape:
+            self._cover = np.full(inst.shape, -1, dtype=np.int32)
+        cover = self._cover  # scratch; actor_coverage leaves it all -1 again
         if rows.size:
             actor_coverage(
                 r, c, k.fx, k.fy, k.cx, k.cy, self.near, self.far,

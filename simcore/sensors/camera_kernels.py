@@ -59,20 +59,20 @@ def _outside(pts, n, near, far, tl, tr, tt, tb):  # pragma: no cover - compiled
 
 
 @kernel
-def _raster_tri(p0, p1, p2, fx, fy, cx, cy, near, depth, sem, inst, cls, ident, cover, ext):  # pragma: no cover
+def _raster_tri(p0, p1, p2, fx, fy, cx, cy, near, depth, sem, inst, cls, ident, cover, ext, buf):  # pragma: no cover
     """Clip one camera-frame triangle at Z = near, project and rasterise it.
 
     cover is None-like when cover.shape[0] == 0: z-buffer mode (depth/sem/inst written where nearer).
     Otherwise coverage mode: cover[i, j] = ident for every covered pixel (depth buffers untouched);
     returns the number of newly covered pixels. ext (4,) accumulates the projected extent
-    (umin, umax, vmin, vmax) of the clipped triangle in both modes.
+    (umin, umax, vmin, vmax) of the clipped triangle in both modes. buf: (6, 4) scratch.
     """
     h = depth.shape[0]
     w = depth.shape[1]
     # Sutherland-Hodgman against Z >= near: at most 4 vertices.
-    px = np.empty(4)
-    py = np.empty(4)
-    pz = np.empty(4)
+    px = buf[0]
+    py = buf[1]
+    pz = buf[2]
     nv = 0
     for e in range(3):
         if e == 0:
@@ -99,9 +99,9 @@ def _raster_tri(p0, p1, p2, fx, fy, cx, cy, near, depth, sem, inst, cls, ident, 
             nv += 1
     if nv < 3:
         return 0
-    su = np.empty(4)
-    sv = np.empty(4)
-    sw = np.empty(4)
+    su = buf[3]
+    sv = buf[4]
+    sw = buf[5]
     for k in range(nv):
         iz = 1.0 / pz[k]
         su[k] = fx * px[k] * iz + cx
@@ -204,6 +204,38 @@ def _box_faces():  # pragma: no cover - compiled
 
 
 @kernel
+def _flat_ground(r, c, fx, fy, cx, cy, near, far, gz, x0, y0, cell, gcls, depth, sem, inst):  # pragma: no cover
+    """Ray-plane ground (z = gz) through every pixel centre, within ``far`` m horizontally of the camera."""
+    h = depth.shape[0]
+    w = depth.shape[1]
+    ny = gcls.shape[0]
+    nx = gcls.shape[1]
+    far2 = far * far
+    for i in range(h):
+        b = (i + 0.5 - cy) / fy
+        for j in range(w):
+            a = (j + 0.5 - cx) / fx
+            # world direction per unit of optical depth: r^T (a, b, 1)
+            dz = r[0, 2] * a + r[1, 2] * b + r[2, 2]
+            if dz >= 0.0:
+                continue
+            t = (gz - c[2]) / dz
+            if t < near or t >= depth[i, j]:
+                continue
+            ex = (r[0, 0] * a + r[1, 0] * b + r[2, 0]) * t
+            ey = (r[0, 1] * a + r[1, 1] * b + r[2, 1]) * t
+            if ex * ex + ey * ey > far2:
+                continue
+            ix = math.floor((c[0] + ex - x0) / cell + 0.5)
+            iy = math.floor((c[1] + ey - y0) / cell + 0.5)
+            if ix < 0 or iy < 0 or ix >= nx or iy >= ny:
+                continue
+            depth[i, j] = t
+            sem[i, j] = gcls[iy, ix]
+            inst[i, j] = -1
+
+
+@kernel
 def render_scene(
     r,
     c,
@@ -236,6 +268,7 @@ def render_scene(
     ground_cell,
     corner_z,
     ground_class,
+    flat_ground,
     depth,
     sem,
     inst,
@@ -248,17 +281,25 @@ def render_scene(
     indices into poly_x). Ground: one square tile of edge ground_cell per node (ny, nx) of the node
     grid at (x0 + ix cell, y0 + iy cell), centred on the node and of its class (the nearest-node rule),
     with corner heights corner_z (ny + 1, nx + 1): corner (iy, ix) at (x0 + (ix - 1/2) cell, ...).
-    Outputs: depth (H, W) float64 preset to inf, sem uint8, inst int32 (-1 for non-actors).
+    ``flat_ground``: all corner heights equal; the ground is then intersected per pixel in closed form
+    (same result as the tiles: a plane, each point of the class of its nearest node, within the grid).
+    Outputs (cleared here): depth (H, W) float64 (inf: nothing), sem uint8, inst int32 (-1 for non-actors).
     Only geometry within ``far`` metres is drawn.
     """
     h = depth.shape[0]
     w = depth.shape[1]
+    for i in range(h):
+        for j in range(w):
+            depth[i, j] = np.inf
+            sem[i, j] = 0
+            inst[i, j] = -1
     tl = cx / fx
     tr = (w - cx) / fx
     tt = cy / fy
     tb = (h - cy) / fy
     nocover = np.zeros((0, 0), dtype=np.int32)
     ext = np.empty(4)
+    buf = np.empty((6, 4))
     pts = np.empty((8, 3))
     faces = _box_faces()
     # ---- actors
@@ -271,7 +312,7 @@ def render_scene(
         for f in range(12):
             _raster_tri(
                 pts[faces[f, 0]], pts[faces[f, 1]], pts[faces[f, 2]], fx, fy, cx, cy, near,
-                depth, sem, inst, box_class[b], b, nocover, ext,
+                depth, sem, inst, box_class[b], b, nocover, ext, buf,
             )  # fmt: skip
     # ---- prisms: walls and roofs
     q = np.empty((4, 3))
@@ -307,19 +348,23 @@ def render_scene(
             _to_cam(r, c, poly_x[a], poly_y[a], z1, q, 3)
             if _outside(q, 4, near, 1e300, tl, tr, tt, tb):
                 continue
-            _raster_tri(q[0], q[1], q[2], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext)
-            _raster_tri(q[0], q[2], q[3], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext)
+            _raster_tri(q[0], q[1], q[2], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext, buf)
+            _raster_tri(q[0], q[2], q[3], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext, buf)
         for t in range(roof_start[p], roof_start[p + 1]):
             _to_cam(r, c, poly_x[s0 + roof_tri[t, 0]], poly_y[s0 + roof_tri[t, 0]], z1, q, 0)
             _to_cam(r, c, poly_x[s0 + roof_tri[t, 1]], poly_y[s0 + roof_tri[t, 1]], z1, q, 1)
             _to_cam(r, c, poly_x[s0 + roof_tri[t, 2]], poly_y[s0 + roof_tri[t, 2]], z1, q, 2)
             if _outside(q, 3, near, 1e300, tl, tr, tt, tb):
                 continue
-            _raster_tri(q[0], q[1], q[2], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext)
+            _raster_tri(q[0], q[1], q[2], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext, buf)
     # ---- ground tiles within the frustum's footprint
     ny = ground_class.shape[0]
     nx = ground_class.shape[1]
     if ny == 0 or nx == 0:
+        return
+    if flat_ground:
+        _flat_ground(r, c, fx, fy, cx, cy, near, far, corner_z[0, 0], ground_x0, ground_y0, ground_cell,
+                     ground_class, depth, sem, inst)  # fmt: skip
         return
     # footprint bbox: camera centre and the far-plane corners, in world xy
     xmin = c[0]
@@ -366,8 +411,8 @@ def render_scene(
             if _outside(q, 4, near, 1e300, tl, tr, tt, tb):
                 continue
             cls = ground_class[iy, ix]
-            _raster_tri(q[0], q[1], q[2], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext)
-            _raster_tri(q[0], q[2], q[3], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext)
+            _raster_tri(q[0], q[1], q[2], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext, buf)
+            _raster_tri(q[0], q[2], q[3], fx, fy, cx, cy, near, depth, sem, inst, cls, -1, nocover, ext, buf)
 
 
 @kernel
@@ -386,6 +431,7 @@ def actor_coverage(
     pts = np.empty((8, 3))
     faces = _box_faces()
     ext = np.empty(4)
+    buf = np.empty((6, 4))
     dummy_d = np.empty((h, w))
     dummy_s = np.empty((0, 0), dtype=np.uint8)
     dummy_i = np.empty((0, 0), dtype=np.int32)
@@ -400,7 +446,7 @@ def actor_coverage(
         for f in range(12):
             sil += _raster_tri(
                 pts[faces[f, 0]], pts[faces[f, 1]], pts[faces[f, 2]], fx, fy, cx, cy, near,
-                dummy_d, dummy_s, dummy_i, 0, b, cover, ext,
+                dummy_d, dummy_s, dummy_i, 0, b, cover, ext, buf,
             )  # fmt: skip
         out[n, 0] = sil
         vis = 0

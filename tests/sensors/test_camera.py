@@ -269,9 +269,10 @@ def _reference(cam, sc, pos, rot):
     return depth, sem, inst
 
 
+@pytest.mark.parametrize("tiles", [False, True], ids=["flat-ground-per-pixel", "ground-tiles"])
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_depth_semantic_instance_match_slow_reference_on_random_scenes(seed):
+def test_depth_semantic_instance_match_slow_reference_on_random_scenes(tiles, seed):
     rng = np.random.default_rng(seed)
     sc = Scene()
     n = 61
@@ -290,6 +291,7 @@ def test_depth_semantic_instance_match_slow_reference_on_random_scenes(seed):
     )
     set_prisms(sc, [(cx0 + corners[:, 0], cy0 + corners[:, 1], -1.0, rng.uniform(2, 8), 5)])
     cam = Camera(width=40, height=24, hfov_deg=float(rng.uniform(50, 110)), near=0.2, far=1000.0)
+    cam._flat_fast = not tiles
     pos = np.array([0.0, 0.0, rng.uniform(1.0, 2.5)])
     rot = rotation_zyx(rng.uniform(-0.05, 0.05), rng.uniform(-0.1, 0.2), rng.uniform(-0.3, 0.3)) @ FORWARD
     f = cam.render(sc, pos, rot)
