@@ -35,14 +35,17 @@ LIDAR_DTYPE = np.dtype(
         ("z", np.float64),
         ("range", np.float64),
         ("intensity", np.float32),
-        ("class", np.int8),
         ("actor_id", np.int32),
-        ("channel", np.int16),
         ("azimuth", np.float32),
+        ("elevation", np.float32),
         ("time", np.float32),
+        ("channel", np.int16),
+        ("class", np.int8),
+        ("echo", np.uint8),
     ],
     align=True,
 )
+assert LIDAR_DTYPE.itemsize == 56  # no padding bytes: outputs are bit-identical byte for byte
 
 #: Default near-infrared (905 nm) reflectivity per semantic class (diffuse, 0..1).
 DEFAULT_REFLECTIVITY: dict[str, float] = {
@@ -383,7 +386,7 @@ class Lidar:
             float(cfg.range_min_m), float(rmax), float(alpha), float(cfg.reference_reflectivity), self._refl,
             float(cfg.range_noise_m), noise, float(cfg.dropout), uni,
             out["x"], out["y"], out["z"], out["range"], out["intensity"], out["class"], out["actor_id"],
-            out["channel"], out["azimuth"], out["time"],
+            out["channel"], out["azimuth"], out["elevation"], out["time"], out["echo"],
         )  # fmt: skip
         return out[:m]
 

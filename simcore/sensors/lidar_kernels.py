@@ -21,7 +21,7 @@ _INF = np.inf
 def lidar_returns(
     elev, azim, col_time, hit_range, hit_class, hit_id, hit_cos,
     rmin, rmax, alpha, ref_refl, refl_table, sigma, noise, drop_p, uni,
-    o_x, o_y, o_z, o_range, o_int, o_cls, o_id, o_ch, o_az, o_t,
+    o_x, o_y, o_z, o_range, o_int, o_cls, o_id, o_ch, o_az, o_el, o_t, o_echo,
 ):  # fmt: skip
     """Keep a hit if ``rmin <= range <= rmax``, if (``ref_refl`` > 0) its intensity
     ``refl(class) |cos| exp(-2 alpha r)`` scaled by ``(rmax / r)^2`` reaches ``ref_refl``, and if
@@ -68,7 +68,9 @@ def lidar_returns(
             o_id[m] = hit_id[k]
             o_ch[m] = c
             o_az[m] = azim[j]
+            o_el[m] = elev[c]
             o_t[m] = col_time[j]
+            o_echo[m] = 0
             m += 1
     return m
 
