@@ -186,3 +186,16 @@ def test_full_rig_on_a_built_scenario():
     ego = sim.world.ego
     assert ego not in first["objects"].data.objects["id"]
     assert first["lidar_top"].data.size > 0
+
+
+def test_lidar_and_radar_keys_are_checked_by_their_configs(tmp_path):
+    p = _write(
+        tmp_path, "ext",
+        "name: ext\nsensors:\n  - name: l\n    type: lidar\n    rate_hz: 10\n    channls: 3\n"
+        "  - name: r\n    type: radar\n    rate_hz: 20\n    fov_azimuth_deg: 90\n",
+    )  # fmt: skip
+    with pytest.raises(ScenarioError, match=r"ext\.yaml:3:5: sensors\[0\]: sensor 'l': .*channls"):
+        load_rig_file(p)
+    p.write_text("name: ext\nsensors:\n  - {name: r, type: radar, rate_hz: 20, fov_azimuth_deg: 90}\n")
+    (radar,) = load_rig_file(p)[1]
+    assert radar.kind == "radar" and radar.rate_hz == 20.0 and radar.inner.config.rate_hz == 20.0
