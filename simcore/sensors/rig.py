@@ -118,6 +118,8 @@ class SensorRig:
         that has never fired is absent). ``scene``: use this Scene instead of the rig's own (its
         actors are refreshed here)."""
         fire = self.due(t)
+        if fire and (self.row if self.row is not None else world.ego) < 0:
+            raise ValueError("sensor rig: the world has no ego vehicle; build the rig with row=<carrier row>")
         if fire:
             from simcore.sensors.scene import update_actors
 

@@ -199,3 +199,11 @@ def test_lidar_and_radar_keys_are_checked_by_their_configs(tmp_path):
     p.write_text("name: ext\nsensors:\n  - {name: r, type: radar, rate_hz: 20, fov_azimuth_deg: 90}\n")
     (radar,) = load_rig_file(p)[1]
     assert radar.kind == "radar" and radar.rate_hz == 20.0 and radar.inner.config.rate_hz == 20.0
+
+
+def test_a_rig_needs_a_carrier():
+    w = _world()
+    w.ego = -1
+    with pytest.raises(ValueError, match="no ego"):
+        SensorRig([Counter("a", 10.0)]).poll(w, 0.0, scene=_scene())
+    assert SensorRig([Counter("a", 10.0)], row=1).poll(w, 0.0, scene=_scene())["a"].data == (1, 0.0)
