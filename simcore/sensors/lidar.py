@@ -143,6 +143,7 @@ _PRESETS: dict[str, dict[str, Any]] = {
 PRESETS = tuple(_PRESETS)
 _NO_RAYS = np.zeros((0, 3))
 _NO_T = np.zeros(0)
+_NO_NOISE = np.zeros(0, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -358,8 +359,8 @@ class Lidar:
         alpha = weather.extinction(cfg.wavelength_nm) if weather is not None else 0.0
         rmax = cfg.range_max_m if cfg.reference_reflectivity > 0 else weather_range(cfg.range_max_m, alpha)
         n = self.n_rays
-        noise = self.rng.standard_normal(n) if cfg.range_noise_m > 0 else np.zeros(0)
-        uni = self.rng.random(n) if (cfg.dropout > 0 or alpha > 0) else np.zeros(0)
+        noise = self.rng.standard_normal(n, dtype=np.float32) if cfg.range_noise_m > 0 else _NO_NOISE
+        uni = self.rng.random(n, dtype=np.float32) if (cfg.dropout > 0 or alpha > 0) else _NO_NOISE
         b = self._bins
         hr, hc, hi, hcos = self._hits(n)
         level = abs(r0[2, 0]) < 1e-12 and abs(r0[2, 1]) < 1e-12 and abs(r0[0, 2]) < 1e-12 and abs(r0[1, 2]) < 1e-12

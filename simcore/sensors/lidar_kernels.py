@@ -26,12 +26,18 @@ def lidar_returns(
     """Keep a hit if ``rmin <= range <= rmax``, if (``ref_refl`` > 0) its intensity
     ``refl(class) |cos| exp(-2 alpha r)`` scaled by ``(rmax / r)^2`` reaches ``ref_refl``, and if
     ``uni[k] >= p`` with ``p = drop_p + (1 - drop_p)(1 - exp(-alpha r))`` (``uni`` empty: no dropout).
-    Range noise ``sigma * noise[k]`` (``noise`` empty: none; clipped at 0). Writes the kept returns
-    compactly into the ``o_*`` arrays (sensor-frame x, y, z along the ray) and returns their count."""
+    Range noise ``sigma * noise[m]`` for the m-th kept return (``noise`` empty: none; clipped at 0).
+    Writes the kept returns compactly into the ``o_*`` arrays (sensor-frame x, y, z along the ray) and
+    returns their count."""
     nch = elev.size
     ncol = azim.size
     has_noise = noise.size > 0
     has_drop = uni.size > 0
+    ce = np.empty(nch)
+    se = np.empty(nch)
+    for c in range(nch):
+        ce[c] = math.cos(elev[c])
+        se[c] = math.sin(elev[c])
     m = 0
     for j in range(ncol):
         ca = math.cos(azim[j])
@@ -55,13 +61,12 @@ def lidar_returns(
                     continue
             r = t
             if has_noise:
-                r = t + sigma * noise[k]
+                r = t + sigma * noise[m]
                 if r < 0.0:
                     r = 0.0
-            ce = math.cos(elev[c])
-            o_x[m] = r * ce * ca
-            o_y[m] = r * ce * sa
-            o_z[m] = r * math.sin(elev[c])
+            o_x[m] = r * ce[c] * ca
+            o_y[m] = r * ce[c] * sa
+            o_z[m] = r * se[c]
             o_range[m] = r
             o_int[m] = inten
             o_cls[m] = hc
@@ -293,6 +298,7 @@ def lidar_columns(
         for c in range(nch):
             k = j * nch + c
             m = tn[c]
+            itn = 1.0 / m if m != 0.0 else 0.0
             best = rmax * ce[c]
             found = False
             hcls = 0
@@ -328,8 +334,8 @@ def lidar_columns(
                     s0 = a
                     s1 = b
                 else:
-                    z1 = (iv_lo[h2] - oz) / m
-                    z2 = (iv_hi[h2] - oz) / m
+                    z1 = (iv_lo[h2] - oz) * itn
+                    z2 = (iv_hi[h2] - oz) * itn
                     if z1 > z2:
                         z1, z2 = z2, z1
                     s0 = max(a, z1)
