@@ -235,3 +235,20 @@ def test_presets_and_config_errors():
         LidarConfig(reflectivity={"TREE": 0.5})
     with pytest.raises(LidarConfigError, match="fog_visibility_m"):
         Weather(fog_visibility_m=0.0)
+
+
+def test_column_kernel_on_sloped_ground_matches_per_ray_kernel():
+    sc = city_scene()
+    gx = np.arange(0, 161) * 2.0 - 100
+    X, Y = np.meshgrid(gx, gx)
+    z = 0.03 * X - 0.02 * Y + 0.3 * np.sin(X / 9.0)  # sloped, wavy ground
+    set_ground(sc, -100.0, -100.0, 2.0, z, np.full(z.shape, SemanticClass.ROAD, dtype=np.int8))
+    cfg = LidarConfig.preset("vlp16", range_noise_m=0.0, points_per_channel=720)
+    a, b = Lidar(cfg), Lidar(cfg)
+    b.column_mode = False
+    pos, rot = level_pose(10.0, 5.0, 2.5, -0.4)
+    pa, pb = a.scan(sc, pos, rot), b.scan(sc, pos, rot)
+    assert pa.size == pb.size > 2000
+    np.testing.assert_allclose(pa["range"], pb["range"], rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(pa["class"], pb["class"])
+    assert np.count_nonzero(pa["class"] == SemanticClass.ROAD) > 1000
