@@ -354,8 +354,8 @@ def build_scene(world: World, ground_cell: float = GROUND_CELL_M, prism_cell: fl
 
 
 def update_actors(scene: Scene, world: World) -> None:
-    """Fill the actor boxes from ``world.state``: vehicles' box centre ``center_offset`` ahead of the
-    rear axle along yaw, pedestrians and cyclists at their reference point; heights from
+    """Fill the actor boxes from ``world.state``: vehicles' (and cyclists') box centre ``center_offset``
+    (``world.params``) ahead of the rear axle along yaw, pedestrians at their body centre; heights from
     ``world.params["height"]`` (defaults 1.5 / 1.75 / 1.7 m); velocity ``speed (cos yaw, sin yaw)``
     plus the lateral ``vy`` rotated into the world frame; centre z = ground z + half height."""
     st = world.state
@@ -363,8 +363,8 @@ def update_actors(scene: Scene, world: World) -> None:
     n = st.n
     kind = st.kind
     c, s = np.cos(st.yaw), np.sin(st.yaw)
-    is_veh = kind == ActorKind.VEHICLE
-    off = np.where(is_veh, p["center_offset"], 0.0) if "center_offset" in p else np.zeros(n)
+    is_ped = kind == ActorKind.PEDESTRIAN
+    off = np.where(is_ped, 0.0, p["center_offset"]) if "center_offset" in p else np.zeros(n)
     dflt = np.select(
         [kind == ActorKind.PEDESTRIAN, kind == ActorKind.CYCLIST],
         [DEFAULT_HEIGHT_M[ActorKind.PEDESTRIAN], DEFAULT_HEIGHT_M[ActorKind.CYCLIST]],

@@ -90,6 +90,7 @@ def test_actor_boxes(city):
     # pedestrian at its body centre; cyclist without a height gets the default 1.7 m
     assert (sc.box_cx[1], sc.box_cy[1]) == (10.0, -2.0)
     assert sc.box_hh[2] == pytest.approx(0.85)
+    assert sc.box_cx[2] == pytest.approx(20.0 + 0.4 * math.cos(2.0))  # a cyclist's box is ahead of its rear axle
     assert sc.box_class.tolist() == [SemanticClass.VEHICLE, SemanticClass.PEDESTRIAN, SemanticClass.CYCLIST]
     assert sc.box_active.tolist() == [True, True, False]
     st.x[0] += 5.0
