@@ -82,7 +82,8 @@ class SensorRig:
         return cls(sensors, seed, variant, row)
 
     def reset(self, seed: int = 0, variant: int = 0) -> None:
-        """Restart every sensor's stream (``seed``, ``variant``) and forget all readings."""
+        """Restart every sensor's stream (``seed``, ``variant``) and forget all readings (the static
+        scene is kept)."""
         self.seed = int(seed)
         self.variant = int(variant)
         for s in self.sensors:
@@ -90,8 +91,9 @@ class SensorRig:
                 s.seed(generator(self.seed, self.variant, "sensor/" + s.name))
         self._tick: dict[str, int] = {}
         self._last: dict[str, SensorReading] = {}
-        self._scene: Any = None
-        self._world_id: int | None = None
+        if not hasattr(self, "_scene"):
+            self._scene: Any = None
+            self._world_id: int | None = None
 
     # ------------------------------------------------------------------ stepping
     def scene(self, world: Any) -> Any:

@@ -301,3 +301,34 @@ def test_depth_semantic_instance_match_slow_reference_on_random_scenes(tiles, se
     np.testing.assert_allclose(f.depth[finite], depth[finite], rtol=1e-5)
     assert np.array_equal(f.semantic, sem)
     assert np.array_equal(f.instance, inst)
+
+
+def test_sloped_ground_drawn_as_tiles_matches_the_plane():
+    """A heightfield sampled from a plane is that plane (bilinear is exact), so tile depths equal the
+    closed-form ray-plane intersection."""
+    sc = Scene()
+    n = 241
+    g = -60.0 + 0.5 * np.arange(n)
+    X, Y = np.meshgrid(g, g)
+    a, b = 0.04, -0.02  # z = a x + b y
+    set_ground(sc, -60.0, -60.0, 0.5, a * X + b * Y)
+    assert not sc.ground_flat
+    cam = Camera(width=64, height=36, hfov_deg=80.0, far=500.0)
+    pos = np.array([0.0, 0.0, 1.8])
+    f = cam.render(sc, pos, FORWARD)
+    k = cam.intrinsics
+    checked = 0
+    for i in range(k.height):
+        for j in range(k.width):
+            d = FORWARD @ np.array([(j + 0.5 - k.cx) / k.fx, (i + 0.5 - k.cy) / k.fy, 1.0])
+            den = d[2] - a * d[0] - b * d[1]
+            if den >= 0:
+                continue
+            t = (a * pos[0] + b * pos[1] - pos[2]) / den
+            x, y = pos[0] + t * d[0], pos[1] + t * d[1]
+            if max(abs(x), abs(y)) > 55.0:
+                continue
+            assert f.depth[i, j] == pytest.approx(t, rel=1e-5)
+            assert f.semantic[i, j] == SemanticClass.GROUND
+            checked += 1
+    assert checked > 300
