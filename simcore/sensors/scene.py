@@ -270,7 +270,7 @@ def set_ground(
 
 
 def _raster_lanes(
-    net: RoadNetwork, x0: float, y0: float, cell: float, nx: int, ny: int
+    net: RoadNetwork, x0: float, y0: float, cell: float, nx: int, ny: int, markings: bool = True
 ) -> tuple[np.ndarray, F64, np.ndarray]:
     """Class, height and coverage of the ground nodes from the lane centre lines and widths."""
     cls = np.full((ny, nx), SemanticClass.GROUND, dtype=np.int8)
@@ -310,13 +310,65 @@ def _raster_lanes(
             closer = inside & (d < sub_best)
             sub_best[closer] = d[closer]
             zgrid[j0 : j1 + 1, i0 : i1 + 1][closer] = (az[k] + t * (bz[k] - az[k]))[closer]
+    if markings:
+        _raster_markings(net, x0, y0, cell, nx, ny, cls)
     return cls, zgrid, np.isfinite(best)
 
 
-def build_scene(world: World, ground_cell: float = GROUND_CELL_M, prism_cell: float = PRISM_CELL_M) -> Scene:
-    """Scene of ``world``: ground grid from the lanes (ROAD / SIDEWALK / GROUND, heights from the map's
-    elevation, nearest-lane height off the lanes), prisms from ``network.obj_*`` standing on the ground,
-    actor boxes from the current state (``update_actors``)."""
+#: Lane markings: line width (m), dash and period (m) of the dashed lines between lanes of one direction.
+MARKING_WIDTH_M = 0.15
+DASH_M = 3.0
+DASH_PERIOD_M = 9.0
+
+
+def _raster_markings(net: RoadNetwork, x0: float, y0: float, cell: float, nx: int, ny: int, cls: np.ndarray) -> None:
+    """Mark LANE_MARKING on the edges of the driving lanes outside junctions: solid where the edge has
+    no same-direction neighbour (road edge, centre line), dashed between lanes of one direction. A
+    node is marked within max(MARKING_WIDTH_M, cell) / 2 of the line, so lines are at least one node wide."""
+    r = 0.5 * max(MARKING_WIDTH_M, cell)
+    for lane in range(net.n_lanes):
+        if net.lane_type[lane] != LaneType.DRIVING or net.lane_junction[lane] >= 0:
+            continue
+        a, b = int(net.lane_start[lane]), int(net.lane_start[lane + 1])
+        if b - a < 2:
+            continue
+        h = net.pts_heading[a:b]
+        w = net.pts_width[a:b] if net.pts_width is not None else np.full(b - a, net.lane_width[lane])
+        s_mid = 0.5 * (net.pts_s[a : b - 1] + net.pts_s[a + 1 : b])
+        for side, neighbour in ((1.0, net.lane_left[lane]), (-1.0, net.lane_right[lane])):
+            ex = net.pts_x[a:b] - side * 0.5 * w * np.sin(h)
+            ey = net.pts_y[a:b] + side * 0.5 * w * np.cos(h)
+            on = np.ones(b - a - 1, dtype=bool) if neighbour < 0 else (s_mid % DASH_PERIOD_M) < DASH_M
+            for k in np.flatnonzero(on):
+                _mark_capsule(ex[k], ey[k], ex[k + 1], ey[k + 1], r, x0, y0, cell, nx, ny, cls)
+
+
+def _mark_capsule(
+    ax: float, ay: float, bx: float, by: float, r: float, x0: float, y0: float, cell: float, nx: int, ny: int,
+    cls: np.ndarray,
+) -> None:  # fmt: skip
+    """Set LANE_MARKING on the nodes within ``r`` of the segment (a, b)."""
+    i0 = max(int(np.floor((min(ax, bx) - r - x0) / cell)), 0)
+    i1 = min(int(np.ceil((max(ax, bx) + r - x0) / cell)), nx - 1)
+    j0 = max(int(np.floor((min(ay, by) - r - y0) / cell)), 0)
+    j1 = min(int(np.ceil((max(ay, by) + r - y0) / cell)), ny - 1)
+    if i1 < i0 or j1 < j0:
+        return
+    X, Y = np.meshgrid(x0 + cell * np.arange(i0, i1 + 1), y0 + cell * np.arange(j0, j1 + 1))
+    ex, ey = bx - ax, by - ay
+    ll = ex * ex + ey * ey
+    t = np.clip(((X - ax) * ex + (Y - ay) * ey) / ll, 0.0, 1.0) if ll > 0 else np.zeros_like(X)
+    inside = np.hypot(X - ax - t * ex, Y - ay - t * ey) <= r
+    cls[j0 : j1 + 1, i0 : i1 + 1][inside] = SemanticClass.LANE_MARKING
+
+
+def build_scene(
+    world: World, ground_cell: float = GROUND_CELL_M, prism_cell: float = PRISM_CELL_M, lane_markings: bool = True
+) -> Scene:
+    """Scene of ``world``: ground grid from the lanes (ROAD / SIDEWALK / GROUND, LANE_MARKING on the edges
+    of driving lanes outside junctions if ``lane_markings``; heights from the map's elevation,
+    nearest-lane height off the lanes), prisms from ``network.obj_*`` standing on the ground, actor
+    boxes from the current state (``update_actors``)."""
     net = world.network
     scene = Scene()
     xmin, ymin, xmax, ymax = net.bounds()
@@ -326,7 +378,7 @@ def build_scene(world: World, ground_cell: float = GROUND_CELL_M, prism_cell: fl
     x0, y0 = xmin - GROUND_MARGIN_M, ymin - GROUND_MARGIN_M
     nx = int(np.ceil((xmax + GROUND_MARGIN_M - x0) / ground_cell)) + 1
     ny = int(np.ceil((ymax + GROUND_MARGIN_M - y0) / ground_cell)) + 1
-    cls, z, covered = _raster_lanes(net, x0, y0, ground_cell, nx, ny)
+    cls, z, covered = _raster_lanes(net, x0, y0, ground_cell, nx, ny, lane_markings)
     if np.any(z != 0.0) and covered.any() and not covered.all():
         from scipy.ndimage import distance_transform_edt
 

@@ -122,3 +122,25 @@ def test_set_ground_and_prisms_errors():
     set_prisms(sc, [(np.array([0.0, 0.0, 1.0, 1.0, 0.0]), np.array([0.0, 1.0, 1.0, 0.0, 0.0]), 0.0, 1.0, 5)])
     assert sc.poly_start.tolist() == [0, 4]
     assert np.sum(sc.poly_x * np.roll(sc.poly_y, -1) - np.roll(sc.poly_x, -1) * sc.poly_y) > 0
+
+
+def test_lane_markings(city):
+    world, sc = city
+    net = world.network
+    assert np.count_nonzero(sc.ground_class == SemanticClass.LANE_MARKING) > 1000
+    # the left edge of an outermost-left driving lane (the centre line) is solid: marked at every sample
+    lane = next(
+        i for i in range(net.n_lanes)
+        if net.lane_type[i] == LaneType.DRIVING and net.lane_left[i] < 0 and net.lane_junction[i] < 0
+    )  # fmt: skip
+    a, b = net.lane_start[lane], net.lane_start[lane + 1]
+    h = net.pts_heading[a:b]
+    ex = net.pts_x[a:b] - 0.5 * net.lane_width[lane] * np.sin(h)
+    ey = net.pts_y[a:b] + 0.5 * net.lane_width[lane] * np.cos(h)
+    ix = np.floor((ex - sc.ground_x0) / sc.ground_cell + 0.5).astype(int)
+    iy = np.floor((ey - sc.ground_y0) / sc.ground_cell + 0.5).astype(int)
+    assert np.all(sc.ground_class[iy, ix] == SemanticClass.LANE_MARKING)
+    plain = build_scene(world, lane_markings=False)
+    assert not np.any(plain.ground_class == SemanticClass.LANE_MARKING)
+    changed = plain.ground_class != sc.ground_class
+    assert np.all(sc.ground_class[changed] == SemanticClass.LANE_MARKING)
