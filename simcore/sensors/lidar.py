@@ -3,7 +3,8 @@
 Frames: the mount pose is in the vehicle frame (origin rear axle on the ground, x forward, y left,
 z up); points are in the sensor frame (x forward, y left, z up) at the moment each column fires.
 Channel ``c`` has elevation ``elevations[c]``; column ``j`` has azimuth ``azimuths[j]`` (CCW from x)
-and fires ``j / (columns * rate_hz)`` s after the sweep start.
+and fires ``j / (columns * rate_hz)`` s after the sweep start (a spinning unit with a horizontal FOV below
+360 deg: times ``fov / 360`` of that, the part of the turn it fires in).
 
 Model (see docs/sensors.md, "Lidar"): first-surface range; intensity = reflectivity(class) *
 |cos(incidence)| * exp(-2 alpha r); with ``reference_reflectivity`` > 0 a return is kept only if
@@ -313,7 +314,8 @@ class Lidar:
         self._elev = np.ascontiguousarray(config.elevations)
         self._azim = np.ascontiguousarray(config.azimuths)
         ncol = self._azim.size
-        self._col_time = np.arange(ncol) / (ncol * config.rate_hz)
+        frac = config.horizontal_fov_deg / 360.0 if config.kind == "spinning" else 1.0
+        self._col_time = np.arange(ncol) * (frac / (ncol * config.rate_hz))
         self._refl = config.reflectivity_table()
         self._bins: ActorBins | None = None
         self._scratch: tuple | None = None

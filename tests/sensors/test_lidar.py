@@ -252,3 +252,14 @@ def test_column_kernel_on_sloped_ground_matches_per_ray_kernel():
     np.testing.assert_allclose(pa["range"], pb["range"], rtol=0, atol=1e-9)
     np.testing.assert_array_equal(pa["class"], pb["class"])
     assert np.count_nonzero(pa["class"] == SemanticClass.ROAD) > 1000
+
+
+def test_firing_times():
+    """Columns of a spinning unit fire over the part of the turn its FOV covers; a solid-state unit over the frame."""
+    sc = wall_scene(10.0, 50.0)
+    spin = LidarConfig(channels=1, vertical_fov_deg=(0.0, 0.0), points_per_channel=100, horizontal_fov_deg=90.0)
+    pts = Lidar(spin).scan(sc, *level_pose())
+    assert pts.size == 100
+    np.testing.assert_allclose(pts["time"], np.arange(100) * (0.25 / 100 / 10.0), rtol=1e-6)
+    solid = Lidar(spin.with_(kind="solid_state")).scan(sc, *level_pose())
+    np.testing.assert_allclose(solid["time"], np.arange(100) * (1.0 / 100 / 10.0), rtol=1e-6)
