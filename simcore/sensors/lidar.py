@@ -357,9 +357,9 @@ class Lidar:
         distort = bool(cfg.motion_distortion)
         sweep = float(self._col_time[-1]) if distort else 0.0
         pad = float(np.linalg.norm(vel[:2])) * sweep * (1 + 1e-9) + 1e-9
-        self._bins = actor_bins(scene, p0[0], p0[1], pad, sweep, skip, active, self._bins)
         alpha = weather.extinction(cfg.wavelength_nm) if weather is not None else 0.0
         rmax = cfg.range_max_m if cfg.reference_reflectivity > 0 else weather_range(cfg.range_max_m, alpha)
+        self._bins = actor_bins(scene, p0[0], p0[1], pad, sweep, skip, active, self._bins, max_range=rmax)
         n = self.n_rays
         noise = self.rng.standard_normal(n, dtype=np.float32) if cfg.range_noise_m > 0 else _NO_NOISE
         uni = self.rng.random(n, dtype=np.float32) if (cfg.dropout > 0 or alpha > 0) else _NO_NOISE
@@ -367,7 +367,7 @@ class Lidar:
         hr, hc, hi, hcos = self._hits(n)
         level = abs(r0[2, 0]) < 1e-12 and abs(r0[2, 1]) < 1e-12 and abs(r0[0, 2]) < 1e-12 and abs(r0[1, 2]) < 1e-12
         if level and self.column_mode and np.all(np.abs(self._elev) < math.radians(89.9)):
-            pb = self._pbins = prism_bins(scene, p0[0], p0[1], pad, self._pbins)
+            pb = self._pbins = prism_bins(scene, p0[0], p0[1], pad, self._pbins, max_range=rmax)
             lk.lidar_columns(
                 self._elev, self._azim, self._col_time, p0, r0, vel, float(yaw_rate), distort, float(rmax),
                 b.start, b.items, b.near, scene.box_cx, scene.box_cy, scene.box_cz, scene.box_yaw, scene.box_hl,

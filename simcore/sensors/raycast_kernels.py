@@ -276,9 +276,10 @@ def ray_ground(ox, oy, oz, dx, dy, dz, tmin, tmax, gx0, gy0, gcell, gnx, gny, gz
 
 
 @kernel
-def build_circle_bins(refx, refy, pad, cx, cy, radius, vpad, active, bin_start, bin_items, bin_near):
+def build_circle_bins(refx, refy, pad, dmax, cx, cy, radius, vpad, active, bin_start, bin_items, bin_near):
     """Bin circles (centre, ``radius`` + ``pad`` + ``vpad[i]``, m) by the azimuth interval they cover
-    seen from (refx, refy); inactive ones are left out. Fills CSR ``bin_start`` (n_bins+1) /
+    seen from (refx, refy); inactive ones and those out of reach (lower bound of the range > ``dmax``)
+    are left out. Fills CSR ``bin_start`` (n_bins+1) /
     ``bin_items`` sorted within each bin by ``bin_near`` (a lower bound on the distance from any ray
     origin within ``pad`` of the reference to the circle, less ``vpad``). Returns the number of items;
     if it exceeds ``bin_items.size`` nothing is written and the caller must grow the arrays."""
@@ -311,6 +312,9 @@ def build_circle_bins(refx, refy, pad, cx, cy, radius, vpad, active, bin_start, 
             lo[i] = b0
             hi[i] = b1 if b1 >= b0 else b1 + nb  # wraps through angle 0
             near[i] = max(d - r - vpad[i], 0.0)
+            if near[i] > dmax:
+                lo[i] = -1
+                continue
         for k in range(lo[i], hi[i] + 1):
             counts[k % nb] += 1
     bin_start[0] = 0
@@ -338,7 +342,7 @@ def build_circle_bins(refx, refy, pad, cx, cy, radius, vpad, active, bin_start, 
 
 
 @kernel
-def build_actor_bins(refx, refy, pad, tpad, skip, cx, cy, hl, hw, vx, vy, active, bin_start, bin_items, bin_near):
+def build_actor_bins(refx, refy, pad, tpad, dmax, skip, cx, cy, hl, hw, vx, vy, active, bin_start, bin_items, bin_near):
     """``build_circle_bins`` for actor boxes: bounding circles of radius hypot(hl, hw), padded by
     ``|v| tpad`` (motion over the largest ray time offset), row ``skip`` left out."""
     n = cx.size
@@ -349,11 +353,11 @@ def build_actor_bins(refx, refy, pad, tpad, skip, cx, cy, hl, hw, vx, vy, active
         radius[i] = math.sqrt(hl[i] * hl[i] + hw[i] * hw[i])
         vpad[i] = math.sqrt(vx[i] * vx[i] + vy[i] * vy[i]) * tpad
         act[i] = active[i] and i != skip
-    return build_circle_bins(refx, refy, pad, cx, cy, radius, vpad, act, bin_start, bin_items, bin_near)
+    return build_circle_bins(refx, refy, pad, dmax, cx, cy, radius, vpad, act, bin_start, bin_items, bin_near)
 
 
 @kernel
-def build_prism_bins(refx, refy, pad, pstart, pxs, pys, bin_start, bin_items, bin_near):
+def build_prism_bins(refx, refy, pad, dmax, pstart, pxs, pys, bin_start, bin_items, bin_near):
     """``build_circle_bins`` for the prisms: circles around their footprints' bounding boxes."""
     n = pstart.size - 1
     cx = np.empty(n)
@@ -370,7 +374,7 @@ def build_prism_bins(refx, refy, pad, pstart, pxs, pys, bin_start, bin_items, bi
         cy[p] = 0.5 * (y0 + y1)
         radius[p] = 0.5 * math.sqrt((x1 - x0) ** 2 + (y1 - y0) ** 2)
     return build_circle_bins(
-        refx, refy, pad, cx, cy, radius, np.zeros(n), np.ones(n, dtype=np.bool_), bin_start, bin_items, bin_near
+        refx, refy, pad, dmax, cx, cy, radius, np.zeros(n), np.ones(n, dtype=np.bool_), bin_start, bin_items, bin_near
     )
 
 

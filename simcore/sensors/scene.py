@@ -498,10 +498,12 @@ def actor_bins(
     skip: int = -1,
     active: np.ndarray | None = None,
     bins: ActorBins | None = None,
+    max_range: float = np.inf,
 ) -> ActorBins:
     """Bin the actor boxes seen from (ref_x, ref_y) for rays starting within ``pad`` m of it and fired
     at most ``tpad`` s from the box snapshot; row ``skip`` (the sensor's own vehicle) is left out.
-    ``active`` overrides ``scene.box_active``; ``bins`` reuses arrays of an earlier call."""
+    ``active`` overrides ``scene.box_active``; ``bins`` reuses arrays of an earlier call; boxes farther
+    than ``max_range`` (m) from every ray origin are left out."""
     from simcore.sensors import raycast_kernels as rk
 
     act = scene.box_active if active is None else np.ascontiguousarray(active, dtype=np.bool_)
@@ -511,8 +513,9 @@ def actor_bins(
         )
     while True:
         total = rk.build_actor_bins(
-            float(ref_x), float(ref_y), float(pad), float(tpad), int(skip), scene.box_cx, scene.box_cy,
-            scene.box_hl, scene.box_hw, scene.box_vx, scene.box_vy, act, bins.start, bins.items, bins.near,
+            float(ref_x), float(ref_y), float(pad), float(tpad), float(max_range), int(skip), scene.box_cx,
+            scene.box_cy, scene.box_hl, scene.box_hw, scene.box_vx, scene.box_vy, act, bins.start, bins.items,
+            bins.near,
         )  # fmt: skip
         if total <= bins.items.size:
             return bins
@@ -520,9 +523,17 @@ def actor_bins(
         bins.near = np.zeros(2 * total)
 
 
-def prism_bins(scene: Scene, ref_x: float, ref_y: float, pad: float = 0.0, bins: ActorBins | None = None) -> ActorBins:
+def prism_bins(
+    scene: Scene,
+    ref_x: float,
+    ref_y: float,
+    pad: float = 0.0,
+    bins: ActorBins | None = None,
+    max_range: float = np.inf,
+) -> ActorBins:
     """Bin the static prisms seen from (ref_x, ref_y) for rays starting within ``pad`` m of it (the
-    column-wise lidar kernel); ``bins`` reuses arrays of an earlier call."""
+    column-wise lidar kernel); ``bins`` reuses arrays of an earlier call; prisms farther than
+    ``max_range`` (m) from every ray origin are left out."""
     from simcore.sensors import raycast_kernels as rk
 
     if bins is None:
@@ -531,7 +542,7 @@ def prism_bins(scene: Scene, ref_x: float, ref_y: float, pad: float = 0.0, bins:
         )
     while True:
         total = rk.build_prism_bins(
-            float(ref_x), float(ref_y), float(pad), scene.poly_start, scene.poly_x, scene.poly_y,
+            float(ref_x), float(ref_y), float(pad), float(max_range), scene.poly_start, scene.poly_x, scene.poly_y,
             bins.start, bins.items, bins.near,
         )  # fmt: skip
         if total <= bins.items.size:
@@ -573,7 +584,7 @@ def cast_rays(
         return out_r, out_c, out_i, out_cos
     ref = o[:, :2].mean(axis=0)
     pad = float(np.sqrt(((o[:, :2] - ref) ** 2).sum(axis=1)).max()) * (1 + 1e-9) + 1e-9
-    bins = actor_bins(scene, ref[0], ref[1], pad, float(np.abs(rt).max()), skip, active)
+    bins = actor_bins(scene, ref[0], ref[1], pad, float(np.abs(rt).max()), skip, active, max_range=float(tmax))
     none = np.zeros(0)
     rk.trace(
         0, o, d, rt, none, none, none, np.zeros(3), np.eye(3), np.zeros(3), 0.0, False, float(tmin), float(tmax),
