@@ -46,7 +46,7 @@ def simulation(
     ``allow_paths``: folders outside the scenario's own that its map/log files may come from.
     ``options`` go to Simulation: ``agents`` (further controlled vehicles by actor id),
     ``control_latency_s``, ``compute_budget_s``, ``late_policy`` (default: the scenario's
-    ``agent_timing``)."""
+    ``agent_timing``), ``sensors`` (the ego's SensorRig; default: the scenario's ``ego.sensors``)."""
     path = resolve_scenario(str(scenario))
     loaded = load_scenario(path, seed=seed, overrides=overrides, variant=variant, allow_paths=allow_paths)
     world = build_world(loaded)
@@ -56,6 +56,10 @@ def simulation(
     options.setdefault("control_latency_s", timing.control_latency_s)
     options.setdefault("compute_budget_s", timing.compute_budget_s)
     options.setdefault("late_policy", timing.late_policy)
+    if "sensors" not in options:
+        from simcore.sensors.scenario_rig import rig_for_scenario
+
+        options["sensors"] = rig_for_scenario(loaded, world)
     return Simulation(
         world,
         ag if world.ego >= 0 else None,

@@ -182,6 +182,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from simcore.scenario.build import build_world
     from simcore.scenario.errors import ScenarioError
     from simcore.scenario.loader import load_scenario
+    from simcore.sensors.scenario_rig import rig_for_scenario
 
     bad = 0
     files = _scenario_files(args.paths)
@@ -190,7 +191,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for f in files:
         try:
-            build_world(load_scenario(f, allow_paths=args.allow_path or ()))
+            loaded = load_scenario(f, allow_paths=args.allow_path or ())
+            rig_for_scenario(loaded, build_world(loaded))
         except ScenarioError as exc:
             bad += 1
             print(exc, file=sys.stderr)

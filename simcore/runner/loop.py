@@ -7,6 +7,8 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +30,9 @@ from simcore.runner.step_kernels import advance
 from simcore.scenario.schema import CriterionSpec, EndSpec
 from simcore.scenario.storyboard import ScriptedSpeeds, StoryboardSnapshot, StoryProgress
 from simcore.world import DriverParams, World
+
+if TYPE_CHECKING:
+    from simcore.sensors.rig import SensorRig
 
 #: Ground-truth object list range around the ego (m); covers the driver model's 150 m look-ahead.
 OBJECT_RANGE_M = 200.0
@@ -84,6 +89,8 @@ class Simulation:
         control_latency_s, compute_budget_s, late_policy: timing realism of every agent, see
             ``simcore.agents.channel.TimingOptions`` (latency s, budget s of wall time per
             ``act``, ``hold`` or ``brake``).
+        sensors: the ego's SensorRig (``simcore.sensors``); polled when the ego's observation
+            is built, its readings go to ``Observation.sensors``. None: no sensors.
     """
 
     def __init__(
@@ -102,6 +109,7 @@ class Simulation:
         control_latency_s: float = 0.0,
         compute_budget_s: float | None = None,
         late_policy: LatePolicy = "hold",
+        sensors: SensorRig | None = None,
     ) -> None:
         extra = dict(agents or {})
         if agent is None and "ego" in extra:
@@ -112,6 +120,7 @@ class Simulation:
         self.world = world
         self.agent = agent
         self.timing = TimingOptions(control_latency_s, compute_budget_s, late_policy)
+        self.sensors = sensors
         self.agents: dict[str, Agent] = {"ego": agent} if (agent is not None and world.ego >= 0) else {}
         self._roles: dict[str, int] = {"ego": world.ego} if self.agents else {}
         ids = {a: i for i, a in enumerate(world.actor_ids)}
@@ -230,6 +239,8 @@ class Simulation:
     def reset(self) -> None:
         """Back to the initial state at t = 0 (same seed, same run)."""
         w = self.world
+        if self.sensors is not None:
+            self.sensors.reset(seed=w.seed, variant=self.variant)
         assert w.initial is not None
         for name in w.state.__slots__:
             getattr(w.state, name)[:] = getattr(w.initial, name)
@@ -419,7 +430,14 @@ class Simulation:
             crosswalk_s1=r.cw_s1[ca:cb].copy(),
             crosswalk_occupied=self.cw_occ[st.instance[e], r.cw_id[ca:cb]],
             role=role,
+            sensors=self._sensor_readings(role),
         )
+
+    def _sensor_readings(self, role: str) -> Mapping[str, Any]:
+        """Latest reading of each of the ego's sensors (firing those that are due now)."""
+        if role != "ego" or self.sensors is None:
+            return MappingProxyType({})
+        return MappingProxyType(self.sensors.poll(self.world, self.t))
 
     def _agent_control(self, override: AnyControl | None = None) -> None:
         """Ask every Python-side agent for its control and put the effective one in ctrl_*.

@@ -474,6 +474,11 @@ class EgoSpec(Strict):
     route: RouteSpec
     dynamics: DynamicsModel = Field("kinematic", description="vehicle model: kinematic bicycle or dynamic single-track")
     goal_margin_m: float = Field(20.0, ge=0, le=500, description="goal reached this far (m) into the destination lane")
+    sensors: str | list[dict[str, Any]] | None = Field(
+        None,
+        description="sensor rig: a built-in rig name (vehicles/sensors/), a rig file relative to the scenario, "
+        "or a list of sensors (docs/sensors.md); readings reach the agent in Observation.sensors",
+    )
 
 
 class AgentTimingSpec(Strict):
