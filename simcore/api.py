@@ -38,8 +38,12 @@ def simulation(
     overrides: dict[str, Any] | None = None,
     variant: int = 0,
     record_every: int = 1,
+    **options: Any,
 ) -> Simulation:
-    """Load, validate and build a scenario (a path or built-in name) into a ready Simulation."""
+    """Load, validate and build a scenario (a path or built-in name) into a ready Simulation.
+
+    ``options`` go to Simulation: ``agents`` (further controlled vehicles by actor id),
+    ``control_latency_s``, ``compute_budget_s``, ``late_policy``."""
     path = resolve_scenario(str(scenario))
     loaded = load_scenario(path, seed=seed, overrides=overrides, variant=variant)
     world = build_world(loaded)
@@ -54,6 +58,7 @@ def simulation(
         scenario_file=str(path),
         parameters=loaded.parameters,
         variant=loaded.variant,
+        **options,
     )
 
 

@@ -55,15 +55,19 @@ def _format_summary(res: Any, out_dir: Path | None) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and report."""
-    from simcore.agents.loading import AgentLoadError, load_agent
+    from simcore.agents.loading import AgentLoadError, load_agent, load_agents
     from simcore.api import simulation
     from simcore.scenario.errors import ScenarioError
 
     try:
         overrides = _parse_set(args.set or [])
-        agent = load_agent(args.agent)
+        agents = load_agents(args.agent or ["autopilot"])
+        agent = agents.pop("ego", None) or load_agent("autopilot")
+        timing = {"control_latency_s": args.latency, "compute_budget_s": args.budget, "late_policy": args.late_policy}
         t0 = time.perf_counter()
-        sim = simulation(args.scenario, agent, seed=args.seed, overrides=overrides, variant=args.variant)
+        sim = simulation(
+            args.scenario, agent, seed=args.seed, overrides=overrides, variant=args.variant, agents=agents, **timing
+        )
         build_s = time.perf_counter() - t0
         compile_s = sim.prepare()
     except ScenarioError as exc:
@@ -186,7 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario; exit 0 pass, 1 fail, 2 invalid input")
     r.add_argument("scenario", help="scenario file, or a built-in name such as urban/signalized_intersection")
-    r.add_argument("--agent", default="autopilot", help="autopilot | idle | module:Class | file.py:Class")
+    r.add_argument(
+        "--agent",
+        action="append",
+        metavar="[ROLE=]SPEC",
+        help="autopilot (default) | idle | replay:LOG.csv | exec:COMMAND | module:Class | file.py:Class; "
+        "ROLE=SPEC drives the vehicle actor ROLE (repeatable; docs/agent-protocol.md)",
+    )
+    r.add_argument("--latency", type=float, default=0.0, metavar="S", help="control latency (s)")
+    r.add_argument("--budget", type=float, default=None, metavar="S", help="agent compute budget per step (s)")
+    r.add_argument("--late-policy", choices=("hold", "brake"), default="hold", help="late or missing control")
     r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")

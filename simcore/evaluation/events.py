@@ -17,6 +17,7 @@ class EventKind(IntEnum):
     AGENT_FAILURE = 5
     BAD_CONTROL = 6
     STORYBOARD = 7
+    LATE_CONTROL = 8
     # Rule events of simcore.evaluation.rules_kernels (numbered from 20 to leave room above).
     WRONG_WAY = 20
     STOP_SIGN = 21

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from simcore._types import ActorKind, SignalState
-from simcore.agents.protocol import Agent, AgentInfo, Control, EgoInfo, ObjectList, Observation
+from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, is_finite
+from simcore.agents.protocol import Agent, AgentInfo, AnyControl, EgoInfo, ObjectList, Observation
 from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
@@ -74,6 +77,13 @@ class Simulation:
         record_every: record a trajectory snapshot every this many steps (0: no recording).
         in_engine: let an agent that declares ``in_engine = True`` (the built-in autopilot)
             run inside the compiled step instead of through ``act``; same results, faster.
+            Ignored (the agent acts through ``act``) when latency or a budget is set.
+        agents: further controlled vehicles, ``{actor id: agent}`` (multi-agent); each named
+            vehicle actor is then driven by its agent instead of its driver model. The key
+            "ego" may give the ego's agent instead of ``agent``.
+        control_latency_s, compute_budget_s, late_policy: timing realism of every agent, see
+            ``simcore.agents.channel.TimingOptions`` (latency s, budget s of wall time per
+            ``act``, ``hold`` or ``brake``).
     """
 
     def __init__(
@@ -88,22 +98,62 @@ class Simulation:
         parameters: dict | None = None,
         in_engine: bool = True,
         variant: int = 0,
+        agents: Mapping[str, Agent] | None = None,
+        control_latency_s: float = 0.0,
+        compute_budget_s: float | None = None,
+        late_policy: LatePolicy = "hold",
     ) -> None:
+        extra = dict(agents or {})
+        if agent is None and "ego" in extra:
+            agent = extra["ego"]
+        extra.pop("ego", None)
         if world.ego >= 0 and agent is None:
             raise ValueError("this scenario has an ego vehicle: give an agent")
         self.world = world
         self.agent = agent
+        self.timing = TimingOptions(control_latency_s, compute_budget_s, late_policy)
+        self.agents: dict[str, Agent] = {"ego": agent} if (agent is not None and world.ego >= 0) else {}
+        self._roles: dict[str, int] = {"ego": world.ego} if self.agents else {}
+        ids = {a: i for i, a in enumerate(world.actor_ids)}
+        for role, ag in extra.items():
+            row = ids.get(role, -1)
+            if row < 0 or world.state.kind[row] != ActorKind.VEHICLE:
+                vehicles = [a for a, i in ids.items() if world.state.kind[i] == ActorKind.VEHICLE and a != "ego"]
+                raise ValueError(f"cannot control {role!r}: not a vehicle actor (vehicles: {', '.join(vehicles)})")
+            self.agents[role] = ag
+            self._roles[role] = row
+        timed = self.timing != TimingOptions()
         self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)
         self.criteria = list(criteria or [])
         self.record_every = record_every
         self.scenario_file = scenario_file
         self.parameters = dict(parameters or {})
         self.variant = variant
-        self.in_engine = bool(in_engine and world.ego >= 0 and getattr(agent, "in_engine", False))
+        self.in_engine = bool(in_engine and world.ego >= 0 and getattr(agent, "in_engine", False) and not timed)
         self.driver = _in_engine_driver(world, agent) if self.in_engine else world.driver
         self.drive_idx = (
             np.sort(np.append(world.npc_idx, world.ego)).astype(np.int64) if self.in_engine else world.npc_idx
         )
+        controlled = [r for role, r in self._roles.items() if role != "ego"]
+        if controlled:
+            self.drive_idx = np.setdiff1d(self.drive_idx, np.array(controlled, dtype=np.int64)).astype(np.int64)
+        p = world.params
+        self.channels: dict[str, ControlChannel] = {
+            role: ControlChannel(
+                role,
+                row,
+                self.timing,
+                world.dt,
+                float(p["wheelbase"][row]),
+                float(p["max_steer"][row]),
+                float(p["max_accel"][row]),
+                float(p["max_decel"][row]),
+            )
+            for role, row in self._roles.items()
+            if not (role == "ego" and self.in_engine)
+        }
+        #: Late or missing controls per role in this run (each one is also a LATE_CONTROL event).
+        self.late_controls: dict[str, int] = {}
         n = world.state.n
         net = world.network
         self._n_groups = net.n_signals
@@ -190,6 +240,10 @@ class Simulation:
         self.termination = ""
         self._agent_failed = False
         self._bad_controls = 0
+        self._bad_run: dict[str, int] = {}
+        self.late_controls = {role: 0 for role in self.channels}
+        for ch in self.channels.values():
+            ch.reset()
         self.story_end = ""
         self._story = StoryProgress(tuple(w.storyboard)) if w.storyboard else None
         if self._story_snapshot is not None:
@@ -203,13 +257,31 @@ class Simulation:
         if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
         self._rec_row[0] = self.recorder.rows
-        if self.agent is not None and w.ego >= 0:
-            self.agent.reset(self.agent_info())
+        for role, ag in self.agents.items():
+            try:
+                ag.reset(self.agent_info(role))
+            except Exception as exc:  # agent code is untrusted: record, end the run
+                self._fail(role, exc)
+                break
 
-    def agent_info(self) -> AgentInfo:
-        """Static information handed to the agent at reset."""
+    def _fail(self, role: str, exc: BaseException) -> None:
+        """Record that the agent of ``role`` failed; the run ends with ``agent_failure``."""
+        self._agent_failed = True
+        self.events.append(Event(self.t, EventKind.AGENT_FAILURE, (role,), detail=f"{type(exc).__name__}: {exc}"))
+        self.termination = "agent_failure"
+
+    def close(self) -> None:
+        """Close every agent that has ``close`` (out-of-process agents end their process)."""
+        for ag in self.agents.values():
+            close = getattr(ag, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):  # closing must not mask the run's result
+                    close()
+
+    def agent_info(self, role: str = "ego") -> AgentInfo:
+        """Static information handed to the agent of ``role`` ("ego" or a controlled actor id) at reset."""
         w = self.world
-        e, p, r = w.ego, w.params, w.routes
+        e, p, r = self._row(role), w.params, w.routes
         a, b = r.start[e], r.start[e + 1]
         ego = EgoInfo(
             vehicle=w.vehicle_names[e],
@@ -242,7 +314,19 @@ class Simulation:
             lane_change_offset=_readonly(r.lc_offset[r.lc_start[e] : r.lc_start[e + 1]].copy()),
             goal_s=float(r.goal_s[e]),
             network=w.network,
+            role=role,
+            scenario_file=self.scenario_file,
         )
+
+    def _row(self, role: str) -> int:
+        """State row of a controlled role."""
+        if role == "ego":
+            if self.world.ego < 0:
+                raise ValueError("this scenario has no ego vehicle")
+            return self.world.ego
+        if role not in self._roles:
+            raise ValueError(f"{role!r} is not a controlled vehicle of this simulation")
+        return self._roles[role]
 
     def _update_signals(self) -> None:
         net = self.world.network
@@ -271,11 +355,11 @@ class Simulation:
             self.cw_occ,
         )
 
-    def observe(self) -> Observation:
-        """The ego's observation of the current state."""
+    def observe(self, role: str = "ego") -> Observation:
+        """The observation of the controlled vehicle ``role`` ("ego" or an actor id) now."""
         w = self.world
         st, p, r = w.state, w.params, w.routes
-        e = w.ego
+        e = self._row(role)
         dx = st.x - st.x[e]
         dy = st.y - st.y[e]
         near = st.active & (dx * dx + dy * dy <= OBJECT_RANGE_M**2)
@@ -319,55 +403,72 @@ class Simulation:
             crosswalk_s0=r.cw_s0[ca:cb].copy(),
             crosswalk_s1=r.cw_s1[ca:cb].copy(),
             crosswalk_occupied=self.cw_occ[st.instance[e], r.cw_id[ca:cb]],
+            role=role,
         )
 
-    def _agent_control(self) -> None:
-        """Ask the agent; an exception or a non-finite control is an event, and the ego brakes."""
-        w = self.world
-        e = w.ego
-        if e < 0 or self.agent is None or self.in_engine:
-            return
-        brake = -float(w.params["max_decel"][e])
-        if self._agent_failed:
-            self.ctrl_accel[e], self.ctrl_steer[e] = brake, w.state.steer[e]
-            return
-        try:
-            ctrl = self.agent.act(self.observe())
-            accel, steer = float(ctrl.accel), float(ctrl.steer)
-        except Exception as exc:  # agent code is untrusted: record, brake, end the run
-            self._agent_failed = True
-            self.events.append(Event(self.t, EventKind.AGENT_FAILURE, ("ego",), detail=f"{type(exc).__name__}: {exc}"))
-            self.termination = "agent_failure"
-            self.ctrl_accel[e], self.ctrl_steer[e] = brake, w.state.steer[e]
-            return
-        if not (math.isfinite(accel) and math.isfinite(steer)):
-            # One event per run of consecutive bad controls, not one per step.
-            if self._bad_controls == 0:
-                self.events.append(
-                    Event(
-                        self.t,
-                        EventKind.BAD_CONTROL,
-                        ("ego",),
-                        detail=f"non-finite control accel={accel} steer={steer}; braking",
-                    )
-                )
-            self._bad_controls += 1
-            accel, steer = brake, float(w.state.steer[e])
-        else:
-            self._bad_controls = 0
-        self.ctrl_accel[e] = accel
-        self.ctrl_steer[e] = steer
+    def _agent_control(self, override: AnyControl | None = None) -> None:
+        """Ask every Python-side agent for its control and put the effective one in ctrl_*.
 
-    def step(self, control: Control | None = None) -> StepOutcome:
-        """Advance one ``dt``. ``control`` overrides the agent for this step (external drivers)."""
+        An exception or a control of the wrong type is an AGENT_FAILURE (the run ends); a
+        non-finite control a BAD_CONTROL event (one per run of them) and a braking step; an
+        answer over the compute budget, or ``None``, a LATE_CONTROL event and the late
+        policy. ``override`` replaces the ego agent's answer (``step(control)``).
+        """
+        w = self.world
+        st = w.state
+        budget = self.timing.budget_s
+        for role, ch in self.channels.items():
+            e = ch.row
+            if self._agent_failed:
+                self.ctrl_accel[e], self.ctrl_steer[e] = -ch.max_decel, st.steer[e]
+                continue
+            late = ""
+            if override is not None and role == "ego":
+                ctrl = check_control(override)
+            else:
+                try:
+                    t0 = time.perf_counter()
+                    ctrl = check_control(self.agents[role].act(self.observe(role)))
+                    took = time.perf_counter() - t0
+                except Exception as exc:  # agent code is untrusted: record, brake, end the run
+                    self._fail(role, exc)
+                    self.ctrl_accel[e], self.ctrl_steer[e] = -ch.max_decel, st.steer[e]
+                    continue
+                if ctrl is None:
+                    late = "no control"
+                elif budget is not None and took > budget:
+                    late = f"compute {took:.4f} s over the budget of {budget:g} s"
+                    ctrl = None
+            if late:
+                self.late_controls[role] = self.late_controls.get(role, 0) + 1
+                self.events.append(
+                    Event(self.t, EventKind.LATE_CONTROL, (role,), detail=f"{late}; {self.timing.late_policy}")
+                )
+            item: object = ctrl
+            if ctrl is not None and not is_finite(ctrl):
+                # One event per run of consecutive bad controls, not one per step.
+                if self._bad_run.get(role, 0) == 0:
+                    self.events.append(
+                        Event(self.t, EventKind.BAD_CONTROL, (role,), detail=f"non-finite control {ctrl}; braking")
+                    )
+                self._bad_run[role] = self._bad_run.get(role, 0) + 1
+                self._bad_controls += 1
+                item = BRAKE
+            elif ctrl is not None:
+                self._bad_run[role] = 0
+            applied = ch.submit(item, self.t)
+            x, y, yaw, v, steer_now = (float(a[e]) for a in (st.x, st.y, st.yaw, st.speed, st.steer))
+            accel, steer = ch.actuate(applied, x, y, yaw, v, steer_now, self.t)
+            self.ctrl_accel[e] = accel
+            self.ctrl_steer[e] = steer
+
+    def step(self, control: AnyControl | None = None) -> StepOutcome:
+        """Advance one ``dt``. ``control`` overrides the ego agent for this step (external drivers)."""
         w = self.world
         n_before = len(self.events)
-        if control is not None and w.ego >= 0:
-            if self.in_engine:
-                raise ValueError("this Simulation runs its agent in-engine; create it with in_engine=False")
-            self.ctrl_accel[w.ego], self.ctrl_steer[w.ego] = control.accel, control.steer
-        else:
-            self._agent_control()
+        if control is not None and w.ego >= 0 and self.in_engine:
+            raise ValueError("this Simulation runs its agent in-engine; create it with in_engine=False")
+        self._agent_control(control if w.ego >= 0 else None)
         if self.termination == "agent_failure":
             return StepOutcome(self.t, self.events[n_before:], True, self.termination)
         self._advance(1)
@@ -654,21 +755,24 @@ class Simulation:
 
             bar = tqdm(total=self.max_steps, unit="step", leave=False)
         done = self._check_end()[0]
-        while not done:
-            before = self.step_index
-            if self._story is not None and (self.in_engine or self.world.ego < 0):
-                self._advance(1)
-                self._check_storyboard()
-                done = self._check_end()[0]
-            elif self.in_engine or self.world.ego < 0:
-                self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
-                done = self._check_end()[0]
-            else:
-                done = self.step().done
+        try:
+            while not done:
+                before = self.step_index
+                if self._story is not None and not self.channels:
+                    self._advance(1)
+                    self._check_storyboard()
+                    done = self._check_end()[0]
+                elif not self.channels:
+                    self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
+                    done = self._check_end()[0]
+                else:
+                    done = self.step().done
+                if bar is not None:
+                    bar.update(self.step_index - before)
+        finally:
             if bar is not None:
-                bar.update(self.step_index - before)
-        if bar is not None:
-            bar.close()
+                bar.close()
+            self.close()
         return self.result(time.perf_counter() - t0)
 
     def summary(self) -> EgoSummary:

@@ -79,6 +79,9 @@ class Autopilot:
         # fmt: on
         return Control(accel=float(acc), steer=float(steer))
 
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 class Idle:
     """Holds the brake and the wheel straight: a baseline that never reaches any goal."""
@@ -91,3 +94,6 @@ class Idle:
     def act(self, obs: Observation) -> Control:
         """Brake fully."""
         return Control(accel=-1e3, steer=0.0)
+
+    def close(self) -> None:
+        """Nothing to release."""
