@@ -951,6 +951,8 @@ class Simulation:
             "blocked": summ.blocked,
             "max_standing_s": float(m[mk.M_MAX_STILL]),
             "timed_out": int(summ.timed_out),
+            "first_impact_time_s": float(m[mk.M_FIRST_IMPACT_T]),
+            "first_impact_speed_mps": float(m[mk.M_FIRST_IMPACT_V]),
             "evaluated_time_s": summ.duration_s,
             "npc_routes_done": int(w.state.done.sum()),
             "actors": int(w.state.n),

@@ -58,6 +58,8 @@ def test_regulation_verdicts_in_the_result():
     assert aeb["test_speed_kph"] == pytest.approx(20.0)
     assert not aeb["avoided"] and aeb["speed_reduction_pct"] == 0.0  # faster than the test speed at impact
     assert aeb["relative_impact_speed_kph"] == pytest.approx(coll.value * 3.6)
+    assert res.metrics["first_impact_time_s"] == coll.time
+    assert aeb["impact_speed_kph"] == pytest.approx(res.metrics["first_impact_speed_mps"] * 3.6)
     # the lead stood ahead from the start (gap ~ 40 m at 5.6 m/s): the careful driver stops in time
     assert r157["collisions"][0]["hazard_time_s"] == pytest.approx(res.dt)
     assert r157["avoidable_collisions"] == 1 and not r157["passed"]
@@ -67,6 +69,7 @@ def test_regulation_verdicts_in_the_result():
     ok = _run("autopilot", reg)
     assert ok.regulation["euro_ncap_aeb"]["avoided"] and ok.regulation["un_r157"]["passed"]
     assert {v.name: v.passed for v in ok.verdicts}["un_r157"] is True
+    assert ok.to_json()["metrics"]["first_impact_time_s"] is None
 
 
 def test_regulation_spec_bounds():
