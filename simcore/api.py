@@ -69,6 +69,7 @@ def simulation(
         scenario_file=str(path),
         parameters=loaded.parameters,
         variant=loaded.variant,
+        regulation=spec.regulation,
         **options,
     )
 

@@ -91,6 +91,8 @@ class Simulation:
             ``act``, ``hold`` or ``brake``).
         sensors: the ego's SensorRig (``simcore.sensors``); polled when the ego's observation
             is built, its readings go to ``Observation.sensors``. None: no sensors.
+        regulation: the scenario's ``regulation:`` block (RegulationSpec); its verdicts go to
+            ``Result.regulation`` and the criteria (docs/scoring.md).
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class Simulation:
         compute_budget_s: float | None = None,
         late_policy: LatePolicy = "hold",
         sensors: SensorRig | None = None,
+        regulation: Any = None,
     ) -> None:
         extra = dict(agents or {})
         if agent is None and "ego" in extra:
@@ -191,7 +194,7 @@ class Simulation:
         self._so_out_obj = np.zeros(max(self.static_index.n_objects, 1), dtype=np.int64)
         self._so_out_dist = np.zeros(max(self.static_index.n_objects, 1))
         #: Regulation-style verdicts to compute (a ``schema.RegulationSpec``), set by the caller; None: none.
-        self.regulation = None
+        self.regulation = regulation
         self._collisions_info: list[dict] = []
         self.ev_time = np.zeros(EVENT_CAPACITY)
         self.ev_kind = np.zeros(EVENT_CAPACITY, dtype=np.int64)

@@ -9,6 +9,7 @@ and the type's own keys (see docs/sensors.md). Files are read only with the safe
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -206,7 +207,22 @@ class ScanSensor:
         if hasattr(self.inner, "measure"):
             return self.inner.measure(scene, world, t)
         row = world.ego if self.row is None else self.row
+        if self.kind == "lidar":
+            return self.inner.scan_world(world, scene, row, weather=world_weather(world))
         return self.inner.scan_world(world, scene, row)
+
+
+def world_weather(world: Any) -> Any:
+    """The lidar Weather of the world's current environment (scenario ``environment.weather``,
+    changed by storyboard ``weather`` actions); None in clear, dry air."""
+    from simcore.scenario.environment import world_environment
+    from simcore.sensors.lidar import Weather
+
+    env = world_environment(world)
+    fog = env.fog_visibility_m
+    if env.rain_mm_h <= 0 and fog is None:
+        return None
+    return Weather(rain_mm_h=float(env.rain_mm_h), fog_visibility_m=math.inf if fog is None else float(fog))
 
 
 class _SensorList(_Model):
