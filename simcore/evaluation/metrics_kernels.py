@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import obstacle_on_path
 from simcore.behavior.route_kernels import route_index
@@ -102,6 +104,22 @@ def crosswalk_occupancy(
     yield to walkers stepping off the kerb, not only to those already on the stripes.
     """
     out_occ[:, :] = False
+    n_cw = cw_x.shape[0]
+    if ped_idx.shape[0] == 0 or n_cw == 0:
+        return
+    # Centre and bounding radius of each crosswalk: a walker farther than radius + its reach
+    # (margin, or the look-ahead distance) from the centre cannot be on it; skipping it early
+    # gives the same answer.
+    cmx = np.empty(n_cw)
+    cmy = np.empty(n_cw)
+    crad = np.empty(n_cw)
+    for c in range(n_cw):
+        cmx[c] = 0.25 * (cw_x[c, 0] + cw_x[c, 1] + cw_x[c, 2] + cw_x[c, 3])
+        cmy[c] = 0.25 * (cw_y[c, 0] + cw_y[c, 1] + cw_y[c, 2] + cw_y[c, 3])
+        r = 0.0
+        for k in range(4):
+            r = max(r, math.hypot(cw_x[c, k] - cmx[c], cw_y[c, k] - cmy[c]))
+        crad[c] = r
     for q in range(ped_idx.shape[0]):
         i = ped_idx[q]
         if not active[i]:
@@ -109,12 +127,15 @@ def crosswalk_occupancy(
         walking = speed[i] > 0.2
         fx = x[i] + speed[i] * CROSSWALK_LOOK_S * math.cos(yaw[i])
         fy = y[i] + speed[i] * CROSSWALK_LOOK_S * math.sin(yaw[i])
-        for c in range(cw_x.shape[0]):
-            mx = 0.25 * (cw_x[c, 0] + cw_x[c, 1] + cw_x[c, 2] + cw_x[c, 3])
-            my = 0.25 * (cw_y[c, 0] + cw_y[c, 1] + cw_y[c, 2] + cw_y[c, 3])
+        reach = max(margin, abs(speed[i]) * CROSSWALK_LOOK_S) + 1e-6
+        for c in range(n_cw):
+            mx = cmx[c]
+            my = cmy[c]
             dx = mx - x[i]
             dy = my - y[i]
             d = math.sqrt(dx * dx + dy * dy)
+            if d > crad[c] + reach:
+                continue
             px = x[i] + (dx / d * min(margin, d) if d > 0 else 0.0)
             py = y[i] + (dy / d * min(margin, d) if d > 0 else 0.0)
             if point_in_polygon(px, py, cw_x[c], cw_y[c]) or (walking and point_in_polygon(fx, fy, cw_x[c], cw_y[c])):
