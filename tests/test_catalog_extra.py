@@ -44,3 +44,24 @@ def test_unbraked_vut_meets_the_nominal_impact_point(name, variant, nominal):
     ego_x = res.trajectory["x"][row][ids.index("ego")]
     frac_from_right = (ego_x + SEDAN_HALF_WIDTH - ped_x) / (2 * SEDAN_HALF_WIDTH)
     assert frac_from_right == pytest.approx(nominal, abs=0.1)
+
+
+# Variants the built-in autopilot avoids, as the scenario descriptions state (the others are
+# designed to be unavoidable for a purely reactive driver: it sees the pedestrian only once it
+# steps into the path corridor).
+AUTOPILOT_AVOIDS = {
+    "ncap/cpna.yaml": set(range(0, 5)) | set(range(9, 18)),  # CPNA-25 at 20-40 km/h, CPNA-75 at 20-60
+    "ncap/cpfa.yaml": set(range(0, 7)),  # CPFA-50 at 20-50 km/h
+}
+N_VARIANTS = {"ncap/cpna.yaml": 18, "ncap/cpfa.yaml": 9}
+
+
+@pytest.mark.parametrize("name", sorted(AUTOPILOT_AVOIDS))
+def test_autopilot_outcomes_match_the_descriptions(name):
+    avoided = set()
+    for k in range(N_VARIANTS[name]):
+        res = simulation(catalog_dir("scenarios") / name, variant=k).run()
+        assert res.termination == "goal_reached", (k, res.termination)
+        if not any(e.kind == EventKind.COLLISION for e in res.events):
+            avoided.add(k)
+    assert avoided == AUTOPILOT_AVOIDS[name]
