@@ -112,6 +112,8 @@ class Observation:
             SignalState (int8).
         crosswalk_s0, crosswalk_s1, crosswalk_occupied: crosswalk intervals along the route
             (route s, m) and whether a pedestrian is on each.
+        junction_hold_s: route s (m) of the line where the ego must give way at a junction now
+            (right of way, gap acceptance: ``behavior.junction_kernels``), inf if none.
     """
 
     time: float
@@ -131,6 +133,7 @@ class Observation:
     crosswalk_s0: F64
     crosswalk_s1: F64
     crosswalk_occupied: np.ndarray
+    junction_hold_s: float = float("inf")
 
 
 @runtime_checkable

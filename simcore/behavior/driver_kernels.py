@@ -419,6 +419,15 @@ def neutral_behavior_args(n: int, t: float, dt: float) -> tuple:
 
 
 @kernel
+def hold_accel(acc, v, v0, a_max, b_comf, T, delta, hold_gap):  # pragma: no cover - compiled
+    """``acc`` lowered to stop ``hold_gap`` m ahead (a junction hold line; ``stop_accel``) unless the
+    front is more than 0.5 m past it. Shared by NPCs and the autopilot, so both give way alike."""
+    if hold_gap > -0.5:
+        return min(acc, stop_accel(v, v0, a_max, b_comf, T, delta, hold_gap))
+    return acc
+
+
+@kernel
 def profile_speed(pf_start, pf_key, pf_v, i, key):  # pragma: no cover - compiled
     """Speed (m/s) of row i's speed profile at ``key`` (route s or time), linear, held at both ends."""
     a = pf_start[i]
@@ -520,8 +529,7 @@ def step_drivers(
         )
         if hold_s[i] != math.inf:
             hgap = hold_s[i] - progress[i] - front
-            if hgap > -0.5:
-                acc = min(acc, stop_accel(speed[i], v_des[i], max_accel[i], b_comf[i], T[i], delta[i], hgap))
+            acc = hold_accel(acc, speed[i], v_des[i], max_accel[i], b_comf[i], T[i], delta[i], hgap)
         if pf_mode[i] != 0:
             key = progress[i] + speed[i] * dt if pf_mode[i] == 1 else t + dt
             v_p = profile_speed(pf_start, pf_key, pf_v, i, key)

@@ -11,6 +11,7 @@ import numpy as np
 from simcore._types import ActorKind, SignalState
 from simcore.agents.protocol import Agent, AgentInfo, Control, EgoInfo, ObjectList, Observation
 from simcore.behavior.driver_kernels import GRID_CELL_M
+from simcore.behavior.junction_kernels import junction_holds
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation.events import Event, EventKind
@@ -309,6 +310,7 @@ class Simulation:
             crosswalk_s0=r.cw_s0[ca:cb].copy(),
             crosswalk_s1=r.cw_s1[ca:cb].copy(),
             crosswalk_occupied=self.cw_occ[st.instance[e], r.cw_id[ca:cb]],
+            junction_hold_s=self._ego_hold(),
         )
 
     def _agent_control(self) -> None:
@@ -530,6 +532,19 @@ class Simulation:
         if self.scripted.profiles:
             self.scripted.after_step(self, t_before)
         self._check_storyboard()
+
+    def _ego_hold(self) -> float:
+        """Route s where the ego must give way now (``junction_holds`` on the current state), inf if none."""
+        w = self.world
+        st, p, bp, jt = w.state, w.params, w.behavior, w.junctions
+        junction_holds(
+            self.t, np.array([w.ego], dtype=np.int64), w.veh_idx, w.ego, st.speed, st.active, st.instance,
+            p["length"], p["rear_overhang"], st.progress, bp.yields, bp.crit_gap, bp.right_on_red,
+            jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l, jt.pl_lane,
+            jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s, self.sig_state, self._cur_ps, self._arr_ps,
+            self._arr_t, self._jb_start, self._jb_items, self._hold_s, self._cur_turn,
+        )  # fmt: skip
+        return float(self._hold_s[w.ego])
 
     def _behavior_args(self) -> tuple:
         """The trailing ``advance`` arguments: behaviour parameters, junction tables, scripted rows."""

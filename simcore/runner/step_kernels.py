@@ -236,7 +236,7 @@ def advance(
     for k in range(n_steps):
         t_now = (step0 + k) * dt
         junction_holds(
-            t_now, drive_idx, veh_idx, speed, active, inst, length, rear_overhang, progress, yields, crit_gap,
+            t_now, drive_idx, veh_idx, ego, speed, active, inst, length, rear_overhang, progress, yields, crit_gap,
             right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,
             lane_local, jc_off, jc_n, jc_s, sig_state, cur_ps, arr_ps, arr_t, jb_start, jb_items, hold_s, cur_turn,
         )

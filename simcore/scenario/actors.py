@@ -433,7 +433,7 @@ class ActorBuilder:
                 bp.run_amber[i] = rng.random() < sig.run_amber_probability
                 bp.run_red[i] = rng.random() < sig.run_red_probability
                 bp.right_on_red[i] = right_on_red_rule if sig.right_on_red is None else sig.right_on_red
-                bp.crit_gap[i] = draw_value(beh.gap_acceptance.critical_gap_s, rng)
+                bp.crit_gap[i] = min(max(draw_value(beh.gap_acceptance.critical_gap_s, rng), 0.5), 30.0)
                 prof = getattr(beh, "speed_profile", None)
                 if prof:
                     bp.pf_mode[i] = 1 if beh.speed_profile_by == "s" else 2

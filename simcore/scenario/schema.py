@@ -224,7 +224,9 @@ class SignalBehavior(Strict):
 class GapAcceptance(Strict):
     """Right of way at junctions: gaps shorter than ``critical_gap_s`` in conflicting traffic are refused."""
 
-    critical_gap_s: Draw = Field(4.5, description="critical gap (s), a number or a per-actor distribution")
+    critical_gap_s: Annotated[float, Field(gt=0, le=30)] | UniformDraw | NormalDraw | ChoiceDraw = Field(
+        4.5, description="critical gap (s, 0-30), a number or a per-actor distribution (draws clipped to 0.5-30 s)"
+    )
 
 
 class VehicleBehavior(Strict):
