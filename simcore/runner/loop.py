@@ -152,6 +152,8 @@ class Simulation:
         self._arr_t = np.full(n, np.inf)
         self._jb_start = np.zeros(n_junctions + 1, dtype=np.int64)
         self._jb_items = np.zeros(n, dtype=np.int64)
+        self._lat_off = np.zeros(n)
+        self._lat_tgt = np.zeros(n)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.scripted = ScriptedSpeeds(self.driver)
         self.reset()
@@ -175,6 +177,8 @@ class Simulation:
         self._ror_stop[:] = np.nan
         self._arr_ps[:] = -1
         self._arr_t[:] = np.inf
+        self._lat_off[:] = 0.0
+        self._lat_tgt[:] = 0.0
         self.ctrl_accel[:] = 0.0
         self.ctrl_steer[:] = 0.0
         self.termination = ""
@@ -554,6 +558,7 @@ class Simulation:
             bp.run_amber, bp.run_red, bp.right_on_red, bp.crit_gap, bp.yields, bp.start_time,
             self._ror_stop, self._cur_turn, self._hold_s,
             bp.pf_mode, bp.pf_start, bp.pf_key, bp.pf_v,
+            bp.mobil, bp.mb_p, bp.mb_thr, bp.mb_bias, bp.nb_left, bp.nb_right, self._lat_off, self._lat_tgt,
             jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l,
             jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s,
             self._cur_ps, self._arr_ps, self._arr_t, self._jb_start, self._jb_items,

@@ -547,3 +547,52 @@ def test_turner_refuses_the_same_gap_with_a_longer_critical_gap(tmp_path):
     ys = rec["y"][k, [row(sim, f"oncoming#{q}") for q in (1, 2)]]
     assert ys[0] < 0.0 and ys[1] < 0.0
     assert not collisions(sim.result(0.0))
+
+
+# ----------------------------------------------------------------------------- MOBIL
+MOBIL = """actors:
+  - {{id: slow, start: {{lane: south_in_1, s: 80, speed_kph: 20}}, route: {{to: north_out_1}},
+     behavior: {{idm: {{desired_speed_kph: 20}}}}}}
+  - id: fast
+    start: {{lane: south_in_1, s: 20, speed_kph: 45}}
+    route: {{to: north_out_1}}
+    behavior: {{idm: {{desired_speed_kph: 50}}, lane_changes: {{discretionary: {flag}}}}}
+end: {{timeout_s: 40}}
+"""
+TWO_LANES = "map: {generate: intersection, lanes_per_direction: 2, arm_length: 400, signals: null, crosswalks: false}\n"
+
+
+@pytest.mark.parametrize("flag", ["true", "false"])
+def test_mobil_passes_a_slow_leader_on_a_two_lane_road(tmp_path, flag):
+    sim = make(tmp_path, f"mobil_{flag}", MOBIL.format(flag=flag), TWO_LANES)
+    res = sim.run()
+    tr = res.trajectory
+    s, f = row(sim, "slow"), row(sim, "fast")
+    assert not collisions(res)
+    lane_x = sim.world.network.lane_points(sim.world.network.lane_id("south_in_1"))[0][0]
+    if flag == "true":
+        assert tr["y"][-1, f] > tr["y"][-1, s] + 50  # passed it
+        assert tr["x"][:, f].max() == pytest.approx(lane_x + 3.5, abs=0.1)  # by the right lane
+        assert tr["x"][-1, f] == pytest.approx(lane_x, abs=0.1)  # and came back to its route lane
+    else:
+        assert tr["y"][-1, f] < tr["y"][-1, s]  # stuck behind it
+        assert np.allclose(tr["x"][:, f], lane_x, atol=0.05)
+
+
+def test_parked_car_pulls_out_on_a_storyboard_start(tmp_path):
+    sim = make(
+        tmp_path,
+        "parked_story",
+        """actors:
+  - {id: taxi, type: parked, start: {lane: south_in_1, s: 60}, pull_out: {route: {to: north_out_1}}}
+storyboard:
+  - {when: {time_s: 2.0}, do: {start: taxi}}
+end: {timeout_s: 8}
+""",
+    )
+    res = sim.run()
+    tr = res.trajectory
+    i = row(sim, "taxi")
+    moving = tr["speed"][:, i] > 0.01
+    assert not moving[tr["time"] <= 2.0 + 1e-9].any()
+    assert moving[tr["time"] > 3.0].all()
