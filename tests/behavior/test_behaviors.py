@@ -596,3 +596,17 @@ end: {timeout_s: 8}
     moving = tr["speed"][:, i] > 0.01
     assert not moving[tr["time"] <= 2.0 + 1e-9].any()
     assert moving[tr["time"] > 3.0].all()
+
+
+@pytest.mark.parametrize("name", ["roundabout", "unsignalized_junction"])
+def test_junction_traffic_always_clears(name):
+    """Right of way on the roundabout (ring has priority) and at the all-way junction: every NPC
+    reaches its route end, the ego its own, nobody collides."""
+    from simcore.runner.loop import Simulation
+    from simcore.scenario.schema import EndSpec
+
+    s0 = simulation(f"urban/{name}")
+    sim = Simulation(s0.world, s0.agent, end=EndSpec(timeout_s=240, ego_reaches_goal=False), record_every=0)
+    res = sim.run()
+    assert res.metrics["npc_routes_done"] == len(sim.world.npc_idx)
+    assert not collisions(res)
