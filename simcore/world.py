@@ -189,6 +189,10 @@ class BehaviorParams:
         tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v: CSR (n+1,) of scripted samples (s, m, m, rad, m/s).
         tr_flags: (n,) int64 bits of ``scripted_kernels`` (TR_*).
         start_time: (n,) time (s) before which a driven row holds still (a parked car's pull-out time).
+        mobil: (n,) bool: discretionary lane changes (MOBIL); mb_p, mb_thr, mb_bias: (n,) politeness (-),
+            threshold and keep-right bias (m/s^2).
+        nb_left, nb_right: per route sample (aligned with ``RouteTable.x``), lateral offset (m) to the
+            neighbour lane of the same direction on that side, 0 where there is none (junctions too).
     """
 
     run_amber: Mask
@@ -208,6 +212,12 @@ class BehaviorParams:
     tr_v: F64
     tr_flags: I64
     start_time: F64
+    mobil: Mask = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    mb_p: F64 = field(default_factory=lambda: np.zeros(0))
+    mb_thr: F64 = field(default_factory=lambda: np.zeros(0))
+    mb_bias: F64 = field(default_factory=lambda: np.zeros(0))
+    nb_left: F64 = field(default_factory=lambda: np.zeros(0))
+    nb_right: F64 = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def defaults(cls, n: int, ego: int = -1) -> BehaviorParams:
@@ -233,6 +243,10 @@ class BehaviorParams:
             tr_v=np.zeros(0),
             tr_flags=np.zeros(n, dtype=np.int64),
             start_time=np.zeros(n),
+            mobil=np.zeros(n, dtype=np.bool_),
+            mb_p=np.zeros(n),
+            mb_thr=np.zeros(n),
+            mb_bias=np.zeros(n),
         )
 
 

@@ -211,6 +211,8 @@ class Observation:
         sensors: each sensor's latest reading by sensor name (readings carry their own
             timestamp, s); empty when the scenario declares no sensors.
         role: the controlled vehicle this observation belongs to ("ego" or an actor id).
+        junction_hold_s: route s (m) of the line where the ego must give way at a junction now
+            (right of way, gap acceptance: ``behavior.junction_kernels``), inf if none.
     """
 
     time: float
@@ -232,6 +234,7 @@ class Observation:
     crosswalk_occupied: np.ndarray
     sensors: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     role: str = "ego"
+    junction_hold_s: float = float("inf")
 
 
 @runtime_checkable

@@ -130,7 +130,19 @@ def scan_path(px, py, rx, ry, rs, lo, hi, corridor):  # pragma: no cover - compi
 def obstacle_on_path(
     x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, oyaw, ov, olen, owid, ocoff
 ):  # pragma: no cover - compiled
+    """``obstacle_on_path_off`` on the route itself (lateral offset 0)."""
+    return obstacle_on_path_off(
+        x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, oyaw, ov, olen, owid, ocoff, 0.0
+    )
+
+
+@kernel
+def obstacle_on_path_off(
+    x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, oyaw, ov, olen, owid, ocoff, lat_off
+):  # pragma: no cover - compiled
     """Does a box block the path ahead? Returns (bumper gap m, speed along the path m/s).
+
+    The path is the route shifted ``lat_off`` m to its left (a discretionary lane change).
 
     The box (reference point (ox, oy), centre ``ocoff`` ahead of it along ``oyaw``, size
     olen x owid) blocks the path if its centre projects onto route samples k0..k1 ahead of
@@ -149,9 +161,12 @@ def obstacle_on_path(
     cy = oy + ocoff * math.sin(oyaw)
     reach = 0.5 * math.sqrt(olen * olen + owid * owid)
     corridor = half_width + reach + CORRIDOR_MARGIN_M
-    s_j, t_j, kj = scan_path(cx, cy, rx, ry, rs, k0, k1, corridor)
+    s_j, t_j, kj = scan_path(cx, cy, rx, ry, rs, k0, k1, corridor + abs(lat_off))
     if kj < 0 or s_j <= progress:
         return math.inf, 0.0
+    if lat_off != 0.0:
+        side = (rx[kj + 1] - rx[kj]) * (cy - ry[kj]) - (ry[kj + 1] - ry[kj]) * (cx - rx[kj])
+        t_j = abs((t_j if side >= 0.0 else -t_j) - lat_off)
     rel = oyaw - math.atan2(ry[kj + 1] - ry[kj], rx[kj + 1] - rx[kj])
     c = abs(math.cos(rel))
     sn = abs(math.sin(rel))
@@ -218,7 +233,7 @@ def drive_control(
     cw_s0, cw_s1, cw_id, cw_occ, ca, cb,
     lc_s0, lc_s1, lc_side, lc_offset, la, lb,
     ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id,
-    v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end, run_amber, run_red, ror_ok,
+    v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end, run_amber, run_red, ror_ok, lat_off,
 ):  # pragma: no cover - compiled
     """Control of one driver following its route: (accel, steer, lead_gap, lead_closing).
 
@@ -233,7 +248,9 @@ def drive_control(
     AMBER_STOP_DECEL; a red that cannot be met within max_decel is run), (e) an occupied
     crosswalk not yet entered, and (f) the route end when ``stop_at_end``. Signal compliance:
     ``run_amber`` / ``run_red`` make the driver ignore amber (and red-amber) / red at the stop
-    line; ``ror_ok`` lets it pass a red now (right turn on red after its full stop). The look-ahead
+    line; ``ror_ok`` lets it pass a red now (right turn on red after its full stop). ``lat_off``
+    (m, left +): drive the route shifted sideways by this much (discretionary lane changes):
+    the pursuit point and the obstacle corridor move with it. The look-ahead
     speed at a sample k ahead is sqrt(vl_k^2 + 2 b_comf d_k) with
     vl_k^2 = min((limit_k speed_factor)^2, a_lat / |kappa_k|) and d_k its distance ahead of
     the front bumper; samples farther than v_des^2 / (2 b_comf) cannot bind and are skipped.
@@ -247,7 +264,10 @@ def drive_control(
     """
     # Lateral control.
     ld = min(max(3.0 + 0.6 * v, 4.0), 20.0)
-    tx, ty, _ = route_point(rx, ry, rs, ra, rb, progress + ld)
+    tx, ty, th = route_point(rx, ry, rs, ra, rb, progress + ld)
+    if lat_off != 0.0:
+        tx -= lat_off * math.sin(th)
+        ty += lat_off * math.cos(th)
     alpha = math.atan2(ty - y, tx - x) - yaw
     dist = max(math.sqrt((tx - x) ** 2 + (ty - y) ** 2), 1.0)
     steer = math.atan(2.0 * wheelbase * math.sin(alpha) / dist)
@@ -281,9 +301,9 @@ def drive_control(
         j = cand[q]
         if j == self_id:
             continue
-        gap, v_lead = obstacle_on_path(
+        gap, v_lead = obstacle_on_path_off(
             x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1,
-            ox[j], oy[j], oyaw[j], ov[j], olen[j], owid[j], ocoff[j],
+            ox[j], oy[j], oyaw[j], ov[j], olen[j], owid[j], ocoff[j], lat_off,
         )
         if gap == math.inf:
             continue
@@ -407,6 +427,116 @@ def gather_along_route(
     return n
 
 
+#: Discretionary lane changes (MOBIL): decisions every this many steps per driver (staggered by row),
+#: the neighbour lane must continue this far ahead (m), a change takes this long (s), and no
+#: discretionary change starts this close before a planned one (m).
+MOBIL_EVERY = 10
+MOBIL_AHEAD_M = 60.0
+MOBIL_CHANGE_S = 4.0
+MOBIL_PLANNED_M = 100.0
+
+
+@kernel
+def side_room(nb, rs, a, b, progress, ahead):  # pragma: no cover - compiled
+    """Smallest neighbour-lane offset (m) in ``nb`` over route samples from ``progress`` to
+    ``progress + ahead`` (m); 0 where the neighbour lane stops (or the route ends) before that."""
+    k = route_index(rs, a, b, progress)
+    w = math.inf
+    while k < b:
+        w = min(w, nb[k])
+        if w <= 0.0:
+            return 0.0
+        if rs[k] > progress + ahead:
+            return w
+        k += 1
+    return 0.0
+
+
+@kernel
+def lane_accel(
+    x, y, v, v0, half_width, progress, front_s, rx, ry, rs, k0, k1, a_max, b_comf, s0, T, delta,
+    ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id, lat_off,
+):  # pragma: no cover - compiled
+    """IDM acceleration (m/s^2) behind the nearest obstacle on the route shifted ``lat_off`` m left."""
+    gap = math.inf
+    v_lead = 0.0
+    look = look_ahead(v, b_comf)
+    for q in range(n_cand):
+        j = cand[q]
+        if j == self_id:
+            continue
+        g, vl = obstacle_on_path_off(
+            x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1,
+            ox[j], oy[j], oyaw[j], ov[j], olen[j], owid[j], ocoff[j], lat_off,
+        )
+        if g < gap:
+            gap = g
+            v_lead = vl
+    return idm_accel(v, v0, a_max, b_comf, s0, T, delta, gap, v_lead)
+
+
+@kernel
+def mobil_choice(
+    x, y, yaw, v, v0, half_width, half_len, coff, progress, front_s, rx, ry, rs, a, b, a_max, b_comf, s0, T, delta,
+    ox, oy, oyaw, ov, olen, owid, ocoff, oacc, cand, n_cand, self_id, lat_off, room_l, room_r, p, thr, bias,
+):  # pragma: no cover - compiled
+    """MOBIL (Kesting, Treiber & Helbing 2007): the new lateral offset target (m), or ``lat_off`` to stay.
+
+    For each side with a lane (room_l / room_r: offset to it, m; 0: none) the incentive is
+    a_c' - a_c + p (a_n' - a_n): own IDM acceleration behind the leader there minus here, plus
+    politeness p times the change of the new follower's (its last applied acceleration ``oacc``
+    vs IDM behind us at its current speed as desired speed). Change if it exceeds thr + bias
+    (left) or thr - bias (right, keep-right bias) and ``lane_change_safe`` holds; the larger
+    incentive wins.
+    """
+    k0 = route_index(rs, a, b, progress)
+    k1 = route_index(rs, a, b, progress + look_ahead(v, b_comf)) + 1
+    a_c = lane_accel(x, y, v, v0, half_width, progress, front_s, rx, ry, rs, k0, k1, a_max, b_comf, s0, T, delta,
+                     ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id, lat_off)
+    best = lat_off
+    best_gain = -math.inf
+    c = math.cos(yaw)
+    s = math.sin(yaw)
+    px = x + coff * c
+    py = y + coff * s
+    for side in (1.0, -1.0):
+        room = room_l if side > 0.0 else room_r
+        if room <= 0.0:
+            continue
+        target = lat_off + side * room
+        a_t = lane_accel(x, y, v, v0, half_width, progress, front_s, rx, ry, rs, k0, k1, a_max, b_comf, s0, T,
+                         delta, ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id, target)
+        # new follower: the nearest vehicle behind in the target lane
+        gain_n = 0.0
+        best_d = -math.inf
+        for q in range(n_cand):
+            j = cand[q]
+            if j == self_id:
+                continue
+            jx = ox[j] + ocoff[j] * math.cos(oyaw[j]) - px
+            jy = oy[j] + ocoff[j] * math.sin(oyaw[j]) - py
+            dlong = jx * c + jy * s
+            dlat = -jx * s + jy * c
+            if dlong >= 0.0 or dlong < -LANE_CHANGE_RANGE_M or dlong < best_d:
+                continue
+            if abs(dlat - side * room) > 0.5 * room:
+                continue
+            best_d = dlong
+            vj = ov[j] * math.cos(oyaw[j] - yaw)
+            gap = -dlong - half_len - 0.5 * olen[j]
+            # its desired speed is unknown here: take its current speed (IDM's interaction term only)
+            gain_n = idm_accel(vj, max(vj, 0.1), a_max, b_comf, s0, T, delta, max(gap, 0.01), v) - oacc[j]
+        side_bias = bias if side > 0.0 else -bias
+        gain = a_t - a_c + p * gain_n - thr - side_bias
+        if gain > 0.0 and gain > best_gain and lane_change_safe(
+            x, y, yaw, v, v0, half_len, coff, side * room, room, a_max, b_comf, s0, T, delta,
+            ox, oy, oyaw, ov, olen, ocoff, cand, n_cand, self_id,
+        ):
+            best = target
+            best_gain = gain
+    return best
+
+
 def neutral_behavior_args(n: int, t: float, dt: float) -> tuple:
     """The trailing ``step_drivers`` arguments for n rows that all drive plain IDM (tests, benchmarks):
     time t (s), step dt (s), started, no start delay, no signal violations, no right on red, no holds,
@@ -415,7 +545,25 @@ def neutral_behavior_args(n: int, t: float, dt: float) -> tuple:
         t, dt, np.ones(n, dtype=np.bool_), np.zeros(n), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
         np.zeros(n, dtype=np.bool_), np.full(n, np.nan), np.full(n, -2, dtype=np.int64), np.full(n, np.inf),
         np.zeros(n, dtype=np.int8), np.zeros(n + 1, dtype=np.int64), np.zeros(0), np.zeros(0),
+        *mobil_off_args(n),
     )
+
+
+def mobil_off_args(n: int) -> tuple:
+    """``step_drivers``' MOBIL arguments with discretionary lane changes off for n rows."""
+    return (
+        np.zeros(n, dtype=np.bool_), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(0), np.zeros(0),
+        np.zeros(n), np.zeros(n), np.zeros(n),
+    )
+
+
+@kernel
+def hold_accel(acc, v, v0, a_max, b_comf, T, delta, hold_gap):  # pragma: no cover - compiled
+    """``acc`` lowered to stop ``hold_gap`` m ahead (a junction hold line; ``stop_accel``) unless the
+    front is more than 0.5 m past it. Shared by NPCs and the autopilot, so both give way alike."""
+    if hold_gap > -0.5:
+        return min(acc, stop_accel(v, v0, a_max, b_comf, T, delta, hold_gap))
+    return acc
 
 
 @kernel
@@ -447,6 +595,7 @@ def step_drivers(
     out_accel, out_steer, out_gap, out_closing,
     t, dt, started, start_time, run_amber, run_red, right_on_red, ror_stop, cur_turn, hold_s,
     pf_mode, pf_start, pf_key, pf_v,
+    mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, cur_accel,
 ):  # pragma: no cover - compiled
     """Run ``drive_control`` for every row in ``idx`` against the actors near its route.
 
@@ -470,6 +619,15 @@ def step_drivers(
     stopped at like a stop line. ``pf_mode`` 1/2: speed profile over route s / time t (s) in CSR
     pf_start, pf_key, pf_v (m/s): the speed is driven to the profile value of the next step
     (accel (v_p - v) / dt), never faster than the rest of the model allows.
+
+    Discretionary lane changes (rows with ``mobil``): every MOBIL_EVERY steps a driver on its
+    route lane (lat_off 0) with no planned change within MOBIL_PLANNED_M checks the neighbour
+    lanes that continue MOBIL_AHEAD_M ahead (per route sample offsets nb_left / nb_right, m;
+    0 none) with ``mobil_choice`` (politeness mb_p, threshold mb_thr, keep-right bias
+    mb_bias, m/s^2; cur_accel: last applied accelerations); a driver beside its route goes
+    back when the neighbour lane ends ahead, a planned change comes near or MOBIL prefers it,
+    and stops before the end of the neighbour lane until it can. The offset (state lat_off,
+    target lat_tgt, m, left +) moves at one lane per MOBIL_CHANGE_S.
     """
     build_actor_grid(x, y, active, grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items)
     for q in range(idx.shape[0]):
@@ -500,6 +658,11 @@ def step_drivers(
                     ror_stop[i] = stop_s[m]
                 ror_ok = red and ror_stop[i] == stop_s[m]
                 break
+        tick = False
+        if mobil[i]:
+            tick = (int(t / dt + 0.5) + i) % MOBIL_EVERY == 0 and lat_off[i] == lat_tgt[i]
+            if tick or lat_off[i] != 0.0:
+                behind = LANE_CHANGE_RANGE_M + 10.0
         stamp[0] += 1
         n_cand = gather_along_route(
             rx, ry, rs, rt_start[i], rt_start[i + 1], progress[i] - behind,
@@ -507,6 +670,64 @@ def step_drivers(
             grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, stamp[0], cell_seen,
             actor_seen, cand,
         )
+        end_gap = math.inf
+        if mobil[i]:
+            a = rt_start[i]
+            b = rt_start[i + 1]
+            planned = False
+            for m in range(lc_start[i], lc_start[i + 1]):
+                if lc_s1[m] > progress[i] and lc_s0[m] - progress[i] < MOBIL_PLANNED_M:
+                    planned = True
+                    break
+            if lat_off[i] != 0.0:
+                nb = nb_left if lat_off[i] > 0.0 else nb_right
+                room = side_room(nb, rs, a, b, progress[i], MOBIL_AHEAD_M)
+                if tick:
+                    back = -lat_off[i]
+                    # room back to the route lane: itself; beyond it on the other side: none
+                    rl = abs(back) if back > 0.0 else 0.0
+                    rr = abs(back) if back < 0.0 else 0.0
+                    k_here = route_index(rs, a, b, progress[i])
+                    v0m = min(v_des[i], rvlim[k_here] * speed_factor[i])
+                    must = planned or room <= 0.0
+                    thr_i = -1e9 if must else mb_thr[i]
+                    bias_i = 0.0 if must else mb_bias[i]
+                    choice = mobil_choice(
+                        x[i], y[i], yaw[i], speed[i], v0m, 0.5 * width[i], 0.5 * length[i],
+                        front - 0.5 * length[i], progress[i], progress[i] + front, rx, ry, rs, a, b,
+                        max_accel[i], b_comf[i], s0[i], T[i], delta[i],
+                        x, y, yaw, speed, length, width, center_offset, cur_accel, cand, n_cand, i,
+                        lat_off[i], rl, rr, mb_p[i], thr_i, bias_i,
+                    )
+                    if choice == 0.0 or abs(choice) < 1e-9:
+                        lat_tgt[i] = 0.0
+                # stop before the neighbour lane ends while still beside the route lane
+                k = route_index(rs, a, b, progress[i])
+                while k < b - 1 and nb[k] > 0.0:
+                    k += 1
+                end_gap = rs[k] - progress[i] - front
+            elif tick and not planned:
+                room_l = side_room(nb_left, rs, a, b, progress[i], MOBIL_AHEAD_M)
+                room_r = side_room(nb_right, rs, a, b, progress[i], MOBIL_AHEAD_M)
+                if room_l > 0.0 or room_r > 0.0:
+                    k_here = route_index(rs, a, b, progress[i])
+                    v0m = min(v_des[i], rvlim[k_here] * speed_factor[i])
+                    lat_tgt[i] = mobil_choice(
+                        x[i], y[i], yaw[i], speed[i], v0m, 0.5 * width[i], 0.5 * length[i],
+                        front - 0.5 * length[i], progress[i], progress[i] + front, rx, ry, rs, a, b,
+                        max_accel[i], b_comf[i], s0[i], T[i], delta[i],
+                        x, y, yaw, speed, length, width, center_offset, cur_accel, cand, n_cand, i,
+                        0.0, room_l, room_r, mb_p[i], mb_thr[i], mb_bias[i],
+                    )
+            if lat_off[i] != lat_tgt[i]:
+                d = lat_tgt[i] - lat_off[i]
+                rate = 3.5 / MOBIL_CHANGE_S * dt
+                if abs(d) <= rate:
+                    lat_off[i] = lat_tgt[i]
+                elif d > 0.0:
+                    lat_off[i] += rate
+                else:
+                    lat_off[i] -= rate
         acc, steer, gap, close = drive_control(
             x[i], y[i], yaw[i], speed[i], wheelbase[i], front, 0.5 * width[i], 0.5 * length[i],
             max_accel[i], max_decel[i], max_steer[i],
@@ -516,12 +737,13 @@ def step_drivers(
             lc_s0, lc_s1, lc_side, lc_offset, lc_start[i], lc_start[i + 1],
             x, y, yaw, speed, length, width, center_offset, cand, n_cand, i,
             v_des[i], T[i], s0[i], b_comf[i], delta[i], a_lat[i], speed_factor[i], stop_at_end[i],
-            run_amber[i], run_red[i], ror_ok,
+            run_amber[i], run_red[i], ror_ok, lat_off[i],
         )
+        if end_gap != math.inf and lat_tgt[i] != 0.0:
+            acc = min(acc, stop_accel(speed[i], v_des[i], max_accel[i], b_comf[i], T[i], delta[i], end_gap))
         if hold_s[i] != math.inf:
             hgap = hold_s[i] - progress[i] - front
-            if hgap > -0.5:
-                acc = min(acc, stop_accel(speed[i], v_des[i], max_accel[i], b_comf[i], T[i], delta[i], hgap))
+            acc = hold_accel(acc, speed[i], v_des[i], max_accel[i], b_comf[i], T[i], delta[i], hgap)
         if pf_mode[i] != 0:
             key = progress[i] + speed[i] * dt if pf_mode[i] == 1 else t + dt
             v_p = profile_speed(pf_start, pf_key, pf_v, i, key)

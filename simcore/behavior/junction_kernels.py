@@ -13,8 +13,9 @@ passed the conflict point, if any of these holds:
   point within i's critical gap ``crit_gap`` (s), or is less than ``NEAR_M`` from it;
 * j has priority over i and reaches the conflict point within i's critical gap. Priority:
   a vehicle that does not follow these rules (``yields`` False: the ego under an agent,
-  scripted rows) always has it; at an unsignalised junction a passage without a stop line has
-  priority over one with a stop line; at a signal the left turn (permissive) and the right turn
+  scripted rows) has it whenever it is that close in time (and the rules below apply as
+  well); at an unsignalised junction a passage without a stop line has priority over one
+  with a stop line; at a signal the left turn (permissive) and the right turn
   on red give way to every conflicting movement whose signal is not red;
 * both have stop lines (all-way stop, or the same class): first come, first served. A vehicle
   *arrives* when its front comes within ``ARRIVE_M`` of its hold line; the earlier arrival
@@ -35,7 +36,7 @@ RED = 0
 #: A vehicle arrives at its passage when its front bumper is this close to the hold line (m).
 ARRIVE_M = 12.0
 #: A vehicle inside the junction closer than this to a conflict point blocks it regardless of speed (m).
-NEAR_M = 8.0
+NEAR_M = 20.0
 #: Passages farther ahead than this are not considered (m).
 JUNCTION_LOOK_M = 80.0
 #: A vehicle whose rear is this far past a conflict point has cleared it (m).
@@ -48,7 +49,8 @@ TURN_LEFT = 1
 
 @kernel
 def _conflict(pi, pj, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, junc, rear_j, j_clear):  # pragma: no cover
-    """First conflict point of passage pi with passage pj (same junction) not yet cleared by j.
+    """First conflict point of passage pi with passage pj (same junction) not yet cleared by j (its
+    rear ``rear_j``, route s, past the last point of its lane near i's by ``j_clear`` m).
 
     Returns (s_i, s_j): route s of the point on each route, or (inf, inf) if none.
     """
@@ -65,8 +67,8 @@ def _conflict(pi, pj, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, junc
                 continue
             cb = jc_s[off + lb * n + la]
             s_j = pl_s0[b] + cb
-            if rear_j > s_j + j_clear:
-                continue
+            if rear_j > pl_s0[b] + jc_s[off + n * n + lb * n + la] + j_clear:
+                continue  # j's rear has left the stretch of its lane near i's
             s_i = pl_s0[a] + ca
             if s_i < best_i:
                 best_i = s_i
@@ -77,7 +79,7 @@ def _conflict(pi, pj, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, junc
 # fmt: off
 @kernel
 def junction_holds(
-    t, idx, rows, speed, active, inst, length, rear_overhang, progress, yields, crit_gap, right_on_red,
+    t, idx, rows, ego, speed, active, inst, length, rear_overhang, progress, yields, crit_gap, right_on_red,
     ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,
     lane_local, jc_off, jc_n, jc_s, sig_state,
     cur_ps, arr_ps, arr_t, jb_start, jb_items, hold_s, cur_turn,
@@ -90,10 +92,14 @@ def junction_holds(
     hold line route s, route s of the passage end, signal group or -1, has a stop line, turn class)
     and ps_l (CSR into the
     passage lanes pl_lane, pl_s0 = route s where each lane starts); lane_local (n_lanes,) index
-    of a lane in its junction; jc_off, jc_n (n_junctions,) and jc_s: per junction an n x n table,
-    jc_s[off + a n + b] = arc length along lane a of its first conflict with lane b (NaN: none);
+    of a lane in its junction; jc_off, jc_n (n_junctions,) and jc_s: per junction two n x n tables,
+    jc_s[off + a n + b] = arc length along lane a of its first conflict with lane b (NaN: none) and
+    jc_s[off + n n + a n + b] = the last such arc length;
     sig_state (n_inst, n_groups). State kept between steps: arr_ps, arr_t (passage a row arrived
     at and when, s). Scratch: cur_ps (n,), jb_start (n_junctions + 1,), jb_items (n,).
+
+    The ego row ``ego`` (-1: none) decides like a yielding driver (its agent may read the result)
+    while the others treat it as not yielding (``yields[ego]`` False: they give way to it).
 
     Writes hold_s[i] (route s of the line where i must stop, inf if none) for rows in idx and
     cur_turn[i] (turn class of the current passage, or -2 if none) for every row in ``rows``.
@@ -142,7 +148,7 @@ def junction_holds(
         i = idx[q]
         hold_s[i] = math.inf
         m = cur_ps[i]
-        if m < 0 or not active[i] or not yields[i]:
+        if m < 0 or not active[i] or not (yields[i] or i == ego):
             continue
         front_i = progress[i] + length[i] - rear_overhang[i]
         hold = ps_hold[m]
@@ -177,11 +183,9 @@ def junction_holds(
                 continue
             sig_j = ps_sig[mj]
             red_j = sig_j >= 0 and sig_state[inst[j], sig_j] == RED
-            if not yields[j]:
-                if eta_j < tc:
-                    must = True
-                    break
-                continue
+            if not yields[j] and eta_j < tc:
+                must = True  # it may not give way: never cut in front of it
+                break
             if sig_i >= 0 or sig_j >= 0:
                 # Signalised: the minor movement (permissive left, right on red) gives way.
                 if minor_sig and not red_j and not (ps_turn[mj] == TURN_LEFT and not red_i) and eta_j < tc:

@@ -36,8 +36,9 @@ class JunctionTable:
             where each starts (m).
         lane_local: (n_lanes,) index of each junction lane within its junction (-1 elsewhere).
         jc_off, jc_n: (n_junctions,) offset into jc_s and lanes per junction (0: not needed).
-        jc_s: per junction an n x n table, jc_s[off + a n + b] = arc length (m) along local lane a of
-            its first point within CONFLICT_DIST_M of local lane b; NaN where they do not conflict.
+        jc_s: per junction two n x n tables: jc_s[off + a n + b] = arc length (m) along local lane a of
+            its first point within CONFLICT_DIST_M of local lane b, NaN where they do not conflict; and
+            jc_s[off + n n + a n + b] = the last such point.
     """
 
     ps_start: I64
@@ -78,10 +79,12 @@ def _turn_class(heading: F64) -> int:
     return TURN_STRAIGHT
 
 
-def conflict_table(net: RoadNetwork, lanes: list[int]) -> F64:
-    """n x n conflict arc lengths (m) among the given lanes of one junction (see ``JunctionTable.jc_s``)."""
+def conflict_table(net: RoadNetwork, lanes: list[int]) -> tuple[F64, F64]:
+    """n x n first and last conflict arc lengths (m) among the given lanes of one junction
+    (see ``JunctionTable.jc_s``)."""
     n = len(lanes)
     out = np.full((n, n), np.nan)
+    last = np.full((n, n), np.nan)
     dense = [_dense(net, lane) for lane in lanes]
     succ = {lane: set(net.succ_idx[net.succ_start[lane] : net.succ_start[lane + 1]].tolist()) for lane in lanes}
     for a in range(n):
@@ -104,9 +107,11 @@ def conflict_table(net: RoadNetwork, lanes: list[int]) -> F64:
             close = d < CONFLICT_DIST_M
             if not close.any():
                 continue
-            out[a, b] = sa[np.flatnonzero(close.any(axis=1))[0]]
-            out[b, a] = sb[np.flatnonzero(close.any(axis=0))[0]]
-    return out
+            ka = np.flatnonzero(close.any(axis=1))
+            kb = np.flatnonzero(close.any(axis=0))
+            out[a, b], last[a, b] = sa[ka[0]], sa[ka[-1]]
+            out[b, a], last[b, a] = sb[kb[0]], sb[kb[-1]]
+    return out, last
 
 
 def _passages(
@@ -157,11 +162,11 @@ def build_junction_table(net: RoadNetwork, paths: list[RoutePath]) -> JunctionTa
     for j in used:
         lanes = np.flatnonzero(net.lane_junction == j).tolist()
         lane_local[lanes] = np.arange(len(lanes))
-        tab = conflict_table(net, lanes)
+        first, last = conflict_table(net, lanes)
         jc_off[j] = off
         jc_n[j] = len(lanes)
-        blocks.append(tab.ravel())
-        off += tab.size
+        blocks += [first.ravel(), last.ravel()]
+        off += 2 * first.size
     counts = [len(r) for r in per_row]
     flat = [ps for r in per_row for ps in r]
     pl_counts = [len(ps[6]) for ps in flat]

@@ -16,6 +16,7 @@ from simcore._types import ActorKind, SignalState
 from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, is_finite
 from simcore.agents.protocol import Agent, AgentInfo, AnyControl, EgoInfo, ObjectList, Observation
 from simcore.behavior.driver_kernels import GRID_CELL_M
+from simcore.behavior.junction_kernels import junction_holds
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation import rules_kernels as rk
@@ -234,6 +235,8 @@ class Simulation:
         self._arr_t = np.full(n, np.inf)
         self._jb_start = np.zeros(n_junctions + 1, dtype=np.int64)
         self._jb_items = np.zeros(n, dtype=np.int64)
+        self._lat_off = np.zeros(n)
+        self._lat_tgt = np.zeros(n)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.scripted = ScriptedSpeeds(self.driver)
         self.reset()
@@ -263,6 +266,8 @@ class Simulation:
         self._ror_stop[:] = np.nan
         self._arr_ps[:] = -1
         self._arr_t[:] = np.inf
+        self._lat_off[:] = 0.0
+        self._lat_tgt[:] = 0.0
         self.ctrl_accel[:] = 0.0
         self.ctrl_steer[:] = 0.0
         self.termination = ""
@@ -434,6 +439,7 @@ class Simulation:
             crosswalk_occupied=self.cw_occ[st.instance[e], r.cw_id[ca:cb]],
             role=role,
             sensors=self._sensor_readings(role),
+            junction_hold_s=self._junction_hold(e),
         )
 
     def _sensor_readings(self, role: str) -> Mapping[str, Any]:
@@ -700,6 +706,20 @@ class Simulation:
             self.scripted.after_step(self, t_before)
         self._check_storyboard()
 
+    def _junction_hold(self, row: int) -> float:
+        """Route s where controlled vehicle ``row`` must give way now (``junction_holds`` on the
+        current state), inf if none."""
+        w = self.world
+        st, p, bp, jt = w.state, w.params, w.behavior, w.junctions
+        junction_holds(
+            self.t, np.array([row], dtype=np.int64), w.veh_idx, row, st.speed, st.active, st.instance,
+            p["length"], p["rear_overhang"], st.progress, bp.yields, bp.crit_gap, bp.right_on_red,
+            jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l, jt.pl_lane,
+            jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s, self.sig_state, self._cur_ps, self._arr_ps,
+            self._arr_t, self._jb_start, self._jb_items, self._hold_s, self._cur_turn,
+        )  # fmt: skip
+        return float(self._hold_s[row])
+
     def _behavior_args(self) -> tuple:
         """The trailing ``advance`` arguments: behaviour parameters, junction tables, scripted rows."""
         w = self.world
@@ -708,6 +728,7 @@ class Simulation:
             bp.run_amber, bp.run_red, bp.right_on_red, bp.crit_gap, bp.yields, bp.start_time,
             self._ror_stop, self._cur_turn, self._hold_s,
             bp.pf_mode, bp.pf_start, bp.pf_key, bp.pf_v,
+            bp.mobil, bp.mb_p, bp.mb_thr, bp.mb_bias, bp.nb_left, bp.nb_right, self._lat_off, self._lat_tgt,
             jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l,
             jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s,
             self._cur_ps, self._arr_ps, self._arr_t, self._jb_start, self._jb_items,

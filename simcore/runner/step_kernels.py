@@ -216,6 +216,7 @@ def advance(
     # behaviour: signal compliance, junctions, profiles, scripted rows, evaluated / tracked rows
     run_amber, run_red, right_on_red, crit_gap, yields, start_time, ror_stop, cur_turn, hold_s,
     pf_mode, pf_start, pf_key, pf_v,
+    mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt,
     ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s,
     cur_ps, arr_ps, arr_t, jb_start, jb_items,
     scripted_idx, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags, eval_idx, track_idx,
@@ -242,7 +243,7 @@ def advance(
     for k in range(n_steps):
         t_now = (step0 + k) * dt
         junction_holds(
-            t_now, drive_idx, veh_idx, speed, active, inst, length, rear_overhang, progress, yields, crit_gap,
+            t_now, drive_idx, veh_idx, ego, speed, active, inst, length, rear_overhang, progress, yields, crit_gap,
             right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,
             lane_local, jc_off, jc_n, jc_s, sig_state, cur_ps, arr_ps, arr_t, jb_start, jb_items, hold_s, cur_turn,
         )
@@ -257,6 +258,7 @@ def advance(
             ctrl_accel, ctrl_steer, lead_gap, lead_close,
             t_now, dt, started, start_time, run_amber, run_red, right_on_red, ror_stop, cur_turn, hold_s,
             pf_mode, pf_start, pf_key, pf_v,
+            mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, accel,
         )
         if scripted_idx.shape[0] > 0:
             step_scripted(t_now + dt, dt, scripted_idx, x, y, yaw, speed, accel, active, done,

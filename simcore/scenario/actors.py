@@ -433,7 +433,7 @@ class ActorBuilder:
                 bp.run_amber[i] = rng.random() < sig.run_amber_probability
                 bp.run_red[i] = rng.random() < sig.run_red_probability
                 bp.right_on_red[i] = right_on_red_rule if sig.right_on_red is None else sig.right_on_red
-                bp.crit_gap[i] = draw_value(beh.gap_acceptance.critical_gap_s, rng)
+                bp.crit_gap[i] = min(max(draw_value(beh.gap_acceptance.critical_gap_s, rng), 0.5), 30.0)
                 prof = getattr(beh, "speed_profile", None)
                 if prof:
                     bp.pf_mode[i] = 1 if beh.speed_profile_by == "s" else 2
@@ -448,7 +448,23 @@ class ActorBuilder:
                 bp.tr_start[i + 1] = len(table)
                 bp.tr_flags[i] = flags
                 bp.yields[i] = False
+            lcb = getattr(beh, "lane_changes", None)
+            if lcb is not None and lcb.discretionary:
+                bp.mobil[i] = True
+                bp.mb_p[i], bp.mb_thr[i], bp.mb_bias[i] = lcb.politeness, lcb.threshold_mps2, lcb.keep_right_mps2
         pf = np.concatenate(pf_parts) if pf_parts else np.zeros((0, 2))
+        net = self.net  # type: ignore[attr-defined]
+        w = np.asarray(net.lane_width, dtype=np.float64)
+        nb_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        for r in rows:
+            lane = r["path"].lane
+            ok = (lane >= 0) & (net.lane_junction[np.maximum(lane, 0)] < 0)
+            sides = []
+            for nbr in (net.lane_left, net.lane_right):
+                other = nbr[np.maximum(lane, 0)]
+                off = 0.5 * (w[np.maximum(lane, 0)] + w[np.maximum(other, 0)])
+                sides.append(np.where(ok & (other >= 0), off, 0.0))
+            nb_parts.append((sides[0], sides[1]))
         tr = np.concatenate(tr_parts) if tr_parts else np.zeros((0, 5))
         return BehaviorParams(
             **{
@@ -462,6 +478,8 @@ class ActorBuilder:
                 "tr_y": np.ascontiguousarray(tr[:, 2]),
                 "tr_yaw": np.ascontiguousarray(tr[:, 3]),
                 "tr_v": np.ascontiguousarray(tr[:, 4]),
+                "nb_left": np.concatenate([p[0] for p in nb_parts]) if nb_parts else np.zeros(0),
+                "nb_right": np.concatenate([p[1] for p in nb_parts]) if nb_parts else np.zeros(0),
             }
         )
 

@@ -224,13 +224,25 @@ class SignalBehavior(Strict):
 class GapAcceptance(Strict):
     """Right of way at junctions: gaps shorter than ``critical_gap_s`` in conflicting traffic are refused."""
 
-    critical_gap_s: Draw = Field(4.5, description="critical gap (s), a number or a per-actor distribution")
+    critical_gap_s: Annotated[float, Field(gt=0, le=30)] | UniformDraw | NormalDraw | ChoiceDraw = Field(
+        4.5, description="critical gap (s, 0-30), a number or a per-actor distribution (draws clipped to 0.5-30 s)"
+    )
+
+
+class LaneChangeBehavior(Strict):
+    """Discretionary lane changes by MOBIL (Kesting, Treiber & Helbing 2007), besides those the route needs."""
+
+    discretionary: bool = Field(False, description="change lanes to go faster where a neighbour lane continues")
+    politeness: float = Field(0.3, ge=0, le=2, description="weight of the new follower's loss (-)")
+    threshold_mps2: float = Field(0.2, ge=0, le=3, description="acceleration gain needed to change (m/s^2)")
+    keep_right_mps2: float = Field(0.1, ge=0, le=2, description="bias towards the right lane (m/s^2)")
 
 
 class VehicleBehavior(Strict):
     """How an NPC vehicle drives."""
 
     idm: IdmSpec = IdmSpec()
+    lane_changes: LaneChangeBehavior = LaneChangeBehavior()
     signals: SignalBehavior = SignalBehavior()
     gap_acceptance: GapAcceptance = GapAcceptance()
     speed_profile: list[list[float]] | None = Field(

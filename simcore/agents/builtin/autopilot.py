@@ -6,7 +6,7 @@ import numpy as np
 
 from simcore._jit import kernel
 from simcore.agents.protocol import AgentInfo, Control, Observation
-from simcore.behavior.driver_kernels import drive_control
+from simcore.behavior.driver_kernels import drive_control, hold_accel
 
 
 # fmt: off
@@ -25,7 +25,7 @@ def _autopilot_control(
         cw_s0, cw_s1, cw_idx, cw_occ, 0, cw_s0.shape[0],
         lc_s0, lc_s1, lc_side, lc_offset, 0, lc_s0.shape[0],
         ox, oy, oyaw, ov, olen, owid, ocoff, np.arange(ox.shape[0]), ox.shape[0], -1,
-        v_des, T, s0, b_comf, delta, a_lat, 1.0, True, False, False, False,
+        v_des, T, s0, b_comf, delta, a_lat, 1.0, True, False, False, False, 0.0,
     )
 # fmt: on
 
@@ -34,8 +34,9 @@ class Autopilot:
     """Rule-based reference driver over the Observation, with the NPCs' own driver model.
 
     Follows the route with pure pursuit, keeps IDM distance to anything in its path,
-    stops for red (and, when it comfortably can, amber) lights and for occupied
-    crosswalks, and stops at the end of its route. Parameters (SI): desired speed ``v_des``
+    stops for red (and, when it comfortably can, amber) lights, for occupied
+    crosswalks and where it must give way at a junction (``Observation.junction_hold_s``),
+    and stops at the end of its route. Parameters (SI): desired speed ``v_des``
     (m/s, capped by limits), time headway ``T`` (s), standstill gap ``s0`` (m), comfortable
     deceleration ``b_comf`` (m/s^2), lateral acceleration in curves ``a_lat`` (m/s^2).
     """
@@ -77,6 +78,11 @@ class Autopilot:
             self.v_des, self.T, self.s0, self.b_comf, 4.0, self.a_lat,
         )
         # fmt: on
+        if obs.junction_hold_s != np.inf:  # give way at junctions as the NPCs do (same kernel)
+            front = e.length - e.rear_overhang
+            gap = obs.junction_hold_s - obs.progress - front
+            acc = hold_accel(acc, obs.speed, self.v_des, e.max_accel, self.b_comf, self.T, 4.0, gap)
+            acc = min(max(acc, -e.max_decel), e.max_accel)
         return Control(accel=float(acc), steer=float(steer))
 
     def close(self) -> None:
