@@ -25,7 +25,13 @@ from simcore.dynamics.single_track_kernels import (
     TYRE_PACEJKA,
     step_single_track,
 )
-from simcore.evaluation.metrics_kernels import EV_ROUTE_DONE, crosswalk_occupancy, emit_event, evaluate_step
+from simcore.evaluation.metrics_kernels import (
+    EV_RED_LIGHT,
+    EV_ROUTE_DONE,
+    crosswalk_occupancy,
+    emit_event,
+    evaluate_step,
+)
 from simcore.evaluation.rules_kernels import evaluate_rules
 from simcore.geometry.kernels import pairwise_box_overlaps
 
@@ -100,6 +106,36 @@ def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active,
         yaw_rate[i] = st_buf[5, i]
         steer[i] = st_buf[6, i]
 # fmt: on
+
+
+@kernel
+def _drop_legal_right_on_red(
+    ev_kind, ev_a, ev_b, ev_value, start, m, right_on_red, ror_stop, cur_turn, st_start, stop_s, stop_sig
+):  # pragma: no cover - compiled
+    """Remove RED_LIGHT events of a legal right turn on red from events start..start+m-1.
+
+    Legal: the driver may turn right on red (``right_on_red``, from the rule set), its current
+    junction passage is a right turn (``cur_turn`` -1) and it came to a full stop at this very
+    stop line (``ror_stop`` = the line's route s, with the line's signal group ``ev_b``).
+    Returns the number of events kept (compacted in place, order preserved).
+    """
+    kept = 0
+    for q in range(start, start + m):
+        drop = False
+        i = ev_a[q]
+        if ev_kind[q] == EV_RED_LIGHT and right_on_red[i] and cur_turn[i] == -1:
+            for k in range(st_start[i], st_start[i + 1]):
+                if stop_sig[k] == ev_b[q] and stop_s[k] == ror_stop[i]:
+                    drop = True
+                    break
+        if not drop:
+            w = start + kept
+            ev_kind[w] = ev_kind[q]
+            ev_a[w] = ev_a[q]
+            ev_b[w] = ev_b[q]
+            ev_value[w] = ev_value[q]
+            kept += 1
+    return kept
 
 
 @kernel
@@ -281,6 +317,8 @@ def advance(
             g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
             metrics, ev_kind[n_ev:], ev_a[n_ev:], ev_b[n_ev:], ev_value[n_ev:],
         )
+        m = _drop_legal_right_on_red(ev_kind, ev_a, ev_b, ev_value, n_ev, min(n_ev + m, cap) - n_ev,
+                                     right_on_red, ror_stop, cur_turn, st_start, stop_s, stop_sig)
         for q in range(n_ev, min(n_ev + m, cap)):
             ev_time[q] = t
         n_ev = min(n_ev + m, cap)
