@@ -12,17 +12,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    """Exit 0 when every catalog YAML is inside the wheel under simcore/data/."""
+    """Exit 0 when every catalog file (scenarios, their maps and logs, vehicles, sensor rigs) is
+    inside the wheel under simcore/data/, and the shipped JSON schemas are too."""
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp, str(ROOT)], check=True)
         wheel = next(Path(tmp).glob("simcore-*.whl"))
         names = set(zipfile.ZipFile(wheel).namelist())
     missing = []
     for folder in ("scenarios", "vehicles"):
-        for f in sorted((ROOT / folder).rglob("*.yaml")):
+        for f in sorted((ROOT / folder).rglob("*")):
+            if not f.is_file() or f.suffix == ".png" or "__pycache__" in f.parts:
+                continue
             inside = f"simcore/data/{folder}/{f.relative_to(ROOT / folder).as_posix()}"
             if inside not in names:
                 missing.append(inside)
+    for schema in sorted((ROOT / "simcore" / "schema").glob("*.json")):
+        inside = f"simcore/schema/{schema.name}"
+        if inside not in names:
+            missing.append(inside)
     if missing:
         print("wheel lacks:", *missing, sep="\n  ")
         return 1
