@@ -1,0 +1,96 @@
+"""VectorSimcoreEnv: equal to N single envs step for step, NEXT_STEP autoreset, gymnasium's vector API."""
+
+import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode
+
+from simcore.gym import SimcoreEnv, VectorSimcoreEnv
+
+
+def _eq(a, b) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    return np.array_equal(a, b)
+
+
+def _row(obs, j):
+    return {k: v[j] for k, v in obs.items()} if isinstance(obs, dict) else obs[j]
+
+
+@pytest.mark.parametrize("observation", ["objects", ("objects", "bev", "lidar")])
+def test_vector_env_equals_n_single_envs_bit_for_bit_through_autoresets(sparse_yaml, observation):
+    n, seed = 4, 11
+    kw = dict(observation=observation, max_episode_steps=25, obs_config={"bev_size": (24, 24), "lidar_beams": 12})
+    venv = VectorSimcoreEnv(sparse_yaml, n, **kw)
+    singles = [SimcoreEnv(sparse_yaml, **kw) for _ in range(n)]
+    vobs, _ = venv.reset(seed=seed)
+    sobs = [env.reset(seed=seed + j)[0] for j, env in enumerate(singles)]
+    for j in range(n):
+        assert _eq(_row(vobs, j), sobs[j])
+    rng = np.random.default_rng(0)
+    pending = [False] * n
+    ends = 0
+    for _ in range(70):
+        actions = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
+        vobs, vrew, vterm, vtrunc, _ = venv.step(actions)
+        for j, env in enumerate(singles):
+            if pending[j]:  # NEXT_STEP autoreset: this step only resets
+                o, _ = env.reset()
+                r, term, trunc = 0.0, False, False
+            else:
+                o, r, term, trunc, _ = env.step(actions[j])
+            assert _eq(_row(vobs, j), o)
+            assert vrew[j] == r and vterm[j] == term and vtrunc[j] == trunc
+            pending[j] = term or trunc
+            ends += term or trunc
+    assert ends >= n  # every instance went through at least one autoreset
+
+
+def test_next_step_autoreset_semantics(sparse_yaml):
+    venv = VectorSimcoreEnv(sparse_yaml, 2, max_episode_steps=3)
+    assert venv.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    first, _ = venv.reset(seed=0)
+    zero = np.zeros((2, 2), np.float32)
+    for k in range(3):
+        obs, rew, term, trunc, info = venv.step(zero)
+        assert info["step"].tolist() == [k + 1, k + 1]
+    assert trunc.all() and not term.any()
+    # next step: both reset, action ignored, reward 0, flags False, initial observation again
+    obs, rew, term, trunc, info = venv.step(np.ones((2, 2), np.float32))
+    assert info["step"].tolist() == [0, 0] and not rew.any() and not term.any() and not trunc.any()
+    assert np.array_equal(obs["ego"], first["ego"]) and np.array_equal(obs["objects"], first["objects"])
+    obs, rew, term, trunc, info = venv.step(zero)
+    assert info["step"].tolist() == [1, 1] and rew.any()
+
+
+def test_only_the_finished_instance_is_reset(blocked_yaml):
+    # instance 0 brakes hard, instance 1 drives on into the standing car and terminates
+    venv = VectorSimcoreEnv(blocked_yaml, 2, normalize_actions=False)
+    venv.reset(seed=0)
+    act = np.array([[-8.0, 0.0], [0.0, 0.0]], np.float32)
+    for _ in range(200):
+        _, _, term, _, info = venv.step(act)
+        if term.any():
+            break
+    assert term.tolist() == [False, True]
+    steps_before = info["step"].copy()
+    _, rew, term, _, info = venv.step(act)
+    assert info["step"][1] == 0 and info["step"][0] == steps_before[0] + 1 and rew[1] == 0.0
+
+
+def test_spaces_are_batched_and_observations_inside(sparse_yaml):
+    venv = VectorSimcoreEnv(sparse_yaml, 5, observation="lidar", obs_config={"lidar_beams": 10})
+    obs, _ = venv.reset(seed=1)
+    assert obs.shape == (5, 10) and venv.observation_space.contains(obs)
+    assert venv.action_space.shape == (5, 2)
+    obs, *_ = venv.step(venv.action_space.sample())
+    assert venv.observation_space.contains(obs)
+
+
+def test_seed_list_and_wrong_action_shape(sparse_yaml):
+    venv = VectorSimcoreEnv(sparse_yaml, 2)
+    a, _ = venv.reset(seed=[7, 3])
+    b, _ = VectorSimcoreEnv(sparse_yaml, 2).reset(seed=[7, 3])
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="expected actions of shape"):
+        venv.step(np.zeros((3, 2), np.float32))
