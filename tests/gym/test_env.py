@@ -26,6 +26,11 @@ def test_check_env_passes_for_every_observation_mode(sparse_yaml, observation):
     assert env.observation_space.contains(obs)
 
 
+def test_check_env_with_rendering_through_gym_make():
+    env = gym.make("simcore/SparseIntersection-v0", render_mode="rgb_array", observation=("objects", "lidar"))
+    check_env(env.unwrapped)
+
+
 def test_render_gives_an_rgb_picture_with_the_ego_in_it(sparse_yaml):
     env = SimcoreEnv(sparse_yaml, render_mode="rgb_array")
     env.reset(seed=0)
