@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +30,29 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _report import median_time, print_table, write_json
 
+from simcore._jit import kernel
+from simcore.behavior.driver_kernels import step_drivers
+from simcore.evaluation.metrics_kernels import accumulate_ego_metrics, evaluate_step
+from simcore.geometry.kernels import pairwise_box_overlaps
 from simcore.gym import ENV_IDS, VectorSimcoreEnv
 from simcore.gym.observe import Observer
 
 DEFAULT_SCENARIO = ENV_IDS["simcore/SparseIntersection-v0"]
+
+
+def wall_and_cpu(fn, repeats: int) -> tuple[float, float]:
+    """Median wall time and median CPU time of this process (s) over ``repeats`` calls of ``fn``.
+
+    On a shared machine the CPU time is the honest one-core figure: wall time also counts
+    the time the scheduler gave to other processes.
+    """
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def bench_vector(scenario: str, n: int, steps: int, repeats: int) -> tuple[dict, VectorSimcoreEnv]:
@@ -47,7 +68,7 @@ def bench_vector(scenario: str, n: int, steps: int, repeats: int) -> tuple[dict,
             _, _, term, trunc, _ = env.step(actions[k])
             episodes[0] += int(term.sum() + trunc.sum())
 
-    med, _ = median_time(once, repeats)
+    med, cpu = wall_and_cpu(once, repeats)
     rows = env.batch.rows
     return {
         "system": f"simcore VectorSimcoreEnv x{n}",
@@ -55,9 +76,11 @@ def bench_vector(scenario: str, n: int, steps: int, repeats: int) -> tuple[dict,
         "actors_per_instance": rows,
         "steps": steps,
         "wall_s": med,
+        "cpu_s": cpu,
         "agent_steps_per_s": n * steps / med,
-        "actor_steps_per_s": n * rows * steps / med,
-        "us_per_agent_step": 1e6 * med / (n * steps),
+        "agent_steps_per_cpu_s": n * steps / cpu,
+        "actor_steps_per_cpu_s": n * rows * steps / cpu,
+        "cpu_us_per_agent_step": 1e6 * cpu / (n * steps),
         "episodes_ended": episodes[0],
         "repeats": repeats,
     }, env
@@ -98,6 +121,179 @@ def breakdown(env: VectorSimcoreEnv, steps: int, repeats: int) -> list[dict]:
         {"part": "Python: actions, autoreset, info, copies", "us_per_agent_step": rest * per},
         {"part": "total env.step", "us_per_agent_step": t_full * per},
     ]
+
+
+@kernel
+def _loop_drivers(reps, a):  # pragma: no cover - compiled
+    for _ in range(reps):
+        step_drivers(*a)
+
+
+@kernel
+def _loop_evaluate(reps, a, progress, p0):  # pragma: no cover - compiled
+    for _ in range(reps):
+        evaluate_step(*a)
+        progress[:] = p0
+
+
+@kernel
+def _loop_metrics(reps, a):  # pragma: no cover - compiled
+    for _ in range(reps):
+        accumulate_ego_metrics(*a)
+
+
+@kernel
+def _loop_pairs(reps, a):  # pragma: no cover - compiled
+    for _ in range(reps):
+        pairwise_box_overlaps(*a)
+
+
+def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
+    """Cost of the engine's parts for one instance at its t = 0 state (us per call, median)."""
+    b = env.batch
+    b.reset_instance(0)
+    st = {f: b.field(f)[0] for f in ("x", "y", "yaw", "speed", "accel", "progress", "lateral", "active", "done")}
+    inst = b.field("instance")[0]
+    wheelbase, length, width, rear, co, max_steer, _, _, max_decel, _ = b.vp
+    v_des, T, s0, b_comf, delta, a_lat, accel_cap, stop_at_end = b.drv
+    rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id = b.rt[:13]
+    lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half = b.rt[13:20]
+    sc = b.scratch
+    ctrl_a, ctrl_s, lead_gap, lead_close, offroad, goal_flag = (a[0] for a in b.work[:6])
+    drivers = (
+        b.drive_idx,
+        st["x"],
+        st["y"],
+        st["yaw"],
+        st["speed"],
+        st["active"],
+        inst,
+        wheelbase,
+        length,
+        width,
+        rear,
+        co,
+        accel_cap,
+        max_decel,
+        max_steer,
+        rt_start,
+        rx,
+        ry,
+        rs,
+        rvlim,
+        rk,
+        st["progress"],
+        st_start,
+        stop_s,
+        stop_sig,
+        b.sig_state[:1],
+        cw_start,
+        cw_s0,
+        cw_s1,
+        cw_id,
+        b.cw_occ[:1],
+        lc_start,
+        lc_s0,
+        lc_s1,
+        lc_side,
+        lc_offset,
+        v_des,
+        T,
+        s0,
+        b_comf,
+        delta,
+        a_lat,
+        b.speed_factor[0],
+        stop_at_end,
+        *b.actor_grid,
+        *sc[2:8],
+        ctrl_a,
+        ctrl_s,
+        lead_gap,
+        lead_close,
+    )
+    metrics = b.metrics[0].copy()
+    evaluate = (
+        0.1,
+        env.world.dt,
+        b.veh_idx,
+        b.ego,
+        st["x"],
+        st["y"],
+        st["yaw"],
+        st["speed"],
+        st["accel"],
+        st["active"],
+        st["done"],
+        inst,
+        st["progress"],
+        st["lateral"],
+        length,
+        width,
+        rear,
+        co,
+        stop_at_end,
+        rt_start,
+        rx,
+        ry,
+        rs,
+        rk,
+        road_half,
+        st_start,
+        stop_s,
+        stop_sig,
+        b.sig_state[:1],
+        goal_s,
+        offroad,
+        goal_flag,
+        *b.grid,
+        metrics,
+        *sc[13:17],
+    )
+    ego_metrics = (
+        b.ego,
+        env.world.dt,
+        st["x"],
+        st["y"],
+        st["yaw"],
+        st["speed"],
+        st["accel"],
+        st["active"],
+        inst,
+        length,
+        width,
+        rear,
+        co,
+        rt_start,
+        rx,
+        ry,
+        rs,
+        st["progress"],
+        metrics,
+    )
+    pairs = (st["x"], st["y"], st["yaw"], length, width, inst, st["active"], sc[10], sc[11])
+    p0 = st["progress"].copy()
+    off0, goal0, done0, act0 = offroad.copy(), goal_flag.copy(), st["done"].copy(), st["active"].copy()
+    parts = [
+        (
+            f"NPC drivers: step_drivers, {len(b.drive_idx)} NPCs (IDM, route scans, actor grid)",
+            lambda r: _loop_drivers(r, drivers),
+        ),
+        (
+            "evaluate_step: progress, off-road, red lights, goal + ego metrics",
+            lambda r: _loop_evaluate(r, evaluate, st["progress"], p0),
+        ),
+        ("  of which accumulate_ego_metrics (TTC scan)", lambda r: _loop_metrics(r, ego_metrics)),
+        ("collision sweep: pairwise_box_overlaps", lambda r: _loop_pairs(r, pairs)),
+    ]
+    rows = []
+    for name, fn in parts:
+        fn(2)
+        med, _ = median_time(lambda fn=fn: fn(reps), repeats)
+        rows.append({"part": name, "us_per_call": 1e6 * med / reps})
+    offroad[:], goal_flag[:], st["done"][:], st["active"][:] = off0, goal0, done0, act0
+    b.reset_instance(0)
+    return rows
 
 
 def numpy_objects(x, y, yaw, speed, active, ego, co, length, width, kind, k, rng_m):
@@ -195,7 +391,7 @@ def bench_highway(steps: int, repeats: int) -> dict | None:
                 ends[0] += 1
                 env.reset()
 
-    med, _ = median_time(once, repeats)
+    med, cpu = wall_and_cpu(once, repeats)
     env.close()
     return {
         "system": "highway-env highway-v0 (1 env)",
@@ -203,8 +399,11 @@ def bench_highway(steps: int, repeats: int) -> dict | None:
         "actors_per_instance": n_veh,
         "steps": steps,
         "wall_s": med,
+        "cpu_s": cpu,
         "agent_steps_per_s": steps / med,
-        "us_per_agent_step": 1e6 * med / steps,
+        "agent_steps_per_cpu_s": steps / cpu,
+        "actor_steps_per_cpu_s": steps * n_veh / cpu,
+        "cpu_us_per_agent_step": 1e6 * cpu / steps,
         "episodes_ended": ends[0],
         "repeats": repeats,
     }
@@ -224,13 +423,23 @@ def main() -> int:
         steps = max(20, min(2000, math.ceil(budget / n)))
         row, env = bench_vector(args.scenario, n, steps, repeats)
         rows.append(row)
-    peer = bench_highway(20 if args.quick else 100, repeats)
+    peer = bench_highway(10 if args.quick else 40, 3)
     if peer:
         rows.append(peer)
     print_table(
-        "Controlled-agent steps per second (median; one process, one core)",
+        "Controlled-agent steps per second (median; one process, one thread; per wall s and per CPU s)",
         rows,
-        ["system", "instances", "actors_per_instance", "steps", "wall_s", "agent_steps_per_s", "us_per_agent_step"],
+        [
+            "system",
+            "instances",
+            "actors_per_instance",
+            "steps",
+            "wall_s",
+            "cpu_s",
+            "agent_steps_per_s",
+            "agent_steps_per_cpu_s",
+            "cpu_us_per_agent_step",
+        ],
     )
     assert env is not None
     split = breakdown(env, max(20, math.ceil(budget / env.num_envs)), repeats)
@@ -239,6 +448,8 @@ def main() -> int:
         split,
         ["part", "us_per_agent_step"],
     )
+    parts = engine_parts(env, 2000 if args.quick else 20000, repeats)
+    print_table("Inside the engine step, one instance at t = 0 (us per call, median)", parts, ["part", "us_per_call"])
     objs = bench_objects(env, repeats)
     print_table(
         "Object-list observation: Numba kernel vs plain NumPy",
