@@ -199,8 +199,7 @@ class InstanceBatch:
         self.terms = np.zeros((n, bk.N_TERMS))
         self.reward = np.zeros(n)
         self.end = np.zeros(n, dtype=np.int64)
-        for j in range(n):
-            self.reset_instance(j)
+        self.reset_instances(np.ones(n, dtype=np.bool_))
 
     # -- state --------------------------------------------------------------------------
     def reset_instance(self, j: int, speed_factor: np.ndarray | None = None) -> None:
@@ -208,6 +207,27 @@ class InstanceBatch:
         self.speed_factor[j] = self.speed_factor0 if speed_factor is None else speed_factor
         bk.reset_instance(
             j,
+            self.init,
+            self.state,
+            self.work,
+            self.metrics,
+            self.n_touch,
+            self.sig_state,
+            self.sig_override,
+            self.cw_occ,
+            self.ped_idx,
+            self.kind,
+            self.mp,
+            self.step_count,
+        )
+
+    def reset_instances(self, mask: np.ndarray, speed_factor: np.ndarray | None = None) -> None:
+        """Every instance j with ``mask[j]`` back to t = 0 in one compiled call; ``speed_factor``:
+        (N, R) rows replacing the drivers' speed factors of those instances (default: the scenario's)."""
+        mask = np.ascontiguousarray(mask, dtype=np.bool_)
+        self.speed_factor[mask] = self.speed_factor0 if speed_factor is None else speed_factor[mask]
+        bk.reset_instances(
+            mask,
             self.init,
             self.state,
             self.work,

@@ -101,6 +101,18 @@ def reset_instance(
     )
 
 
+@kernel
+def reset_instances(
+    mask, init, state, work, metrics, n_touch, sig_state, sig_override, cw_occ, ped_idx, kind, mp, step
+):  # pragma: no cover - compiled
+    """``reset_instance`` for every instance j with ``mask[j]``."""
+    for j in range(mask.shape[0]):
+        if mask[j]:
+            reset_instance(
+                j, init, state, work, metrics, n_touch, sig_state, sig_override, cw_occ, ped_idx, kind, mp, step
+            )
+
+
 # fmt: off
 @kernel
 def step_instances(

@@ -96,9 +96,11 @@ class VectorSimcoreEnv(VectorEnv):
             if len(seeds) != self.num_envs:
                 raise ValueError(f"expected {self.num_envs} seeds, got {len(seeds)}")
         super().reset(seed=seeds[0] if isinstance(seed, int | np.integer) else None)
+        sf = self.batch.speed_factor
         for j, s in enumerate(seeds):
             self._rngs[j] = seeding.np_random(s)[0]
-            self.batch.reset_instance(j, speed_factors(self.batch, self._rngs[j], self.npc_speed_jitter))
+            sf[j] = speed_factors(self.batch, self._rngs[j], self.npc_speed_jitter)
+        self.batch.reset_instances(np.ones(self.num_envs, dtype=np.bool_), sf)
         self._autoreset[:] = False
         self.observer.compute()
         return self.observer.batched(self.copy), self._info(np.zeros(self.num_envs, dtype=np.int64))
@@ -109,8 +111,11 @@ class VectorSimcoreEnv(VectorEnv):
         if acc.shape[0] != self.num_envs:
             raise ValueError(f"expected actions of shape ({self.num_envs}, 2), got {np.shape(actions)}")
         b = self.batch
-        for j in np.flatnonzero(self._autoreset):
-            b.reset_instance(int(j), speed_factors(b, self._rngs[j], self.npc_speed_jitter))
+        if self._autoreset.any():
+            sf = b.speed_factor
+            for j in np.flatnonzero(self._autoreset):
+                sf[j] = speed_factors(b, self._rngs[j], self.npc_speed_jitter)
+            b.reset_instances(self._autoreset, sf)
         run = ~self._autoreset
         b.step(run, acc, steer, self.max_steps, self._weights, self._terminate)
         self.observer.compute()

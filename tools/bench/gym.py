@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _report import median_time, print_table, write_json
+from _report import print_table, write_json
 
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import step_drivers
@@ -103,8 +103,8 @@ def breakdown(env: VectorSimcoreEnv, steps: int, repeats: int) -> list[dict]:
             env.observer.compute()
 
     env.reset(seed=1)
-    t_kernel, _ = median_time(kernel_only, repeats)
-    t_obs, _ = median_time(obs_only, repeats)
+    _, t_kernel = wall_and_cpu(kernel_only, repeats)
+    _, t_obs = wall_and_cpu(obs_only, repeats)
     env.reset(seed=1)
     zero = np.zeros((n, 2), np.float32)
 
@@ -112,7 +112,7 @@ def breakdown(env: VectorSimcoreEnv, steps: int, repeats: int) -> list[dict]:
         for _ in range(steps):
             env.step(zero)
 
-    t_full, _ = median_time(full, repeats)
+    _, t_full = wall_and_cpu(full, repeats)
     per = 1e6 / (n * steps)
     rest = max(t_full - t_kernel - t_obs, 0.0)
     return [
@@ -289,8 +289,8 @@ def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
     rows = []
     for name, fn in parts:
         fn(2)
-        med, _ = median_time(lambda fn=fn: fn(reps), repeats)
-        rows.append({"part": name, "us_per_call": 1e6 * med / reps})
+        _, cpu = wall_and_cpu(lambda fn=fn: fn(reps), repeats)
+        rows.append({"part": name, "cpu_us_per_call": 1e6 * cpu / reps})
     offroad[:], goal_flag[:], st["done"][:], st["active"][:] = off0, goal0, done0, act0
     b.reset_instance(0)
     return rows
@@ -354,18 +354,18 @@ def bench_objects(env: VectorSimcoreEnv, repeats: int) -> list[dict]:
         mask[:, :width], obs.bufs["objects_mask"][:, :width].astype(bool)
     )
     loops = 50
-    t_nb, _ = median_time(lambda: [obs.compute() for _ in range(loops)], repeats)
-    t_np, _ = median_time(lambda: [numpy_objects(*args) for _ in range(loops)], repeats)
+    _, t_nb = wall_and_cpu(lambda: [obs.compute() for _ in range(loops)], repeats)
+    _, t_np = wall_and_cpu(lambda: [numpy_objects(*args) for _ in range(loops)], repeats)
     return [
         {
             "impl": "Numba obs kernels (objects + ego + route)",
             "instances": n,
-            "us_per_instance": 1e6 * t_nb / (loops * n),
+            "cpu_us_per_instance": 1e6 * t_nb / (loops * n),
         },
         {
             "impl": "plain NumPy (objects only)",
             "instances": n,
-            "us_per_instance": 1e6 * t_np / (loops * n),
+            "cpu_us_per_instance": 1e6 * t_np / (loops * n),
             "same_result": same,
         },
     ]
@@ -444,17 +444,19 @@ def main() -> int:
     assert env is not None
     split = breakdown(env, max(20, math.ceil(budget / env.num_envs)), repeats)
     print_table(
-        f"Where the time goes at {env.num_envs} instances (us per agent-step, median)",
+        f"Where the time goes at {env.num_envs} instances (CPU us per agent-step, median)",
         split,
         ["part", "us_per_agent_step"],
     )
     parts = engine_parts(env, 2000 if args.quick else 20000, repeats)
-    print_table("Inside the engine step, one instance at t = 0 (us per call, median)", parts, ["part", "us_per_call"])
+    print_table(
+        "Inside the engine step, one instance at t = 0 (CPU us per call, median)", parts, ["part", "cpu_us_per_call"]
+    )
     objs = bench_objects(env, repeats)
     print_table(
         "Object-list observation: Numba kernel vs plain NumPy",
         objs,
-        ["impl", "instances", "us_per_instance", "same_result"],
+        ["impl", "instances", "cpu_us_per_instance", "same_result"],
     )
     write_json(
         args.json,
