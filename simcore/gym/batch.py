@@ -11,6 +11,7 @@ its own inputs: a batch of N is step for step identical to N batches of one.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -48,9 +49,11 @@ class InstanceBatch:
     Args:
         world: a built World with an ego and no storyboard (``scenario.build.build_world``).
         n: number of instances.
+        threads: split the instances into this many contiguous ranges stepped on worker threads
+            (the kernels release the GIL); results are identical for any thread count.
     """
 
-    def __init__(self, world: World, n: int) -> None:
+    def __init__(self, world: World, n: int, threads: int = 1) -> None:
         if world.ego < 0:
             raise ValueError(f"scenario {world.name!r} has no ego vehicle: simcore.gym controls the ego")
         if world.storyboard:
@@ -155,9 +158,36 @@ class InstanceBatch:
             w.grade.copy(),
         )
         cap_pairs = max(16, 4 * r)
-        cap_ev = max(64, EVENTS_PER_ROW * r)
-        n_cells = gnx * gny
-        self.scratch = (
+        self._scratch_shape = (r, cap_pairs, max(64, EVENTS_PER_ROW * r), gnx * gny, net.n_signals)
+        self.threads = max(1, min(int(threads), n))
+        self.scratch = [self._new_scratch() for _ in range(self.threads)]
+        bounds = np.linspace(0, n, self.threads + 1).round().astype(int)
+        self.chunks = [(int(bounds[t]), int(bounds[t + 1])) for t in range(self.threads)]
+        self._pool: ThreadPoolExecutor | None = None
+        n_groups = net.n_signals
+        self.metrics = np.zeros((n, mk.N_METRICS))
+        self.sig_override = np.tile(w.sig_override, (n, 1))
+        self.sig_state = np.zeros((n, n_groups), dtype=np.int8)
+        self.cw_occ = np.zeros((n, len(net.cw_names)), dtype=np.bool_)
+        self.touch_i = np.zeros((n, cap_pairs), dtype=np.int64)
+        self.touch_j = np.zeros((n, cap_pairs), dtype=np.int64)
+        self.n_touch = np.zeros(n, dtype=np.int64)
+        self.step_count = np.zeros(n, dtype=np.int64)
+        self.drive_idx = np.ascontiguousarray(w.npc_idx, dtype=np.int64)
+        self.veh_idx = np.ascontiguousarray(w.veh_idx, dtype=np.int64)
+        assert w.veh_idx_kin is not None and w.veh_idx_st is not None
+        self.veh_idx_kin = np.ascontiguousarray(w.veh_idx_kin, dtype=np.int64)
+        self.veh_idx_st = np.ascontiguousarray(w.veh_idx_st, dtype=np.int64)
+        self.ped_idx = np.ascontiguousarray(w.ped_idx, dtype=np.int64)
+        self.terms = np.zeros((n, bk.N_TERMS))
+        self.reward = np.zeros(n)
+        self.end = np.zeros(n, dtype=np.int64)
+        self.reset_instances(np.ones(n, dtype=np.bool_))
+
+    def _new_scratch(self) -> tuple:
+        """Buffers one ``step_instances`` call overwrites (one set per thread)."""
+        r, cap_pairs, cap_ev, n_cells, n_groups = self._scratch_shape
+        return (
             np.zeros((7, r)),
             np.zeros((3, r)),
             np.zeros(n_cells + 1, dtype=np.int64),
@@ -179,27 +209,14 @@ class InstanceBatch:
             np.zeros(0),
             np.zeros((0, r)),
             np.zeros((0, r), dtype=np.bool_),
-            np.zeros((0, net.n_signals), dtype=np.int8),
+            np.zeros((0, n_groups), dtype=np.int8),
         )
-        n_groups = net.n_signals
-        self.metrics = np.zeros((n, mk.N_METRICS))
-        self.sig_override = np.tile(w.sig_override, (n, 1))
-        self.sig_state = np.zeros((n, n_groups), dtype=np.int8)
-        self.cw_occ = np.zeros((n, len(net.cw_names)), dtype=np.bool_)
-        self.touch_i = np.zeros((n, cap_pairs), dtype=np.int64)
-        self.touch_j = np.zeros((n, cap_pairs), dtype=np.int64)
-        self.n_touch = np.zeros(n, dtype=np.int64)
-        self.step_count = np.zeros(n, dtype=np.int64)
-        self.drive_idx = np.ascontiguousarray(w.npc_idx, dtype=np.int64)
-        self.veh_idx = np.ascontiguousarray(w.veh_idx, dtype=np.int64)
-        assert w.veh_idx_kin is not None and w.veh_idx_st is not None
-        self.veh_idx_kin = np.ascontiguousarray(w.veh_idx_kin, dtype=np.int64)
-        self.veh_idx_st = np.ascontiguousarray(w.veh_idx_st, dtype=np.int64)
-        self.ped_idx = np.ascontiguousarray(w.ped_idx, dtype=np.int64)
-        self.terms = np.zeros((n, bk.N_TERMS))
-        self.reward = np.zeros(n)
-        self.end = np.zeros(n, dtype=np.int64)
-        self.reset_instances(np.ones(n, dtype=np.bool_))
+
+    def close(self) -> None:
+        """Stop the worker threads (if any)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     # -- state --------------------------------------------------------------------------
     def reset_instance(self, j: int, speed_factor: np.ndarray | None = None) -> None:
@@ -269,42 +286,56 @@ class InstanceBatch:
         """Advance the instances where ``run`` is True by one step with the ego targets
         ``accel`` (m/s^2) and ``steer`` (rad), (N,) each. Results in ``terms``, ``reward``, ``end``."""
         w = self.world
-        bk.step_instances(
-            run,
-            accel,
-            steer,
-            float(w.dt),
-            int(max_steps),
-            weights,
-            terminate,
-            self.drive_idx,
-            self.veh_idx,
-            self.veh_idx_kin,
-            self.veh_idx_st,
-            self.ped_idx,
-            self.ego,
-            self.kind,
-            self.state,
-            self.vp,
-            self.st_params,
-            self.drv,
-            self.speed_factor,
-            self.ped,
-            self.rt,
-            self.mp,
-            self.grid,
-            self.actor_grid,
-            self.work,
-            self.scratch,
-            self.metrics,
-            self.sig_override,
-            self.sig_state,
-            self.cw_occ,
-            self.touch_i,
-            self.touch_j,
-            self.n_touch,
-            self.step_count,
-            self.terms,
-            self.reward,
-            self.end,
-        )
+
+        def one(t: int) -> None:
+            j0, j1 = self.chunks[t]
+            scratch = self.scratch[t]
+            bk.step_instances(
+                j0,
+                j1,
+                run,
+                accel,
+                steer,
+                float(w.dt),
+                int(max_steps),
+                weights,
+                terminate,
+                self.drive_idx,
+                self.veh_idx,
+                self.veh_idx_kin,
+                self.veh_idx_st,
+                self.ped_idx,
+                self.ego,
+                self.kind,
+                self.state,
+                self.vp,
+                self.st_params,
+                self.drv,
+                self.speed_factor,
+                self.ped,
+                self.rt,
+                self.mp,
+                self.grid,
+                self.actor_grid,
+                self.work,
+                scratch,
+                self.metrics,
+                self.sig_override,
+                self.sig_state,
+                self.cw_occ,
+                self.touch_i,
+                self.touch_j,
+                self.n_touch,
+                self.step_count,
+                self.terms,
+                self.reward,
+                self.end,
+            )
+
+        if self.threads == 1:
+            one(0)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-gym")
+        for _ in self._pool.map(one, range(self.threads)):
+            pass

@@ -116,15 +116,17 @@ def reset_instances(
 # fmt: off
 @kernel
 def step_instances(
-    run, accel_cmd, steer_cmd, dt, max_steps, weights, terminate,
+    j0, j1, run, accel_cmd, steer_cmd, dt, max_steps, weights, terminate,
     drive_idx, veh_idx, veh_idx_kin, veh_idx_st, ped_idx, ego, kind,
     state, vp, st_params, drv, speed_factor, ped, rt, mp, grid, actor_grid, work, scratch,
     metrics, sig_override, sig_state, cw_occ, touch_i, touch_j, n_touch, step,
     out_terms, out_reward, out_end,
 ):  # pragma: no cover - compiled
-    """One step of every instance j with ``run[j]``: ego control, ``advance``, reward terms, end code.
+    """One step of every instance j in [j0, j1) with ``run[j]``: ego control, ``advance``, reward
+    terms, end code. Disjoint ranges with their own ``scratch`` may run concurrently (threads).
 
     Args:
+        j0, j1: the instances this call steps.
         run: (N,) bool, instances to step (others are left untouched, their outputs zeroed).
         accel_cmd, steer_cmd: (N,) ego acceleration (m/s^2) and road-wheel angle (rad) targets;
             non-finite values brake at the ego's maximum deceleration with the wheel held.
@@ -155,11 +157,10 @@ def step_instances(
     st_buf, st_u, cell_start, cell_items, cell_seen, actor_seen, cand, stamp, box_cx, box_cy, pair_i, pair_j, \
         ev_time, ev_kind, ev_a, ev_b, ev_value, rec_row, rec_time, rec_2d, rec_b2d, rec_sig = scratch
     e = ego
-    n_inst = x.shape[0]
     ra = rt_start[e]
     rb = rt_start[e + 1]
     rec_never = np.int64(1) << 62
-    for j in range(n_inst):
+    for j in range(j0, j1):
         for q in range(N_TERMS):
             out_terms[j, q] = 0.0
         out_reward[j] = 0.0

@@ -94,3 +94,20 @@ def test_seed_list_and_wrong_action_shape(sparse_yaml):
     assert all(np.array_equal(a[k], b[k]) for k in a)
     with pytest.raises(ValueError, match="expected actions of shape"):
         venv.step(np.zeros((3, 2), np.float32))
+
+
+def test_threads_give_the_same_results_as_one_thread(sparse_yaml):
+    a = VectorSimcoreEnv(sparse_yaml, 7, max_episode_steps=15)
+    b = VectorSimcoreEnv(sparse_yaml, 7, max_episode_steps=15, threads=3)
+    assert b.batch.chunks == [(0, 2), (2, 5), (5, 7)]
+    oa, _ = a.reset(seed=4)
+    ob, _ = b.reset(seed=4)
+    assert all(np.array_equal(oa[k], ob[k]) for k in oa)
+    rng = np.random.default_rng(2)
+    for _ in range(40):
+        act = rng.uniform(-1, 1, (7, 2)).astype(np.float32)
+        ra, rb = a.step(act), b.step(act)
+        assert all(np.array_equal(ra[0][k], rb[0][k]) for k in ra[0])
+        assert all(np.array_equal(x, y) for x, y in zip(ra[1:4], rb[1:4], strict=True))
+    b.close()
+    assert b.batch._pool is None

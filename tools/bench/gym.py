@@ -158,7 +158,7 @@ def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
     v_des, T, s0, b_comf, delta, a_lat, accel_cap, stop_at_end = b.drv
     rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id = b.rt[:13]
     lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half = b.rt[13:20]
-    sc = b.scratch
+    sc = b.scratch[0]
     ctrl_a, ctrl_s, lead_gap, lead_close, offroad, goal_flag = (a[0] for a in b.work[:6])
     drivers = (
         b.drive_idx,
