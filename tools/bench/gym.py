@@ -55,8 +55,8 @@ def wall_and_cpu(fn, repeats: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def bench_vector(scenario: str, n: int, steps: int, repeats: int) -> tuple[dict, VectorSimcoreEnv]:
-    env = VectorSimcoreEnv(scenario, n, observation="objects")
+def bench_vector(scenario: str, n: int, steps: int, repeats: int, threads: int = 1) -> tuple[dict, VectorSimcoreEnv]:
+    env = VectorSimcoreEnv(scenario, n, observation="objects", threads=threads)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     actions = rng.uniform(-1.0, 1.0, size=(steps, n, 2)).astype(np.float32)
@@ -71,7 +71,7 @@ def bench_vector(scenario: str, n: int, steps: int, repeats: int) -> tuple[dict,
     med, cpu = wall_and_cpu(once, repeats)
     rows = env.batch.rows
     return {
-        "system": f"simcore VectorSimcoreEnv x{n}",
+        "system": f"simcore VectorSimcoreEnv x{n}" + (f", {threads} threads" if threads > 1 else ""),
         "instances": n,
         "actors_per_instance": rows,
         "steps": steps,
@@ -87,38 +87,43 @@ def bench_vector(scenario: str, n: int, steps: int, repeats: int) -> tuple[dict,
 
 
 def breakdown(env: VectorSimcoreEnv, steps: int, repeats: int) -> list[dict]:
-    """Where one vector step's time goes: engine kernel, observation kernels, the rest."""
+    """Where one vector step's time goes, measured inside ``env.step`` with random actions:
+    the engine step kernel, the observation kernels, and the rest (Python)."""
     b = env.batch
     n = env.num_envs
-    acc = np.zeros(n)
-    steer = np.zeros(n)
-    run = np.ones(n, dtype=np.bool_)
+    spent = {"kernel": 0.0, "obs": 0.0}
+    step_fn, obs_fn = b.step, env.observer.compute
 
-    def kernel_only() -> None:
-        for _ in range(steps):
-            b.step(run, acc, steer, 10**9, env._weights, env._terminate)
+    def timed_step(*a, **k):
+        c0 = time.process_time()
+        step_fn(*a, **k)
+        spent["kernel"] += time.process_time() - c0
 
-    def obs_only() -> None:
-        for _ in range(steps):
-            env.observer.compute()
+    def timed_obs():
+        c0 = time.process_time()
+        obs_fn()
+        spent["obs"] += time.process_time() - c0
 
-    env.reset(seed=1)
-    _, t_kernel = wall_and_cpu(kernel_only, repeats)
-    _, t_obs = wall_and_cpu(obs_only, repeats)
-    env.reset(seed=1)
-    zero = np.zeros((n, 2), np.float32)
-
-    def full() -> None:
-        for _ in range(steps):
-            env.step(zero)
-
-    _, t_full = wall_and_cpu(full, repeats)
+    rng = np.random.default_rng(1)
+    actions = rng.uniform(-1.0, 1.0, size=(steps, n, 2)).astype(np.float32)
+    totals = []
+    b.step, env.observer.compute = timed_step, timed_obs
+    try:
+        for _ in range(repeats):
+            env.reset(seed=1)
+            spent["kernel"] = spent["obs"] = 0.0
+            c0 = time.process_time()
+            for k in range(steps):
+                env.step(actions[k])
+            totals.append((time.process_time() - c0, spent["kernel"], spent["obs"]))
+    finally:
+        del b.step, env.observer.compute
+    t_full, t_kernel, t_obs = sorted(totals)[len(totals) // 2]
     per = 1e6 / (n * steps)
-    rest = max(t_full - t_kernel - t_obs, 0.0)
     return [
         {"part": "engine step kernel (advance per instance + rewards)", "us_per_agent_step": t_kernel * per},
         {"part": "observation kernels (object list + ego + route)", "us_per_agent_step": t_obs * per},
-        {"part": "Python: actions, autoreset, info, copies", "us_per_agent_step": rest * per},
+        {"part": "Python: actions, autoreset, info, copies", "us_per_agent_step": (t_full - t_kernel - t_obs) * per},
         {"part": "total env.step", "us_per_agent_step": t_full * per},
     ]
 
@@ -414,6 +419,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer steps and repeats (< 1 minute once compiled)")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario file or built-in name")
+    ap.add_argument("--threads", type=int, default=0, help="also time 1024 instances on this many threads")
     args = ap.parse_args()
     repeats = 3 if args.quick else 5
     budget = 20_000 if args.quick else 200_000  # agent-steps per timed block
@@ -423,6 +429,9 @@ def main() -> int:
         steps = max(20, min(2000, math.ceil(budget / n)))
         row, env = bench_vector(args.scenario, n, steps, repeats)
         rows.append(row)
+    if args.threads > 1:
+        steps = max(20, min(2000, math.ceil(budget / 1024)))
+        rows.append(bench_vector(args.scenario, 1024, steps, repeats, args.threads)[0])
     peer = bench_highway(10 if args.quick else 40, 3)
     if peer:
         rows.append(peer)
