@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from simcore._data import resolve_scenario
 from simcore.agents.builtin.autopilot import Idle
 from simcore.agents.protocol import Control
 from simcore.gym import ENV_IDS, SimcoreEnv, VectorSimcoreEnv
@@ -153,7 +154,7 @@ def test_nan_action_brakes(straight_yaml):
 
 def test_batch_step_equals_the_engine_simulation_bit_for_bit():
     # The intersection with NPCs, walkers and signals: the gym step is the engine's step.
-    loaded = load_scenario("scenarios/urban/signalized_intersection.yaml")
+    loaded = load_scenario(resolve_scenario("signalized_intersection"))
     world = build_world(loaded)
     env = SimcoreEnv(build_world(loaded), normalize_actions=False, npc_speed_jitter=0.0)
     env.reset(seed=0)
