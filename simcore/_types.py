@@ -20,6 +20,7 @@ class ActorKind(IntEnum):
     VEHICLE = 0
     PEDESTRIAN = 1
     CYCLIST = 2
+    STATIC = 3
 
 
 class LaneType(IntEnum):

@@ -38,10 +38,16 @@ def simulation(
     overrides: dict[str, Any] | None = None,
     variant: int = 0,
     record_every: int = 1,
+    allow_paths: tuple[str | os.PathLike[str], ...] | list[str | os.PathLike[str]] = (),
+    **options: Any,
 ) -> Simulation:
-    """Load, validate and build a scenario (a path or built-in name) into a ready Simulation."""
+    """Load, validate and build a scenario (a path or built-in name) into a ready Simulation.
+
+    ``allow_paths``: folders outside the scenario's own that its map/log files may come from.
+    ``options`` go to Simulation: ``agents`` (further controlled vehicles by actor id),
+    ``control_latency_s``, ``compute_budget_s``, ``late_policy``."""
     path = resolve_scenario(str(scenario))
-    loaded = load_scenario(path, seed=seed, overrides=overrides, variant=variant)
+    loaded = load_scenario(path, seed=seed, overrides=overrides, variant=variant, allow_paths=allow_paths)
     world = build_world(loaded)
     ag = load_agent(agent) if isinstance(agent, str) else agent
     spec = loaded.spec
@@ -54,6 +60,7 @@ def simulation(
         scenario_file=str(path),
         parameters=loaded.parameters,
         variant=loaded.variant,
+        **options,
     )
 
 

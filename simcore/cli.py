@@ -1,4 +1,4 @@
-"""Command-line interface: ``simcore run | validate | list``."""
+"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | map``."""
 
 from __future__ import annotations
 
@@ -49,21 +49,26 @@ def _format_summary(res: Any, out_dir: Path | None) -> str:
         lines.append(f"  ... {len(shown) - 20} more in result.json")
     lines.append(f"result     {'PASS' if res.passed else 'FAIL'}")
     if out_dir is not None:
-        lines.append(f"written    {out_dir / 'result.json'}, {out_dir / 'topdown.png'}")
+        names = ("result.json", "junit.xml", "report.html", "topdown.png")
+        lines.append("written    " + ", ".join(str(out_dir / n) for n in names))
     return "\n".join(lines)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and report."""
-    from simcore.agents.loading import AgentLoadError, load_agent
+    from simcore.agents.loading import AgentLoadError, load_agent, load_agents
     from simcore.api import simulation
     from simcore.scenario.errors import ScenarioError
 
     try:
         overrides = _parse_set(args.set or [])
-        agent = load_agent(args.agent)
+        agents = load_agents(args.agent or ["autopilot"])
+        agent = agents.pop("ego", None) or load_agent("autopilot")
+        timing = {"control_latency_s": args.latency, "compute_budget_s": args.budget, "late_policy": args.late_policy}
         t0 = time.perf_counter()
-        sim = simulation(args.scenario, agent, seed=args.seed, overrides=overrides, variant=args.variant)
+        sim = simulation(
+            args.scenario, agent, seed=args.seed, overrides=overrides, variant=args.variant, agents=agents, **timing
+        )
         build_s = time.perf_counter() - t0
         compile_s = sim.prepare()
     except ScenarioError as exc:
@@ -75,11 +80,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None:
-        from simcore.render.topdown import draw_run
+        from simcore.report.outputs import write_run_outputs
 
-        out_dir.mkdir(parents=True, exist_ok=True)
-        res.write_json(out_dir / "result.json")
-        draw_run(sim.world, res, out_dir / "topdown.png")
+        write_run_outputs(sim.world, res, out_dir)
     if not args.quiet:
         print(_format_summary(res, out_dir))
         print(f"start-up   load+build {build_s:.3f} s, kernels {compile_s:.3f} s (compiled once, then cached)")
@@ -95,6 +98,68 @@ def _scenario_files(paths: list[str]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Run every scenario x variant x agent; combined junit.xml, summary.json and leaderboard."""
+    from simcore.batch.jobs import plan_jobs
+    from simcore.batch.runner import BackendUnavailableError, execute
+
+    agents = args.agent or ["autopilot"]
+    variants: str | int = args.variants
+    if variants != "all":
+        try:
+            variants = int(variants)
+        except ValueError:
+            print(f"simcore batch: --variants expects 'all' or a number, got {args.variants!r}", file=sys.stderr)
+            return EXIT_INVALID
+        if variants < 1:
+            print("simcore batch: --variants must be at least 1", file=sys.stderr)
+            return EXIT_INVALID
+    if args.workers is not None and args.workers < 1:
+        print("simcore batch: --workers must be at least 1", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        jobs, plan_errors = plan_jobs(args.paths, agents, variants, draws=args.draws, seed=args.seed)
+    except FileNotFoundError as exc:
+        print(f"simcore batch: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if not jobs and not plan_errors:
+        print("simcore batch: no scenario files found", file=sys.stderr)
+        return EXIT_INVALID
+    out = Path(args.out)
+    if not args.quiet:
+        print(f"batch      {len(jobs)} run(s): {len(agents)} agent(s) -> {out}", file=sys.stderr)
+    try:
+        outcome = execute(
+            jobs,
+            plan_errors,
+            agents,
+            out,
+            workers=args.workers,
+            backend=args.backend,
+            address=args.address,
+            pictures=not args.no_pictures,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except BackendUnavailableError as exc:
+        print(f"simcore batch: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("simcore batch: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        c = outcome.counts
+        print(
+            f"batch      {c.get('pass', 0)} passed, {c.get('fail', 0)} failed, {c.get('error', 0)} error(s); "
+            f"{outcome.ran} run now, {outcome.skipped} already done"
+            + (f", {outcome.worker_deaths} retried after a worker died" if outcome.worker_deaths else "")
+        )
+        for e in outcome.entries:
+            if e["status"] == "error":
+                print(f"  error  {e['dir']}: {e['error']}")
+        print(f"written    {out / 'junit.xml'}, summary.json, leaderboard.html, leaderboard.json")
+    return outcome.exit_code
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -186,13 +251,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario; exit 0 pass, 1 fail, 2 invalid input")
     r.add_argument("scenario", help="scenario file, or a built-in name such as urban/signalized_intersection")
-    r.add_argument("--agent", default="autopilot", help="autopilot | idle | module:Class | file.py:Class")
+    r.add_argument(
+        "--agent",
+        action="append",
+        metavar="[ROLE=]SPEC",
+        help="autopilot (default) | idle | replay:LOG.csv | exec:COMMAND | module:Class | file.py:Class; "
+        "ROLE=SPEC drives the vehicle actor ROLE (repeatable; docs/agent-protocol.md)",
+    )
+    r.add_argument("--latency", type=float, default=0.0, metavar="S", help="control latency (s)")
+    r.add_argument("--budget", type=float, default=None, metavar="S", help="agent compute budget per step (s)")
+    r.add_argument("--late-policy", choices=("hold", "brake"), default="hold", help="late or missing control")
     r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")
-    r.add_argument("--out", metavar="DIR", help="write DIR/result.json and DIR/topdown.png")
+    r.add_argument("--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html and topdown.png")
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     r.set_defaults(func=cmd_run)
+    b = sub.add_parser("batch", help="run scenarios x variants x agents in parallel; exit 0 pass, 1 fail, 2 error")
+    b.add_argument("paths", nargs="+", metavar="FILES_OR_DIRS", help="scenario files or folders (searched for *.yaml)")
+    b.add_argument("--agent", action="append", metavar="SPEC", help="agent spec; repeat to compare agents")
+    b.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    b.add_argument("--backend", choices=("local", "ray"), default="local", help="local process pool or Ray tasks")
+    b.add_argument("--address", default=None, help="Ray cluster address (default: start or join a local one)")
+    b.add_argument("--variants", default="all", metavar="all|N", help="every variant, or the first N of each")
+    b.add_argument("--draws", type=int, default=1, help="random draws per sweep combination")
+    b.add_argument("--seed", type=int, default=None, help="override every scenario's seed")
+    b.add_argument("--no-pictures", action="store_true", help="skip report.html and topdown.png per run")
+    b.add_argument("--out", required=True, metavar="DIR", help="output folder; a rerun skips finished runs")
+    b.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
+    b.set_defaults(func=cmd_batch)
     v = sub.add_parser("validate", help="check scenario files (file:line:col errors); exit 0 or 2")
     v.add_argument("paths", nargs="+", help="files or folders")
     v.add_argument("--quiet", action="store_true")

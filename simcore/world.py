@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcore._types import F64, I64, Mask
+from simcore.behavior.junctions import JunctionTable, build_junction_table
 from simcore.dynamics.single_track_kernels import N_PARAMS
 from simcore.road.lane_graph import RoutePath
 from simcore.road.network import RoadNetwork
@@ -169,6 +170,72 @@ class PedestrianParams:
     start_time: F64
 
 
+def _empty_csr(n: int) -> I64:
+    return np.zeros(n + 1, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class BehaviorParams:
+    """Per-row behaviour beyond IDM (``simcore.behavior``; rows it does not apply to keep the defaults).
+
+    Attributes:
+        run_amber, run_red: (n,) bool, drawn once per vehicle from its seeded stream with the
+            scenario's probabilities: the driver ignores amber / red lights.
+        right_on_red: (n,) bool: right turn on red after a full stop when the crosswalk and a gap allow.
+        crit_gap: (n,) critical gap (s) accepted at junctions. yields: (n,) bool: follows the junction
+            right-of-way rules (False for the ego under an agent and for scripted rows).
+        pf_mode: (n,) int8 speed profile: 0 none, 1 over route s, 2 over time.
+        pf_start, pf_key, pf_v: CSR (n+1,) of profile points (route s m or time s, speed m/s).
+        tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v: CSR (n+1,) of scripted samples (s, m, m, rad, m/s).
+        tr_flags: (n,) int64 bits of ``scripted_kernels`` (TR_*).
+        start_time: (n,) time (s) before which a driven row holds still (a parked car's pull-out time).
+    """
+
+    run_amber: Mask
+    run_red: Mask
+    right_on_red: Mask
+    crit_gap: F64
+    yields: Mask
+    pf_mode: np.ndarray
+    pf_start: I64
+    pf_key: F64
+    pf_v: F64
+    tr_start: I64
+    tr_t: F64
+    tr_x: F64
+    tr_y: F64
+    tr_yaw: F64
+    tr_v: F64
+    tr_flags: I64
+    start_time: F64
+
+    @classmethod
+    def defaults(cls, n: int, ego: int = -1) -> BehaviorParams:
+        """No runners, no right on red, 4.5 s critical gap, every row but ``ego`` yields, no profiles or scripts."""
+        yields = np.ones(n, dtype=np.bool_)
+        if ego >= 0:
+            yields[ego] = False
+        return cls(
+            run_amber=np.zeros(n, dtype=np.bool_),
+            run_red=np.zeros(n, dtype=np.bool_),
+            right_on_red=np.zeros(n, dtype=np.bool_),
+            crit_gap=np.full(n, 4.5),
+            yields=yields,
+            pf_mode=np.zeros(n, dtype=np.int8),
+            pf_start=_empty_csr(n),
+            pf_key=np.zeros(0),
+            pf_v=np.zeros(0),
+            tr_start=_empty_csr(n),
+            tr_t=np.zeros(0),
+            tr_x=np.zeros(0),
+            tr_y=np.zeros(0),
+            tr_yaw=np.zeros(0),
+            tr_v=np.zeros(0),
+            tr_flags=np.zeros(n, dtype=np.int64),
+            start_time=np.zeros(n),
+        )
+
+
 @dataclass
 class World:
     """One built scenario: static data + dynamic state. Built by ``scenario.build``.
@@ -194,6 +261,12 @@ class World:
             row's progress, set at build and refreshed every step for single-track rows (the only
             rows that feel it). grade: (n,) road grade angle (rad, uphill +), 0 on generated maps.
         storyboard: compiled ``storyboard:`` entries (``simcore.scenario.storyboard.Story``); empty: none.
+        behavior: BehaviorParams (signal compliance, gap acceptance, speed profiles, scripts).
+        junctions: JunctionTable of the routes' junction passages (right of way).
+        scripted_idx: int64 rows moved by ``step_scripted`` (trajectories, logs).
+        eval_idx: int64 vehicle rows evaluated by ``evaluate_step`` (red lights, off-road, goal);
+            defaults to ``veh_idx``. track_idx: driven rows only tracked along their route (progress,
+            leaving at the route end) without infractions: parked cars, red-light runners.
     """
 
     name: str
@@ -224,6 +297,11 @@ class World:
     friction: F64 | None = None
     grade: F64 | None = None
     storyboard: tuple = ()
+    behavior: BehaviorParams | None = None
+    junctions: JunctionTable | None = None
+    scripted_idx: I64 | None = None
+    eval_idx: I64 | None = None
+    track_idx: I64 | None = None
 
     def __post_init__(self) -> None:
         """Defaults for the vehicle-model fields: every vehicle kinematic, friction 1, flat road."""
@@ -240,3 +318,13 @@ class World:
             self.friction = np.ones(n)
         if self.grade is None:
             self.grade = np.zeros(n)
+        if self.behavior is None:
+            self.behavior = BehaviorParams.defaults(n, self.ego)
+        if self.junctions is None:
+            self.junctions = build_junction_table(self.network, list(self.routes.paths))
+        if self.scripted_idx is None:
+            self.scripted_idx = np.zeros(0, dtype=np.int64)
+        if self.eval_idx is None:
+            self.eval_idx = self.veh_idx
+        if self.track_idx is None:
+            self.track_idx = np.zeros(0, dtype=np.int64)

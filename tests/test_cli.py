@@ -1,4 +1,4 @@
-"""The command-line contract of ``simcore run | validate | list`` (exit codes, result.json, PNG)."""
+"""The command-line contract of ``simcore run | batch | validate | list`` (exit codes, outputs)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,26 @@ def test_run_writes_result_and_picture(tmp_path: Path, capsys: pytest.CaptureFix
     assert {c["name"] for c in result["criteria"]} >= {"no_collision", "reach_goal"}
     png = (out / "topdown.png").read_bytes()
     assert len(png) > len(PNG_MAGIC) and png.startswith(PNG_MAGIC)
+    assert f"{out / 'junit.xml'}" in printed and f"{out / 'report.html'}" in printed
+    junit = (out / "junit.xml").read_text(encoding="utf-8")
+    assert 'tests="1" failures="0" errors="0"' in junit
+    assert (out / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_failed_run_writes_failure_into_junit(tmp_path: Path) -> None:
+    code, _ = run_cli(tmp_path, "--agent", "idle")
+    assert code == 1
+    junit = (tmp_path / "out" / "junit.xml").read_text(encoding="utf-8")
+    assert 'failures="1"' in junit and '<failure message="failed reach_goal' in junit
+
+
+def test_batch_is_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["batch", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--agent", "--workers", "--backend", "--variants", "--out"):
+        assert option in out
 
 
 def test_idle_agent_fails(tmp_path: Path) -> None:

@@ -6,8 +6,11 @@ them, and cannot change the world except through its Control.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -28,6 +31,77 @@ class Control:
 
     accel: float
     steer: float
+
+
+@dataclass(frozen=True)
+class ActuationControl:
+    """Pedal-and-wheel control, mapped to an acceleration target by the runner.
+
+    ``accel = throttle * max_accel - brake * max_decel`` with the controlled vehicle's limits
+    (``EgoInfo.max_accel`` / ``max_decel``, m/s^2); pedals are clipped to [0, 1].
+
+    Attributes:
+        throttle: accelerator pedal, 0 (released) .. 1 (full).
+        brake: brake pedal, 0 .. 1 (full braking at the vehicle's ``max_decel``).
+        steer: front road-wheel angle target (rad, left positive).
+    """
+
+    throttle: float
+    brake: float
+    steer: float
+
+    def to_accel(self, max_accel: float, max_decel: float) -> float:
+        """The longitudinal acceleration target (m/s^2) these pedals ask for."""
+        thr = min(max(float(self.throttle), 0.0), 1.0) if math.isfinite(self.throttle) else math.nan
+        brk = min(max(float(self.brake), 0.0), 1.0) if math.isfinite(self.brake) else math.nan
+        return thr * max_accel - brk * max_decel
+
+
+@dataclass(frozen=True)
+class TrajectoryControl:
+    """A short planned trajectory that the built-in tracker follows (``simcore.agents.tracker``).
+
+    Poses are of the vehicle reference point (rear-axle centre), ENU world frame. Give the
+    timing as ``t`` (s, relative to the time of the observation the plan answers: 0 = now,
+    strictly increasing), as ``speed`` (m/s at each pose), or both. With ``t`` only, speeds
+    are the distances between poses over the time steps.
+
+    Attributes:
+        x, y: positions (m). yaw: headings (rad, counter-clockwise from east).
+        t: times (s) or None. speed: speeds (m/s, >= 0) or None.
+    """
+
+    x: F64
+    y: F64
+    yaw: F64
+    t: F64 | None = None
+    speed: F64 | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.x)
+        for name in ("x", "y", "yaw", "t", "speed"):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            arr = np.array(v, dtype=np.float64).reshape(-1)
+            if arr.shape[0] != n:
+                raise ValueError(f"TrajectoryControl.{name} has {arr.shape[0]} values, x has {n}")
+            if not np.isfinite(arr).all():
+                raise ValueError(f"TrajectoryControl.{name} has non-finite values")
+            arr.flags.writeable = False
+            object.__setattr__(self, name, arr)
+        if n < 2:
+            raise ValueError("TrajectoryControl needs at least 2 poses")
+        if self.t is None and self.speed is None:
+            raise ValueError("TrajectoryControl needs times t or speeds (or both)")
+        if self.t is not None and not (np.diff(self.t) > 0).all():
+            raise ValueError("TrajectoryControl.t must be strictly increasing")
+        if self.speed is not None and (self.speed < 0).any():
+            raise ValueError("TrajectoryControl.speed must be >= 0")
+
+
+#: Anything an agent may return from ``act``.
+AnyControl = Control | ActuationControl | TrajectoryControl
 
 
 @dataclass(frozen=True)
@@ -56,6 +130,10 @@ class AgentInfo:
         lane_change_s0, lane_change_s1: lane changes the route plans (route s where each
             starts and ends, m); lane_change_side: +1 left, -1 right; lane_change_offset: m.
         network: the static road network (read-only arrays).
+        role: which controlled vehicle this agent drives ("ego", or the actor id of another
+            controlled vehicle in a multi-agent run).
+        scenario_file: path of the scenario file ("" when built in code); agents resolve
+            their own data files relative to it (e.g. ``replay``).
     """
 
     scenario: str
@@ -74,6 +152,8 @@ class AgentInfo:
     lane_change_offset: F64
     goal_s: float
     network: RoadNetwork
+    role: str = "ego"
+    scenario_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,7 +180,7 @@ class ObjectList:
 
 @dataclass(frozen=True)
 class Observation:
-    """What the ego agent sees at one step.
+    """What the agent of one controlled vehicle ("ego" unless ``role`` says otherwise) sees at one step.
 
     Attributes:
         time: simulation time (s). step: step index.
@@ -112,6 +192,9 @@ class Observation:
             SignalState (int8).
         crosswalk_s0, crosswalk_s1, crosswalk_occupied: crosswalk intervals along the route
             (route s, m) and whether a pedestrian is on each.
+        sensors: each sensor's latest reading by sensor name (readings carry their own
+            timestamp, s); empty when the scenario declares no sensors.
+        role: the controlled vehicle this observation belongs to ("ego" or an actor id).
     """
 
     time: float
@@ -131,17 +214,23 @@ class Observation:
     crosswalk_s0: F64
     crosswalk_s1: F64
     crosswalk_occupied: np.ndarray
+    sensors: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    role: str = "ego"
 
 
 @runtime_checkable
 class Agent(Protocol):
-    """A driving agent. ``reset`` once per run, then ``act`` once per step."""
+    """A driving agent. ``reset`` once per run, then ``act`` once per step, ``close`` at the end.
+
+    ``act`` may return a Control, an ActuationControl or a TrajectoryControl. ``close`` is
+    optional for user agents (the runner calls it when present): release processes, files.
+    """
 
     name: str
 
     def reset(self, info: AgentInfo) -> None:
         """Prepare for a new run."""
 
-    def act(self, obs: Observation) -> Control:
+    def act(self, obs: Observation) -> AnyControl:
         """Return the control for the next step."""
         ...

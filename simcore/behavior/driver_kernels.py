@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from simcore._jit import kernel
 from simcore.behavior.route_kernels import route_index, route_point
 from simcore.geometry.kernels import project_point_segment
@@ -216,7 +218,7 @@ def drive_control(
     cw_s0, cw_s1, cw_id, cw_occ, ca, cb,
     lc_s0, lc_s1, lc_side, lc_offset, la, lb,
     ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id,
-    v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end,
+    v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end, run_amber, run_red, ror_ok,
 ):  # pragma: no cover - compiled
     """Control of one driver following its route: (accel, steer, lead_gap, lead_closing).
 
@@ -229,7 +231,9 @@ def drive_control(
     (c) a lane change not yet begun whose target gap is unsafe (wait before it), (d) the
     first stop line whose signal is red (or amber/red-amber when stopping needs less than
     AMBER_STOP_DECEL; a red that cannot be met within max_decel is run), (e) an occupied
-    crosswalk not yet entered, and (f) the route end when ``stop_at_end``. The look-ahead
+    crosswalk not yet entered, and (f) the route end when ``stop_at_end``. Signal compliance:
+    ``run_amber`` / ``run_red`` make the driver ignore amber (and red-amber) / red at the stop
+    line; ``ror_ok`` lets it pass a red now (right turn on red after its full stop). The look-ahead
     speed at a sample k ahead is sqrt(vl_k^2 + 2 b_comf d_k) with
     vl_k^2 = min((limit_k speed_factor)^2, a_lat / |kappa_k|) and d_k its distance ahead of
     the front bumper; samples farther than v_des^2 / (2 b_comf) cannot bind and are skipped.
@@ -311,9 +315,9 @@ def drive_control(
         need = v * v / (2.0 * max(gap, 0.1))
         stop = False
         if st == RED:
-            stop = need <= max_decel
+            stop = need <= max_decel and not run_red and not ror_ok
         elif st in (AMBER, RED_AMBER):
-            stop = need <= AMBER_STOP_DECEL
+            stop = need <= AMBER_STOP_DECEL and not run_amber
         if stop:
             acc = min(acc, stop_accel(v, v0, max_accel, b_comf, T, delta, gap))
         break
@@ -403,6 +407,33 @@ def gather_along_route(
     return n
 
 
+def neutral_behavior_args(n: int, t: float, dt: float) -> tuple:
+    """The trailing ``step_drivers`` arguments for n rows that all drive plain IDM (tests, benchmarks):
+    time t (s), step dt (s), started, no start delay, no signal violations, no right on red, no holds,
+    no speed profiles."""
+    return (
+        t, dt, np.ones(n, dtype=np.bool_), np.zeros(n), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
+        np.zeros(n, dtype=np.bool_), np.full(n, np.nan), np.full(n, -2, dtype=np.int64), np.full(n, np.inf),
+        np.zeros(n, dtype=np.int8), np.zeros(n + 1, dtype=np.int64), np.zeros(0), np.zeros(0),
+    )
+
+
+@kernel
+def profile_speed(pf_start, pf_key, pf_v, i, key):  # pragma: no cover - compiled
+    """Speed (m/s) of row i's speed profile at ``key`` (route s or time), linear, held at both ends."""
+    a = pf_start[i]
+    b = pf_start[i + 1]
+    if key <= pf_key[a]:
+        return pf_v[a]
+    if key >= pf_key[b - 1]:
+        return pf_v[b - 1]
+    k = a
+    while pf_key[k + 1] < key:
+        k += 1
+    u = (key - pf_key[k]) / (pf_key[k + 1] - pf_key[k])
+    return pf_v[k] + u * (pf_v[k + 1] - pf_v[k])
+
+
 @kernel
 def step_drivers(
     idx, x, y, yaw, speed, active, inst,
@@ -414,6 +445,8 @@ def step_drivers(
     v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end,
     grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
     out_accel, out_steer, out_gap, out_closing,
+    t, dt, started, start_time, run_amber, run_red, right_on_red, ror_stop, cur_turn, hold_s,
+    pf_mode, pf_start, pf_key, pf_v,
 ):  # pragma: no cover - compiled
     """Run ``drive_control`` for every row in ``idx`` against the actors near its route.
 
@@ -426,17 +459,46 @@ def step_drivers(
     stop_at_end (bool); the actor grid (origin m, size, scratch: cell_start
     (nx*ny+1,), cell_items (n,), cell_seen (nx*ny,), actor_seen (n,), cand (n,), stamp
     (1,) int64 counter). Writes out_accel, out_steer, out_gap, out_closing for rows in idx.
+
+    Behaviour (per row): ``started`` False, or t (s) before ``start_time``, holds the row at a
+    standstill (parked cars until they pull out); ``run_amber`` / ``run_red`` (bool, drawn once per
+    vehicle at build) ignore
+    amber / red; ``right_on_red``: after a full stop (< 0.1 m/s) within 3 m of a red stop line
+    whose passage is a right turn (``cur_turn`` -1, from ``junction_holds``), go when the
+    crosswalks and the junction (``hold_s``) let it; ``ror_stop`` (state, route s of the line
+    where that stop was made, NaN: none). ``hold_s``: route s of a junction hold line (inf: none),
+    stopped at like a stop line. ``pf_mode`` 1/2: speed profile over route s / time t (s) in CSR
+    pf_start, pf_key, pf_v (m/s): the speed is driven to the profile value of the next step
+    (accel (v_p - v) / dt), never faster than the rest of the model allows.
     """
     build_actor_grid(x, y, active, grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items)
     for q in range(idx.shape[0]):
         i = idx[q]
         if not active[i]:
             continue
+        if not started[i] or t < start_time[i]:
+            out_accel[i] = -max_decel[i]
+            out_steer[i] = 0.0
+            out_gap[i] = math.inf
+            out_closing[i] = 0.0
+            continue
         front = length[i] - rear_overhang[i]
         behind = 10.0
         for m in range(lc_start[i], lc_start[i + 1]):
             if lc_s1[m] > progress[i]:
                 behind = LANE_CHANGE_RANGE_M + 10.0
+                break
+        # Right turn on red: remember a full stop at the first red stop line ahead.
+        ror_ok = False
+        if right_on_red[i] and cur_turn[i] == -1:
+            for m in range(st_start[i], st_start[i + 1]):
+                gap = stop_s[m] - progress[i] - front
+                if gap < -0.5:
+                    continue
+                red = stop_sig[m] >= 0 and sig_state[inst[i], stop_sig[m]] == RED
+                if red and gap < 3.0 and speed[i] < 0.1:
+                    ror_stop[i] = stop_s[m]
+                ror_ok = red and ror_stop[i] == stop_s[m]
                 break
         stamp[0] += 1
         n_cand = gather_along_route(
@@ -454,7 +516,17 @@ def step_drivers(
             lc_s0, lc_s1, lc_side, lc_offset, lc_start[i], lc_start[i + 1],
             x, y, yaw, speed, length, width, center_offset, cand, n_cand, i,
             v_des[i], T[i], s0[i], b_comf[i], delta[i], a_lat[i], speed_factor[i], stop_at_end[i],
+            run_amber[i], run_red[i], ror_ok,
         )
+        if hold_s[i] != math.inf:
+            hgap = hold_s[i] - progress[i] - front
+            if hgap > -0.5:
+                acc = min(acc, stop_accel(speed[i], v_des[i], max_accel[i], b_comf[i], T[i], delta[i], hgap))
+        if pf_mode[i] != 0:
+            key = progress[i] + speed[i] * dt if pf_mode[i] == 1 else t + dt
+            v_p = profile_speed(pf_start, pf_key, pf_v, i, key)
+            acc = min(acc, (v_p - speed[i]) / dt)
+        acc = min(max(acc, -max_decel[i]), max_accel[i])
         out_accel[i] = acc
         out_steer[i] = steer
         out_gap[i] = gap

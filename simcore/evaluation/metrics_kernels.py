@@ -28,7 +28,36 @@ M_MIN_GAP = 7
 M_SPEED_SUM = 8
 M_STEPS = 9
 M_PREV_YAW = 10
-N_METRICS = 11
+M_MIN_THW = 11
+M_MAX_DRAC = 12
+M_MAX_YAW_RATE = 13
+M_MAX_YAW_ACCEL = 14
+M_PREV_YAW_RATE = 15
+M_STEP_GAP = 16
+M_WRONG_WAY_DIST = 17
+M_WRONG_WAY = 18
+M_WW_RUN = 19
+M_MAX_WW_RUN = 20
+M_SPEEDING_TIME = 21
+M_OVERSPEED_INT = 22
+M_MAX_OVERSPEED = 23
+M_SPEEDING = 24
+M_MAX_DEVIATION = 25
+M_DEVIATED = 26
+M_STILL_TIME = 27
+M_MAX_STILL = 28
+M_BLOCKED = 29
+M_STOP_MIN_V = 30
+M_STATIC_OBJ = 31
+M_MIN_PET = 32
+M_PREV_FRONT = 33
+M_FIRST_IMPACT_T = 34
+M_FIRST_IMPACT_V = 35
+M_FIRST_IMPACT_ACTOR = 36
+N_METRICS = 37
+
+#: Time headway is only counted while the ego moves faster than this (m/s).
+THW_MIN_SPEED_MPS = 1.0
 
 #: Walking pedestrians whose position this far ahead (s) is on a crosswalk occupy it.
 CROSSWALK_LOOK_S = 2.0
@@ -36,6 +65,18 @@ CROSSWALK_LOOK_S = 2.0
 TTC_HORIZON_S = 30.0
 #: How far ahead on its route the ego's time-to-collision looks (m).
 TTC_LOOK_M = 150.0
+
+
+def reset_metrics(metrics) -> None:
+    """Initial values of the ego metric accumulator (minima at +inf, first-impact and state slots nan / -1)."""
+    metrics[:] = 0.0
+    for k in (M_MIN_TTC, M_MIN_GAP, M_MIN_THW, M_STOP_MIN_V, M_MIN_PET, M_STEP_GAP):
+        metrics[k] = math.inf
+    metrics[M_MAX_OVERSPEED] = -math.inf
+    for k in (M_PREV_FRONT, M_FIRST_IMPACT_T, M_FIRST_IMPACT_V):
+        metrics[k] = math.nan
+    metrics[M_STATIC_OBJ] = -1.0
+    metrics[M_FIRST_IMPACT_ACTOR] = -1.0
 
 
 @kernel
@@ -177,7 +218,10 @@ def accumulate_ego_metrics(
 
     Time-to-collision: for every actor blocking the ego's route corridor within TTC_LOOK_M
     (``obstacle_on_path``), bumper gap / closing speed when closing, counted below
-    TTC_HORIZON_S. Lateral acceleration: speed times the yaw rate over the step.
+    TTC_HORIZON_S; time headway gap / v while v > THW_MIN_SPEED_MPS; DRAC closing^2 / (2 gap)
+    (m/s^2, while the gap is positive); M_STEP_GAP the smallest gap this step.
+    Yaw rate: wrapped heading change / dt; yaw acceleration: its change / dt. Lateral
+    acceleration: speed times the yaw rate.
     """
     a = rt_start[e]
     b = rt_start[e + 1]
@@ -185,6 +229,7 @@ def accumulate_ego_metrics(
     front_s = progress[e] + length[e] - rear_overhang[e]
     k0 = route_index(rs, a, b, progress[e])
     k1 = route_index(rs, a, b, progress[e] + TTC_LOOK_M) + 1
+    metrics[M_STEP_GAP] = math.inf
     for j in range(x.shape[0]):
         if j == e or not active[j] or inst[j] != inst[e]:
             continue
@@ -195,18 +240,28 @@ def accumulate_ego_metrics(
         if gap == math.inf:
             continue
         metrics[M_MIN_GAP] = min(metrics[M_MIN_GAP], gap)
+        metrics[M_STEP_GAP] = min(metrics[M_STEP_GAP], gap)
+        if v > THW_MIN_SPEED_MPS:
+            metrics[M_MIN_THW] = min(metrics[M_MIN_THW], max(gap, 0.0) / v)
         closing = v - v_lead
         if closing > 1e-6:
             ttc = max(gap, 0.0) / closing
             if ttc < TTC_HORIZON_S:
                 metrics[M_MIN_TTC] = min(metrics[M_MIN_TTC], ttc)
+            if gap > 0.0:
+                metrics[M_MAX_DRAC] = max(metrics[M_MAX_DRAC], closing * closing / (2.0 * gap))
     acc = accel[e]
     metrics[M_MAX_DECEL] = max(metrics[M_MAX_DECEL], -acc)
     metrics[M_MAX_ACCEL] = max(metrics[M_MAX_ACCEL], acc)
     if metrics[M_STEPS] > 0:
         metrics[M_MAX_JERK] = max(metrics[M_MAX_JERK], abs(acc - metrics[M_PREV_ACCEL]) / dt)
         dyaw = math.atan2(math.sin(yaw[e] - metrics[M_PREV_YAW]), math.cos(yaw[e] - metrics[M_PREV_YAW]))
-        metrics[M_MAX_LAT_ACCEL] = max(metrics[M_MAX_LAT_ACCEL], abs(v * dyaw / dt))
+        yaw_rate = dyaw / dt
+        metrics[M_MAX_LAT_ACCEL] = max(metrics[M_MAX_LAT_ACCEL], abs(v * yaw_rate))
+        metrics[M_MAX_YAW_RATE] = max(metrics[M_MAX_YAW_RATE], abs(yaw_rate))
+        if metrics[M_STEPS] > 1:
+            metrics[M_MAX_YAW_ACCEL] = max(metrics[M_MAX_YAW_ACCEL], abs(yaw_rate - metrics[M_PREV_YAW_RATE]) / dt)
+        metrics[M_PREV_YAW_RATE] = yaw_rate
     metrics[M_PREV_ACCEL] = acc
     metrics[M_PREV_YAW] = yaw[e]
     metrics[M_DISTANCE] += v * dt

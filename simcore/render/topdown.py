@@ -28,8 +28,20 @@ _EVENT_STYLE = {
 }
 
 
-def draw_run(world: World, result: Result, path: Path, title: str | None = None) -> Path:
-    """Write a top-down PNG of the run: map, every trajectory coloured by speed, events marked."""
+def draw_run(
+    world: World,
+    result: Result,
+    path: Path,
+    title: str | None = None,
+    time: float | None = None,
+    zoom_m: float | None = None,
+) -> Path:
+    """Write a top-down PNG of the run: map, every trajectory coloured by speed, events marked.
+
+    Boxes show every actor at its last recorded pose, or, with ``time`` (s), every actor
+    active at the recorded row nearest that time. ``zoom_m``: show only the square of
+    half-size ``zoom_m`` (m) around the ego at that row instead of the whole map.
+    """
     net = world.network
     traj = result.trajectory
     fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
@@ -55,7 +67,11 @@ def draw_run(world: World, result: Result, path: Path, title: str | None = None)
         if is_ego:
             ax.plot(*pts[0], "o", color="white", markeredgecolor="black", zorder=7, label="ego start")
     # Final boxes.
-    last = {i: np.flatnonzero(active[:, i])[-1] for i in range(x.shape[1]) if active[:, i].any()}
+    if time is None or not traj["time"].size:
+        last = {i: np.flatnonzero(active[:, i])[-1] for i in range(x.shape[1]) if active[:, i].any()}
+    else:
+        r_at = _row_at(traj["time"], time)
+        last = {i: r_at for i in range(x.shape[1]) if active[r_at, i]}
     p = world.params
     for i, r in last.items():
         c, s = np.cos(traj["yaw"][r, i]), np.sin(traj["yaw"][r, i])
@@ -95,6 +111,10 @@ def draw_run(world: World, result: Result, path: Path, title: str | None = None)
     xmin, ymin, xmax, ymax = net.bounds()
     ax.set_xlim(xmin - 5, xmax + 5)
     ax.set_ylim(ymin - 5, ymax + 5)
+    if zoom_m is not None and world.ego >= 0 and traj["time"].size:
+        r_ego = _row_at(traj["time"], result.sim_time if time is None else time)
+        ax.set_xlim(x[r_ego, world.ego] - zoom_m, x[r_ego, world.ego] + zoom_m)
+        ax.set_ylim(y[r_ego, world.ego] - zoom_m, y[r_ego, world.ego] + zoom_m)
     ax.set_aspect("equal")
     ax.set_xlabel("x east (m)")
     ax.set_ylabel("y north (m)")
@@ -103,6 +123,7 @@ def draw_run(world: World, result: Result, path: Path, title: str | None = None)
         title
         or f"{result.scenario} | {result.agent} | score {result.score:.1f} | {verdict} "
         f"| {result.termination} at {result.sim_time:.1f} s"
+        + ("" if time is None else f"\nactors at t = {time:.2f} s")
     )
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
@@ -110,3 +131,13 @@ def draw_run(world: World, result: Result, path: Path, title: str | None = None)
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _row_at(tvec: np.ndarray, t: float) -> int:
+    """Index of the recorded row nearest time ``t`` (s)."""
+    k = int(np.searchsorted(tvec, t))
+    if k >= len(tvec):
+        return len(tvec) - 1
+    if k > 0 and t - tvec[k - 1] <= tvec[k] - t:
+        return k - 1
+    return k

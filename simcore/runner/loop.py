@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from simcore._types import ActorKind, SignalState
-from simcore.agents.protocol import Agent, AgentInfo, Control, EgoInfo, ObjectList, Observation
+from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, is_finite
+from simcore.agents.protocol import Agent, AgentInfo, AnyControl, EgoInfo, ObjectList, Observation
 from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
+from simcore.evaluation import rules_kernels as rk
 from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
+from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, judge, score
 from simcore.record.trajectory import TrajectoryRecorder
+from simcore.road.static_index import build_static_index
 from simcore.runner.results import Result
 from simcore.runner.step_kernels import advance
 from simcore.scenario.schema import CriterionSpec, EndSpec
-from simcore.scenario.storyboard import StoryboardSnapshot, StoryProgress
+from simcore.scenario.storyboard import ScriptedSpeeds, StoryboardSnapshot, StoryProgress
 from simcore.world import DriverParams, World
 
 #: Ground-truth object list range around the ego (m); covers the driver model's 150 m look-ahead.
@@ -71,6 +77,13 @@ class Simulation:
         record_every: record a trajectory snapshot every this many steps (0: no recording).
         in_engine: let an agent that declares ``in_engine = True`` (the built-in autopilot)
             run inside the compiled step instead of through ``act``; same results, faster.
+            Ignored (the agent acts through ``act``) when latency or a budget is set.
+        agents: further controlled vehicles, ``{actor id: agent}`` (multi-agent); each named
+            vehicle actor is then driven by its agent instead of its driver model. The key
+            "ego" may give the ego's agent instead of ``agent``.
+        control_latency_s, compute_budget_s, late_policy: timing realism of every agent, see
+            ``simcore.agents.channel.TimingOptions`` (latency s, budget s of wall time per
+            ``act``, ``hold`` or ``brake``).
     """
 
     def __init__(
@@ -85,22 +98,62 @@ class Simulation:
         parameters: dict | None = None,
         in_engine: bool = True,
         variant: int = 0,
+        agents: Mapping[str, Agent] | None = None,
+        control_latency_s: float = 0.0,
+        compute_budget_s: float | None = None,
+        late_policy: LatePolicy = "hold",
     ) -> None:
+        extra = dict(agents or {})
+        if agent is None and "ego" in extra:
+            agent = extra["ego"]
+        extra.pop("ego", None)
         if world.ego >= 0 and agent is None:
             raise ValueError("this scenario has an ego vehicle: give an agent")
         self.world = world
         self.agent = agent
+        self.timing = TimingOptions(control_latency_s, compute_budget_s, late_policy)
+        self.agents: dict[str, Agent] = {"ego": agent} if (agent is not None and world.ego >= 0) else {}
+        self._roles: dict[str, int] = {"ego": world.ego} if self.agents else {}
+        ids = {a: i for i, a in enumerate(world.actor_ids)}
+        for role, ag in extra.items():
+            row = ids.get(role, -1)
+            if row < 0 or world.state.kind[row] != ActorKind.VEHICLE:
+                vehicles = [a for a, i in ids.items() if world.state.kind[i] == ActorKind.VEHICLE and a != "ego"]
+                raise ValueError(f"cannot control {role!r}: not a vehicle actor (vehicles: {', '.join(vehicles)})")
+            self.agents[role] = ag
+            self._roles[role] = row
+        timed = self.timing != TimingOptions()
         self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)
         self.criteria = list(criteria or [])
         self.record_every = record_every
         self.scenario_file = scenario_file
         self.parameters = dict(parameters or {})
         self.variant = variant
-        self.in_engine = bool(in_engine and world.ego >= 0 and getattr(agent, "in_engine", False))
+        self.in_engine = bool(in_engine and world.ego >= 0 and getattr(agent, "in_engine", False) and not timed)
         self.driver = _in_engine_driver(world, agent) if self.in_engine else world.driver
         self.drive_idx = (
             np.sort(np.append(world.npc_idx, world.ego)).astype(np.int64) if self.in_engine else world.npc_idx
         )
+        controlled = [r for role, r in self._roles.items() if role != "ego"]
+        if controlled:
+            self.drive_idx = np.setdiff1d(self.drive_idx, np.array(controlled, dtype=np.int64)).astype(np.int64)
+        p = world.params
+        self.channels: dict[str, ControlChannel] = {
+            role: ControlChannel(
+                role,
+                row,
+                self.timing,
+                world.dt,
+                float(p["wheelbase"][row]),
+                float(p["max_steer"][row]),
+                float(p["max_accel"][row]),
+                float(p["max_decel"][row]),
+            )
+            for role, row in self._roles.items()
+            if not (role == "ego" and self.in_engine)
+        }
+        #: Late or missing controls per role in this run (each one is also a LATE_CONTROL event).
+        self.late_controls: dict[str, int] = {}
         n = world.state.n
         net = world.network
         self._n_groups = net.n_signals
@@ -113,6 +166,24 @@ class Simulation:
         self.offroad = np.zeros(n, dtype=np.bool_)
         self.goal_flag = np.zeros(n, dtype=np.bool_)
         self.metrics = np.zeros(mk.N_METRICS)
+        # evaluation rules (simcore.evaluation.rules_kernels): per-actor state, PET bins over the
+        # ego route, fault per event, stop-sign flags per route stop line, static-object grid
+        self.actor_ev = np.zeros((n, rk.N_ACTOR_EV))
+        if world.ego >= 0:
+            ra, rb = world.routes.start[world.ego], world.routes.start[world.ego + 1]
+            route_len = float(world.routes.s[rb - 1] - world.routes.s[ra])
+            n_bins = max(math.ceil(route_len / rk.PET_BIN_M) + 1, 1)
+        else:
+            n_bins = 1
+        self.pet = np.full((4, n_bins), np.nan)
+        self.ev_fault = np.zeros(EVENT_CAPACITY, dtype=np.int64)
+        self.stop_sign = _route_stop_signs(world)
+        self.static_index = build_static_index(net)
+        self._so_out_obj = np.zeros(max(self.static_index.n_objects, 1), dtype=np.int64)
+        self._so_out_dist = np.zeros(max(self.static_index.n_objects, 1))
+        #: Regulation-style verdicts to compute (a ``schema.RegulationSpec``), set by the caller; None: none.
+        self.regulation = None
+        self._collisions_info: list[dict] = []
         self.ev_time = np.zeros(EVENT_CAPACITY)
         self.ev_kind = np.zeros(EVENT_CAPACITY, dtype=np.int64)
         self.ev_a = np.zeros(EVENT_CAPACITY, dtype=np.int64)
@@ -141,7 +212,18 @@ class Simulation:
         self._actor_seen = np.zeros(n, dtype=np.int64)
         self._cand = np.zeros(n, dtype=np.int64)
         self._stamp = np.zeros(1, dtype=np.int64)
+        # behaviour state and scratch (junction right of way, right turn on red)
+        n_junctions = world.junctions.n_junctions
+        self._ror_stop = np.full(n, np.nan)
+        self._cur_turn = np.zeros(n, dtype=np.int64)
+        self._hold_s = np.full(n, np.inf)
+        self._cur_ps = np.zeros(n, dtype=np.int64)
+        self._arr_ps = np.full(n, -1, dtype=np.int64)
+        self._arr_t = np.full(n, np.inf)
+        self._jb_start = np.zeros(n_junctions + 1, dtype=np.int64)
+        self._jb_items = np.zeros(n, dtype=np.int64)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
+        self.scripted = ScriptedSpeeds(self.driver)
         self.reset()
 
     # -- setup -------------------------------------------------------------------------
@@ -154,21 +236,33 @@ class Simulation:
         self.t = 0.0
         self.step_index = 0
         self.events: list[Event] = []
-        self.metrics[:] = 0.0
-        self.metrics[mk.M_MIN_TTC] = math.inf
-        self.metrics[mk.M_MIN_GAP] = math.inf
+        mk.reset_metrics(self.metrics)
+        self.actor_ev[:] = 0.0
+        self.actor_ev[:, rk.A_RED_T] = -math.inf
+        self.actor_ev[:, rk.A_HAZ_T] = math.nan
+        self.pet[:] = np.nan
+        self.ev_fault[:] = 0
+        self._collisions_info = []
         self.offroad[:] = False
         self.goal_flag[:] = False
         self.n_touch[0] = 0
+        self._ror_stop[:] = np.nan
+        self._arr_ps[:] = -1
+        self._arr_t[:] = np.inf
         self.ctrl_accel[:] = 0.0
         self.ctrl_steer[:] = 0.0
         self.termination = ""
         self._agent_failed = False
         self._bad_controls = 0
+        self._bad_run: dict[str, int] = {}
+        self.late_controls = {role: 0 for role in self.channels}
+        for ch in self.channels.values():
+            ch.reset()
         self.story_end = ""
         self._story = StoryProgress(tuple(w.storyboard)) if w.storyboard else None
         if self._story_snapshot is not None:
             self._story_snapshot.restore(w)
+        self.scripted.reset()
         self.max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
         every = self.record_every if self.record_every > 0 else self.max_steps + 1
         rows = self.max_steps // every + 2 if self.record_every > 0 else 1
@@ -178,13 +272,31 @@ class Simulation:
         if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
         self._rec_row[0] = self.recorder.rows
-        if self.agent is not None and w.ego >= 0:
-            self.agent.reset(self.agent_info())
+        for role, ag in self.agents.items():
+            try:
+                ag.reset(self.agent_info(role))
+            except Exception as exc:  # agent code is untrusted: record, end the run
+                self._fail(role, exc)
+                break
 
-    def agent_info(self) -> AgentInfo:
-        """Static information handed to the agent at reset."""
+    def _fail(self, role: str, exc: BaseException) -> None:
+        """Record that the agent of ``role`` failed; the run ends with ``agent_failure``."""
+        self._agent_failed = True
+        self.events.append(Event(self.t, EventKind.AGENT_FAILURE, (role,), detail=f"{type(exc).__name__}: {exc}"))
+        self.termination = "agent_failure"
+
+    def close(self) -> None:
+        """Close every agent that has ``close`` (out-of-process agents end their process)."""
+        for ag in self.agents.values():
+            close = getattr(ag, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):  # closing must not mask the run's result
+                    close()
+
+    def agent_info(self, role: str = "ego") -> AgentInfo:
+        """Static information handed to the agent of ``role`` ("ego" or a controlled actor id) at reset."""
         w = self.world
-        e, p, r = w.ego, w.params, w.routes
+        e, p, r = self._row(role), w.params, w.routes
         a, b = r.start[e], r.start[e + 1]
         ego = EgoInfo(
             vehicle=w.vehicle_names[e],
@@ -217,7 +329,19 @@ class Simulation:
             lane_change_offset=_readonly(r.lc_offset[r.lc_start[e] : r.lc_start[e + 1]].copy()),
             goal_s=float(r.goal_s[e]),
             network=w.network,
+            role=role,
+            scenario_file=self.scenario_file,
         )
+
+    def _row(self, role: str) -> int:
+        """State row of a controlled role."""
+        if role == "ego":
+            if self.world.ego < 0:
+                raise ValueError("this scenario has no ego vehicle")
+            return self.world.ego
+        if role not in self._roles:
+            raise ValueError(f"{role!r} is not a controlled vehicle of this simulation")
+        return self._roles[role]
 
     def _update_signals(self) -> None:
         net = self.world.network
@@ -246,11 +370,11 @@ class Simulation:
             self.cw_occ,
         )
 
-    def observe(self) -> Observation:
-        """The ego's observation of the current state."""
+    def observe(self, role: str = "ego") -> Observation:
+        """The observation of the controlled vehicle ``role`` ("ego" or an actor id) now."""
         w = self.world
         st, p, r = w.state, w.params, w.routes
-        e = w.ego
+        e = self._row(role)
         dx = st.x - st.x[e]
         dy = st.y - st.y[e]
         near = st.active & (dx * dx + dy * dy <= OBJECT_RANGE_M**2)
@@ -294,59 +418,75 @@ class Simulation:
             crosswalk_s0=r.cw_s0[ca:cb].copy(),
             crosswalk_s1=r.cw_s1[ca:cb].copy(),
             crosswalk_occupied=self.cw_occ[st.instance[e], r.cw_id[ca:cb]],
+            role=role,
         )
 
-    def _agent_control(self) -> None:
-        """Ask the agent; an exception or a non-finite control is an event, and the ego brakes."""
-        w = self.world
-        e = w.ego
-        if e < 0 or self.agent is None or self.in_engine:
-            return
-        brake = -float(w.params["max_decel"][e])
-        if self._agent_failed:
-            self.ctrl_accel[e], self.ctrl_steer[e] = brake, w.state.steer[e]
-            return
-        try:
-            ctrl = self.agent.act(self.observe())
-            accel, steer = float(ctrl.accel), float(ctrl.steer)
-        except Exception as exc:  # agent code is untrusted: record, brake, end the run
-            self._agent_failed = True
-            self.events.append(Event(self.t, EventKind.AGENT_FAILURE, ("ego",), detail=f"{type(exc).__name__}: {exc}"))
-            self.termination = "agent_failure"
-            self.ctrl_accel[e], self.ctrl_steer[e] = brake, w.state.steer[e]
-            return
-        if not (math.isfinite(accel) and math.isfinite(steer)):
-            # One event per run of consecutive bad controls, not one per step.
-            if self._bad_controls == 0:
-                self.events.append(
-                    Event(
-                        self.t,
-                        EventKind.BAD_CONTROL,
-                        ("ego",),
-                        detail=f"non-finite control accel={accel} steer={steer}; braking",
-                    )
-                )
-            self._bad_controls += 1
-            accel, steer = brake, float(w.state.steer[e])
-        else:
-            self._bad_controls = 0
-        self.ctrl_accel[e] = accel
-        self.ctrl_steer[e] = steer
+    def _agent_control(self, override: AnyControl | None = None) -> None:
+        """Ask every Python-side agent for its control and put the effective one in ctrl_*.
 
-    def step(self, control: Control | None = None) -> StepOutcome:
-        """Advance one ``dt``. ``control`` overrides the agent for this step (external drivers)."""
+        An exception or a control of the wrong type is an AGENT_FAILURE (the run ends); a
+        non-finite control a BAD_CONTROL event (one per run of them) and a braking step; an
+        answer over the compute budget, or ``None``, a LATE_CONTROL event and the late
+        policy. ``override`` replaces the ego agent's answer (``step(control)``).
+        """
+        w = self.world
+        st = w.state
+        budget = self.timing.budget_s
+        for role, ch in self.channels.items():
+            e = ch.row
+            if self._agent_failed:
+                self.ctrl_accel[e], self.ctrl_steer[e] = -ch.max_decel, st.steer[e]
+                continue
+            late = ""
+            if override is not None and role == "ego":
+                ctrl = check_control(override)
+            else:
+                try:
+                    t0 = time.perf_counter()
+                    ctrl = check_control(self.agents[role].act(self.observe(role)))
+                    took = time.perf_counter() - t0
+                except Exception as exc:  # agent code is untrusted: record, brake, end the run
+                    self._fail(role, exc)
+                    self.ctrl_accel[e], self.ctrl_steer[e] = -ch.max_decel, st.steer[e]
+                    continue
+                if ctrl is None:
+                    late = "no control"
+                elif budget is not None and took > budget:
+                    late = f"compute {took:.4f} s over the budget of {budget:g} s"
+                    ctrl = None
+            if late:
+                self.late_controls[role] = self.late_controls.get(role, 0) + 1
+                self.events.append(
+                    Event(self.t, EventKind.LATE_CONTROL, (role,), detail=f"{late}; {self.timing.late_policy}")
+                )
+            item: object = ctrl
+            if ctrl is not None and not is_finite(ctrl):
+                # One event per run of consecutive bad controls, not one per step.
+                if self._bad_run.get(role, 0) == 0:
+                    self.events.append(
+                        Event(self.t, EventKind.BAD_CONTROL, (role,), detail=f"non-finite control {ctrl}; braking")
+                    )
+                self._bad_run[role] = self._bad_run.get(role, 0) + 1
+                self._bad_controls += 1
+                item = BRAKE
+            elif ctrl is not None:
+                self._bad_run[role] = 0
+            applied = ch.submit(item, self.t)
+            x, y, yaw, v, steer_now = (float(a[e]) for a in (st.x, st.y, st.yaw, st.speed, st.steer))
+            accel, steer = ch.actuate(applied, x, y, yaw, v, steer_now, self.t)
+            self.ctrl_accel[e] = accel
+            self.ctrl_steer[e] = steer
+
+    def step(self, control: AnyControl | None = None) -> StepOutcome:
+        """Advance one ``dt``. ``control`` overrides the ego agent for this step (external drivers)."""
         w = self.world
         n_before = len(self.events)
-        if control is not None and w.ego >= 0:
-            if self.in_engine:
-                raise ValueError("this Simulation runs its agent in-engine; create it with in_engine=False")
-            self.ctrl_accel[w.ego], self.ctrl_steer[w.ego] = control.accel, control.steer
-        else:
-            self._agent_control()
+        if control is not None and w.ego >= 0 and self.in_engine:
+            raise ValueError("this Simulation runs its agent in-engine; create it with in_engine=False")
+        self._agent_control(control if w.ego >= 0 else None)
         if self.termination == "agent_failure":
             return StepOutcome(self.t, self.events[n_before:], True, self.termination)
-        self._advance(1)
-        self._check_storyboard()
+        self._story_step()
         done, reason = self._check_end()
         return StepOutcome(self.t, self.events[n_before:], done, reason)
 
@@ -356,6 +496,7 @@ class Simulation:
         st, p, r, d, pp = w.state, w.params, w.routes, self.driver, w.pedestrians
         net, g = w.network, w.drivable
         rec = self.recorder
+        so = self.static_index
         done, n_ev = advance(
             n_steps,
             self.step_index,
@@ -494,6 +635,27 @@ class Simulation:
             rec.speed,
             rec.active,
             rec.signals,
+            self.stop_sign,
+            self.actor_ev,
+            self.pet,
+            self.ev_fault,
+            so.cell_size,
+            so.x0,
+            so.y0,
+            so.nx,
+            so.ny,
+            so.cell_start,
+            so.cell_obj,
+            so.obj_ix0,
+            so.obj_iy0,
+            so.obj_seg_start,
+            so.seg_ax,
+            so.seg_ay,
+            so.seg_bx,
+            so.seg_by,
+            self._so_out_obj,
+            self._so_out_dist,
+            *self._behavior_args(),
         )
         self.step_index += int(done)
         self.t = self.step_index * w.dt
@@ -501,6 +663,35 @@ class Simulation:
         if n_ev:
             self._collect_events(int(n_ev))
         return int(done)
+
+    def _story_pending(self) -> bool:
+        """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
+        return self._story is not None and (not all(self._story.done) or bool(self.scripted.profiles))
+
+    def _story_step(self) -> None:
+        """One step with the storyboard: scripted speeds around it, then the triggers."""
+        t_before = self.t
+        if self.scripted.profiles:
+            self.scripted.before_step(self)
+        self._advance(1)
+        if self.scripted.profiles:
+            self.scripted.after_step(self, t_before)
+        self._check_storyboard()
+
+    def _behavior_args(self) -> tuple:
+        """The trailing ``advance`` arguments: behaviour parameters, junction tables, scripted rows."""
+        w = self.world
+        bp, jt = w.behavior, w.junctions
+        return (
+            bp.run_amber, bp.run_red, bp.right_on_red, bp.crit_gap, bp.yields, bp.start_time,
+            self._ror_stop, self._cur_turn, self._hold_s,
+            bp.pf_mode, bp.pf_start, bp.pf_key, bp.pf_v,
+            jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l,
+            jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s,
+            self._cur_ps, self._arr_ps, self._arr_t, self._jb_start, self._jb_items,
+            w.scripted_idx, bp.tr_start, bp.tr_t, bp.tr_x, bp.tr_y, bp.tr_yaw, bp.tr_v, bp.tr_flags,
+            w.eval_idx, w.track_idx,
+        )  # fmt: skip
 
     def _check_storyboard(self) -> None:
         """Fire the storyboard entries whose triggers hold after this step (one event each)."""
@@ -514,7 +705,8 @@ class Simulation:
 
     def _collect_events(self, n: int) -> None:
         ids = self.world.actor_ids
-        names = self.world.network.signal_names
+        net = self.world.network
+        names = net.signal_names
         for k in range(n):
             kind = EventKind(int(self.ev_kind[k]))
             if kind == EventKind.ROUTE_DONE:
@@ -522,11 +714,52 @@ class Simulation:
             a = int(self.ev_a[k])
             actors: tuple[str, ...] = (ids[a],)
             detail = ""
+            at_fault: tuple[str, ...] | None = None
             if kind == EventKind.RED_LIGHT:
                 detail = f"signal {names[int(self.ev_b[k])]}"
+            elif kind == EventKind.STOP_SIGN:
+                detail = f"stop line {int(self.ev_b[k])} of the route"
             elif kind == EventKind.COLLISION:
-                actors = (ids[a], ids[int(self.ev_b[k])])
-            self.events.append(Event(float(self.ev_time[k]), kind, actors, float(self.ev_value[k]), detail))
+                b = int(self.ev_b[k])
+                if b >= 0:
+                    actors = (ids[a], ids[b])
+                    kinds = ("vehicle", "pedestrian", "cyclist")
+                    detail = f"with {kinds[int(self.world.state.kind[b])]}"
+                else:
+                    o = -2 - b
+                    name = net.obj_names[o] if o < len(net.obj_names) else str(o)
+                    okind = net.obj_kinds[o] if o < len(net.obj_kinds) else "object"
+                    actors = (ids[a], f"static:{name}")
+                    detail = f"with static object ({okind})"
+                fault = int(self.ev_fault[k])
+                at_fault = {
+                    rk.FAULT_A: actors[:1],
+                    rk.FAULT_B: actors[1:],
+                    rk.FAULT_BOTH: actors,
+                }.get(fault, () if fault == rk.FAULT_NEITHER else None)
+                detail += {rk.FAULT_NEITHER: "; neither at fault", rk.FAULT_UNKNOWN: "; fault not assessed"}.get(
+                    fault, ""
+                )
+                if "ego" in actors:
+                    # Ego speed now (the collision step) and the other actor's hazard onset on the ego
+                    # path, for the regulation verdicts (UN R157-style avoidability, Euro NCAP AEB).
+                    v_ego = float(self.world.state.speed[self.world.ego])
+                    info = {"time_s": float(self.ev_time[k]), "ego_speed": v_ego}
+                    if b >= 0:
+                        j = b if ids[a] == "ego" else a
+                        hz = self.actor_ev[j]
+                        info.update(
+                            other=ids[j],
+                            hazard_t=float(hz[rk.A_HAZ_T]),
+                            gap_m=float(hz[rk.A_HAZ_GAP]),
+                            v_ego=float(hz[rk.A_HAZ_VE]),
+                            v_other=float(hz[rk.A_HAZ_VL]),
+                            decel_other=float(hz[rk.A_HAZ_DL]),
+                        )
+                    else:
+                        info.update(other=actors[1], static=True)
+                    self._collisions_info.append(info)
+            self.events.append(Event(float(self.ev_time[k]), kind, actors, float(self.ev_value[k]), detail, at_fault))
 
     def _check_end(self) -> tuple[bool, str]:
         w = self.world
@@ -566,21 +799,23 @@ class Simulation:
 
             bar = tqdm(total=self.max_steps, unit="step", leave=False)
         done = self._check_end()[0]
-        while not done:
-            before = self.step_index
-            if self._story is not None and (self.in_engine or self.world.ego < 0):
-                self._advance(1)
-                self._check_storyboard()
-                done = self._check_end()[0]
-            elif self.in_engine or self.world.ego < 0:
-                self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
-                done = self._check_end()[0]
-            else:
-                done = self.step().done
+        try:
+            while not done:
+                before = self.step_index
+                if self._story_pending() and not self.channels:
+                    self._story_step()
+                    done = self._check_end()[0]
+                elif not self.channels:
+                    self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
+                    done = self._check_end()[0]
+                else:
+                    done = self.step().done
+                if bar is not None:
+                    bar.update(self.step_index - before)
+        finally:
             if bar is not None:
-                bar.update(self.step_index - before)
-        if bar is not None:
-            bar.close()
+                bar.close()
+            self.close()
         return self.result(time.perf_counter() - t0)
 
     def summary(self) -> EgoSummary:
@@ -589,20 +824,33 @@ class Simulation:
         e = w.ego
         kinds = w.state.kind
         ids = {a: i for i, a in enumerate(w.actor_ids)}
-        coll_v = coll_p = red = off = 0
+        n = dict.fromkeys(
+            ("veh", "ped", "static", "fault", "fault_static", "red", "off", "stop", "ww", "speed", "dev", "blocked"), 0
+        )
+        counted = {
+            EventKind.RED_LIGHT: "red",
+            EventKind.OFFROAD: "off",
+            EventKind.STOP_SIGN: "stop",
+            EventKind.WRONG_WAY: "ww",
+            EventKind.SPEEDING: "speed",
+            EventKind.ROUTE_DEVIATION: "dev",
+            EventKind.BLOCKED: "blocked",
+        }
         for ev in self.events:
             if "ego" not in ev.actors:
                 continue
             if ev.kind == EventKind.COLLISION:
-                other = next(a for a in ev.actors if a != "ego")
-                if kinds[ids[other]] == ActorKind.PEDESTRIAN:
-                    coll_p += 1
-                else:
-                    coll_v += 1
-            elif ev.kind == EventKind.RED_LIGHT:
-                red += 1
-            elif ev.kind == EventKind.OFFROAD:
-                off += 1
+                other = next((a for a in ev.actors if a != "ego"), "")
+                ego_fault = ev.at_fault is None or "ego" in ev.at_fault
+                if other not in ids:
+                    n["static"] += 1
+                    n["fault_static"] += ego_fault
+                    continue
+                n["ped" if kinds[ids[other]] == ActorKind.PEDESTRIAN else "veh"] += 1
+                n["fault"] += ego_fault
+            elif ev.kind in counted:
+                n[counted[ev.kind]] += 1
+        m = self.metrics
         if e >= 0:
             s0 = float(w.initial.progress[e]) if w.initial is not None else 0.0
             span = max(float(w.routes.goal_s[e]) - s0, 1e-9)
@@ -610,15 +858,27 @@ class Simulation:
         else:
             completion = 0.0
         return EgoSummary(
-            coll_v,
-            coll_p,
-            red,
-            off,
+            n["veh"],
+            n["ped"],
+            n["red"],
+            n["off"],
             bool(e >= 0 and self.goal_flag[e]),
             completion,
-            float(self.metrics[mk.M_MIN_TTC]),
-            float(self.metrics[mk.M_MAX_DECEL]),
+            float(m[mk.M_MIN_TTC]),
+            float(m[mk.M_MAX_DECEL]),
             e >= 0,
+            collisions_static=n["static"],
+            at_fault_collisions=n["fault"],
+            at_fault_static=n["fault_static"],
+            stop_signs=n["stop"],
+            wrong_way=n["ww"],
+            max_wrong_way_run_m=float(m[mk.M_MAX_WW_RUN]),
+            speeding=n["speed"],
+            overspeed_integral_m=float(m[mk.M_OVERSPEED_INT]),
+            duration_s=float(m[mk.M_STEPS]) * w.dt,
+            route_deviations=n["dev"],
+            blocked=n["blocked"],
+            timed_out=bool(e >= 0 and self.termination == "timeout" and not self.goal_flag[e]),
         )
 
     def result(self, wall_time: float) -> Result:
@@ -628,23 +888,58 @@ class Simulation:
         s = score(summ)
         m = self.metrics
         steps = max(m[mk.M_STEPS], 1.0)
+        kinds = w.state.kind
+        ids = {a: i for i, a in enumerate(w.actor_ids)}
+        coll_cyc = sum(
+            1
+            for ev in self.events
+            if ev.kind == EventKind.COLLISION
+            and "ego" in ev.actors
+            and any(a in ids and a != "ego" and kinds[ids[a]] == ActorKind.CYCLIST for a in ev.actors)
+        )
         metrics = {
             "route_completion": summ.route_completion,
             "min_ttc_s": float(m[mk.M_MIN_TTC]),
             "min_gap_m": float(m[mk.M_MIN_GAP]),
+            "min_thw_s": float(m[mk.M_MIN_THW]),
+            "max_drac_mps2": float(m[mk.M_MAX_DRAC]),
+            "min_pet_s": float(m[mk.M_MIN_PET]),
             "max_decel_mps2": float(m[mk.M_MAX_DECEL]),
             "max_accel_mps2": float(m[mk.M_MAX_ACCEL]),
             "max_jerk_mps3": float(m[mk.M_MAX_JERK]),
             "max_lateral_accel_mps2": float(m[mk.M_MAX_LAT_ACCEL]),
+            "max_yaw_rate_radps": float(m[mk.M_MAX_YAW_RATE]),
+            "max_yaw_accel_radps2": float(m[mk.M_MAX_YAW_ACCEL]),
             "distance_m": float(m[mk.M_DISTANCE]),
             "mean_speed_mps": float(m[mk.M_SPEED_SUM] / steps),
-            "collisions": summ.collisions_vehicle + summ.collisions_pedestrian,
+            "collisions": summ.collisions,
             "collisions_pedestrian": summ.collisions_pedestrian,
+            "collisions_cyclist": coll_cyc,
+            "collisions_static": summ.collisions_static,
+            "collisions_at_fault": sum(summ.fault_counts),
             "red_lights": summ.red_lights,
+            "stop_signs": summ.stop_signs,
             "offroad": summ.offroad,
+            "wrong_way": summ.wrong_way,
+            "wrong_way_distance_m": float(m[mk.M_WRONG_WAY_DIST]),
+            "max_wrong_way_run_m": summ.max_wrong_way_run_m,
+            "speeding": summ.speeding,
+            "speeding_time_s": float(m[mk.M_SPEEDING_TIME]),
+            "max_overspeed_mps": max(float(m[mk.M_MAX_OVERSPEED]), 0.0),
+            "overspeed_integral_m": summ.overspeed_integral_m,
+            "route_deviations": summ.route_deviations,
+            "max_route_deviation_m": float(m[mk.M_MAX_DEVIATION]),
+            "blocked": summ.blocked,
+            "max_standing_s": float(m[mk.M_MAX_STILL]),
+            "timed_out": int(summ.timed_out),
+            "evaluated_time_s": summ.duration_s,
             "npc_routes_done": int(w.state.done.sum()),
             "actors": int(w.state.n),
         }
+        verdicts = judge(self.criteria, summ, s, metrics)
+        e = w.ego
+        v0 = float(w.initial.speed[e]) if e >= 0 and w.initial is not None else 0.0
+        regulation, reg_verdicts = regulation_verdicts(self.regulation, self.events, self._collisions_info, v0)
         return Result(
             scenario=w.name,
             scenario_file=self.scenario_file,
@@ -660,10 +955,39 @@ class Simulation:
             events=list(self.events),
             metrics=metrics,
             score=s,
-            verdicts=judge(self.criteria, summ, s),
+            verdicts=verdicts + reg_verdicts,
             scores=all_scores(summ, metrics),
             trajectory=self.recorder.view() if self.record_every > 0 else {},
+            regulation=regulation,
         )
+
+
+def _route_stop_signs(world: World) -> np.ndarray:
+    """Stop-sign flag per route stop line (aligned with ``routes.stop_s``).
+
+    The road layer marks stop-sign stop lines with an optional ``lane_stop_sign`` (n_lanes,) bool
+    array on the RoadNetwork; a route stop line is a stop sign when it lies within 0.5 m of such a
+    lane's stop line. Networks without that array have no stop signs.
+    """
+    r, net = world.routes, world.network
+    flags = np.zeros(r.stop_s.shape[0], dtype=np.bool_)
+    lane_flag = getattr(net, "lane_stop_sign", None)
+    if lane_flag is None or not np.any(lane_flag):
+        return flags
+    pts = []
+    for lane in np.flatnonzero(np.asarray(lane_flag) & np.isfinite(net.lane_stop_s)):
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        s = float(net.lane_stop_s[lane])
+        pts.append((np.interp(s, net.pts_s[a:b], net.pts_x[a:b]), np.interp(s, net.pts_s[a:b], net.pts_y[a:b])))
+    for i in range(r.start.shape[0] - 1):
+        a, b = r.start[i], r.start[i + 1]
+        for m in range(r.stop_start[i], r.stop_start[i + 1]):
+            if r.stop_signal[m] >= 0:
+                continue
+            px = np.interp(r.stop_s[m], r.s[a:b], r.x[a:b])
+            py = np.interp(r.stop_s[m], r.s[a:b], r.y[a:b])
+            flags[m] = any((px - qx) ** 2 + (py - qy) ** 2 <= 0.25 for qx, qy in pts)
+    return flags
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

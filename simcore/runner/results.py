@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ class Result:
     verdicts: list[Verdict]
     scores: dict[str, float] = field(default_factory=dict)
     trajectory: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Regulation-style verdicts the scenario declared (``evaluation.regulation``), by name; {} if none.
+    regulation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -79,11 +82,15 @@ class Result:
             "events": [e.to_json() for e in self.events],
             "metrics": self.metrics,
         }
+        if self.regulation:
+            out["regulation"] = self.regulation
         if include_timing:
             out["wall_time_s"] = self.wall_time
             out["real_time_factor"] = self.real_time_factor
         return _clean(out)
 
     def write_json(self, path: Path, include_timing: bool = True) -> None:
-        """Write result.json (sorted keys, stable formatting)."""
-        path.write_text(json.dumps(self.to_json(include_timing), indent=2, sort_keys=True) + "\n")
+        """Write result.json (sorted keys, stable formatting); atomically, so a reader never sees half a file."""
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(include_timing), indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)

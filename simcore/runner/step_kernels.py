@@ -12,8 +12,10 @@ import math
 
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import step_drivers
+from simcore.behavior.junction_kernels import junction_holds
 from simcore.behavior.pedestrian_kernels import step_pedestrians
-from simcore.behavior.route_kernels import route_index
+from simcore.behavior.route_kernels import route_index, update_progress
+from simcore.behavior.scripted_kernels import step_scripted
 from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import step_kinematic
 from simcore.dynamics.single_track_kernels import (
@@ -24,6 +26,7 @@ from simcore.dynamics.single_track_kernels import (
     step_single_track,
 )
 from simcore.evaluation.metrics_kernels import EV_ROUTE_DONE, crosswalk_occupancy, emit_event, evaluate_step
+from simcore.evaluation.rules_kernels import evaluate_rules
 from simcore.geometry.kernels import pairwise_box_overlaps
 
 EV_COLLISION = 0
@@ -162,6 +165,21 @@ def _collision_onsets(
     return n_ev
 
 
+@kernel
+def track_rows(
+    idx, x, y, speed, active, done, progress, lateral, length, rear_overhang, stop_at_end, rt_start, rx, ry, rs, dt
+):  # pragma: no cover - compiled
+    """Re-project rows ``idx`` onto their routes and remove those whose front reached the route end
+    (unless ``stop_at_end``), like ``evaluate_step`` but without infractions or events."""
+    update_progress(idx, x, y, active, rt_start, rx, ry, rs, progress, lateral, 2.0, 5.0 + 100.0 * dt)
+    for q in range(idx.shape[0]):
+        i = idx[q]
+        front_s = progress[i] + length[i] - rear_overhang[i]
+        if active[i] and not stop_at_end[i] and front_s + 0.5 >= rs[rt_start[i + 1] - 1]:
+            active[i] = False
+            done[i] = True
+
+
 # fmt: off
 @kernel
 def advance(
@@ -190,13 +208,26 @@ def advance(
     # outputs
     ev_time, ev_kind, ev_a, ev_b, ev_value,
     rec_every, rec_row, rec_time, rec_x, rec_y, rec_yaw, rec_speed, rec_active, rec_sig,
+    # evaluation rules (simcore.evaluation.rules_kernels): stop-sign flags per route stop line, per-actor
+    # evaluator state, PET bins, fault per event, static-object grid (road.static_index) and its scratch
+    stop_sign, actor_ev, pet, ev_fault,
+    so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by,
+    so_out_obj, so_out_dist,
+    # behaviour: signal compliance, junctions, profiles, scripted rows, evaluated / tracked rows
+    run_amber, run_red, right_on_red, crit_gap, yields, start_time, ror_stop, cur_turn, hold_s,
+    pf_mode, pf_start, pf_key, pf_v,
+    ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s,
+    cur_ps, arr_ps, arr_t, jb_start, jb_items,
+    scripted_idx, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags, eval_idx, track_idx,
 ):  # pragma: no cover - compiled
     """Advance up to ``n_steps`` steps of ``dt`` (s) from step index ``step0``.
 
-    Each step: NPC (and in-engine agent) controls for ``drive_idx`` -> vehicle dynamics
+    Each step: junction right of way (``junction_holds`` over every vehicle row) -> NPC (and
+    in-engine agent) controls for ``drive_idx`` -> scripted rows -> vehicle dynamics
     (kinematic bicycle for ``veh_idx_kin``, dynamic single-track for ``veh_idx_st``, both
     subsets of ``veh_idx``) -> pedestrians -> evaluation (progress, off-road, red lights, goal,
-    ego metrics) -> collision onsets -> signal states and crosswalk occupancy at the new
+    ego metrics) for ``eval_idx``, route tracking only for ``track_idx`` -> collision onsets -> signal
+    states and crosswalk occupancy at the new
     time -> trajectory row every ``rec_every`` steps (while ``rec_row[0]`` has room).
     Controls of rows not in ``drive_idx`` (the ego under a Python agent) are read from
     ctrl_accel / ctrl_steer as given.
@@ -209,6 +240,12 @@ def advance(
     done_steps = 0
     cap = ev_kind.shape[0]
     for k in range(n_steps):
+        t_now = (step0 + k) * dt
+        junction_holds(
+            t_now, drive_idx, veh_idx, speed, active, inst, length, rear_overhang, progress, yields, crit_gap,
+            right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,
+            lane_local, jc_off, jc_n, jc_s, sig_state, cur_ps, arr_ps, arr_t, jb_start, jb_items, hold_s, cur_turn,
+        )
         step_drivers(
             drive_idx, x, y, yaw, speed, active, inst,
             wheelbase, length, width, rear_overhang, center_offset, accel_cap, max_decel, max_steer,
@@ -218,21 +255,25 @@ def advance(
             v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end,
             grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
             ctrl_accel, ctrl_steer, lead_gap, lead_close,
+            t_now, dt, started, start_time, run_amber, run_red, right_on_red, ror_stop, cur_turn, hold_s,
+            pf_mode, pf_start, pf_key, pf_v,
         )
+        if scripted_idx.shape[0] > 0:
+            step_scripted(t_now + dt, dt, scripted_idx, x, y, yaw, speed, accel, active, done,
+                          tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags)
         step_kinematic(x, y, yaw, speed, steer, accel, active, veh_idx_kin, wheelbase, max_steer,
                        max_steer_rate, max_accel, max_decel, max_speed, ctrl_accel, ctrl_steer, dt)
         if veh_idx_st.shape[0] > 0:
             step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, veh_idx_st, st_params,
                                    friction, grade, ctrl_accel, ctrl_steer, st_buf, st_u, dt, progress, rt_start, rs,
                                    route_mu, route_grade)
-        t_now = (step0 + k) * dt
         step_pedestrians(t_now, ped_idx, x, y, yaw, speed, active, done, inst, started, ped_start,
                          rt_start, rx, ry, rs, progress, cw_start, cw_s0, cw_id, cw_signal, sig_state,
                          ped_speed, ped_accel, ped_decel, ped_obey, dt)
         t = (step0 + k + 1) * dt
         start_ev = n_ev
         m = evaluate_step(
-            t, dt, veh_idx, ego, x, y, yaw, speed, accel, active, done, inst, progress, lateral,
+            t, dt, eval_idx, ego, x, y, yaw, speed, accel, active, done, inst, progress, lateral,
             length, width, rear_overhang, center_offset, stop_at_end,
             rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, sig_state, goal_s, offroad, goal_flag,
             g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
@@ -241,10 +282,22 @@ def advance(
         for q in range(n_ev, min(n_ev + m, cap)):
             ev_time[q] = t
         n_ev = min(n_ev + m, cap)
+        if track_idx.shape[0] > 0:
+            track_rows(track_idx, x, y, speed, active, done, progress, lateral, length, rear_overhang, stop_at_end,
+                       rt_start, rx, ry, rs, dt)
         n_ev = _collision_onsets(
             t, x, y, yaw, speed, kind, active, inst, length, width, center_offset,
             cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
             ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
+        )
+        n_ev = min(n_ev, cap)
+        n_ev = evaluate_rules(
+            t, dt, ego, x, y, yaw, speed, accel, active, inst, kind, length, width, rear_overhang, center_offset,
+            progress, lateral, rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, stop_sign, sig_state,
+            g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
+            so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
+            so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
+            metrics, actor_ev, pet, ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault, start_ev, n_ev,
         )
         n_ev = min(n_ev, cap)
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)

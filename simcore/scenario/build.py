@@ -26,8 +26,12 @@ from simcore.road.lane_graph import (
 )
 from simcore.road.network import RoadNetwork
 from simcore.road.spatial_index import build_segment_grid
+from simcore.rules.rulesets import RuleSet, rule_set
+from simcore.rules.zones import WorldRules, Zone, apply_zones, lanes_in_polygon
 from simcore.scenario import schema
 from simcore.scenario import storyboard as sb
+from simcore.scenario.actors import ActorBuilder, walker_values
+from simcore.scenario.environment import environment_from_spec
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
@@ -69,8 +73,7 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
         from simcore.road.errors import MapError
         from simcore.road.map_cli import load_map
 
-        base = loaded.path.parent if loaded is not None else Path.cwd()
-        path = (base / m.file).resolve()
+        path = loaded.resolve(("map", "file"), m.file) if loaded is not None else (Path.cwd() / m.file).resolve()
         try:
             return load_map(str(path))
         except (MapError, OSError) as exc:
@@ -96,7 +99,7 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
     return generate_grid(1, 1, arm_length_m=m.arm_length, layout=layout)
 
 
-class _Builder:
+class _Builder(ActorBuilder):
     def __init__(self, loaded: LoadedScenario, net: RoadNetwork) -> None:
         self.loaded = loaded
         self.doc = loaded.doc
@@ -147,9 +150,10 @@ class _Builder:
             return None
         return route_path(self.net, lanes, start_s)
 
-    def lane_friction(self, env: EnvironmentSpec) -> np.ndarray:
-        """Friction per lane of the map: ``env.friction``, replaced on the lanes of each surface (later wins)."""
-        mu = np.full(len(self.net.lane_names), float(env.friction))
+    def lane_friction(self, env: EnvironmentSpec, base: float | None = None) -> np.ndarray:
+        """Friction per lane of the map: ``base`` (default ``env.friction``), replaced on the lanes of each
+        surface (later wins)."""
+        mu = np.full(len(self.net.lane_names), float(env.friction if base is None else base))
         for j, surf in enumerate(env.surfaces):
             for k, name in enumerate(surf.lanes):
                 lane = self.lane(name, ("environment", "surfaces", j, "lanes", k))
@@ -197,6 +201,7 @@ class _Builder:
                     goal_s=goal_s,
                     is_ego=is_ego,
                     idm=idm,
+                    beh=spec.behavior if isinstance(spec, VehicleActor) else None,
                     dynamics=DYNAMICS_MODELS[spec.dynamics],
                     st_params=st_row,
                 )
@@ -254,6 +259,33 @@ class _StoryCompiler:
     def __init__(self, b: _Builder) -> None:
         self.b = b
         self.ids = [r["id"] for r in b.rows]
+        self.names: dict[str, int] = {}
+        #: rows a ``spawn`` action brings in (inactive until then)
+        self.spawned: set[int] = set()
+
+    def pair(self, c: object, key: str, path: tuple) -> tuple[int, int] | None:
+        a = self.row(c.actor, (*path, key, "actor"))  # type: ignore[attr-defined]
+        b = self.row(c.to, (*path, key, "to"))  # type: ignore[attr-defined]
+        return None if a is None or b is None else (a, b)
+
+    def place(self, row: int, at: schema.PlaceSpec, path: tuple, text: str) -> sb.Teleport | None:
+        """A validated pose for ``row``: on a lane at s (+ offset), or at x, y."""
+        import math
+
+        yaw = math.radians(at.yaw_deg) if at.yaw_deg is not None else None
+        if at.lane is not None:
+            lane = self.b.lane(at.lane, (*path, "lane"))
+            if lane is None:
+                return None
+            pose = self.b.pose_on_lane(lane, at.s, (*path, "s"))
+            if pose is None:
+                return None
+            x, y, h = pose
+            x -= at.offset_m * math.sin(h)
+            y += at.offset_m * math.cos(h)
+            return sb.Teleport(row, x, y, h if yaw is None else yaw, at.si_speed(), text)
+        assert at.x is not None and at.y is not None
+        return sb.Teleport(row, float(at.x), float(at.y), yaw, at.si_speed(), text)
 
     def row(self, name: str, path: tuple) -> int | None:
         if name in self.ids:
@@ -303,6 +335,51 @@ class _StoryCompiler:
                 )
                 return None
             return sb.ReachesLane(r, lane, float(rpath.s[on[0]]), f"{c.actor} reaches {c.lane}")
+        if isinstance(t, schema.HeadwayTrigger | schema.TtcTrigger):
+            key = "ttc" if isinstance(t, schema.TtcTrigger) else "headway"
+            c = getattr(t, key)
+            ab = self.pair(c, key, path)
+            if ab is None:
+                return None
+            return sb.GapBelow(*ab, c.below_s, key == "ttc", f"{key} {c.actor}-{c.to} < {c.below_s:g} s")
+        if isinstance(t, schema.RelativeSpeedTrigger):
+            c = t.relative_speed
+            ab = self.pair(c, "relative_speed", path)
+            if ab is None:
+                return None
+            above = c.above_mps is not None
+            value = float(c.above_mps if above else c.below_mps)  # type: ignore[arg-type]
+            op = ">" if above else "<"
+            return sb.RelativeSpeed(*ab, value, above, f"speed {c.actor}-{c.to} {op} {value:g} m/s")
+        if isinstance(t, schema.InLaneTrigger):
+            c = t.in_lane
+            r = self.row(c.actor, (*path, "in_lane", "actor"))
+            lane = self.b.lane(c.lane, (*path, "in_lane", "lane"))
+            if r is None or lane is None:
+                return None
+            x, y, s = self.b.net.lane_points(lane)
+            half = 0.5 * float(self.b.net.lane_width[lane])
+            return sb.OnLane(r, x.copy(), y.copy(), s.copy(), half, f"{c.actor} in lane {c.lane}")
+        if isinstance(t, schema.PositionTrigger):
+            c = t.position
+            r = self.row(c.actor, (*path, "position", "actor"))
+            if r is None:
+                return None
+            return sb.NearPoint(r, c.x, c.y, c.within_m, f"{c.actor} within {c.within_m:g} m of ({c.x:g}, {c.y:g})")
+        if isinstance(t, schema.ProgressTrigger):
+            c = t.progress
+            r = self.row(c.actor, (*path, "progress", "actor"))
+            if r is None:
+                return None
+            return sb.ProgressPast(r, c.above_m, f"{c.actor} progress >= {c.above_m:g} m")
+        if isinstance(t, schema.AfterTrigger):
+            if t.after not in self.names:
+                self.b.err(
+                    (*path, "after"),
+                    f"unknown storyboard entry {t.after!r}{did_you_mean(t.after, list(self.names))}",
+                )
+                return None
+            return sb.AfterEntry(self.names[t.after], f"after {t.after}")
         if isinstance(t, schema.SignalTrigger):
             g = self.group(t.signal.group, (*path, "signal", "group"))
             if g is None:
@@ -324,10 +401,61 @@ class _StoryCompiler:
             r = self.row(a.start, (*path, "start"))
             if r is None:
                 return None
-            if self.b.rows[r]["kind"] != ActorKind.PEDESTRIAN:
-                self.b.err((*path, "start"), f"only pedestrians can be started, {a.start!r} is a vehicle")
-                return None
             return sb.StartRow(r, f"start {a.start}")
+        if isinstance(a, schema.SpawnAction):
+            c = a.spawn
+            r = self.row(c.actor, (*path, "spawn", "actor"))
+            if r is None:
+                return None
+            place = None
+            if c.at is not None:
+                place = self.place(r, c.at, (*path, "spawn", "at"), f"teleport {c.actor}")
+                if place is None:
+                    return None
+            self.spawned.add(r)
+            return sb.Spawn(r, place, f"spawn {c.actor}")
+        if isinstance(a, schema.TeleportAction):
+            c = a.teleport
+            r = self.row(c.actor, (*path, "teleport", "actor"))
+            if r is None:
+                return None
+            return self.place(r, c, (*path, "teleport"), f"teleport {c.actor}")
+        if isinstance(a, schema.SpeedAction | schema.StopAction):
+            key = "speed" if isinstance(a, schema.SpeedAction) else "stop"
+            c = getattr(a, key)
+            r = self.row(c.actor, (*path, key, "actor"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, key, "actor"), f"{key} needs a vehicle, {c.actor!r} is not one")
+                return None
+            if isinstance(c, schema.StopSpec):
+                return sb.SpeedProfile(r, 0.0, "linear", c.decel, None, True, f"stop {c.actor} at {c.decel:g} m/s^2")
+            v1 = c.si_target()
+            how = "" if c.shape == "step" else (f" {c.rate:g} m/s^2" if c.rate is not None else f" {c.duration:g} s")
+            return sb.SpeedProfile(
+                r, v1, c.shape, c.rate, c.duration, False, f"speed {c.actor} -> {v1:g} m/s {c.shape}{how}"
+            )
+        if isinstance(a, schema.LaneChangeAction):
+            c = a.lane_change
+            r = self.row(c.actor, (*path, "lane_change", "actor"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "lane_change", "actor"), f"lane_change needs a vehicle, {c.actor!r} is not one")
+                return None
+            net = self.b.net
+            nb = net.lane_left if c.direction == "left" else net.lane_right
+            w = np.asarray(net.lane_width, dtype=np.float64)
+            offsets = np.where(nb >= 0, 0.5 * (w + w[np.maximum(nb, 0)]), w)
+            side = 1 if c.direction == "left" else -1
+            return sb.LaneChange(
+                r, side, offsets, np.asarray(nb), c.duration, f"lane_change {c.actor} {c.direction} {c.duration:g} s"
+            )
+        if isinstance(a, schema.WeatherAction):
+            c = a.weather
+            fog = f", fog {c.fog_visibility_m:g} m" if c.fog_visibility_m is not None else ""
+            return sb.SetWeather(c.rain_mm_h, c.fog_visibility_m, f"weather rain {c.rain_mm_h:g} mm/h{fog}")
         if isinstance(a, schema.SignalAction):
             g = self.group(a.signal.group, (*path, "signal", "group"))
             if g is None:
@@ -345,6 +473,18 @@ class _StoryCompiler:
     def compile(self, entries: list[StoryEntry]) -> tuple[sb.Story, ...]:
         out = []
         for i, e in enumerate(entries):
+            if e.name is None:
+                continue
+            if e.name in self.names:
+                self.b.err(
+                    ("storyboard", i, "name"),
+                    f"entry name {e.name!r} is used twice (first at storyboard[{self.names[e.name]}])",
+                )
+            else:
+                self.names[e.name] = i
+        if self.b.issues:
+            return ()
+        for i, e in enumerate(entries):
             t = self.trigger(e.when, ("storyboard", i, "when"))
             a = self.action(e.do, ("storyboard", i, "do"))
             if t is not None and a is not None:
@@ -357,15 +497,21 @@ def build_world(loaded: LoadedScenario) -> World:
     spec = loaded.spec
     net = build_network(spec.map, loaded)
     b = _Builder(loaded, net)
+    rules = scenario_rules(spec)
+    zones = _resolve_zones(b, spec, rules)
+    apply_zones(net, zones)  # before any route is built: routes copy the lane limits
+    environment = environment_from_spec(spec.environment)
     if spec.ego is not None:
         b.add_vehicle("ego", spec.ego, ("ego",), is_ego=True)
     for i, actor in enumerate(spec.actors):
-        if isinstance(actor, VehicleActor):
-            b.add_vehicle(actor.id, actor, ("actors", i), is_ego=False)
-        else:
-            b.add_pedestrian(actor, ("actors", i))
-    lane_mu = b.lane_friction(spec.environment)
-    stories = _StoryCompiler(b).compile(spec.storyboard) if not b.issues else ()
+        b.add_actor(actor, ("actors", i))
+    lane_mu = b.lane_friction(spec.environment, environment.friction)
+    compiler = _StoryCompiler(b)
+    stories = compiler.compile(spec.storyboard) if not b.issues else ()
+    if spec.end.when is not None and not b.issues:
+        end_trigger = compiler.trigger(spec.end.when, ("end", "when"))
+        if end_trigger is not None:
+            stories = (*stories, sb.Story(end_trigger, sb.EndRun("end_condition", "end end_condition")))
     if b.issues:
         raise ScenarioError(b.issues)
     rows = b.rows
@@ -379,15 +525,19 @@ def build_world(loaded: LoadedScenario) -> World:
     state.active[:] = True
     state.started[:] = True
     for story in stories:  # pedestrians started by the storyboard stand until then
-        if isinstance(story.action, sb.StartRow):
+        if isinstance(story.action, sb.StartRow) and rows[story.action.row]["kind"] == ActorKind.PEDESTRIAN:
             state.started[story.action.row] = False
+    for row in compiler.spawned:  # actors a spawn action brings in are absent until then
+        state.active[row] = False
+        state.started[row] = False
+    b.initial_flags(state.started)
     state.validate()
     params = stack_params([r["vehicle"] for r in rows])
     road_half = [
         np.where(r["path"].lane >= 0, net.lane_width[np.maximum(r["path"].lane, 0)] / 2 + OFFROAD_MARGIN_M, 0.0)
         for r in rows
     ]
-    env_mu = float(spec.environment.friction)
+    env_mu = float(environment.friction)
     route_mu = [np.where(r["path"].lane >= 0, lane_mu[np.maximum(r["path"].lane, 0)], env_mu) for r in rows]
     route_grades = [route_grade(net, r["path"]) for r in rows]
     routes = RouteTable.from_paths(
@@ -424,23 +574,27 @@ def build_world(loaded: LoadedScenario) -> World:
         accel_cap=cap,
         stop_at_end=np.array([r["is_ego"] for r in rows], dtype=np.bool_),
     )
+    walk_speed, walk_obey, walk_delay = walker_values(rows)
     peds = PedestrianParams(
-        desired_speed=np.array([r["cross"].speed if "cross" in r else 0.0 for r in rows]),
+        desired_speed=walk_speed,
         max_accel=np.full(n, PEDESTRIAN_PARAMS.max_accel),
         max_decel=np.full(n, PEDESTRIAN_PARAMS.max_decel),
-        obey_signal=np.array([r["cross"].obey_signal if "cross" in r else True for r in rows], dtype=np.bool_),
-        start_time=np.array([r["cross"].delay_s if "cross" in r else 0.0 for r in rows]),
+        obey_signal=walk_obey,
+        start_time=walk_delay,
     )
     ego = next((i for i, r in enumerate(rows) if r["is_ego"]), -1)
-    veh_idx = np.flatnonzero(kinds == ActorKind.VEHICLE).astype(np.int64)
+    behavior = b.behavior_params(loaded.seed, rules.right_turn_on_red)
+    rowsets = b.index_sets(ego, behavior)
+    veh_idx = rowsets["veh"]
     dynamics = np.array([r.get("dynamics", DYNAMICS_KINEMATIC) for r in rows], dtype=np.int8)
     st_params = np.zeros((n, N_PARAMS))
     for i, r in enumerate(rows):
         if r.get("st_params") is not None:
             st_params[i] = r["st_params"]
     is_st = dynamics[veh_idx] == DYNAMICS_SINGLE_TRACK
+    is_scripted = np.isin(veh_idx, rowsets["scripted"])
     drivable = build_segment_grid(net, net.lane_type == LaneType.DRIVING, margin_m=OFFROAD_MARGIN_M)
-    return World(
+    world = World(
         name=spec.name,
         description=spec.description,
         dt=spec.dt,
@@ -456,18 +610,62 @@ def build_world(loaded: LoadedScenario) -> World:
         actor_ids=tuple(r["id"] for r in rows),
         vehicle_names=tuple(r["vehicle"].name for r in rows),
         ego=ego,
-        npc_idx=veh_idx[veh_idx != ego],
+        npc_idx=rowsets["npc"],
         ped_idx=np.flatnonzero(kinds == ActorKind.PEDESTRIAN).astype(np.int64),
         veh_idx=veh_idx,
         n_instances=1,
         sig_override=np.full((1, net.n_signals), -1, dtype=np.int8),
         initial=state.copy(),
         dynamics=dynamics,
-        veh_idx_kin=veh_idx[~is_st],
+        veh_idx_kin=veh_idx[~is_st & ~is_scripted],
         veh_idx_st=veh_idx[is_st],
         st_params=st_params,
         friction=friction,
         grade=np.array([g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
                        dtype=np.float64).reshape(n),
         storyboard=stories,
+        behavior=behavior,
+        scripted_idx=rowsets["scripted"],
+        eval_idx=rowsets["eval"],
+        track_idx=rowsets["track"],
     )
+    world.environment = environment  # type: ignore[attr-defined]  # read via scenario.environment.world_environment
+    world.rules = WorldRules(  # type: ignore[attr-defined]  # read via rules.zones.world_rules
+        rules=rules,
+        zones=tuple(zones),
+        right_on_red=np.array(
+            [r["kind"] == ActorKind.VEHICLE and rules.right_turn_on_red for r in rows], dtype=np.bool_
+        ).reshape(n),
+    )
+    return world
+
+
+def scenario_rules(spec: schema.ScenarioSpec) -> RuleSet:
+    """The RuleSet named by ``rules:`` with its adjustments."""
+    r = spec.rules
+    if isinstance(r, str):
+        return rule_set(r)
+    return rule_set(
+        r.base,
+        right_turn_on_red=r.right_turn_on_red,
+        urban_kph=r.urban_kph,
+        residential_kph=r.residential_kph,
+        school_zone_kph=r.school_zone_kph,
+    )
+
+
+def _resolve_zones(b: _Builder, spec: schema.ScenarioSpec, rules: RuleSet) -> list[Zone]:
+    """Zones of ``zones:`` with their lanes (named or inside the polygon) and limit (m/s)."""
+    out = []
+    for i, z in enumerate(spec.zones):
+        limit = (z.limit_kph if z.limit_kph is not None else rules.zone_limit_kph(z.kind)) * KPH
+        if z.lanes is not None:
+            lanes = [b.lane(name, ("zones", i, "lanes", k)) for k, name in enumerate(z.lanes)]
+            found = [lane for lane in lanes if lane is not None]
+        else:
+            assert z.polygon is not None
+            found = lanes_in_polygon(b.net, np.asarray(z.polygon, dtype=np.float64))
+            if not found:
+                b.err(("zones", i, "polygon"), "no lane midpoint lies inside this polygon")
+        out.append(Zone(z.kind, limit, tuple(found)))
+    return out

@@ -28,6 +28,8 @@ class LoadedScenario:
         parameters: concrete parameter values.
         seed: seed of this run (file seed unless overridden).
         variant: which combination of sweep values and random draws (see ``parameters``).
+        root: folder that files the scenario refers to must lie in (default: the scenario's folder).
+        allow_paths: further folders referenced files may lie in (``simcore run --allow-path DIR``).
     """
 
     spec: ScenarioSpec
@@ -36,6 +38,51 @@ class LoadedScenario:
     parameters: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     variant: int = 0
+    root: Path | None = None
+    allow_paths: tuple[Path, ...] = ()
+
+    def resolve(self, key_path: tuple, name: str) -> Path:
+        """A file the scenario names at ``key_path`` (a map, a log, a rig), as an absolute path.
+
+        Relative names resolve against the scenario file's folder. The resolved path (symlinks
+        followed) must lie inside ``root`` or one of ``allow_paths``; otherwise a located
+        ``ScenarioError`` says so and how to allow it. The file need not exist yet.
+        """
+        return resolve_reference(self.path, name, self.root, self.allow_paths, self.doc, key_path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_reference(
+    scenario: Path,
+    name: str,
+    root: Path | None,
+    allow_paths: tuple[Path, ...],
+    doc: YamlDoc,
+    key_path: tuple,
+) -> Path:
+    """Resolve ``name`` (relative to ``scenario``'s folder) and check it stays in ``root`` or ``allow_paths``."""
+    base = Path(scenario).resolve().parent
+    target = (base / Path(name).expanduser()).resolve()
+    folders = [Path(root).resolve() if root is not None else base, *(Path(p).resolve() for p in allow_paths)]
+    if any(_inside(target, f) for f in folders):
+        return target
+    where = ", ".join(str(f) for f in folders)
+    raise ScenarioError(
+        [
+            doc.issue(
+                key_path,
+                f"{name!r} resolves to {target}, outside the scenario's folder ({where}); "
+                "allow its folder with --allow-path DIR (load_scenario(..., allow_paths=[DIR]))",
+            )
+        ]
+    )
 
 
 def load_scenario(
@@ -44,8 +91,14 @@ def load_scenario(
     seed: int | None = None,
     overrides: dict[str, Any] | None = None,
     variant: int = 0,
+    root: str | os.PathLike[str] | None = None,
+    allow_paths: tuple[str | os.PathLike[str], ...] | list[str | os.PathLike[str]] = (),
 ) -> LoadedScenario:
-    """Read and validate a scenario; raises ``ScenarioError`` listing every located problem."""
+    """Read and validate a scenario; raises ``ScenarioError`` listing every located problem.
+
+    ``root`` (default: the scenario file's folder) and ``allow_paths`` bound where files the
+    scenario refers to (maps, logs) may lie; see :meth:`LoadedScenario.resolve`.
+    """
     doc = load_yaml(path)
     data = doc.data
     version = data.get("simcore")
@@ -67,4 +120,13 @@ def load_scenario(
     if issues:
         raise ScenarioError(issues)
     assert spec is not None
-    return LoadedScenario(spec=spec, doc=doc, path=Path(path), parameters=values, seed=run_seed, variant=variant)
+    return LoadedScenario(
+        spec=spec,
+        doc=doc,
+        path=Path(path),
+        parameters=values,
+        seed=run_seed,
+        variant=variant,
+        root=Path(root) if root is not None else None,
+        allow_paths=tuple(Path(p) for p in allow_paths),
+    )

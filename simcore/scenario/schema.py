@@ -6,6 +6,7 @@ converted by the ``si_*`` helpers here, the one place where units change.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -142,6 +143,15 @@ class SurfaceSpec(Strict):
     friction: float = Field(gt=0, le=1.5, description="tyre-road friction coefficient mu on these lanes")
 
 
+class WeatherSpec(Strict):
+    """Weather (``environment.weather`` and the ``weather`` action): rain rate and fog visibility."""
+
+    rain_mm_h: float = Field(0.0, ge=0, le=200, description="rain rate (mm/h); 0 dry, 2.5 moderate, 8+ heavy")
+    fog_visibility_m: float | None = Field(
+        None, gt=0, le=100000, description="meteorological visibility in fog (m); null: clear air"
+    )
+
+
 class EnvironmentSpec(Strict):
     """Road surface (``environment:``): one friction for the whole map, optionally other values on some lanes."""
 
@@ -152,12 +162,93 @@ class EnvironmentSpec(Strict):
         default_factory=list,
         description="lanes with a friction of their own (a later entry wins where lanes repeat)",
     )
+    weather: WeatherSpec = Field(default_factory=lambda: WeatherSpec(), description="rain and fog (sensors read them)")
+    time_of_day: str | None = Field(
+        None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="local time HH:MM (night: before 06:00, from 19:00)",
+    )
+    night: bool | None = Field(None, description="force night (true) or day (false); overrides time_of_day")
+    rain_wets_road: bool = Field(
+        True, description="rain lowers the friction when `friction` is not given (see docs/scenario-format.md)"
+    )
+
+
+class UniformDraw(Strict):
+    """A value drawn per actor (each platoon member its own) uniformly in [low, high]."""
+
+    uniform: list[float] = Field(min_length=2, max_length=2, description="[low, high]")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDraw:
+        if self.uniform[0] > self.uniform[1]:
+            raise ValueError("expected [low, high] with low <= high")
+        return self
+
+
+class NormalBounds(Strict):
+    """Normal distribution, optionally clipped to [min, max]."""
+
+    mean: float
+    std: float = Field(ge=0)
+    min: float | None = None
+    max: float | None = None
+
+
+class NormalDraw(Strict):
+    """A value drawn per actor from a (clipped) normal distribution."""
+
+    normal: NormalBounds
+
+
+class ChoiceDraw(Strict):
+    """A value drawn per actor from a list (equal probabilities)."""
+
+    choice: list[float] = Field(min_length=1)
+
+
+#: A number, or a distribution drawn once per actor from its own seeded stream.
+Draw = float | UniformDraw | NormalDraw | ChoiceDraw
+
+
+class SignalBehavior(Strict):
+    """Signal compliance: each vehicle draws once whether it runs amber / red (from its seeded stream)."""
+
+    run_amber_probability: float = Field(0.0, ge=0, le=1, description="probability of driving on at amber")
+    run_red_probability: float = Field(0.0, ge=0, le=1, description="probability of ignoring red (red-light runner)")
+    right_on_red: bool | None = Field(
+        None, description="right turn on red after a full stop; default: the scenario's rule set"
+    )
+
+
+class GapAcceptance(Strict):
+    """Right of way at junctions: gaps shorter than ``critical_gap_s`` in conflicting traffic are refused."""
+
+    critical_gap_s: Draw = Field(4.5, description="critical gap (s), a number or a per-actor distribution")
 
 
 class VehicleBehavior(Strict):
     """How an NPC vehicle drives."""
 
     idm: IdmSpec = IdmSpec()
+    signals: SignalBehavior = SignalBehavior()
+    gap_acceptance: GapAcceptance = GapAcceptance()
+    speed_profile: list[list[float]] | None = Field(
+        None,
+        description="[[s_or_t, speed_mps], ...], keys increasing; over route s (m) or time (s): speed_profile_by",
+    )
+    speed_profile_by: Literal["s", "t"] = "s"
+
+    @field_validator("speed_profile")
+    @classmethod
+    def _profile_ok(cls, pts: list[list[float]] | None) -> list[list[float]] | None:
+        if pts is None:
+            return None
+        if not pts or any(len(p) != 2 or p[1] < 0 for p in pts):
+            raise ValueError("expected a list of [key, speed] pairs with speed >= 0")
+        if any(b[0] <= a[0] for a, b in pairwise(pts)):
+            raise ValueError("speed_profile keys must increase")
+        return pts
 
 
 class VehicleActor(Strict):
@@ -174,12 +265,144 @@ class VehicleActor(Strict):
     behavior: VehicleBehavior = VehicleBehavior()
 
 
+class CyclistBehavior(Strict):
+    """How a cyclist rides: IDM (desired speed default 18 km/h) and signal compliance."""
+
+    idm: IdmSpec = IdmSpec(desired_speed_kph=18.0, time_headway_s=1.0, min_gap_m=1.0, comfort_decel_mps2=2.0)
+    signals: SignalBehavior = SignalBehavior()
+    gap_acceptance: GapAcceptance = GapAcceptance()
+
+
+class CyclistActor(Strict):
+    """A cyclist (or ``count`` of them) riding its route near the right edge of the lane."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["cyclist"]
+    vehicle: str = Field("bicycle", description="a vehicles/ definition; the built-in 'bicycle' by default")
+    count: int = Field(1, ge=1, le=1000)
+    spacing_m: float = Field(6.0, gt=0, le=500)
+    start: LaneStart
+    route: RouteSpec
+    keep_right_m: float = Field(
+        0.8, ge=0.3, le=3.0, description="distance of the cyclist's centre line from the lane's right edge (m)"
+    )
+    behavior: CyclistBehavior = CyclistBehavior()
+
+
+class KerbPlace(Strict):
+    """A place on a lane at arc length ``s`` (m), ``offset_m`` to the left (+) or right (-) of its centre."""
+
+    lane: str
+    s: float = Field(0.0, ge=0)
+    offset_m: float | None = Field(None, ge=-20, le=20, description="lateral offset (m, left +); default per actor")
+
+
+class PosePlace(Strict):
+    """A place by pose: (x, y) in m (ENU) and heading ``yaw_deg`` (CCW from east)."""
+
+    x: float
+    y: float
+    yaw_deg: float = 0.0
+
+
+#: Built-in static object sizes (length, width, m).
+STATIC_SHAPES = {"cone": (0.4, 0.4), "barrier": (2.0, 0.6), "car": (4.5, 1.8), "van": (5.2, 2.0), "box": (1.0, 1.0)}
+
+
+class StaticActor(Strict):
+    """An object that never moves but blocks traffic (cones, barriers, a broken-down car); ``count`` of them
+    ``spacing_m`` apart along the lane when placed on a lane."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["static"]
+    shape: Literal["cone", "barrier", "car", "van", "box"] = "box"
+    length: float | None = Field(None, gt=0, le=30, description="m; default from shape")
+    width: float | None = Field(None, gt=0, le=10, description="m; default from shape")
+    at: KerbPlace | PosePlace
+    count: int = Field(1, ge=1, le=200)
+    spacing_m: float = Field(3.0, gt=0, le=100)
+
+
+class PullOut(Strict):
+    """A parked car leaves the kerb: at ``at_s`` (s), or when a storyboard ``start`` names it, then merges
+    into the lane when the gap is safe and follows ``route``."""
+
+    at_s: float | None = Field(None, ge=0, le=36000, description="pull-out time (s); none: storyboard start")
+    route: RouteSpec
+
+
+class ParkedActor(Strict):
+    """A vehicle parked at the kerb (default offset: beside the lane, reaching 0.2 m into it); may pull out."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["parked"]
+    vehicle: str = "sedan"
+    start: KerbPlace
+    pull_out: PullOut | None = None
+    behavior: VehicleBehavior = VehicleBehavior()
+
+
+class TrajectorySpec(Strict):
+    """Waypoints [x, y, t] (``timing: time``, t in s increasing) or [x, y, v] (``timing: speed``, v in m/s;
+    constant acceleration between waypoints, starting at ``start_time_s``). The vehicle's rear axle follows
+    straight segments between waypoints exactly."""
+
+    timing: Literal["time", "speed"] = "time"
+    waypoints: list[list[float]] = Field(min_length=2)
+    start_time_s: float = Field(0.0, ge=0, le=36000)
+
+    @model_validator(mode="after")
+    def _waypoints_ok(self) -> TrajectorySpec:
+        if any(len(w) != 3 for w in self.waypoints):
+            raise ValueError("each waypoint is [x, y, t] or [x, y, v]")
+        if self.timing == "time" and any(b[2] <= a[2] for a, b in pairwise(self.waypoints)):
+            raise ValueError("waypoint times must increase")
+        if self.timing == "speed":
+            if any(w[2] < 0 for w in self.waypoints):
+                raise ValueError("waypoint speeds must be >= 0")
+            for a, b in pairwise(self.waypoints):
+                if a[2] + b[2] <= 0 or (a[0], a[1]) == (b[0], b[1]):
+                    raise ValueError("consecutive waypoints must differ and not both have speed 0")
+        return self
+
+
+class ReplaySpec(Strict):
+    """A log to replay: CSV with header ``t,x,y,yaw,speed`` (s, m, m, rad, m/s), relative to the scenario."""
+
+    file: str = Field(min_length=1)
+    time_offset_s: float = Field(0.0, ge=-36000, le=36000, description="added to the log's times (s)")
+    remove_at_end: bool = True
+
+
+class ScriptedActor(Strict):
+    """A vehicle moved exactly by a trajectory or a replayed log (it reacts to nothing)."""
+
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    type: Literal["scripted"]
+    vehicle: str = "sedan"
+    trajectory: TrajectorySpec | None = None
+    replay: ReplaySpec | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScriptedActor:
+        if (self.trajectory is None) == (self.replay is None):
+            raise ValueError("give exactly one of trajectory or replay")
+        return self
+
+
 class CrosswalkStart(Strict):
     """A pedestrian starting at one end of a crosswalk (``side`` is a compass direction)."""
 
     crosswalk: str
     side: Literal["north", "east", "south", "west"]
     offset_m: float = Field(2.5, ge=0.5, le=50, description="distance before the kerb (m)")
+
+
+class SidewalkStart(Strict):
+    """A pedestrian starting on a sidewalk lane at arc length ``s`` (m)."""
+
+    lane: str
+    s: float = Field(0.0, ge=0)
 
 
 class CrossSpec(Strict):
@@ -190,18 +413,39 @@ class CrossSpec(Strict):
     delay_s: float = Field(0.0, ge=0, le=3600, description="stand still until this time (s)")
 
 
+class WalkSpec(Strict):
+    """Walk along the sidewalk for ``distance_m`` (default: to its end) at ``speed`` (m/s)."""
+
+    speed: float = Field(1.4, gt=0.2, le=3.0)
+    distance_m: float | None = Field(None, gt=0, le=10000)
+    delay_s: float = Field(0.0, ge=0, le=3600)
+
+
+class JaywalkSpec(Strict):
+    """Walk the sidewalk to ``at_s`` (m along it), then, with ``probability``, cross the road mid-block
+    straight to the far side (``width_m`` of road, default: to the mirror sidewalk); else walk on."""
+
+    at_s: float = Field(ge=0, le=10000)
+    probability: float = Field(1.0, ge=0, le=1)
+    width_m: float | None = Field(None, gt=1, le=60, description="road width crossed (m)")
+    speed: float = Field(1.4, gt=0.2, le=3.0)
+    delay_s: float = Field(0.0, ge=0, le=3600)
+
+
 class PedestrianBehavior(Strict):
-    """How a pedestrian moves."""
+    """How a pedestrian moves: ``cross`` (from a crosswalk start), ``walk`` or ``jaywalk`` (sidewalk start)."""
 
     cross: CrossSpec = CrossSpec()
+    walk: WalkSpec | None = None
+    jaywalk: JaywalkSpec | None = None
 
 
 class PedestrianActor(Strict):
-    """A pedestrian on a crosswalk path."""
+    """A pedestrian on a crosswalk path or a sidewalk."""
 
     id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     type: Literal["pedestrian"]
-    start: CrosswalkStart
+    start: CrosswalkStart | SidewalkStart
     behavior: PedestrianBehavior = PedestrianBehavior()
 
 
@@ -212,7 +456,12 @@ def _actor_tag(value: Any) -> str:
 
 
 ActorSpec = Annotated[
-    Annotated[VehicleActor, Tag("vehicle")] | Annotated[PedestrianActor, Tag("pedestrian")],
+    Annotated[VehicleActor, Tag("vehicle")]
+    | Annotated[PedestrianActor, Tag("pedestrian")]
+    | Annotated[CyclistActor, Tag("cyclist")]
+    | Annotated[StaticActor, Tag("static")]
+    | Annotated[ParkedActor, Tag("parked")]
+    | Annotated[ScriptedActor, Tag("scripted")],
     Discriminator(_actor_tag),
 ]
 
@@ -228,11 +477,12 @@ class EgoSpec(Strict):
 
 
 class EndSpec(Strict):
-    """When a run ends: timeout, ego at goal, or (optionally) the first ego collision."""
+    """When a run ends: timeout, ego at goal, (optionally) the first ego collision, or a trigger."""
 
     timeout_s: float = Field(60.0, gt=0, le=36000)
     ego_reaches_goal: bool = True
     on_ego_collision: bool = False
+    when: TriggerSpec | None = Field(None, description="end the run (termination 'end_condition') when this holds")
 
 
 class ThresholdMinTtc(Strict):
@@ -259,19 +509,98 @@ class ThresholdScore(Strict):
     min_score: float = Field(ge=0, le=100)
 
 
+class ThresholdMinThw(Strict):
+    """Minimum time headway (gap / ego speed) to the obstacle ahead must stay above this (s)."""
+
+    min_thw_s: float = Field(gt=0, le=30)
+
+
+class ThresholdMinPet(Strict):
+    """Minimum post-encroachment time on the ego's path must stay above this (s)."""
+
+    min_pet_s: float = Field(gt=0, le=60)
+
+
+class ThresholdMaxDrac(Strict):
+    """Peak deceleration rate to avoid a crash (DRAC) must stay below this (m/s^2)."""
+
+    max_drac_mps2: float = Field(gt=0, le=50)
+
+
+class ThresholdMaxJerk(Strict):
+    """Peak |longitudinal jerk| must stay below this (m/s^3)."""
+
+    max_jerk_mps3: float = Field(gt=0, le=1000)
+
+
+class ThresholdMaxLatAccel(Strict):
+    """Peak |lateral acceleration| must stay below this (m/s^2)."""
+
+    max_lateral_accel_mps2: float = Field(gt=0, le=50)
+
+
+class ThresholdMaxYawRate(Strict):
+    """Peak |yaw rate| must stay below this (rad/s)."""
+
+    max_yaw_rate_radps: float = Field(gt=0, le=10)
+
+
 CriterionSpec = (
-    Literal["no_collision", "no_red_light", "no_offroad", "reach_goal"]
+    Literal[
+        "no_collision",
+        "no_red_light",
+        "no_offroad",
+        "reach_goal",
+        "no_at_fault_collision",
+        "no_stop_sign",
+        "no_wrong_way",
+        "no_speeding",
+        "no_route_deviation",
+        "no_blocked",
+        "no_timeout",
+    ]
     | ThresholdMinTtc
     | ThresholdMaxDecel
     | ThresholdCompletion
     | ThresholdScore
+    | ThresholdMinThw
+    | ThresholdMinPet
+    | ThresholdMaxDrac
+    | ThresholdMaxJerk
+    | ThresholdMaxLatAccel
+    | ThresholdMaxYawRate
 )
+
+
+class EuroNcapAebSpec(Strict):
+    """Euro NCAP AEB-style verdict against ``target`` (the actor the ego must not hit).
+
+    The test speed is ``test_speed_kph`` if given, else the ego's start speed.
+    """
+
+    target: str = Field(min_length=1, description="actor id of the target (vehicle or pedestrian)")
+    test_speed_kph: float | None = Field(None, gt=0, le=250)
+
+
+class UnR157Spec(Strict):
+    """UN R157-style verdict: every ego collision a careful driver would have avoided fails it."""
+
+    reaction_time_s: float = Field(0.75, ge=0.35, le=0.75, description="careful driver's reaction time (s)")
+    decel_g: float = Field(0.774, gt=0, le=1.5, description="careful driver's braking (g)")
+
+
+class RegulationSpec(Strict):
+    """Regulation-style verdicts a scenario declares (docs/scoring.md, "Regulation verdicts")."""
+
+    euro_ncap_aeb: EuroNcapAebSpec | None = None
+    un_r157: UnR157Spec | None = None
 
 
 # ----------------------------------------------------------------------------- storyboard
 
 SignalStateName = Literal["red", "amber", "green"]
 _ACTOR_REF = Field(min_length=1, description="actor id ('ego', an actor id, or a platoon member 'id#k')")
+_ENTRY_NAME = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
 
 
 class DistanceCond(Strict):
@@ -281,18 +610,31 @@ class DistanceCond(Strict):
     below_m: float = Field(gt=0, le=10000)
 
 
-class SpeedCond(Strict):
+class _OneBound(Strict):
+    """Exactly one of ``above_mps`` / ``below_mps``."""
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Any:
+        if (self.above_mps is None) == (self.below_mps is None):  # type: ignore[attr-defined]
+            raise ValueError("give exactly one of above_mps or below_mps")
+        return self
+
+
+class SpeedCond(_OneBound):
     """An actor's speed above or below a value (m/s); give exactly one of the two."""
 
     actor: str = _ACTOR_REF
     above_mps: float | None = Field(None, ge=0, le=100)
     below_mps: float | None = Field(None, gt=0, le=100)
 
-    @model_validator(mode="after")
-    def _one_bound(self) -> SpeedCond:
-        if (self.above_mps is None) == (self.below_mps is None):
-            raise ValueError("give exactly one of above_mps or below_mps")
-        return self
+
+class RelativeSpeedCond(_OneBound):
+    """Speed of ``actor`` minus speed of ``to`` above or below a value (m/s, may be negative)."""
+
+    actor: str = _ACTOR_REF
+    to: str = _ACTOR_REF
+    above_mps: float | None = Field(None, ge=-100, le=100)
+    below_mps: float | None = Field(None, ge=-100, le=100)
 
 
 class ReachesCond(Strict):
@@ -300,6 +642,37 @@ class ReachesCond(Strict):
 
     actor: str = _ACTOR_REF
     lane: str = Field(min_length=1)
+
+
+class InLaneCond(Strict):
+    """An actor's reference point lies on lane ``lane`` (within half its width of the centre line)."""
+
+    actor: str = _ACTOR_REF
+    lane: str = Field(min_length=1)
+
+
+class PositionCond(Strict):
+    """An actor's reference point within ``within_m`` of the point (x, y) (m, ENU)."""
+
+    actor: str = _ACTOR_REF
+    x: float
+    y: float
+    within_m: float = Field(gt=0, le=10000)
+
+
+class ProgressCond(Strict):
+    """An actor's route progress (arc length s along its route, m) at or past ``above_m``."""
+
+    actor: str = _ACTOR_REF
+    above_m: float = Field(ge=0, le=1e6)
+
+
+class GapCond(Strict):
+    """Time headway or TTC of ``actor`` (the follower) to ``to`` below ``below_s`` (s)."""
+
+    actor: str = _ACTOR_REF
+    to: str = _ACTOR_REF
+    below_s: float = Field(gt=0, le=100)
 
 
 class SignalCond(Strict):
@@ -321,10 +694,28 @@ class DistanceTrigger(Strict):
     distance: DistanceCond
 
 
+class HeadwayTrigger(Strict):
+    """``{headway: {actor: A, to: B, below_s: T}}``: bumper gap / speed of A below T."""
+
+    headway: GapCond
+
+
+class TtcTrigger(Strict):
+    """``{ttc: {actor: A, to: B, below_s: T}}``: bumper gap / closing speed below T."""
+
+    ttc: GapCond
+
+
 class SpeedTrigger(Strict):
     """``{speed: {actor: A, above_mps: V}}`` or ``below_mps``."""
 
     speed: SpeedCond
+
+
+class RelativeSpeedTrigger(Strict):
+    """``{relative_speed: {actor: A, to: B, above_mps: V}}`` or ``below_mps``."""
+
+    relative_speed: RelativeSpeedCond
 
 
 class ReachesTrigger(Strict):
@@ -333,10 +724,34 @@ class ReachesTrigger(Strict):
     reaches: ReachesCond
 
 
+class InLaneTrigger(Strict):
+    """``{in_lane: {actor: A, lane: L}}``."""
+
+    in_lane: InLaneCond
+
+
+class PositionTrigger(Strict):
+    """``{position: {actor: A, x: X, y: Y, within_m: R}}``."""
+
+    position: PositionCond
+
+
+class ProgressTrigger(Strict):
+    """``{progress: {actor: A, above_m: S}}``."""
+
+    progress: ProgressCond
+
+
 class SignalTrigger(Strict):
     """``{signal: {group: G, state: red|amber|green}}``."""
 
     signal: SignalCond
+
+
+class AfterTrigger(Strict):
+    """``{after: NAME}``: the storyboard entry named NAME has done its action."""
+
+    after: str = Field(pattern=_ENTRY_NAME)
 
 
 class AnyTrigger(Strict):
@@ -351,8 +766,35 @@ class AllTrigger(Strict):
     all: list[TriggerSpec] = Field(min_length=1)
 
 
-_TRIGGER_KEYS = ("time_s", "distance", "speed", "reaches", "signal", "any", "all")
-_ACTION_KEYS = ("start", "signal", "remove", "friction", "end")
+_TRIGGER_KEYS = (
+    "time_s",
+    "distance",
+    "headway",
+    "ttc",
+    "speed",
+    "relative_speed",
+    "reaches",
+    "in_lane",
+    "position",
+    "progress",
+    "signal",
+    "after",
+    "any",
+    "all",
+)
+_ACTION_KEYS = (
+    "start",
+    "spawn",
+    "stop",
+    "speed",
+    "lane_change",
+    "teleport",
+    "signal",
+    "remove",
+    "friction",
+    "weather",
+    "end",
+)
 
 
 def _key_tag(keys: tuple[str, ...]) -> Any:
@@ -371,9 +813,16 @@ def _key_tag(keys: tuple[str, ...]) -> Any:
 TriggerSpec = Annotated[
     Annotated[TimeTrigger, Tag("time_s")]
     | Annotated[DistanceTrigger, Tag("distance")]
+    | Annotated[HeadwayTrigger, Tag("headway")]
+    | Annotated[TtcTrigger, Tag("ttc")]
     | Annotated[SpeedTrigger, Tag("speed")]
+    | Annotated[RelativeSpeedTrigger, Tag("relative_speed")]
     | Annotated[ReachesTrigger, Tag("reaches")]
+    | Annotated[InLaneTrigger, Tag("in_lane")]
+    | Annotated[PositionTrigger, Tag("position")]
+    | Annotated[ProgressTrigger, Tag("progress")]
     | Annotated[SignalTrigger, Tag("signal")]
+    | Annotated[AfterTrigger, Tag("after")]
     | Annotated[AnyTrigger, Tag("any")]
     | Annotated[AllTrigger, Tag("all")],
     Discriminator(
@@ -384,6 +833,7 @@ TriggerSpec = Annotated[
 ]
 AnyTrigger.model_rebuild()
 AllTrigger.model_rebuild()
+EndSpec.model_rebuild()
 
 
 class SignalSet(Strict):
@@ -393,10 +843,133 @@ class SignalSet(Strict):
     state: Literal["red", "amber", "green", "off", "plan"]
 
 
+class _SpeedValue(Strict):
+    """Optional speed (m/s) or speed_kph, not both."""
+
+    speed: float | None = Field(None, ge=0, le=70)
+    speed_kph: float | None = Field(None, ge=0, le=250)
+
+    @model_validator(mode="after")
+    def _not_both(self) -> Any:
+        if self.speed is not None and self.speed_kph is not None:
+            raise ValueError("give speed (m/s) or speed_kph, not both")
+        return self
+
+    def si_speed(self) -> float | None:
+        """Speed (m/s), None if not given."""
+        return self.speed_kph * KPH if self.speed_kph is not None else self.speed
+
+
+class PlaceSpec(_SpeedValue):
+    """A pose: on a lane (``lane``, ``s``, ``offset_m``) or in the world (``x``, ``y``, ``yaw_deg``)."""
+
+    lane: str | None = Field(None, min_length=1)
+    s: float = Field(0.0, ge=0, description="arc length along the lane (m)")
+    offset_m: float = Field(0.0, ge=-10, le=10, description="lateral offset from the lane centre (m, left +)")
+    x: float | None = None
+    y: float | None = None
+    yaw_deg: float | None = Field(None, ge=-360, le=360, description="heading (deg CCW from east); default: route's")
+
+    @model_validator(mode="after")
+    def _lane_or_xy(self) -> PlaceSpec:
+        has_xy = self.x is not None or self.y is not None
+        if (self.lane is None) == (not has_xy):
+            raise ValueError("give either lane (with s, offset_m) or x and y")
+        if has_xy and (self.x is None or self.y is None):
+            raise ValueError("give both x and y")
+        return self
+
+
+class SpawnSpec(Strict):
+    """Which pre-declared actor appears, and optionally where (default: its declared start)."""
+
+    actor: str = _ACTOR_REF
+    at: PlaceSpec | None = None
+
+
+class TeleportSpec(PlaceSpec):
+    """Move an actor to a pose now (its route progress is re-projected); speed kept unless given."""
+
+    actor: str = _ACTOR_REF
+
+
+class SpeedProfileSpec(Strict):
+    """Drive ``actor``'s speed to ``target`` (m/s) or ``target_kph`` with a profile shape.
+
+    ``step``: at once. ``linear``: constant acceleration ``rate`` (m/s^2) or over ``duration``
+    (s). ``cubic``: smoothstep v0 + (v1 - v0)(3u^2 - 2u^3), u = elapsed/duration (``rate``
+    gives duration = |v1 - v0| / rate).
+    """
+
+    actor: str = _ACTOR_REF
+    target: float | None = Field(None, ge=0, le=70)
+    target_kph: float | None = Field(None, ge=0, le=250)
+    shape: Literal["step", "linear", "cubic"] = "linear"
+    rate: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    duration: float | None = Field(None, gt=0, le=3600, description="s")
+
+    @model_validator(mode="after")
+    def _check(self) -> SpeedProfileSpec:
+        if (self.target is None) == (self.target_kph is None):
+            raise ValueError("give exactly one of target (m/s) or target_kph")
+        if self.shape != "step" and (self.rate is None) == (self.duration is None):
+            raise ValueError(f"shape {self.shape!r} needs exactly one of rate (m/s^2) or duration (s)")
+        return self
+
+    def si_target(self) -> float:
+        """Target speed (m/s)."""
+        return self.target_kph * KPH if self.target_kph is not None else float(self.target or 0.0)
+
+
+class StopSpec(Strict):
+    """Brake ``actor`` to a standstill at ``decel`` (m/s^2) and hold it there until started again."""
+
+    actor: str = _ACTOR_REF
+    decel: float = Field(4.0, gt=0, le=15)
+
+
+class LaneChangeSpec(Strict):
+    """Move ``actor`` one lane to the ``direction`` side over ``duration`` (s) (its route shifts)."""
+
+    actor: str = _ACTOR_REF
+    direction: Literal["left", "right"]
+    duration: float = Field(3.0, gt=0, le=30)
+
+
 class StartAction(Strict):
-    """A pedestrian starts walking (it stands still until then)."""
+    """A pedestrian starts walking, a stopped vehicle drives on, a spawn-pending actor appears."""
 
     start: str = _ACTOR_REF
+
+
+class SpawnAction(Strict):
+    """``{spawn: {actor: A, at: {...}}}``: the actor (inactive until now) appears."""
+
+    spawn: SpawnSpec
+
+
+class StopAction(Strict):
+    """``{stop: {actor: A, decel: D}}``."""
+
+    stop: StopSpec
+
+
+class SpeedAction(Strict):
+    """``{speed: {actor: A, target_kph: V, shape: linear, rate: R}}``."""
+
+    speed: SpeedProfileSpec
+
+
+class LaneChangeAction(Strict):
+    """``{lane_change: {actor: A, direction: left, duration: 3}}``."""
+
+    lane_change: LaneChangeSpec
+
+
+class TeleportAction(Strict):
+    """``{teleport: {actor: A, lane: L, s: S}}`` or ``{teleport: {actor: A, x: X, y: Y, yaw_deg: H}}``."""
+
+    teleport: TeleportSpec
 
 
 class SignalAction(Strict):
@@ -417,6 +990,12 @@ class FrictionAction(Strict):
     friction: float = Field(gt=0, le=1.5)
 
 
+class WeatherAction(Strict):
+    """``{weather: {rain_mm_h: R, fog_visibility_m: V}}``: the weather changes now."""
+
+    weather: WeatherSpec
+
+
 class EndAction(Strict):
     """End the run now; ``end`` is the termination reason."""
 
@@ -425,9 +1004,15 @@ class EndAction(Strict):
 
 ActionSpec = Annotated[
     Annotated[StartAction, Tag("start")]
+    | Annotated[SpawnAction, Tag("spawn")]
+    | Annotated[StopAction, Tag("stop")]
+    | Annotated[SpeedAction, Tag("speed")]
+    | Annotated[LaneChangeAction, Tag("lane_change")]
+    | Annotated[TeleportAction, Tag("teleport")]
     | Annotated[SignalAction, Tag("signal")]
     | Annotated[RemoveAction, Tag("remove")]
     | Annotated[FrictionAction, Tag("friction")]
+    | Annotated[WeatherAction, Tag("weather")]
     | Annotated[EndAction, Tag("end")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
@@ -440,9 +1025,45 @@ ActionSpec = Annotated[
 class StoryEntry(Strict):
     """One storyboard entry: when ``when`` first holds, ``do`` happens ``delay_s`` later (once)."""
 
+    name: str | None = Field(None, pattern=_ENTRY_NAME, description="name other entries use in `after:`")
     when: TriggerSpec
     do: ActionSpec
     delay_s: float = Field(0.0, ge=0, le=36000)
+
+
+# ----------------------------------------------------------------------------- traffic rules and zones
+
+
+class RulesSpec(Strict):
+    """A rule set with adjustments (``rules: {base: generic, right_turn_on_red: true}``)."""
+
+    base: Literal["generic", "korea"] = "generic"
+    right_turn_on_red: bool | None = Field(None, description="allow right turn on red (after a full stop)")
+    urban_kph: float | None = Field(None, gt=0, le=130)
+    residential_kph: float | None = Field(None, gt=0, le=130)
+    school_zone_kph: float | None = Field(None, gt=0, le=130)
+
+
+class ZoneSpec(Strict):
+    """A speed zone: the listed lanes, or the lanes whose midpoint lies in ``polygon``, get the zone limit."""
+
+    kind: Literal["school", "residential", "urban"]
+    lanes: list[str] | None = Field(None, min_length=1)
+    polygon: list[list[float]] | None = Field(None, min_length=3, description="[[x, y], ...] (m, ENU)")
+    limit_kph: float | None = Field(None, gt=0, le=130, description="default: the rule set's limit for the kind")
+
+    @field_validator("polygon")
+    @classmethod
+    def _pairs(cls, poly: list[list[float]] | None) -> list[list[float]] | None:
+        if poly is not None and any(len(p) != 2 for p in poly):
+            raise ValueError("every polygon point is [x, y]")
+        return poly
+
+    @model_validator(mode="after")
+    def _one_area(self) -> ZoneSpec:
+        if (self.lanes is None) == (self.polygon is None):
+            raise ValueError("give either lanes or polygon")
+        return self
 
 
 class ScenarioSpec(Strict):
@@ -460,9 +1081,14 @@ class ScenarioSpec(Strict):
     actors: list[ActorSpec] = []
     end: EndSpec = EndSpec()
     criteria: list[CriterionSpec] = []
+    regulation: RegulationSpec | None = Field(None, description="regulation-style verdicts (docs/scoring.md)")
     storyboard: list[StoryEntry] = Field(
         default_factory=list, description="triggered actions, each fired once (see docs/scenario-format.md)"
     )
+    rules: Literal["generic", "korea"] | RulesSpec = Field(
+        "generic", description="traffic rule set (docs/rules.md): generic or korea, or {base: ..., adjustments}"
+    )
+    zones: list[ZoneSpec] = Field(default_factory=list, description="school / residential / urban speed zones")
 
     def located_issues(self, doc: YamlDoc) -> list[Issue]:
         """Cross-field checks, each located at the offending key (after model validation)."""

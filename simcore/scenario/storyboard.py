@@ -3,16 +3,26 @@
 ``scenario.build`` turns each validated entry into a :class:`Story` of the small objects below
 (rows, lane ids and signal groups resolved once); ``runner.loop.Simulation`` checks the pending
 stories after every step and applies their actions. Triggers read the simulation through a
-narrow view (``world``, ``t``, ``sig_state``), actions write the world and may end the run.
+narrow view (``world``, ``t``, ``sig_state``, ``driver``), actions write the world and may end the run.
+
+Semantics: every trigger is a *level* condition evaluated after each step (the first check is at
+t = dt); an entry fires at the first check where its trigger holds (a rising edge for the entry,
+which then never fires again). Scripted speeds (``speed``/``stop`` actions) are applied around each
+step by :class:`ScriptedSpeeds`.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
+from simcore.dynamics.kinematic_kernels import advance_arc
+from simcore.road.frenet_kernels import project_on_polyline
+from simcore.scenario.environment import world_environment
 
 #: Tolerance of time comparisons (s): a trigger at t fires at the step that ends at t.
 TIME_EPS = 1e-9
@@ -138,16 +148,18 @@ class AllOf:
 
 @dataclass(frozen=True)
 class StartRow:
-    """A pedestrian row starts walking now."""
+    """A row starts now: a pedestrian walks, a stopped vehicle drives on, a spawn-pending row appears."""
 
     row: int
     text: str
 
     def apply(self, sim: Any) -> None:
-        """started True, start time now."""
+        """active and started True, start time now, any scripted hold released."""
         w = sim.world
+        w.state.active[self.row] = True
         w.state.started[self.row] = True
         w.pedestrians.start_time[self.row] = min(float(w.pedestrians.start_time[self.row]), sim.t)
+        sim.scripted.release(sim, self.row)
 
 
 @dataclass(frozen=True)
@@ -185,9 +197,10 @@ class SetFriction:
     text: str
 
     def apply(self, sim: Any) -> None:
-        """Overwrite ``routes.friction`` and ``world.friction``."""
+        """Overwrite ``routes.friction``, ``world.friction`` and the environment's friction."""
         sim.world.routes.friction[:] = self.mu
         sim.world.friction[:] = self.mu
+        world_environment(sim.world).friction = self.mu
 
 
 @dataclass(frozen=True)
@@ -253,6 +266,9 @@ class StoryboardSnapshot:
     route_friction: np.ndarray
     friction: np.ndarray
     start_time: np.ndarray
+    route_x: np.ndarray
+    route_y: np.ndarray
+    environment: dict
 
     @classmethod
     def take(cls, world: Any) -> StoryboardSnapshot:
@@ -262,6 +278,9 @@ class StoryboardSnapshot:
             world.routes.friction.copy(),
             world.friction.copy(),
             world.pedestrians.start_time.copy(),
+            world.routes.x.copy(),
+            world.routes.y.copy(),
+            world_environment(world).as_dict(),
         )
 
     def restore(self, world: Any) -> None:
@@ -270,3 +289,427 @@ class StoryboardSnapshot:
         world.routes.friction[:] = self.route_friction
         world.friction[:] = self.friction
         world.pedestrians.start_time[:] = self.start_time
+        world.routes.x[:] = self.route_x
+        world.routes.y[:] = self.route_y
+        env = world_environment(world)
+        for k, v in self.environment.items():
+            setattr(env, k, v)
+
+
+# ----------------------------------------------------------------------------- more triggers
+
+
+def box_centre(world: Any, row: int) -> tuple[float, float]:
+    """Centre of a row's bounding box (m, ENU): the reference point moved ``center_offset`` ahead."""
+    st = world.state
+    c = float(world.params["center_offset"][row])
+    yaw = float(st.yaw[row])
+    return float(st.x[row]) + c * math.cos(yaw), float(st.y[row]) + c * math.sin(yaw)
+
+
+def bumper_gap(world: Any, a: int, b: int) -> float:
+    """Distance between the box centres of rows a and b minus half of both lengths (m).
+
+    This is the bumper-to-bumper gap of two vehicles in line (same lane, same heading); negative
+    when the boxes overlap along the line between them.
+    """
+    ax, ay = box_centre(world, a)
+    bx, by = box_centre(world, b)
+    length = world.params["length"]
+    return math.hypot(bx - ax, by - ay) - 0.5 * (float(length[a]) + float(length[b]))
+
+
+def closing_speed(world: Any, a: int, b: int) -> float:
+    """Rate (m/s) at which the box centres of a and b approach (> 0 when closing)."""
+    st = world.state
+    ax, ay = box_centre(world, a)
+    bx, by = box_centre(world, b)
+    dx, dy = bx - ax, by - ay
+    d = math.hypot(dx, dy)
+    if d == 0.0:
+        return 0.0
+    dvx = float(st.speed[b]) * math.cos(float(st.yaw[b])) - float(st.speed[a]) * math.cos(float(st.yaw[a]))
+    dvy = float(st.speed[b]) * math.sin(float(st.yaw[b])) - float(st.speed[a]) * math.sin(float(st.yaw[a]))
+    return -(dx * dvx + dy * dvy) / d
+
+
+def time_headway(world: Any, a: int, b: int) -> float:
+    """Time headway of a behind b (s): bumper gap / speed of a (inf at standstill, 0 when touching)."""
+    gap = bumper_gap(world, a, b)
+    if gap <= 0.0:
+        return 0.0
+    v = float(world.state.speed[a])
+    return gap / v if v > 0.0 else math.inf
+
+
+def time_to_collision(world: Any, a: int, b: int) -> float:
+    """TTC of a and b (s): bumper gap / closing speed (inf when not closing, 0 when touching)."""
+    gap = bumper_gap(world, a, b)
+    if gap <= 0.0:
+        return 0.0
+    c = closing_speed(world, a, b)
+    return gap / c if c > 0.0 else math.inf
+
+
+@dataclass(frozen=True)
+class GapBelow:
+    """Time headway (``ttc`` False) or TTC (``ttc`` True) of row a to row b below ``limit`` (s)."""
+
+    a: int
+    b: int
+    limit: float
+    ttc: bool
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Both active and the measure < limit."""
+        st = sim.world.state
+        if not (st.active[self.a] and st.active[self.b]):
+            return False
+        f = time_to_collision if self.ttc else time_headway
+        return f(sim.world, self.a, self.b) < self.limit
+
+
+@dataclass(frozen=True)
+class RelativeSpeed:
+    """speed[a] - speed[b] above (``above`` True) or below ``value`` (m/s)."""
+
+    a: int
+    b: int
+    value: float
+    above: bool
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Both active and the difference beyond the value."""
+        st = sim.world.state
+        if not (st.active[self.a] and st.active[self.b]):
+            return False
+        dv = float(st.speed[self.a]) - float(st.speed[self.b])
+        return dv > self.value if self.above else dv < self.value
+
+
+@dataclass(frozen=True)
+class NearPoint:
+    """Row's reference point within ``radius`` (m) of (x, y)."""
+
+    row: int
+    x: float
+    y: float
+    radius: float
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Active and distance <= radius."""
+        st = sim.world.state
+        if not st.active[self.row]:
+            return False
+        return math.hypot(float(st.x[self.row]) - self.x, float(st.y[self.row]) - self.y) <= self.radius
+
+
+@dataclass(frozen=True)
+class OnLane:
+    """Row's reference point on lane ``lane``: foot point inside the centre line, within ``half_width``."""
+
+    row: int
+    lane_x: np.ndarray
+    lane_y: np.ndarray
+    lane_s: np.ndarray
+    half_width: float
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Active, projection strictly inside the lane's length, lateral distance <= half width."""
+        st = sim.world.state
+        if not st.active[self.row]:
+            return False
+        s, t, _, _ = project_on_polyline(
+            float(st.x[self.row]), float(st.y[self.row]), self.lane_x, self.lane_y, self.lane_s, 0, len(self.lane_s)
+        )
+        return 0.0 < s < float(self.lane_s[-1]) and abs(t) <= self.half_width
+
+
+@dataclass(frozen=True)
+class ProgressPast:
+    """Row's route progress at or past ``s`` (m)."""
+
+    row: int
+    s: float
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Active and progress >= s."""
+        st = sim.world.state
+        return bool(st.active[self.row]) and float(st.progress[self.row]) >= self.s - TIME_EPS
+
+
+@dataclass(frozen=True)
+class AfterEntry:
+    """Storyboard entry number ``entry`` has done its action (this check or an earlier one)."""
+
+    entry: int
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """The entry is done."""
+        story = sim._story
+        return story is not None and story.done[self.entry]
+
+
+# ----------------------------------------------------------------------------- more actions
+
+
+def place_row(
+    sim: Any, row: int, x: float, y: float, yaw: float | None, speed: float | None, lateral_ok: bool = True
+) -> None:
+    """Put ``row`` at (x, y) (m) with heading ``yaw`` (rad; None: its route's heading there) and re-project
+    its route progress over the whole route; ``speed`` (m/s) None keeps the current speed."""
+    w = sim.world
+    st, r = w.state, w.routes
+    a, b = int(r.start[row]), int(r.start[row + 1])
+    s, t, k, _ = project_on_polyline(x, y, r.x, r.y, r.s, a, b)
+    st.x[row], st.y[row] = x, y
+    st.yaw[row] = float(r.heading[k]) if yaw is None else yaw
+    st.progress[row] = s
+    st.lateral[row] = t
+    st.steer[row] = 0.0
+    st.vy[row] = 0.0
+    st.yaw_rate[row] = 0.0
+    if speed is not None:
+        st.speed[row] = speed
+        st.accel[row] = 0.0
+        sim.scripted.release(sim, row)
+
+
+@dataclass(frozen=True)
+class Teleport:
+    """Move a row to a pose: (x, y, yaw) with yaw None meaning "the route heading there"."""
+
+    row: int
+    x: float
+    y: float
+    yaw: float | None
+    speed: float | None
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """Set the pose and re-project progress."""
+        place_row(sim, self.row, self.x, self.y, self.yaw, self.speed)
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """A spawn-pending row becomes active (optionally at a pose, see :class:`Teleport`)."""
+
+    row: int
+    place: Teleport | None
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """active and started True; placed if asked."""
+        st = sim.world.state
+        st.active[self.row] = True
+        st.started[self.row] = True
+        sim.world.pedestrians.start_time[self.row] = min(float(sim.world.pedestrians.start_time[self.row]), sim.t)
+        if self.place is not None:
+            self.place.apply(sim)
+
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    """Drive row's speed from its current value to ``target`` (m/s) with ``shape``.
+
+    ``rate`` (m/s^2) or ``duration`` (s) sets how long; ``hold``: keep it at the target afterwards
+    (standstill for ``stop``) until a ``start``; otherwise the driver model takes over with its
+    desired speed set to the target.
+    """
+
+    row: int
+    target: float
+    shape: str
+    rate: float | None
+    duration: float | None
+    hold: bool
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """Start the profile now."""
+        v0 = float(sim.world.state.speed[self.row])
+        if self.shape == "step":
+            dur = 0.0
+        elif self.duration is not None:
+            dur = self.duration
+        else:
+            assert self.rate is not None
+            dur = abs(self.target - v0) / self.rate
+        sim.scripted.begin(sim, self.row, sim.t, v0, self.target, self.shape, dur, self.hold)
+
+
+def _smooth(u: np.ndarray) -> np.ndarray:
+    return u * u * (3.0 - 2.0 * u)
+
+
+@dataclass(frozen=True)
+class LaneChange:
+    """Shift the rest of a row's route sideways by ``offset`` (m, left +) over ``duration`` (s).
+
+    The shift blends in with a smoothstep over the distance the row covers in ``duration`` at its
+    current speed (at least 1 m/s), starting at its current progress; the route beyond is the
+    parallel curve at the full offset (the neighbour lane on straight and gently curved roads).
+    """
+
+    row: int
+    side: int
+    offsets: np.ndarray
+    lanes: np.ndarray
+    duration: float
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """Move the route samples from the current progress on."""
+        w = sim.world
+        r = w.routes
+        a, b = int(r.start[self.row]), int(r.start[self.row + 1])
+        p = float(w.state.progress[self.row])
+        s = r.s[a:b]
+        k = int(np.clip(np.searchsorted(s, p, side="right") - 1, 0, len(s) - 1))
+        lane = int(w.routes.paths[self.row].lane[k]) if len(w.routes.paths[self.row].lane) > k else -1
+        offset = float(self.offsets[lane]) if lane >= 0 else float(np.median(self.offsets))
+        length = max(float(w.state.speed[self.row]), 1.0) * self.duration
+        u = np.clip((s - p) / length, 0.0, 1.0)
+        d = self.side * offset * _smooth(u)
+        h = r.heading[a:b]
+        r.x[a:b] -= d * np.sin(h)
+        r.y[a:b] += d * np.cos(h)
+
+
+@dataclass(frozen=True)
+class SetWeather:
+    """The weather becomes ``rain_mm_h`` and ``fog_visibility_m`` (None: clear)."""
+
+    rain_mm_h: float
+    fog_visibility_m: float | None
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """Write the environment state."""
+        env = world_environment(sim.world)
+        env.rain_mm_h = self.rain_mm_h
+        env.fog_visibility_m = self.fog_visibility_m
+
+
+# ----------------------------------------------------------------------------- scripted speeds
+
+#: Desired speed and speed factor given to the driver model of a row under a scripted speed:
+#: large enough that speed limits never bind (the scripted value is what counts).
+_NO_LIMIT = 1e3
+
+
+@dataclass
+class _Profile:
+    t0: float
+    v0: float
+    v1: float
+    shape: str
+    duration: float
+    hold: bool
+
+    def speed(self, t: float) -> float:
+        if self.duration <= 0.0 or t >= self.t0 + self.duration - TIME_EPS:
+            return self.v1
+        u = min(max((t - self.t0) / self.duration, 0.0), 1.0)
+        if self.shape == "cubic":
+            u = u * u * (3.0 - 2.0 * u)
+        return self.v0 + (self.v1 - self.v0) * u
+
+    def distance(self, t_a: float, t_b: float) -> float:
+        """Distance covered between t_a and t_b (m): Simpson's rule, exact for these polynomials on one piece."""
+        out = 0.0
+        cuts = sorted({t_a, t_b, *[c for c in (self.t0, self.t0 + self.duration) if t_a < c < t_b]})
+        for lo, hi in itertools.pairwise(cuts):
+            out += (hi - lo) / 6.0 * (self.speed(lo) + 4.0 * self.speed(0.5 * (lo + hi)) + self.speed(hi))
+        return out
+
+
+class ScriptedSpeeds:
+    """Rows whose speed the storyboard prescribes (``speed`` and ``stop`` actions).
+
+    Around each step: before it, the row's driver gets the scripted speed as its desired speed
+    (limits lifted); after it, a kinematic row's speed is set to the profile's value at the new
+    time and its pose moved along its arc so that the distance covered is the profile's (the
+    step's own acceleration replaced by the scripted one). Single-track rows get the speed only.
+    When a profile ends the row either holds the target (``hold``: ``stop``) until a ``start``, or
+    the driver model takes over with desired speed = target; the ego's agent simply drives on.
+    """
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self.base_v_des = driver.v_des.copy()
+        self.base_speed_factor = driver.speed_factor.copy()
+        self.profiles: dict[int, _Profile] = {}
+        self._pre: dict[int, float] = {}
+
+    def reset(self) -> None:
+        """No scripted rows; driver parameters as built."""
+        self.profiles.clear()
+        self.driver.v_des[:] = self.base_v_des
+        self.driver.speed_factor[:] = self.base_speed_factor
+
+    def begin(self, sim: Any, row: int, t0: float, v0: float, v1: float, shape: str, dur: float, hold: bool) -> None:
+        """Start a profile for ``row`` at time t0 (s) from v0 to v1 (m/s) over ``dur`` (s)."""
+        self.profiles[row] = _Profile(t0, v0, v1, shape, dur, hold or v1 == 0.0)
+        self.driver.speed_factor[row] = _NO_LIMIT
+        self.driver.v_des[row] = max(v1, 0.0)
+        if dur <= 0.0:  # a step: the speed changes now
+            sim.world.state.speed[row] = v1
+
+    def release(self, sim: Any, row: int) -> None:
+        """Stop scripting ``row``: its driver gets its built desired speed back."""
+        if row in self.profiles:
+            del self.profiles[row]
+            self.driver.v_des[row] = self.base_v_des[row]
+            self.driver.speed_factor[row] = self.base_speed_factor[row]
+
+    def before_step(self, sim: Any) -> None:
+        """Desired speeds for the coming step; remember the speeds before it."""
+        st = sim.world.state
+        self._pre = {row: float(st.speed[row]) for row in self.profiles}
+        for row, p in self.profiles.items():
+            self.driver.v_des[row] = max(p.speed(sim.t + sim.world.dt), 0.0)
+
+    def after_step(self, sim: Any, t_before: float) -> None:
+        """Impose the scripted speed (and distance, kinematic rows) for the step just taken."""
+        w = sim.world
+        st, prm = w.state, w.params
+        dt = sim.t - t_before
+        if dt <= 0.0:
+            return
+        for row, p in list(self.profiles.items()):
+            if not st.active[row]:
+                continue
+            v_pre = self._pre.get(row, float(st.speed[row]))
+            v_new = p.speed(sim.t)
+            if w.dynamics is None or w.dynamics[row] == 0:  # kinematic: replay the step's distance, correct it
+                a = min(max(float(sim.ctrl_accel[row]), -float(prm["max_decel"][row])), float(prm["max_accel"][row]))
+                v1 = v_pre + a * dt
+                if v1 < 0.0:
+                    dist = v_pre * v_pre / (2.0 * -a) if a < 0.0 else 0.0
+                elif v1 > float(prm["max_speed"][row]):
+                    dist = 0.5 * (v_pre + float(prm["max_speed"][row])) * dt
+                else:
+                    dist = v_pre * dt + 0.5 * a * dt * dt
+                want = p.distance(t_before, sim.t) if p.duration > 0.0 else 0.5 * (v_pre + v_new) * dt
+                kappa = math.tan(float(st.steer[row])) / float(prm["wheelbase"][row])
+                # step back along the arc the step took, then forward by the scripted distance
+                x, y, yaw = advance_arc(float(st.x[row]), float(st.y[row]), float(st.yaw[row]), want - dist, kappa)
+                st.x[row], st.y[row] = x, y
+                st.yaw[row] = math.atan2(math.sin(yaw), math.cos(yaw))
+                st.progress[row] += want - dist
+            st.accel[row] = (v_new - v_pre) / dt
+            st.speed[row] = v_new
+            if sim.t >= p.t0 + p.duration - TIME_EPS and not p.hold:
+                if row == w.ego:  # the agent drives the ego again (in-engine or not: the same)
+                    self.release(sim, row)
+                else:
+                    del self.profiles[row]
+                    self.driver.v_des[row] = max(p.v1, 0.5)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from simcore.behavior.driver_kernels import idm_accel, step_drivers
+from simcore.behavior.driver_kernels import idm_accel, neutral_behavior_args, step_drivers
 from simcore.dynamics.kinematic_kernels import step_kinematic
 
 V0 = 20.0  # desired speed (m/s)
@@ -99,6 +99,7 @@ class Pair:
             np.full(2, 3.0), np.ones(2), np.zeros(2, dtype=np.bool_),
             *self.grid,
             self.ctrl_a, self.ctrl_d, self.gap, self.close,
+            *neutral_behavior_args(2, 0.0, dt),
         )
         # fmt: on
         self.ctrl_a[0] = lead_accel

@@ -129,3 +129,92 @@ def test_onroad_fast_path_agrees_with_corner_test():
                     bad += not on_drivable(px, py, *g.args())
     assert bad == 0
     assert not [e for e in res.events if e.kind == EventKind.OFFROAD]
+
+
+def _alone(agent):
+    """The rear-end fixture without the lead vehicle, as (world, loaded) ready for a Simulation."""
+    from simcore.scenario.build import build_world
+    from simcore.scenario.loader import load_scenario
+
+    loaded = load_scenario(REAR_END)
+    world = build_world(loaded)
+    lead = world.actor_ids.index("lead")
+    world.state.active[lead] = False
+    world.initial.active[lead] = False
+    return world, loaded
+
+
+def test_driving_against_the_lane_direction_matches_a_numpy_reference():
+    from simcore.evaluation import leaderboard as lb
+    from simcore.runner.loop import Simulation
+
+    world, loaded = _alone(None)
+    e = world.ego
+    world.initial.yaw[e] += math.pi  # turned around on its lane, rolling at 20 km/h
+    sim = Simulation(world, Throttle(1.0), end=loaded.spec.end)
+    res = sim.run()
+    ww = [ev for ev in res.events if ev.kind == EventKind.WRONG_WAY]
+    assert len(ww) == 1 and ww[0].time == pytest.approx(res.dt)
+    # Reference: box centre within half width of a driving-lane segment, heading > 90 deg off all of them.
+    g, tr = world.drivable, res.trajectory
+    co = world.params["center_offset"][e]
+    dist = 0.0
+    for r in range(1, tr["time"].size):
+        yaw = tr["yaw"][r, e]
+        px, py = tr["x"][r, e] + co * math.cos(yaw), tr["y"][r, e] + co * math.sin(yaw)
+        dx, dy = g.bx - g.ax, g.by - g.ay
+        u = np.clip(((px - g.ax) * dx + (py - g.ay) * dy) / (dx * dx + dy * dy), 0, 1)
+        near = np.hypot(g.ax + u * dx - px, g.ay + u * dy - py) <= g.half_width
+        along = dx * math.cos(yaw) + dy * math.sin(yaw) > 0
+        if near.any() and not (near & along).any():
+            dist += tr["speed"][r, e] * res.dt
+    assert dist > 6.0
+    assert res.metrics["wrong_way_distance_m"] == pytest.approx(dist, rel=1e-9)
+    assert res.metrics["max_wrong_way_run_m"] == pytest.approx(dist, rel=1e-9)
+    assert lb.nuplan_terms(lb.summary_from_result(res), res.metrics)["driving_direction_compliance"] == 0.0
+
+
+def test_hitting_a_static_object_is_a_collision_with_fault_and_penalty():
+    import dataclasses
+
+    from simcore.evaluation import leaderboard as lb
+    from simcore.runner.loop import Simulation
+
+    world, loaded = _alone(None)
+    e = world.ego
+    x0, y0, h = world.initial.x[e], world.initial.y[e], world.initial.yaw[e]
+    # a 1 m x 4 m barrier across the lane, 30 m ahead of the ego's rear axle
+    cx, cy = x0 + 30 * math.cos(h), y0 + 30 * math.sin(h)
+    ux, uy, nx, ny = math.cos(h), math.sin(h), -math.sin(h), math.cos(h)
+    corners = [(a * 0.5, b * 2.0) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    ox = np.array([cx + a * ux + b * nx for a, b in corners])
+    oy = np.array([cy + a * uy + b * ny for a, b in corners])
+    world.network = dataclasses.replace(
+        world.network,
+        obj_names=("barrier1",),
+        obj_kinds=("barrier",),
+        obj_start=np.array([0, 4]),
+        obj_x=ox,
+        obj_y=oy,
+        obj_height=np.array([1.0]),
+    )
+    sim = Simulation(world, Throttle(1.0), end=loaded.spec.end)
+    res = sim.run()
+    coll = [ev for ev in res.events if ev.kind == EventKind.COLLISION]
+    assert len(coll) == 1
+    ev = coll[0]
+    assert ev.actors == ("ego", "static:barrier1") and ev.at_fault == ("ego",)
+    assert "barrier" in ev.detail
+    tr = res.trajectory
+    k = int(np.searchsorted(tr["time"], ev.time))
+    assert ev.value == pytest.approx(tr["speed"][k, e])
+    # the front bumper reached the barrier's near face (29.5 m ahead) in that step
+    front = world.params["length"][e] - world.params["rear_overhang"][e]
+    ahead = [(tr["x"][r, e] - x0) * ux + (tr["y"][r, e] - y0) * uy + front for r in (k - 1, k)]
+    assert ahead[0] < 29.5 <= ahead[1]
+    assert res.metrics["collisions_static"] == 1 and res.metrics["collisions_at_fault"] == 1
+    rc = res.metrics["route_completion"]
+    red = PENALTIES["red_light"] ** res.metrics["red_lights"]
+    assert res.score == pytest.approx(100 * rc * PENALTIES["collision_static"] * red)
+    assert res.scores[lb.CARLA_LB2] == pytest.approx(100 * rc * 0.65 * 0.7 ** res.metrics["red_lights"])
+    assert res.scores[lb.NAVSIM_PDMS] <= 0.5

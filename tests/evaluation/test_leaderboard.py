@@ -42,8 +42,11 @@ def test_carla_scores_scale_with_route_completion_and_counts():
 
 
 def test_additive_weight_matches_multiplicative_penalty_for_one_infraction():
+    # w = 1/p - 1 rounded half up to 0.1: for p in [0.5, 0.8] that moves 1/(1+w) by < 0.035
     for k, p in lb.CARLA_PENALTIES.items():
-        assert 1 / (1 + lb.CARLA_ADDITIVE_WEIGHTS[k]) == pytest.approx(p, abs=0.03), k
+        w = lb.CARLA_ADDITIVE_WEIGHTS[k]
+        assert w == math.floor((1 / p - 1) * 10 + 0.5 + 1e-9) / 10, k
+        assert 1 / (1 + w) == pytest.approx(p, abs=0.035), k
 
 
 def test_no_ego_scores_zero():
@@ -102,3 +105,72 @@ def test_scores_for_a_real_run_matches_simcore_v1_without_offroad():
     if res.metrics["offroad"] == 0:
         assert scores[lb.CARLA_LB2] == pytest.approx(res.score)
     assert 0.0 <= scores[lb.NUPLAN_CLS] <= 1.0
+
+
+def test_scores_for_a_real_run_equal_the_runner_scores():
+    from simcore.api import simulation
+
+    res = simulation(REAR_END, "autopilot").run()
+    assert lb.scores_for(res) == res.scores
+
+
+# -- new infractions and NAVSIM PDMS ------------------------------------------------------------
+
+
+def _full(**kw):
+    base = {"collisions_vehicle": 0, "collisions_pedestrian": 0, "red_lights": 0, "offroad": 0, "goal_reached": True}
+    base |= {"route_completion": 1.0, "min_ttc": math.inf, "max_decel": 2.0, "has_ego": True}
+    return EgoSummary(**(base | kw))
+
+
+def test_carla_static_collision_and_stop_sign_penalties():
+    s = _full(collisions_static=1, stop_signs=1)
+    assert lb.carla_driving_score(s) == pytest.approx(100 * 0.65 * 0.8)  # 52
+    assert lb.carla_additive_driving_score(s) == pytest.approx(100 / (1 + 0.5 + 0.3))
+
+
+def test_navsim_pdms_hand_computed():
+    # NC = DAC = 1; EP 0.8, TTC within (inf), comfortable: (5*0.8 + 5 + 2) / 12
+    assert lb.navsim_pdms(_full(route_completion=0.8), CALM) == pytest.approx(11 / 12)
+    # TTC 0.97 s: within nuPlan's 0.95 s bound but not NAVSIM's 1.0 s
+    s = _full(route_completion=0.8, min_ttc=0.97)
+    assert lb.navsim_pdms(s, CALM) == pytest.approx(6 / 12)
+    assert lb.nuplan_terms(s, CALM)["ttc_within_bound"] == 1.0
+    # uncomfortable (yaw rate 1.0 > 0.95 rad/s): (5*0.8 + 5 + 0) / 12 = 0.75
+    assert lb.navsim_pdms(_full(route_completion=0.8), {**CALM, "max_yaw_rate_radps": 1.0}) == pytest.approx(0.75)
+    # only an at-fault static collision: NC = 0.5
+    assert lb.navsim_pdms(_full(collisions_static=1), CALM) == pytest.approx(0.5)
+    # a collision the ego was not at fault for costs nothing; an at-fault one zeroes it
+    assert lb.navsim_pdms(_full(collisions_vehicle=1, at_fault_collisions=0), CALM) == pytest.approx(1.0)
+    assert lb.navsim_pdms(_full(collisions_vehicle=1), CALM) == 0.0  # fault unknown: counts
+    assert lb.navsim_pdms(_full(collisions_vehicle=1, at_fault_collisions=1), CALM) == 0.0
+    assert lb.navsim_pdms(_full(offroad=1), CALM) == 0.0
+
+
+def test_nuplan_speed_limit_and_driving_direction_terms():
+    # 10 s evaluated, integral of over-speed 2.23 m: 1 - 2.23 / (2.23 * 10) = 0.9
+    s = _full(overspeed_integral_m=2.23, duration_s=10.0)
+    assert lb.nuplan_terms(s, CALM)["speed_limit"] == pytest.approx(0.9)
+    assert lb.nuplan_cls(s, CALM) == pytest.approx((5 + 5 + 4 * 0.9 + 2) / 16)
+    assert lb.nuplan_terms(_full(overspeed_integral_m=50.0, duration_s=10.0), CALM)["speed_limit"] == 0.0
+    for run, term in ((2.0, 1.0), (2.1, 0.5), (6.0, 0.5), (6.1, 0.0)):
+        assert lb.nuplan_terms(_full(max_wrong_way_run_m=run), CALM)["driving_direction_compliance"] == term
+    assert lb.nuplan_cls(_full(max_wrong_way_run_m=3.0), CALM) == pytest.approx(0.5)
+
+
+def test_summary_from_result_reads_fault_static_and_rule_events():
+    events = [
+        Event(1.0, EventKind.COLLISION, ("ego", "car1"), 3.0, at_fault=()),  # not the ego's fault
+        Event(2.0, EventKind.COLLISION, ("ego", "static:wall"), 3.0, at_fault=("ego",)),
+        Event(3.0, EventKind.STOP_SIGN, ("ego",), 2.0),
+        Event(3.5, EventKind.WRONG_WAY, ("ego",), 2.0),
+        Event(4.0, EventKind.SPEEDING, ("ego",), 13.9),
+    ]
+    res = _result(events, {**CALM, "route_completion": 1.0, "max_wrong_way_run_m": 7.0})
+    s = lb.summary_from_result(res)
+    assert (s.collisions_vehicle, s.collisions_static, s.at_fault_collisions, s.at_fault_static) == (1, 1, 0, 1)
+    assert (s.stop_signs, s.wrong_way, s.speeding) == (1, 1, 1)
+    scores = lb.scores_for(res)
+    assert scores[lb.CARLA_LB2] == pytest.approx(100 * 0.6 * 0.65 * 0.8)
+    assert scores[lb.NAVSIM_PDMS] == pytest.approx(0.5)
+    assert scores[lb.NUPLAN_CLS] == 0.0  # 7 m against the lane direction

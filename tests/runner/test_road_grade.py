@@ -38,7 +38,7 @@ def _stop_distance(tmp_path: Path, lane: str) -> float:
         f'  start: {{lane: "{lane}", s: 100, speed_kph: 50}}\n  route: {{to: "{lane}"}}\n'
         "end: {timeout_s: 15, ego_reaches_goal: false}\n"
     )
-    sim = simulation(scen, FullBrake())
+    sim = simulation(scen, FullBrake(), allow_paths=[DATA])
     res = sim.run()
     tr = res.trajectory
     e = sim.world.ego

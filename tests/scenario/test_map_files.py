@@ -17,7 +17,7 @@ needs_shared = pytest.mark.skipif(not TOWN01.exists(), reason="../shared/maps (p
 
 @needs_shared
 def test_autopilot_drives_across_town01():
-    res = simulation(DATA / "town01.yaml").run()
+    res = simulation(DATA / "town01.yaml", allow_paths=[SHARED]).run()
     assert res.termination == "goal_reached"
     assert res.passed, [v for v in res.verdicts if not v.passed]
     assert not [e for e in res.events if e.kind in (EventKind.COLLISION, EventKind.OFFROAD)]

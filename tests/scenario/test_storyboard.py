@@ -241,7 +241,7 @@ def test_run_is_repeatable_after_reset(tmp_path: Path) -> None:
             28,
             "unknown signal group 'nrth' (did you mean 'north'?)",
         ),
-        ("  - when: {time_s: 1}\n    do: {start: lead}\n", 25, 17, "only pedestrians can be started"),
+        ("  - when: {time_s: 1}\n    do: {stop: {actor: walker}}\n", 25, 24, "stop needs a vehicle"),
         (
             "  - when: {any: [{time_s: 1}, {speed: {actor: eg, above_mps: 1}}]}\n    do: {end: x}\n",
             24,

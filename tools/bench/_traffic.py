@@ -20,8 +20,14 @@ def grid_size(n_vehicles: int) -> int:
     return max(1, math.ceil(math.sqrt(n_vehicles / 24)))
 
 
-def traffic_yaml(n_vehicles: int, seed: int = 0, timeout_s: float = 60.0, ego: bool = True) -> str:
-    """A scenario with ``n_vehicles`` vehicles (ego included) on a k x k junction grid."""
+def traffic_yaml(
+    n_vehicles: int, seed: int = 0, timeout_s: float = 60.0, ego: bool = True, pedestrians: int = 0
+) -> str:
+    """A scenario with ``n_vehicles`` vehicles (ego included) on a k x k junction grid.
+
+    ``pedestrians`` walkers cross at the grid's crosswalks (round robin over crosswalks and
+    sides), each starting at a random time in the first two thirds of the run.
+    """
     k = grid_size(n_vehicles)
     block = 130.0
     net = generate_grid(k, k, block_m=block, arm_length_m=110.0, layout=IntersectionLayout())
@@ -64,6 +70,22 @@ def traffic_yaml(n_vehicles: int, seed: int = 0, timeout_s: float = 60.0, ego: b
                 "behavior": {"idm": {"desired_speed_kph": float(rng.uniform(40, 50))}},
             }
         )
+    sides = ("north", "east", "south", "west")
+    for q in range(pedestrians):
+        cw = net.cw_names[q % len(net.cw_names)]
+        arm = cw.split(".")[-1]
+        side = [d for d in sides if d != arm and (sides.index(d) - sides.index(arm)) % 2 == 1][
+            (q // len(net.cw_names)) % 2
+        ]
+        delay = round(float(rng.uniform(0.0, timeout_s * 2 / 3)), 2)
+        actors.append(
+            {
+                "id": f"walker{q}",
+                "type": "pedestrian",
+                "start": {"crosswalk": cw, "side": side},
+                "behavior": {"cross": {"speed": round(float(rng.uniform(1.1, 1.6)), 2), "delay_s": delay}},
+            }
+        )
     doc = {
         "simcore": 1,
         "name": f"traffic-{n_vehicles}",
@@ -83,8 +105,10 @@ def traffic_yaml(n_vehicles: int, seed: int = 0, timeout_s: float = 60.0, ego: b
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def traffic_file(n_vehicles: int, seed: int = 0, timeout_s: float = 60.0, ego: bool = True) -> Path:
+def traffic_file(
+    n_vehicles: int, seed: int = 0, timeout_s: float = 60.0, ego: bool = True, pedestrians: int = 0
+) -> Path:
     """Write ``traffic_yaml`` to a temporary file and return its path."""
-    path = Path(tempfile.mkdtemp(prefix="simcore-bench-")) / f"traffic_{n_vehicles}.yaml"
-    path.write_text(traffic_yaml(n_vehicles, seed, timeout_s, ego))
+    path = Path(tempfile.mkdtemp(prefix="simcore-bench-")) / f"traffic_{n_vehicles}_{pedestrians}.yaml"
+    path.write_text(traffic_yaml(n_vehicles, seed, timeout_s, ego, pedestrians))
     return path

@@ -1,1 +1,1 @@
-"""Built-in agents, by name: ``autopilot`` (rule-based reference) and ``idle`` (brakes)."""
+"""Built-in agents, by name: ``autopilot`` (rule-based reference), ``idle`` (brakes), ``replay:LOG.csv``."""

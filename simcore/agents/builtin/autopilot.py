@@ -25,7 +25,7 @@ def _autopilot_control(
         cw_s0, cw_s1, cw_idx, cw_occ, 0, cw_s0.shape[0],
         lc_s0, lc_s1, lc_side, lc_offset, 0, lc_s0.shape[0],
         ox, oy, oyaw, ov, olen, owid, ocoff, np.arange(ox.shape[0]), ox.shape[0], -1,
-        v_des, T, s0, b_comf, delta, a_lat, 1.0, True,
+        v_des, T, s0, b_comf, delta, a_lat, 1.0, True, False, False, False,
     )
 # fmt: on
 
@@ -79,6 +79,9 @@ class Autopilot:
         # fmt: on
         return Control(accel=float(acc), steer=float(steer))
 
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 class Idle:
     """Holds the brake and the wheel straight: a baseline that never reaches any goal."""
@@ -91,3 +94,6 @@ class Idle:
     def act(self, obs: Observation) -> Control:
         """Brake fully."""
         return Control(accel=-1e3, steer=0.0)
+
+    def close(self) -> None:
+        """Nothing to release."""

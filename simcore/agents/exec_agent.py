@@ -1,0 +1,370 @@
+"""Out-of-process agents: a child process speaking simcore-agent/1 (docs/agent-protocol.md).
+
+The child is started without a shell from an argument list. Messages are JSON lines over its
+stdin/stdout (``transport="stdio"``) or over a TCP connection it opens to 127.0.0.1
+(``transport="tcp"``: the engine listens on an ephemeral port, passes it to the child as the
+environment variable ``SIMCORE_AGENT_PORT`` and in place of ``{port}`` in its arguments).
+
+Never blocks the engine: replies are read by a thread and waited for with a deadline, writes
+go through a writer thread. Any failure (cannot start, exits, hangs past the timeout,
+garbage, wrong protocol version) raises AgentFailure with the reason and the last lines of
+the child's stderr; the runner records it as an ``agent_failure`` event. ``close`` always
+ends and reaps the child (close message, then SIGTERM, then SIGKILL of its process group).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import queue
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from simcore.agents.protocol import AgentInfo, AnyControl, Observation
+from simcore.agents.wire import (
+    MAX_LINE_BYTES,
+    ProtocolError,
+    check_hello,
+    dumps,
+    hello_message,
+    observation_message,
+    parse_control,
+    parse_line,
+    reset_message,
+)
+
+#: Lines of child stderr kept (and characters per line).
+STDERR_LINES, STDERR_LINE_CHARS = 200, 400
+#: Lines of stderr quoted in a failure message.
+STDERR_QUOTED = 8
+TRANSPORTS = ("stdio", "tcp")
+_EOF = object()
+
+
+class AgentFailure(RuntimeError):
+    """The out-of-process agent failed; the message says why (and quotes its stderr)."""
+
+
+def _kill_group(proc: subprocess.Popen, grace_s: float) -> None:
+    """End ``proc`` (and its process group): wait ``grace_s``, SIGTERM, SIGKILL; always reap."""
+    try:
+        proc.wait(timeout=grace_s)
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    for sig, wait_s in ((signal.SIGTERM, 1.0), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError, OSError):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+        try:
+            proc.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+class ExecAgent:
+    """An agent in another process (any language), driven over simcore-agent/1.
+
+    Args:
+        argv: the command and its arguments (no shell).
+        transport: ``stdio`` (JSON lines on the child's stdin/stdout) or ``tcp``.
+        startup_timeout_s: time (s) for the process to start and answer ``hello`` (and, for
+            tcp, to connect).
+        step_timeout_s: time (s) for each control answer; past it the agent is hung and fails.
+        cwd, env: working directory and extra environment variables of the child.
+    """
+
+    in_engine = False
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        transport: str = "stdio",
+        startup_timeout_s: float = 20.0,
+        step_timeout_s: float = 10.0,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        if not argv:
+            raise ValueError("exec agent: empty command")
+        if transport not in TRANSPORTS:
+            raise ValueError(f"exec agent: transport must be one of {', '.join(TRANSPORTS)}, got {transport!r}")
+        if startup_timeout_s <= 0 or step_timeout_s <= 0:
+            raise ValueError("exec agent: timeouts must be > 0 s")
+        self.argv = list(argv)
+        self.transport = transport
+        self.startup_timeout_s, self.step_timeout_s = float(startup_timeout_s), float(step_timeout_s)
+        self.cwd, self.env = cwd, dict(env or {})
+        self.name = f"exec:{os.path.basename(self.argv[0])}"
+        self.proc: subprocess.Popen | None = None
+        self.last_pid: int | None = None
+        self._actor_ids: tuple[str, ...] = ()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self._inbox: queue.Queue = queue.Queue()
+        self._outbox: queue.Queue = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._closers: list[Callable[[], None]] = []
+        self._finalizer: weakref.finalize | None = None
+        self._failed: str = ""
+
+    def __repr__(self) -> str:
+        return f"ExecAgent({shlex.join(self.argv)!r}, transport={self.transport!r})"
+
+    # -- process and transport -----------------------------------------------------------------
+    def _start(self) -> None:
+        self._stderr.clear()
+        self._inbox, self._outbox = queue.Queue(), queue.Queue()
+        self._failed = ""
+        env = {**os.environ, **self.env}
+        argv = list(self.argv)
+        listener = None
+        if self.transport == "tcp":
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            port = listener.getsockname()[1]
+            env["SIMCORE_AGENT_PORT"] = str(port)
+            argv = [a.replace("{port}", str(port)) for a in argv]
+        stdio = self.transport == "stdio"
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE if stdio else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE if stdio else subprocess.STDOUT,
+                cwd=self.cwd,
+                env=env,
+                bufsize=0,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            if listener is not None:
+                listener.close()
+            raise AgentFailure(f"cannot start agent {shlex.join(argv)!r}: {exc}") from None
+        proc = self.proc
+        self.last_pid = proc.pid
+        self._finalizer = weakref.finalize(self, _kill_group, proc, 0.0)
+        assert proc.stdout is not None
+        if stdio:
+            assert proc.stdin is not None and proc.stderr is not None
+            self._spawn(self._read_lines, proc.stdout)
+            self._spawn(self._read_stderr, proc.stderr)
+            stdin = proc.stdin
+            self._spawn(self._write_lines, stdin.write)
+            self._closers += [stdin.close, proc.stdout.close, proc.stderr.close]
+        else:
+            assert listener is not None
+            self._spawn(self._read_stderr, proc.stdout)
+            self._closers.append(proc.stdout.close)
+            listener.settimeout(0.05)
+            deadline = time.monotonic() + self.startup_timeout_s
+            conn = None
+            try:
+                while conn is None:
+                    try:
+                        conn, _ = listener.accept()
+                    except TimeoutError:
+                        if proc.poll() is not None:
+                            raise self._failure(f"agent exited with code {proc.returncode} before connecting") from None
+                        if time.monotonic() > deadline:
+                            raise self._failure(
+                                f"agent did not connect to 127.0.0.1 within {self.startup_timeout_s:g} s"
+                            ) from None
+            finally:
+                listener.close()
+            conn.settimeout(None)
+            rfile = conn.makefile("rb")
+            self._spawn(self._read_lines, rfile)
+            self._spawn(self._write_lines, conn.sendall)
+            self._closers += [rfile.close, lambda: conn.shutdown(socket.SHUT_RDWR), conn.close]
+
+    def _spawn(self, fn: Callable[..., None], arg: Any) -> None:
+        th = threading.Thread(target=fn, args=(arg,), daemon=True, name=f"simcore-exec-{fn.__name__}")
+        th.start()
+        self._threads.append(th)
+
+    def _read_lines(self, stream: Any) -> None:
+        inbox = self._inbox
+        try:
+            while True:
+                line = stream.readline(MAX_LINE_BYTES + 1)
+                if not line:
+                    break
+                if len(line) > MAX_LINE_BYTES:
+                    inbox.put(ProtocolError(f"message line longer than {MAX_LINE_BYTES} bytes"))
+                    return
+                inbox.put(line)
+        except (OSError, ValueError):
+            pass
+        inbox.put(_EOF)
+
+    def _read_stderr(self, stream: Any) -> None:
+        try:
+            for raw in iter(stream.readline, b""):
+                self._stderr.append(raw.decode("utf-8", "replace").rstrip("\r\n")[:STDERR_LINE_CHARS])
+        except (OSError, ValueError):
+            pass
+
+    def _write_lines(self, write: Callable[[bytes], Any]) -> None:
+        outbox = self._outbox
+        while True:
+            data = outbox.get()
+            if data is _EOF:
+                return
+            try:
+                write(data)
+            except (OSError, ValueError):
+                return
+
+    def stderr_tail(self, n: int = STDERR_QUOTED) -> list[str]:
+        """The last ``n`` lines the child wrote to stderr."""
+        return list(self._stderr)[-n:]
+
+    def _failure(self, reason: str) -> AgentFailure:
+        time.sleep(0.05)  # let the stderr reader catch the child's last words
+        tail = self.stderr_tail()
+        self._failed = reason
+        if tail:
+            reason += "; agent stderr (last lines): " + " | ".join(tail)
+        return AgentFailure(reason)
+
+    def _send(self, msg: dict[str, Any]) -> None:
+        self._outbox.put(dumps(msg))
+
+    def _receive(self, timeout_s: float, what: str) -> dict[str, Any]:
+        try:
+            item = self._inbox.get(timeout=timeout_s)
+        except queue.Empty:
+            raise self._failure(f"agent sent no {what} within {timeout_s:g} s (hung?)") from None
+        if item is _EOF:
+            proc = self.proc
+            code = None
+            if proc is not None:
+                try:
+                    code = proc.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
+                    code = None
+            how = f"exited with code {code}" if code is not None else "closed its output"
+            raise self._failure(f"agent {how} before sending its {what}")
+        if isinstance(item, ProtocolError):
+            raise self._failure(f"garbage from agent: {item}")
+        try:
+            return parse_line(item)
+        except ProtocolError as exc:
+            raise self._failure(f"garbage from agent: {exc}") from None
+
+    # -- Agent protocol ------------------------------------------------------------------------
+    def reset(self, info: AgentInfo) -> None:
+        """Start the process (first run) and handshake, then send the reset message."""
+        if self._failed or (self.proc is not None and self.proc.poll() is not None):
+            self.close()
+        if self.proc is None:
+            self._start()
+            self._send(hello_message(_engine_version()))
+            msg = self._receive(self.startup_timeout_s, "hello")
+            try:
+                name = check_hello(msg)
+            except ProtocolError as exc:
+                raise self._failure(str(exc)) from None
+            self.name = f"exec:{name}"
+        self._actor_ids = info.actor_ids
+        self._send(reset_message(info))
+
+    def act(self, obs: Observation) -> AnyControl | None:
+        """Send the observation, wait (at most ``step_timeout_s``) for the matching control."""
+        if self.proc is None:
+            raise AgentFailure("exec agent used before reset (or after close)")
+        if self._failed:
+            raise AgentFailure(self._failed)
+        self._send(observation_message(obs, self._actor_ids))
+        msg = self._receive(self.step_timeout_s, f"control for step {obs.step}")
+        try:
+            return parse_control(msg, obs.step)
+        except ProtocolError as exc:
+            raise self._failure(f"garbage from agent: {exc}") from None
+
+    def close(self) -> None:
+        """Say goodbye, then end and reap the process (always; safe to call twice)."""
+        proc = self.proc
+        if proc is None:
+            return
+        self.proc = None
+        try:
+            if proc.poll() is None and not self._failed:
+                self._send({"type": "close"})
+            self._outbox.put(_EOF)
+            grace = 0.0 if self._failed else 2.0
+            if self.transport == "stdio":
+                # Closing stdin (after the writer drained) tells a well-behaved child to exit.
+                for th in self._threads:
+                    if th.name.endswith("_write_lines"):
+                        th.join(timeout=0.5)
+            _kill_group(proc, grace)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            for fn in self._closers:
+                with contextlib.suppress(OSError):
+                    fn()
+            self._closers = []
+            for th in self._threads:
+                th.join(timeout=0.5)
+            self._threads = []
+            if self._finalizer is not None:
+                self._finalizer.detach()
+                self._finalizer = None
+
+
+def _engine_version() -> str:
+    from simcore import __version__
+
+    return __version__
+
+
+def parse_exec_spec(spec: str) -> ExecAgent:
+    """``exec:CMD ARGS`` or ``exec,OPTION=VALUE,...:CMD ARGS`` -> ExecAgent.
+
+    Options: ``transport=stdio|tcp``, ``step_timeout=SECONDS``, ``startup_timeout=SECONDS``.
+    The command is split like a POSIX shell would (``shlex``) but run without one.
+    """
+    head, sep, cmd = spec.partition(":")
+    if not sep or not head.startswith("exec"):
+        raise ValueError(f"exec agent spec must look like 'exec:COMMAND ARGS', got {spec!r}")
+    opts: dict[str, str] = {}
+    for part in head.split(",")[1:]:
+        key, eq, value = part.partition("=")
+        if not eq or key.strip() not in ("transport", "step_timeout", "startup_timeout"):
+            raise ValueError(f"exec agent option {part!r}: use transport=stdio|tcp, step_timeout=S, startup_timeout=S")
+        opts[key.strip()] = value.strip()
+    if head.split(",")[0] != "exec":
+        raise ValueError(f"exec agent spec must start with 'exec:' or 'exec,OPTIONS:', got {spec!r}")
+    try:
+        argv = shlex.split(cmd)
+    except ValueError as exc:
+        raise ValueError(f"exec agent command {cmd!r}: {exc}") from None
+    if not argv:
+        raise ValueError("exec agent: empty command after 'exec:'")
+    if shutil.which(argv[0]) is None:
+        raise ValueError(f"exec agent: command not found: {argv[0]!r}")
+    kwargs: dict[str, Any] = {"transport": opts.get("transport", "stdio")}
+    for key in ("step_timeout", "startup_timeout"):
+        if key in opts:
+            try:
+                kwargs[f"{key}_s"] = float(opts[key])
+            except ValueError:
+                raise ValueError(f"exec agent option {key}={opts[key]!r} is not a number of seconds") from None
+    return ExecAgent(argv, **kwargs)

@@ -1,0 +1,1 @@
+"""Batch runs: every scenario x variant x agent, in a local process pool or on Ray; resumable."""

@@ -1,0 +1,183 @@
+"""Junction passages and conflict points: the static tables ``junction_kernels.junction_holds`` reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simcore._types import F64, I64
+from simcore.behavior.junction_kernels import TURN_LEFT, TURN_RIGHT, TURN_STRAIGHT
+from simcore.road.lane_graph import RoutePath
+from simcore.road.network import RoadNetwork
+
+#: Two junction lanes conflict where their centre lines come closer than this (m): two cars side by side.
+CONFLICT_DIST_M = 2.5
+#: Lanes whose start points are closer than this diverge from one point (no conflict, m).
+SAME_POINT_M = 0.5
+#: A stop line at most this far before a passage's first lane is its hold line (m).
+STOP_LINE_REACH_M = 15.0
+#: Net heading change (rad) beyond which a passage is a left (+) or right (-) turn (about 30 degrees).
+TURN_RAD = 0.5
+#: Spacing of the centre-line samples compared for conflicts (m).
+CONFLICT_STEP_M = 0.5
+
+
+@dataclass(frozen=True)
+class JunctionTable:
+    """Passages of every row's route and the conflict points of the junctions they use.
+
+    Attributes:
+        ps_start: (n+1,) CSR: row i owns passages ps_start[i]:ps_start[i+1].
+        ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn: per passage: junction, hold line
+            (route s, m), route s where the passage ends (m), signal group of the hold line (-1:
+            unsignalised), 1 if the hold line is a stop line, turn class (TURN_* of junction_kernels).
+        ps_l: (n_passages+1,) CSR into pl_lane, pl_s0: the passage's lanes and the route s
+            where each starts (m).
+        lane_local: (n_lanes,) index of each junction lane within its junction (-1 elsewhere).
+        jc_off, jc_n: (n_junctions,) offset into jc_s and lanes per junction (0: not needed).
+        jc_s: per junction an n x n table, jc_s[off + a n + b] = arc length (m) along local lane a of
+            its first point within CONFLICT_DIST_M of local lane b; NaN where they do not conflict.
+    """
+
+    ps_start: I64
+    ps_junc: I64
+    ps_hold: F64
+    ps_s1: F64
+    ps_sig: I64
+    ps_stop: I64
+    ps_turn: I64
+    ps_l: I64
+    pl_lane: I64
+    pl_s0: F64
+    lane_local: I64
+    jc_off: I64
+    jc_n: I64
+    jc_s: F64
+
+    @property
+    def n_junctions(self) -> int:
+        """Junctions of the map."""
+        return int(self.jc_n.shape[0])
+
+
+def _dense(net: RoadNetwork, lane: int) -> tuple[F64, F64, F64]:
+    x, y, s = net.lane_points(lane)
+    ss = np.arange(0.0, s[-1], CONFLICT_STEP_M)
+    ss = np.append(ss, s[-1])
+    return np.interp(ss, s, x), np.interp(ss, s, y), ss
+
+
+def _turn_class(heading: F64) -> int:
+    d = np.diff(heading)
+    total = float(np.sum((d + np.pi) % (2 * np.pi) - np.pi))
+    if total > TURN_RAD:
+        return TURN_LEFT
+    if total < -TURN_RAD:
+        return TURN_RIGHT
+    return TURN_STRAIGHT
+
+
+def conflict_table(net: RoadNetwork, lanes: list[int]) -> F64:
+    """n x n conflict arc lengths (m) among the given lanes of one junction (see ``JunctionTable.jc_s``)."""
+    n = len(lanes)
+    out = np.full((n, n), np.nan)
+    dense = [_dense(net, lane) for lane in lanes]
+    succ = {lane: set(net.succ_idx[net.succ_start[lane] : net.succ_start[lane + 1]].tolist()) for lane in lanes}
+    for a in range(n):
+        xa, ya, sa = dense[a]
+        for b in range(a + 1, n):
+            xb, yb, sb = dense[b]
+            if lanes[b] in succ[lanes[a]] or lanes[a] in succ[lanes[b]]:
+                continue
+            if np.hypot(xa[0] - xb[0], ya[0] - yb[0]) < SAME_POINT_M:
+                continue
+            gap = CONFLICT_DIST_M
+            if (
+                xa.min() > xb.max() + gap
+                or xb.min() > xa.max() + gap
+                or ya.min() > yb.max() + gap
+                or yb.min() > ya.max() + gap
+            ):
+                continue
+            d = np.hypot(xa[:, None] - xb[None, :], ya[:, None] - yb[None, :])
+            close = d < CONFLICT_DIST_M
+            if not close.any():
+                continue
+            out[a, b] = sa[np.flatnonzero(close.any(axis=1))[0]]
+            out[b, a] = sb[np.flatnonzero(close.any(axis=0))[0]]
+    return out
+
+
+def _passages(
+    net: RoadNetwork, path: RoutePath
+) -> list[tuple[int, float, float, int, int, int, list[int], list[float]]]:
+    """(junction, hold s, end s, signal, stop, turn, lanes, lane start s) of each junction passage on a route."""
+    lane = path.lane
+    junc = np.where(lane >= 0, net.lane_junction[np.maximum(lane, 0)], -1)
+    out = []
+    k = 0
+    n = len(lane)
+    while k < n:
+        if junc[k] < 0:
+            k += 1
+            continue
+        j = int(junc[k])
+        e = k
+        while e + 1 < n and junc[e + 1] == j:
+            e += 1
+        lanes: list[int] = []
+        starts: list[float] = []
+        for q in range(k, e + 1):
+            if not lanes or lane[q] != lanes[-1]:
+                lanes.append(int(lane[q]))
+                starts.append(float(path.s[max(q - 1, 0)]))
+        s0 = starts[0]
+        hold, sig, stop = s0, -1, 0
+        ahead = (path.stop_s <= s0 + 0.1) & (path.stop_s >= s0 - STOP_LINE_REACH_M)
+        if ahead.any():
+            m = int(np.flatnonzero(ahead)[-1])
+            hold, sig, stop = float(path.stop_s[m]), int(path.stop_signal[m]), 1
+        turn = _turn_class(path.heading[max(k - 1, 0) : e + 1])
+        out.append((j, hold, float(path.s[e]), sig, stop, turn, lanes, starts))
+        k = e + 1
+    return out
+
+
+def build_junction_table(net: RoadNetwork, paths: list[RoutePath]) -> JunctionTable:
+    """Passages of every path and conflict tables of the junctions any of them crosses."""
+    n_j = len(net.junction_names)
+    per_row = [_passages(net, p) if np.any(p.lane >= 0) else [] for p in paths]
+    used = sorted({ps[0] for row in per_row for ps in row})
+    lane_local = np.full(net.n_lanes, -1, dtype=np.int64)
+    jc_off = np.zeros(n_j, dtype=np.int64)
+    jc_n = np.zeros(n_j, dtype=np.int64)
+    blocks: list[F64] = []
+    off = 0
+    for j in used:
+        lanes = np.flatnonzero(net.lane_junction == j).tolist()
+        lane_local[lanes] = np.arange(len(lanes))
+        tab = conflict_table(net, lanes)
+        jc_off[j] = off
+        jc_n[j] = len(lanes)
+        blocks.append(tab.ravel())
+        off += tab.size
+    counts = [len(r) for r in per_row]
+    flat = [ps for r in per_row for ps in r]
+    pl_counts = [len(ps[6]) for ps in flat]
+    return JunctionTable(
+        ps_start=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        ps_junc=np.array([ps[0] for ps in flat], dtype=np.int64),
+        ps_hold=np.array([ps[1] for ps in flat], dtype=np.float64),
+        ps_s1=np.array([ps[2] for ps in flat], dtype=np.float64),
+        ps_sig=np.array([ps[3] for ps in flat], dtype=np.int64),
+        ps_stop=np.array([ps[4] for ps in flat], dtype=np.int64),
+        ps_turn=np.array([ps[5] for ps in flat], dtype=np.int64),
+        ps_l=np.concatenate([[0], np.cumsum(pl_counts)]).astype(np.int64),
+        pl_lane=np.array([la for ps in flat for la in ps[6]], dtype=np.int64),
+        pl_s0=np.array([s for ps in flat for s in ps[7]], dtype=np.float64),
+        lane_local=lane_local,
+        jc_off=jc_off,
+        jc_n=jc_n,
+        jc_s=np.concatenate(blocks) if blocks else np.zeros(0),
+    )

@@ -1,0 +1,43 @@
+"""Everything ``simcore run --out DIR`` writes: result.json, topdown.png, junit.xml, report.html."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from simcore.report.junit import JUnitCase, case_from_result, write_junit
+from simcore.runner.results import Result
+from simcore.world import World
+
+#: File names inside a run's output folder.
+RESULT_JSON, TOPDOWN_PNG, JUNIT_XML, REPORT_HTML = "result.json", "topdown.png", "junit.xml", "report.html"
+
+
+def write_run_outputs(
+    world: World, result: Result, out_dir: Path, *, agent_label: str | None = None, pictures: bool = True
+) -> JUnitCase:
+    """Write the run's files into ``out_dir``; returns its JUnit case.
+
+    ``agent_label``: appended to the test case's name (batches comparing agents).
+    ``pictures=False`` leaves out topdown.png and report.html (batch runs that only need scores).
+    result.json is written last, so its presence marks a complete output folder.
+    """
+    from simcore.report.series import ego_series
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    series = ego_series(world, result)
+    min_ttc_time = None
+    if series is not None and np.isfinite(series.ttc).any():
+        min_ttc_time = float(series.time[int(np.argmin(series.ttc))])
+    data = result.to_json()
+    case = case_from_result(data, wall_time=result.wall_time, agent_label=agent_label, min_ttc_time=min_ttc_time)
+    write_junit([case], out_dir / JUNIT_XML)
+    if pictures:
+        from simcore.render.topdown import draw_run
+        from simcore.report.html import write_report
+
+        draw_run(world, result, out_dir / TOPDOWN_PNG)
+        write_report(world, result, out_dir / REPORT_HTML, series)
+    result.write_json(out_dir / RESULT_JSON)
+    return case
