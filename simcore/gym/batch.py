@@ -18,8 +18,10 @@ import numpy as np
 from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.dynamics.single_track_kernels import N_PARAMS
 from simcore.evaluation import metrics_kernels as mk
+from simcore.evaluation import rules_kernels as rk
 from simcore.gym import batch_kernels as bk
-from simcore.runner.loop import CROSSWALK_MARGIN_M
+from simcore.road.static_index import build_static_index
+from simcore.runner.loop import CROSSWALK_MARGIN_M, _route_stop_signs
 from simcore.world import World
 
 #: WorldState fields stacked per instance, in the order the kernels unpack them.
@@ -157,8 +159,71 @@ class InstanceBatch:
             w.friction.copy(),
             w.grade.copy(),
         )
+        # Evaluation rules: stop-sign flags and the static-object grid (shared), per-actor state and
+        # PET bins over the ego route (per instance), as ``Simulation`` builds them.
+        so = build_static_index(net)
+        self.ev_static = (
+            _route_stop_signs(w),
+            float(so.cell_size),
+            float(so.x0),
+            float(so.y0),
+            int(so.nx),
+            int(so.ny),
+            so.cell_start,
+            so.cell_obj,
+            so.obj_ix0,
+            so.obj_iy0,
+            so.obj_seg_start,
+            so.seg_ax,
+            so.seg_ay,
+            so.seg_bx,
+            so.seg_by,
+        )
+        ra, rb = w.routes.start[self.ego], w.routes.start[self.ego + 1]
+        n_bins = max(math.ceil(float(w.routes.s[rb - 1] - w.routes.s[ra]) / rk.PET_BIN_M) + 1, 1)
+        actor_ev0 = np.zeros((r, rk.N_ACTOR_EV))
+        actor_ev0[:, rk.A_RED_T] = -math.inf
+        actor_ev0[:, rk.A_HAZ_T] = math.nan
+        self.metrics0 = np.zeros(mk.N_METRICS)
+        mk.reset_metrics(self.metrics0)
+        # Per-instance rule and behaviour state (actor_ev, pet, ror_stop, arr_ps, arr_t) and its t = 0 value.
+        self.ev_state0 = (
+            actor_ev0,
+            np.full((4, n_bins), np.nan),
+            np.full(r, np.nan),
+            np.full(r, -1, dtype=np.int64),
+            np.full(r, np.inf),
+        )
+        self.ev_state = tuple(np.zeros((n, *a.shape), dtype=a.dtype) for a in self.ev_state0)
+        bp, jt = w.behavior, w.junctions
+        assert bp is not None and jt is not None
+        self.beh = (
+            bp.run_amber,
+            bp.run_red,
+            bp.right_on_red,
+            bp.crit_gap,
+            bp.yields,
+            bp.start_time,
+            bp.pf_mode,
+            bp.pf_start,
+            bp.pf_key,
+            bp.pf_v,
+        )
+        self.jt = (jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l)
+        self.jt += (jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s)
+        self.scr = (w.scripted_idx, bp.tr_start, bp.tr_t, bp.tr_x, bp.tr_y, bp.tr_yaw, bp.tr_v, bp.tr_flags)
+        self.eval_idx = np.ascontiguousarray(w.eval_idx, dtype=np.int64)
+        self.track_idx = np.ascontiguousarray(w.track_idx, dtype=np.int64)
         cap_pairs = max(16, 4 * r)
-        self._scratch_shape = (r, cap_pairs, max(64, EVENTS_PER_ROW * r), gnx * gny, net.n_signals)
+        self._scratch_shape = (
+            r,
+            cap_pairs,
+            max(64, EVENTS_PER_ROW * r),
+            gnx * gny,
+            net.n_signals,
+            max(so.n_objects, 1),
+            jt.n_junctions,
+        )
         self.threads = max(1, min(int(threads), n))
         self.scratch = [self._new_scratch() for _ in range(self.threads)]
         bounds = np.linspace(0, n, self.threads + 1).round().astype(int)
@@ -186,7 +251,7 @@ class InstanceBatch:
 
     def _new_scratch(self) -> tuple:
         """Buffers one ``step_instances`` call overwrites (one set per thread)."""
-        r, cap_pairs, cap_ev, n_cells, n_groups = self._scratch_shape
+        r, cap_pairs, cap_ev, n_cells, n_groups, n_obj, n_junc = self._scratch_shape
         return (
             np.zeros((7, r)),
             np.zeros((3, r)),
@@ -210,6 +275,15 @@ class InstanceBatch:
             np.zeros((0, r)),
             np.zeros((0, r), dtype=np.bool_),
             np.zeros((0, n_groups), dtype=np.int8),
+            # rules: fault per event, static objects near the ego; junctions: turn, hold line, passage
+            np.zeros(cap_ev, dtype=np.int64),
+            np.zeros(n_obj, dtype=np.int64),
+            np.zeros(n_obj),
+            np.zeros(r, dtype=np.int64),
+            np.full(r, np.inf),
+            np.zeros(r, dtype=np.int64),
+            np.zeros(n_junc + 1, dtype=np.int64),
+            np.zeros(r, dtype=np.int64),
         )
 
     def close(self) -> None:
@@ -228,12 +302,14 @@ class InstanceBatch:
             self.state,
             self.work,
             self.metrics,
+            self.metrics0,
+            self.ev_state,
+            self.ev_state0,
             self.n_touch,
             self.sig_state,
             self.sig_override,
             self.cw_occ,
             self.ped_idx,
-            self.kind,
             self.mp,
             self.step_count,
         )
@@ -249,12 +325,14 @@ class InstanceBatch:
             self.state,
             self.work,
             self.metrics,
+            self.metrics0,
+            self.ev_state,
+            self.ev_state0,
             self.n_touch,
             self.sig_state,
             self.sig_override,
             self.cw_occ,
             self.ped_idx,
-            self.kind,
             self.mp,
             self.step_count,
         )
@@ -327,6 +405,13 @@ class InstanceBatch:
                 self.touch_j,
                 self.n_touch,
                 self.step_count,
+                self.ev_static,
+                self.ev_state,
+                self.beh,
+                self.jt,
+                self.scr,
+                self.eval_idx,
+                self.track_idx,
                 self.terms,
                 self.reward,
                 self.end,

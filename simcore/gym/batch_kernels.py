@@ -21,8 +21,6 @@ from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation.metrics_kernels import (
     EV_GOAL,
     EV_RED_LIGHT,
-    M_MIN_GAP,
-    M_MIN_TTC,
     crosswalk_occupancy,
 )
 from simcore.runner.step_kernels import EV_COLLISION, advance
@@ -53,7 +51,21 @@ TERM_ON_GOAL = 2
 
 @kernel
 def reset_instance(
-    j, init, state, work, metrics, n_touch, sig_state, sig_override, cw_occ, ped_idx, kind, mp, step
+    j,
+    init,
+    state,
+    work,
+    metrics,
+    metrics0,
+    ev_state,
+    ev_state0,
+    n_touch,
+    sig_state,
+    sig_override,
+    cw_occ,
+    ped_idx,
+    mp,
+    step,
 ):  # pragma: no cover - compiled
     """Put instance ``j`` back at its t = 0 state.
 
@@ -87,9 +99,14 @@ def reset_instance(
     goal_flag[j, :] = False
     friction[j, :] = friction0
     grade[j, :] = grade0
-    metrics[j, :] = 0.0
-    metrics[j, M_MIN_TTC] = math.inf
-    metrics[j, M_MIN_GAP] = math.inf
+    metrics[j, :] = metrics0
+    actor_ev, pet, ror_stop, arr_ps, arr_t = ev_state
+    actor_ev0, pet0, ror_stop0, arr_ps0, arr_t0 = ev_state0
+    actor_ev[j] = actor_ev0
+    pet[j] = pet0
+    ror_stop[j, :] = ror_stop0
+    arr_ps[j, :] = arr_ps0
+    arr_t[j, :] = arr_t0
     n_touch[j] = 0
     step[j] = 0
     plan_cycle, plan_offset, plan_start, plan_t0, plan_state, cw_x, cw_y, _cw_signal, cw_margin = mp
@@ -103,13 +120,41 @@ def reset_instance(
 
 @kernel
 def reset_instances(
-    mask, init, state, work, metrics, n_touch, sig_state, sig_override, cw_occ, ped_idx, kind, mp, step
+    mask,
+    init,
+    state,
+    work,
+    metrics,
+    metrics0,
+    ev_state,
+    ev_state0,
+    n_touch,
+    sig_state,
+    sig_override,
+    cw_occ,
+    ped_idx,
+    mp,
+    step,
 ):  # pragma: no cover - compiled
     """``reset_instance`` for every instance j with ``mask[j]``."""
     for j in range(mask.shape[0]):
         if mask[j]:
             reset_instance(
-                j, init, state, work, metrics, n_touch, sig_state, sig_override, cw_occ, ped_idx, kind, mp, step
+                j,
+                init,
+                state,
+                work,
+                metrics,
+                metrics0,
+                ev_state,
+                ev_state0,
+                n_touch,
+                sig_state,
+                sig_override,
+                cw_occ,
+                ped_idx,
+                mp,
+                step,
             )
 
 
@@ -120,6 +165,7 @@ def step_instances(
     drive_idx, veh_idx, veh_idx_kin, veh_idx_st, ped_idx, ego, kind,
     state, vp, st_params, drv, speed_factor, ped, rt, mp, grid, actor_grid, work, scratch,
     metrics, sig_override, sig_state, cw_occ, touch_i, touch_j, n_touch, step,
+    ev_static, ev_state, beh, jt, scr, eval_idx, track_idx,
     out_terms, out_reward, out_end,
 ):  # pragma: no cover - compiled
     """One step of every instance j in [j0, j1) with ``run[j]``: ego control, ``advance``, reward
@@ -138,6 +184,10 @@ def step_instances(
         vp, drv, ped, rt, mp, grid, actor_grid: shared parameter, route and map tuples (see
             ``simcore.gym.batch``). work: per-instance (N, R) work arrays. scratch: shared buffers.
         metrics, sig_override, sig_state, cw_occ, touch_i, touch_j, n_touch, step: per-instance.
+        ev_static: shared tables of the evaluation rules (stop-sign flags, static-object grid).
+        ev_state: per-instance rule and behaviour state (actor_ev (N, R, 7), pet (N, 4, B),
+            ror_stop, arr_ps, arr_t (N, R)). beh, jt, scr: shared behaviour parameters, junction
+            tables, scripted rows. eval_idx, track_idx: rows evaluated / only tracked.
         out_terms: (N, N_TERMS) unweighted term quantities of this step. out_reward: (N,) the
             weighted sum. out_end: (N,) END_* code (END_NONE while the episode goes on).
 
@@ -155,7 +205,15 @@ def step_instances(
     grid_x0, grid_y0, grid_nx, grid_ny = actor_grid
     ctrl_accel, ctrl_steer, lead_gap, lead_close, offroad, goal_flag, friction, grade, _f0, _g0 = work
     st_buf, st_u, cell_start, cell_items, cell_seen, actor_seen, cand, stamp, box_cx, box_cy, pair_i, pair_j, \
-        ev_time, ev_kind, ev_a, ev_b, ev_value, rec_row, rec_time, rec_2d, rec_b2d, rec_sig = scratch
+        ev_time, ev_kind, ev_a, ev_b, ev_value, rec_row, rec_time, rec_2d, rec_b2d, rec_sig, \
+        ev_fault, so_out_obj, so_out_dist, cur_turn, hold_s, cur_ps, jb_start, jb_items = scratch
+    stop_sign, so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, \
+        so_ax, so_ay, so_bx, so_by = ev_static
+    actor_ev, pet, ror_stop, arr_ps, arr_t = ev_state
+    run_amber, run_red, right_on_red, crit_gap, yields, start_time, pf_mode, pf_start, pf_key, pf_v = beh
+    ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, \
+        jc_n, jc_s = jt
+    scripted_idx, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags = scr
     e = ego
     ra = rt_start[e]
     rb = rt_start[e + 1]
@@ -196,6 +254,14 @@ def step_instances(
             box_cx, box_cy, pair_i, pair_j, touch_i[j], touch_j[j], n_touch[j:j + 1],
             ev_time, ev_kind, ev_a, ev_b, ev_value,
             rec_never, rec_row, rec_time, rec_2d, rec_2d, rec_2d, rec_2d, rec_b2d, rec_sig,
+            stop_sign, actor_ev[j], pet[j], ev_fault,
+            so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
+            so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
+            run_amber, run_red, right_on_red, crit_gap, yields, start_time, ror_stop[j], cur_turn, hold_s,
+            pf_mode, pf_start, pf_key, pf_v,
+            ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local,
+            jc_off, jc_n, jc_s, cur_ps, arr_ps[j], arr_t[j], jb_start, jb_items,
+            scripted_idx, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags, eval_idx, track_idx,
         )
         step[j] += 1
         collided = False
