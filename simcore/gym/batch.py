@@ -51,11 +51,18 @@ class InstanceBatch:
     Args:
         world: a built World with an ego and no storyboard (``scenario.build.build_world``).
         n: number of instances.
+        evaluation: "light" (default) steps with ``light_kernels.advance_light``: everything the
+            gym reports (state, rewards, end codes) is that of the engine's ``advance``, the
+            score-only evaluation (ego metrics, rules) is skipped; "full" runs ``advance`` itself
+            and keeps ``metrics`` and ``ev_state`` as ``Simulation`` does.
         threads: split the instances into this many contiguous ranges stepped on worker threads
             (the kernels release the GIL); results are identical for any thread count.
     """
 
-    def __init__(self, world: World, n: int, threads: int = 1) -> None:
+    def __init__(self, world: World, n: int, threads: int = 1, evaluation: str = "light") -> None:
+        if evaluation not in ("light", "full"):
+            raise ValueError(f"evaluation must be 'light' or 'full', got {evaluation!r}")
+        self.light = evaluation == "light"
         if world.ego < 0:
             raise ValueError(f"scenario {world.name!r} has no ego vehicle: simcore.gym controls the ego")
         if world.storyboard:
@@ -378,6 +385,7 @@ class InstanceBatch:
                 int(max_steps),
                 weights,
                 terminate,
+                self.light,
                 self.drive_idx,
                 self.veh_idx,
                 self.veh_idx_kin,

@@ -14,6 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from simcore._jit import kernel
 from simcore.behavior.route_kernels import route_index
@@ -23,6 +26,7 @@ from simcore.evaluation.metrics_kernels import (
     EV_RED_LIGHT,
     crosswalk_occupancy,
 )
+from simcore.gym.light_kernels import advance_light
 from simcore.runner.step_kernels import EV_COLLISION, advance
 
 #: Reward term slots (``RewardConfig`` documents each quantity and its unit).
@@ -47,6 +51,72 @@ END_TIMEOUT = 4
 TERM_ON_COLLISION = 0
 TERM_ON_OFFROAD = 1
 TERM_ON_GOAL = 2
+
+
+# -- borrowed array views ---------------------------------------------------------------
+# ``x[j]`` in compiled code makes a view that holds a reference on x's memory: an atomic
+# increment and decrement per view and again wherever the callee copies it. At ~100 arrays
+# per instance-step that was a quarter of the step time. The views below alias the caller's
+# memory without a reference (null meminfo: the reference counting on them is a null test).
+# They are only valid while the caller holds the arrays, which ``step_instances`` does for
+# the whole call, and nothing keeps them.
+
+
+def _alias(context, builder, arr_t, arr_v, out_t, j, keep_row):
+    a = context.make_array(arr_t)(context, builder, value=arr_v)
+    shape = cgutils.unpack_tuple(builder, a.shape, arr_t.ndim)
+    strides = cgutils.unpack_tuple(builder, a.strides, arr_t.ndim)
+    data = a.data
+    if j is not None:
+        raw = builder.gep(builder.bitcast(data, cgutils.voidptr_t), [builder.mul(j, strides[0])])
+        data = builder.bitcast(raw, a.data.type)
+        if keep_row:
+            shape = [context.get_constant(types.intp, 1), *shape[1:]]
+        else:
+            shape, strides = shape[1:], strides[1:]
+    out = context.make_array(out_t)(context, builder)
+    context.populate_array(out, data=data, shape=shape, strides=strides, itemsize=a.itemsize, meminfo=None)
+    return out._getvalue()
+
+
+@intrinsic
+def bw(typingctx, arr):
+    """``arr`` itself, borrowed (an unreferenced alias of an array; anything else unchanged)."""
+
+    def codegen(context, builder, sig, args):
+        if isinstance(arr, types.Array):
+            return _alias(context, builder, arr, args[0], arr, None, False)
+        return args[0]
+
+    return arr(arr), codegen
+
+
+@intrinsic
+def row(typingctx, arr, j):
+    """Borrowed ``arr[j]`` of a C-contiguous array with 2 or more dimensions."""
+    if not (isinstance(arr, types.Array) and arr.ndim >= 2 and arr.layout == "C" and isinstance(j, types.Integer)):
+        return None
+    out_t = types.Array(arr.dtype, arr.ndim - 1, "C")
+
+    def codegen(context, builder, sig, args):
+        jj = context.cast(builder, args[1], sig.args[1], types.intp)
+        return _alias(context, builder, arr, args[0], out_t, jj, False)
+
+    return out_t(arr, j), codegen
+
+
+@intrinsic
+def row1(typingctx, arr, j):
+    """Borrowed ``arr[j:j + 1]`` of a C-contiguous array."""
+    if not (isinstance(arr, types.Array) and arr.layout == "C" and isinstance(j, types.Integer)):
+        return None
+    out_t = types.Array(arr.dtype, arr.ndim, "C")
+
+    def codegen(context, builder, sig, args):
+        jj = context.cast(builder, args[1], sig.args[1], types.intp)
+        return _alias(context, builder, arr, args[0], out_t, jj, True)
+
+    return out_t(arr, j), codegen
 
 
 @kernel
@@ -161,7 +231,7 @@ def reset_instances(
 # fmt: off
 @kernel
 def step_instances(
-    j0, j1, run, accel_cmd, steer_cmd, dt, max_steps, weights, terminate,
+    j0, j1, run, accel_cmd, steer_cmd, dt, max_steps, weights, terminate, light,
     drive_idx, veh_idx, veh_idx_kin, veh_idx_st, ped_idx, ego, kind,
     state, vp, st_params, drv, speed_factor, ped, rt, mp, grid, actor_grid, work, scratch,
     metrics, sig_override, sig_state, cw_occ, touch_i, touch_j, n_touch, step,
@@ -178,6 +248,8 @@ def step_instances(
             non-finite values brake at the ego's maximum deceleration with the wheel held.
         dt: step (s). max_steps: steps until truncation (timeout).
         weights: (N_TERMS,) reward weights. terminate: (3,) bool (collision, off-road, goal).
+        light: step with ``light_kernels.advance_light`` (no score-only evaluation) instead of
+            ``advance``; the state, flags and the events the rewards read are the same.
         drive_idx ... kind: row index sets of one instance (local rows), the ego's row, (R,) kinds.
         state: tuple of (N, R) state arrays (x, y, yaw, speed, steer, accel, vy, yaw_rate,
             progress, lateral, active, started, done, instance).
@@ -235,34 +307,94 @@ def step_instances(
         p0 = progress[j, e]
         acc0 = accel[j, e]
         rec_row[0] = 0
-        _, n_ev = advance(
-            1, step[j], dt, drive_idx, veh_idx, veh_idx_kin, veh_idx_st, ped_idx, e,
-            x[j], y[j], yaw[j], speed[j], steer[j], accel[j], vy[j], yaw_rate[j], progress[j], lateral[j],
-            active[j], started[j], done[j], inst[j], kind,
-            wheelbase, length, width, rear_overhang, center_offset, max_steer, max_steer_rate,
-            max_accel, max_decel, max_speed,
-            st_params, friction[j], grade[j], st_buf, st_u,
-            v_des, T, s0, b_comf, delta, a_lat, speed_factor[j], accel_cap, stop_at_end,
-            ped_speed, ped_accel, ped_decel, ped_obey, ped_start,
-            rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id,
-            lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half, route_mu, route_grade,
-            plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override[j:j + 1], sig_state[j:j + 1],
-            cw_x, cw_y, cw_signal, cw_margin, cw_occ[j:j + 1],
-            g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
-            grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
-            ctrl_accel[j], ctrl_steer[j], lead_gap[j], lead_close[j], offroad[j], goal_flag[j], metrics[j],
-            box_cx, box_cy, pair_i, pair_j, touch_i[j], touch_j[j], n_touch[j:j + 1],
-            ev_time, ev_kind, ev_a, ev_b, ev_value,
-            rec_never, rec_row, rec_time, rec_2d, rec_2d, rec_2d, rec_2d, rec_b2d, rec_sig,
-            stop_sign, actor_ev[j], pet[j], ev_fault,
-            so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
-            so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
-            run_amber, run_red, right_on_red, crit_gap, yields, start_time, ror_stop[j], cur_turn, hold_s,
-            pf_mode, pf_start, pf_key, pf_v,
-            ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local,
-            jc_off, jc_n, jc_s, cur_ps, arr_ps[j], arr_t[j], jb_start, jb_items,
-            scripted_idx, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags, eval_idx, track_idx,
-        )
+        if light:
+            _, n_ev = advance_light(
+                1, step[j], dt, bw(drive_idx), bw(veh_idx), bw(veh_idx_kin), bw(veh_idx_st), bw(ped_idx), e,
+                row(x, j), row(y, j), row(yaw, j), row(speed, j), row(steer, j), row(accel, j), row(vy, j),
+                row(yaw_rate, j), row(progress, j), row(lateral, j),
+                row(active, j), row(started, j), row(done, j), row(inst, j), bw(kind),
+                bw(wheelbase), bw(length), bw(width), bw(rear_overhang), bw(center_offset), bw(max_steer),
+                bw(max_steer_rate),
+                bw(max_accel), bw(max_decel), bw(max_speed),
+                bw(st_params), row(friction, j), row(grade, j), bw(st_buf), bw(st_u),
+                bw(v_des), bw(T), bw(s0), bw(b_comf), bw(delta), bw(a_lat), row(speed_factor, j), bw(accel_cap),
+                bw(stop_at_end),
+                bw(ped_speed), bw(ped_accel), bw(ped_decel), bw(ped_obey), bw(ped_start),
+                bw(rt_start), bw(rx), bw(ry), bw(rs), bw(rvlim), bw(rk), bw(st_start), bw(stop_s), bw(stop_sig),
+                bw(cw_start), bw(cw_s0), bw(cw_s1), bw(cw_id),
+                bw(lc_start), bw(lc_s0), bw(lc_s1), bw(lc_side), bw(lc_offset), bw(goal_s), bw(road_half), bw(route_mu),
+                bw(route_grade),
+                bw(plan_cycle), bw(plan_offset), bw(plan_start), bw(plan_t0), bw(plan_state), row1(sig_override, j),
+                row1(sig_state, j),
+                bw(cw_x), bw(cw_y), bw(cw_signal), cw_margin, row1(cw_occ, j),
+                g_cell, g_x0, g_y0, g_nx, g_ny, bw(g_start), bw(g_seg), bw(g_ax), bw(g_ay), bw(g_bx),
+                bw(g_by), bw(g_hw),
+                grid_x0, grid_y0, grid_nx, grid_ny, bw(cell_start), bw(cell_items), bw(cell_seen),
+                bw(actor_seen), bw(cand), bw(stamp),
+                row(ctrl_accel, j), row(ctrl_steer, j), row(lead_gap, j), row(lead_close, j), row(offroad, j),
+                row(goal_flag, j), row(metrics, j),
+                bw(box_cx), bw(box_cy), bw(pair_i), bw(pair_j), row(touch_i, j), row(touch_j, j), row1(n_touch, j),
+                bw(ev_time), bw(ev_kind), bw(ev_a), bw(ev_b), bw(ev_value),
+                rec_never, bw(rec_row), bw(rec_time), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_b2d),
+                bw(rec_sig),
+                bw(stop_sign), row(actor_ev, j), row(pet, j), bw(ev_fault),
+                so_cell, so_x0, so_y0, so_nx, so_ny, bw(so_start), bw(so_obj), bw(so_ix0), bw(so_iy0),
+                bw(so_seg_start),
+                bw(so_ax), bw(so_ay), bw(so_bx), bw(so_by), bw(so_out_obj), bw(so_out_dist),
+                bw(run_amber), bw(run_red), bw(right_on_red), bw(crit_gap), bw(yields), bw(start_time),
+                row(ror_stop, j),
+                bw(cur_turn), bw(hold_s),
+                bw(pf_mode), bw(pf_start), bw(pf_key), bw(pf_v),
+                bw(ps_start), bw(ps_junc), bw(ps_hold), bw(ps_s1), bw(ps_sig), bw(ps_stop), bw(ps_turn), bw(ps_l),
+                bw(pl_lane), bw(pl_s0), bw(lane_local),
+                bw(jc_off), bw(jc_n), bw(jc_s), bw(cur_ps), row(arr_ps, j), row(arr_t, j), bw(jb_start), bw(jb_items),
+                bw(scripted_idx), bw(tr_start), bw(tr_t), bw(tr_x), bw(tr_y), bw(tr_yaw), bw(tr_v), bw(tr_flags),
+                bw(eval_idx), bw(track_idx),
+            )
+        else:
+            _, n_ev = advance(
+                1, step[j], dt, bw(drive_idx), bw(veh_idx), bw(veh_idx_kin), bw(veh_idx_st), bw(ped_idx), e,
+                row(x, j), row(y, j), row(yaw, j), row(speed, j), row(steer, j), row(accel, j), row(vy, j),
+                row(yaw_rate, j), row(progress, j), row(lateral, j),
+                row(active, j), row(started, j), row(done, j), row(inst, j), bw(kind),
+                bw(wheelbase), bw(length), bw(width), bw(rear_overhang), bw(center_offset), bw(max_steer),
+                bw(max_steer_rate),
+                bw(max_accel), bw(max_decel), bw(max_speed),
+                bw(st_params), row(friction, j), row(grade, j), bw(st_buf), bw(st_u),
+                bw(v_des), bw(T), bw(s0), bw(b_comf), bw(delta), bw(a_lat), row(speed_factor, j), bw(accel_cap),
+                bw(stop_at_end),
+                bw(ped_speed), bw(ped_accel), bw(ped_decel), bw(ped_obey), bw(ped_start),
+                bw(rt_start), bw(rx), bw(ry), bw(rs), bw(rvlim), bw(rk), bw(st_start), bw(stop_s), bw(stop_sig),
+                bw(cw_start), bw(cw_s0), bw(cw_s1), bw(cw_id),
+                bw(lc_start), bw(lc_s0), bw(lc_s1), bw(lc_side), bw(lc_offset), bw(goal_s), bw(road_half), bw(route_mu),
+                bw(route_grade),
+                bw(plan_cycle), bw(plan_offset), bw(plan_start), bw(plan_t0), bw(plan_state), row1(sig_override, j),
+                row1(sig_state, j),
+                bw(cw_x), bw(cw_y), bw(cw_signal), cw_margin, row1(cw_occ, j),
+                g_cell, g_x0, g_y0, g_nx, g_ny, bw(g_start), bw(g_seg), bw(g_ax), bw(g_ay), bw(g_bx),
+                bw(g_by), bw(g_hw),
+                grid_x0, grid_y0, grid_nx, grid_ny, bw(cell_start), bw(cell_items), bw(cell_seen),
+                bw(actor_seen), bw(cand), bw(stamp),
+                row(ctrl_accel, j), row(ctrl_steer, j), row(lead_gap, j), row(lead_close, j), row(offroad, j),
+                row(goal_flag, j), row(metrics, j),
+                bw(box_cx), bw(box_cy), bw(pair_i), bw(pair_j), row(touch_i, j), row(touch_j, j), row1(n_touch, j),
+                bw(ev_time), bw(ev_kind), bw(ev_a), bw(ev_b), bw(ev_value),
+                rec_never, bw(rec_row), bw(rec_time), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_b2d),
+                bw(rec_sig),
+                bw(stop_sign), row(actor_ev, j), row(pet, j), bw(ev_fault),
+                so_cell, so_x0, so_y0, so_nx, so_ny, bw(so_start), bw(so_obj), bw(so_ix0), bw(so_iy0),
+                bw(so_seg_start),
+                bw(so_ax), bw(so_ay), bw(so_bx), bw(so_by), bw(so_out_obj), bw(so_out_dist),
+                bw(run_amber), bw(run_red), bw(right_on_red), bw(crit_gap), bw(yields), bw(start_time),
+                row(ror_stop, j),
+                bw(cur_turn), bw(hold_s),
+                bw(pf_mode), bw(pf_start), bw(pf_key), bw(pf_v),
+                bw(ps_start), bw(ps_junc), bw(ps_hold), bw(ps_s1), bw(ps_sig), bw(ps_stop), bw(ps_turn), bw(ps_l),
+                bw(pl_lane), bw(pl_s0), bw(lane_local),
+                bw(jc_off), bw(jc_n), bw(jc_s), bw(cur_ps), row(arr_ps, j), row(arr_t, j), bw(jb_start), bw(jb_items),
+                bw(scripted_idx), bw(tr_start), bw(tr_t), bw(tr_x), bw(tr_y), bw(tr_yaw), bw(tr_v), bw(tr_flags),
+                bw(eval_idx), bw(track_idx),
+            )
         step[j] += 1
         collided = False
         goal = False

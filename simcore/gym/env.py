@@ -127,6 +127,8 @@ class SimcoreEnv(gym.Env):
         max_episode_steps: truncation after this many steps (default: the scenario's timeout / dt).
         npc_speed_jitter: each episode, every NPC's speed factor is scaled by 1 + jitter * U(-1, 1).
         render_mode: None or "rgb_array".
+        evaluation: "light" (default: skip the engine's score-only evaluation, same results for
+            everything the env reports) or "full" (``batch.metrics`` as ``simcore run`` keeps it).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
@@ -145,6 +147,7 @@ class SimcoreEnv(gym.Env):
         max_episode_steps: int | None = None,
         npc_speed_jitter: float = 0.1,
         render_mode: str | None = None,
+        evaluation: str = "light",
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
@@ -152,7 +155,7 @@ class SimcoreEnv(gym.Env):
             raise ValueError(f"npc_speed_jitter must be in [0, 1), got {npc_speed_jitter}")
         world = load_world(scenario, seed, variant, overrides)
         self.world = world
-        self.batch = InstanceBatch(world, 1)
+        self.batch = InstanceBatch(world, 1, evaluation=evaluation)
         self.obs_cfg = observation_config(observation, obs_config)
         self.reward_cfg = reward_config(reward)
         self._weights = self.reward_cfg.weights()

@@ -52,6 +52,7 @@ class VectorSimcoreEnv(VectorEnv):
         max_episode_steps: int | None = None,
         npc_speed_jitter: float = 0.1,
         render_mode: str | None = None,
+        evaluation: str = "light",
         copy: bool = True,
         threads: int = 1,
     ) -> None:
@@ -62,7 +63,7 @@ class VectorSimcoreEnv(VectorEnv):
         world = load_world(scenario, seed, variant, overrides)
         self.world = world
         self.num_envs = int(num_envs)
-        self.batch = InstanceBatch(world, self.num_envs, threads=threads)
+        self.batch = InstanceBatch(world, self.num_envs, threads=threads, evaluation=evaluation)
         self.obs_cfg = observation_config(observation, obs_config)
         self.reward_cfg = reward_config(reward)
         self._weights = self.reward_cfg.weights()

@@ -156,16 +156,20 @@ def test_batch_step_equals_the_engine_simulation_bit_for_bit():
     # The intersection with NPCs, walkers and signals: the gym step is the engine's step.
     loaded = load_scenario(resolve_scenario("signalized_intersection"))
     world = build_world(loaded)
-    env = SimcoreEnv(build_world(loaded), normalize_actions=False, npc_speed_jitter=0.0)
+    env = SimcoreEnv(build_world(loaded), normalize_actions=False, npc_speed_jitter=0.0, evaluation="full")
     env.reset(seed=0)
+    light = SimcoreEnv(build_world(loaded), normalize_actions=False, npc_speed_jitter=0.0)
+    light.reset(seed=0)
     sim = Simulation(world, Idle(), in_engine=False, record_every=0)
     rng = np.random.default_rng(1)
     for _ in range(120):
         a = np.array([rng.uniform(-3, 2), rng.uniform(-0.2, 0.2)])
         env.step(a.astype(np.float32))
+        light.step(a.astype(np.float32))
         sim.step(Control(float(np.float32(a[0])), float(np.float32(a[1]))))
     for name in ("x", "y", "yaw", "speed", "progress", "active"):
         assert np.array_equal(env.batch.field(name)[0], getattr(world.state, name)), name
+        assert np.array_equal(light.batch.field(name)[0], getattr(world.state, name)), name
     assert np.array_equal(env.batch.sig_state[0], sim.sig_state[0])
     # the evaluation rules and junction behaviour state too (per instance in the batch)
     actor_ev, pet, ror_stop, arr_ps, arr_t = (a[0] for a in env.batch.ev_state)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
 
+from simcore.evaluation import metrics_kernels as mk
 from simcore.gym import SimcoreEnv, VectorSimcoreEnv
 
 
@@ -111,3 +112,48 @@ def test_threads_give_the_same_results_as_one_thread(sparse_yaml):
         assert all(np.array_equal(x, y) for x, y in zip(ra[1:4], rb[1:4], strict=True))
     b.close()
     assert b.batch._pool is None
+
+
+@pytest.mark.parametrize("scenario", ["grid_crosstown", "signalized_intersection"])
+def test_light_evaluation_reports_what_the_full_engine_step_reports(scenario):
+    # advance_light skips only score-only evaluation: states, reward terms and end codes must be
+    # the engine advance's bit for bit, through collisions (with buildings in the city grid),
+    # off-road and resets.
+    n = 6
+    city = scenario == "grid_crosstown"
+    kw = dict(max_episode_steps=100 if city else 60, npc_speed_jitter=0.2)
+    if city:  # drive on off the road into the buildings
+        kw["reward"] = {"terminate_on_offroad": False}
+    full = VectorSimcoreEnv(scenario, n, evaluation="full", **kw)
+    light = VectorSimcoreEnv(scenario, n, **kw)
+    assert light.batch.light and not full.batch.light
+    full.reset(seed=3)
+    light.reset(seed=3)
+    rng = np.random.default_rng(5)
+    codes = set()
+    building_contacts = 0
+    for k in range(200 if city else 150):
+        a = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
+        a[:, 0] = np.abs(a[:, 0])  # keep moving: leave the road, hit things
+        if city:
+            a[:, 1] = np.where(np.arange(n) % 2, 0.6, -0.6) * (k % 100 > 20)
+        of, rf, tf, uf, inf = full.step(a)
+        ol, rl, tl, ul, inl = light.step(a)
+        assert _eq(of, ol) and np.array_equal(rf, rl) and np.array_equal(tf, tl) and np.array_equal(uf, ul)
+        assert np.array_equal(full.batch.terms, light.batch.terms)
+        assert np.array_equal(inf["end_code"], inl["end_code"])
+        for name in ("x", "y", "yaw", "speed", "progress", "lateral", "active", "done"):
+            assert np.array_equal(full.batch.field(name), light.batch.field(name)), name
+        static_obj = full.batch.metrics[:, mk.M_STATIC_OBJ]
+        assert np.array_equal(static_obj, light.batch.metrics[:, mk.M_STATIC_OBJ])
+        building_contacts += int((static_obj >= 0).sum())
+        codes.update(full.batch.end.tolist())
+    if city:
+        assert building_contacts > 0 and 1 in codes  # the static-object path was exercised
+    else:
+        assert {1, 2} <= codes  # collisions and off-road happened: the comparison covered them
+
+
+def test_unknown_evaluation_mode_is_refused(sparse_yaml):
+    with pytest.raises(ValueError, match="evaluation"):
+        VectorSimcoreEnv(sparse_yaml, 1, evaluation="fast")
