@@ -32,10 +32,14 @@ from _report import print_table, write_json
 
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import step_drivers
-from simcore.evaluation.metrics_kernels import accumulate_ego_metrics, evaluate_step
-from simcore.geometry.kernels import pairwise_box_overlaps
+from simcore.behavior.junction_kernels import junction_holds
+from simcore.evaluation.metrics_kernels import evaluate_step
+from simcore.evaluation.rules_kernels import evaluate_rules
 from simcore.gym import ENV_IDS, VectorSimcoreEnv
+from simcore.gym.batch_kernels import row, row1
+from simcore.gym.light_kernels import evaluate_vehicles
 from simcore.gym.observe import Observer
+from simcore.runner.step_kernels import _collision_onsets
 
 DEFAULT_SCENARIO = ENV_IDS["simcore/SparseIntersection-v0"]
 
@@ -55,8 +59,10 @@ def wall_and_cpu(fn, repeats: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def bench_vector(scenario: str, n: int, steps: int, repeats: int, threads: int = 1) -> tuple[dict, VectorSimcoreEnv]:
-    env = VectorSimcoreEnv(scenario, n, observation="objects", threads=threads)
+def bench_vector(
+    scenario: str, n: int, steps: int, repeats: int, threads: int = 1, evaluation: str = "light"
+) -> tuple[dict, VectorSimcoreEnv]:
+    env = VectorSimcoreEnv(scenario, n, observation="objects", threads=threads, evaluation=evaluation)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     actions = rng.uniform(-1.0, 1.0, size=(steps, n, 2)).astype(np.float32)
@@ -71,7 +77,9 @@ def bench_vector(scenario: str, n: int, steps: int, repeats: int, threads: int =
     med, cpu = wall_and_cpu(once, repeats)
     rows = env.batch.rows
     return {
-        "system": f"simcore VectorSimcoreEnv x{n}" + (f", {threads} threads" if threads > 1 else ""),
+        "system": f"simcore VectorSimcoreEnv x{n}"
+        + (f", {threads} threads" if threads > 1 else "")
+        + (f", evaluation={evaluation}" if evaluation != "light" else ""),
         "instances": n,
         "actors_per_instance": rows,
         "steps": steps,
@@ -128,176 +136,130 @@ def breakdown(env: VectorSimcoreEnv, steps: int, repeats: int) -> list[dict]:
     ]
 
 
+# fmt: off
 @kernel
-def _loop_drivers(reps, a):  # pragma: no cover - compiled
+def _loop_part(part, reps, dt, drive_idx, veh_idx, eval_idx, e, kind, state, vp, drv, speed_factor, rt, grid,
+               actor_grid, work, scratch, metrics, sig_state, cw_occ, touch_i, touch_j, n_touch, step, ev_static,
+               ev_state, beh, jt):  # pragma: no cover - compiled
+    """``reps`` times over every instance: one engine part on its borrowed row views (as ``advance`` calls it)."""
+    x, y, yaw, speed, _, accel, _, _, progress, lateral, active, started, done, inst = state
+    wheelbase, length, width, rear_overhang, center_offset, max_steer, _, _, max_decel, _ = vp
+    v_des, T, s0, b_comf, delta, a_lat, accel_cap, stop_at_end = drv
+    rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id, \
+        lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half, _, _ = rt
+    g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw = grid
+    grid_x0, grid_y0, grid_nx, grid_ny = actor_grid
+    ctrl_accel, ctrl_steer, lead_gap, lead_close, offroad, goal_flag, _, _, _, _ = work
+    _, _, cell_start, cell_items, cell_seen, actor_seen, cand, stamp, box_cx, box_cy, pair_i, pair_j, \
+        ev_time, ev_kind, ev_a, ev_b, ev_value, _, _, _, _, _, \
+        ev_fault, so_out_obj, so_out_dist, cur_turn, hold_s, cur_ps, jb_start, jb_items = scratch
+    stop_sign, so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, \
+        so_ax, so_ay, so_bx, so_by = ev_static
+    actor_ev, pet, ror_stop, arr_ps, arr_t = ev_state
+    run_amber, run_red, right_on_red, crit_gap, yields, start_time, pf_mode, pf_start, pf_key, pf_v = beh
+    ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, \
+        jc_n, jc_s = jt
     for _ in range(reps):
-        step_drivers(*a)
+        for j in range(x.shape[0]):
+            t = step[j] * dt
+            if part == 0:
+                junction_holds(
+                    t, drive_idx, veh_idx, row(speed, j), row(active, j), row(inst, j), length, rear_overhang,
+                    row(progress, j), yields, crit_gap, right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig,
+                    ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, row1(sig_state, j),
+                    cur_ps, row(arr_ps, j), row(arr_t, j), jb_start, jb_items, hold_s, cur_turn,
+                )
+            elif part == 1:
+                step_drivers(
+                    drive_idx, row(x, j), row(y, j), row(yaw, j), row(speed, j), row(active, j), row(inst, j),
+                    wheelbase, length, width, rear_overhang, center_offset, accel_cap, max_decel, max_steer,
+                    rt_start, rx, ry, rs, rvlim, rk, row(progress, j),
+                    st_start, stop_s, stop_sig, row1(sig_state, j), cw_start, cw_s0, cw_s1, cw_id, row1(cw_occ, j),
+                    lc_start, lc_s0, lc_s1, lc_side, lc_offset,
+                    v_des, T, s0, b_comf, delta, a_lat, row(speed_factor, j), stop_at_end,
+                    grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
+                    row(ctrl_accel, j), row(ctrl_steer, j), row(lead_gap, j), row(lead_close, j),
+                    t, dt, row(started, j), start_time, run_amber, run_red, right_on_red, row(ror_stop, j),
+                    cur_turn, hold_s, pf_mode, pf_start, pf_key, pf_v,
+                )
+            elif part == 2 or part == 3:
+                args_x = (row(x, j), row(y, j), row(yaw, j), row(speed, j), row(accel, j), row(active, j),
+                          row(done, j), row(inst, j), row(progress, j), row(lateral, j))
+                if part == 2:
+                    evaluate_vehicles(
+                        t, dt, eval_idx, e, *args_x, length, width, rear_overhang, center_offset, stop_at_end,
+                        rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, row1(sig_state, j), goal_s,
+                        row(offroad, j), row(goal_flag, j), g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg,
+                        g_ax, g_ay, g_bx, g_by, g_hw, ev_kind, ev_a, ev_b, ev_value,
+                    )
+                else:
+                    evaluate_step(
+                        t, dt, eval_idx, e, *args_x, length, width, rear_overhang, center_offset, stop_at_end,
+                        rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, row1(sig_state, j), goal_s,
+                        row(offroad, j), row(goal_flag, j), g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg,
+                        g_ax, g_ay, g_bx, g_by, g_hw, row(metrics, j), ev_kind, ev_a, ev_b, ev_value,
+                    )
+            elif part == 4:
+                _collision_onsets(
+                    t, row(x, j), row(y, j), row(yaw, j), row(speed, j), kind, row(active, j), row(inst, j), length,
+                    width, center_offset, box_cx, box_cy, pair_i, pair_j, row(touch_i, j), row(touch_j, j),
+                    row1(n_touch, j), ev_time, ev_kind, ev_a, ev_b, ev_value, 0,
+                )
+            elif part == 5:
+                evaluate_rules(
+                    t, dt, e, row(x, j), row(y, j), row(yaw, j), row(speed, j), row(accel, j), row(active, j),
+                    row(inst, j), kind, length, width, rear_overhang, center_offset, row(progress, j),
+                    row(lateral, j), rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, stop_sign,
+                    row1(sig_state, j), g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
+                    so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
+                    so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
+                    row(metrics, j), row(actor_ev, j), row(pet, j), ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault,
+                    0, 0,
+                )
+# fmt: on
 
 
-@kernel
-def _loop_evaluate(reps, a, progress, p0):  # pragma: no cover - compiled
-    for _ in range(reps):
-        evaluate_step(*a)
-        progress[:] = p0
-
-
-@kernel
-def _loop_metrics(reps, a):  # pragma: no cover - compiled
-    for _ in range(reps):
-        accumulate_ego_metrics(*a)
-
-
-@kernel
-def _loop_pairs(reps, a):  # pragma: no cover - compiled
-    for _ in range(reps):
-        pairwise_box_overlaps(*a)
+ENGINE_PARTS = (
+    "junction_holds (right of way)",
+    "step_drivers (IDM, route scans, actor grid)",
+    "evaluate_vehicles (light: progress, off-road, red light, goal)",
+    "evaluate_step (full: the same + ego metrics, TTC scan)",
+    "collision onsets (pairwise_box_overlaps sweep)",
+    "evaluate_rules (full only: fault, wrong way, speeding, PET, ...)",
+)
 
 
 def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
-    """Cost of the engine's parts for one instance at its t = 0 state (us per call, median)."""
+    """CPU us per instance of each engine part, called on every instance's current (mid-episode)
+    state the way ``advance`` calls it, and of the whole gym step in both evaluation modes.
+    Repeated calls mutate the evaluated state, so the env is reset afterwards."""
     b = env.batch
-    b.reset_instance(0)
-    st = {f: b.field(f)[0] for f in ("x", "y", "yaw", "speed", "accel", "progress", "lateral", "active", "done")}
-    inst = b.field("instance")[0]
-    wheelbase, length, width, rear, co, max_steer, _, _, max_decel, _ = b.vp
-    v_des, T, s0, b_comf, delta, a_lat, accel_cap, stop_at_end = b.drv
-    rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id = b.rt[:13]
-    lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half = b.rt[13:20]
-    sc = b.scratch[0]
-    ctrl_a, ctrl_s, lead_gap, lead_close, offroad, goal_flag = (a[0] for a in b.work[:6])
-    drivers = (
-        b.drive_idx,
-        st["x"],
-        st["y"],
-        st["yaw"],
-        st["speed"],
-        st["active"],
-        inst,
-        wheelbase,
-        length,
-        width,
-        rear,
-        co,
-        accel_cap,
-        max_decel,
-        max_steer,
-        rt_start,
-        rx,
-        ry,
-        rs,
-        rvlim,
-        rk,
-        st["progress"],
-        st_start,
-        stop_s,
-        stop_sig,
-        b.sig_state[:1],
-        cw_start,
-        cw_s0,
-        cw_s1,
-        cw_id,
-        b.cw_occ[:1],
-        lc_start,
-        lc_s0,
-        lc_s1,
-        lc_side,
-        lc_offset,
-        v_des,
-        T,
-        s0,
-        b_comf,
-        delta,
-        a_lat,
-        b.speed_factor[0],
-        stop_at_end,
-        *b.actor_grid,
-        *sc[2:8],
-        ctrl_a,
-        ctrl_s,
-        lead_gap,
-        lead_close,
-    )
-    metrics = b.metrics[0].copy()
-    evaluate = (
-        0.1,
-        env.world.dt,
-        b.veh_idx,
-        b.ego,
-        st["x"],
-        st["y"],
-        st["yaw"],
-        st["speed"],
-        st["accel"],
-        st["active"],
-        st["done"],
-        inst,
-        st["progress"],
-        st["lateral"],
-        length,
-        width,
-        rear,
-        co,
-        stop_at_end,
-        rt_start,
-        rx,
-        ry,
-        rs,
-        rk,
-        road_half,
-        st_start,
-        stop_s,
-        stop_sig,
-        b.sig_state[:1],
-        goal_s,
-        offroad,
-        goal_flag,
-        *b.grid,
-        metrics,
-        *sc[13:17],
-    )
-    ego_metrics = (
-        b.ego,
-        env.world.dt,
-        st["x"],
-        st["y"],
-        st["yaw"],
-        st["speed"],
-        st["accel"],
-        st["active"],
-        inst,
-        length,
-        width,
-        rear,
-        co,
-        rt_start,
-        rx,
-        ry,
-        rs,
-        st["progress"],
-        metrics,
-    )
-    pairs = (st["x"], st["y"], st["yaw"], length, width, inst, st["active"], sc[10], sc[11])
-    p0 = st["progress"].copy()
-    off0, goal0, done0, act0 = offroad.copy(), goal_flag.copy(), st["done"].copy(), st["active"].copy()
-    parts = [
-        (
-            f"NPC drivers: step_drivers, {len(b.drive_idx)} NPCs (IDM, route scans, actor grid)",
-            lambda r: _loop_drivers(r, drivers),
-        ),
-        (
-            "evaluate_step: progress, off-road, red lights, goal + ego metrics",
-            lambda r: _loop_evaluate(r, evaluate, st["progress"], p0),
-        ),
-        ("  of which accumulate_ego_metrics (TTC scan)", lambda r: _loop_metrics(r, ego_metrics)),
-        ("collision sweep: pairwise_box_overlaps", lambda r: _loop_pairs(r, pairs)),
-    ]
+    n = env.num_envs
+    args = (
+        env.world.dt, b.drive_idx, b.veh_idx, b.eval_idx, b.ego, b.kind, b.state, b.vp, b.drv, b.speed_factor,
+        b.rt, b.grid, b.actor_grid, b.work, b.scratch[0], b.metrics, b.sig_state, b.cw_occ, b.touch_i, b.touch_j,
+        b.n_touch, b.step_count, b.ev_static, b.ev_state, b.beh, b.jt,
+    )  # fmt: skip
     rows = []
-    for name, fn in parts:
-        fn(2)
-        _, cpu = wall_and_cpu(lambda fn=fn: fn(reps), repeats)
-        rows.append({"part": name, "cpu_us_per_call": 1e6 * cpu / reps})
-    offroad[:], goal_flag[:], st["done"][:], st["active"][:] = off0, goal0, done0, act0
-    b.reset_instance(0)
+    for part, name in enumerate(ENGINE_PARTS):
+        _loop_part(part, 1, *args)
+        _, cpu = wall_and_cpu(lambda part=part: _loop_part(part, reps, *args), repeats)
+        rows.append({"part": name, "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
+    run = np.ones(n, dtype=np.bool_)
+    zero = np.zeros(n)
+    light = b.light
+    for mode in (True, False):
+        b.light = mode
+
+        def steps(mode=mode) -> None:
+            for _ in range(reps):
+                b.step(run, zero, zero, 1 << 40, env._weights, env._terminate)
+
+        _, cpu = wall_and_cpu(steps, repeats)
+        label = "light (advance_light)" if mode else "full (engine advance)"
+        rows.append({"part": f"whole step_instances, {label}", "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
+    b.light = light
+    env.reset(seed=0)
     return rows
 
 
@@ -429,8 +391,9 @@ def main() -> int:
         steps = max(20, min(2000, math.ceil(budget / n)))
         row, env = bench_vector(args.scenario, n, steps, repeats)
         rows.append(row)
+    steps = max(20, min(2000, math.ceil(budget / 1024)))
+    rows.append(bench_vector(args.scenario, 1024, steps, repeats, evaluation="full")[0])
     if args.threads > 1:
-        steps = max(20, min(2000, math.ceil(budget / 1024)))
         rows.append(bench_vector(args.scenario, 1024, steps, repeats, args.threads)[0])
     peer = bench_highway(10 if args.quick else 40, 3)
     if peer:
@@ -457,9 +420,11 @@ def main() -> int:
         split,
         ["part", "us_per_agent_step"],
     )
-    parts = engine_parts(env, 2000 if args.quick else 20000, repeats)
+    parts = engine_parts(env, 5 if args.quick else 20, repeats)
     print_table(
-        "Inside the engine step, one instance at t = 0 (CPU us per call, median)", parts, ["part", "cpu_us_per_call"]
+        f"Inside the engine step, every one of {env.num_envs} instances mid-episode (CPU us per instance, median)",
+        parts,
+        ["part", "cpu_us_per_instance"],
     )
     objs = bench_objects(env, repeats)
     print_table(
