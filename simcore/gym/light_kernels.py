@@ -6,7 +6,9 @@ dynamics, pedestrians, vehicle evaluation, route tracking, collision onsets, sig
 crosswalks. It leaves out what only feeds the run's scores, never the motion of any actor or
 an event the gym's rewards read: the ego metric accumulator (TTC, THW, DRAC, comfort peaks),
 the evaluation rules (fault, wrong way, stop signs, speeding, route deviation, blocked, PET,
-hazards) except static-object collision onsets of the ego, and the trajectory record. Every
+hazards) except static-object collision onsets of the ego, and the trajectory record; and
+with at most ``SMALL_ROWS`` rows it finds overlapping boxes by testing all pairs in place
+instead of the engine's allocating sweep (same pairs, same order). Every
 state row, the off-road and goal flags, the collision memory and the events COLLISION
 (vehicles, pedestrians, static objects), OFFROAD, RED_LIGHT, GOAL and ROUTE_DONE are those of
 ``advance`` bit for bit (tests/gym check this); ``metrics`` then holds only the static-object
@@ -27,9 +29,16 @@ from simcore.behavior.scripted_kernels import step_scripted
 from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import step_kinematic
 from simcore.evaluation.rules_kernels import box_hits_object
+from simcore.geometry.kernels import obb_overlap
 from simcore.road.frenet_kernels import on_drivable, project_on_polyline
 from simcore.road.static_index_kernels import objects_near
-from simcore.runner.step_kernels import EV_COLLISION, _collision_onsets, step_single_track_rows, track_rows
+from simcore.runner.step_kernels import (
+    EV_COLLISION,
+    PEDESTRIAN,
+    _collision_onsets,
+    step_single_track_rows,
+    track_rows,
+)
 
 
 # fmt: off
@@ -96,6 +105,66 @@ def evaluate_vehicles(
         if off and not offroad[i]:
             n_ev = mk.emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, mk.EV_OFFROAD, i, -1, s_new)
         offroad[i] = off
+    return n_ev
+
+
+#: Up to this many rows per instance the collision onsets test all pairs in place (no allocation);
+#: above it they use the engine's sweep (``pairwise_box_overlaps``, which allocates scratch).
+SMALL_ROWS = 48
+
+
+@kernel
+def collision_onsets_small(
+    t, x, y, yaw, speed, kind, active, inst, length, width, center_offset,
+    cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
+    ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
+):  # pragma: no cover - compiled
+    """``runner.step_kernels._collision_onsets`` with the pairs found by testing every pair (i < j)
+    in lexicographic order with ``obb_overlap`` instead of the sweep: the same pairs in the same
+    order (the sweep's broad phase only skips pairs whose bounding circles are apart, which
+    ``obb_overlap`` rejects too), so the same events and collision memory. O(rows^2)."""
+    n = x.shape[0]
+    for i in range(n):
+        cx[i] = x[i] + center_offset[i] * math.cos(yaw[i])
+        cy[i] = y[i] + center_offset[i] * math.sin(yaw[i])
+    cap = min(pair_i.shape[0], pair_j.shape[0])
+    prev = n_touch[0]
+    found = 0
+    kept = 0
+    for i in range(n):
+        if not (active[i] and math.isfinite(cx[i]) and math.isfinite(cy[i])):
+            continue
+        if not (math.isfinite(length[i]) and math.isfinite(width[i])):
+            continue
+        for j in range(i + 1, n):
+            if not active[j] or inst[j] != inst[i]:
+                continue
+            if not obb_overlap(cx[i], cy[i], yaw[i], length[i], width[i], cx[j], cy[j], yaw[j], length[j], width[j]):
+                continue
+            found += 1
+            if found > cap:
+                continue
+            if kind[i] == PEDESTRIAN and kind[j] == PEDESTRIAN:
+                continue
+            seen = False
+            for m in range(prev):
+                if touch_i[m] == i and touch_j[m] == j:
+                    seen = True
+                    break
+            if not seen:
+                vx = speed[i] * math.cos(yaw[i]) - speed[j] * math.cos(yaw[j])
+                vy = speed[i] * math.sin(yaw[i]) - speed[j] * math.sin(yaw[j])
+                if n_ev < ev_time.shape[0]:
+                    ev_time[n_ev] = t
+                n_ev = mk.emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_COLLISION, i, j,
+                                     math.sqrt(vx * vx + vy * vy))
+            pair_i[kept] = i
+            pair_j[kept] = j
+            kept += 1
+    for k in range(kept):
+        touch_i[k] = pair_i[k]
+        touch_j[k] = pair_j[k]
+    n_touch[0] = kept
     return n_ev
 
 
@@ -212,11 +281,18 @@ def advance_light(
         if track_idx.shape[0] > 0:
             track_rows(track_idx, x, y, speed, active, done, progress, lateral, length, rear_overhang, stop_at_end,
                        rt_start, rx, ry, rs, dt)
-        n_ev = _collision_onsets(
-            t, x, y, yaw, speed, kind, active, inst, length, width, center_offset,
-            cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
-            ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
-        )
+        if x.shape[0] <= SMALL_ROWS:
+            n_ev = collision_onsets_small(
+                t, x, y, yaw, speed, kind, active, inst, length, width, center_offset,
+                cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
+                ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
+            )
+        else:
+            n_ev = _collision_onsets(
+                t, x, y, yaw, speed, kind, active, inst, length, width, center_offset,
+                cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
+                ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
+            )
         n_ev = min(n_ev, cap)
         n_ev = static_contact(
             t, ego, x, y, yaw, speed, active, length, width, center_offset,
