@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
+from simcore._jit import borrow as bw
+from simcore._jit import borrow_row as row
+from simcore._jit import borrow_slab as row1
 from simcore._jit import kernel
 from simcore.behavior.route_kernels import route_index
 from simcore.behavior.signal_kernels import signal_states
@@ -51,72 +51,6 @@ END_TIMEOUT = 4
 TERM_ON_COLLISION = 0
 TERM_ON_OFFROAD = 1
 TERM_ON_GOAL = 2
-
-
-# -- borrowed array views ---------------------------------------------------------------
-# ``x[j]`` in compiled code makes a view that holds a reference on x's memory: an atomic
-# increment and decrement per view and again wherever the callee copies it. At ~100 arrays
-# per instance-step that was a quarter of the step time. The views below alias the caller's
-# memory without a reference (null meminfo: the reference counting on them is a null test).
-# They are only valid while the caller holds the arrays, which ``step_instances`` does for
-# the whole call, and nothing keeps them.
-
-
-def _alias(context, builder, arr_t, arr_v, out_t, j, keep_row):
-    a = context.make_array(arr_t)(context, builder, value=arr_v)
-    shape = cgutils.unpack_tuple(builder, a.shape, arr_t.ndim)
-    strides = cgutils.unpack_tuple(builder, a.strides, arr_t.ndim)
-    data = a.data
-    if j is not None:
-        raw = builder.gep(builder.bitcast(data, cgutils.voidptr_t), [builder.mul(j, strides[0])])
-        data = builder.bitcast(raw, a.data.type)
-        if keep_row:
-            shape = [context.get_constant(types.intp, 1), *shape[1:]]
-        else:
-            shape, strides = shape[1:], strides[1:]
-    out = context.make_array(out_t)(context, builder)
-    context.populate_array(out, data=data, shape=shape, strides=strides, itemsize=a.itemsize, meminfo=None)
-    return out._getvalue()
-
-
-@intrinsic
-def bw(typingctx, arr):
-    """``arr`` itself, borrowed (an unreferenced alias of an array; anything else unchanged)."""
-
-    def codegen(context, builder, sig, args):
-        if isinstance(arr, types.Array):
-            return _alias(context, builder, arr, args[0], arr, None, False)
-        return args[0]
-
-    return arr(arr), codegen
-
-
-@intrinsic
-def row(typingctx, arr, j):
-    """Borrowed ``arr[j]`` of a C-contiguous array with 2 or more dimensions."""
-    if not (isinstance(arr, types.Array) and arr.ndim >= 2 and arr.layout == "C" and isinstance(j, types.Integer)):
-        return None
-    out_t = types.Array(arr.dtype, arr.ndim - 1, "C")
-
-    def codegen(context, builder, sig, args):
-        jj = context.cast(builder, args[1], sig.args[1], types.intp)
-        return _alias(context, builder, arr, args[0], out_t, jj, False)
-
-    return out_t(arr, j), codegen
-
-
-@intrinsic
-def row1(typingctx, arr, j):
-    """Borrowed ``arr[j:j + 1]`` of a C-contiguous array."""
-    if not (isinstance(arr, types.Array) and arr.layout == "C" and isinstance(j, types.Integer)):
-        return None
-    out_t = types.Array(arr.dtype, arr.ndim, "C")
-
-    def codegen(context, builder, sig, args):
-        jj = context.cast(builder, args[1], sig.args[1], types.intp)
-        return _alias(context, builder, arr, args[0], out_t, jj, True)
-
-    return out_t(arr, j), codegen
 
 
 @kernel
