@@ -37,7 +37,7 @@ from simcore.evaluation.metrics_kernels import evaluate_step
 from simcore.evaluation.rules_kernels import evaluate_rules
 from simcore.gym import ENV_IDS, VectorSimcoreEnv
 from simcore.gym.batch_kernels import row, row1
-from simcore.gym.light_kernels import evaluate_vehicles
+from simcore.gym.light_kernels import collision_onsets_small, evaluate_vehicles
 from simcore.gym.observe import Observer
 from simcore.runner.step_kernels import _collision_onsets
 
@@ -205,6 +205,12 @@ def _loop_part(part, reps, dt, drive_idx, veh_idx, eval_idx, e, kind, state, vp,
                     width, center_offset, box_cx, box_cy, pair_i, pair_j, row(touch_i, j), row(touch_j, j),
                     row1(n_touch, j), ev_time, ev_kind, ev_a, ev_b, ev_value, 0,
                 )
+            elif part == 6:
+                collision_onsets_small(
+                    t, row(x, j), row(y, j), row(yaw, j), row(speed, j), kind, row(active, j), row(inst, j), length,
+                    width, center_offset, box_cx, box_cy, pair_i, pair_j, row(touch_i, j), row(touch_j, j),
+                    row1(n_touch, j), ev_time, ev_kind, ev_a, ev_b, ev_value, 0,
+                )
             elif part == 5:
                 evaluate_rules(
                     t, dt, e, row(x, j), row(y, j), row(yaw, j), row(speed, j), row(accel, j), row(active, j),
@@ -226,6 +232,7 @@ ENGINE_PARTS = (
     "evaluate_step (full: the same + ego metrics, TTC scan)",
     "collision onsets (pairwise_box_overlaps sweep)",
     "evaluate_rules (full only: fault, wrong way, speeding, PET, ...)",
+    "collision onsets (light: all pairs in place, collision_onsets_small)",
 )
 
 
