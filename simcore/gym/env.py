@@ -1,0 +1,215 @@
+"""``SimcoreEnv``: one scenario instance as a gymnasium environment, the ego under the policy's control."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from simcore._data import resolve_scenario
+from simcore.gym import batch_kernels as bk
+from simcore.gym.batch import InstanceBatch
+from simcore.gym.config import (
+    TERM_NAMES,
+    ObservationConfig,
+    RewardConfig,
+    observation_config,
+    reward_config,
+)
+from simcore.gym.observe import Observer
+from simcore.scenario.build import build_world
+from simcore.scenario.loader import load_scenario
+from simcore.world import World
+
+#: ``info["termination"]`` text per end code.
+END_NAMES = {
+    bk.END_NONE: "",
+    bk.END_COLLISION: "collision",
+    bk.END_OFFROAD: "offroad",
+    bk.END_GOAL: "goal_reached",
+    bk.END_TIMEOUT: "timeout",
+}
+#: Colours (RGB) of the raster channels in ``render()``, painted in this order.
+_PALETTE = (
+    (0, (90, 90, 90)),
+    (1, (200, 200, 200)),
+    (2, (60, 160, 255)),
+    (5, (230, 40, 40)),
+    (3, (250, 200, 40)),
+    (4, (60, 220, 90)),
+)
+
+
+def load_world(
+    scenario: str | os.PathLike[str] | World, seed: int | None, variant: int, overrides: Mapping[str, Any] | None
+) -> World:
+    """Build the scenario (a path, a built-in name, or an already built single-instance World)."""
+    if isinstance(scenario, World):
+        return scenario
+    loaded = load_scenario(resolve_scenario(str(scenario)), seed=seed, overrides=dict(overrides or {}), variant=variant)
+    return build_world(loaded)
+
+
+class ActionMap:
+    """The action space and its mapping to ego targets (acceleration m/s^2, road-wheel angle rad).
+
+    ``normalize=True``: Box([-1, 1]^2); accel = a * max_accel for a >= 0 and a * max_decel
+    for a < 0, steer = s * max_steer (the ego vehicle's limits). ``normalize=False``: the box
+    is [-max_decel, max_accel] x [-max_steer, max_steer] in physical units. Actions are
+    clipped to the box; a non-finite action brakes at max_decel with the wheel held.
+    """
+
+    def __init__(self, world: World, normalize: bool) -> None:
+        e = world.ego
+        p = world.params
+        self.max_accel = float(p["max_accel"][e])
+        self.max_decel = float(p["max_decel"][e])
+        self.max_steer = float(p["max_steer"][e])
+        self.normalize = normalize
+        if normalize:
+            self.space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+        else:
+            low = np.array([-self.max_decel, -self.max_steer], np.float32)
+            high = np.array([self.max_accel, self.max_steer], np.float32)
+            self.space = spaces.Box(low, high, (2,), np.float32)
+        self._low = self.space.low.astype(np.float64)
+        self._high = self.space.high.astype(np.float64)
+
+    def physical(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 2) actions -> (N,) acceleration (m/s^2) and (N,) steering (rad) targets."""
+        a = np.asarray(actions, dtype=np.float64).reshape(-1, 2)
+        with np.errstate(invalid="ignore"):
+            a = np.clip(a, self._low, self._high)  # NaN stays NaN: the kernel brakes
+        if not self.normalize:
+            return np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1])
+        acc = np.where(a[:, 0] >= 0, a[:, 0] * self.max_accel, a[:, 0] * self.max_decel)
+        acc[np.isnan(a[:, 0])] = math.nan
+        return acc, a[:, 1] * self.max_steer
+
+
+def speed_factors(batch: InstanceBatch, rng: np.random.Generator, jitter: float) -> np.ndarray:
+    """Drivers' speed factors for a new episode: base x (1 + jitter x U(-1, 1)) for every NPC vehicle
+    (one draw per NPC row, in row order; no draw when ``jitter`` is 0)."""
+    sf = batch.speed_factor0.copy()
+    if jitter > 0 and len(batch.drive_idx):
+        u = rng.uniform(-1.0, 1.0, size=len(batch.drive_idx))
+        sf[batch.drive_idx] *= 1.0 + jitter * u
+    return sf
+
+
+def colorize(raster: np.ndarray, scale: int = 1) -> np.ndarray:
+    """(C, H, W) uint8 raster -> (H * scale, W * scale, 3) uint8 picture (``_PALETTE`` colours)."""
+    h, w = raster.shape[1:]
+    img = np.full((h, w, 3), 30, np.uint8)
+    for ch, rgb in _PALETTE:
+        img[raster[ch] > 0] = rgb
+    if scale > 1:
+        img = np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
+    return img
+
+
+class SimcoreEnv(gym.Env):
+    """A simcore scenario with the ego driven by the policy; NPCs, walkers and signals by the engine.
+
+    Args:
+        scenario: scenario file, built-in name (e.g. "signalized_intersection") or a built World.
+        seed, variant, overrides: scenario parameters (``simcore.api.load_scenario``); fixed for
+            the env's life. ``reset(seed=...)`` seeds the per-episode randomisation.
+        observation: "objects", "bev", "lidar" or a sequence of them (docs/gym.md).
+        obs_config: an ObservationConfig or a mapping of its fields (sizes, ranges).
+        reward: a RewardConfig or a mapping of its fields (weights, end conditions).
+        normalize_actions: actions in [-1, 1] (default) or in physical units (``ActionMap``).
+        max_episode_steps: truncation after this many steps (default: the scenario's timeout / dt).
+        npc_speed_jitter: each episode, every NPC's speed factor is scaled by 1 + jitter * U(-1, 1).
+        render_mode: None or "rgb_array".
+        evaluation: "light" (default: skip the engine's score-only evaluation, same results for
+            everything the env reports) or "full" (``batch.metrics`` as ``simcore run`` keeps it).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
+
+    def __init__(
+        self,
+        scenario: str | os.PathLike[str] | World = "signalized_intersection",
+        *,
+        seed: int | None = None,
+        variant: int = 0,
+        overrides: Mapping[str, Any] | None = None,
+        observation: str | Sequence[str] = "objects",
+        obs_config: ObservationConfig | Mapping[str, Any] | None = None,
+        reward: RewardConfig | Mapping[str, Any] | None = None,
+        normalize_actions: bool = True,
+        max_episode_steps: int | None = None,
+        npc_speed_jitter: float = 0.1,
+        render_mode: str | None = None,
+        evaluation: str = "light",
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if not (math.isfinite(npc_speed_jitter) and 0.0 <= npc_speed_jitter < 1.0):
+            raise ValueError(f"npc_speed_jitter must be in [0, 1), got {npc_speed_jitter}")
+        world = load_world(scenario, seed, variant, overrides)
+        self.world = world
+        self.batch = InstanceBatch(world, 1, evaluation=evaluation)
+        self.obs_cfg = observation_config(observation, obs_config)
+        self.reward_cfg = reward_config(reward)
+        self._weights = self.reward_cfg.weights()
+        self._terminate = self.reward_cfg.terminate()
+        self.observer = Observer(self.batch, self.obs_cfg)
+        self.actions = ActionMap(world, normalize_actions)
+        self.observation_space = self.observer.space
+        self.action_space = self.actions.space
+        self.max_steps = int(max_episode_steps or math.ceil(world.timeout / world.dt - 1e-9))
+        if self.max_steps < 1:
+            raise ValueError(f"max_episode_steps must be >= 1, got {max_episode_steps}")
+        self.npc_speed_jitter = float(npc_speed_jitter)
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "render_fps": round(1.0 / world.dt)}
+        self._run = np.ones(1, dtype=np.bool_)
+        self._render_buf: np.ndarray | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Back to t = 0 with freshly drawn NPC speed factors; returns (observation, info)."""
+        super().reset(seed=seed)
+        self.batch.reset_instance(0, speed_factors(self.batch, self.np_random, self.npc_speed_jitter))
+        self.observer.compute()
+        return self.observer.single(0), self._info(False)
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Apply ``action`` for one step of dt; returns (obs, reward, terminated, truncated, info)."""
+        acc, steer = self.actions.physical(np.asarray(action))
+        b = self.batch
+        b.step(self._run, acc, steer, self.max_steps, self._weights, self._terminate)
+        self.observer.compute()
+        end = int(b.end[0])
+        terminated = end in (bk.END_COLLISION, bk.END_OFFROAD, bk.END_GOAL)
+        truncated = end == bk.END_TIMEOUT
+        return self.observer.single(0), float(b.reward[0]), terminated, truncated, self._info(True)
+
+    def _info(self, stepped: bool) -> dict[str, Any]:
+        b = self.batch
+        e = b.ego
+        info: dict[str, Any] = {
+            "time": float(b.step_count[0] * self.world.dt),
+            "step": int(b.step_count[0]),
+            "progress_m": float(b.field("progress")[0, e]),
+            "speed_mps": float(b.field("speed")[0, e]),
+            "termination": END_NAMES[int(b.end[0])] if stepped else "",
+        }
+        if stepped:
+            info["reward_terms"] = {name: float(self._weights[k] * b.terms[0, k]) for k, name in enumerate(TERM_NAMES)}
+        return info
+
+    def render(self) -> np.ndarray | None:
+        """Top-down picture around the ego (rgb_array, 384 x 384: a 128 x 128 raster at 0.5 m, 3x)."""
+        if self.render_mode != "rgb_array":
+            return None
+        if self._render_buf is None:
+            self._render_buf = np.zeros((1, 6, 128, 128), np.uint8)
+        self.observer.raster(self._render_buf, 0.5, 0.6)
+        return colorize(self._render_buf[0], 3)
