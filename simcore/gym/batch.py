@@ -51,10 +51,10 @@ class InstanceBatch:
     Args:
         world: a built World with an ego and no storyboard (``scenario.build.build_world``).
         n: number of instances.
-        evaluation: "light" (default) steps with ``light_kernels.advance_light``: everything the
-            gym reports (state, rewards, end codes) is that of the engine's ``advance``, the
-            score-only evaluation (ego metrics, rules) is skipped; "full" runs ``advance`` itself
-            and keeps ``metrics`` and ``ev_state`` as ``Simulation`` does.
+        evaluation: "light" (default) steps with the engine's ``advance(..., scoring=False)``:
+            everything the gym reports (state, rewards, end codes) is that of the full step, the
+            score-only evaluation (ego metrics, rules) is skipped; "full" runs ``advance`` with
+            scoring and keeps ``metrics`` and ``ev_state`` as ``Simulation`` does.
         threads: split the instances into this many contiguous ranges stepped on worker threads
             (the kernels release the GIL); results are identical for any thread count.
     """
@@ -193,13 +193,16 @@ class InstanceBatch:
         actor_ev0[:, rk.A_HAZ_T] = math.nan
         self.metrics0 = np.zeros(mk.N_METRICS)
         mk.reset_metrics(self.metrics0)
-        # Per-instance rule and behaviour state (actor_ev, pet, ror_stop, arr_ps, arr_t) and its t = 0 value.
+        # Per-instance rule and behaviour state and its t = 0 value: actor_ev, pet, ror_stop, arr_ps, arr_t,
+        # lat_off, lat_tgt (lane-change lateral offset and target).
         self.ev_state0 = (
             actor_ev0,
             np.full((4, n_bins), np.nan),
             np.full(r, np.nan),
             np.full(r, -1, dtype=np.int64),
             np.full(r, np.inf),
+            np.zeros(r),
+            np.zeros(r),
         )
         self.ev_state = tuple(np.zeros((n, *a.shape), dtype=a.dtype) for a in self.ev_state0)
         bp, jt = w.behavior, w.junctions
@@ -215,6 +218,12 @@ class InstanceBatch:
             bp.pf_start,
             bp.pf_key,
             bp.pf_v,
+            bp.mobil,
+            bp.mb_p,
+            bp.mb_thr,
+            bp.mb_bias,
+            bp.nb_left,
+            bp.nb_right,
         )
         self.jt = (jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l)
         self.jt += (jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s)

@@ -684,6 +684,7 @@ class Simulation:
             self._so_out_obj,
             self._so_out_dist,
             *self._behavior_args(),
+            True,
         )
         self.step_index += int(done)
         self.t = self.step_index * w.dt
