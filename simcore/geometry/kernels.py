@@ -267,10 +267,8 @@ def _all_pairs_in_place(cx, cy, yaw, length, width, instance, active, out_i, out
     cap = min(out_i.shape[0], out_j.shape[0])
     count = 0
     for i in range(n):
-        if not active[i]:
-            continue
         ok_i, lo_i, hi_i, rad_i = _sweep_interval(i, cx, cy, length, width)
-        if not ok_i:
+        if not (ok_i and active[i]):
             continue
         for j in range(i + 1, n):
             if not active[j] or instance[j] != instance[i]:

@@ -169,23 +169,7 @@ class InstanceBatch:
         # Evaluation rules: stop-sign flags and the static-object grid (shared), per-actor state and
         # PET bins over the ego route (per instance), as ``Simulation`` builds them.
         so = build_static_index(net)
-        self.ev_static = (
-            _route_stop_signs(w),
-            float(so.cell_size),
-            float(so.x0),
-            float(so.y0),
-            int(so.nx),
-            int(so.ny),
-            so.cell_start,
-            so.cell_obj,
-            so.obj_ix0,
-            so.obj_iy0,
-            so.obj_seg_start,
-            so.seg_ax,
-            so.seg_ay,
-            so.seg_bx,
-            so.seg_by,
-        )
+        self.ev_static = (_route_stop_signs(w), *so.grid_args())
         ra, rb = w.routes.start[self.ego], w.routes.start[self.ego + 1]
         n_bins = max(math.ceil(float(w.routes.s[rb - 1] - w.routes.s[ra]) / rk.PET_BIN_M) + 1, 1)
         actor_ev0 = np.zeros((r, rk.N_ACTOR_EV))
@@ -309,49 +293,24 @@ class InstanceBatch:
             self._pool = None
 
     # -- state --------------------------------------------------------------------------
+    def _reset_args(self) -> tuple:
+        """The arguments of ``batch_kernels.reset_instance(s)`` after the instance (mask)."""
+        return (
+            self.init, self.state, self.work, self.metrics, self.metrics0, self.ev_state, self.ev_state0,
+            self.n_touch, self.sig_state, self.sig_override, self.cw_occ, self.ped_idx, self.mp, self.step_count,
+        )  # fmt: skip
+
     def reset_instance(self, j: int, speed_factor: np.ndarray | None = None) -> None:
         """Instance ``j`` back to t = 0; ``speed_factor`` (R,) replaces the drivers' speed factors."""
         self.speed_factor[j] = self.speed_factor0 if speed_factor is None else speed_factor
-        bk.reset_instance(
-            j,
-            self.init,
-            self.state,
-            self.work,
-            self.metrics,
-            self.metrics0,
-            self.ev_state,
-            self.ev_state0,
-            self.n_touch,
-            self.sig_state,
-            self.sig_override,
-            self.cw_occ,
-            self.ped_idx,
-            self.mp,
-            self.step_count,
-        )
+        bk.reset_instance(j, *self._reset_args())
 
     def reset_instances(self, mask: np.ndarray, speed_factor: np.ndarray | None = None) -> None:
         """Every instance j with ``mask[j]`` back to t = 0 in one compiled call; ``speed_factor``:
         (N, R) rows replacing the drivers' speed factors of those instances (default: the scenario's)."""
         mask = np.ascontiguousarray(mask, dtype=np.bool_)
         self.speed_factor[mask] = self.speed_factor0 if speed_factor is None else speed_factor[mask]
-        bk.reset_instances(
-            mask,
-            self.init,
-            self.state,
-            self.work,
-            self.metrics,
-            self.metrics0,
-            self.ev_state,
-            self.ev_state0,
-            self.n_touch,
-            self.sig_state,
-            self.sig_override,
-            self.cw_occ,
-            self.ped_idx,
-            self.mp,
-            self.step_count,
-        )
+        bk.reset_instances(mask, *self._reset_args())
 
     def field(self, name: str) -> np.ndarray:
         """The (N, R) array of a stacked WorldState field."""

@@ -124,43 +124,11 @@ def reset_instance(
 
 
 @kernel
-def reset_instances(
-    mask,
-    init,
-    state,
-    work,
-    metrics,
-    metrics0,
-    ev_state,
-    ev_state0,
-    n_touch,
-    sig_state,
-    sig_override,
-    cw_occ,
-    ped_idx,
-    mp,
-    step,
-):  # pragma: no cover - compiled
-    """``reset_instance`` for every instance j with ``mask[j]``."""
+def reset_instances(mask, *args):  # pragma: no cover - compiled
+    """``reset_instance`` for every instance j with ``mask[j]`` (``args``: its arguments after ``j``)."""
     for j in range(mask.shape[0]):
         if mask[j]:
-            reset_instance(
-                j,
-                init,
-                state,
-                work,
-                metrics,
-                metrics0,
-                ev_state,
-                ev_state0,
-                n_touch,
-                sig_state,
-                sig_override,
-                cw_occ,
-                ped_idx,
-                mp,
-                step,
-            )
+            reset_instance(j, *args)
 
 
 # fmt: off

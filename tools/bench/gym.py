@@ -249,7 +249,7 @@ def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
                 b.step(run, zero, zero, 1 << 40, env._weights, env._terminate)
 
         _, cpu = wall_and_cpu(steps, repeats)
-        label = "light (advance_light)" if mode else "full (engine advance)"
+        label = "light (advance, scoring=False)" if mode else "full (advance, scoring=True)"
         rows.append({"part": f"whole step_instances, {label}", "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
     b.light = light
     env.reset(seed=0)
