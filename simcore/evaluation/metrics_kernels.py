@@ -151,7 +151,7 @@ def evaluate_step(
     rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, sig_state, goal_s,
     offroad, goal_flag,
     grid_cell, grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_seg, seg_ax, seg_ay, seg_bx, seg_by, seg_hw,
-    metrics, ev_kind, ev_a, ev_b, ev_value,
+    metrics, ev_kind, ev_a, ev_b, ev_value, scoring,
 ):  # pragma: no cover - compiled
     """Evaluate all vehicles after the dynamics step; returns the number of events written.
 
@@ -164,7 +164,8 @@ def evaluate_step(
     accumulates ``metrics`` (N_METRICS slots): min time-to-collision to the obstacle ahead
     on its route (s), peak deceleration / acceleration (m/s^2), peak |jerk| (m/s^3), peak
     lateral acceleration v * yaw rate (m/s^2), distance (m), minimum bumper gap (m), speed
-    sum and step count (for the mean speed).
+    sum and step count (for the mean speed). With ``scoring`` False the ego metrics are left
+    untouched (they only feed the run's scores); everything else is the same.
 
     Mutates: progress, lateral, active, done, offroad, goal_flag, metrics; writes events
     (kind, actor a, actor b, value) up to the buffers' capacity.
@@ -222,7 +223,7 @@ def evaluate_step(
         if off and not offroad[i]:
             n_ev = emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_OFFROAD, i, -1, s_new)
         offroad[i] = off
-    if ego >= 0 and active[ego]:
+    if scoring and ego >= 0 and active[ego]:
         accumulate_ego_metrics(
             ego, dt, x, y, yaw, speed, accel, active, inst, length, width, rear_overhang, center_offset,
             rt_start, rx, ry, rs, progress, metrics,

@@ -218,6 +218,45 @@ def careful_driver_avoids(gap, v_ego, v_lead, decel_lead, reaction_s, decel):  #
 
 # fmt: off
 @kernel
+def static_object_contact(
+    t, e, x, y, yaw, speed, length, width, center_offset,
+    so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by,
+    so_out_obj, so_out_dist, metrics, ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault, n_ev,
+):  # pragma: no cover - compiled
+    """Static-object collision onset of the (active) ego row ``e``: a COLLISION event (a = ego,
+    b = -2 - object, value = ego speed, ego at fault unless standing) when its box starts touching
+    an object outline (one event per contact; ``metrics[M_STATIC_OBJ]`` remembers the object
+    touched, -1 none), stamping the first impact in ``metrics``. Returns the new event count."""
+    cap = ev_kind.shape[0]
+    v = speed[e]
+    c = math.cos(yaw[e])
+    s = math.sin(yaw[e])
+    cx = x[e] + center_offset[e] * c
+    cy = y[e] + center_offset[e] * s
+    hl = 0.5 * length[e]
+    hw = 0.5 * width[e]
+    hit = -1
+    n_near = objects_near(cx, cy, math.sqrt(hl * hl + hw * hw), so_cell, so_x0, so_y0, so_nx, so_ny, so_start,
+                          so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist)
+    for r in range(n_near):
+        o = so_out_obj[r]
+        if box_hits_object(cx, cy, yaw[e], hl, hw, o, so_seg_start, so_ax, so_ay, so_bx, so_by):
+            hit = o
+            break
+    if hit >= 0 and metrics[mk.M_STATIC_OBJ] != hit:
+        if n_ev < cap:
+            ev_time[n_ev] = t
+            ev_fault[n_ev] = FAULT_A if v >= STILL_MPS else FAULT_NEITHER
+        n_ev = mk.emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_COLLISION, e, -2 - hit, v)
+        if math.isnan(metrics[mk.M_FIRST_IMPACT_T]):
+            metrics[mk.M_FIRST_IMPACT_T] = t
+            metrics[mk.M_FIRST_IMPACT_V] = v
+            metrics[mk.M_FIRST_IMPACT_ACTOR] = -2 - hit
+    metrics[mk.M_STATIC_OBJ] = hit
+    return n_ev
+
+
+@kernel
 def evaluate_rules(
     t, dt, ego, x, y, yaw, speed, accel, active, inst, kind, length, width, rear_overhang, center_offset,
     progress, lateral, rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, stop_sign, sig_state,
@@ -260,27 +299,11 @@ def evaluate_rules(
     s = math.sin(yaw[e])
     cx = x[e] + center_offset[e] * c
     cy = y[e] + center_offset[e] * s
-    # Static objects: onset of contact with an object (one event per object contact).
-    hl = 0.5 * length[e]
-    hw = 0.5 * width[e]
-    hit = -1
-    n_near = objects_near(cx, cy, math.sqrt(hl * hl + hw * hw), so_cell, so_x0, so_y0, so_nx, so_ny, so_start,
-                          so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist)
-    for r in range(n_near):
-        o = so_out_obj[r]
-        if box_hits_object(cx, cy, yaw[e], hl, hw, o, so_seg_start, so_ax, so_ay, so_bx, so_by):
-            hit = o
-            break
-    if hit >= 0 and metrics[mk.M_STATIC_OBJ] != hit:
-        if n_ev < cap:
-            ev_time[n_ev] = t
-            ev_fault[n_ev] = FAULT_A if v >= STILL_MPS else FAULT_NEITHER
-        n_ev = mk.emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_COLLISION, e, -2 - hit, v)
-        if math.isnan(metrics[mk.M_FIRST_IMPACT_T]):
-            metrics[mk.M_FIRST_IMPACT_T] = t
-            metrics[mk.M_FIRST_IMPACT_V] = v
-            metrics[mk.M_FIRST_IMPACT_ACTOR] = -2 - hit
-    metrics[mk.M_STATIC_OBJ] = hit
+    n_ev = static_object_contact(
+        t, e, x, y, yaw, speed, length, width, center_offset,
+        so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by,
+        so_out_obj, so_out_dist, metrics, ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault, n_ev,
+    )
     # Driving against the lane direction (reference: the box centre; reversing counts by heading).
     covered, along = lane_direction_state(cx, cy, yaw[e], g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg,
                                           g_ax, g_ay, g_bx, g_by, g_hw)

@@ -238,6 +238,55 @@ def point_segment_distance(px, py, ax, ay, bx, by):
     return math.sqrt(d2)
 
 
+#: Up to this many rows ``pairwise_box_overlaps`` tests all pairs in place instead of sweeping.
+SMALL_ROWS = 48
+
+
+@kernel
+def _sweep_interval(i, cx, cy, length, width):  # pragma: no cover - compiled
+    """Broad-phase data of row ``i``: (usable, x interval lo, hi, padded bounding radius), metres.
+    A row with a non-finite interval or centre y is not usable (never pairs)."""
+    hl = 0.5 * abs(length[i])
+    hw = 0.5 * abs(width[i])
+    r = math.sqrt(hl * hl + hw * hw)
+    r = r + r * _BROAD_REL_PAD + _BROAD_ABS_PAD
+    pad = abs(cx[i]) * _BROAD_REL_PAD
+    lo = cx[i] - r - pad
+    hi = cx[i] + r + pad
+    ok = math.isfinite(lo) and math.isfinite(hi) and math.isfinite(cy[i])
+    return ok, lo, hi, r + abs(cy[i]) * _BROAD_REL_PAD
+
+
+@kernel
+def _all_pairs_in_place(cx, cy, yaw, length, width, instance, active, out_i, out_j):  # pragma: no cover
+    """``pairwise_box_overlaps`` by testing every pair i < j in (i, j) order. Each pair gets the
+    sweep's tests in the sweep's argument order (the row with the smaller interval start first,
+    ties: the lower index): x-interval and y-interval rejects, then ``obb_overlap``; so the
+    pairs found are exactly the sweep's. Allocation-free."""
+    n = cx.shape[0]
+    cap = min(out_i.shape[0], out_j.shape[0])
+    count = 0
+    for i in range(n):
+        ok_i, lo_i, hi_i, rad_i = _sweep_interval(i, cx, cy, length, width)
+        if not (ok_i and active[i]):
+            continue
+        for j in range(i + 1, n):
+            if not active[j] or instance[j] != instance[i]:
+                continue
+            ok_j, lo_j, hi_j, rad_j = _sweep_interval(j, cx, cy, length, width)
+            if not ok_j:
+                continue
+            a, b, hi_a, lo_b = (j, i, hi_j, lo_i) if lo_j < lo_i else (i, j, hi_i, lo_j)
+            if lo_b > hi_a or abs(cy[b] - cy[a]) > rad_i + rad_j:
+                continue
+            if obb_overlap(cx[a], cy[a], yaw[a], length[a], width[a], cx[b], cy[b], yaw[b], length[b], width[b]):
+                if count < cap:
+                    out_i[count] = i
+                    out_j[count] = j
+                count += 1
+    return count
+
+
 @kernel
 def pairwise_box_overlaps(cx, cy, yaw, length, width, instance, active, out_i, out_j):
     """Find all overlapping pairs of active boxes that share an instance.
@@ -247,7 +296,9 @@ def pairwise_box_overlaps(cx, cy, yaw, length, width, instance, active, out_i, o
     swept along x with a y-interval reject; narrow phase is ``obb_overlap``. Rows with
     non-finite cx, cy, length or width never pair. Cost is O(n log n + k) for k candidate
     pairs in the x sweep. This function allocates scratch arrays (O(n) plus a growable
-    pair buffer), so it is not allocation-free.
+    pair buffer), so it is not allocation-free; with at most ``SMALL_ROWS`` rows it instead
+    tests every pair in place (no allocation, O(n^2)) with the sweep's own rejects, which
+    gives the same pairs in the same order.
 
     Output order is deterministic: pairs (i, j) with i < j in lexicographic (i, j) order.
     When more than C = min(len(out_i), len(out_j)) pairs exist, the first C pairs in that
@@ -271,6 +322,9 @@ def pairwise_box_overlaps(cx, cy, yaw, length, width, instance, active, out_i, o
     n = cx.shape[0]
     cap = min(out_i.shape[0], out_j.shape[0])
 
+    if n <= SMALL_ROWS:
+        return _all_pairs_in_place(cx, cy, yaw, length, width, instance, active, out_i, out_j)
+
     # Gather active rows with a finite sweep interval.
     rows = np.empty(n, np.int64)
     lo_all = np.empty(n, np.float64)
@@ -280,19 +334,13 @@ def pairwise_box_overlaps(cx, cy, yaw, length, width, instance, active, out_i, o
     for i in range(n):
         if not active[i]:
             continue
-        hl = 0.5 * abs(length[i])
-        hw = 0.5 * abs(width[i])
-        r = math.sqrt(hl * hl + hw * hw)
-        r = r + r * _BROAD_REL_PAD + _BROAD_ABS_PAD
-        pad = abs(cx[i]) * _BROAD_REL_PAD
-        lo = cx[i] - r - pad
-        hi = cx[i] + r + pad
-        if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(cy[i])):
+        ok, lo, hi, rad_i = _sweep_interval(i, cx, cy, length, width)
+        if not ok:
             continue
         rows[m] = i
         lo_all[m] = lo
         hi_all[m] = hi
-        rad_all[m] = r + abs(cy[i]) * _BROAD_REL_PAD
+        rad_all[m] = rad_i
         m += 1
     if m < 2:
         return 0

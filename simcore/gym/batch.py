@@ -51,10 +51,10 @@ class InstanceBatch:
     Args:
         world: a built World with an ego and no storyboard (``scenario.build.build_world``).
         n: number of instances.
-        evaluation: "light" (default) steps with ``light_kernels.advance_light``: everything the
-            gym reports (state, rewards, end codes) is that of the engine's ``advance``, the
-            score-only evaluation (ego metrics, rules) is skipped; "full" runs ``advance`` itself
-            and keeps ``metrics`` and ``ev_state`` as ``Simulation`` does.
+        evaluation: "light" (default) steps with the engine's ``advance(..., scoring=False)``:
+            everything the gym reports (state, rewards, end codes) is that of the full step, the
+            score-only evaluation (ego metrics, rules) is skipped; "full" runs ``advance`` with
+            scoring and keeps ``metrics`` and ``ev_state`` as ``Simulation`` does.
         threads: split the instances into this many contiguous ranges stepped on worker threads
             (the kernels release the GIL); results are identical for any thread count.
     """
@@ -169,23 +169,7 @@ class InstanceBatch:
         # Evaluation rules: stop-sign flags and the static-object grid (shared), per-actor state and
         # PET bins over the ego route (per instance), as ``Simulation`` builds them.
         so = build_static_index(net)
-        self.ev_static = (
-            _route_stop_signs(w),
-            float(so.cell_size),
-            float(so.x0),
-            float(so.y0),
-            int(so.nx),
-            int(so.ny),
-            so.cell_start,
-            so.cell_obj,
-            so.obj_ix0,
-            so.obj_iy0,
-            so.obj_seg_start,
-            so.seg_ax,
-            so.seg_ay,
-            so.seg_bx,
-            so.seg_by,
-        )
+        self.ev_static = (_route_stop_signs(w), *so.grid_args())
         ra, rb = w.routes.start[self.ego], w.routes.start[self.ego + 1]
         n_bins = max(math.ceil(float(w.routes.s[rb - 1] - w.routes.s[ra]) / rk.PET_BIN_M) + 1, 1)
         actor_ev0 = np.zeros((r, rk.N_ACTOR_EV))
@@ -193,13 +177,16 @@ class InstanceBatch:
         actor_ev0[:, rk.A_HAZ_T] = math.nan
         self.metrics0 = np.zeros(mk.N_METRICS)
         mk.reset_metrics(self.metrics0)
-        # Per-instance rule and behaviour state (actor_ev, pet, ror_stop, arr_ps, arr_t) and its t = 0 value.
+        # Per-instance rule and behaviour state and its t = 0 value: actor_ev, pet, ror_stop, arr_ps, arr_t,
+        # lat_off, lat_tgt (lane-change lateral offset and target).
         self.ev_state0 = (
             actor_ev0,
             np.full((4, n_bins), np.nan),
             np.full(r, np.nan),
             np.full(r, -1, dtype=np.int64),
             np.full(r, np.inf),
+            np.zeros(r),
+            np.zeros(r),
         )
         self.ev_state = tuple(np.zeros((n, *a.shape), dtype=a.dtype) for a in self.ev_state0)
         bp, jt = w.behavior, w.junctions
@@ -215,6 +202,12 @@ class InstanceBatch:
             bp.pf_start,
             bp.pf_key,
             bp.pf_v,
+            bp.mobil,
+            bp.mb_p,
+            bp.mb_thr,
+            bp.mb_bias,
+            bp.nb_left,
+            bp.nb_right,
         )
         self.jt = (jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l)
         self.jt += (jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s)
@@ -300,49 +293,24 @@ class InstanceBatch:
             self._pool = None
 
     # -- state --------------------------------------------------------------------------
+    def _reset_args(self) -> tuple:
+        """The arguments of ``batch_kernels.reset_instance(s)`` after the instance (mask)."""
+        return (
+            self.init, self.state, self.work, self.metrics, self.metrics0, self.ev_state, self.ev_state0,
+            self.n_touch, self.sig_state, self.sig_override, self.cw_occ, self.ped_idx, self.mp, self.step_count,
+        )  # fmt: skip
+
     def reset_instance(self, j: int, speed_factor: np.ndarray | None = None) -> None:
         """Instance ``j`` back to t = 0; ``speed_factor`` (R,) replaces the drivers' speed factors."""
         self.speed_factor[j] = self.speed_factor0 if speed_factor is None else speed_factor
-        bk.reset_instance(
-            j,
-            self.init,
-            self.state,
-            self.work,
-            self.metrics,
-            self.metrics0,
-            self.ev_state,
-            self.ev_state0,
-            self.n_touch,
-            self.sig_state,
-            self.sig_override,
-            self.cw_occ,
-            self.ped_idx,
-            self.mp,
-            self.step_count,
-        )
+        bk.reset_instance(j, *self._reset_args())
 
     def reset_instances(self, mask: np.ndarray, speed_factor: np.ndarray | None = None) -> None:
         """Every instance j with ``mask[j]`` back to t = 0 in one compiled call; ``speed_factor``:
         (N, R) rows replacing the drivers' speed factors of those instances (default: the scenario's)."""
         mask = np.ascontiguousarray(mask, dtype=np.bool_)
         self.speed_factor[mask] = self.speed_factor0 if speed_factor is None else speed_factor[mask]
-        bk.reset_instances(
-            mask,
-            self.init,
-            self.state,
-            self.work,
-            self.metrics,
-            self.metrics0,
-            self.ev_state,
-            self.ev_state0,
-            self.n_touch,
-            self.sig_state,
-            self.sig_override,
-            self.cw_occ,
-            self.ped_idx,
-            self.mp,
-            self.step_count,
-        )
+        bk.reset_instances(mask, *self._reset_args())
 
     def field(self, name: str) -> np.ndarray:
         """The (N, R) array of a stacked WorldState field."""

@@ -26,7 +26,6 @@ from simcore.evaluation.metrics_kernels import (
     EV_RED_LIGHT,
     crosswalk_occupancy,
 )
-from simcore.gym.light_kernels import advance_light
 from simcore.runner.step_kernels import EV_COLLISION, advance
 
 #: Reward term slots (``RewardConfig`` documents each quantity and its unit).
@@ -104,13 +103,15 @@ def reset_instance(
     friction[j, :] = friction0
     grade[j, :] = grade0
     metrics[j, :] = metrics0
-    actor_ev, pet, ror_stop, arr_ps, arr_t = ev_state
-    actor_ev0, pet0, ror_stop0, arr_ps0, arr_t0 = ev_state0
+    actor_ev, pet, ror_stop, arr_ps, arr_t, lat_off, lat_tgt = ev_state
+    actor_ev0, pet0, ror_stop0, arr_ps0, arr_t0, lat_off0, lat_tgt0 = ev_state0
     actor_ev[j] = actor_ev0
     pet[j] = pet0
     ror_stop[j, :] = ror_stop0
     arr_ps[j, :] = arr_ps0
     arr_t[j, :] = arr_t0
+    lat_off[j, :] = lat_off0
+    lat_tgt[j, :] = lat_tgt0
     n_touch[j] = 0
     step[j] = 0
     plan_cycle, plan_offset, plan_start, plan_t0, plan_state, cw_x, cw_y, _cw_signal, cw_margin = mp
@@ -123,43 +124,11 @@ def reset_instance(
 
 
 @kernel
-def reset_instances(
-    mask,
-    init,
-    state,
-    work,
-    metrics,
-    metrics0,
-    ev_state,
-    ev_state0,
-    n_touch,
-    sig_state,
-    sig_override,
-    cw_occ,
-    ped_idx,
-    mp,
-    step,
-):  # pragma: no cover - compiled
-    """``reset_instance`` for every instance j with ``mask[j]``."""
+def reset_instances(mask, *args):  # pragma: no cover - compiled
+    """``reset_instance`` for every instance j with ``mask[j]`` (``args``: its arguments after ``j``)."""
     for j in range(mask.shape[0]):
         if mask[j]:
-            reset_instance(
-                j,
-                init,
-                state,
-                work,
-                metrics,
-                metrics0,
-                ev_state,
-                ev_state0,
-                n_touch,
-                sig_state,
-                sig_override,
-                cw_occ,
-                ped_idx,
-                mp,
-                step,
-            )
+            reset_instance(j, *args)
 
 
 # fmt: off
@@ -182,8 +151,8 @@ def step_instances(
             non-finite values brake at the ego's maximum deceleration with the wheel held.
         dt: step (s). max_steps: steps until truncation (timeout).
         weights: (N_TERMS,) reward weights. terminate: (3,) bool (collision, off-road, goal).
-        light: step with ``light_kernels.advance_light`` (no score-only evaluation) instead of
-            ``advance``; the state, flags and the events the rewards read are the same.
+        light: step with ``advance(..., scoring=False)`` (no score-only evaluation); the state,
+            flags and the events the rewards read are the same as with scoring.
         drive_idx ... kind: row index sets of one instance (local rows), the ego's row, (R,) kinds.
         state: tuple of (N, R) state arrays (x, y, yaw, speed, steer, accel, vy, yaw_rate,
             progress, lateral, active, started, done, instance).
@@ -192,7 +161,7 @@ def step_instances(
         metrics, sig_override, sig_state, cw_occ, touch_i, touch_j, n_touch, step: per-instance.
         ev_static: shared tables of the evaluation rules (stop-sign flags, static-object grid).
         ev_state: per-instance rule and behaviour state (actor_ev (N, R, 7), pet (N, 4, B),
-            ror_stop, arr_ps, arr_t (N, R)). beh, jt, scr: shared behaviour parameters, junction
+            ror_stop, arr_ps, arr_t, lat_off, lat_tgt (N, R)). beh, jt, scr: shared behaviour parameters, junction
             tables, scripted rows. eval_idx, track_idx: rows evaluated / only tracked.
         out_terms: (N, N_TERMS) unweighted term quantities of this step. out_reward: (N,) the
             weighted sum. out_end: (N,) END_* code (END_NONE while the episode goes on).
@@ -215,8 +184,9 @@ def step_instances(
         ev_fault, so_out_obj, so_out_dist, cur_turn, hold_s, cur_ps, jb_start, jb_items = scratch
     stop_sign, so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, \
         so_ax, so_ay, so_bx, so_by = ev_static
-    actor_ev, pet, ror_stop, arr_ps, arr_t = ev_state
-    run_amber, run_red, right_on_red, crit_gap, yields, start_time, pf_mode, pf_start, pf_key, pf_v = beh
+    actor_ev, pet, ror_stop, arr_ps, arr_t, lat_off, lat_tgt = ev_state
+    run_amber, run_red, right_on_red, crit_gap, yields, start_time, pf_mode, pf_start, pf_key, pf_v, \
+        mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right = beh
     ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, \
         jc_n, jc_s = jt
     scripted_idx, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags = scr
@@ -241,94 +211,50 @@ def step_instances(
         p0 = progress[j, e]
         acc0 = accel[j, e]
         rec_row[0] = 0
-        if light:
-            _, n_ev = advance_light(
-                1, step[j], dt, bw(drive_idx), bw(veh_idx), bw(veh_idx_kin), bw(veh_idx_st), bw(ped_idx), e,
-                row(x, j), row(y, j), row(yaw, j), row(speed, j), row(steer, j), row(accel, j), row(vy, j),
-                row(yaw_rate, j), row(progress, j), row(lateral, j),
-                row(active, j), row(started, j), row(done, j), row(inst, j), bw(kind),
-                bw(wheelbase), bw(length), bw(width), bw(rear_overhang), bw(center_offset), bw(max_steer),
-                bw(max_steer_rate),
-                bw(max_accel), bw(max_decel), bw(max_speed),
-                bw(st_params), row(friction, j), row(grade, j), bw(st_buf), bw(st_u),
-                bw(v_des), bw(T), bw(s0), bw(b_comf), bw(delta), bw(a_lat), row(speed_factor, j), bw(accel_cap),
-                bw(stop_at_end),
-                bw(ped_speed), bw(ped_accel), bw(ped_decel), bw(ped_obey), bw(ped_start),
-                bw(rt_start), bw(rx), bw(ry), bw(rs), bw(rvlim), bw(rk), bw(st_start), bw(stop_s), bw(stop_sig),
-                bw(cw_start), bw(cw_s0), bw(cw_s1), bw(cw_id),
-                bw(lc_start), bw(lc_s0), bw(lc_s1), bw(lc_side), bw(lc_offset), bw(goal_s), bw(road_half), bw(route_mu),
-                bw(route_grade),
-                bw(plan_cycle), bw(plan_offset), bw(plan_start), bw(plan_t0), bw(plan_state), row1(sig_override, j),
-                row1(sig_state, j),
-                bw(cw_x), bw(cw_y), bw(cw_signal), cw_margin, row1(cw_occ, j),
-                g_cell, g_x0, g_y0, g_nx, g_ny, bw(g_start), bw(g_seg), bw(g_ax), bw(g_ay), bw(g_bx),
-                bw(g_by), bw(g_hw),
-                grid_x0, grid_y0, grid_nx, grid_ny, bw(cell_start), bw(cell_items), bw(cell_seen),
-                bw(actor_seen), bw(cand), bw(stamp),
-                row(ctrl_accel, j), row(ctrl_steer, j), row(lead_gap, j), row(lead_close, j), row(offroad, j),
-                row(goal_flag, j), row(metrics, j),
-                bw(box_cx), bw(box_cy), bw(pair_i), bw(pair_j), row(touch_i, j), row(touch_j, j), row1(n_touch, j),
-                bw(ev_time), bw(ev_kind), bw(ev_a), bw(ev_b), bw(ev_value),
-                rec_never, bw(rec_row), bw(rec_time), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_b2d),
-                bw(rec_sig),
-                bw(stop_sign), row(actor_ev, j), row(pet, j), bw(ev_fault),
-                so_cell, so_x0, so_y0, so_nx, so_ny, bw(so_start), bw(so_obj), bw(so_ix0), bw(so_iy0),
-                bw(so_seg_start),
-                bw(so_ax), bw(so_ay), bw(so_bx), bw(so_by), bw(so_out_obj), bw(so_out_dist),
-                bw(run_amber), bw(run_red), bw(right_on_red), bw(crit_gap), bw(yields), bw(start_time),
-                row(ror_stop, j),
-                bw(cur_turn), bw(hold_s),
-                bw(pf_mode), bw(pf_start), bw(pf_key), bw(pf_v),
-                bw(ps_start), bw(ps_junc), bw(ps_hold), bw(ps_s1), bw(ps_sig), bw(ps_stop), bw(ps_turn), bw(ps_l),
-                bw(pl_lane), bw(pl_s0), bw(lane_local),
-                bw(jc_off), bw(jc_n), bw(jc_s), bw(cur_ps), row(arr_ps, j), row(arr_t, j), bw(jb_start), bw(jb_items),
-                bw(scripted_idx), bw(tr_start), bw(tr_t), bw(tr_x), bw(tr_y), bw(tr_yaw), bw(tr_v), bw(tr_flags),
-                bw(eval_idx), bw(track_idx),
-            )
-        else:
-            _, n_ev = advance(
-                1, step[j], dt, bw(drive_idx), bw(veh_idx), bw(veh_idx_kin), bw(veh_idx_st), bw(ped_idx), e,
-                row(x, j), row(y, j), row(yaw, j), row(speed, j), row(steer, j), row(accel, j), row(vy, j),
-                row(yaw_rate, j), row(progress, j), row(lateral, j),
-                row(active, j), row(started, j), row(done, j), row(inst, j), bw(kind),
-                bw(wheelbase), bw(length), bw(width), bw(rear_overhang), bw(center_offset), bw(max_steer),
-                bw(max_steer_rate),
-                bw(max_accel), bw(max_decel), bw(max_speed),
-                bw(st_params), row(friction, j), row(grade, j), bw(st_buf), bw(st_u),
-                bw(v_des), bw(T), bw(s0), bw(b_comf), bw(delta), bw(a_lat), row(speed_factor, j), bw(accel_cap),
-                bw(stop_at_end),
-                bw(ped_speed), bw(ped_accel), bw(ped_decel), bw(ped_obey), bw(ped_start),
-                bw(rt_start), bw(rx), bw(ry), bw(rs), bw(rvlim), bw(rk), bw(st_start), bw(stop_s), bw(stop_sig),
-                bw(cw_start), bw(cw_s0), bw(cw_s1), bw(cw_id),
-                bw(lc_start), bw(lc_s0), bw(lc_s1), bw(lc_side), bw(lc_offset), bw(goal_s), bw(road_half), bw(route_mu),
-                bw(route_grade),
-                bw(plan_cycle), bw(plan_offset), bw(plan_start), bw(plan_t0), bw(plan_state), row1(sig_override, j),
-                row1(sig_state, j),
-                bw(cw_x), bw(cw_y), bw(cw_signal), cw_margin, row1(cw_occ, j),
-                g_cell, g_x0, g_y0, g_nx, g_ny, bw(g_start), bw(g_seg), bw(g_ax), bw(g_ay), bw(g_bx),
-                bw(g_by), bw(g_hw),
-                grid_x0, grid_y0, grid_nx, grid_ny, bw(cell_start), bw(cell_items), bw(cell_seen),
-                bw(actor_seen), bw(cand), bw(stamp),
-                row(ctrl_accel, j), row(ctrl_steer, j), row(lead_gap, j), row(lead_close, j), row(offroad, j),
-                row(goal_flag, j), row(metrics, j),
-                bw(box_cx), bw(box_cy), bw(pair_i), bw(pair_j), row(touch_i, j), row(touch_j, j), row1(n_touch, j),
-                bw(ev_time), bw(ev_kind), bw(ev_a), bw(ev_b), bw(ev_value),
-                rec_never, bw(rec_row), bw(rec_time), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_b2d),
-                bw(rec_sig),
-                bw(stop_sign), row(actor_ev, j), row(pet, j), bw(ev_fault),
-                so_cell, so_x0, so_y0, so_nx, so_ny, bw(so_start), bw(so_obj), bw(so_ix0), bw(so_iy0),
-                bw(so_seg_start),
-                bw(so_ax), bw(so_ay), bw(so_bx), bw(so_by), bw(so_out_obj), bw(so_out_dist),
-                bw(run_amber), bw(run_red), bw(right_on_red), bw(crit_gap), bw(yields), bw(start_time),
-                row(ror_stop, j),
-                bw(cur_turn), bw(hold_s),
-                bw(pf_mode), bw(pf_start), bw(pf_key), bw(pf_v),
-                bw(ps_start), bw(ps_junc), bw(ps_hold), bw(ps_s1), bw(ps_sig), bw(ps_stop), bw(ps_turn), bw(ps_l),
-                bw(pl_lane), bw(pl_s0), bw(lane_local),
-                bw(jc_off), bw(jc_n), bw(jc_s), bw(cur_ps), row(arr_ps, j), row(arr_t, j), bw(jb_start), bw(jb_items),
-                bw(scripted_idx), bw(tr_start), bw(tr_t), bw(tr_x), bw(tr_y), bw(tr_yaw), bw(tr_v), bw(tr_flags),
-                bw(eval_idx), bw(track_idx),
-            )
+        _, n_ev = advance(
+            1, step[j], dt, bw(drive_idx), bw(veh_idx), bw(veh_idx_kin), bw(veh_idx_st), bw(ped_idx), e,
+            row(x, j), row(y, j), row(yaw, j), row(speed, j), row(steer, j), row(accel, j), row(vy, j),
+            row(yaw_rate, j), row(progress, j), row(lateral, j),
+            row(active, j), row(started, j), row(done, j), row(inst, j), bw(kind),
+            bw(wheelbase), bw(length), bw(width), bw(rear_overhang), bw(center_offset), bw(max_steer),
+            bw(max_steer_rate),
+            bw(max_accel), bw(max_decel), bw(max_speed),
+            bw(st_params), row(friction, j), row(grade, j), bw(st_buf), bw(st_u),
+            bw(v_des), bw(T), bw(s0), bw(b_comf), bw(delta), bw(a_lat), row(speed_factor, j), bw(accel_cap),
+            bw(stop_at_end),
+            bw(ped_speed), bw(ped_accel), bw(ped_decel), bw(ped_obey), bw(ped_start),
+            bw(rt_start), bw(rx), bw(ry), bw(rs), bw(rvlim), bw(rk), bw(st_start), bw(stop_s), bw(stop_sig),
+            bw(cw_start), bw(cw_s0), bw(cw_s1), bw(cw_id),
+            bw(lc_start), bw(lc_s0), bw(lc_s1), bw(lc_side), bw(lc_offset), bw(goal_s), bw(road_half), bw(route_mu),
+            bw(route_grade),
+            bw(plan_cycle), bw(plan_offset), bw(plan_start), bw(plan_t0), bw(plan_state), row1(sig_override, j),
+            row1(sig_state, j),
+            bw(cw_x), bw(cw_y), bw(cw_signal), cw_margin, row1(cw_occ, j),
+            g_cell, g_x0, g_y0, g_nx, g_ny, bw(g_start), bw(g_seg), bw(g_ax), bw(g_ay), bw(g_bx),
+            bw(g_by), bw(g_hw),
+            grid_x0, grid_y0, grid_nx, grid_ny, bw(cell_start), bw(cell_items), bw(cell_seen),
+            bw(actor_seen), bw(cand), bw(stamp),
+            row(ctrl_accel, j), row(ctrl_steer, j), row(lead_gap, j), row(lead_close, j), row(offroad, j),
+            row(goal_flag, j), row(metrics, j),
+            bw(box_cx), bw(box_cy), bw(pair_i), bw(pair_j), row(touch_i, j), row(touch_j, j), row1(n_touch, j),
+            bw(ev_time), bw(ev_kind), bw(ev_a), bw(ev_b), bw(ev_value),
+            rec_never, bw(rec_row), bw(rec_time), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_2d), bw(rec_b2d),
+            bw(rec_sig),
+            bw(stop_sign), row(actor_ev, j), row(pet, j), bw(ev_fault),
+            so_cell, so_x0, so_y0, so_nx, so_ny, bw(so_start), bw(so_obj), bw(so_ix0), bw(so_iy0),
+            bw(so_seg_start),
+            bw(so_ax), bw(so_ay), bw(so_bx), bw(so_by), bw(so_out_obj), bw(so_out_dist),
+            bw(run_amber), bw(run_red), bw(right_on_red), bw(crit_gap), bw(yields), bw(start_time),
+            row(ror_stop, j),
+            bw(cur_turn), bw(hold_s),
+            bw(pf_mode), bw(pf_start), bw(pf_key), bw(pf_v),
+            bw(mobil), bw(mb_p), bw(mb_thr), bw(mb_bias), bw(nb_left), bw(nb_right), row(lat_off, j), row(lat_tgt, j),
+            bw(ps_start), bw(ps_junc), bw(ps_hold), bw(ps_s1), bw(ps_sig), bw(ps_stop), bw(ps_turn), bw(ps_l),
+            bw(pl_lane), bw(pl_s0), bw(lane_local),
+            bw(jc_off), bw(jc_n), bw(jc_s), bw(cur_ps), row(arr_ps, j), row(arr_t, j), bw(jb_start), bw(jb_items),
+            bw(scripted_idx), bw(tr_start), bw(tr_t), bw(tr_x), bw(tr_y), bw(tr_yaw), bw(tr_v), bw(tr_flags),
+            bw(eval_idx), bw(track_idx), not light,
+        )
         step[j] += 1
         collided = False
         goal = False

@@ -54,13 +54,18 @@ class StaticIndex:
         """Objects within ``radius`` (m) of (x, y) and their distances (0 inside), nearest first."""
         out_obj = np.empty(self.n_objects, dtype=np.int64)
         out_dist = np.empty(self.n_objects)
-        n = sk.objects_near(
-            float(x), float(y), float(radius), self.cell_size, self.x0, self.y0, self.nx, self.ny,
-            self.cell_start, self.cell_obj, self.obj_ix0, self.obj_iy0, self.obj_seg_start,
-            self.seg_ax, self.seg_ay, self.seg_bx, self.seg_by, out_obj, out_dist,
-        )  # fmt: skip
+        n = sk.objects_near(float(x), float(y), float(radius), *self.grid_args(), out_obj, out_dist)
         order = np.argsort(out_dist[:n], kind="stable")
         return out_obj[:n][order], out_dist[:n][order]
+
+    def grid_args(self) -> tuple:
+        """The whole index as the argument run of ``static_index_kernels.objects_near`` (and of the
+        engine's ``advance`` / ``evaluate_rules``): cell size, origin, shape, then the arrays."""
+        return (
+            float(self.cell_size), float(self.x0), float(self.y0), int(self.nx), int(self.ny), self.cell_start,
+            self.cell_obj, self.obj_ix0, self.obj_iy0, self.obj_seg_start, self.seg_ax, self.seg_ay, self.seg_bx,
+            self.seg_by,
+        )  # fmt: skip
 
     def segment_args(self) -> tuple:
         """Arguments for ``static_index_kernels.segment_hits_object`` after the segment."""

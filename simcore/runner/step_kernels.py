@@ -32,7 +32,7 @@ from simcore.evaluation.metrics_kernels import (
     emit_event,
     evaluate_step,
 )
-from simcore.evaluation.rules_kernels import evaluate_rules
+from simcore.evaluation.rules_kernels import evaluate_rules, static_object_contact
 from simcore.geometry.kernels import pairwise_box_overlaps
 
 EV_COLLISION = 0
@@ -256,6 +256,8 @@ def advance(
     ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s,
     cur_ps, arr_ps, arr_t, jb_start, jb_items,
     scripted_idx, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags, eval_idx, track_idx,
+    # True: everything (``simcore run``); False: skip what only feeds the scores (see below)
+    scoring,
 ):  # pragma: no cover - compiled
     """Advance up to ``n_steps`` steps of ``dt`` (s) from step index ``step0``.
 
@@ -268,6 +270,13 @@ def advance(
     time -> trajectory row every ``rec_every`` steps (while ``rec_row[0]`` has room).
     Controls of rows not in ``drive_idx`` (the ego under a Python agent) are read from
     ctrl_accel / ctrl_steer as given.
+
+    With ``scoring`` False (the gym's light evaluation) the step leaves out what only feeds the
+    run's scores, never the motion of any actor or an event a reward reads: the ego metric
+    accumulator (TTC, THW, DRAC, comfort peaks), the evaluation rules (fault codes, wrong way,
+    stop signs, speeding, route deviation, blocked, PET, hazards) except the ego's static-object
+    collision onsets, and the trajectory record. States, flags, collision memory and the events
+    COLLISION, OFFROAD, RED_LIGHT, GOAL and ROUTE_DONE are those of ``scoring`` True bit for bit.
 
     Returns (steps_done, n_events). Stops after the first step with a reportable event
     (anything but ROUTE_DONE) so the caller can end the run at that step. Events carry
@@ -315,7 +324,7 @@ def advance(
             length, width, rear_overhang, center_offset, stop_at_end,
             rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, sig_state, goal_s, offroad, goal_flag,
             g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
-            metrics, ev_kind[n_ev:], ev_a[n_ev:], ev_b[n_ev:], ev_value[n_ev:],
+            metrics, ev_kind[n_ev:], ev_a[n_ev:], ev_b[n_ev:], ev_value[n_ev:], scoring,
         )
         m = _drop_legal_right_on_red(ev_kind, ev_a, ev_b, ev_value, n_ev, min(n_ev + m, cap) - n_ev,
                                      right_on_red, ror_stop, cur_turn, st_start, stop_s, stop_sig)
@@ -331,19 +340,27 @@ def advance(
             ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
         )
         n_ev = min(n_ev, cap)
-        n_ev = evaluate_rules(
-            t, dt, ego, x, y, yaw, speed, accel, active, inst, kind, length, width, rear_overhang, center_offset,
-            progress, lateral, rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, stop_sign, sig_state,
-            g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
-            so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
-            so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
-            metrics, actor_ev, pet, ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault, start_ev, n_ev,
-        )
+        if scoring:
+            n_ev = evaluate_rules(
+                t, dt, ego, x, y, yaw, speed, accel, active, inst, kind, length, width, rear_overhang, center_offset,
+                progress, lateral, rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, stop_sign, sig_state,
+                g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
+                so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
+                so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
+                metrics, actor_ev, pet, ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault, start_ev, n_ev,
+            )
+        elif ego >= 0 and active[ego]:
+            n_ev = static_object_contact(
+                t, ego, x, y, yaw, speed, length, width, center_offset,
+                so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
+                so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
+                metrics, ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault, n_ev,
+            )
         n_ev = min(n_ev, cap)
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
         crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_margin, cw_occ)
         done_steps += 1
-        if (step0 + k + 1) % rec_every == 0:
+        if scoring and (step0 + k + 1) % rec_every == 0:
             r = rec_row[0]
             if r < rec_time.shape[0]:
                 rec_time[r] = t

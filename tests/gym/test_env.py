@@ -172,12 +172,13 @@ def test_batch_step_equals_the_engine_simulation_bit_for_bit():
         assert np.array_equal(light.batch.field(name)[0], getattr(world.state, name)), name
     assert np.array_equal(env.batch.sig_state[0], sim.sig_state[0])
     # the evaluation rules and junction behaviour state too (per instance in the batch)
-    actor_ev, pet, ror_stop, arr_ps, arr_t = (a[0] for a in env.batch.ev_state)
+    actor_ev, pet, ror_stop, arr_ps, arr_t, lat_off, lat_tgt = (a[0] for a in env.batch.ev_state)
     assert np.array_equal(env.batch.metrics[0], sim.metrics, equal_nan=True)
     assert np.array_equal(actor_ev, sim.actor_ev, equal_nan=True)
     assert np.array_equal(pet, sim.pet, equal_nan=True)
     assert np.array_equal(ror_stop, sim._ror_stop, equal_nan=True)
     assert np.array_equal(arr_ps, sim._arr_ps) and np.array_equal(arr_t, sim._arr_t)
+    assert np.array_equal(lat_off, sim._lat_off) and np.array_equal(lat_tgt, sim._lat_tgt)
     assert np.isfinite(arr_t).any()  # some vehicle arrived at a junction passage: the state is exercised
 
 

@@ -116,7 +116,7 @@ def test_threads_give_the_same_results_as_one_thread(sparse_yaml):
 
 @pytest.mark.parametrize("scenario", ["grid_crosstown", "signalized_intersection"])
 def test_light_evaluation_reports_what_the_full_engine_step_reports(scenario):
-    # advance_light skips only score-only evaluation: states, reward terms and end codes must be
+    # advance(scoring=False) skips only score-only evaluation: states, reward terms and end codes must be
     # the engine advance's bit for bit, through collisions (with buildings in the city grid),
     # off-road and resets.
     n = 6

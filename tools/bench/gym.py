@@ -37,7 +37,6 @@ from simcore.evaluation.metrics_kernels import evaluate_step
 from simcore.evaluation.rules_kernels import evaluate_rules
 from simcore.gym import ENV_IDS, VectorSimcoreEnv
 from simcore.gym.batch_kernels import row, row1
-from simcore.gym.light_kernels import collision_onsets_small, evaluate_vehicles
 from simcore.gym.observe import Observer
 from simcore.runner.step_kernels import _collision_onsets
 
@@ -155,8 +154,9 @@ def _loop_part(part, reps, dt, drive_idx, veh_idx, eval_idx, e, kind, state, vp,
         ev_fault, so_out_obj, so_out_dist, cur_turn, hold_s, cur_ps, jb_start, jb_items = scratch
     stop_sign, so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, \
         so_ax, so_ay, so_bx, so_by = ev_static
-    actor_ev, pet, ror_stop, arr_ps, arr_t = ev_state
-    run_amber, run_red, right_on_red, crit_gap, yields, start_time, pf_mode, pf_start, pf_key, pf_v = beh
+    actor_ev, pet, ror_stop, arr_ps, arr_t, lat_off, lat_tgt = ev_state
+    run_amber, run_red, right_on_red, crit_gap, yields, start_time, pf_mode, pf_start, pf_key, pf_v, \
+        mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right = beh
     ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, \
         jc_n, jc_s = jt
     for _ in range(reps):
@@ -164,7 +164,7 @@ def _loop_part(part, reps, dt, drive_idx, veh_idx, eval_idx, e, kind, state, vp,
             t = step[j] * dt
             if part == 0:
                 junction_holds(
-                    t, drive_idx, veh_idx, row(speed, j), row(active, j), row(inst, j), length, rear_overhang,
+                    t, drive_idx, veh_idx, e, row(speed, j), row(active, j), row(inst, j), length, rear_overhang,
                     row(progress, j), yields, crit_gap, right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig,
                     ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, row1(sig_state, j),
                     cur_ps, row(arr_ps, j), row(arr_t, j), jb_start, jb_items, hold_s, cur_turn,
@@ -181,32 +181,19 @@ def _loop_part(part, reps, dt, drive_idx, veh_idx, eval_idx, e, kind, state, vp,
                     row(ctrl_accel, j), row(ctrl_steer, j), row(lead_gap, j), row(lead_close, j),
                     t, dt, row(started, j), start_time, run_amber, run_red, right_on_red, row(ror_stop, j),
                     cur_turn, hold_s, pf_mode, pf_start, pf_key, pf_v,
+                    mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, row(lat_off, j), row(lat_tgt, j), row(accel, j),
                 )
             elif part == 2 or part == 3:
                 args_x = (row(x, j), row(y, j), row(yaw, j), row(speed, j), row(accel, j), row(active, j),
                           row(done, j), row(inst, j), row(progress, j), row(lateral, j))
-                if part == 2:
-                    evaluate_vehicles(
-                        t, dt, eval_idx, e, *args_x, length, width, rear_overhang, center_offset, stop_at_end,
-                        rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, row1(sig_state, j), goal_s,
-                        row(offroad, j), row(goal_flag, j), g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg,
-                        g_ax, g_ay, g_bx, g_by, g_hw, ev_kind, ev_a, ev_b, ev_value,
-                    )
-                else:
-                    evaluate_step(
-                        t, dt, eval_idx, e, *args_x, length, width, rear_overhang, center_offset, stop_at_end,
-                        rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, row1(sig_state, j), goal_s,
-                        row(offroad, j), row(goal_flag, j), g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg,
-                        g_ax, g_ay, g_bx, g_by, g_hw, row(metrics, j), ev_kind, ev_a, ev_b, ev_value,
-                    )
+                evaluate_step(
+                    t, dt, eval_idx, e, *args_x, length, width, rear_overhang, center_offset, stop_at_end,
+                    rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, row1(sig_state, j), goal_s,
+                    row(offroad, j), row(goal_flag, j), g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg,
+                    g_ax, g_ay, g_bx, g_by, g_hw, row(metrics, j), ev_kind, ev_a, ev_b, ev_value, part == 3,
+                )
             elif part == 4:
                 _collision_onsets(
-                    t, row(x, j), row(y, j), row(yaw, j), row(speed, j), kind, row(active, j), row(inst, j), length,
-                    width, center_offset, box_cx, box_cy, pair_i, pair_j, row(touch_i, j), row(touch_j, j),
-                    row1(n_touch, j), ev_time, ev_kind, ev_a, ev_b, ev_value, 0,
-                )
-            elif part == 6:
-                collision_onsets_small(
                     t, row(x, j), row(y, j), row(yaw, j), row(speed, j), kind, row(active, j), row(inst, j), length,
                     width, center_offset, box_cx, box_cy, pair_i, pair_j, row(touch_i, j), row(touch_j, j),
                     row1(n_touch, j), ev_time, ev_kind, ev_a, ev_b, ev_value, 0,
@@ -228,11 +215,10 @@ def _loop_part(part, reps, dt, drive_idx, veh_idx, eval_idx, e, kind, state, vp,
 ENGINE_PARTS = (
     "junction_holds (right of way)",
     "step_drivers (IDM, route scans, actor grid)",
-    "evaluate_vehicles (light: progress, off-road, red light, goal)",
-    "evaluate_step (full: the same + ego metrics, TTC scan)",
-    "collision onsets (pairwise_box_overlaps sweep)",
+    "evaluate_step, scoring=False (light: progress, off-road, red light, goal)",
+    "evaluate_step, scoring=True (full: the same + ego metrics, TTC scan)",
+    "collision onsets (pairwise_box_overlaps: in place up to SMALL_ROWS, else sweep)",
     "evaluate_rules (full only: fault, wrong way, speeding, PET, ...)",
-    "collision onsets (light: all pairs in place, collision_onsets_small)",
 )
 
 
@@ -263,7 +249,7 @@ def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
                 b.step(run, zero, zero, 1 << 40, env._weights, env._terminate)
 
         _, cpu = wall_and_cpu(steps, repeats)
-        label = "light (advance_light)" if mode else "full (engine advance)"
+        label = "light (advance, scoring=False)" if mode else "full (advance, scoring=True)"
         rows.append({"part": f"whole step_instances, {label}", "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
     b.light = light
     env.reset(seed=0)
