@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import kernel
-from simcore.sensors.raycast_kernels import diamond_angle, ground_class_at, ray_ground
+from simcore.sensors.raycast_kernels import azimuth_bin, column_pose, ground_class_at, ray_ground
 
 _INF = np.inf
 
@@ -89,6 +89,15 @@ def _grow(a, n):
 
 
 @kernel
+def _grow_intervals(iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id, n):
+    """The interval arrays of ``lidar_columns``, each grown by ``_grow`` (first ``n`` entries kept)."""
+    return (
+        _grow(iv_a, n), _grow(iv_b, n), _grow(iv_lo, n), _grow(iv_hi, n), _grow(iv_ca, n), _grow(iv_cb, n),
+        _grow(iv_cls, n), _grow(iv_id, n),
+    )  # fmt: skip
+
+
+@kernel
 def lidar_columns(
     elev, azim, col_time, p0, r0, vel, yaw_rate, distort, rmax,
     abin_start, abin_items, abin_near, cx, cy, cz, yaw, hl, hw, hh, vx, vy, bcls,
@@ -145,15 +154,7 @@ def lidar_columns(
         rt = 0.0
         if distort:
             rt = tau
-            ox = p0[0] + vel[0] * tau
-            oy = p0[1] + vel[1] * tau
-            oz = p0[2] + vel[2] * tau
-            cw = math.cos(yaw_rate * tau)
-            sw = math.sin(yaw_rate * tau)
-            q00 = cw * r0[0, 0] - sw * r0[1, 0]
-            q01 = cw * r0[0, 1] - sw * r0[1, 1]
-            q10 = sw * r0[0, 0] + cw * r0[1, 0]
-            q11 = sw * r0[0, 1] + cw * r0[1, 1]
+            ox, oy, oz, q00, q01, _, q10, q11, _ = column_pose(p0, r0, vel, yaw_rate, tau)
         ca = math.cos(azim[j])
         sa = math.sin(azim[j])
         ux = q00 * ca + q01 * sa
@@ -163,9 +164,7 @@ def lidar_columns(
         uy /= un
         smax = rmax * ce_max
         niv = 0
-        kb = int(diamond_angle(ux, uy) * (nb / 4.0))
-        if kb >= nb:
-            kb = nb - 1
+        kb = azimuth_bin(ux, uy, nb)
         # ---- actor footprints (2-D slab in the box frame, origin moved back by the box's motion)
         for q in range(abin_start[kb], abin_start[kb + 1]):
             if abin_near[q] > smax:
@@ -205,14 +204,9 @@ def lidar_columns(
             if miss or ta > tb or tb <= 0.0 or ta > smax:
                 continue
             if niv == iv_a.size:
-                iv_a = _grow(iv_a, niv)
-                iv_b = _grow(iv_b, niv)
-                iv_lo = _grow(iv_lo, niv)
-                iv_hi = _grow(iv_hi, niv)
-                iv_ca = _grow(iv_ca, niv)
-                iv_cb = _grow(iv_cb, niv)
-                iv_cls = _grow(iv_cls, niv)
-                iv_id = _grow(iv_id, niv)
+                iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id = _grow_intervals(
+                    iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id, niv
+                )
             iv_a[niv] = ta
             iv_b[niv] = tb
             iv_lo[niv] = cz[i] - hh[i]
@@ -223,9 +217,7 @@ def lidar_columns(
             iv_id[niv] = i
             niv += 1
         # ---- prism footprints (edge crossings along the whole 2-D line, paired in order)
-        kp = int(diamond_angle(ux, uy) * (pnb / 4.0))
-        if kp >= pnb:
-            kp = pnb - 1
+        kp = azimuth_bin(ux, uy, pnb)
         for q in range(pbin_start[kp], pbin_start[kp + 1]):
             if pbin_near[q] > smax:
                 break
@@ -261,14 +253,9 @@ def lidar_columns(
                 if tb <= 0.0 or ta > smax:
                     continue
                 if niv == iv_a.size:
-                    iv_a = _grow(iv_a, niv)
-                    iv_b = _grow(iv_b, niv)
-                    iv_lo = _grow(iv_lo, niv)
-                    iv_hi = _grow(iv_hi, niv)
-                    iv_ca = _grow(iv_ca, niv)
-                    iv_cb = _grow(iv_cb, niv)
-                    iv_cls = _grow(iv_cls, niv)
-                    iv_id = _grow(iv_id, niv)
+                    iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id = _grow_intervals(
+                        iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id, niv
+                    )
                 iv_a[niv] = ta
                 iv_b[niv] = tb
                 iv_lo[niv] = pzmin[p]
