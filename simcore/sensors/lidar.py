@@ -26,7 +26,7 @@ from simcore.rng import generator
 from simcore.sensors import lidar_kernels as lk
 from simcore.sensors import raycast_kernels as rk
 from simcore.sensors.config import SensorConfigBase
-from simcore.sensors.mount import Mount, sensor_pose
+from simcore.sensors.mount import Mount, sensor_motion
 from simcore.sensors.scene import ActorBins, Scene, SemanticClass, actor_bins, prism_bins
 
 #: Output fields of a scan (one row per return).
@@ -385,17 +385,7 @@ class Lidar:
     def scan_world(self, world: Any, scene: Scene, row: int, weather: Weather | None = None) -> np.ndarray:
         """One sweep from the lidar mounted on state row ``row`` (its own box is not hit; only actors of
         the row's instance are seen). The scene's actor boxes must be current (``update_actors``)."""
-        pos, rot = sensor_pose(world, row, self.config.mount, scene)
+        pos, rot, vel, wz = sensor_motion(world, row, self.config.mount, scene)
         st = world.state
-        c, s = math.cos(st.yaw[row]), math.sin(st.yaw[row])
-        v = float(st.speed[row])
-        vy = float(st.vy[row])
-        wz = float(st.yaw_rate[row])
-        if wz == 0.0 and "wheelbase" in world.params and st.steer[row] != 0.0:  # kinematic rows: v tan(steer) / L
-            wz = v * math.tan(float(st.steer[row])) / float(world.params["wheelbase"][row])
-        # velocity of the mount point: body velocity + yaw_rate x (mount offset), in the world frame
-        mx, my = self.config.mount.x, self.config.mount.y
-        vbx, vby = v - wz * my, vy + wz * mx
-        vel = np.array([c * vbx - s * vby, s * vbx + c * vby, 0.0])
         active = scene.box_active & (scene.box_instance == st.instance[row])
         return self.scan(scene, pos, rot, velocity=vel, yaw_rate=wz, skip=row, active=active, weather=weather)

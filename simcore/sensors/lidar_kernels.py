@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import kernel
-from simcore.sensors.raycast_kernels import azimuth_bin, column_pose, ground_class_at, ray_ground
+from simcore.sensors.raycast_kernels import bin_span, column_pose, ground_class_at, ray_ground
 
 _INF = np.inf
 
@@ -145,8 +145,6 @@ def lidar_columns(
     iv_cb = np.empty(cap)
     iv_cls = np.empty(cap, dtype=np.int64)
     iv_id = np.empty(cap, dtype=np.int64)
-    nb = abin_start.size - 1
-    pnb = pbin_start.size - 1
     ox, oy, oz = p0[0], p0[1], p0[2]
     q00, q01, q10, q11 = r0[0, 0], r0[0, 1], r0[1, 0], r0[1, 1]
     for j in range(ncol):
@@ -164,9 +162,8 @@ def lidar_columns(
         uy /= un
         smax = rmax * ce_max
         niv = 0
-        kb = azimuth_bin(ux, uy, nb)
         # ---- actor footprints (2-D slab in the box frame, origin moved back by the box's motion)
-        for q in range(abin_start[kb], abin_start[kb + 1]):
+        for q in range(*bin_span(abin_start, ux, uy)):
             if abin_near[q] > smax:
                 break
             i = abin_items[q]
@@ -217,8 +214,7 @@ def lidar_columns(
             iv_id[niv] = i
             niv += 1
         # ---- prism footprints (edge crossings along the whole 2-D line, paired in order)
-        kp = azimuth_bin(ux, uy, pnb)
-        for q in range(pbin_start[kp], pbin_start[kp + 1]):
+        for q in range(*bin_span(pbin_start, ux, uy)):
             if pbin_near[q] > smax:
                 break
             p = pbin_items[q]

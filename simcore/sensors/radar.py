@@ -17,7 +17,7 @@ import numpy as np
 from simcore._types import F64
 from simcore.rng import generator
 from simcore.sensors.config import SensorConfigBase
-from simcore.sensors.mount import Mount, sensor_pose
+from simcore.sensors.mount import Mount, sensor_motion
 from simcore.sensors.scene import Scene, SemanticClass, cast_rays
 
 #: One radar detection.
@@ -324,15 +324,8 @@ class Radar:
 
     def scan_world(self, world: Any, scene: Scene, row: int) -> np.ndarray:
         """One scan from the radar mounted on state row ``row`` (only actors of its instance)."""
-        pos, rot = sensor_pose(world, row, self.config.mount, scene)
+        pos, rot, vel, _ = sensor_motion(world, row, self.config.mount, scene)
         st = world.state
-        c, s = math.cos(st.yaw[row]), math.sin(st.yaw[row])
-        wz = float(st.yaw_rate[row])
-        if wz == 0.0 and "wheelbase" in world.params and st.steer[row] != 0.0:
-            wz = float(st.speed[row]) * math.tan(float(st.steer[row])) / float(world.params["wheelbase"][row])
-        mx, my = self.config.mount.x, self.config.mount.y
-        vbx, vby = float(st.speed[row]) - wz * my, float(st.vy[row]) + wz * mx
-        vel = np.array([c * vbx - s * vby, s * vbx + c * vby, 0.0])
         active = scene.box_active & (scene.box_instance == st.instance[row])
         return self.scan(scene, pos, rot, velocity=vel, skip=row, active=active)
 

@@ -117,12 +117,16 @@ def ray_box_cs(ox, oy, oz, dx, dy, dz, cx, cy, cz, c, s, hl, hw, hh, tmin, tmax)
 
 
 @kernel
-def azimuth_bin(dx, dy, nb):
-    """Index of the azimuth bin (of ``nb`` equal bins of the diamond angle) of the direction (dx, dy)."""
-    k = int(diamond_angle(dx, dy) * (nb / 4.0))
-    if k >= nb:
-        k = nb - 1
-    return k
+def bin_span(bin_start, dx, dy):
+    """(first, end) item positions of the azimuth bin of the direction (dx, dy) in bins of the diamond
+    angle (``bin_start``: (nb + 1,) offsets, as built by ``build_actor_bins``); bin 0 for (0, 0)."""
+    nb = bin_start.size - 1
+    k = 0
+    if dx != 0.0 or dy != 0.0:
+        k = int(diamond_angle(dx, dy) * (nb / 4.0))
+        if k >= nb:
+            k = nb - 1
+    return bin_start[k], bin_start[k + 1]
 
 
 @kernel
@@ -545,8 +549,8 @@ def trace(
             hcos = -(nx * dx + ny * dy + nz * dz)
         # ---- actors in the ray's azimuth bin, nearest bound first
         if has_actors:
-            kb = 0 if dx == 0.0 and dy == 0.0 else azimuth_bin(dx, dy, nb)
-            for q in range(bin_start[kb], bin_start[kb + 1]):
+            q0, q1 = bin_span(bin_start, dx, dy)
+            for q in range(q0, q1):
                 if bin_near[q] > best:
                     break
                 i = bin_items[q]
