@@ -81,23 +81,6 @@ def lidar_returns(
 
 
 @kernel
-def _grow(a, n):
-    """``a`` copied into an array twice as long (first ``n`` entries kept)."""
-    out = np.empty(2 * a.size, dtype=a.dtype)
-    out[:n] = a[:n]
-    return out
-
-
-@kernel
-def _grow_intervals(iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id, n):
-    """The interval arrays of ``lidar_columns``, each grown by ``_grow`` (first ``n`` entries kept)."""
-    return (
-        _grow(iv_a, n), _grow(iv_b, n), _grow(iv_lo, n), _grow(iv_hi, n), _grow(iv_ca, n), _grow(iv_cb, n),
-        _grow(iv_cls, n), _grow(iv_id, n),
-    )  # fmt: skip
-
-
-@kernel
 def lidar_columns(
     elev, azim, col_time, p0, r0, vel, yaw_rate, distort, rmax,
     abin_start, abin_items, abin_near, cx, cy, cz, yaw, hl, hw, hh, vx, vy, bcls,
@@ -136,7 +119,18 @@ def lidar_columns(
         max_edges = max(max_edges, pstart[p + 1] - pstart[p])
     xs_s = np.empty(max_edges + 1)
     xs_c = np.empty(max_edges + 1)
-    cap = 256
+    # interval capacity: one per actor of a bin plus half the edges of each prism of a bin, for the fullest bins
+    cap = 0
+    for k in range(abin_start.size - 1):
+        cap = max(cap, abin_start[k + 1] - abin_start[k])
+    pcap = 0
+    for k in range(pbin_start.size - 1):
+        n2 = 0
+        for q in range(pbin_start[k], pbin_start[k + 1]):
+            p = pbin_items[q]
+            n2 += (pstart[p + 1] - pstart[p]) // 2
+        pcap = max(pcap, n2)
+    cap = max(cap + pcap, 1)
     iv_a = np.empty(cap)
     iv_b = np.empty(cap)
     iv_lo = np.empty(cap)
@@ -200,10 +194,6 @@ def lidar_columns(
                     cwb = abs(ld)
             if miss or ta > tb or tb <= 0.0 or ta > smax:
                 continue
-            if niv == iv_a.size:
-                iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id = _grow_intervals(
-                    iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id, niv
-                )
             iv_a[niv] = ta
             iv_b[niv] = tb
             iv_lo[niv] = cz[i] - hh[i]
@@ -248,10 +238,6 @@ def lidar_columns(
                 tb = xs_s[h2 + 1]
                 if tb <= 0.0 or ta > smax:
                     continue
-                if niv == iv_a.size:
-                    iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id = _grow_intervals(
-                        iv_a, iv_b, iv_lo, iv_hi, iv_ca, iv_cb, iv_cls, iv_id, niv
-                    )
                 iv_a[niv] = ta
                 iv_b[niv] = tb
                 iv_lo[niv] = pzmin[p]
