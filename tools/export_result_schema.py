@@ -5,16 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from simcore.report.result_schema import SHIPPED, schema_text
+sys.path.insert(0, str(Path(__file__).parent))
 
-TARGET = Path(__file__).resolve().parents[1] / "simcore" / "schema" / SHIPPED
+from export_schema import write_schema
+
+from simcore.report.result_schema import SHIPPED, schema_text
 
 
 def main() -> int:
-    """Write the schema; print where."""
-    TARGET.write_text(schema_text(), encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
+    """Write the result schema; print where."""
+    return write_schema(SHIPPED, schema_text())
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ reflectivity); range noise N(0, sigma); dropout probability ``dropout`` plus wea
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,8 @@ from simcore._types import F64
 from simcore.rng import generator
 from simcore.sensors import lidar_kernels as lk
 from simcore.sensors import raycast_kernels as rk
-from simcore.sensors.mount import Mount, sensor_pose
+from simcore.sensors.config import SensorConfigBase
+from simcore.sensors.mount import Mount, sensor_motion
 from simcore.sensors.scene import ActorBins, Scene, SemanticClass, actor_bins, prism_bins
 
 #: Output fields of a scan (one row per return).
@@ -148,7 +149,7 @@ _NO_NOISE = np.zeros(0, dtype=np.float32)
 
 
 @dataclass(frozen=True)
-class LidarConfig:
+class LidarConfig(SensorConfigBase):
     """Lidar configuration (units in the names; angles in degrees here, radians in the outputs).
 
     Attributes:
@@ -187,10 +188,11 @@ class LidarConfig:
     motion_distortion: bool = False
     wavelength_nm: float = 905.0
 
-    def __post_init__(self) -> None:
-        def bad(key: str, msg: str) -> LidarConfigError:
-            return LidarConfigError(f"lidar.{key}: {msg}")
+    SECTION = "lidar"
+    ERROR = LidarConfigError
 
+    def __post_init__(self) -> None:
+        bad = self._bad
         if self.kind not in ("spinning", "solid_state"):
             raise bad("kind", f"must be 'spinning' or 'solid_state', got {self.kind!r}")
         for e in self.elevations_deg:
@@ -210,11 +212,7 @@ class LidarConfig:
             raise bad("points_per_channel", f"must be a positive integer, got {self.points_per_channel}")
         if not 0 < self.horizontal_fov_deg <= 360:
             raise bad("horizontal_fov_deg", f"must be in (0, 360], got {self.horizontal_fov_deg}")
-        if not 0 <= self.range_min_m < self.range_max_m < math.inf:
-            raise bad("range_min_m/range_max_m", f"need 0 <= min < max < inf, got {self.range_min_m}, "
-                      f"{self.range_max_m}")  # fmt: skip
-        if not self.rate_hz > 0:
-            raise bad("rate_hz", f"must be > 0, got {self.rate_hz}")
+        self._check_range_rate()
         if not self.range_noise_m >= 0:
             raise bad("range_noise_m", f"must be >= 0, got {self.range_noise_m}")
         if not 0 <= self.dropout < 1:
@@ -246,16 +244,7 @@ class LidarConfig:
             if name not in _PRESETS:
                 raise LidarConfigError(f"unknown lidar preset {name!r}; known: {', '.join(PRESETS)}")
             data = {**_PRESETS[name], **data}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise LidarConfigError(f"lidar: unknown key(s) {unknown}; known: {sorted(known)}")
-        if isinstance(data.get("mount"), dict):
-            m = dict(data["mount"])
-            keys = {"x", "y", "z", "roll_deg", "pitch_deg", "yaw_deg"}
-            if set(m) - keys:
-                raise LidarConfigError(f"lidar.mount: unknown key(s) {sorted(set(m) - keys)}; known: {sorted(keys)}")
-            data["mount"] = Mount.from_deg(**{k: float(v) for k, v in m.items()})
+        data = cls._checked_data(data)
         for key in ("elevations_deg", "vertical_fov_deg"):
             if key in data:
                 try:
@@ -396,17 +385,7 @@ class Lidar:
     def scan_world(self, world: Any, scene: Scene, row: int, weather: Weather | None = None) -> np.ndarray:
         """One sweep from the lidar mounted on state row ``row`` (its own box is not hit; only actors of
         the row's instance are seen). The scene's actor boxes must be current (``update_actors``)."""
-        pos, rot = sensor_pose(world, row, self.config.mount, scene)
+        pos, rot, vel, wz = sensor_motion(world, row, self.config.mount, scene)
         st = world.state
-        c, s = math.cos(st.yaw[row]), math.sin(st.yaw[row])
-        v = float(st.speed[row])
-        vy = float(st.vy[row])
-        wz = float(st.yaw_rate[row])
-        if wz == 0.0 and "wheelbase" in world.params and st.steer[row] != 0.0:  # kinematic rows: v tan(steer) / L
-            wz = v * math.tan(float(st.steer[row])) / float(world.params["wheelbase"][row])
-        # velocity of the mount point: body velocity + yaw_rate x (mount offset), in the world frame
-        mx, my = self.config.mount.x, self.config.mount.y
-        vbx, vby = v - wz * my, vy + wz * mx
-        vel = np.array([c * vbx - s * vby, s * vbx + c * vby, 0.0])
         active = scene.box_active & (scene.box_instance == st.instance[row])
         return self.scan(scene, pos, rot, velocity=vel, yaw_rate=wz, skip=row, active=active, weather=weather)

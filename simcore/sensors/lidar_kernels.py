@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import kernel
-from simcore.sensors.raycast_kernels import diamond_angle, ground_class_at, ray_ground
+from simcore.sensors.raycast_kernels import bin_span, column_pose, ground_class_at, ray_ground
 
 _INF = np.inf
 
@@ -81,14 +81,6 @@ def lidar_returns(
 
 
 @kernel
-def _grow(a, n):
-    """``a`` copied into an array twice as long (first ``n`` entries kept)."""
-    out = np.empty(2 * a.size, dtype=a.dtype)
-    out[:n] = a[:n]
-    return out
-
-
-@kernel
 def lidar_columns(
     elev, azim, col_time, p0, r0, vel, yaw_rate, distort, rmax,
     abin_start, abin_items, abin_near, cx, cy, cz, yaw, hl, hw, hh, vx, vy, bcls,
@@ -127,7 +119,18 @@ def lidar_columns(
         max_edges = max(max_edges, pstart[p + 1] - pstart[p])
     xs_s = np.empty(max_edges + 1)
     xs_c = np.empty(max_edges + 1)
-    cap = 256
+    # interval capacity: one per actor of a bin plus half the edges of each prism of a bin, for the fullest bins
+    cap = 0
+    for k in range(abin_start.size - 1):
+        cap = max(cap, abin_start[k + 1] - abin_start[k])
+    pcap = 0
+    for k in range(pbin_start.size - 1):
+        n2 = 0
+        for q in range(pbin_start[k], pbin_start[k + 1]):
+            p = pbin_items[q]
+            n2 += (pstart[p + 1] - pstart[p]) // 2
+        pcap = max(pcap, n2)
+    cap = max(cap + pcap, 1)
     iv_a = np.empty(cap)
     iv_b = np.empty(cap)
     iv_lo = np.empty(cap)
@@ -136,8 +139,6 @@ def lidar_columns(
     iv_cb = np.empty(cap)
     iv_cls = np.empty(cap, dtype=np.int64)
     iv_id = np.empty(cap, dtype=np.int64)
-    nb = abin_start.size - 1
-    pnb = pbin_start.size - 1
     ox, oy, oz = p0[0], p0[1], p0[2]
     q00, q01, q10, q11 = r0[0, 0], r0[0, 1], r0[1, 0], r0[1, 1]
     for j in range(ncol):
@@ -145,15 +146,7 @@ def lidar_columns(
         rt = 0.0
         if distort:
             rt = tau
-            ox = p0[0] + vel[0] * tau
-            oy = p0[1] + vel[1] * tau
-            oz = p0[2] + vel[2] * tau
-            cw = math.cos(yaw_rate * tau)
-            sw = math.sin(yaw_rate * tau)
-            q00 = cw * r0[0, 0] - sw * r0[1, 0]
-            q01 = cw * r0[0, 1] - sw * r0[1, 1]
-            q10 = sw * r0[0, 0] + cw * r0[1, 0]
-            q11 = sw * r0[0, 1] + cw * r0[1, 1]
+            ox, oy, oz, q00, q01, _, q10, q11, _ = column_pose(p0, r0, vel, yaw_rate, tau)
         ca = math.cos(azim[j])
         sa = math.sin(azim[j])
         ux = q00 * ca + q01 * sa
@@ -163,11 +156,8 @@ def lidar_columns(
         uy /= un
         smax = rmax * ce_max
         niv = 0
-        kb = int(diamond_angle(ux, uy) * (nb / 4.0))
-        if kb >= nb:
-            kb = nb - 1
         # ---- actor footprints (2-D slab in the box frame, origin moved back by the box's motion)
-        for q in range(abin_start[kb], abin_start[kb + 1]):
+        for q in range(*bin_span(abin_start, ux, uy)):
             if abin_near[q] > smax:
                 break
             i = abin_items[q]
@@ -204,15 +194,6 @@ def lidar_columns(
                     cwb = abs(ld)
             if miss or ta > tb or tb <= 0.0 or ta > smax:
                 continue
-            if niv == iv_a.size:
-                iv_a = _grow(iv_a, niv)
-                iv_b = _grow(iv_b, niv)
-                iv_lo = _grow(iv_lo, niv)
-                iv_hi = _grow(iv_hi, niv)
-                iv_ca = _grow(iv_ca, niv)
-                iv_cb = _grow(iv_cb, niv)
-                iv_cls = _grow(iv_cls, niv)
-                iv_id = _grow(iv_id, niv)
             iv_a[niv] = ta
             iv_b[niv] = tb
             iv_lo[niv] = cz[i] - hh[i]
@@ -223,10 +204,7 @@ def lidar_columns(
             iv_id[niv] = i
             niv += 1
         # ---- prism footprints (edge crossings along the whole 2-D line, paired in order)
-        kp = int(diamond_angle(ux, uy) * (pnb / 4.0))
-        if kp >= pnb:
-            kp = pnb - 1
-        for q in range(pbin_start[kp], pbin_start[kp + 1]):
+        for q in range(*bin_span(pbin_start, ux, uy)):
             if pbin_near[q] > smax:
                 break
             p = pbin_items[q]
@@ -260,15 +238,6 @@ def lidar_columns(
                 tb = xs_s[h2 + 1]
                 if tb <= 0.0 or ta > smax:
                     continue
-                if niv == iv_a.size:
-                    iv_a = _grow(iv_a, niv)
-                    iv_b = _grow(iv_b, niv)
-                    iv_lo = _grow(iv_lo, niv)
-                    iv_hi = _grow(iv_hi, niv)
-                    iv_ca = _grow(iv_ca, niv)
-                    iv_cb = _grow(iv_cb, niv)
-                    iv_cls = _grow(iv_cls, niv)
-                    iv_id = _grow(iv_id, niv)
                 iv_a[niv] = ta
                 iv_b[niv] = tb
                 iv_lo[niv] = pzmin[p]

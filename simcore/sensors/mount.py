@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Mount", "rotation_zyx", "sensor_pose", "vehicle_pose"]
+__all__ = ["Mount", "rotation_zyx", "sensor_motion", "sensor_pose", "vehicle_pose"]
 
 
 def rotation_zyx(roll: float, pitch: float, yaw: float) -> np.ndarray:
@@ -78,3 +78,22 @@ def sensor_pose(world: object, row: int, mount: Mount, scene: object | None = No
     """(position (3,), rotation 3x3 sensor body -> world) of a sensor mounted on row ``row``."""
     p, r = vehicle_pose(world, row, scene)
     return p + r @ mount.position, r @ mount.rotation
+
+
+def sensor_motion(
+    world: object, row: int, mount: Mount, scene: object | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(position (3,), rotation 3x3 sensor body -> world, velocity (3,) m/s, yaw rate rad/s) of a sensor
+    mounted on row ``row``: the velocity of the mount point (body velocity + yaw rate x mount offset) in
+    the world frame (z = 0); rows without a yaw rate but with a wheelbase (kinematic rows) turn at
+    ``v tan(steer) / wheelbase``."""
+    pos, rot = sensor_pose(world, row, mount, scene)
+    st = world.state
+    c, s = math.cos(st.yaw[row]), math.sin(st.yaw[row])
+    v = float(st.speed[row])
+    vy = float(st.vy[row])
+    wz = float(st.yaw_rate[row])
+    if wz == 0.0 and "wheelbase" in world.params and st.steer[row] != 0.0:
+        wz = v * math.tan(float(st.steer[row])) / float(world.params["wheelbase"][row])
+    vbx, vby = v - wz * mount.y, vy + wz * mount.x
+    return pos, rot, np.array([c * vbx - s * vby, s * vbx + c * vby, 0.0]), wz

@@ -9,14 +9,15 @@ velocity (m/s, positive = moving away), RCS (dBsm). See docs/sensors.md, "Radar"
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from simcore._types import F64
 from simcore.rng import generator
-from simcore.sensors.mount import Mount, sensor_pose
+from simcore.sensors.config import SensorConfigBase
+from simcore.sensors.mount import Mount, sensor_motion
 from simcore.sensors.scene import Scene, SemanticClass, cast_rays
 
 #: One radar detection.
@@ -66,7 +67,7 @@ class RadarConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class RadarConfig:
+class RadarConfig(SensorConfigBase):
     """Radar configuration (angles in degrees here, radians in the outputs).
 
     Attributes:
@@ -114,19 +115,16 @@ class RadarConfig:
     track_confirm_hits: int = 3
     track_max_misses: int = 3
 
-    def __post_init__(self) -> None:
-        def bad(key: str, msg: str) -> RadarConfigError:
-            return RadarConfigError(f"radar.{key}: {msg}")
+    SECTION = "radar"
+    ERROR = RadarConfigError
 
+    def __post_init__(self) -> None:
+        bad = self._bad
         if not 0 < self.fov_azimuth_deg <= 360:
             raise bad("fov_azimuth_deg", f"must be in (0, 360], got {self.fov_azimuth_deg}")
         if not 0 < self.fov_elevation_deg <= 180:
             raise bad("fov_elevation_deg", f"must be in (0, 180], got {self.fov_elevation_deg}")
-        if not 0 <= self.range_min_m < self.range_max_m < math.inf:
-            raise bad("range_min_m/range_max_m", f"need 0 <= min < max < inf, got {self.range_min_m}, "
-                      f"{self.range_max_m}")  # fmt: skip
-        if not self.rate_hz > 0:
-            raise bad("rate_hz", f"must be > 0, got {self.rate_hz}")
+        self._check_range_rate()
         for key in ("range_resolution_m", "azimuth_resolution_deg", "velocity_resolution_mps"):
             if not getattr(self, key) >= 0:
                 raise bad(key, f"must be >= 0, got {getattr(self, key)}")
@@ -153,18 +151,7 @@ class RadarConfig:
     def from_dict(cls, data: dict[str, Any]) -> RadarConfig:
         """Config from plain data (YAML); ``mount`` as {x, y, z (m), roll_deg, pitch_deg, yaw_deg}.
         Unknown keys are errors."""
-        data = dict(data)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise RadarConfigError(f"radar: unknown key(s) {unknown}; known: {sorted(known)}")
-        if isinstance(data.get("mount"), dict):
-            m = dict(data["mount"])
-            keys = {"x", "y", "z", "roll_deg", "pitch_deg", "yaw_deg"}
-            if set(m) - keys:
-                raise RadarConfigError(f"radar.mount: unknown key(s) {sorted(set(m) - keys)}; known: {sorted(keys)}")
-            data["mount"] = Mount.from_deg(**{k: float(v) for k, v in m.items()})
-        return cls(**data)
+        return cls(**cls._checked_data(data))
 
     def rcs_table(self) -> F64:
         """(12,) RCS in dBsm indexed by ``SemanticClass`` (0 dBsm where unset)."""
@@ -337,15 +324,8 @@ class Radar:
 
     def scan_world(self, world: Any, scene: Scene, row: int) -> np.ndarray:
         """One scan from the radar mounted on state row ``row`` (only actors of its instance)."""
-        pos, rot = sensor_pose(world, row, self.config.mount, scene)
+        pos, rot, vel, _ = sensor_motion(world, row, self.config.mount, scene)
         st = world.state
-        c, s = math.cos(st.yaw[row]), math.sin(st.yaw[row])
-        wz = float(st.yaw_rate[row])
-        if wz == 0.0 and "wheelbase" in world.params and st.steer[row] != 0.0:
-            wz = float(st.speed[row]) * math.tan(float(st.steer[row])) / float(world.params["wheelbase"][row])
-        mx, my = self.config.mount.x, self.config.mount.y
-        vbx, vby = float(st.speed[row]) - wz * my, float(st.vy[row]) + wz * mx
-        vel = np.array([c * vbx - s * vby, s * vbx + c * vby, 0.0])
         active = scene.box_active & (scene.box_instance == st.instance[row])
         return self.scan(scene, pos, rot, velocity=vel, skip=row, active=active)
 

@@ -117,6 +117,64 @@ def ray_box_cs(ox, oy, oz, dx, dy, dz, cx, cy, cz, c, s, hl, hw, hh, tmin, tmax)
 
 
 @kernel
+def bin_span(bin_start, dx, dy):
+    """(first, end) item positions of the azimuth bin of the direction (dx, dy) in bins of the diamond
+    angle (``bin_start``: (nb + 1,) offsets, as built by ``build_actor_bins``); bin 0 for (0, 0)."""
+    nb = bin_start.size - 1
+    k = 0
+    if dx != 0.0 or dy != 0.0:
+        k = int(diamond_angle(dx, dy) * (nb / 4.0))
+        if k >= nb:
+            k = nb - 1
+    return bin_start[k], bin_start[k + 1]
+
+
+@kernel
+def grid_step(o, d, g0, i, cell):
+    """Amanatides-Woo set-up along one axis for a ray ``o + t d`` in cell ``i`` of a grid from ``g0``
+    with square cells of ``cell`` m: (step -1/0/+1, t of the next cell boundary, t per cell)."""
+    if d > 0.0:
+        return 1, (g0 + (i + 1) * cell - o) / d, cell / d
+    if d < 0.0:
+        return -1, (g0 + i * cell - o) / d, -cell / d
+    return 0, _INF, _INF
+
+
+@kernel
+def slab_clip(o, d, lo, hi, s0, s1):
+    """Clip the parameter interval [s0, s1] of the line ``o + s d`` (one axis) to the slab
+    ``lo <= o + s d <= hi``. Returns (s0, s1, inside): with ``d == 0`` the interval is unchanged and
+    ``inside`` is False only where ``o`` lies outside [lo, hi]; the clipped interval is empty where s0 > s1."""
+    if d == 0.0:
+        return s0, s1, not (o < lo or o > hi)
+    u0 = (lo - o) / d
+    u1 = (hi - o) / d
+    if u0 > u1:
+        u0, u1 = u1, u0
+    return max(s0, u0), min(s1, u1), True
+
+
+@kernel
+def column_pose(p0, r0, vel, yaw_rate, tau):
+    """Sensor pose ``tau`` s after the sweep start, extrapolated from the start pose (``p0`` (3,) m,
+    ``r0`` 3x3 sensor -> world) with the velocity ``vel`` (3,) m/s and the yaw rate (rad/s) about the
+    world z axis. Returns (ox, oy, oz, r00, r01, r02, r10, r11, r12): the position and the first two
+    rows of the rotation (the third row stays that of ``r0``)."""
+    ox = p0[0] + vel[0] * tau
+    oy = p0[1] + vel[1] * tau
+    oz = p0[2] + vel[2] * tau
+    cw = math.cos(yaw_rate * tau)
+    sw = math.sin(yaw_rate * tau)
+    r00 = cw * r0[0, 0] - sw * r0[1, 0]
+    r01 = cw * r0[0, 1] - sw * r0[1, 1]
+    r02 = cw * r0[0, 2] - sw * r0[1, 2]
+    r10 = sw * r0[0, 0] + cw * r0[1, 0]
+    r11 = sw * r0[0, 1] + cw * r0[1, 1]
+    r12 = sw * r0[0, 2] + cw * r0[1, 2]
+    return ox, oy, oz, r00, r01, r02, r10, r11, r12
+
+
+@kernel
 def point_in_polygon(px, py, xs, ys, a, b):
     """Crossing-number test of (px, py) against the polygon of vertices ``a:b`` of xs, ys."""
     inside = False
@@ -461,19 +519,8 @@ def trace(
                 ca = math.cos(azim[j])
                 sa = math.sin(azim[j])
                 if distort:
-                    tau = col_time[j]
-                    rt = tau
-                    ox = p0[0] + vel[0] * tau
-                    oy = p0[1] + vel[1] * tau
-                    oz = p0[2] + vel[2] * tau
-                    cw = math.cos(yaw_rate * tau)
-                    sw = math.sin(yaw_rate * tau)
-                    r00 = cw * r0[0, 0] - sw * r0[1, 0]
-                    r01 = cw * r0[0, 1] - sw * r0[1, 1]
-                    r02 = cw * r0[0, 2] - sw * r0[1, 2]
-                    r10 = sw * r0[0, 0] + cw * r0[1, 0]
-                    r11 = sw * r0[0, 1] + cw * r0[1, 1]
-                    r12 = sw * r0[0, 2] + cw * r0[1, 2]
+                    rt = col_time[j]
+                    ox, oy, oz, r00, r01, r02, r10, r11, r12 = column_pose(p0, r0, vel, yaw_rate, rt)
                     r20, r21, r22 = r0[2, 0], r0[2, 1], r0[2, 2]
                 elif k == 0:
                     ox, oy, oz = p0[0], p0[1], p0[2]
@@ -502,13 +549,8 @@ def trace(
             hcos = -(nx * dx + ny * dy + nz * dz)
         # ---- actors in the ray's azimuth bin, nearest bound first
         if has_actors:
-            if dx == 0.0 and dy == 0.0:
-                kb = 0
-            else:
-                kb = int(diamond_angle(dx, dy) * (nb / 4.0))
-                if kb >= nb:
-                    kb = nb - 1
-            for q in range(bin_start[kb], bin_start[kb + 1]):
+            q0, q1 = bin_span(bin_start, dx, dy)
+            for q in range(q0, q1):
                 if bin_near[q] > best:
                     break
                 i = bin_items[q]
@@ -530,53 +572,20 @@ def trace(
                 tb = min(tb, (pz_top - oz) / dz)
             elif dz < 0.0:
                 ta = max(ta, (pz_top - oz) / dz)
-            if dx != 0.0:
-                t1 = (gx0 - ox) / dx
-                t2 = (gx1 - ox) / dx
-                if t1 > t2:
-                    t1, t2 = t2, t1
-                ta = max(ta, t1)
-                tb = min(tb, t2)
-            elif ox < gx0 or ox >= gx1:
+            # the grid's cells are half-open: a ray along a grid's far edge misses the grid
+            ta, tb, inside = slab_clip(ox, dx, gx0, gx1, ta, tb)
+            if not inside or (dx == 0.0 and ox == gx1):
                 tb = -1.0
-            if dy != 0.0:
-                t1 = (gy0 - oy) / dy
-                t2 = (gy1 - oy) / dy
-                if t1 > t2:
-                    t1, t2 = t2, t1
-                ta = max(ta, t1)
-                tb = min(tb, t2)
-            elif oy < gy0 or oy >= gy1:
+            ta, tb, inside = slab_clip(oy, dy, gy0, gy1, ta, tb)
+            if not inside or (dy == 0.0 and oy == gy1):
                 tb = -1.0
             if ta <= tb:
                 px = ox + ta * dx
                 py = oy + ta * dy
                 ix = min(max(math.floor((px - gx0) / gcell), 0), gnx - 1)
                 iy = min(max(math.floor((py - gy0) / gcell), 0), gny - 1)
-                if dx > 0.0:
-                    stx = 1
-                    tmx = (gx0 + (ix + 1) * gcell - ox) / dx
-                    tdx = gcell / dx
-                elif dx < 0.0:
-                    stx = -1
-                    tmx = (gx0 + ix * gcell - ox) / dx
-                    tdx = -gcell / dx
-                else:
-                    stx = 0
-                    tmx = _INF
-                    tdx = _INF
-                if dy > 0.0:
-                    sty = 1
-                    tmy = (gy0 + (iy + 1) * gcell - oy) / dy
-                    tdy = gcell / dy
-                elif dy < 0.0:
-                    sty = -1
-                    tmy = (gy0 + iy * gcell - oy) / dy
-                    tdy = -gcell / dy
-                else:
-                    sty = 0
-                    tmy = _INF
-                    tdy = _INF
+                stx, tmx, tdx = grid_step(ox, dx, gx0, ix, gcell)
+                sty, tmy, tdy = grid_step(oy, dy, gy0, iy, gcell)
                 tin = ta
                 while True:
                     cell = iy * gnx + ix
@@ -596,36 +605,14 @@ def trace(
                             continue
                         mailbox[p] = k
                         # bounding-box slab reject over (tmin, best]
-                        s0 = tmin
-                        s1 = best
-                        if dx != 0.0:
-                            u0 = (bx0[p] - ox) / dx
-                            u1 = (bx1[p] - ox) / dx
-                            if u0 > u1:
-                                u0, u1 = u1, u0
-                            s0 = max(s0, u0)
-                            s1 = min(s1, u1)
-                        elif ox < bx0[p] or ox > bx1[p]:
+                        s0, s1, inside = slab_clip(ox, dx, bx0[p], bx1[p], tmin, best)
+                        if not inside:
                             continue
-                        if dy != 0.0:
-                            u0 = (by0[p] - oy) / dy
-                            u1 = (by1[p] - oy) / dy
-                            if u0 > u1:
-                                u0, u1 = u1, u0
-                            s0 = max(s0, u0)
-                            s1 = min(s1, u1)
-                        elif oy < by0[p] or oy > by1[p]:
+                        s0, s1, inside = slab_clip(oy, dy, by0[p], by1[p], s0, s1)
+                        if not inside or s0 > s1:
                             continue
-                        if s0 > s1:
-                            continue
-                        if dz != 0.0:
-                            u0 = (pzmin[p] - oz) / dz
-                            u1 = (pzmax[p] - oz) / dz
-                            if u0 > u1:
-                                u0, u1 = u1, u0
-                            if max(s0, u0) > min(s1, u1):
-                                continue
-                        elif oz < pzmin[p] or oz > pzmax[p]:
+                        s0, s1, inside = slab_clip(oz, dz, pzmin[p], pzmax[p], s0, s1)
+                        if not inside or s0 > s1:
                             continue
                         t, nx, ny, nz = ray_prism(
                             ox, oy, oz, dx, dy, dz, pxs, pys, pstart[p], pstart[p + 1], pzmin[p], pzmax[p], tmin, best

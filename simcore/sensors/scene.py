@@ -8,6 +8,7 @@ as extruded polygons with a uniform broad-phase grid, the ground height and clas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -489,6 +490,23 @@ class ActorBins:
     near: F64
 
 
+def _fill_bins(bins: ActorBins | None, build: Callable[[ActorBins], int]) -> ActorBins:
+    """``build(bins)`` (a ``build_*_bins`` kernel call returning the item count) into ``bins`` (new arrays
+    if None), growing the item arrays and building again until they hold every item."""
+    from simcore.sensors import raycast_kernels as rk
+
+    if bins is None:
+        bins = ActorBins(
+            np.zeros(rk.N_BINS + 1, dtype=np.int64), np.zeros(4 * rk.N_BINS, dtype=np.int64), np.zeros(4 * rk.N_BINS)
+        )
+    while True:
+        total = build(bins)
+        if total <= bins.items.size:
+            return bins
+        bins.items = np.zeros(2 * total, dtype=np.int64)
+        bins.near = np.zeros(2 * total)
+
+
 def actor_bins(
     scene: Scene,
     ref_x: float,
@@ -507,20 +525,14 @@ def actor_bins(
     from simcore.sensors import raycast_kernels as rk
 
     act = scene.box_active if active is None else np.ascontiguousarray(active, dtype=np.bool_)
-    if bins is None:
-        bins = ActorBins(
-            np.zeros(rk.N_BINS + 1, dtype=np.int64), np.zeros(4 * rk.N_BINS, dtype=np.int64), np.zeros(4 * rk.N_BINS)
-        )
-    while True:
-        total = rk.build_actor_bins(
+
+    def build(b: ActorBins) -> int:
+        return rk.build_actor_bins(
             float(ref_x), float(ref_y), float(pad), float(tpad), float(max_range), int(skip), scene.box_cx,
-            scene.box_cy, scene.box_hl, scene.box_hw, scene.box_vx, scene.box_vy, act, bins.start, bins.items,
-            bins.near,
+            scene.box_cy, scene.box_hl, scene.box_hw, scene.box_vx, scene.box_vy, act, b.start, b.items, b.near,
         )  # fmt: skip
-        if total <= bins.items.size:
-            return bins
-        bins.items = np.zeros(2 * total, dtype=np.int64)
-        bins.near = np.zeros(2 * total)
+
+    return _fill_bins(bins, build)
 
 
 def prism_bins(
@@ -536,19 +548,13 @@ def prism_bins(
     ``max_range`` (m) from every ray origin are left out."""
     from simcore.sensors import raycast_kernels as rk
 
-    if bins is None:
-        bins = ActorBins(
-            np.zeros(rk.N_BINS + 1, dtype=np.int64), np.zeros(4 * rk.N_BINS, dtype=np.int64), np.zeros(4 * rk.N_BINS)
-        )
-    while True:
-        total = rk.build_prism_bins(
+    def build(b: ActorBins) -> int:
+        return rk.build_prism_bins(
             float(ref_x), float(ref_y), float(pad), float(max_range), scene.poly_start, scene.poly_x, scene.poly_y,
-            bins.start, bins.items, bins.near,
+            b.start, b.items, b.near,
         )  # fmt: skip
-        if total <= bins.items.size:
-            return bins
-        bins.items = np.zeros(2 * total, dtype=np.int64)
-        bins.near = np.zeros(2 * total)
+
+    return _fill_bins(bins, build)
 
 
 def cast_rays(
