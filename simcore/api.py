@@ -30,6 +30,16 @@ __all__ = [
 ]
 
 
+def emergency_vehicle_ids(spec: Any) -> tuple[str, ...]:
+    """Actor ids of the scenario's emergency vehicles (``emergency: true``; platoon members ``id#k``)."""
+    out: list[str] = []
+    for a in spec.actors:
+        if getattr(a, "emergency", False):
+            n = getattr(a, "count", 1)
+            out += [a.id] if n == 1 else [f"{a.id}#{k + 1}" for k in range(n)]
+    return tuple(out)
+
+
 def simulation(
     scenario: str | os.PathLike[str],
     agent: Agent | str = "autopilot",
@@ -56,6 +66,7 @@ def simulation(
     options.setdefault("control_latency_s", timing.control_latency_s)
     options.setdefault("compute_budget_s", timing.compute_budget_s)
     options.setdefault("late_policy", timing.late_policy)
+    options.setdefault("emergency_vehicles", emergency_vehicle_ids(spec))
     if "sensors" not in options:
         from simcore.sensors.scenario_rig import rig_for_scenario
 

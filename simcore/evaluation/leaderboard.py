@@ -1,4 +1,4 @@
-"""Published driving scores (CARLA leaderboard 1.0/2.0/2.1, nuPlan CLS, NAVSIM PDMS) from a run's summary.
+"""Published driving scores (CARLA leaderboard 1.0/2.0/2.1, nuPlan CLS, NAVSIM PDMS/EPDMS) from a run's summary.
 
 Each score has a versioned name; constants, term mapping and what is not applicable are in
 docs/scoring.md ("Published scores").
@@ -9,34 +9,46 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 
+from simcore.evaluation.comfort import BOUNDS
 from simcore.evaluation.events import EventKind
 from simcore.evaluation.scoring import EgoSummary
 
 CARLA_LB1 = "carla-leaderboard-1.0"
 CARLA_LB2 = "carla-leaderboard-2.0"
-CARLA_LB21 = "carla-leaderboard-2.1-additive"
+CARLA_LB21 = "carla-leaderboard-2.1"
 NUPLAN_CLS = "nuplan-cls-v1"
 NAVSIM_PDMS = "navsim-pdms-v1"
+NAVSIM_EPDMS = "navsim-epdms-v2"
 
-#: Multiplicative penalty per infraction, identical in leaderboard 1.0 and 2.0 for the
-#: infractions simcore's events express (docs/scoring.md).
-CARLA_PENALTIES: dict[str, float] = {
+#: Leaderboard 1.0 (branch ``leaderboard-1.0``, statistics_manager.py): penalty factor per infraction.
+CARLA_LB1_PENALTIES: dict[str, float] = {
     "collision_pedestrian": 0.50,
     "collision_vehicle": 0.60,
     "collision_static": 0.65,
     "red_light": 0.70,
     "stop_sign": 0.80,
 }
-
-#: Additive weights: driving score = RC / (1 + sum weight x count). Derived, not published:
-#: w = 1/p - 1 rounded half up to 0.1, which reproduces the issue's example (0.7 + 0.4 = 1.1).
+#: Leaderboard 2.0 (branches ``leaderboard-2.0`` and ``master``, statistics_manager.py PENALTY_VALUE_DICT).
+CARLA_PENALTIES: dict[str, float] = {
+    **CARLA_LB1_PENALTIES,
+    "scenario_timeout": 0.70,
+    "yield_emergency_vehicle": 0.70,
+}
+#: Leaderboard 2.0 PENALTY_PERC_DICT: minimum speed, "decreases": factor 1 - (1 - 0.7) x (1 - pct/100).
+CARLA_LB2_MIN_SPEED = 0.70
+#: Leaderboard 2.1 (branch ``leaderboard-2.1``, statistics_manager.py PENALTY_VALUE_DICT): additive
+#: weights, driving score = route completion x 1 / (1 + sum of weights).
 CARLA_ADDITIVE_WEIGHTS: dict[str, float] = {
     "collision_pedestrian": 1.0,
     "collision_vehicle": 0.7,
-    "collision_static": 0.5,
+    "collision_static": 0.6,
     "red_light": 0.4,
-    "stop_sign": 0.3,
+    "stop_sign": 0.25,
+    "scenario_timeout": 0.4,
+    "yield_emergency_vehicle": 0.4,
 }
+#: Leaderboard 2.1 minimum-speed weight: 0.4 x (1 - pct/100) per checkpoint below 100 %.
+CARLA_LB21_MIN_SPEED = 0.4
 
 #: nuPlan closed-loop score: weights of the averaged terms and thresholds.
 NUPLAN_WEIGHTS: dict[str, float] = {"ego_progress": 5.0, "ttc_within_bound": 5.0, "speed_limit": 4.0, "comfort": 2.0}
@@ -47,59 +59,104 @@ NUPLAN_MAX_OVERSPEED_MPS = 2.23
 #: nuPlan driving_direction_compliance: distance (m) driven against the lane direction for 1 / 0.5 / 0.
 NUPLAN_DIRECTION_OK_M = 2.0
 NUPLAN_DIRECTION_BAD_M = 6.0
-#: nuPlan's ego_is_comfortable bounds (SI) for the signals simcore measures.
-NUPLAN_COMFORT: dict[str, float] = {
-    "max_lon_accel": 2.40,
-    "max_decel": 4.05,  # min_lon_accel = -4.05
-    "max_abs_lon_jerk": 4.13,
-    "max_abs_lat_accel": 4.89,
-    "max_abs_yaw_rate": 0.95,
-    "max_abs_yaw_accel": 1.93,
-}
 #: NAVSIM PDM score v1: weights of the averaged terms and the TTC bound (s).
 NAVSIM_WEIGHTS: dict[str, float] = {"ego_progress": 5.0, "ttc_within_bound": 5.0, "comfort": 2.0}
 NAVSIM_TTC_BOUND_S = 1.0
+#: NAVSIM v2 EPDMS weights as aggregated by pdm_scorer.py (two-frame extended comfort is masked out).
+NAVSIM_V2_WEIGHTS: dict[str, float] = {
+    "ego_progress": 5.0,
+    "ttc_within_bound": 5.0,
+    "lane_keeping": 2.0,
+    "history_comfort": 2.0,
+}
 
 
-def _counts(summary: EgoSummary) -> dict[str, int]:
+def _metric(metrics: Mapping[str, float], key: str, default: float) -> float:
+    v = metrics.get(key)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return default
+    return float(v)
+
+
+def _counts(summary: EgoSummary, metrics: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Infraction counts for the CARLA tables: collisions as CARLA's CollisionTest counts them when the
+    runner measured that (``carla_collisions_*``), else simcore's onsets; the route criteria from
+    ``evaluation.route_criteria`` (0 when not measured)."""
+    m = metrics or {}
     return {
-        "collision_pedestrian": summary.collisions_pedestrian,
-        "collision_vehicle": summary.collisions_vehicle,
-        "collision_static": summary.collisions_static,
+        "collision_pedestrian": _metric(m, "carla_collisions_pedestrian", summary.collisions_pedestrian),
+        "collision_vehicle": _metric(m, "carla_collisions_vehicle", summary.collisions_vehicle),
+        "collision_static": _metric(m, "carla_collisions_static", summary.collisions_static),
         "red_light": summary.red_lights,
         "stop_sign": summary.stop_signs,
+        "scenario_timeout": _metric(m, "scenario_timeouts", float(summary.timed_out)),
+        "yield_emergency_vehicle": _metric(m, "yield_emergency_vehicle_infractions", 0.0),
     }
 
 
-def carla_penalty(summary: EgoSummary) -> float:
-    """Leaderboard 1.0/2.0 infraction penalty: product of penalty^count, in (0, 1]."""
-    return math.prod(CARLA_PENALTIES[k] ** n for k, n in _counts(summary).items())
+def _min_speed(metrics: Mapping[str, float] | None) -> list[float]:
+    """MinimumSpeedRouteTest checkpoints below 100 % (each one is a MIN_SPEED_INFRACTION event)."""
+    m = metrics or {}
+    vals = [_metric(m, f"min_speed_pct_{i}", 100.0) for i in range(1, 5)]
+    return [v for v in vals if v < 100.0]
 
 
-def carla_driving_score(summary: EgoSummary) -> float:
-    """Leaderboard 1.0/2.0 driving score: route completion (percent) x infraction penalty."""
+def _outside_factor(metrics: Mapping[str, float] | None) -> float:
+    """OUTSIDE_ROUTE_LANES_INFRACTION: the penalty is multiplied by (1 - percentage / 100)."""
+    return 1.0 - _metric(metrics or {}, "outside_route_lanes_pct", 0.0) / 100.0
+
+
+def _completion(summary: EgoSummary, metrics: Mapping[str, float] | None) -> float:
+    """Route completion as CARLA has it: cut where InRouteTest / ActorBlockedTest would end the route."""
+    return _metric(metrics or {}, "carla_route_completion", summary.route_completion)
+
+
+def carla_penalty(summary: EgoSummary, metrics: Mapping[str, float] | None = None, version: str = "2.0") -> float:
+    """Leaderboard 1.0 / 2.0 infraction penalty (multiplicative), in [0, 1]."""
+    counts = _counts(summary, metrics)
+    table = CARLA_LB1_PENALTIES if version == "1.0" else CARLA_PENALTIES
+    p = math.prod(table[k] ** n for k, n in counts.items() if k in table)
+    if version != "1.0":
+        for pct in _min_speed(metrics):
+            p *= 1.0 - (1.0 - CARLA_LB2_MIN_SPEED) * (1.0 - pct / 100.0)
+    return p * _outside_factor(metrics)
+
+
+def carla_driving_score(summary: EgoSummary, metrics: Mapping[str, float] | None = None, version: str = "2.0") -> float:
+    """Leaderboard 1.0 / 2.0 driving score: route completion (percent) x infraction penalty."""
     if not summary.has_ego:
         return 0.0
-    return 100.0 * summary.route_completion * carla_penalty(summary)
+    return max(100.0 * _completion(summary, metrics) * carla_penalty(summary, metrics, version), 0.0)
 
 
-def carla_additive_driving_score(summary: EgoSummary) -> float:
-    """Additive form: route completion (percent) / (1 + sum of weights x counts)."""
+def carla_additive_penalty(summary: EgoSummary, metrics: Mapping[str, float] | None = None) -> float:
+    """Leaderboard 2.1 penalty: (1 - outside %) / (1 + sum of weights + 0.4 x (1 - pct/100) per min-speed event)."""
+    total = sum(CARLA_ADDITIVE_WEIGHTS[k] * n for k, n in _counts(summary, metrics).items())
+    total += sum(CARLA_LB21_MIN_SPEED * (1.0 - pct / 100.0) for pct in _min_speed(metrics))
+    return _outside_factor(metrics) / (1.0 + total)
+
+
+def carla_additive_driving_score(summary: EgoSummary, metrics: Mapping[str, float] | None = None) -> float:
+    """Leaderboard 2.1 driving score: route completion (percent) x additive penalty."""
     if not summary.has_ego:
         return 0.0
-    total = sum(CARLA_ADDITIVE_WEIGHTS[k] * n for k, n in _counts(summary).items())
-    return 100.0 * summary.route_completion / (1.0 + total)
+    return max(100.0 * _completion(summary, metrics) * carla_additive_penalty(summary, metrics), 0.0)
 
 
 def _comfortable(summary: EgoSummary, metrics: Mapping[str, float]) -> bool:
-    """nuPlan's ego_is_comfortable bounds on simcore's unfiltered per-step peaks."""
+    """nuPlan's ego_is_comfortable: the filtered check (``nuplan_comfortable``, evaluation.comfort) when the
+    run recorded a trajectory; else the same bounds on simcore's unfiltered per-step peaks."""
+    measured = metrics.get("nuplan_comfortable")
+    if measured is not None and not (isinstance(measured, float) and math.isnan(measured)):
+        return bool(measured)
+    lo, hi = BOUNDS["lon_accel"]
     return (
-        metrics.get("max_accel_mps2", 0.0) <= NUPLAN_COMFORT["max_lon_accel"]
-        and metrics.get("max_decel_mps2", summary.max_decel) <= NUPLAN_COMFORT["max_decel"]
-        and metrics.get("max_jerk_mps3", 0.0) <= NUPLAN_COMFORT["max_abs_lon_jerk"]
-        and metrics.get("max_lateral_accel_mps2", 0.0) <= NUPLAN_COMFORT["max_abs_lat_accel"]
-        and metrics.get("max_yaw_rate_radps", 0.0) <= NUPLAN_COMFORT["max_abs_yaw_rate"]
-        and metrics.get("max_yaw_accel_radps2", 0.0) <= NUPLAN_COMFORT["max_abs_yaw_accel"]
+        metrics.get("max_accel_mps2", 0.0) <= hi
+        and metrics.get("max_decel_mps2", summary.max_decel) <= -lo
+        and metrics.get("max_jerk_mps3", 0.0) <= BOUNDS["lon_jerk"][1]
+        and metrics.get("max_lateral_accel_mps2", 0.0) <= BOUNDS["lat_accel"][1]
+        and metrics.get("max_yaw_rate_radps", 0.0) <= BOUNDS["yaw_rate"][1]
+        and metrics.get("max_yaw_accel_radps2", 0.0) <= BOUNDS["yaw_accel"][1]
     )
 
 
@@ -115,10 +172,13 @@ def _ttc_within(ttc: float, bound: float) -> float:
     return 1.0 if (math.isnan(ttc) or ttc >= bound) else 0.0
 
 
+def _direction(summary: EgoSummary) -> float:
+    run = summary.max_wrong_way_run_m
+    return 1.0 if run <= NUPLAN_DIRECTION_OK_M else (0.5 if run <= NUPLAN_DIRECTION_BAD_M else 0.0)
+
+
 def nuplan_terms(summary: EgoSummary, metrics: Mapping[str, float]) -> dict[str, float]:
     """Each CLS term in [0, 1] from simcore's summary and metrics (docs/scoring.md)."""
-    run = summary.max_wrong_way_run_m
-    direction = 1.0 if run <= NUPLAN_DIRECTION_OK_M else (0.5 if run <= NUPLAN_DIRECTION_BAD_M else 0.0)
     if summary.duration_s > 0:
         speed = max(0.0, 1.0 - summary.overspeed_integral_m / (NUPLAN_MAX_OVERSPEED_MPS * summary.duration_s))
     else:
@@ -127,7 +187,7 @@ def nuplan_terms(summary: EgoSummary, metrics: Mapping[str, float]) -> dict[str,
         # multipliers
         "no_at_fault_collisions": no_at_fault_collisions(summary),
         "drivable_area_compliance": 0.0 if summary.offroad else 1.0,
-        "driving_direction_compliance": direction,
+        "driving_direction_compliance": _direction(summary),
         "making_progress": 1.0 if summary.route_completion >= NUPLAN_MIN_PROGRESS else 0.0,
         # weighted average
         "ego_progress": min(max(summary.route_completion, 0.0), 1.0),
@@ -153,13 +213,18 @@ def nuplan_cls(summary: EgoSummary, metrics: Mapping[str, float]) -> float:
 
 
 def navsim_terms(summary: EgoSummary, metrics: Mapping[str, float]) -> dict[str, float]:
-    """Each NAVSIM PDMS term in [0, 1] (docs/scoring.md: NC, DAC multipliers; EP, TTC, C averaged)."""
+    """Each NAVSIM PDMS (v1) and EPDMS (v2) term in [0, 1] (docs/scoring.md)."""
+    comfort = 1.0 if _comfortable(summary, metrics) else 0.0
     return {
         "no_at_fault_collisions": no_at_fault_collisions(summary),
         "drivable_area_compliance": 0.0 if summary.offroad else 1.0,
+        "driving_direction_compliance": _direction(summary),
+        "traffic_light_compliance": 0.0 if summary.red_lights else 1.0,
         "ego_progress": min(max(summary.route_completion, 0.0), 1.0),
         "ttc_within_bound": _ttc_within(summary.min_ttc, NAVSIM_TTC_BOUND_S),
-        "comfort": 1.0 if _comfortable(summary, metrics) else 0.0,
+        "comfort": comfort,
+        "history_comfort": comfort,
+        "lane_keeping": _metric(metrics, "lane_keeping", 1.0),
     }
 
 
@@ -172,15 +237,30 @@ def navsim_pdms(summary: EgoSummary, metrics: Mapping[str, float]) -> float:
     return t["no_at_fault_collisions"] * t["drivable_area_compliance"] * avg
 
 
+def navsim_epdms(summary: EgoSummary, metrics: Mapping[str, float]) -> float:
+    """NAVSIM v2 extended PDM score in [0, 1]: NC x DAC x DDC x TLC x (5 EP + 5 TTC + 2 LK + 2 HC) / 14."""
+    if not summary.has_ego:
+        return 0.0
+    t = navsim_terms(summary, metrics)
+    mult = (
+        t["no_at_fault_collisions"]
+        * t["drivable_area_compliance"]
+        * t["driving_direction_compliance"]
+        * t["traffic_light_compliance"]
+    )
+    avg = sum(w * t[k] for k, w in NAVSIM_V2_WEIGHTS.items()) / sum(NAVSIM_V2_WEIGHTS.values())
+    return mult * avg
+
+
 def all_scores(summary: EgoSummary, metrics: Mapping[str, float]) -> dict[str, float]:
-    """Every published score by versioned name (CARLA in percent, nuPlan CLS and NAVSIM PDMS in [0, 1])."""
-    ds = carla_driving_score(summary)
+    """Every published score by versioned name (CARLA in percent, nuPlan and NAVSIM in [0, 1])."""
     return {
-        CARLA_LB1: round(ds, 6),
-        CARLA_LB2: round(ds, 6),
-        CARLA_LB21: round(carla_additive_driving_score(summary), 6),
+        CARLA_LB1: round(carla_driving_score(summary, metrics, "1.0"), 6),
+        CARLA_LB2: round(carla_driving_score(summary, metrics, "2.0"), 6),
+        CARLA_LB21: round(carla_additive_driving_score(summary, metrics), 6),
         NUPLAN_CLS: round(nuplan_cls(summary, metrics), 6),
         NAVSIM_PDMS: round(navsim_pdms(summary, metrics), 6),
+        NAVSIM_EPDMS: round(navsim_epdms(summary, metrics), 6),
     }
 
 

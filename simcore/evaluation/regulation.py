@@ -13,18 +13,26 @@ from collections.abc import Sequence
 from typing import Any
 
 from simcore.evaluation.events import Event, EventKind
+from simcore.evaluation.ncap_points import test_point
 from simcore.evaluation.rules_kernels import G, careful_driver_avoids
 from simcore.evaluation.scoring import Verdict
 
 KPH = 3.6
 
 
-def euro_ncap_aeb(events: Sequence[Event], target: str, test_speed_mps: float, impact_speed_mps: float | None) -> dict:
+def euro_ncap_aeb(
+    events: Sequence[Event],
+    target: str,
+    test_speed_mps: float,
+    impact_speed_mps: float | None,
+    test_type: str | None = None,
+) -> dict:
     """Euro NCAP AEB-style outcome against ``target``.
 
     ``impact_speed_mps``: the ego's speed at its first collision with the target (None: no
     collision). Returns avoided, impact speed (km/h), relative impact speed (km/h, the event's
-    value), speed reduction (km/h and % of the test speed) and ``passed`` (= avoided).
+    value), speed reduction (km/h and % of the test speed), ``passed`` (= avoided) and the
+    protocol's colour band and points of this test point (``ncap_points.test_point``).
     """
     hit = next(
         (e for e in events if e.kind == EventKind.COLLISION and "ego" in e.actors and target in e.actors),
@@ -32,13 +40,15 @@ def euro_ncap_aeb(events: Sequence[Event], target: str, test_speed_mps: float, i
     )
     v_imp = 0.0 if hit is None or impact_speed_mps is None else float(impact_speed_mps)
     red = max(test_speed_mps - v_imp, 0.0)
+    rel = 0.0 if hit is None else hit.value * KPH
     return {
+        **test_point(test_type, test_speed_mps * KPH, v_imp * KPH, rel),
         "target": target,
         "test_speed_kph": test_speed_mps * KPH,
         "avoided": hit is None,
         "impact_time_s": None if hit is None else hit.time,
         "impact_speed_kph": v_imp * KPH,
-        "relative_impact_speed_kph": 0.0 if hit is None else hit.value * KPH,
+        "relative_impact_speed_kph": rel,
         "speed_reduction_kph": red * KPH,
         "speed_reduction_pct": 100.0 * red / test_speed_mps if test_speed_mps > 0 else 100.0,
         "passed": hit is None,
@@ -111,7 +121,7 @@ def regulation_verdicts(
         a = spec.euro_ncap_aeb
         v_test = a.test_speed_kph / KPH if a.test_speed_kph is not None else ego_start_speed
         v_imp = next((c.get("ego_speed") for c in collisions if c["other"] == a.target), None)
-        res = euro_ncap_aeb(events, a.target, v_test, v_imp)
+        res = euro_ncap_aeb(events, a.target, v_test, v_imp, a.test_type)
         out["euro_ncap_aeb"] = res
         verdicts.append(Verdict("euro_ncap_aeb", res["passed"], res["speed_reduction_pct"], None))
     if spec.un_r157 is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation import rules_kernels as rk
 from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
+from simcore.evaluation.post_run import post_run_metrics
 from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, judge, score
 from simcore.record.trajectory import TrajectoryRecorder
@@ -94,6 +95,8 @@ class Simulation:
             is built, its readings go to ``Observation.sensors``. None: no sensors.
         regulation: the scenario's ``regulation:`` block (RegulationSpec); its verdicts go to
             ``Result.regulation`` and the criteria (docs/scoring.md).
+        emergency_vehicles: actor ids of emergency vehicles the ego must yield to (post-run metric
+            ``yield_emergency_vehicle_infractions``, docs/scoring.md).
     """
 
     def __init__(
@@ -114,6 +117,7 @@ class Simulation:
         late_policy: LatePolicy = "hold",
         sensors: SensorRig | None = None,
         regulation: Any = None,
+        emergency_vehicles: Sequence[str] = (),
     ) -> None:
         extra = dict(agents or {})
         if agent is None and "ego" in extra:
@@ -196,6 +200,7 @@ class Simulation:
         self._so_out_dist = np.zeros(max(self.static_index.n_objects, 1))
         #: Regulation-style verdicts to compute (a ``schema.RegulationSpec``), set by the caller; None: none.
         self.regulation = regulation
+        self.emergency_vehicles = tuple(emergency_vehicles)
         self._collisions_info: list[dict] = []
         self.ev_time = np.zeros(EVENT_CAPACITY)
         self.ev_kind = np.zeros(EVENT_CAPACITY, dtype=np.int64)
@@ -969,6 +974,13 @@ class Simulation:
             "npc_routes_done": int(w.state.done.sum()),
             "actors": int(w.state.n),
         }
+        if self.record_every > 0:  # CARLA route criteria, nuPlan comfort (evaluation.post_run)
+            metrics.update(
+                post_run_metrics(
+                    w, self.recorder.view(), self._collisions_info, self.emergency_vehicles,
+                    summ.timed_out, summ.route_completion,
+                )
+            )  # fmt: skip
         verdicts = judge(self.criteria, summ, s, metrics)
         e = w.ego
         v0 = float(w.initial.speed[e]) if e >= 0 and w.initial is not None else 0.0

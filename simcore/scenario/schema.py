@@ -275,6 +275,9 @@ class VehicleActor(Strict):
     route: RouteSpec
     dynamics: DynamicsModel = Field("kinematic", description="vehicle model: kinematic bicycle or dynamic single-track")
     behavior: VehicleBehavior = VehicleBehavior()
+    emergency: bool = Field(
+        False, description="an emergency vehicle the ego must yield to (CARLA's YieldToEmergencyVehicleTest)"
+    )
 
 
 class CyclistBehavior(Strict):
@@ -608,6 +611,9 @@ class EuroNcapAebSpec(Strict):
 
     target: str = Field(min_length=1, description="actor id of the target (vehicle or pedestrian)")
     test_speed_kph: float | None = Field(None, gt=0, le=250)
+    test_type: Literal["CCRs", "CCRm", "CCRb", "CPNA", "CPFA"] | None = Field(
+        None, description="Euro NCAP test type: adds the protocol's colour band and points (docs/scoring.md)"
+    )
 
 
 class UnR157Spec(Strict):
