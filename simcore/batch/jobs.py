@@ -139,7 +139,16 @@ def entry_from_result(job: Job, data: dict[str, Any]) -> dict[str, Any]:
         "offroad": metrics.get("offroad", 0),
         "route_completion": metrics.get("route_completion"),
         "wall_time_s": data.get("wall_time_s"),
+        "euro_ncap": _ncap_point(data),
     }
+
+
+def _ncap_point(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The Euro NCAP test point of a run (test type, speed, colour, points), None without one."""
+    aeb = (data.get("regulation") or {}).get("euro_ncap_aeb")
+    if not aeb or not aeb.get("test_type"):
+        return None
+    return {k: aeb.get(k) for k in ("test_type", "test_speed_kph", "colour", "points")}
 
 
 def error_entry(job: Job, message: str, detail: str = "") -> dict[str, Any]:

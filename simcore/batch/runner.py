@@ -245,6 +245,7 @@ def write_combined(outcome: BatchOutcome, out: Path) -> None:
         "jobs": len(entries),
         "agents": agents,
         "entries": entries,
+        "euro_ncap": ncap_summary(entries),
     }
     (out / SUMMARY_JSON).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     cases: list[JUnitCase] = []
@@ -263,6 +264,17 @@ def write_combined(outcome: BatchOutcome, out: Path) -> None:
     board = leaderboard(entries)
     (out / LEADERBOARD_JSON).write_text(json.dumps(board, indent=2, sort_keys=True) + "\n")
     write_leaderboard_html(board, out / LEADERBOARD_HTML)
+
+
+def ncap_summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Euro NCAP points per agent and test type over the batch's runs (``ncap_points.test_type_scores``)."""
+    from simcore.evaluation.ncap_points import test_type_scores
+
+    by_agent: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        if e.get("euro_ncap"):
+            by_agent.setdefault(e.get("agent_key") or e.get("agent_name") or "", []).append(e["euro_ncap"])
+    return {agent: test_type_scores(points) for agent, points in sorted(by_agent.items())}
 
 
 def _display(path: str) -> str:
