@@ -57,3 +57,16 @@ def test_result_block_and_batch_summary_carry_the_points():
     ] + [{"agent_key": "autopilot", "euro_ncap": None}]
     board = ncap_summary(entries)
     assert board["autopilot"]["CCRs"]["score"] == pytest.approx(1.2 * 0.625)
+
+
+def test_batch_entry_takes_the_test_point_from_result_json():
+    from simcore.batch.jobs import _ncap_point
+
+    data = {
+        "regulation": {
+            "euro_ncap_aeb": {"test_type": "CPNA", "test_speed_kph": 30.0, "colour": "brown", "points": 0.25}
+        }
+    }
+    assert _ncap_point(data) == {"test_type": "CPNA", "test_speed_kph": 30.0, "colour": "brown", "points": 0.25}
+    assert _ncap_point({"regulation": {"euro_ncap_aeb": {"test_type": None}}}) is None
+    assert _ncap_point({}) is None
