@@ -9,8 +9,8 @@ YieldToEmergencyVehicleTest, ScenarioTimeoutTest, and the two criteria that end 
 (InRouteTest 30 m, ActorBlockedTest 180 s). Also NAVSIM v2's lane keeping (LK). Constants and the
 differences to CARLA's own measurement: docs/scoring.md ("CARLA route criteria").
 
-Everything here is vectorised NumPy over the recorded rows (one row per recorded step); the only
-compiled call is the existing polyline projection, once per row on a short window of the route.
+Everything here is vectorised NumPy over the recorded rows (one row per recorded step), plus one
+compiled call tracing the ego along its route (``trace_kernels.trace_polyline``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from simcore._types import ActorKind, LaneType
-from simcore.road.frenet_kernels import project_on_polyline
+from simcore.evaluation.trace_kernels import trace_polyline
 from simcore.road.queries import project
 
 # --- CollisionTest
@@ -63,21 +63,20 @@ def trace_route(xs: np.ndarray, ys: np.ndarray, ss: np.ndarray, px: np.ndarray, 
     n = px.size
     s_out = np.zeros(n)
     t_out = np.zeros(n)
-    m = xs.size
-    if m == 0 or n == 0:
+    if xs.size == 0 or n == 0:
         return s_out, t_out
-    prev = math.nan
-    for i in range(n):
-        if math.isnan(prev):
-            a, b = 0, m
-        else:
-            step = math.hypot(px[i] - px[i - 1], py[i] - py[i - 1])
-            a = max(int(np.searchsorted(ss, prev - _TRACE_BACK_M, side="right")) - 1, 0)
-            b = min(int(np.searchsorted(ss, prev + _TRACE_AHEAD_M + step, side="left")) + 1, m)
-        s, t, _, _ = project_on_polyline(float(px[i]), float(py[i]), xs, ys, ss, a, b)
-        s_out[i] = s
-        t_out[i] = t
-        prev = s
+    f = np.ascontiguousarray
+    trace_polyline(
+        f(px, float),
+        f(py, float),
+        f(xs, float),
+        f(ys, float),
+        f(ss, float),
+        _TRACE_BACK_M,
+        _TRACE_AHEAD_M,
+        s_out,
+        t_out,
+    )
     return s_out, t_out
 
 
