@@ -197,19 +197,18 @@ def nuplan_terms(summary: EgoSummary, metrics: Mapping[str, float]) -> dict[str,
     }
 
 
+def _aggregate(terms: Mapping[str, float], multipliers: tuple[str, ...], weights: Mapping[str, float]) -> float:
+    """Product of the multiplier terms x weighted mean of the averaged terms (nuPlan / NAVSIM form)."""
+    avg = sum(w * terms[k] for k, w in weights.items()) / sum(weights.values())
+    return math.prod(terms[k] for k in multipliers) * avg
+
+
 def nuplan_cls(summary: EgoSummary, metrics: Mapping[str, float]) -> float:
     """nuPlan closed-loop score in [0, 1]: product of multipliers x weighted average."""
     if not summary.has_ego:
         return 0.0
-    t = nuplan_terms(summary, metrics)
-    mult = (
-        t["no_at_fault_collisions"]
-        * t["drivable_area_compliance"]
-        * t["driving_direction_compliance"]
-        * t["making_progress"]
-    )
-    avg = sum(w * t[k] for k, w in NUPLAN_WEIGHTS.items()) / sum(NUPLAN_WEIGHTS.values())
-    return mult * avg
+    mult = ("no_at_fault_collisions", "drivable_area_compliance", "driving_direction_compliance", "making_progress")
+    return _aggregate(nuplan_terms(summary, metrics), mult, NUPLAN_WEIGHTS)
 
 
 def navsim_terms(summary: EgoSummary, metrics: Mapping[str, float]) -> dict[str, float]:
@@ -232,24 +231,21 @@ def navsim_pdms(summary: EgoSummary, metrics: Mapping[str, float]) -> float:
     """NAVSIM PDM score v1 in [0, 1]: NC x DAC x (5 EP + 5 TTC + 2 C) / 12."""
     if not summary.has_ego:
         return 0.0
-    t = navsim_terms(summary, metrics)
-    avg = sum(w * t[k] for k, w in NAVSIM_WEIGHTS.items()) / sum(NAVSIM_WEIGHTS.values())
-    return t["no_at_fault_collisions"] * t["drivable_area_compliance"] * avg
+    mult = ("no_at_fault_collisions", "drivable_area_compliance")
+    return _aggregate(navsim_terms(summary, metrics), mult, NAVSIM_WEIGHTS)
 
 
 def navsim_epdms(summary: EgoSummary, metrics: Mapping[str, float]) -> float:
     """NAVSIM v2 extended PDM score in [0, 1]: NC x DAC x DDC x TLC x (5 EP + 5 TTC + 2 LK + 2 HC) / 14."""
     if not summary.has_ego:
         return 0.0
-    t = navsim_terms(summary, metrics)
     mult = (
-        t["no_at_fault_collisions"]
-        * t["drivable_area_compliance"]
-        * t["driving_direction_compliance"]
-        * t["traffic_light_compliance"]
+        "no_at_fault_collisions",
+        "drivable_area_compliance",
+        "driving_direction_compliance",
+        "traffic_light_compliance",
     )
-    avg = sum(w * t[k] for k, w in NAVSIM_V2_WEIGHTS.items()) / sum(NAVSIM_V2_WEIGHTS.values())
-    return mult * avg
+    return _aggregate(navsim_terms(summary, metrics), mult, NAVSIM_V2_WEIGHTS)
 
 
 def all_scores(summary: EgoSummary, metrics: Mapping[str, float]) -> dict[str, float]:
