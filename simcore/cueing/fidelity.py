@@ -39,7 +39,7 @@ def delay_s(ref: F64, sig: F64, dt: float, max_delay_s: float = MAX_DELAY_S) -> 
     n = len(a)
     size = 1 << (2 * n - 1).bit_length()
     xc = np.fft.irfft(np.conj(np.fft.rfft(a, size)) * np.fft.rfft(b, size), size)
-    m = min(int(round(max_delay_s / dt)), n - 1)
+    m = min(round(max_delay_s / dt), n - 1)
     lags = np.concatenate([np.arange(0, m + 1), np.arange(-m, 0)])
     vals = np.concatenate([xc[: m + 1], xc[size - m :]])
     return float(lags[int(np.argmax(vals))] * dt)

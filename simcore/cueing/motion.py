@@ -32,11 +32,13 @@ def euler_rates_to_body(angles: F64, rates: F64) -> F64:
     """Body angular rate (T, 3) from Z-Y-X Euler angles (T, 3: roll, pitch, yaw) and their rates."""
     ph, th = angles[:, 0], angles[:, 1]
     dph, dth, dps = rates[:, 0], rates[:, 1], rates[:, 2]
-    return np.column_stack([
-        dph - dps * np.sin(th),
-        dth * np.cos(ph) + dps * np.cos(th) * np.sin(ph),
-        -dth * np.sin(ph) + dps * np.cos(th) * np.cos(ph),
-    ])
+    return np.column_stack(
+        [
+            dph - dps * np.sin(th),
+            dth * np.cos(ph) + dps * np.cos(th) * np.sin(ph),
+            -dth * np.sin(ph) + dps * np.cos(th) * np.cos(ph),
+        ]
+    )
 
 
 def platform_head_motion(poses: F64, dt: float, head_above_m: float) -> tuple[F64, F64]:

@@ -48,8 +48,17 @@ def mpc_gains(m: MpcSpec) -> tuple[F64, F64]:
         pu.append(nxt)
         pz.append(a @ pz[-1])
     rows_u, rows_z, rows_r = [], [], []
-    sw = {k: math.sqrt(v) for k, v in (("f", m.weight_force), ("p", m.weight_position), ("v", m.weight_velocity),
-                                       ("t", m.weight_tilt), ("a", m.weight_accel), ("o", m.weight_tilt_rate))}
+    sw = {
+        k: math.sqrt(v)
+        for k, v in (
+            ("f", m.weight_force),
+            ("p", m.weight_position),
+            ("v", m.weight_velocity),
+            ("t", m.weight_tilt),
+            ("a", m.weight_accel),
+            ("o", m.weight_tilt_rate),
+        )
+    }
     for k in range(n + 1):
         for idx, key in ((0, "p"), (1, "v"), (2, "t")):
             rows_u.append(sw[key] * pu[k][idx])

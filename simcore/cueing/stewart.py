@@ -26,9 +26,7 @@ def joint_layout(spec: PlatformSpec) -> tuple[F64, F64]:
     plat = np.zeros((6, 3))
     for j in range(3):
         c = math.radians(120.0 * j)
-        for k, (tb, tp) in enumerate(
-            ((c - ab, c - math.radians(60.0) + ap), (c + ab, c + math.radians(60.0) - ap))
-        ):
+        for k, (tb, tp) in enumerate(((c - ab, c - math.radians(60.0) + ap), (c + ab, c + math.radians(60.0) - ap))):
             i = 2 * j + k
             base[i, :2] = g.base_radius_m * math.cos(tb), g.base_radius_m * math.sin(tb)
             plat[i, :2] = g.platform_radius_m * math.cos(tp), g.platform_radius_m * math.sin(tp)
@@ -74,16 +72,26 @@ class StewartPlatform:
     def ik(self, pose: F64) -> F64:
         """Leg lengths (6,) (m) of ``pose`` (6,)."""
         out = np.zeros(6)
-        inverse_kinematics(np.asarray(pose, dtype=np.float64), self.h0, self.base, self.plat, self._rs,
-                           self._legs, out)
+        inverse_kinematics(np.asarray(pose, dtype=np.float64), self.h0, self.base, self.plat, self._rs, self._legs, out)
         return out
 
     def fk(self, lengths: F64, guess: F64 | None = None) -> tuple[F64, int]:
         """Pose (6,) with these leg lengths, Newton from ``guess`` (default neutral); and the
         iterations used (-1: not converged)."""
         pose = np.zeros(6) if guess is None else np.array(guess, dtype=np.float64)
-        it = forward_kinematics(np.asarray(lengths, dtype=np.float64), self.h0, self.base, self.plat, pose,
-                                self._rs, self._legs, self._len, self._jac, self._rhs, self._delta)
+        it = forward_kinematics(
+            np.asarray(lengths, dtype=np.float64),
+            self.h0,
+            self.base,
+            self.plat,
+            pose,
+            self._rs,
+            self._legs,
+            self._len,
+            self._jac,
+            self._rhs,
+            self._delta,
+        )
         return pose, int(it)
 
     def command(self, wanted: F64, dt: float) -> F64:
@@ -92,8 +100,19 @@ class StewartPlatform:
         inverse_kinematics(wanted, self.h0, self.base, self.plat, self._rs, self._legs, self._want)
         if limit_legs(self._want, self.length, self.velocity, self.l_min, self.l_max, self.v_max, self.a_max, dt):
             self.limited_steps += 1
-        it = forward_kinematics(self.length, self.h0, self.base, self.plat, self.pose, self._rs, self._legs,
-                                self._len, self._jac, self._rhs, self._delta)
+        it = forward_kinematics(
+            self.length,
+            self.h0,
+            self.base,
+            self.plat,
+            self.pose,
+            self._rs,
+            self._legs,
+            self._len,
+            self._jac,
+            self._rhs,
+            self._delta,
+        )
         if it < 0:
             self.fk_failures += 1
         return self.pose

@@ -150,8 +150,9 @@ def forward_kinematics(target, h0, base, plat, pose, rs, legs, lengths, jac, rhs
             for k in range(3):
                 s = 0.0
                 for r in range(3):
-                    s += legs[i, r] * (rs[k + 1, r, 0] * plat[i, 0] + rs[k + 1, r, 1] * plat[i, 1]
-                                       + rs[k + 1, r, 2] * plat[i, 2])
+                    s += legs[i, r] * (
+                        rs[k + 1, r, 0] * plat[i, 0] + rs[k + 1, r, 1] * plat[i, 1] + rs[k + 1, r, 2] * plat[i, 2]
+                    )
                 jac[i, 3 + k] = s * inv
         if not solve6(jac, rhs, delta):
             return -1

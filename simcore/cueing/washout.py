@@ -85,6 +85,24 @@ class ClassicalWashout:
     def step(self, f: F64, w: F64) -> F64:
         """One step; see the class docstring."""
         b = self.bank
-        classical_step(b.a, b.b, b.c, b.d, b.x, self._u, b.y, b._tmp, f, w, self.k_t, self.k_tilt, self.k_r,
-                       self.tilt, self.max_tilt_rate, self.max_tilt, self.dt, self.pose)
+        classical_step(
+            b.a,
+            b.b,
+            b.c,
+            b.d,
+            b.x,
+            self._u,
+            b.y,
+            b._tmp,
+            f,
+            w,
+            self.k_t,
+            self.k_tilt,
+            self.k_r,
+            self.tilt,
+            self.max_tilt_rate,
+            self.max_tilt,
+            self.dt,
+            self.pose,
+        )
         return self.pose

@@ -65,8 +65,9 @@ def rate_limit(value, target, max_step):  # pragma: no cover - compiled
 
 
 @kernel
-def classical_step(a, b, c, d, x, u, y, tmp, f, w, k_t, k_tilt, k_r, tilt, max_tilt_rate, max_tilt, dt,
-                   pose):  # pragma: no cover - compiled
+def classical_step(
+    a, b, c, d, x, u, y, tmp, f, w, k_t, k_tilt, k_r, tilt, max_tilt_rate, max_tilt, dt, pose
+):  # pragma: no cover - compiled
     """One step of the classical washout (Reid and Nahon 1985; Conrad and Schmidt 1970).
 
     Translational channel per axis: p(s) = HP3(s) / s^2 * k_t f, with the third-order high pass

@@ -12,7 +12,8 @@ from simcore.scenario.errors import ScenarioError
 def test_bad_platform_file_gives_located_errors(tmp_path):
     text = (PLATFORM_DIR / "hexapod_6dof.yaml").read_text()
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("max_velocity_mps: 0.7", "max_velocity_mps: -1").replace("damping: 1.0}", "dampin: 1}", 1))
+    text_bad = text.replace("max_velocity_mps: 0.7", "max_velocity_mps: -1")
+    bad.write_text(text_bad.replace("damping: 1.0}", "dampin: 1}", 1))
     with pytest.raises(ScenarioError) as err:
         load_platform(bad)
     msg = str(err.value)
