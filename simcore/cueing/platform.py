@@ -70,12 +70,13 @@ class TranslationalSpec(HighPassSpec):
 
 
 class TiltSpec(_Section):
-    """Tilt coordination: gain, second-order low pass, angle and rate limits."""
+    """Tilt coordination: gain, second-order low pass, angle, rate and angular-acceleration limits."""
 
     gain: float = Field(ge=0, le=2)
     natural_frequency_rad_s: float = Field(gt=0, le=100)
     damping: float = Field(gt=0, le=5)
     max_rate_deg_s: float = Field(gt=0, le=30, description="kept below the canals' rotation threshold")
+    max_accel_deg_s2: float = Field(default=8.0, gt=0, le=360, description="smooths the tilt rate")
     max_angle_deg: float = Field(gt=0, le=45)
 
 

@@ -8,7 +8,8 @@ and stepped by ``washout_kernels.classical_step``:
   position / input = 1 / s^2 * s^2 / (s^2 + 2 zeta w s + w^2) * s / (s + w_b)
   = s / ((s^2 + 2 zeta w s + w^2)(s + w_b)), so a sustained acceleration washes out to 0 m;
 * tilt coordination, input k f_x, f_y: low pass w^2 / (s^2 + 2 zeta w s + w^2), then the angle
-  that makes gravity supply that specific force, rate-limited below the rotation threshold;
+  that makes gravity supply that specific force, tracked with a rate below the rotation threshold
+  and a bounded angular acceleration;
 * rotational (roll, pitch with ``roll_pitch``, yaw), input k omega:
   angle / input = 1 / s * s^2 / (s^2 + 2 zeta w s + w^2) = s / (s^2 + 2 zeta w s + w^2).
 """
@@ -71,6 +72,7 @@ class ClassicalWashout:
         self.k_r = np.array([wo.roll_pitch.gain, wo.roll_pitch.gain, wo.yaw.gain])
         self.k_tilt = float(wo.tilt.gain)
         self.max_tilt_rate = math.radians(wo.tilt.max_rate_deg_s)
+        self.max_tilt_accel = math.radians(wo.tilt.max_accel_deg_s2)
         self.max_tilt = math.radians(wo.tilt.max_angle_deg)
         self._u = np.zeros(N_CHANNELS)
         self.pose = np.zeros(6)
@@ -79,7 +81,7 @@ class ClassicalWashout:
     def reset(self) -> None:
         """Filters at rest, no tilt."""
         self.bank.reset()
-        self.tilt = np.zeros(2)
+        self.tilt = np.zeros(4)  # roll, pitch (rad), their rates (rad/s)
         self.pose[:] = 0.0
 
     def step(self, f: F64, w: F64) -> F64:
@@ -101,6 +103,7 @@ class ClassicalWashout:
             self.k_r,
             self.tilt,
             self.max_tilt_rate,
+            self.max_tilt_accel,
             self.max_tilt,
             self.dt,
             self.pose,

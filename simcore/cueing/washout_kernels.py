@@ -65,8 +65,24 @@ def rate_limit(value, target, max_step):  # pragma: no cover - compiled
 
 
 @kernel
+def tilt_track(tilt, rate, target, max_rate, max_accel, dt):  # pragma: no cover - compiled
+    """New (tilt, rate) tracking ``target`` with |rate| <= max_rate and |d rate / dt| <= max_accel.
+
+    The wanted rate follows the time-optimal braking curve sqrt(2 max_accel |error|) toward the
+    target (so the tilt arrives without overshoot, then dithers by about max_accel dt^2), clipped
+    to max_rate; the rate moves toward it by at most max_accel dt; the tilt integrates the rate. A smooth tilt rate keeps the
+    tangential acceleration at the head (angular acceleration times head height) small.
+    """
+    e = target - tilt
+    want = min(math.sqrt(2.0 * max_accel * abs(e)), max_rate)
+    want = want if e >= 0.0 else -want
+    rate = rate_limit(rate, want, max_accel * dt)
+    return tilt + rate * dt, rate
+
+
+@kernel
 def classical_step(
-    a, b, c, d, x, u, y, tmp, f, w, k_t, k_tilt, k_r, tilt, max_tilt_rate, max_tilt, dt, pose
+    a, b, c, d, x, u, y, tmp, f, w, k_t, k_tilt, k_r, tilt, max_tilt_rate, max_tilt_accel, max_tilt, dt, pose
 ):  # pragma: no cover - compiled
     """One step of the classical washout (Reid and Nahon 1985; Conrad and Schmidt 1970).
 
@@ -74,15 +90,17 @@ def classical_step(
     HP3(s) = s^3 / ((s^2 + 2 zeta w s + w^2)(s + w_b)), so a sustained input returns the platform
     to neutral; the z input is f_z - g. Tilt coordination: f_x, f_y scaled by k_tilt through a
     second-order low pass, turned into target angles pitch = -asin(f_x / g), roll = asin(f_y / g)
-    (clipped to +-``max_tilt``), reached at no more than ``max_tilt_rate`` (rad/s, below the
-    semicircular canals' threshold). Rotational channel per axis: angle(s) = HP2(s) / s * k_r w.
+    (clipped to +-``max_tilt``), tracked at no more than ``max_tilt_rate`` (rad/s, below the
+    semicircular canals' threshold) and ``max_tilt_accel`` (rad/s^2), see ``tilt_track``.
+    Rotational channel per axis: angle(s) = HP2(s) / s * k_r w.
 
     Args:
         a, b, c, d, x: the washout bank (rows ``CH_*``; see ``lti.FilterBank``). u, y: (8,) scratch
         inputs and outputs of the bank. tmp: (N,) scratch. f: (3,) specific force at the head
         (m/s^2, body frame, +g on z at rest). w: (3,) angular rate (rad/s, body frame).
         k_t, k_r: (3,) translational and rotational gains. k_tilt: tilt-coordination gain.
-        tilt: (2,) current tilt roll, pitch (rad). max_tilt_rate: rad/s. max_tilt: rad. dt: s.
+        tilt: (4,) current tilt roll, pitch (rad) and their rates (rad/s). max_tilt_rate: rad/s.
+        max_tilt_accel: rad/s^2. max_tilt: rad. dt: s.
         pose: (6,) out x, y, z (m), roll, pitch, yaw (rad) of the platform wanted.
 
     Mutates: x, u, y, tmp, tilt, pose.
@@ -99,9 +117,8 @@ def classical_step(
     s_max = math.sin(max_tilt)
     roll_t = math.asin(min(max(y[CH_LPY] / G, -s_max), s_max))
     pitch_t = -math.asin(min(max(y[CH_LPX] / G, -s_max), s_max))
-    step = max_tilt_rate * dt
-    tilt[0] = rate_limit(tilt[0], roll_t, step)
-    tilt[1] = rate_limit(tilt[1], pitch_t, step)
+    tilt[0], tilt[2] = tilt_track(tilt[0], tilt[2], roll_t, max_tilt_rate, max_tilt_accel, dt)
+    tilt[1], tilt[3] = tilt_track(tilt[1], tilt[3], pitch_t, max_tilt_rate, max_tilt_accel, dt)
     pose[0] = y[CH_X]
     pose[1] = y[CH_Y]
     pose[2] = y[CH_Z]

@@ -26,7 +26,7 @@ from simcore.cueing.mpc import MpcCueing
 from simcore.cueing.platform import load_platform
 from simcore.cueing.stewart import StewartPlatform
 from simcore.cueing.washout import ClassicalWashout
-from simcore.cueing.washout_kernels import CH_LPX, CH_LPY, CH_PITCH, CH_ROLL, CH_YAW, G
+from simcore.cueing.washout_kernels import CH_LPX, CH_LPY, CH_PITCH, CH_ROLL, CH_YAW, G, tilt_track
 
 DT = 1e-3
 
@@ -47,7 +47,7 @@ class NumpyCueing:
         b = cw.bank
         self.a, self.b, self.c, self.d = b.a, b.b, b.c, b.d
         self.x = np.zeros_like(b.x)
-        self.tilt = np.zeros(2)
+        self.tilt = np.zeros(4)
         self.length = sp.neutral_lengths.copy()
         self.vel = np.zeros(6)
         self.pose = np.zeros(6)
@@ -70,7 +70,9 @@ class NumpyCueing:
         self.x = np.einsum("kij,kj->ki", self.a, self.x) + self.b * u[:, None]
         s = np.sin(cw.max_tilt)
         target = np.array([np.arcsin(np.clip(y[CH_LPY] / G, -s, s)), -np.arcsin(np.clip(y[CH_LPX] / G, -s, s))])
-        self.tilt += np.clip(target - self.tilt, -cw.max_tilt_rate * DT, cw.max_tilt_rate * DT)
+        for i in range(2):
+            self.tilt[i], self.tilt[i + 2] = tilt_track(self.tilt[i], self.tilt[i + 2], target[i], cw.max_tilt_rate,
+                                                        cw.max_tilt_accel, DT)
         want = np.array([y[0], y[1], y[2], y[CH_ROLL] + self.tilt[0], y[CH_PITCH] + self.tilt[1], y[CH_YAW]])
         sp = self.sp
         _, lw, _ = self._legs(want)
