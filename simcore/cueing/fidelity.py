@@ -66,8 +66,9 @@ def fidelity_report(vf: F64, vw: F64, pf: F64, pw: F64, dt: float, perception: P
         if k == 2:  # heave: compare the change from gravity
             a, b = a - G, b - G
         n, secs = false_cues(a, b, thr[k], dt)
+        corr = correlation(a, b)
         out["channels"][name] = {
-            "correlation": correlation(a, b),
+            "correlation": None if math.isnan(corr) else corr,  # None: the vehicle has no motion there
             "delay_s": delay_s(a, b, dt),
             "rms_error": float(np.sqrt(np.mean((a - b) ** 2))),
             "false_cues": n,

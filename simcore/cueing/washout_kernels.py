@@ -70,8 +70,9 @@ def tilt_track(tilt, rate, target, max_rate, max_accel, dt):  # pragma: no cover
 
     The wanted rate follows the time-optimal braking curve sqrt(2 max_accel |error|) toward the
     target (so the tilt arrives without overshoot, then dithers by about max_accel dt^2), clipped
-    to max_rate; the rate moves toward it by at most max_accel dt; the tilt integrates the rate. A smooth tilt rate keeps the
-    tangential acceleration at the head (angular acceleration times head height) small.
+    to max_rate; the rate moves toward it by at most max_accel dt; the tilt integrates the rate.
+    A smooth tilt rate keeps the tangential acceleration at the head (angular acceleration times
+    head height) small.
     """
     e = target - tilt
     want = min(math.sqrt(2.0 * max_accel * abs(e)), max_rate)

@@ -11,11 +11,13 @@ The internals touched, all on the public ``Simulation`` built by ``api.simulatio
 * ``world.state`` rows of the ego: written before each engine step with the pose the drive
   loop's 1 kHz model reached (``set_ego``), read back after it (a storyboard may move the ego);
 * ``world.st_params``, ``world.friction``, ``world.grade`` of the ego (its dynamics parameters);
-* ``Simulation.events`` (to log drive events such as a lost heartbeat) and ``sig_state``.
+* ``Simulation.events`` (to log drive events such as a lost heartbeat) and ``sig_state``;
+* ``world.routes`` stop lines and ``world.network`` lane points (the window's signal ahead and map).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -66,14 +68,30 @@ class EngineAdapter:
         driver_name: the agent name the result reports.
     """
 
-    def __init__(self, scenario: str | os.PathLike[str], *, seed: int | None = None,
-                 overrides: dict[str, Any] | None = None, variant: int = 0, record_every: int = 1,
-                 driver_name: str = "driver") -> None:
+    def __init__(
+        self,
+        scenario: str | os.PathLike[str],
+        *,
+        seed: int | None = None,
+        overrides: dict[str, Any] | None = None,
+        variant: int = 0,
+        record_every: int = 1,
+        driver_name: str = "driver",
+    ) -> None:
         drv = _ExternalDriver()
         drv.name = driver_name
-        self.sim = simulation(scenario, drv, seed=seed, overrides=overrides, variant=variant,
-                              record_every=record_every, in_engine=False, control_latency_s=0.0,
-                              compute_budget_s=None, late_policy="hold")
+        self.sim = simulation(
+            scenario,
+            drv,
+            seed=seed,
+            overrides=overrides,
+            variant=variant,
+            record_every=record_every,
+            in_engine=False,
+            control_latency_s=0.0,
+            compute_budget_s=None,
+            late_policy="hold",
+        )
         w = self.sim.world
         if w.ego < 0:
             raise ValueError(f"{scenario}: no ego vehicle to drive")
@@ -119,14 +137,16 @@ class EngineAdapter:
     def ego_state(self) -> EgoRow:
         """The ego's row now."""
         st, e = self.sim.world.state, self.ego
-        return EgoRow(*(float(getattr(st, f)[e]) for f in ("x", "y", "yaw", "speed", "steer", "accel", "vy",
-                                                            "yaw_rate")))
+        return EgoRow(
+            *(float(getattr(st, f)[e]) for f in ("x", "y", "yaw", "speed", "steer", "accel", "vy", "yaw_rate"))
+        )
 
     def set_ego(self, row: EgoRow) -> None:
         """Write the ego's row (the pose the drive loop's model reached)."""
         st, e = self.sim.world.state, self.ego
-        for f, v in zip(("x", "y", "yaw", "speed", "steer", "accel", "vy", "yaw_rate"), row.__dict__.values(),
-                        strict=True):
+        for f, v in zip(
+            ("x", "y", "yaw", "speed", "steer", "accel", "vy", "yaw_rate"), row.__dict__.values(), strict=True
+        ):
             getattr(st, f)[e] = v
         self._written = (row.x, row.y, row.yaw, row.speed)
 
@@ -164,9 +184,39 @@ class EngineAdapter:
         """Views of the state and size arrays, by name (x, y, yaw, speed, steer, kind, active, length, width)."""
         w = self.sim.world
         st = w.state
-        return {"x": st.x, "y": st.y, "yaw": st.yaw, "speed": st.speed, "steer": st.steer, "kind": st.kind,
-                "active": st.active, "length": w.params["length"], "width": w.params["width"],
-                "center_offset": w.params["center_offset"]}
+        return {
+            "x": st.x,
+            "y": st.y,
+            "yaw": st.yaw,
+            "speed": st.speed,
+            "steer": st.steer,
+            "kind": st.kind,
+            "active": st.active,
+            "length": w.params["length"],
+            "width": w.params["width"],
+            "center_offset": w.params["center_offset"],
+        }
+
+    def signal_ahead(self) -> tuple[int | None, float]:
+        """State (``SignalState``) and distance (m) of the next signalised stop line on the ego's
+        route; (None, inf) when there is none."""
+        w = self.sim.world
+        r, e = w.routes, self.ego
+        prog = float(w.state.progress[e])
+        for k in range(r.stop_start[e], r.stop_start[e + 1]):
+            g = int(r.stop_signal[k])
+            if g >= 0 and r.stop_s[k] >= prog:
+                return int(self.signals()[g]), float(r.stop_s[k] - prog)
+        return None, math.inf
+
+    def lane_polylines(self) -> tuple[list[np.ndarray], np.ndarray]:
+        """Lane centre lines ((k, 2) points each, m) and lane widths (m) of the map."""
+        net = self.sim.world.network
+        lanes = [
+            np.column_stack([net.pts_x[a:b], net.pts_y[a:b]])
+            for a, b in zip(net.lane_start[:-1], net.lane_start[1:], strict=True)
+        ]
+        return lanes, np.asarray(net.lane_width, dtype=np.float64)
 
     # -- evaluation -----------------------------------------------------------------------
     @property

@@ -54,8 +54,9 @@ class EgoDynamics:
         """Road-wheel angle limit (rad)."""
         return float(self.p[0, P_MAX_STEER])
 
-    def set_rear_axle(self, x: float, y: float, yaw: float, speed: float, steer: float, vy: float,
-                      yaw_rate: float) -> None:
+    def set_rear_axle(
+        self, x: float, y: float, yaw: float, speed: float, steer: float, vy: float, yaw_rate: float
+    ) -> None:
         """Set the state from the engine's rear-axle convention."""
         s = self.s[:, 0]
         s[0], s[1] = x + self.lr * math.cos(yaw), y + self.lr * math.sin(yaw)
@@ -72,8 +73,20 @@ class EgoDynamics:
         s = self.s
         vx0, vy0, r0 = s[3, 0], s[4, 0], s[5, 0]
         self.u[0, 0], self.u[1, 0], self.u[2, 0] = u0, u1, u2
-        step_single_track(s, self.p, self.mu, self.grade, self.u, self.active, self.idx, mode, TYRE_PACEJKA,
-                          INTEGRATOR_SEMI_IMPLICIT_EULER, self.dt, self.dt)
+        step_single_track(
+            s,
+            self.p,
+            self.mu,
+            self.grade,
+            self.u,
+            self.active,
+            self.idx,
+            mode,
+            TYRE_PACEJKA,
+            INTEGRATOR_SEMI_IMPLICIT_EULER,
+            self.dt,
+            self.dt,
+        )
         dt = self.dt
         vx, vy, r = s[3, 0], s[4, 0], s[5, 0]
         rm = 0.5 * (r0 + r)

@@ -66,11 +66,13 @@ class UdpSource:
 
     name = "udp"
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", heartbeat_timeout_s: float = 0.25,
-                 steering_ratio: float = 15.0) -> None:
+    def __init__(
+        self, port: int = 0, host: str = "127.0.0.1", heartbeat_timeout_s: float = 0.25, steering_ratio: float = 15.0
+    ) -> None:
         self.udp = UdpInput(port, host, heartbeat_timeout_s)
         self.ratio = steering_ratio
         self._quit = False
+        self._first = True
 
     @property
     def port(self) -> int:
@@ -78,7 +80,11 @@ class UdpSource:
         return self.udp.port
 
     def command(self, now: float, max_steer: float) -> Command | None:
-        """Newest packet's pedals and wheel; None when the heartbeat is lost."""
+        """Newest packet's pedals and wheel; None when the heartbeat is lost (the timeout also
+        runs from the first call, so a cockpit that never talks is a lost one)."""
+        if self._first:
+            self._first = False
+            self.udp.last_heard = max(self.udp.last_heard, now)
         inp = self.udp.poll(now)
         if not self.udp.alive(now):
             return None
@@ -228,10 +234,11 @@ class PygameSource:
     feedback: where the device supports it, a rumble grows with the ego's lateral acceleration."""
 
     def __init__(self, kind: str = "keyboard", steering_ratio: float = 15.0, joystick_index: int = 0) -> None:
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         import pygame
 
         self.pg = pygame
-        pygame.init()
+        pygame.display.init()
         self.name = kind
         self.ratio = steering_ratio
         self._quit = False
@@ -298,9 +305,10 @@ def calibrate_joystick(seconds: float = 8.0, joystick_index: int = 0) -> Path:
     """Record every axis's range while the driver moves the wheel and pedals fully; save and return the path."""
     import time
 
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
 
-    pygame.init()
+    pygame.display.init()
     pygame.joystick.init()
     if pygame.joystick.get_count() <= joystick_index:
         raise RuntimeError("no game controller found (pygame sees none)")

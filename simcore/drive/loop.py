@@ -110,8 +110,14 @@ class DriveResult:
 class DriveLoop:
     """One drive of ``adapter``'s scenario with ``source`` at the wheel (see the module docstring)."""
 
-    def __init__(self, adapter: EngineAdapter, source: InputSource, options: DriveOptions | None = None,
-                 output: UdpOutput | None = None, window: Any = None) -> None:
+    def __init__(
+        self,
+        adapter: EngineAdapter,
+        source: InputSource,
+        options: DriveOptions | None = None,
+        output: UdpOutput | None = None,
+        window: Any = None,
+    ) -> None:
         self.adapter, self.source = adapter, source
         self.opt = options or DriveOptions()
         self.output, self.window = output, window
@@ -149,8 +155,10 @@ class DriveLoop:
         max_ticks = int(min(ad.sim.max_steps * self.n_sub, (end_t / h) + self.n_sub))
         keep = max(1, opt.log_every)
         rows = max_ticks // keep + 2
-        log = {k: np.zeros((rows, n)) for k, n in (("vehicle_f", 3), ("vehicle_w", 3), ("pose", 6), ("legs", 6),
-                                                     ("leg_velocity", 6), ("ego", 4))}
+        log = {
+            k: np.zeros((rows, n))
+            for k, n in (("vehicle_f", 3), ("vehicle_w", 3), ("pose", 6), ("legs", 6), ("leg_velocity", 6), ("ego", 4))
+        }
         log["t"] = np.zeros(rows)
         n_log = 0
         tm = Timing()
@@ -234,8 +242,13 @@ class DriveLoop:
         if self.output is not None:
             self.output.close()
         log = {key: v[:n_log] for key, v in log.items()}
-        return DriveResult(result, tm.summary(opt.physics_hz, paced), self._fidelity(log, h * keep),
-                           self._platform_summary(log, h * keep), log)
+        return DriveResult(
+            result,
+            tm.summary(opt.physics_hz, paced),
+            self._fidelity(log, h * keep),
+            self._platform_summary(log, h * keep),
+            log,
+        )
 
     def _send_outputs(self, now: float) -> None:
         out, ad = self.output, self.adapter
@@ -252,8 +265,21 @@ class DriveLoop:
         if out.states_due(now):
             a = ad.actor_arrays()
             rows = np.flatnonzero(a["active"])
-            out.send_states(ad.time, inp, ad.ego, rows, a["kind"], a["x"], a["y"], a["yaw"], a["speed"],
-                            a["length"], a["width"], a["steer"], ad.signals())
+            out.send_states(
+                ad.time,
+                inp,
+                ad.ego,
+                rows,
+                a["kind"],
+                a["x"],
+                a["y"],
+                a["yaw"],
+                a["speed"],
+                a["length"],
+                a["width"],
+                a["steer"],
+                ad.signals(),
+            )
 
     def _fidelity(self, log: dict[str, np.ndarray], dt: float) -> dict[str, Any]:
         if len(log["t"]) < 8:
@@ -272,8 +298,12 @@ class DriveLoop:
             "leg_max_m": float(legs.max()) if len(legs) else math.nan,
             "leg_speed_max_mps": float(np.abs(vel).max()) if len(vel) else math.nan,
             "leg_accel_max_mps2": float(np.abs(acc).max()) if len(acc) else math.nan,
-            "limits": {"min_length_m": sp.l_min, "max_length_m": sp.l_max, "max_velocity_mps": sp.v_max,
-                       "max_accel_mps2": sp.a_max},
+            "limits": {
+                "min_length_m": sp.l_min,
+                "max_length_m": sp.l_max,
+                "max_velocity_mps": sp.v_max,
+                "max_accel_mps2": sp.a_max,
+            },
             "limited_steps": sp.limited_steps,
             "fk_failures": sp.fk_failures,
         }

@@ -109,8 +109,22 @@ class CockpitInput:
 def pack_input(c: CockpitInput) -> bytes:
     """The packet of one cockpit input."""
     flags = FLAG_HEARTBEAT_ONLY if c.heartbeat_only else 0
-    return INPUT_FORMAT.pack(INPUT_MAGIC, VERSION, flags, c.sequence & 0xFFFFFFFF, c.sender_time, c.wheel_angle,
-                             c.wheel_rate, c.throttle, c.brake, c.clutch, c.gear, 0, c.buttons & 0xFFFF, 0)
+    return INPUT_FORMAT.pack(
+        INPUT_MAGIC,
+        VERSION,
+        flags,
+        c.sequence & 0xFFFFFFFF,
+        c.sender_time,
+        c.wheel_angle,
+        c.wheel_rate,
+        c.throttle,
+        c.brake,
+        c.clutch,
+        c.gear,
+        0,
+        c.buttons & 0xFFFF,
+        0,
+    )
 
 
 def unpack_input(data: bytes) -> CockpitInput | None:
@@ -123,15 +137,36 @@ def unpack_input(data: bytes) -> CockpitInput | None:
     values = (t, wa, wr, thr, brk, clu)
     if not all(math.isfinite(v) for v in values):
         return None
-    return CockpitInput(seq, t, wa, wr, min(max(thr, 0.0), 1.0), min(max(brk, 0.0), 1.0), min(max(clu, 0.0), 1.0),
-                        gear, buttons, bool(flags & FLAG_HEARTBEAT_ONLY))
+    return CockpitInput(
+        seq,
+        t,
+        wa,
+        wr,
+        min(max(thr, 0.0), 1.0),
+        min(max(brk, 0.0), 1.0),
+        min(max(clu, 0.0), 1.0),
+        gear,
+        buttons,
+        bool(flags & FLAG_HEARTBEAT_ONLY),
+    )
 
 
-def pack_header(kind: int, seq: int, count: int, sim_time: float, now: float, in_time: float, in_seq: int,
-                ego: int = 0) -> bytes:
+def pack_header(
+    kind: int, seq: int, count: int, sim_time: float, now: float, in_time: float, in_seq: int, ego: int = 0
+) -> bytes:
     """The 48-byte header of an output packet."""
-    return HEADER_FORMAT.pack(OUTPUT_MAGIC, VERSION, kind, seq & 0xFFFFFFFF, count, sim_time, now, in_time,
-                              in_seq & 0xFFFFFFFF, ego & 0xFFFFFFFF)
+    return HEADER_FORMAT.pack(
+        OUTPUT_MAGIC,
+        VERSION,
+        kind,
+        seq & 0xFFFFFFFF,
+        count,
+        sim_time,
+        now,
+        in_time,
+        in_seq & 0xFFFFFFFF,
+        ego & 0xFFFFFFFF,
+    )
 
 
 @dataclass(frozen=True)

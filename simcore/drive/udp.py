@@ -83,8 +83,14 @@ class UdpInput:
 class UdpOutput:
     """Streams ACTORS and SIGNALS at ``rate_hz`` and PLATFORM at ``platform_rate_hz`` to ``host:port``."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", rate_hz: float = 60.0, platform_rate_hz: float = 1000.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        rate_hz: float = 60.0,
+        platform_rate_hz: float = 1000.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
         self.addr = (host, int(port))
@@ -124,15 +130,29 @@ class UdpOutput:
         self._next_platform = max(self._next_platform + self.platform_period, now)
         return True
 
-    def send_states(self, sim_time: float, inp: CockpitInput | None, ego: int, rows: np.ndarray, kind: np.ndarray,
-                    x: np.ndarray, y: np.ndarray, yaw: np.ndarray, speed: np.ndarray, length: np.ndarray,
-                    width: np.ndarray, steer: np.ndarray, signals: np.ndarray) -> None:
+    def send_states(
+        self,
+        sim_time: float,
+        inp: CockpitInput | None,
+        ego: int,
+        rows: np.ndarray,
+        kind: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        yaw: np.ndarray,
+        speed: np.ndarray,
+        length: np.ndarray,
+        width: np.ndarray,
+        steer: np.ndarray,
+        signals: np.ndarray,
+    ) -> None:
         """One ACTORS packet (ego first, then ``rows``) and one SIGNALS packet."""
         order = [ego] if ego >= 0 else []
         order += [int(r) for r in rows if r != ego][: MAX_ACTORS - len(order)]
         body = b"".join(
-            ACTOR_FORMAT.pack(r, int(kind[r]), int(r == ego), x[r], y[r], yaw[r], speed[r], length[r], width[r],
-                              steer[r])
+            ACTOR_FORMAT.pack(
+                r, int(kind[r]), int(r == ego), x[r], y[r], yaw[r], speed[r], length[r], width[r], steer[r]
+            )
             for r in order
         )
         self._send(self._header(KIND_ACTORS, len(order), sim_time, inp, ego if ego >= 0 else NO_EGO) + body)

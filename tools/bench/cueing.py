@@ -55,32 +55,57 @@ class NumpyCueing:
     def _legs(self, pose):
         r, p, y = pose[3:]
         cr, sr, cp, sp_, cy, sy = np.cos(r), np.sin(r), np.cos(p), np.sin(p), np.cos(y), np.sin(y)
-        rot = np.array([[cy * cp, cy * sp_ * sr - sy * cr, cy * sp_ * cr + sy * sr],
-                        [sy * cp, sy * sp_ * sr + cy * cr, sy * sp_ * cr - cy * sr],
-                        [-sp_, cp * sr, cp * cr]])
+        rot = np.array(
+            [
+                [cy * cp, cy * sp_ * sr - sy * cr, cy * sp_ * cr + sy * sr],
+                [sy * cp, sy * sp_ * sr + cy * cr, sy * sp_ * cr - cy * sr],
+                [-sp_, cp * sr, cp * cr],
+            ]
+        )
         q = self.sp.plat @ rot.T
         legs = q + pose[:3] + np.array([0.0, 0.0, self.sp.h0]) - self.sp.base
         return legs, np.linalg.norm(legs, axis=1), q
 
     def step(self, f, w):
         cw = self.cw
-        u = np.array([cw.k_t[0] * f[0], cw.k_t[1] * f[1], cw.k_t[2] * (f[2] - G), cw.k_tilt * f[0],
-                      cw.k_tilt * f[1], cw.k_r[0] * w[0], cw.k_r[1] * w[1], cw.k_r[2] * w[2]])
+        u = np.array(
+            [
+                cw.k_t[0] * f[0],
+                cw.k_t[1] * f[1],
+                cw.k_t[2] * (f[2] - G),
+                cw.k_tilt * f[0],
+                cw.k_tilt * f[1],
+                cw.k_r[0] * w[0],
+                cw.k_r[1] * w[1],
+                cw.k_r[2] * w[2],
+            ]
+        )
         y = np.einsum("ki,ki->k", self.c, self.x) + self.d * u
         self.x = np.einsum("kij,kj->ki", self.a, self.x) + self.b * u[:, None]
         s = np.sin(cw.max_tilt)
         target = np.array([np.arcsin(np.clip(y[CH_LPY] / G, -s, s)), -np.arcsin(np.clip(y[CH_LPX] / G, -s, s))])
         for i in range(2):
-            self.tilt[i], self.tilt[i + 2] = tilt_track(self.tilt[i], self.tilt[i + 2], target[i], cw.max_tilt_rate,
-                                                        cw.max_tilt_accel, DT)
+            self.tilt[i], self.tilt[i + 2] = tilt_track(
+                self.tilt[i], self.tilt[i + 2], target[i], cw.max_tilt_rate, cw.max_tilt_accel, DT
+            )
         want = np.array([y[0], y[1], y[2], y[CH_ROLL] + self.tilt[0], y[CH_PITCH] + self.tilt[1], y[CH_YAW]])
         sp = self.sp
         _, lw, _ = self._legs(want)
         ad = sp.a_max * DT
-        hi = np.minimum.reduce([np.full(6, sp.v_max), self.vel + ad,
-                                -ad + np.sqrt(ad * ad + 2 * sp.a_max * np.maximum(sp.l_max - self.length, 0))])
-        lo = np.maximum.reduce([np.full(6, -sp.v_max), self.vel - ad,
-                                ad - np.sqrt(ad * ad + 2 * sp.a_max * np.maximum(self.length - sp.l_min, 0))])
+        hi = np.minimum.reduce(
+            [
+                np.full(6, sp.v_max),
+                self.vel + ad,
+                -ad + np.sqrt(ad * ad + 2 * sp.a_max * np.maximum(sp.l_max - self.length, 0)),
+            ]
+        )
+        lo = np.maximum.reduce(
+            [
+                np.full(6, -sp.v_max),
+                self.vel - ad,
+                ad - np.sqrt(ad * ad + 2 * sp.a_max * np.maximum(self.length - sp.l_min, 0)),
+            ]
+        )
         self.vel = np.clip((lw - self.length) / DT, lo, hi)
         self.length = np.clip(self.length + self.vel * DT, sp.l_min, sp.l_max)
         for _ in range(30):  # Newton with a central-difference Jacobian
@@ -145,8 +170,9 @@ def main() -> None:
 
     med, _ = median_time(numpy_run, max(repeats // 2, 2))
     rows.append({"case": "classical + stewart", "impl": "plain numpy", "us_per_step": med / n * 1e6})
-    print_table(f"cueing step at {1 / DT:.0f} Hz ({n} steps, median of {repeats})", rows,
-                ["case", "impl", "us_per_step"])
+    print_table(
+        f"cueing step at {1 / DT:.0f} Hz ({n} steps, median of {repeats})", rows, ["case", "impl", "us_per_step"]
+    )
     print(f"numba vs numpy pose: max |difference| {worst:.2e}")
     write_json(args.json, "cueing", rows, {"steps": n, "max_pose_difference": worst})
 
