@@ -79,20 +79,26 @@ class StewartPlatform:
         """Pose (6,) with these leg lengths, Newton from ``guess`` (default neutral); and the
         iterations used (-1: not converged)."""
         pose = np.zeros(6) if guess is None else np.array(guess, dtype=np.float64)
-        it = forward_kinematics(
-            np.asarray(lengths, dtype=np.float64),
-            self.h0,
-            self.base,
-            self.plat,
-            pose,
-            self._rs,
-            self._legs,
-            self._len,
-            self._jac,
-            self._rhs,
-            self._delta,
-        )
+        it = self._solve_fk(np.asarray(lengths, dtype=np.float64), pose)
         return pose, int(it)
+
+    def _solve_fk(self, lengths: F64, pose: F64) -> int:
+        """Newton from ``pose`` (updated in place) to the legs ``lengths``; iterations or -1."""
+        return int(
+            forward_kinematics(
+                lengths,
+                self.h0,
+                self.base,
+                self.plat,
+                pose,
+                self._rs,
+                self._legs,
+                self._len,
+                self._jac,
+                self._rhs,
+                self._delta,
+            )
+        )
 
     def command(self, wanted: F64, dt: float) -> F64:
         """Move toward the pose ``wanted`` within the actuator limits for one step ``dt`` (s);
@@ -100,19 +106,7 @@ class StewartPlatform:
         inverse_kinematics(wanted, self.h0, self.base, self.plat, self._rs, self._legs, self._want)
         if limit_legs(self._want, self.length, self.velocity, self.l_min, self.l_max, self.v_max, self.a_max, dt):
             self.limited_steps += 1
-        it = forward_kinematics(
-            self.length,
-            self.h0,
-            self.base,
-            self.plat,
-            self.pose,
-            self._rs,
-            self._legs,
-            self._len,
-            self._jac,
-            self._rhs,
-            self._delta,
-        )
+        it = self._solve_fk(self.length, self.pose)
         if it < 0:
             self.fk_failures += 1
         return self.pose
