@@ -19,6 +19,7 @@ def add_parser(sub: Any) -> None:
     d.add_argument("--faster-than-real-time", action="store_true", help="no pacing; everything else unchanged")
     d.add_argument("--physics-hz", type=float, default=1000.0, help="ego dynamics and cueing rate (default 1000)")
     d.add_argument("--max-time", type=float, help="end after this simulated time (s)")
+    d.add_argument("--engine-thread", action="store_true", help="traffic and evaluation in a worker thread")
     d.add_argument("--seed", type=int)
     d.add_argument("--platform", default="hexapod_6dof", help="built-in platform name or YAML file")
     d.add_argument("--cueing", choices=["classical", "mpc"], default="classical")

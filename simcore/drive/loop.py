@@ -16,7 +16,9 @@ waiting and the deadline accounting and leaves every other behaviour as it is.
 from __future__ import annotations
 
 import math
+import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +50,9 @@ class DriveOptions:
         max_time_s: end the drive after this simulated time (s); None: the scenario's end.
         display_hz: window frame rate. slip_s: lateness (s) after which the schedule slips.
         log_every: keep every this many ticks in the drive log (1: all).
+        engine_thread: run each scenario step in a worker thread while the physics ticks on
+            (its kernels release the GIL); the engine then lags the ego by one scenario step
+            and the autopilot's decisions take effect one step later. Off: one thread.
     """
 
     physics_hz: float = 1000.0
@@ -58,6 +63,7 @@ class DriveOptions:
     display_hz: float = 30.0
     slip_s: float = 0.1
     log_every: int = 1
+    engine_thread: bool = False
 
 
 @dataclass
@@ -168,7 +174,12 @@ class DriveLoop:
         next_frame = 0.0
         done, reason = False, ""
         k = 0
-        prev_speed = ego.s[3, 0]
+        prev_speed = self._prev_speed = float(ego.s[3, 0])
+        pending: Future | None = None
+        pool = ThreadPoolExecutor(max_workers=1) if opt.engine_thread else None
+        switch = sys.getswitchinterval()
+        if pool is not None:
+            sys.setswitchinterval(1e-4)  # the engine thread's Python parts must not hold the GIL for 5 ms
         while not done and k < max_ticks:
             tick_start = time.perf_counter()
             now = (tick_start - t0) if paced else k * h
@@ -198,23 +209,20 @@ class DriveLoop:
                 n_log += 1
             k += 1
             if k % self.n_sub == 0:
-                x, y, yaw, speed, steer, vy, r = ego.rear_axle()
-                accel = (speed - prev_speed) / ad.dt
-                prev_speed = speed
-                ad.set_ego(EgoRow(x, y, yaw, speed, steer, accel, vy, r))
-                te = time.perf_counter()
-                done, reason = ad.step(accel, steer)
-                tm.engine_step_s.append(time.perf_counter() - te)
-                if ad.ego_moved_by_engine():
-                    self._sync_from_engine()
-                    prev_speed = ego.s[3, 0]
-                if not ad.ego_active:
-                    done, reason = True, reason or "ego left the world"
-                self.source.on_engine_step(ad)
-                if ad.time >= end_t - 1e-9:
-                    done, reason = True, reason or "max_time"
-                if self.source.quit_requested():
-                    done, reason = True, "driver quit"
+                if pending is not None:  # the engine step submitted at the last boundary
+                    done, reason = self._after_engine(pending.result(), end_t)
+                    pending = None
+                    prev_speed = self._prev_speed
+                if not done:
+                    x, y, yaw, speed, steer, vy, r = ego.rear_axle()
+                    accel = (speed - prev_speed) / ad.dt
+                    prev_speed = self._prev_speed = speed
+                    ad.set_ego(EgoRow(x, y, yaw, speed, steer, accel, vy, r))
+                    if pool is not None:
+                        pending = pool.submit(self._engine_step, accel, steer, tm)
+                    else:
+                        done, reason = self._after_engine(self._engine_step(accel, steer, tm), end_t)
+                        prev_speed = self._prev_speed
             if self.output is not None:
                 self._send_outputs(now)
             if self.window is not None and now >= next_frame:
@@ -235,6 +243,11 @@ class DriveLoop:
                         t0 += late
                 else:
                     _wait_until(deadline)
+        if pending is not None:
+            pending.result()
+        if pool is not None:
+            pool.shutdown()
+            sys.setswitchinterval(switch)
         tm.ticks = k
         tm.wall_s = time.perf_counter() - t_wall0
         result = ad.result(tm.wall_s)
@@ -242,13 +255,39 @@ class DriveLoop:
         if self.output is not None:
             self.output.close()
         log = {key: v[:n_log] for key, v in log.items()}
+        timing = tm.summary(opt.physics_hz, paced)
+        timing["ended"] = reason or "scenario end"
+        timing["engine_thread"] = opt.engine_thread
         return DriveResult(
             result,
-            tm.summary(opt.physics_hz, paced),
+            timing,
             self._fidelity(log, h * keep),
             self._platform_summary(log, h * keep),
             log,
         )
+
+    def _engine_step(self, accel: float, steer: float, tm: Timing) -> tuple[bool, str]:
+        """One scenario step of the engine (in the loop's thread or the engine thread)."""
+        te = time.perf_counter()
+        out = self.adapter.step(accel, steer)
+        tm.engine_step_s.append(time.perf_counter() - te)
+        return out
+
+    def _after_engine(self, stepped: tuple[bool, str], end_t: float) -> tuple[bool, str]:
+        """After an engine step: resync a moved ego, let the source decide, check the ends."""
+        ad = self.adapter
+        done, reason = stepped
+        if ad.ego_moved_by_engine():
+            self._sync_from_engine()
+            self._prev_speed = float(self.ego.s[3, 0])
+        if not ad.ego_active:
+            done, reason = True, reason or "ego left the world"
+        self.source.on_engine_step(ad)
+        if ad.time >= end_t - 1e-9:
+            done, reason = True, reason or "max_time"
+        if self.source.quit_requested():
+            done, reason = True, "driver quit"
+        return done, reason
 
     def _send_outputs(self, now: float) -> None:
         out, ad = self.output, self.adapter

@@ -3,9 +3,10 @@
     python tools/bench/drive.py [--quick] [--json FILE] [--scenario NAME] [--seconds S]
 
 Part 1 drives ``--scenario`` (default: the catalog's densest, ``dense_city_grid``, 571 actors)
-paced to the wall clock with the autopilot at the wheel, physics at 1 kHz, classical washout and
-the Stewart platform, and reports the loop's timing summary (achieved physics rate, overruns,
-worst lateness, engine step times). Part 2 measures end-to-end latency on 127.0.0.1: a cockpit
+twice, side by side, paced to the wall clock with the autopilot at the wheel, physics at 1 kHz,
+classical washout and the Stewart platform: the engine step in the loop's thread, then in a
+worker thread (``--engine-thread``); it reports the loop's timing summary (achieved physics
+rate, overruns, worst lateness, engine step times). Part 2 measures end-to-end latency on 127.0.0.1: a cockpit
 thread sends input packets at 200 Hz stamped with ``time.monotonic()``; a dashboard thread
 receives the 1 kHz PLATFORM packets; the latency of an input is the arrival time of the first
 output that echoes its sequence number minus its send time (input wait + one physics tick +
@@ -34,11 +35,11 @@ from simcore.drive.protocol import CockpitInput, pack_input, unpack_output
 from simcore.drive.udp import UdpOutput
 
 
-def paced_drive(scenario: str, seconds: float) -> dict:
+def paced_drive(scenario: str, seconds: float, engine_thread: bool) -> dict:
     """Timing summary of a paced autopilot drive."""
     ad = EngineAdapter(scenario, driver_name="autopilot")
     ad.sim.prepare()
-    out = DriveLoop(ad, AutopilotSource(), DriveOptions(max_time_s=seconds)).run()
+    out = DriveLoop(ad, AutopilotSource(), DriveOptions(max_time_s=seconds, engine_thread=engine_thread)).run()
     return {"scenario": scenario, "sim_s": out.result.sim_time, **out.timing}
 
 
@@ -106,28 +107,36 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, help="length of the paced drive (default 10 quick, 60 full)")
     args = ap.parse_args()
     seconds = args.seconds or (10.0 if args.quick else 60.0)
-    print(f"paced drive of {args.scenario} for {seconds:g} s ...", flush=True)
-    d = paced_drive(args.scenario, seconds)
+    runs = {}
+    for mode, threaded in (("one thread", False), ("engine thread", True)):
+        print(f"paced drive of {args.scenario} for {seconds:g} s, {mode} ...", flush=True)
+        runs[mode] = paced_drive(args.scenario, seconds, threaded)
     print("UDP latency run ...", flush=True)
     lat = udp_latency(5.0 if args.quick else 20.0)
-    rows = [
-        {"measure": "physics rate achieved (Hz)", "value": d["physics_hz_achieved"]},
-        {"measure": "ticks", "value": d["ticks"]},
-        {"measure": "overruns", "value": d["overruns"]},
-        {"measure": "overrun fraction (%)", "value": 100 * d["overrun_fraction"]},
-        {"measure": "worst lateness (ms)", "value": 1e3 * d["worst_lateness_s"]},
-        {"measure": "lateness p99 (ms)", "value": 1e3 * d["lateness_p99_s"]},
-        {"measure": "slips (> 100 ms behind)", "value": d["slips"]},
-        {"measure": "engine step median (ms)", "value": 1e3 * d["engine_step_median_s"]},
-        {"measure": "engine step max (ms)", "value": 1e3 * d["engine_step_max_s"]},
-        {"measure": "tick work median (us)", "value": 1e6 * d["tick_work_median_s"]},
-        {"measure": "UDP input->output median (ms)", "value": lat["latency_median_ms"]},
-        {"measure": "UDP input->output p99 (ms)", "value": lat["latency_p99_ms"]},
-        {"measure": "UDP input->output max (ms)", "value": lat["latency_max_ms"]},
+    measures = [
+        ("physics rate achieved (Hz)", "physics_hz_achieved", 1.0),
+        ("ticks", "ticks", 1),
+        ("overruns", "overruns", 1),
+        ("overrun fraction (%)", "overrun_fraction", 100.0),
+        ("worst lateness (ms)", "worst_lateness_s", 1e3),
+        ("lateness p99 (ms)", "lateness_p99_s", 1e3),
+        ("slips (> 100 ms behind)", "slips", 1),
+        ("engine step median (ms)", "engine_step_median_s", 1e3),
+        ("engine step max (ms)", "engine_step_max_s", 1e3),
+        ("tick work median (us)", "tick_work_median_s", 1e6),
     ]
-    print_table(f"drive mode, {args.scenario}, {seconds:g} s paced at 1 kHz (median / tails)", rows,
-                ["measure", "value"])
-    write_json(args.json, "drive", rows, {"drive": d, "latency": lat})
+    rows = [{"measure": name, **{mode: d[key] * f for mode, d in runs.items()}} for name, key, f in measures]
+    rows += [
+        {"measure": "UDP input->output median (ms)", "one thread": lat["latency_median_ms"]},
+        {"measure": "UDP input->output p99 (ms)", "one thread": lat["latency_p99_ms"]},
+        {"measure": "UDP input->output max (ms)", "one thread": lat["latency_max_ms"]},
+    ]
+    print_table(
+        f"drive mode, {args.scenario}, {seconds:g} s paced at 1 kHz (median / tails)",
+        rows,
+        ["measure", "one thread", "engine thread"],
+    )
+    write_json(args.json, "drive", rows, {"drive": runs, "latency": lat})
 
 
 if __name__ == "__main__":
