@@ -190,10 +190,12 @@ class Calibration:
     @classmethod
     def from_json(cls, text: str) -> Calibration:
         """Read a saved calibration; ValueError naming the bad key on bad input."""
-        d = json.loads(text)
+        d: dict[str, Any] = json.loads(text)
         try:
-            axes = {k: AxisCalibration(**d.pop(k)) for k in ("steer", "throttle", "brake") if k in d}
-            return cls(**d, **axes)
+            for k in ("steer", "throttle", "brake"):
+                if k in d:
+                    d[k] = AxisCalibration(**d[k])
+            return cls(**d)
         except TypeError as exc:
             raise ValueError(f"bad calibration file: {exc}") from None
 

@@ -33,7 +33,7 @@ from simcore.cueing.washout import ClassicalWashout
 from simcore.drive.adapter import EgoRow, EngineAdapter
 from simcore.drive.ego import EgoDynamics
 from simcore.drive.inputs import Command, InputSource
-from simcore.drive.protocol import SAFE_DECEL_MPS2
+from simcore.drive.protocol import SAFE_DECEL_MPS2, CockpitInput
 from simcore.drive.udp import UdpOutput
 from simcore.dynamics.single_track_kernels import INPUT_ACCEL_STEER
 from simcore.runner.results import Result
@@ -141,7 +141,7 @@ class DriveLoop:
         self.w = np.zeros(3)
         self._out24 = np.zeros(24)
         self.link_lost = False
-        self.last_input = None
+        self.last_input: CockpitInput | None = None
         self.last_command: Command | None = None
 
     def _sync_from_engine(self) -> None:
@@ -161,7 +161,7 @@ class DriveLoop:
         max_ticks = int(min(ad.sim.max_steps * self.n_sub, (end_t / h) + self.n_sub))
         keep = max(1, opt.log_every)
         rows = max_ticks // keep + 2
-        log = {
+        log: dict[str, np.ndarray] = {
             k: np.zeros((rows, n))
             for k, n in (("vehicle_f", 3), ("vehicle_w", 3), ("pose", 6), ("legs", 6), ("leg_velocity", 6), ("ego", 4))
         }
