@@ -94,10 +94,12 @@ def cmd_drive(args: argparse.Namespace) -> int:
         if args.screenshot:
             window.save(args.screenshot)
         window.close()
-    if args.out:
-        write_drive_outputs(adapter, out, Path(args.out))
     if not args.quiet:
-        print(format_drive_summary(out))
+        print(format_drive_summary(out), flush=True)
+    if args.out:
+        if not args.quiet:
+            print(f"writing    {args.out} ...", flush=True)
+        write_drive_outputs(adapter, out, Path(args.out))
     return EXIT_PASS if out.result.passed else EXIT_FAIL
 
 
