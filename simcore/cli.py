@@ -1,4 +1,4 @@
-"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | map``."""
+"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | map | drive``."""
 
 from __future__ import annotations
 
@@ -327,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     from simcore.road.map_cli import add_map_commands
 
     add_map_commands(sub)
+    from simcore.drive.command import add_parser as add_drive_command
+
+    add_drive_command(sub)
     return ap
 
 

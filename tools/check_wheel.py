@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     """Exit 0 when every catalog file (scenarios, their maps and logs, vehicles, sensor rigs) is
-    inside the wheel under simcore/data/, and the shipped JSON schemas are too."""
+    inside the wheel under simcore/data/, and the shipped JSON schemas and motion-platform files are too."""
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp, str(ROOT)], check=True)
         wheel = next(Path(tmp).glob("simcore-*.whl"))
@@ -26,8 +26,10 @@ def main() -> int:
             inside = f"simcore/data/{folder}/{f.relative_to(ROOT / folder).as_posix()}"
             if inside not in names:
                 missing.append(inside)
-    for schema in sorted((ROOT / "simcore" / "schema").glob("*.json")):
-        inside = f"simcore/schema/{schema.name}"
+    pkg = ROOT / "simcore"
+    shipped = [*(pkg / "schema").glob("*.json"), *(pkg / "cueing" / "platforms").glob("*.yaml")]
+    for schema in sorted(shipped):
+        inside = schema.relative_to(ROOT).as_posix()
         if inside not in names:
             missing.append(inside)
     if missing:
