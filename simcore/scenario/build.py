@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -385,6 +386,18 @@ class _StoryCompiler:
             if g is None:
                 return None
             return sb.SignalIs(g, _SIGNAL_STATES[t.signal.state], f"signal {t.signal.group} {t.signal.state}")
+        if isinstance(t, schema.CompareTrigger):
+            c = t.compare
+            a = self.row(c.actor, (*path, "compare", "actor")) if c.actor is not None else -1
+            b = self.row(c.to, (*path, "compare", "to")) if c.to is not None else -1
+            if a is None or b is None:
+                return None
+            rp = self.b.rows[a].get("path") if a >= 0 else None
+            start = float(self.b.rows[a].get("progress", 0.0)) if a >= 0 else 0.0
+            length = float(rp.length) if rp is not None else math.inf
+            who = " ".join(n for n in (c.actor, c.to) if n)
+            text = f"{c.measure} {who} {c.rule} {c.value:g}".replace("  ", " ")
+            return sb.Compare(c.measure, a, b, c.rule, c.value, c.freespace, start, length, text)
         if isinstance(t, schema.AnyTrigger | schema.AllTrigger):
             key = "any" if isinstance(t, schema.AnyTrigger) else "all"
             items = t.any if isinstance(t, schema.AnyTrigger) else t.all
@@ -431,8 +444,18 @@ class _StoryCompiler:
                 return None
             if isinstance(c, schema.StopSpec):
                 return sb.SpeedProfile(r, 0.0, "linear", c.decel, None, True, f"stop {c.actor} at {c.decel:g} m/s^2")
-            v1 = c.si_target()
             how = "" if c.shape == "step" else (f" {c.rate:g} m/s^2" if c.rate is not None else f" {c.duration:g} s")
+            if c.relative_to is not None:
+                ref = self.row(c.relative_to, (*path, key, "relative_to"))
+                if ref is None:
+                    return None
+                rel = f"x {c.factor:g}" if c.factor is not None else f"{c.delta:+g} m/s"
+                return sb.SpeedProfile(
+                    r, 0.0, c.shape, c.rate, c.duration, False,
+                    f"speed {c.actor} -> {c.relative_to} {rel} {c.shape}{how}",
+                    ref, c.delta or 0.0, 1.0 if c.factor is None else c.factor,
+                )
+            v1 = c.si_target()
             return sb.SpeedProfile(
                 r, v1, c.shape, c.rate, c.duration, False, f"speed {c.actor} -> {v1:g} m/s {c.shape}{how}"
             )
@@ -447,10 +470,11 @@ class _StoryCompiler:
             net = self.b.net
             nb = net.lane_left if c.direction == "left" else net.lane_right
             w = np.asarray(net.lane_width, dtype=np.float64)
-            offsets = np.where(nb >= 0, 0.5 * (w + w[np.maximum(nb, 0)]), w)
+            offsets = np.where(nb >= 0, 0.5 * (w + w[np.maximum(nb, 0)]), w) * c.lanes
             side = 1 if c.direction == "left" else -1
             return sb.LaneChange(
-                r, side, offsets, np.asarray(nb), c.duration, f"lane_change {c.actor} {c.direction} {c.duration:g} s"
+                r, side, offsets, np.asarray(nb), c.duration,
+                f"lane_change {c.actor} {c.direction}{f' x{c.lanes}' if c.lanes > 1 else ''} {c.duration:g} s",
             )
         if isinstance(a, schema.WeatherAction):
             c = a.weather

@@ -710,6 +710,40 @@ class SignalCond(Strict):
     state: SignalStateName
 
 
+#: Quantities a ``compare`` trigger measures (docs/scenario-format.md, storyboard).
+CompareMeasure = Literal[
+    "time", "speed", "accel", "relative_speed", "distance", "longitudinal", "lateral", "headway", "ttc",
+    "traveled", "remaining",
+]
+CompareRule = Literal["lt", "le", "gt", "ge", "eq", "ne"]
+
+
+class CompareCond(Strict):
+    """A measured quantity of ``actor`` (and ``to``) compared with ``value`` by ``rule``."""
+
+    measure: CompareMeasure
+    actor: str | None = Field(None, min_length=1)
+    to: str | None = Field(None, min_length=1)
+    rule: CompareRule
+    value: float = Field(ge=-1e6, le=1e6)
+    freespace: bool = Field(False, description="distances between bounding boxes (gap) instead of reference points")
+
+    @model_validator(mode="after")
+    def _refs(self) -> CompareCond:
+        pair = self.measure in ("relative_speed", "distance", "longitudinal", "lateral", "headway", "ttc")
+        if self.measure != "time" and self.actor is None:
+            raise ValueError(f"measure {self.measure!r} needs actor")
+        if pair != (self.to is not None):
+            raise ValueError(f"measure {self.measure!r} {'needs' if pair else 'takes no'} to")
+        return self
+
+
+class CompareTrigger(Strict):
+    """``{compare: {measure: headway, actor: A, to: B, rule: gt, value: 0.4}}``."""
+
+    compare: CompareCond
+
+
 class TimeTrigger(Strict):
     """Simulation time reaches ``time_s``."""
 
@@ -809,6 +843,7 @@ _TRIGGER_KEYS = (
     "after",
     "any",
     "all",
+    "compare",
 )
 _ACTION_KEYS = (
     "start",
@@ -852,7 +887,8 @@ TriggerSpec = Annotated[
     | Annotated[SignalTrigger, Tag("signal")]
     | Annotated[AfterTrigger, Tag("after")]
     | Annotated[AnyTrigger, Tag("any")]
-    | Annotated[AllTrigger, Tag("all")],
+    | Annotated[AllTrigger, Tag("all")]
+    | Annotated[CompareTrigger, Tag("compare")],
     Discriminator(
         _key_tag(_TRIGGER_KEYS),
         custom_error_type="trigger",
@@ -935,10 +971,18 @@ class SpeedProfileSpec(Strict):
     shape: Literal["step", "linear", "cubic"] = "linear"
     rate: float | None = Field(None, gt=0, le=30, description="m/s^2")
     duration: float | None = Field(None, gt=0, le=3600, description="s")
+    relative_to: str | None = Field(None, min_length=1, description="target relative to this actor's speed then")
+    delta: float | None = Field(None, ge=-70, le=70, description="with relative_to: its speed + delta (m/s)")
+    factor: float | None = Field(None, ge=0, le=10, description="with relative_to: its speed x factor")
 
     @model_validator(mode="after")
     def _check(self) -> SpeedProfileSpec:
-        if (self.target is None) == (self.target_kph is None):
+        if self.relative_to is not None:
+            if (self.delta is None) == (self.factor is None) or self.target is not None or self.target_kph is not None:
+                raise ValueError("relative_to takes exactly one of delta (m/s) or factor, and no target")
+        elif self.delta is not None or self.factor is not None:
+            raise ValueError("delta and factor need relative_to")
+        elif (self.target is None) == (self.target_kph is None):
             raise ValueError("give exactly one of target (m/s) or target_kph")
         if self.shape != "step" and (self.rate is None) == (self.duration is None):
             raise ValueError(f"shape {self.shape!r} needs exactly one of rate (m/s^2) or duration (s)")
@@ -962,6 +1006,7 @@ class LaneChangeSpec(Strict):
     actor: str = _ACTOR_REF
     direction: Literal["left", "right"]
     duration: float = Field(3.0, gt=0, le=30)
+    lanes: int = Field(1, ge=1, le=6, description="how many lanes to move")
 
 
 class StartAction(Strict):

@@ -456,6 +456,99 @@ class AfterEntry:
         return story is not None and story.done[self.entry]
 
 
+_RULES = {
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "eq": lambda a, b: abs(a - b) <= 1e-6,
+    "ne": lambda a, b: abs(a - b) > 1e-6,
+}
+
+
+def _along(world: Any, a: int, b: int, freespace: bool) -> tuple[float, float]:
+    """(longitudinal, lateral) distance of b from a in a's heading frame, absolute (m); ``freespace``
+    takes half of both boxes' extents off each (never below 0)."""
+    if freespace:
+        ax, ay = box_centre(world, a)
+        bx, by = box_centre(world, b)
+    else:
+        st = world.state
+        ax, ay, bx, by = float(st.x[a]), float(st.y[a]), float(st.x[b]), float(st.y[b])
+    h = float(world.state.yaw[a])
+    lon = abs((bx - ax) * math.cos(h) + (by - ay) * math.sin(h))
+    lat = abs(-(bx - ax) * math.sin(h) + (by - ay) * math.cos(h))
+    if freespace:
+        p = world.params
+        lon = max(lon - 0.5 * (float(p["length"][a]) + float(p["length"][b])), 0.0)
+        lat = max(lat - 0.5 * (float(p["width"][a]) + float(p["width"][b])), 0.0)
+    return lon, lat
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A measured quantity (``measure``, of rows a and b) compared with ``value`` by ``rule``.
+
+    Measures: time (s); speed, accel of a; relative_speed a - b; distance (reference points, or
+    bumper gap with ``freespace``), longitudinal / lateral (absolute, in a's heading frame),
+    headway and ttc of a to b (s); traveled (route progress since the start, m); remaining (route
+    length left, m). ``start`` and ``length`` are a's route progress at the start and route length.
+    """
+
+    measure: str
+    a: int
+    b: int
+    rule: str
+    value: float
+    freespace: bool
+    start: float
+    length: float
+    text: str
+
+    def quantity(self, sim: Any) -> float | None:
+        """The measured value now (None while a needed row is inactive)."""
+        w = sim.world
+        st = w.state
+        m, a, b = self.measure, self.a, self.b
+        if m == "time":
+            return round(float(sim.t), 9)
+        if not st.active[a] or (b >= 0 and not st.active[b]):
+            return None
+        if m == "speed":
+            return float(st.speed[a])
+        if m == "accel":
+            return float(st.accel[a])
+        if m == "relative_speed":
+            return float(st.speed[a]) - float(st.speed[b])
+        if m == "distance":
+            if self.freespace:
+                return max(bumper_gap(w, a, b), 0.0)
+            return math.hypot(float(st.x[a]) - float(st.x[b]), float(st.y[a]) - float(st.y[b]))
+        if m in ("longitudinal", "lateral"):
+            lon, lat = _along(w, a, b, self.freespace)
+            return lon if m == "longitudinal" else lat
+        if m == "headway":  # signed: negative when b is behind a (as esmini measures it)
+            h = float(st.yaw[a])
+            ahead = (float(st.x[b]) - float(st.x[a])) * math.cos(h) + (float(st.y[b]) - float(st.y[a])) * math.sin(h)
+            d = time_headway(w, a, b) * float(st.speed[a]) if self.freespace else math.hypot(
+                float(st.x[a]) - float(st.x[b]), float(st.y[a]) - float(st.y[b])
+            )
+            v = float(st.speed[a])
+            if not math.isfinite(d) or v <= 0.0:
+                return math.inf if ahead >= 0.0 else -math.inf
+            return math.copysign(d / v, ahead)
+        if m == "ttc":
+            return time_to_collision(w, a, b)
+        if m == "traveled":
+            return float(st.progress[a]) - self.start
+        return self.length - float(st.progress[a])  # remaining
+
+    def holds(self, sim: Any) -> bool:
+        """The rule holds for the current quantity."""
+        q = self.quantity(sim)
+        return q is not None and bool(_RULES[self.rule](q, self.value))
+
+
 # ----------------------------------------------------------------------------- more actions
 
 
@@ -531,18 +624,25 @@ class SpeedProfile:
     duration: float | None
     hold: bool
     text: str
+    relative_to: int | None = None
+    delta: float = 0.0
+    factor: float = 1.0
 
     def apply(self, sim: Any) -> None:
-        """Start the profile now."""
-        v0 = float(sim.world.state.speed[self.row])
+        """Start the profile now (a relative target: ``relative_to``'s speed now x factor + delta)."""
+        st = sim.world.state
+        v0 = float(st.speed[self.row])
+        target = self.target
+        if self.relative_to is not None:
+            target = max(float(st.speed[self.relative_to]) * self.factor + self.delta, 0.0)
         if self.shape == "step":
             dur = 0.0
         elif self.duration is not None:
             dur = self.duration
         else:
             assert self.rate is not None
-            dur = abs(self.target - v0) / self.rate
-        sim.scripted.begin(sim, self.row, sim.t, v0, self.target, self.shape, dur, self.hold)
+            dur = abs(target - v0) / self.rate
+        sim.scripted.begin(sim, self.row, sim.t, v0, target, self.shape, dur, self.hold)
 
 
 def _smooth(u: np.ndarray) -> np.ndarray:
