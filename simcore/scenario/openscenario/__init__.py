@@ -75,3 +75,13 @@ def load_openscenario_doc(
             ]
         )
     return doc, ignored
+
+
+def xosc_ignored(
+    path: str | os.PathLike[str], ego: str | None, allow_partial: bool, seed: int | None = None, variant: int = 0
+) -> list:
+    """Elements a partial run of ``path`` leaves out (empty for YAML files and strict runs)."""
+    if not is_openscenario(path) or not allow_partial:
+        return []
+    _, ignored = load_openscenario_doc(path, seed=seed or 0, variant=variant, options=XoscOptions(ego, True))
+    return ignored

@@ -54,6 +54,19 @@ def _value(node: XNode, raw: str, scope: dict[str, str]) -> str:
         raise node.error(f"{raw!r}: {exc}") from None
 
 
+def _attr(node: XNode, key: str, raw: str, scope: dict[str, str]) -> str:
+    """An attribute's value. ``parameterRef`` names a parameter (esmini accepts a leading ``$``); a
+    ``name`` that is not a valid expression stays as written (esmini builds names by concatenation)."""
+    if key in ("parameterRef", "parameterName"):
+        return raw[1:] if raw.startswith("$") and not raw.startswith("${") else raw
+    if key == "name":
+        try:
+            return _value(node, raw, scope)
+        except ScenarioError:
+            return raw
+    return _value(node, raw, scope)
+
+
 def declare(decls: XNode | None, scope: dict[str, str], overrides: dict[str, Any] | None = None) -> dict[str, str]:
     """A new scope: ``scope`` plus the declarations (each may use the ones before it)."""
     out = dict(scope)
@@ -76,15 +89,16 @@ def substitute(node: XNode, scope: dict[str, str], overrides: dict[str, Any] | N
     """Substitute parameters in ``node``'s subtree in place; returns the scope declared at ``node``."""
     here = declare(node.kid("ParameterDeclarations"), scope, overrides)
     for k, v in list(node.attrs.items()):
-        node.attrs[k] = _value(node, v, here)
+        node.attrs[k] = _attr(node, k, v, here)
     for c in node.children:
         if c.tag == "ParameterDeclarations":
             continue
         if c.tag == "CatalogReference":  # its assignments are values in this scope, the entry has its own
-            c.attrs = {k: _value(c, v, here) for k, v in c.attrs.items()}
+            c.attrs = {k: _attr(c, k, v, here) for k, v in c.attrs.items()}
+            c.scope = here  # the entry falls back to these (esmini's behaviour)
             for a in c.walk():
                 if a.tag == "ParameterAssignment":
-                    a.attrs = {k: _value(a, v, here) for k, v in a.attrs.items()}
+                    a.attrs = {k: _attr(a, k, v, here) for k, v in a.attrs.items()}
             continue
         substitute(c, here)
     return here
@@ -148,7 +162,7 @@ def resolve_catalogs(node: XNode, catalogs: Catalogs, depth: int = 0) -> None:
             if a.tag == "ParameterAssignment" and a.attrs.get("parameterRef") not in declared:
                 ref = a.attrs.get("parameterRef", "")
                 raise a.error(f"entry {c.attrs.get('entryName')!r} declares no parameter {ref!r}{did_you_mean(ref, declared)}")
-        substitute(entry, {}, given)
+        substitute(entry, c.scope, given)
         entry.parent = node
         node.children[i] = entry
         resolve_catalogs(entry, catalogs, depth + 1)

@@ -76,6 +76,7 @@ class Translator:
         self.ends: dict[str, tuple[str, float]] = {}  # element name -> (entry, duration until complete)
         self.triggers: dict[str, Any] = {}  # act/story name -> start trigger
         self.handled: set[int] = set()
+        self.taken: set[str] = set()
         self.ego_request = ego
 
     # ------------------------------------------------------------------ bookkeeping
@@ -83,6 +84,16 @@ class Translator:
     def skip(self, node: XNode, why: str) -> None:
         """Record an element that is not honoured (the file refuses unless partial runs are allowed)."""
         self.ignored.append(node.issue(why))
+
+    def unique(self, name: str) -> str:
+        """``name``, or ``name_2``, ``name_3``... if an entry already has it."""
+        taken = {e.get("name") for e in self.story} | self.taken
+        out, k = name, 1
+        while out in taken:
+            k += 1
+            out = f"{name}_{k}"
+        self.taken.add(out)
+        return out
 
     def mark(self, path: tuple, node: XNode) -> None:
         self.marks[path] = (node.line, node.col)
@@ -317,7 +328,7 @@ class Translator:
         self.lane_now[name] = pose.lane if pose.lane is not None else 0
         if pedestrian:
             return {"id": self.rid(name), "type": "pedestrian", "start": {"lane": lane, "s": round(s, 3)},
-                    "behavior": {"walk": {"speed": min(max(self.speed0.get(name, 1.4), 0.1), 3.0)}}}
+                    "behavior": {"walk": {"speed": min(max(self.speed0.get(name, 1.4), 0.25), 3.0)}}}
         cat = kind.attrs.get("vehicleCategory", "car")
         spec: dict[str, Any] = {
             "vehicle": _VEHICLES.get(cat, "sedan"),
@@ -370,11 +381,11 @@ class Translator:
             when = act_when or ({"time_s": 0}, 0.0)
         elif act_when is not None:
             when = ({"all": [act_when[0], when[0]]}, when[1])
-        ev_name = _name(ev.attrs.get("name", f"event{len(self.story)}"))
+        ev_name = self.unique(_name(ev.attrs.get("name", f"event{len(self.story)}")))
         first: str | None = None
         longest = 0.0
         for k, action in enumerate(ev.kids("Action")):
-            entry_name = ev_name if k == 0 else _name(f"{ev_name}.{action.attrs.get('name', k)}")
+            entry_name = ev_name if k == 0 else self.unique(_name(f"{ev_name}.{action.attrs.get('name', k)}"))
             a = action.first()
             if a is None:
                 continue
@@ -409,7 +420,18 @@ class Translator:
         do: dict[str, Any] | None = None
         duration = 0.0
         inner = a.first()
-        if a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction":
+        kind = self.entities[who].first()
+        if who not in self.poses:
+            self.skip(a, f"action of {who!r}, which is never placed")
+            return
+        if kind is not None and kind.tag == "Pedestrian":
+            if a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction":
+                self.skip(inner, "a pedestrian's SpeedAction starts it walking along its lane at its walk speed")
+                do = {"start": actor}
+            else:
+                self.skip(inner or a, f"<{(inner or a).tag}> of a pedestrian is not supported yet")
+                return
+        elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction":
             do, duration = self.speed(actor, who, inner)
         elif a.tag == "LateralAction" and inner is not None and inner.tag == "LaneChangeAction":
             do, duration = self.lane_change(actor, who, inner)

@@ -39,6 +39,7 @@ class XNode:
     col: int
     parent: XNode | None = None
     children: list[XNode] = field(default_factory=list)
+    scope: dict[str, str] = field(default_factory=dict)
 
     def kids(self, tag: str | None = None) -> list[XNode]:
         """Children (with ``tag`` only, if given)."""
