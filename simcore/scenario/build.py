@@ -451,9 +451,16 @@ class _StoryCompiler:
                     return None
                 rel = f"x {c.factor:g}" if c.factor is not None else f"{c.delta:+g} m/s"
                 return sb.SpeedProfile(
-                    r, 0.0, c.shape, c.rate, c.duration, False,
+                    r,
+                    0.0,
+                    c.shape,
+                    c.rate,
+                    c.duration,
+                    False,
                     f"speed {c.actor} -> {c.relative_to} {rel} {c.shape}{how}",
-                    ref, c.delta or 0.0, 1.0 if c.factor is None else c.factor,
+                    ref,
+                    c.delta or 0.0,
+                    1.0 if c.factor is None else c.factor,
                 )
             v1 = c.si_target()
             return sb.SpeedProfile(
@@ -473,7 +480,11 @@ class _StoryCompiler:
             offsets = np.where(nb >= 0, 0.5 * (w + w[np.maximum(nb, 0)]), w) * c.lanes
             side = 1 if c.direction == "left" else -1
             return sb.LaneChange(
-                r, side, offsets, np.asarray(nb), c.duration,
+                r,
+                side,
+                offsets,
+                np.asarray(nb),
+                c.duration,
                 f"lane_change {c.actor} {c.direction}{f' x{c.lanes}' if c.lanes > 1 else ''} {c.duration:g} s",
             )
         if isinstance(a, schema.WeatherAction):
@@ -645,8 +656,10 @@ def build_world(loaded: LoadedScenario) -> World:
         veh_idx_st=veh_idx[is_st],
         st_params=st_params,
         friction=friction,
-        grade=np.array([g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
-                       dtype=np.float64).reshape(n),
+        grade=np.array(
+            [g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
+            dtype=np.float64,
+        ).reshape(n),
         storyboard=stories,
         behavior=behavior,
         scripted_idx=rowsets["scripted"],

@@ -712,8 +712,17 @@ class SignalCond(Strict):
 
 #: Quantities a ``compare`` trigger measures (docs/scenario-format.md, storyboard).
 CompareMeasure = Literal[
-    "time", "speed", "accel", "relative_speed", "distance", "longitudinal", "lateral", "headway", "ttc",
-    "traveled", "remaining",
+    "time",
+    "speed",
+    "accel",
+    "relative_speed",
+    "distance",
+    "longitudinal",
+    "lateral",
+    "headway",
+    "ttc",
+    "traveled",
+    "remaining",
 ]
 CompareRule = Literal["lt", "le", "gt", "ge", "eq", "ne"]
 

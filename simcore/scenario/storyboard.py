@@ -530,8 +530,10 @@ class Compare:
         if m == "headway":  # signed: negative when b is behind a (as esmini measures it)
             h = float(st.yaw[a])
             ahead = (float(st.x[b]) - float(st.x[a])) * math.cos(h) + (float(st.y[b]) - float(st.y[a])) * math.sin(h)
-            d = time_headway(w, a, b) * float(st.speed[a]) if self.freespace else math.hypot(
-                float(st.x[a]) - float(st.x[b]), float(st.y[a]) - float(st.y[b])
+            d = (
+                time_headway(w, a, b) * float(st.speed[a])
+                if self.freespace
+                else math.hypot(float(st.x[a]) - float(st.x[b]), float(st.y[a]) - float(st.y[b]))
             )
             v = float(st.speed[a])
             if not math.isfinite(d) or v <= 0.0:

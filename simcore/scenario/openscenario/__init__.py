@@ -69,8 +69,12 @@ def load_openscenario_doc(
             [
                 *ignored,
                 ignored[0].__class__(
-                    doc.file, 1, 1, "", f"{len(ignored)} element(s) above are not supported; --allow-partial runs "
-                    "the file anyway without them"
+                    doc.file,
+                    1,
+                    1,
+                    "",
+                    f"{len(ignored)} element(s) above are not supported; --allow-partial runs "
+                    "the file anyway without them",
                 ),
             ]
         )

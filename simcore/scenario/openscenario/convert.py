@@ -14,8 +14,9 @@ from simcore.scenario.errors import ScenarioError
 from simcore.scenario.openscenario import XoscOptions, load_openscenario_doc
 
 
-def convert(source: Path, out: Path, *, ego: str | None = None, allow_partial: bool = False, variant: int = 0,
-            seed: int = 0) -> list:
+def convert(
+    source: Path, out: Path, *, ego: str | None = None, allow_partial: bool = False, variant: int = 0, seed: int = 0
+) -> list:
     """Translate ``source`` and write it to ``out`` (the map path made relative to ``out``'s folder).
 
     Returns the elements left out (non-empty only with ``allow_partial``); raises ``ScenarioError``.
@@ -44,8 +45,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
         return 2
     for i in ignored:
         print(f"ignored    {i}", file=sys.stderr)
-    print(f"written    {out} (map {yaml.safe_load(out.read_text())['map']['file']}; run it with --allow-path "
-          "for a map outside its folder)")
+    print(
+        f"written    {out} (map {yaml.safe_load(out.read_text())['map']['file']}; run it with --allow-path "
+        "for a map outside its folder)"
+    )
     return 0
 
 

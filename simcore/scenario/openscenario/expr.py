@@ -64,7 +64,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            raise ExpressionError(f"cannot read {text[pos:pos + 10]!r} at character {pos + 1}")
+            raise ExpressionError(f"cannot read {text[pos : pos + 10]!r} at character {pos + 1}")
         out.append(m.group(m.lastgroup or "op"))
         pos = m.end()
     return out

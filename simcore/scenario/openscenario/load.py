@@ -79,8 +79,10 @@ def distribution_sets(dist: XNode) -> list[list[dict[str, str]]]:
             vs = d.kid("ValueSetDistribution")
             sets = vs.kids("ParameterValueSet") if vs is not None else []
             factors.append(
-                [{a.attrs.get("parameterRef", ""): a.attrs.get("value", "") for a in s.kids("ParameterAssignment")}
-                 for s in sets]
+                [
+                    {a.attrs.get("parameterRef", ""): a.attrs.get("value", "") for a in s.kids("ParameterAssignment")}
+                    for s in sets
+                ]
             )
         else:
             raise d.error(f"<{d.tag}> is not supported yet")
@@ -228,4 +230,3 @@ def check_schema(path: Path) -> list[Issue]:
     if schema.validate(doc):
         return []
     return [Issue(str(path), e.line, e.column + 1, "", f"XSD {xsd}: {e.message}") for e in list(schema.error_log)[:20]]
-

@@ -11,8 +11,8 @@ import numpy as np
 
 from simcore._types import LaneType
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.road.opendrive import OpenDriveMap, build_network, lane_borders, lane_name, parse_opendrive
 from simcore.road.network import RoadNetwork
+from simcore.road.opendrive import OpenDriveMap, build_network, lane_borders, lane_name, parse_opendrive
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,9 @@ class MapView:
         self.odr, self.net = odr, net
 
     def section(self, road: str, s: float) -> int:
-        """Index of the lane section holding road s."""
+        """Index of the lane section holding road s (KeyError naming an unknown road)."""
+        if road not in self.odr.roads:
+            raise KeyError(f"no road {road!r} in the map (roads: {', '.join(list(self.odr.roads)[:10])})")
         secs = self.odr.roads[road].sections
         return max([i for i, sec in enumerate(secs) if sec.s0 <= s + 1e-9] or [0])
 
@@ -68,6 +70,7 @@ class MapView:
 
     def road_pose(self, road: str, s: float, t: float, lane: int | None = None) -> Pose:
         """World pose at road coordinates (s, t) (m); heading along s, or against it on left lanes."""
+        self.section(road, s)
         r = self.odr.roads[road]
         xr, yr, hr = r.ref.evaluate(np.array([min(max(s, 0.0), r.length)]))
         h = float(hr[0])
@@ -104,7 +107,9 @@ class MapView:
                 continue
             s, t = self._project(k, pose.x, pose.y)
             a = int(net.lane_start[k])
-            hk = float(net.pts_heading[a + min(int(np.searchsorted(net.lane_points(k)[2], s)), net.lane_start[k + 1] - a - 1)])
+            hk = float(
+                net.pts_heading[a + min(int(np.searchsorted(net.lane_points(k)[2], s)), net.lane_start[k + 1] - a - 1)]
+            )
             dh = abs(math.atan2(math.sin(hk - pose.h), math.cos(hk - pose.h)))
             if not pedestrian and dh > math.pi / 2:
                 continue

@@ -78,7 +78,9 @@ def declare(decls: XNode | None, scope: dict[str, str], overrides: dict[str, Any
             raise d.error("ParameterDeclaration needs a name")
         if overrides and name in overrides:
             v = overrides[name]
-            out[name] = ("true" if v else "false") if isinstance(v, bool) else (_fmt(v) if isinstance(v, float) else str(v))
+            out[name] = (
+                ("true" if v else "false") if isinstance(v, bool) else (_fmt(v) if isinstance(v, float) else str(v))
+            )
         else:
             out[name] = _value(d, d.attrs.get("value", ""), out)
         d.attrs["value"] = out[name]
@@ -156,12 +158,18 @@ def resolve_catalogs(node: XNode, catalogs: Catalogs, depth: int = 0) -> None:
         if depth >= MAX_CATALOG_DEPTH:
             raise c.error(f"catalog references nest deeper than {MAX_CATALOG_DEPTH}")
         entry = catalogs.entry(c)
-        given = {a.attrs.get("parameterRef", ""): a.attrs.get("value", "") for a in c.walk() if a.tag == "ParameterAssignment"}
+        given = {
+            a.attrs.get("parameterRef", ""): a.attrs.get("value", "")
+            for a in c.walk()
+            if a.tag == "ParameterAssignment"
+        }
         declared = {d.attrs.get("name") for d in entry.walk() if d.tag == "ParameterDeclaration"}
         for a in c.walk():
             if a.tag == "ParameterAssignment" and a.attrs.get("parameterRef") not in declared:
                 ref = a.attrs.get("parameterRef", "")
-                raise a.error(f"entry {c.attrs.get('entryName')!r} declares no parameter {ref!r}{did_you_mean(ref, declared)}")
+                raise a.error(
+                    f"entry {c.attrs.get('entryName')!r} declares no parameter {ref!r}{did_you_mean(ref, declared)}"
+                )
         substitute(entry, c.scope, given)
         entry.parent = node
         node.children[i] = entry

@@ -28,17 +28,68 @@ _RULES = {
     "equalTo": "eq",
     "notEqualTo": "ne",
 }
-_VEHICLES = {"car": "sedan", "van": "van", "truck": "truck", "trailer": "truck", "semitrailer": "truck",
-             "bus": "city_bus", "motorbike": "compact", "bicycle": "bicycle", "train": "truck", "tram": "city_bus"}
+_VEHICLES = {
+    "car": "sedan",
+    "van": "van",
+    "truck": "truck",
+    "trailer": "truck",
+    "semitrailer": "truck",
+    "bus": "city_bus",
+    "motorbike": "compact",
+    "bicycle": "bicycle",
+    "train": "truck",
+    "tram": "city_bus",
+}
 #: Elements read as a whole by their parent's handler (never reported on their own).
-_CONTAINERS = {"OpenSCENARIO", "FileHeader", "ParameterDeclarations", "ParameterDeclaration", "CatalogLocations",
-               "Directory", "RoadNetwork", "LogicFile", "SceneGraphFile", "Entities", "ScenarioObject", "Storyboard",
-               "Init", "Actions", "Private", "Story", "Act", "ManeuverGroup", "Actors", "EntityRef", "Maneuver",
-               "Event", "Action", "PrivateAction", "StartTrigger", "StopTrigger", "ConditionGroup", "Condition",
-               "ByEntityCondition", "ByValueCondition", "TriggeringEntities", "EntityCondition", "Properties",
-               "Property", "ObjectController", "Controller", "VehicleCatalog", "PedestrianCatalog",
-               "MiscObjectCatalog", "ControllerCatalog", "ManeuverCatalog", "RouteCatalog", "TrajectoryCatalog",
-               "EnvironmentCatalog", "ParameterAssignments", "ParameterAssignment", "License"}
+_CONTAINERS = {
+    "OpenSCENARIO",
+    "FileHeader",
+    "ParameterDeclarations",
+    "ParameterDeclaration",
+    "CatalogLocations",
+    "Directory",
+    "RoadNetwork",
+    "LogicFile",
+    "SceneGraphFile",
+    "Entities",
+    "ScenarioObject",
+    "Storyboard",
+    "Init",
+    "Actions",
+    "Private",
+    "Story",
+    "Act",
+    "ManeuverGroup",
+    "Actors",
+    "EntityRef",
+    "Maneuver",
+    "Event",
+    "Action",
+    "PrivateAction",
+    "StartTrigger",
+    "StopTrigger",
+    "ConditionGroup",
+    "Condition",
+    "ByEntityCondition",
+    "ByValueCondition",
+    "TriggeringEntities",
+    "EntityCondition",
+    "Properties",
+    "Property",
+    "ObjectController",
+    "Controller",
+    "VehicleCatalog",
+    "PedestrianCatalog",
+    "MiscObjectCatalog",
+    "ControllerCatalog",
+    "ManeuverCatalog",
+    "RouteCatalog",
+    "TrajectoryCatalog",
+    "EnvironmentCatalog",
+    "ParameterAssignments",
+    "ParameterAssignment",
+    "License",
+}
 
 
 def _name(text: str) -> str:
@@ -191,8 +242,12 @@ class Translator:
                 pose = v.road_pose(p.attrs["roadId"], _f(p, "s"), _f(p, "t"))
             elif p.tag == "WorldPosition":
                 pose = Pose(_f(p, "x"), _f(p, "y"), _f(p, "h", 0.0))
-            elif p.tag in ("RelativeLanePosition", "RelativeRoadPosition", "RelativeObjectPosition",
-                           "RelativeWorldPosition"):
+            elif p.tag in (
+                "RelativeLanePosition",
+                "RelativeRoadPosition",
+                "RelativeObjectPosition",
+                "RelativeWorldPosition",
+            ):
                 pose = self.relative(p)
             elif p.tag == "RoutePosition":
                 pose = self.route_position(p)
@@ -204,8 +259,15 @@ class Translator:
         o = p.kid("Orientation")
         if o is not None:
             h = _f(o, "h", 0.0)
-            pose = Pose(pose.x, pose.y, pose.h + h if o.attrs.get("type", "absolute") == "relative" else h,
-                        pose.road, pose.lane, pose.s, pose.t)
+            pose = Pose(
+                pose.x,
+                pose.y,
+                pose.h + h if o.attrs.get("type", "absolute") == "relative" else h,
+                pose.road,
+                pose.lane,
+                pose.s,
+                pose.t,
+            )
         return pose
 
     def relative(self, p: XNode) -> Pose:
@@ -290,8 +352,11 @@ class Translator:
         """Controllers: the ego's is the agent (``--agent``); others keep our driver model (not honoured)."""
         self.mark_handled(a)
         if who != self.ego:
-            self.skip(a, f"<{a.tag}> on {who!r}: controllers other than the ego's agent are not supported yet "
-                         "(our driver model drives it)")
+            self.skip(
+                a,
+                f"<{a.tag}> on {who!r}: controllers other than the ego's agent are not supported yet "
+                "(our driver model drives it)",
+            )
 
     def assign_route(self, who: str, node: XNode) -> None:
         self.mark_handled(node)
@@ -317,9 +382,12 @@ class Translator:
         if kind.tag == "MiscObject":
             bb = kind.kid("BoundingBox")
             dims = bb.kid("Dimensions") if bb is not None else None
-            out: dict[str, Any] = {"id": self.rid(name), "type": "static", "shape": "box",
-                                   "at": {"x": round(pose.x, 3), "y": round(pose.y, 3),
-                                          "yaw_deg": round(math.degrees(pose.h), 3)}}
+            out: dict[str, Any] = {
+                "id": self.rid(name),
+                "type": "static",
+                "shape": "box",
+                "at": {"x": round(pose.x, 3), "y": round(pose.y, 3), "yaw_deg": round(math.degrees(pose.h), 3)},
+            }
             if dims is not None:
                 out["length"], out["width"] = _f(dims, "length"), _f(dims, "width")
             return out
@@ -327,14 +395,20 @@ class Translator:
         lane, s, _ = self.view.net_lane(pose, pedestrian)
         self.lane_now[name] = pose.lane if pose.lane is not None else 0
         if pedestrian:
-            return {"id": self.rid(name), "type": "pedestrian", "start": {"lane": lane, "s": round(s, 3)},
-                    "behavior": {"walk": {"speed": min(max(self.speed0.get(name, 1.4), 0.25), 3.0)}}}
+            return {
+                "id": self.rid(name),
+                "type": "pedestrian",
+                "start": {"lane": lane, "s": round(s, 3)},
+                "behavior": {"walk": {"speed": min(max(self.speed0.get(name, 1.4), 0.25), 3.0)}},
+            }
         cat = kind.attrs.get("vehicleCategory", "car")
         spec: dict[str, Any] = {
             "vehicle": _VEHICLES.get(cat, "sedan"),
             "start": {"lane": lane, "s": round(s, 3), "speed": round(self.speed0.get(name, 0.0), 6)},
-            "route": {"to": self.routes.get(name) or self.view.net.lane_names[self.view.ahead(
-                self.view.net.lane_names.index(lane))]},
+            "route": {
+                "to": self.routes.get(name)
+                or self.view.net.lane_names[self.view.ahead(self.view.net.lane_names.index(lane))]
+            },
         }
         if name == self.ego:
             return spec
@@ -364,7 +438,9 @@ class Translator:
                         self.event(ev, actors, None if trivial else act_when)
                     last = man.kids("Event")[-1].attrs.get("name", "") if man.kids("Event") else None
                     if last is not None:
-                        self.names[man.attrs.get("name", "")] = self.names.get(man.kids("Event")[0].attrs.get("name", ""), "")
+                        self.names[man.attrs.get("name", "")] = self.names.get(
+                            man.kids("Event")[0].attrs.get("name", ""), ""
+                        )
                         self.ends[man.attrs.get("name", "")] = self.ends.get(last, ("", 0.0))
                         self.names.setdefault(mg.attrs.get("name", ""), self.names[man.attrs.get("name", "")])
                         self.ends[mg.attrs.get("name", "")] = self.ends[man.attrs.get("name", "")]
@@ -403,7 +479,7 @@ class Translator:
                 self.story[before]["name"] = entry_name
                 first = first or entry_name
                 dur = self.story[before].pop("_duration", 0.0)
-                for e in self.story[before + 1:]:
+                for e in self.story[before + 1 :]:
                     e.pop("_duration", None)
                 longest = max(longest, dur)
                 self.names[action.attrs.get("name", "")] = entry_name
@@ -437,8 +513,14 @@ class Translator:
             do, duration = self.lane_change(actor, who, inner)
         elif a.tag == "TeleportAction":
             pose = self.position(a.kid("Position") or a)
-            do = {"teleport": {"actor": actor, "x": round(pose.x, 3), "y": round(pose.y, 3),
-                               "yaw_deg": round(math.degrees(math.atan2(math.sin(pose.h), math.cos(pose.h))), 3)}}
+            do = {
+                "teleport": {
+                    "actor": actor,
+                    "x": round(pose.x, 3),
+                    "y": round(pose.y, 3),
+                    "yaw_deg": round(math.degrees(math.atan2(math.sin(pose.h), math.cos(pose.h))), 3),
+                }
+            }
         elif a.tag in ("ActivateControllerAction", "ControllerAction"):
             self.controller(who, a)
             return
@@ -446,8 +528,11 @@ class Translator:
             self.skip(inner, "AssignRouteAction after Init is not supported yet (routes are fixed at the start)")
             return
         else:
-            tag = inner.tag if inner is not None and a.tag in ("LongitudinalAction", "LateralAction",
-                                                                "RoutingAction") else a.tag
+            tag = (
+                inner.tag
+                if inner is not None and a.tag in ("LongitudinalAction", "LateralAction", "RoutingAction")
+                else a.tag
+            )
             self.skip(inner if inner is not None and tag == inner.tag else a, f"<{tag}> is not supported yet")
             return
         if do is None:
@@ -484,7 +569,9 @@ class Translator:
         dim = dyn.attrs.get("dynamicsDimension", "time")
         value = _f(dyn, "value", 0.0)
         if shape == "sinusoidal":
-            self.skip(dyn, "sinusoidal speed shape: run as cubic (smoothstep), which differs by under 3 % of the change")
+            self.skip(
+                dyn, "sinusoidal speed shape: run as cubic (smoothstep), which differs by under 3 % of the change"
+            )
             shape = "cubic"
         if shape not in ("step", "linear", "cubic"):
             self.skip(dyn, f"speed dynamics shape {shape!r} is not supported yet")
@@ -533,15 +620,21 @@ class Translator:
         elif dim == "distance":
             v = max(self.speed0.get(who, 1.0), 1.0)
             duration = value / v
-            self.skip(dyn, f"lane change over a distance: run over the time that distance takes at the start speed "
-                           f"({duration:.2f} s at {v:g} m/s)")
+            self.skip(
+                dyn,
+                f"lane change over a distance: run over the time that distance takes at the start speed "
+                f"({duration:.2f} s at {v:g} m/s)",
+            )
         else:
             self.skip(dyn, f"lane change dimension {dim!r} is not supported yet")
             return None, 0.0
         if "targetLaneOffset" in lc.attrs and float(lc.attrs["targetLaneOffset"] or 0) != 0:
             self.skip(lc, "targetLaneOffset is not supported yet (the car ends on the lane centre)")
-        spec: dict[str, Any] = {"actor": actor, "direction": "left" if left else "right",
-                                "duration": round(min(max(duration, 0.05), 30.0), 6)}
+        spec: dict[str, Any] = {
+            "actor": actor,
+            "direction": "left" if left else "right",
+            "duration": round(min(max(duration, 0.05), 30.0), 6),
+        }
         if steps > 1:
             spec["lanes"] = steps
         return {"lane_change": spec}, duration
@@ -554,8 +647,9 @@ class Translator:
             sig = inner.first()
             if sig is not None and sig.tag == "TrafficSignalStateAction":
                 state = sig.attrs.get("state", "").lower()
-                mapped = next((k for k in ("red", "amber", "green") if k in state or
-                               (k == "amber" and "yellow" in state)), None)
+                mapped = next(
+                    (k for k in ("red", "amber", "green") if k in state or (k == "amber" and "yellow" in state)), None
+                )
                 if mapped is None:
                     self.skip(sig, f"traffic signal state {state!r} is not one of red / yellow / green")
                     return None
@@ -568,8 +662,11 @@ class Translator:
 
     @staticmethod
     def always(t: dict) -> bool:
-        return t == {"time_s": 0} or t == {"compare": {"measure": "time", "rule": "ge", "value": 0.0}} or t == {
-            "compare": {"measure": "time", "rule": "gt", "value": 0.0}}
+        return (
+            t == {"time_s": 0}
+            or t == {"compare": {"measure": "time", "rule": "ge", "value": 0.0}}
+            or t == {"compare": {"measure": "time", "rule": "gt", "value": 0.0}}
+        )
 
     def time_bound(self, trig: XNode) -> float | None:
         times = [_f(c, "value") for c in trig.walk() if c.tag == "SimulationTimeCondition"]
@@ -650,28 +747,43 @@ class Translator:
             if state in ("endTransition", "completeState") and ref in self.ends and self.ends[ref][0]:
                 entry, dur = self.ends[ref]
                 if dur > 0:
-                    self.skip(c, f"end of {ref!r}: taken as {dur:g} s after it started (its action's duration); "
-                                 "add it as a delay")
+                    self.skip(
+                        c,
+                        f"end of {ref!r}: taken as {dur:g} s after it started (its action's duration); "
+                        "add it as a delay",
+                    )
                 return {"after": entry}
-            self.skip(c, f"state {state!r} of {kind} {ref!r} is not supported yet (or the element is not known "
-                         "before this condition)")
+            self.skip(
+                c,
+                f"state {state!r} of {kind} {ref!r} is not supported yet (or the element is not known "
+                "before this condition)",
+            )
             return None
         if c.tag == "TrafficSignalCondition":
             state = c.attrs.get("state", "").lower()
-            mapped = next((k for k in ("red", "amber", "green") if k in state or (k == "amber" and "yellow" in state)),
-                          None)
+            mapped = next(
+                (k for k in ("red", "amber", "green") if k in state or (k == "amber" and "yellow" in state)), None
+            )
             if mapped is None:
                 self.skip(c, f"traffic signal state {state!r} is not one of red / yellow / green")
                 return None
             return {"signal": {"group": c.attrs.get("name", ""), "state": mapped}}
         if c.tag == "ParameterCondition":
             name = c.attrs.get("parameterRef", "")
-            decl = {d.attrs.get("name"): d.attrs.get("value") for d in self.root.walk() if d.tag == "ParameterDeclaration"}
+            decl = {
+                d.attrs.get("name"): d.attrs.get("value") for d in self.root.walk() if d.tag == "ParameterDeclaration"
+            }
             if name not in decl:
                 raise c.error(f"unknown parameter {name!r}")
             try:
-                holds = {"lt": float.__lt__, "le": float.__le__, "gt": float.__gt__, "ge": float.__ge__,
-                         "eq": float.__eq__, "ne": float.__ne__}[self.rule(c)](float(decl[name] or 0), _f(c, "value"))
+                holds = {
+                    "lt": float.__lt__,
+                    "le": float.__le__,
+                    "gt": float.__gt__,
+                    "ge": float.__ge__,
+                    "eq": float.__eq__,
+                    "ne": float.__ne__,
+                }[self.rule(c)](float(decl[name] or 0), _f(c, "value"))
             except ValueError:
                 holds = (decl[name] == c.attrs.get("value")) == (self.rule(c) == "eq")
             return {"time_s": 0} if holds else {"compare": {"measure": "time", "rule": "lt", "value": -1.0}}
@@ -679,8 +791,13 @@ class Translator:
         return None
 
     def by_entity(self, actor: str, c: XNode) -> dict | None:
-        def cmp(measure: str, to: str | None = None, value: float | None = None, rule: str | None = None,
-                freespace: bool = False) -> dict:
+        def cmp(
+            measure: str,
+            to: str | None = None,
+            value: float | None = None,
+            rule: str | None = None,
+            freespace: bool = False,
+        ) -> dict:
             out: dict[str, Any] = {"measure": measure, "actor": actor}
             if to is not None:
                 if to not in self.entities:
@@ -717,8 +834,13 @@ class Translator:
             return cmp("ttc", ref.attrs.get("entityRef"))
         if c.tag == "RelativeDistanceCondition":
             kind = c.attrs.get("relativeDistanceType", "cartesian")
-            measure = {"longitudinal": "longitudinal", "lateral": "lateral", "cartesian": "distance",
-                       "euclidianDistance": "distance", "euclideanDistance": "distance"}.get(kind)
+            measure = {
+                "longitudinal": "longitudinal",
+                "lateral": "lateral",
+                "cartesian": "distance",
+                "euclidianDistance": "distance",
+                "euclideanDistance": "distance",
+            }.get(kind)
             if measure is None:
                 self.skip(c, f"relativeDistanceType {kind!r} is not supported yet")
                 return None
@@ -736,8 +858,9 @@ class Translator:
             if rule not in ("lt", "le"):
                 self.skip(c, f"DistanceCondition with rule {c.attrs.get('rule')!r} is not supported yet")
                 return None
-            return {"position": {"actor": actor, "x": round(pos.x, 3), "y": round(pos.y, 3),
-                                 "within_m": max(within, 1e-3)}}
+            return {
+                "position": {"actor": actor, "x": round(pos.x, 3), "y": round(pos.y, 3), "within_m": max(within, 1e-3)}
+            }
         self.skip(c, f"<{c.tag}> is not supported yet")
         return None
 
@@ -745,8 +868,20 @@ class Translator:
 
     def unknown_elements(self) -> None:
         """Elements never looked at (neither translated nor refused above) are reported once each."""
-        known = _CONTAINERS | {"Vehicle", "Pedestrian", "MiscObject", "BoundingBox", "Center", "Dimensions",
-                               "Performance", "Axles", "FrontAxle", "RearAxle", "AdditionalAxle", "Catalog"}
+        known = _CONTAINERS | {
+            "Vehicle",
+            "Pedestrian",
+            "MiscObject",
+            "BoundingBox",
+            "Center",
+            "Dimensions",
+            "Performance",
+            "Axles",
+            "FrontAxle",
+            "RearAxle",
+            "AdditionalAxle",
+            "Catalog",
+        }
         reported = {(i.line, i.col) for i in self.ignored}
         for n in self.root.walk():
             if id(n) in self.handled or n.tag in known or (n.line, n.col) in reported:

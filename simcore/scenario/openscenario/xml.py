@@ -98,7 +98,7 @@ class _Builder(xml.sax.handler.ContentHandler):
             return 1, 1
         return int(expat.CurrentLineNumber or 1), int(expat.CurrentColumnNumber or 0) + 1
 
-    def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 - SAX API
+    def startElement(self, name: str, attrs: Any) -> None:
         line, col = self.where()
         self.count += 1
         parent = self.stack[-1] if self.stack else None
@@ -113,7 +113,7 @@ class _Builder(xml.sax.handler.ContentHandler):
             parent.children.append(node)
         self.stack.append(node)
 
-    def endElement(self, name: str) -> None:  # noqa: N802 - SAX API
+    def endElement(self, name: str) -> None:
         self.stack.pop()
 
 

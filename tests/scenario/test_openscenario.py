@@ -1,0 +1,271 @@
+"""OpenSCENARIO (.xosc): safe XML, expressions, translation, hand-computed event times, conversion."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from simcore.evaluation.events import EventKind
+from simcore.scenario.errors import ScenarioError
+from simcore.scenario.openscenario.expr import ExpressionError, evaluate
+from simcore.scenario.openscenario.xml import parse_xml
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "esmini"
+XODR = SHARED / "xodr" / "straight_500m.xodr"
+needs_shared = pytest.mark.skipif(not XODR.is_file(), reason="../shared/esmini is absent")
+
+
+# ----------------------------------------------------------------------------- safe XML
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("<OpenSCENARIO>\n  <FileHeader>\n</OpenSCENARIO>", "t.xosc:3:3", "malformed XML: mismatched tag"),
+        (
+            '<?xml version="1.0"?>\n<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>\n<l>&b;</l>',
+            "t.xosc:2:",
+            "refused unsafe XML",
+        ),
+        ('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<x>&e;</x>', "t.xosc:1:", "refused unsafe XML"),
+        ("<OpenSCENARIO>\n <A>&undefined;</A></OpenSCENARIO>", "t.xosc:2:", "undefined entity"),
+    ],
+)
+def test_bad_xml_is_located_and_never_echoed(text: str, where: str, what: str) -> None:
+    with pytest.raises(ScenarioError) as exc:
+        parse_xml("t.xosc", text=text)
+    msg = str(exc.value)
+    assert msg.startswith(where) and what in msg
+    assert "aaaaaaaaaa" not in msg and "passwd" not in msg
+
+
+def test_elements_keep_line_and_column() -> None:
+    root = parse_xml(
+        "t.xosc", text="<OpenSCENARIO>\n  <Storyboard>\n    <Story name='s'/>\n  </Storyboard>\n</OpenSCENARIO>"
+    )
+    story = root.children[0].children[0]
+    assert (story.line, story.col) == (3, 5)
+    assert story.path == "OpenSCENARIO/Storyboard/Story[s]"
+
+
+# ----------------------------------------------------------------------------- expressions
+
+
+@pytest.mark.parametrize(
+    ("expr", "value"),
+    [
+        ("$EgoSpeed / 3.6", 30.0),
+        ("2 + 3 * 4 - 1", 13.0),
+        ("(2 + 3) * 4", 20.0),
+        ("-2 ** 2", -4.0),
+        ("2 ** 3 ** 2", 512.0),
+        ("max($a, 7) % 4", 3.0),
+        ("round(2.5) + floor(-1.5) + ceil(1.2)", 3.0),
+        ("sqrt(16) + abs(-1) + sign(-3)", 4.0),
+        ("$a > 2 and not ($a == 4)", 1.0),
+        ("$a >= 3 or false", 1.0),
+    ],
+)
+def test_expressions(expr: str, value: float) -> None:
+    params = {"EgoSpeed": "108", "a": "3"}
+    assert evaluate(expr, params.__getitem__) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("expr", ["__import__('os')", "1 +", "$a.b", "open(1)", "1 / 0", "2 $a"])
+def test_bad_expressions_refused(expr: str) -> None:
+    with pytest.raises((ExpressionError, KeyError)):
+        evaluate(expr, {"a": "1"}.__getitem__)
+
+
+# ----------------------------------------------------------------------------- scenariogeneration files
+
+
+def _lead_braking(folder: Path, brake_at_s: float = 3.0, decel: float = 5.0) -> Path:
+    """Lead vehicle 40 m ahead at 20 m/s brakes at ``decel`` m/s^2 from t = brake_at_s (scenariogeneration)."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    shutil.copy(XODR, folder.parent / "map.xodr")
+    params = xosc.ParameterDeclarations()
+    params.add_parameter(xosc.Parameter("BrakeTime", xosc.ParameterType.double, str(brake_at_s)))
+    params.add_parameter(xosc.Parameter("Decel", xosc.ParameterType.double, str(decel)))
+    bb = xosc.BoundingBox(1.8, 4.5, 1.5, 1.4, 0, 0.75)
+    car = xosc.Vehicle(
+        "car",
+        xosc.VehicleCategory.car,
+        bb,
+        xosc.Axle(0.5, 0.8, 1.6, 2.8, 0.3),
+        xosc.Axle(0, 0.8, 1.6, 0, 0.3),
+        60,
+        10,
+        10,
+    )
+    ents = xosc.Entities()
+    ents.add_scenario_object("Ego", car)
+    ents.add_scenario_object("Lead", car)
+    init = xosc.Init()
+    step = xosc.TransitionDynamics(xosc.DynamicsShapes.step, xosc.DynamicsDimension.time, 0)
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(20, 0, -1, 1)))
+    init.add_init_action("Ego", xosc.AbsoluteSpeedAction(10, step))
+    init.add_init_action("Lead", xosc.TeleportAction(xosc.LanePosition(60, 0, -1, 1)))
+    init.add_init_action("Lead", xosc.AbsoluteSpeedAction(20, step))
+    brake = xosc.AbsoluteSpeedAction(
+        0, xosc.TransitionDynamics(xosc.DynamicsShapes.linear, xosc.DynamicsDimension.rate, "$Decel")
+    )
+    ev = xosc.Event("LeadBrakes", xosc.Priority.override)
+    ev.add_action("brake", brake)
+    ev.add_trigger(
+        xosc.ValueTrigger(
+            "t", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition("$BrakeTime", xosc.Rule.greaterOrEqual)
+        )
+    )
+    man = xosc.Maneuver("m")
+    man.add_event(ev)
+    mg = xosc.ManeuverGroup("mg")
+    mg.add_actor("Lead")
+    mg.add_maneuver(man)
+    act = xosc.Act(
+        "act",
+        xosc.ValueTrigger("start", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(0, xosc.Rule.greaterThan)),
+    )
+    act.add_maneuver_group(mg)
+    story = xosc.Story("story")
+    story.add_act(act)
+    stop = xosc.ValueTrigger(
+        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(10, xosc.Rule.greaterOrEqual), "stop"
+    )
+    sb = xosc.StoryBoard(init, stop)
+    sb.add_story(story)
+    sce = xosc.Scenario(
+        "lead braking", "simcore tests", params, ents, sb, xosc.RoadNetwork("../map.xodr"), xosc.Catalog()
+    )
+    path = folder / "lead_braking.xosc"
+    sce.write_xml(str(path))
+    return path
+
+
+@needs_shared
+def test_lead_braking_events_at_hand_computed_times(tmp_path: Path) -> None:
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    path = _lead_braking(tmp_path / "xosc", brake_at_s=3.0, decel=5.0)
+    sim = simulation(path, load_agent("idle"))
+    res = sim.run()
+    lead = sim.world.actor_ids.index("Lead")
+    # braking starts at t = 3.0 s (step 60) and takes 20 / 5 = 4 s: the lead stands from t = 7.0 s
+    fired = [e.time for e in res.events if e.kind == EventKind.STORYBOARD]
+    assert fired and fired[0] == pytest.approx(3.0, abs=0.05 + 1e-9)
+    assert float(sim.world.state.speed[lead]) == pytest.approx(0.0, abs=1e-6)
+    assert res.termination == "end_condition" and sim.t == pytest.approx(10.0, abs=0.05 + 1e-9)
+
+
+@needs_shared
+def test_parameter_override_moves_the_event(tmp_path: Path) -> None:
+    from simcore.scenario.loader import load_scenario
+
+    (tmp_path / "xosc").mkdir()
+    path = _lead_braking(tmp_path / "xosc")
+    spec = load_scenario(path, overrides={"BrakeTime": 4.5}).spec
+    assert spec.storyboard[0].when.time_s == pytest.approx(4.5)
+    assert spec.storyboard[0].do.speed.rate == pytest.approx(5.0)
+    with pytest.raises(ScenarioError, match="not declared"):
+        load_scenario(path, overrides={"Nope": 1})
+
+
+def _distribution(folder: Path) -> Path:
+    text = """<?xml version="1.0"?>
+<OpenSCENARIO>
+  <FileHeader revMajor="1" revMinor="1" date="2024-01-01T00:00:00" description="d" author="t"/>
+  <ParameterValueDistribution>
+    <ScenarioFile filepath="lead_braking.xosc"/>
+    <Deterministic>
+      <DeterministicSingleParameterDistribution parameterName="BrakeTime">
+        <DistributionRange stepWidth="0.5"><Range lowerLimit="2" upperLimit="3"/></DistributionRange>
+      </DeterministicSingleParameterDistribution>
+      <DeterministicSingleParameterDistribution parameterName="Decel">
+        <DistributionSet><Element value="4"/><Element value="8"/></DistributionSet>
+      </DeterministicSingleParameterDistribution>
+    </Deterministic>
+  </ParameterValueDistribution>
+</OpenSCENARIO>"""
+    p = folder / "dist.xosc"
+    p.write_text(text)
+    return p
+
+
+@needs_shared
+def test_deterministic_distribution_expands_to_the_product(tmp_path: Path) -> None:
+    from simcore.scenario.expand import expand
+    from simcore.scenario.loader import load_scenario
+
+    (tmp_path / "xosc").mkdir()
+    _lead_braking(tmp_path / "xosc")
+    dist = _distribution(tmp_path / "xosc")
+    variants = expand(dist)
+    assert len(variants) == 6  # 3 brake times x 2 decelerations, the first varying fastest
+    assert [v.parameters["BrakeTime"] for v in variants[:3]] == ["2.0", "2.5", "3.0"]
+    spec = load_scenario(dist, variant=4).spec  # digits (1, 1): 2.5 s, 8 m/s^2
+    assert spec.storyboard[0].when.time_s == pytest.approx(2.5)
+    assert spec.storyboard[0].do.speed.rate == pytest.approx(8.0)
+
+
+@needs_shared
+def test_converted_yaml_runs_to_the_same_result(tmp_path: Path) -> None:
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+    from simcore.report.outputs import write_run_outputs
+    from simcore.scenario.openscenario.convert import convert
+
+    (tmp_path / "xosc").mkdir()
+    path = _lead_braking(tmp_path / "xosc")
+    yml = tmp_path / "xosc" / "lead_braking.yaml"
+    convert(path, yml)
+    results = []
+    for src in (path, yml):
+        sim = simulation(src, load_agent("autopilot"), allow_paths=[tmp_path])
+        res = sim.run()
+        write_run_outputs(sim.world, res, tmp_path / src.suffix[1:])
+        data = json.loads((tmp_path / src.suffix[1:] / "result.json").read_text())
+        results.append(_strip(data))
+    assert results[0] == results[1]
+
+
+def _strip(d: object) -> object:
+    if isinstance(d, dict):
+        return {
+            k: _strip(v)
+            for k, v in d.items()
+            if "wall" not in k and k not in ("scenario_file", "file", "path", "real_time_factor")
+        }
+    if isinstance(d, list):
+        return [_strip(v) for v in d]
+    return d
+
+
+# ----------------------------------------------------------------------------- the esmini files
+
+
+@needs_shared
+def test_unsupported_elements_refuse_with_their_line() -> None:
+    from simcore.scenario.loader import load_scenario
+
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(SHARED / "xosc" / "long_dist_action_with_jerk.xosc")
+    first = exc.value.issues[0]
+    assert first.line > 1 and "LongitudinalDistanceAction" in str(first)
+    assert "--allow-partial" in str(exc.value)
+
+
+@needs_shared
+@pytest.mark.parametrize("name", ["alks_cut-out", "alks_decelerate", "straight_500m_pedestrian"])
+def test_esmini_files_run_to_their_end_condition_without_collision(name: str) -> None:
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    sim = simulation(SHARED / "xosc" / f"{name}.xosc", load_agent("autopilot"))
+    res = sim.run()
+    assert res.termination == "end_condition"
+    assert not [e for e in res.events if e.kind == EventKind.COLLISION]
