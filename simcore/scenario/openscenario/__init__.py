@@ -29,7 +29,8 @@ class XoscOptions:
     allow_partial: bool = False
 
 
-_OPTIONS: contextvars.ContextVar[XoscOptions] = contextvars.ContextVar("xosc_options", default=XoscOptions())
+_DEFAULT = XoscOptions()
+_OPTIONS: contextvars.ContextVar[XoscOptions | None] = contextvars.ContextVar("xosc_options", default=None)
 
 
 @contextlib.contextmanager
@@ -62,7 +63,7 @@ def load_openscenario_doc(
     """
     from simcore.scenario.openscenario.load import translate_file
 
-    opts = options or _OPTIONS.get()
+    opts = options or _OPTIONS.get() or _DEFAULT
     doc, ignored = translate_file(Path(path), seed=seed, variant=variant, overrides=overrides, ego=opts.ego)
     if ignored and not opts.allow_partial:
         raise ScenarioError(

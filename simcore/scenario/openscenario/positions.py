@@ -135,12 +135,8 @@ class MapView:
             if not succ or total > max_m:
                 break
             end_h = float(net.pts_heading[int(net.lane_start[cur + 1]) - 1])
-
-            def turn(n: int) -> float:
-                h = float(net.pts_heading[int(net.lane_start[n])])
-                return abs(math.atan2(math.sin(h - end_h), math.cos(h - end_h)))
-
-            cur = min(succ, key=turn)
+            turns = [float(net.pts_heading[int(net.lane_start[n])]) - end_h for n in succ]
+            cur = succ[int(np.argmin([abs(math.atan2(math.sin(d), math.cos(d))) for d in turns]))]
             seen.add(cur)
             total += float(net.lane_length[cur])
         return cur
