@@ -467,8 +467,9 @@ _RULES = {
 
 
 def _along(world: Any, a: int, b: int, freespace: bool) -> tuple[float, float]:
-    """(longitudinal, lateral) distance of b from a in a's heading frame, absolute (m); ``freespace``
-    takes half of both boxes' extents off each (never below 0)."""
+    """(longitudinal, lateral) distance of b from a in a's heading frame (m): longitudinal signed
+    (negative when b is behind a), lateral absolute; ``freespace`` takes half of both boxes' extents
+    off each magnitude (never below 0)."""
     if freespace:
         ax, ay = box_centre(world, a)
         bx, by = box_centre(world, b)
@@ -476,13 +477,14 @@ def _along(world: Any, a: int, b: int, freespace: bool) -> tuple[float, float]:
         st = world.state
         ax, ay, bx, by = float(st.x[a]), float(st.y[a]), float(st.x[b]), float(st.y[b])
     h = float(world.state.yaw[a])
-    lon = abs((bx - ax) * math.cos(h) + (by - ay) * math.sin(h))
+    signed = (bx - ax) * math.cos(h) + (by - ay) * math.sin(h)
+    lon = abs(signed)
     lat = abs(-(bx - ax) * math.sin(h) + (by - ay) * math.cos(h))
     if freespace:
         p = world.params
         lon = max(lon - 0.5 * (float(p["length"][a]) + float(p["length"][b])), 0.0)
         lat = max(lat - 0.5 * (float(p["width"][a]) + float(p["width"][b])), 0.0)
-    return lon, lat
+    return math.copysign(lon, signed), lat
 
 
 @dataclass(frozen=True)
@@ -490,9 +492,10 @@ class Compare:
     """A measured quantity (``measure``, of rows a and b) compared with ``value`` by ``rule``.
 
     Measures: time (s); speed, accel of a; relative_speed a - b; distance (reference points, or
-    bumper gap with ``freespace``), longitudinal / lateral (absolute, in a's heading frame),
-    headway and ttc of a to b (s); traveled (route progress since the start, m); remaining (route
-    length left, m). ``start`` and ``length`` are a's route progress at the start and route length.
+    bumper gap with ``freespace``), longitudinal (signed: negative when b is behind a) / lateral
+    (absolute) in a's heading frame, headway (signed like longitudinal) and ttc of a to b (s);
+    traveled (route progress since the start, m); remaining (route length left, m). ``start`` and
+    ``length`` are a's route progress at the start and its route length.
     """
 
     measure: str

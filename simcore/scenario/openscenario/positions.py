@@ -26,6 +26,11 @@ class Pose:
     lane: int | None = None
     s: float | None = None
     t: float | None = None
+    road_h: float | None = None
+
+    def along_s(self) -> bool:
+        """Does the pose head along its road's s direction (True where the road is unknown)?"""
+        return self.road_h is None or math.cos(self.h - self.road_h) >= 0.0
 
 
 @lru_cache(maxsize=8)
@@ -65,7 +70,7 @@ class MapView:
         if lane not in borders:
             raise KeyError(f"road {road!r} has no lane {lane} at s={s:g}")
         inner, outer = borders[lane]
-        t = 0.5 * float(inner[0] + outer[0]) + offset * (1 if (lane < 0) != r.lht else -1)
+        t = 0.5 * float(inner[0] + outer[0]) + offset
         return self.road_pose(road, s, t, lane)
 
     def road_pose(self, road: str, s: float, t: float, lane: int | None = None) -> Pose:
@@ -73,13 +78,13 @@ class MapView:
         self.section(road, s)
         r = self.odr.roads[road]
         xr, yr, hr = r.ref.evaluate(np.array([min(max(s, 0.0), r.length)]))
-        h = float(hr[0])
+        h = road_h = float(hr[0])
         x, y = float(xr[0]) - t * math.sin(h), float(yr[0]) + t * math.cos(h)
         if lane is None:
             lane = self.lane_at(road, s, t)
         if lane is not None and (lane > 0) != r.lht:
             h += math.pi
-        return Pose(x, y, math.atan2(math.sin(h), math.cos(h)), road, lane, s, t)
+        return Pose(x, y, math.atan2(math.sin(h), math.cos(h)), road, lane, s, t, road_h)
 
     def lane_at(self, road: str, s: float, t: float) -> int | None:
         """OpenDRIVE lane id under road coordinates (s, t), None off the lanes."""

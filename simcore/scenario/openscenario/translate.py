@@ -109,6 +109,24 @@ def _f(node: XNode, key: str, default: float | None = None) -> float:
         raise node.error(f"attribute {key}={raw!r} is not a number") from None
 
 
+_NEGATED = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "eq": "ne", "ne": "eq"}
+
+
+def _negate(trig: dict) -> dict | None:
+    """The negation of a comparison trigger (None for other kinds)."""
+    if "compare" in trig:
+        c = {**trig["compare"], "rule": _NEGATED[trig["compare"]["rule"]]}
+        return {"time_s": c["value"]} if c["measure"] == "time" and c["rule"] == "ge" else {"compare": c}
+    if "time_s" in trig:
+        return {"compare": {"measure": "time", "rule": "lt", "value": trig["time_s"]}}
+    if "any" in trig or "all" in trig:
+        parts = [_negate(p) for p in trig.get("any", trig.get("all", []))]
+        if any(p is None for p in parts):
+            return None
+        return {"all": parts} if "any" in trig else {"any": parts}
+    return None
+
+
 class Translator:
     """One OpenSCENARIO file (parameters and catalogs resolved) -> scenario data + what was not honoured."""
 
@@ -205,8 +223,11 @@ class Translator:
         stop = sb.kid("StopTrigger")
         if stop is not None and stop.children:
             when = self.trigger(stop)
-            if when is not None:
+            if when is not None and when[1] > 0:  # a delayed stop: an entry that ends the run
+                self.story.append({"when": when[0], "do": {"end": "end_condition"}, "delay_s": when[1]})
+            elif when is not None:
                 end["when"] = when[0]
+            if when is not None:
                 t = self.time_bound(stop)
                 if t is not None:
                     end["timeout_s"] = t + 1.0
@@ -257,17 +278,11 @@ class Translator:
         except KeyError as exc:
             raise p.error(f"position not on the map: {exc.args[0]}") from None
         o = p.kid("Orientation")
-        if o is not None:
+        if o is not None:  # relative: to the road's s direction where there is a road, else to the reference
             h = _f(o, "h", 0.0)
-            pose = Pose(
-                pose.x,
-                pose.y,
-                pose.h + h if o.attrs.get("type", "absolute") == "relative" else h,
-                pose.road,
-                pose.lane,
-                pose.s,
-                pose.t,
-            )
+            if o.attrs.get("type", "absolute") == "relative":
+                h += pose.road_h if pose.road_h is not None else pose.h
+            pose = Pose(pose.x, pose.y, h, pose.road, pose.lane, pose.s, pose.t, pose.road_h)
         return pose
 
     def relative(self, p: XNode) -> Pose:
@@ -281,9 +296,12 @@ class Translator:
             lane = base.lane + dl
             if base.lane * lane <= 0 and dl != 0:  # lane 0 is the centre line: step over it
                 lane += 1 if dl > 0 else -1
-            forward = (base.lane < 0) != v.odr.roads[base.road].lht
+            forward = base.along_s()
             ds = _f(p, "ds", 0.0) if "ds" in p.attrs else _f(p, "dsLane", 0.0)
-            return v.lane_pose(base.road, lane, (base.s or 0.0) + (ds if forward else -ds), _f(p, "offset", 0.0))
+            out = v.lane_pose(base.road, lane, (base.s or 0.0) + (ds if forward else -ds), _f(p, "offset", 0.0))
+            if forward != out.along_s():  # keeps the reference entity's direction of travel
+                out = Pose(out.x, out.y, out.h + math.pi, out.road, out.lane, out.s, out.t, out.road_h)
+            return out
         if p.tag == "RelativeRoadPosition" and base.road is not None:
             return v.road_pose(base.road, (base.s or 0.0) + _f(p, "ds"), (base.t or 0.0) + _f(p, "dt"))
         dx, dy = _f(p, "dx"), _f(p, "dy")
@@ -410,7 +428,8 @@ class Translator:
                 or self.view.net.lane_names[self.view.ahead(self.view.net.lane_names.index(lane))]
             },
         }
-        if name == self.ego:
+        if name == self.ego:  # the goal as far along its route as allowed: runs end by the file's triggers
+            spec["goal_margin_m"] = 500.0
             return spec
         spec = {"id": self.rid(name), **spec}
         v0 = self.speed0.get(name, 0.0)
@@ -577,10 +596,10 @@ class Translator:
             self.skip(dyn, f"speed dynamics shape {shape!r} is not supported yet")
             return None, 0.0
         duration = 0.0
-        if shape == "step" or value <= 0.0:
+        if shape == "step" or value == 0.0:
             spec["shape"] = "step"
-        elif dim == "rate":
-            spec.update(shape=shape, rate=value)
+        elif dim == "rate":  # esmini writes decelerations as negative rates; the sign carries nothing
+            spec.update(shape=shape, rate=abs(value))
         elif dim == "time":
             spec.update(shape=shape, duration=value)
             duration = value
@@ -600,18 +619,20 @@ class Translator:
             ref = t.attrs.get("entityRef", "")
             if ref not in self.lane_now:
                 raise t.error(f"entity {ref!r} is not on a lane")
-            target = self.lane_now[ref] + int(_f(t, "value")) * (1 if self.lane_now[ref] < 0 else -1)
+            # positive: to the left of the reference entity's direction of travel; lane ids grow
+            # to the left of the road's s direction (0 is the centre line, stepped over)
+            d = int(_f(t, "value")) * (1 if self.poses[ref].along_s() else -1)
+            base = self.lane_now[ref]
+            target = base + d
+            if d and (target == 0 or (target > 0) != (base > 0)):
+                target += 1 if d > 0 else -1
         else:
             target = int(_f(t, "value"))
         if target == cur or cur == 0:
             self.skip(lc, f"lane change of {who!r} to the lane it is on ({target})")
             return None, 0.0
-        # lane ids grow to the left of the reference line: left for the traffic of right lanes (negative
-        # ids), right for the traffic of left lanes, which drives against s
         steps = abs(target - cur) - (1 if target * cur < 0 else 0)
-        left = target > cur
-        if cur > 0:
-            left = target < cur
+        left = (target > cur) == self.poses[who].along_s()
         self.lane_now[who] = target
         dim = dyn.attrs.get("dynamicsDimension", "time")
         value = _f(dyn, "value")
@@ -695,9 +716,19 @@ class Translator:
         return (groups[0] if len(groups) == 1 else {"any": groups}), delay
 
     def condition(self, c: XNode) -> dict | None:
+        """A condition; a falling edge becomes the first check where the negated condition holds."""
+        out = self._condition(c)
         edge = c.attrs.get("conditionEdge", "none")
-        if edge in ("falling", "risingOrFalling"):
-            self.skip(c, f"conditionEdge {edge!r} is not supported yet (conditions fire when they first hold)")
+        if out is None or edge in ("none", "rising"):
+            return out
+        if edge == "falling":
+            neg = _negate(out)
+            if neg is not None:
+                return neg
+        self.skip(c, f"conditionEdge {edge!r} of this condition is not supported yet (it fires when it first holds)")
+        return out
+
+    def _condition(self, c: XNode) -> dict | None:
         body = c.first()
         if body is None:
             raise c.error("empty <Condition>")
