@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from simcore.scenario.errors import Issue
+from simcore.scenario.errors import Issue, did_you_mean
+from simcore.scenario.openscenario.coverage import FIRST_VERSION, status
 from simcore.scenario.openscenario.positions import MapView, Pose
 from simcore.scenario.openscenario.xml import XNode
 
@@ -39,56 +40,6 @@ _VEHICLES = {
     "bicycle": "bicycle",
     "train": "truck",
     "tram": "city_bus",
-}
-#: Elements read as a whole by their parent's handler (never reported on their own).
-_CONTAINERS = {
-    "OpenSCENARIO",
-    "FileHeader",
-    "ParameterDeclarations",
-    "ParameterDeclaration",
-    "CatalogLocations",
-    "Directory",
-    "RoadNetwork",
-    "LogicFile",
-    "SceneGraphFile",
-    "Entities",
-    "ScenarioObject",
-    "Storyboard",
-    "Init",
-    "Actions",
-    "Private",
-    "Story",
-    "Act",
-    "ManeuverGroup",
-    "Actors",
-    "EntityRef",
-    "Maneuver",
-    "Event",
-    "Action",
-    "PrivateAction",
-    "StartTrigger",
-    "StopTrigger",
-    "ConditionGroup",
-    "Condition",
-    "ByEntityCondition",
-    "ByValueCondition",
-    "TriggeringEntities",
-    "EntityCondition",
-    "Properties",
-    "Property",
-    "ObjectController",
-    "Controller",
-    "VehicleCatalog",
-    "PedestrianCatalog",
-    "MiscObjectCatalog",
-    "ControllerCatalog",
-    "ManeuverCatalog",
-    "RouteCatalog",
-    "TrajectoryCatalog",
-    "EnvironmentCatalog",
-    "ParameterAssignments",
-    "ParameterAssignment",
-    "License",
 }
 
 
@@ -898,26 +849,21 @@ class Translator:
     # ------------------------------------------------------------------ unknown elements
 
     def unknown_elements(self) -> None:
-        """Elements never looked at (neither translated nor refused above) are reported once each."""
-        known = _CONTAINERS | {
-            "Vehicle",
-            "Pedestrian",
-            "MiscObject",
-            "BoundingBox",
-            "Center",
-            "Dimensions",
-            "Performance",
-            "Axles",
-            "FrontAxle",
-            "RearAxle",
-            "AdditionalAxle",
-            "Catalog",
-        }
+        """Elements outside OpenSCENARIO 1.0-1.3 are errors; those not supported yet and not refused
+        above are reported once each (their subtrees are not looked at)."""
         reported = {(i.line, i.col) for i in self.ignored}
-        for n in self.root.walk():
-            if id(n) in self.handled or n.tag in known or (n.line, n.col) in reported:
-                continue
-            if n.parent is not None and id(n.parent) in self.handled:
-                continue
-            if n.tag in ("GlobalAction", "UserDefinedAction", "ParameterSetAction", "ParameterModifyAction"):
+
+        def visit(n: XNode) -> None:
+            if n.tag not in FIRST_VERSION:
+                raise n.error(
+                    f"unknown element <{n.tag}> (not in OpenSCENARIO 1.0-1.3){did_you_mean(n.tag, FIRST_VERSION)}"
+                )
+            if (n.line, n.col) in reported:
+                return
+            if id(n) not in self.handled and status(n.tag) == "not yet":
                 self.skip(n, f"<{n.tag}> is not supported yet")
+                return
+            for c in n.children:
+                visit(c)
+
+        visit(self.root)
