@@ -187,6 +187,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from simcore.scenario.build import build_world
     from simcore.scenario.errors import ScenarioError
     from simcore.scenario.loader import load_scenario
+    from simcore.scenario.openscenario import xosc_schema_issues
     from simcore.sensors.scenario_rig import rig_for_scenario
 
     bad = 0
@@ -196,6 +197,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for f in files:
         try:
+            xsd_issues = xosc_schema_issues(f)
+            if xsd_issues:
+                raise ScenarioError(xsd_issues)
             loaded = load_scenario(f, allow_paths=args.allow_path or ())
             rig_for_scenario(loaded, build_world(loaded))
         except ScenarioError as exc:

@@ -90,3 +90,12 @@ def xosc_ignored(
         return []
     _, ignored = load_openscenario_doc(path, seed=seed or 0, variant=variant, options=XoscOptions(ego, True))
     return ignored
+
+
+def xosc_schema_issues(path: str | os.PathLike[str]) -> list:
+    """ASAM XSD problems of a .xosc (empty for other files, or without the XSDs; see ``load.check_schema``)."""
+    if not is_openscenario(path):
+        return []
+    from simcore.scenario.openscenario.load import check_schema
+
+    return check_schema(Path(path))

@@ -3,7 +3,7 @@
 ``ELEMENTS`` lists every element name the ASAM XSDs 1.0, 1.1, 1.2 and 1.3.1 define, by the version
 that introduced it (read once from the XSDs that ship with ``scenariogeneration``). ``STATUS`` is
 the one place that says what the translator does with each; ``docs/openscenario-coverage.md`` is
-generated from it (``python -m simcore.scenario.openscenario.coverage > docs/openscenario-coverage.md``).
+updated from it (``python -m simcore.scenario.openscenario.coverage docs/openscenario-coverage.md``).
 """
 
 from __future__ import annotations
@@ -183,20 +183,28 @@ def table() -> str:
     return "\n".join(rows)
 
 
+BEGIN, END = "<!-- coverage table: generated -->", "<!-- end of coverage table -->"
+
+
+def summary() -> str:
+    """The counts line of the coverage page."""
+    c = counts()
+    return (
+        f"**{c['supported']} supported, {c['partial']} partial, {c['not yet']} not yet** "
+        f"(of {sum(c.values())} elements defined by OpenSCENARIO 1.0-1.3)"
+    )
+
+
+def render(page: str) -> str:
+    """``page`` with the text between the markers replaced by the counts and the table."""
+    head, rest = page.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{summary()}\n\n{table()}\n{END}{tail}"
+
+
 if __name__ == "__main__":
     import sys
     from pathlib import Path
 
-    head = (Path(__file__).with_name("coverage_head.md")).read_text(encoding="utf-8")
-    c = counts()
-    total = sum(c.values())
-    sys.stdout.write(
-        head.replace(
-            "{COUNTS}",
-            f"{c['supported']} supported, {c['partial']} partial, {c['not yet']} not yet "
-            f"(of {total} elements in 1.0-1.3)",
-        )
-        + "\n"
-        + table()
-        + "\n"
-    )
+    doc = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/openscenario-coverage.md")
+    doc.write_text(render(doc.read_text(encoding="utf-8")), encoding="utf-8")

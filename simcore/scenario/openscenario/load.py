@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,14 @@ def translate_file(
     return YamlDoc(str(path), data, dict(tr.marks)), tr.ignored
 
 
+@lru_cache(maxsize=4)
+def _schema(xsd: str) -> Any:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(xsd, parser))
+
+
 def check_schema(path: Path) -> list[Issue]:
     """XSD problems of ``path`` against the ASAM schema of its version (the XSDs ship with the
     ``scenariogeneration`` package); empty when the package or lxml is absent."""
@@ -225,7 +234,7 @@ def check_schema(path: Path) -> list[Issue]:
     if not (folder / xsd).is_file():
         return []
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    schema = etree.XMLSchema(etree.parse(str(folder / xsd), parser))
+    schema = _schema(str(folder / xsd))
     doc = etree.fromstring(path.read_bytes(), parser)
     if schema.validate(doc):
         return []
