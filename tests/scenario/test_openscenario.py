@@ -269,3 +269,50 @@ def test_esmini_files_run_to_their_end_condition_without_collision(name: str) ->
     res = sim.run()
     assert res.termination == "end_condition"
     assert not [e for e in res.events if e.kind == EventKind.COLLISION]
+
+
+# ----------------------------------------------------------------------------- new storyboard kinds
+
+_COMPARE_YAML = """
+simcore: 1
+name: compare
+map: {file: map.xodr}
+ego: {start: {lane: "1:0:-1", s: 0, speed: 0}, route: {to: "1:0:-1"}}
+actors:
+  - {id: a, start: {lane: "1:0:-1", s: 300, speed: 10}, route: {to: "1:0:-1"},
+     behavior: {idm: {desired_speed_kph: 36}}}
+  - {id: b, start: {lane: "1:0:-1", s: 20, speed: 10}, route: {to: "1:0:-1"},
+     behavior: {idm: {desired_speed_kph: 36}}}
+end: {timeout_s: 5, ego_reaches_goal: false}
+storyboard:
+  - when: {compare: {measure: time, rule: gt, value: 1.0}}
+    do: {speed: {actor: b, relative_to: a, factor: 1.5, shape: step}}
+  - when: {compare: {measure: traveled, actor: b, rule: ge, value: 40}}
+    do: {speed: {actor: b, relative_to: a, delta: -4, shape: step}}
+  - when: {compare: {measure: longitudinal, actor: a, to: b, rule: gt, value: 0}}
+    do: {end: wrong_sign}
+  - when: {compare: {measure: longitudinal, actor: b, to: a, rule: gt, value: 250}}
+    do: {weather: {rain_mm_h: 1}}
+"""
+
+
+@needs_shared
+def test_compare_trigger_and_relative_speed_targets(tmp_path: Path) -> None:
+    """Hand computation: b (10 m/s, 280 m behind a, which keeps 10 m/s) gets 1.5 x 10 = 15 m/s at the
+    first check with t > 1.0 (1.05 s); it has then travelled 10.5 m and covers the rest of 40 m at
+    15 m/s by 1.05 + 29.5 / 15 = 3.017 s -> the check at 3.05 s sets 10 - 4 = 6 m/s. Longitudinal
+    distances are signed: a is 280 m ahead of b (> 250 at the first check), b is behind a (never > 0),
+    so the run times out."""
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    shutil.copy(XODR, tmp_path / "map.xodr")
+    (tmp_path / "s.yaml").write_text(_COMPARE_YAML)
+    sim = simulation(tmp_path / "s.yaml", load_agent("idle"))
+    res = sim.run()
+    fired = [(round(e.time, 2), e.detail) for e in res.events if e.kind == EventKind.STORYBOARD]
+    assert [t for t, _ in fired] == [0.05, 1.05, 3.05]
+    a, b = (sim.world.actor_ids.index(n) for n in ("a", "b"))
+    assert float(sim.world.state.speed[a]) == pytest.approx(10.0, abs=0.01)
+    assert float(sim.world.state.speed[b]) == pytest.approx(6.0, abs=0.05)
+    assert res.termination == "timeout"
