@@ -316,3 +316,31 @@ def test_compare_trigger_and_relative_speed_targets(tmp_path: Path) -> None:
     assert float(sim.world.state.speed[a]) == pytest.approx(10.0, abs=0.01)
     assert float(sim.world.state.speed[b]) == pytest.approx(6.0, abs=0.05)
     assert res.termination == "timeout"
+
+
+def test_coverage_page_is_current() -> None:
+    from simcore.scenario.openscenario import coverage
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "openscenario-coverage.md").read_text(encoding="utf-8")
+    assert coverage.render(page) == page, (
+        "run: python -m simcore.scenario.openscenario.coverage docs/openscenario-coverage.md"
+    )
+    c = coverage.counts()
+    assert sum(c.values()) == len(coverage.FIRST_VERSION) and c["supported"] > 0
+
+
+def test_unknown_element_is_a_located_error(tmp_path: Path) -> None:
+    from simcore.scenario.loader import load_scenario
+
+    (tmp_path / "xosc").mkdir()
+    shutil.copy(XODR, tmp_path / "map.xodr")
+    text = (
+        '<OpenSCENARIO>\n<FileHeader revMajor="1" revMinor="1" date="d" description="d" author="a"/>\n'
+        '<RoadNetwork><LogicFile filepath="../map.xodr"/></RoadNetwork>\n<Entities/>\n'
+        "<Storyboard><Init><Actions/></Init>\n  <TeleportActon/>\n</Storyboard>\n</OpenSCENARIO>\n"
+    )
+    (tmp_path / "xosc" / "u.xosc").write_text(text)
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(tmp_path / "xosc" / "u.xosc")
+    assert "u.xosc:6:3: OpenSCENARIO/Storyboard/TeleportActon: unknown element <TeleportActon>" in str(exc.value)
+    assert "did you mean 'TeleportAction'" in str(exc.value)
