@@ -444,7 +444,13 @@ class _StoryCompiler:
                 return None
             if isinstance(c, schema.StopSpec):
                 return sb.SpeedProfile(r, 0.0, "linear", c.decel, None, True, f"stop {c.actor} at {c.decel:g} m/s^2")
-            how = "" if c.shape == "step" else (f" {c.rate:g} m/s^2" if c.rate is not None else f" {c.duration:g} s")
+            how = ""
+            if c.shape != "step":
+                how = (
+                    f" {c.rate:g} m/s^2"
+                    if c.rate is not None
+                    else (f" {c.duration:g} s" if c.duration is not None else f" over {c.distance:g} m")
+                )
             if c.relative_to is not None:
                 ref = self.row(c.relative_to, (*path, key, "relative_to"))
                 if ref is None:
@@ -461,10 +467,19 @@ class _StoryCompiler:
                     ref,
                     c.delta or 0.0,
                     1.0 if c.factor is None else c.factor,
+                    c.continuous,
+                    c.distance,
                 )
             v1 = c.si_target()
             return sb.SpeedProfile(
-                r, v1, c.shape, c.rate, c.duration, False, f"speed {c.actor} -> {v1:g} m/s {c.shape}{how}"
+                r,
+                v1,
+                c.shape,
+                c.rate,
+                c.duration,
+                False,
+                f"speed {c.actor} -> {v1:g} m/s {c.shape}{how}",
+                distance=c.distance,
             )
         if isinstance(a, schema.LaneChangeAction):
             c = a.lane_change

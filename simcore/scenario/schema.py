@@ -983,6 +983,8 @@ class SpeedProfileSpec(Strict):
     relative_to: str | None = Field(None, min_length=1, description="target relative to this actor's speed then")
     delta: float | None = Field(None, ge=-70, le=70, description="with relative_to: its speed + delta (m/s)")
     factor: float | None = Field(None, ge=0, le=10, description="with relative_to: its speed x factor")
+    continuous: bool = Field(False, description="with relative_to (step): follow that speed at every step")
+    distance: float | None = Field(None, gt=0, le=1e5, description="m covered by the ramp (instead of rate/duration)")
 
     @model_validator(mode="after")
     def _check(self) -> SpeedProfileSpec:
@@ -993,8 +995,10 @@ class SpeedProfileSpec(Strict):
             raise ValueError("delta and factor need relative_to")
         elif (self.target is None) == (self.target_kph is None):
             raise ValueError("give exactly one of target (m/s) or target_kph")
-        if self.shape != "step" and (self.rate is None) == (self.duration is None):
-            raise ValueError(f"shape {self.shape!r} needs exactly one of rate (m/s^2) or duration (s)")
+        if self.shape != "step" and sum(x is not None for x in (self.rate, self.duration, self.distance)) != 1:
+            raise ValueError(f"shape {self.shape!r} needs exactly one of rate (m/s^2), duration (s) or distance (m)")
+        if self.continuous and (self.relative_to is None or self.shape != "step"):
+            raise ValueError("continuous needs relative_to and shape step")
         return self
 
     def si_target(self) -> float:

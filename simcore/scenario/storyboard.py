@@ -632,6 +632,8 @@ class SpeedProfile:
     relative_to: int | None = None
     delta: float = 0.0
     factor: float = 1.0
+    continuous: bool = False
+    distance: float | None = None
 
     def apply(self, sim: Any) -> None:
         """Start the profile now (a relative target: ``relative_to``'s speed now x factor + delta)."""
@@ -640,8 +642,13 @@ class SpeedProfile:
         target = self.target
         if self.relative_to is not None:
             target = max(float(st.speed[self.relative_to]) * self.factor + self.delta, 0.0)
+        if self.continuous and self.relative_to is not None:
+            sim.scripted.follow(sim, self.row, self.relative_to, self.factor, self.delta)
+            return
         if self.shape == "step":
             dur = 0.0
+        elif self.distance is not None:  # the mean speed of a linear or cubic ramp is (v0 + v1) / 2
+            dur = 2.0 * self.distance / max(v0 + target, 1e-6)
         elif self.duration is not None:
             dur = self.duration
         else:
@@ -736,6 +743,25 @@ class _Profile:
         return out
 
 
+@dataclass
+class _Follow:
+    """A continuous relative speed: ``speeds[ref]`` x factor + delta, read live (m/s); never ends by itself."""
+
+    speeds: np.ndarray
+    ref: int
+    factor: float
+    delta: float
+    t0: float = 0.0
+    duration: float = 0.0
+    hold: bool = True
+
+    def speed(self, t: float) -> float:
+        return max(float(self.speeds[self.ref]) * self.factor + self.delta, 0.0)
+
+    def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
+        return self.speed(t_b) * (t_b - t_a)
+
+
 class ScriptedSpeeds:
     """Rows whose speed the storyboard prescribes (``speed`` and ``stop`` actions).
 
@@ -759,6 +785,16 @@ class ScriptedSpeeds:
         self.profiles.clear()
         self.driver.v_des[:] = self.base_v_des
         self.driver.speed_factor[:] = self.base_speed_factor
+
+    def follow(self, sim: Any, row: int, ref: int, factor: float, delta: float) -> None:
+        """From now on ``row``'s speed is ``ref``'s speed x factor + delta at every step (a continuous
+        relative target), until a ``start``, a teleport with a speed or another speed action."""
+        p = _Follow(sim.world.state.speed, ref, factor, delta)
+        self.profiles[row] = p  # type: ignore[assignment]
+        self.driver.speed_factor[row] = _NO_LIMIT
+        v = p.speed(sim.t)
+        self.driver.v_des[row] = v
+        sim.world.state.speed[row] = v
 
     def begin(self, sim: Any, row: int, t0: float, v0: float, v1: float, shape: str, dur: float, hold: bool) -> None:
         """Start a profile for ``row`` at time t0 (s) from v0 to v1 (m/s) over ``dur`` (s)."""

@@ -9,6 +9,7 @@ are documented in docs/openscenario-coverage.md.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -21,6 +22,8 @@ from simcore.scenario.openscenario.xml import XNode
 
 DT = 0.05
 DEFAULT_TIMEOUT_S = 120.0
+#: Largest lateral start offset from a lane centre dropped without refusing (m).
+MAX_OFFSET_M = 0.25
 _RULES = {
     "lessThan": "lt",
     "lessOrEqual": "le",
@@ -97,6 +100,8 @@ class Translator:
         self.triggers: dict[str, Any] = {}  # act/story name -> start trigger
         self.handled: set[int] = set()
         self.taken: set[str] = set()
+        self.noted: list[Issue] = []  # documented approximations that do not refuse the file
+        self.pending_delay: list[tuple[XNode, float, str]] = []
         self.ego_request = ego
 
     # ------------------------------------------------------------------ bookkeeping
@@ -318,9 +323,10 @@ class Translator:
             self.handled.add(id(n))
 
     def controller(self, who: str, a: XNode) -> None:
-        """Controllers: the ego's is the agent (``--agent``); others keep our driver model (not honoured)."""
+        """Controllers: the ego's is the agent (``--agent``); activating the default controller (no
+        ObjectController) changes nothing; other controllers are not honoured (our driver model drives)."""
         self.mark_handled(a)
-        if who != self.ego:
+        if who != self.ego and self.entities[who].kid("ObjectController") is not None:
             self.skip(
                 a,
                 f"<{a.tag}> on {who!r}: controllers other than the ego's agent are not supported yet "
@@ -361,7 +367,17 @@ class Translator:
                 out["length"], out["width"] = _f(dims, "length"), _f(dims, "width")
             return out
         pedestrian = kind.tag == "Pedestrian"
-        lane, s, _ = self.view.net_lane(pose, pedestrian)
+        if pose.road is not None and pose.s is not None and pose.t is not None:
+            under = self.view.lane_at(pose.road, pose.s, pose.t)  # an offset may put it on the next lane
+            if under is not None and under != pose.lane:
+                pose = dataclasses.replace(pose, lane=under)
+                self.poses[name] = pose
+        lane, s, off = self.view.net_lane(pose, pedestrian)
+        cat = kind.attrs.get("vehicleCategory", "car")
+        half = 0.5 * float(self.view.net.lane_width[self.view.net.lane_names.index(lane)])
+        cyclist = cat == "bicycle" and name != self.ego and 0.3 <= half + off <= 3.0
+        if abs(off) > MAX_OFFSET_M and not pedestrian and not cyclist:
+            self.skip(so, f"{name!r} starts {off:.2f} m beside its lane centre: it starts on the centre line")
         self.lane_now[name] = pose.lane if pose.lane is not None else 0
         if pedestrian:
             return {
@@ -370,7 +386,6 @@ class Translator:
                 "start": {"lane": lane, "s": round(s, 3)},
                 "behavior": {"walk": {"speed": min(max(self.speed0.get(name, 1.4), 0.25), 3.0)}},
             }
-        cat = kind.attrs.get("vehicleCategory", "car")
         spec: dict[str, Any] = {
             "vehicle": _VEHICLES.get(cat, "sedan"),
             "start": {"lane": lane, "s": round(s, 3), "speed": round(self.speed0.get(name, 0.0), 6)},
@@ -385,6 +400,8 @@ class Translator:
         spec = {"id": self.rid(name), **spec}
         v0 = self.speed0.get(name, 0.0)
         spec["behavior"] = {"idm": {"desired_speed_kph": round(max(v0, 1.0) * 3.6, 6)}}
+        if cyclist:  # our cyclists ride a set distance inside the lane's right edge
+            spec.update(type="cyclist", keep_right_m=round(half + off, 3))
         return spec
 
     # ------------------------------------------------------------------ storyboard
@@ -479,6 +496,10 @@ class Translator:
                 return
         elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction":
             do, duration = self.speed(actor, who, inner)
+        elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedProfileAction":
+            self.speed_profile(actor, inner, when, delay, name)
+            self.mark_handled(a)
+            return
         elif a.tag == "LateralAction" and inner is not None and inner.tag == "LaneChangeAction":
             do, duration = self.lane_change(actor, who, inner)
         elif a.tag == "TeleportAction":
@@ -534,7 +555,10 @@ class Translator:
             key = "factor" if t.attrs.get("speedTargetValueType") == "factor" else "delta"
             spec[key] = _f(t, "value")
             if t.attrs.get("continuous") == "true":
-                self.skip(t, "continuous relative target speed: the target is taken once, when the action starts")
+                if dyn.attrs.get("dynamicsShape", "step") == "step" or _f(dyn, "value", 0.0) == 0.0:
+                    spec["continuous"] = True
+                else:
+                    self.skip(t, "continuous relative target speed with a ramp: the target is taken when it starts")
         shape = dyn.attrs.get("dynamicsShape", "step")
         dim = dyn.attrs.get("dynamicsDimension", "time")
         value = _f(dyn, "value", 0.0)
@@ -554,10 +578,56 @@ class Translator:
         elif dim == "time":
             spec.update(shape=shape, duration=value)
             duration = value
+        elif dim == "distance":
+            spec.update(shape=shape, distance=abs(value))
         else:
             self.skip(dyn, f"speed dynamics dimension {dim!r} is not supported yet")
             return None, 0.0
         return {"speed": spec}, duration
+
+    def speed_profile(self, actor: str, sp: XNode, when: dict, delay: float | None, name: str | None) -> None:
+        """SpeedProfileAction as a chain of linear speed entries: entry k starts when entry k - 1 has
+        run its time (``after`` + delay). ``time`` is the time to reach each speed from the previous
+        one; without it the ramp runs at DynamicConstraints' maxAcceleration / maxDeceleration."""
+        if sp.attrs.get("followingMode", "follow") == "follow":
+            self.skip(sp, "followingMode 'follow' (jerk-limited in esmini): run as exact linear ramps ('position')")
+        if sp.attrs.get("entityRef"):
+            self.skip(sp, "a speed profile relative to an entity is not supported yet")
+            return
+        dc = sp.kid("DynamicConstraints")
+        prev: str | None = None
+        prev_dur = 0.0
+        v_prev: float | None = None
+        base = name or self.unique(f"{actor}_profile")
+        for k, e in enumerate(sp.kids("SpeedProfileEntry")):
+            v = _f(e, "speed")
+            spec: dict[str, Any] = {"actor": actor, "target": v}
+            dur = _f(e, "time", -1.0)
+            if dur > 0:
+                spec.update(shape="linear", duration=dur)
+            elif dur == 0 or dc is None:
+                spec["shape"] = "step"
+                dur = 0.0
+            else:
+                up = v_prev is None or v >= v_prev
+                rate = _f(dc, "maxAcceleration" if up else "maxDeceleration", 0.0)
+                spec.update(shape="linear", rate=rate) if rate > 0 else spec.update(shape="step")
+                if v_prev is None:
+                    self.skip(e, "the first entry's ramp time depends on the speed then: later entries may start early")
+                dur = abs(v - v_prev) / rate if (rate > 0 and v_prev is not None) else 0.0
+            entry: dict[str, Any] = {"name": base if k == 0 else self.unique(f"{base}_{k}"), "do": {"speed": spec}}
+            if prev is None:
+                entry["when"] = when
+                if delay:
+                    entry["delay_s"] = delay
+            else:
+                entry["when"] = {"after": prev}
+                if prev_dur > 0:
+                    entry["delay_s"] = round(prev_dur, 9)
+            self.story.append(entry)
+            prev, prev_dur, v_prev = entry["name"], dur, v
+        if prev is not None and name:
+            self.ends[sp.attrs.get("name", name)] = (prev, prev_dur)
 
     def lane_change(self, actor: str, who: str, lc: XNode) -> tuple[dict | None, float]:
         dyn = lc.kid("LaneChangeActionDynamics")
@@ -618,17 +688,37 @@ class Translator:
         if a.tag == "InfrastructureAction" and inner is not None:
             sig = inner.first()
             if sig is not None and sig.tag == "TrafficSignalStateAction":
-                state = sig.attrs.get("state", "").lower()
-                mapped = next(
-                    (k for k in ("red", "amber", "green") if k in state or (k == "amber" and "yellow" in state)), None
-                )
-                if mapped is None:
-                    self.skip(sig, f"traffic signal state {state!r} is not one of red / yellow / green")
+                spec = self.signal(sig)
+                if spec is None:
                     return None
                 self.mark_handled(a)
-                return {"signal": {"group": sig.attrs.get("name", ""), "state": mapped}}
+                return {"signal": spec}
         self.skip(inner or a, f"<{(inner or a).tag}> is not supported yet")
         return None
+
+    def signal(self, node: XNode) -> dict | None:
+        """``{group, state}`` of a traffic signal state (action or condition): names such as ``red`` /
+        ``yellow`` / ``green``, or esmini's lamp lists ``off;off;on`` (red;yellow;green, two lamps:
+        red;green). The group is the signal's OpenDRIVE controller (all its signals switch together)."""
+        state = node.attrs.get("state", "").lower()
+        lamps = [p.strip() for p in state.split(";")] if ";" in state else []
+        mapped: str | None = None
+        if lamps and all(p in ("on", "off", "flashing") for p in lamps):
+            names = ("red", "amber", "green") if len(lamps) == 3 else ("red", "green") if len(lamps) == 2 else ()
+            lit = [n for n, p in zip(names, lamps, strict=False) if p != "off"]
+            mapped = "amber" if "amber" in lit else (lit[0] if len(lit) == 1 else None)
+        else:
+            mapped = next((k for k in ("red", "amber", "green") if k in state), "amber" if "yellow" in state else None)
+        if mapped is None:
+            self.skip(node, f"traffic signal state {state!r} is not red, yellow or green")
+            return None
+        sid = node.attrs.get("name", node.attrs.get("trafficSignalId", ""))
+        groups = self.view.net.signal_names
+        owner = next((cid for cid, sids in self.view.odr.controllers.items() if sid in sids), None)
+        group = sid if sid in groups else owner if owner in groups else f"signal:{sid}"
+        if owner is not None and len(self.view.odr.controllers[owner]) > 1 and group == owner:
+            self.noted.append(node.issue(f"signal {sid!r} switches with its controller {owner!r}"))
+        return {"group": group, "state": mapped}
 
     # ------------------------------------------------------------------ triggers
 
@@ -648,6 +738,8 @@ class Translator:
         """(trigger data, delay s) of a Start/StopTrigger: any of its groups, all of each group's conditions."""
         groups = []
         delay = 0.0
+        self.pending_delay = []
+        single = len(trig.kids("ConditionGroup")) == 1 and len(trig.kids("ConditionGroup")[0].kids("Condition")) == 1
         for g in trig.kids("ConditionGroup"):
             conds = []
             for c in g.kids("Condition"):
@@ -662,6 +754,11 @@ class Translator:
                     delay = max(delay, d)
             if conds:
                 groups.append(conds[0] if len(conds) == 1 else {"all": conds})
+        for c, dur, ref in self.pending_delay:
+            if single:
+                delay += dur
+            else:
+                self.skip(c, f"end of {ref!r} inside a combined trigger: taken as its start ({dur:g} s early)")
         if not groups:
             return None
         return (groups[0] if len(groups) == 1 else {"any": groups}), delay
@@ -728,12 +825,8 @@ class Translator:
                 return {"after": self.names[ref]}
             if state in ("endTransition", "completeState") and ref in self.ends and self.ends[ref][0]:
                 entry, dur = self.ends[ref]
-                if dur > 0:
-                    self.skip(
-                        c,
-                        f"end of {ref!r}: taken as {dur:g} s after it started (its action's duration); "
-                        "add it as a delay",
-                    )
+                if dur > 0:  # the element ends when its timed action does: exact as the trigger's delay
+                    self.pending_delay.append((c, dur, ref))
                 return {"after": entry}
             self.skip(
                 c,
@@ -742,14 +835,8 @@ class Translator:
             )
             return None
         if c.tag == "TrafficSignalCondition":
-            state = c.attrs.get("state", "").lower()
-            mapped = next(
-                (k for k in ("red", "amber", "green") if k in state or (k == "amber" and "yellow" in state)), None
-            )
-            if mapped is None:
-                self.skip(c, f"traffic signal state {state!r} is not one of red / yellow / green")
-                return None
-            return {"signal": {"group": c.attrs.get("name", ""), "state": mapped}}
+            spec = self.signal(c)
+            return None if spec is None else {"signal": spec}
         if c.tag == "ParameterCondition":
             name = c.attrs.get("parameterRef", "")
             decl = {
