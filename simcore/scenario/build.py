@@ -10,6 +10,7 @@ import numpy as np
 from simcore._types import ActorKind, LaneType, SignalState
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
+from simcore.road.frenet_kernels import project_on_polyline
 from simcore.road.generate import (
     IntersectionLayout,
     SignalTiming,
@@ -381,6 +382,13 @@ class _StoryCompiler:
                 )
                 return None
             return sb.AfterEntry(self.names[t.after], f"after {t.after}")
+        if isinstance(t, schema.DoneTrigger):
+            if t.done not in self.names:
+                self.b.err(
+                    (*path, "done"), f"unknown storyboard entry {t.done!r}{did_you_mean(t.done, list(self.names))}"
+                )
+                return None
+            return sb.DoneEntry(self.names[t.done], f"done {t.done}")
         if isinstance(t, schema.SignalTrigger):
             g = self.group(t.signal.group, (*path, "signal", "group"))
             if g is None:
@@ -516,9 +524,36 @@ class _StoryCompiler:
             return None if r is None else sb.RemoveRow(r, f"remove {a.remove}")
         if isinstance(a, schema.FrictionAction):
             return sb.SetFriction(a.friction, f"friction {a.friction:g}")
+        if isinstance(a, schema.SyncAction):
+            c = a.synchronize
+            r = self.row(c.actor, (*path, "synchronize", "actor"))
+            m = self.row(c.master, (*path, "synchronize", "master"))
+            if r is None or m is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "synchronize", "actor"), f"synchronize needs a vehicle, {c.actor!r} is not one")
+                return None
+            s_a = self.route_s(r, c.at)
+            s_m = self.route_s(m, c.master_at)
+            return sb.Synchronize(
+                r,
+                m,
+                s_a,
+                s_m,
+                c.tolerance_m,
+                c.final_speed,
+                c.final_delta,
+                f"synchronize {c.actor} with {c.master}",
+            )
         if isinstance(a, schema.EndAction):
             return sb.EndRun(a.end, f"end {a.end}")
         raise TypeError(f"unknown action {a!r}")  # pragma: no cover - the schema admits no other
+
+    def route_s(self, row: int, point: list[float]) -> float:
+        """Arc length (m) along ``row``'s route of the foot point of (x, y)."""
+        rp = self.b.rows[row]["path"]
+        s, _, _, _ = project_on_polyline(float(point[0]), float(point[1]), rp.x, rp.y, rp.s, 0, len(rp.s))
+        return float(s)
 
     def compile(self, entries: list[StoryEntry]) -> tuple[sb.Story, ...]:
         out = []

@@ -825,6 +825,13 @@ class AfterTrigger(Strict):
     after: str = Field(pattern=_ENTRY_NAME)
 
 
+class DoneTrigger(Strict):
+    """``{done: NAME}``: the storyboard entry named NAME has done its action and the action has finished
+    (a speed profile reached its target, a lane change its duration, a synchronisation its arrival)."""
+
+    done: str = Field(pattern=_ENTRY_NAME)
+
+
 class AnyTrigger(Strict):
     """True when any of the listed triggers is."""
 
@@ -853,6 +860,7 @@ _TRIGGER_KEYS = (
     "any",
     "all",
     "compare",
+    "done",
 )
 _ACTION_KEYS = (
     "start",
@@ -866,6 +874,7 @@ _ACTION_KEYS = (
     "friction",
     "weather",
     "end",
+    "synchronize",
 )
 
 
@@ -897,7 +906,8 @@ TriggerSpec = Annotated[
     | Annotated[AfterTrigger, Tag("after")]
     | Annotated[AnyTrigger, Tag("any")]
     | Annotated[AllTrigger, Tag("all")]
-    | Annotated[CompareTrigger, Tag("compare")],
+    | Annotated[CompareTrigger, Tag("compare")]
+    | Annotated[DoneTrigger, Tag("done")],
     Discriminator(
         _key_tag(_TRIGGER_KEYS),
         custom_error_type="trigger",
@@ -1022,6 +1032,31 @@ class LaneChangeSpec(Strict):
     lanes: int = Field(1, ge=1, le=6, description="how many lanes to move")
 
 
+class SyncSpec(Strict):
+    """``actor`` times its speed so that it reaches ``at`` (x, y) when ``master`` reaches ``master_at``,
+    then holds ``final_speed`` (m/s; or the master's speed + ``final_delta``; neither: its speed then)."""
+
+    actor: str = _ACTOR_REF
+    master: str = _ACTOR_REF
+    at: list[float] = Field(min_length=2, max_length=2, description="[x, y] (m, ENU) on the actor's route")
+    master_at: list[float] = Field(min_length=2, max_length=2, description="[x, y] (m) on the master's route")
+    tolerance_m: float = Field(1.0, gt=0, le=50, description="arrival when this close (m) along the route")
+    final_speed: float | None = Field(None, ge=0, le=70)
+    final_delta: float | None = Field(None, ge=-70, le=70)
+
+    @model_validator(mode="after")
+    def _one_final(self) -> SyncSpec:
+        if self.final_speed is not None and self.final_delta is not None:
+            raise ValueError("give final_speed or final_delta, not both")
+        return self
+
+
+class SyncAction(Strict):
+    """``{synchronize: {actor: A, master: B, at: [x, y], master_at: [x, y]}}``."""
+
+    synchronize: SyncSpec
+
+
 class StartAction(Strict):
     """A pedestrian starts walking, a stopped vehicle drives on, a spawn-pending actor appears."""
 
@@ -1099,7 +1134,8 @@ ActionSpec = Annotated[
     | Annotated[RemoveAction, Tag("remove")]
     | Annotated[FrictionAction, Tag("friction")]
     | Annotated[WeatherAction, Tag("weather")]
-    | Annotated[EndAction, Tag("end")],
+    | Annotated[EndAction, Tag("end")]
+    | Annotated[SyncAction, Tag("synchronize")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
         custom_error_type="action",

@@ -236,11 +236,35 @@ class StoryProgress:
     stories: tuple[Story, ...]
     fired_at: list[float | None] = field(default_factory=list)
     done: list[bool] = field(default_factory=list)
+    applied_at: list[float] = field(default_factory=list)
+    handle: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """Nothing fired yet."""
         self.fired_at = [None] * len(self.stories)
         self.done = [False] * len(self.stories)
+        self.applied_at = [math.inf] * len(self.stories)
+        self.handle = [None] * len(self.stories)
+
+    def finished(self, sim: Any, k: int) -> bool:
+        """Has entry k's action finished? Speed scripts when their profile reached its end (or was
+        replaced), a synchronisation at its arrival, a continuous speed never, a lane change after its
+        duration; every other action at once."""
+        if not self.done[k]:
+            return False
+        action = self.stories[k].action
+        if isinstance(action, LaneChange):
+            return sim.t >= self.applied_at[k] + action.duration - TIME_EPS
+        if not isinstance(action, SpeedProfile | Synchronize):
+            return True
+        p = self.handle[k]
+        if p is None or sim.scripted.profiles.get(action.row) is not p:
+            return True
+        if isinstance(p, _Sync):
+            return p.arrived is not None
+        if isinstance(p, _Follow):
+            return False
+        return sim.t >= p.t0 + p.duration - TIME_EPS
 
     def check(self, sim: Any) -> list[Story]:
         """Fire pending triggers that hold now; apply and return the actions that are due."""
@@ -254,6 +278,10 @@ class StoryProgress:
             if fired is not None and sim.t >= fired + story.delay - TIME_EPS:
                 self.done[k] = True
                 story.action.apply(sim)
+                self.applied_at[k] = sim.t
+                row = getattr(story.action, "row", None)
+                if row is not None and hasattr(sim, "scripted"):
+                    self.handle[k] = sim.scripted.profiles.get(row)
                 due.append(story)
         return due
 
@@ -554,6 +582,19 @@ class Compare:
         return q is not None and bool(_RULES[self.rule](q, self.value))
 
 
+@dataclass(frozen=True)
+class DoneEntry:
+    """Storyboard entry number ``entry`` has done its action and the action has finished."""
+
+    entry: int
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """See :meth:`StoryProgress.finished`."""
+        story = sim._story
+        return story is not None and story.finished(sim, self.entry)
+
+
 # ----------------------------------------------------------------------------- more actions
 
 
@@ -762,6 +803,73 @@ class _Follow:
         return self.speed(t_b) * (t_b - t_a)
 
 
+@dataclass
+class _Sync:
+    """Speed that brings a row to route s ``s_target`` when ``master`` reaches ``s_master``: the row's
+    remaining distance over the master's remaining time (its remaining distance / its speed); after
+    the arrival, ``final`` (m/s; None: the speed then). Reads the live state arrays."""
+
+    state: Any
+    row: int
+    master: int
+    s_target: float
+    s_master: float
+    tolerance: float
+    final: float | None
+    final_delta: float | None
+    t0: float = 0.0
+    duration: float = 0.0
+    hold: bool = True
+    arrived: float | None = None
+
+    def speed(self, t: float) -> float:
+        st = self.state
+        if self.arrived is None:
+            d_a = self.s_target - float(st.progress[self.row])
+            d_m = self.s_master - float(st.progress[self.master])
+            if d_a > self.tolerance and d_m > self.tolerance:
+                v_m = float(st.speed[self.master])
+                return min(max(d_a * v_m / d_m, 0.0), 70.0)
+            if self.final is not None:
+                self.arrived = self.final
+            elif self.final_delta is not None:
+                self.arrived = max(float(st.speed[self.master]) + self.final_delta, 0.0)
+            else:
+                self.arrived = float(st.speed[self.row])
+        return self.arrived
+
+    def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
+        return self.speed(t_b) * (t_b - t_a)
+
+
+@dataclass(frozen=True)
+class Synchronize:
+    """Start a :class:`_Sync` speed on ``row`` (route s targets resolved at build time)."""
+
+    row: int
+    master: int
+    s_target: float
+    s_master: float
+    tolerance: float
+    final: float | None
+    final_delta: float | None
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
+        p = _Sync(
+            sim.world.state,
+            self.row,
+            self.master,
+            self.s_target,
+            self.s_master,
+            self.tolerance,
+            self.final,
+            self.final_delta,
+        )
+        sim.scripted.script(sim, self.row, p)
+
+
 class ScriptedSpeeds:
     """Rows whose speed the storyboard prescribes (``speed`` and ``stop`` actions).
 
@@ -789,8 +897,11 @@ class ScriptedSpeeds:
     def follow(self, sim: Any, row: int, ref: int, factor: float, delta: float) -> None:
         """From now on ``row``'s speed is ``ref``'s speed x factor + delta at every step (a continuous
         relative target), until a ``start``, a teleport with a speed or another speed action."""
-        p = _Follow(sim.world.state.speed, ref, factor, delta)
-        self.profiles[row] = p  # type: ignore[assignment]
+        self.script(sim, row, _Follow(sim.world.state.speed, ref, factor, delta))
+
+    def script(self, sim: Any, row: int, p: Any) -> None:
+        """Script ``row``'s speed by a live profile ``p`` (``_Follow``, ``_Sync``): set now, then every step."""
+        self.profiles[row] = p
         self.driver.speed_factor[row] = _NO_LIMIT
         v = p.speed(sim.t)
         self.driver.v_des[row] = v

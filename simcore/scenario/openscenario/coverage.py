@@ -116,8 +116,9 @@ PARTIAL: dict[str, str] = {
     "LaneChangeActionDynamics": "time; distance as the time it takes at the start speed; every shape runs as "
     "smoothstep",
     "RelativeTargetLane": "positive to the left of the reference entity's direction of travel",
-    "StoryboardElementStateCondition": "start/running of events, actions, maneuvers, acts; end/complete as "
-    "'after it started' plus the duration of a timed action",
+    "StoryboardElementStateCondition": "startTransition/runningState: the element's first entry has fired "
+    "(`after`); endTransition/completeState: all its entries have finished (`done`); standby, skip and stop "
+    "states not yet",
     "TimeHeadwayCondition": "straight-line (or bumper gap with freespace) distance / speed, signed: negative "
     "when the reference entity is behind (esmini's behaviour)",
     "TimeToCollisionCondition": "to an entity (bumper gap / closing speed); to a position not yet",
@@ -141,6 +142,17 @@ PARTIAL: dict[str, str] = {
     "RoutePosition": "FromLaneCoordinates on the road of the route's first waypoint",
     "InRoutePosition": "FromLaneCoordinates only",
     "FromLaneCoordinates": "pathS counted from the first waypoint on its road",
+    "SynchronizeAction": "our `synchronize`: the actor's speed is its remaining route distance over the master's "
+    "remaining time, every step; then the final speed (at once, where esmini ramps to it)",
+    "TargetPosition": "see SynchronizeAction",
+    "TargetPositionMaster": "see SynchronizeAction",
+    "FinalSpeed": "see SynchronizeAction",
+    "AbsoluteSpeed": "see SynchronizeAction",
+    "RelativeSpeedToMaster": "delta (factor not yet)",
+    "SpeedProfileAction": "a chain of linear ramps (followingMode position); follow (jerk-limited) runs the same "
+    "and is refused as partial",
+    "SpeedProfileEntry": "time to reach the speed; without it the DynamicConstraints' acceleration",
+    "DynamicConstraints": "maxAcceleration / maxDeceleration for speed profile entries without a time",
     "ActivateControllerAction": "on the ego: no effect (the agent is the ego's controller); on others refused",
     "ControllerAction": "as ActivateControllerAction",
     "ObjectController": "the ego's controller is the agent (--agent); others are refused",
@@ -149,10 +161,8 @@ PARTIAL: dict[str, str] = {
 
 NOT_YET_NOTES: dict[str, str] = {
     "FollowTrajectoryAction": "scripted actors exist (type: scripted) but start at a fixed time only",
-    "SynchronizeAction": "needs a new storyboard kind (speed to arrive with the master)",
     "LongitudinalDistanceAction": "needs a new storyboard kind (distance keeping)",
     "LateralDistanceAction": "needs a new storyboard kind",
-    "SpeedProfileAction": "our speed_profile by time is close; not mapped yet",
     "LaneOffsetAction": "needs a lateral offset of the route",
     "ParameterSetAction": "parameters are resolved at load",
     "ParameterModifyAction": "parameters are resolved at load",

@@ -96,12 +96,11 @@ class Translator:
         self.routes: dict[str, str] = {}
         self.story: list[dict] = []
         self.names: dict[str, str] = {}  # storyboard element name -> its first entry
-        self.ends: dict[str, tuple[str, float]] = {}  # element name -> (entry, duration until complete)
+        self.ends: dict[str, list[str]] = {}  # element name -> the entries whose completion ends it
         self.triggers: dict[str, Any] = {}  # act/story name -> start trigger
         self.handled: set[int] = set()
         self.taken: set[str] = set()
         self.noted: list[Issue] = []  # documented approximations that do not refuse the file
-        self.pending_delay: list[tuple[XNode, float, str]] = []
         self.ego_request = ego
 
     # ------------------------------------------------------------------ bookkeeping
@@ -420,20 +419,27 @@ class Translator:
                 if int(_f(mg, "maximumExecutionCount", 1)) > 1:
                     self.skip(mg, "maximumExecutionCount > 1 is not supported yet (each event runs once)")
                 actors = [e.attrs.get("entityRef", "") for e in (mg.kid("Actors") or mg).kids("EntityRef")]
+                mg_ends: list[str] = []
                 for man in mg.kids("Maneuver") + [c.first() for c in mg.kids("CatalogReference") if c.first()]:
+                    man_ends: list[str] = []
                     for ev in man.kids("Event"):
-                        self.event(ev, actors, None if trivial else act_when)
-                    last = man.kids("Event")[-1].attrs.get("name", "") if man.kids("Event") else None
-                    if last is not None:
-                        self.names[man.attrs.get("name", "")] = self.names.get(
-                            man.kids("Event")[0].attrs.get("name", ""), ""
-                        )
-                        self.ends[man.attrs.get("name", "")] = self.ends.get(last, ("", 0.0))
-                        self.names.setdefault(mg.attrs.get("name", ""), self.names[man.attrs.get("name", "")])
-                        self.ends[mg.attrs.get("name", "")] = self.ends[man.attrs.get("name", "")]
-                        self.ends[act.attrs.get("name", "")] = self.ends[mg.attrs.get("name", "")]
+                        man_ends += self.event(ev, actors, None if trivial else act_when)
+                    firsts = [
+                        self.names[e.attrs.get("name", "")]
+                        for e in man.kids("Event")
+                        if e.attrs.get("name", "") in self.names
+                    ]
+                    if firsts:
+                        self.names[man.attrs.get("name", "")] = firsts[0]
+                        self.names.setdefault(mg.attrs.get("name", ""), firsts[0])
+                    self.ends[man.attrs.get("name", "")] = man_ends
+                    mg_ends += man_ends
+                self.ends[mg.attrs.get("name", "")] = mg_ends
+                self.ends.setdefault(act.attrs.get("name", ""), []).extend(mg_ends)
+                self.ends.setdefault(story.attrs.get("name", ""), []).extend(mg_ends)
 
-    def event(self, ev: XNode, actors: list[str], act_when: tuple | None) -> None:
+    def event(self, ev: XNode, actors: list[str], act_when: tuple | None) -> list[str]:
+        """Entries of one event (every action for every actor); returns their names."""
         if int(_f(ev, "maximumExecutionCount", 1)) > 1:
             self.skip(ev, "maximumExecutionCount > 1 is not supported yet (the event runs once)")
         if ev.attrs.get("priority") == "skip":
@@ -445,8 +451,7 @@ class Translator:
         elif act_when is not None:
             when = ({"all": [act_when[0], when[0]]}, when[1])
         ev_name = self.unique(_name(ev.attrs.get("name", f"event{len(self.story)}")))
-        first: str | None = None
-        longest = 0.0
+        made: list[str] = []
         for k, action in enumerate(ev.kids("Action")):
             entry_name = ev_name if k == 0 else self.unique(_name(f"{ev_name}.{action.attrs.get('name', k)}"))
             a = action.first()
@@ -454,26 +459,24 @@ class Translator:
                 continue
             before = len(self.story)
             if a.tag == "PrivateAction":
-                for who in actors:
-                    self.private(who, a.first() or a, when[0], when[1], entry_name if who == actors[0] else None)
+                for i, who in enumerate(actors):
+                    own = entry_name if i == 0 else self.unique(_name(f"{entry_name}.{who}"))
+                    self.private(who, a.first() or a, when[0], when[1], own)
             elif a.tag == "GlobalAction":
                 g = self.global_action(a.first(), a)
                 if g is not None:
                     self.story.append({"name": entry_name, "when": when[0], "do": g, "delay_s": when[1]})
             else:
                 self.skip(a, f"<{a.tag}> actions are not supported yet")
-            if len(self.story) > before:
-                self.story[before]["name"] = entry_name
-                first = first or entry_name
-                dur = self.story[before].pop("_duration", 0.0)
-                for e in self.story[before + 1 :]:
-                    e.pop("_duration", None)
-                longest = max(longest, dur)
-                self.names[action.attrs.get("name", "")] = entry_name
-                self.ends[action.attrs.get("name", "")] = (entry_name, dur)
-        if first is not None:
-            self.names[ev.attrs.get("name", "")] = first
-            self.ends[ev.attrs.get("name", "")] = (first, longest)
+            entries = [e["name"] for e in self.story[before:]]
+            if entries:
+                self.names[action.attrs.get("name", "")] = entries[0]
+                self.ends[action.attrs.get("name", "")] = entries
+                made += entries
+        if made:
+            self.names[ev.attrs.get("name", "")] = made[0]
+            self.ends[ev.attrs.get("name", "")] = made
+        return made
 
     def private(self, who: str, a: XNode, when: dict, delay: float | None, name: str | None) -> None:
         """One private action of entity ``who`` as storyboard entries (appended)."""
@@ -481,7 +484,6 @@ class Translator:
             raise a.error(f"unknown entity {who!r}")
         actor = self.rid(who)
         do: dict[str, Any] | None = None
-        duration = 0.0
         inner = a.first()
         kind = self.entities[who].first()
         if who not in self.poses:
@@ -495,13 +497,17 @@ class Translator:
                 self.skip(inner or a, f"<{(inner or a).tag}> of a pedestrian is not supported yet")
                 return
         elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction":
-            do, duration = self.speed(actor, who, inner)
+            do, _ = self.speed(actor, who, inner)
         elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedProfileAction":
             self.speed_profile(actor, inner, when, delay, name)
             self.mark_handled(a)
             return
+        elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SynchronizeAction":
+            do = self.synchronize(actor, inner)
+        elif a.tag == "SynchronizeAction":
+            do = self.synchronize(actor, a)
         elif a.tag == "LateralAction" and inner is not None and inner.tag == "LaneChangeAction":
-            do, duration = self.lane_change(actor, who, inner)
+            do, _ = self.lane_change(actor, who, inner)
         elif a.tag == "TeleportAction":
             pose = self.position(a.kid("Position") or a)
             do = {
@@ -534,7 +540,6 @@ class Translator:
             entry["name"] = name
         if delay:
             entry["delay_s"] = delay
-        entry["_duration"] = duration
         self.story.append(entry)
 
     def speed(self, actor: str, who: str, sa: XNode) -> tuple[dict | None, float]:
@@ -585,10 +590,42 @@ class Translator:
             return None, 0.0
         return {"speed": spec}, duration
 
+    def synchronize(self, actor: str, sa: XNode) -> dict | None:
+        """SynchronizeAction: arrive at TargetPosition when the master reaches TargetPositionMaster."""
+        master = sa.attrs.get("masterEntityRef", "")
+        if master not in self.entities:
+            raise sa.error(f"unknown entity {master!r}")
+        tp, tm = sa.kid("TargetPosition"), sa.kid("TargetPositionMaster")
+        if tp is None or tm is None or tp.first() is None or tm.first() is None:
+            raise sa.error("SynchronizeAction needs TargetPosition and TargetPositionMaster")
+        p_a, p_m = self.position(tp.first()), self.position(tm.first())  # type: ignore[arg-type]
+        spec: dict[str, Any] = {
+            "actor": actor,
+            "master": self.rid(master),
+            "at": [round(p_a.x, 3), round(p_a.y, 3)],
+            "master_at": [round(p_m.x, 3), round(p_m.y, 3)],
+            "tolerance_m": max(_f(sa, "targetTolerance", 1.0), 0.01),
+        }
+        fs = sa.kid("FinalSpeed")
+        f = fs.first() if fs is not None else None
+        if f is not None and f.tag == "AbsoluteSpeed":
+            spec["final_speed"] = _f(f, "value")
+        elif f is not None and f.tag == "RelativeSpeedToMaster" and f.attrs.get("speedTargetValueType") != "factor":
+            spec["final_delta"] = _f(f, "value")
+        elif f is not None:
+            self.skip(f, "a final speed as a factor of the master's is not supported yet")
+        if f is not None:
+            self.skip(
+                fs,
+                "the final speed is taken at the arrival, not reached gradually before it (esmini plans "
+                "a smooth profile)",
+            )
+        return {"synchronize": spec}
+
     def speed_profile(self, actor: str, sp: XNode, when: dict, delay: float | None, name: str | None) -> None:
-        """SpeedProfileAction as a chain of linear speed entries: entry k starts when entry k - 1 has
-        run its time (``after`` + delay). ``time`` is the time to reach each speed from the previous
-        one; without it the ramp runs at DynamicConstraints' maxAcceleration / maxDeceleration."""
+        """SpeedProfileAction as a chain of linear speed entries: entry k starts when entry k - 1 is done
+        (``done``). ``time`` is the time to reach each speed from the previous one; without it the ramp
+        runs at DynamicConstraints' maxAcceleration / maxDeceleration."""
         if sp.attrs.get("followingMode", "follow") == "follow":
             self.skip(sp, "followingMode 'follow' (jerk-limited in esmini): run as exact linear ramps ('position')")
         if sp.attrs.get("entityRef"):
@@ -596,7 +633,6 @@ class Translator:
             return
         dc = sp.kid("DynamicConstraints")
         prev: str | None = None
-        prev_dur = 0.0
         v_prev: float | None = None
         base = name or self.unique(f"{actor}_profile")
         for k, e in enumerate(sp.kids("SpeedProfileEntry")):
@@ -607,27 +643,19 @@ class Translator:
                 spec.update(shape="linear", duration=dur)
             elif dur == 0 or dc is None:
                 spec["shape"] = "step"
-                dur = 0.0
             else:
                 up = v_prev is None or v >= v_prev
                 rate = _f(dc, "maxAcceleration" if up else "maxDeceleration", 0.0)
                 spec.update(shape="linear", rate=rate) if rate > 0 else spec.update(shape="step")
-                if v_prev is None:
-                    self.skip(e, "the first entry's ramp time depends on the speed then: later entries may start early")
-                dur = abs(v - v_prev) / rate if (rate > 0 and v_prev is not None) else 0.0
             entry: dict[str, Any] = {"name": base if k == 0 else self.unique(f"{base}_{k}"), "do": {"speed": spec}}
             if prev is None:
                 entry["when"] = when
                 if delay:
                     entry["delay_s"] = delay
             else:
-                entry["when"] = {"after": prev}
-                if prev_dur > 0:
-                    entry["delay_s"] = round(prev_dur, 9)
+                entry["when"] = {"done": prev}
             self.story.append(entry)
-            prev, prev_dur, v_prev = entry["name"], dur, v
-        if prev is not None and name:
-            self.ends[sp.attrs.get("name", name)] = (prev, prev_dur)
+            prev, v_prev = entry["name"], v
 
     def lane_change(self, actor: str, who: str, lc: XNode) -> tuple[dict | None, float]:
         dyn = lc.kid("LaneChangeActionDynamics")
@@ -738,8 +766,6 @@ class Translator:
         """(trigger data, delay s) of a Start/StopTrigger: any of its groups, all of each group's conditions."""
         groups = []
         delay = 0.0
-        self.pending_delay = []
-        single = len(trig.kids("ConditionGroup")) == 1 and len(trig.kids("ConditionGroup")[0].kids("Condition")) == 1
         for g in trig.kids("ConditionGroup"):
             conds = []
             for c in g.kids("Condition"):
@@ -754,11 +780,6 @@ class Translator:
                     delay = max(delay, d)
             if conds:
                 groups.append(conds[0] if len(conds) == 1 else {"all": conds})
-        for c, dur, ref in self.pending_delay:
-            if single:
-                delay += dur
-            else:
-                self.skip(c, f"end of {ref!r} inside a combined trigger: taken as its start ({dur:g} s early)")
         if not groups:
             return None
         return (groups[0] if len(groups) == 1 else {"any": groups}), delay
@@ -823,11 +844,9 @@ class Translator:
                 return {"time_s": 0} if act is None else act[0]
             if state in ("startTransition", "runningState") and ref in self.names:
                 return {"after": self.names[ref]}
-            if state in ("endTransition", "completeState") and ref in self.ends and self.ends[ref][0]:
-                entry, dur = self.ends[ref]
-                if dur > 0:  # the element ends when its timed action does: exact as the trigger's delay
-                    self.pending_delay.append((c, dur, ref))
-                return {"after": entry}
+            if state in ("endTransition", "completeState") and self.ends.get(ref):
+                done = [{"done": e} for e in self.ends[ref]]
+                return done[0] if len(done) == 1 else {"all": done}
             self.skip(
                 c,
                 f"state {state!r} of {kind} {ref!r} is not supported yet (or the element is not known "
