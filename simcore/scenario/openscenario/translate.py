@@ -10,6 +10,7 @@ are documented in docs/openscenario-coverage.md.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 from pathlib import Path
@@ -44,6 +45,11 @@ _VEHICLES = {
     "train": "truck",
     "tram": "city_bus",
 }
+
+
+def _walk(v: float) -> float:
+    """A walking speed our pedestrians accept (m/s)."""
+    return round(min(max(v, 0.25), 3.0), 6)
 
 
 def _name(text: str) -> str:
@@ -100,6 +106,9 @@ class Translator:
         self.triggers: dict[str, Any] = {}  # act/story name -> start trigger
         self.handled: set[int] = set()
         self.taken: set[str] = set()
+        self.walkers: dict[str, dict] = {}  # pedestrian -> its walk/jaywalk behaviour (speed set by its SpeedAction)
+        self.walker_started: set[str] = set()
+        self.walker_specs: dict[str, dict] = {}
         self.noted: list[Issue] = []  # documented approximations that do not refuse the file
         self.ego_request = ego
 
@@ -378,13 +387,20 @@ class Translator:
         if abs(off) > MAX_OFFSET_M and not pedestrian and not cyclist:
             self.skip(so, f"{name!r} starts {off:.2f} m beside its lane centre: it starts on the centre line")
         self.lane_now[name] = pose.lane if pose.lane is not None else 0
-        if pedestrian:
-            return {
+        if pedestrian:  # heading across its lane: it crosses the road (jaywalk); else it walks along it
+            k = self.view.net.lane_names.index(lane)
+            lane_h = float(self.view.net.pts_heading[int(self.view.net.lane_start[k])])
+            across = abs(math.cos(pose.h - lane_h)) < 0.5
+            how = {"at_s": round(s, 3)} if across else {}
+            spec_p = {
                 "id": self.rid(name),
                 "type": "pedestrian",
                 "start": {"lane": lane, "s": round(s, 3)},
-                "behavior": {"walk": {"speed": min(max(self.speed0.get(name, 1.4), 0.25), 3.0)}},
+                "behavior": {"jaywalk" if across else "walk": {**how, "speed": _walk(self.speed0.get(name, 1.4))}},
             }
+            self.walkers[name] = spec_p["behavior"]["jaywalk" if across else "walk"]
+            self.walker_specs[name] = spec_p
+            return spec_p
         spec: dict[str, Any] = {
             "vehicle": _VEHICLES.get(cat, "sedan"),
             "start": {"lane": lane, "s": round(s, 3), "speed": round(self.speed0.get(name, 0.0), 6)},
@@ -490,8 +506,19 @@ class Translator:
             self.skip(a, f"action of {who!r}, which is never placed")
             return
         if kind is not None and kind.tag == "Pedestrian":
-            if a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction":
-                self.skip(inner, "a pedestrian's SpeedAction starts it walking along its lane at its walk speed")
+            tgt = inner.kid("SpeedActionTarget") if inner is not None else None
+            absn = tgt.kid("AbsoluteTargetSpeed") if tgt is not None else None
+            if a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction" and absn is not None:
+                walker = self.walkers.get(who)
+                if walker is not None and who not in self.walker_started:
+                    walker["speed"] = _walk(_f(absn, "value"))  # its first speed: walking or crossing speed
+                    self.walker_started.add(who)
+                elif walker is not None and _walk(_f(absn, "value")) != walker["speed"]:
+                    self.skip(inner, "a pedestrian walks at one speed: later speed changes are not supported yet")
+                do = {"start": actor}
+            elif a.tag == "RoutingAction" and inner is not None and inner.tag == "FollowTrajectoryAction":
+                if not self.pedestrian_path(who, inner):
+                    return
                 do = {"start": actor}
             else:
                 self.skip(inner or a, f"<{(inner or a).tag}> of a pedestrian is not supported yet")
@@ -589,6 +616,46 @@ class Translator:
             self.skip(dyn, f"speed dynamics dimension {dim!r} is not supported yet")
             return None, 0.0
         return {"speed": spec}, duration
+
+    def pedestrian_path(self, who: str, fta: XNode) -> bool:
+        """A pedestrian's polyline that runs along its start lane and then crosses the road in one straight
+        segment becomes our jaywalk (walk to ``at_s``, cross ``width_m``); other shapes are refused."""
+        shape = next((n for n in fta.walk() if n.tag == "Shape"), None)
+        poly = shape.kid("Polyline") if shape is not None else None
+        spec = self.walker_specs.get(who)
+        if poly is None or spec is None or len(poly.kids("Vertex")) < 2:
+            self.skip(fta, "a pedestrian's trajectory other than a polyline is not supported yet")
+            return False
+        pts = [self.position(v.kid("Position") or v) for v in poly.kids("Vertex")]
+        k = self.view.net.lane_names.index(spec["start"]["lane"])
+        along = [self.view._project(k, p.x, p.y) for p in pts]
+        # the crossing: the segment with the largest sideways change; before it the walk along the lane
+        c = max(range(len(pts) - 1), key=lambda i: abs(along[i + 1][1] - along[i][1]))
+        seg = math.hypot(pts[c + 1].x - pts[c].x, pts[c + 1].y - pts[c].y)
+        on_lane = all(abs(t) <= 1.0 for _, t in along[: c + 1])
+        forward = all(b[0] >= a[0] - 0.1 for a, b in itertools.pairwise(along[: c + 1]))
+        crosses = seg > 1.0 and abs(along[c + 1][1] - along[c][1]) >= 0.8 * seg
+        if not (on_lane and forward and crosses):
+            self.skip(fta, "this pedestrian trajectory is not 'along the sidewalk, then straight across' (not yet)")
+            return False
+        tail = sum(math.hypot(q.x - p.x, q.y - p.y) for p, q in itertools.pairwise(pts[c + 1 :]))
+        if tail > 1.0:
+            self.skip(
+                fta, f"the pedestrian's last {tail:.1f} m after crossing are not walked (it stops at the far side)"
+            )
+        speed = spec["behavior"].get("walk", spec["behavior"].get("jaywalk", {})).get("speed", 1.4)
+        spec["behavior"] = {
+            "jaywalk": {"at_s": round(along[-2][0], 3), "width_m": round(min(max(seg, 1.01), 60), 3), "speed": speed}
+        }
+        self.walkers[who] = spec["behavior"]["jaywalk"]
+        if fta.attrs.get("initialDistanceOffset") or (
+            fta.kid("TimeReference") and fta.kid("TimeReference").kid("Timing")
+        ):
+            self.skip(
+                fta, "trajectory timing and offsets of a pedestrian are not supported yet (it walks at its speed)"
+            )
+        self.mark_handled(fta)
+        return True
 
     def synchronize(self, actor: str, sa: XNode) -> dict | None:
         """SynchronizeAction: arrive at TargetPosition when the master reaches TargetPositionMaster."""
