@@ -318,6 +318,202 @@ def test_compare_trigger_and_relative_speed_targets(tmp_path: Path) -> None:
     assert res.termination == "timeout"
 
 
+# ----------------------------------------------------------------------------- more scenariogeneration files
+
+
+def _car(xosc):  # type: ignore[no-untyped-def]
+    bb = xosc.BoundingBox(1.8, 4.5, 1.5, 1.4, 0, 0.75)
+    return xosc.Vehicle(
+        "car",
+        xosc.VehicleCategory.car,
+        bb,
+        xosc.Axle(0.5, 0.8, 1.6, 2.8, 0.3),
+        xosc.Axle(0, 0.8, 1.6, 0, 0.3),
+        60,
+        10,
+        10,
+    )
+
+
+def _time(xosc, t: float, rule=None):  # type: ignore[no-untyped-def]
+    return xosc.ValueTrigger(
+        "t", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(t, rule or xosc.Rule.greaterOrEqual)
+    )
+
+
+def _write(xosc, folder: Path, xodr: str, entities: dict, init, events: list, stop) -> Path:  # type: ignore[no-untyped-def]
+    """A scenario with one story: ``events`` are (actor or None, Event) in one maneuver group each."""
+    shutil.copy(SHARED / "xodr" / xodr, folder.parent / xodr)
+    ents = xosc.Entities()
+    for name, obj in entities.items():
+        ents.add_scenario_object(name, obj)
+    act = xosc.Act("act", _time(xosc, 0, xosc.Rule.greaterThan))
+    for k, (actor, ev) in enumerate(events):
+        man = xosc.Maneuver(f"m{k}")
+        man.add_event(ev)
+        mg = xosc.ManeuverGroup(f"mg{k}")
+        if actor:
+            mg.add_actor(actor)
+        mg.add_maneuver(man)
+        act.add_maneuver_group(mg)
+    story = xosc.Story("story")
+    story.add_act(act)
+    sb = xosc.StoryBoard(init, stop)
+    sb.add_story(story)
+    sce = xosc.Scenario(
+        "t", "simcore tests", xosc.ParameterDeclarations(), ents, sb, xosc.RoadNetwork(f"../{xodr}"), xosc.Catalog()
+    )
+    path = folder / "s.xosc"
+    sce.write_xml(str(path))
+    return path
+
+
+@needs_shared
+def test_cut_in_then_brake_on_the_lane_change_end(tmp_path: Path) -> None:
+    """Cut-in at t = 2 s (lane change over 3 s), brake when it has ended (StoryboardElementState
+    completeState): 2 + 3 = 5 s; braking 20 -> 10 m/s at 2 m/s^2 takes 5 s; the stop trigger waits for
+    the brake event's end: 10 s."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    step = xosc.TransitionDynamics(xosc.DynamicsShapes.step, xosc.DynamicsDimension.time, 0)
+    init = xosc.Init()
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(50, 0, -3, 0)))
+    init.add_init_action("Ego", xosc.AbsoluteSpeedAction(15, step))
+    init.add_init_action("Cutter", xosc.TeleportAction(xosc.LanePosition(80, 0, -2, 0)))
+    init.add_init_action("Cutter", xosc.AbsoluteSpeedAction(20, step))
+    cut = xosc.Event("CutIn", xosc.Priority.override)
+    lc = xosc.TransitionDynamics(xosc.DynamicsShapes.sinusoidal, xosc.DynamicsDimension.time, 3)
+    cut.add_action("lc", xosc.RelativeLaneChangeAction(0, "Ego", lc))
+    cut.add_trigger(_time(xosc, 2.0))
+    brake = xosc.Event("Brake", xosc.Priority.override)
+    ramp = xosc.TransitionDynamics(xosc.DynamicsShapes.linear, xosc.DynamicsDimension.rate, -2)
+    brake.add_action("b", xosc.AbsoluteSpeedAction(10, ramp))
+    brake.add_trigger(
+        xosc.ValueTrigger(
+            "after",
+            0,
+            xosc.ConditionEdge.rising,
+            xosc.StoryboardElementStateCondition(
+                xosc.StoryboardElementType.event, "CutIn", xosc.StoryboardElementState.completeState
+            ),
+        )
+    )
+    stop = xosc.ValueTrigger(
+        "stop",
+        0,
+        xosc.ConditionEdge.rising,
+        xosc.StoryboardElementStateCondition(
+            xosc.StoryboardElementType.event, "Brake", xosc.StoryboardElementState.endTransition
+        ),
+        "stop",
+    )
+    path = _write(
+        xosc,
+        tmp_path / "xosc",
+        "e6mini.xodr",
+        {"Ego": _car(xosc), "Cutter": _car(xosc)},
+        init,
+        [("Cutter", cut), ("Cutter", brake)],
+        stop,
+    )
+    sim = simulation(path, load_agent("idle"))
+    res = sim.run()
+    fired = [round(e.time, 2) for e in res.events if e.kind == EventKind.STORYBOARD]
+    assert fired == [2.0, 5.0, 10.0]
+    assert res.termination == "end_condition"
+    cutter = sim.world.actor_ids.index("Cutter")
+    assert float(sim.world.state.speed[cutter]) == pytest.approx(10.0, abs=1e-6)
+
+
+@needs_shared
+def test_signal_state_action_and_condition(tmp_path: Path) -> None:
+    """A TrafficSignalStateAction (esmini's lamp list red;yellow;green) forces signal 1, green by the
+    map's default plan, to red at t = 2 s; a TrafficSignalCondition on red sees it from the next check:
+    2.05 s."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    step = xosc.TransitionDynamics(xosc.DynamicsShapes.step, xosc.DynamicsDimension.time, 0)
+    init = xosc.Init()
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(20, 0, 1, 0)))
+    init.add_init_action("Ego", xosc.AbsoluteSpeedAction(0, step))
+    init.add_init_action("Car", xosc.TeleportAction(xosc.LanePosition(10, 0, 1, 0)))
+    green = xosc.Event("Red", xosc.Priority.override)
+    green.add_action("g", xosc.TrafficSignalStateAction("1", "on;off;off"))
+    green.add_trigger(_time(xosc, 2.0))
+    go = xosc.Event("Go", xosc.Priority.override)
+    go.add_action("v", xosc.AbsoluteSpeedAction(5, step))
+    go.add_trigger(
+        xosc.ValueTrigger("sig", 0, xosc.ConditionEdge.rising, xosc.TrafficSignalCondition("1", "on;off;off"))
+    )
+    stop = xosc.ValueTrigger(
+        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(4, xosc.Rule.greaterOrEqual), "stop"
+    )
+    path = _write(
+        xosc,
+        tmp_path / "xosc",
+        "fabriksgatan_traffic_lights.xodr",
+        {"Ego": _car(xosc), "Car": _car(xosc)},
+        init,
+        [(None, green), ("Car", go)],
+        stop,
+    )
+    sim = simulation(path, load_agent("idle"))
+    res = sim.run()
+    fired = [(round(e.time, 2), e.detail.split(" -> ", 1)[1]) for e in res.events if e.kind == EventKind.STORYBOARD]
+    assert fired[:2] == [(2.0, "signal signal:1 red"), (2.05, "speed Car -> 5 m/s step")]
+
+
+@needs_shared
+def test_pedestrian_crossing_at_hand_computed_times(tmp_path: Path) -> None:
+    """A pedestrian on the shoulder, headed across the road, starts at t = 1 s towards 1.5 m/s (its
+    SpeedAction; our walkers accelerate at PEDESTRIAN_PARAMS.max_accel, a): at t = 3 s it has crossed
+    v (3 - 1) - v^2 / (2 a) sideways (to one step)."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+    from simcore.dynamics.params import PEDESTRIAN_PARAMS
+
+    (tmp_path / "xosc").mkdir()
+    ped = xosc.Pedestrian("walker", 80, xosc.PedestrianCategory.pedestrian, xosc.BoundingBox(0.5, 0.5, 1.8, 0, 0, 0.9))
+    step = xosc.TransitionDynamics(xosc.DynamicsShapes.step, xosc.DynamicsDimension.time, 0)
+    init = xosc.Init()
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(10, 0, -1, 1)))
+    init.add_init_action(
+        "Walker",
+        xosc.TeleportAction(
+            xosc.LanePosition(150, 0, -2, 1, xosc.Orientation(h=1.5708, reference=xosc.ReferenceContext.relative))
+        ),
+    )
+    walk = xosc.Event("Walk", xosc.Priority.override)
+    walk.add_action("w", xosc.AbsoluteSpeedAction(1.5, step))
+    walk.add_trigger(_time(xosc, 1.0))
+    stop = xosc.ValueTrigger(
+        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(3, xosc.Rule.greaterOrEqual), "stop"
+    )
+    path = _write(
+        xosc,
+        tmp_path / "xosc",
+        "straight_500m.xodr",
+        {"Ego": _car(xosc), "Walker": ped},
+        init,
+        [("Walker", walk)],
+        stop,
+    )
+    sim = simulation(path, load_agent("idle"))
+    w = sim.world.actor_ids.index("Walker")
+    y0 = float(sim.world.state.y[w])
+    res = sim.run()
+    assert res.termination == "end_condition"
+    a = PEDESTRIAN_PARAMS.max_accel
+    assert abs(float(sim.world.state.y[w]) - y0) == pytest.approx(1.5 * 2.0 - 1.5**2 / (2 * a), abs=1.5 * 0.05)
+
+
 def test_coverage_page_is_current() -> None:
     from simcore.scenario.openscenario import coverage
 

@@ -414,7 +414,17 @@ class Translator:
             return spec
         spec = {"id": self.rid(name), **spec}
         v0 = self.speed0.get(name, 0.0)
-        spec["behavior"] = {"idm": {"desired_speed_kph": round(max(v0, 1.0) * 3.6, 6)}}
+        idm: dict[str, float] = {"desired_speed_kph": round(max(v0, 1.0) * 3.6, 6)}
+        limit = float(self.view.net.lane_speed_limit[self.view.net.lane_names.index(lane)])
+        if limit > 0 and v0 > limit:  # our drivers aim at most at speed_factor x the limit
+            idm["speed_factor"] = round(min(v0 / limit, 1.5), 6)
+            if v0 > 1.5 * limit:
+                self.skip(
+                    so,
+                    f"{name!r} starts at {v0:g} m/s, above 1.5 x its lane's limit ({limit:.1f} m/s): "
+                    "our driver slows it to 1.5 x the limit",
+                )
+        spec["behavior"] = {"idm": idm}
         if cyclist:  # our cyclists ride a set distance inside the lane's right edge
             spec.update(type="cyclist", keep_right_m=round(half + off, 3))
         return spec
