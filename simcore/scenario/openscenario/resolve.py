@@ -9,8 +9,8 @@ reference's ``ParameterAssignments``. Both raise located errors.
 
 from __future__ import annotations
 
-import copy
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,12 @@ def substitute(node: XNode, scope: dict[str, str], overrides: dict[str, Any] | N
     return here
 
 
+@lru_cache(maxsize=64)
+def _catalog_file(path: str, mtime: float) -> XNode:
+    """A parsed catalog file (cached per file and modification time; entries are cloned before use)."""
+    return parse_xml(path)
+
+
 class Catalogs:
     """Catalog entries found through a file's ``CatalogLocations`` (loaded on first use)."""
 
@@ -136,13 +142,13 @@ class Catalogs:
         for kind in CATALOG_KINDS:
             for _, f in self._files(kind):
                 if f not in self.loaded:
-                    self.loaded[f] = parse_xml(f)
+                    self.loaded[f] = _catalog_file(str(f), f.stat().st_mtime)
                 c = self.loaded[f].kid("Catalog")
                 if c is None or c.attrs.get("name") != cat:
                     continue
                 for e in c.children:
                     if e.attrs.get("name") == name:
-                        return copy.deepcopy(e)
+                        return e.clone()
                     seen.append(e.attrs.get("name", ""))
         if not seen:
             raise ref.error(f"no catalog named {cat!r} in the CatalogLocations directories")

@@ -75,6 +75,12 @@ class XNode:
         """A ScenarioError located at this element."""
         return ScenarioError([self.issue(message)])
 
+    def clone(self, parent: XNode | None = None) -> XNode:
+        """A copy of this subtree (attributes and children copied, locations kept) under ``parent``."""
+        out = XNode(self.tag, dict(self.attrs), self.file, self.line, self.col, parent, [], dict(self.scope))
+        out.children = [c.clone(out) for c in self.children]
+        return out
+
     def walk(self) -> Any:
         """This element and every descendant, depth first in document order."""
         yield self
