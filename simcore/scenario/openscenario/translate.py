@@ -87,6 +87,12 @@ def _negate(trig: dict) -> dict | None:
     return None
 
 
+def _monotone_rising(trig: dict) -> bool:
+    """A condition on time that can only turn from false to true (t >= T, t > T)."""
+    c = trig.get("compare", {})
+    return "time_s" in trig or (c.get("measure") == "time" and c.get("rule") in ("gt", "ge"))
+
+
 class Translator:
     """One OpenSCENARIO file (parameters and catalogs resolved) -> scenario data + what was not honoured."""
 
@@ -109,6 +115,8 @@ class Translator:
         self.walkers: dict[str, dict] = {}  # pedestrian -> its walk/jaywalk behaviour (speed set by its SpeedAction)
         self.walker_started: set[str] = set()
         self.walker_specs: dict[str, dict] = {}
+        self.init_follow: list[tuple[str, dict]] = []  # continuous relative speeds set in Init
+        self.init_speed: list[dict] = []  # Init speeds above the lane limit, kept by a scripted speed
         self.noted: list[Issue] = []  # documented approximations that do not refuse the file
         self.ego_request = ego
 
@@ -180,6 +188,24 @@ class Translator:
                 self.mark(("actors", len(actors)), so)
                 actors.append(spec)
         data["actors"] = actors
+        self.story += self.init_speed
+        for who, spec in self.init_follow:
+            if who in self.poses:
+                ref = self.rid(spec.pop("relative_to"))
+                self.story.append(
+                    {
+                        "when": {"time_s": 0},
+                        "do": {
+                            "speed": {
+                                "actor": self.rid(who),
+                                "relative_to": ref,
+                                **spec,
+                                "shape": "step",
+                                "continuous": True,
+                            }
+                        },
+                    }
+                )
         for story in sb.kids("Story"):
             self.story_(story)
         data["storyboard"] = self.story
@@ -314,10 +340,21 @@ class Translator:
                 elif a.tag == "LongitudinalAction" and a.kid("SpeedAction") is not None:
                     tgt = a.kid("SpeedAction").kid("SpeedActionTarget")  # type: ignore[union-attr]
                     absn = tgt.kid("AbsoluteTargetSpeed") if tgt is not None else None
-                    if absn is None:
-                        self.skip(a, "a relative target speed in Init is not supported yet")
+                    rel = tgt.kid("RelativeTargetSpeed") if tgt is not None else None
+                    if absn is not None:
+                        self.speed0[who] = _f(absn, "value")
+                    elif rel is not None and rel.attrs.get("entityRef") in self.speed0:
+                        v_ref = self.speed0[rel.attrs["entityRef"]]
+                        factor = rel.attrs.get("speedTargetValueType") == "factor"
+                        self.speed0[who] = max(v_ref * _f(rel, "value") if factor else v_ref + _f(rel, "value"), 0.0)
+                        if rel.attrs.get("continuous") == "true":  # and it keeps following from the start
+                            key = "factor" if factor else "delta"
+                            self.init_follow.append(
+                                (who, {"relative_to": rel.attrs["entityRef"], key: _f(rel, "value")})
+                            )
+                    else:
+                        self.skip(a, "a relative target speed in Init needs the other entity's speed set before it")
                         continue
-                    self.speed0[who] = _f(absn, "value")
                     self.mark_handled(a)
                 elif a.tag == "RoutingAction" and a.kid("AssignRouteAction") is not None:
                     self.assign_route(who, a.kid("AssignRouteAction"))  # type: ignore[arg-type]
@@ -416,14 +453,13 @@ class Translator:
         v0 = self.speed0.get(name, 0.0)
         idm: dict[str, float] = {"desired_speed_kph": round(max(v0, 1.0) * 3.6, 6)}
         limit = float(self.view.net.lane_speed_limit[self.view.net.lane_names.index(lane)])
-        if limit > 0 and v0 > limit:  # our drivers aim at most at speed_factor x the limit
-            idm["speed_factor"] = round(min(v0 / limit, 1.5), 6)
-            if v0 > 1.5 * limit:
-                self.skip(
-                    so,
-                    f"{name!r} starts at {v0:g} m/s, above 1.5 x its lane's limit ({limit:.1f} m/s): "
-                    "our driver slows it to 1.5 x the limit",
-                )
+        if limit > 0 and v0 > limit:  # our drivers keep to the limit; a scripted speed lifts it (as esmini)
+            self.init_speed.append(
+                {
+                    "when": {"time_s": 0},
+                    "do": {"speed": {"actor": self.rid(name), "target": round(v0, 6), "shape": "step"}},
+                }
+            )
         spec["behavior"] = {"idm": idm}
         if cyclist:  # our cyclists ride a set distance inside the lane's right edge
             spec.update(type="cyclist", keep_right_m=round(half + off, 3))
@@ -466,8 +502,6 @@ class Translator:
 
     def event(self, ev: XNode, actors: list[str], act_when: tuple | None) -> list[str]:
         """Entries of one event (every action for every actor); returns their names."""
-        if int(_f(ev, "maximumExecutionCount", 1)) > 1:
-            self.skip(ev, "maximumExecutionCount > 1 is not supported yet (the event runs once)")
         if ev.attrs.get("priority") == "skip":
             self.skip(ev, "priority 'skip' is not supported yet (the event starts regardless)")
         st = ev.kid("StartTrigger")
@@ -499,6 +533,8 @@ class Translator:
                 self.names[action.attrs.get("name", "")] = entries[0]
                 self.ends[action.attrs.get("name", "")] = entries
                 made += entries
+        if made and int(_f(ev, "maximumExecutionCount", 1)) > 1:  # events of no-op actions may repeat freely
+            self.skip(ev, "maximumExecutionCount > 1 is not supported yet (the event runs once)")
         if made:
             self.names[ev.attrs.get("name", "")] = made[0]
             self.ends[ev.attrs.get("name", "")] = made
@@ -871,6 +907,8 @@ class Translator:
             neg = _negate(out)
             if neg is not None:
                 return neg
+        if edge == "risingOrFalling" and _monotone_rising(out):  # time only rises: its only edge is rising
+            return out
         self.skip(c, f"conditionEdge {edge!r} of this condition is not supported yet (it fires when it first holds)")
         return out
 
