@@ -691,7 +691,11 @@ class Translator:
             )
         speed = spec["behavior"].get("walk", spec["behavior"].get("jaywalk", {})).get("speed", 1.4)
         spec["behavior"] = {
-            "jaywalk": {"at_s": round(along[-2][0], 3), "width_m": round(min(max(seg, 1.01), 60), 3), "speed": speed}
+            "jaywalk": {
+                "at_s": max(round(along[c][0], 3), spec["start"]["s"]),
+                "width_m": round(min(max(seg, 1.01), 60), 3),
+                "speed": speed,
+            }
         }
         self.walkers[who] = spec["behavior"]["jaywalk"]
         if fta.attrs.get("initialDistanceOffset") or (
