@@ -87,7 +87,7 @@ SUPPORTED = set(
     EnvironmentCatalog TrajectoryCatalog Catalog CatalogReference ParameterAssignments ParameterAssignment
     RoadNetwork LogicFile SceneGraphFile Entities ScenarioObject Properties Property BoundingBox Center Dimensions
     Performance Axles FrontAxle RearAxle AdditionalAxle Storyboard Init Actions Private PrivateAction GlobalAction
-    Story Act ManeuverGroup Actors EntityRef Maneuver Action StartTrigger StopTrigger ConditionGroup Condition
+    Story Actors EntityRef Maneuver Action StartTrigger StopTrigger ConditionGroup Condition
     ByValueCondition ByEntityCondition TriggeringEntities EntityCondition Position LanePosition RoadPosition
     WorldPosition RelativeLanePosition RelativeRoadPosition RelativeObjectPosition RelativeWorldPosition
     Orientation TeleportAction LongitudinalAction SpeedAction SpeedActionTarget AbsoluteTargetSpeed LateralAction
@@ -101,38 +101,49 @@ SUPPORTED = set(
 )
 
 PARTIAL: dict[str, str] = {
-    "Vehicle": "vehicleCategory picks a built-in vehicle (car: sedan, van, truck, bus: city_bus, bicycle); "
-    "the file's dimensions and performance are not copied",
-    "Pedestrian": "a pedestrian on the nearest lane (sidewalks preferred); a SpeedAction starts it walking "
-    "along that lane at its walk speed (other pedestrian actions: not yet)",
+    "FollowTrajectoryAction": "pedestrians only: a polyline along the start lane and then straight across the "
+    "road (our jaywalk); vehicles not yet",
+    "Act": "start trigger latched with each event's (exact for time conditions); StopTrigger refused",
+    "ManeuverGroup": "actors by EntityRef; maximumExecutionCount > 1 refused",
+    "Vertex": "positions only (times not used)",
+    "Polyline": "see FollowTrajectoryAction",
+    "Shape": "Polyline only, see FollowTrajectoryAction",
+    "Trajectory": "see FollowTrajectoryAction",
+    "Vehicle": "vehicleCategory picks a built-in vehicle (car: sedan, van, truck, bus: city_bus,"
+    " bicycle); the file's dimensions and performance are not copied",
+    "Pedestrian": "on the nearest lane (sidewalks preferred); its first SpeedAction starts it: "
+    "along its lane, or straight across the road when headed across it (our jaywalk);"
+    " one walking speed",
     "MiscObject": "a static box of the file's length and width at its Init pose",
-    "Event": "runs once (maximumExecutionCount > 1 refused); priority override/overwrite and parallel as "
-    "written, skip refused",
-    "SpeedActionDynamics": "step, linear and cubic exactly; sinusoidal runs as cubic (smoothstep); dimension "
-    "rate (sign ignored, as esmini) or time; distance not yet",
-    "RelativeTargetSpeed": "delta or factor of the entity's speed when the action starts (continuous: not yet)",
-    "LaneChangeAction": "shifts the route sideways by the lane offset (our lane_change, `lanes` for several); "
-    "targetLaneOffset not yet",
+    "Event": "runs once (maximumExecutionCount > 1 refused unless its actions do nothing "
+    "here); priority override/overwrite and parallel as written, skip refused",
+    "SpeedActionDynamics": "step, linear and cubic exactly; sinusoidal as cubic (refused as partial); "
+    "dimension rate (sign ignored, as esmini), time or distance",
+    "RelativeTargetSpeed": "delta or factor of the entity's speed when the action starts; continuous with a "
+    "step shape follows it every step (ramps: not yet)",
+    "LaneChangeAction": "shifts the route sideways by the lane offset (our lane_change, `lanes` for "
+    "several); targetLaneOffset not yet",
     "LaneChangeActionDynamics": "time; distance as the time it takes at the start speed; every shape runs as "
     "smoothstep",
     "RelativeTargetLane": "positive to the left of the reference entity's direction of travel",
-    "StoryboardElementStateCondition": "startTransition/runningState: the element's first entry has fired "
-    "(`after`); endTransition/completeState: all its entries have finished (`done`); standby, skip and stop "
-    "states not yet",
+    "StoryboardElementStateCondition": "startTransition/runningState: the element's first entry has fired (`after`); "
+    "endTransition/completeState: all its entries have finished (`done`); standby, "
+    "skip and stop states not yet",
     "TimeHeadwayCondition": "straight-line (or bumper gap with freespace) distance / speed, signed: negative "
     "when the reference entity is behind (esmini's behaviour)",
     "TimeToCollisionCondition": "to an entity (bumper gap / closing speed); to a position not yet",
     "TimeToCollisionConditionTarget": "EntityRef only",
-    "RelativeDistanceCondition": "cartesian, longitudinal (signed) and lateral in the triggering entity's "
-    "heading frame, not in road coordinates",
+    "RelativeDistanceCondition": "cartesian, longitudinal (signed) and lateral in the triggering entity's heading "
+    "frame, not in road coordinates",
     "ReachPositionCondition": "reference point within the tolerance of the position",
     "DistanceCondition": "rules lessThan / lessOrEqual only, reference point to the position",
     "StandStillCondition": "speed below 0.01 m/s; the duration is not waited for",
     "CollisionCondition": "with a named entity (bounding boxes touch); ByType not yet",
     "EndOfRoadCondition": "the end of the entity's route (within 0.5 m)",
     "ParameterCondition": "evaluated once at load (ParameterSetAction is not yet supported: parameters never change)",
-    "TrafficSignalCondition": "state names containing red, yellow/amber or green, signal groups by name",
-    "TrafficSignalStateAction": "state names containing red, yellow/amber or green, signal groups by name",
+    "TrafficSignalCondition": "as TrafficSignalStateAction",
+    "TrafficSignalStateAction": "state names with red / yellow / green or esmini's lamp lists (red;yellow;green, "
+    "red;green); the signal's group switches",
     "RoutingAction": "AssignRouteAction in Init",
     "AssignRouteAction": "in Init: the destination is the last waypoint's lane; the path there is ours "
     "(fastest lanes), not the waypoints'",
@@ -142,15 +153,16 @@ PARTIAL: dict[str, str] = {
     "RoutePosition": "FromLaneCoordinates on the road of the route's first waypoint",
     "InRoutePosition": "FromLaneCoordinates only",
     "FromLaneCoordinates": "pathS counted from the first waypoint on its road",
-    "SynchronizeAction": "our `synchronize`: the actor's speed is its remaining route distance over the master's "
-    "remaining time, every step; then the final speed (at once, where esmini ramps to it)",
+    "SynchronizeAction": "our `synchronize`: the actor's speed is its remaining route distance over the "
+    "master's remaining time, every step; then the final speed (at once, where esmini"
+    " ramps to it)",
     "TargetPosition": "see SynchronizeAction",
     "TargetPositionMaster": "see SynchronizeAction",
     "FinalSpeed": "see SynchronizeAction",
     "AbsoluteSpeed": "see SynchronizeAction",
     "RelativeSpeedToMaster": "delta (factor not yet)",
-    "SpeedProfileAction": "a chain of linear ramps (followingMode position); follow (jerk-limited) runs the same "
-    "and is refused as partial",
+    "SpeedProfileAction": "a chain of linear ramps (followingMode position); follow (jerk-limited) runs the"
+    " same and is refused as partial",
     "SpeedProfileEntry": "time to reach the speed; without it the DynamicConstraints' acceleration",
     "DynamicConstraints": "maxAcceleration / maxDeceleration for speed profile entries without a time",
     "ActivateControllerAction": "on the ego: no effect (the agent is the ego's controller); on others refused",
@@ -160,7 +172,6 @@ PARTIAL: dict[str, str] = {
 }
 
 NOT_YET_NOTES: dict[str, str] = {
-    "FollowTrajectoryAction": "scripted actors exist (type: scripted) but start at a fixed time only",
     "LongitudinalDistanceAction": "needs a new storyboard kind (distance keeping)",
     "LateralDistanceAction": "needs a new storyboard kind",
     "LaneOffsetAction": "needs a lateral offset of the route",
