@@ -545,6 +545,17 @@ class _StoryCompiler:
                 c.final_delta,
                 f"synchronize {c.actor} with {c.master}",
             )
+        if isinstance(a, schema.KeepDistanceAction):
+            c = a.keep_distance
+            r = self.row(c.actor, (*path, "keep_distance", "actor"))
+            b = self.row(c.to, (*path, "keep_distance", "to"))
+            if r is None or b is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "keep_distance", "actor"), f"keep_distance needs a vehicle, {c.actor!r} is not one")
+                return None
+            gap = f"{c.distance_m:g} m" if c.distance_m is not None else f"{c.time_gap_s:g} s"
+            return sb.KeepDistance(r, b, c, f"keep {c.actor} {gap} {c.side} {c.to}")
         if isinstance(a, schema.EndAction):
             return sb.EndRun(a.end, f"end {a.end}")
         raise TypeError(f"unknown action {a!r}")  # pragma: no cover - the schema admits no other

@@ -875,6 +875,7 @@ _ACTION_KEYS = (
     "weather",
     "end",
     "synchronize",
+    "keep_distance",
 )
 
 
@@ -1051,6 +1052,34 @@ class SyncSpec(Strict):
         return self
 
 
+class KeepDistanceSpec(Strict):
+    """``actor`` keeps ``distance_m`` (or ``time_gap_s`` x its speed) behind ``to`` (``side: ahead``: in front
+    of it), every step: speed = speed of ``to`` + (gap - wanted) / 1 s, within the acceleration limits."""
+
+    actor: str = _ACTOR_REF
+    to: str = _ACTOR_REF
+    distance_m: float | None = Field(None, ge=0, le=1000)
+    time_gap_s: float | None = Field(None, ge=0, le=60)
+    freespace: bool = Field(False, description="bumper gap instead of reference points")
+    side: Literal["behind", "ahead", "any"] = Field("behind", description="where actor keeps itself; any: where it is")
+    max_accel: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    max_decel: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    max_speed: float | None = Field(None, gt=0, le=100, description="m/s")
+    continuous: bool = Field(True, description="false: the action is done when the distance is reached")
+
+    @model_validator(mode="after")
+    def _one_gap(self) -> KeepDistanceSpec:
+        if (self.distance_m is None) == (self.time_gap_s is None):
+            raise ValueError("give exactly one of distance_m or time_gap_s")
+        return self
+
+
+class KeepDistanceAction(Strict):
+    """``{keep_distance: {actor: A, to: B, time_gap_s: 2}}``."""
+
+    keep_distance: KeepDistanceSpec
+
+
 class SyncAction(Strict):
     """``{synchronize: {actor: A, master: B, at: [x, y], master_at: [x, y]}}``."""
 
@@ -1135,7 +1164,8 @@ ActionSpec = Annotated[
     | Annotated[FrictionAction, Tag("friction")]
     | Annotated[WeatherAction, Tag("weather")]
     | Annotated[EndAction, Tag("end")]
-    | Annotated[SyncAction, Tag("synchronize")],
+    | Annotated[SyncAction, Tag("synchronize")]
+    | Annotated[KeepDistanceAction, Tag("keep_distance")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
         custom_error_type="action",

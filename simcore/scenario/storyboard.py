@@ -255,13 +255,15 @@ class StoryProgress:
         action = self.stories[k].action
         if isinstance(action, LaneChange):
             return sim.t >= self.applied_at[k] + action.duration - TIME_EPS
-        if not isinstance(action, SpeedProfile | Synchronize):
+        if not isinstance(action, SpeedProfile | Synchronize | KeepDistance):
             return True
         p = self.handle[k]
         if p is None or sim.scripted.profiles.get(action.row) is not p:
             return True
         if isinstance(p, _Sync):
             return p.arrived is not None
+        if isinstance(p, _Keep):
+            return p.reached and not p.spec.continuous
         if isinstance(p, _Follow):
             return False
         return sim.t >= p.t0 + p.duration - TIME_EPS
@@ -840,6 +842,65 @@ class _Sync:
 
     def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
         return self.speed(t_b) * (t_b - t_a)
+
+
+#: Time constant (s) of distance keeping: the gap error closes at this rate on top of the other's speed.
+KEEP_TAU_S = 1.0
+
+
+@dataclass
+class _Keep:
+    """Live speed of a ``keep_distance`` row (see :class:`KeepDistance`); computed once per time."""
+
+    world: Any
+    row: int
+    ref: int
+    spec: Any
+    t0: float = 0.0
+    duration: float = 0.0
+    hold: bool = True
+    reached: bool = False
+    _t: float = math.nan
+    _v: float = 0.0
+
+    def speed(self, t: float) -> float:
+        if t == self._t:
+            return self._v
+        w, c = self.world, self.spec
+        st = w.state
+        lon, _ = _along(w, self.row, self.ref, c.freespace)  # signed: > 0 when ref is ahead of row
+        v = float(st.speed[self.row])
+        want = c.distance_m if c.distance_m is not None else c.time_gap_s * v
+        side = c.side if c.side != "any" else ("behind" if lon >= 0.0 else "ahead")
+        err = lon - want if side == "behind" else -lon - want  # > 0: too far from the wanted place
+        target = float(st.speed[self.ref]) + (err if side == "behind" else -err) / KEEP_TAU_S
+        dt = float(w.dt)
+        if c.max_accel is not None:
+            target = min(target, v + c.max_accel * dt)
+        if c.max_decel is not None:
+            target = max(target, v - c.max_decel * dt)
+        if c.max_speed is not None:
+            target = min(target, c.max_speed)
+        self.reached = self.reached or (abs(err) < 0.5 and abs(v - float(st.speed[self.ref])) < 0.2)
+        self._t, self._v = t, max(target, 0.0)
+        return self._v
+
+    def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
+        return self.speed(t_b) * (t_b - t_a)
+
+
+@dataclass(frozen=True)
+class KeepDistance:
+    """Start distance keeping of ``row`` to ``ref`` (``spec`` a ``KeepDistanceSpec``)."""
+
+    row: int
+    ref: int
+    spec: Any
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
+        sim.scripted.script(sim, self.row, _Keep(sim.world, self.row, self.ref, self.spec))
 
 
 @dataclass(frozen=True)

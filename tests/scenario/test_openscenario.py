@@ -90,17 +90,7 @@ def _lead_braking(folder: Path, brake_at_s: float = 3.0, decel: float = 5.0) -> 
     params = xosc.ParameterDeclarations()
     params.add_parameter(xosc.Parameter("BrakeTime", xosc.ParameterType.double, str(brake_at_s)))
     params.add_parameter(xosc.Parameter("Decel", xosc.ParameterType.double, str(decel)))
-    bb = xosc.BoundingBox(1.8, 4.5, 1.5, 1.4, 0, 0.75)
-    car = xosc.Vehicle(
-        "car",
-        xosc.VehicleCategory.car,
-        bb,
-        xosc.Axle(0.5, 0.8, 1.6, 2.8, 0.3),
-        xosc.Axle(0, 0.8, 1.6, 0, 0.3),
-        60,
-        10,
-        10,
-    )
+    car = _car(xosc)
     ents = xosc.Entities()
     ents.add_scenario_object("Ego", car)
     ents.add_scenario_object("Lead", car)
@@ -570,3 +560,48 @@ def test_unknown_element_is_a_located_error(tmp_path: Path) -> None:
         load_scenario(tmp_path / "xosc" / "u.xosc")
     assert "u.xosc:6:3: OpenSCENARIO/Storyboard/TeleportActon: unknown element <TeleportActon>" in str(exc.value)
     assert "did you mean 'TeleportAction'" in str(exc.value)
+
+
+_KEEP_YAML = """
+simcore: 1
+name: keep
+map: {file: map.xodr}
+ego: {start: {lane: "1:0:-1", s: 0, speed: 0}, route: {to: "1:0:-1"}}
+actors:
+  - {id: a, start: {lane: "1:0:-1", s: 100, speed: 10}, route: {to: "1:0:-1"},
+     behavior: {idm: {desired_speed_kph: 36}}}
+  - {id: b, start: {lane: "1:0:-1", s: 50, speed: 10}, route: {to: "1:0:-1"},
+     behavior: {idm: {desired_speed_kph: 36}}}
+end: {timeout_s: 30, ego_reaches_goal: false}
+storyboard:
+  - name: keep
+    when: {time_s: 1}
+    do: {keep_distance: {actor: b, to: a, distance_m: 30, max_accel: 2, max_decel: 3, continuous: false}}
+  - when: {done: keep}
+    do: {weather: {rain_mm_h: 1}}
+"""
+
+
+@needs_shared
+def test_keep_distance_converges_and_reports_done(tmp_path: Path) -> None:
+    """b, 50 m behind a (both about 10 m/s), keeps 30 m: its first scripted step accelerates at the
+    limit (+ 2 x 0.05 m/s); the gap error then decays (speed = a's + error / 1 s) to 30 m, when the
+    action is done (error < 0.5 m, speeds within 0.2 m/s)."""
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    shutil.copy(XODR, tmp_path / "map.xodr")
+    (tmp_path / "s.yaml").write_text(_KEEP_YAML)
+    sim = simulation(tmp_path / "s.yaml", load_agent("idle"))
+    a, b = (sim.world.actor_ids.index(n) for n in ("a", "b"))
+    while sim.t < 1.0 - 1e-9:
+        sim.step()
+    v_fired = float(sim.world.state.speed[b])  # the action starts at this check (t = 1.0 s)
+    sim.step()
+    assert float(sim.world.state.speed[b]) == pytest.approx(v_fired + 2.0 * 0.05, abs=1e-6)
+    res = sim.run()
+    done = [e.time for e in res.events if e.kind == EventKind.STORYBOARD and "done keep" in e.detail]
+    assert len(done) == 1 and done[0] < 30.0
+    gap = float(sim.world.state.x[a] - sim.world.state.x[b])
+    assert abs(gap) == pytest.approx(30.0, abs=0.5)
+    assert float(sim.world.state.speed[b]) == pytest.approx(10.0, abs=0.2)

@@ -101,6 +101,8 @@ SUPPORTED = set(
 )
 
 PARTIAL: dict[str, str] = {
+    "LongitudinalDistanceAction": "our keep_distance: speed = the other's + gap error / 1 s within the "
+    "acceleration, deceleration and speed limits (esmini's controller differs in detail); jerk limits not yet",
     "FollowTrajectoryAction": "pedestrians only: a polyline along the start lane and then straight across the "
     "road (our jaywalk); vehicles not yet",
     "Act": "start trigger latched with each event's (exact for time conditions); StopTrigger refused",
@@ -172,7 +174,6 @@ PARTIAL: dict[str, str] = {
 }
 
 NOT_YET_NOTES: dict[str, str] = {
-    "LongitudinalDistanceAction": "needs a new storyboard kind (distance keeping)",
     "LateralDistanceAction": "needs a new storyboard kind",
     "LaneOffsetAction": "needs a lateral offset of the route",
     "ParameterSetAction": "parameters are resolved at load",

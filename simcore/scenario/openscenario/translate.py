@@ -577,6 +577,8 @@ class Translator:
             return
         elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SynchronizeAction":
             do = self.synchronize(actor, inner)
+        elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "LongitudinalDistanceAction":
+            do = self.keep_distance(actor, inner)
         elif a.tag == "SynchronizeAction":
             do = self.synchronize(actor, a)
         elif a.tag == "LateralAction" and inner is not None and inner.tag == "LaneChangeAction":
@@ -706,6 +708,40 @@ class Translator:
             )
         self.mark_handled(fta)
         return True
+
+    def keep_distance(self, actor: str, la: XNode) -> dict | None:
+        """LongitudinalDistanceAction: our keep_distance (a proportional distance keeper, 1 s time constant,
+        within the DynamicConstraints' acceleration, deceleration and speed)."""
+        ref = la.attrs.get("entityRef", "")
+        if ref not in self.entities:
+            raise la.error(f"unknown entity {ref!r}")
+        spec: dict[str, Any] = {"actor": actor, "to": self.rid(ref)}
+        if "distance" in la.attrs:
+            spec["distance_m"] = _f(la, "distance")
+        elif "timeGap" in la.attrs:
+            spec["time_gap_s"] = _f(la, "timeGap")
+        else:
+            raise la.error("LongitudinalDistanceAction needs distance or timeGap")
+        if la.attrs.get("freespace") == "true":
+            spec["freespace"] = True
+        spec["side"] = {"leadingReferencedEntity": "behind", "trailingReferencedEntity": "ahead"}.get(
+            la.attrs.get("displacement", "trailingReferencedEntity"), "any"
+        )
+        spec["continuous"] = la.attrs.get("continuous", "true") == "true"
+        dc = la.kid("DynamicConstraints")
+        if dc is not None:
+            for key, name in (
+                ("max_accel", "maxAcceleration"),
+                ("max_decel", "maxDeceleration"),
+                ("max_speed", "maxSpeed"),
+            ):
+                if name in dc.attrs and _f(dc, name) > 0:
+                    spec[key] = _f(dc, name)
+            if any(k in dc.attrs for k in ("maxAccelerationRate", "maxDecelerationRate")):
+                self.skip(dc, "jerk limits (acceleration rates) are not supported yet")
+        if la.attrs.get("coordinateSystem", "entity") not in ("entity", "road", "lane"):
+            self.skip(la, f"coordinateSystem {la.attrs['coordinateSystem']!r} is not supported yet")
+        return {"keep_distance": spec}
 
     def synchronize(self, actor: str, sa: XNode) -> dict | None:
         """SynchronizeAction: arrive at TargetPosition when the master reaches TargetPositionMaster."""
