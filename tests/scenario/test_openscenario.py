@@ -605,3 +605,19 @@ def test_keep_distance_converges_and_reports_done(tmp_path: Path) -> None:
     gap = float(sim.world.state.x[a] - sim.world.state.x[b])
     assert abs(gap) == pytest.approx(30.0, abs=0.5)
     assert float(sim.world.state.speed[b]) == pytest.approx(10.0, abs=0.2)
+
+
+@needs_shared
+def test_ego_choice(tmp_path: Path) -> None:
+    from simcore.scenario.loader import load_scenario
+    from simcore.scenario.openscenario import xosc_options
+
+    f = SHARED / "xosc" / "cut-in.xosc"
+    default = load_scenario(f).spec
+    assert default.ego is not None and default.ego.start.lane == "0:0:-3"  # the entity named Ego
+    with xosc_options(ego="OverTaker"):
+        other = load_scenario(f).spec
+    assert other.ego is not None and other.ego.start.lane == "0:0:-2"
+    assert [a.id for a in other.actors] == ["Ego"]
+    with xosc_options(ego="Nobody"), pytest.raises(ScenarioError, match="--ego 'Nobody' is not a vehicle"):
+        load_scenario(f)
