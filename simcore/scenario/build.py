@@ -382,6 +382,11 @@ class _StoryCompiler:
                 )
                 return None
             return sb.AfterEntry(self.names[t.after], f"after {t.after}")
+        if isinstance(t, schema.DelayedTrigger):
+            inner = self.trigger(t.delayed.when, (*path, "delayed", "when"))
+            if inner is None:
+                return None
+            return sb.Delayed(inner, t.delayed.by_s, f"{inner.text} + {t.delayed.by_s:g} s")
         if isinstance(t, schema.DoneTrigger):
             if t.done not in self.names:
                 self.b.err(

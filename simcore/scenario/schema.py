@@ -832,6 +832,19 @@ class DoneTrigger(Strict):
     done: str = Field(pattern=_ENTRY_NAME)
 
 
+class DelayedCond(Strict):
+    """``when`` first held at t0: holds from t0 + ``by_s`` on (latched)."""
+
+    when: TriggerSpec
+    by_s: float = Field(ge=0, le=36000)
+
+
+class DelayedTrigger(Strict):
+    """``{delayed: {when: TRIGGER, by_s: D}}``: true from D s after TRIGGER first held (a per-condition delay)."""
+
+    delayed: DelayedCond
+
+
 class AnyTrigger(Strict):
     """True when any of the listed triggers is."""
 
@@ -861,6 +874,7 @@ _TRIGGER_KEYS = (
     "all",
     "compare",
     "done",
+    "delayed",
 )
 _ACTION_KEYS = (
     "start",
@@ -908,7 +922,8 @@ TriggerSpec = Annotated[
     | Annotated[AnyTrigger, Tag("any")]
     | Annotated[AllTrigger, Tag("all")]
     | Annotated[CompareTrigger, Tag("compare")]
-    | Annotated[DoneTrigger, Tag("done")],
+    | Annotated[DoneTrigger, Tag("done")]
+    | Annotated[DelayedTrigger, Tag("delayed")],
     Discriminator(
         _key_tag(_TRIGGER_KEYS),
         custom_error_type="trigger",
@@ -917,6 +932,7 @@ TriggerSpec = Annotated[
 ]
 AnyTrigger.model_rebuild()
 AllTrigger.model_rebuild()
+DelayedCond.model_rebuild()
 EndSpec.model_rebuild()
 
 

@@ -238,6 +238,7 @@ class StoryProgress:
     done: list[bool] = field(default_factory=list)
     applied_at: list[float] = field(default_factory=list)
     handle: list[Any] = field(default_factory=list)
+    first_held: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Nothing fired yet."""
@@ -582,6 +583,25 @@ class Compare:
         """The rule holds for the current quantity."""
         q = self.quantity(sim)
         return q is not None and bool(_RULES[self.rule](q, self.value))
+
+
+@dataclass(frozen=True)
+class Delayed:
+    """``inner`` first held at t0 (latched per run in ``StoryProgress.first_held``): holds from t0 + ``delay``."""
+
+    inner: Trigger
+    delay: float
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Record the first time the inner trigger holds; true from then + delay."""
+        story = sim._story
+        if story is None:
+            return False
+        t0 = story.first_held.get(id(self))
+        if t0 is None and self.inner.holds(sim):
+            t0 = story.first_held[id(self)] = sim.t
+        return t0 is not None and sim.t >= t0 + self.delay - TIME_EPS
 
 
 @dataclass(frozen=True)

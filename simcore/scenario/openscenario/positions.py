@@ -125,6 +125,13 @@ class MapView:
             raise KeyError(f"no lane near ({pose.x:.1f}, {pose.y:.1f})")
         return net.lane_names[best[1]], best[2], best[3]
 
+    def heads_along(self, name: str, s: float, h: float) -> bool:
+        """Does heading ``h`` (rad) point along lane ``name``'s driving direction at its arc length s (m)?"""
+        k = self.net.lane_names.index(name)
+        a, b = int(self.net.lane_start[k]), int(self.net.lane_start[k + 1])
+        i = a + min(int(np.searchsorted(self.net.pts_s[a:b], s)), b - a - 1)
+        return math.cos(float(self.net.pts_heading[i]) - h) >= 0.0
+
     def _project(self, lane: int, x: float, y: float) -> tuple[float, float]:
         lx, ly, ls = self.net.lane_points(lane)
         s, t, _, _ = project_on_polyline(x, y, lx, ly, ls, 0, len(ls))

@@ -418,6 +418,13 @@ class Translator:
                 pose = dataclasses.replace(pose, lane=under)
                 self.poses[name] = pose
         lane, s, off = self.view.net_lane(pose, pedestrian)
+        if not pedestrian and not self.view.heads_along(lane, s, pose.h):
+            self.skip(
+                so,
+                f"{name!r} starts against the driving direction of lane {lane!r}: wrong-way driving is "
+                "not supported yet (it starts on the nearest lane of its direction)",
+            )
+            lane, s, off = self.view.net_lane(dataclasses.replace(pose, road=None, lane=None), pedestrian)
         cat = kind.attrs.get("vehicleCategory", "car")
         half = 0.5 * float(self.view.net.lane_width[self.view.net.lane_names.index(lane)])
         cyclist = cat == "bicycle" and name != self.ego and 0.3 <= half + off <= 3.0
@@ -912,8 +919,10 @@ class Translator:
         )
 
     def time_bound(self, trig: XNode) -> float | None:
+        groups = trig.kids("ConditionGroup")
         times = [_f(c, "value") for c in trig.walk() if c.tag == "SimulationTimeCondition"]
-        return max(times) if times and len(trig.kids("ConditionGroup")) == len(times) else None
+        only_time = all(len(g.kids("Condition")) == 1 for g in groups) and len(groups) == len(times)
+        return max(times) if times and only_time else None
 
     def trigger(self, trig: XNode) -> tuple[dict, float] | None:
         """(trigger data, delay s) of a Start/StopTrigger: any of its groups, all of each group's conditions."""
@@ -925,12 +934,12 @@ class Translator:
                 out = self.condition(c)
                 if out is None:
                     continue
-                conds.append(out)
                 d = _f(c, "delay", 0.0)
-                if d > 0:
-                    if len(g.kids("Condition")) > 1 or len(trig.kids("ConditionGroup")) > 1:
-                        self.skip(c, "a condition delay in a group of several conditions applies to the whole trigger")
-                    delay = max(delay, d)
+                if d > 0 and (len(g.kids("Condition")) > 1 or len(trig.kids("ConditionGroup")) > 1):
+                    out = {"delayed": {"when": out, "by_s": d}}  # this condition's own delay
+                elif d > 0:
+                    delay = d  # the whole trigger's: the entry's delay
+                conds.append(out)
             if conds:
                 groups.append(conds[0] if len(conds) == 1 else {"all": conds})
         if not groups:
