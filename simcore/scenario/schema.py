@@ -1004,7 +1004,7 @@ class SpeedProfileSpec(Strict):
     actor: str = _ACTOR_REF
     target: float | None = Field(None, ge=0, le=70)
     target_kph: float | None = Field(None, ge=0, le=250)
-    shape: Literal["step", "linear", "cubic"] = "linear"
+    shape: Literal["step", "linear", "cubic", "sinusoidal"] = "linear"
     rate: float | None = Field(None, gt=0, le=30, description="m/s^2")
     duration: float | None = Field(None, gt=0, le=3600, description="s")
     relative_to: str | None = Field(None, min_length=1, description="target relative to this actor's speed then")

@@ -795,10 +795,13 @@ class _Profile:
         u = min(max((t - self.t0) / self.duration, 0.0), 1.0)
         if self.shape == "cubic":
             u = u * u * (3.0 - 2.0 * u)
+        elif self.shape == "sinusoidal":  # half a cosine wave (OpenSCENARIO's sinusoidal shape)
+            u = 0.5 * (1.0 - math.cos(math.pi * u))
         return self.v0 + (self.v1 - self.v0) * u
 
     def distance(self, t_a: float, t_b: float) -> float:
-        """Distance covered between t_a and t_b (m): Simpson's rule, exact for these polynomials on one piece."""
+        """Distance covered between t_a and t_b (m): Simpson's rule, exact for the polynomial shapes on one
+        piece (the sinusoidal shape's error is below 1e-6 m for steps up to 0.1 s of ramps over 1 s)."""
         out = 0.0
         cuts = sorted({t_a, t_b, *[c for c in (self.t0, self.t0 + self.duration) if t_a < c < t_b]})
         for lo, hi in itertools.pairwise(cuts):

@@ -621,3 +621,15 @@ def test_ego_choice(tmp_path: Path) -> None:
     assert [a.id for a in other.actors] == ["Ego"]
     with xosc_options(ego="Nobody"), pytest.raises(ScenarioError, match="--ego 'Nobody' is not a vehicle"):
         load_scenario(f)
+
+
+def test_sinusoidal_speed_profile_against_closed_form() -> None:
+    """v(t) = v0 + (v1 - v0)(1 - cos(pi u)) / 2: halfway at u = 1/2, a quarter at u = 1/3; the distance
+    over the ramp is its integral (v0 + v1) T / 2, summed over 0.05 s steps."""
+    from simcore.scenario.storyboard import _Profile
+
+    p = _Profile(1.0, 10.0, 20.0, "sinusoidal", 2.0, False)
+    assert p.speed(2.0) == pytest.approx(15.0)
+    assert p.speed(1.0 + 2.0 / 3.0) == pytest.approx(12.5)
+    steps = sum(p.distance(1.0 + k * 0.05, 1.05 + k * 0.05) for k in range(40))
+    assert steps == pytest.approx(30.0, abs=1e-9)

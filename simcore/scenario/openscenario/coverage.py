@@ -96,7 +96,7 @@ SUPPORTED = set(
     ParameterValueDistribution ScenarioFile Deterministic DeterministicSingleParameterDistribution
     DeterministicMultiParameterDistribution DistributionSet DistributionRange Element Range ValueSetDistribution
     ParameterValueSet Stochastic StochasticDistribution UniformDistribution NormalDistribution
-    ProbabilityDistributionSet
+    ProbabilityDistributionSet SpeedActionDynamics
     """)
 )
 
@@ -119,8 +119,6 @@ PARTIAL: dict[str, str] = {
     "MiscObject": "a static box of the file's length and width at its Init pose",
     "Event": "runs once (maximumExecutionCount > 1 refused unless its actions do nothing "
     "here); priority override/overwrite and parallel as written, skip refused",
-    "SpeedActionDynamics": "step, linear and cubic exactly; sinusoidal as cubic (refused as partial); "
-    "dimension rate (sign ignored, as esmini), time or distance",
     "RelativeTargetSpeed": "delta or factor of the entity's speed when the action starts; continuous with a "
     "step shape follows it every step (ramps: not yet)",
     "LaneChangeAction": "shifts the route sideways by the lane offset (our lane_change, `lanes` for "

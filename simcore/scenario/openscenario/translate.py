@@ -649,12 +649,7 @@ class Translator:
         shape = dyn.attrs.get("dynamicsShape", "step")
         dim = dyn.attrs.get("dynamicsDimension", "time")
         value = _f(dyn, "value", 0.0)
-        if shape == "sinusoidal":
-            self.skip(
-                dyn, "sinusoidal speed shape: run as cubic (smoothstep), which differs by under 3 % of the change"
-            )
-            shape = "cubic"
-        if shape not in ("step", "linear", "cubic"):
+        if shape not in ("step", "linear", "cubic", "sinusoidal"):
             self.skip(dyn, f"speed dynamics shape {shape!r} is not supported yet")
             return None, 0.0
         duration = 0.0
