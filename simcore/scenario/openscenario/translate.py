@@ -172,7 +172,7 @@ class Translator:
             "map": {"file": self.map_ref},
             "parameters": {
                 d.attrs["name"]: d.attrs.get("value", "")
-                for d in (r.kid("ParameterDeclarations").kids() if r.kid("ParameterDeclarations") else [])
+                for d in (r.kid("ParameterDeclarations") or r).kids("ParameterDeclaration")
             },
         }
         self.mark(("map", "file"), r.kid("RoadNetwork") or r)
@@ -436,7 +436,7 @@ class Translator:
             lane_h = float(self.view.net.pts_heading[int(self.view.net.lane_start[k])])
             across = abs(math.cos(pose.h - lane_h)) < 0.5
             how = {"at_s": round(s, 3)} if across else {}
-            spec_p = {
+            spec_p: dict[str, Any] = {
                 "id": self.rid(name),
                 "type": "pedestrian",
                 "start": {"lane": lane, "s": round(s, 3)},
@@ -489,7 +489,8 @@ class Translator:
                     self.skip(mg, "maximumExecutionCount > 1 is not supported yet (each event runs once)")
                 actors = [e.attrs.get("entityRef", "") for e in (mg.kid("Actors") or mg).kids("EntityRef")]
                 mg_ends: list[str] = []
-                for man in mg.kids("Maneuver") + [c.first() for c in mg.kids("CatalogReference") if c.first()]:
+                mans = mg.kids("Maneuver") + [m for c in mg.kids("CatalogReference") if (m := c.first()) is not None]
+                for man in mans:
                     man_ends: list[str] = []
                     for ev in man.kids("Event"):
                         man_ends += self.event(ev, actors, None if trivial else act_when)
@@ -703,7 +704,7 @@ class Translator:
         }
         self.walkers[who] = spec["behavior"]["jaywalk"]
         if fta.attrs.get("initialDistanceOffset") or (
-            fta.kid("TimeReference") and fta.kid("TimeReference").kid("Timing")
+            (tr := fta.kid("TimeReference")) is not None and tr.kid("Timing") is not None
         ):
             self.skip(
                 fta, "trajectory timing and offsets of a pedestrian are not supported yet (it walks at its speed)"
@@ -769,7 +770,7 @@ class Translator:
             spec["final_delta"] = _f(f, "value")
         elif f is not None:
             self.skip(f, "a final speed as a factor of the master's is not supported yet")
-        if f is not None:
+        if f is not None and fs is not None:
             self.skip(
                 fs,
                 "the final speed is taken at the arrival, not reached gradually before it (esmini plans "
