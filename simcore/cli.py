@@ -59,6 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simcore.agents.loading import AgentLoadError, load_agent, load_agents
     from simcore.api import simulation
     from simcore.scenario.errors import ScenarioError
+    from simcore.scenario.openscenario import xosc_ignored, xosc_options
 
     try:
         overrides = _parse_set(args.set or [])
@@ -74,16 +75,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             if v is not None
         }
         t0 = time.perf_counter()
-        sim = simulation(
-            args.scenario,
-            agent,
-            seed=args.seed,
-            overrides=overrides,
-            variant=args.variant,
-            agents=agents,
-            allow_paths=args.allow_path or (),
-            **timing,
-        )
+        ignored = xosc_ignored(args.scenario, args.ego, args.allow_partial, args.seed, args.variant)
+        with xosc_options(args.ego, args.allow_partial):
+            sim = simulation(
+                args.scenario,
+                agent,
+                seed=args.seed,
+                overrides=overrides,
+                variant=args.variant,
+                agents=agents,
+                allow_paths=args.allow_path or (),
+                **timing,
+            )
         build_s = time.perf_counter() - t0
         compile_s = sim.prepare()
     except ScenarioError as exc:
@@ -93,6 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"simcore run: {exc}", file=sys.stderr)
         return EXIT_INVALID
     res = sim.run(progress=not args.quiet and sys.stderr.isatty())
+    for issue in ignored:
+        print(f"ignored    {issue}", file=sys.stderr)
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None:
         from simcore.report.outputs import write_run_outputs
@@ -109,7 +114,7 @@ def _scenario_files(paths: list[str]) -> list[Path]:
     for p in paths:
         path = resolve_scenario(p)
         if path.is_dir():
-            files += sorted(path.rglob("*.yaml"))
+            files += sorted([*path.rglob("*.yaml"), *path.rglob("*.xosc")])
         else:
             files.append(path)
     return files
@@ -182,6 +187,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from simcore.scenario.build import build_world
     from simcore.scenario.errors import ScenarioError
     from simcore.scenario.loader import load_scenario
+    from simcore.scenario.openscenario import xosc_schema_issues
     from simcore.sensors.scenario_rig import rig_for_scenario
 
     bad = 0
@@ -191,6 +197,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for f in files:
         try:
+            xsd_issues = xosc_schema_issues(f)
+            if xsd_issues:
+                raise ScenarioError(xsd_issues)
             loaded = load_scenario(f, allow_paths=args.allow_path or ())
             rig_for_scenario(loaded, build_world(loaded))
         except ScenarioError as exc:
@@ -289,7 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="let referenced files (maps, logs, rigs) come from DIR too, not only the scenario's folder (repeatable)",
     )
+    r.add_argument("--ego", metavar="NAME", help="OpenSCENARIO: the entity the agent drives (default Ego/hero/first)")
+    r.add_argument("--allow-partial", action="store_true", help="OpenSCENARIO: run without unsupported elements")
     r.set_defaults(func=cmd_run)
+    from simcore.scenario.openscenario.convert import add_convert_command
+
+    add_convert_command(sub)
     b = sub.add_parser("batch", help="run scenarios x variants x agents in parallel; exit 0 pass, 1 fail, 2 error")
     b.add_argument("paths", nargs="+", metavar="FILES_OR_DIRS", help="scenario files or folders (searched for *.yaml)")
     b.add_argument("--agent", action="append", metavar="SPEC", help="agent spec; repeat to compare agents")

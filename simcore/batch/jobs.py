@@ -71,7 +71,7 @@ def scenario_files(paths: list[str]) -> list[tuple[Path, str]]:
     for p in paths:
         path = resolve_scenario(p)
         if path.is_dir():
-            for f in sorted(path.rglob("*.yaml")):
+            for f in sorted([*path.rglob("*.yaml"), *path.rglob("*.xosc")]):
                 key = "/".join(safe_name(part) for part in f.relative_to(path).with_suffix("").parts)
                 found.append((f, key))
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from simcore._types import ActorKind, LaneType, SignalState
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
+from simcore.road.frenet_kernels import project_on_polyline
 from simcore.road.generate import (
     IntersectionLayout,
     SignalTiming,
@@ -380,11 +382,35 @@ class _StoryCompiler:
                 )
                 return None
             return sb.AfterEntry(self.names[t.after], f"after {t.after}")
+        if isinstance(t, schema.DelayedTrigger):
+            inner = self.trigger(t.delayed.when, (*path, "delayed", "when"))
+            if inner is None:
+                return None
+            return sb.Delayed(inner, t.delayed.by_s, f"{inner.text} + {t.delayed.by_s:g} s")
+        if isinstance(t, schema.DoneTrigger):
+            if t.done not in self.names:
+                self.b.err(
+                    (*path, "done"), f"unknown storyboard entry {t.done!r}{did_you_mean(t.done, list(self.names))}"
+                )
+                return None
+            return sb.DoneEntry(self.names[t.done], f"done {t.done}")
         if isinstance(t, schema.SignalTrigger):
             g = self.group(t.signal.group, (*path, "signal", "group"))
             if g is None:
                 return None
             return sb.SignalIs(g, _SIGNAL_STATES[t.signal.state], f"signal {t.signal.group} {t.signal.state}")
+        if isinstance(t, schema.CompareTrigger):
+            c = t.compare
+            a = self.row(c.actor, (*path, "compare", "actor")) if c.actor is not None else -1
+            b = self.row(c.to, (*path, "compare", "to")) if c.to is not None else -1
+            if a is None or b is None:
+                return None
+            rp = self.b.rows[a].get("path") if a >= 0 else None
+            start = float(self.b.rows[a].get("progress", 0.0)) if a >= 0 else 0.0
+            length = float(rp.length) if rp is not None else math.inf
+            who = " ".join(n for n in (c.actor, c.to) if n)
+            text = f"{c.measure} {who} {c.rule} {c.value:g}".replace("  ", " ")
+            return sb.Compare(c.measure, a, b, c.rule, c.value, c.freespace, start, length, text)
         if isinstance(t, schema.AnyTrigger | schema.AllTrigger):
             key = "any" if isinstance(t, schema.AnyTrigger) else "all"
             items = t.any if isinstance(t, schema.AnyTrigger) else t.all
@@ -431,10 +457,42 @@ class _StoryCompiler:
                 return None
             if isinstance(c, schema.StopSpec):
                 return sb.SpeedProfile(r, 0.0, "linear", c.decel, None, True, f"stop {c.actor} at {c.decel:g} m/s^2")
+            how = ""
+            if c.shape != "step":
+                how = (
+                    f" {c.rate:g} m/s^2"
+                    if c.rate is not None
+                    else (f" {c.duration:g} s" if c.duration is not None else f" over {c.distance:g} m")
+                )
+            if c.relative_to is not None:
+                ref = self.row(c.relative_to, (*path, key, "relative_to"))
+                if ref is None:
+                    return None
+                rel = f"x {c.factor:g}" if c.factor is not None else f"{c.delta:+g} m/s"
+                return sb.SpeedProfile(
+                    r,
+                    0.0,
+                    c.shape,
+                    c.rate,
+                    c.duration,
+                    False,
+                    f"speed {c.actor} -> {c.relative_to} {rel} {c.shape}{how}",
+                    ref,
+                    c.delta or 0.0,
+                    1.0 if c.factor is None else c.factor,
+                    c.continuous,
+                    c.distance,
+                )
             v1 = c.si_target()
-            how = "" if c.shape == "step" else (f" {c.rate:g} m/s^2" if c.rate is not None else f" {c.duration:g} s")
             return sb.SpeedProfile(
-                r, v1, c.shape, c.rate, c.duration, False, f"speed {c.actor} -> {v1:g} m/s {c.shape}{how}"
+                r,
+                v1,
+                c.shape,
+                c.rate,
+                c.duration,
+                False,
+                f"speed {c.actor} -> {v1:g} m/s {c.shape}{how}",
+                distance=c.distance,
             )
         if isinstance(a, schema.LaneChangeAction):
             c = a.lane_change
@@ -447,10 +505,15 @@ class _StoryCompiler:
             net = self.b.net
             nb = net.lane_left if c.direction == "left" else net.lane_right
             w = np.asarray(net.lane_width, dtype=np.float64)
-            offsets = np.where(nb >= 0, 0.5 * (w + w[np.maximum(nb, 0)]), w)
+            offsets = np.where(nb >= 0, 0.5 * (w + w[np.maximum(nb, 0)]), w) * c.lanes
             side = 1 if c.direction == "left" else -1
             return sb.LaneChange(
-                r, side, offsets, np.asarray(nb), c.duration, f"lane_change {c.actor} {c.direction} {c.duration:g} s"
+                r,
+                side,
+                offsets,
+                np.asarray(nb),
+                c.duration,
+                f"lane_change {c.actor} {c.direction}{f' x{c.lanes}' if c.lanes > 1 else ''} {c.duration:g} s",
             )
         if isinstance(a, schema.WeatherAction):
             c = a.weather
@@ -466,9 +529,47 @@ class _StoryCompiler:
             return None if r is None else sb.RemoveRow(r, f"remove {a.remove}")
         if isinstance(a, schema.FrictionAction):
             return sb.SetFriction(a.friction, f"friction {a.friction:g}")
+        if isinstance(a, schema.SyncAction):
+            c = a.synchronize
+            r = self.row(c.actor, (*path, "synchronize", "actor"))
+            m = self.row(c.master, (*path, "synchronize", "master"))
+            if r is None or m is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "synchronize", "actor"), f"synchronize needs a vehicle, {c.actor!r} is not one")
+                return None
+            s_a = self.route_s(r, c.at)
+            s_m = self.route_s(m, c.master_at)
+            return sb.Synchronize(
+                r,
+                m,
+                s_a,
+                s_m,
+                c.tolerance_m,
+                c.final_speed,
+                c.final_delta,
+                f"synchronize {c.actor} with {c.master}",
+            )
+        if isinstance(a, schema.KeepDistanceAction):
+            c = a.keep_distance
+            r = self.row(c.actor, (*path, "keep_distance", "actor"))
+            b = self.row(c.to, (*path, "keep_distance", "to"))
+            if r is None or b is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "keep_distance", "actor"), f"keep_distance needs a vehicle, {c.actor!r} is not one")
+                return None
+            gap = f"{c.distance_m:g} m" if c.distance_m is not None else f"{c.time_gap_s:g} s"
+            return sb.KeepDistance(r, b, c, f"keep {c.actor} {gap} {c.side} {c.to}")
         if isinstance(a, schema.EndAction):
             return sb.EndRun(a.end, f"end {a.end}")
         raise TypeError(f"unknown action {a!r}")  # pragma: no cover - the schema admits no other
+
+    def route_s(self, row: int, point: list[float]) -> float:
+        """Arc length (m) along ``row``'s route of the foot point of (x, y)."""
+        rp = self.b.rows[row]["path"]
+        s, _, _, _ = project_on_polyline(float(point[0]), float(point[1]), rp.x, rp.y, rp.s, 0, len(rp.s))
+        return float(s)
 
     def compile(self, entries: list[StoryEntry]) -> tuple[sb.Story, ...]:
         out = []
@@ -621,8 +722,10 @@ def build_world(loaded: LoadedScenario) -> World:
         veh_idx_st=veh_idx[is_st],
         st_params=st_params,
         friction=friction,
-        grade=np.array([g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
-                       dtype=np.float64).reshape(n),
+        grade=np.array(
+            [g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
+            dtype=np.float64,
+        ).reshape(n),
         storyboard=stories,
         behavior=behavior,
         scripted_idx=rowsets["scripted"],

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from simcore.scenario.errors import ScenarioError
+from simcore.scenario.openscenario import is_openscenario
 from simcore.scenario.parameters import resolve_parameters, variant_count
 from simcore.scenario.yaml_source import load_yaml
 
@@ -25,6 +27,10 @@ class Variant:
 
 def expand(path: str | os.PathLike[str], *, draws: int = 1, seed: int | None = None) -> list[Variant]:
     """Every variant of a scenario: all sweep combinations, ``draws`` random draws of each."""
+    if is_openscenario(path):  # a ParameterValueDistribution: its own combinations or runs
+        from simcore.scenario.openscenario.load import distribution_variants
+
+        return [Variant(v, seed or 0, p) for v, p in enumerate(distribution_variants(Path(path), seed or 0))]
     doc = load_yaml(path)
     data = doc.data
     file_seed = data.get("seed", 0) if isinstance(data, dict) else 0

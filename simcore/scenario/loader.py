@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from simcore.scenario.errors import ScenarioError
+from simcore.scenario.openscenario import is_openscenario, load_openscenario_doc
+from simcore.scenario.openscenario.load import root_folder as xosc_root
 from simcore.scenario.parameters import resolve_parameters, substitute
 from simcore.scenario.schema import ScenarioSpec
 from simcore.scenario.yaml_source import YamlDoc, format_path, issues_from_validation_error, load_yaml
@@ -99,7 +101,11 @@ def load_scenario(
     ``root`` (default: the scenario file's folder) and ``allow_paths`` bound where files the
     scenario refers to (maps, logs) may lie; see :meth:`LoadedScenario.resolve`.
     """
-    doc = load_yaml(path)
+    if is_openscenario(path):  # translated into the same data (docs/openscenario-coverage.md)
+        doc, _ = load_openscenario_doc(path, seed=seed or 0, variant=variant, overrides=overrides)
+        overrides, root = None, root if root is not None else xosc_root(Path(path))
+    else:
+        doc = load_yaml(path)
     data = doc.data
     version = data.get("simcore")
     if version != FORMAT_VERSION:

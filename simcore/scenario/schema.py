@@ -716,6 +716,49 @@ class SignalCond(Strict):
     state: SignalStateName
 
 
+#: Quantities a ``compare`` trigger measures (docs/scenario-format.md, storyboard).
+CompareMeasure = Literal[
+    "time",
+    "speed",
+    "accel",
+    "relative_speed",
+    "distance",
+    "longitudinal",
+    "lateral",
+    "headway",
+    "ttc",
+    "traveled",
+    "remaining",
+]
+CompareRule = Literal["lt", "le", "gt", "ge", "eq", "ne"]
+
+
+class CompareCond(Strict):
+    """A measured quantity of ``actor`` (and ``to``) compared with ``value`` by ``rule``."""
+
+    measure: CompareMeasure
+    actor: str | None = Field(None, min_length=1)
+    to: str | None = Field(None, min_length=1)
+    rule: CompareRule
+    value: float = Field(ge=-1e6, le=1e6)
+    freespace: bool = Field(False, description="distances between bounding boxes (gap) instead of reference points")
+
+    @model_validator(mode="after")
+    def _refs(self) -> CompareCond:
+        pair = self.measure in ("relative_speed", "distance", "longitudinal", "lateral", "headway", "ttc")
+        if self.measure != "time" and self.actor is None:
+            raise ValueError(f"measure {self.measure!r} needs actor")
+        if pair != (self.to is not None):
+            raise ValueError(f"measure {self.measure!r} {'needs' if pair else 'takes no'} to")
+        return self
+
+
+class CompareTrigger(Strict):
+    """``{compare: {measure: headway, actor: A, to: B, rule: gt, value: 0.4}}``."""
+
+    compare: CompareCond
+
+
 class TimeTrigger(Strict):
     """Simulation time reaches ``time_s``."""
 
@@ -788,6 +831,26 @@ class AfterTrigger(Strict):
     after: str = Field(pattern=_ENTRY_NAME)
 
 
+class DoneTrigger(Strict):
+    """``{done: NAME}``: the storyboard entry named NAME has done its action and the action has finished
+    (a speed profile reached its target, a lane change its duration, a synchronisation its arrival)."""
+
+    done: str = Field(pattern=_ENTRY_NAME)
+
+
+class DelayedCond(Strict):
+    """``when`` first held at t0: holds from t0 + ``by_s`` on (latched)."""
+
+    when: TriggerSpec
+    by_s: float = Field(ge=0, le=36000)
+
+
+class DelayedTrigger(Strict):
+    """``{delayed: {when: TRIGGER, by_s: D}}``: true from D s after TRIGGER first held (a per-condition delay)."""
+
+    delayed: DelayedCond
+
+
 class AnyTrigger(Strict):
     """True when any of the listed triggers is."""
 
@@ -815,6 +878,9 @@ _TRIGGER_KEYS = (
     "after",
     "any",
     "all",
+    "compare",
+    "done",
+    "delayed",
 )
 _ACTION_KEYS = (
     "start",
@@ -828,6 +894,8 @@ _ACTION_KEYS = (
     "friction",
     "weather",
     "end",
+    "synchronize",
+    "keep_distance",
 )
 
 
@@ -858,7 +926,10 @@ TriggerSpec = Annotated[
     | Annotated[SignalTrigger, Tag("signal")]
     | Annotated[AfterTrigger, Tag("after")]
     | Annotated[AnyTrigger, Tag("any")]
-    | Annotated[AllTrigger, Tag("all")],
+    | Annotated[AllTrigger, Tag("all")]
+    | Annotated[CompareTrigger, Tag("compare")]
+    | Annotated[DoneTrigger, Tag("done")]
+    | Annotated[DelayedTrigger, Tag("delayed")],
     Discriminator(
         _key_tag(_TRIGGER_KEYS),
         custom_error_type="trigger",
@@ -867,6 +938,7 @@ TriggerSpec = Annotated[
 ]
 AnyTrigger.model_rebuild()
 AllTrigger.model_rebuild()
+DelayedCond.model_rebuild()
 EndSpec.model_rebuild()
 
 
@@ -938,16 +1010,28 @@ class SpeedProfileSpec(Strict):
     actor: str = _ACTOR_REF
     target: float | None = Field(None, ge=0, le=70)
     target_kph: float | None = Field(None, ge=0, le=250)
-    shape: Literal["step", "linear", "cubic"] = "linear"
+    shape: Literal["step", "linear", "cubic", "sinusoidal"] = "linear"
     rate: float | None = Field(None, gt=0, le=30, description="m/s^2")
     duration: float | None = Field(None, gt=0, le=3600, description="s")
+    relative_to: str | None = Field(None, min_length=1, description="target relative to this actor's speed then")
+    delta: float | None = Field(None, ge=-70, le=70, description="with relative_to: its speed + delta (m/s)")
+    factor: float | None = Field(None, ge=0, le=10, description="with relative_to: its speed x factor")
+    continuous: bool = Field(False, description="with relative_to (step): follow that speed at every step")
+    distance: float | None = Field(None, gt=0, le=1e5, description="m covered by the ramp (instead of rate/duration)")
 
     @model_validator(mode="after")
     def _check(self) -> SpeedProfileSpec:
-        if (self.target is None) == (self.target_kph is None):
+        if self.relative_to is not None:
+            if (self.delta is None) == (self.factor is None) or self.target is not None or self.target_kph is not None:
+                raise ValueError("relative_to takes exactly one of delta (m/s) or factor, and no target")
+        elif self.delta is not None or self.factor is not None:
+            raise ValueError("delta and factor need relative_to")
+        elif (self.target is None) == (self.target_kph is None):
             raise ValueError("give exactly one of target (m/s) or target_kph")
-        if self.shape != "step" and (self.rate is None) == (self.duration is None):
-            raise ValueError(f"shape {self.shape!r} needs exactly one of rate (m/s^2) or duration (s)")
+        if self.shape != "step" and sum(x is not None for x in (self.rate, self.duration, self.distance)) != 1:
+            raise ValueError(f"shape {self.shape!r} needs exactly one of rate (m/s^2), duration (s) or distance (m)")
+        if self.continuous and (self.relative_to is None or self.shape != "step"):
+            raise ValueError("continuous needs relative_to and shape step")
         return self
 
     def si_target(self) -> float:
@@ -968,6 +1052,60 @@ class LaneChangeSpec(Strict):
     actor: str = _ACTOR_REF
     direction: Literal["left", "right"]
     duration: float = Field(3.0, gt=0, le=30)
+    lanes: int = Field(1, ge=1, le=6, description="how many lanes to move")
+
+
+class SyncSpec(Strict):
+    """``actor`` times its speed so that it reaches ``at`` (x, y) when ``master`` reaches ``master_at``,
+    then holds ``final_speed`` (m/s; or the master's speed + ``final_delta``; neither: its speed then)."""
+
+    actor: str = _ACTOR_REF
+    master: str = _ACTOR_REF
+    at: list[float] = Field(min_length=2, max_length=2, description="[x, y] (m, ENU) on the actor's route")
+    master_at: list[float] = Field(min_length=2, max_length=2, description="[x, y] (m) on the master's route")
+    tolerance_m: float = Field(1.0, gt=0, le=50, description="arrival when this close (m) along the route")
+    final_speed: float | None = Field(None, ge=0, le=70)
+    final_delta: float | None = Field(None, ge=-70, le=70)
+
+    @model_validator(mode="after")
+    def _one_final(self) -> SyncSpec:
+        if self.final_speed is not None and self.final_delta is not None:
+            raise ValueError("give final_speed or final_delta, not both")
+        return self
+
+
+class KeepDistanceSpec(Strict):
+    """``actor`` keeps ``distance_m`` (or ``time_gap_s`` x its speed) behind ``to`` (``side: ahead``: in front
+    of it), every step: speed = speed of ``to`` + (gap - wanted) / 1 s, within the acceleration limits."""
+
+    actor: str = _ACTOR_REF
+    to: str = _ACTOR_REF
+    distance_m: float | None = Field(None, ge=0, le=1000)
+    time_gap_s: float | None = Field(None, ge=0, le=60)
+    freespace: bool = Field(False, description="bumper gap instead of reference points")
+    side: Literal["behind", "ahead", "any"] = Field("behind", description="where actor keeps itself; any: where it is")
+    max_accel: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    max_decel: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    max_speed: float | None = Field(None, gt=0, le=100, description="m/s")
+    continuous: bool = Field(True, description="false: the action is done when the distance is reached")
+
+    @model_validator(mode="after")
+    def _one_gap(self) -> KeepDistanceSpec:
+        if (self.distance_m is None) == (self.time_gap_s is None):
+            raise ValueError("give exactly one of distance_m or time_gap_s")
+        return self
+
+
+class KeepDistanceAction(Strict):
+    """``{keep_distance: {actor: A, to: B, time_gap_s: 2}}``."""
+
+    keep_distance: KeepDistanceSpec
+
+
+class SyncAction(Strict):
+    """``{synchronize: {actor: A, master: B, at: [x, y], master_at: [x, y]}}``."""
+
+    synchronize: SyncSpec
 
 
 class StartAction(Strict):
@@ -1047,7 +1185,9 @@ ActionSpec = Annotated[
     | Annotated[RemoveAction, Tag("remove")]
     | Annotated[FrictionAction, Tag("friction")]
     | Annotated[WeatherAction, Tag("weather")]
-    | Annotated[EndAction, Tag("end")],
+    | Annotated[EndAction, Tag("end")]
+    | Annotated[SyncAction, Tag("synchronize")]
+    | Annotated[KeepDistanceAction, Tag("keep_distance")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
         custom_error_type="action",

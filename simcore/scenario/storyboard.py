@@ -236,11 +236,38 @@ class StoryProgress:
     stories: tuple[Story, ...]
     fired_at: list[float | None] = field(default_factory=list)
     done: list[bool] = field(default_factory=list)
+    applied_at: list[float] = field(default_factory=list)
+    handle: list[Any] = field(default_factory=list)
+    first_held: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Nothing fired yet."""
         self.fired_at = [None] * len(self.stories)
         self.done = [False] * len(self.stories)
+        self.applied_at = [math.inf] * len(self.stories)
+        self.handle = [None] * len(self.stories)
+
+    def finished(self, sim: Any, k: int) -> bool:
+        """Has entry k's action finished? Speed scripts when their profile reached its end (or was
+        replaced), a synchronisation at its arrival, a continuous speed never, a lane change after its
+        duration; every other action at once."""
+        if not self.done[k]:
+            return False
+        action = self.stories[k].action
+        if isinstance(action, LaneChange):
+            return sim.t >= self.applied_at[k] + action.duration - TIME_EPS
+        if not isinstance(action, SpeedProfile | Synchronize | KeepDistance):
+            return True
+        p = self.handle[k]
+        if p is None or sim.scripted.profiles.get(action.row) is not p:
+            return True
+        if isinstance(p, _Sync):
+            return p.arrived is not None
+        if isinstance(p, _Keep):
+            return p.reached and not p.spec.continuous
+        if isinstance(p, _Follow):
+            return False
+        return sim.t >= p.t0 + p.duration - TIME_EPS
 
     def check(self, sim: Any) -> list[Story]:
         """Fire pending triggers that hold now; apply and return the actions that are due."""
@@ -254,6 +281,10 @@ class StoryProgress:
             if fired is not None and sim.t >= fired + story.delay - TIME_EPS:
                 self.done[k] = True
                 story.action.apply(sim)
+                self.applied_at[k] = sim.t
+                row = getattr(story.action, "row", None)
+                if row is not None and hasattr(sim, "scripted"):
+                    self.handle[k] = sim.scripted.profiles.get(row)
                 due.append(story)
         return due
 
@@ -456,6 +487,136 @@ class AfterEntry:
         return story is not None and story.done[self.entry]
 
 
+_RULES = {
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "eq": lambda a, b: abs(a - b) <= 1e-6,
+    "ne": lambda a, b: abs(a - b) > 1e-6,
+}
+
+
+def _along(world: Any, a: int, b: int, freespace: bool) -> tuple[float, float]:
+    """(longitudinal, lateral) distance of b from a in a's heading frame (m): longitudinal signed
+    (negative when b is behind a), lateral absolute; ``freespace`` takes half of both boxes' extents
+    off each magnitude (never below 0)."""
+    if freespace:
+        ax, ay = box_centre(world, a)
+        bx, by = box_centre(world, b)
+    else:
+        st = world.state
+        ax, ay, bx, by = float(st.x[a]), float(st.y[a]), float(st.x[b]), float(st.y[b])
+    h = float(world.state.yaw[a])
+    signed = (bx - ax) * math.cos(h) + (by - ay) * math.sin(h)
+    lon = abs(signed)
+    lat = abs(-(bx - ax) * math.sin(h) + (by - ay) * math.cos(h))
+    if freespace:
+        p = world.params
+        lon = max(lon - 0.5 * (float(p["length"][a]) + float(p["length"][b])), 0.0)
+        lat = max(lat - 0.5 * (float(p["width"][a]) + float(p["width"][b])), 0.0)
+    return math.copysign(lon, signed), lat
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A measured quantity (``measure``, of rows a and b) compared with ``value`` by ``rule``.
+
+    Measures: time (s); speed, accel of a; relative_speed a - b; distance (reference points, or
+    bumper gap with ``freespace``), longitudinal (signed: negative when b is behind a) / lateral
+    (absolute) in a's heading frame, headway (signed like longitudinal) and ttc of a to b (s);
+    traveled (route progress since the start, m); remaining (route length left, m). ``start`` and
+    ``length`` are a's route progress at the start and its route length.
+    """
+
+    measure: str
+    a: int
+    b: int
+    rule: str
+    value: float
+    freespace: bool
+    start: float
+    length: float
+    text: str
+
+    def quantity(self, sim: Any) -> float | None:
+        """The measured value now (None while a needed row is inactive)."""
+        w = sim.world
+        st = w.state
+        m, a, b = self.measure, self.a, self.b
+        if m == "time":
+            return round(float(sim.t), 9)
+        if not st.active[a] or (b >= 0 and not st.active[b]):
+            return None
+        if m == "speed":
+            return float(st.speed[a])
+        if m == "accel":
+            return float(st.accel[a])
+        if m == "relative_speed":
+            return float(st.speed[a]) - float(st.speed[b])
+        if m == "distance":
+            if self.freespace:
+                return max(bumper_gap(w, a, b), 0.0)
+            return math.hypot(float(st.x[a]) - float(st.x[b]), float(st.y[a]) - float(st.y[b]))
+        if m in ("longitudinal", "lateral"):
+            lon, lat = _along(w, a, b, self.freespace)
+            return lon if m == "longitudinal" else lat
+        if m == "headway":  # signed: negative when b is behind a (as esmini measures it)
+            h = float(st.yaw[a])
+            ahead = (float(st.x[b]) - float(st.x[a])) * math.cos(h) + (float(st.y[b]) - float(st.y[a])) * math.sin(h)
+            d = (
+                time_headway(w, a, b) * float(st.speed[a])
+                if self.freespace
+                else math.hypot(float(st.x[a]) - float(st.x[b]), float(st.y[a]) - float(st.y[b]))
+            )
+            v = float(st.speed[a])
+            if not math.isfinite(d) or v <= 0.0:
+                return math.inf if ahead >= 0.0 else -math.inf
+            return math.copysign(d / v, ahead)
+        if m == "ttc":
+            return time_to_collision(w, a, b)
+        if m == "traveled":
+            return float(st.progress[a]) - self.start
+        return self.length - float(st.progress[a])  # remaining
+
+    def holds(self, sim: Any) -> bool:
+        """The rule holds for the current quantity."""
+        q = self.quantity(sim)
+        return q is not None and bool(_RULES[self.rule](q, self.value))
+
+
+@dataclass(frozen=True)
+class Delayed:
+    """``inner`` first held at t0 (latched per run in ``StoryProgress.first_held``): holds from t0 + ``delay``."""
+
+    inner: Trigger
+    delay: float
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Record the first time the inner trigger holds; true from then + delay."""
+        story = sim._story
+        if story is None:
+            return False
+        t0 = story.first_held.get(id(self))
+        if t0 is None and self.inner.holds(sim):
+            t0 = story.first_held[id(self)] = sim.t
+        return t0 is not None and sim.t >= t0 + self.delay - TIME_EPS
+
+
+@dataclass(frozen=True)
+class DoneEntry:
+    """Storyboard entry number ``entry`` has done its action and the action has finished."""
+
+    entry: int
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """See :meth:`StoryProgress.finished`."""
+        story = sim._story
+        return story is not None and story.finished(sim, self.entry)
+
+
 # ----------------------------------------------------------------------------- more actions
 
 
@@ -531,18 +692,32 @@ class SpeedProfile:
     duration: float | None
     hold: bool
     text: str
+    relative_to: int | None = None
+    delta: float = 0.0
+    factor: float = 1.0
+    continuous: bool = False
+    distance: float | None = None
 
     def apply(self, sim: Any) -> None:
-        """Start the profile now."""
-        v0 = float(sim.world.state.speed[self.row])
+        """Start the profile now (a relative target: ``relative_to``'s speed now x factor + delta)."""
+        st = sim.world.state
+        v0 = float(st.speed[self.row])
+        target = self.target
+        if self.relative_to is not None:
+            target = max(float(st.speed[self.relative_to]) * self.factor + self.delta, 0.0)
+        if self.continuous and self.relative_to is not None:
+            sim.scripted.follow(sim, self.row, self.relative_to, self.factor, self.delta)
+            return
         if self.shape == "step":
             dur = 0.0
+        elif self.distance is not None:  # the mean speed of a linear or cubic ramp is (v0 + v1) / 2
+            dur = 2.0 * self.distance / max(v0 + target, 1e-6)
         elif self.duration is not None:
             dur = self.duration
         else:
             assert self.rate is not None
-            dur = abs(self.target - v0) / self.rate
-        sim.scripted.begin(sim, self.row, sim.t, v0, self.target, self.shape, dur, self.hold)
+            dur = abs(target - v0) / self.rate
+        sim.scripted.begin(sim, self.row, sim.t, v0, target, self.shape, dur, self.hold)
 
 
 def _smooth(u: np.ndarray) -> np.ndarray:
@@ -620,15 +795,163 @@ class _Profile:
         u = min(max((t - self.t0) / self.duration, 0.0), 1.0)
         if self.shape == "cubic":
             u = u * u * (3.0 - 2.0 * u)
+        elif self.shape == "sinusoidal":  # half a cosine wave (OpenSCENARIO's sinusoidal shape)
+            u = 0.5 * (1.0 - math.cos(math.pi * u))
         return self.v0 + (self.v1 - self.v0) * u
 
     def distance(self, t_a: float, t_b: float) -> float:
-        """Distance covered between t_a and t_b (m): Simpson's rule, exact for these polynomials on one piece."""
+        """Distance covered between t_a and t_b (m): Simpson's rule, exact for the polynomial shapes on one
+        piece (the sinusoidal shape's error is below 1e-6 m for steps up to 0.1 s of ramps over 1 s)."""
         out = 0.0
         cuts = sorted({t_a, t_b, *[c for c in (self.t0, self.t0 + self.duration) if t_a < c < t_b]})
         for lo, hi in itertools.pairwise(cuts):
             out += (hi - lo) / 6.0 * (self.speed(lo) + 4.0 * self.speed(0.5 * (lo + hi)) + self.speed(hi))
         return out
+
+
+@dataclass
+class _Follow:
+    """A continuous relative speed: ``speeds[ref]`` x factor + delta, read live (m/s); never ends by itself."""
+
+    speeds: np.ndarray
+    ref: int
+    factor: float
+    delta: float
+    t0: float = 0.0
+    duration: float = 0.0
+    hold: bool = True
+
+    def speed(self, t: float) -> float:
+        return max(float(self.speeds[self.ref]) * self.factor + self.delta, 0.0)
+
+    def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
+        return self.speed(t_b) * (t_b - t_a)
+
+
+@dataclass
+class _Sync:
+    """Speed that brings a row to route s ``s_target`` when ``master`` reaches ``s_master``: the row's
+    remaining distance over the master's remaining time (its remaining distance / its speed); after
+    the arrival, ``final`` (m/s; None: the speed then). Reads the live state arrays."""
+
+    state: Any
+    row: int
+    master: int
+    s_target: float
+    s_master: float
+    tolerance: float
+    final: float | None
+    final_delta: float | None
+    t0: float = 0.0
+    duration: float = 0.0
+    hold: bool = True
+    arrived: float | None = None
+
+    def speed(self, t: float) -> float:
+        st = self.state
+        if self.arrived is None:
+            d_a = self.s_target - float(st.progress[self.row])
+            d_m = self.s_master - float(st.progress[self.master])
+            if d_a > self.tolerance and d_m > self.tolerance:
+                v_m = float(st.speed[self.master])
+                return min(max(d_a * v_m / d_m, 0.0), 70.0)
+            if self.final is not None:
+                self.arrived = self.final
+            elif self.final_delta is not None:
+                self.arrived = max(float(st.speed[self.master]) + self.final_delta, 0.0)
+            else:
+                self.arrived = float(st.speed[self.row])
+        return self.arrived
+
+    def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
+        return self.speed(t_b) * (t_b - t_a)
+
+
+#: Time constant (s) of distance keeping: the gap error closes at this rate on top of the other's speed.
+KEEP_TAU_S = 1.0
+
+
+@dataclass
+class _Keep:
+    """Live speed of a ``keep_distance`` row (see :class:`KeepDistance`); computed once per time."""
+
+    world: Any
+    row: int
+    ref: int
+    spec: Any
+    t0: float = 0.0
+    duration: float = 0.0
+    hold: bool = True
+    reached: bool = False
+    _t: float = math.nan
+    _v: float = 0.0
+
+    def speed(self, t: float) -> float:
+        if t == self._t:
+            return self._v
+        w, c = self.world, self.spec
+        st = w.state
+        lon, _ = _along(w, self.row, self.ref, c.freespace)  # signed: > 0 when ref is ahead of row
+        v = float(st.speed[self.row])
+        want = c.distance_m if c.distance_m is not None else c.time_gap_s * v
+        side = c.side if c.side != "any" else ("behind" if lon >= 0.0 else "ahead")
+        err = lon - want if side == "behind" else -lon - want  # > 0: too far from the wanted place
+        target = float(st.speed[self.ref]) + (err if side == "behind" else -err) / KEEP_TAU_S
+        dt = float(w.dt)
+        if c.max_accel is not None:
+            target = min(target, v + c.max_accel * dt)
+        if c.max_decel is not None:
+            target = max(target, v - c.max_decel * dt)
+        if c.max_speed is not None:
+            target = min(target, c.max_speed)
+        self.reached = self.reached or (abs(err) < 0.5 and abs(v - float(st.speed[self.ref])) < 0.2)
+        self._t, self._v = t, max(target, 0.0)
+        return self._v
+
+    def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
+        return self.speed(t_b) * (t_b - t_a)
+
+
+@dataclass(frozen=True)
+class KeepDistance:
+    """Start distance keeping of ``row`` to ``ref`` (``spec`` a ``KeepDistanceSpec``)."""
+
+    row: int
+    ref: int
+    spec: Any
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
+        sim.scripted.script(sim, self.row, _Keep(sim.world, self.row, self.ref, self.spec))
+
+
+@dataclass(frozen=True)
+class Synchronize:
+    """Start a :class:`_Sync` speed on ``row`` (route s targets resolved at build time)."""
+
+    row: int
+    master: int
+    s_target: float
+    s_master: float
+    tolerance: float
+    final: float | None
+    final_delta: float | None
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
+        p = _Sync(
+            sim.world.state,
+            self.row,
+            self.master,
+            self.s_target,
+            self.s_master,
+            self.tolerance,
+            self.final,
+            self.final_delta,
+        )
+        sim.scripted.script(sim, self.row, p)
 
 
 class ScriptedSpeeds:
@@ -654,6 +977,19 @@ class ScriptedSpeeds:
         self.profiles.clear()
         self.driver.v_des[:] = self.base_v_des
         self.driver.speed_factor[:] = self.base_speed_factor
+
+    def follow(self, sim: Any, row: int, ref: int, factor: float, delta: float) -> None:
+        """From now on ``row``'s speed is ``ref``'s speed x factor + delta at every step (a continuous
+        relative target), until a ``start``, a teleport with a speed or another speed action."""
+        self.script(sim, row, _Follow(sim.world.state.speed, ref, factor, delta))
+
+    def script(self, sim: Any, row: int, p: Any) -> None:
+        """Script ``row``'s speed by a live profile ``p`` (``_Follow``, ``_Sync``): set now, then every step."""
+        self.profiles[row] = p
+        self.driver.speed_factor[row] = _NO_LIMIT
+        v = p.speed(sim.t)
+        self.driver.v_des[row] = v
+        sim.world.state.speed[row] = v
 
     def begin(self, sim: Any, row: int, t0: float, v0: float, v1: float, shape: str, dur: float, hold: bool) -> None:
         """Start a profile for ``row`` at time t0 (s) from v0 to v1 (m/s) over ``dur`` (s)."""
