@@ -25,6 +25,46 @@ def resample_polyline(x: F64, y: F64, spacing: float = SAMPLE_SPACING_M) -> tupl
     return np.interp(s_new, s, x), np.interp(s_new, s, y), s_new
 
 
+#: Largest distance between a lane's adaptive samples and its dense centre line (m), see
+#: ``resample_adaptive``.
+CHORD_TOL_M = 0.004
+#: Shortest spacing ``resample_adaptive`` uses on tight curves (m).
+MIN_SAMPLE_SPACING_M = 0.1
+
+
+def resample_adaptive(
+    x: F64, y: F64, keep: np.ndarray | None = None, spacing: float = SAMPLE_SPACING_M, tol: float = CHORD_TOL_M
+) -> tuple[F64, F64, F64]:
+    """Resample a dense polyline with spacing set by its curvature; returns (x, y, s).
+
+    Spacing ``h = sqrt(8 tol / |kappa|)`` (the chord of an arc of curvature kappa and length h
+    deviates from it by ``kappa h^2 / 8``), clipped to [``MIN_SAMPLE_SPACING_M``, ``spacing``]; the
+    dense vertices flagged in ``keep`` (kinks such as lane-width record starts) are kept exactly.
+    Straight stretches get ``spacing`` like ``resample_polyline``.
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    seg = np.hypot(np.diff(x), np.diff(y))
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    if len(x) < 3:
+        return resample_polyline(x, y, spacing)
+    hd = np.arctan2(np.diff(y), np.diff(x))
+    turn = np.abs((np.diff(hd) + np.pi) % (2 * np.pi) - np.pi)
+    kappa_v = turn / np.maximum(0.5 * (seg[:-1] + seg[1:]), 1e-9)  # at interior vertices
+    kappa_seg = np.maximum(np.concatenate([[kappa_v[0]], kappa_v]), np.concatenate([kappa_v, [kappa_v[-1]]]))
+    h = np.clip(np.sqrt(8.0 * tol / np.maximum(kappa_seg, 1e-12)), MIN_SAMPLE_SPACING_M, spacing)
+    u = np.concatenate([[0.0], np.cumsum(seg / h)])
+    n = max(2, math.ceil(u[-1] - 1e-9) + 1)
+    s_new = np.interp(np.linspace(0.0, u[-1], n), u, s)
+    if keep is not None and np.any(keep):
+        fixed = s[np.asarray(keep, bool)]
+        idx = np.clip(np.searchsorted(fixed, s_new), 1, max(fixed.size - 1, 1))
+        near = np.minimum(np.abs(s_new - fixed[idx - 1]), np.abs(s_new - fixed[np.minimum(idx, fixed.size - 1)]))
+        s_new = np.union1d(s_new[near > 0.25 * MIN_SAMPLE_SPACING_M], fixed)
+        s_new[0], s_new[-1] = 0.0, s[-1]
+    return np.interp(s_new, s, x), np.interp(s_new, s, y), s_new
+
+
 def heading_and_curvature(x: F64, y: F64, s: F64) -> tuple[F64, F64]:
     """Tangent heading (rad) and signed curvature (1/m) of a sampled curve, by finite differences."""
     # Second-order differences at the ends too, so end headings of tight curves are exact
@@ -78,6 +118,7 @@ class NetworkBuilder:
     junctions: list[tuple[str, float, float]] = field(default_factory=list)
     objects: list[tuple[str, str, F64, F64]] = field(default_factory=list)
     object_heights: list[float] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def add_lane(
         self,
@@ -92,6 +133,8 @@ class NetworkBuilder:
         z: F64 | None = None,
         width_profile: F64 | None = None,
         roll: F64 | None = None,
+        adaptive: bool = False,
+        keep: np.ndarray | None = None,
     ) -> int:
         """Add a lane from a dense centre line (resampled here); returns its index.
 
@@ -99,12 +142,14 @@ class NetworkBuilder:
         point and resampled with the centre line; without them the lane is flat (z = 0) and
         ``width`` wide everywhere. Optional ``roll`` (rad, cross-section roll about the direction of
         travel, positive = right side down) likewise; without it the lane is level (0).
+        ``adaptive`` resamples by curvature (``resample_adaptive``, keeping the dense points
+        flagged in ``keep``) instead of every ``SAMPLE_SPACING_M``.
         """
         if name in self.index or name in self.alias:
             raise ValueError(f"duplicate lane name {name!r}")
         x = np.asarray(x, float)
         y = np.asarray(y, float)
-        rx, ry, rs = resample_polyline(x, y)
+        rx, ry, rs = resample_adaptive(x, y, keep) if adaptive else resample_polyline(x, y)
         rz = rw = rr = None
         if z is not None or width_profile is not None or roll is not None:
             s_dense = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
@@ -245,4 +290,5 @@ class NetworkBuilder:
             obj_x=np.concatenate([o[2] for o in self.objects]) if self.objects else np.zeros(0),
             obj_y=np.concatenate([o[3] for o in self.objects]) if self.objects else np.zeros(0),
             obj_height=np.array(self.object_heights, dtype=np.float64),
+            warnings=tuple(self.warnings),
         )

@@ -59,6 +59,8 @@ class RoadNetwork:
             ``obj_start[i]:obj_start[i+1]`` of ``obj_x, obj_y`` (m, ENU; closed implicitly).
         obj_height: (n_objects,) height of each object's top above the ground (m), NaN where unknown
             (OpenDRIVE: ``zOffset + height``, NaN only for objects without any height).
+        warnings: defects the loader tolerated (dropped micro geometries or sections, dangling
+            links), each located by file, road and lane; listed by ``simcore map info``.
     """
 
     lane_names: tuple[str, ...]
@@ -105,6 +107,7 @@ class RoadNetwork:
     obj_x: F64 = field(default_factory=lambda: np.zeros(0))
     obj_y: F64 = field(default_factory=lambda: np.zeros(0))
     obj_height: F64 = field(default_factory=lambda: np.zeros(0))
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_lanes(self) -> int:

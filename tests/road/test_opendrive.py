@@ -290,9 +290,22 @@ def test_public_maps_load_with_the_counts_in_the_xml(path):
     assert len(net.junction_names) == _count(text, "junction")
     lanes = re.findall(r'<lane\s[^>]*id="\s*(-?\d+)\s*"[^>]*type="(\w+)"', text)
     side_lanes = [t.lower() for i, t in lanes if int(i) != 0]
-    assert int(net.driving_mask().sum()) == side_lanes.count("driving")
+    # Lane sections shorter than MIN_SECTION_LENGTH_M are dropped (with one warning each).
+    dropped = [
+        ln.type
+        for road in odr.roads.values()
+        for sec in road.sections
+        if sec.s1 - sec.s0 < opendrive.MIN_SECTION_LENGTH_M
+        for ln in sec.lanes
+    ]
+    n_dropped_sections = sum(
+        sec.s1 - sec.s0 < opendrive.MIN_SECTION_LENGTH_M for road in odr.roads.values() for sec in road.sections
+    )
+    assert sum("lane section" in w and "dropped" in w for w in net.warnings) == n_dropped_sections
+    assert int(net.driving_mask().sum()) == side_lanes.count("driving") - dropped.count("driving")
     imported = [t for t in side_lanes if opendrive.LANE_TYPES.get(t, LaneType.SHOULDER) is not None]
-    assert net.n_lanes == len(imported)
+    lost = [t for t in dropped if opendrive.LANE_TYPES.get(t, LaneType.SHOULDER) is not None]
+    assert net.n_lanes == len(imported) - len(lost)
     assert np.all(net.lane_length > 0)
     assert np.all(np.isfinite(net.pts_x)) and np.all(np.isfinite(net.pts_z))
 
@@ -362,7 +375,17 @@ def test_zero_length_geometry(tmp_path):
     text = _fixture_text().replace(
         'x="100.0" y="0.0" hdg="0.0" length="10.0"', 'x="100.0" y="0.0" hdg="0.0" length="0.0"'
     )
-    assert "road '3'" in _bad(text, tmp_path) and "length 0" in _bad(text, tmp_path)
+    # The zero-length record is dropped; it was road 3's only geometry.
+    msg = _bad(text, tmp_path)
+    assert "road '3'" in msg and "no <geometry> longer than 0" in msg
+
+
+def test_negative_geometry_length_is_refused(tmp_path):
+    text = _fixture_text().replace(
+        'x="100.0" y="0.0" hdg="0.0" length="10.0"', 'x="100.0" y="0.0" hdg="0.0" length="-1.0"'
+    )
+    msg = _bad(text, tmp_path)
+    assert "road '3'" in msg and "must be longer than 0" in msg
 
 
 def test_non_numeric_and_non_finite_attributes(tmp_path):
@@ -370,18 +393,25 @@ def test_non_numeric_and_non_finite_attributes(tmp_path):
     assert "finite" in _bad(_fixture_text().replace('curvature="0.02"', 'curvature="nan"'), tmp_path)
 
 
-def test_unknown_link_target(tmp_path):
+def test_unknown_link_target_is_dropped_with_a_located_warning():
+    good = load_opendrive(text=_fixture_text())
     text = _fixture_text().replace(
         '<successor elementType="road" elementId="2" contactPoint="start"/>',
         '<successor elementType="road" elementId="99" contactPoint="start"/>',
     )
-    msg = _bad(text, tmp_path)
-    assert "road '3'" in msg and "'99'" in msg and "does not exist" in msg
+    net = load_opendrive(text=text)
+    (msg,) = net.warnings
+    assert "road '3'" in msg and "'99'" in msg and "does not exist" in msg and "dropped" in msg
+    # Only the links of road 3's end went away.
+    assert 0 < len(good.succ_idx) - len(net.succ_idx) <= 4 and net.n_lanes == good.n_lanes
 
 
-def test_unknown_lane_link_target(tmp_path):
-    text = _fixture_text().replace('<laneLink from="-1" to="-1"/>', '<laneLink from="-1" to="-7"/>')
-    assert "-7" in _bad(text, tmp_path)
+def test_unknown_lane_link_target_is_dropped_with_a_located_warning():
+    good = load_opendrive(text=_fixture_text())
+    net = load_opendrive(text=_fixture_text().replace('<laneLink from="-1" to="-1"/>', '<laneLink from="-1" to="-7"/>'))
+    assert len(net.warnings) == 1 and "-7" in net.warnings[0] and "dropped" in net.warnings[0]
+    # The connecting road's own predecessor link still joins the same lanes.
+    assert np.array_equal(net.succ_idx, good.succ_idx)
 
 
 def test_gap_in_plan_view(tmp_path):
@@ -411,12 +441,12 @@ def test_external_entity_is_refused(tmp_path):
 
 def test_wrong_root_and_size_cap(tmp_path, monkeypatch):
     assert "<OpenDRIVE>" in _bad("<OpenSCENARIO/>", tmp_path)
-    monkeypatch.setattr(opendrive, "MAX_FILE_BYTES", 100)
+    monkeypatch.setenv("SIMCORE_MAP_LIMITS", "max_file_bytes=100")
     assert "cap" in _bad(_fixture_text(), tmp_path, "big.xodr")
 
 
 def test_total_lane_length_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr(opendrive, "MAX_TOTAL_LANE_LENGTH_M", 100.0)
+    monkeypatch.setenv("SIMCORE_MAP_LIMITS", "max_total_lane_length_m=100")
     assert "km of lanes" in _bad(_fixture_text(), tmp_path)
 
 
