@@ -73,6 +73,10 @@ __all__ = [
 # simcore.road.limits (one documented, overridable place).
 #: Spacing of the dense samples along a lane section before the builder resamples them (m).
 SAMPLE_STEP_M = 0.5
+#: Largest chord deviation of the dense samples from a curved lane (m); tighter curves get a shorter step.
+DENSE_CHORD_TOL_M = 1e-3
+#: Shortest dense step (m).
+MIN_DENSE_STEP_M = 0.05
 #: Geometries shorter than this are degenerate: dropped with a warning (the next one starts there) (m).
 MIN_GEOMETRY_LENGTH_M = 1e-6
 #: Gap between consecutive planView geometries tolerated before the map is refused (m).
@@ -887,14 +891,20 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
             if sec.s1 - sec.s0 < MIN_SECTION_LENGTH_M:
                 continue
             s = _section_grid(road, sec)
-            kinks = np.isin(s, _record_starts(road, sec))
-            kinks[0] = kinks[-1] = True
             xr, yr, hr = road.ref.evaluate(s)
             with np.errstate(all="ignore"):
                 z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
-                roll = road.superelevation(s)
                 _, borders = lane_borders(road, k, s)
             _check_section(file, road, k, s, xr, yr, z, borders, limits)
+            step = _dense_step(s, hr, borders)
+            if step < SAMPLE_STEP_M:  # tight curves: sample densely enough for the chord tolerance
+                s = _section_grid(road, sec, step)
+                xr, yr, hr = road.ref.evaluate(s)
+                z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
+                _, borders = lane_borders(road, k, s)
+            roll = road.superelevation(s)
+            kinks = np.isin(s, _record_starts(road, sec))
+            kinks[0] = kinks[-1] = True
             nx, ny = -np.sin(hr), np.cos(hr)
             for ln in sec.lanes:
                 ltype = LANE_TYPES.get(ln.type, LaneType.SHOULDER)
@@ -945,6 +955,19 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
     _signals(b, odr, sampled, junction_index)
     _objects(b, odr)
     return b.build()
+
+
+def _dense_step(s: F64, heading: F64, borders: dict[int, tuple[F64, F64]]) -> float:
+    """Dense sampling step (m) for a section: ``SAMPLE_STEP_M``, or shorter where the lanes'
+    curvature would make a polyline at that step deviate from them by more than ``DENSE_CHORD_TOL_M``."""
+    if s.size < 3:
+        return SAMPLE_STEP_M
+    k_ref = float(np.max(np.abs(np.diff(np.unwrap(heading)) / np.maximum(np.diff(s), 1e-9))))
+    if k_ref * SAMPLE_STEP_M**2 / 8.0 <= DENSE_CHORD_TOL_M:
+        return SAMPLE_STEP_M
+    reach = max((float(np.max(np.abs(b))) for pair in borders.values() for b in pair), default=0.0)
+    k_lane = k_ref / max(1.0 - k_ref * reach, 0.05)
+    return float(np.clip(math.sqrt(8.0 * DENSE_CHORD_TOL_M / k_lane), MIN_DENSE_STEP_M, SAMPLE_STEP_M))
 
 
 def _record_starts(road: RoadDef, sec: SectionDef) -> F64:
