@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from simcore._types import ActorKind, LaneType, SignalState
+from simcore.behavior.driver_kernels import STOP_GAP_M
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
 from simcore.road.generate import (
@@ -63,6 +64,10 @@ def route_sample(s: np.ndarray, progress: float) -> int:
     return min(max(k, 0), max(len(s) - 2, 0))
 
 
+#: Distance short of the route's end (m, beyond the front overhang) where an ego goal is put at
+#: the latest, so a driver that stops at the end (``STOP_GAP_M`` short of it, approached slowly
+#: by IDM) still reaches it.
+GOAL_END_CLEARANCE_M = STOP_GAP_M + 1.5
 #: Margin beyond the lane half-width still counted as on the road (m): kerb tolerance.
 OFFROAD_MARGIN_M = 0.3
 
@@ -148,7 +153,12 @@ class _Builder(ActorBuilder):
         except NoRouteError as exc:
             self.err(path, str(exc))
             return None
-        return route_path(self.net, lanes, start_s)
+        try:
+            return route_path(self.net, lanes, start_s)
+        except ValueError as exc:  # the map's lanes cannot be joined into a drivable path
+            names = " -> ".join(repr(self.net.lane_names[k]) for k in lanes)
+            self.err(path, f"cannot build the route through lanes {names}: {exc}")
+            return None
 
     def lane_friction(self, env: EnvironmentSpec, base: float | None = None) -> np.ndarray:
         """Friction per lane of the map: ``base`` (default ``env.friction``), replaced on the lanes of each
@@ -187,7 +197,10 @@ class _Builder(ActorBuilder):
             goal_s = rpath.length
             if isinstance(spec, EgoSpec):
                 entry = float(rpath.s[np.flatnonzero(rpath.lane == rpath.lanes[-1])[0]])
-                goal_s = min(entry + spec.goal_margin_m, rpath.length)
+                # The autopilot stops with its front bumper at the route's end: a goal beyond
+                # where its rear axle can get is unreachable (goal lanes entered by a lane change).
+                reach = rpath.length - (veh.length - veh.rear_overhang) - GOAL_END_CLEARANCE_M
+                goal_s = max(min(entry + spec.goal_margin_m, reach), min(s + 0.1, rpath.length))
             idm = spec.behavior.idm if isinstance(spec, VehicleActor) else None
             self.rows.append(
                 dict(
