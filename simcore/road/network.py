@@ -8,6 +8,11 @@ import numpy as np
 
 from simcore._types import F64, I64, LaneType
 
+#: Object kinds (lower case) that are markings on the road surface: drawn, never obstacles.
+FLAT_OBJECT_KINDS = frozenset({"roadmark", "parkingspace", "patch", "crosswalk"})
+#: Objects lower than this (m) are markings too (paint, flush covers); kerbs and barriers are taller.
+MIN_SOLID_HEIGHT_M = 0.05
+
 
 @dataclass(frozen=True)
 class RoadNetwork:
@@ -166,6 +171,16 @@ class RoadNetwork:
         """Lanes that continue into ``lane``."""
         start, idx = self.predecessor_csr()
         return idx[start[lane] : start[lane + 1]]
+
+    def solid_objects(self) -> np.ndarray:
+        """(n_objects,) bool: objects vehicles can hit. Markings are not: kinds in
+        ``FLAT_OBJECT_KINDS`` without a height, and anything lower than ``MIN_SOLID_HEIGHT_M``."""
+        n = len(self.obj_names)
+        h = np.asarray(self.obj_height, float) if self.obj_height.size == n else np.full(n, np.nan)
+        flat_kind = np.array([k.lower() in FLAT_OBJECT_KINDS for k in self.obj_kinds[:n]], dtype=bool)
+        if flat_kind.size < n:
+            flat_kind = np.concatenate([flat_kind, np.zeros(n - flat_kind.size, dtype=bool)])
+        return np.where(np.isfinite(h), h >= MIN_SOLID_HEIGHT_M, ~flat_kind)
 
     def driving_mask(self) -> np.ndarray:
         """(n_lanes,) bool: lanes that are drivable area."""
