@@ -101,6 +101,7 @@ class _Lane:
     z: F64 | None = None
     widths: F64 | None = None
     roll: F64 | None = None
+    speeds: F64 | None = None
 
 
 @dataclass
@@ -135,6 +136,7 @@ class NetworkBuilder:
         roll: F64 | None = None,
         adaptive: bool = False,
         keep: np.ndarray | None = None,
+        speed_profile: F64 | None = None,
     ) -> int:
         """Add a lane from a dense centre line (resampled here); returns its index.
 
@@ -143,23 +145,30 @@ class NetworkBuilder:
         ``width`` wide everywhere. Optional ``roll`` (rad, cross-section roll about the direction of
         travel, positive = right side down) likewise; without it the lane is level (0).
         ``adaptive`` resamples by curvature (``resample_adaptive``, keeping the dense points
-        flagged in ``keep``) instead of every ``SAMPLE_SPACING_M``.
+        flagged in ``keep``) instead of every ``SAMPLE_SPACING_M``. Optional ``speed_profile``
+        (m/s per dense point, e.g. from speed-limit signs part-way along) is kept per sample (the
+        value in force from each sample on, not interpolated); ``speed_limit`` should be its maximum.
         """
         if name in self.index or name in self.alias:
             raise ValueError(f"duplicate lane name {name!r}")
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         rx, ry, rs = resample_adaptive(x, y, keep) if adaptive else resample_polyline(x, y)
-        rz = rw = rr = None
-        if z is not None or width_profile is not None or roll is not None:
+        rz = rw = rr = rv = None
+        if z is not None or width_profile is not None or roll is not None or speed_profile is not None:
             s_dense = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+            if speed_profile is not None:
+                k = np.clip(np.searchsorted(s_dense, rs + 1e-9, side="right") - 1, 0, len(s_dense) - 1)
+                rv = np.asarray(speed_profile, float)[k]
             if z is not None:
                 rz = np.interp(rs, s_dense, np.asarray(z, float))
             if width_profile is not None:
                 rw = np.interp(rs, s_dense, np.asarray(width_profile, float))
             if roll is not None:
                 rr = np.interp(rs, s_dense, np.asarray(roll, float))
-        self.lanes.append(_Lane(name, rx, ry, rs, width, lane_type, speed_limit, junction, z=rz, widths=rw, roll=rr))
+        self.lanes.append(
+            _Lane(name, rx, ry, rs, width, lane_type, speed_limit, junction, z=rz, widths=rw, roll=rr, speeds=rv)
+        )
         self.index[name] = len(self.lanes) - 1
         return len(self.lanes) - 1
 
@@ -291,4 +300,7 @@ class NetworkBuilder:
             obj_y=np.concatenate([o[3] for o in self.objects]) if self.objects else np.zeros(0),
             obj_height=np.array(self.object_heights, dtype=np.float64),
             warnings=tuple(self.warnings),
+            pts_speed=np.concatenate(
+                [ln.speeds if ln.speeds is not None else np.full(len(ln.x), ln.speed_limit) for ln in self.lanes]
+            ),
         )

@@ -154,6 +154,7 @@ def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> Rout
     xs: list[F64] = []
     ys: list[F64] = []
     ln: list[I64] = []
+    vs: list[F64] = []
     stops: list[tuple[int, float, int]] = []
     changes: list[tuple[int, float, float, int, float]] = []
     k = 0
@@ -192,22 +193,29 @@ def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> Rout
             bx = np.concatenate([bx, last[0][rest]])
             by = np.concatenate([by, last[1][rest]])
             lane_ids = np.concatenate([lane_ids, np.full(int(rest.sum()), run[-1])])
+            along = np.concatenate([s_grid, last[2][rest]])
+            bv = np.empty(along.size)
+            for lane in np.unique(lane_ids):
+                on = lane_ids == lane
+                bv[on] = _speeds_at(net, int(lane), along[on])
         else:
             bx, by, _ = net.lane_points(run[0])
             lane_ids = np.full(len(bx), run[0])
+            bv = _lane_speeds(net, run[0])
         cur = run[-1]
         k += len(run)
         if xs:
-            bx, by, lane_ids = bx[1:], by[1:], lane_ids[1:]
+            bx, by, lane_ids, bv = bx[1:], by[1:], lane_ids[1:], bv[1:]
         xs.append(bx)
         ys.append(by)
+        vs.append(bv)
         ln.append(lane_ids.astype(np.int64))
         n_pts += len(bx)
         if not np.isnan(net.lane_stop_s[cur]):
             # Stop lines are measured back from the end of the lane that carries them.
             stops.append((n_pts - 1, float(net.lane_length[cur] - net.lane_stop_s[cur]), int(net.lane_signal[cur])))
-    x, y, lane_arr, stops, changes = _fill_gaps(
-        np.concatenate(xs), np.concatenate(ys), np.concatenate(ln), stops, changes
+    x, y, lane_arr, speed, stops, changes = _fill_gaps(
+        np.concatenate(xs), np.concatenate(ys), np.concatenate(ln), np.concatenate(vs), stops, changes
     )
     s_all = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
     stop_s = np.array([s_all[i] - back for i, back, _ in stops], dtype=np.float64)
@@ -215,7 +223,9 @@ def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> Rout
     spacing = float(np.diff(s_all).max()) if s_all.size > 1 else 0.0
     if spacing > MAX_SAMPLE_GAP_M:
         raise ValueError(f"route samples {spacing:.2f} m apart (limit {MAX_SAMPLE_GAP_M} m)")
-    path = path_from_polyline(net, x, y, lane_arr, net.lane_speed_limit[lane_arr], stop_s, stop_signal, tuple(lanes))
+    # Per-sample limits (signs part-way along a lane), never above the lane's (rule zones lower it).
+    limit = np.minimum(speed, net.lane_speed_limit[lane_arr])
+    path = path_from_polyline(net, x, y, lane_arr, limit, stop_s, stop_signal, tuple(lanes))
     return replace(
         path,
         lc_s0=np.array([s_all[i] + a for i, a, _, _, _ in changes], dtype=np.float64),
@@ -225,16 +235,36 @@ def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> Rout
     )
 
 
+def _lane_speeds(net: RoadNetwork, lane: int) -> F64:
+    """Speed limit at each sample of ``lane`` (m/s): ``pts_speed`` where the network has it."""
+    a, b = net.lane_start[lane], net.lane_start[lane + 1]
+    if net.pts_speed is None:
+        return np.full(b - a, float(net.lane_speed_limit[lane]))
+    return np.asarray(net.pts_speed[a:b], float)
+
+
+def _speeds_at(net: RoadNetwork, lane: int, s: F64) -> F64:
+    """Speed limits in force at arc lengths ``s`` (m) of ``lane`` (m/s)."""
+    _, _, ls = net.lane_points(lane)
+    k = np.clip(np.searchsorted(ls, s + 1e-9, side="right") - 1, 0, len(ls) - 1)
+    return _lane_speeds(net, lane)[k]
+
+
 def _fill_gaps(
-    x: F64, y: F64, lane: I64, stops: list[tuple[int, float, int]], changes: list[tuple[int, float, float, int, float]]
-) -> tuple[F64, F64, I64, list[tuple[int, float, int]], list[tuple[int, float, float, int, float]]]:
+    x: F64,
+    y: F64,
+    lane: I64,
+    speed: F64,
+    stops: list[tuple[int, float, int]],
+    changes: list[tuple[int, float, float, int, float]],
+) -> tuple[F64, F64, I64, F64, list[tuple[int, float, int]], list[tuple[int, float, float, int, float]]]:
     """Insert straight-line samples where consecutive samples are more than ``ROUTE_SPACING_M``
     apart (steep lane-change blends, lanes that end a little apart); sample indices in ``stops``
     and ``changes`` are moved to match."""
     step = np.hypot(np.diff(x), np.diff(y))
     extra = np.maximum(np.ceil(step / ROUTE_SPACING_M - 1e-9).astype(np.int64) - 1, 0)
     if not extra.any():
-        return x, y, lane, stops, changes
+        return x, y, lane, speed, stops, changes
     reps = np.concatenate([extra + 1, [1]])
     seg = np.repeat(np.arange(len(x)), reps)
     frac = np.concatenate([np.arange(r) / r for r in reps])
@@ -244,7 +274,7 @@ def _fill_gaps(
     new_index = np.concatenate([[0], np.cumsum(reps)])[:-1]
     stops = [(int(new_index[i]), back, sig) for i, back, sig in stops]
     changes = [(int(new_index[i]), a, b, side, off) for i, a, b, side, off in changes]
-    return nx, ny, lane[seg], stops, changes
+    return nx, ny, lane[seg], speed[seg], stops, changes
 
 
 def path_from_polyline(

@@ -64,6 +64,9 @@ class RoadNetwork:
             ``obj_start[i]:obj_start[i+1]`` of ``obj_x, obj_y`` (m, ENU; closed implicitly).
         obj_height: (n_objects,) height of each object's top above the ground (m), NaN where unknown
             (OpenDRIVE: ``zOffset + height``, NaN only for objects without any height).
+        pts_speed: (n_pts,) speed limit in force from each sample on (m/s): speed-limit signs and
+            ``<speed>``/road-type records part-way along a lane; at most ``lane_speed_limit`` of its
+            lane (which rule zones lower). ``None`` only for networks made without the builder.
         warnings: defects the loader tolerated (dropped micro geometries or sections, dangling
             links), each located by file, road and lane; listed by ``simcore map info``.
     """
@@ -113,6 +116,7 @@ class RoadNetwork:
     obj_y: F64 = field(default_factory=lambda: np.zeros(0))
     obj_height: F64 = field(default_factory=lambda: np.zeros(0))
     warnings: tuple[str, ...] = ()
+    pts_speed: F64 | None = None
 
     @property
     def n_lanes(self) -> int:

@@ -128,6 +128,16 @@ LANE_TYPES: dict[str, LaneType | None] = {
 #: Signal ``type`` codes read as traffic lights (German StVO 1000xxx) and stop signs (StVO 206, MUTCD R1-1).
 TRAFFIC_LIGHT_TYPES = {"1000001", "1000002", "1000003", "1000007", "1000008", "1000009", "1000010", "1000011"}
 STOP_SIGN_TYPES = {"206", "r1-1", "stop"}
+#: Yield (give way) signs: StVO 205, MUTCD R1-2, Vienna B1 / Swedish B1.
+YIELD_SIGN_TYPES = {"205", "r1-2", "yield"}
+#: Speed-limit signs by (country, type, subtype) -> (value multiplier, unit when the signal has no
+#: ``unit``): German StVO 274 (value in km/h), MUTCD R2-1 (mph), Swedish C31 (value in tens of
+#: km/h: C31-5 is 50 km/h). An empty country matches any country.
+SPEED_SIGNS: dict[tuple[str, str, str], tuple[float, str]] = {
+    ("", "274", ""): (1.0, "km/h"),
+    ("", "r2-1", ""): (1.0, "mph"),
+    ("se", "c", "31"): (10.0, "km/h"),
+}
 _SPEED_UNITS = {"m/s": 1.0, "km/h": 1.0 / 3.6, "mph": 0.44704}
 _NS = re.compile(r"^\{[^}]*\}")
 
@@ -153,6 +163,8 @@ class LaneDef:
     pred: int | None
     succ: int | None
     speed: float | None
+    #: every ``<speed>`` record: (sOffset in the section m, limit m/s), sorted by sOffset.
+    speeds: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,9 +197,11 @@ class SignalDef:
     name: str
     s: float
     t: float
-    kind: str  # "light", "stop" or "other"
+    kind: str  # "light", "stop", "yield", "speed" or "other"
     orientation: str
     validity: tuple[tuple[int, int], ...]
+    #: the limit a speed-limit sign sets (m/s), else None.
+    speed: float | None = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +250,9 @@ class RoadDef:
     lht: bool
     signals: list[SignalDef] = field(default_factory=list)
     objects: list[ObjectDef] = field(default_factory=list)
+    #: ``<type>`` records: (s m, speed m/s) sorted by s; the road's speed from s on (lanes without
+    #: ``<speed>`` records use it).
+    type_speeds: tuple[tuple[float, float], ...] = ()
     #: ``<lateralProfile><superelevation>``: roll angle of the cross section about the reference
     #: line (rad, positive = the road falls to its right side, i.e. towards negative t).
     superelevation: Cubic = field(default_factory=Cubic.zero)
@@ -490,10 +507,12 @@ def _lane(ctx: _Ctx, el: Any) -> LaneDef:
         q = _child(link, "successor")
         pred = ctx.integer(p, "id") if p is not None else None
         succ = ctx.integer(q, "id") if q is not None else None
-    speed_el = _children(el, "speed")
-    speed = _speed(ctx, speed_el[0]) if speed_el else None
+    records = sorted(
+        (ctx.num(r, "sOffset", 0.0), v) for r in _children(el, "speed") if (v := _speed(ctx, r)) is not None
+    )
+    speed = records[0][1] if records else None
     ctx.lane = None
-    return LaneDef(lid, ltype, width, is_border, pred, succ, speed)
+    return LaneDef(lid, ltype, width, is_border, pred, succ, speed, tuple(records))
 
 
 def _link(ctx: _Ctx, el: Any | None) -> LinkDef | None:
@@ -513,17 +532,39 @@ def _signal(ctx: _Ctx, el: Any) -> SignalDef:
     stype = ctx.attr(el, "type", "").lower()
     name = ctx.attr(el, "name", "")
     dynamic = ctx.attr(el, "dynamic", "no").lower() == "yes"
+    speed = _sign_speed(ctx, el, stype)
     if stype in TRAFFIC_LIGHT_TYPES or (dynamic and stype not in STOP_SIGN_TYPES):
         kind = "light"
     elif stype in STOP_SIGN_TYPES or name.lower().startswith("stop"):
         kind = "stop"
+    elif stype in YIELD_SIGN_TYPES or name.lower().startswith(("yield", "give way")):
+        kind = "yield"
+    elif speed is not None:
+        kind = "speed"
     else:
         kind = "other"
     orient = ctx.attr(el, "orientation", "none")
     if orient not in ("+", "-", "none"):
         raise ctx.error(f"signal {sid!r} orientation must be '+', '-' or 'none', got {orient!r}")
     validity = tuple((ctx.integer(v, "fromLane"), ctx.integer(v, "toLane")) for v in _children(el, "validity"))
-    return SignalDef(sid, name, ctx.num(el, "s"), ctx.num(el, "t", 0.0), kind, orient, validity)
+    return SignalDef(sid, name, ctx.num(el, "s"), ctx.num(el, "t", 0.0), kind, orient, validity, speed)
+
+
+def _sign_speed(ctx: _Ctx, el: Any, stype: str) -> float | None:
+    """Limit (m/s) of a speed-limit sign (``SPEED_SIGNS``), or None for any other signal."""
+    country = ctx.attr(el, "country", "").lower()
+    subtype = ctx.attr(el, "subtype", "").lower()
+    rule = SPEED_SIGNS.get((country, stype, subtype)) or SPEED_SIGNS.get(("", stype, subtype))
+    if rule is None:
+        rule = SPEED_SIGNS.get(("", stype, ""))
+    raw = ctx.attr(el, "value", "")
+    if rule is None or raw == "":
+        return None
+    scale, default_unit = rule
+    unit = ctx.attr(el, "unit", default_unit)
+    factor = _SPEED_UNITS.get(unit)
+    v = ctx.num(el, "value") * scale * (factor if factor is not None else _SPEED_UNITS[default_unit])
+    return v if v > 0 else None
 
 
 #: OpenDRIVE object types (``e_objectType``, 1.4-1.8) by their lower-case spelling, so that kinds keep
@@ -609,11 +650,15 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
     link = _child(el, "link")
     pred = _link(ctx, _child(link, "predecessor")) if link is not None else None
     succ = _link(ctx, _child(link, "successor")) if link is not None else None
-    rtype = _child(el, "type")
-    speed = _speed(ctx, _child(rtype, "speed")) if rtype is not None else None
-    if speed is None:
-        is_motorway = rtype is not None and ctx.attr(rtype, "type", "").lower() == "motorway"
-        speed = MOTORWAY_SPEED_MPS if is_motorway else DEFAULT_SPEED_MPS
+    type_speeds: list[tuple[float, float]] = []
+    for rtype in _children(el, "type"):
+        v = _speed(ctx, _child(rtype, "speed"))
+        if v is None:
+            is_motorway = ctx.attr(rtype, "type", "").lower() == "motorway"
+            v = MOTORWAY_SPEED_MPS if is_motorway else DEFAULT_SPEED_MPS
+        type_speeds.append((ctx.num(rtype, "s", 0.0), v))
+    type_speeds.sort()
+    speed = type_speeds[0][1] if type_speeds else DEFAULT_SPEED_MPS
     rule = ctx.attr(el, "rule", "")
     lht = rule.upper() == "LHT" if rule else header_lht
     elev_el = _child(el, "elevationProfile")
@@ -668,6 +713,7 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
         speed,
         lht,
         superelevation=superelevation,
+        type_speeds=tuple(type_speeds),
     )
     sig_el = _child(el, "signals")
     if sig_el is not None:
@@ -934,19 +980,21 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
                     )
                 fwd = _is_forward(road, ln.id)
                 sl = slice(None) if fwd else slice(None, None, -1)
+                v = _lane_speed_profile(road, sec, ln, s, fwd)
                 idx = b.add_lane(
                     lane_name(road.id, k, ln.id),
                     x[sl],
                     y[sl],
                     width=float(np.mean(w)),
                     lane_type=ltype,
-                    speed_limit=ln.speed or road.speed,
+                    speed_limit=float(v.max()),
                     junction=junction,
                     z=z_lane[sl],
                     width_profile=w[sl],
                     roll=(roll if fwd else -roll)[sl],
                     adaptive=True,
                     keep=kinks[sl],
+                    speed_profile=v[sl],
                 )
                 sampled[(road.id, k, ln.id)] = _Sampled(idx, fwd, s, cum)
             _neighbours(b, road, k, sec, sampled)
@@ -955,6 +1003,36 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
     _signals(b, odr, sampled, junction_index)
     _objects(b, odr)
     return b.build()
+
+
+def _lane_speed_profile(road: RoadDef, sec: SectionDef, ln: LaneDef, s: F64, forward: bool) -> F64:
+    """Speed limit (m/s) in force at each road ``s`` of a lane, for its direction of travel.
+
+    Base: the lane's ``<speed>`` records, else the road's ``<type>`` speeds, else the default.
+    Speed-limit signs of the road valid for the lane (validity, else orientation) then set the
+    limit from their s on in the travel direction, until the next such sign or the road's end.
+    """
+    if ln.speeds:
+        starts = np.array([sec.s0 + o for o, _ in ln.speeds])
+        vals = np.array([v for _, v in ln.speeds])
+    elif road.type_speeds:
+        starts = np.array([o for o, _ in road.type_speeds])
+        vals = np.array([v for _, v in road.type_speeds])
+    else:
+        return np.full(s.shape, road.speed)
+    v = vals[np.clip(np.searchsorted(starts, s + 1e-9, side="right") - 1, 0, len(vals) - 1)]
+    signs = [g for g in road.signals if g.kind == "speed" and g.speed is not None and _sign_applies(g, ln.id, forward)]
+    for g in sorted(signs, key=lambda g: g.s if forward else -g.s):
+        v = np.where(s >= g.s - 1e-9 if forward else s <= g.s + 1e-9, g.speed, v)
+    return v
+
+
+def _sign_applies(sig: SignalDef, lane_id: int, forward: bool) -> bool:
+    """Is a signal valid for a lane: traffic in its orientation (``+`` along s, ``-`` against, ``none``
+    both) and, where it has ``<validity>`` records, a lane in one of their ranges."""
+    if (sig.orientation == "+" and not forward) or (sig.orientation == "-" and forward):
+        return False
+    return not sig.validity or any(min(f, t) <= lane_id <= max(f, t) for f, t in sig.validity)
 
 
 def _dense_step(s: F64, heading: F64, borders: dict[int, tuple[F64, F64]]) -> float:
@@ -1176,8 +1254,8 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
     stops: list[tuple[int, float, str | None]] = []  # (lane index, lane s, group key or None)
     for road in odr.roads.values():
         for sig in road.signals:
-            if sig.kind == "other":
-                continue
+            if sig.kind not in ("light", "stop"):
+                continue  # speed signs act through the lanes' speed profiles
             k = max(i for i, sec in enumerate(road.sections) if sec.s0 <= sig.s + 1e-9 or i == 0)
             sec = road.sections[k]
             lanes = []
@@ -1185,20 +1263,20 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
                 smp = sampled.get((road.id, k, ln.id))
                 if smp is None or LANE_TYPES.get(ln.type) != LaneType.DRIVING:
                     continue
-                if sig.validity:
-                    if not any(min(f, t) <= ln.id <= max(f, t) for f, t in sig.validity):
-                        continue
-                elif (sig.orientation == "+" and not smp.forward) or (sig.orientation == "-" and smp.forward):
-                    continue
-                lanes.append(smp)
+                if _sign_applies(sig, ln.id, smp.forward):
+                    lanes.append(smp)
             if not lanes:
                 continue
             key = None
             if sig.kind == "light":
-                key = sig_controller.get(sig.id, f"signal:{sig.id}")
+                # One group per <controller>; without one, the lights of one approach (road and
+                # direction) to one junction switch together.
+                j = _signal_junction(road, lanes[0].forward, junction_index)
+                approach = f"junction:{j}:road:{road.id}:{'+' if lanes[0].forward else '-'}"
+                key = sig_controller.get(sig.id, approach if j >= 0 else f"signal:{sig.id}")
                 if key not in groups:
                     groups[key] = -1
-                    pending.append((key, _signal_junction(road, lanes[0].forward, junction_index)))
+                    pending.append((key, j))
             stops.extend((smp.index, _lane_s_at(smp, sig.s), key) for smp in lanes)
     # Default fixed-time plan: groups of one junction take turns (green, amber, all-red).
     by_junction: dict[int, list[str]] = defaultdict(list)
