@@ -115,7 +115,8 @@ def build_static_index(net: RoadNetwork, cell_size: float = CELL_SIZE_M) -> Stat
         x0 = y0 = 0.0
         nx = ny = 1
     cells: list[list[int]] = [[] for _ in range(nx * ny)]
-    solid = net.solid_objects() if n == len(net.obj_names) else np.ones(n, dtype=bool)
+    # Markings are never hit (RoadNetwork.solid_objects); bare outline holders have none.
+    solid = net.solid_objects() if hasattr(net, "solid_objects") else np.ones(n, dtype=bool)
     ix0s = np.zeros(n, dtype=np.int64)
     iy0s = np.zeros(n, dtype=np.int64)
     for o in range(n):

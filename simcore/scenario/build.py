@@ -37,6 +37,7 @@ from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
     KPH,
+    RANDOM_ROUTE_M,
     EgoSpec,
     EnvironmentSpec,
     FileMap,
@@ -144,8 +145,17 @@ class _Builder(ActorBuilder):
         k = min(int(np.searchsorted(ls, s, side="right")) - 1, len(ls) - 2)
         return float(np.interp(s, ls, x)), float(np.interp(s, ls, y)), float(h[max(k, 0)])
 
-    def route(self, start: int, start_s: float, goal_name: str, path: tuple) -> RoutePath | None:
-        goal = self.lane(goal_name, path)
+    def route(
+        self, start: int, start_s: float, goal_name: str, path: tuple, length_m: tuple[float, float] | None = None
+    ) -> RoutePath | None:
+        if goal_name == "random":
+            from simcore.rng import generator
+            from simcore.scenario.traffic import random_goal
+
+            rng = generator(self.loaded.seed, 0, "route/" + ".".join(str(p) for p in path))
+            goal: int | None = random_goal(self.net, start, start_s, length_m or RANDOM_ROUTE_M, rng)
+        else:
+            goal = self.lane(goal_name, path)
         if goal is None:
             return None
         try:
@@ -178,7 +188,7 @@ class _Builder(ActorBuilder):
             return
         veh = vspec.si()
         st_row = dynamics_params(vspec) if spec.dynamics == "single_track" else None
-        rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"))
+        rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"), spec.route.length_m)
         if rpath is None:
             return
         count = 1 if is_ego else spec.count
@@ -505,6 +515,21 @@ class _StoryCompiler:
         return tuple(out)
 
 
+def _add_traffic(b: _Builder, traffic: schema.TrafficSpec, seed: int) -> None:
+    """Spawn the ``traffic:`` section's actors away from those placed so far."""
+    from simcore.scenario.traffic import traffic_actors
+
+    for name in traffic.mix:
+        if b.vehicle(name, ("traffic", "mix", name)) is None:
+            return
+    taken = [(r["pose"][0], r["pose"][1]) for r in b.rows]
+    actors, problems = traffic_actors(b.net, traffic, seed, taken)
+    for key, msg in problems:
+        b.err(("traffic", *key), msg)
+    for actor in actors:
+        b.add_actor(actor, ("traffic",))
+
+
 def build_world(loaded: LoadedScenario) -> World:
     """Turn a loaded scenario into a World; ScenarioError (located) on semantic problems."""
     spec = loaded.spec
@@ -518,6 +543,8 @@ def build_world(loaded: LoadedScenario) -> World:
         b.add_vehicle("ego", spec.ego, ("ego",), is_ego=True)
     for i, actor in enumerate(spec.actors):
         b.add_actor(actor, ("actors", i))
+    if spec.traffic is not None and not b.issues:
+        _add_traffic(b, spec.traffic, loaded.seed)
     lane_mu = b.lane_friction(spec.environment, environment.friction)
     compiler = _StoryCompiler(b)
     stories = compiler.compile(spec.storyboard) if not b.issues else ()
@@ -634,8 +661,10 @@ def build_world(loaded: LoadedScenario) -> World:
         veh_idx_st=veh_idx[is_st],
         st_params=st_params,
         friction=friction,
-        grade=np.array([g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
-                       dtype=np.float64).reshape(n),
+        grade=np.array(
+            [g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
+            dtype=np.float64,
+        ).reshape(n),
         storyboard=stories,
         behavior=behavior,
         scripted_idx=rowsets["scripted"],

@@ -56,7 +56,7 @@ def _reachable(path: Path) -> tuple[np.ndarray, list[set[int]]]:
 
 @needs_shared
 @pytest.mark.parametrize("path", MAPS, ids=lambda p: p.name)
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_connected_lane_pairs_give_drivable_routes(path, data):
     net = _net(path)
