@@ -52,7 +52,7 @@ def resample_adaptive(
     turn = np.abs((np.diff(hd) + np.pi) % (2 * np.pi) - np.pi)
     kappa_v = turn / np.maximum(0.5 * (seg[:-1] + seg[1:]), 1e-9)  # at interior vertices
     kappa_seg = np.maximum(np.concatenate([[kappa_v[0]], kappa_v]), np.concatenate([kappa_v, [kappa_v[-1]]]))
-    h = np.clip(np.sqrt(8.0 * tol / np.maximum(kappa_seg, 1e-12)), MIN_SAMPLE_SPACING_M, spacing)
+    h = np.minimum(np.maximum(np.sqrt(8.0 * tol / np.maximum(kappa_seg, 1e-12)), MIN_SAMPLE_SPACING_M), spacing)
     u = np.concatenate([[0.0], np.cumsum(seg / h)])
     n = max(2, math.ceil(u[-1] - 1e-9) + 1)
     s_new = np.interp(np.linspace(0.0, u[-1], n), u, s)
@@ -75,6 +75,48 @@ def heading_and_curvature(x: F64, y: F64, s: F64) -> tuple[F64, F64]:
     heading = np.arctan2(dy, dx)
     ddx = np.gradient(dx, s, edge_order=order)
     ddy = np.gradient(dy, s, edge_order=order)
+    curvature = (dx * ddy - dy * ddx) / np.maximum((dx * dx + dy * dy) ** 1.5, 1e-12)
+    return heading, curvature
+
+
+def _csr_gradient(f: F64, s: F64, start: np.ndarray) -> F64:
+    """``np.gradient(f, s, edge_order=2)`` of every polyline of a CSR set at once (edge order 1 for
+    two-point polylines): one pass over the concatenation, then each polyline's ends redone with
+    the one-sided formulas, so no difference ever spans two polylines."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.gradient(f, s) if f.size >= 2 else np.zeros_like(f)
+    first, last = start[:-1], start[1:] - 1
+    n = last - first + 1
+    two = n == 2
+    for a, b in ((first[two], last[two]),):
+        d = (f[b] - f[a]) / (s[b] - s[a])
+        out[a] = d
+        out[b] = d
+    many = n >= 3
+    i0 = first[many]
+    h1 = s[i0 + 1] - s[i0]
+    h2 = s[i0 + 2] - s[i0 + 1]
+    out[i0] = (
+        -(2 * h1 + h2) / (h1 * (h1 + h2)) * f[i0]
+        + (h1 + h2) / (h1 * h2) * f[i0 + 1]
+        - h1 / (h2 * (h1 + h2)) * f[i0 + 2]
+    )
+    i1 = last[many]
+    h1 = s[i1 - 1] - s[i1 - 2]
+    h2 = s[i1] - s[i1 - 1]
+    out[i1] = (
+        h2 / (h1 * (h1 + h2)) * f[i1 - 2] - (h1 + h2) / (h1 * h2) * f[i1 - 1] + (2 * h2 + h1) / (h2 * (h1 + h2)) * f[i1]
+    )
+    return out
+
+
+def headings_and_curvatures(x: F64, y: F64, s: F64, start: np.ndarray) -> tuple[F64, F64]:
+    """``heading_and_curvature`` of every lane of a CSR point set (``start``: (n+1,) offsets) at once."""
+    dx = _csr_gradient(x, s, start)
+    dy = _csr_gradient(y, s, start)
+    heading = np.arctan2(dy, dx)
+    ddx = _csr_gradient(dx, s, start)
+    ddy = _csr_gradient(dy, s, start)
     curvature = (dx * ddy - dy * ddx) / np.maximum((dx * dx + dy * dy) ** 1.5, 1e-12)
     return heading, curvature
 
@@ -158,7 +200,7 @@ class NetworkBuilder:
         if z is not None or width_profile is not None or roll is not None or speed_profile is not None:
             s_dense = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
             if speed_profile is not None:
-                k = np.clip(np.searchsorted(s_dense, rs + 1e-9, side="right") - 1, 0, len(s_dense) - 1)
+                k = np.minimum(np.maximum(np.searchsorted(s_dense, rs + 1e-9, side="right") - 1, 0), len(s_dense) - 1)
                 rv = np.asarray(speed_profile, float)[k]
             if z is not None:
                 rz = np.interp(rs, s_dense, np.asarray(z, float))
@@ -230,11 +272,10 @@ class NetworkBuilder:
         n = len(self.lanes)
         counts = np.array([len(ln.x) for ln in self.lanes], dtype=np.int64)
         lane_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        headings, curvatures = [], []
-        for ln in self.lanes:
-            h, k = heading_and_curvature(ln.x, ln.y, ln.s)
-            headings.append(h)
-            curvatures.append(k)
+        pts_x = np.concatenate([ln.x for ln in self.lanes]) if self.lanes else np.zeros(0)
+        pts_y = np.concatenate([ln.y for ln in self.lanes]) if self.lanes else np.zeros(0)
+        pts_s = np.concatenate([ln.s for ln in self.lanes]) if self.lanes else np.zeros(0)
+        heading, curvature = headings_and_curvatures(pts_x, pts_y, pts_s, lane_start)
         succ_sorted = sorted(set(self.succ))
         succ_counts = np.zeros(n, dtype=np.int64)
         for a, _ in succ_sorted:
@@ -255,11 +296,11 @@ class NetworkBuilder:
         return RoadNetwork(
             lane_names=tuple(ln.name for ln in self.lanes),
             lane_start=lane_start,
-            pts_x=np.concatenate([ln.x for ln in self.lanes]),
-            pts_y=np.concatenate([ln.y for ln in self.lanes]),
-            pts_s=np.concatenate([ln.s for ln in self.lanes]),
-            pts_heading=np.concatenate(headings),
-            pts_curvature=np.concatenate(curvatures),
+            pts_x=pts_x,
+            pts_y=pts_y,
+            pts_s=pts_s,
+            pts_heading=heading,
+            pts_curvature=curvature,
             lane_length=np.array([ln.s[-1] for ln in self.lanes]),
             lane_width=np.array([ln.width for ln in self.lanes]),
             lane_type=np.array([int(ln.lane_type) for ln in self.lanes], dtype=np.int8),

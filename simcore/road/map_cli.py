@@ -123,7 +123,7 @@ def add_map_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     show.add_argument("--title", default=None)
     show.add_argument("--quiet", action="store_true")
     show.set_defaults(func=cmd_map_show)
-    info = msub.add_parser("info", help="roads, lanes by type, junctions, signals, driving length")
+    info = msub.add_parser("info", help="roads, lanes by type, junctions, signals, driving length, load warnings")
     info.add_argument("file", help="map file (.xodr, .yaml) or grid:RxC")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(func=cmd_map_info)

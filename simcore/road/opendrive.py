@@ -1020,7 +1020,7 @@ def _lane_speed_profile(road: RoadDef, sec: SectionDef, ln: LaneDef, s: F64, for
         vals = np.array([v for _, v in road.type_speeds])
     else:
         return np.full(s.shape, road.speed)
-    v = vals[np.clip(np.searchsorted(starts, s + 1e-9, side="right") - 1, 0, len(vals) - 1)]
+    v = vals[np.minimum(np.maximum(np.searchsorted(starts, s + 1e-9, side="right") - 1, 0), len(vals) - 1)]
     signs = [g for g in road.signals if g.kind == "speed" and g.speed is not None and _sign_applies(g, ln.id, forward)]
     for g in sorted(signs, key=lambda g: g.s if forward else -g.s):
         v = np.where(s >= g.s - 1e-9 if forward else s <= g.s + 1e-9, g.speed, v)
@@ -1045,7 +1045,7 @@ def _dense_step(s: F64, heading: F64, borders: dict[int, tuple[F64, F64]]) -> fl
         return SAMPLE_STEP_M
     reach = max((float(np.max(np.abs(b))) for pair in borders.values() for b in pair), default=0.0)
     k_lane = k_ref / max(1.0 - k_ref * reach, 0.05)
-    return float(np.clip(math.sqrt(8.0 * DENSE_CHORD_TOL_M / k_lane), MIN_DENSE_STEP_M, SAMPLE_STEP_M))
+    return min(max(math.sqrt(8.0 * DENSE_CHORD_TOL_M / k_lane), MIN_DENSE_STEP_M), SAMPLE_STEP_M)
 
 
 def _record_starts(road: RoadDef, sec: SectionDef) -> F64:

@@ -307,7 +307,7 @@ class Cubic:
         last = self.starts.size - 1
         if upper is not None:
             last = max(int(np.searchsorted(self.starts, upper - RECORD_TOL_M, side="left")) - 1, 0)
-        i = np.clip(np.searchsorted(self.starts, s + RECORD_TOL_M, side="right") - 1, 0, last)
+        i = np.minimum(np.maximum(np.searchsorted(self.starts, s + RECORD_TOL_M, side="right") - 1, 0), last)
         ds = s - self.starts[i]
         a, b, c, d = self.coefs[i, 0], self.coefs[i, 1], self.coefs[i, 2], self.coefs[i, 3]
         return a + ds * (b + ds * (c + ds * d))
@@ -342,10 +342,10 @@ class ReferenceLine:
         x = np.empty(s.shape)
         y = np.empty(s.shape)
         h = np.empty(s.shape)
-        idx = np.clip(np.searchsorted(self.starts, s, side="right") - 1, 0, len(self.geometries) - 1)
+        idx = np.minimum(np.maximum(np.searchsorted(self.starts, s, side="right") - 1, 0), len(self.geometries) - 1)
         for gi in np.unique(idx):
             g = self.geometries[gi]
             m = idx == gi
-            ds = np.clip(s[m] - g.s, 0.0, g.length)
+            ds = np.minimum(np.maximum(s[m] - g.s, 0.0), g.length)
             x[m], y[m], h[m] = g.evaluate(ds)
         return x, y, h

@@ -147,7 +147,7 @@ class TrafficRegion(Strict):
 
 
 class TrafficSpec(Strict):
-    """Background traffic spawned on the map (docs/traffic.md): routed vehicles and pedestrians."""
+    """Background traffic spawned on the map (docs/scenario-format.md): routed vehicles and pedestrians."""
 
     vehicles: int = Field(0, ge=0, le=2000)
     pedestrians: int = Field(0, ge=0, le=2000)
@@ -1168,7 +1168,9 @@ class ScenarioSpec(Strict):
         "generic", description="traffic rule set (docs/rules.md): generic or korea, or {base: ..., adjustments}"
     )
     zones: list[ZoneSpec] = Field(default_factory=list, description="school / residential / urban speed zones")
-    traffic: TrafficSpec | None = Field(None, description="background vehicles and pedestrians (docs/traffic.md)")
+    traffic: TrafficSpec | None = Field(
+        None, description="background vehicles and pedestrians (docs/scenario-format.md)"
+    )
 
     def located_issues(self, doc: YamlDoc) -> list[Issue]:
         """Cross-field checks, each located at the offending key (after model validation)."""

@@ -472,7 +472,7 @@ def _quote_hint(value: int) -> str:
     if value >= 60:
         parts = [value // 3600, (value // 60) % 60, value % 60] if value >= 3600 else [value // 60, value % 60]
         text = ":".join(str(p) for p in parts)
-        return f" (YAML reads an unquoted {text} as the base-60 number {value}: quote lane names, e.g. \"{text}\")"
+        return f' (YAML reads an unquoted {text} as the base-60 number {value}: quote lane names, e.g. "{text}")'
     return f' (quote lane names and other text, e.g. "{value}")'
 
 
