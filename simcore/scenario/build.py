@@ -82,7 +82,7 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
         path = loaded.resolve(("map", "file"), m.file) if loaded is not None else (Path.cwd() / m.file).resolve()
         try:
             return load_map(str(path))
-        except (MapError, OSError) as exc:
+        except (MapError, OSError, ValueError) as exc:  # ValueError: e.g. a bad SIMCORE_MAP_LIMITS
             if loaded is None:
                 raise
             raise ScenarioError([loaded.doc.issue(("map", "file"), f"cannot load map {m.file!r}: {exc}")]) from None

@@ -10,7 +10,8 @@ parse plus every lane centre line at its default 0.1 m step; small maps only wit
 route success: the share of graph-connected driving-lane pairs (up to 200 drawn per map, seed 0)
 for which a drivable route is built; a synthetic map of 15 000 two-lane roads (2 000 with
 --quick) for the size the issue reported; and the traffic real-time factor with 50 and 200
-vehicles on the largest shared map (by driving length; 60 s simulated, 20 s with --quick).
+vehicles on the largest shared map (by driving-lane length outside junctions: e6mini, a
+motorway) and on the largest town (Town01); 60 s simulated, 20 s with --quick.
 
 Rows per map: warm load time (median, s; the first load of the process is reported as cold),
 the network's array memory (MiB), lanes, and point-to-lane queries for 10 000 random points
@@ -261,26 +262,32 @@ def bench_traffic(quick: bool) -> list[dict]:
     maps = _shared_maps()
     if not maps:
         return []
-    largest = max(maps, key=lambda p: float(load_opendrive(p).lane_length.sum()))
+
+    def driving_m(p: Path) -> float:
+        net = load_opendrive(p)
+        return float(net.lane_length[net.driving_mask() & (net.lane_junction < 0)].sum())
+
+    largest = max(maps, key=driving_m)
+    towns = [p for p in maps if p.name == "Town01.xodr" and p != largest]
     sim_s = 20.0 if quick else 60.0
     rows = []
-    for n in (50, 200):
+    for road_map, n in [(m, n) for m in [largest, *towns] for n in (50, 200)]:
         with tempfile.TemporaryDirectory() as tmp:
             f = Path(tmp) / "traffic.yaml"
-            doc = {"simcore": 1, "name": "bench", "seed": 1, "map": {"file": str(largest)}}
+            doc = {"simcore": 1, "name": "bench", "seed": 1, "map": {"file": str(road_map)}}
             doc |= {"traffic": {"vehicles": n, "route_length_m": [500, 5000]}, "end": {"timeout_s": sim_s}}
             f.write_text(json.dumps(doc))
             try:
-                sim = simulation(f, allow_paths=[largest.parent])
+                sim = simulation(f, allow_paths=[road_map.parent])
             except Exception as exc:  # a map too small for n vehicles is reported, not fatal
-                rows.append({"map": largest.name, "vehicles": n, "error": str(exc).splitlines()[0]})
+                rows.append({"map": road_map.name, "vehicles": n, "error": str(exc).splitlines()[0]})
                 continue
             sim.prepare()
             t0 = time.perf_counter()
             res = sim.run()
             wall = time.perf_counter() - t0
         collisions = sum(e.kind.name == "COLLISION" for e in res.events)
-        rows.append({"map": largest.name, "vehicles": n, "sim_s": sim_s, "wall_s": wall, "rtf": sim_s / wall,
+        rows.append({"map": road_map.name, "vehicles": n, "sim_s": sim_s, "wall_s": wall, "rtf": sim_s / wall,
                      "collisions": collisions})  # fmt: skip
     return rows
 
@@ -290,9 +297,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats, no brute-force comparison (< 1 min)")
     ap.add_argument("--json", metavar="FILE")
-    ap.add_argument("--part", choices=("queries", "maps", "all"), default="all", help="which tables to run")
+    ap.add_argument("--part", choices=("queries", "maps", "traffic", "all"), default="all", help="which tables to run")
     args = ap.parse_args(argv)
     extra: dict = {"quick": args.quick, "n_points": N_POINTS}
+    if args.part == "traffic":
+        traffic = bench_traffic(args.quick)
+        print_table(
+            "Traffic real-time factor", traffic, ["map", "vehicles", "sim_s", "wall_s", "rtf", "collisions", "error"]
+        )
+        write_json(args.json, "roads", [], extra | {"traffic": traffic})
+        return 0
     if args.part in ("maps", "all"):
         real = bench_real_maps(args.quick)
         print_table(
