@@ -5,6 +5,7 @@ geometry is worked out by hand from the records."""
 from __future__ import annotations
 
 import math
+import os
 import time
 import tracemalloc
 
@@ -273,3 +274,12 @@ def test_spiral_far_from_its_inflection_is_fast_and_matches_an_arc():
     ax, ay, _ = arc.evaluate(ds)
     assert np.max(np.hypot(x - ax, y - ay)) < 1e-3
     assert math.isfinite(float(x[-1]))
+
+
+def test_fifo_or_directory_as_map_is_refused_without_reading(tmp_path):
+    fifo = tmp_path / "pipe.xodr"
+    os.mkfifo(fifo)  # opening it for reading would block forever
+    with pytest.raises(MapError, match="not a regular file"):
+        load_opendrive(fifo)
+    with pytest.raises(MapError, match="not a regular file"):
+        load_opendrive(tmp_path)
