@@ -28,6 +28,8 @@ def resample_polyline(x: F64, y: F64, spacing: float = SAMPLE_SPACING_M) -> tupl
 #: Largest distance between a lane's adaptive samples and its dense centre line (m), see
 #: ``resample_adaptive``.
 CHORD_TOL_M = 0.004
+#: Largest turn (rad) between dense segments of a polyline that ``resample_adaptive`` treats as straight.
+STRAIGHT_TURN_RAD = 1e-9
 #: Shortest spacing ``resample_adaptive`` uses on tight curves (m).
 MIN_SAMPLE_SPACING_M = 0.1
 
@@ -50,6 +52,8 @@ def resample_adaptive(
         return resample_polyline(x, y, spacing)
     hd = np.arctan2(np.diff(y), np.diff(x))
     turn = np.abs((np.diff(hd) + np.pi) % (2 * np.pi) - np.pi)
+    if not turn.max() > STRAIGHT_TURN_RAD:  # a straight line: uniform samples are exact
+        return resample_polyline(x, y, spacing)
     kappa_v = turn / np.maximum(0.5 * (seg[:-1] + seg[1:]), 1e-9)  # at interior vertices
     kappa_seg = np.maximum(np.concatenate([[kappa_v[0]], kappa_v]), np.concatenate([kappa_v, [kappa_v[-1]]]))
     h = np.minimum(np.maximum(np.sqrt(8.0 * tol / np.maximum(kappa_seg, 1e-12)), MIN_SAMPLE_SPACING_M), spacing)
