@@ -61,6 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simcore.scenario.errors import ScenarioError
     from simcore.scenario.openscenario import xosc_ignored, xosc_options
 
+    if args.map is not None or args.scenario is None:
+        return _run_quick_look(args)
     try:
         overrides = _parse_set(args.set or [])
         agents = load_agents(args.agent or ["autopilot"])
@@ -107,6 +109,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(_format_summary(res, out_dir))
         print(f"start-up   load+build {build_s:.3f} s, kernels {compile_s:.3f} s (compiled once, then cached)")
     return EXIT_PASS if res.passed else EXIT_FAIL
+
+
+def _run_quick_look(args: argparse.Namespace) -> int:
+    """``simcore run --map FILE --traffic N [--seed S]``: the generated scenario, run like any other."""
+    import tempfile
+
+    from simcore.road.errors import MapError
+    from simcore.scenario.traffic import quick_look_scenario
+
+    if args.map is None or args.scenario is not None:
+        print("simcore run: give a scenario, or --map FILE (not both)", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        text = quick_look_scenario(args.map, max(args.traffic, 0), args.seed if args.seed is not None else 0)
+    except MapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    with tempfile.TemporaryDirectory(prefix="simcore-quick-") as tmp:
+        scenario = Path(tmp) / "quick_look.yaml"
+        scenario.write_text(text)
+        # The map named on the command line is allowed, as --allow-path DIR would allow it.
+        args.allow_path = [*(args.allow_path or []), str(Path(args.map).resolve().parent)]
+        args.scenario, args.map = str(scenario), None
+        return cmd_run(args)
 
 
 def _scenario_files(paths: list[str]) -> list[Path]:
@@ -276,7 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"simcore {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario; exit 0 pass, 1 fail, 2 invalid input")
-    r.add_argument("scenario", help="scenario file, or a built-in name such as urban/signalized_intersection")
+    r.add_argument(
+        "scenario", nargs="?", help="scenario file, or a built-in name such as urban/signalized_intersection"
+    )
+    r.add_argument("--map", metavar="FILE", help="no scenario: an autopilot ego on a random route on this map")
+    r.add_argument("--traffic", type=int, default=0, metavar="N", help="with --map: N traffic vehicles")
     r.add_argument(
         "--agent",
         action="append",

@@ -170,6 +170,8 @@ def junction_holds(
             mj = cur_ps[j]
             rear_j = progress[j] - rear_overhang[j]
             front_j = progress[j] + length[j] - rear_overhang[j]
+            if pl_lane[ps_l[mj]] == pl_lane[ps_l[m]] and ps_hold[mj] - front_j > hold - front_i:
+                continue  # j queues behind i for the same junction lane: it cannot enter first
             s_i, s_j = _conflict(m, mj, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, c, rear_j, CLEAR_M)
             if s_i == math.inf:
                 continue

@@ -71,7 +71,12 @@ def draw_network(ax: plt.Axes, net: RoadNetwork, *, arrows: bool = True) -> None
         ax.add_collection(PolyCollection(polys, facecolors="none", edgecolors="white", hatch="||", zorder=4))
     if len(net.obj_names):
         polys = [np.column_stack([net.obj_x[a:b], net.obj_y[a:b]]) for a, b in itertools.pairwise(net.obj_start)]
+        solid = net.solid_objects()
+        marks = [p for p, s in zip(polys, solid, strict=True) if not s]
+        polys = [p for p, s in zip(polys, solid, strict=True) if s]
         ax.add_collection(PolyCollection(polys, facecolors="#a0522d", edgecolors="#5a2e16", alpha=0.6, zorder=1))
+        # Markings (stop lines, arrows, hatched areas) on top of the asphalt, as paint.
+        ax.add_collection(PolyCollection(marks, facecolors="#f2f2f2", edgecolors="none", alpha=0.8, zorder=3))
     for name, x, y in zip(net.junction_names, net.junction_x, net.junction_y, strict=True):
         ax.annotate(name, (x, y), fontsize=5, color="#ffe08a", ha="center", zorder=6)
 

@@ -25,6 +25,50 @@ def resample_polyline(x: F64, y: F64, spacing: float = SAMPLE_SPACING_M) -> tupl
     return np.interp(s_new, s, x), np.interp(s_new, s, y), s_new
 
 
+#: Largest distance between a lane's adaptive samples and its dense centre line (m), see
+#: ``resample_adaptive``.
+CHORD_TOL_M = 0.004
+#: Largest turn (rad) between dense segments of a polyline that ``resample_adaptive`` treats as straight.
+STRAIGHT_TURN_RAD = 1e-9
+#: Shortest spacing ``resample_adaptive`` uses on tight curves (m).
+MIN_SAMPLE_SPACING_M = 0.1
+
+
+def resample_adaptive(
+    x: F64, y: F64, keep: np.ndarray | None = None, spacing: float = SAMPLE_SPACING_M, tol: float = CHORD_TOL_M
+) -> tuple[F64, F64, F64]:
+    """Resample a dense polyline with spacing set by its curvature; returns (x, y, s).
+
+    Spacing ``h = sqrt(8 tol / |kappa|)`` (the chord of an arc of curvature kappa and length h
+    deviates from it by ``kappa h^2 / 8``), clipped to [``MIN_SAMPLE_SPACING_M``, ``spacing``]; the
+    dense vertices flagged in ``keep`` (kinks such as lane-width record starts) are kept exactly.
+    Straight stretches get ``spacing`` like ``resample_polyline``.
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    seg = np.hypot(np.diff(x), np.diff(y))
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    if len(x) < 3:
+        return resample_polyline(x, y, spacing)
+    hd = np.arctan2(np.diff(y), np.diff(x))
+    turn = np.abs((np.diff(hd) + np.pi) % (2 * np.pi) - np.pi)
+    if not turn.max() > STRAIGHT_TURN_RAD:  # a straight line: uniform samples are exact
+        return resample_polyline(x, y, spacing)
+    kappa_v = turn / np.maximum(0.5 * (seg[:-1] + seg[1:]), 1e-9)  # at interior vertices
+    kappa_seg = np.maximum(np.concatenate([[kappa_v[0]], kappa_v]), np.concatenate([kappa_v, [kappa_v[-1]]]))
+    h = np.minimum(np.maximum(np.sqrt(8.0 * tol / np.maximum(kappa_seg, 1e-12)), MIN_SAMPLE_SPACING_M), spacing)
+    u = np.concatenate([[0.0], np.cumsum(seg / h)])
+    n = max(2, math.ceil(u[-1] - 1e-9) + 1)
+    s_new = np.interp(np.linspace(0.0, u[-1], n), u, s)
+    if keep is not None and np.any(keep):
+        fixed = s[np.asarray(keep, bool)]
+        idx = np.clip(np.searchsorted(fixed, s_new), 1, max(fixed.size - 1, 1))
+        near = np.minimum(np.abs(s_new - fixed[idx - 1]), np.abs(s_new - fixed[np.minimum(idx, fixed.size - 1)]))
+        s_new = np.union1d(s_new[near > 0.25 * MIN_SAMPLE_SPACING_M], fixed)
+        s_new[0], s_new[-1] = 0.0, s[-1]
+    return np.interp(s_new, s, x), np.interp(s_new, s, y), s_new
+
+
 def heading_and_curvature(x: F64, y: F64, s: F64) -> tuple[F64, F64]:
     """Tangent heading (rad) and signed curvature (1/m) of a sampled curve, by finite differences."""
     # Second-order differences at the ends too, so end headings of tight curves are exact
@@ -35,6 +79,48 @@ def heading_and_curvature(x: F64, y: F64, s: F64) -> tuple[F64, F64]:
     heading = np.arctan2(dy, dx)
     ddx = np.gradient(dx, s, edge_order=order)
     ddy = np.gradient(dy, s, edge_order=order)
+    curvature = (dx * ddy - dy * ddx) / np.maximum((dx * dx + dy * dy) ** 1.5, 1e-12)
+    return heading, curvature
+
+
+def _csr_gradient(f: F64, s: F64, start: np.ndarray) -> F64:
+    """``np.gradient(f, s, edge_order=2)`` of every polyline of a CSR set at once (edge order 1 for
+    two-point polylines): one pass over the concatenation, then each polyline's ends redone with
+    the one-sided formulas, so no difference ever spans two polylines."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.gradient(f, s) if f.size >= 2 else np.zeros_like(f)
+    first, last = start[:-1], start[1:] - 1
+    n = last - first + 1
+    two = n == 2
+    for a, b in ((first[two], last[two]),):
+        d = (f[b] - f[a]) / (s[b] - s[a])
+        out[a] = d
+        out[b] = d
+    many = n >= 3
+    i0 = first[many]
+    h1 = s[i0 + 1] - s[i0]
+    h2 = s[i0 + 2] - s[i0 + 1]
+    out[i0] = (
+        -(2 * h1 + h2) / (h1 * (h1 + h2)) * f[i0]
+        + (h1 + h2) / (h1 * h2) * f[i0 + 1]
+        - h1 / (h2 * (h1 + h2)) * f[i0 + 2]
+    )
+    i1 = last[many]
+    h1 = s[i1 - 1] - s[i1 - 2]
+    h2 = s[i1] - s[i1 - 1]
+    out[i1] = (
+        h2 / (h1 * (h1 + h2)) * f[i1 - 2] - (h1 + h2) / (h1 * h2) * f[i1 - 1] + (2 * h2 + h1) / (h2 * (h1 + h2)) * f[i1]
+    )
+    return out
+
+
+def headings_and_curvatures(x: F64, y: F64, s: F64, start: np.ndarray) -> tuple[F64, F64]:
+    """``heading_and_curvature`` of every lane of a CSR point set (``start``: (n+1,) offsets) at once."""
+    dx = _csr_gradient(x, s, start)
+    dy = _csr_gradient(y, s, start)
+    heading = np.arctan2(dy, dx)
+    ddx = _csr_gradient(dx, s, start)
+    ddy = _csr_gradient(dy, s, start)
     curvature = (dx * ddy - dy * ddx) / np.maximum((dx * dx + dy * dy) ** 1.5, 1e-12)
     return heading, curvature
 
@@ -61,6 +147,7 @@ class _Lane:
     z: F64 | None = None
     widths: F64 | None = None
     roll: F64 | None = None
+    speeds: F64 | None = None
 
 
 @dataclass
@@ -78,6 +165,7 @@ class NetworkBuilder:
     junctions: list[tuple[str, float, float]] = field(default_factory=list)
     objects: list[tuple[str, str, F64, F64]] = field(default_factory=list)
     object_heights: list[float] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def add_lane(
         self,
@@ -92,6 +180,9 @@ class NetworkBuilder:
         z: F64 | None = None,
         width_profile: F64 | None = None,
         roll: F64 | None = None,
+        adaptive: bool = False,
+        keep: np.ndarray | None = None,
+        speed_profile: F64 | None = None,
     ) -> int:
         """Add a lane from a dense centre line (resampled here); returns its index.
 
@@ -99,22 +190,31 @@ class NetworkBuilder:
         point and resampled with the centre line; without them the lane is flat (z = 0) and
         ``width`` wide everywhere. Optional ``roll`` (rad, cross-section roll about the direction of
         travel, positive = right side down) likewise; without it the lane is level (0).
+        ``adaptive`` resamples by curvature (``resample_adaptive``, keeping the dense points
+        flagged in ``keep``) instead of every ``SAMPLE_SPACING_M``. Optional ``speed_profile``
+        (m/s per dense point, e.g. from speed-limit signs part-way along) is kept per sample (the
+        value in force from each sample on, not interpolated); ``speed_limit`` should be its maximum.
         """
         if name in self.index or name in self.alias:
             raise ValueError(f"duplicate lane name {name!r}")
         x = np.asarray(x, float)
         y = np.asarray(y, float)
-        rx, ry, rs = resample_polyline(x, y)
-        rz = rw = rr = None
-        if z is not None or width_profile is not None or roll is not None:
+        rx, ry, rs = resample_adaptive(x, y, keep) if adaptive else resample_polyline(x, y)
+        rz = rw = rr = rv = None
+        if z is not None or width_profile is not None or roll is not None or speed_profile is not None:
             s_dense = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+            if speed_profile is not None:
+                k = np.minimum(np.maximum(np.searchsorted(s_dense, rs + 1e-9, side="right") - 1, 0), len(s_dense) - 1)
+                rv = np.asarray(speed_profile, float)[k]
             if z is not None:
                 rz = np.interp(rs, s_dense, np.asarray(z, float))
             if width_profile is not None:
                 rw = np.interp(rs, s_dense, np.asarray(width_profile, float))
             if roll is not None:
                 rr = np.interp(rs, s_dense, np.asarray(roll, float))
-        self.lanes.append(_Lane(name, rx, ry, rs, width, lane_type, speed_limit, junction, z=rz, widths=rw, roll=rr))
+        self.lanes.append(
+            _Lane(name, rx, ry, rs, width, lane_type, speed_limit, junction, z=rz, widths=rw, roll=rr, speeds=rv)
+        )
         self.index[name] = len(self.lanes) - 1
         return len(self.lanes) - 1
 
@@ -176,11 +276,10 @@ class NetworkBuilder:
         n = len(self.lanes)
         counts = np.array([len(ln.x) for ln in self.lanes], dtype=np.int64)
         lane_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        headings, curvatures = [], []
-        for ln in self.lanes:
-            h, k = heading_and_curvature(ln.x, ln.y, ln.s)
-            headings.append(h)
-            curvatures.append(k)
+        pts_x = np.concatenate([ln.x for ln in self.lanes]) if self.lanes else np.zeros(0)
+        pts_y = np.concatenate([ln.y for ln in self.lanes]) if self.lanes else np.zeros(0)
+        pts_s = np.concatenate([ln.s for ln in self.lanes]) if self.lanes else np.zeros(0)
+        heading, curvature = headings_and_curvatures(pts_x, pts_y, pts_s, lane_start)
         succ_sorted = sorted(set(self.succ))
         succ_counts = np.zeros(n, dtype=np.int64)
         for a, _ in succ_sorted:
@@ -201,11 +300,11 @@ class NetworkBuilder:
         return RoadNetwork(
             lane_names=tuple(ln.name for ln in self.lanes),
             lane_start=lane_start,
-            pts_x=np.concatenate([ln.x for ln in self.lanes]),
-            pts_y=np.concatenate([ln.y for ln in self.lanes]),
-            pts_s=np.concatenate([ln.s for ln in self.lanes]),
-            pts_heading=np.concatenate(headings),
-            pts_curvature=np.concatenate(curvatures),
+            pts_x=pts_x,
+            pts_y=pts_y,
+            pts_s=pts_s,
+            pts_heading=heading,
+            pts_curvature=curvature,
             lane_length=np.array([ln.s[-1] for ln in self.lanes]),
             lane_width=np.array([ln.width for ln in self.lanes]),
             lane_type=np.array([int(ln.lane_type) for ln in self.lanes], dtype=np.int8),
@@ -245,4 +344,8 @@ class NetworkBuilder:
             obj_x=np.concatenate([o[2] for o in self.objects]) if self.objects else np.zeros(0),
             obj_y=np.concatenate([o[3] for o in self.objects]) if self.objects else np.zeros(0),
             obj_height=np.array(self.object_heights, dtype=np.float64),
+            warnings=tuple(self.warnings),
+            pts_speed=np.concatenate(
+                [ln.speeds if ln.speeds is not None else np.full(len(ln.x), ln.speed_limit) for ln in self.lanes]
+            ),
         )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from simcore._types import F64, I64
-from simcore.road.builder import heading_and_curvature
+from simcore.road.builder import SAMPLE_SPACING_M, heading_and_curvature
 from simcore.road.network import RoadNetwork
 
 #: Extra cost of one lane change (s), so routes prefer staying in lane.
@@ -19,6 +20,10 @@ LANE_CHANGE_LENGTH_M = 25.0
 MAX_SAMPLE_GAP_M = 1.1
 #: Shortest lane-change manoeuvre kept when an actor starts late in its lane (m).
 MIN_LANE_CHANGE_M = 10.0
+#: Lanes shorter than this take part in lane changes only when no route exists otherwise (m).
+MIN_LANE_CHANGE_LANE_M = 2.0 * MIN_LANE_CHANGE_M
+#: Route samples are at most this far apart after ``route_path`` fills in longer steps (m).
+ROUTE_SPACING_M = SAMPLE_SPACING_M
 
 
 class NoRouteError(ValueError):
@@ -35,10 +40,22 @@ def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: boo
     """Lanes from ``start`` to ``goal`` (both included) minimising travel time (A*).
 
     Edge costs: following a successor costs the successor's length over its speed limit;
-    a lane change to a neighbour (outside junctions) costs ``LANE_CHANGE_PENALTY_S``. The
-    heuristic is straight-line distance at the network's top speed, so it never
+    a lane change to a neighbour (outside junctions) costs ``LANE_CHANGE_PENALTY_S``. Lane
+    changes are first allowed only between lanes at least ``MIN_LANE_CHANGE_LANE_M`` long (real
+    maps cut roads into short lane sections); only if that finds no route are shorter ones used.
+    The heuristic is straight-line distance at the network's top speed, so it never
     overestimates. Raises ``NoRouteError`` when the goal is unreachable.
     """
+    if lane_changes:
+        try:
+            return _a_star(net, start, goal, MIN_LANE_CHANGE_LANE_M)
+        except NoRouteError:
+            pass
+    return _a_star(net, start, goal, 0.0 if lane_changes else math.inf)
+
+
+def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> list[int]:
+    """A* over successors and (between lanes at least ``min_change_len`` m long) lane changes."""
     vmax = float(net.lane_speed_limit.max())
     best = {start: 0.0}
     prev: dict[int, int] = {}
@@ -53,9 +70,9 @@ def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: boo
         if cost > best.get(lane, np.inf):
             continue
         edges = [(int(n), float(net.lane_length[n] / net.lane_speed_limit[n])) for n in net.successors(lane)]
-        if lane_changes and net.lane_junction[lane] < 0:
+        if net.lane_junction[lane] < 0 and net.lane_length[lane] >= min_change_len:
             for nb in (net.lane_left[lane], net.lane_right[lane]):
-                if nb >= 0:
+                if nb >= 0 and net.lane_length[nb] >= min_change_len:
                     edges.append((int(nb), LANE_CHANGE_PENALTY_S))
         for nxt, c in edges:
             nc = cost + c
@@ -137,6 +154,7 @@ def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> Rout
     xs: list[F64] = []
     ys: list[F64] = []
     ln: list[I64] = []
+    vs: list[F64] = []
     stops: list[tuple[int, float, int]] = []
     changes: list[tuple[int, float, float, int, float]] = []
     k = 0
@@ -175,30 +193,39 @@ def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> Rout
             bx = np.concatenate([bx, last[0][rest]])
             by = np.concatenate([by, last[1][rest]])
             lane_ids = np.concatenate([lane_ids, np.full(int(rest.sum()), run[-1])])
+            along = np.concatenate([s_grid, last[2][rest]])
+            bv = np.empty(along.size)
+            for lane in np.unique(lane_ids):
+                on = lane_ids == lane
+                bv[on] = _speeds_at(net, int(lane), along[on])
         else:
             bx, by, _ = net.lane_points(run[0])
             lane_ids = np.full(len(bx), run[0])
+            bv = _lane_speeds(net, run[0])
         cur = run[-1]
         k += len(run)
         if xs:
-            bx, by, lane_ids = bx[1:], by[1:], lane_ids[1:]
+            bx, by, lane_ids, bv = bx[1:], by[1:], lane_ids[1:], bv[1:]
         xs.append(bx)
         ys.append(by)
+        vs.append(bv)
         ln.append(lane_ids.astype(np.int64))
         n_pts += len(bx)
         if not np.isnan(net.lane_stop_s[cur]):
             # Stop lines are measured back from the end of the lane that carries them.
             stops.append((n_pts - 1, float(net.lane_length[cur] - net.lane_stop_s[cur]), int(net.lane_signal[cur])))
-    x = np.concatenate(xs)
-    y = np.concatenate(ys)
+    x, y, lane_arr, speed, stops, changes = _fill_gaps(
+        np.concatenate(xs), np.concatenate(ys), np.concatenate(ln), np.concatenate(vs), stops, changes
+    )
     s_all = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
     stop_s = np.array([s_all[i] - back for i, back, _ in stops], dtype=np.float64)
     stop_signal = np.array([st[2] for st in stops], dtype=np.int64)
-    lane_arr = np.concatenate(ln)
     spacing = float(np.diff(s_all).max()) if s_all.size > 1 else 0.0
     if spacing > MAX_SAMPLE_GAP_M:
         raise ValueError(f"route samples {spacing:.2f} m apart (limit {MAX_SAMPLE_GAP_M} m)")
-    path = path_from_polyline(net, x, y, lane_arr, net.lane_speed_limit[lane_arr], stop_s, stop_signal, tuple(lanes))
+    # Per-sample limits (signs part-way along a lane), never above the lane's (rule zones lower it).
+    limit = np.minimum(speed, net.lane_speed_limit[lane_arr])
+    path = path_from_polyline(net, x, y, lane_arr, limit, stop_s, stop_signal, tuple(lanes))
     return replace(
         path,
         lc_s0=np.array([s_all[i] + a for i, a, _, _, _ in changes], dtype=np.float64),
@@ -206,6 +233,48 @@ def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> Rout
         lc_side=np.array([c[3] for c in changes], dtype=np.int64),
         lc_offset=np.array([c[4] for c in changes], dtype=np.float64),
     )
+
+
+def _lane_speeds(net: RoadNetwork, lane: int) -> F64:
+    """Speed limit at each sample of ``lane`` (m/s): ``pts_speed`` where the network has it."""
+    a, b = net.lane_start[lane], net.lane_start[lane + 1]
+    if net.pts_speed is None:
+        return np.full(b - a, float(net.lane_speed_limit[lane]))
+    return np.asarray(net.pts_speed[a:b], float)
+
+
+def _speeds_at(net: RoadNetwork, lane: int, s: F64) -> F64:
+    """Speed limits in force at arc lengths ``s`` (m) of ``lane`` (m/s)."""
+    _, _, ls = net.lane_points(lane)
+    k = np.clip(np.searchsorted(ls, s + 1e-9, side="right") - 1, 0, len(ls) - 1)
+    return _lane_speeds(net, lane)[k]
+
+
+def _fill_gaps(
+    x: F64,
+    y: F64,
+    lane: I64,
+    speed: F64,
+    stops: list[tuple[int, float, int]],
+    changes: list[tuple[int, float, float, int, float]],
+) -> tuple[F64, F64, I64, F64, list[tuple[int, float, int]], list[tuple[int, float, float, int, float]]]:
+    """Insert straight-line samples where consecutive samples are more than ``ROUTE_SPACING_M``
+    apart (steep lane-change blends, lanes that end a little apart); sample indices in ``stops``
+    and ``changes`` are moved to match."""
+    step = np.hypot(np.diff(x), np.diff(y))
+    extra = np.maximum(np.ceil(step / ROUTE_SPACING_M - 1e-9).astype(np.int64) - 1, 0)
+    if not extra.any():
+        return x, y, lane, speed, stops, changes
+    reps = np.concatenate([extra + 1, [1]])
+    seg = np.repeat(np.arange(len(x)), reps)
+    frac = np.concatenate([np.arange(r) / r for r in reps])
+    nxt = np.minimum(seg + 1, len(x) - 1)
+    nx = x[seg] + frac * (x[nxt] - x[seg])
+    ny = y[seg] + frac * (y[nxt] - y[seg])
+    new_index = np.concatenate([[0], np.cumsum(reps)])[:-1]
+    stops = [(int(new_index[i]), back, sig) for i, back, sig in stops]
+    changes = [(int(new_index[i]), a, b, side, off) for i, a, b, side, off in changes]
+    return nx, ny, lane[seg], speed[seg], stops, changes
 
 
 def path_from_polyline(

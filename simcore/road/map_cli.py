@@ -52,7 +52,8 @@ def load_map(source: str) -> RoadNetwork:
 
 
 def map_info(net: RoadNetwork) -> dict[str, Any]:
-    """Summary of a network: lane counts by type, junctions, signals, crosswalks, driving length (m)."""
+    """Summary of a network: lane counts by type, junctions, signals, crosswalks, driving length (m),
+    and the defects the loader tolerated (``warnings``)."""
     roads = {name.split(":")[0] for name in net.lane_names if name.count(":") == 2}
     driving = net.driving_mask()
     xmin, ymin, xmax, ymax = net.bounds()
@@ -70,6 +71,7 @@ def map_info(net: RoadNetwork) -> dict[str, Any]:
         "lane_links": len(net.succ_idx),
         "driving_length_m": round(float(net.lane_length[driving].sum()), 3),
         "bounds_m": [round(v, 3) for v in (xmin, ymin, xmax, ymax)],
+        "warnings": list(net.warnings),
     }
 
 
@@ -87,6 +89,10 @@ def cmd_map_info(args: argparse.Namespace) -> int:
     for key, value in info.items():
         if key == "lanes_by_type":
             print("lanes by type: " + ", ".join(f"{k} {v}" for k, v in value.items() if v))
+        elif key == "warnings":
+            print(f"warnings: {len(value)}")
+            for w in value:
+                print(f"  warning: {w}")
         else:
             print(f"{key.replace('_', ' ')}: {value}")
     return 0
@@ -117,7 +123,7 @@ def add_map_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     show.add_argument("--title", default=None)
     show.add_argument("--quiet", action="store_true")
     show.set_defaults(func=cmd_map_show)
-    info = msub.add_parser("info", help="roads, lanes by type, junctions, signals, driving length")
+    info = msub.add_parser("info", help="roads, lanes by type, junctions, signals, driving length, load warnings")
     info.add_argument("file", help="map file (.xodr, .yaml) or grid:RxC")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(func=cmd_map_info)

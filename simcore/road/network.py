@@ -8,6 +8,11 @@ import numpy as np
 
 from simcore._types import F64, I64, LaneType
 
+#: Object kinds (lower case) that are markings on the road surface: drawn, never obstacles.
+FLAT_OBJECT_KINDS = frozenset({"roadmark", "parkingspace", "patch", "crosswalk"})
+#: Objects lower than this (m) are markings too (paint, flush covers); kerbs and barriers are taller.
+MIN_SOLID_HEIGHT_M = 0.05
+
 
 @dataclass(frozen=True)
 class RoadNetwork:
@@ -59,6 +64,11 @@ class RoadNetwork:
             ``obj_start[i]:obj_start[i+1]`` of ``obj_x, obj_y`` (m, ENU; closed implicitly).
         obj_height: (n_objects,) height of each object's top above the ground (m), NaN where unknown
             (OpenDRIVE: ``zOffset + height``, NaN only for objects without any height).
+        pts_speed: (n_pts,) speed limit in force from each sample on (m/s): speed-limit signs and
+            ``<speed>``/road-type records part-way along a lane; at most ``lane_speed_limit`` of its
+            lane (which rule zones lower). ``None`` only for networks made without the builder.
+        warnings: defects the loader tolerated (dropped micro geometries or sections, dangling
+            links), each located by file, road and lane; listed by ``simcore map info``.
     """
 
     lane_names: tuple[str, ...]
@@ -105,6 +115,8 @@ class RoadNetwork:
     obj_x: F64 = field(default_factory=lambda: np.zeros(0))
     obj_y: F64 = field(default_factory=lambda: np.zeros(0))
     obj_height: F64 = field(default_factory=lambda: np.zeros(0))
+    warnings: tuple[str, ...] = ()
+    pts_speed: F64 | None = None
 
     @property
     def n_lanes(self) -> int:
@@ -163,6 +175,16 @@ class RoadNetwork:
         """Lanes that continue into ``lane``."""
         start, idx = self.predecessor_csr()
         return idx[start[lane] : start[lane + 1]]
+
+    def solid_objects(self) -> np.ndarray:
+        """(n_objects,) bool: objects vehicles can hit. Markings are not: kinds in
+        ``FLAT_OBJECT_KINDS`` without a height, and anything lower than ``MIN_SOLID_HEIGHT_M``."""
+        n = len(self.obj_names)
+        h = np.asarray(self.obj_height, float) if self.obj_height.size == n else np.full(n, np.nan)
+        flat_kind = np.array([k.lower() in FLAT_OBJECT_KINDS for k in self.obj_kinds[:n]], dtype=bool)
+        if flat_kind.size < n:
+            flat_kind = np.concatenate([flat_kind, np.zeros(n - flat_kind.size, dtype=bool)])
+        return np.where(np.isfinite(h), h >= MIN_SOLID_HEIGHT_M, ~flat_kind)
 
     def driving_mask(self) -> np.ndarray:
         """(n_lanes,) bool: lanes that are drivable area."""

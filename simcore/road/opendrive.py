@@ -33,6 +33,7 @@ import itertools
 import math
 import os
 import re
+import stat
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ import numpy as np
 from simcore._types import F64, LaneType, SignalState
 from simcore.road.builder import NetworkBuilder
 from simcore.road.errors import MapError
+from simcore.road.limits import MapLimits, map_limits
 from simcore.road.network import RoadNetwork
 from simcore.road.opendrive_geometry import (
     Arc,
@@ -67,20 +69,21 @@ __all__ = [
     "parse_opendrive",
 ]
 
-#: Largest .xodr accepted (bytes); larger files are refused before reading.
-MAX_FILE_BYTES = 100 * 1024 * 1024
-#: Longest road accepted (m); guards against absurd lengths that would exhaust memory.
-MAX_ROAD_LENGTH_M = 200_000.0
-#: Largest total lane length a map may sample to (m, summed over lanes); guards memory and time.
-MAX_TOTAL_LANE_LENGTH_M = 20_000_000.0
-#: Spacing of the dense samples along a lane section before the builder resamples at 1 m (m).
+# Size bounds (file bytes, road count and length, lateral offsets, total lane length) live in
+# simcore.road.limits (one documented, overridable place).
+#: Spacing of the dense samples along a lane section before the builder resamples them (m).
 SAMPLE_STEP_M = 0.5
-#: Geometries shorter than this are degenerate (m).
-MIN_GEOMETRY_LENGTH_M = 1e-9
+#: Largest chord deviation of the dense samples from a curved lane (m); tighter curves get a shorter step.
+DENSE_CHORD_TOL_M = 1e-3
+#: Shortest dense step (m).
+MIN_DENSE_STEP_M = 0.05
+#: Geometries shorter than this are degenerate: dropped with a warning (the next one starts there) (m).
+MIN_GEOMETRY_LENGTH_M = 1e-6
 #: Gap between consecutive planView geometries tolerated before the map is refused (m).
 GEOMETRY_GAP_TOLERANCE_M = 0.05
-#: Lane sections shorter than this carry no samples and are skipped (m).
-MIN_SECTION_LENGTH_M = 1e-6
+#: Lane sections shorter than this carry no samples: their lane links are followed through and
+#: the section is dropped with a warning (m).
+MIN_SECTION_LENGTH_M = 1e-3
 #: Speed used when a map gives none (m/s): 50 km/h in town, 100 km/h on motorways.
 DEFAULT_SPEED_MPS = 50.0 / 3.6
 MOTORWAY_SPEED_MPS = 100.0 / 3.6
@@ -125,6 +128,16 @@ LANE_TYPES: dict[str, LaneType | None] = {
 #: Signal ``type`` codes read as traffic lights (German StVO 1000xxx) and stop signs (StVO 206, MUTCD R1-1).
 TRAFFIC_LIGHT_TYPES = {"1000001", "1000002", "1000003", "1000007", "1000008", "1000009", "1000010", "1000011"}
 STOP_SIGN_TYPES = {"206", "r1-1", "stop"}
+#: Yield (give way) signs: StVO 205, MUTCD R1-2, Vienna B1 / Swedish B1.
+YIELD_SIGN_TYPES = {"205", "r1-2", "yield"}
+#: Speed-limit signs by (country, type, subtype) -> (value multiplier, unit when the signal has no
+#: ``unit``): German StVO 274 (value in km/h), MUTCD R2-1 (mph), Swedish C31 (value in tens of
+#: km/h: C31-5 is 50 km/h). An empty country matches any country.
+SPEED_SIGNS: dict[tuple[str, str, str], tuple[float, str]] = {
+    ("", "274", ""): (1.0, "km/h"),
+    ("", "r2-1", ""): (1.0, "mph"),
+    ("se", "c", "31"): (10.0, "km/h"),
+}
 _SPEED_UNITS = {"m/s": 1.0, "km/h": 1.0 / 3.6, "mph": 0.44704}
 _NS = re.compile(r"^\{[^}]*\}")
 
@@ -150,6 +163,8 @@ class LaneDef:
     pred: int | None
     succ: int | None
     speed: float | None
+    #: every ``<speed>`` record: (sOffset in the section m, limit m/s), sorted by sOffset.
+    speeds: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,9 +197,11 @@ class SignalDef:
     name: str
     s: float
     t: float
-    kind: str  # "light", "stop" or "other"
+    kind: str  # "light", "stop", "yield", "speed" or "other"
     orientation: str
     validity: tuple[tuple[int, int], ...]
+    #: the limit a speed-limit sign sets (m/s), else None.
+    speed: float | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +250,9 @@ class RoadDef:
     lht: bool
     signals: list[SignalDef] = field(default_factory=list)
     objects: list[ObjectDef] = field(default_factory=list)
+    #: ``<type>`` records: (s m, speed m/s) sorted by s; the road's speed from s on (lanes without
+    #: ``<speed>`` records use it).
+    type_speeds: tuple[tuple[float, float], ...] = ()
     #: ``<lateralProfile><superelevation>``: roll angle of the cross section about the reference
     #: line (rad, positive = the road falls to its right side, i.e. towards negative t).
     superelevation: Cubic = field(default_factory=Cubic.zero)
@@ -276,6 +296,9 @@ class OpenDriveMap:
     controllers: dict[str, list[str]]
     rev: tuple[int, int]
     plans: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    #: Defects tolerated while reading (dropped micro geometries and sections, dangling links),
+    #: each located like a MapError message; carried into ``RoadNetwork.warnings``.
+    warnings: list[str] = field(default_factory=list)
 
 
 def lane_name(road_id: str, section_index: int, lane_id: int) -> str:
@@ -304,13 +327,19 @@ def _child(el: Any, name: str) -> Any | None:
 class _Ctx:
     """Location for messages: file, road, lane."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, limits: MapLimits | None = None) -> None:
         self.file = file
         self.road: str | None = None
         self.lane: str | None = None
+        self.limits = limits or map_limits()
+        self.warnings: list[str] = []
 
     def error(self, reason: str) -> MapError:
         return MapError(self.file, reason, road=self.road, lane=self.lane)
+
+    def warn(self, reason: str, *, road: str | None = None, lane: str | None = None) -> None:
+        """Record a tolerated defect, located like an error (``file: road 'r': lane 'l': reason``)."""
+        self.warnings.append(str(MapError(self.file, reason, road=road or self.road, lane=lane or self.lane)))
 
     def attr(self, el: Any, name: str, default: str | None = None) -> str:
         for k, v in el.attrib.items():
@@ -336,27 +365,32 @@ class _Ctx:
         raw = self.attr(el, name)
         try:
             return int(float(raw)) if float(raw).is_integer() else int(raw)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise self.error(f"<{_tag(el)}> attribute {name!r} must be an integer, got {raw!r}") from None
 
 
-def _read_root(source: str | os.PathLike[str] | None, text: str | bytes | None) -> tuple[str, Any]:
+def _read_root(source: str | os.PathLike[str] | None, text: str | bytes | None, limits: MapLimits) -> tuple[str, Any]:
+    max_bytes = limits.max_file_bytes
     file = str(source) if source is not None else "<string>"
     if text is None:
         if source is None:
             raise ValueError("give a file or text")
         path = Path(source)
         try:
-            size = path.stat().st_size
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                raise MapError(file, "cannot read the map: not a regular file")
+            if st.st_size > max_bytes:
+                raise MapError(
+                    file, f"file is {st.st_size / 2**20:.1f} MiB, larger than the {max_bytes / 2**20:g} MiB cap"
+                )
+            data: bytes | str = path.read_bytes()
         except OSError as exc:
             raise MapError(file, f"cannot read the map: {exc.strerror or exc}") from None
-        if size > MAX_FILE_BYTES:
-            raise MapError(file, f"file is {size / 2**20:.0f} MiB, larger than the {MAX_FILE_BYTES // 2**20} MiB cap")
-        data: bytes | str = path.read_bytes()
     else:
         data = text
-        if len(data) > MAX_FILE_BYTES:
-            raise MapError(file, f"text is larger than the {MAX_FILE_BYTES // 2**20} MiB cap")
+        if len(data) > max_bytes:
+            raise MapError(file, f"text is larger than the {max_bytes / 2**20:g} MiB cap")
     if isinstance(data, bytes):
         enc = "utf-8"
         m = re.search(rb"<\?xml[^>]*encoding=[\"']([A-Za-z0-9_.-]+)[\"']", data[:4096])
@@ -398,11 +432,17 @@ def _cubic(ctx: _Ctx, records: list[Any], s_key: str) -> Cubic:
     return Cubic(arr[:, 0].copy(), arr[:, 1:].copy())
 
 
-def _geometry(ctx: _Ctx, el: Any) -> Geometry:
+def _geometry(ctx: _Ctx, el: Any) -> Geometry | None:
+    """One planView record, or None for a degenerate (micro) one that the caller drops."""
     s, x, y = ctx.num(el, "s"), ctx.num(el, "x"), ctx.num(el, "y")
     hdg, length = ctx.num(el, "hdg"), ctx.num(el, "length")
-    if length < MIN_GEOMETRY_LENGTH_M:
+    if length < 0:
         raise ctx.error(f"<geometry s={s:g}> has length {length:g}; a geometry must be longer than 0")
+    if length < MIN_GEOMETRY_LENGTH_M:
+        return None
+    cap = ctx.limits.max_road_length_m
+    if length > cap or abs(s) > cap:
+        raise ctx.error(f"<geometry s={s:g}> length {length:g} m is outside (0, {cap:g}] (limit max_road_length_m)")
     kinds = [c for c in el if _tag(c) in ("line", "arc", "spiral", "poly3", "paramPoly3")]
     if not kinds:
         raise ctx.error(f"<geometry s={s:g}> has no line, arc, spiral, poly3 or paramPoly3 child")
@@ -415,7 +455,11 @@ def _geometry(ctx: _Ctx, el: Any) -> Geometry:
     if kind == "spiral":
         return Spiral(s, x, y, hdg, length, ctx.num(g, "curvStart"), ctx.num(g, "curvEnd"))
     if kind == "poly3":
-        return poly3(s, x, y, hdg, length, ctx.num(g, "a"), ctx.num(g, "b"), ctx.num(g, "c"), ctx.num(g, "d"))
+        with np.errstate(all="ignore"):
+            probe = poly3(s, x, y, hdg, length, ctx.num(g, "a"), ctx.num(g, "b"), ctx.num(g, "c"), ctx.num(g, "d"))
+        if not math.isfinite(probe.curve_length()):
+            raise ctx.error(f"<geometry s={s:g}> poly3 coefficients overflow")
+        return probe
     cu = (ctx.num(g, "aU"), ctx.num(g, "bU"), ctx.num(g, "cU"), ctx.num(g, "dU"))
     cv = (ctx.num(g, "aV"), ctx.num(g, "bV"), ctx.num(g, "cV"), ctx.num(g, "dV"))
     p_range = ctx.attr(g, "pRange", "normalized")
@@ -423,7 +467,11 @@ def _geometry(ctx: _Ctx, el: Any) -> Geometry:
         raise ctx.error(f"paramPoly3 pRange must be 'normalized' or 'arcLength', got {p_range!r}")
     p_max = 1.0 if p_range == "normalized" else length
     geom = ParamPoly3(s, x, y, hdg, length, cu, cv, p_max)
-    if not geom.curve_length() > MIN_GEOMETRY_LENGTH_M:
+    with np.errstate(all="ignore"):
+        curve = geom.curve_length()
+    if not math.isfinite(curve) or curve > cap:
+        raise ctx.error(f"<geometry s={s:g}> paramPoly3 curve is {curve:g} m long (limit max_road_length_m)")
+    if not curve > MIN_GEOMETRY_LENGTH_M:
         raise ctx.error(f"<geometry s={s:g}> paramPoly3 has zero length")
     return geom
 
@@ -459,10 +507,12 @@ def _lane(ctx: _Ctx, el: Any) -> LaneDef:
         q = _child(link, "successor")
         pred = ctx.integer(p, "id") if p is not None else None
         succ = ctx.integer(q, "id") if q is not None else None
-    speed_el = _children(el, "speed")
-    speed = _speed(ctx, speed_el[0]) if speed_el else None
+    records = sorted(
+        (ctx.num(r, "sOffset", 0.0), v) for r in _children(el, "speed") if (v := _speed(ctx, r)) is not None
+    )
+    speed = records[0][1] if records else None
     ctx.lane = None
-    return LaneDef(lid, ltype, width, is_border, pred, succ, speed)
+    return LaneDef(lid, ltype, width, is_border, pred, succ, speed, tuple(records))
 
 
 def _link(ctx: _Ctx, el: Any | None) -> LinkDef | None:
@@ -474,8 +524,6 @@ def _link(ctx: _Ctx, el: Any | None) -> LinkDef | None:
     contact = ctx.attr(el, "contactPoint", "") or None
     if contact is not None and contact not in ("start", "end"):
         raise ctx.error(f"contactPoint must be 'start' or 'end', got {contact!r}")
-    if etype == "road" and contact is None:
-        raise ctx.error("a link to a road needs a contactPoint")
     return LinkDef(etype, ctx.attr(el, "elementId"), contact)
 
 
@@ -484,17 +532,39 @@ def _signal(ctx: _Ctx, el: Any) -> SignalDef:
     stype = ctx.attr(el, "type", "").lower()
     name = ctx.attr(el, "name", "")
     dynamic = ctx.attr(el, "dynamic", "no").lower() == "yes"
+    speed = _sign_speed(ctx, el, stype)
     if stype in TRAFFIC_LIGHT_TYPES or (dynamic and stype not in STOP_SIGN_TYPES):
         kind = "light"
     elif stype in STOP_SIGN_TYPES or name.lower().startswith("stop"):
         kind = "stop"
+    elif stype in YIELD_SIGN_TYPES or name.lower().startswith(("yield", "give way")):
+        kind = "yield"
+    elif speed is not None:
+        kind = "speed"
     else:
         kind = "other"
     orient = ctx.attr(el, "orientation", "none")
     if orient not in ("+", "-", "none"):
         raise ctx.error(f"signal {sid!r} orientation must be '+', '-' or 'none', got {orient!r}")
     validity = tuple((ctx.integer(v, "fromLane"), ctx.integer(v, "toLane")) for v in _children(el, "validity"))
-    return SignalDef(sid, name, ctx.num(el, "s"), ctx.num(el, "t", 0.0), kind, orient, validity)
+    return SignalDef(sid, name, ctx.num(el, "s"), ctx.num(el, "t", 0.0), kind, orient, validity, speed)
+
+
+def _sign_speed(ctx: _Ctx, el: Any, stype: str) -> float | None:
+    """Limit (m/s) of a speed-limit sign (``SPEED_SIGNS``), or None for any other signal."""
+    country = ctx.attr(el, "country", "").lower()
+    subtype = ctx.attr(el, "subtype", "").lower()
+    rule = SPEED_SIGNS.get((country, stype, subtype)) or SPEED_SIGNS.get(("", stype, subtype))
+    if rule is None:
+        rule = SPEED_SIGNS.get(("", stype, ""))
+    raw = ctx.attr(el, "value", "")
+    if rule is None or raw == "":
+        return None
+    scale, default_unit = rule
+    unit = ctx.attr(el, "unit", default_unit)
+    factor = _SPEED_UNITS.get(unit)
+    v = ctx.num(el, "value") * scale * (factor if factor is not None else _SPEED_UNITS[default_unit])
+    return v if v > 0 else None
 
 
 #: OpenDRIVE object types (``e_objectType``, 1.4-1.8) by their lower-case spelling, so that kinds keep
@@ -553,14 +623,21 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
     rid = ctx.attr(el, "id")
     ctx.road = rid
     length = ctx.num(el, "length")
-    if not 0 < length <= MAX_ROAD_LENGTH_M:
-        raise ctx.error(f"road length {length:g} m is outside (0, {MAX_ROAD_LENGTH_M:g}]")
+    cap = ctx.limits.max_road_length_m
+    if not 0 < length <= cap:
+        raise ctx.error(f"road length {length:g} m is outside (0, {cap:g}] (limit max_road_length_m)")
     plan = _child(el, "planView")
     if plan is None:
         raise ctx.error("road has no <planView>")
-    geoms = sorted((_geometry(ctx, g) for g in _children(plan, "geometry")), key=lambda g: g.s)
+    records = _children(plan, "geometry")
+    parsed = [_geometry(ctx, g) for g in records]
+    geoms = sorted((g for g in parsed if g is not None), key=lambda g: g.s)
     if not geoms:
-        raise ctx.error("<planView> has no <geometry>")
+        raise ctx.error("<planView> has no <geometry> longer than 0" if records else "<planView> has no <geometry>")
+    dropped = len(parsed) - len(geoms)
+    if dropped:
+        noun = "geometry" if dropped == 1 else "geometries"
+        ctx.warn(f"dropped {dropped} planView {noun} shorter than {MIN_GEOMETRY_LENGTH_M:g} m")
     for a, b in itertools.pairwise(geoms):
         xe, ye, _ = a.end_pose()
         gap = math.hypot(xe - b.x, ye - b.y)
@@ -573,11 +650,15 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
     link = _child(el, "link")
     pred = _link(ctx, _child(link, "predecessor")) if link is not None else None
     succ = _link(ctx, _child(link, "successor")) if link is not None else None
-    rtype = _child(el, "type")
-    speed = _speed(ctx, _child(rtype, "speed")) if rtype is not None else None
-    if speed is None:
-        is_motorway = rtype is not None and ctx.attr(rtype, "type", "").lower() == "motorway"
-        speed = MOTORWAY_SPEED_MPS if is_motorway else DEFAULT_SPEED_MPS
+    type_speeds: list[tuple[float, float]] = []
+    for rtype in _children(el, "type"):
+        v = _speed(ctx, _child(rtype, "speed"))
+        if v is None:
+            is_motorway = ctx.attr(rtype, "type", "").lower() == "motorway"
+            v = MOTORWAY_SPEED_MPS if is_motorway else DEFAULT_SPEED_MPS
+        type_speeds.append((ctx.num(rtype, "s", 0.0), v))
+    type_speeds.sort()
+    speed = type_speeds[0][1] if type_speeds else DEFAULT_SPEED_MPS
     rule = ctx.attr(el, "rule", "")
     lht = rule.upper() == "LHT" if rule else header_lht
     elev_el = _child(el, "elevationProfile")
@@ -609,9 +690,15 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
         ids = [ln.id for ln in lanes]
         if len(set(ids)) != len(ids):
             raise ctx.error(f"lane section {k} repeats a lane id: {sorted(ids)}")
-        sections.append(
-            SectionDef(s0, min(s1, length), tuple(sorted((ln for ln in lanes if ln.id != 0), key=lambda ln: ln.id)))
-        )
+        sec = SectionDef(s0, min(s1, length), tuple(sorted((ln for ln in lanes if ln.id != 0), key=lambda ln: ln.id)))
+        if sec.s1 - sec.s0 < MIN_SECTION_LENGTH_M:
+            ctx.warn(
+                f"lane section {k} at s={s0:g} is {max(sec.s1 - sec.s0, 0.0):.3g} m long; dropped, "
+                "its lane links followed through"
+            )
+        sections.append(sec)
+    if all(sec.s1 - sec.s0 < MIN_SECTION_LENGTH_M for sec in sections):
+        ctx.warn(f"every lane section is shorter than {MIN_SECTION_LENGTH_M:g} m; the road carries no lanes")
     road = RoadDef(
         rid,
         ctx.attr(el, "name", ""),
@@ -626,6 +713,7 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
         speed,
         lht,
         superelevation=superelevation,
+        type_speeds=tuple(type_speeds),
     )
     sig_el = _child(el, "signals")
     if sig_el is not None:
@@ -637,15 +725,26 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
     return road
 
 
-def parse_opendrive(source: str | os.PathLike[str] | None = None, *, text: str | bytes | None = None) -> OpenDriveMap:
+def parse_opendrive(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    text: str | bytes | None = None,
+    limits: MapLimits | None = None,
+) -> OpenDriveMap:
     """Read and check an OpenDRIVE file (or ``text``) without sampling it.
 
+    Tolerated with a warning (``OpenDriveMap.warnings``): geometries shorter than
+    ``MIN_GEOMETRY_LENGTH_M``, lane sections shorter than ``MIN_SECTION_LENGTH_M``, links to roads,
+    junctions or lanes absent from the file (dropped), a road link without a contactPoint (the
+    nearer end is used).
+
     Raises:
-        MapError: unreadable, unsafe or malformed XML, missing or bad attributes, degenerate
-            geometry, or links to roads/junctions that do not exist.
+        MapError: unreadable, unsafe or malformed XML, missing or bad attributes, a map over the
+            limits of ``simcore.road.limits``, or no road at all.
     """
-    file, root = _read_root(source, text)
-    ctx = _Ctx(file)
+    limits = limits or map_limits()
+    file, root = _read_root(source, text, limits)
+    ctx = _Ctx(file, limits)
     header = _child(root, "header")
     rev = (1, 4)
     if header is not None:
@@ -655,7 +754,12 @@ def parse_opendrive(source: str | os.PathLike[str] | None = None, *, text: str |
             rev = (1, 4)
     header_lht = False
     roads: dict[str, RoadDef] = {}
-    for el in _children(root, "road"):
+    road_els = _children(root, "road")
+    if not road_els:
+        raise MapError(file, "the file has no <road>")
+    if len(road_els) > limits.max_roads:
+        raise MapError(file, f"the file has {len(road_els)} roads, more than {limits.max_roads} (limit max_roads)")
+    for el in road_els:
         road = _road(ctx, el, header_lht)
         if road.id in roads:
             raise MapError(file, "duplicate road id", road=road.id)
@@ -682,9 +786,12 @@ def parse_opendrive(source: str | os.PathLike[str] | None = None, *, text: str |
                 raise MapError(
                     file, f"junction {jid!r} connection {cid!r} contactPoint must be 'start' or 'end', got {contact!r}"
                 )
-            for key, rid in (("incomingRoad", incoming), (other_key, connecting)):
-                if rid not in roads:
-                    raise MapError(file, f"{jtype} junction {jid!r} connection {cid!r} names unknown {key} {rid!r}")
+            ends = (("incomingRoad", incoming), (other_key, connecting))
+            missing = [(key, rid) for key, rid in ends if rid not in roads]
+            if missing:
+                key, rid = missing[0]
+                ctx.warn(f"{jtype} junction {jid!r} connection {cid!r} names unknown {key} {rid!r}; connection dropped")
+                continue
             conns.append(ConnectionDef(ctx.attr(c, "id", ""), incoming, connecting, contact, links, direct))
         junctions[jid] = (ctx.attr(el, "name", ""), conns)
     controllers: dict[str, list[str]] = {}
@@ -694,12 +801,31 @@ def parse_opendrive(source: str | os.PathLike[str] | None = None, *, text: str |
         for which, lk in (("predecessor", road.pred), ("successor", road.succ)):
             if lk is None:
                 continue
-            table = roads if lk.element_type == "road" else junctions
+            table: dict[str, Any] = roads if lk.element_type == "road" else junctions
             if lk.element_id not in table:
-                raise MapError(file, f"{which} {lk.element_type} {lk.element_id!r} does not exist", road=road.id)
+                ctx.warn(f"{which} {lk.element_type} {lk.element_id!r} does not exist; link dropped", road=road.id)
+                lk = None
+            elif lk.element_type == "road" and lk.contact is None:
+                lk = LinkDef("road", lk.element_id, _nearer_end(road, which, roads[lk.element_id]))
+                ctx.warn(f"{which} road {lk.element_id!r} has no contactPoint; using its {lk.contact}", road=road.id)
+            if which == "predecessor":
+                road.pred = lk
+            else:
+                road.succ = lk
         if road.junction != "-1" and road.junction not in junctions:
-            raise MapError(file, f"road is in junction {road.junction!r}, which does not exist", road=road.id)
-    return OpenDriveMap(file, roads, junctions, controllers, rev)
+            ctx.warn(
+                f"road is in junction {road.junction!r}, which does not exist; read as an ordinary road", road=road.id
+            )
+            road.junction = "-1"
+    return OpenDriveMap(file, roads, junctions, controllers, rev, warnings=ctx.warnings)
+
+
+def _nearer_end(road: RoadDef, which: str, other: RoadDef) -> str:
+    """Which end of ``other`` touches ``road``'s start (predecessor) or end (successor)."""
+    x, y, _ = road.ref.evaluate(np.array([0.0 if which == "predecessor" else road.length]))
+    ox, oy, _ = other.ref.evaluate(np.array([0.0, other.length]))
+    d = np.hypot(ox - x[0], oy - y[0])
+    return "start" if d[0] <= d[1] else "end"
 
 
 # --------------------------------------------------------------------------- sampling
@@ -720,12 +846,14 @@ def lane_borders(road: RoadDef, section: int, s: F64) -> tuple[F64, dict[int, tu
     """
     sec = road.sections[section]
     ds = np.asarray(s, float) - sec.s0
-    t0 = road.lane_offset(np.asarray(s, float)) if road.lane_offset.starts.size else np.zeros(ds.shape)
+    # Records that start at the section's end belong to the next section: the last sample takes
+    # the left limit (``upper``), so lane ends meet the next section's starts.
+    t0 = road.lane_offset(np.asarray(s, float), upper=sec.s1) if road.lane_offset.starts.size else np.zeros(ds.shape)
     out: dict[int, tuple[F64, F64]] = {}
     for sign in (1, -1):
         inner = t0
         for ln in sorted((ln for ln in sec.lanes if ln.id * sign > 0), key=lambda ln: abs(ln.id)):
-            w = ln.width(ds)
+            w = ln.width(ds, upper=sec.s1 - sec.s0)
             outer = t0 + sign * w if ln.is_border else inner + sign * w
             out[ln.id] = (inner, outer)
             inner = outer
@@ -746,9 +874,12 @@ def lane_centre_line(road: RoadDef, section: int, lane_id: int, step: float = SA
 
 
 def _section_grid(road: RoadDef, sec: SectionDef, step: float = SAMPLE_STEP_M) -> F64:
+    """Road s samples of a section: ``step`` apart, plus every record start inside it (geometry
+    joints, laneOffset and lane width/border records), so kinks of the centre lines are samples."""
     n = max(2, math.ceil((sec.s1 - sec.s0) / step) + 1)
     grid = np.linspace(sec.s0, sec.s1, n)
-    inner = road.ref.starts[(road.ref.starts > sec.s0 + 1e-6) & (road.ref.starts < sec.s1 - 1e-6)]
+    cand = _record_starts(road, sec)
+    inner = cand[(cand > sec.s0 + 1e-6) & (cand < sec.s1 - 1e-6)]
     return np.unique(np.concatenate([grid, inner])) if inner.size else grid
 
 
@@ -765,9 +896,19 @@ class _Sampled:
     s_lane: F64  # cumulative centre-line length along s (m), from the section start
 
 
-def build_network(odr: OpenDriveMap) -> RoadNetwork:
-    """Sample a parsed map into a RoadNetwork (lanes, links, stop lines, signals, crosswalks, objects)."""
+def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNetwork:
+    """Sample a parsed map into a RoadNetwork (lanes, links, stop lines, signals, crosswalks, objects).
+
+    Lane centre lines are sampled every ``SAMPLE_STEP_M`` plus at every record start, then
+    resampled by curvature (``builder.resample_adaptive``). Before any lane is resampled its
+    lateral offsets and the running total of centre-line length are checked against ``limits``.
+
+    Raises:
+        MapError: lane offsets or lane lengths over the limits, or non-finite lane geometry.
+    """
+    limits = limits or map_limits()
     b = NetworkBuilder()
+    b.warnings.extend(odr.warnings)
     file = odr.file
     junction_index: dict[str, int] = {}
     for jid, (jname, conns) in odr.junctions.items():
@@ -784,13 +925,12 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
         cy = float(np.mean(ys)) if ys else 0.0
         junction_index[jid] = b.add_junction(jname or jid, cx, cy)
 
+    cap_km = limits.max_total_lane_length_m / 1000
     total = sum((sec.s1 - sec.s0) * len(sec.lanes) for road in odr.roads.values() for sec in road.sections)
-    if total > MAX_TOTAL_LANE_LENGTH_M:
-        raise MapError(
-            file,
-            f"the map has {total / 1000:.0f} km of lanes, more than the {MAX_TOTAL_LANE_LENGTH_M / 1000:.0f} km cap",
-        )
+    if total > limits.max_total_lane_length_m:
+        raise MapError(file, f"the map has {total / 1000:.0f} km of lanes, more than the {cap_km:.0f} km cap")
     sampled: dict[tuple[str, int, int], _Sampled] = {}
+    lane_total = 0.0
     for road in odr.roads.values():
         junction = junction_index.get(road.junction, -1) if road.junction != "-1" else -1
         for k, sec in enumerate(road.sections):
@@ -798,9 +938,19 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
                 continue
             s = _section_grid(road, sec)
             xr, yr, hr = road.ref.evaluate(s)
-            z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
+            with np.errstate(all="ignore"):
+                z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
+                _, borders = lane_borders(road, k, s)
+            _check_section(file, road, k, s, xr, yr, z, borders, limits)
+            step = _dense_step(s, hr, borders)
+            if step < SAMPLE_STEP_M:  # tight curves: sample densely enough for the chord tolerance
+                s = _section_grid(road, sec, step)
+                xr, yr, hr = road.ref.evaluate(s)
+                z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
+                _, borders = lane_borders(road, k, s)
             roll = road.superelevation(s)
-            _, borders = lane_borders(road, k, s)
+            kinks = np.isin(s, _record_starts(road, sec))
+            kinks[0] = kinks[-1] = True
             nx, ny = -np.sin(hr), np.cos(hr)
             for ln in sec.lanes:
                 ltype = LANE_TYPES.get(ln.type, LaneType.SHOULDER)
@@ -819,19 +969,32 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
                     raise MapError(
                         file, f"lane section {k} has a degenerate centre line", road=road.id, lane=str(ln.id)
                     )
+                lane_total += float(cum[-1])
+                if lane_total > limits.max_total_lane_length_m:
+                    raise MapError(
+                        file,
+                        f"lane centre lines add up to more than the {cap_km:.0f} km cap "
+                        "(limit max_total_lane_length_m)",
+                        road=road.id,
+                        lane=str(ln.id),
+                    )
                 fwd = _is_forward(road, ln.id)
                 sl = slice(None) if fwd else slice(None, None, -1)
+                v = _lane_speed_profile(road, sec, ln, s, fwd)
                 idx = b.add_lane(
                     lane_name(road.id, k, ln.id),
                     x[sl],
                     y[sl],
                     width=float(np.mean(w)),
                     lane_type=ltype,
-                    speed_limit=ln.speed or road.speed,
+                    speed_limit=float(v.max()),
                     junction=junction,
                     z=z_lane[sl],
                     width_profile=w[sl],
                     roll=(roll if fwd else -roll)[sl],
+                    adaptive=True,
+                    keep=kinks[sl],
+                    speed_profile=v[sl],
                 )
                 sampled[(road.id, k, ln.id)] = _Sampled(idx, fwd, s, cum)
             _neighbours(b, road, k, sec, sampled)
@@ -840,6 +1003,83 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
     _signals(b, odr, sampled, junction_index)
     _objects(b, odr)
     return b.build()
+
+
+def _lane_speed_profile(road: RoadDef, sec: SectionDef, ln: LaneDef, s: F64, forward: bool) -> F64:
+    """Speed limit (m/s) in force at each road ``s`` of a lane, for its direction of travel.
+
+    Base: the lane's ``<speed>`` records, else the road's ``<type>`` speeds, else the default.
+    Speed-limit signs of the road valid for the lane (validity, else orientation) then set the
+    limit from their s on in the travel direction, until the next such sign or the road's end.
+    """
+    if ln.speeds:
+        starts = np.array([sec.s0 + o for o, _ in ln.speeds])
+        vals = np.array([v for _, v in ln.speeds])
+    elif road.type_speeds:
+        starts = np.array([o for o, _ in road.type_speeds])
+        vals = np.array([v for _, v in road.type_speeds])
+    else:
+        return np.full(s.shape, road.speed)
+    v = vals[np.minimum(np.maximum(np.searchsorted(starts, s + 1e-9, side="right") - 1, 0), len(vals) - 1)]
+    signs = [g for g in road.signals if g.kind == "speed" and g.speed is not None and _sign_applies(g, ln.id, forward)]
+    for g in sorted(signs, key=lambda g: g.s if forward else -g.s):
+        v = np.where(s >= g.s - 1e-9 if forward else s <= g.s + 1e-9, g.speed, v)
+    return v
+
+
+def _sign_applies(sig: SignalDef, lane_id: int, forward: bool) -> bool:
+    """Is a signal valid for a lane: traffic in its orientation (``+`` along s, ``-`` against, ``none``
+    both) and, where it has ``<validity>`` records, a lane in one of their ranges."""
+    if (sig.orientation == "+" and not forward) or (sig.orientation == "-" and forward):
+        return False
+    return not sig.validity or any(min(f, t) <= lane_id <= max(f, t) for f, t in sig.validity)
+
+
+def _dense_step(s: F64, heading: F64, borders: dict[int, tuple[F64, F64]]) -> float:
+    """Dense sampling step (m) for a section: ``SAMPLE_STEP_M``, or shorter where the lanes'
+    curvature would make a polyline at that step deviate from them by more than ``DENSE_CHORD_TOL_M``."""
+    if s.size < 3:
+        return SAMPLE_STEP_M
+    k_ref = float(np.max(np.abs(np.diff(np.unwrap(heading)) / np.maximum(np.diff(s), 1e-9))))
+    if k_ref * SAMPLE_STEP_M**2 / 8.0 <= DENSE_CHORD_TOL_M:
+        return SAMPLE_STEP_M
+    reach = max((float(np.max(np.abs(b))) for pair in borders.values() for b in pair), default=0.0)
+    k_lane = k_ref / max(1.0 - k_ref * reach, 0.05)
+    return min(max(math.sqrt(8.0 * DENSE_CHORD_TOL_M / k_lane), MIN_DENSE_STEP_M), SAMPLE_STEP_M)
+
+
+def _record_starts(road: RoadDef, sec: SectionDef) -> F64:
+    """Road s of every record start that may put a kink in a lane of ``sec`` (m)."""
+    return np.concatenate([road.ref.starts, road.lane_offset.starts, *(ln.width.starts + sec.s0 for ln in sec.lanes)])
+
+
+def _check_section(
+    file: str,
+    road: RoadDef,
+    k: int,
+    s: F64,
+    xr: F64,
+    yr: F64,
+    z: F64,
+    borders: dict[int, tuple[F64, F64]],
+    limits: MapLimits,
+) -> None:
+    """Refuse a section whose samples are not finite or whose lanes lie absurdly far from the road."""
+    for arr, what in ((xr, "reference line"), (yr, "reference line"), (z, "elevation")):
+        if not np.all(np.isfinite(arr)):
+            raise MapError(file, f"lane section {k}: the {what} is not finite", road=road.id)
+    for lid, (inner, outer) in borders.items():
+        reach = np.maximum(np.abs(inner), np.abs(outer))
+        bad = ~(reach <= limits.max_lateral_offset_m)
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise MapError(
+                file,
+                f"lane section {k}: lane border {reach[i]:.3g} m from the reference line at s={s[i]:g} "
+                f"(limit max_lateral_offset_m = {limits.max_lateral_offset_m:g} m); check the width/laneOffset records",
+                road=road.id,
+                lane=str(lid),
+            )
 
 
 def _neighbours(b: NetworkBuilder, road: RoadDef, k: int, sec: SectionDef, sampled: dict) -> None:
@@ -860,12 +1100,47 @@ def _neighbours(b: NetworkBuilder, road: RoadDef, k: int, sec: SectionDef, sampl
             b.neighbours(a.index, c.index)
 
 
+def _live(sec: SectionDef) -> bool:
+    return sec.s1 - sec.s0 >= MIN_SECTION_LENGTH_M
+
+
 def _end_section(road: RoadDef, at: str) -> int | None:
     """Index of the first/last non-empty section, for contact ``start``/``end``."""
-    ks = [k for k, sec in enumerate(road.sections) if sec.s1 - sec.s0 >= MIN_SECTION_LENGTH_M]
+    ks = [k for k, sec in enumerate(road.sections) if _live(sec)]
     if not ks:
         return None
     return ks[0] if at == "start" else ks[-1]
+
+
+def _walk(road: RoadDef, k: int, lane_id: int, step: int) -> tuple[int, int] | None:
+    """Follow lane ``lane_id`` of section ``k`` through dropped (too short) sections.
+
+    While section ``k`` is dropped, step to the lane's successor (``step`` +1) or predecessor
+    (-1) in the next section; a lane without a link keeps its id. Returns (section reached, lane
+    id there), where the section is -1 or ``len(sections)`` past the road's ends, or None when
+    the chain ends (lane absent in a dropped section, or a link to lane 0).
+    """
+    while 0 <= k < len(road.sections) and not _live(road.sections[k]):
+        ln = next((x for x in road.sections[k].lanes if x.id == lane_id), None)
+        if ln is None:
+            return None
+        nxt = ln.succ if step > 0 else ln.pred
+        if nxt == 0:
+            return None
+        if nxt is not None:
+            lane_id = nxt
+        k += step
+    return k, lane_id
+
+
+def _at_end(road: RoadDef, at: str, lane_id: int) -> tuple[int, int] | None:
+    """(live section, lane id) of a lane named at the road's ``at`` end (contact point or junction
+    lane link), which names lanes of the first/last section even when that one is dropped."""
+    k, step = (0, 1) if at == "start" else (len(road.sections) - 1, -1)
+    hit = _walk(road, k, lane_id, step)
+    if hit is None or not 0 <= hit[0] < len(road.sections):
+        return None
+    return hit
 
 
 def _connect(b: NetworkBuilder, a: _Sampled | None, a_end: str, c: _Sampled | None, c_end: str) -> None:
@@ -885,28 +1160,34 @@ def _lane_exists(odr: OpenDriveMap, road_id: str, k: int, lane_id: int) -> bool:
 
 
 def _links(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict) -> None:
+    """Lane links inside roads, road to road and through junctions; links to lanes absent from
+    the file are dropped with a warning."""
     file = odr.file
+
+    def dangling(reason: str, road: str, lane: int | None = None) -> None:
+        where = None if lane is None else str(lane)
+        b.warnings.append(str(MapError(file, reason + "; link dropped", road=road, lane=where)))
+
     for road in odr.roads.values():
-        live = [k for k, sec in enumerate(road.sections) if sec.s1 - sec.s0 >= MIN_SECTION_LENGTH_M]
-        # Inside the road: section k -> next live section.
+        live = [k for k, sec in enumerate(road.sections) if _live(sec)]
+        # Inside the road: section k -> next live section (through dropped ones).
         for k0, k1 in itertools.pairwise(live):
             for ln in road.sections[k0].lanes:
-                if ln.succ is not None and ln.succ != 0:
-                    if not _lane_exists(odr, road.id, k1, ln.succ):
-                        raise MapError(
-                            file, f"lane successor {ln.succ} is not in lane section {k1}", road=road.id, lane=str(ln.id)
-                        )
-                    _connect(b, sampled.get((road.id, k0, ln.id)), "end", sampled.get((road.id, k1, ln.succ)), "start")
+                if ln.succ is None or ln.succ == 0:
+                    continue
+                hit = _walk(road, k0 + 1, ln.succ, 1)
+                if hit is None or hit[0] != k1 or not _lane_exists(odr, road.id, k1, hit[1]):
+                    dangling(f"lane successor {ln.succ} is not in lane section {k0 + 1}", road.id, ln.id)
+                    continue
+                _connect(b, sampled.get((road.id, k0, ln.id)), "end", sampled.get((road.id, k1, hit[1])), "start")
             for ln in road.sections[k1].lanes:
-                if ln.pred is not None and ln.pred != 0:
-                    if not _lane_exists(odr, road.id, k0, ln.pred):
-                        raise MapError(
-                            file,
-                            f"lane predecessor {ln.pred} is not in lane section {k0}",
-                            road=road.id,
-                            lane=str(ln.id),
-                        )
-                    _connect(b, sampled.get((road.id, k1, ln.id)), "start", sampled.get((road.id, k0, ln.pred)), "end")
+                if ln.pred is None or ln.pred == 0:
+                    continue
+                hit = _walk(road, k1 - 1, ln.pred, -1)
+                if hit is None or hit[0] != k0 or not _lane_exists(odr, road.id, k0, hit[1]):
+                    dangling(f"lane predecessor {ln.pred} is not in lane section {k1 - 1}", road.id, ln.id)
+                    continue
+                _connect(b, sampled.get((road.id, k1, ln.id)), "start", sampled.get((road.id, k0, hit[1])), "end")
         if not live:
             continue
         # Road to road.
@@ -915,21 +1196,17 @@ def _links(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict) -> None:
                 continue
             other = odr.roads[lk.element_id]
             k = live[0] if at == "start" else live[-1]
-            ko = _end_section(other, lk.contact)
-            if ko is None:
-                continue
             for ln in road.sections[k].lanes:
                 target = ln.pred if at == "start" else ln.succ
                 if target is None or target == 0:
                     continue
-                if not _lane_exists(odr, other.id, ko, target):
-                    raise MapError(
-                        file,
-                        f"lane link to lane {target} of road {other.id!r}, which has no such lane",
-                        road=road.id,
-                        lane=str(ln.id),
-                    )
-                _connect(b, sampled.get((road.id, k, ln.id)), at, sampled.get((other.id, ko, target)), lk.contact)
+                # The link names a lane of the section at this road's end, which may be dropped.
+                hit = _walk(road, k - 1, target, -1) if at == "start" else _walk(road, k + 1, target, 1)
+                far = _at_end(other, lk.contact, hit[1]) if hit is not None else None
+                if far is None or not _lane_exists(odr, other.id, far[0], far[1]):
+                    dangling(f"lane link to lane {target} of road {other.id!r}, which has no such lane", road.id, ln.id)
+                    continue
+                _connect(b, sampled.get((road.id, k, ln.id)), at, sampled.get((other.id, far[0], far[1])), lk.contact)
     # Junction connections: incoming road lane -> connecting road lane (default/virtual), or
     # incoming road lane -> linked road lane (direct). Either way the lane pair touches at the
     # incoming road's junction end and the other road's contact end, like a road-to-road link.
@@ -938,18 +1215,18 @@ def _links(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict) -> None:
             inc = odr.roads[c.incoming]
             con = odr.roads[c.connecting]
             at = _incoming_end(inc, jid, con, c.contact)
-            k = _end_section(inc, at)
-            kc = _end_section(con, c.contact)
-            if k is None or kc is None:
-                continue
             for a, t in c.lane_links:
-                if not _lane_exists(odr, inc.id, k, a) or not _lane_exists(odr, con.id, kc, t):
-                    raise MapError(
-                        file,
+                near = _at_end(inc, at, a)
+                far = _at_end(con, c.contact, t)
+                ok_a = near is not None and _lane_exists(odr, inc.id, *near)
+                ok_t = far is not None and _lane_exists(odr, con.id, *far)
+                if not (ok_a and ok_t) or near is None or far is None:
+                    dangling(
                         f"junction {jid!r} connection {c.id!r} links lane {a} -> {t}, which does not exist",
-                        road=inc.id if not _lane_exists(odr, inc.id, k, a) else con.id,
+                        inc.id if not ok_a else con.id,
                     )
-                _connect(b, sampled.get((inc.id, k, a)), at, sampled.get((con.id, kc, t)), c.contact)
+                    continue
+                _connect(b, sampled.get((inc.id, *near)), at, sampled.get((con.id, *far)), c.contact)
 
 
 def _incoming_end(inc: RoadDef, jid: str, con: RoadDef, contact: str) -> str:
@@ -977,8 +1254,8 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
     stops: list[tuple[int, float, str | None]] = []  # (lane index, lane s, group key or None)
     for road in odr.roads.values():
         for sig in road.signals:
-            if sig.kind == "other":
-                continue
+            if sig.kind not in ("light", "stop"):
+                continue  # speed signs act through the lanes' speed profiles
             k = max(i for i, sec in enumerate(road.sections) if sec.s0 <= sig.s + 1e-9 or i == 0)
             sec = road.sections[k]
             lanes = []
@@ -986,20 +1263,20 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
                 smp = sampled.get((road.id, k, ln.id))
                 if smp is None or LANE_TYPES.get(ln.type) != LaneType.DRIVING:
                     continue
-                if sig.validity:
-                    if not any(min(f, t) <= ln.id <= max(f, t) for f, t in sig.validity):
-                        continue
-                elif (sig.orientation == "+" and not smp.forward) or (sig.orientation == "-" and smp.forward):
-                    continue
-                lanes.append(smp)
+                if _sign_applies(sig, ln.id, smp.forward):
+                    lanes.append(smp)
             if not lanes:
                 continue
             key = None
             if sig.kind == "light":
-                key = sig_controller.get(sig.id, f"signal:{sig.id}")
+                # One group per <controller>; without one, the lights of one approach (road and
+                # direction) to one junction switch together.
+                j = _signal_junction(road, lanes[0].forward, junction_index)
+                approach = f"junction:{j}:road:{road.id}:{'+' if lanes[0].forward else '-'}"
+                key = sig_controller.get(sig.id, approach if j >= 0 else f"signal:{sig.id}")
                 if key not in groups:
                     groups[key] = -1
-                    pending.append((key, _signal_junction(road, lanes[0].forward, junction_index)))
+                    pending.append((key, j))
             stops.extend((smp.index, _lane_s_at(smp, sig.s), key) for smp in lanes)
     # Default fixed-time plan: groups of one junction take turns (green, amber, all-red).
     by_junction: dict[int, list[str]] = defaultdict(list)
@@ -1085,10 +1362,20 @@ def _crosswalk(b: NetworkBuilder, name: str, px: F64, py: F64, road_hdg: float) 
     b.add_crosswalk(name, ca * c - ct * s, ca * s + ct * c, ends_a * c - ends_t * s, ends_a * s + ends_t * c, -1)
 
 
-def load_opendrive(source: str | os.PathLike[str] | None = None, *, text: str | bytes | None = None) -> RoadNetwork:
+def load_opendrive(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    text: str | bytes | None = None,
+    limits: MapLimits | None = None,
+) -> RoadNetwork:
     """Load an OpenDRIVE file (or ``text``) as a RoadNetwork; see the module docstring for names and scope.
 
+    Tolerated defects are listed in ``RoadNetwork.warnings``; ``limits`` defaults to
+    ``simcore.road.limits.map_limits()``.
+
     Raises:
-        MapError: the file is unreadable, unsafe, malformed or inconsistent (names file, road, lane).
+        MapError: the file is unreadable, unsafe, malformed, inconsistent or over the limits
+            (names file, road, lane).
     """
-    return build_network(parse_opendrive(source, text=text))
+    limits = limits or map_limits()
+    return build_network(parse_opendrive(source, text=text, limits=limits), limits)

@@ -30,6 +30,8 @@ MAX_FRESNEL_ARG = 50.0
 #: integrate the heading's cos/sin to ~1e-15 for curvatures up to 1/m.
 _PANEL_M = 2.0
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
+#: Records of a piecewise cubic whose starts differ from a boundary by less than this are at it (m).
+RECORD_TOL_M = 1e-9
 #: Spacing (m) of the arc-length tables used by poly3 and paramPoly3.
 _TABLE_SPACING_M = 0.25
 
@@ -157,20 +159,27 @@ class Spiral(Geometry):
         return self._evaluate_quadrature(ds)
 
     def _evaluate_quadrature(self, ds: F64) -> tuple[F64, F64, F64]:
-        """Position by Gauss-Legendre quadrature of the heading (reference and fallback)."""
+        """Position by Gauss-Legendre quadrature of the heading (reference and fallback).
+
+        One cumulative table over panels of ``[0, max ds]`` plus one partial panel per point:
+        O(panels + points), so a long spiral costs no more than its length.
+        """
         ds = np.asarray(ds, float)
-        out_x = np.empty(ds.shape)
-        out_y = np.empty(ds.shape)
-        flat = ds.ravel()
-        for i, d in enumerate(flat):
-            n = max(1, math.ceil(d / _PANEL_M))
-            edges = np.linspace(0.0, d, n + 1)
-            half = 0.5 * (edges[1:] - edges[:-1])
-            nodes = 0.5 * (edges[1:] + edges[:-1])[:, None] + half[:, None] * _GL_X[None, :]
-            h = self.heading(nodes)
-            out_x.ravel()[i] = self.x + float((np.cos(h) * _GL_W * half[:, None]).sum())
-            out_y.ravel()[i] = self.y + float((np.sin(h) * _GL_W * half[:, None]).sum())
-        return out_x, out_y, self.heading(ds)
+        flat = np.clip(ds.ravel(), 0.0, None)
+        if flat.size == 0:
+            return np.zeros(ds.shape), np.zeros(ds.shape), self.heading(ds)
+        top = float(flat.max())
+        n = max(1, math.ceil(top / _PANEL_M))
+        edges, cx = _quad_cumulative(lambda t: np.cos(self.heading(t)), top, n)
+        _, cy = _quad_cumulative(lambda t: np.sin(self.heading(t)), top, n)
+        k = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, n - 1)
+        a = edges[k]
+        half = 0.5 * (flat - a)
+        nodes = (a + half)[:, None] + half[:, None] * _GL_X[None, :]
+        h = self.heading(nodes)
+        px = cx[k] + (np.cos(h) * _GL_W).sum(axis=1) * half
+        py = cy[k] + (np.sin(h) * _GL_W).sum(axis=1) * half
+        return (self.x + px).reshape(ds.shape), (self.y + py).reshape(ds.shape), self.heading(ds)
 
     def curvature(self, ds: F64) -> F64:
         return self.k0 + self.rate * np.asarray(ds, float)
@@ -285,12 +294,20 @@ class Cubic:
         """The zero function."""
         return Cubic(np.zeros(1), np.zeros((1, 4)))
 
-    def __call__(self, s: F64) -> F64:
-        """Value at ``s``."""
+    def __call__(self, s: F64, upper: float | None = None) -> F64:
+        """Value at ``s``.
+
+        With ``upper`` (m), records starting at or after ``upper`` are not used: the value at the
+        end of an interval ``[.., upper]`` is the left limit there, not the next record's start
+        value (lane-section ends where a new record begins exactly at the boundary).
+        """
         s = np.asarray(s, float)
         if self.starts.size == 0:
             return np.zeros(s.shape)
-        i = np.clip(np.searchsorted(self.starts, s, side="right") - 1, 0, self.starts.size - 1)
+        last = self.starts.size - 1
+        if upper is not None:
+            last = max(int(np.searchsorted(self.starts, upper - RECORD_TOL_M, side="left")) - 1, 0)
+        i = np.minimum(np.maximum(np.searchsorted(self.starts, s + RECORD_TOL_M, side="right") - 1, 0), last)
         ds = s - self.starts[i]
         a, b, c, d = self.coefs[i, 0], self.coefs[i, 1], self.coefs[i, 2], self.coefs[i, 3]
         return a + ds * (b + ds * (c + ds * d))
@@ -325,10 +342,10 @@ class ReferenceLine:
         x = np.empty(s.shape)
         y = np.empty(s.shape)
         h = np.empty(s.shape)
-        idx = np.clip(np.searchsorted(self.starts, s, side="right") - 1, 0, len(self.geometries) - 1)
+        idx = np.minimum(np.maximum(np.searchsorted(self.starts, s, side="right") - 1, 0), len(self.geometries) - 1)
         for gi in np.unique(idx):
             g = self.geometries[gi]
             m = idx == gi
-            ds = np.clip(s[m] - g.s, 0.0, g.length)
+            ds = np.minimum(np.maximum(s[m] - g.s, 0.0), g.length)
             x[m], y[m], h[m] = g.evaluate(ds)
         return x, y, h

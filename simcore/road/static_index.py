@@ -115,11 +115,13 @@ def build_static_index(net: RoadNetwork, cell_size: float = CELL_SIZE_M) -> Stat
         x0 = y0 = 0.0
         nx = ny = 1
     cells: list[list[int]] = [[] for _ in range(nx * ny)]
+    # Markings are never hit (RoadNetwork.solid_objects); bare outline holders have none.
+    solid = net.solid_objects() if hasattr(net, "solid_objects") else np.ones(n, dtype=bool)
     ix0s = np.zeros(n, dtype=np.int64)
     iy0s = np.zeros(n, dtype=np.int64)
     for o in range(n):
         px, py = xs[starts[o] : starts[o + 1]], ys[starts[o] : starts[o + 1]]
-        if px.size == 0:
+        if px.size == 0 or not solid[o]:  # markings are never hit
             continue
         ix0 = int((px.min() - _PAD_M - x0) // cell_size)
         ix1 = int((px.max() + _PAD_M - x0) // cell_size)

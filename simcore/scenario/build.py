@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from simcore._types import ActorKind, LaneType, SignalState
+from simcore.behavior.driver_kernels import STOP_GAP_M
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
 from simcore.road.frenet_kernels import project_on_polyline
@@ -38,6 +39,7 @@ from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
     KPH,
+    RANDOM_ROUTE_M,
     EgoSpec,
     EnvironmentSpec,
     FileMap,
@@ -65,6 +67,10 @@ def route_sample(s: np.ndarray, progress: float) -> int:
     return min(max(k, 0), max(len(s) - 2, 0))
 
 
+#: Distance short of the route's end (m, beyond the front overhang) where an ego goal is put at
+#: the latest, so a driver that stops at the end (``STOP_GAP_M`` short of it, approached slowly
+#: by IDM) still reaches it.
+GOAL_END_CLEARANCE_M = STOP_GAP_M + 1.5
 #: Margin beyond the lane half-width still counted as on the road (m): kerb tolerance.
 OFFROAD_MARGIN_M = 0.3
 
@@ -78,7 +84,7 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
         path = loaded.resolve(("map", "file"), m.file) if loaded is not None else (Path.cwd() / m.file).resolve()
         try:
             return load_map(str(path))
-        except (MapError, OSError) as exc:
+        except (MapError, OSError, ValueError) as exc:  # ValueError: e.g. a bad SIMCORE_MAP_LIMITS
             if loaded is None:
                 raise
             raise ScenarioError([loaded.doc.issue(("map", "file"), f"cannot load map {m.file!r}: {exc}")]) from None
@@ -141,8 +147,17 @@ class _Builder(ActorBuilder):
         k = min(int(np.searchsorted(ls, s, side="right")) - 1, len(ls) - 2)
         return float(np.interp(s, ls, x)), float(np.interp(s, ls, y)), float(h[max(k, 0)])
 
-    def route(self, start: int, start_s: float, goal_name: str, path: tuple) -> RoutePath | None:
-        goal = self.lane(goal_name, path)
+    def route(
+        self, start: int, start_s: float, goal_name: str, path: tuple, length_m: tuple[float, float] | None = None
+    ) -> RoutePath | None:
+        if goal_name == "random":
+            from simcore.rng import generator
+            from simcore.scenario.traffic import random_goal
+
+            rng = generator(self.loaded.seed, 0, "route/" + ".".join(str(p) for p in path))
+            goal: int | None = random_goal(self.net, start, start_s, length_m or RANDOM_ROUTE_M, rng)
+        else:
+            goal = self.lane(goal_name, path)
         if goal is None:
             return None
         try:
@@ -150,7 +165,12 @@ class _Builder(ActorBuilder):
         except NoRouteError as exc:
             self.err(path, str(exc))
             return None
-        return route_path(self.net, lanes, start_s)
+        try:
+            return route_path(self.net, lanes, start_s)
+        except ValueError as exc:  # the map's lanes cannot be joined into a drivable path
+            names = " -> ".join(repr(self.net.lane_names[k]) for k in lanes)
+            self.err(path, f"cannot build the route through lanes {names}: {exc}")
+            return None
 
     def lane_friction(self, env: EnvironmentSpec, base: float | None = None) -> np.ndarray:
         """Friction per lane of the map: ``base`` (default ``env.friction``), replaced on the lanes of each
@@ -170,7 +190,7 @@ class _Builder(ActorBuilder):
             return
         veh = vspec.si()
         st_row = dynamics_params(vspec) if spec.dynamics == "single_track" else None
-        rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"))
+        rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"), spec.route.length_m)
         if rpath is None:
             return
         count = 1 if is_ego else spec.count
@@ -189,7 +209,10 @@ class _Builder(ActorBuilder):
             goal_s = rpath.length
             if isinstance(spec, EgoSpec):
                 entry = float(rpath.s[np.flatnonzero(rpath.lane == rpath.lanes[-1])[0]])
-                goal_s = min(entry + spec.goal_margin_m, rpath.length)
+                # The autopilot stops with its front bumper at the route's end: a goal beyond
+                # where its rear axle can get is unreachable (goal lanes entered by a lane change).
+                reach = rpath.length - (veh.length - veh.rear_overhang) - GOAL_END_CLEARANCE_M
+                goal_s = max(min(entry + spec.goal_margin_m, reach), min(s + 0.1, rpath.length))
             idm = spec.behavior.idm if isinstance(spec, VehicleActor) else None
             self.rows.append(
                 dict(
@@ -593,6 +616,21 @@ class _StoryCompiler:
         return tuple(out)
 
 
+def _add_traffic(b: _Builder, traffic: schema.TrafficSpec, seed: int) -> None:
+    """Spawn the ``traffic:`` section's actors away from those placed so far."""
+    from simcore.scenario.traffic import traffic_actors
+
+    for name in traffic.mix:
+        if b.vehicle(name, ("traffic", "mix", name)) is None:
+            return
+    taken = [(r["pose"][0], r["pose"][1]) for r in b.rows]
+    actors, problems = traffic_actors(b.net, traffic, seed, taken)
+    for key, msg in problems:
+        b.err(("traffic", *key), msg)
+    for actor in actors:
+        b.add_actor(actor, ("traffic",))
+
+
 def build_world(loaded: LoadedScenario) -> World:
     """Turn a loaded scenario into a World; ScenarioError (located) on semantic problems."""
     spec = loaded.spec
@@ -606,6 +644,8 @@ def build_world(loaded: LoadedScenario) -> World:
         b.add_vehicle("ego", spec.ego, ("ego",), is_ego=True)
     for i, actor in enumerate(spec.actors):
         b.add_actor(actor, ("actors", i))
+    if spec.traffic is not None and not b.issues:
+        _add_traffic(b, spec.traffic, loaded.seed)
     lane_mu = b.lane_friction(spec.environment, environment.friction)
     compiler = _StoryCompiler(b)
     stories = compiler.compile(spec.storyboard) if not b.issues else ()

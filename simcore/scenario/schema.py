@@ -114,9 +114,59 @@ class LaneStart(Strict):
 
 
 class RouteSpec(Strict):
-    """Destination lane; the route is the fastest lane sequence there (lane changes allowed)."""
+    """Destination lane; the route is the fastest lane sequence there (lane changes allowed).
+
+    ``to: random`` picks a goal lane (from the scenario seed) whose route is ``length_m`` long.
+    """
 
     to: str
+    length_m: tuple[float, float] | None = Field(
+        None, description="with to: random, the route length range [min, max] (m); default [200, 400]"
+    )
+
+    @model_validator(mode="after")
+    def _length_with_random(self) -> RouteSpec:
+        if self.length_m is not None:
+            if self.to != "random":
+                raise ValueError("length_m needs to: random")
+            lo, hi = self.length_m
+            if not 0 <= lo < hi <= 1e5:
+                raise ValueError(f"expected 0 <= min < max <= 100000 m, got [{lo:g}, {hi:g}]")
+        return self
+
+
+#: Route length range (m) of ``to: random`` without ``length_m``.
+RANDOM_ROUTE_M = (200.0, 400.0)
+
+
+class TrafficRegion(Strict):
+    """A circle (map frame, m) that spawn points must lie in."""
+
+    center: tuple[float, float]
+    radius_m: float = Field(gt=0, le=1e5)
+
+
+class TrafficSpec(Strict):
+    """Background traffic spawned on the map (docs/scenario-format.md): routed vehicles and pedestrians."""
+
+    vehicles: int = Field(0, ge=0, le=2000)
+    pedestrians: int = Field(0, ge=0, le=2000)
+    mix: dict[str, float] = Field(
+        default_factory=lambda: {"sedan": 0.5, "compact": 0.2, "suv": 0.2, "van": 0.1},
+        description="vehicle name -> share (vehicles/ definitions)",
+    )
+    region: TrafficRegion | None = None
+    route_length_m: tuple[float, float] = Field((100.0, 600.0), description="route length range [min, max] (m)")
+    seed: int | None = Field(None, ge=0, lt=2**63, description="default: the scenario's seed")
+
+    @model_validator(mode="after")
+    def _check(self) -> TrafficSpec:
+        if not self.mix or any(not (v >= 0) for v in self.mix.values()) or not sum(self.mix.values()) > 0:
+            raise ValueError("mix needs at least one vehicle with a share > 0 and no negative shares")
+        lo, hi = self.route_length_m
+        if not 0 <= lo < hi <= 1e5:
+            raise ValueError(f"route_length_m: expected 0 <= min < max <= 100000 m, got [{lo:g}, {hi:g}]")
+        return self
 
 
 class IdmSpec(Strict):
@@ -1264,6 +1314,9 @@ class ScenarioSpec(Strict):
         "generic", description="traffic rule set (docs/rules.md): generic or korea, or {base: ..., adjustments}"
     )
     zones: list[ZoneSpec] = Field(default_factory=list, description="school / residential / urban speed zones")
+    traffic: TrafficSpec | None = Field(
+        None, description="background vehicles and pedestrians (docs/scenario-format.md)"
+    )
 
     def located_issues(self, doc: YamlDoc) -> list[Issue]:
         """Cross-field checks, each located at the offending key (after model validation)."""

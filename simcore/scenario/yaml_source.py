@@ -466,6 +466,16 @@ def _expected_list(expected: str) -> str:
     return f"{head}, {tail}" if sep else expected
 
 
+def _quote_hint(value: int) -> str:
+    """Hint for a number where text was expected: YAML 1.1 reads ``3:0:1`` (a lane name) as the
+    base-60 integer 10801, so show that spelling and say to quote it."""
+    if value >= 60:
+        parts = [value // 3600, (value // 60) % 60, value % 60] if value >= 3600 else [value // 60, value % 60]
+        text = ":".join(str(p) for p in parts)
+        return f' (YAML reads an unquoted {text} as the base-60 number {value}: quote lane names, e.g. "{text}")'
+    return f' (quote lane names and other text, e.g. "{value}")'
+
+
 def _message(err: Any, key: str | None, allowed: list[str] | None) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
@@ -486,6 +496,8 @@ def _message(err: Any, key: str | None, allowed: list[str] | None) -> str:
         if " or " in expected:
             return f"expected one of {_expected_list(expected)}, got {got}"
         return f"expected {expected}, got {got}"
+    if kind == "string_type" and isinstance(err.get("input"), int) and not isinstance(err.get("input"), bool):
+        return f"expected a string, got {got}{_quote_hint(err['input'])}"
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {got}"
     if kind in ("too_short", "too_long"):

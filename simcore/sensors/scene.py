@@ -387,10 +387,11 @@ def build_scene(
         z = z[iy, ix]
     set_ground(scene, x0, y0, ground_cell, z, cls)
     prisms = []
+    solid = net.solid_objects()
     for o in range(len(net.obj_names)):
         a, b = int(net.obj_start[o]), int(net.obj_start[o + 1])
         px, py = net.obj_x[a:b], net.obj_y[a:b]
-        if px.size < 3:
+        if px.size < 3 or not solid[o]:  # markings lie on the ground
             continue
         c, default_h = OBJECT_KINDS.get(net.obj_kinds[o].lower(), OTHER_OBJECT)
         h = float(net.obj_height[o]) if o < net.obj_height.size and np.isfinite(net.obj_height[o]) else default_h

@@ -63,3 +63,18 @@ def test_bad_map_exits_2_with_a_located_message(tmp_path, capsys, argv_kind):
 def test_unknown_map_type_exits_2(tmp_path, capsys):
     assert _run(["map", "info", str(tmp_path / "map.txt")]) == 2
     assert "unknown map type" in capsys.readouterr().err
+
+
+def test_info_lists_the_tolerated_defects(tmp_path, capsys):
+    bad = tmp_path / "dangling.xodr"
+    bad.write_text(
+        FIXTURE.read_text().replace(
+            '<successor elementType="road" elementId="2" contactPoint="start"/>',
+            '<successor elementType="road" elementId="99" contactPoint="start"/>',
+        )
+    )
+    assert _run(["map", "info", str(bad)]) == 0
+    out = capsys.readouterr().out
+    assert "warnings: 1" in out and re.search(r"warning: .*dangling\.xodr: road '3': successor road '99'", out)
+    assert _run(["map", "info", str(FIXTURE), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == []

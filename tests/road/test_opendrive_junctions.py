@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
 
-from simcore.road.errors import MapError
 from simcore.road.lane_graph import shortest_route
 from simcore.road.opendrive import load_opendrive, parse_opendrive
 
@@ -141,17 +141,17 @@ def test_direct_junction_connections_are_parsed():
 
 
 def test_direct_junction_unknown_linked_road_names_junction_and_road():
+    # Mature tools warn and drop such a connection; so do we (the warning names both).
     text = _motorway().replace('linkedRoad="3"', 'linkedRoad="99"')
-    with pytest.raises(MapError) as info:
-        load_opendrive(text=text)
-    msg = str(info.value)
-    assert "'100'" in msg and "'99'" in msg and "linkedRoad" in msg, msg
+    net = load_opendrive(text=text)
+    msg = " ".join(net.warnings)
+    assert "'100'" in msg and "'99'" in msg and "linkedRoad" in msg and "dropped" in msg, msg
 
 
 def test_direct_junction_unknown_lane_is_a_map_error():
     text = _motorway().replace('<laneLink from="-2" to="-1"/>', '<laneLink from="-2" to="-4"/>')
-    with pytest.raises(MapError, match=r"junction '100' connection '1' links lane -2 -> -4"):
-        load_opendrive(text=text)
+    warnings = load_opendrive(text=text).warnings
+    assert any(re.search(r"junction '100' connection '1' links lane -2 -> -4.*dropped", w) for w in warnings)
 
 
 def _t_junction(jtype: str | None) -> str:
@@ -215,7 +215,6 @@ def test_virtual_junction_behaves_like_a_default_one():
 
 def test_virtual_junction_unknown_connecting_road_names_junction_and_road():
     text = _t_junction("virtual").replace('connectingRoad="11"', 'connectingRoad="77"')
-    with pytest.raises(MapError) as info:
-        load_opendrive(text=text)
-    msg = str(info.value)
-    assert "'5'" in msg and "'77'" in msg, msg
+    net = load_opendrive(text=text)
+    msg = " ".join(net.warnings)
+    assert "'5'" in msg and "'77'" in msg and "dropped" in msg, msg

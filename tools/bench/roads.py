@@ -1,6 +1,17 @@
-"""Road networks: load time and memory of OpenDRIVE towns and a generated city, and point-to-lane query rate.
+"""Road networks: load time and memory of OpenDRIVE towns and a generated city, and point-to-lane query rate;
+real-map robustness: every shared map's load time and peak memory (ours vs pyxodr), route success
+rate, and traffic real-time factor.
 
-    python tools/bench/roads.py [--quick] [--json FILE]
+    python tools/bench/roads.py [--quick] [--json FILE] [--part queries|maps|all]
+
+Real maps (``--part maps``): for every map in ../shared/maps and ../shared/esmini/xodr, the
+median load time (s) and traced peak memory of one load (MiB) next to pyxodr's (the peer parser:
+parse plus every lane centre line at its default 0.1 m step; small maps only with --quick);
+route success: the share of graph-connected driving-lane pairs (up to 200 drawn per map, seed 0)
+for which a drivable route is built; a synthetic map of 15 000 two-lane roads (2 000 with
+--quick) for the size the issue reported; and the traffic real-time factor with 50 and 200
+vehicles on the largest shared map (by driving-lane length outside junctions: e6mini, a
+motorway) and on the largest town (Town01); 60 s simulated, 20 s with --quick.
 
 Rows per map: warm load time (median, s; the first load of the process is reported as cold),
 the network's array memory (MiB), lanes, and point-to-lane queries for 10 000 random points
@@ -18,6 +29,7 @@ fallback: ring search in the grid; median of 3, 1 with --quick).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -117,12 +129,199 @@ def bench_map(name: str, load, repeats: int, brute: bool) -> dict:
     return row
 
 
+MAP_DIRS = [SHARED.parent, SHARED.parents[1] / "esmini" / "xodr"]
+
+
+def _shared_maps() -> list[Path]:
+    return sorted({p.resolve() for d in MAP_DIRS if d.is_dir() for p in d.rglob("*.xodr")}, key=lambda p: p.name)
+
+
+def _peak_mib(fn) -> float:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def _pyxodr_load(path: Path) -> None:
+    import warnings
+
+    from pyxodr.road_objects.network import RoadNetwork as PyxodrNetwork
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for road in PyxodrNetwork(str(path)).get_roads():
+            for section in road.lane_sections:
+                for lane in section.lanes:
+                    with contextlib.suppress(IndexError):  # pyxodr cannot sample some tiny sections
+                        lane.centre_line  # noqa: B018 - sampling is the work timed
+
+
+def _route_success(net: RoadNetwork, pairs: int = 200) -> tuple[int, int]:
+    from simcore.road.lane_graph import NoRouteError, route_path, shortest_route
+
+    rng = np.random.default_rng(0)
+    driving = np.flatnonzero(net.driving_mask())
+    ok = tried = 0
+    for _ in range(pairs * 5):
+        if tried == pairs or driving.size < 2:
+            break
+        a, g = (int(v) for v in rng.choice(driving, 2, replace=False))
+        try:
+            lanes = shortest_route(net, a, g)
+        except NoRouteError:
+            continue  # not connected in the lane graph: not counted
+        tried += 1
+        try:
+            route_path(net, lanes, 0.0)
+            ok += 1
+        except ValueError:
+            pass
+    return ok, tried
+
+
+def synthetic_map(n_roads: int, per_row: int = 100) -> str:
+    """OpenDRIVE text of ``n_roads`` 50 m two-lane roads (a line and an arc each) linked in rows."""
+    parts = ['<?xml version="1.0"?><OpenDRIVE><header revMajor="1" revMinor="6"/>']
+    lane = '<lane id="{i}" type="driving"><link><predecessor id="{i}"/><successor id="{i}"/></link>'
+    lane += '<width sOffset="0" a="3.5" b="0" c="0" d="0"/></lane>'
+    for i in range(n_roads):
+        row, col = divmod(i, per_row)
+        x, y = col * 50.0, row * 20.0
+        link = f'<predecessor elementType="road" elementId="{i - 1}" contactPoint="end"/>' if col else ""
+        if col < per_row - 1 and i + 1 < n_roads:
+            link += f'<successor elementType="road" elementId="{i + 1}" contactPoint="start"/>'
+        parts.append(
+            f'<road id="{i}" length="50" junction="-1"><link>{link}</link><planView>'
+            f'<geometry s="0" x="{x}" y="{y}" hdg="0" length="30"><line/></geometry>'
+            f'<geometry s="30" x="{x + 30}" y="{y}" hdg="0" length="20"><arc curvature="0.0001"/></geometry>'
+            f'</planView><lanes><laneSection s="0"><left>{lane.format(i=1)}</left>'
+            f'<center><lane id="0" type="none"/></center><right>{lane.format(i=-1)}</right>'
+            "</laneSection></lanes></road>"
+        )
+    parts.append("</OpenDRIVE>")
+    return "\n".join(parts)
+
+
+def bench_real_maps(quick: bool) -> list[dict]:
+    """Load time, peak memory (ours vs pyxodr) and route success of every shared map, plus a synthetic one."""
+    rows = []
+    try:
+        import pyxodr  # noqa: F401
+
+        have_pyxodr = True
+    except ImportError:
+        have_pyxodr = False
+    for path in _shared_maps():
+        load = lambda p=path: load_opendrive(p)  # noqa: E731
+        net = load()
+        t, _ = median_time(load, 1 if quick else 3)
+        ok, tried = _route_success(net, 50 if quick else 200)
+        row = {
+            "map": path.name,
+            "KiB": path.stat().st_size / 1024,
+            "lanes": net.n_lanes,
+            "load_s": t,
+            "peak_MiB": _peak_mib(load),
+            "routes_ok": f"{ok}/{tried}",
+            "route_success": ok / tried if tried else float("nan"),
+            "warnings": len(net.warnings),
+        }
+        if have_pyxodr and (not quick or path.stat().st_size < 100_000):
+            pt, _ = median_time(lambda p=path: _pyxodr_load(p), 1)
+            row["pyxodr_load_s"] = pt
+        rows.append(row)
+        print(f"  {path.name}: {t:.2f} s", file=sys.stderr)
+    n = 2_000 if quick else 15_000
+    text = synthetic_map(n)
+    t0 = time.perf_counter()
+    net = load_opendrive(text=text)
+    rows.append(
+        {
+            "map": f"synthetic {n} roads",
+            "KiB": len(text) / 1024,
+            "lanes": net.n_lanes,
+            "load_s": time.perf_counter() - t0,
+            "peak_MiB": _peak_mib(lambda: load_opendrive(text=text)),
+        }
+    )
+    return rows
+
+
+def bench_traffic(quick: bool) -> list[dict]:
+    """Real-time factor of traffic-only runs (50 and 200 vehicles) on the largest shared map."""
+    import json
+    import tempfile
+
+    from simcore.api import simulation
+
+    maps = _shared_maps()
+    if not maps:
+        return []
+
+    def driving_m(p: Path) -> float:
+        net = load_opendrive(p)
+        return float(net.lane_length[net.driving_mask() & (net.lane_junction < 0)].sum())
+
+    largest = max(maps, key=driving_m)
+    towns = [p for p in maps if p.name == "Town01.xodr" and p != largest]
+    sim_s = 20.0 if quick else 60.0
+    rows = []
+    for road_map, n in [(m, n) for m in [largest, *towns] for n in (50, 200)]:
+        with tempfile.TemporaryDirectory() as tmp:
+            f = Path(tmp) / "traffic.yaml"
+            doc = {"simcore": 1, "name": "bench", "seed": 1, "map": {"file": str(road_map)}}
+            doc |= {"traffic": {"vehicles": n, "route_length_m": [500, 5000]}, "end": {"timeout_s": sim_s}}
+            f.write_text(json.dumps(doc))
+            try:
+                sim = simulation(f, allow_paths=[road_map.parent])
+            except Exception as exc:  # a map too small for n vehicles is reported, not fatal
+                rows.append({"map": road_map.name, "vehicles": n, "error": str(exc).splitlines()[0]})
+                continue
+            sim.prepare()
+            t0 = time.perf_counter()
+            res = sim.run()
+            wall = time.perf_counter() - t0
+        collisions = sum(e.kind.name == "COLLISION" for e in res.events)
+        rows.append({"map": road_map.name, "vehicles": n, "sim_s": sim_s, "wall_s": wall, "rtf": sim_s / wall,
+                     "collisions": collisions})  # fmt: skip
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; prints a table and optionally writes JSON."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats, no brute-force comparison (< 1 min)")
     ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--part", choices=("queries", "maps", "traffic", "all"), default="all", help="which tables to run")
     args = ap.parse_args(argv)
+    extra: dict = {"quick": args.quick, "n_points": N_POINTS}
+    if args.part == "traffic":
+        traffic = bench_traffic(args.quick)
+        print_table(
+            "Traffic real-time factor", traffic, ["map", "vehicles", "sim_s", "wall_s", "rtf", "collisions", "error"]
+        )
+        write_json(args.json, "roads", [], extra | {"traffic": traffic})
+        return 0
+    if args.part in ("maps", "all"):
+        real = bench_real_maps(args.quick)
+        print_table(
+            "Real maps: load (ours vs pyxodr), peak memory, route success",
+            real,
+            ["map", "KiB", "lanes", "load_s", "pyxodr_load_s", "peak_MiB", "routes_ok", "route_success", "warnings"],
+        )
+        traffic = bench_traffic(args.quick)
+        print_table(
+            "Traffic real-time factor", traffic, ["map", "vehicles", "sim_s", "wall_s", "rtf", "collisions", "error"]
+        )
+        extra |= {"real_maps": real, "traffic": traffic}
+        if args.part == "maps":
+            write_json(args.json, "roads", [], extra)
+            return 0
     repeats = 3 if args.quick else 7
     rows = []
     for town in ("Town01", "Town02"):
@@ -147,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         "project_random_10k_ms",
     ] + (["brute_10k_ms"] if not args.quick else [])
     print_table("Road networks (10 000 point-to-lane queries)", rows, cols)
-    write_json(args.json, "roads", rows, {"quick": args.quick, "n_points": N_POINTS})
+    write_json(args.json, "roads", rows, extra)
     return 0
 
 
