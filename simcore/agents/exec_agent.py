@@ -120,6 +120,8 @@ class ExecAgent:
     """
 
     in_engine = False
+    #: Runs in its own process with its own deadlines: the runner calls it directly (agents.guard).
+    isolated = True
 
     def __init__(
         self,

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simcore._types import ActorKind, SignalState
-from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, is_finite
+from simcore import limits
+from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, control_problem
+from simcore.agents.guard import AgentError, GuardedAgent
 from simcore.agents.protocol import Agent, AgentInfo, AnyControl, EgoInfo, ObjectList, Observation
 from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.junction_kernels import junction_holds
@@ -23,7 +25,7 @@ from simcore.evaluation import rules_kernels as rk
 from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
 from simcore.evaluation.regulation import regulation_verdicts
-from simcore.evaluation.scoring import EgoSummary, judge, score
+from simcore.evaluation.scoring import EgoSummary, agent_verdicts, judge, score
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.road.static_index import build_static_index
 from simcore.runner.results import Result
@@ -135,6 +137,8 @@ class Simulation:
                 raise ValueError(f"cannot control {role!r}: not a vehicle actor (vehicles: {', '.join(vehicles)})")
             self.agents[role] = ag
             self._roles[role] = row
+        #: Every agent is called through its guard (worker thread, time limit: agents.guard).
+        self._guards = {role: GuardedAgent(ag, role) for role, ag in self.agents.items()}
         timed = self.timing != TimingOptions()
         self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)
         self.criteria = list(criteria or [])
@@ -291,26 +295,26 @@ class Simulation:
         if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
         self._rec_row[0] = self.recorder.rows
-        for role, ag in self.agents.items():
+        timeout = limits.current().agent_reset_timeout_s
+        for role in self.agents:
             try:
-                ag.reset(self.agent_info(role))
-            except Exception as exc:  # agent code is untrusted: record, end the run
+                self._guards[role].call("reset", self.agent_info(role), timeout_s=timeout)
+            except Exception as exc:  # agent code is untrusted (guard: any exception, exit, hang)
                 self._fail(role, exc)
                 break
 
     def _fail(self, role: str, exc: BaseException) -> None:
         """Record that the agent of ``role`` failed; the run ends with ``agent_failure``."""
         self._agent_failed = True
-        self.events.append(Event(self.t, EventKind.AGENT_FAILURE, (role,), detail=f"{type(exc).__name__}: {exc}"))
+        detail = str(exc) if isinstance(exc, AgentError) else f"{type(exc).__name__}: {exc}"
+        self.events.append(Event(self.t, EventKind.AGENT_FAILURE, (role,), detail=detail))
         self.termination = "agent_failure"
 
     def close(self) -> None:
         """Close every agent that has ``close`` (out-of-process agents end their process)."""
-        for ag in self.agents.values():
-            close = getattr(ag, "close", None)
-            if callable(close):
-                with contextlib.suppress(Exception):  # closing must not mask the run's result
-                    close()
+        for guard in self._guards.values():
+            with contextlib.suppress(Exception):  # closing must not mask the run's result
+                guard.close()
 
     def agent_info(self, role: str = "ego") -> AgentInfo:
         """Static information handed to the agent of ``role`` ("ego" or a controlled actor id) at reset."""
@@ -459,6 +463,7 @@ class Simulation:
         w = self.world
         st = w.state
         budget = self.timing.budget_s
+        lim = limits.current()
         for role, ch in self.channels.items():
             e = ch.row
             if self._agent_failed:
@@ -470,10 +475,9 @@ class Simulation:
             else:
                 try:
                     obs = self.observe(role)  # the engine's time, not charged to the agent's budget
-                    t0 = time.perf_counter()
-                    ctrl = check_control(self.agents[role].act(obs))
-                    took = time.perf_counter() - t0
-                except Exception as exc:  # agent code is untrusted: record, brake, end the run
+                    answer, took = self._guards[role].call("act", obs, timeout_s=lim.agent_step_timeout_s)
+                    ctrl = check_control(answer)
+                except Exception as exc:  # untrusted (guard: any exception, exit, hang): record, brake, end
                     self._fail(role, exc)
                     self.ctrl_accel[e], self.ctrl_steer[e] = -ch.max_decel, st.steer[e]
                     continue
@@ -488,12 +492,11 @@ class Simulation:
                     Event(self.t, EventKind.LATE_CONTROL, (role,), detail=f"{late}; {self.timing.late_policy}")
                 )
             item: object = ctrl
-            if ctrl is not None and not is_finite(ctrl):
+            problem = control_problem(ctrl, lim.max_control_accel_mps2, lim.max_control_steer_rad) if ctrl is not None else ""
+            if problem:
                 # One event per run of consecutive bad controls, not one per step.
                 if self._bad_run.get(role, 0) == 0:
-                    self.events.append(
-                        Event(self.t, EventKind.BAD_CONTROL, (role,), detail=f"non-finite control {ctrl}; braking")
-                    )
+                    self.events.append(Event(self.t, EventKind.BAD_CONTROL, (role,), detail=f"{problem}; braking"))
                 self._bad_run[role] = self._bad_run.get(role, 0) + 1
                 self._bad_controls += 1
                 item = BRAKE
@@ -988,7 +991,7 @@ class Simulation:
             events=list(self.events),
             metrics=metrics,
             score=s,
-            verdicts=verdicts + reg_verdicts,
+            verdicts=verdicts + reg_verdicts + agent_verdicts(self.events),
             scores=all_scores(summ, metrics),
             trajectory=self.recorder.view() if self.record_every > 0 else {},
             regulation=regulation,
