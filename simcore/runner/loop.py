@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simcore._types import ActorKind, SignalState
 from simcore import limits
+from simcore._types import ActorKind, SignalState
 from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, control_problem
 from simcore.agents.guard import AgentError, GuardedAgent
 from simcore.agents.protocol import Agent, AgentInfo, AnyControl, EgoInfo, ObjectList, Observation
@@ -492,7 +492,9 @@ class Simulation:
                     Event(self.t, EventKind.LATE_CONTROL, (role,), detail=f"{late}; {self.timing.late_policy}")
                 )
             item: object = ctrl
-            problem = control_problem(ctrl, lim.max_control_accel_mps2, lim.max_control_steer_rad) if ctrl is not None else ""
+            problem = ""
+            if ctrl is not None:
+                problem = control_problem(ctrl, lim.max_control_accel_mps2, lim.max_control_steer_rad)
             if problem:
                 # One event per run of consecutive bad controls, not one per step.
                 if self._bad_run.get(role, 0) == 0:
