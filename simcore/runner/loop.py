@@ -759,7 +759,7 @@ class Simulation:
                 b = int(self.ev_b[k])
                 if b >= 0:
                     actors = (ids[a], ids[b])
-                    kinds = ("vehicle", "pedestrian", "cyclist")
+                    kinds = ("vehicle", "pedestrian", "cyclist", "static object")  # by ActorKind
                     detail = f"with {kinds[int(self.world.state.kind[b])]}"
                 else:
                     o = -2 - b

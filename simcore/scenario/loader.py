@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from simcore.scenario.errors import ScenarioError
-from simcore.scenario.parameters import resolve_parameters, substitute
+from simcore.scenario.parameters import resolve_parameters, run_seed, substitute, variant_issues
 from simcore.scenario.schema import ScenarioSpec
 from simcore.scenario.yaml_source import YamlDoc, format_path, issues_from_validation_error, load_yaml
 
@@ -104,9 +104,11 @@ def load_scenario(
     version = data.get("simcore")
     if version != FORMAT_VERSION:
         raise ScenarioError([doc.issue(("simcore",), f"expected format version {FORMAT_VERSION}, got {version!r}")])
-    file_seed = data.get("seed", 0)
-    run_seed = seed if seed is not None else (file_seed if isinstance(file_seed, int) else 0)
-    values, issues = resolve_parameters(doc, run_seed, overrides, variant)
+    seed_now = run_seed(data, seed)
+    issues = variant_issues(doc)
+    if issues:
+        raise ScenarioError(issues)
+    values, issues = resolve_parameters(doc, seed_now, overrides, variant)
     concrete, more, unresolved = substitute(doc, values)
     issues += more
     try:
@@ -125,7 +127,7 @@ def load_scenario(
         doc=doc,
         path=Path(path),
         parameters=values,
-        seed=run_seed,
+        seed=seed_now,
         variant=variant,
         root=Path(root) if root is not None else None,
         allow_paths=tuple(Path(p) for p in allow_paths),

@@ -351,19 +351,34 @@ def _show(value: Any) -> str:
 
 
 def _doc_path(loc: tuple[Any, ...], data: Any) -> Path:
-    """Map a pydantic ``loc`` onto the data, dropping items (union tags etc.) not in the data."""
-    path: list[Any] = []
-    cur = data
-    for item in loc:
+    """Map a pydantic ``loc`` onto the data, dropping items (union tags etc.) not in the data.
+
+    A union tag may also be a key of the data (an actor's tag ``vehicle`` beside its key
+    ``vehicle: suv``): of the ways to read ``loc``, the one matching its later items wins, so
+    ``count`` of that actor is located at its ``count``, not at ``vehicle``."""
+
+    memo: dict[tuple[int, int], tuple[int, tuple[Any, ...]]] = {}  # (i, id(cur)): linear, not 2^len(loc)
+
+    def best(i: int, cur: Any) -> tuple[int, tuple[Any, ...]]:
+        """(score: sum of 1 + index of each matched item, path) of the best reading of loc[i:]."""
+        if i == len(loc):
+            return 0, ()
+        if (i, id(cur)) in memo:
+            return memo[i, id(cur)]
+        item = loc[i]
+        skip = best(i + 1, cur)
         if isinstance(cur, dict) and isinstance(item, str) and item in cur:
-            cur = cur[item]
+            key, nxt = item, cur[item]
         elif isinstance(cur, list) and isinstance(item, int) and -len(cur) <= item < len(cur):
-            item = item % len(cur)
-            cur = cur[item]
+            key, nxt = item % len(cur), cur[item % len(cur)]
         else:
-            continue
-        path.append(item)
-    return tuple(path)
+            return skip
+        score, rest = best(i + 1, nxt)
+        take = (score + i + 1, (key, *rest))
+        memo[i, id(cur)] = take if take[0] >= skip[0] else skip
+        return memo[i, id(cur)]
+
+    return best(0, data)[1]
 
 
 _SEQUENCE_ORIGINS = (
