@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,15 @@ class LoadedScenario:
         return resolve_reference(self.path, name, self.root, self.allow_paths, self.doc, key_path)
 
 
+def _file_kind(path: Path) -> str:
+    """What a non-regular file is, in words."""
+    mode = path.stat().st_mode
+    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return word
+    return "a device or other special file"
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.relative_to(folder)
@@ -72,6 +82,8 @@ def resolve_reference(
     target = (base / Path(name).expanduser()).resolve()
     folders = [Path(root).resolve() if root is not None else base, *(Path(p).resolve() for p in allow_paths)]
     if any(_inside(target, f) for f in folders):
+        if target.exists() and not target.is_file():  # a FIFO or device would block a reader forever
+            raise ScenarioError([doc.issue(key_path, f"{name!r} is not a regular file ({_file_kind(target)})")])
         return target
     where = ", ".join(str(f) for f in folders)
     raise ScenarioError(

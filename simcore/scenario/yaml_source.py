@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 import os
+import stat
 import types
 import typing
 from dataclasses import dataclass
@@ -247,6 +248,8 @@ class _Walker:
 
 def _read_text(file: str) -> str:
     try:
+        if not stat.S_ISREG(os.stat(file).st_mode):  # a FIFO or device would block the read forever
+            raise ScenarioError.single(file, 1, 1, "", "not a regular file (a FIFO, device or folder)")
         with open(file, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
@@ -285,9 +288,27 @@ def _compose(file: str, text: str) -> Node | None:
             file, line, col, "", f"invalid YAML: unacceptable character #x{char:04x}: {exc.reason}"
         ) from None
     except RecursionError:
-        raise ScenarioError.single(file, 1, 1, "", "document is nested too deeply") from None
+        line, col = _too_deep(text)
+        raise ScenarioError.single(
+            file, line, col, "", f"nesting is deeper than {MAX_DEPTH} levels (the parser gave up)"
+        ) from None
+
     except yaml.YAMLError as exc:
         raise ScenarioError.single(file, 1, 1, "", f"invalid YAML: {exc}") from None
+
+
+def _too_deep(text: str) -> tuple[int, int]:
+    """(line, col) of the first collection nested deeper than MAX_DEPTH, found with the event
+    parser (which, unlike the composer, does not recurse); (1, 1) if there is none."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _pos(event.start_mark)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return 1, 1
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:
