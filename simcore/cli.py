@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,11 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
             raise ValueError(f"--set expects name=value, got {item!r}")
         out[name.strip()] = yaml.safe_load(value) if value.strip() else ""
     return out
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM handler of ``simcore run``: unwind (closing agents), exit 128 + SIGTERM."""
+    raise SystemExit(128 + signum)
 
 
 def _seed(text: str) -> int:
@@ -106,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (AgentLoadError, ValueError, FileNotFoundError) as exc:
         print(f"simcore run: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    # SIGTERM ends the run like an exception (agents closed, their process groups ended), exit 143.
+    signal.signal(signal.SIGTERM, _terminated)
     res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None:
