@@ -273,6 +273,11 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 
 
 def _compose(file: str, text: str) -> Node | None:
+    # PyYAML's pure-Python scanner is quadratic in flow nesting (seconds at 1,500 levels):
+    # refuse deep nesting first with libyaml's parser, which stops at the first level too many.
+    too_deep = _too_deep(text, yaml.CSafeLoader) if yaml.__with_libyaml__ else None
+    if too_deep is not None:
+        raise ScenarioError.single(file, *too_deep, "", f"nesting is deeper than {MAX_DEPTH} levels (refused here)")
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -288,27 +293,33 @@ def _compose(file: str, text: str) -> Node | None:
             file, line, col, "", f"invalid YAML: unacceptable character #x{char:04x}: {exc.reason}"
         ) from None
     except RecursionError:
-        line, col = _too_deep(text)
-        raise ScenarioError.single(
-            file, line, col, "", f"nesting is deeper than {MAX_DEPTH} levels (the parser gave up)"
-        ) from None
+        line, col = _too_deep(text, yaml.SafeLoader) or (1, 1)
+        message = f"nesting is deeper than {MAX_DEPTH} levels (refused here)"
+        raise ScenarioError.single(file, line, col, "", message) from None
 
     except yaml.YAMLError as exc:
         raise ScenarioError.single(file, 1, 1, "", f"invalid YAML: {exc}") from None
 
 
-def _too_deep(text: str) -> tuple[int, int]:
+def _too_deep(text: str, loader: Any) -> tuple[int, int] | None:
     """(line, col) of the first collection nested deeper than MAX_DEPTH, found with the event
-    parser (which, unlike the composer, does not recurse); (1, 1) if there is none."""
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return _pos(event.start_mark)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
-    return 1, 1
+    parser of ``loader`` (which, unlike the composer, does not recurse); None if there is none
+    (or the text has another problem, which the composer reports)."""
+    depth = -1  # the top-level mapping is depth 0, as in _Walker
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _pos(event.start_mark)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem) and exc.problem_mark is not None:
+            return _pos(exc.problem_mark)
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return None
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:
