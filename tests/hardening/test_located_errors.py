@@ -36,7 +36,10 @@ def same(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> list[
 
 
 STORY = "storyboard:\n  - name: a\n    when: {when}\n    do: {do}\n"
-TRIGGERS = "time_s, distance, headway, ttc, speed, relative_speed, reaches, in_lane, position, progress, signal, after, any, all"
+TRIGGERS = (
+    "time_s, distance, headway, ttc, speed, relative_speed, reaches, in_lane, position, progress, signal, "
+    "after, any, all"
+)
 ACTIONS = "start, spawn, stop, speed, lane_change, teleport, signal, remove, friction, weather, end"
 
 
