@@ -289,7 +289,8 @@ class Simulation:
         self.max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
         every = self.record_every if self.record_every > 0 else self.max_steps + 1
         rows = self.max_steps // every + 2 if self.record_every > 0 else 1
-        self.recorder = TrajectoryRecorder(w.state.n, rows, every, self._n_groups)
+        buffer_rows = max(limits.current().recorder_rows, CHUNK_STEPS // every + 2)  # drained to disk when full
+        self.recorder = TrajectoryRecorder(w.state.n, rows, every, self._n_groups, buffer_rows)
         self._rec_row = np.zeros(1, dtype=np.int64)
         self._update_signals()
         if self.record_every > 0:
@@ -529,6 +530,8 @@ class Simulation:
         st, p, r, d, pp = w.state, w.params, w.routes, self.driver, w.pedestrians
         net, g = w.network, w.drivable
         rec = self.recorder
+        rec.make_room(n_steps)  # streaming: full rows go to disk, memory stays flat in time
+        self._rec_row[0] = rec.rows
         so = self.static_index
         done, n_ev = advance(
             n_steps,
@@ -995,7 +998,8 @@ class Simulation:
             score=s,
             verdicts=verdicts + reg_verdicts + agent_verdicts(self.events),
             scores=all_scores(summ, metrics),
-            trajectory=self.recorder.view() if self.record_every > 0 else {},
+            # at most limits.output_rows rows, evenly strided (the recorder keeps every row on disk)
+            trajectory=self.recorder.view(limits.current().output_rows) if self.record_every > 0 else {},
             regulation=regulation,
         )
 
