@@ -78,7 +78,8 @@ class TrajectoryRecorder:
         for name in ("time", *FIELDS):
             fh = self._files.get(name)
             if fh is None:
-                fh = self._files[name] = tempfile.TemporaryFile(prefix=f"simcore-rec-{name}-")
+                # closed by close() or the finalizer: the file lives as long as the recorder
+                fh = self._files[name] = tempfile.TemporaryFile(prefix=f"simcore-rec-{name}-")  # noqa: SIM115
             np.ascontiguousarray(getattr(self, name)[:r]).tofile(fh)
             fh.flush()
         self.drained += r
@@ -106,8 +107,9 @@ class TrajectoryRecorder:
     def view(self, max_rows: int | None = None) -> dict[str, np.ndarray]:
         """The recorded rows as arrays of shape (rows,) and (rows, n_actors).
 
-        Without ``max_rows``: every row (the drained part read back from disk). With it: at most ``max_rows`` rows at an even stride, always including the
-        first and last, copied into memory (reports: bounded memory for any duration)."""
+        Without ``max_rows``: every row (the drained part read back from disk). With it: at
+        most ``max_rows`` rows at an even stride, first and last included, copied into memory
+        (the reports: bounded memory for any duration)."""
         total = self.total_rows
         if max_rows is None or total <= max_rows:
             if not self.drained:
