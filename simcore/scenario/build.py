@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simcore import limits
 from simcore._types import ActorKind, LaneType, SignalState
 from simcore.behavior.driver_kernels import STOP_GAP_M
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
@@ -631,9 +632,23 @@ def _add_traffic(b: _Builder, traffic: schema.TrafficSpec, seed: int) -> None:
         b.add_actor(actor, ("traffic",))
 
 
+def _check_actor_count(loaded: LoadedScenario) -> None:
+    """Located error when the scenario's actor rows (ego, every actor times its ``count``)
+    exceed ``limits.max_actors``."""
+    spec = loaded.spec
+    n = int(spec.ego is not None) + sum(int(getattr(a, "count", 1)) for a in spec.actors)
+    if spec.traffic is not None:
+        n += spec.traffic.vehicles + spec.traffic.pedestrians
+    most = limits.current().max_actors
+    if n > most:
+        message = f"{n} actor rows, more than the limit of {most} (limits.md)"
+        raise ScenarioError([loaded.doc.issue(("actors",), message)])
+
+
 def build_world(loaded: LoadedScenario) -> World:
     """Turn a loaded scenario into a World; ScenarioError (located) on semantic problems."""
     spec = loaded.spec
+    _check_actor_count(loaded)  # before the map is built or any row allocated
     net = build_network(spec.map, loaded)
     b = _Builder(loaded, net)
     rules = scenario_rules(spec)

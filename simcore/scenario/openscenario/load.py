@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from simcore import limits
 from simcore.rng import generator
 from simcore.road.errors import MapError
 from simcore.scenario.errors import Issue, did_you_mean
@@ -18,7 +19,6 @@ from simcore.scenario.openscenario.xml import XNode, parse_xml
 from simcore.scenario.yaml_source import YamlDoc
 
 #: Most variants a distribution may expand to.
-MAX_VARIANTS = 100_000
 
 
 def root_folder(path: Path) -> Path:
@@ -62,8 +62,8 @@ def _values(node: XNode) -> list[str]:
             raise dr.error("DistributionRange needs a Range and a stepWidth > 0")
         lo, hi = float(r.attrs.get("lowerLimit", "0")), float(r.attrs.get("upperLimit", "0"))
         n = int(np.floor((hi - lo) / step + 1e-9)) + 1
-        if n > MAX_VARIANTS:
-            raise dr.error(f"the range holds {n} values, more than {MAX_VARIANTS}")
+        if n > limits.current().max_variants:
+            raise dr.error(f"the range holds {n} values, more than {limits.current().max_variants} (limits.md)")
         return [repr(lo + k * step) for k in range(max(n, 0))]
     raise node.error("expected DistributionSet or DistributionRange")
 
@@ -136,8 +136,8 @@ def distribution_variants(path: Path, seed: int) -> list[dict[str, str]]:
     if dist is None:
         return [{}]
     n = variant_count(path)
-    if n > MAX_VARIANTS:
-        raise dist.error(f"expands to {n} variants, more than {MAX_VARIANTS}")
+    if n > limits.current().max_variants:
+        raise dist.error(f"expands to {n} variants, more than {limits.current().max_variants} (limits.md)")
     return [distribution_values(dist, seed, v) for v in range(n)]
 
 
