@@ -63,8 +63,8 @@ from simcore.road.opendrive import (
     build_network,
 )
 from simcore.road.opendrive_geometry import Arc, Cubic, Geometry, Line, ParamPoly3, ReferenceLine, Spiral
-from simcore.scenario.errors import ScenarioError
-from simcore.scenario.yaml_source import YamlDoc, issues_from_validation_error, load_yaml
+from simcore.yamlio.errors import ScenarioError
+from simcore.yamlio.source import YamlDoc, issues_from_validation_error, load_yaml
 
 __all__ = ["RoadsFile", "build_yaml_roads", "load_yaml_roads"]
 

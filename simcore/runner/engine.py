@@ -18,7 +18,7 @@ snapshots and restores.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -290,7 +290,7 @@ def build_static(world: World, driver: DriverParams, drive_idx: np.ndarray, scor
     assert w.scripted_idx is not None and w.eval_idx is not None and w.track_idx is not None
     so = build_static_index(net)
     i64, f64, b8 = np.int64, np.float64, np.bool_
-    return Static(
+    fields: list[Any] = [
         _c(drive_idx, i64), _c(w.veh_idx, i64), _c(w.veh_idx_kin, i64), _c(w.veh_idx_st, i64), _c(w.ped_idx, i64),
         _c(w.scripted_idx, i64), _c(w.eval_idx, i64), _c(w.track_idx, i64), int(w.ego), _c(w.state.kind, np.int8),
         *(_c(p[k], f64) for k in ("wheelbase", "length", "width", "rear_overhang", "center_offset", "max_steer",
@@ -319,7 +319,8 @@ def build_static(world: World, driver: DriverParams, drive_idx: np.ndarray, scor
         _c(bp.tr_start, i64), _c(bp.tr_t, f64), _c(bp.tr_x, f64), _c(bp.tr_y, f64), _c(bp.tr_yaw, f64),
         _c(bp.tr_v, f64), _c(bp.tr_flags, i64),
         bool(scoring),
-    )  # fmt: skip
+    ]  # fmt: skip
+    return Static(*fields)
 
 
 def pet_bins(world: World) -> int:
@@ -351,7 +352,7 @@ def initial_state(world: World, driver: DriverParams, pair_capacity: int) -> Eng
     def row(a: np.ndarray, dtype: type | None = None) -> np.ndarray:
         return np.ascontiguousarray(np.asarray(a, dtype=dtype)[None]).copy()
 
-    return EngineState(
+    fields: list[Any] = [
         *(row(getattr(init, f)) for f in ("x", "y", "yaw", "speed", "steer", "accel", "vy", "yaw_rate", "progress",
                                           "lateral", "active", "started", "done", "instance")),
         row(driver.v_des, np.float64), row(driver.speed_factor, np.float64),
@@ -367,7 +368,8 @@ def initial_state(world: World, driver: DriverParams, pair_capacity: int) -> Eng
         metrics, actor_ev, np.full((1, 4, pet_bins(w)), np.nan),
         np.zeros((1, pair_capacity), dtype=np.int64), np.zeros((1, pair_capacity), dtype=np.int64),
         np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64),
-    )  # fmt: skip
+    ]  # fmt: skip
+    return EngineState(*fields)
 
 
 def new_scratch(world: World, pair_capacity: int) -> Scratch:

@@ -79,8 +79,9 @@ class SimSnapshot:
     late_controls: dict[str, int]
 
 
-def _in_engine_driver(world: World, agent: Agent) -> DriverParams:
-    """Driver parameters with the ego row set to the in-engine agent's own parameters."""
+def _in_engine_driver(world: World, agent: Any) -> DriverParams:
+    """Driver parameters with the ego row set to the in-engine agent's own parameters (an agent
+    with ``in_engine = True`` carries ``v_des``, ``T``, ``s0``, ``b_comf`` and ``a_lat``)."""
     d = world.driver
     e = world.ego
     arrays = {f: getattr(d, f).copy() for f in d.__dataclass_fields__}
@@ -160,7 +161,7 @@ class Simulation:
             self.agents[role] = ag
             self._roles[role] = row
         timed = self.timing != TimingOptions()
-        self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)
+        self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)  # type: ignore[call-arg]
         self.criteria = list(criteria or [])
         self.record_every = record_every
         self.scenario_file = scenario_file
@@ -620,7 +621,7 @@ class Simulation:
                     # Ego speed now (the collision step) and the other actor's hazard onset on the ego
                     # path, for the regulation verdicts (UN R157-style avoidability, Euro NCAP AEB).
                     v_ego = float(self.world.state.speed[self.world.ego])
-                    info = {"time_s": float(self.out.ev_time[k]), "ego_speed": v_ego}
+                    info: dict[str, Any] = {"time_s": float(self.out.ev_time[k]), "ego_speed": v_ego}
                     if b >= 0:
                         j = b if ids[a] == "ego" else a
                         hz = self.actor_ev[j]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from simcore._types import ActorKind, LaneType, SignalState
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
+from simcore.environment import environment_from_spec
 from simcore.road.generate import (
     IntersectionLayout,
     SignalTiming,
@@ -31,7 +33,6 @@ from simcore.rules.zones import WorldRules, Zone, apply_zones, lanes_in_polygon
 from simcore.scenario import schema
 from simcore.scenario import storyboard as sb
 from simcore.scenario.actors import ActorBuilder, walker_values
-from simcore.scenario.environment import environment_from_spec
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
@@ -71,7 +72,7 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
     """Generate or load the scenario's map (map files resolve relative to the scenario file)."""
     if isinstance(m, FileMap):
         from simcore.road.errors import MapError
-        from simcore.road.map_cli import load_map
+        from simcore.road.maps import load_map
 
         path = loaded.resolve(("map", "file"), m.file) if loaded is not None else (Path.cwd() / m.file).resolve()
         try:
@@ -301,6 +302,7 @@ class _StoryCompiler:
         return None
 
     def trigger(self, t: object, path: tuple) -> sb.Trigger | None:
+        c: Any  # the condition block of whichever trigger kind t is
         if isinstance(t, schema.TimeTrigger):
             return sb.TimeAt(t.time_s, f"time {t.time_s:g} s")
         if isinstance(t, schema.DistanceTrigger):
@@ -397,6 +399,7 @@ class _StoryCompiler:
         raise TypeError(f"unknown trigger {t!r}")  # pragma: no cover - the schema admits no other
 
     def action(self, a: object, path: tuple) -> sb.Action | None:
+        c: Any  # the block of whichever action kind a is
         if isinstance(a, schema.StartAction):
             r = self.row(a.start, (*path, "start"))
             if r is None:

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from simcore.dynamics.kinematic_kernels import advance_arc
+from simcore.environment import world_environment
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.environment import world_environment
 
 #: Tolerance of time comparisons (s): a trigger at t fires at the step that ends at t.
 TIME_EPS = 1e-9
@@ -31,7 +31,10 @@ TIME_EPS = 1e-9
 class Trigger(Protocol):
     """A condition on the current simulation state."""
 
-    text: str
+    @property
+    def text(self) -> str:
+        """How the scenario said it (event detail)."""
+        ...
 
     def holds(self, sim: Any) -> bool:
         """True if the condition holds now."""
@@ -41,7 +44,10 @@ class Trigger(Protocol):
 class Action(Protocol):
     """Something a storyboard entry does."""
 
-    text: str
+    @property
+    def text(self) -> str:
+        """How the scenario said it (event detail)."""
+        ...
 
     def apply(self, sim: Any) -> None:
         """Change the simulation."""

@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simcore._data import catalog_dir
-from simcore.scenario.errors import ScenarioError, did_you_mean
-from simcore.scenario.yaml_source import YamlDoc, issues_from_validation_error, load_yaml
 from simcore.sensors.mount import Mount
+from simcore.yamlio.errors import ScenarioError, did_you_mean
+from simcore.yamlio.source import YamlDoc, issues_from_validation_error, load_yaml
 
 __all__ = [
     "RigFile",
@@ -215,7 +215,7 @@ class ScanSensor:
 def world_weather(world: Any) -> Any:
     """The lidar Weather of the world's current environment (scenario ``environment.weather``,
     changed by storyboard ``weather`` actions); None in clear, dry air."""
-    from simcore.scenario.environment import world_environment
+    from simcore.environment import world_environment
     from simcore.sensors.lidar import Weather
 
     env = world_environment(world)
