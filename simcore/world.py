@@ -23,7 +23,7 @@ DYNAMICS_MODELS = {"kinematic": DYNAMICS_KINEMATIC, "single_track": DYNAMICS_SIN
 def _csr(parts: list[np.ndarray], dtype: type) -> tuple[I64, np.ndarray]:
     counts = np.array([len(p) for p in parts], dtype=np.int64)
     start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    flat = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+    flat = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)  # type: ignore[var-annotated]
     return start, flat
 
 

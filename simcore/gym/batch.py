@@ -97,7 +97,7 @@ class InstanceBatch:
             sp.max_accel, sp.max_decel, sp.max_speed,
         )  # fmt: skip
         self.grid = (sp.g_cell, sp.g_x0, sp.g_y0, sp.g_nx, sp.g_ny, sp.g_start, sp.g_seg)
-        self.grid += (sp.g_ax, sp.g_ay, sp.g_bx, sp.g_by, sp.g_hw)
+        self.grid += (sp.g_ax, sp.g_ay, sp.g_bx, sp.g_by, sp.g_hw)  # type: ignore[assignment]
         self.speed_factor0 = self.initial.speed_factor[0].copy()
         self.threads = max(1, min(int(threads), n))
         cap_ev = max(64, EVENTS_PER_ROW * r)

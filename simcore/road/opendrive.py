@@ -771,7 +771,7 @@ def build_network(odr: OpenDriveMap) -> RoadNetwork:
     file = odr.file
     junction_index: dict[str, int] = {}
     for jid, (jname, conns) in odr.junctions.items():
-        xs, ys = [], []
+        xs, ys = [], []  # type: ignore[var-annotated]
         for c in conns:
             r = odr.roads[c.connecting]
             # A connecting road lies inside the junction (both ends); a direct junction's linked
@@ -938,7 +938,7 @@ def _links(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict) -> None:
             inc = odr.roads[c.incoming]
             con = odr.roads[c.connecting]
             at = _incoming_end(inc, jid, con, c.contact)
-            k = _end_section(inc, at)
+            k = _end_section(inc, at)  # type: ignore[assignment]
             kc = _end_section(con, c.contact)
             if k is None or kc is None:
                 continue

@@ -382,7 +382,7 @@ def _check_refs(doc: YamlDoc, spec: RoadsFile) -> None:
         for key, ref in (("start", r.start), ("successor", r.successor)):
             if not isinstance(ref, ArmRef):
                 continue
-            j = jmap.get(ref.junction)
+            j = jmap.get(ref.junction)  # type: ignore[assignment]
             if j is None:
                 issues.append(doc.issue(("roads", k, key, "junction"), f"unknown junction {ref.junction!r}"))
             elif ref.arm not in TEMPLATE_ARMS[j.type]:

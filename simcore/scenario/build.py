@@ -172,9 +172,9 @@ class _Builder(ActorBuilder):
         rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"))
         if rpath is None:
             return
-        count = 1 if is_ego else spec.count
+        count = 1 if is_ego else spec.count  # type: ignore[union-attr]
         for k in range(count):
-            s = spec.start.s - k * (veh.length + (0.0 if is_ego else spec.spacing_m))
+            s = spec.start.s - k * (veh.length + (0.0 if is_ego else spec.spacing_m))  # type: ignore[union-attr]
             if s < 0:
                 self.err(
                     (*path, "count"),
@@ -210,13 +210,13 @@ class _Builder(ActorBuilder):
 
     def add_pedestrian(self, actor: PedestrianActor, path: tuple) -> None:
         net = self.net
-        name = actor.start.crosswalk
+        name = actor.start.crosswalk  # type: ignore[union-attr]
         if name not in net.cw_names:
             self.err((*path, "start", "crosswalk"), f"unknown crosswalk {name!r}{did_you_mean(name, net.cw_names)}")
             return
         c = net.cw_names.index(name)
         try:
-            e = crosswalk_end_index(net, c, actor.start.side)
+            e = crosswalk_end_index(net, c, actor.start.side)  # type: ignore[union-attr]
         except ValueError as exc:
             self.err((*path, "start", "side"), str(exc))
             return
@@ -224,7 +224,7 @@ class _Builder(ActorBuilder):
         p0 = np.array([ex[e], ey[e]])
         p1 = np.array([ex[1 - e], ey[1 - e]])
         u = (p1 - p0) / np.linalg.norm(p1 - p0)
-        off = actor.start.offset_m
+        off = actor.start.offset_m  # type: ignore[union-attr]
         pts = np.array([p0 - u * off, p0, p1, p1 + u * off])
         dense = np.concatenate([np.linspace(pts[i], pts[i + 1], 20, endpoint=False) for i in range(3)] + [pts[3:]])
         lane = np.full(len(dense), -1, dtype=np.int64)

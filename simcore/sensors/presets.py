@@ -178,9 +178,9 @@ def build_sensor(spec: Any) -> Any:
     from simcore.sensors import radar as radar_mod
 
     if hasattr(radar_mod, "RadarConfig"):
-        cfg = radar_mod.RadarConfig.from_dict({**extra, "rate_hz": spec.rate_hz, "mount": mount})
-        return ScanSensor(radar_mod.Radar(cfg, name=spec.name), spec.name, "radar", spec.rate_hz, mount)
-    return radar_mod.Radar(name=spec.name, rate_hz=spec.rate_hz, mount=mount, **extra)
+        cfg = radar_mod.RadarConfig.from_dict({**extra, "rate_hz": spec.rate_hz, "mount": mount})  # type: ignore[assignment]
+        return ScanSensor(radar_mod.Radar(cfg, name=spec.name), spec.name, "radar", spec.rate_hz, mount)  # type: ignore[arg-type]
+    return radar_mod.Radar(name=spec.name, rate_hz=spec.rate_hz, mount=mount, **extra)  # type: ignore[call-arg]
 
 
 class ScanSensor:

@@ -157,8 +157,9 @@ class _Walker:
             if isinstance(node, SequenceNode):
                 return [self.value(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
             result: dict[str, Any] = {}
-            for key, key_node, value_node in self.entries(node, path, depth):
-                self.marks[(*path, key, KEY)] = _pos(key_node.start_mark)
+            for key, key_node, value_node in self.entries(node, path, depth):  # type: ignore[arg-type]
+                key_path = (*path, key, KEY)
+                self.marks[key_path] = _pos(key_node.start_mark)
                 result[key] = self.value(value_node, (*path, key), depth + 1)
             return result
         finally:
