@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simcore.evaluation.metrics import bounds as metric_bounds
 from simcore.scenario.schema import CriterionSpec, criterion_key
 
 SCORE_NAME = "simcore-v1"
@@ -105,15 +106,9 @@ _ZERO_COUNTS = {
     "no_route_deviation": "route_deviations",
     "no_blocked": "blocked",
 }
-#: Threshold criteria on result metrics: name -> (metric key, "min" | "max"); a missing value (never measured) passes.
-_METRIC_BOUNDS = {
-    "min_thw_s": ("min_thw_s", "min"),
-    "min_pet_s": ("min_pet_s", "min"),
-    "max_drac_mps2": ("max_drac_mps2", "max"),
-    "max_jerk_mps3": ("max_jerk_mps3", "max"),
-    "max_lateral_accel_mps2": ("max_lateral_accel_mps2", "max"),
-    "max_yaw_rate_radps": ("max_yaw_rate_radps", "max"),
-}
+#: Threshold criteria on result metrics: name -> (metric key, "min" | "max"), from the metric registry
+#: (``Metric.bound``); a missing value (never measured) passes.
+_METRIC_BOUNDS = {name: (name, side) for name, side in metric_bounds().items()}
 
 
 def judge(

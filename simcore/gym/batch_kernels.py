@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from simcore._jit import kernel
 from simcore.behavior.route_kernels import route_index
 from simcore.evaluation.metrics_kernels import EV_GOAL, EV_RED_LIGHT
@@ -94,7 +96,8 @@ def step_instances(
         state.ctrl_steer[j, e] = s_cmd
         p0 = progress[j, e]
         acc0 = accel[j, e]
-        _, n_ev = advance(static, state, scratch, out, j, 1, dt)
+        # int64, not the literal 1: the Simulation's specialisation of advance, not a second one
+        _, n_ev = advance(static, state, scratch, out, j, np.int64(1), dt)
         collided = False
         goal = False
         n_red = 0

@@ -21,6 +21,7 @@ from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation import rules_kernels as rk
 from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
+from simcore.evaluation.metrics import METRICS, ordered
 from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, judge, score
 from simcore.record.trajectory import TrajectoryRecorder
@@ -775,20 +776,8 @@ class Simulation:
             and "ego" in ev.actors
             and any(a in ids and a != "ego" and kinds[ids[a]] == ActorKind.CYCLIST for a in ev.actors)
         )
-        metrics = {
+        derived = {
             "route_completion": summ.route_completion,
-            "min_ttc_s": float(m[mk.M_MIN_TTC]),
-            "min_gap_m": float(m[mk.M_MIN_GAP]),
-            "min_thw_s": float(m[mk.M_MIN_THW]),
-            "max_drac_mps2": float(m[mk.M_MAX_DRAC]),
-            "min_pet_s": float(m[mk.M_MIN_PET]),
-            "max_decel_mps2": float(m[mk.M_MAX_DECEL]),
-            "max_accel_mps2": float(m[mk.M_MAX_ACCEL]),
-            "max_jerk_mps3": float(m[mk.M_MAX_JERK]),
-            "max_lateral_accel_mps2": float(m[mk.M_MAX_LAT_ACCEL]),
-            "max_yaw_rate_radps": float(m[mk.M_MAX_YAW_RATE]),
-            "max_yaw_accel_radps2": float(m[mk.M_MAX_YAW_ACCEL]),
-            "distance_m": float(m[mk.M_DISTANCE]),
             "mean_speed_mps": float(m[mk.M_SPEED_SUM] / steps),
             "collisions": summ.collisions,
             "collisions_pedestrian": summ.collisions_pedestrian,
@@ -799,23 +788,17 @@ class Simulation:
             "stop_signs": summ.stop_signs,
             "offroad": summ.offroad,
             "wrong_way": summ.wrong_way,
-            "wrong_way_distance_m": float(m[mk.M_WRONG_WAY_DIST]),
-            "max_wrong_way_run_m": summ.max_wrong_way_run_m,
             "speeding": summ.speeding,
-            "speeding_time_s": float(m[mk.M_SPEEDING_TIME]),
             "max_overspeed_mps": max(float(m[mk.M_MAX_OVERSPEED]), 0.0),
-            "overspeed_integral_m": summ.overspeed_integral_m,
             "route_deviations": summ.route_deviations,
-            "max_route_deviation_m": float(m[mk.M_MAX_DEVIATION]),
             "blocked": summ.blocked,
-            "max_standing_s": float(m[mk.M_MAX_STILL]),
             "timed_out": int(summ.timed_out),
-            "first_impact_time_s": float(m[mk.M_FIRST_IMPACT_T]),
-            "first_impact_speed_mps": float(m[mk.M_FIRST_IMPACT_V]),
             "evaluated_time_s": summ.duration_s,
             "npc_routes_done": int(w.state.done.sum()),
             "actors": int(w.state.n),
         }
+        # every metric of the registry (evaluation.metrics): accumulator slots as they are, the rest derived
+        metrics = ordered({**{q.name: float(m[q.slot]) for q in METRICS if q.slot >= 0}, **derived})
         verdicts = judge(self.criteria, summ, s, metrics)
         e = w.ego
         v0 = float(w.initial.speed[e]) if e >= 0 and w.initial is not None else 0.0
