@@ -204,7 +204,7 @@ def test_run_is_repeatable_after_reset(tmp_path: Path) -> None:
     a = sim.run().to_json(include_timing=False)
     sim.reset()
     assert not sim.world.state.started[2]
-    assert sim.world.sig_override[0].tolist() == [-1] * sim.world.network.n_signals
+    assert sim.state.sig_override[0, 0].tolist() == [-1] * sim.world.network.n_signals
     assert sim.run().to_json(include_timing=False) == a
 
 
