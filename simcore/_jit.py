@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numba
 from numba import types
@@ -60,11 +62,19 @@ if _CACHE:
     _dir = _cache_dir()
     if not _dir.exists():
         _prune(_dir)
-    numba.config.CACHE_DIR = str(_dir)
+    numba.config.CACHE_DIR = str(_dir)  # type: ignore[attr-defined]
 
 #: Decorator for every kernel. fastmath stays off because results must be bit-identical;
-#: error_model="numpy" makes 0/0 a NaN instead of an exception.
-kernel = numba.njit(cache=_CACHE, nogil=True, error_model="numpy")
+#: error_model="numpy" makes 0/0 a NaN instead of an exception. (Type checkers see the
+#: plain function: a Numba dispatcher is called with the function's own arguments.)
+if TYPE_CHECKING:
+    _F = TypeVar("_F", bound=Callable[..., Any])
+
+    def kernel(fn: _F) -> _F:
+        """The decorated function (compiled at first call)."""
+        return fn
+else:
+    kernel = numba.njit(cache=_CACHE, nogil=True, error_model="numpy")
 
 
 # -- borrowed array views (used by simcore.gym.batch_kernels) ------------------------------

@@ -397,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     sc.add_argument("--out", metavar="FILE")
     sc.set_defaults(func=cmd_schema)
-    from simcore.road.map_cli import add_map_commands
+    from simcore.map_cli import add_map_commands
 
     add_map_commands(sub)
     from simcore.drive.command import add_parser as add_drive_command

@@ -1,8 +1,9 @@
-"""WorldState: the dynamic state of every actor of every instance, as a struct of arrays."""
+"""WorldState (the actors of one world) and EngineState (every dynamic array of the engine, instance axis)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -86,3 +87,93 @@ class WorldState:
     def copy(self) -> WorldState:
         """Deep copy (snapshots, tests)."""
         return WorldState(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+
+class EngineState(NamedTuple):
+    """Every array the compiled step changes, for N stacked scenario instances (leading axis N).
+
+    R = actor rows of one instance, S = route samples, I = instances stacked inside one world
+    (rows carry ``instance``; 1 for built scenarios), G = signal groups, C = crosswalks,
+    M = metric slots (``evaluation.metrics``), P = collision-pair capacity, B = PET bins.
+    Reset, snapshot and restore are copies of this tuple (``copy``, ``copy_into``); the compiled
+    step ``runner.step_kernels.advance`` reads instance j through row views of each array.
+    """
+
+    # actors, (N, R): the WorldState fields (same meaning and dtype, see FIELDS)
+    x: np.ndarray
+    y: np.ndarray
+    yaw: np.ndarray
+    speed: np.ndarray
+    steer: np.ndarray
+    accel: np.ndarray
+    vy: np.ndarray
+    yaw_rate: np.ndarray
+    progress: np.ndarray
+    lateral: np.ndarray
+    active: np.ndarray
+    started: np.ndarray
+    done: np.ndarray
+    instance: np.ndarray
+    #: (N, R) drivers' mutable parameters: desired speed (m/s), multiple of the speed limit (-)
+    v_des: np.ndarray
+    speed_factor: np.ndarray
+    #: (N, R) time (s) a walker starts moving (a storyboard ``start``/``spawn`` brings it forward)
+    ped_start: np.ndarray
+    #: (N, R) road friction coefficient and grade angle (rad, uphill +) under each row
+    friction: np.ndarray
+    grade: np.ndarray
+    #: (N, R) controls (m/s^2, rad), lead gap (m) and closing speed (m/s), off-road and goal flags
+    ctrl_accel: np.ndarray
+    ctrl_steer: np.ndarray
+    lead_gap: np.ndarray
+    lead_close: np.ndarray
+    offroad: np.ndarray
+    goal_flag: np.ndarray
+    #: (N, R) behaviour memory: stop line of a right turn on red (route s), junction arrival
+    #: (passage, time s), lane-change lateral offset and its target (m)
+    ror_stop: np.ndarray
+    arr_ps: np.ndarray
+    arr_t: np.ndarray
+    lat_off: np.ndarray
+    lat_tgt: np.ndarray
+    #: (N, S) route samples a storyboard may edit: position (m, ENU; lane changes) and friction
+    route_x: np.ndarray
+    route_y: np.ndarray
+    route_mu: np.ndarray
+    #: (N, I, G) signal states (SignalState) and manual overrides (-1: the plan); (N, I, C) crosswalk occupancy
+    sig_state: np.ndarray
+    sig_override: np.ndarray
+    cw_occ: np.ndarray
+    #: (N, M) ego metric accumulator; (N, R, N_ACTOR_EV) evaluator memory per actor; (N, 4, B) PET bins
+    metrics: np.ndarray
+    actor_ev: np.ndarray
+    pet: np.ndarray
+    #: (N, P) collision pairs touching after the last step and (N, 1) their count
+    touch_i: np.ndarray
+    touch_j: np.ndarray
+    n_touch: np.ndarray
+    #: (N,) steps done (time = step * dt)
+    step: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of instances N."""
+        return int(self.step.shape[0])
+
+    def copy(self) -> EngineState:
+        """Deep copy (a snapshot)."""
+        return EngineState(*(a.copy() for a in self))
+
+    def copy_into(self, other: EngineState) -> None:
+        """Write this state's values into ``other``'s arrays (restore; every view of them stays valid)."""
+        for src, dst in zip(self, other, strict=True):
+            np.copyto(dst, src)
+
+    def tile(self, n: int) -> EngineState:
+        """N = ``n`` copies of instance 0 of this state (fresh C-contiguous arrays)."""
+        return EngineState(*(np.ascontiguousarray(np.repeat(a[:1], n, axis=0)) for a in self))
+
+    def set_instance(self, j: int, src: EngineState, k: int = 0) -> None:
+        """Instance j of this state becomes instance k of ``src`` (a reset of one instance)."""
+        for a, b in zip(self, src, strict=True):
+            a[j] = b[k]

@@ -23,7 +23,7 @@ DYNAMICS_MODELS = {"kinematic": DYNAMICS_KINEMATIC, "single_track": DYNAMICS_SIN
 def _csr(parts: list[np.ndarray], dtype: type) -> tuple[I64, np.ndarray]:
     counts = np.array([len(p) for p in parts], dtype=np.int64)
     start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    flat = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+    flat = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)  # type: ignore[var-annotated]
     return start, flat
 
 
@@ -265,14 +265,15 @@ class World:
         ego: row of the ego vehicle, -1 if none.
         npc_idx, ped_idx, veh_idx: int64 rows of NPC vehicles, pedestrians, all vehicles.
         n_instances: stacked instances (1 for a single run).
-        sig_override: (n_instances, n_groups) int8 manual signal states, -1 = plan.
+        sig_override: (n_instances, n_groups) int8 manual signal states at t = 0, -1 = plan (a run's
+            live overrides are in its EngineState; nothing of the World is written by a run).
         dynamics: (n,) int8 vehicle model per row (``DYNAMICS_KINEMATIC`` / ``DYNAMICS_SINGLE_TRACK``;
             pedestrians are ``DYNAMICS_KINEMATIC`` but are moved by their own kernel).
         veh_idx_kin, veh_idx_st: int64 vehicle rows on the kinematic bicycle / the dynamic
             single-track model (a partition of ``veh_idx``).
         st_params: (n, N_PARAMS) single-track parameter rows (``dynamics_params``; zero for other rows).
-        friction: (n,) road friction coefficient under each row: the ``routes.friction`` sample at the
-            row's progress, set at build and refreshed every step for single-track rows (the only
+        friction: (n,) road friction coefficient under each row at t = 0: the ``routes.friction`` sample at
+            the row's progress; the run's EngineState copy is refreshed every step for single-track rows (the only
             rows that feel it). grade: (n,) road grade angle (rad, uphill +), 0 on generated maps.
         storyboard: compiled ``storyboard:`` entries (``simcore.scenario.storyboard.Story``); empty: none.
         behavior: BehaviorParams (signal compliance, gap acceptance, speed profiles, scripts).

@@ -57,3 +57,99 @@ def test_scenario_loading_never_uses_unsafe_yaml_loaders():
         text = path.read_text()
         assert "yaml.load(" not in text and "yaml.unsafe_load" not in text and "FullLoader" not in text, path
         assert "eval(" not in text.replace("model_validate(", ""), path
+
+
+# -- layering between packages ------------------------------------------------------------
+#: Packages (and top-level modules) of simcore from the bottom up. A module may import its own
+#: package and any package of a LOWER layer, never one of its own layer or above. This is the
+#: dependency order of /work/shared/ARCHITECTURE.md as built: road, dynamics and sensors know
+#: nothing of scenario files (they load their own YAML through yamlio); behaviour, sensors and
+#: agents sit below scenario because the scenario builder builds them.
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"_jit", "_types", "_data", "rng"}),
+    frozenset({"yamlio", "geometry", "environment", "state"}),
+    frozenset({"dynamics", "road"}),
+    frozenset({"rules", "record", "behavior"}),
+    frozenset({"world"}),
+    frozenset({"sensors", "agents"}),
+    frozenset({"scenario"}),
+    frozenset({"evaluation"}),
+    frozenset({"runner"}),
+    frozenset({"render", "gym"}),
+    frozenset({"report"}),
+    frozenset({"api"}),
+    frozenset({"batch", "map_cli"}),
+    frozenset({"cli"}),
+    frozenset({"__main__", "__init__"}),
+)
+
+
+def _layer(name: str) -> int:
+    for k, layer in enumerate(LAYERS):
+        if name in layer:
+            return k
+    raise AssertionError(f"simcore.{name} has no layer: add it to LAYERS in tests/test_architecture.py")
+
+
+def _package_imports() -> list[tuple[str, str, str]]:
+    """(importing package, imported package, file) for every import of another simcore package."""
+    out = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).parts
+        if rel[0] == "data":
+            continue
+        src = rel[0].removesuffix(".py")
+        for mod in _imports(path):
+            parts = mod.split(".")
+            if parts[0] == "simcore" and len(parts) > 1 and parts[1] != src:
+                out.append((src, parts[1], str(path.relative_to(PKG.parent))))
+    return out
+
+
+def test_imports_point_down_the_layers():
+    imports = _package_imports()
+    assert imports, "no simcore imports found"
+    upward = [f"{f}: {a} -> {b}" for a, b, f in imports if _layer(b) >= _layer(a)]
+    assert not upward, "imports of a package of the same or a higher layer:\n" + "\n".join(sorted(set(upward)))
+
+
+def test_the_layer_check_sees_an_upward_import():
+    # road importing scenario or render is what the check must refuse
+    assert _layer("scenario") > _layer("road") and _layer("scenario") > _layer("dynamics")
+    assert _layer("render") > _layer("road") and _layer("scenario") > _layer("sensors")
+
+
+# -- kernels' integer constants against the enums they stand for ---------------------------
+def test_kernel_constants_equal_the_enums():
+    from simcore._types import ActorKind, SignalState
+    from simcore.behavior import driver_kernels, junction_kernels, pedestrian_kernels
+    from simcore.evaluation import metrics_kernels, rules_kernels
+    from simcore.evaluation.events import EventKind
+    from simcore.gym import batch_kernels
+    from simcore.runner import step_kernels
+
+    for mod in (driver_kernels, junction_kernels, pedestrian_kernels, metrics_kernels):
+        for name in ("RED", "AMBER", "GREEN", "RED_AMBER"):
+            if hasattr(mod, name):
+                assert getattr(mod, name) == SignalState[name], (mod.__name__, name)
+    assert step_kernels.PEDESTRIAN == ActorKind.PEDESTRIAN
+    events = {
+        "EV_COLLISION": EventKind.COLLISION,
+        "EV_OFFROAD": EventKind.OFFROAD,
+        "EV_RED_LIGHT": EventKind.RED_LIGHT,
+        "EV_GOAL": EventKind.GOAL_REACHED,
+        "EV_ROUTE_DONE": EventKind.ROUTE_DONE,
+        "EV_WRONG_WAY": EventKind.WRONG_WAY,
+        "EV_STOP_SIGN": EventKind.STOP_SIGN,
+        "EV_SPEEDING": EventKind.SPEEDING,
+        "EV_ROUTE_DEVIATION": EventKind.ROUTE_DEVIATION,
+        "EV_BLOCKED": EventKind.BLOCKED,
+    }
+    seen = 0
+    for mod in (step_kernels, metrics_kernels, rules_kernels, batch_kernels):
+        for name in dir(mod):
+            if name.startswith("EV_"):
+                assert name in events, f"{mod.__name__}.{name} has no EventKind here"
+                assert getattr(mod, name) == events[name], (mod.__name__, name)
+                seen += 1
+    assert seen >= len(events)

@@ -52,7 +52,7 @@ def load_agent(spec: str) -> Agent:
         from simcore.agents.exec_agent import parse_exec_spec
 
         try:
-            return parse_exec_spec(spec)
+            return parse_exec_spec(spec)  # type: ignore[return-value]
         except ValueError as exc:
             raise AgentLoadError(str(exc)) from None
     if spec.startswith("replay:"):
@@ -70,9 +70,9 @@ def load_agent(spec: str) -> Agent:
     target, _, cls_name = spec.rpartition(":")
     try:
         if target.endswith(".py"):
-            path = Path(target)
-            mod_spec = importlib.util.spec_from_file_location(path.stem, path)
-            if mod_spec is None or mod_spec.loader is None or not path.is_file():
+            path = Path(target)  # type: ignore[assignment]
+            mod_spec = importlib.util.spec_from_file_location(path.stem, path)  # type: ignore[attr-defined]
+            if mod_spec is None or mod_spec.loader is None or not path.is_file():  # type: ignore[attr-defined]
                 raise AgentLoadError(f"cannot load agent file {target!r}")
             module = importlib.util.module_from_spec(mod_spec)
             mod_spec.loader.exec_module(module)

@@ -141,7 +141,7 @@ def rollout_kinematic(
     out[0] = [x[0], y[0], yaw[0], speed[0], steer[0]]
     for t in range(controls.shape[0]):
         ua[0], ud[0] = controls[t]
-        step_kinematic(x, y, yaw, speed, steer, accel, active, idx, *params, ua, ud, dt)
+        step_kinematic(x, y, yaw, speed, steer, accel, active, idx, *params, ua, ud, dt)  # type: ignore[call-arg]
         out[t + 1] = [x[0], y[0], yaw[0], speed[0], steer[0]]
     return out
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simcore._data import catalog_dir
 from simcore._types import F64
-from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
-from simcore.scenario.yaml_source import issues_from_validation_error, load_yaml
+from simcore.yamlio.errors import Issue, ScenarioError, did_you_mean
+from simcore.yamlio.source import issues_from_validation_error, load_yaml
 
 
 class _Section(BaseModel):

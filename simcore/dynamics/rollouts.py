@@ -116,7 +116,7 @@ def rollout(
         us, uy = np.zeros(1), np.zeros(1)
         for t in range(n_t):
             us[0], uy[0] = controls[t, 0], controls[t, 1]
-            step_walker(*s, one, idx, *lim, us, uy, dt)
+            step_walker(*s, one, idx, *lim, us, uy, dt)  # type: ignore[call-arg]
             out[t + 1] = [a[0] for a in s]
         return out
 
@@ -132,7 +132,7 @@ def rollout(
         ua, ud = np.zeros(1), np.zeros(1)
         for t in range(n_t):
             ua[0], ud[0] = controls[t, 0], controls[t, 1]
-            step_kinematic(*s, acc, one, idx, *lim, vmax, ua, ud, dt)
+            step_kinematic(*s, acc, one, idx, *lim, vmax, ua, ud, dt)  # type: ignore[call-arg]
             out[t + 1] = [a[0] for a in s]
         return out
 

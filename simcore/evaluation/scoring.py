@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simcore.evaluation.metrics import bounds as metric_bounds
 from simcore.scenario.schema import CriterionSpec, criterion_key
 
 SCORE_NAME = "simcore-v1"
@@ -105,15 +106,9 @@ _ZERO_COUNTS = {
     "no_route_deviation": "route_deviations",
     "no_blocked": "blocked",
 }
-#: Threshold criteria on result metrics: name -> (metric key, "min" | "max"); a missing value (never measured) passes.
-_METRIC_BOUNDS = {
-    "min_thw_s": ("min_thw_s", "min"),
-    "min_pet_s": ("min_pet_s", "min"),
-    "max_drac_mps2": ("max_drac_mps2", "max"),
-    "max_jerk_mps3": ("max_jerk_mps3", "max"),
-    "max_lateral_accel_mps2": ("max_lateral_accel_mps2", "max"),
-    "max_yaw_rate_radps": ("max_yaw_rate_radps", "max"),
-}
+#: Threshold criteria on result metrics: name -> (metric key, "min" | "max"), from the metric registry
+#: (``Metric.bound``); a missing value (never measured) passes.
+_METRIC_BOUNDS = {name: (name, side) for name, side in metric_bounds().items()}
 
 
 def judge(
@@ -142,7 +137,7 @@ def judge(
             key, side = _METRIC_BOUNDS[name]
             val = metrics.get(key)
             val = float("inf") if val is None and side == "min" else (0.0 if val is None else float(val))
-            ok = val >= thr if side == "min" else val <= thr
+            ok = val >= thr if side == "min" else val <= thr  # type: ignore[operator]
             out.append(Verdict(name, summary.has_ego and ok, val, thr))
         elif name == "no_red_light":
             out.append(Verdict(name, summary.has_ego and summary.red_lights == 0, summary.red_lights, None))
@@ -151,13 +146,13 @@ def judge(
         elif name == "reach_goal":
             out.append(Verdict(name, summary.goal_reached, float(summary.goal_reached), None))
         elif name == "min_ttc_s":
-            out.append(Verdict(name, summary.has_ego and summary.min_ttc >= thr, summary.min_ttc, thr))
+            out.append(Verdict(name, summary.has_ego and summary.min_ttc >= thr, summary.min_ttc, thr))  # type: ignore[operator]
         elif name == "max_decel_mps2":
-            out.append(Verdict(name, summary.has_ego and summary.max_decel <= thr, summary.max_decel, thr))
+            out.append(Verdict(name, summary.has_ego and summary.max_decel <= thr, summary.max_decel, thr))  # type: ignore[operator]
         elif name == "min_route_completion":
-            out.append(Verdict(name, summary.route_completion >= thr, summary.route_completion, thr))
+            out.append(Verdict(name, summary.route_completion >= thr, summary.route_completion, thr))  # type: ignore[operator]
         elif name == "min_score":
-            out.append(Verdict(name, run_score >= thr, run_score, thr))
+            out.append(Verdict(name, run_score >= thr, run_score, thr))  # type: ignore[operator]
         else:  # the schema admits nothing else
             raise ValueError(f"unknown criterion {name!r}")
     return out

@@ -131,7 +131,7 @@ class SimcoreEnv(gym.Env):
             everything the env reports) or "full" (``batch.metrics`` as ``simcore run`` keeps it).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 20}  # type: ignore[misc]
 
     def __init__(
         self,
@@ -169,7 +169,7 @@ class SimcoreEnv(gym.Env):
             raise ValueError(f"max_episode_steps must be >= 1, got {max_episode_steps}")
         self.npc_speed_jitter = float(npc_speed_jitter)
         self.render_mode = render_mode
-        self.metadata = {**self.metadata, "render_fps": round(1.0 / world.dt)}
+        self.metadata = {**self.metadata, "render_fps": round(1.0 / world.dt)}  # type: ignore[misc]
         self._run = np.ones(1, dtype=np.bool_)
         self._render_buf: np.ndarray | None = None
 

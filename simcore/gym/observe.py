@@ -157,7 +157,7 @@ class Observer:
             self.raster(self.bufs["bev"], cfg.bev_resolution_m, cfg.bev_ego_row)
         if "lidar" in self.bufs:
             net = w.network
-            ok.lidar_obs(
+            ok.lidar_obs(  # type: ignore[call-arg]
                 e,
                 x,
                 y,
@@ -180,7 +180,7 @@ class Observer:
         b = self.batch
         net = b.world.network
         rt = b.world.routes
-        ok.bev_obs(
+        ok.bev_obs(  # type: ignore[call-arg]
             b.ego,
             b.field("x"),
             b.field("y"),

@@ -31,7 +31,7 @@ class VectorSimcoreEnv(VectorEnv):
     ``threads``: step contiguous ranges of instances on this many threads (same results).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {
+    metadata: ClassVar[dict[str, Any]] = {  # type: ignore[misc]
         "autoreset_mode": AutoresetMode.NEXT_STEP,
         "render_modes": ["rgb_array"],
         "render_fps": 20,
@@ -80,7 +80,7 @@ class VectorSimcoreEnv(VectorEnv):
         self.npc_speed_jitter = float(npc_speed_jitter)
         self.render_mode = render_mode
         self.copy = copy
-        self.metadata = {**self.metadata, "render_fps": round(1.0 / world.dt)}
+        self.metadata = {**self.metadata, "render_fps": round(1.0 / world.dt)}  # type: ignore[misc]
         self._rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
         self._autoreset = np.zeros(self.num_envs, dtype=np.bool_)
         self._render_buf: np.ndarray | None = None
@@ -145,7 +145,7 @@ class VectorSimcoreEnv(VectorEnv):
         """Stop the worker threads."""
         self.batch.close()
 
-    def render(self) -> np.ndarray | None:
+    def render(self) -> np.ndarray | None:  # type: ignore[override]
         """Top-down picture of instance 0 (as ``SimcoreEnv.render``)."""
         if self.render_mode != "rgb_array":
             return None

@@ -59,7 +59,7 @@ def draw_run(
         segs = np.stack([pts[:-1], pts[1:]], axis=1)
         is_ego = i == world.ego
         lc = LineCollection(
-            segs, cmap="viridis", norm=norm, linewidths=3.0 if is_ego else 1.4, zorder=6 if is_ego else 5
+            segs, cmap="viridis", norm=norm, linewidths=3.0 if is_ego else 1.4, zorder=6 if is_ego else 5  # type: ignore[arg-type]
         )
         lc.set_array(speed[rows[:-1], i] * 3.6)
         ax.add_collection(lc)

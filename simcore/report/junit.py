@@ -194,7 +194,7 @@ def junit_tree(cases: Iterable[JUnitCase], name: str = "simcore") -> ET.ElementT
         )
         props = ET.SubElement(suite, "properties") if c.properties else None  # never empty (schema)
         for pk, pv in c.properties.items():
-            ET.SubElement(props, "property", name=xml_text(pk), value=xml_text("" if pv is None else pv))
+            ET.SubElement(props, "property", name=xml_text(pk), value=xml_text("" if pv is None else pv))  # type: ignore[arg-type]
         case = ET.SubElement(suite, "testcase", classname=xml_text(c.classname), name=xml_text(c.name))
         case.set("time", f"{c.time:.3f}")
         if c.error is not None:

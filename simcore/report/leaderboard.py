@@ -59,7 +59,7 @@ def leaderboard(entries: list[dict[str, Any]]) -> dict[str, Any]:
                 "errors": sum(e["status"] == "error" for e in mine),
                 "pass_rate": sum(e["status"] == "pass" for e in mine) / n if n else 0.0,
                 "scores": {name: _mean([score_of(e, name) for e in mine]) for name in score_names},
-                "route_completion": _mean([0.0 if e["status"] == "error" else e.get("route_completion") for e in mine]),
+                "route_completion": _mean([0.0 if e["status"] == "error" else e.get("route_completion") for e in mine]),  # type: ignore[misc]
                 "collisions": sum(int(e.get("collisions") or 0) for e in ok),
                 "collisions_per_run": sum(int(e.get("collisions") or 0) for e in ok) / n if n else 0.0,
                 "red_lights": sum(int(e.get("red_lights") or 0) for e in ok),

@@ -12,29 +12,14 @@ import json
 from typing import Any
 
 from simcore.evaluation.events import EventKind
+from simcore.evaluation.metrics import METRICS as REGISTRY
 
 SHIPPED = "result.schema.json"
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 
-#: Known metrics and what they mean (units in the name; docs/scoring.md has the rules).
-METRICS: dict[str, str] = {
-    "route_completion": "fraction of the ego's route driven, 0..1 (1 when the goal is reached)",
-    "min_ttc_s": "minimum time-to-collision to the obstacle ahead on the route (s); null if never closing",
-    "min_gap_m": "minimum bumper gap to the obstacle ahead on the route (m); null if none was ever ahead",
-    "max_decel_mps2": "largest ego deceleration (m/s²)",
-    "max_accel_mps2": "largest ego acceleration (m/s²)",
-    "max_jerk_mps3": "largest absolute ego longitudinal jerk (m/s³)",
-    "max_lateral_accel_mps2": "largest ego lateral acceleration, speed x yaw rate (m/s²)",
-    "distance_m": "distance the ego drove (m)",
-    "mean_speed_mps": "mean ego speed over the steps (m/s)",
-    "collisions": "ego collisions (vehicles and pedestrians)",
-    "collisions_pedestrian": "ego collisions with pedestrians",
-    "red_lights": "red lights the ego ran",
-    "offroad": "times the ego left the drivable area",
-    "npc_routes_done": "other vehicles that finished their routes",
-    "actors": "actors in the scenario (rows, ego included)",
-}
+#: Metric name -> description (unit in brackets), from the metric registry (``evaluation.metrics``).
+METRICS: dict[str, str] = {m.name: f"{m.meaning} [{m.unit}]" for m in REGISTRY}
 
 
 def result_schema() -> dict[str, Any]:

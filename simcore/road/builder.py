@@ -74,11 +74,11 @@ def heading_and_curvature(x: F64, y: F64, s: F64) -> tuple[F64, F64]:
     # Second-order differences at the ends too, so end headings of tight curves are exact
     # to O(ds^2) and consecutive lanes join tangent-continuously.
     order = 2 if len(s) >= 3 else 1
-    dx = np.gradient(x, s, edge_order=order)
-    dy = np.gradient(y, s, edge_order=order)
+    dx = np.gradient(x, s, edge_order=order)  # type: ignore[call-overload]
+    dy = np.gradient(y, s, edge_order=order)  # type: ignore[call-overload]
     heading = np.arctan2(dy, dx)
-    ddx = np.gradient(dx, s, edge_order=order)
-    ddy = np.gradient(dy, s, edge_order=order)
+    ddx = np.gradient(dx, s, edge_order=order)  # type: ignore[call-overload]
+    ddy = np.gradient(dy, s, edge_order=order)  # type: ignore[call-overload]
     curvature = (dx * ddy - dy * ddx) / np.maximum((dx * dx + dy * dy) ** 1.5, 1e-12)
     return heading, curvature
 

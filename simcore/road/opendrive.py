@@ -912,7 +912,7 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
     file = odr.file
     junction_index: dict[str, int] = {}
     for jid, (jname, conns) in odr.junctions.items():
-        xs, ys = [], []
+        xs, ys = [], []  # type: ignore[var-annotated]
         for c in conns:
             r = odr.roads[c.connecting]
             # A connecting road lies inside the junction (both ends); a direct junction's linked

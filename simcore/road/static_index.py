@@ -54,7 +54,7 @@ class StaticIndex:
         """Objects within ``radius`` (m) of (x, y) and their distances (0 inside), nearest first."""
         out_obj = np.empty(self.n_objects, dtype=np.int64)
         out_dist = np.empty(self.n_objects)
-        n = sk.objects_near(float(x), float(y), float(radius), *self.grid_args(), out_obj, out_dist)
+        n = sk.objects_near(float(x), float(y), float(radius), *self.grid_args(), out_obj, out_dist)  # type: ignore[call-arg]
         order = np.argsort(out_dist[:n], kind="stable")
         return out_obj[:n][order], out_dist[:n][order]
 
@@ -85,7 +85,7 @@ class StaticIndex:
         flat = [a.ravel() for a in arrays]
         out_obj = np.empty(flat[0].size, dtype=np.int64)
         out_dist = np.empty(flat[0].size)
-        sk.segments_hit_objects(*flat, *self.segment_args(), out_obj, out_dist)
+        sk.segments_hit_objects(*flat, *self.segment_args(), out_obj, out_dist)  # type: ignore[call-arg]
         return out_obj.reshape(arrays[0].shape), out_dist.reshape(arrays[0].shape)
 
 

@@ -63,8 +63,8 @@ from simcore.road.opendrive import (
     build_network,
 )
 from simcore.road.opendrive_geometry import Arc, Cubic, Geometry, Line, ParamPoly3, ReferenceLine, Spiral
-from simcore.scenario.errors import ScenarioError
-from simcore.scenario.yaml_source import YamlDoc, issues_from_validation_error, load_yaml
+from simcore.yamlio.errors import ScenarioError
+from simcore.yamlio.source import YamlDoc, issues_from_validation_error, load_yaml
 
 __all__ = ["RoadsFile", "build_yaml_roads", "load_yaml_roads"]
 
@@ -382,7 +382,7 @@ def _check_refs(doc: YamlDoc, spec: RoadsFile) -> None:
         for key, ref in (("start", r.start), ("successor", r.successor)):
             if not isinstance(ref, ArmRef):
                 continue
-            j = jmap.get(ref.junction)
+            j = jmap.get(ref.junction)  # type: ignore[assignment]
             if j is None:
                 issues.append(doc.issue(("roads", k, key, "junction"), f"unknown junction {ref.junction!r}"))
             elif ref.arm not in TEMPLATE_ARMS[j.type]:

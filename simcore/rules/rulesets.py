@@ -95,4 +95,4 @@ def rule_set(
         ).items()
         if v is not None
     }
-    return replace(rs, **changes) if changes else rs
+    return replace(rs, **changes) if changes else rs  # type: ignore[arg-type]

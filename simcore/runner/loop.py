@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -17,22 +18,32 @@ from simcore._types import ActorKind, SignalState
 from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, control_problem
 from simcore.agents.guard import AgentError, GuardedAgent
 from simcore.agents.protocol import Agent, AgentInfo, AnyControl, EgoInfo, ObjectList, Observation
-from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.junction_kernels import junction_holds
-from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation import rules_kernels as rk
 from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
+from simcore.evaluation.metrics import METRICS, ordered
 from simcore.evaluation.post_run import post_run_metrics
 from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, agent_verdicts, judge, score
 from simcore.record.trajectory import TrajectoryRecorder
-from simcore.road.static_index import build_static_index
+from simcore.runner.engine import (
+    CROSSWALK_MARGIN_M,
+    EVENT_CAPACITY,
+    REC_NEVER,
+    build_static,
+    initial_state,
+    new_outputs,
+    new_scratch,
+    settle_signals,
+)
 from simcore.runner.results import Result
 from simcore.runner.step_kernels import advance
 from simcore.scenario.schema import CriterionSpec, EndSpec
 from simcore.scenario.storyboard import ScriptedSpeeds, StoryboardSnapshot, StoryProgress
+from simcore.state import FIELDS as WORLD_STATE_FIELDS
+from simcore.state import EngineState
 from simcore.world import DriverParams, World
 
 if TYPE_CHECKING:
@@ -40,10 +51,7 @@ if TYPE_CHECKING:
 
 #: Ground-truth object list range around the ego (m); covers the driver model's 150 m look-ahead.
 OBJECT_RANGE_M = 200.0
-#: Pedestrians this close (m) to a crosswalk count as on it.
-CROSSWALK_MARGIN_M = 0.5
-#: Capacity of the event buffer of one compiled call and of the collision-pair buffers.
-EVENT_CAPACITY = 1024
+__all__ = ["CHUNK_STEPS", "CROSSWALK_MARGIN_M", "EVENT_CAPACITY", "OBJECT_RANGE_M", "SimSnapshot", "Simulation"]
 #: Steps per compiled call when no Python agent has to act in between.
 CHUNK_STEPS = 256
 
@@ -58,8 +66,26 @@ class StepOutcome:
     termination: str
 
 
-def _in_engine_driver(world: World, agent: Agent) -> DriverParams:
-    """Driver parameters with the ego row set to the in-engine agent's own parameters."""
+@dataclass(frozen=True)
+class SimSnapshot:
+    """A ``Simulation`` at one step (``Simulation.snapshot``): the engine state and the Python-side run record."""
+
+    state: EngineState
+    t: float
+    events: list[Event]
+    collisions_info: list[dict]
+    termination: str
+    story_end: str
+    story: StoryProgress | None
+    scripted: dict
+    world_extra: StoryboardSnapshot | None
+    rec_rows: int
+    late_controls: dict[str, int]
+
+
+def _in_engine_driver(world: World, agent: Any) -> DriverParams:
+    """Driver parameters with the ego row set to the in-engine agent's own parameters (an agent
+    with ``in_engine = True`` carries ``v_des``, ``T``, ``s0``, ``b_comf`` and ``a_lat``)."""
     d = world.driver
     e = world.ego
     arrays = {f: getattr(d, f).copy() for f in d.__dataclass_fields__}
@@ -144,7 +170,7 @@ class Simulation:
         #: Every agent is called through its guard (worker thread, time limit: agents.guard).
         self._guards = {role: GuardedAgent(ag, role) for role, ag in self.agents.items()}
         timed = self.timing != TimingOptions()
-        self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)
+        self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)  # type: ignore[call-arg]
         self.criteria = list(criteria or [])
         self.record_every = record_every
         self.scenario_file = scenario_file
@@ -175,80 +201,73 @@ class Simulation:
         }
         #: Late or missing controls per role in this run (each one is also a LATE_CONTROL event).
         self.late_controls: dict[str, int] = {}
-        n = world.state.n
-        net = world.network
-        self._n_groups = net.n_signals
-        self.sig_state = np.zeros((world.n_instances, self._n_groups), dtype=np.int8)
-        self.cw_occ = np.zeros((world.n_instances, len(net.cw_names)), dtype=np.bool_)
-        self.ctrl_accel = np.zeros(n)
-        self.ctrl_steer = np.zeros(n)
-        self.lead_gap = np.zeros(n)
-        self.lead_closing = np.zeros(n)
-        self.offroad = np.zeros(n, dtype=np.bool_)
-        self.goal_flag = np.zeros(n, dtype=np.bool_)
-        self.metrics = np.zeros(mk.N_METRICS)
-        # evaluation rules (simcore.evaluation.rules_kernels): per-actor state, PET bins over the
-        # ego route, fault per event, stop-sign flags per route stop line, static-object grid
-        self.actor_ev = np.zeros((n, rk.N_ACTOR_EV))
-        if world.ego >= 0:
-            ra, rb = world.routes.start[world.ego], world.routes.start[world.ego + 1]
-            route_len = float(world.routes.s[rb - 1] - world.routes.s[ra])
-            n_bins = max(math.ceil(route_len / rk.PET_BIN_M) + 1, 1)
-        else:
-            n_bins = 1
-        self.pet = np.full((4, n_bins), np.nan)
-        self.ev_fault = np.zeros(EVENT_CAPACITY, dtype=np.int64)
-        self.stop_sign = _route_stop_signs(world)
-        self.static_index = build_static_index(net)
-        self._so_out_obj = np.zeros(max(self.static_index.n_objects, 1), dtype=np.int64)
-        self._so_out_dist = np.zeros(max(self.static_index.n_objects, 1))
+        self._n_groups = world.network.n_signals
+        # The engine (runner.engine): static tables, the state (instance axis of 1; its actor arrays are
+        # the World's WorldState arrays, so ``world.state`` reads the live state), scratch, outputs.
+        self.static = build_static(world, self.driver, self.drive_idx, scoring=True)
+        init = initial_state(world, self.driver, EVENT_CAPACITY)
+        self.initial = init
+        self.state = EngineState(
+            *(
+                getattr(world.state, f)[None] if f in WORLD_STATE_FIELDS else a.copy()
+                for f, a in zip(EngineState._fields, init, strict=True)
+            )
+        )
+        self.scratch = new_scratch(world, EVENT_CAPACITY)
         #: Regulation-style verdicts to compute (a ``schema.RegulationSpec``), set by the caller; None: none.
         self.regulation = regulation
         self.emergency_vehicles = tuple(emergency_vehicles)
         self._collisions_info: list[dict] = []
-        self.ev_time = np.zeros(EVENT_CAPACITY)
-        self.ev_kind = np.zeros(EVENT_CAPACITY, dtype=np.int64)
-        self.ev_a = np.zeros(EVENT_CAPACITY, dtype=np.int64)
-        self.ev_b = np.zeros(EVENT_CAPACITY, dtype=np.int64)
-        self.ev_value = np.zeros(EVENT_CAPACITY)
-        self.pair_i = np.zeros(EVENT_CAPACITY, dtype=np.int64)
-        self.pair_j = np.zeros(EVENT_CAPACITY, dtype=np.int64)
-        self.touch_i = np.zeros(EVENT_CAPACITY, dtype=np.int64)
-        self.touch_j = np.zeros(EVENT_CAPACITY, dtype=np.int64)
-        self.n_touch = np.zeros(1, dtype=np.int64)
-        self.box_cx = np.zeros(n)
-        self.box_cy = np.zeros(n)
-        # scratch of the single-track rows (CoG state and actuator targets, see step_single_track_rows)
-        self._st_buf = np.zeros((7, n))
-        self._st_u = np.zeros((3, n))
-        # Actor grid over the map (plus a margin) for the drivers' neighbour queries.
-        xmin, ymin, xmax, ymax = net.bounds()
-        margin = 2 * GRID_CELL_M
-        self._grid_x0, self._grid_y0 = xmin - margin, ymin - margin
-        self._grid_nx = math.ceil((xmax - xmin + 2 * margin) / GRID_CELL_M)
-        self._grid_ny = math.ceil((ymax - ymin + 2 * margin) / GRID_CELL_M)
-        n_cells = self._grid_nx * self._grid_ny
-        self._cell_start = np.zeros(n_cells + 1, dtype=np.int64)
-        self._cell_items = np.zeros(n, dtype=np.int64)
-        self._cell_seen = np.zeros(n_cells, dtype=np.int64)
-        self._actor_seen = np.zeros(n, dtype=np.int64)
-        self._cand = np.zeros(n, dtype=np.int64)
-        self._stamp = np.zeros(1, dtype=np.int64)
-        # behaviour state and scratch (junction right of way, right turn on red)
-        n_junctions = world.junctions.n_junctions
-        self._ror_stop = np.full(n, np.nan)
-        self._cur_turn = np.zeros(n, dtype=np.int64)
-        self._hold_s = np.full(n, np.inf)
-        self._cur_ps = np.zeros(n, dtype=np.int64)
-        self._arr_ps = np.full(n, -1, dtype=np.int64)
-        self._arr_t = np.full(n, np.inf)
-        self._jb_start = np.zeros(n_junctions + 1, dtype=np.int64)
-        self._jb_items = np.zeros(n, dtype=np.int64)
-        self._lat_off = np.zeros(n)
-        self._lat_tgt = np.zeros(n)
+        self.out = new_outputs(EVENT_CAPACITY)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
-        self.scripted = ScriptedSpeeds(self.driver)
+        self.scripted = ScriptedSpeeds(self.state.v_des[0], self.state.speed_factor[0])
         self.reset()
+
+    # -- views of instance 0 of the engine state ----------------------------------------
+    @property
+    def metrics(self) -> np.ndarray:
+        """(N_METRICS,) ego metric accumulator (``evaluation.metrics_kernels`` slots)."""
+        return self.state.metrics[0]
+
+    @property
+    def goal_flag(self) -> np.ndarray:
+        """(n,) goal reached per row."""
+        return self.state.goal_flag[0]
+
+    @property
+    def offroad(self) -> np.ndarray:
+        """(n,) off-road after the last step per row."""
+        return self.state.offroad[0]
+
+    @property
+    def ctrl_accel(self) -> np.ndarray:
+        """(n,) acceleration targets of the last step (m/s^2)."""
+        return self.state.ctrl_accel[0]
+
+    @property
+    def ctrl_steer(self) -> np.ndarray:
+        """(n,) road-wheel angle targets of the last step (rad)."""
+        return self.state.ctrl_steer[0]
+
+    @property
+    def sig_state(self) -> np.ndarray:
+        """(n_instances, n_groups) current signal states."""
+        return self.state.sig_state[0]
+
+    @property
+    def cw_occ(self) -> np.ndarray:
+        """(n_instances, n_crosswalks) crosswalk occupancy."""
+        return self.state.cw_occ[0]
+
+    @property
+    def actor_ev(self) -> np.ndarray:
+        """(n, N_ACTOR_EV) evaluator memory per row (``rules_kernels``)."""
+        return self.state.actor_ev[0]
+
+    @property
+    def pet(self) -> np.ndarray:
+        """(4, bins) PET bins over the ego route."""
+        return self.state.pet[0]
 
     # -- setup -------------------------------------------------------------------------
     def reset(self) -> None:
@@ -256,29 +275,11 @@ class Simulation:
         w = self.world
         if self.sensors is not None:
             self.sensors.reset(seed=w.seed, variant=self.variant)
-        assert w.initial is not None
-        for name in w.state.__slots__:
-            getattr(w.state, name)[:] = getattr(w.initial, name)
+        self.initial.copy_into(self.state)
         self.t = 0.0
         self.step_index = 0
         self.events: list[Event] = []
-        mk.reset_metrics(self.metrics)
-        self.actor_ev[:] = 0.0
-        self.actor_ev[:, rk.A_RED_T] = -math.inf
-        self.actor_ev[:, rk.A_HAZ_T] = math.nan
-        self.pet[:] = np.nan
-        self.ev_fault[:] = 0
         self._collisions_info = []
-        self.offroad[:] = False
-        self.goal_flag[:] = False
-        self.n_touch[0] = 0
-        self._ror_stop[:] = np.nan
-        self._arr_ps[:] = -1
-        self._arr_t[:] = np.inf
-        self._lat_off[:] = 0.0
-        self._lat_tgt[:] = 0.0
-        self.ctrl_accel[:] = 0.0
-        self.ctrl_steer[:] = 0.0
         self.termination = ""
         self._agent_failed = False
         self._bad_controls = 0
@@ -295,12 +296,17 @@ class Simulation:
         every = self.record_every if self.record_every > 0 else self.max_steps + 1
         rows = self.max_steps // every + 2 if self.record_every > 0 else 1
         buffer_rows = max(limits.current().recorder_rows, CHUNK_STEPS // every + 2)  # drained to disk when full
-        self.recorder = TrajectoryRecorder(w.state.n, rows, every, self._n_groups, buffer_rows)
-        self._rec_row = np.zeros(1, dtype=np.int64)
+        self.recorder = rec = TrajectoryRecorder(w.state.n, rows, every, self._n_groups, buffer_rows)
+        self.out = self.out._replace(
+            rec_every=int(rec.every) if self.record_every > 0 else REC_NEVER,
+            rec_row=np.zeros(1, dtype=np.int64),
+            rec_time=rec.time, rec_x=rec.x, rec_y=rec.y, rec_yaw=rec.yaw, rec_speed=rec.speed,
+            rec_active=rec.active, rec_sig=rec.signals,
+        )  # fmt: skip
         self._update_signals()
         if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
-        self._rec_row[0] = self.recorder.rows
+        self.out.rec_row[0] = self.recorder.rows
         timeout = limits.current().agent_reset_timeout_s
         for role in self.agents:
             try:
@@ -373,31 +379,8 @@ class Simulation:
         return self._roles[role]
 
     def _update_signals(self) -> None:
-        net = self.world.network
-        signal_states(
-            self.t,
-            net.plan_cycle,
-            net.plan_offset,
-            net.plan_start,
-            net.plan_t0,
-            net.plan_state,
-            self.world.sig_override,
-            self.sig_state,
-        )
-        st = self.world.state
-        mk.crosswalk_occupancy(
-            self.world.ped_idx,
-            st.x,
-            st.y,
-            st.yaw,
-            st.speed,
-            st.active,
-            st.instance,
-            net.cw_x,
-            net.cw_y,
-            CROSSWALK_MARGIN_M,
-            self.cw_occ,
-        )
+        """Signal states and crosswalk occupancy at the current time (as the step leaves them)."""
+        settle_signals(self.static, self.state, 0, self.t)
 
     def observe(self, role: str = "ego") -> Observation:
         """The observation of the controlled vehicle ``role`` ("ego" or an actor id) now."""
@@ -531,167 +514,49 @@ class Simulation:
 
     def _advance(self, n_steps: int) -> int:
         """Run up to ``n_steps`` compiled steps (stopping early at a reportable event)."""
-        w = self.world
-        st, p, r, d, pp = w.state, w.params, w.routes, self.driver, w.pedestrians
-        net, g = w.network, w.drivable
         rec = self.recorder
         rec.make_room(n_steps)  # streaming: full rows go to disk, memory stays flat in time
-        self._rec_row[0] = rec.rows
-        so = self.static_index
-        done, n_ev = advance(
-            n_steps,
-            self.step_index,
-            w.dt,
-            self.drive_idx,
-            w.veh_idx,
-            w.veh_idx_kin,
-            w.veh_idx_st,
-            w.ped_idx,
-            w.ego,
-            st.x,
-            st.y,
-            st.yaw,
-            st.speed,
-            st.steer,
-            st.accel,
-            st.vy,
-            st.yaw_rate,
-            st.progress,
-            st.lateral,
-            st.active,
-            st.started,
-            st.done,
-            st.instance,
-            st.kind,
-            p["wheelbase"],
-            p["length"],
-            p["width"],
-            p["rear_overhang"],
-            p["center_offset"],
-            p["max_steer"],
-            p["max_steer_rate"],
-            p["max_accel"],
-            p["max_decel"],
-            p["max_speed"],
-            w.st_params,
-            w.friction,
-            w.grade,
-            self._st_buf,
-            self._st_u,
-            d.v_des,
-            d.T,
-            d.s0,
-            d.b_comf,
-            d.delta,
-            d.a_lat,
-            d.speed_factor,
-            d.accel_cap,
-            d.stop_at_end,
-            pp.desired_speed,
-            pp.max_accel,
-            pp.max_decel,
-            pp.obey_signal,
-            pp.start_time,
-            r.start,
-            r.x,
-            r.y,
-            r.s,
-            r.speed_limit,
-            r.curvature,
-            r.stop_start,
-            r.stop_s,
-            r.stop_signal,
-            r.cw_start,
-            r.cw_s0,
-            r.cw_s1,
-            r.cw_id,
-            r.lc_start,
-            r.lc_s0,
-            r.lc_s1,
-            r.lc_side,
-            r.lc_offset,
-            r.goal_s,
-            r.road_half,
-            r.friction,
-            r.grade,
-            net.plan_cycle,
-            net.plan_offset,
-            net.plan_start,
-            net.plan_t0,
-            net.plan_state,
-            w.sig_override,
-            self.sig_state,
-            net.cw_x,
-            net.cw_y,
-            net.cw_signal,
-            CROSSWALK_MARGIN_M,
-            self.cw_occ,
-            g.cell_size,
-            g.x0,
-            g.y0,
-            g.nx,
-            g.ny,
-            g.cell_start,
-            g.cell_seg,
-            g.ax,
-            g.ay,
-            g.bx,
-            g.by,
-            g.half_width,
-            self._grid_x0,
-            self._grid_y0,
-            self._grid_nx,
-            self._grid_ny,
-            self._cell_start,
-            self._cell_items,
-            self._cell_seen,
-            self._actor_seen,
-            self._cand,
-            self._stamp,
-            self.ctrl_accel,
-            self.ctrl_steer,
-            self.lead_gap,
-            self.lead_closing,
-            self.offroad,
-            self.goal_flag,
-            self.metrics,
-            self.box_cx,
-            self.box_cy,
-            self.pair_i,
-            self.pair_j,
-            self.touch_i,
-            self.touch_j,
-            self.n_touch,
-            self.ev_time,
-            self.ev_kind,
-            self.ev_a,
-            self.ev_b,
-            self.ev_value,
-            rec.every,
-            self._rec_row,
-            rec.time,
-            rec.x,
-            rec.y,
-            rec.yaw,
-            rec.speed,
-            rec.active,
-            rec.signals,
-            self.stop_sign,
-            self.actor_ev,
-            self.pet,
-            self.ev_fault,
-            *so.grid_args(),
-            self._so_out_obj,
-            self._so_out_dist,
-            *self._behavior_args(),
-            True,
-        )
-        self.step_index += int(done)
-        self.t = self.step_index * w.dt
-        rec.rows = int(self._rec_row[0])
+        self.out.rec_row[0] = rec.rows
+        done, n_ev = advance(self.static, self.state, self.scratch, self.out, 0, n_steps, self.world.dt)
+        self.step_index = int(self.state.step[0])
+        self.t = self.step_index * self.world.dt
+        rec.rows = int(self.out.rec_row[0])
         if n_ev:
             self._collect_events(int(n_ev))
         return int(done)
+
+    def snapshot(self) -> SimSnapshot:
+        """The run so far, to go back to with ``restore`` (engine state copied; agents are not included)."""
+        return SimSnapshot(
+            self.state.copy(),
+            self.t,
+            list(self.events),
+            [dict(c) for c in self._collisions_info],
+            self.termination,
+            self.story_end,
+            copy.deepcopy(self._story),
+            self.scripted.save(),
+            self._story_snapshot.take(self.world) if self._story_snapshot is not None else None,
+            int(self.recorder.rows),
+            dict(self.late_controls),
+        )
+
+    def restore(self, snap: SimSnapshot) -> None:
+        """Back to a ``snapshot`` of this Simulation: every later step repeats bit for bit."""
+        snap.state.copy_into(self.state)
+        self.step_index = int(self.state.step[0])
+        self.t = snap.t
+        self.events = list(snap.events)
+        self._collisions_info = [dict(c) for c in snap.collisions_info]
+        self.termination = snap.termination
+        self.story_end = snap.story_end
+        self._story = copy.deepcopy(snap.story)
+        self.scripted.load(snap.scripted)
+        if snap.world_extra is not None:
+            snap.world_extra.restore(self.world)
+        self.recorder.rows = snap.rec_rows
+        self.out.rec_row[0] = snap.rec_rows
+        self.late_controls = dict(snap.late_controls)
 
     def _story_pending(self) -> bool:
         """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
@@ -710,32 +575,15 @@ class Simulation:
     def _junction_hold(self, row: int) -> float:
         """Route s where controlled vehicle ``row`` must give way now (``junction_holds`` on the
         current state), inf if none."""
-        w = self.world
-        st, p, bp, jt = w.state, w.params, w.behavior, w.junctions
+        sp, es, sc = self.static, self.state, self.scratch
         junction_holds(
-            self.t, np.array([row], dtype=np.int64), w.veh_idx, row, st.speed, st.active, st.instance,
-            p["length"], p["rear_overhang"], st.progress, bp.yields, bp.crit_gap, bp.right_on_red,
-            jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l, jt.pl_lane,
-            jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s, self.sig_state, self._cur_ps, self._arr_ps,
-            self._arr_t, self._jb_start, self._jb_items, self._hold_s, self._cur_turn,
+            self.t, np.array([row], dtype=np.int64), sp.veh_idx, row, es.speed[0], es.active[0], es.instance[0],
+            sp.length, sp.rear_overhang, es.progress[0], sp.yields, sp.crit_gap, sp.right_on_red,
+            sp.ps_start, sp.ps_junc, sp.ps_hold, sp.ps_s1, sp.ps_sig, sp.ps_stop, sp.ps_turn, sp.ps_l, sp.pl_lane,
+            sp.pl_s0, sp.lane_local, sp.jc_off, sp.jc_n, sp.jc_s, es.sig_state[0], sc.cur_ps, es.arr_ps[0],
+            es.arr_t[0], sc.jb_start, sc.jb_items, sc.hold_s, sc.cur_turn,
         )  # fmt: skip
-        return float(self._hold_s[row])
-
-    def _behavior_args(self) -> tuple:
-        """The trailing ``advance`` arguments: behaviour parameters, junction tables, scripted rows."""
-        w = self.world
-        bp, jt = w.behavior, w.junctions
-        return (
-            bp.run_amber, bp.run_red, bp.right_on_red, bp.crit_gap, bp.yields, bp.start_time,
-            self._ror_stop, self._cur_turn, self._hold_s,
-            bp.pf_mode, bp.pf_start, bp.pf_key, bp.pf_v,
-            bp.mobil, bp.mb_p, bp.mb_thr, bp.mb_bias, bp.nb_left, bp.nb_right, self._lat_off, self._lat_tgt,
-            jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1, jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l,
-            jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n, jt.jc_s,
-            self._cur_ps, self._arr_ps, self._arr_t, self._jb_start, self._jb_items,
-            w.scripted_idx, bp.tr_start, bp.tr_t, bp.tr_x, bp.tr_y, bp.tr_yaw, bp.tr_v, bp.tr_flags,
-            w.eval_idx, w.track_idx,
-        )  # fmt: skip
+        return float(sc.hold_s[row])
 
     def _check_storyboard(self) -> None:
         """Fire the storyboard entries whose triggers hold after this step (one event each)."""
@@ -752,19 +600,19 @@ class Simulation:
         net = self.world.network
         names = net.signal_names
         for k in range(n):
-            kind = EventKind(int(self.ev_kind[k]))
+            kind = EventKind(int(self.out.ev_kind[k]))
             if kind == EventKind.ROUTE_DONE:
                 continue  # routine; counted in metrics, not reported one by one
-            a = int(self.ev_a[k])
+            a = int(self.out.ev_a[k])
             actors: tuple[str, ...] = (ids[a],)
             detail = ""
             at_fault: tuple[str, ...] | None = None
             if kind == EventKind.RED_LIGHT:
-                detail = f"signal {names[int(self.ev_b[k])]}"
+                detail = f"signal {names[int(self.out.ev_b[k])]}"
             elif kind == EventKind.STOP_SIGN:
-                detail = f"stop line {int(self.ev_b[k])} of the route"
+                detail = f"stop line {int(self.out.ev_b[k])} of the route"
             elif kind == EventKind.COLLISION:
-                b = int(self.ev_b[k])
+                b = int(self.out.ev_b[k])
                 if b >= 0:
                     actors = (ids[a], ids[b])
                     kinds = ("vehicle", "pedestrian", "cyclist", "static object")  # by ActorKind
@@ -775,7 +623,7 @@ class Simulation:
                     okind = net.obj_kinds[o] if o < len(net.obj_kinds) else "object"
                     actors = (ids[a], f"static:{name}")
                     detail = f"with static object ({okind})"
-                fault = int(self.ev_fault[k])
+                fault = int(self.out.ev_fault[k])
                 at_fault = {
                     rk.FAULT_A: actors[:1],
                     rk.FAULT_B: actors[1:],
@@ -788,7 +636,7 @@ class Simulation:
                     # Ego speed now (the collision step) and the other actor's hazard onset on the ego
                     # path, for the regulation verdicts (UN R157-style avoidability, Euro NCAP AEB).
                     v_ego = float(self.world.state.speed[self.world.ego])
-                    info = {"time_s": float(self.ev_time[k]), "ego_speed": v_ego}
+                    info: dict[str, Any] = {"time_s": float(self.out.ev_time[k]), "ego_speed": v_ego}
                     if b >= 0:
                         j = b if ids[a] == "ego" else a
                         hz = self.actor_ev[j]
@@ -803,7 +651,8 @@ class Simulation:
                     else:
                         info.update(other=actors[1], static=True)
                     self._collisions_info.append(info)
-            self.events.append(Event(float(self.ev_time[k]), kind, actors, float(self.ev_value[k]), detail, at_fault))
+            t_ev, value = float(self.out.ev_time[k]), float(self.out.ev_value[k])
+            self.events.append(Event(t_ev, kind, actors, value, detail, at_fault))
 
     def _check_end(self) -> tuple[bool, str]:
         w = self.world
@@ -941,20 +790,8 @@ class Simulation:
             and "ego" in ev.actors
             and any(a in ids and a != "ego" and kinds[ids[a]] == ActorKind.CYCLIST for a in ev.actors)
         )
-        metrics = {
+        derived = {
             "route_completion": summ.route_completion,
-            "min_ttc_s": float(m[mk.M_MIN_TTC]),
-            "min_gap_m": float(m[mk.M_MIN_GAP]),
-            "min_thw_s": float(m[mk.M_MIN_THW]),
-            "max_drac_mps2": float(m[mk.M_MAX_DRAC]),
-            "min_pet_s": float(m[mk.M_MIN_PET]),
-            "max_decel_mps2": float(m[mk.M_MAX_DECEL]),
-            "max_accel_mps2": float(m[mk.M_MAX_ACCEL]),
-            "max_jerk_mps3": float(m[mk.M_MAX_JERK]),
-            "max_lateral_accel_mps2": float(m[mk.M_MAX_LAT_ACCEL]),
-            "max_yaw_rate_radps": float(m[mk.M_MAX_YAW_RATE]),
-            "max_yaw_accel_radps2": float(m[mk.M_MAX_YAW_ACCEL]),
-            "distance_m": float(m[mk.M_DISTANCE]),
             "mean_speed_mps": float(m[mk.M_SPEED_SUM] / steps),
             "collisions": summ.collisions,
             "collisions_pedestrian": summ.collisions_pedestrian,
@@ -965,30 +802,29 @@ class Simulation:
             "stop_signs": summ.stop_signs,
             "offroad": summ.offroad,
             "wrong_way": summ.wrong_way,
-            "wrong_way_distance_m": float(m[mk.M_WRONG_WAY_DIST]),
-            "max_wrong_way_run_m": summ.max_wrong_way_run_m,
             "speeding": summ.speeding,
-            "speeding_time_s": float(m[mk.M_SPEEDING_TIME]),
             "max_overspeed_mps": max(float(m[mk.M_MAX_OVERSPEED]), 0.0),
-            "overspeed_integral_m": summ.overspeed_integral_m,
             "route_deviations": summ.route_deviations,
-            "max_route_deviation_m": float(m[mk.M_MAX_DEVIATION]),
             "blocked": summ.blocked,
-            "max_standing_s": float(m[mk.M_MAX_STILL]),
             "timed_out": int(summ.timed_out),
-            "first_impact_time_s": float(m[mk.M_FIRST_IMPACT_T]),
-            "first_impact_speed_mps": float(m[mk.M_FIRST_IMPACT_V]),
             "evaluated_time_s": summ.duration_s,
             "npc_routes_done": int(w.state.done.sum()),
             "actors": int(w.state.n),
         }
+        # every metric of the registry (evaluation.metrics): accumulator slots as they are, the rest derived
+        post: dict[str, float] = {}
         if self.record_every > 0:  # CARLA route criteria, nuPlan comfort (evaluation.post_run)
-            metrics.update(
-                post_run_metrics(
-                    w, self.recorder.view(), self._collisions_info, self.emergency_vehicles,
-                    summ.timed_out, summ.route_completion,
-                )
+            post = post_run_metrics(
+                w, self.recorder.view(), self._collisions_info, self.emergency_vehicles,
+                summ.timed_out, summ.route_completion,
             )  # fmt: skip
+        metrics = ordered(
+            {
+                **{q.name: float(m[q.slot]) for q in METRICS if q.slot >= 0},
+                **derived,
+                **{q.name: post.get(q.name, math.nan) for q in METRICS if q.post_run},
+            }
+        )
         verdicts = judge(self.criteria, summ, s, metrics)
         e = w.ego
         v0 = float(w.initial.speed[e]) if e >= 0 and w.initial is not None else 0.0
@@ -1014,34 +850,6 @@ class Simulation:
             trajectory=self.recorder.view(limits.current().output_rows) if self.record_every > 0 else {},
             regulation=regulation,
         )
-
-
-def _route_stop_signs(world: World) -> np.ndarray:
-    """Stop-sign flag per route stop line (aligned with ``routes.stop_s``).
-
-    The road layer marks stop-sign stop lines with an optional ``lane_stop_sign`` (n_lanes,) bool
-    array on the RoadNetwork; a route stop line is a stop sign when it lies within 0.5 m of such a
-    lane's stop line. Networks without that array have no stop signs.
-    """
-    r, net = world.routes, world.network
-    flags = np.zeros(r.stop_s.shape[0], dtype=np.bool_)
-    lane_flag = getattr(net, "lane_stop_sign", None)
-    if lane_flag is None or not np.any(lane_flag):
-        return flags
-    pts = []
-    for lane in np.flatnonzero(np.asarray(lane_flag) & np.isfinite(net.lane_stop_s)):
-        a, b = net.lane_start[lane], net.lane_start[lane + 1]
-        s = float(net.lane_stop_s[lane])
-        pts.append((np.interp(s, net.pts_s[a:b], net.pts_x[a:b]), np.interp(s, net.pts_s[a:b], net.pts_y[a:b])))
-    for i in range(r.start.shape[0] - 1):
-        a, b = r.start[i], r.start[i + 1]
-        for m in range(r.stop_start[i], r.stop_start[i + 1]):
-            if r.stop_signal[m] >= 0:
-                continue
-            px = np.interp(r.stop_s[m], r.s[a:b], r.x[a:b])
-            py = np.interp(r.stop_s[m], r.s[a:b], r.y[a:b])
-            flags[m] = any((px - qx) ** 2 + (py - qy) ** 2 <= 0.25 for qx, qy in pts)
-    return flags
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from simcore._jit import borrow as bw
+from simcore._jit import borrow_row as row
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.junction_kernels import junction_holds
@@ -218,70 +220,110 @@ def track_rows(
 
 # fmt: off
 @kernel
-def advance(
-    n_steps, step0, dt, drive_idx, veh_idx, veh_idx_kin, veh_idx_st, ped_idx, ego,
-    # state
-    x, y, yaw, speed, steer, accel, vy, yaw_rate, progress, lateral, active, started, done, inst, kind,
-    # vehicle parameters
-    wheelbase, length, width, rear_overhang, center_offset, max_steer, max_steer_rate,
-    max_accel, max_decel, max_speed,
-    # single-track rows: parameter rows, road friction and grade, scratch
-    st_params, friction, grade, st_buf, st_u,
-    # driver and pedestrian parameters
-    v_des, T, s0, b_comf, delta, a_lat, speed_factor, accel_cap, stop_at_end,
-    ped_speed, ped_accel, ped_decel, ped_obey, ped_start,
-    # routes
-    rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id,
-    lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half, route_mu, route_grade,
-    # map: signals, crosswalks, drivable grid
-    plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state,
-    cw_x, cw_y, cw_signal, cw_margin, cw_occ,
-    g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
-    # controls and scratch
-    grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
-    ctrl_accel, ctrl_steer, lead_gap, lead_close, offroad, goal_flag, metrics,
-    cx, cy, pair_i, pair_j, touch_i, touch_j, n_touch,
-    # outputs
-    ev_time, ev_kind, ev_a, ev_b, ev_value,
-    rec_every, rec_row, rec_time, rec_x, rec_y, rec_yaw, rec_speed, rec_active, rec_sig,
-    # evaluation rules (simcore.evaluation.rules_kernels): stop-sign flags per route stop line, per-actor
-    # evaluator state, PET bins, fault per event, static-object grid (road.static_index) and its scratch
-    stop_sign, actor_ev, pet, ev_fault,
-    so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by,
-    so_out_obj, so_out_dist,
-    # behaviour: signal compliance, junctions, profiles, scripted rows, evaluated / tracked rows
-    run_amber, run_red, right_on_red, crit_gap, yields, start_time, ror_stop, cur_turn, hold_s,
-    pf_mode, pf_start, pf_key, pf_v,
-    mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt,
-    ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s,
-    cur_ps, arr_ps, arr_t, jb_start, jb_items,
-    scripted_idx, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags, eval_idx, track_idx,
-    # True: everything (``simcore run``); False: skip what only feeds the scores (see below)
-    scoring,
-):  # pragma: no cover - compiled
-    """Advance up to ``n_steps`` steps of ``dt`` (s) from step index ``step0``.
+def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - compiled
+    """Advance instance ``j`` of ``state`` up to ``n_steps`` steps of ``dt`` (s) from its step ``state.step[j]``.
+
+    Arguments (``runner.engine``): ``static`` (Static: parameters, routes, map, tables, row sets,
+    ``scoring``), ``state`` (EngineState, leading axis = instance; instance j is read through
+    borrowed row views), ``scratch`` (Scratch), ``out`` (Outputs: events of this call from slot 0,
+    trajectory rows every ``out.rec_every`` steps while ``out.rec_row[0]`` has room).
 
     Each step: junction right of way (``junction_holds`` over every vehicle row) -> NPC (and
     in-engine agent) controls for ``drive_idx`` -> scripted rows -> vehicle dynamics
     (kinematic bicycle for ``veh_idx_kin``, dynamic single-track for ``veh_idx_st``, both
     subsets of ``veh_idx``) -> pedestrians -> evaluation (progress, off-road, red lights, goal,
     ego metrics) for ``eval_idx``, route tracking only for ``track_idx`` -> collision onsets -> signal
-    states and crosswalk occupancy at the new
-    time -> trajectory row every ``rec_every`` steps (while ``rec_row[0]`` has room).
+    states and crosswalk occupancy at the new time -> trajectory row.
     Controls of rows not in ``drive_idx`` (the ego under a Python agent) are read from
-    ctrl_accel / ctrl_steer as given.
+    ``state.ctrl_accel`` / ``ctrl_steer`` as given.
 
-    With ``scoring`` False (the gym's light evaluation) the step leaves out what only feeds the
+    With ``static.scoring`` False (the gym's light evaluation) the step leaves out what only feeds the
     run's scores, never the motion of any actor or an event a reward reads: the ego metric
     accumulator (TTC, THW, DRAC, comfort peaks), the evaluation rules (fault codes, wrong way,
     stop signs, speeding, route deviation, blocked, PET, hazards) except the ego's static-object
     collision onsets, and the trajectory record. States, flags, collision memory and the events
     COLLISION, OFFROAD, RED_LIGHT, GOAL and ROUTE_DONE are those of ``scoring`` True bit for bit.
 
-    Returns (steps_done, n_events). Stops after the first step with a reportable event
-    (anything but ROUTE_DONE) so the caller can end the run at that step. Events carry
-    their time (s) in ``ev_time``.
+    Returns (steps_done, n_events) and adds steps_done to ``state.step[j]``. Stops after the first
+    step with a reportable event (anything but ROUTE_DONE) so the caller can end the run at that
+    step. Events carry their time (s) in ``out.ev_time``.
     """
+    sp = static
+    scoring = sp.scoring
+    ego = sp.ego
+    drive_idx, veh_idx, veh_idx_kin, veh_idx_st = bw(sp.drive_idx), bw(sp.veh_idx), bw(sp.veh_idx_kin), \
+        bw(sp.veh_idx_st)
+    ped_idx, scripted_idx, eval_idx, track_idx = bw(sp.ped_idx), bw(sp.scripted_idx), bw(sp.eval_idx), \
+        bw(sp.track_idx)
+    kind = bw(sp.kind)
+    wheelbase, length, width, rear_overhang, center_offset = bw(sp.wheelbase), bw(sp.length), bw(sp.width), \
+        bw(sp.rear_overhang), bw(sp.center_offset)
+    max_steer, max_steer_rate, max_accel, max_decel, max_speed = bw(sp.max_steer), bw(sp.max_steer_rate), \
+        bw(sp.max_accel), bw(sp.max_decel), bw(sp.max_speed)
+    st_params = bw(sp.st_params)
+    T, s0, b_comf, delta, a_lat, accel_cap, stop_at_end = bw(sp.T), bw(sp.s0), bw(sp.b_comf), bw(sp.delta), \
+        bw(sp.a_lat), bw(sp.accel_cap), bw(sp.stop_at_end)
+    ped_speed, ped_accel, ped_decel, ped_obey = bw(sp.ped_speed), bw(sp.ped_accel), bw(sp.ped_decel), \
+        bw(sp.ped_obey)
+    rt_start, rs, rvlim, rk = bw(sp.rt_start), bw(sp.rs), bw(sp.rvlim), bw(sp.rk)
+    st_start, stop_s, stop_sig = bw(sp.st_start), bw(sp.stop_s), bw(sp.stop_sig)
+    cw_start, cw_s0, cw_s1, cw_id = bw(sp.cw_start), bw(sp.cw_s0), bw(sp.cw_s1), bw(sp.cw_id)
+    lc_start, lc_s0, lc_s1, lc_side, lc_offset = bw(sp.lc_start), bw(sp.lc_s0), bw(sp.lc_s1), bw(sp.lc_side), \
+        bw(sp.lc_offset)
+    goal_s, road_half, route_grade = bw(sp.goal_s), bw(sp.road_half), bw(sp.route_grade)
+    plan_cycle, plan_offset, plan_start, plan_t0, plan_state = bw(sp.plan_cycle), bw(sp.plan_offset), \
+        bw(sp.plan_start), bw(sp.plan_t0), bw(sp.plan_state)
+    cw_x, cw_y, cw_signal, cw_margin = bw(sp.cw_x), bw(sp.cw_y), bw(sp.cw_signal), sp.cw_margin
+    g_cell, g_x0, g_y0, g_nx, g_ny = sp.g_cell, sp.g_x0, sp.g_y0, sp.g_nx, sp.g_ny
+    g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw = bw(sp.g_start), bw(sp.g_seg), bw(sp.g_ax), bw(sp.g_ay), \
+        bw(sp.g_bx), bw(sp.g_by), bw(sp.g_hw)
+    grid_x0, grid_y0, grid_nx, grid_ny = sp.grid_x0, sp.grid_y0, sp.grid_nx, sp.grid_ny
+    stop_sign = bw(sp.stop_sign)
+    so_cell, so_x0, so_y0, so_nx, so_ny = sp.so_cell, sp.so_x0, sp.so_y0, sp.so_nx, sp.so_ny
+    so_start, so_obj, so_ix0, so_iy0, so_seg_start = bw(sp.so_start), bw(sp.so_obj), bw(sp.so_ix0), \
+        bw(sp.so_iy0), bw(sp.so_seg_start)
+    so_ax, so_ay, so_bx, so_by = bw(sp.so_ax), bw(sp.so_ay), bw(sp.so_bx), bw(sp.so_by)
+    run_amber, run_red, right_on_red, crit_gap, yields, start_time = bw(sp.run_amber), bw(sp.run_red), \
+        bw(sp.right_on_red), bw(sp.crit_gap), bw(sp.yields), bw(sp.start_time)
+    pf_mode, pf_start, pf_key, pf_v = bw(sp.pf_mode), bw(sp.pf_start), bw(sp.pf_key), bw(sp.pf_v)
+    mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right = bw(sp.mobil), bw(sp.mb_p), bw(sp.mb_thr), bw(sp.mb_bias), \
+        bw(sp.nb_left), bw(sp.nb_right)
+    ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn = bw(sp.ps_start), bw(sp.ps_junc), \
+        bw(sp.ps_hold), bw(sp.ps_s1), bw(sp.ps_sig), bw(sp.ps_stop), bw(sp.ps_turn)
+    ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s = bw(sp.ps_l), bw(sp.pl_lane), bw(sp.pl_s0), \
+        bw(sp.lane_local), bw(sp.jc_off), bw(sp.jc_n), bw(sp.jc_s)
+    tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags = bw(sp.tr_start), bw(sp.tr_t), bw(sp.tr_x), \
+        bw(sp.tr_y), bw(sp.tr_yaw), bw(sp.tr_v), bw(sp.tr_flags)
+    # instance j of the state
+    es = state
+    x, y, yaw, speed, steer, accel = row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j), \
+        row(es.steer, j), row(es.accel, j)
+    vy, yaw_rate, progress, lateral = row(es.vy, j), row(es.yaw_rate, j), row(es.progress, j), row(es.lateral, j)
+    active, started, done, inst = row(es.active, j), row(es.started, j), row(es.done, j), row(es.instance, j)
+    v_des, speed_factor, ped_start = row(es.v_des, j), row(es.speed_factor, j), row(es.ped_start, j)
+    friction, grade = row(es.friction, j), row(es.grade, j)
+    ctrl_accel, ctrl_steer, lead_gap, lead_close = row(es.ctrl_accel, j), row(es.ctrl_steer, j), \
+        row(es.lead_gap, j), row(es.lead_close, j)
+    offroad, goal_flag = row(es.offroad, j), row(es.goal_flag, j)
+    ror_stop, arr_ps, arr_t, lat_off, lat_tgt = row(es.ror_stop, j), row(es.arr_ps, j), row(es.arr_t, j), \
+        row(es.lat_off, j), row(es.lat_tgt, j)
+    rx, ry, route_mu = row(es.route_x, j), row(es.route_y, j), row(es.route_mu, j)
+    sig_state, sig_override, cw_occ = row(es.sig_state, j), row(es.sig_override, j), row(es.cw_occ, j)
+    metrics, actor_ev, pet = row(es.metrics, j), row(es.actor_ev, j), row(es.pet, j)
+    touch_i, touch_j, n_touch = row(es.touch_i, j), row(es.touch_j, j), row(es.n_touch, j)
+    # scratch and outputs
+    sc = scratch
+    st_buf, st_u = bw(sc.st_buf), bw(sc.st_u)
+    cell_start, cell_items, cell_seen, actor_seen, cand, stamp = bw(sc.cell_start), bw(sc.cell_items), \
+        bw(sc.cell_seen), bw(sc.actor_seen), bw(sc.cand), bw(sc.stamp)
+    cx, cy, pair_i, pair_j = bw(sc.box_cx), bw(sc.box_cy), bw(sc.pair_i), bw(sc.pair_j)
+    so_out_obj, so_out_dist = bw(sc.so_out_obj), bw(sc.so_out_dist)
+    cur_turn, hold_s, cur_ps, jb_start, jb_items = bw(sc.cur_turn), bw(sc.hold_s), bw(sc.cur_ps), \
+        bw(sc.jb_start), bw(sc.jb_items)
+    ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault = bw(out.ev_time), bw(out.ev_kind), bw(out.ev_a), \
+        bw(out.ev_b), bw(out.ev_value), bw(out.ev_fault)
+    rec_every, rec_row = out.rec_every, bw(out.rec_row)
+    step0 = es.step[j]
     n_ev = 0
     done_steps = 0
     cap = ev_kind.shape[0]
@@ -362,14 +404,14 @@ def advance(
         done_steps += 1
         if scoring and (step0 + k + 1) % rec_every == 0:
             r = rec_row[0]
-            if r < rec_time.shape[0]:
-                rec_time[r] = t
-                rec_x[r, :] = x
-                rec_y[r, :] = y
-                rec_yaw[r, :] = yaw
-                rec_speed[r, :] = speed
-                rec_active[r, :] = active
-                rec_sig[r, :] = sig_state[0]
+            if r < out.rec_time.shape[0]:
+                out.rec_time[r] = t
+                out.rec_x[r, :] = x
+                out.rec_y[r, :] = y
+                out.rec_yaw[r, :] = yaw
+                out.rec_speed[r, :] = speed
+                out.rec_active[r, :] = active
+                out.rec_sig[r, :] = sig_state[0]
                 rec_row[0] = r + 1
         reportable = False
         for q in range(start_ev, n_ev):
@@ -377,5 +419,6 @@ def advance(
                 reportable = True
         if reportable or n_ev >= cap:
             break
+    es.step[j] = step0 + done_steps
     return done_steps, n_ev
 # fmt: on

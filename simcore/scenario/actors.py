@@ -250,13 +250,13 @@ class ActorBuilder:
                 header = [h.strip() for h in next(reader, [])]
                 need = ["t", "x", "y", "yaw", "speed"]
                 if any(h not in header for h in need):
-                    self.err(
+                    self.err(  # type: ignore[attr-defined]
                         key,
                         f"log {actor.replay.file!r}: expected a header with columns {', '.join(need)}, got {header}",
                     )  # type: ignore[attr-defined]
                     return None
                 cols = [header.index(h) for h in need]
-                data = []
+                data = []  # type: ignore[var-annotated]
                 max_rows = limits.current().max_log_rows
                 for line_no, rec in enumerate(reader, start=2):
                     if not rec or all(not c.strip() for c in rec):
@@ -301,7 +301,7 @@ class ActorBuilder:
                 flags = 0
             table = np.column_stack([times, w[:, 0], w[:, 1], yaw, speeds])
         else:
-            table = self._read_log(actor, path)
+            table = self._read_log(actor, path)  # type: ignore[assignment]
             if table is None:
                 return
             flags = TR_YAW_GIVEN | (TR_REMOVE_AT_END if actor.replay.remove_at_end else 0)  # type: ignore[union-attr]
@@ -342,7 +342,7 @@ class ActorBuilder:
         if crosses:
             assert jw is not None
             if not actor.start.s <= jw.at_s <= ls[-1]:
-                self.err(
+                self.err(  # type: ignore[attr-defined]
                     (*path, "behavior", "jaywalk", "at_s"), f"expected {actor.start.s:g} <= at_s <= {ls[-1]:.1f} m"
                 )  # type: ignore[attr-defined]
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from simcore._types import ActorKind, LaneType, SignalState
 from simcore.behavior.driver_kernels import STOP_GAP_M
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
+from simcore.environment import environment_from_spec
 from simcore.road.frenet_kernels import project_on_polyline
 from simcore.road.generate import (
     IntersectionLayout,
@@ -35,7 +37,6 @@ from simcore.rules.zones import WorldRules, Zone, apply_zones, lanes_in_polygon
 from simcore.scenario import schema
 from simcore.scenario import storyboard as sb
 from simcore.scenario.actors import ActorBuilder, walker_values
-from simcore.scenario.environment import environment_from_spec
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
@@ -80,7 +81,7 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
     """Generate or load the scenario's map (map files resolve relative to the scenario file)."""
     if isinstance(m, FileMap):
         from simcore.road.errors import MapError
-        from simcore.road.map_cli import load_map
+        from simcore.road.maps import load_map
 
         path = loaded.resolve(("map", "file"), m.file) if loaded is not None else (Path.cwd() / m.file).resolve()
         try:
@@ -194,9 +195,9 @@ class _Builder(ActorBuilder):
         rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"), spec.route.length_m)
         if rpath is None:
             return
-        count = 1 if is_ego else spec.count
+        count = 1 if is_ego else spec.count  # type: ignore[union-attr]
         for k in range(count):
-            s = spec.start.s - k * (veh.length + (0.0 if is_ego else spec.spacing_m))
+            s = spec.start.s - k * (veh.length + (0.0 if is_ego else spec.spacing_m))  # type: ignore[union-attr]
             if s < 0:
                 self.err(
                     (*path, "count"),
@@ -235,13 +236,13 @@ class _Builder(ActorBuilder):
 
     def add_pedestrian(self, actor: PedestrianActor, path: tuple) -> None:
         net = self.net
-        name = actor.start.crosswalk
+        name = actor.start.crosswalk  # type: ignore[union-attr]
         if name not in net.cw_names:
             self.err((*path, "start", "crosswalk"), f"unknown crosswalk {name!r}{did_you_mean(name, net.cw_names)}")
             return
         c = net.cw_names.index(name)
         try:
-            e = crosswalk_end_index(net, c, actor.start.side)
+            e = crosswalk_end_index(net, c, actor.start.side)  # type: ignore[union-attr]
         except ValueError as exc:
             self.err((*path, "start", "side"), str(exc))
             return
@@ -249,7 +250,7 @@ class _Builder(ActorBuilder):
         p0 = np.array([ex[e], ey[e]])
         p1 = np.array([ex[1 - e], ey[1 - e]])
         u = (p1 - p0) / np.linalg.norm(p1 - p0)
-        off = actor.start.offset_m
+        off = actor.start.offset_m  # type: ignore[union-attr]
         pts = np.array([p0 - u * off, p0, p1, p1 + u * off])
         dense = np.concatenate([np.linspace(pts[i], pts[i + 1], 20, endpoint=False) for i in range(3)] + [pts[3:]])
         lane = np.full(len(dense), -1, dtype=np.int64)
@@ -327,6 +328,7 @@ class _StoryCompiler:
         return None
 
     def trigger(self, t: object, path: tuple) -> sb.Trigger | None:
+        c: Any  # the condition block of whichever trigger kind t is
         if isinstance(t, schema.TimeTrigger):
             return sb.TimeAt(t.time_s, f"time {t.time_s:g} s")
         if isinstance(t, schema.DistanceTrigger):
@@ -447,6 +449,7 @@ class _StoryCompiler:
         raise TypeError(f"unknown trigger {t!r}")  # pragma: no cover - the schema admits no other
 
     def action(self, a: object, path: tuple) -> sb.Action | None:
+        c: Any  # the block of whichever action kind a is
         if isinstance(a, schema.StartAction):
             r = self.row(a.start, (*path, "start"))
             if r is None:

@@ -1324,7 +1324,7 @@ class ScenarioSpec(Strict):
         """Cross-field checks, each located at the offending key (after model validation)."""
         issues: list[Issue] = []
         starts = [(("ego",), self.ego)] if self.ego is not None else []
-        starts += [(("actors", i), a) for i, a in enumerate(self.actors) if isinstance(a, VehicleActor)]
+        starts += [(("actors", i), a) for i, a in enumerate(self.actors) if isinstance(a, VehicleActor)]  # type: ignore[misc]
         for path, owner in starts:
             if owner.start.speed is not None and owner.start.speed_kph is not None:
                 issues.append(

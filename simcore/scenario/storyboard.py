@@ -13,6 +13,7 @@ step by :class:`ScriptedSpeeds`.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -21,8 +22,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from simcore.dynamics.kinematic_kernels import advance_arc
+from simcore.environment import world_environment
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.environment import world_environment
 
 #: Tolerance of time comparisons (s): a trigger at t fires at the step that ends at t.
 TIME_EPS = 1e-9
@@ -31,7 +32,10 @@ TIME_EPS = 1e-9
 class Trigger(Protocol):
     """A condition on the current simulation state."""
 
-    text: str
+    @property
+    def text(self) -> str:
+        """How the scenario said it (event detail)."""
+        ...
 
     def holds(self, sim: Any) -> bool:
         """True if the condition holds now."""
@@ -41,7 +45,10 @@ class Trigger(Protocol):
 class Action(Protocol):
     """Something a storyboard entry does."""
 
-    text: str
+    @property
+    def text(self) -> str:
+        """How the scenario said it (event detail)."""
+        ...
 
     def apply(self, sim: Any) -> None:
         """Change the simulation."""
@@ -158,7 +165,8 @@ class StartRow:
         w = sim.world
         w.state.active[self.row] = True
         w.state.started[self.row] = True
-        w.pedestrians.start_time[self.row] = min(float(w.pedestrians.start_time[self.row]), sim.t)
+        start = sim.state.ped_start[0]
+        start[self.row] = min(float(start[self.row]), sim.t)
         sim.scripted.release(sim, self.row)
 
 
@@ -171,8 +179,8 @@ class SetSignal:
     text: str
 
     def apply(self, sim: Any) -> None:
-        """Write ``sig_override``; the current states are refreshed by the runner."""
-        sim.world.sig_override[:, self.group] = self.state
+        """Write the state's ``sig_override``; the current states are refreshed by the runner."""
+        sim.state.sig_override[0][:, self.group] = self.state
 
 
 @dataclass(frozen=True)
@@ -197,9 +205,9 @@ class SetFriction:
     text: str
 
     def apply(self, sim: Any) -> None:
-        """Overwrite ``routes.friction``, ``world.friction`` and the environment's friction."""
-        sim.world.routes.friction[:] = self.mu
-        sim.world.friction[:] = self.mu
+        """Overwrite the state's route friction and row friction, and the environment's friction."""
+        sim.state.route_mu[0][:] = self.mu
+        sim.state.friction[0][:] = self.mu
         world_environment(sim.world).friction = self.mu
 
 
@@ -291,37 +299,21 @@ class StoryProgress:
 
 @dataclass(frozen=True)
 class StoryboardSnapshot:
-    """World arrays a storyboard may change, as built (restored by ``Simulation.reset``)."""
+    """What a storyboard may change outside the EngineState: the environment (weather) record.
 
-    sig_override: np.ndarray
-    route_friction: np.ndarray
-    friction: np.ndarray
-    start_time: np.ndarray
-    route_x: np.ndarray
-    route_y: np.ndarray
+    Every array a storyboard action writes (signal overrides, friction, walker start times, route
+    samples, speeds) lives in the Simulation's EngineState and is reset / restored with it.
+    """
+
     environment: dict
 
     @classmethod
     def take(cls, world: Any) -> StoryboardSnapshot:
-        """Copy the arrays now."""
-        return cls(
-            world.sig_override.copy(),
-            world.routes.friction.copy(),
-            world.friction.copy(),
-            world.pedestrians.start_time.copy(),
-            world.routes.x.copy(),
-            world.routes.y.copy(),
-            world_environment(world).as_dict(),
-        )
+        """Copy the environment now."""
+        return cls(world_environment(world).as_dict())
 
     def restore(self, world: Any) -> None:
-        """Write the copies back."""
-        world.sig_override[:] = self.sig_override
-        world.routes.friction[:] = self.route_friction
-        world.friction[:] = self.friction
-        world.pedestrians.start_time[:] = self.start_time
-        world.routes.x[:] = self.route_x
-        world.routes.y[:] = self.route_y
+        """Write the copy back."""
         env = world_environment(world)
         for k, v in self.environment.items():
             setattr(env, k, v)
@@ -628,7 +620,7 @@ def place_row(
     w = sim.world
     st, r = w.state, w.routes
     a, b = int(r.start[row]), int(r.start[row + 1])
-    s, t, k, _ = project_on_polyline(x, y, r.x, r.y, r.s, a, b)
+    s, t, k, _ = project_on_polyline(x, y, sim.state.route_x[0], sim.state.route_y[0], r.s, a, b)
     st.x[row], st.y[row] = x, y
     st.yaw[row] = float(r.heading[k]) if yaw is None else yaw
     st.progress[row] = s
@@ -671,7 +663,8 @@ class Spawn:
         st = sim.world.state
         st.active[self.row] = True
         st.started[self.row] = True
-        sim.world.pedestrians.start_time[self.row] = min(float(sim.world.pedestrians.start_time[self.row]), sim.t)
+        start = sim.state.ped_start[0]
+        start[self.row] = min(float(start[self.row]), sim.t)
         if self.place is not None:
             self.place.apply(sim)
 
@@ -754,8 +747,8 @@ class LaneChange:
         u = np.clip((s - p) / length, 0.0, 1.0)
         d = self.side * offset * _smooth(u)
         h = r.heading[a:b]
-        r.x[a:b] -= d * np.sin(h)
-        r.y[a:b] += d * np.cos(h)
+        sim.state.route_x[0, a:b] -= d * np.sin(h)
+        sim.state.route_y[0, a:b] += d * np.cos(h)
 
 
 @dataclass(frozen=True)
@@ -954,6 +947,14 @@ class Synchronize:
         sim.scripted.script(sim, self.row, p)
 
 
+@dataclass(frozen=True)
+class _DriverView:
+    """The driver arrays scripted speeds write: (n,) desired speed (m/s) and speed factor (-)."""
+
+    v_des: np.ndarray
+    speed_factor: np.ndarray
+
+
 class ScriptedSpeeds:
     """Rows whose speed the storyboard prescribes (``speed`` and ``stop`` actions).
 
@@ -965,11 +966,12 @@ class ScriptedSpeeds:
     the driver model takes over with desired speed = target; the ego's agent simply drives on.
     """
 
-    def __init__(self, driver: Any) -> None:
-        self.driver = driver
-        self.base_v_des = driver.v_des.copy()
-        self.base_speed_factor = driver.speed_factor.copy()
-        self.profiles: dict[int, _Profile] = {}
+    def __init__(self, v_des: np.ndarray, speed_factor: np.ndarray) -> None:
+        """``v_des``, ``speed_factor``: the engine state's (n,) driver arrays (written in place)."""
+        self.driver = _DriverView(v_des, speed_factor)
+        self.base_v_des = v_des.copy()
+        self.base_speed_factor = speed_factor.copy()
+        self.profiles: dict[int, Any] = {}
         self._pre: dict[int, float] = {}
 
     def reset(self) -> None:
@@ -990,6 +992,14 @@ class ScriptedSpeeds:
         v = p.speed(sim.t)
         self.driver.v_des[row] = v
         sim.world.state.speed[row] = v
+
+    def save(self) -> dict[int, Any]:
+        """The active profiles (a snapshot; the driver arrays are part of the engine state)."""
+        return {row: copy.copy(p) for row, p in self.profiles.items()}
+
+    def load(self, saved: dict[int, Any]) -> None:
+        """Back to a ``save``."""
+        self.profiles = {row: copy.copy(p) for row, p in saved.items()}
 
     def begin(self, sim: Any, row: int, t0: float, v0: float, v1: float, shape: str, dur: float, hold: bool) -> None:
         """Start a profile for ``row`` at time t0 (s) from v0 to v1 (m/s) over ``dur`` (s)."""

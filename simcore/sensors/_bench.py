@@ -65,7 +65,7 @@ def urban_scene(n_actors: int = 100, seed: int = 0, half: float = 150.0) -> Scen
     x = np.where(on_x, along, lane)
     y = np.where(on_x, lane, along)
     yaw = np.where(on_x, 0.0, math.pi / 2) + np.where(lane > 0, math.pi, 0.0)
-    set_boxes(sc, x, y, 0.75, yaw, 2.3, 0.9, 0.75, vx=np.cos(yaw) * 8, vy=np.sin(yaw) * 8)
+    set_boxes(sc, x, y, 0.75, yaw, 2.3, 0.9, 0.75, vx=np.cos(yaw) * 8, vy=np.sin(yaw) * 8)  # type: ignore[arg-type]
     return sc
 
 

@@ -26,16 +26,16 @@ class SensorConfigBase:
 
     def _check_range_rate(self) -> None:
         """``0 <= range_min_m < range_max_m < inf`` (m) and ``rate_hz > 0``."""
-        lo, hi = self.range_min_m, self.range_max_m
+        lo, hi = self.range_min_m, self.range_max_m  # type: ignore[attr-defined]
         if not 0 <= lo < hi < math.inf:
             raise self._bad("range_min_m/range_max_m", f"need 0 <= min < max < inf, got {lo}, {hi}")
-        if not self.rate_hz > 0:
-            raise self._bad("rate_hz", f"must be > 0, got {self.rate_hz}")
+        if not self.rate_hz > 0:  # type: ignore[attr-defined]
+            raise self._bad("rate_hz", f"must be > 0, got {self.rate_hz}")  # type: ignore[attr-defined]
 
     @classmethod
     def _checked_data(cls, data: dict[str, Any]) -> dict[str, Any]:
         """A copy of ``data`` with unknown keys rejected and a ``mount`` dict turned into a ``Mount``."""
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - known)
         if unknown:
             raise cls.ERROR(f"{cls.SECTION}: unknown key(s) {unknown}; known: {sorted(known)}")

@@ -182,8 +182,8 @@ class Imu:
         m = true_motion(world, row, t, self._prev)
         prev = self._prev
         dt = m.t - prev.t if prev is not None else 0.0
-        rdot = (m.yaw_rate - prev.yaw_rate) / dt if dt > 0 else 0.0
-        vdot = (m.v - prev.v) / dt if dt > 0 else 0.0
+        rdot = (m.yaw_rate - prev.yaw_rate) / dt if dt > 0 else 0.0  # type: ignore[union-attr]
+        vdot = (m.v - prev.v) / dt if dt > 0 else 0.0  # type: ignore[union-attr]
         self._prev = m
         r = m.yaw_rate
         px, py = self.mount.x, self.mount.y

@@ -285,7 +285,7 @@ class LidarConfig(SensorConfigBase):
         -180 deg; a partial FOV spans [-fov/2, fov/2] with columns at the centres of equal steps."""
         n = self.n_columns
         fov = math.radians(self.horizontal_fov_deg)
-        return -0.5 * fov + (np.arange(n) + 0.5) * (fov / n)
+        return -0.5 * fov + (np.arange(n) + 0.5) * (fov / n)  # type: ignore[return-value]
 
     def reflectivity_table(self) -> F64:
         """(12,) reflectivity indexed by ``SemanticClass``."""
@@ -357,7 +357,7 @@ class Lidar:
         level = abs(r0[2, 0]) < 1e-12 and abs(r0[2, 1]) < 1e-12 and abs(r0[0, 2]) < 1e-12 and abs(r0[1, 2]) < 1e-12
         if level and self.column_mode and np.all(np.abs(self._elev) < math.radians(89.9)):
             pb = self._pbins = prism_bins(scene, p0[0], p0[1], pad, self._pbins, max_range=rmax)
-            lk.lidar_columns(
+            lk.lidar_columns(  # type: ignore[call-arg]
                 self._elev, self._azim, self._col_time, p0, r0, vel, float(yaw_rate), distort, float(rmax),
                 b.start, b.items, b.near, scene.box_cx, scene.box_cy, scene.box_cz, scene.box_yaw, scene.box_hl,
                 scene.box_hw, scene.box_hh, scene.box_vx, scene.box_vy, scene.box_class,
@@ -365,7 +365,7 @@ class Lidar:
                 scene.poly_zmax, scene.poly_class, *scene.ground_args(), hr, hc, hi, hcos,
             )  # fmt: skip
         else:
-            rk.trace(
+            rk.trace(  # type: ignore[call-arg]
                 1, _NO_RAYS, _NO_RAYS, _NO_T, self._elev, self._azim, self._col_time, p0, r0, vel, float(yaw_rate),
                 distort, 0.0, float(rmax), b.start, b.items, b.near,
                 scene.box_cx, scene.box_cy, scene.box_cz, scene.box_yaw, scene.box_hl, scene.box_hw, scene.box_hh,

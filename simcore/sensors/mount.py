@@ -66,11 +66,11 @@ def vehicle_pose(world: object, row: int, scene: object | None = None) -> tuple[
     heightfield, 0 without one). Rotation: yaw from the state, pitch from the road grade
     (``world.grade``, uphill +, nose up = negative pitch about the left-pointing y axis), no roll.
     """
-    st = world.state
+    st = world.state  # type: ignore[attr-defined]
     x, y, yaw = float(st.x[row]), float(st.y[row]), float(st.yaw[row])
     grade = getattr(world, "grade", None)
     g = float(grade[row]) if grade is not None and len(grade) > row else 0.0
-    z = float(scene.ground_height(x, y)) if scene is not None else 0.0
+    z = float(scene.ground_height(x, y)) if scene is not None else 0.0  # type: ignore[attr-defined]
     return np.array([x, y, z]), rotation_zyx(0.0, -g, yaw)
 
 
@@ -88,12 +88,12 @@ def sensor_motion(
     the world frame (z = 0); rows without a yaw rate but with a wheelbase (kinematic rows) turn at
     ``v tan(steer) / wheelbase``."""
     pos, rot = sensor_pose(world, row, mount, scene)
-    st = world.state
+    st = world.state  # type: ignore[attr-defined]
     c, s = math.cos(st.yaw[row]), math.sin(st.yaw[row])
     v = float(st.speed[row])
     vy = float(st.vy[row])
     wz = float(st.yaw_rate[row])
-    if wz == 0.0 and "wheelbase" in world.params and st.steer[row] != 0.0:
-        wz = v * math.tan(float(st.steer[row])) / float(world.params["wheelbase"][row])
+    if wz == 0.0 and "wheelbase" in world.params and st.steer[row] != 0.0:  # type: ignore[attr-defined]
+        wz = v * math.tan(float(st.steer[row])) / float(world.params["wheelbase"][row])  # type: ignore[attr-defined]
     vbx, vby = v - wz * mount.y, vy + wz * mount.x
     return pos, rot, np.array([c * vbx - s * vby, s * vbx + c * vby, 0.0]), wz

@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simcore._data import catalog_dir
-from simcore.scenario.errors import ScenarioError, did_you_mean
-from simcore.scenario.yaml_source import YamlDoc, issues_from_validation_error, load_yaml
 from simcore.sensors.mount import Mount
+from simcore.yamlio.errors import ScenarioError, did_you_mean
+from simcore.yamlio.source import YamlDoc, issues_from_validation_error, load_yaml
 
 __all__ = [
     "RigFile",
@@ -178,9 +178,9 @@ def build_sensor(spec: Any) -> Any:
     from simcore.sensors import radar as radar_mod
 
     if hasattr(radar_mod, "RadarConfig"):
-        cfg = radar_mod.RadarConfig.from_dict({**extra, "rate_hz": spec.rate_hz, "mount": mount})
-        return ScanSensor(radar_mod.Radar(cfg, name=spec.name), spec.name, "radar", spec.rate_hz, mount)
-    return radar_mod.Radar(name=spec.name, rate_hz=spec.rate_hz, mount=mount, **extra)
+        cfg = radar_mod.RadarConfig.from_dict({**extra, "rate_hz": spec.rate_hz, "mount": mount})  # type: ignore[assignment]
+        return ScanSensor(radar_mod.Radar(cfg, name=spec.name), spec.name, "radar", spec.rate_hz, mount)  # type: ignore[arg-type]
+    return radar_mod.Radar(name=spec.name, rate_hz=spec.rate_hz, mount=mount, **extra)  # type: ignore[call-arg]
 
 
 class ScanSensor:
@@ -215,7 +215,7 @@ class ScanSensor:
 def world_weather(world: Any) -> Any:
     """The lidar Weather of the world's current environment (scenario ``environment.weather``,
     changed by storyboard ``weather`` actions); None in clear, dry air."""
-    from simcore.scenario.environment import world_environment
+    from simcore.environment import world_environment
     from simcore.sensors.lidar import Weather
 
     env = world_environment(world)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from simcore.scenario.errors import ScenarioError
-from simcore.scenario.yaml_source import YamlDoc
 from simcore.sensors.rig import SensorRig
+from simcore.yamlio.errors import ScenarioError
+from simcore.yamlio.source import YamlDoc
 
 KEY_PATH = ("ego", "sensors")
 

@@ -465,7 +465,7 @@ def set_boxes(
     n = cx.size
 
     def arr(v: object, default: float, dtype: type = float) -> np.ndarray:
-        out = np.full(n, default, dtype=dtype) if v is None else np.broadcast_to(np.asarray(v, dtype=dtype), (n,))
+        out = np.full(n, default, dtype=dtype) if v is None else np.broadcast_to(np.asarray(v, dtype=dtype), (n,))  # type: ignore[var-annotated]
         return np.ascontiguousarray(out)
 
     scene.box_cx = np.ascontiguousarray(cx)
@@ -593,7 +593,7 @@ def cast_rays(
     pad = float(np.sqrt(((o[:, :2] - ref) ** 2).sum(axis=1)).max()) * (1 + 1e-9) + 1e-9
     bins = actor_bins(scene, ref[0], ref[1], pad, float(np.abs(rt).max()), skip, active, max_range=float(tmax))
     none = np.zeros(0)
-    rk.trace(
+    rk.trace(  # type: ignore[call-arg]
         0, o, d, rt, none, none, none, np.zeros(3), np.eye(3), np.zeros(3), 0.0, False, float(tmin), float(tmax),
         bins.start, bins.items, bins.near,
         scene.box_cx, scene.box_cy, scene.box_cz, scene.box_yaw, scene.box_hl, scene.box_hw, scene.box_hh,

@@ -405,7 +405,7 @@ def _permissive_run(tmp_path, tc: float, spacing: float, count: int = 3):
         sim.step()
         if entered is None and w.state.progress[i] + front[i] > hold + 0.5:
             entered = sim.t
-        holds.append((sim.t, bool(np.isfinite(sim._hold_s[i]))))
+        holds.append((sim.t, bool(np.isfinite(sim.scratch.hold_s[i]))))
         if not w.state.active[i]:
             break
     return sim, entered, holds
@@ -460,10 +460,10 @@ def test_gap_acceptance_kernel_decision_flips_at_tc(tmp_path):
             0.0, w.npc_idx, w.veh_idx, -1, st.speed, st.active, st.instance, p["length"], p["rear_overhang"],
             st.progress, bp.yields, bp.crit_gap, bp.right_on_red, jt.ps_start, jt.ps_junc, jt.ps_hold, jt.ps_s1,
             jt.ps_sig, jt.ps_stop, jt.ps_turn, jt.ps_l, jt.pl_lane, jt.pl_s0, jt.lane_local, jt.jc_off, jt.jc_n,
-            jt.jc_s, sim.sig_state, sim._cur_ps, sim._arr_ps, sim._arr_t, sim._jb_start, sim._jb_items,
-            sim._hold_s, sim._cur_turn,
+            jt.jc_s, sim.sig_state, sim.scratch.cur_ps, sim.state.arr_ps[0], sim.state.arr_t[0],
+            sim.scratch.jb_start, sim.scratch.jb_items, sim.scratch.hold_s, sim.scratch.cur_turn,
         )  # fmt: skip
-        out[eta] = bool(np.isfinite(sim._hold_s[i]))
+        out[eta] = bool(np.isfinite(sim.scratch.hold_s[i]))
     assert out == {3.9: True, 4.1: False}
 
 

@@ -1,4 +1,4 @@
-"""``simcore map show|info`` through simcore.road.map_cli (the main parser is wired elsewhere)."""
+"""``simcore map show|info`` through simcore.map_cli (the main parser is wired elsewhere)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from simcore.road import map_cli
+from simcore import map_cli
 
 FIXTURE = Path(__file__).parent / "data" / "small_town.xodr"
 

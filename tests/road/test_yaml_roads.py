@@ -10,7 +10,7 @@ import pytest
 
 from simcore._types import LaneType
 from simcore.road.lane_graph import shortest_route
-from simcore.road.map_cli import load_map, map_info
+from simcore.road.maps import load_map, map_info
 from simcore.road.yaml_roads import RoadsFile, _geometries, load_yaml_roads
 from simcore.scenario.errors import ScenarioError
 from simcore.scenario.yaml_source import load_yaml

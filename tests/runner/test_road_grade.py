@@ -49,7 +49,7 @@ def _stop_distance(tmp_path: Path, lane: str) -> float:
 
 def test_grade_reaches_the_route():
     from simcore.road.lane_graph import route_grade, route_path
-    from simcore.road.map_cli import load_map
+    from simcore.road.maps import load_map
 
     net = load_map(str(DATA / "ramp.xodr"))
     up = route_grade(net, route_path(net, [net.lane_id("0:0:-1")]))

@@ -97,11 +97,9 @@ def test_single_track_run_is_deterministic(intersection):
 
 def _stop(mu: float, dynamics: str = "single_track") -> tuple[float, np.ndarray, np.ndarray]:
     sim = simulation(BRAKE, FullBrake(), overrides={"mu": mu})
-    if dynamics != "single_track":  # the same fixture on the kinematic model
-        w = sim.world
-        w.dynamics[:] = 0
-        w.veh_idx_st = w.veh_idx[:0]
-        w.veh_idx_kin = w.veh_idx.copy()
+    if dynamics != "single_track":  # the same fixture on the kinematic model: the engine's row sets
+        sp = sim.static
+        sim.static = sp._replace(veh_idx_st=sp.veh_idx[:0].copy(), veh_idx_kin=sp.veh_idx.copy())
     res = sim.run()
     assert res.termination == "timeout"
     tr = res.trajectory
@@ -180,7 +178,7 @@ def test_icy_patch_on_the_braking_lane_lengthens_the_stop(tmp_path):
     assert icy == pytest.approx(V0**2 / (2 * 0.3 * G), rel=0.10), icy
     w = sim.world
     e = w.ego
-    assert w.friction[e] == 0.3  # the friction under the ego, refreshed each step from its route sample
+    assert sim.state.friction[0, e] == 0.3  # the friction under the ego, refreshed each step from its route sample
     a, b = w.routes.start[e], w.routes.start[e + 1]
     lanes = w.routes.paths[e].lane
     south = w.network.lane_id("south_in_1")
@@ -218,7 +216,7 @@ def test_friction_changes_when_the_vehicle_drives_onto_a_patch(tmp_path):
     expected = d1 + (V0**2 - 2 * 0.9 * G * d1) / (2 * 0.3 * G)
     assert mixed == pytest.approx(expected, rel=0.10), (mixed, expected)
     assert V0**2 / (2 * 0.9 * G) * 1.5 < mixed < V0**2 / (2 * 0.3 * G) * 0.85
-    assert sim.world.friction[e] == 0.3
+    assert sim.state.friction[0, e] == 0.3
 
 
 def test_unknown_surface_lane_is_a_located_error(tmp_path, capfd):

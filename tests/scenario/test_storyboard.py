@@ -74,11 +74,11 @@ def test_time_trigger_sets_signal_red_at_exactly_t(tmp_path: Path) -> None:
     for k in range(1, 30):
         out = sim.step()
         if k < 20:
-            assert sim.world.sig_override[0, g] == -1
+            assert sim.state.sig_override[0, 0, g] == -1
             assert not _story_events(out.events)
         elif k == 20:
             assert math.isclose(sim.t, 1.0)
-            assert sim.world.sig_override[0, g] == SignalState.RED
+            assert sim.state.sig_override[0, 0, g] == SignalState.RED
             assert sim.sig_state[0, g] == SignalState.RED
             assert _story_events(out.events) == [(1.0, "time 1 s -> signal east red")]
         else:
@@ -97,7 +97,7 @@ def test_signal_plan_returns_to_timing_and_signal_trigger(tmp_path: Path) -> Non
         (0.5, "time 0.5 s -> signal south amber"),
         (0.55, "signal south amber -> signal south plan"),  # seen at the next check
     ]
-    assert sim.world.sig_override[0, sim.world.network.signal_names.index("south")] == -1
+    assert sim.state.sig_override[0, 0, sim.world.network.signal_names.index("south")] == -1
 
 
 def test_distance_trigger_starts_pedestrian(tmp_path: Path) -> None:
@@ -136,9 +136,10 @@ def test_speed_trigger_fires_at_expected_step(tmp_path: Path) -> None:
 def test_friction_action_sets_every_route_sample(tmp_path: Path) -> None:
     sim = simulation(_write(tmp_path, "  - when: {time_s: 0.1}\n    do: {friction: 0.3}\n"))
     sim.run()
-    assert np.all(sim.world.routes.friction == 0.3) and np.all(sim.world.friction == 0.3)
-    sim.reset()  # a reset restores the built world
-    assert np.all(sim.world.routes.friction == 1.0)
+    assert np.all(sim.state.route_mu == 0.3) and np.all(sim.state.friction == 0.3)
+    assert np.all(sim.world.routes.friction == 1.0)  # the built world is never written
+    sim.reset()  # a reset restores the initial state
+    assert np.all(sim.state.route_mu == 1.0)
 
 
 def test_reaches_trigger_fires_when_progress_enters_the_lane(tmp_path: Path) -> None:
@@ -203,7 +204,7 @@ def test_run_is_repeatable_after_reset(tmp_path: Path) -> None:
     a = sim.run().to_json(include_timing=False)
     sim.reset()
     assert not sim.world.state.started[2]
-    assert sim.world.sig_override[0].tolist() == [-1] * sim.world.network.n_signals
+    assert sim.state.sig_override[0, 0].tolist() == [-1] * sim.world.network.n_signals
     assert sim.run().to_json(include_timing=False) == a
 
 

@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _report import print_table, write_json
 
+from simcore._jit import borrow_row as row
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.junction_kernels import junction_holds
 from simcore.evaluation.metrics_kernels import evaluate_step
 from simcore.evaluation.rules_kernels import evaluate_rules
 from simcore.gym import ENV_IDS, VectorSimcoreEnv
-from simcore.gym.batch_kernels import row, row1
 from simcore.gym.observe import Observer
 from simcore.runner.step_kernels import _collision_onsets
 
@@ -137,77 +137,70 @@ def breakdown(env: VectorSimcoreEnv, steps: int, repeats: int) -> list[dict]:
 
 # fmt: off
 @kernel
-def _loop_part(part, reps, dt, drive_idx, veh_idx, eval_idx, e, kind, state, vp, drv, speed_factor, rt, grid,
-               actor_grid, work, scratch, metrics, sig_state, cw_occ, touch_i, touch_j, n_touch, step, ev_static,
-               ev_state, beh, jt):  # pragma: no cover - compiled
-    """``reps`` times over every instance: one engine part on its borrowed row views (as ``advance`` calls it)."""
-    x, y, yaw, speed, _, accel, _, _, progress, lateral, active, started, done, inst = state
-    wheelbase, length, width, rear_overhang, center_offset, max_steer, _, _, max_decel, _ = vp
-    v_des, T, s0, b_comf, delta, a_lat, accel_cap, stop_at_end = drv
-    rt_start, rx, ry, rs, rvlim, rk, st_start, stop_s, stop_sig, cw_start, cw_s0, cw_s1, cw_id, \
-        lc_start, lc_s0, lc_s1, lc_side, lc_offset, goal_s, road_half, _, _ = rt
-    g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw = grid
-    grid_x0, grid_y0, grid_nx, grid_ny = actor_grid
-    ctrl_accel, ctrl_steer, lead_gap, lead_close, offroad, goal_flag, _, _, _, _ = work
-    _, _, cell_start, cell_items, cell_seen, actor_seen, cand, stamp, box_cx, box_cy, pair_i, pair_j, \
-        ev_time, ev_kind, ev_a, ev_b, ev_value, _, _, _, _, _, \
-        ev_fault, so_out_obj, so_out_dist, cur_turn, hold_s, cur_ps, jb_start, jb_items = scratch
-    stop_sign, so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, \
-        so_ax, so_ay, so_bx, so_by = ev_static
-    actor_ev, pet, ror_stop, arr_ps, arr_t, lat_off, lat_tgt = ev_state
-    run_amber, run_red, right_on_red, crit_gap, yields, start_time, pf_mode, pf_start, pf_key, pf_v, \
-        mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right = beh
-    ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, \
-        jc_n, jc_s = jt
+def _loop_part(part, reps, dt, sp, es, sc, out):  # pragma: no cover - compiled
+    """``reps`` times over every instance: one engine part on its borrowed row views (as ``advance`` calls it).
+
+    ``sp``, ``es``, ``sc``, ``out``: the engine's Static, EngineState, Scratch and Outputs (``runner.engine``).
+    """
+    e = sp.ego
     for _ in range(reps):
-        for j in range(x.shape[0]):
-            t = step[j] * dt
+        for j in range(es.step.shape[0]):
+            t = es.step[j] * dt
             if part == 0:
                 junction_holds(
-                    t, drive_idx, veh_idx, e, row(speed, j), row(active, j), row(inst, j), length, rear_overhang,
-                    row(progress, j), yields, crit_gap, right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig,
-                    ps_stop, ps_turn, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, row1(sig_state, j),
-                    cur_ps, row(arr_ps, j), row(arr_t, j), jb_start, jb_items, hold_s, cur_turn,
+                    t, sp.drive_idx, sp.veh_idx, e, row(es.speed, j), row(es.active, j), row(es.instance, j),
+                    sp.length, sp.rear_overhang, row(es.progress, j), sp.yields, sp.crit_gap, sp.right_on_red,
+                    sp.ps_start, sp.ps_junc, sp.ps_hold, sp.ps_s1, sp.ps_sig, sp.ps_stop, sp.ps_turn, sp.ps_l,
+                    sp.pl_lane, sp.pl_s0, sp.lane_local, sp.jc_off, sp.jc_n, sp.jc_s, row(es.sig_state, j),
+                    sc.cur_ps, row(es.arr_ps, j), row(es.arr_t, j), sc.jb_start, sc.jb_items, sc.hold_s, sc.cur_turn,
                 )
             elif part == 1:
                 step_drivers(
-                    drive_idx, row(x, j), row(y, j), row(yaw, j), row(speed, j), row(active, j), row(inst, j),
-                    wheelbase, length, width, rear_overhang, center_offset, accel_cap, max_decel, max_steer,
-                    rt_start, rx, ry, rs, rvlim, rk, row(progress, j),
-                    st_start, stop_s, stop_sig, row1(sig_state, j), cw_start, cw_s0, cw_s1, cw_id, row1(cw_occ, j),
-                    lc_start, lc_s0, lc_s1, lc_side, lc_offset,
-                    v_des, T, s0, b_comf, delta, a_lat, row(speed_factor, j), stop_at_end,
-                    grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, cell_seen, actor_seen, cand, stamp,
-                    row(ctrl_accel, j), row(ctrl_steer, j), row(lead_gap, j), row(lead_close, j),
-                    t, dt, row(started, j), start_time, run_amber, run_red, right_on_red, row(ror_stop, j),
-                    cur_turn, hold_s, pf_mode, pf_start, pf_key, pf_v,
-                    mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, row(lat_off, j), row(lat_tgt, j), row(accel, j),
+                    sp.drive_idx, row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j), row(es.active, j),
+                    row(es.instance, j), sp.wheelbase, sp.length, sp.width, sp.rear_overhang, sp.center_offset,
+                    sp.accel_cap, sp.max_decel, sp.max_steer,
+                    sp.rt_start, row(es.route_x, j), row(es.route_y, j), sp.rs, sp.rvlim, sp.rk, row(es.progress, j),
+                    sp.st_start, sp.stop_s, sp.stop_sig, row(es.sig_state, j), sp.cw_start, sp.cw_s0, sp.cw_s1,
+                    sp.cw_id, row(es.cw_occ, j), sp.lc_start, sp.lc_s0, sp.lc_s1, sp.lc_side, sp.lc_offset,
+                    row(es.v_des, j), sp.T, sp.s0, sp.b_comf, sp.delta, sp.a_lat, row(es.speed_factor, j),
+                    sp.stop_at_end, sp.grid_x0, sp.grid_y0, sp.grid_nx, sp.grid_ny, sc.cell_start, sc.cell_items,
+                    sc.cell_seen, sc.actor_seen, sc.cand, sc.stamp,
+                    row(es.ctrl_accel, j), row(es.ctrl_steer, j), row(es.lead_gap, j), row(es.lead_close, j),
+                    t, dt, row(es.started, j), sp.start_time, sp.run_amber, sp.run_red, sp.right_on_red,
+                    row(es.ror_stop, j), sc.cur_turn, sc.hold_s, sp.pf_mode, sp.pf_start, sp.pf_key, sp.pf_v,
+                    sp.mobil, sp.mb_p, sp.mb_thr, sp.mb_bias, sp.nb_left, sp.nb_right, row(es.lat_off, j),
+                    row(es.lat_tgt, j), row(es.accel, j),
                 )
             elif part == 2 or part == 3:
-                args_x = (row(x, j), row(y, j), row(yaw, j), row(speed, j), row(accel, j), row(active, j),
-                          row(done, j), row(inst, j), row(progress, j), row(lateral, j))
                 evaluate_step(
-                    t, dt, eval_idx, e, *args_x, length, width, rear_overhang, center_offset, stop_at_end,
-                    rt_start, rx, ry, rs, rk, road_half, st_start, stop_s, stop_sig, row1(sig_state, j), goal_s,
-                    row(offroad, j), row(goal_flag, j), g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg,
-                    g_ax, g_ay, g_bx, g_by, g_hw, row(metrics, j), ev_kind, ev_a, ev_b, ev_value, part == 3,
+                    t, dt, sp.eval_idx, e, row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j),
+                    row(es.accel, j), row(es.active, j), row(es.done, j), row(es.instance, j), row(es.progress, j),
+                    row(es.lateral, j), sp.length, sp.width, sp.rear_overhang, sp.center_offset, sp.stop_at_end,
+                    sp.rt_start, row(es.route_x, j), row(es.route_y, j), sp.rs, sp.rk, sp.road_half, sp.st_start,
+                    sp.stop_s, sp.stop_sig, row(es.sig_state, j), sp.goal_s, row(es.offroad, j),
+                    row(es.goal_flag, j), sp.g_cell, sp.g_x0, sp.g_y0, sp.g_nx, sp.g_ny, sp.g_start, sp.g_seg,
+                    sp.g_ax, sp.g_ay, sp.g_bx, sp.g_by, sp.g_hw, row(es.metrics, j), out.ev_kind, out.ev_a,
+                    out.ev_b, out.ev_value, part == 3,
                 )
             elif part == 4:
                 _collision_onsets(
-                    t, row(x, j), row(y, j), row(yaw, j), row(speed, j), kind, row(active, j), row(inst, j), length,
-                    width, center_offset, box_cx, box_cy, pair_i, pair_j, row(touch_i, j), row(touch_j, j),
-                    row1(n_touch, j), ev_time, ev_kind, ev_a, ev_b, ev_value, 0,
+                    t, row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j), sp.kind, row(es.active, j),
+                    row(es.instance, j), sp.length, sp.width, sp.center_offset, sc.box_cx, sc.box_cy, sc.pair_i,
+                    sc.pair_j, row(es.touch_i, j), row(es.touch_j, j), row(es.n_touch, j),
+                    out.ev_time, out.ev_kind, out.ev_a, out.ev_b, out.ev_value, 0,
                 )
             elif part == 5:
                 evaluate_rules(
-                    t, dt, e, row(x, j), row(y, j), row(yaw, j), row(speed, j), row(accel, j), row(active, j),
-                    row(inst, j), kind, length, width, rear_overhang, center_offset, row(progress, j),
-                    row(lateral, j), rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, stop_sign,
-                    row1(sig_state, j), g_cell, g_x0, g_y0, g_nx, g_ny, g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw,
-                    so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start,
-                    so_ax, so_ay, so_bx, so_by, so_out_obj, so_out_dist,
-                    row(metrics, j), row(actor_ev, j), row(pet, j), ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault,
-                    0, 0,
+                    t, dt, e, row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j), row(es.accel, j),
+                    row(es.active, j), row(es.instance, j), sp.kind, sp.length, sp.width, sp.rear_overhang,
+                    sp.center_offset, row(es.progress, j), row(es.lateral, j), sp.rt_start, row(es.route_x, j),
+                    row(es.route_y, j), sp.rs, sp.rvlim, sp.st_start, sp.stop_s, sp.stop_sig, sp.stop_sign,
+                    row(es.sig_state, j), sp.g_cell, sp.g_x0, sp.g_y0, sp.g_nx, sp.g_ny, sp.g_start, sp.g_seg,
+                    sp.g_ax, sp.g_ay, sp.g_bx, sp.g_by, sp.g_hw,
+                    sp.so_cell, sp.so_x0, sp.so_y0, sp.so_nx, sp.so_ny, sp.so_start, sp.so_obj, sp.so_ix0,
+                    sp.so_iy0, sp.so_seg_start, sp.so_ax, sp.so_ay, sp.so_bx, sp.so_by, sc.so_out_obj,
+                    sc.so_out_dist, row(es.metrics, j), row(es.actor_ev, j), row(es.pet, j),
+                    out.ev_time, out.ev_kind, out.ev_a, out.ev_b, out.ev_value, out.ev_fault, 0, 0,
                 )
 # fmt: on
 
@@ -228,11 +221,7 @@ def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
     Repeated calls mutate the evaluated state, so the env is reset afterwards."""
     b = env.batch
     n = env.num_envs
-    args = (
-        env.world.dt, b.drive_idx, b.veh_idx, b.eval_idx, b.ego, b.kind, b.state, b.vp, b.drv, b.speed_factor,
-        b.rt, b.grid, b.actor_grid, b.work, b.scratch[0], b.metrics, b.sig_state, b.cw_occ, b.touch_i, b.touch_j,
-        b.n_touch, b.step_count, b.ev_static, b.ev_state, b.beh, b.jt,
-    )  # fmt: skip
+    args = (env.world.dt, b.static, b.state, b.scratch[0], b.outputs[0])
     rows = []
     for part, name in enumerate(ENGINE_PARTS):
         _loop_part(part, 1, *args)
