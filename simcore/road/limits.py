@@ -69,4 +69,4 @@ def map_limits(env: dict[str, str] | None = None) -> MapLimits:
         if not num > 0 or num == float("inf"):
             raise ValueError(f"{ENV_VAR}: {name} must be positive and finite, got {value.strip()!r}")
         changes[name] = int(num) if known[name] in ("int", int) else num
-    return replace(base, **changes)
+    return replace(base, **changes)  # type: ignore[arg-type]  # each value has its field's type

@@ -1023,6 +1023,7 @@ def _lane_speed_profile(road: RoadDef, sec: SectionDef, ln: LaneDef, s: F64, for
     v = vals[np.minimum(np.maximum(np.searchsorted(starts, s + 1e-9, side="right") - 1, 0), len(vals) - 1)]
     signs = [g for g in road.signals if g.kind == "speed" and g.speed is not None and _sign_applies(g, ln.id, forward)]
     for g in sorted(signs, key=lambda g: g.s if forward else -g.s):
+        assert g.speed is not None  # filtered above
         v = np.where(s >= g.s - 1e-9 if forward else s <= g.s + 1e-9, g.speed, v)
     return v
 

@@ -71,7 +71,7 @@ def random_goal(net: RoadNetwork, start: int, start_s: float, length_m: tuple[fl
 
 def _candidates(net: RoadNetwork, kind: LaneType, step: float, region) -> list[tuple[int, float, float, float]]:
     """(lane, s, x, y) every ``step`` m along lanes of ``kind`` outside junctions, in ``region``."""
-    out = []
+    out: list[tuple[int, float, float, float]] = []
     for lane in np.flatnonzero((net.lane_type == kind) & (net.lane_junction < 0)):
         x, y, s = net.lane_points(int(lane))
         if s[-1] < 2 * EDGE_MARGIN_M:
@@ -103,7 +103,7 @@ def _pick(cands, n: int, gap: float, taken: list[tuple[float, float]], rng) -> l
 
     for x, y in taken:
         add(x, y)
-    chosen = []
+    chosen: list[tuple[int, float, float, float]] = []
     for k in rng.permutation(len(cands)):
         if len(chosen) == n:
             break
