@@ -66,19 +66,19 @@ def test_scenario_loading_never_uses_unsafe_yaml_loaders():
 #: nothing of scenario files (they load their own YAML through yamlio); behaviour, sensors and
 #: agents sit below scenario because the scenario builder builds them.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"_jit", "_types", "_data", "rng"}),
+    frozenset({"_jit", "_types", "_data", "rng", "limits"}),
     frozenset({"yamlio", "geometry", "environment", "state"}),
     frozenset({"dynamics", "road"}),
     frozenset({"rules", "record", "behavior"}),
     frozenset({"world"}),
     frozenset({"sensors", "agents"}),
     frozenset({"scenario"}),
-    frozenset({"evaluation"}),
+    frozenset({"evaluation", "cueing"}),
     frozenset({"runner"}),
     frozenset({"render", "gym"}),
     frozenset({"report"}),
     frozenset({"api"}),
-    frozenset({"batch", "map_cli"}),
+    frozenset({"batch", "map_cli", "drive"}),
     frozenset({"cli"}),
     frozenset({"__main__", "__init__"}),
 )
