@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,25 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
             raise ValueError(f"--set expects name=value, got {item!r}")
         out[name.strip()] = yaml.safe_load(value) if value.strip() else ""
     return out
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM handler of ``simcore run``: unwind (closing agents), exit 128 + SIGTERM."""
+    raise SystemExit(128 + signum)
+
+
+def _seed(text: str) -> int:
+    """``--seed`` values: the integers a scenario file's ``seed:`` accepts (0 .. 2**63 - 1)."""
+    from simcore.rng import seed_problem
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    problem = seed_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _format_summary(res: Any, out_dir: Path | None) -> str:
@@ -92,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (AgentLoadError, ValueError, FileNotFoundError) as exc:
         print(f"simcore run: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    # SIGTERM ends the run like an exception (agents closed, their process groups ended), exit 143.
+    signal.signal(signal.SIGTERM, _terminated)
     res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None:
@@ -278,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--latency", type=float, default=None, metavar="S", help="control latency (s)")
     r.add_argument("--budget", type=float, default=None, metavar="S", help="agent compute budget per step (s)")
     r.add_argument("--late-policy", choices=("hold", "brake"), default=None, help="late or missing control")
-    r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    r.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")
     r.add_argument("--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html and topdown.png")
@@ -298,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--address", default=None, help="Ray cluster address (default: start or join a local one)")
     b.add_argument("--variants", default="all", metavar="all|N", help="every variant, or the first N of each")
     b.add_argument("--draws", type=int, default=1, help="random draws per sweep combination")
-    b.add_argument("--seed", type=int, default=None, help="override every scenario's seed")
+    b.add_argument("--seed", type=_seed, default=None, help="override every scenario's seed")
     b.add_argument("--no-pictures", action="store_true", help="skip report.html and topdown.png per run")
     b.add_argument("--out", required=True, metavar="DIR", help="output folder; a rerun skips finished runs")
     b.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
@@ -318,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("expand", help="list a scenario's variants (sweeps x draws) with their seeds")
     ex.add_argument("scenario")
     ex.add_argument("--draws", type=int, default=1, help="random draws per sweep combination")
-    ex.add_argument("--seed", type=int, default=None)
+    ex.add_argument("--seed", type=_seed, default=None)
     ex.add_argument("--json", action="store_true")
     ex.set_defaults(func=cmd_expand)
     sc = sub.add_parser("schema", help="print the JSON Schema of scenario files")

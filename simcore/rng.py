@@ -6,6 +6,16 @@ import zlib
 
 import numpy as np
 
+#: Seeds are integers 0 .. MAX_SEED (the scenario format's rule; also for ``--seed``).
+MAX_SEED = 2**63 - 1
+
+
+def seed_problem(seed: object) -> str:
+    """Why ``seed`` is not a valid seed, or "" when it is."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        return f"expected an integer seed in 0..{MAX_SEED}, got {seed!r}"
+    return ""
+
 
 def generator(seed: int, instance: int, stream: str) -> np.random.Generator:
     """Independent, reproducible stream; the same triple gives the same draws in any process."""

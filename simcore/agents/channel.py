@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
 
 from simcore.agents.protocol import ActuationControl, AnyControl, Control, TrajectoryControl
 from simcore.agents.tracker import TrajectoryTracker
@@ -129,24 +131,53 @@ class ControlChannel:
         return float(ctrl.accel), float(ctrl.steer)
 
 
+_NUMBER = (int, float, np.integer, np.floating)
+
+
+def _fields(ctrl: AnyControl) -> tuple[tuple[str, Any], ...]:
+    if isinstance(ctrl, Control):
+        return (("accel", ctrl.accel), ("steer", ctrl.steer))
+    if isinstance(ctrl, ActuationControl):
+        return (("throttle", ctrl.throttle), ("brake", ctrl.brake), ("steer", ctrl.steer))
+    return ()  # TrajectoryControl: converted and checked at construction
+
+
 def check_control(ctrl: object) -> AnyControl | None:
-    """``ctrl`` if it is a control type (None passes: a missing control); TypeError otherwise."""
-    if ctrl is None or isinstance(ctrl, (Control, ActuationControl, TrajectoryControl)):
-        return ctrl  # type: ignore[return-value]
-    if hasattr(ctrl, "accel") and hasattr(ctrl, "steer"):  # duck-typed Control
-        return Control(accel=ctrl.accel, steer=ctrl.steer)  # type: ignore[attr-defined]
-    raise TypeError(f"act returned {type(ctrl).__name__}, not a Control, ActuationControl or TrajectoryControl")
+    """``ctrl`` if it is a control type with numeric fields (None passes: a missing control);
+    TypeError otherwise (a string such as ``"1.0"`` is refused, not converted)."""
+    if ctrl is None:
+        return None
+    if not isinstance(ctrl, (Control, ActuationControl, TrajectoryControl)):
+        if hasattr(ctrl, "accel") and hasattr(ctrl, "steer"):  # duck-typed Control
+            ctrl = Control(accel=ctrl.accel, steer=ctrl.steer)  # type: ignore[attr-defined]
+        else:
+            raise TypeError(f"act returned {type(ctrl).__name__}, not a Control, ActuationControl or TrajectoryControl")
+    for name, v in _fields(ctrl):
+        if isinstance(v, bool) or not isinstance(v, _NUMBER):
+            raise TypeError(f"{type(ctrl).__name__}.{name} is {type(v).__name__} {v!r}, not a number")
+    return ctrl  # type: ignore[return-value]
 
 
 def is_finite(ctrl: AnyControl) -> bool:
     """False when a Control/ActuationControl carries a NaN or infinite value."""
-    if isinstance(ctrl, Control):
-        vals: tuple = (ctrl.accel, ctrl.steer)
-    elif isinstance(ctrl, ActuationControl):
-        vals = (ctrl.throttle, ctrl.brake, ctrl.steer)
-    else:
-        return True  # validated at construction
-    try:
-        return all(math.isfinite(float(v)) for v in vals)
-    except (TypeError, ValueError):
-        return False
+    return all(math.isfinite(float(v)) for _, v in _fields(ctrl))
+
+
+def control_problem(ctrl: AnyControl, max_accel_mps2: float, max_steer_rad: float) -> str:
+    """Why ``ctrl`` (already through ``check_control``) cannot be executed, or "" when it can.
+
+    Non-finite values, ``|accel| > max_accel_mps2`` (m/s^2), ``|steer| > max_steer_rad`` (rad) and
+    pedals outside [0, 1] are no physically possible request (``limits``); values inside these
+    bounds but beyond the vehicle's own limits are clipped by the dynamics as documented.
+    """
+    if not is_finite(ctrl):
+        return f"non-finite control {ctrl}"
+    vals = {name: float(v) for name, v in _fields(ctrl)}
+    if abs(vals.get("accel", 0.0)) > max_accel_mps2:
+        return f"accel {vals['accel']:.6g} m/s^2 outside the possible range of +-{max_accel_mps2:g}"
+    if abs(vals.get("steer", 0.0)) > max_steer_rad:
+        return f"steer {vals['steer']:.6g} rad outside the possible range of +-{max_steer_rad:.4g}"
+    for pedal in ("throttle", "brake"):
+        if not 0.0 <= vals.get(pedal, 0.0) <= 1.0:
+            return f"{pedal} pedal {vals[pedal]:.6g} outside [0, 1]"
+    return ""

@@ -10,26 +10,37 @@ go through a writer thread. Any failure (cannot start, exits, hangs past the tim
 garbage, wrong protocol version) raises AgentFailure with the reason and the last lines of
 the child's stderr; the runner records it as an ``agent_failure`` event. ``close`` always
 ends and reaps the child (close message, then SIGTERM, then SIGKILL of its process group).
+
+Only the engine's own child drives: each start makes a fresh random token, given to the child
+as ``SIMCORE_AGENT_TOKEN`` (and in place of ``{token}`` in its arguments); over TCP a connection
+whose ``hello`` does not carry it is closed and the engine keeps waiting for its agent. On
+Linux the child gets SIGKILL when the engine dies (``PR_SET_PDEATHSIG``), even by SIGKILL.
+Messages from the child are buffered up to ``limits.exec_inbox_messages``; past that the
+engine stops reading and the child's writes block (back-pressure, not memory).
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import io
 import os
 import queue
+import secrets
 import shlex
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from simcore import limits
 from simcore.agents.protocol import AgentInfo, AnyControl, Observation
 from simcore.agents.wire import (
     MAX_LINE_BYTES,
@@ -53,6 +64,30 @@ TRANSPORTS = ("stdio", "tcp")
 #: Longest wait (s) for a SIGKILLed child to be reaped.
 KILL_WAIT_S = 10.0
 _EOF = object()
+
+
+#: Seconds a TCP connection has to send its hello before it is dropped as a stranger.
+HELLO_READ_S = 2.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGKILL when the engine's thread that started it
+    ends (Linux ``prctl(PR_SET_PDEATHSIG)``); None elsewhere. Runs between fork and exec, so it
+    only calls async-signal-safe functions."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the engine died before the prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 class AgentFailure(RuntimeError):
@@ -120,6 +155,8 @@ class ExecAgent:
     """
 
     in_engine = False
+    #: Runs in its own process with its own deadlines: the runner calls it directly (agents.guard).
+    isolated = True
 
     def __init__(
         self,
@@ -148,8 +185,12 @@ class ExecAgent:
         self.last_pid: int | None = None
         self._actor_ids: tuple[str, ...] = ()
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
-        self._inbox: queue.Queue = queue.Queue()
+        self._inbox: queue.Queue = queue.Queue(limits.current().exec_inbox_messages)
         self._outbox: queue.Queue = queue.Queue()
+        self._closing = threading.Event()
+        self.token = ""
+        #: Connections refused because their hello lacked this run's token (TCP).
+        self.strangers = 0
         self._threads: list[threading.Thread] = []
         self._closers: list[Callable[[], None]] = []
         self._send_eof: Callable[[], None] | None = None
@@ -162,15 +203,17 @@ class ExecAgent:
     # -- process and transport -----------------------------------------------------------------
     def _start(self) -> None:
         self._stderr.clear()
-        self._inbox, self._outbox = queue.Queue(), queue.Queue()
+        self._inbox, self._outbox = queue.Queue(limits.current().exec_inbox_messages), queue.Queue()
+        self._closing = threading.Event()
         self._failed = ""
-        env = {**os.environ, **self.env}
-        argv = list(self.argv)
+        self.token = secrets.token_hex(16)
+        env = {**os.environ, **self.env, "SIMCORE_AGENT_TOKEN": self.token}
+        argv = [a.replace("{token}", self.token) for a in self.argv]
         listener = None
         if self.transport == "tcp":
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.bind(("127.0.0.1", 0))
-            listener.listen(1)
+            listener.listen(8)
             port = listener.getsockname()[1]
             env["SIMCORE_AGENT_PORT"] = str(port)
             argv = [a.replace("{port}", str(port)) for a in argv]
@@ -185,6 +228,7 @@ class ExecAgent:
                 env=env,
                 bufsize=0,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(os.getpid()),
             )
         except OSError as exc:
             if listener is not None:
@@ -207,26 +251,63 @@ class ExecAgent:
             self._read_pipe(self._read_stderr, proc.stdout)
             listener.settimeout(0.05)
             deadline = time.monotonic() + self.startup_timeout_s
-            conn = None
+            found = None
             try:
-                while conn is None:
+                while found is None:
                     try:
                         conn, _ = listener.accept()
                     except TimeoutError:
                         if proc.poll() is not None:
-                            raise self._failure(f"agent exited with code {proc.returncode} before connecting") from None
+                            raise self._failure(
+                                f"agent exited with code {proc.returncode} before connecting{self._refused()}"
+                            ) from None
                         if time.monotonic() > deadline:
                             raise self._failure(
                                 f"agent did not connect to 127.0.0.1 within {self.startup_timeout_s:g} s"
+                                + self._refused()
                             ) from None
+                        continue
+                    found = self._handshake(conn)
             finally:
                 listener.close()
+            conn, rfile, hello = found
+            self._inbox.put(hello)
             conn.settimeout(None)
-            rfile = conn.makefile("rb")
             self._spawn(self._read_lines, rfile)
             self._spawn(self._write_lines, conn.sendall)
             self._send_eof = lambda: conn.shutdown(socket.SHUT_WR)
             self._closers += [lambda: conn.shutdown(socket.SHUT_RDWR), conn.close, rfile.close]
+
+    def _handshake(self, conn: socket.socket) -> tuple[socket.socket, Any, bytes] | None:
+        """Send our hello on a new connection and read its hello (at most HELLO_READ_S); the
+        connection is the agent's when the hello carries this run's token, else it is closed."""
+        rfile = conn.makefile("rb")
+        try:
+            conn.settimeout(HELLO_READ_S)
+            conn.sendall(dumps(hello_message(_engine_version())))
+            line = rfile.readline(MAX_LINE_BYTES + 1)
+            msg = parse_line(line) if line and len(line) <= MAX_LINE_BYTES else {}
+            if msg.get("type") == "hello" and secrets.compare_digest(str(msg.get("token", "")), self.token):
+                return conn, rfile, line
+        except (OSError, ProtocolError, ValueError):
+            pass
+        self.strangers += 1
+        with contextlib.suppress(OSError):
+            rfile.close()
+            conn.close()
+        return None
+
+    def _refused(self) -> str:
+        return f" (refused {self.strangers} connection(s) without this run's token)" if self.strangers else ""
+
+    def _put(self, item: object) -> None:
+        """Queue a message for the engine; blocks while the inbox is full, until close."""
+        while not self._closing.is_set():
+            try:
+                self._inbox.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
     def _read_pipe(self, fn: Callable[..., None], raw: Any) -> None:
         """Run ``fn`` on a buffered reader of the unbuffered pipe ``raw`` in a thread (a raw
@@ -244,19 +325,18 @@ class ExecAgent:
         return th
 
     def _read_lines(self, stream: Any) -> None:
-        inbox = self._inbox
         try:
             while True:
                 line = stream.readline(MAX_LINE_BYTES + 1)
                 if not line:
                     break
                 if len(line) > MAX_LINE_BYTES:
-                    inbox.put(ProtocolError(f"message line longer than {MAX_LINE_BYTES} bytes"))
+                    self._put(ProtocolError(f"message line longer than {MAX_LINE_BYTES} bytes"))
                     return
-                inbox.put(line)
+                self._put(line)
         except (OSError, ValueError):
             pass
-        inbox.put(_EOF)
+        self._put(_EOF)
 
     def _read_stderr(self, stream: Any) -> None:
         """Keep the child's log lines (the first STDERR_LINE_CHARS characters of each) in memory
@@ -335,7 +415,8 @@ class ExecAgent:
             self.close()
         if self.proc is None:
             self._start()
-            self._send(hello_message(_engine_version()))
+            if self.transport == "stdio":  # over TCP the hello went out (and came back) in _handshake
+                self._send(hello_message(_engine_version()))
             msg = self._receive(self.startup_timeout_s, "hello")
             try:
                 name = check_hello(msg)
@@ -364,6 +445,7 @@ class ExecAgent:
         if proc is None:
             return
         self.proc = None
+        self._closing.set()  # a reader blocked on a full inbox gives up
         try:
             if proc.poll() is None and not self._failed:
                 self._send({"type": "close"})

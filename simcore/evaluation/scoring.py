@@ -161,3 +161,21 @@ def judge(
         else:  # the schema admits nothing else
             raise ValueError(f"unknown criterion {name!r}")
     return out
+
+
+#: Verdicts every run gets when its agent misbehaved (name -> event kind that fails it).
+AGENT_VERDICTS = {"no_agent_failure": "agent_failure", "no_bad_control": "bad_control"}
+
+
+def agent_verdicts(events: list) -> list[Verdict]:
+    """Failed verdicts for an agent that failed (raised, exited, hung) or sent impossible controls.
+
+    Added whatever criteria the scenario declares, so a misbehaving agent never passes a run
+    (a scenario without criteria would otherwise pass vacuously); empty when the agent behaved.
+    """
+    out = []
+    for name, kind in AGENT_VERDICTS.items():
+        n = sum(1 for e in events if e.kind.name.lower() == kind)
+        if n:
+            out.append(Verdict(name, False, float(n), None))
+    return out

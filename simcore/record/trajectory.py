@@ -1,40 +1,99 @@
-"""Trajectory buffer: per-step snapshots of pose and speed, preallocated and bounded."""
+"""Trajectory recorder: per-step snapshots of pose and speed in a fixed ring of rows in memory,
+drained to an anonymous temporary file when full, so memory is flat in simulated time."""
 
 from __future__ import annotations
+
+import math
+import tempfile
+import weakref
+from typing import IO
 
 import numpy as np
 
 from simcore.state import WorldState
+
+#: The recorded fields: name -> (dtype, per actor (True) or per signal group (False)); "time" is per row.
+FIELDS: dict[str, tuple[type, bool]] = {
+    "x": (np.float64, True),
+    "y": (np.float64, True),
+    "yaw": (np.float64, True),
+    "speed": (np.float64, True),
+    "active": (np.bool_, True),
+    "signals": (np.int8, False),
+}
 
 
 class TrajectoryRecorder:
     """Keeps (x, y, yaw, speed, active) of every row, and the signal states of instance 0,
     every ``every`` steps.
 
-    Memory is allocated once for at most ``max_rows`` snapshots; a run never grows it, and
-    once full, further snapshots are dropped and ``truncated`` is set.
+    Rows are written into arrays of ``buffer_rows`` rows (the compiled step writes them
+    directly); ``make_room`` drains the full rows to a temporary file on disk before a call that
+    could overflow them. So memory is ``buffer_rows`` rows whatever the run's duration; at most
+    ``max_rows`` rows are kept in all (further snapshots are dropped and ``truncated`` is set).
+    ``view`` reads everything back (memory-mapped) or an evenly strided subset (bounded memory).
     """
 
-    def __init__(self, n_actors: int, max_rows: int, every: int = 1, n_signals: int = 0) -> None:
+    def __init__(
+        self, n_actors: int, max_rows: int, every: int = 1, n_signals: int = 0, buffer_rows: int | None = None
+    ) -> None:
         self.every = max(1, every)
-        self.time = np.zeros(max_rows)
-        self.x = np.zeros((max_rows, n_actors))
-        self.y = np.zeros((max_rows, n_actors))
-        self.yaw = np.zeros((max_rows, n_actors))
-        self.speed = np.zeros((max_rows, n_actors))
-        self.active = np.zeros((max_rows, n_actors), dtype=np.bool_)
-        self.signals = np.zeros((max_rows, n_signals), dtype=np.int8)
-        self.rows = 0
+        self.max_rows = int(max_rows)
+        cap = self.max_rows if buffer_rows is None else max(1, min(int(buffer_rows), self.max_rows))
+        self.n_actors, self.n_signals = int(n_actors), int(n_signals)
+        self.time = np.zeros(cap)
+        self.x = np.zeros((cap, n_actors))
+        self.y = np.zeros((cap, n_actors))
+        self.yaw = np.zeros((cap, n_actors))
+        self.speed = np.zeros((cap, n_actors))
+        self.active = np.zeros((cap, n_actors), dtype=np.bool_)
+        self.signals = np.zeros((cap, n_signals), dtype=np.int8)
+        self.rows = 0  # rows in the buffer now
+        self.drained = 0  # rows already on disk
         self.truncated = False
+        self._files: dict[str, IO[bytes]] = {}
+        self._finalizer = weakref.finalize(self, _close_files, self._files)  # spill files go with the recorder
+
+    @property
+    def capacity(self) -> int:
+        """Rows the in-memory buffer holds."""
+        return int(self.time.shape[0])
+
+    @property
+    def total_rows(self) -> int:
+        """Rows recorded so far (on disk and in the buffer)."""
+        return self.drained + self.rows
+
+    def make_room(self, n_steps: int) -> None:
+        """Drain the buffer to disk if the next ``n_steps`` steps could overflow it (the compiled
+        step writes rows while they fit in the buffer and drops the rest)."""
+        if self.rows + n_steps // self.every + 1 > self.capacity:
+            self.drain()
+
+    def drain(self) -> None:
+        """Append the buffered rows to the spill file and empty the buffer."""
+        r = self.rows
+        if r == 0:
+            return
+        for name in ("time", *FIELDS):
+            fh = self._files.get(name)
+            if fh is None:
+                # closed by close() or the finalizer: the file lives as long as the recorder
+                fh = self._files[name] = tempfile.TemporaryFile(prefix=f"simcore-rec-{name}-")  # noqa: SIM115
+            np.ascontiguousarray(getattr(self, name)[:r]).tofile(fh)
+            fh.flush()
+        self.drained += r
+        self.rows = 0
 
     def append(self, step: int, t: float, s: WorldState, signals: np.ndarray | None = None) -> None:
         """Record the state after ``step`` (at time ``t``) if it is a recording step."""
         if step % self.every:
             return
-        r = self.rows
-        if r >= self.time.shape[0]:
+        if self.total_rows >= self.max_rows:
             self.truncated = True
             return
+        self.make_room(0)
+        r = self.rows
         self.time[r] = t
         self.x[r] = s.x
         self.y[r] = s.y
@@ -45,15 +104,43 @@ class TrajectoryRecorder:
             self.signals[r] = signals
         self.rows = r + 1
 
-    def view(self) -> dict[str, np.ndarray]:
-        """The recorded part as arrays of shape (rows,) and (rows, n_actors)."""
-        r = self.rows
-        return {
-            "time": self.time[:r],
-            "x": self.x[:r],
-            "y": self.y[:r],
-            "yaw": self.yaw[:r],
-            "speed": self.speed[:r],
-            "active": self.active[:r],
-            "signals": self.signals[:r],
-        }
+    def view(self, max_rows: int | None = None) -> dict[str, np.ndarray]:
+        """The recorded rows as arrays of shape (rows,) and (rows, n_actors).
+
+        Without ``max_rows``: every row (the drained part read back from disk). With it: at
+        most ``max_rows`` rows at an even stride, first and last included, copied into memory
+        (the reports: bounded memory for any duration)."""
+        total = self.total_rows
+        if max_rows is None or total <= max_rows:
+            if not self.drained:
+                return {name: getattr(self, name)[: self.rows] for name in ("time", *FIELDS)}
+            idx = np.arange(total)
+        else:
+            stride = math.ceil((total - 1) / max(max_rows - 1, 1))
+            idx = np.unique(np.append(np.arange(0, total, stride), total - 1))
+        return {name: self._take(name, idx) for name in ("time", *FIELDS)}
+
+    def _take(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """Rows ``idx`` (increasing) of ``name``: the disk part through a memory map, then the buffer."""
+        buf = getattr(self, name)[: self.rows]
+        if not self.drained:
+            return buf[idx]
+        dtype, per_actor = FIELDS.get(name, (np.float64, True))
+        shape = (self.drained,) if name == "time" else (self.drained, self.n_actors if per_actor else self.n_signals)
+        on_disk = idx < self.drained
+        if math.prod(shape) > 0:
+            disk = np.asarray(np.memmap(self._files[name], dtype=dtype, mode="r", shape=shape)[idx[on_disk]])
+        else:
+            disk = np.zeros((int(on_disk.sum()), *shape[1:]), dtype=dtype)
+        return np.concatenate([disk, buf[idx[~on_disk] - self.drained]], axis=0)
+
+    def close(self) -> None:
+        """Delete the spill files; only the rows still in the buffer stay readable."""
+        _close_files(self._files)
+        self.drained = 0
+
+
+def _close_files(files: dict[str, IO[bytes]]) -> None:
+    for fh in files.values():
+        fh.close()
+    files.clear()

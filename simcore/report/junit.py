@@ -37,6 +37,8 @@ _CRITERION_EVENTS = {
     "no_red_light": ("red_light",),
     "no_offroad": ("offroad",),
     "reach_goal": ("agent_failure", "bad_control", "collision"),
+    "no_agent_failure": ("agent_failure",),
+    "no_bad_control": ("bad_control",),
 }
 
 

@@ -122,6 +122,23 @@ def points_in_polygon(px: F64, py: F64, poly_x: F64, poly_y: F64) -> np.ndarray:
     return inside
 
 
+def _blend(
+    run: list[int], pts: list[tuple[F64, F64, F64]], s_grid: F64, starts: list[float], change: float
+) -> tuple[F64, F64, I64]:
+    """(x, y, lane) at ``s_grid`` (m) of a run of lane changes: change j blends centre line j into
+    j + 1 with a smoothstep weight over [starts[j], starts[j] + change] (m)."""
+    bx = np.interp(s_grid, pts[0][2], pts[0][0])
+    by = np.interp(s_grid, pts[0][2], pts[0][1])
+    lane_ids = np.full(s_grid.size, run[0])
+    for j, s0 in enumerate(starts):
+        w = _smoothstep(np.clip((s_grid - s0) / change, 0.0, 1.0))
+        a_s, b_s = pts[j][2], pts[j + 1][2]
+        bx += w * (np.interp(s_grid, b_s, pts[j + 1][0]) - np.interp(s_grid, a_s, pts[j][0]))
+        by += w * (np.interp(s_grid, b_s, pts[j + 1][1]) - np.interp(s_grid, a_s, pts[j][1]))
+        lane_ids[s_grid >= s0 + 0.5 * change] = run[j + 1]
+    return bx, by, lane_ids
+
+
 def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> RoutePath:
     """Join the centre lines of ``lanes`` into one polyline; lane changes blend smoothly.
 
@@ -156,20 +173,20 @@ def route_path(net: RoadNetwork, lanes: list[int], start_s: float = 0.0) -> Rout
             first = min(start_s, max(length - (m + 1) * MIN_LANE_CHANGE_M, 0.0)) if k == 0 else 0.0
             usable = length - first
             change = min(LANE_CHANGE_LENGTH_M, usable / (m + 1))
+            starts = [first + (j + 1) / (m + 1) * usable - 0.5 * change for j in range(m)]
             s_grid = np.unique(np.concatenate([p[2][p[2] <= length] for p in pts]))
-            bx = np.interp(s_grid, pts[0][2], pts[0][0])
-            by = np.interp(s_grid, pts[0][2], pts[0][1])
-            lane_ids = np.full(s_grid.size, run[0])
+            bx, by, lane_ids = _blend(run, pts, s_grid, starts, change)
+            if np.hypot(np.diff(bx), np.diff(by)).max(initial=0.0) > MAX_SAMPLE_GAP_M:
+                # A short change (a late start) crosses a lane width in a few metres: sample it
+                # finer so that the route's samples stay within MAX_SAMPLE_GAP_M of each other.
+                fine = [np.arange(s0, s0 + change, 0.25 * MAX_SAMPLE_GAP_M) for s0 in starts]
+                s_grid = np.unique(np.concatenate([s_grid, *fine]))
+                s_grid = s_grid[(s_grid >= 0.0) & (s_grid <= length)]
+                bx, by, lane_ids = _blend(run, pts, s_grid, starts, change)
             for j in range(m):
-                s0 = first + (j + 1) / (m + 1) * usable - 0.5 * change
-                w = _smoothstep(np.clip((s_grid - s0) / change, 0.0, 1.0))
-                a_s, b_s = pts[j][2], pts[j + 1][2]
-                bx += w * (np.interp(s_grid, b_s, pts[j + 1][0]) - np.interp(s_grid, a_s, pts[j][0]))
-                by += w * (np.interp(s_grid, b_s, pts[j + 1][1]) - np.interp(s_grid, a_s, pts[j][1]))
-                lane_ids[s_grid >= s0 + 0.5 * change] = run[j + 1]
                 side = 1 if run[j + 1] == net.lane_left[run[j]] else -1
                 offset = 0.5 * (net.lane_width[run[j]] + net.lane_width[run[j + 1]])
-                changes.append((seg_start, s0, s0 + change, side, float(offset)))
+                changes.append((seg_start, starts[j], starts[j] + change, side, float(offset)))
             last = pts[-1]
             rest = last[2] > length
             bx = np.concatenate([bx, last[0][rest]])

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simcore import limits
 from simcore._types import ActorKind, SignalState
-from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, is_finite
+from simcore.agents.channel import BRAKE, ControlChannel, LatePolicy, TimingOptions, check_control, control_problem
+from simcore.agents.guard import AgentError, GuardedAgent
 from simcore.agents.protocol import Agent, AgentInfo, AnyControl, EgoInfo, ObjectList, Observation
 from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.junction_kernels import junction_holds
@@ -24,7 +26,7 @@ from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
 from simcore.evaluation.post_run import post_run_metrics
 from simcore.evaluation.regulation import regulation_verdicts
-from simcore.evaluation.scoring import EgoSummary, judge, score
+from simcore.evaluation.scoring import EgoSummary, agent_verdicts, judge, score
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.road.static_index import build_static_index
 from simcore.runner.results import Result
@@ -139,6 +141,8 @@ class Simulation:
                 raise ValueError(f"cannot control {role!r}: not a vehicle actor (vehicles: {', '.join(vehicles)})")
             self.agents[role] = ag
             self._roles[role] = row
+        #: Every agent is called through its guard (worker thread, time limit: agents.guard).
+        self._guards = {role: GuardedAgent(ag, role) for role, ag in self.agents.items()}
         timed = self.timing != TimingOptions()
         self.end = end or EndSpec(timeout_s=world.timeout, ego_reaches_goal=world.ego >= 0)
         self.criteria = list(criteria or [])
@@ -290,32 +294,33 @@ class Simulation:
         self.max_steps = math.ceil(self.end.timeout_s / w.dt - 1e-9)
         every = self.record_every if self.record_every > 0 else self.max_steps + 1
         rows = self.max_steps // every + 2 if self.record_every > 0 else 1
-        self.recorder = TrajectoryRecorder(w.state.n, rows, every, self._n_groups)
+        buffer_rows = max(limits.current().recorder_rows, CHUNK_STEPS // every + 2)  # drained to disk when full
+        self.recorder = TrajectoryRecorder(w.state.n, rows, every, self._n_groups, buffer_rows)
         self._rec_row = np.zeros(1, dtype=np.int64)
         self._update_signals()
         if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
         self._rec_row[0] = self.recorder.rows
-        for role, ag in self.agents.items():
+        timeout = limits.current().agent_reset_timeout_s
+        for role in self.agents:
             try:
-                ag.reset(self.agent_info(role))
-            except Exception as exc:  # agent code is untrusted: record, end the run
+                self._guards[role].call("reset", self.agent_info(role), timeout_s=timeout)
+            except Exception as exc:  # agent code is untrusted (guard: any exception, exit, hang)
                 self._fail(role, exc)
                 break
 
     def _fail(self, role: str, exc: BaseException) -> None:
         """Record that the agent of ``role`` failed; the run ends with ``agent_failure``."""
         self._agent_failed = True
-        self.events.append(Event(self.t, EventKind.AGENT_FAILURE, (role,), detail=f"{type(exc).__name__}: {exc}"))
+        detail = str(exc) if isinstance(exc, AgentError) else f"{type(exc).__name__}: {exc}"
+        self.events.append(Event(self.t, EventKind.AGENT_FAILURE, (role,), detail=detail))
         self.termination = "agent_failure"
 
     def close(self) -> None:
         """Close every agent that has ``close`` (out-of-process agents end their process)."""
-        for ag in self.agents.values():
-            close = getattr(ag, "close", None)
-            if callable(close):
-                with contextlib.suppress(Exception):  # closing must not mask the run's result
-                    close()
+        for guard in self._guards.values():
+            with contextlib.suppress(Exception):  # closing must not mask the run's result
+                guard.close()
 
     def agent_info(self, role: str = "ego") -> AgentInfo:
         """Static information handed to the agent of ``role`` ("ego" or a controlled actor id) at reset."""
@@ -464,6 +469,7 @@ class Simulation:
         w = self.world
         st = w.state
         budget = self.timing.budget_s
+        lim = limits.current()
         for role, ch in self.channels.items():
             e = ch.row
             if self._agent_failed:
@@ -475,10 +481,9 @@ class Simulation:
             else:
                 try:
                     obs = self.observe(role)  # the engine's time, not charged to the agent's budget
-                    t0 = time.perf_counter()
-                    ctrl = check_control(self.agents[role].act(obs))
-                    took = time.perf_counter() - t0
-                except Exception as exc:  # agent code is untrusted: record, brake, end the run
+                    answer, took = self._guards[role].call("act", obs, timeout_s=lim.agent_step_timeout_s)
+                    ctrl = check_control(answer)
+                except Exception as exc:  # untrusted (guard: any exception, exit, hang): record, brake, end
                     self._fail(role, exc)
                     self.ctrl_accel[e], self.ctrl_steer[e] = -ch.max_decel, st.steer[e]
                     continue
@@ -493,12 +498,13 @@ class Simulation:
                     Event(self.t, EventKind.LATE_CONTROL, (role,), detail=f"{late}; {self.timing.late_policy}")
                 )
             item: object = ctrl
-            if ctrl is not None and not is_finite(ctrl):
+            problem = ""
+            if ctrl is not None:
+                problem = control_problem(ctrl, lim.max_control_accel_mps2, lim.max_control_steer_rad)
+            if problem:
                 # One event per run of consecutive bad controls, not one per step.
                 if self._bad_run.get(role, 0) == 0:
-                    self.events.append(
-                        Event(self.t, EventKind.BAD_CONTROL, (role,), detail=f"non-finite control {ctrl}; braking")
-                    )
+                    self.events.append(Event(self.t, EventKind.BAD_CONTROL, (role,), detail=f"{problem}; braking"))
                 self._bad_run[role] = self._bad_run.get(role, 0) + 1
                 self._bad_controls += 1
                 item = BRAKE
@@ -529,6 +535,8 @@ class Simulation:
         st, p, r, d, pp = w.state, w.params, w.routes, self.driver, w.pedestrians
         net, g = w.network, w.drivable
         rec = self.recorder
+        rec.make_room(n_steps)  # streaming: full rows go to disk, memory stays flat in time
+        self._rec_row[0] = rec.rows
         so = self.static_index
         done, n_ev = advance(
             n_steps,
@@ -759,7 +767,7 @@ class Simulation:
                 b = int(self.ev_b[k])
                 if b >= 0:
                     actors = (ids[a], ids[b])
-                    kinds = ("vehicle", "pedestrian", "cyclist")
+                    kinds = ("vehicle", "pedestrian", "cyclist", "static object")  # by ActorKind
                     detail = f"with {kinds[int(self.world.state.kind[b])]}"
                 else:
                     o = -2 - b
@@ -1000,9 +1008,10 @@ class Simulation:
             events=list(self.events),
             metrics=metrics,
             score=s,
-            verdicts=verdicts + reg_verdicts,
+            verdicts=verdicts + reg_verdicts + agent_verdicts(self.events),
             scores=all_scores(summ, metrics),
-            trajectory=self.recorder.view() if self.record_every > 0 else {},
+            # at most limits.output_rows rows, evenly strided (the recorder keeps every row on disk)
+            trajectory=self.recorder.view(limits.current().output_rows) if self.record_every > 0 else {},
             regulation=regulation,
         )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simcore import limits
 from simcore._types import ActorKind, LaneType, SignalState
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleSpec, dynamics_params, get_vehicle, stack_params
 from simcore.dynamics.single_track_kernels import N_PARAMS
@@ -492,9 +493,21 @@ class _StoryCompiler:
         return tuple(out)
 
 
+def _check_actor_count(loaded: LoadedScenario) -> None:
+    """Located error when the scenario's actor rows (ego, every actor times its ``count``)
+    exceed ``limits.max_actors``."""
+    spec = loaded.spec
+    n = int(spec.ego is not None) + sum(int(getattr(a, "count", 1)) for a in spec.actors)
+    most = limits.current().max_actors
+    if n > most:
+        message = f"{n} actor rows, more than the limit of {most} (limits.md)"
+        raise ScenarioError([loaded.doc.issue(("actors",), message)])
+
+
 def build_world(loaded: LoadedScenario) -> World:
     """Turn a loaded scenario into a World; ScenarioError (located) on semantic problems."""
     spec = loaded.spec
+    _check_actor_count(loaded)  # before the map is built or any row allocated
     net = build_network(spec.map, loaded)
     b = _Builder(loaded, net)
     rules = scenario_rules(spec)
@@ -621,8 +634,10 @@ def build_world(loaded: LoadedScenario) -> World:
         veh_idx_st=veh_idx[is_st],
         st_params=st_params,
         friction=friction,
-        grade=np.array([g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
-                       dtype=np.float64).reshape(n),
+        grade=np.array(
+            [g[route_sample(r["path"].s, r["progress"])] for g, r in zip(route_grades, rows, strict=True)],
+            dtype=np.float64,
+        ).reshape(n),
         storyboard=stories,
         behavior=behavior,
         scripted_idx=rowsets["scripted"],

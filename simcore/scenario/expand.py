@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from simcore.scenario.errors import ScenarioError
-from simcore.scenario.parameters import resolve_parameters, variant_count
+from simcore.scenario.parameters import resolve_parameters, run_seed, variant_count, variant_issues
 from simcore.scenario.yaml_source import load_yaml
-
-#: Refuse expansions larger than this (a typo in a sweep should not hang the CLI).
-MAX_VARIANTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -27,15 +24,14 @@ def expand(path: str | os.PathLike[str], *, draws: int = 1, seed: int | None = N
     """Every variant of a scenario: all sweep combinations, ``draws`` random draws of each."""
     doc = load_yaml(path)
     data = doc.data
-    file_seed = data.get("seed", 0) if isinstance(data, dict) else 0
-    run_seed = seed if seed is not None else (file_seed if isinstance(file_seed, int) else 0)
-    n = variant_count(doc, draws)
-    if n > MAX_VARIANTS:
-        raise ScenarioError([doc.issue(("parameters",), f"expands to {n} variants, more than {MAX_VARIANTS}")])
+    seed_now = run_seed(data, seed)
+    issues = variant_issues(doc, draws)
+    if issues:
+        raise ScenarioError(issues)
     out = []
-    for v in range(n):
-        values, issues = resolve_parameters(doc, run_seed, variant=v)
+    for v in range(variant_count(doc, draws)):
+        values, issues = resolve_parameters(doc, seed_now, variant=v)
         if issues:
             raise ScenarioError(issues)
-        out.append(Variant(v, run_seed, values))
+        out.append(Variant(v, seed_now, values))
     return out

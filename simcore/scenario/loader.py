@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from simcore.scenario.errors import ScenarioError
-from simcore.scenario.parameters import resolve_parameters, substitute
+from simcore.scenario.parameters import resolve_parameters, run_seed, substitute, variant_issues
 from simcore.scenario.schema import ScenarioSpec
 from simcore.scenario.yaml_source import YamlDoc, format_path, issues_from_validation_error, load_yaml
 
@@ -51,6 +52,15 @@ class LoadedScenario:
         return resolve_reference(self.path, name, self.root, self.allow_paths, self.doc, key_path)
 
 
+def _file_kind(path: Path) -> str:
+    """What a non-regular file is, in words."""
+    mode = path.stat().st_mode
+    for test, word in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return word
+    return "a device or other special file"
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.relative_to(folder)
@@ -72,6 +82,8 @@ def resolve_reference(
     target = (base / Path(name).expanduser()).resolve()
     folders = [Path(root).resolve() if root is not None else base, *(Path(p).resolve() for p in allow_paths)]
     if any(_inside(target, f) for f in folders):
+        if target.exists() and not target.is_file():  # a FIFO or device would block a reader forever
+            raise ScenarioError([doc.issue(key_path, f"{name!r} is not a regular file ({_file_kind(target)})")])
         return target
     where = ", ".join(str(f) for f in folders)
     raise ScenarioError(
@@ -104,9 +116,11 @@ def load_scenario(
     version = data.get("simcore")
     if version != FORMAT_VERSION:
         raise ScenarioError([doc.issue(("simcore",), f"expected format version {FORMAT_VERSION}, got {version!r}")])
-    file_seed = data.get("seed", 0)
-    run_seed = seed if seed is not None else (file_seed if isinstance(file_seed, int) else 0)
-    values, issues = resolve_parameters(doc, run_seed, overrides, variant)
+    seed_now = run_seed(data, seed)
+    issues = variant_issues(doc)
+    if issues:
+        raise ScenarioError(issues)
+    values, issues = resolve_parameters(doc, seed_now, overrides, variant)
     concrete, more, unresolved = substitute(doc, values)
     issues += more
     try:
@@ -125,7 +139,7 @@ def load_scenario(
         doc=doc,
         path=Path(path),
         parameters=values,
-        seed=run_seed,
+        seed=seed_now,
         variant=variant,
         root=Path(root) if root is not None else None,
         allow_paths=tuple(Path(p) for p in allow_paths),

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from simcore.rng import generator
+from simcore import limits
+from simcore.rng import generator, seed_problem
 from simcore.scenario.errors import Issue, did_you_mean
 from simcore.scenario.yaml_source import YamlDoc
 
@@ -41,17 +42,45 @@ def _check_spec(name: str, spec: Any, doc: YamlDoc) -> list[Issue]:
     elif kind == "uniform":
         if not (isinstance(arg, list) and len(arg) == 2 and all(_is_num(v) for v in arg) and arg[0] <= arg[1]):
             return [doc.issue(p, f"expected [low, high] numbers with low <= high, got {arg!r}")]
+        if not np.isfinite(float(arg[1]) - float(arg[0])):
+            return [doc.issue(p, f"range [{arg[0]:g}, {arg[1]:g}] is too wide (high - low overflows)")]
     elif kind == "normal":
         allowed = {"mean", "std", "min", "max"}
         if not isinstance(arg, dict) or not {"mean", "std"} <= set(arg) or not set(arg) <= allowed:
             return [doc.issue(p, "expected {mean, std} with optional min, max")]
         if not all(_is_num(v) for v in arg.values()) or arg["std"] < 0:
-            return [doc.issue(p, "expected numbers, std >= 0")]
+            return [doc.issue(p, "expected finite numbers, std >= 0")]
     return []
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite int or float (not a bool); huge ints that overflow a float are refused too."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return bool(np.isfinite(float(v)))
+    except OverflowError:
+        return False
+
+
+def run_seed(data: Any, seed: int | None) -> int:
+    """The seed a run uses: ``seed`` (``--seed``; ValueError when invalid) or the file's own
+    (0 when the file's is invalid: the schema reports that, located)."""
+    if seed is not None:
+        problem = seed_problem(seed)
+        if problem:
+            raise ValueError(f"--seed: {problem}")
+        return seed
+    file_seed = data.get("seed", 0) if isinstance(data, dict) else 0
+    return 0 if seed_problem(file_seed) else int(file_seed)
+
+
+def variant_issues(doc: YamlDoc, draws: int = 1) -> list[Issue]:
+    """A located issue when the file's sweeps x ``draws`` exceed ``limits.max_variants``."""
+    n, most = variant_count(doc, draws), limits.current().max_variants
+    if n > most:
+        return [doc.issue(("parameters",), f"expands to {n} variants, more than the limit of {most} (limits.md)")]
+    return []
 
 
 def sweep_sizes(doc: YamlDoc) -> list[tuple[str, int]]:

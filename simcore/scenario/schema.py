@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from simcore.rng import MAX_SEED
 from simcore.scenario.errors import Issue
 from simcore.scenario.yaml_source import YamlDoc
 
@@ -836,8 +837,9 @@ def _key_tag(keys: tuple[str, ...]) -> Any:
         if isinstance(value, dict):
             found = [k for k in keys if k in value]
             return found[0] if len(found) == 1 else None
+        fields = getattr(type(value), "model_fields", {})  # a string, number, list or null: no tag
         for k in keys:
-            if k in type(value).model_fields:
+            if k in fields:
                 return k
         return None
 
@@ -1106,7 +1108,7 @@ class ScenarioSpec(Strict):
     simcore: Literal[1]
     name: str = Field(min_length=1)
     description: str = ""
-    seed: int = Field(0, ge=0, lt=2**63)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     dt: float = Field(0.05, gt=0.001, le=0.5)
     map: MapSpec
     environment: EnvironmentSpec = EnvironmentSpec()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 import os
+import stat
 import types
 import typing
 from dataclasses import dataclass
@@ -247,6 +248,8 @@ class _Walker:
 
 def _read_text(file: str) -> str:
     try:
+        if not stat.S_ISREG(os.stat(file).st_mode):  # a FIFO or device would block the read forever
+            raise ScenarioError.single(file, 1, 1, "", "not a regular file (a FIFO, device or folder)")
         with open(file, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
@@ -270,6 +273,11 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 
 
 def _compose(file: str, text: str) -> Node | None:
+    # PyYAML's pure-Python scanner is quadratic in flow nesting (seconds at 1,500 levels):
+    # refuse deep nesting first with libyaml's parser, which stops at the first level too many.
+    too_deep = _too_deep(text, yaml.CSafeLoader) if yaml.__with_libyaml__ else None
+    if too_deep is not None:
+        raise ScenarioError.single(file, *too_deep, "", f"nesting is deeper than {MAX_DEPTH} levels (refused here)")
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -285,9 +293,33 @@ def _compose(file: str, text: str) -> Node | None:
             file, line, col, "", f"invalid YAML: unacceptable character #x{char:04x}: {exc.reason}"
         ) from None
     except RecursionError:
-        raise ScenarioError.single(file, 1, 1, "", "document is nested too deeply") from None
+        line, col = _too_deep(text, yaml.SafeLoader) or (1, 1)
+        message = f"nesting is deeper than {MAX_DEPTH} levels (refused here)"
+        raise ScenarioError.single(file, line, col, "", message) from None
+
     except yaml.YAMLError as exc:
         raise ScenarioError.single(file, 1, 1, "", f"invalid YAML: {exc}") from None
+
+
+def _too_deep(text: str, loader: Any) -> tuple[int, int] | None:
+    """(line, col) of the first collection nested deeper than MAX_DEPTH, found with the event
+    parser of ``loader`` (which, unlike the composer, does not recurse); None if there is none
+    (or the text has another problem, which the composer reports)."""
+    depth = -1  # the top-level mapping is depth 0, as in _Walker
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _pos(event.start_mark)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem) and exc.problem_mark is not None:
+            return _pos(exc.problem_mark)
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return None
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:
@@ -351,19 +383,34 @@ def _show(value: Any) -> str:
 
 
 def _doc_path(loc: tuple[Any, ...], data: Any) -> Path:
-    """Map a pydantic ``loc`` onto the data, dropping items (union tags etc.) not in the data."""
-    path: list[Any] = []
-    cur = data
-    for item in loc:
+    """Map a pydantic ``loc`` onto the data, dropping items (union tags etc.) not in the data.
+
+    A union tag may also be a key of the data (an actor's tag ``vehicle`` beside its key
+    ``vehicle: suv``): of the ways to read ``loc``, the one matching its later items wins, so
+    ``count`` of that actor is located at its ``count``, not at ``vehicle``."""
+
+    memo: dict[tuple[int, int], tuple[int, tuple[Any, ...]]] = {}  # (i, id(cur)): linear, not 2^len(loc)
+
+    def best(i: int, cur: Any) -> tuple[int, tuple[Any, ...]]:
+        """(score: sum of 1 + index of each matched item, path) of the best reading of loc[i:]."""
+        if i == len(loc):
+            return 0, ()
+        if (i, id(cur)) in memo:
+            return memo[i, id(cur)]
+        item = loc[i]
+        skip = best(i + 1, cur)
         if isinstance(cur, dict) and isinstance(item, str) and item in cur:
-            cur = cur[item]
+            key, nxt = item, cur[item]
         elif isinstance(cur, list) and isinstance(item, int) and -len(cur) <= item < len(cur):
-            item = item % len(cur)
-            cur = cur[item]
+            key, nxt = item % len(cur), cur[item % len(cur)]
         else:
-            continue
-        path.append(item)
-    return tuple(path)
+            return skip
+        score, rest = best(i + 1, nxt)
+        take = (score + i + 1, (key, *rest))
+        memo[i, id(cur)] = take if take[0] >= skip[0] else skip
+        return memo[i, id(cur)]
+
+    return best(0, data)[1]
 
 
 _SEQUENCE_ORIGINS = (

@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 
-import simcore.runner.loop as loop_mod
+import simcore.agents.guard as guard_mod  # measures the agent's compute time
 from simcore.agents.builtin.autopilot import Autopilot
 from simcore.agents.channel import TimingOptions
 from simcore.agents.protocol import ActuationControl, AgentInfo, Control, Observation
@@ -118,7 +118,7 @@ class SlowEverySecondStep:
 @pytest.mark.parametrize("policy", ["hold", "brake"])
 def test_answers_over_the_compute_budget_are_late(monkeypatch, policy):
     clock = FakeClock()
-    monkeypatch.setattr(loop_mod, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
+    monkeypatch.setattr(guard_mod, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
     sim = make_sim(REAR_END, SlowEverySecondStep(clock, 0.3), compute_budget_s=0.1, late_policy=policy)
     _, a = speeds(sim, 10)
     brake = -float(sim.world.params["max_decel"][sim.world.ego])
@@ -131,7 +131,7 @@ def test_answers_over_the_compute_budget_are_late(monkeypatch, policy):
 
 def test_answers_within_the_budget_are_on_time(monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(loop_mod, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
+    monkeypatch.setattr(guard_mod, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
     sim = make_sim(REAR_END, SlowEverySecondStep(clock, 0.05), compute_budget_s=0.1)
     _, a = speeds(sim, 10)
     assert list(a) == [-1.0, 1.0] * 5

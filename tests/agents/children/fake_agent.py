@@ -9,7 +9,8 @@ none (sends empty controls: no control), no_hello (answers hello with a control)
 stdout at step 5, then hangs), nan (a NaN literal at step 5), null (accel null at steps 5-7),
 mixed (accel and throttle at step 5), orphan (like ok, but leaves a sleeping grandchild
 behind in its process group), eof (ignores close; exits at the end of its input and says so
-on stderr), noisy (writes a 200 kB stderr line at reset, then crashes like crash).
+on stderr), noisy (writes a 200 kB stderr line at reset, then crashes like crash), flood (sends
+20,000 controls at reset, ahead of time), stranger_token (tcp with a wrong token in its hello).
 """
 
 import json
@@ -20,7 +21,7 @@ import sys
 import time
 
 mode = sys.argv[1] if len(sys.argv) > 1 else "ok"
-if mode == "tcp":
+if mode in ("tcp", "stranger_token"):
     sock = socket.create_connection(("127.0.0.1", int(os.environ["SIMCORE_AGENT_PORT"])))
     rfile, wfile = sock.makefile("r"), sock.makefile("w")
 else:
@@ -45,13 +46,19 @@ for line in rfile:
             send({"type": "control", "step": 0, "accel": 0.0, "steer": 0.0})
             continue
         proto = "simcore-agent/99" if mode == "version" else msg["protocol"]
-        send({"type": "hello", "protocol": proto, "name": f"fake-{mode}"})
+        token = os.environ.get("SIMCORE_AGENT_TOKEN", "") if mode != "stranger_token" else "wrong"
+        send({"type": "hello", "protocol": proto, "name": f"fake-{mode}", "token": token})
     elif msg["type"] == "reset":
         route = msg["route"]
         print(f"fake agent {mode} reset", file=sys.stderr, flush=True)
         if mode == "noisy":
             print("N" * 200_000, file=sys.stderr, flush=True)
+        if mode == "flood":  # every control of the run ahead of time, and many more
+            for k in range(20_000):
+                send({"type": "control", "step": k, "accel": -0.5, "steer": 0.0})
     elif msg["type"] == "observation":
+        if mode == "flood":
+            continue
         step = msg["step"]
         if step == 5:
             if mode in ("crash", "noisy"):

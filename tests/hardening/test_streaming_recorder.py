@@ -1,0 +1,85 @@
+"""The trajectory recorder streams to disk: memory flat in simulated time, same rows (issue 17)."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from simcore import limits
+from simcore.api import simulation
+from simcore.record.trajectory import TrajectoryRecorder
+from simcore.runner.loop import Simulation
+from simcore.state import WorldState
+
+ROOT = Path(__file__).resolve().parents[2]
+REAR_END = ROOT / "tests" / "data" / "rear_end.yaml"
+KEYS = ("time", "x", "y", "yaw", "speed", "active", "signals")
+
+
+def _state(n: int) -> WorldState:
+    sim = simulation(REAR_END, record_every=0)
+    st = sim.world.state
+    assert st.n <= n
+    return st
+
+
+def _record(rows: int, n_actors: int = 571) -> tuple[int, TrajectoryRecorder]:
+    """Peak traced bytes while recording ``rows`` snapshots of ``n_actors`` actors, and the recorder."""
+    s = WorldState.__new__(WorldState)
+    for name in ("x", "y", "yaw", "speed"):
+        object.__setattr__(s, name, np.arange(n_actors, dtype=np.float64))
+    object.__setattr__(s, "active", np.ones(n_actors, dtype=np.bool_))
+    tracemalloc.start()
+    rec = TrajectoryRecorder(n_actors, rows + 2, 1, 4, buffer_rows=64)
+    for k in range(rows):
+        s.x[0] = k
+        rec.append(k, k * 0.05, s, np.full(4, k % 5, dtype=np.int8))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, rec
+
+
+def test_recorder_memory_is_independent_of_duration() -> None:
+    short, a = _record(200)
+    long, b = _record(2000)  # 10x the simulated time
+    buffer_bytes = 64 * 571 * (4 * 8 + 1) + 64 * (8 + 4)
+    assert short < 2 * buffer_bytes and long < 2 * buffer_bytes
+    assert abs(long - short) < 0.1 * buffer_bytes
+    assert b.total_rows == 2000 and b.drained == 1984 and b.rows == 16
+    full = b.view()
+    assert full["x"].shape == (2000, 571) and (full["x"][:, 0] == np.arange(2000)).all()
+    assert (full["signals"][:, 0] == np.arange(2000) % 5).all()
+    thin = b.view(max_rows=100)
+    assert thin["time"].shape[0] <= 100 and thin["x"][0, 0] == 0 and thin["x"][-1, 0] == 1999
+    a.close()
+    b.close()
+
+
+def test_a_simulation_sizes_its_recorder_by_the_buffer_not_by_the_duration() -> None:
+    base = simulation(REAR_END)
+    sizes = []
+    for timeout in (60.0, 3600.0):
+        sim = Simulation(base.world, base.agent, end=base.end.model_copy(update={"timeout_s": timeout}))
+        rec = sim.recorder
+        sizes.append(sum(getattr(rec, k).nbytes for k in KEYS))
+    assert sizes[0] == sizes[1]
+
+
+def test_a_drained_run_records_the_same_rows_as_one_kept_in_memory() -> None:
+    with limits.override(recorder_rows=10**6):
+        whole = simulation(REAR_END).run().trajectory
+    with limits.override(recorder_rows=1):  # the smallest buffer: one compiled chunk (258 rows)
+        sim = simulation(REAR_END)
+        streamed = sim.run().trajectory
+        assert sim.recorder.drained > 0
+    for key in KEYS:
+        np.testing.assert_array_equal(streamed[key], whole[key])
+
+
+def test_reports_read_at_most_output_rows() -> None:
+    with limits.override(output_rows=50):
+        res = simulation(REAR_END).run()
+    t = res.trajectory["time"]
+    assert t.shape[0] <= 50 and t[0] == 0.0 and np.isclose(t[-1], res.sim_time)
