@@ -69,7 +69,7 @@ def _format_summary(res: Any, out_dir: Path | None) -> str:
         lines.append(f"  ... {len(shown) - 20} more in result.json")
     lines.append(f"result     {'PASS' if res.passed else 'FAIL'}")
     if out_dir is not None:
-        names = ("result.json", "junit.xml", "report.html", "topdown.png")
+        names = ("result.json", "junit.xml", "report.html", "topdown.png", "run.mcap")
         lines.append("written    " + ", ".join(str(out_dir / n) for n in names))
     return "\n".join(lines)
 
@@ -114,12 +114,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     # SIGTERM ends the run like an exception (agents closed, their process groups ended), exit 143.
     signal.signal(signal.SIGTERM, _terminated)
-    res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     out_dir = Path(args.out) if args.out else None
-    if out_dir is not None:
+    log = None
+    if out_dir is not None:  # run.mcap is written while the run goes (simcore.record.runlog)
+        from simcore.record.runlog import RUN_MCAP, RunLogWriter
+
+        log = RunLogWriter(out_dir / RUN_MCAP, sim.world).attach(sim)
+    res = sim.run(progress=not args.quiet and sys.stderr.isatty())
+    if out_dir is not None and log is not None:
         from simcore.report.outputs import write_run_outputs
 
-        write_run_outputs(sim.world, res, out_dir)
+        log.finish(res)
+        write_run_outputs(sim.world, res, out_dir, progress=not args.quiet and sys.stderr.isatty())
     if not args.quiet:
         print(_format_summary(res, out_dir))
         print(f"start-up   load+build {build_s:.3f} s, kernels {compile_s:.3f} s (compiled once, then cached)")
@@ -303,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")
-    r.add_argument("--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html and topdown.png")
+    r.add_argument("--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html, topdown.png and run.mcap")
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     r.add_argument(
         "--allow-path",

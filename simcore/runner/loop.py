@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -248,6 +248,8 @@ class Simulation:
         self._lat_tgt = np.zeros(n)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.scripted = ScriptedSpeeds(self.driver)
+        #: Called with this Simulation after every compiled call (the run log: record.runlog).
+        self.on_advance: list[Callable[[Simulation], None]] = []
         self.reset()
 
     # -- setup -------------------------------------------------------------------------
@@ -691,6 +693,8 @@ class Simulation:
         rec.rows = int(self._rec_row[0])
         if n_ev:
             self._collect_events(int(n_ev))
+        for hook in self.on_advance:
+            hook(self)
         return int(done)
 
     def _story_pending(self) -> bool:
