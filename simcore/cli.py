@@ -1,4 +1,4 @@
-"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | map``."""
+"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | view | map``."""
 
 from __future__ import annotations
 
@@ -289,6 +289,25 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    """Write the browser viewer of a run log (run.mcap or its run folder) or of a scenario's initial scene."""
+    from simcore.record.runlog import LogFormatError
+    from simcore.render.viewer import write_view
+    from simcore.scenario.errors import ScenarioError
+
+    try:
+        out = write_view(args.source, Path(args.html))
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    except (LogFormatError, FileNotFoundError, ValueError) as exc:
+        print(f"simcore view: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.quiet:
+        print(f"written    {out}")
+    return EXIT_PASS
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used for the docs)."""
     ap = argparse.ArgumentParser(prog="simcore", description="Scenario engine for testing driving agents.")
@@ -352,6 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     sc.add_argument("--out", metavar="FILE")
     sc.set_defaults(func=cmd_schema)
+    vw = sub.add_parser("view", help="browser viewer (one HTML file) of a run log or a scenario's initial scene")
+    vw.add_argument("source", help="run.mcap, a run's --out folder, or a scenario file / built-in name")
+    vw.add_argument("--html", required=True, metavar="FILE", help="the HTML file to write")
+    vw.add_argument("--quiet", action="store_true")
+    vw.set_defaults(func=cmd_view)
     from simcore.road.map_cli import add_map_commands
 
     add_map_commands(sub)

@@ -68,6 +68,25 @@ def _ns(t: float) -> int:
     return round(t * 1e9)
 
 
+def world_meta(world: World) -> dict[str, Any]:
+    """The /simcore/meta message: what the arrays of a run mean (ids, kinds, sizes in m, ego row)."""
+    p = world.params
+    return {
+        "simcore_log": LOG_VERSION,
+        "scenario": world.name,
+        "seed": int(world.seed),
+        "dt_s": float(world.dt),
+        "ego": int(world.ego),
+        "actor_ids": list(world.actor_ids),
+        "kinds": [ActorKind(int(k)).name.lower() for k in world.state.kind],
+        "length_m": np.asarray(p["length"], float).tolist(),
+        "width_m": np.asarray(p["width"], float).tolist(),
+        "center_offset_m": np.asarray(p["center_offset"], float).tolist(),
+        "signal_groups": list(world.network.signal_names),
+        "map_bounds_m": [float(v) for v in world.network.bounds()],
+    }
+
+
 class RunLogWriter:
     """Streams one run into an MCAP file.
 
@@ -118,7 +137,7 @@ class RunLogWriter:
             ch[topic] = self._w.register_channel(topic=topic, message_encoding=enc, schema_id=sid)
         self._ch = ch
         self._seq: dict[str, int] = dict.fromkeys(ch, 0)
-        self._add("/simcore/meta", 0.0, _json(self._meta()))
+        self._add("/simcore/meta", 0.0, _json(world_meta(world)))
         self._add("/map", 0.0, self._map_scene())
 
     # -- writing ------------------------------------------------------------------------
@@ -126,23 +145,6 @@ class RunLogWriter:
         ns = _ns(t)
         self._w.add_message(self._ch[topic], log_time=ns, data=data, publish_time=ns, sequence=self._seq[topic])
         self._seq[topic] += 1
-
-    def _meta(self) -> dict[str, Any]:
-        w = self.world
-        return {
-            "simcore_log": LOG_VERSION,
-            "scenario": w.name,
-            "seed": int(w.seed),
-            "dt_s": float(w.dt),
-            "ego": int(w.ego),
-            "actor_ids": self._ids,
-            "kinds": [ActorKind(int(k)).name.lower() for k in w.state.kind],
-            "length_m": self._length.tolist(),
-            "width_m": self._width.tolist(),
-            "center_offset_m": self._offset.tolist(),
-            "signal_groups": list(w.network.signal_names),
-            "map_bounds_m": [float(v) for v in w.network.bounds()],
-        }
 
     def _map_scene(self) -> bytes:
         from simcore.render.map_view import map_layers
