@@ -328,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")
-    r.add_argument("--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html, topdown.png and run.mcap")
+    r.add_argument(
+        "--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html, topdown.png and run.mcap"
+    )
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     r.add_argument(
         "--allow-path",

@@ -24,6 +24,7 @@ f8[n], active u1[n], signals i1[groups] (layout in the schema's data, versioned)
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -112,6 +113,8 @@ class RunLogWriter:
         self._next_scene = 0.0
         self.rows_written = 0
         self.events_written = 0
+        #: Wall time (s) spent in ``on_advance`` so far: the log's cost inside the run.
+        self.busy_s = 0.0
         kinds = [ActorKind(int(k)) for k in st.kind]
         self._ids = list(world.actor_ids)
         self._colours = [EGO_COLOUR if i == world.ego else KIND_COLOUR[k] for i, k in enumerate(kinds)]
@@ -163,6 +166,11 @@ class RunLogWriter:
 
     def on_advance(self, sim: Any) -> None:
         """Append what ``sim`` recorded since the last call (rows, events, controls)."""
+        t0 = time.perf_counter()
+        self._append(sim)
+        self.busy_s += time.perf_counter() - t0
+
+    def _append(self, sim: Any) -> None:
         rec = sim.recorder
         total = rec.total_rows
         if total > self.rows_written:
@@ -201,7 +209,11 @@ class RunLogWriter:
                 self._next_scene = t + self.scene_dt
                 self._write_scene(t, rows["x"][k], rows["y"][k], rows["yaw"][k], rows["active"][k])
                 if ego >= 0:
-                    self._add("/tf", t, fg.frame_transform(t, "ego", rows["x"][k][ego], rows["y"][k][ego], rows["yaw"][k][ego]))
+                    self._add(
+                        "/tf",
+                        t,
+                        fg.frame_transform(t, "ego", rows["x"][k][ego], rows["y"][k][ego], rows["yaw"][k][ego]),
+                    )
 
     def _write_scene(self, t: float, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, active: np.ndarray) -> None:
         on = np.flatnonzero(active)
@@ -271,7 +283,9 @@ def read_run_log(path: str | Path, max_rows: int | None = None) -> RunLog:
         reader = make_reader(fh)
         summary = reader.get_summary()
         counts: dict[int, int] = summary.statistics.channel_message_counts if summary and summary.statistics else {}
-        state_id = next((c.id for c in (summary.channels.values() if summary else ()) if c.topic == "/simcore/state"), -1)
+        state_id = next(
+            (c.id for c in (summary.channels.values() if summary else ()) if c.topic == "/simcore/state"), -1
+        )
         n_rows = counts.get(state_id, 0)
         stride = 1 if max_rows is None or n_rows <= max_rows else -(-(n_rows - 1) // max(max_rows - 1, 1))
         meta: dict[str, Any] | None = None

@@ -101,7 +101,13 @@ def render_map(
 
 
 #: Colour of the map layers that are not lane surfaces.
-LAYER_COLOURS = {"centre": "#c9ced6", "stop": "#e41a1c", "stop_sign": "#ffffff", "crosswalk": "#ffffff", "object": "#a0522d"}
+LAYER_COLOURS = {
+    "centre": "#c9ced6",
+    "stop": "#e41a1c",
+    "stop_sign": "#ffffff",
+    "crosswalk": "#ffffff",
+    "object": "#a0522d",
+}
 
 
 def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]]:
@@ -118,7 +124,11 @@ def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]
             out[f"lane:{LaneType(lane_type).name.lower()}"] = (colour, True, [lane_outline(net, int(i)) for i in lanes])
     driving = np.flatnonzero(net.lane_type == LaneType.DRIVING)
     if driving.size:
-        out["centre"] = (LAYER_COLOURS["centre"], False, [np.column_stack(net.lane_points(int(i))[:2]) for i in driving])
+        out["centre"] = (
+            LAYER_COLOURS["centre"],
+            False,
+            [np.column_stack(net.lane_points(int(i))[:2]) for i in driving],
+        )
     stops: dict[str, list[np.ndarray]] = {"stop": [], "stop_sign": []}
     for lane in np.flatnonzero(~np.isnan(net.lane_stop_s)):
         a, b = net.lane_start[lane], net.lane_start[lane + 1]

@@ -74,7 +74,10 @@ def payload(
         return out
 
     return {
-        "meta": {k: meta[k] for k in ("scenario", "dt_s", "ego", "actor_ids", "kinds", "length_m", "width_m", "center_offset_m")},
+        "meta": {
+            k: meta[k]
+            for k in ("scenario", "dt_s", "ego", "actor_ids", "kinds", "length_m", "width_m", "center_offset_m")
+        },
         "bounds": [xmin, ymin, xmax, ymax],
         "q": [x0, y0, q, _YAW_Q, _SPEED_Q],
         "frames": int(idx.size),
@@ -103,9 +106,11 @@ def fragment(data: dict[str, Any], side_html: str = "") -> str:
         f"<style>{_asset('viewer.css')}</style>\n"
         '<div id="sv-root"><div id="sv-main"><canvas id="sv-canvas" width="900" height="600"></canvas>'
         '<div id="sv-bar"><button id="sv-play" title="play / pause (space)">▶</button>'
-        '<button id="sv-back" title="step back (←)">⏮</button><button id="sv-fwd" title="step forward (→)">⏭</button>'
+        '<button id="sv-back" title="step back (←)">«</button><button id="sv-fwd" title="step forward (→)">»</button>'
         '<select id="sv-speed" title="playback speed">'
-        + "".join(f'<option value="{v}"{" selected" if v == 1 else ""}>{v}×</option>' for v in (0.25, 0.5, 1, 2, 4, 8, 16))
+        + "".join(
+            f'<option value="{v}"{" selected" if v == 1 else ""}>{v}×</option>' for v in (0.25, 0.5, 1, 2, 4, 8, 16)
+        )
         + '</select><span id="sv-time">0.00 s</span>'
         '<label><input type="checkbox" id="sv-traces" checked> traces</label>'
         '<label><input type="checkbox" id="sv-labels"> ids</label>'
@@ -124,7 +129,7 @@ def page(title: str, data: dict[str, Any], side_html: str = "") -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head><body>\n"
-        f"<h1 class=\"sv-title\">{html.escape(title)}</h1>\n{fragment(data, side_html)}</body></html>\n"
+        f'<h1 class="sv-title">{html.escape(title)}</h1>\n{fragment(data, side_html)}</body></html>\n'
     )
 
 
@@ -141,11 +146,12 @@ def result_side(result: dict[str, Any] | None) -> str:
         for c in result.get("criteria", [])
     )
     scores = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(fmt_value(v))}</td></tr>" for k, v in result.get("scores", {}).items()
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(fmt_value(v))}</td></tr>"
+        for k, v in result.get("scores", {}).items()
     )
     return (
         f'<h3>Result: <span class="{"pass" if ok else "fail"}">{"PASS" if ok else "FAIL"}</span></h3>'
-        f'<p>{html.escape(str(result.get("termination", "")))} at {fmt_value(result.get("sim_time_s"))} s</p>'
+        f"<p>{html.escape(str(result.get('termination', '')))} at {fmt_value(result.get('sim_time_s'))} s</p>"
         + (f"<table>{rows}</table>" if rows else "<p>No criteria.</p>")
         + (f"<h3>Scores</h3><table>{scores}</table>" if scores else "")
     )
@@ -163,7 +169,9 @@ def run_payload(world: World, result: Any, max_frames: int = REPORT_FRAMES) -> d
     traj = result.trajectory
     if not traj or not traj["time"].size:
         return None
-    return payload(world_meta(world), map_layers(world.network), traj, [e.to_json() for e in result.events], max_frames=max_frames)
+    return payload(
+        world_meta(world), map_layers(world.network), traj, [e.to_json() for e in result.events], max_frames=max_frames
+    )
 
 
 def scenario_payload(world: World) -> tuple[dict[str, Any], str]:
@@ -189,7 +197,10 @@ def scenario_payload(world: World) -> tuple[dict[str, Any], str]:
         ego_route = [np.column_stack([r.x[a:b], r.y[a:b]])]
     overlays = {"routes": ("#ffe08a", False, routes), "ego route": ("#1f77b4", False, ego_route)}
     data = payload(world_meta(world), map_layers(world.network), state, [], overlays=overlays)
-    items = "".join(f"<li>{html.escape(s.detail)}" + (f" (delay {s.delay:g} s)" if s.delay else "") + "</li>" for s in world.storyboard)
+    items = "".join(
+        f"<li>{html.escape(s.detail)}" + (f" (delay {s.delay:g} s)" if s.delay else "") + "</li>"
+        for s in world.storyboard
+    )
     side = "<h3>Storyboard</h3>" + (f"<ol>{items}</ol>" if items else "<p>No storyboard.</p>")
     return data, side
 

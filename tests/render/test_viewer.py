@@ -8,11 +8,10 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,8 +19,6 @@ import pytest
 from simcore.api import simulation
 from simcore.record.runlog import RUN_MCAP, RunLogWriter, read_run_log
 from simcore.render.viewer import write_view
-
-CHROMIUM, DRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -73,66 +70,47 @@ def test_scenario_view_shows_routes_and_storyboard(tmp_path: Path) -> None:
     assert "Storyboard" in out.read_text(encoding="utf-8")
 
 
-def _browser():  # -> selenium WebDriver
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
-    if DRIVER is None or not Path(CHROMIUM).exists():
-        pytest.skip("Chromium or chromedriver missing (apt-get install chromium chromium-driver)")
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,900"):  # fmt: skip
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='simcore-chromium-')}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(DRIVER), options=opts)
-
-
-def test_viewer_in_headless_chromium(logged: SimpleNamespace) -> None:
+def test_viewer_in_headless_chromium(logged: SimpleNamespace, chromium: Any) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    drv = _browser()
-    try:
-        drv.get(logged.html.as_uri())
-        errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
-        assert errors == []
-        assert drv.execute_script("return window.simcoreViewer.time") == 0.0
-        # the timeline moves when playing
-        drv.find_element(By.ID, "sv-speed").send_keys("4")
-        drv.find_element(By.ID, "sv-play").click()
-        time.sleep(0.8)
-        assert drv.execute_script("return window.simcoreViewer.time") > 0.5
-        drv.find_element(By.ID, "sv-play").click()
-        # clicking an event marker jumps to its time
-        marker = drv.find_elements(By.CSS_SELECTOR, ".sv-marker")[-1]
-        t_event = float(marker.get_attribute("data-t"))
-        marker.click()
-        assert drv.execute_script("return window.simcoreViewer.time") == pytest.approx(t_event, abs=1e-3)
-        assert drv.find_element(By.ID, "sv-time").text == f"{t_event:.2f} s"
-        # clicking an actor shows its state
-        drv.execute_script("window.simcoreViewer.select(-1); window.simcoreViewer.setTime(1.0)")
-        # a non-ego actor in view at t = 1 s, and its box centre on the canvas
-        i, cx, cy, w_css, w_px = drv.execute_script(
-            "const cv = document.getElementById('sv-canvas'), ids = arguments[0];"
-            "for (let i = 0; i < ids.length; i++) { const p = simcoreViewer.pose(i, 1.0); if (!p || ids[i] === 'ego') continue;"
-            " const c = simcoreViewer.toCanvas(p[0], p[1]);"
-            " if (c[0] > 20 && c[1] > 20 && c[0] < cv.width - 20 && c[1] < cv.height - 20)"
-            "  return [i, c[0], c[1], cv.getBoundingClientRect().width, cv.width]; }"
-            "return null;",
-            logged.log.meta["actor_ids"],
-        )
-        canvas = drv.find_element(By.ID, "sv-canvas")
-        scale = w_css / w_px
-        rect = canvas.rect
-        ActionChains(drv).move_to_element_with_offset(
-            canvas, cx * scale - rect["width"] / 2, cy * scale - rect["height"] / 2
-        ).click().perform()
-        assert drv.execute_script("return window.simcoreViewer.selected") == i
-        info = drv.find_element(By.ID, "sv-info").text
-        assert logged.log.meta["actor_ids"][i] in info and "km/h" in info
-        assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
-    finally:
-        drv.quit()
+    drv = chromium
+    drv.get(logged.html.as_uri())
+    errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    assert drv.execute_script("return window.simcoreViewer.time") == 0.0
+    # the timeline moves when playing
+    drv.find_element(By.ID, "sv-speed").send_keys("4")
+    drv.find_element(By.ID, "sv-play").click()
+    time.sleep(0.8)
+    assert drv.execute_script("return window.simcoreViewer.time") > 0.5
+    drv.find_element(By.ID, "sv-play").click()
+    # clicking an event marker jumps to its time
+    marker = drv.find_elements(By.CSS_SELECTOR, ".sv-marker")[-1]
+    t_event = float(marker.get_attribute("data-t"))
+    marker.click()
+    assert drv.execute_script("return window.simcoreViewer.time") == pytest.approx(t_event, abs=1e-3)
+    assert drv.find_element(By.ID, "sv-time").text == f"{t_event:.2f} s"
+    # clicking an actor shows its state
+    drv.execute_script("window.simcoreViewer.select(-1); window.simcoreViewer.setTime(1.0)")
+    # a non-ego actor in view at t = 1 s, and its box centre on the canvas
+    i, cx, cy, w_css, w_px = drv.execute_script(
+        "const cv = document.getElementById('sv-canvas'), ids = arguments[0];"
+        "for (let i = 0; i < ids.length; i++) { const p = simcoreViewer.pose(i, 1.0);"
+        " if (!p || ids[i] === 'ego') continue;"
+        " const c = simcoreViewer.toCanvas(p[0], p[1]);"
+        " if (c[0] > 20 && c[1] > 20 && c[0] < cv.width - 20 && c[1] < cv.height - 20)"
+        "  return [i, c[0], c[1], cv.getBoundingClientRect().width, cv.width]; }"
+        "return null;",
+        logged.log.meta["actor_ids"],
+    )
+    canvas = drv.find_element(By.ID, "sv-canvas")
+    scale = w_css / w_px
+    rect = canvas.rect
+    ActionChains(drv).move_to_element_with_offset(
+        canvas, cx * scale - rect["width"] / 2, cy * scale - rect["height"] / 2
+    ).click().perform()
+    assert drv.execute_script("return window.simcoreViewer.selected") == i
+    info = drv.find_element(By.ID, "sv-info").text
+    assert logged.log.meta["actor_ids"][i] in info and "km/h" in info
+    assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
