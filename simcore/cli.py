@@ -295,8 +295,22 @@ def cmd_view(args: argparse.Namespace) -> int:
     from simcore.render.viewer import write_view
     from simcore.scenario.errors import ScenarioError
 
+    if not (args.html or args.gif or args.mp4):
+        print("simcore view: give --html FILE, --gif FILE and/or --mp4 FILE", file=sys.stderr)
+        return EXIT_INVALID
+    written: list[Path] = []
     try:
-        out = write_view(args.source, Path(args.html))
+        if args.html:
+            written.append(write_view(args.source, Path(args.html)))
+        if args.gif or args.mp4:
+            from simcore.record.runlog import read_run_log
+            from simcore.render.animate import write_gif, write_mp4
+
+            log = read_run_log(args.source)
+            if args.gif:
+                written.append(write_gif(log, Path(args.gif)))
+            if args.mp4:
+                written.append(write_mp4(log, Path(args.mp4)))
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
@@ -304,7 +318,7 @@ def cmd_view(args: argparse.Namespace) -> int:
         print(f"simcore view: {exc}", file=sys.stderr)
         return EXIT_INVALID
     if not args.quiet:
-        print(f"written    {out}")
+        print("written    " + ", ".join(map(str, written)))
     return EXIT_PASS
 
 
@@ -373,9 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     sc.add_argument("--out", metavar="FILE")
     sc.set_defaults(func=cmd_schema)
-    vw = sub.add_parser("view", help="browser viewer (one HTML file) of a run log or a scenario's initial scene")
+    vw = sub.add_parser(
+        "view", help="browser viewer (one HTML file) or animation of a run log; a scenario's initial scene"
+    )
     vw.add_argument("source", help="run.mcap, a run's --out folder, or a scenario file / built-in name")
-    vw.add_argument("--html", required=True, metavar="FILE", help="the HTML file to write")
+    vw.add_argument("--html", metavar="FILE", help="write the viewer: one self-contained HTML file")
+    vw.add_argument("--gif", metavar="FILE", help="write a top-down animation (run logs only)")
+    vw.add_argument("--mp4", metavar="FILE", help="write it as MP4 (needs the video extra: imageio-ffmpeg)")
     vw.add_argument("--quiet", action="store_true")
     vw.set_defaults(func=cmd_view)
     from simcore.road.map_cli import add_map_commands
