@@ -16,7 +16,7 @@
   const view = { cx: (bx0 + bx1) / 2, cy: (by0 + by1) / 2, z: Math.min(cv.width / Math.max(bx1 - bx0 + 20, 1), cv.height / Math.max(by1 - by0 + 20, 1)) };
   const state = { t: T0, playing: false, speed: 1, selected: -1, errors: 0 };
   // map pre-rendered once to an offscreen canvas, blitted with the view transform
-  const OS = Math.min(4, 4096 / Math.max(bx1 - bx0, by1 - by0, 1));
+  const OS = Math.min(4, 2048 / Math.max(bx1 - bx0, by1 - by0, 1));
   const off = document.createElement("canvas");
   off.width = Math.max(1, Math.ceil((bx1 - bx0) * OS) + 2); off.height = Math.max(1, Math.ceil((by1 - by0) * OS) + 2);
   function drawPolys(c, ls, tx, ty, s, width) {
@@ -39,8 +39,8 @@
     while (hi - lo > 1) { const m = (lo + hi) >> 1; if (T[m] <= t) lo = m; else hi = m; }
     return [lo, (t - T[lo]) / Math.max(T[lo + 1] - T[lo], 1e-9)];
   }
-  function pose(i, t) { // [x, y, yaw, speed] of actor i at time t, or null when inactive
-    const [k, f] = frameAt(t), a = k * N + i;
+  function poseKF(i, k, f) { // [x, y, yaw, speed] of actor i between frames k and k+1, or null when inactive
+    const a = k * N + i;
     if (QX[a] === OFF) return null;
     let x = X0 + QX[a] * Q, y = Y0 + QY[a] * Q, yaw = QYAW[a] * YQ, v = QV[a] * VQ;
     if (f > 0 && k + 1 < F && QX[a + N] !== OFF) {
@@ -49,6 +49,8 @@
     }
     return [x, y, yaw, v];
   }
+  function pose(i, t) { const [k, f] = frameAt(t); return poseKF(i, k, f); }
+  const KIND_FILL = { pedestrian: "#f2c14e", cyclist: "#7fc97f", static: "#a0522d" };
   function draw() {
     if (el("sv-follow").checked && EGO >= 0) { const p = pose(EGO, state.t); if (p) { view.cx = p[0]; view.cy = p[1]; } }
     ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.fillStyle = "#a7c496"; ctx.fillRect(0, 0, cv.width, cv.height);
@@ -57,7 +59,7 @@
     if (el("sv-overlays").checked && OVER.length) { ctx.setLineDash([6, 4]); drawPolys(ctx, OVER, sx, sy, view.z, 2); ctx.setLineDash([]); }
     const [k] = frameAt(state.t);
     if (el("sv-traces").checked) {
-      const k0 = Math.max(0, k - 40);
+      const k0 = Math.max(0, k - 20);
       ctx.lineWidth = 1; ctx.strokeStyle = "rgba(40,40,40,0.45)"; ctx.beginPath();
       for (let i = 0; i < N; i++) {
         if (i === EGO) continue; let pen = false;
@@ -70,22 +72,37 @@
         ctx.stroke();
       }
     }
-    const labels = el("sv-labels").checked;
-    ctx.font = "11px sans-serif";
+    // actors: one path per fill colour and one outline path (few canvas state changes for many actors)
+    const labels = el("sv-labels").checked, [kk, ff] = frameAt(state.t);
+    const fills = {}, outline = new Path2D();
+    let egoBox = null, selBox = null;
+    ctx.font = "11px sans-serif"; ctx.fillStyle = "#000";
     for (let i = 0; i < N; i++) {
-      const p = pose(i, state.t); if (!p) continue;
+      const p = poseKF(i, kk, ff); if (!p) continue;
       const c = Math.cos(p[2]), s = Math.sin(p[2]), co = M.center_offset_m[i];
       const x = p[0] + co * c, y = p[1] + co * s, hl = M.length_m[i] / 2, hw = M.width_m[i] / 2;
-      ctx.setTransform(view.z * c, -view.z * s, view.z * s, view.z * c, sx(x), sy(y));
-      ctx.fillStyle = i === EGO ? "#1f77b4" : (M.kinds[i] === "pedestrian" ? "#f2c14e" : (M.kinds[i] === "cyclist" ? "#7fc97f" : "#e6e6e6"));
-      ctx.fillRect(-hl, -hw, 2 * hl, 2 * hw);
-      ctx.lineWidth = (i === state.selected ? 3 : 1) / view.z; ctx.strokeStyle = i === state.selected ? "#cf222e" : "#000";
-      ctx.strokeRect(-hl, -hw, 2 * hl, 2 * hw);
-      ctx.beginPath(); ctx.moveTo(hl * 0.4, 0); ctx.lineTo(hl, 0); ctx.stroke();
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      if (i === EGO) { ctx.strokeStyle = "#1f77b4"; ctx.lineWidth = 2; ctx.beginPath(); ctx.arc(sx(x), sy(y), Math.max(14, hl * view.z * 1.6), 0, 2 * Math.PI); ctx.stroke(); }
-      if (labels || i === EGO) { ctx.fillStyle = "#000"; ctx.fillText(M.actor_ids[i], sx(x) + 6, sy(y) - 6); }
+      const px = sx(x), py = sy(y), zc = view.z * c, zs = view.z * s;
+      const box = new Path2D();
+      box.moveTo(px + hl * zc - hw * zs, py - hl * zs - hw * zc);
+      box.lineTo(px - hl * zc - hw * zs, py + hl * zs - hw * zc);
+      box.lineTo(px - hl * zc + hw * zs, py + hl * zs + hw * zc);
+      box.lineTo(px + hl * zc + hw * zs, py - hl * zs + hw * zc);
+      box.closePath();
+      box.moveTo(px + 0.4 * hl * zc, py - 0.4 * hl * zs); box.lineTo(px + hl * zc, py - hl * zs);
+      if (i === EGO) egoBox = [box, px, py, hl];
+      else { const col = KIND_FILL[M.kinds[i]] || "#e6e6e6"; (fills[col] = fills[col] || new Path2D()).addPath(box); outline.addPath(box); }
+      if (i === state.selected) selBox = box;
+      if (labels && i !== EGO) ctx.fillText(M.actor_ids[i], px + 6, py - 6);
     }
+    for (const col in fills) { ctx.fillStyle = col; ctx.fill(fills[col]); }
+    ctx.lineWidth = 1; ctx.strokeStyle = "#000"; ctx.stroke(outline);
+    if (egoBox) {
+      const [box, px, py, hl] = egoBox;
+      ctx.fillStyle = "#1f77b4"; ctx.fill(box); ctx.stroke(box);
+      ctx.strokeStyle = "#1f77b4"; ctx.lineWidth = 2; ctx.beginPath(); ctx.arc(px, py, Math.max(14, hl * view.z * 1.6), 0, 2 * Math.PI); ctx.stroke();
+      ctx.fillStyle = "#000"; ctx.fillText(M.actor_ids[EGO], px + 6, py - 6);
+    }
+    if (selBox) { ctx.strokeStyle = "#cf222e"; ctx.lineWidth = 3; ctx.stroke(selBox); }
     el("sv-time").textContent = state.t.toFixed(2) + " s";
     el("sv-range").value = T1 > T0 ? (state.t - T0) / (T1 - T0) : 0;
     info();
