@@ -121,6 +121,8 @@ class RunLogWriter:
         self._height = np.array([HEIGHT_M[k] for k in kinds])
         self._length, self._width = np.asarray(p["length"], float), np.asarray(p["width"], float)
         self._offset = np.asarray(p["center_offset"], float)
+        life = 2 * self.scene_dt if np.isfinite(self.scene_dt) else 0.0
+        self._scene = fg.ActorsScene(self._ids, self._length, self._width, self._height, self._colours, life)
         layout = {"version": LOG_VERSION, "time": "<f8", "per_actor": STATE_FIELDS, "signals": "|i1"}
         ch: dict[str, int] = {}
         for topic, name, enc, data in (
@@ -219,19 +221,7 @@ class RunLogWriter:
         on = np.flatnonzero(active)
         c, s = np.cos(yaw[on]), np.sin(yaw[on])
         cx, cy = x[on] + self._offset[on] * c, y[on] + self._offset[on] * s
-        msg = fg.actors_scene(
-            t,
-            [self._ids[i] for i in on],
-            cx,
-            cy,
-            yaw[on],
-            self._length[on],
-            self._width[on],
-            self._height[on],
-            [self._colours[i] for i in on],
-            lifetime_s=2 * self.scene_dt if np.isfinite(self.scene_dt) else 0.0,
-        )
-        self._add("/actors", t, msg)
+        self._add("/actors", t, self._scene.message(t, on, cx, cy, yaw[on]))
 
     def finish(self, result: Any = None) -> Path:
         """Write the result (scores, criteria, metrics; no timing) and close the file."""

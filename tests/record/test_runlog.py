@@ -84,7 +84,7 @@ def test_foxglove_boxes_by_hand(run: SimpleNamespace) -> None:
     pos, q = ent["cubes"][0]["pose"]["position"], ent["cubes"][0]["pose"]["orientation"]
     assert pos["x"] == pytest.approx(x0 + off * math.cos(yaw0), abs=1e-3)
     assert pos["y"] == pytest.approx(y0 + off * math.sin(yaw0), abs=1e-3)
-    assert 2 * math.atan2(q["z"], q["w"]) == pytest.approx(math.remainder(yaw0, 2 * math.pi), abs=1e-9)
+    assert 2 * math.atan2(q["z"], q["w"]) == pytest.approx(math.remainder(yaw0, 2 * math.pi), abs=1e-6)
     assert ent["cubes"][0]["size"]["x"] == pytest.approx(float(w.params["length"][w.ego]))
 
 
