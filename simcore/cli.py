@@ -75,7 +75,16 @@ def _format_summary(res: Any, out_dir: Path | None) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run one scenario and report."""
+    """Run one scenario and report. SIGTERM unwinds like an exception (agents closed, their
+    process groups ended): exit 143."""
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     from simcore.agents.loading import AgentLoadError, load_agent, load_agents
     from simcore.api import simulation
     from simcore.scenario.errors import ScenarioError
@@ -112,8 +121,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (AgentLoadError, ValueError, FileNotFoundError) as exc:
         print(f"simcore run: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    # SIGTERM ends the run like an exception (agents closed, their process groups ended), exit 143.
-    signal.signal(signal.SIGTERM, _terminated)
     out_dir = Path(args.out) if args.out else None
     log = None
     if out_dir is not None:  # run.mcap is written while the run goes (simcore.record.runlog)

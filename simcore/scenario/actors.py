@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from simcore import limits
 from simcore._types import ActorKind
 from simcore.behavior.scripted_kernels import TR_CONST_ACCEL, TR_REMOVE_AT_END, TR_YAW_GIVEN
 from simcore.dynamics.params import PEDESTRIAN_PARAMS, VehicleParams
@@ -37,8 +38,6 @@ from simcore.scenario.schema import (
 )
 from simcore.world import BehaviorParams
 
-#: Largest CSV log replayed (rows).
-MAX_LOG_ROWS = 1_000_000
 #: How far a parked car reaches into its lane by default (m): it does not block a passing car.
 KERB_INTRUSION_M = 0.2
 #: Distance over which a parked car merges into its lane when it pulls out (m).
@@ -258,11 +257,12 @@ class ActorBuilder:
                     return None
                 cols = [header.index(h) for h in need]
                 data = []
+                max_rows = limits.current().max_log_rows
                 for line_no, rec in enumerate(reader, start=2):
                     if not rec or all(not c.strip() for c in rec):
                         continue
-                    if len(data) >= MAX_LOG_ROWS:
-                        self.err(key, f"log {actor.replay.file!r} has more than {MAX_LOG_ROWS} rows")  # type: ignore[attr-defined]
+                    if len(data) >= max_rows:
+                        self.err(key, f"log {actor.replay.file!r} has more than {max_rows} rows")  # type: ignore[attr-defined]
                         return None
                     try:
                         data.append([float(rec[c]) for c in cols])

@@ -311,7 +311,7 @@ def _too_deep(text: str, loader: Any) -> tuple[int, int] | None:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return _pos(event.start_mark)
+                    return _pos(event.start_mark)  # type: ignore[arg-type]  # libyaml's Mark: same fields
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
@@ -399,6 +399,7 @@ def _doc_path(loc: tuple[Any, ...], data: Any) -> Path:
             return memo[i, id(cur)]
         item = loc[i]
         skip = best(i + 1, cur)
+        key: Any
         if isinstance(cur, dict) and isinstance(item, str) and item in cur:
             key, nxt = item, cur[item]
         elif isinstance(cur, list) and isinstance(item, int) and -len(cur) <= item < len(cur):

@@ -43,3 +43,16 @@ def fake(mode: str, **kwargs: Any) -> ExecAgent:
     tests of hanging children pass a short one."""
     kwargs.setdefault("step_timeout_s", 30.0)
     return ExecAgent([sys.executable, str(CHILD), mode], **kwargs)
+
+
+def processes() -> dict[int, tuple[str, int, int]]:
+    """The process table from /proc: pid -> (state, parent pid, process group id)."""
+    out = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()  # fields 3.. of /proc/PID/stat
+            except OSError:
+                continue
+            out[int(d.name)] = (fields[0], int(fields[1]), int(fields[2]))
+    return out

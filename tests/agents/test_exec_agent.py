@@ -14,7 +14,7 @@ from simcore.agents.exec_agent import ExecAgent, parse_exec_spec
 from simcore.agents.loading import AgentLoadError, load_agent
 from simcore.evaluation.events import EventKind
 
-from ._helpers import CHILD, CLIENT, REAR_END, SIGNALISED, fake, make_sim
+from ._helpers import CHILD, CLIENT, REAR_END, SIGNALISED, fake, make_sim, processes
 
 
 def _gone(agent: ExecAgent) -> bool:
@@ -186,16 +186,7 @@ def test_exec_spec_parsing():
 def _group_members(pgid: int) -> list[int]:
     """Live (not yet dead) processes of the process group ``pgid``; orphans that died but wait
     for init to reap them (state Z) are not alive."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":  # fields 3 and 5 of /proc/PID/stat
-                out.append(int(d.name))
-    return out
+    return [pid for pid, (state, _, group) in processes().items() if group == pgid and state != "Z"]
 
 
 def _group_dies(pgid: int, deadline_s: float = 30.0) -> bool:

@@ -93,20 +93,21 @@ def test_failures_errors_and_exit_codes(tmp_path: Path) -> None:
     s = summary(out)
     by = {(e["scenario_key"], e["agent_key"]): e for e in s["entries"]}
     for agent in ("autopilot", "idle", "Crasher"):
-        assert by[("sweep", agent)]["status"] == "pass"  # no criteria
+        failed_agent = ["no_agent_failure"] if agent == "Crasher" else []  # a failing agent never passes
+        assert by[("sweep", agent)]["status"] == ("fail" if failed_agent else "pass")  # no criteria of its own
         assert by[("rear_end", agent)]["status"] == "fail"
-        assert by[("rear_end", agent)]["failed_criteria"] == ["reach_goal"]
+        assert by[("rear_end", agent)]["failed_criteria"] == ["reach_goal", *failed_agent]
         e = by[("unknown_lane", agent)]  # expands, fails to build inside the job
         assert e["status"] == "error" and "unknown_lane.yaml" in e["detail"]
         assert (out / e["dir"] / "error.json").is_file()
     assert by[("rear_end", "Crasher")]["termination"] == "agent_failure"  # a raising agent: a normal failed run
     assert by[("yaml_syntax", None)]["status"] == "error"  # could not even be expanded
     assert by[("yaml_syntax", None)]["error"] == "scenario failed to load"
-    assert s["counts"] == {"pass": 3, "fail": 3, "error": 4}
+    assert s["counts"] == {"pass": 2, "fail": 4, "error": 4}
     # Combined JUnit: every entry, failures and errors counted.
     JUNIT_XSD.validate(str(out / "junit.xml"))
     root = DET.parse(out / "junit.xml").getroot()
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("10", "3", "4")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("10", "4", "4")
     names = {c.get("name") for c in root.iter("testcase")}
     expected = {"rear-end-fixture[0] (idle)", "sweep-fixture[0] (Crasher)", "unknown_lane[0] (idle)", "yaml_syntax"}
     assert expected <= names
@@ -122,8 +123,9 @@ def test_failures_errors_and_exit_codes(tmp_path: Path) -> None:
     means = [r["scores"]["simcore-v1"] for r in board["agents"]]
     assert means == sorted(means, reverse=True)
     for agent, r in rows.items():
-        assert (r["runs"], r["passed"], r["failed"], r["errors"]) == (3, 1, 1, 1)
-        assert r["pass_rate"] == pytest.approx(1 / 3)
+        passed = 0 if agent == "Crasher" else 1  # a failing agent fails even a scenario without criteria
+        assert (r["runs"], r["passed"], r["failed"], r["errors"]) == (3, passed, 2 - passed, 1)
+        assert r["pass_rate"] == pytest.approx(passed / 3)
         own = [by[(sc, agent)]["scores"]["simcore-v1"] for sc in ("sweep", "rear_end")]
         assert r["scores"]["simcore-v1"] == pytest.approx(sum(own) / 3)
         rc = [by[(sc, agent)]["route_completion"] for sc in ("sweep", "rear_end")]

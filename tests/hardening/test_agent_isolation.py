@@ -18,7 +18,7 @@ from simcore.evaluation.events import EventKind
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "agents"))
-from _helpers import CHILD, REAR_END, make_sim  # noqa: E402
+from _helpers import CHILD, REAR_END, make_sim, processes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -57,24 +57,12 @@ def test_agent_sending_controls_ahead_fills_a_bounded_inbox_only() -> None:
 
 def _alive(pid: int) -> bool:
     """True while ``pid`` exists and is not a zombie (process table: /proc)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
+    state = processes().get(pid, ("X",))[0]
+    return state not in ("X", "Z")
 
 
 def _children(pid: int) -> list[int]:
-    out = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(d.name))
-    return out
+    return [p for p, (_, parent, _) in processes().items() if parent == pid]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process table from /proc; PR_SET_PDEATHSIG")

@@ -52,7 +52,7 @@ def test_agent_that_raises_anything_fails_its_run(tmp_path: Path, agent: str, de
     assert code == 1
     assert result["termination"] == "agent_failure"
     ev = only(result, "agent_failure")
-    assert ev["actors"] == ["ego"] and ev["detail"].startswith(detail)
+    assert ev["actors"] == ["ego"] and ev["detail"] == detail
     assert failed(result, "no_agent_failure") and result["passed"] is False
     assert result["score"]["value"] is not None
 

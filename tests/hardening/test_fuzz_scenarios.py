@@ -1,6 +1,6 @@
 """Fuzzing in the test suite: mutated catalog scenarios are accepted (and run a few steps) or
 refused with a located error, within bounds (issue 17). CI: a fixed, derandomised budget of
-SIMCORE_FUZZ_EXAMPLES cases (default 40); a longer local profile: set it to thousands."""
+SIMCORE_FUZZ_EXAMPLES cases (default 30); a longer local profile: set it to thousands."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import os
 import resource
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ._fuzz import mutants, timed_check
 
-EXAMPLES = int(os.environ.get("SIMCORE_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("SIMCORE_FUZZ_EXAMPLES", "30"))
 #: Bounds per case: generous (a loaded CI machine), far below the hangs and blow-ups they guard against.
 CASE_SECONDS = 60.0
 RSS_GROWTH_MIB = 1024.0
@@ -40,9 +39,3 @@ def test_mutated_catalog_scenarios_are_accepted_or_refused_with_a_location(tmp_p
     assert outcome in ("accepted", "refused")
     assert seconds < CASE_SECONDS, f"{name}: {seconds:.1f} s"
     assert _rss_mib() - before < RSS_GROWTH_MIB
-
-
-@pytest.mark.parametrize("case", sorted((Path(__file__).parent / "fuzz_crashes").glob("*.yaml")), ids=lambda p: p.stem)
-def test_every_crash_the_fuzzer_found_stays_fixed(case: Path) -> None:
-    outcome, _ = timed_check(case)
-    assert outcome in ("accepted", "refused")

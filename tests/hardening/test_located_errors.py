@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
 import pytest
 
+from simcore.api import simulation
 from simcore.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,9 +122,7 @@ def test_start_near_the_end_of_a_lane_before_a_lane_change_validates_and_runs(tm
     path = tmp_path / "late.yaml"
     path.write_text(CONSTRUCTION.replace("{lane: south_in_2, s: 20, speed_kph: 35}", "{lane: south_in_2, s: 180}"))
     assert main(["validate", str(path), "--quiet"]) == 0
-    out = tmp_path / "out"
-    assert main(["run", str(path), "--quiet", "--out", str(out)]) in (0, 1)
-    assert json.loads((out / "result.json").read_text())["termination"] == "goal_reached"
+    assert simulation(path, record_every=0).run().termination == "goal_reached"
 
 
 def test_cone_row_spacing_that_reaches_the_barrier_runs(tmp_path) -> None:
@@ -132,8 +130,6 @@ def test_cone_row_spacing_that_reaches_the_barrier_runs(tmp_path) -> None:
     path = tmp_path / "cones.yaml"
     path.write_text(CONSTRUCTION.replace("    spacing_m: 4\n", "    spacing_m: 4.75\n"))
     assert main(["validate", str(path), "--quiet"]) == 0
-    out = tmp_path / "out"
-    assert main(["run", str(path), "--quiet", "--out", str(out)]) in (0, 1)
-    result = json.loads((out / "result.json").read_text())
+    result = simulation(path, record_every=0).run().to_json()
     (ev,) = [e for e in result["events"] if e["kind"] == "collision"]
     assert ev["actors"] == ["cones#11", "barrier"] and ev["detail"] == "with static object; neither at fault"

@@ -94,12 +94,16 @@ class Idle:
 
     name = "idle"
 
+    def __init__(self) -> None:
+        self._brake = -1e3  # replaced by the vehicle's own limit at reset
+
     def reset(self, info: AgentInfo) -> None:
-        """Nothing to prepare."""
+        """Remember the vehicle's braking limit."""
+        self._brake = -float(info.ego.max_decel)
 
     def act(self, obs: Observation) -> Control:
-        """Brake fully."""
-        return Control(accel=-1e3, steer=0.0)
+        """Brake fully (at the vehicle's ``max_decel``: a request it can execute)."""
+        return Control(accel=self._brake, steer=0.0)
 
     def close(self) -> None:
         """Nothing to release."""
