@@ -127,7 +127,12 @@ def _run(args: argparse.Namespace) -> int:
         from simcore.record.runlog import RUN_MCAP, RunLogWriter
 
         log = RunLogWriter(out_dir / RUN_MCAP, sim.world).attach(sim)
-    res = sim.run(progress=not args.quiet and sys.stderr.isatty())
+    try:
+        res = sim.run(progress=not args.quiet and sys.stderr.isatty())
+    except BaseException:
+        if log is not None:  # interrupted: close the log so the rows so far stay readable
+            log.finish()
+        raise
     if out_dir is not None and log is not None:
         from simcore.report.outputs import write_run_outputs
 
