@@ -72,13 +72,15 @@ def draw_run(
         segs_all.append(np.stack([pts[:-1], pts[1:]], axis=1))
         speeds_all.append(speed[rows[:-1], i] * 3.6)
     if segs_all:
-        if dense:
-            lc = LineCollection(np.concatenate(segs_all), colors="#303030", alpha=0.35, linewidths=0.7, zorder=5)
+        if dense:  # one NaN-separated line: a single path instead of one per segment
+            nan = np.full((1, 2), np.nan)
+            line = np.concatenate([p for seg in segs_all for p in (seg[:, 0], seg[-1:, 1], nan)])
+            ax.plot(line[:, 0], line[:, 1], color="#303030", alpha=0.35, linewidth=0.7, zorder=5)
         else:
             lc = LineCollection(np.concatenate(segs_all), cmap="viridis", norm=norm, linewidths=1.4, zorder=5)
             lc.set_array(np.concatenate(speeds_all))
             lc_all.append(lc)
-        ax.add_collection(lc)
+            ax.add_collection(lc)
     ego_rows = np.flatnonzero(active[:, world.ego]) if world.ego >= 0 else np.zeros(0, dtype=np.int64)
     if ego_rows.size >= 2:
         pts = np.column_stack([x[ego_rows, world.ego], y[ego_rows, world.ego]])
