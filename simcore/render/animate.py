@@ -55,7 +55,7 @@ def frames(log: RunLog, max_frames: int = MAX_FRAMES) -> Iterator[Image.Image]:
                 draw.line(px(np.vstack([p, p[:1]]) if closed else p), fill=_rgb(colour), width=1)
     length, width, off = (np.asarray(meta[k]) for k in ("length_m", "width_m", "center_offset_m"))
     kinds = meta["kinds"]
-    idx = np.unique(np.linspace(0, n_rows - 1, min(max_frames, n_rows)).round().astype(int)) if n_rows else []
+    idx = np.unique(np.linspace(0, n_rows - 1, min(max_frames, n_rows)).round().astype(np.int64))
     for r in idx:
         if follow:
             ex, ey = (float(st["x"][r, ego]) - x0) * scale, (y1 - float(st["y"][r, ego])) * scale
@@ -99,7 +99,7 @@ def write_gif(log: RunLog, path: Path, fps: float = 10.0, max_frames: int = MAX_
 def write_mp4(log: RunLog, path: Path, fps: float = 10.0, max_frames: int = MAX_FRAMES) -> Path:
     """Write the animation as H.264 MP4 through ``imageio-ffmpeg`` (``pip install simcore[video]``)."""
     try:
-        import imageio_ffmpeg
+        import imageio_ffmpeg  # type: ignore[import-not-found]
     except ImportError:
         raise ValueError("MP4 needs imageio-ffmpeg: pip install 'simcore[video]'") from None
     it = frames(log, max_frames)
