@@ -1,4 +1,4 @@
-"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | map | drive``."""
+"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | view | map | drive``."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def _format_summary(res: Any, out_dir: Path | None) -> str:
         lines.append(f"  ... {len(shown) - 20} more in result.json")
     lines.append(f"result     {'PASS' if res.passed else 'FAIL'}")
     if out_dir is not None:
-        names = ("result.json", "junit.xml", "report.html", "topdown.png")
+        names = ("result.json", "junit.xml", "report.html", "topdown.png", "run.mcap")
         lines.append("written    " + ", ".join(str(out_dir / n) for n in names))
     return "\n".join(lines)
 
@@ -126,14 +126,25 @@ def _run(args: argparse.Namespace) -> int:
     except (AgentLoadError, ValueError, FileNotFoundError) as exc:
         print(f"simcore run: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    res = sim.run(progress=not args.quiet and sys.stderr.isatty())
+    out_dir = Path(args.out) if args.out else None
+    log = None
+    if out_dir is not None:  # run.mcap is written while the run goes (simcore.record.runlog)
+        from simcore.record.runlog import RUN_MCAP, RunLogWriter
+
+        log = RunLogWriter(out_dir / RUN_MCAP, sim.world).attach(sim)
+    try:
+        res = sim.run(progress=not args.quiet and sys.stderr.isatty())
+    except BaseException:
+        if log is not None:  # interrupted: close the log so the rows so far stay readable
+            log.finish()
+        raise
     for issue in ignored:
         print(f"ignored    {issue}", file=sys.stderr)
-    out_dir = Path(args.out) if args.out else None
-    if out_dir is not None:
+    if out_dir is not None and log is not None:
         from simcore.report.outputs import write_run_outputs
 
-        write_run_outputs(sim.world, res, out_dir)
+        log.finish(res)
+        write_run_outputs(sim.world, res, out_dir, progress=not args.quiet and sys.stderr.isatty())
     if not args.quiet:
         print(_format_summary(res, out_dir))
         print(f"start-up   load+build {build_s:.3f} s, kernels {compile_s:.3f} s (compiled once, then cached)")
@@ -325,6 +336,39 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    """Write the browser viewer of a run log (run.mcap or its run folder) or of a scenario's initial scene."""
+    from simcore.record.runlog import LogFormatError
+    from simcore.render.viewer import write_view
+    from simcore.scenario.errors import ScenarioError
+
+    if not (args.html or args.gif or args.mp4):
+        print("simcore view: give --html FILE, --gif FILE and/or --mp4 FILE", file=sys.stderr)
+        return EXIT_INVALID
+    written: list[Path] = []
+    try:
+        if args.html:
+            written.append(write_view(args.source, Path(args.html)))
+        if args.gif or args.mp4:
+            from simcore.record.runlog import read_run_log
+            from simcore.render.animate import write_gif, write_mp4
+
+            log = read_run_log(args.source)
+            if args.gif:
+                written.append(write_gif(log, Path(args.gif)))
+            if args.mp4:
+                written.append(write_mp4(log, Path(args.mp4)))
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    except (LogFormatError, FileNotFoundError, ValueError) as exc:
+        print(f"simcore view: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.quiet:
+        print("written    " + ", ".join(map(str, written)))
+    return EXIT_PASS
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used for the docs)."""
     ap = argparse.ArgumentParser(prog="simcore", description="Scenario engine for testing driving agents.")
@@ -349,7 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     r.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a scenario parameter")
     r.add_argument("--variant", type=int, default=0, metavar="K", help="which variant (see simcore expand)")
-    r.add_argument("--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html and topdown.png")
+    r.add_argument(
+        "--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html, topdown.png and run.mcap"
+    )
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     r.add_argument(
         "--allow-path",
@@ -397,6 +443,15 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     sc.add_argument("--out", metavar="FILE")
     sc.set_defaults(func=cmd_schema)
+    vw = sub.add_parser(
+        "view", help="browser viewer (one HTML file) or animation of a run log; a scenario's initial scene"
+    )
+    vw.add_argument("source", help="run.mcap, a run's --out folder, or a scenario file / built-in name")
+    vw.add_argument("--html", metavar="FILE", help="write the viewer: one self-contained HTML file")
+    vw.add_argument("--gif", metavar="FILE", help="write a top-down animation (run logs only)")
+    vw.add_argument("--mp4", metavar="FILE", help="write it as MP4 (needs the video extra: imageio-ffmpeg)")
+    vw.add_argument("--quiet", action="store_true")
+    vw.set_defaults(func=cmd_view)
     from simcore.map_cli import add_map_commands
 
     add_map_commands(sub)

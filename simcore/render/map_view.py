@@ -103,3 +103,56 @@ def render_map(
     finally:
         plt.close(fig)
     return out
+
+
+#: Colour of the map layers that are not lane surfaces.
+LAYER_COLOURS = {
+    "centre": "#c9ced6",
+    "stop": "#e41a1c",
+    "stop_sign": "#ffffff",
+    "crosswalk": "#ffffff",
+    "object": "#a0522d",
+}
+
+
+def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]]:
+    """The map as polylines per layer: name -> (colour, closed, [(k, 2) points, m ENU]).
+
+    Layers: ``lane:<type>`` surface outlines, ``centre`` driving centre lines, ``stop`` and
+    ``stop_sign`` stop lines (signalised or not), ``crosswalk`` and ``object`` outlines. The
+    one geometry behind the run log's map entities and the browser viewer.
+    """
+    out: dict[str, tuple[str, bool, list[np.ndarray]]] = {}
+    for lane_type, colour in sorted(LANE_COLOURS.items(), key=lambda kv: _Z[kv[0]]):
+        lanes = np.flatnonzero(net.lane_type == lane_type)
+        if lanes.size:
+            out[f"lane:{LaneType(lane_type).name.lower()}"] = (colour, True, [lane_outline(net, int(i)) for i in lanes])
+    driving = np.flatnonzero(net.lane_type == LaneType.DRIVING)
+    if driving.size:
+        out["centre"] = (
+            LAYER_COLOURS["centre"],
+            False,
+            [np.column_stack(net.lane_points(int(i))[:2]) for i in driving],
+        )
+    stops: dict[str, list[np.ndarray]] = {"stop": [], "stop_sign": []}
+    for lane in np.flatnonzero(~np.isnan(net.lane_stop_s)):
+        a, b = net.lane_start[lane], net.lane_start[lane + 1]
+        k = a + min(int(np.searchsorted(net.pts_s[a:b], net.lane_stop_s[lane])), b - a - 1)
+        h, hw = net.pts_heading[k], net.lane_width[lane] / 2
+        seg = np.array(
+            [
+                [net.pts_x[k] + hw * np.sin(h), net.pts_y[k] - hw * np.cos(h)],
+                [net.pts_x[k] - hw * np.sin(h), net.pts_y[k] + hw * np.cos(h)],
+            ]
+        )
+        stops["stop" if net.lane_signal[lane] >= 0 else "stop_sign"].append(seg)
+    for name, segs in stops.items():
+        if segs:
+            out[name] = (LAYER_COLOURS[name], False, segs)
+    if len(net.cw_names):
+        cws = [np.column_stack([net.cw_x[c], net.cw_y[c]]) for c in range(len(net.cw_names))]
+        out["crosswalk"] = (LAYER_COLOURS["crosswalk"], True, cws)
+    if len(net.obj_names):
+        objs = [np.column_stack([net.obj_x[a:b], net.obj_y[a:b]]) for a, b in itertools.pairwise(net.obj_start)]
+        out["object"] = (LAYER_COLOURS["object"], True, objs)
+    return out

@@ -10,13 +10,20 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
-from matplotlib.patches import Polygon
+from matplotlib.patches import Circle, Polygon
 
 from simcore._types import ActorKind
 from simcore.evaluation.events import EventKind
 from simcore.render.map_view import draw_network
 from simcore.runner.results import Result
 from simcore.world import World
+
+#: More actors than this: a dense scene (grey traces, ego cased and circled, view follows the ego).
+DENSE_ACTORS = 60
+#: Most points drawn per non-ego trace.
+TRACE_POINTS = 300
+#: Margin (m) around the ego's path in a dense scene's picture.
+FOLLOW_MARGIN_M = 60.0
 
 _EVENT_STYLE = {
     EventKind.COLLISION: ("X", "#d62728", "collision"),
@@ -51,21 +58,39 @@ def draw_run(
     vmax = max(float(np.nanmax(speed)) if speed.size else 1.0, 1.0)
     norm = plt.Normalize(0.0, vmax * 3.6)
     lc_all = []
+    dense = x.shape[1] > DENSE_ACTORS
+    # Other actors: one collection, at most TRACE_POINTS points each (coloured by speed unless dense).
+    segs_all, speeds_all = [], []
     for i in range(x.shape[1]):
+        if i == world.ego:
+            continue
         rows = np.flatnonzero(active[:, i])
         if rows.size < 2:
             continue
+        rows = rows[:: max(1, rows.size // TRACE_POINTS)]
         pts = np.column_stack([x[rows, i], y[rows, i]])
-        segs = np.stack([pts[:-1], pts[1:]], axis=1)
-        is_ego = i == world.ego
-        lc = LineCollection(
-            segs, cmap="viridis", norm=norm, linewidths=3.0 if is_ego else 1.4, zorder=6 if is_ego else 5  # type: ignore[arg-type]
-        )
-        lc.set_array(speed[rows[:-1], i] * 3.6)
+        segs_all.append(np.stack([pts[:-1], pts[1:]], axis=1))
+        speeds_all.append(speed[rows[:-1], i] * 3.6)
+    if segs_all:
+        if dense:  # one NaN-separated line: a single path instead of one per segment
+            nan = np.full((1, 2), np.nan)
+            line = np.concatenate([p for seg in segs_all for p in (seg[:, 0], seg[-1:, 1], nan)])
+            ax.plot(line[:, 0], line[:, 1], color="#303030", alpha=0.35, linewidth=0.7, zorder=5)
+        else:
+            lc = LineCollection(np.concatenate(segs_all), cmap="viridis", norm=norm, linewidths=1.4, zorder=5)  # type: ignore[arg-type]
+            lc.set_array(np.concatenate(speeds_all))
+            lc_all.append(lc)
+            ax.add_collection(lc)
+    ego_rows = np.flatnonzero(active[:, world.ego]) if world.ego >= 0 else np.zeros(0, dtype=np.int64)
+    if ego_rows.size >= 2:
+        pts = np.column_stack([x[ego_rows, world.ego], y[ego_rows, world.ego]])
+        if dense:  # a white casing makes the ego's path findable among hundreds of traces
+            ax.plot(pts[:, 0], pts[:, 1], color="white", linewidth=6.0, zorder=6, solid_capstyle="round")
+        lc = LineCollection(np.stack([pts[:-1], pts[1:]], axis=1), cmap="viridis", norm=norm, linewidths=3.0, zorder=6)  # type: ignore[arg-type]
+        lc.set_array(speed[ego_rows[:-1], world.ego] * 3.6)
         ax.add_collection(lc)
-        lc_all.append(lc)
-        if is_ego:
-            ax.plot(*pts[0], "o", color="white", markeredgecolor="black", zorder=7, label="ego start")
+        lc_all.insert(0, lc)
+        ax.plot(*pts[0], "o", color="white", markeredgecolor="black", zorder=7, label="ego start")
     # Final boxes.
     if time is None or not traj["time"].size:
         last = {i: np.flatnonzero(active[:, i])[-1] for i in range(x.shape[1]) if active[:, i].any()}
@@ -85,6 +110,8 @@ def draw_run(
             "#1f77b4" if i == world.ego else ("#f2c14e" if world.state.kind[i] == ActorKind.PEDESTRIAN else "#e6e6e6")
         )
         ax.add_patch(Polygon(poly, closed=True, facecolor=colour, edgecolor="black", linewidth=0.6, zorder=8))
+        if i == world.ego and dense:
+            ax.add_patch(Circle((cx, cy), 3 * hl, facecolor="none", edgecolor="#1f77b4", linewidth=2.5, zorder=9))
     ids = {a: i for i, a in enumerate(world.actor_ids)}
     seen = set()
     tvec = traj["time"]
@@ -111,6 +138,12 @@ def draw_run(
     xmin, ymin, xmax, ymax = net.bounds()
     ax.set_xlim(xmin - 5, xmax + 5)
     ax.set_ylim(ymin - 5, ymax + 5)
+    if dense and zoom_m is None and ego_rows.size:  # follow the ego: its path and FOLLOW_MARGIN_M around it
+        ex, ey = x[ego_rows, world.ego], y[ego_rows, world.ego]
+        half = max(float(np.ptp(ex)), float(np.ptp(ey))) / 2 + FOLLOW_MARGIN_M
+        mx, my = (float(ex.min()) + float(ex.max())) / 2, (float(ey.min()) + float(ey.max())) / 2
+        ax.set_xlim(mx - half, mx + half)
+        ax.set_ylim(my - half, my + half)
     if zoom_m is not None and world.ego >= 0 and traj["time"].size:
         r_ego = _row_at(traj["time"], result.sim_time if time is None else time)
         ax.set_xlim(x[r_ego, world.ego] - zoom_m, x[r_ego, world.ego] + zoom_m)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -37,14 +38,22 @@ def _e(v: Any) -> str:
     return html.escape(str(v), quote=True)
 
 
-def _num(v: Any, digits: int = 4) -> str:
+def fmt_value(v: Any, digits: int = 4) -> str:
+    """A value as shown to people: None and NaN as "—" (never ``nan``), ±inf as "∞", floats to ``digits``."""
     if v is None:
-        return "–"
+        return "—"
     if isinstance(v, bool):
         return str(v)
-    if isinstance(v, float):
-        return "∞" if v == float("inf") else f"{v:.{digits}g}"
+    if isinstance(v, (float, np.floating)):
+        if math.isnan(v):
+            return "—"
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        return f"{v:.{digits}g}"
     return str(v)
+
+
+_num = fmt_value
 
 
 def _table(rows: list[list[Any]], header: list[str] | None = None, raw_cols: frozenset[int] = frozenset()) -> str:
@@ -113,11 +122,16 @@ def critical_picture(world: World, result: Result, critical: CriticalMoment) -> 
         return path.read_bytes()
 
 
-def render_report(world: World, result: Result, series: EgoSeries | None = None) -> str:
+def render_report(world: World, result: Result, series: EgoSeries | None = None, *, viewer: bool = True) -> str:
     """The report as one HTML string: every image inline, nothing fetched from the network.
 
+    Order: verdict, criteria, scores, infractions, plots, critical moment, the embedded replay
+    viewer (``viewer=True``), then the summary, other events and the full metric table.
     ``series``: the run's ``ego_series`` when the caller has it already.
     """
+    from simcore.render.viewer import fragment as viewer_fragment
+    from simcore.render.viewer import run_payload
+
     data = result.to_json()
     if series is None:
         series = ego_series(world, result)
@@ -130,9 +144,53 @@ def render_report(world: World, result: Result, series: EgoSeries | None = None)
         f"<title>simcore report: {_e(result.scenario)} [{result.variant}] ({_e(result.agent)})</title>",
         f"<style>{_CSS}</style></head><body>",
         f'<h1>{_e(result.scenario)} [{result.variant}] — <span class="{cls}">{verdict}</span></h1>',
-        '<h2 id="summary">Summary</h2>',
+        f"<p>score {_e(_num(result.score))} / 100 ({_e(data['score']['name'])}); {_e(result.termination)} at "
+        f"t = {result.sim_time:.2f} s; agent {_e(result.agent)}</p>",
+        '<h2 id="verdicts">Criteria</h2>',
     ]
-    params = ", ".join(f"{k}={_num(v)}" for k, v in result.parameters.items()) or "–"
+    if result.verdicts:
+        rows = [
+            [
+                f'<span class="{"pass" if v.passed else "fail"}">{"PASS" if v.passed else "FAIL"}</span>',
+                _e(v.name),
+                _e(_num(v.value)),
+                _e(_num(v.threshold)),
+            ]
+            for v in result.verdicts
+        ]
+        parts.append(_table(rows, ["verdict", "criterion", "value", "threshold"], frozenset({0, 1, 2, 3})))
+    else:
+        parts.append("<p>The scenario declares no criteria.</p>")
+    parts.append('<h2 id="scores">Scores</h2>')
+    parts.append(_table([[k, _num(v)] for k, v in data["scores"].items()], ["score", "value"]))
+    parts.append('<h2 id="infractions">Infractions</h2>')
+    infr = [e for e in result.events if e.kind.name.lower() in INFRACTIONS]
+    if infr:
+        rows = [[f"{e.time:.2f}", e.kind.name.lower(), ", ".join(e.actors), _num(e.value), e.detail] for e in infr]
+        parts.append(_table(rows, ["time (s)", "kind", "actors", "value", "detail"]))
+    else:
+        parts.append("<p>None.</p>")
+    parts.append('<h2 id="plots">Ego over time</h2>')
+    if series is not None:
+        parts.append(_img("ego speed, acceleration, TTC and gap over time", plot_series(series, result, critical)))
+        parts.append(
+            '<p class="note">Speed is recorded; acceleration is the finite difference of the recorded '
+            "speed; time-to-collision and gap are recomputed from the recorded trajectory with the "
+            "engine's rule (nearest obstacle on the ego's route, gap / closing speed below 30 s); gaps "
+            "are bumper to bumper.</p>"
+        )
+    else:
+        parts.append("<p>No ego trajectory was recorded.</p>")
+    parts.append('<h2 id="critical">Most critical moment</h2>')
+    parts.append(f"<p>t = {critical.time:.2f} s: {_e(critical.reason)}.</p>")
+    if result.trajectory and result.trajectory["time"].size:
+        parts.append(_img("top-down view at the most critical moment", critical_picture(world, result, critical)))
+    view = run_payload(world, result) if viewer else None
+    if view is not None:
+        parts.append('<h2 id="viewer">Replay</h2>')
+        parts.append(viewer_fragment(view))
+    parts.append('<h2 id="summary">Summary</h2>')
+    params = ", ".join(f"{k}={_num(v)}" for k, v in result.parameters.items()) or "—"
     parts.append(
         _table(
             [
@@ -150,51 +208,13 @@ def render_report(world: World, result: Result, series: EgoSeries | None = None)
             ]
         )
     )
-    parts.append('<h2 id="scores">Scores</h2>')
-    parts.append(_table([[k, _num(v)] for k, v in data["scores"].items()], ["score", "value"]))
-    parts.append('<h2 id="verdicts">Criteria</h2>')
-    if result.verdicts:
-        rows = [
-            [
-                f'<span class="{"pass" if v.passed else "fail"}">{"PASS" if v.passed else "FAIL"}</span>',
-                _e(v.name),
-                _e(_num(v.value)),
-                _e(_num(v.threshold)),
-            ]
-            for v in result.verdicts
-        ]
-        parts.append(_table(rows, ["verdict", "criterion", "value", "threshold"], frozenset({0, 1, 2, 3})))
-    else:
-        parts.append("<p>The scenario declares no criteria.</p>")
-    parts.append('<h2 id="infractions">Infractions</h2>')
-    infr = [e for e in result.events if e.kind.name.lower() in INFRACTIONS]
-    if infr:
-        rows = [[f"{e.time:.2f}", e.kind.name.lower(), ", ".join(e.actors), _num(e.value), e.detail] for e in infr]
-        parts.append(_table(rows, ["time (s)", "kind", "actors", "value", "detail"]))
-    else:
-        parts.append("<p>None.</p>")
     others = [e for e in result.events if e.kind.name.lower() not in INFRACTIONS]
     if others:
-        parts.append("<h3>Other events</h3>")
+        parts.append('<h2 id="events">Other events</h2>')
         rows = [[f"{e.time:.2f}", e.kind.name.lower(), ", ".join(e.actors), e.detail] for e in others]
         parts.append(_table(rows, ["time (s)", "kind", "actors", "detail"]))
     parts.append('<h2 id="metrics">Metrics</h2>')
     parts.append(_table([[k, _num(v)] for k, v in result.metrics.items()], ["metric", "value"]))
-    parts.append('<h2 id="plots">Ego over time</h2>')
-    if series is not None:
-        parts.append(_img("ego speed, acceleration, TTC and gap over time", plot_series(series, result, critical)))
-        parts.append(
-            '<p class="note">Speed is recorded; acceleration is the finite difference of the recorded '
-            "speed; time-to-collision and gap are recomputed from the recorded trajectory with the "
-            "engine's rule (nearest obstacle on the ego's route, gap / closing speed below 30 s); gaps "
-            "are bumper to bumper.</p>"
-        )
-    else:
-        parts.append("<p>No ego trajectory was recorded.</p>")
-    parts.append('<h2 id="critical">Most critical moment</h2>')
-    parts.append(f"<p>t = {critical.time:.2f} s: {_e(critical.reason)}.</p>")
-    if result.trajectory and result.trajectory["time"].size:
-        parts.append(_img("top-down view at the most critical moment", critical_picture(world, result, critical)))
     parts.append(
         f'<p class="note">simcore result format {data["simcore_result"]}; see result.json for every value.</p>'
     )
@@ -202,8 +222,10 @@ def render_report(world: World, result: Result, series: EgoSeries | None = None)
     return "\n".join(parts) + "\n"
 
 
-def write_report(world: World, result: Result, path: Path, series: EgoSeries | None = None) -> Path:
+def write_report(
+    world: World, result: Result, path: Path, series: EgoSeries | None = None, *, viewer: bool = True
+) -> Path:
     """Write ``render_report`` to ``path`` (UTF-8)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(world, result, series), encoding="utf-8")
+    path.write_text(render_report(world, result, series, viewer=viewer), encoding="utf-8")
     return path

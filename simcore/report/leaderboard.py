@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from simcore.report.html import png_data_uri
+from simcore.report.html import fmt_value, png_data_uri
 
 #: Rule for runs that ended in an error entry (documented in docs/reports.md).
 ERROR_RULE = "runs that ended in an error count as not passed, with every score and route completion 0"
@@ -79,38 +79,54 @@ def leaderboard(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _f(v: Any, digits: int = 3) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:.0f}"
-    return str(v)
+    if isinstance(v, float) and math.isfinite(v) and abs(v) >= 1000:
+        return f"{v:.0f}"
+    return fmt_value(v, digits)
+
+
+#: What an all-zero chart says instead of an empty frame, by panel title (default: EMPTY_NOTE).
+ZERO_NOTES = {"collisions per run": "no collisions", "pass rate": "no run passed"}
+EMPTY_NOTE = "0 for every agent"
+
+
+def chart_panels(board: dict[str, Any]) -> list[tuple[str, list[float], str | None]]:
+    """(title, value per agent, note) per bar chart; ``note`` replaces a chart whose bars are all 0."""
+    rows = board["agents"]
+    panels: list[tuple[str, list[float]]] = [
+        ("pass rate", [r["pass_rate"] for r in rows]),
+        ("route completion (mean)", [r["route_completion"] or 0.0 for r in rows]),
+        ("collisions per run", [r["collisions_per_run"] for r in rows]),
+    ]
+    for name in board["score_names"]:
+        panels.append((f"{name} (mean)", [r["scores"].get(name) or 0.0 for r in rows]))
+    return [
+        (title, values, None if any(v > 0 for v in values) else ZERO_NOTES.get(title, EMPTY_NOTE))
+        for title, values in panels
+    ]
 
 
 def bar_charts(board: dict[str, Any]) -> bytes:
-    """PNG with one bar chart per compared quantity (agents side by side)."""
+    """PNG with one bar chart per compared quantity (agents side by side); an all-zero quantity
+    is a sentence ("no collisions"), not an empty frame."""
     agents = [r["agent"] for r in board["agents"]]
-    panels: list[tuple[str, list[float]]] = [
-        ("pass rate", [r["pass_rate"] for r in board["agents"]]),
-        ("route completion (mean)", [r["route_completion"] or 0.0 for r in board["agents"]]),
-        ("collisions per run", [r["collisions_per_run"] for r in board["agents"]]),
-    ]
-    for name in board["score_names"]:
-        panels.append((f"{name} (mean)", [r["scores"].get(name) or 0.0 for r in board["agents"]]))
+    panels = chart_panels(board)
     cols = 3
     nrows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(11, 3.0 * nrows), dpi=90, squeeze=False)
+    fig, axes = plt.subplots(nrows, cols, figsize=(12, 3.0 * nrows), dpi=90, squeeze=False)  # 1080 px wide
     colours = plt.get_cmap("tab10")
     for k, ax in enumerate(axes.flat):
         if k >= len(panels):
             ax.axis("off")
             continue
-        title, values = panels[k]
+        title, values, note = panels[k]
+        ax.set_title(title, fontsize=10)
+        if note is not None:
+            ax.axis("off")
+            ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", fontsize=12, color="#555")
+            continue
         ax.bar(range(len(agents)), values, color=[colours(i % 10) for i in range(len(agents))])
         ax.set_xticks(range(len(agents)), agents, rotation=20, fontsize=8)
-        ax.set_title(title, fontsize=10)
         ax.grid(True, axis="y", alpha=0.3)
-        if max(values, default=0.0) <= 0.0:
-            ax.set_ylim(0.0, 1.0)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -127,13 +143,16 @@ def render_leaderboard_html(board: dict[str, Any]) -> str:
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>simcore leaderboard</title>',
-        "<style>body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:2em;color:#222}"
-        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em}"
-        "th{background:#f2f2f2}img{max-width:100%}.note{color:#555;font-size:.9em}</style></head><body>",
+        # fits a 1280 px window: headers wrap, wide tables scroll inside their box, images shrink
+        "<style>body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:1.5em;color:#222;max-width:1200px}"
+        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .45em}"
+        "th{background:#f2f2f2;max-width:7.5em;overflow-wrap:anywhere;font-size:.92em}"
+        ".wide{overflow-x:auto;max-width:100%}img{max-width:100%}.note{color:#555;font-size:.9em}</style>"
+        "</head><body>",
         "<h1>simcore leaderboard</h1>",
         f"<p>{len(board['agents'])} agent(s) over {len(board['scenarios'])} scenario(s); ranked by mean "
         f"simcore-v1 score. Means are over every run of the agent; {e(board['rule'])}.</p>",
-        '<h2 id="table">Agents</h2><table>',
+        '<h2 id="table">Agents</h2><div class="wide"><table>',
         "<tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>",
     ]
     for k, r in enumerate(board["agents"], 1):
@@ -141,18 +160,18 @@ def render_leaderboard_html(board: dict[str, Any]) -> str:
         cells += [_f(r["route_completion"]), r["collisions"], r["red_lights"], r["offroad"]]
         cells += [_f(r["scores"].get(n)) for n in names]
         out.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
-    out.append("</table>")
+    out.append("</table></div>")
     if board["scenario_errors"]:
         out.append(f"<p>{board['scenario_errors']} scenario file(s) failed to load (see summary.json).</p>")
     if board["agents"]:
         out.append('<h2 id="charts">Charts</h2>')
         out.append(f'<img alt="bar charts comparing the agents" src="{png_data_uri(bar_charts(board))}">')
-        out.append('<h2 id="by-scenario">Mean simcore-v1 score per scenario</h2><table>')
+        out.append('<h2 id="by-scenario">Mean simcore-v1 score per scenario</h2><div class="wide"><table>')
         out.append("<tr><th>scenario</th>" + "".join(f"<th>{e(r['agent'])}</th>" for r in board["agents"]) + "</tr>")
         for s in board["scenarios"]:
             cells = [_f(r["by_scenario"].get(s)) for r in board["agents"]]
             out.append(f"<tr><td>{e(s)}</td>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
-        out.append("</table>")
+        out.append("</table></div>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

@@ -15,17 +15,28 @@ RESULT_JSON, TOPDOWN_PNG, JUNIT_XML, REPORT_HTML = "result.json", "topdown.png",
 
 
 def write_run_outputs(
-    world: World, result: Result, out_dir: Path, *, agent_label: str | None = None, pictures: bool = True
+    world: World,
+    result: Result,
+    out_dir: Path,
+    *,
+    agent_label: str | None = None,
+    pictures: bool = True,
+    progress: bool = False,
 ) -> JUnitCase:
     """Write the run's files into ``out_dir``; returns its JUnit case.
 
     ``agent_label``: appended to the test case's name (batches comparing agents).
     ``pictures=False`` leaves out topdown.png and report.html (batch runs that only need scores).
     result.json is written last, so its presence marks a complete output folder.
+    ``progress``: a bar on stderr (shown once writing has taken a second) naming each file.
     """
+    from tqdm import tqdm
+
     from simcore.report.series import ego_series
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=4 if pictures else 2, desc="writing", unit="file", delay=1.0, leave=False, disable=not progress)
+    bar.set_postfix_str("series")
     series = ego_series(world, result)
     min_ttc_time = None
     if series is not None and np.isfinite(series.ttc).any():
@@ -33,11 +44,19 @@ def write_run_outputs(
     data = result.to_json()
     case = case_from_result(data, wall_time=result.wall_time, agent_label=agent_label, min_ttc_time=min_ttc_time)
     write_junit([case], out_dir / JUNIT_XML)
+    bar.update()
     if pictures:
         from simcore.render.topdown import draw_run
         from simcore.report.html import write_report
 
+        bar.set_postfix_str(TOPDOWN_PNG)
         draw_run(world, result, out_dir / TOPDOWN_PNG)
+        bar.update()
+        bar.set_postfix_str(REPORT_HTML)
         write_report(world, result, out_dir / REPORT_HTML, series)
+        bar.update()
+    bar.set_postfix_str(RESULT_JSON)
     result.write_json(out_dir / RESULT_JSON)
+    bar.update()
+    bar.close()
     return case

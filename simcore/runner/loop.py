@@ -6,7 +6,7 @@ import contextlib
 import copy
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -221,6 +221,8 @@ class Simulation:
         self.out = new_outputs(EVENT_CAPACITY)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.scripted = ScriptedSpeeds(self.state.v_des[0], self.state.speed_factor[0])
+        #: Called with this Simulation after every compiled call (the run log: record.runlog).
+        self.on_advance: list[Callable[[Simulation], None]] = []
         self.reset()
 
     # -- views of instance 0 of the engine state ----------------------------------------
@@ -523,6 +525,8 @@ class Simulation:
         rec.rows = int(self.out.rec_row[0])
         if n_ev:
             self._collect_events(int(n_ev))
+        for hook in self.on_advance:
+            hook(self)
         return int(done)
 
     def snapshot(self) -> SimSnapshot:

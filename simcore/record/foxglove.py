@@ -1,0 +1,214 @@
+"""Foxglove well-known message types in their JSON encoding: the JSON schemas simcore writes into
+a run log (SceneUpdate, FrameTransforms, PointCloud) and the builders of their messages.
+
+The schemas are written here from Foxglove's published field tables (docs "Message schemas"):
+a log opens in Foxglove with no plug-in. Times are ``{"sec", "nsec"}``; bytes are base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+#: Frame every pose in a log is given in (ENU map frame, m).
+MAP_FRAME = "map"
+
+_NUM = {"type": "number"}
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_BOOL = {"type": "boolean"}
+
+
+def _obj(**props: Any) -> dict[str, Any]:
+    """A JSON-schema object with exactly these properties, all required."""
+    return {"type": "object", "properties": props, "required": sorted(props), "additionalProperties": False}
+
+
+def _arr(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+_TIME = _obj(sec=_INT, nsec=_INT)
+_VEC3 = _obj(x=_NUM, y=_NUM, z=_NUM)
+_QUAT = _obj(x=_NUM, y=_NUM, z=_NUM, w=_NUM)
+_POSE = _obj(position=_VEC3, orientation=_QUAT)
+_COLOR = _obj(r=_NUM, g=_NUM, b=_NUM, a=_NUM)
+_CUBE = _obj(pose=_POSE, size=_VEC3, color=_COLOR)
+_LINE = _obj(
+    type={"type": "integer", "enum": [0, 1, 2]},  # LINE_STRIP, LINE_LOOP, LINE_LIST
+    pose=_POSE,
+    thickness=_NUM,
+    scale_invariant=_BOOL,
+    points=_arr(_VEC3),
+    color=_COLOR,
+    colors=_arr(_COLOR),
+    indices=_arr(_INT),
+)
+_TEXT = _obj(pose=_POSE, billboard=_BOOL, font_size=_NUM, scale_invariant=_BOOL, color=_COLOR, text=_STR)
+_KV = _obj(key=_STR, value=_STR)
+#: Primitive lists of a SceneEntity that simcore never fills (kept empty, items unconstrained).
+_UNUSED = ("arrows", "spheres", "cylinders", "triangles", "models")
+_ENTITY = _obj(
+    timestamp=_TIME,
+    frame_id=_STR,
+    id=_STR,
+    lifetime=_TIME,
+    frame_locked=_BOOL,
+    metadata=_arr(_KV),
+    cubes=_arr(_CUBE),
+    lines=_arr(_LINE),
+    texts=_arr(_TEXT),
+    **{k: {"type": "array", "maxItems": 0} for k in _UNUSED},
+)
+
+#: JSON schema per Foxglove message type written by simcore (the subset of fields it fills).
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "foxglove.SceneUpdate": _obj(
+        deletions=_arr(_obj(timestamp=_TIME, type={"type": "integer", "enum": [0, 1]}, id=_STR)),
+        entities=_arr(_ENTITY),
+    ),
+    "foxglove.FrameTransforms": _obj(
+        transforms=_arr(
+            _obj(timestamp=_TIME, parent_frame_id=_STR, child_frame_id=_STR, translation=_VEC3, rotation=_QUAT)
+        )
+    ),
+    "foxglove.PointCloud": _obj(
+        timestamp=_TIME,
+        frame_id=_STR,
+        pose=_POSE,
+        point_stride=_INT,
+        fields=_arr(_obj(name=_STR, offset=_INT, type=_INT)),
+        data={"type": "string", "contentEncoding": "base64"},
+    ),
+}
+
+
+def schema_bytes(name: str) -> bytes:
+    """The JSON schema of Foxglove type ``name`` as written into the log."""
+    return json.dumps({"title": name, **SCHEMAS[name]}, separators=(",", ":")).encode()
+
+
+def stamp(t: float) -> dict[str, int]:
+    """Time (s, >= 0) as a Foxglove ``{"sec", "nsec"}``."""
+    ns = round(t * 1e9)
+    return {"sec": ns // 1_000_000_000, "nsec": ns % 1_000_000_000}
+
+
+def yaw_quat(yaw: float) -> dict[str, float]:
+    """Rotation about +z by ``yaw`` (rad) as a quaternion."""
+    return {"x": 0.0, "y": 0.0, "z": math.sin(yaw / 2), "w": math.cos(yaw / 2)}
+
+
+def rgba(hex_colour: str, a: float = 1.0) -> dict[str, float]:
+    """``#rrggbb`` as a Foxglove colour (0..1)."""
+    v = int(hex_colour.lstrip("#"), 16)
+    return {"r": (v >> 16 & 255) / 255, "g": (v >> 8 & 255) / 255, "b": (v & 255) / 255, "a": a}
+
+
+def entity(eid: str, t: float, *, lifetime_s: float = 0.0, **prims: Any) -> dict[str, Any]:
+    """A SceneEntity in the map frame with the given primitive lists (others empty)."""
+    out: dict[str, Any] = {
+        "timestamp": stamp(t),
+        "frame_id": MAP_FRAME,
+        "id": eid,
+        "lifetime": stamp(lifetime_s),
+        "frame_locked": False,
+        "metadata": prims.pop("metadata", []),
+        "cubes": prims.pop("cubes", []),
+        "lines": prims.pop("lines", []),
+        "texts": prims.pop("texts", []),
+    }
+    if prims:
+        raise ValueError(f"unsupported primitives: {', '.join(prims)}")
+    out.update({k: [] for k in _UNUSED})
+    return out
+
+
+_IDENT_POSE = {"position": {"x": 0.0, "y": 0.0, "z": 0.0}, "orientation": yaw_quat(0.0)}
+
+
+def polyline(points: np.ndarray, colour: str, *, closed: bool, thickness: float = 0.15) -> dict[str, Any]:
+    """A LinePrimitive through ``points`` (k, 2) m at z = 0."""
+    pts = [{"x": round(float(x), 3), "y": round(float(y), 3), "z": 0.0} for x, y in points]
+    return {
+        "type": 1 if closed else 0,
+        "pose": _IDENT_POSE,
+        "thickness": thickness,
+        "scale_invariant": False,
+        "points": pts,
+        "color": rgba(colour),
+        "colors": [],
+        "indices": [],
+    }
+
+
+def scene_update(entities: list[dict[str, Any]]) -> bytes:
+    """A SceneUpdate message (JSON bytes) adding or replacing ``entities``."""
+    return json.dumps({"deletions": [], "entities": entities}, separators=(",", ":")).encode()
+
+
+class ActorsScene:
+    """Builds SceneUpdate messages with one cube per active actor, fast: each actor's JSON is a
+    %-template with its id, size and colour filled in once; a message only formats poses."""
+
+    def __init__(self, ids: list[str], length: np.ndarray, width: np.ndarray, height: np.ndarray,
+                 colours: list[str], lifetime_s: float) -> None:  # fmt: skip
+        empty = ",".join(f'"{k}":[]' for k in ("metadata", "lines", "texts", *_UNUSED))
+        life = json.dumps(stamp(lifetime_s), separators=(",", ":"))
+        self._tmpl = []
+        for i, eid in enumerate(ids):
+            size = json.dumps(
+                {"x": float(length[i]), "y": float(width[i]), "z": float(height[i])}, separators=(",", ":")
+            )
+            colour = json.dumps(rgba(colours[i]), separators=(",", ":"))
+            name = json.dumps(eid).replace("%", "%%")  # the only text from outside: escaped for %-formatting
+            self._tmpl.append(
+                f'{{"timestamp":%s,"frame_id":"{MAP_FRAME}","id":{name},"lifetime":{life},"frame_locked":false,'
+                f'"cubes":[{{"pose":{{"position":{{"x":%.3f,"y":%.3f,"z":{float(height[i]) / 2!r}}},'
+                f'"orientation":{{"x":0.0,"y":0.0,"z":%.7f,"w":%.7f}}}},"size":{size},"color":{colour}}}],{empty}}}'
+            )
+
+    def message(self, t: float, rows: np.ndarray, cx: np.ndarray, cy: np.ndarray, yaw: np.ndarray) -> bytes:
+        """SceneUpdate at time ``t`` (s) with the actors ``rows``, box centres ``cx, cy`` (m), ``yaw`` (rad)."""
+        ts = json.dumps(stamp(t), separators=(",", ":"))
+        qz, qw = np.sin(yaw / 2).tolist(), np.cos(yaw / 2).tolist()
+        tm = self._tmpl
+        ents = ",".join(
+            tm[i] % (ts, x, y, z, w)
+            for i, x, y, z, w in zip(rows.tolist(), cx.tolist(), cy.tolist(), qz, qw, strict=True)
+        )
+        return ('{"deletions":[],"entities":[' + ents + "]}").encode()
+
+
+def frame_transform(t: float, child: str, x: float, y: float, yaw: float) -> bytes:
+    """FrameTransforms message: ``child`` frame at ``(x, y, yaw)`` in the map frame."""
+    tf = {
+        "timestamp": stamp(t),
+        "parent_frame_id": MAP_FRAME,
+        "child_frame_id": child,
+        "translation": {"x": float(x), "y": float(y), "z": 0.0},
+        "rotation": yaw_quat(float(yaw)),
+    }
+    return json.dumps({"transforms": [tf]}, separators=(",", ":")).encode()
+
+
+#: Foxglove NumericType of FLOAT32.
+FLOAT32 = 7
+
+
+def point_cloud(t: float, frame: str, xyz: np.ndarray) -> bytes:
+    """PointCloud message of (k, 3) points (m) in ``frame``, float32 x, y, z."""
+    data = np.ascontiguousarray(xyz, dtype="<f4").tobytes()
+    msg = {
+        "timestamp": stamp(t),
+        "frame_id": frame,
+        "pose": _IDENT_POSE,
+        "point_stride": 12,
+        "fields": [{"name": n, "offset": 4 * k, "type": FLOAT32} for k, n in enumerate("xyz")],
+        "data": base64.b64encode(data).decode("ascii"),
+    }
+    return json.dumps(msg, separators=(",", ":")).encode()
