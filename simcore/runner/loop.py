@@ -24,6 +24,7 @@ from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
 from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, judge, score
+from simcore.record.state_hash import StateHash
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.road.static_index import build_static_index
 from simcore.runner.results import Result
@@ -291,6 +292,8 @@ class Simulation:
         if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
         self._rec_row[0] = self.recorder.rows
+        self.state_hash = StateHash()  # hook 1 of 3 (state hash): a fresh hash at every reset
+        self._hashed_rows = 0
         for role, ag in self.agents.items():
             try:
                 ag.reset(self.agent_info(role))
@@ -676,9 +679,19 @@ class Simulation:
         self.step_index += int(done)
         self.t = self.step_index * w.dt
         rec.rows = int(self._rec_row[0])
+        if done:
+            self._fold_hash()  # hook 2 of 3: the state after this call and the rows it recorded
         if n_ev:
             self._collect_events(int(n_ev))
         return int(done)
+
+    def _fold_hash(self) -> None:
+        """Fold the full state and the trajectory rows recorded since the last fold into ``state_hash``."""
+        self.state_hash.fold_fields(1, self.world.state, self.world.state.__slots__)
+        rec, r0 = self.recorder, self._hashed_rows
+        if rec.rows > r0:
+            self.state_hash.fold(2, *(a[r0:] for a in rec.view().values()))
+            self._hashed_rows = rec.rows
 
     def _story_pending(self) -> bool:
         """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
@@ -992,7 +1005,15 @@ class Simulation:
             scores=all_scores(summ, metrics),
             trajectory=self.recorder.view() if self.record_every > 0 else {},
             regulation=regulation,
+            state_hash=self._final_hash(),  # hook 3 of 3: the metric accumulators, then the digest
         )
+
+    def _final_hash(self) -> str:
+        """Hex digest of the run so far: the folded states plus the metric accumulators."""
+        h = StateHash()
+        h.value = self.state_hash.value
+        h.fold(3, self.metrics)
+        return h.hexdigest()
 
 
 def _route_stop_signs(world: World) -> np.ndarray:

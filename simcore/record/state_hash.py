@@ -1,0 +1,88 @@
+"""Running 64-bit hash of a run's engine state: proves a rerun bit-identical across workers, backends, machines.
+
+Every array element is folded as one 64-bit word: a float's IEEE-754 bit pattern (float32
+widened to float64 first; every NaN folded as the one canonical quiet NaN, since NaN payloads
+and signs vary by CPU), an integer or bool widened to 64 bits (two's complement). The word
+values, not the bytes in memory, are hashed, so the result is the same on little- and
+big-endian machines (it equals hashing each element's little-endian 8-byte form). Each fold
+mixes ``h ^ word`` through the splitmix64 finaliser (a bijection of 64-bit words), so the hash
+depends on every bit and on the order of the words; each array is preceded by a tag word and
+its length, so a changed shape or field order changes the hash too.
+
+The runner (``simcore.runner.loop.Simulation``) folds the full state after every compiled
+``advance`` call, the trajectory rows recorded in it (every step by default) and, at the end,
+the metric accumulators; ``Result.state_hash`` holds the hex digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from simcore._jit import kernel
+
+#: Starting value of every hash (an arbitrary odd constant).
+HASH_SEED = 0x5EED_C0DE_1234_ABCD
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_EXP = np.uint64(0x7FF0000000000000)
+_MANT = np.uint64(0x000FFFFFFFFFFFFF)
+_QNAN = np.uint64(0x7FF8000000000000)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
+@kernel
+def _mix(h: np.uint64, w: np.uint64) -> np.uint64:
+    x = (h ^ w) + _GOLDEN
+    x = (x ^ (x >> _S30)) * _M1
+    x = (x ^ (x >> _S27)) * _M2
+    return x ^ (x >> _S31)
+
+
+@kernel
+def fold_words(h: np.uint64, words: np.ndarray, is_float: bool) -> np.uint64:
+    """``h`` with every word of ``words`` (uint64, 1-D) folded in, in order; NaN patterns made canonical."""
+    for k in range(words.shape[0]):
+        w = words[k]
+        if is_float and (w & _EXP) == _EXP and (w & _MANT) != np.uint64(0):
+            w = _QNAN
+        h = _mix(h, w)
+    return h
+
+
+def _words(arr: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The array's elements as 64-bit words (C order) and whether they are float bit patterns."""
+    a = np.asarray(arr)
+    if a.dtype.kind == "f":
+        return np.ascontiguousarray(a, dtype=np.float64).reshape(-1).view(np.uint64), True
+    if a.dtype.kind in "biu":
+        return np.ascontiguousarray(a).reshape(-1).astype(np.int64, copy=False).view(np.uint64), False
+    raise TypeError(f"state hash: cannot fold an array of dtype {a.dtype}")
+
+
+class StateHash:
+    """A running hash; ``fold`` arrays in a fixed order, read ``hexdigest`` (16 hex digits)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = np.uint64(HASH_SEED)
+
+    def fold(self, tag: int, *arrays: np.ndarray) -> None:
+        """Fold ``tag`` (which part of the state this is), then each array's length and elements."""
+        # Numba hands uint64 results back as Python ints: re-wrap them so every call types as uint64.
+        h = np.uint64(_mix(self.value, np.uint64(tag)))
+        for a in arrays:
+            words, is_float = _words(a)
+            h = np.uint64(fold_words(np.uint64(_mix(h, np.uint64(words.shape[0]))), words, is_float))
+        self.value = h
+
+    def fold_fields(self, tag: int, obj: object, names: Iterable[str]) -> None:
+        """Fold the arrays ``obj.<name>`` for each name, in the order given."""
+        self.fold(tag, *(getattr(obj, n) for n in names))
+
+    def hexdigest(self) -> str:
+        """The hash as 16 lower-case hex digits."""
+        return f"{int(self.value):016x}"
