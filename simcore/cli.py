@@ -1,4 +1,5 @@
-"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | map``."""
+"""Command-line interface: ``simcore run | batch | results | regress | search | validate | list | expand | schema |
+map``."""
 
 from __future__ import annotations
 
@@ -131,11 +132,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if variants < 1:
             print("simcore batch: --variants must be at least 1", file=sys.stderr)
             return EXIT_INVALID
-    if args.workers is not None and args.workers < 1:
-        print("simcore batch: --workers must be at least 1", file=sys.stderr)
+    bad = [f"{n} must be at least 1" for n, v in (("--workers", args.workers), ("--seeds", args.seeds)) if v and v < 1]
+    bad += ["--timeout-s must be positive"] if args.timeout_s is not None and not args.timeout_s > 0 else []
+    if args.workers == 0 or bad:
+        print(f"simcore batch: {(bad or ['--workers must be at least 1'])[0]}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        jobs, plan_errors = plan_jobs(args.paths, agents, variants, draws=args.draws, seed=args.seed)
+        jobs, plan_errors = plan_jobs(args.paths, agents, variants, draws=args.draws, seed=args.seed, seeds=args.seeds)
     except FileNotFoundError as exc:
         print(f"simcore batch: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -156,6 +159,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             address=args.address,
             pictures=not args.no_pictures,
             progress=not args.quiet and sys.stderr.isatty(),
+            timeout_s=args.timeout_s,
         )
     except BackendUnavailableError as exc:
         print(f"simcore batch: {exc}", file=sys.stderr)
@@ -171,9 +175,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
             + (f", {outcome.worker_deaths} retried after a worker died" if outcome.worker_deaths else "")
         )
         for e in outcome.entries:
-            if e["status"] == "error":
-                print(f"  error  {e['dir']}: {e['error']}")
-        print(f"written    {out / 'junit.xml'}, summary.json, leaderboard.html, leaderboard.json")
+            if e["status"] not in ("pass", "fail"):
+                print(f"  {e['status']:6s} {e['dir']}: {e['error']}")
+        print(f"written    {out / 'junit.xml'}, summary.json, results.sqlite, batch.html, leaderboard.html")
     return outcome.exit_code
 
 
@@ -299,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--variants", default="all", metavar="all|N", help="every variant, or the first N of each")
     b.add_argument("--draws", type=int, default=1, help="random draws per sweep combination")
     b.add_argument("--seed", type=int, default=None, help="override every scenario's seed")
+    b.add_argument("--seeds", type=int, default=1, metavar="N", help="run each variant with N seeds (S..S+N-1)")
+    b.add_argument("--timeout-s", type=float, default=None, metavar="S", help="wall-clock limit per run")
     b.add_argument("--no-pictures", action="store_true", help="skip report.html and topdown.png per run")
     b.add_argument("--out", required=True, metavar="DIR", help="output folder; a rerun skips finished runs")
     b.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
@@ -324,8 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     sc.add_argument("--out", metavar="FILE")
     sc.set_defaults(func=cmd_schema)
+    from simcore.batch.cli_cmds import add_batch_commands
     from simcore.road.map_cli import add_map_commands
 
+    add_batch_commands(sub)
     add_map_commands(sub)
     return ap
 

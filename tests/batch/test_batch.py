@@ -147,8 +147,8 @@ def test_killed_worker_is_retried_and_batch_completes(tmp_path: Path, monkeypatc
     assert code == 0
     s = summary(out)
     assert s["counts"] == {"pass": 4, "fail": 0, "error": 0}
-    retried = [e for e in s["entries"] if e.get("retried_after_worker_death")]
-    assert any(e["agent_key"] == "KillOnce" for e in retried)
+    retried = [e for e in s["entries"] if e.get("retried_after_crash")]
+    assert [e["agent_key"] for e in retried] == ["KillOnce"]  # only the job whose worker died ran again
     for e in s["entries"]:
         assert (out / e["dir"] / "result.json").is_file()
 
@@ -158,8 +158,8 @@ def test_worker_killed_every_time_gives_error_entry(tmp_path: Path) -> None:
     code = batch(out, SWEEP, "--variants", "1", "--agent", KILL_ALWAYS, "--agent", "autopilot", "--workers", "2")
     assert code == 2
     by = {e["agent_key"]: e for e in summary(out)["entries"]}
-    assert by["KillAlways"]["status"] == "error"
-    assert by["KillAlways"]["error"] == "worker process died"
+    assert by["KillAlways"]["status"] == "crashed"  # died on its first try and on its retry
+    assert by["KillAlways"]["error"] == "worker process died" and by["KillAlways"]["retried_after_crash"]
     assert by["autopilot"]["status"] == "pass"
     assert (out / "sweep/0/autopilot/result.json").is_file()
 
@@ -247,12 +247,14 @@ def test_ray_driver_with_a_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     jobs, errors = plan_jobs([SWEEP], ["autopilot", "idle"], 2)
     outcome = execute(jobs, errors, ["autopilot", "idle"], tmp_path / "ray", backend="ray", pictures=True)
     assert fake.initialized and fake.retries == 1
-    assert outcome.counts == {"pass": 2, "error": 2} and outcome.worker_deaths == 2
+    assert outcome.counts == {"pass": 2, "crashed": 2} and outcome.worker_deaths == 2
     by = {e["dir"]: e for e in outcome.entries}
     assert by["sweep/0/idle"]["error"] == "worker process died"
     assert "_files" not in by["sweep/0/autopilot"]
     folder = tmp_path / "ray" / "sweep/0/autopilot"
-    assert {p.name for p in folder.iterdir()} == {"result.json", "junit.xml", "report.html", "topdown.png"}
+    assert {p.name for p in folder.iterdir()} == {
+        "result.json", "junit.xml", "report.html", "topdown.png", "features.json", "manifest.json"
+    }  # fmt: skip
     local = tmp_path / "local"
     assert batch(local, SWEEP, "--variants", "2", "--workers", "1", "--no-pictures") == 0
     assert results_of(local) == results_of(tmp_path / "ray")
