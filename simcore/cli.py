@@ -132,10 +132,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if variants < 1:
             print("simcore batch: --variants must be at least 1", file=sys.stderr)
             return EXIT_INVALID
-    bad = [f"{n} must be at least 1" for n, v in (("--workers", args.workers), ("--seeds", args.seeds)) if v and v < 1]
+    counts = (("--workers", args.workers), ("--seeds", args.seeds))
+    bad = [f"{n} must be at least 1" for n, v in counts if v is not None and v < 1]
     bad += ["--timeout-s must be positive"] if args.timeout_s is not None and not args.timeout_s > 0 else []
-    if args.workers == 0 or bad:
-        print(f"simcore batch: {(bad or ['--workers must be at least 1'])[0]}", file=sys.stderr)
+    if bad:
+        print(f"simcore batch: {bad[0]}", file=sys.stderr)
         return EXIT_INVALID
     try:
         jobs, plan_errors = plan_jobs(args.paths, agents, variants, draws=args.draws, seed=args.seed, seeds=args.seeds)

@@ -93,9 +93,9 @@ def run_ray(
         ) from exc
     if not ray.is_initialized():
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    task = ray.remote(max_retries=RETRIES)(run_job)
+    task = ray.remote(max_retries=RETRIES)(_ray_job)
     # Workers may sit on other machines: they send their files back, the driver writes them.
-    refs = {task.remote(j, "", pictures, True, timeout_s): j for j in jobs}
+    refs = {task.remote(j, os.getcwd(), pictures, timeout_s): j for j in jobs}
     pending = list(refs)
     deaths = 0
     while pending:
@@ -116,6 +116,14 @@ def run_ray(
                 store_files(job, out, files)
             done(job, entry)
     return deaths
+
+
+def _ray_job(job: Job, cwd: str, pictures: bool, timeout_s: float | None) -> dict[str, Any]:
+    """``run_job`` in a Ray worker: from the driver's working folder where it exists here too (relative
+    scenario and agent paths), the files shipped back."""
+    if os.path.isdir(cwd):
+        os.chdir(cwd)
+    return run_job(job, "", pictures, True, timeout_s)
 
 
 def execute(

@@ -18,7 +18,6 @@ run once more on its own to confirm it fails.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
@@ -331,7 +330,6 @@ def write_regression(source: Path, trial: Trial, res: SearchResult, agent: str, 
         "run": trial.dir,
         "engine_version": simcore.__version__,
         "git_revision": git_revision(),
-        "written": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     header = "".join(f"# {line}\n" for line in json.dumps(prov, indent=1).splitlines())
     text = "# simcore search provenance:\n" + header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
