@@ -7,7 +7,8 @@ watches every worker's pipe and process sentinel:
 - a worker that dies (SIGKILL, segfault, ``os._exit``) costs only the job it was running: that
   job is run once more (by a fresh worker started in its place) and, if it dies again, it is
   recorded as ``crashed``;
-- a job over its ``timeout_s`` first gets a ``RunTimeout`` inside the worker (Python code is
+- a job over its ``timeout_s`` (counted from when its worker took it up, so a fresh worker's
+  start-up is not charged to it) first gets a ``RunTimeout`` inside the worker (Python code is
   interrupted there); a worker that has not answered ``KILL_GRACE_S`` later is killed (with
   its process group) and the job recorded as ``timeout``.
 """
@@ -48,6 +49,7 @@ def _worker(conn: Connection, pictures: bool, timeout_s: float | None) -> None: 
         if msg is None:
             return
         job, out = msg
+        conn.send(None)  # started: the job's time limit counts from here (not from a worker's start-up)
         try:
             entry = run_job(job, out, pictures, timeout_s=timeout_s)
         except BaseException as exc:  # run_job records everything; this is the last line of defence
@@ -61,7 +63,7 @@ class _Slot:
     conn: Connection
     job: Job | None = None
     tries: int = 0
-    started: float = 0.0
+    started: float | None = None  # when the worker acknowledged its job
 
 
 class LocalPool:
@@ -124,11 +126,11 @@ class LocalPool:
             for s in self.slots:
                 if s.job is None and queue:
                     s.job, s.tries = queue.popleft()
-                    s.started = time.monotonic()
-                    s.conn.send((s.job, str(out)))
+                    s.started = None
+                    s.conn.send((s.job, str(out)))  # answered by None (started), then the entry
                     busy += 1
             running = [s for s in self.slots if s.job is not None]
-            ready = wait([s.conn for s in running] + [s.proc.sentinel for s in running], timeout=self._wait_s(running))
+            wait([s.conn for s in running] + [s.proc.sentinel for s in running], timeout=self._wait_s(running))
             now = time.monotonic()
             for k, s in enumerate(self.slots):
                 if s.job is None:
@@ -136,17 +138,20 @@ class LocalPool:
                 job = s.job
                 entry = None
                 eof = False
-                if s.conn in ready or s.conn.poll():
+                while entry is None and not eof and s.conn.poll():
                     try:
                         entry = s.conn.recv()
                     except (EOFError, OSError):
                         eof = True
+                    if entry is None and not eof:
+                        s.started = now  # the worker has begun this job
                 if entry is not None:
                     s.job = None
                     busy -= 1
                     done(job, {**entry, "retried_after_crash": True} if s.tries else entry)
                     continue
-                over = self.timeout_s is not None and now - s.started > self.timeout_s + KILL_GRACE_S
+                limit = None if self.timeout_s is None else self.timeout_s + KILL_GRACE_S
+                over = limit is not None and s.started is not None and now - s.started > limit
                 if not over and not eof and s.proc.is_alive():
                     continue
                 # The worker is gone (or hung): replace it; its job alone is retried or recorded.
@@ -173,5 +178,7 @@ class LocalPool:
     def _wait_s(self, running: list[_Slot]) -> float | None:
         if self.timeout_s is None or not running:
             return None
-        first = min(s.started for s in running) + self.timeout_s + KILL_GRACE_S
-        return max(0.05, first - time.monotonic())
+        started = [s.started for s in running if s.started is not None]
+        if len(started) < len(running):
+            return 0.5  # a worker has not acknowledged its job yet: look again soon
+        return max(0.05, min(started) + self.timeout_s + KILL_GRACE_S - time.monotonic())
