@@ -310,7 +310,8 @@ def write_regression(source: Path, trial: Trial, res: SearchResult, agent: str, 
 
     data = dict(load_yaml(source).data)
     ran = json.loads((path.parent / trial.dir / "result.json").read_text())
-    data["parameters"] = {k: ran["parameters"][k] for k in data.get("parameters") or {}}
+    # searched values exactly as run (result.json rounds to 9 decimals), the others as that run resolved them
+    data["parameters"] = {k: trial.values.get(k, ran["parameters"][k]) for k in data.get("parameters") or {}}
     data["name"] = safe_name(f"{data.get('name', 'scenario')}-regression")
     moved = ", ".join(f"{k}={trial.values[k]:.6g}" for k in res.moved) or "none"
     data["description"] = (

@@ -184,13 +184,6 @@ def test_ray_backend_without_ray_is_a_clear_error(tmp_path: Path, capsys: pytest
     assert "pip install 'simcore[ray]'" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed (pip install 'simcore[ray]')")
-def test_ray_backend_matches_local(tmp_path: Path) -> None:  # pragma: no cover - needs Ray
-    assert batch(tmp_path / "local", SWEEP, "--variants", "2", "--no-pictures", "--workers", "1") == 0
-    assert batch(tmp_path / "ray", SWEEP, "--variants", "2", "--no-pictures", "--backend", "ray") == 0
-    assert results_of(tmp_path / "local") == results_of(tmp_path / "ray")
-
-
 class _FakeRay(types.ModuleType):
     """A stand-in for the parts of Ray's API that ``run_ray`` uses; tasks run in this process.
 
