@@ -250,7 +250,10 @@ def _explore(ev: _Evaluator, space: list[Param], res: SearchResult, budget: int,
     rng = np.random.default_rng(seed)
     opt = None
     if sampler == "cmaes":
-        from cmaes import CMA
+        try:
+            from cmaes import CMA
+        except ImportError as exc:
+            raise ValueError("--sampler cmaes needs cmaes: pip install 'simcore[search]' (or --sampler random)") from exc
 
         pop = max(4 + int(3 * math.log(d)), workers)
         mean = np.array([p.unit(p.nominal) for p in space])
