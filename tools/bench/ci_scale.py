@@ -1,0 +1,175 @@
+"""CI at scale: batch throughput, scheduling overhead, a killed worker's cost, search vs random sampling.
+
+    python tools/bench/ci_scale.py [--quick] [--ray] [--json FILE]
+
+Throughput: N short variants (tests/data/sweep.yaml cut to 2 s simulated, N = 1000, 40 with
+--quick; autopilot in-engine, no pictures), side by side: the jobs one after another in this
+process (no scheduling at all), simcore's pool with 1 and 2 workers, a plain
+``concurrent.futures.ProcessPoolExecutor`` with 2 workers (the peer), and Ray (2 CPUs, a local
+cluster started in this process; full run or --ray). Scheduling overhead per run = pool wall
+time x workers / N - the in-process time per run (worker start-up, IPC, result handling).
+
+Killed worker: the same batch (N/5 jobs, 2 workers) with and without one job whose agent kills
+its own worker (``tests/batch/batch_agents.py:KillOnce``).
+
+Search: tests/data/ccrs_late_brake.yaml with the speed range cut to 10..46 km/h, so the planted
+failure (LateBraker collides above 41.0-43.2 km/h, closed form) covers about a tenth of the
+range; runs until the first failure for CMA-ES and for uniform random sampling with the same
+budget, over several sampler seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _report import print_table, write_json
+
+from simcore.batch.jobs import plan_jobs, run_job
+from simcore.batch.pool import LocalPool
+from simcore.batch.runner import run_ray
+from simcore.batch.search import search
+
+ROOT = Path(__file__).resolve().parents[2]
+SWEEP = ROOT / "tests" / "data" / "sweep.yaml"
+CCRS = ROOT / "tests" / "data" / "ccrs_late_brake.yaml"
+AGENTS = ROOT / "tests" / "batch" / "batch_agents.py"
+
+
+def short_scenario(folder: Path) -> Path:
+    """sweep.yaml with 2 s simulated instead of 5."""
+    p = folder / "short.yaml"
+    p.write_text(SWEEP.read_text().replace("end: {timeout_s: 5}", "end: {timeout_s: 2}"))
+    return p
+
+
+def _jobs(scn: Path, n: int, agents: list[str] | None = None) -> list:
+    jobs, errors = plan_jobs([str(scn)], agents or ["autopilot"], n, draws=n // 6 + 1)
+    assert not errors and len(jobs) >= n
+    return jobs[: n * len(agents or ["x"])]
+
+
+def throughput(folder: Path, n: int, with_ray: bool) -> list[dict]:
+    """Runs per second of N short variants by each way of running them."""
+    scn = short_scenario(folder)
+    jobs = _jobs(scn, n)
+    rows = []
+    out = folder / "serial"
+    run_job(jobs[0], str(out), False)  # load the kernels in this process first
+    t0 = time.perf_counter()
+    for j in jobs:
+        run_job(j, str(out), False)
+    serial = (time.perf_counter() - t0) / n
+    rows.append({"way": "in-process, one after another", "workers": 1, "runs/s": 1 / serial, "overhead ms/run": 0.0})
+    for w in (1, 2):
+        with LocalPool(w, pictures=False) as pool:
+            t0 = time.perf_counter()
+            pool.run(jobs, folder / f"pool{w}", lambda j, e: None)
+            wall = time.perf_counter() - t0
+        rows.append(_row(f"simcore pool ({w} worker{'s' * (w > 1)})", w, n, wall, serial))
+    with ProcessPoolExecutor(2) as ex:
+        t0 = time.perf_counter()
+        list(ex.map(run_job, jobs, [str(folder / "ppe")] * n, [False] * n, chunksize=1))
+        wall = time.perf_counter() - t0
+    rows.append(_row("ProcessPoolExecutor (peer)", 2, n, wall, serial))
+    if with_ray:
+        import ray
+
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            run_ray(jobs[:4], folder / "raywarm", pictures=False, done=lambda j, e: None)  # start + load kernels
+            t0 = time.perf_counter()
+            run_ray(jobs, folder / "ray", pictures=False, done=lambda j, e: None)
+            wall = time.perf_counter() - t0
+        finally:
+            ray.shutdown()
+        rows.append(_row("Ray, local cluster (2 CPUs)", 2, n, wall, serial))
+    return rows
+
+
+def _row(way: str, workers: int, n: int, wall: float, serial: float) -> dict:
+    return {
+        "way": way,
+        "workers": workers,
+        "runs/s": n / wall,
+        "overhead ms/run": 1000 * (wall * workers / n - serial),
+    }
+
+
+def killed_worker(folder: Path, n: int) -> list[dict]:
+    """Wall time of a 2-worker batch with and without one job that kills its worker."""
+    scn = short_scenario(folder)
+    rows = []
+    for label, extra in (("no worker killed", None), ("one worker killed (SIGKILL-like os._exit)", "KillOnce")):
+        marks = folder / f"marks-{label[:3]}"
+        marks.mkdir()
+        os.environ["SIMCORE_TEST_KILL_DIR"] = str(marks)
+        jobs = _jobs(scn, n)
+        if extra:
+            jobs[n // 2] = _jobs(scn, n, [f"{AGENTS}:{extra}"])[n // 2]
+        deaths = 0
+        with LocalPool(2, pictures=False) as pool:
+            t0 = time.perf_counter()
+            deaths = pool.run(jobs, folder / f"kill-{label[:3]}", lambda j, e: None)
+            wall = time.perf_counter() - t0
+        rows.append({"batch": label, "runs": n, "worker deaths": deaths, "wall s": wall})
+    rows[1]["x no kill"] = rows[1]["wall s"] / rows[0]["wall s"]
+    return rows
+
+
+def search_vs_random(folder: Path, seeds: int, budget: int) -> list[dict]:
+    """Runs until the first failure, CMA-ES vs random, over ``seeds`` sampler seeds."""
+    scn = folder / "ccrs_narrow.yaml"
+    scn.write_text(CCRS.read_text().replace("{uniform: [10, 60]}", "{uniform: [10, 46]}"))
+    rows = []
+    for sampler in ("cmaes", "random"):
+        firsts = []
+        for s in range(seeds):
+            res = search(scn, f"{AGENTS}:LateBraker", objective="min_gap_m", budget=budget, workers=2,
+                         out=folder / f"{sampler}-{s}", sampler=sampler, seed=s, minimise=False)  # fmt: skip
+            firsts.append(res.first_failure)
+        found = [f for f in firsts if f is not None]
+        rows.append({
+            "sampler": sampler,
+            "budget": budget,
+            "found": f"{len(found)}/{seeds}",
+            "median runs to 1st failure": statistics.median(f or budget + 1 for f in firsts),
+            "each": " ".join("-" if f is None else str(f) for f in firsts),
+        })  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    """Run and print every table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="40 variants, fewer search seeds, no Ray")
+    ap.add_argument("--ray", action="store_true", help="include Ray even with --quick")
+    ap.add_argument("--json", metavar="FILE")
+    args = ap.parse_args()
+    n = 40 if args.quick else 1000
+    with tempfile.TemporaryDirectory(prefix="simcore-ci-bench-") as tmp:
+        folder = Path(tmp)
+        for sub in ("t", "k", "s"):
+            (folder / sub).mkdir()
+        t = throughput(folder / "t", n, with_ray=args.ray or not args.quick)
+        print_table(f"{n} short variants (2 s simulated, autopilot, no pictures)", t,
+                    ["way", "workers", "runs/s", "overhead ms/run"])  # fmt: skip
+        k = killed_worker(folder / "k", n // 5 if not args.quick else 20)
+        print_table("one killed worker", k, ["batch", "runs", "worker deaths", "wall s", "x no kill"])
+        s = search_vs_random(folder / "s", 2 if args.quick else 8, 12 if args.quick else 30)
+        print_table("planted CCRs failure (about 10 % of the speed range)", s,
+                    ["sampler", "budget", "found", "median runs to 1st failure", "each"])  # fmt: skip
+    write_json(args.json, "ci_scale", t, {"killed_worker": k, "search": s, "variants": n})
+
+
+if __name__ == "__main__":
+    main()
