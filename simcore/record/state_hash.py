@@ -6,8 +6,9 @@ and signs vary by CPU), an integer or bool widened to 64 bits (two's complement)
 values, not the bytes in memory, are hashed, so the result is the same on little- and
 big-endian machines (it equals hashing each element's little-endian 8-byte form). Each fold
 mixes ``h ^ word`` through the splitmix64 finaliser (a bijection of 64-bit words), so the hash
-depends on every bit and on the order of the words; each array is preceded by a tag word and
-its length, so a changed shape or field order changes the hash too.
+depends on every bit and on the order of the words. A group of arrays is folded as a head
+(a tag word and each array's length), then the float arrays' elements, then the integer and
+bool arrays' elements, each in the order given; so a changed shape or part changes the hash too.
 
 The runner (``simcore.runner.loop.Simulation``) folds the full state after every compiled
 ``advance`` call, the trajectory rows recorded in it (every step by default) and, at the end,
@@ -52,16 +53,6 @@ def fold_words(h: np.uint64, words: np.ndarray, is_float: bool) -> np.uint64:
     return h
 
 
-def _words(arr: np.ndarray) -> tuple[np.ndarray, bool]:
-    """The array's elements as 64-bit words (C order) and whether they are float bit patterns."""
-    a = np.asarray(arr)
-    if a.dtype.kind == "f":
-        return np.ascontiguousarray(a, dtype=np.float64).reshape(-1).view(np.uint64), True
-    if a.dtype.kind in "biu":
-        return np.ascontiguousarray(a).reshape(-1).astype(np.int64, copy=False).view(np.uint64), False
-    raise TypeError(f"state hash: cannot fold an array of dtype {a.dtype}")
-
-
 class StateHash:
     """A running hash; ``fold`` arrays in a fixed order, read ``hexdigest`` (16 hex digits)."""
 
@@ -71,12 +62,27 @@ class StateHash:
         self.value = np.uint64(HASH_SEED)
 
     def fold(self, tag: int, *arrays: np.ndarray) -> None:
-        """Fold ``tag`` (which part of the state this is), then each array's length and elements."""
+        """Fold one group of arrays: the words [tag, length of each array], then the elements of
+        the float arrays in order, then those of the integer and bool arrays in order.
+
+        Three kernel calls per group, whatever the number of arrays (the runner folds a group
+        per ``advance`` call).
+        """
+        flats = [np.asarray(a).reshape(-1) for a in arrays]
+        for a in flats:
+            if a.dtype.kind not in "fbiu":
+                raise TypeError(f"state hash: cannot fold an array of dtype {a.dtype}")
+        head = np.array([tag, *(a.shape[0] for a in flats)], dtype=np.uint64)
+        floats = [a for a in flats if a.dtype.kind == "f"]
+        ints = [a for a in flats if a.dtype.kind != "f"]
         # Numba hands uint64 results back as Python ints: re-wrap them so every call types as uint64.
-        h = np.uint64(_mix(self.value, np.uint64(tag)))
-        for a in arrays:
-            words, is_float = _words(a)
-            h = np.uint64(fold_words(np.uint64(_mix(h, np.uint64(words.shape[0]))), words, is_float))
+        h = np.uint64(fold_words(self.value, head, False))
+        if floats:
+            words = np.concatenate(floats, dtype=np.float64, casting="safe").view(np.uint64)
+            h = np.uint64(fold_words(h, words, True))
+        if ints:
+            words = np.concatenate(ints, dtype=np.int64, casting="unsafe").view(np.uint64)
+            h = np.uint64(fold_words(h, words, False))
         self.value = h
 
     def fold_fields(self, tag: int, obj: object, names: Iterable[str]) -> None:

@@ -20,17 +20,22 @@ def _ref_mix(h: int, w: int) -> int:
     return x ^ (x >> 31)
 
 
-def _ref_hash(tag: int, *arrays: list) -> str:
-    """The documented definition: each element's little-endian 8-byte word, NaN canonical."""
-    h = _ref_mix(HASH_SEED, tag)
-    for values, is_float in arrays:
-        h = _ref_mix(h, len(values))
-        for v in values:
-            if is_float:
-                w = 0x7FF8000000000000 if v != v else struct.unpack("<Q", struct.pack("<d", v))[0]
-            else:
-                w = int(v) & MASK
-            h = _ref_mix(h, w)
+def _ref_hash(tag: int, *arrays: tuple[list, bool]) -> str:
+    """The documented definition: [tag, lengths], then float elements, then integer ones, each as
+    its little-endian 8-byte word (NaN canonical)."""
+    h = HASH_SEED
+    for w in [tag, *(len(values) for values, _ in arrays)]:
+        h = _ref_mix(h, w)
+    for want_float in (True, False):
+        for values, is_float in arrays:
+            if is_float != want_float:
+                continue
+            for v in values:
+                if is_float:
+                    w = 0x7FF8000000000000 if v != v else struct.unpack("<Q", struct.pack("<d", v))[0]
+                else:
+                    w = int(v) & MASK
+                h = _ref_mix(h, w)
     return f"{h:016x}"
 
 
@@ -38,8 +43,8 @@ def test_kernel_matches_plain_python_reference() -> None:
     f = [0.0, -0.0, 1.5, -3.25e-300, float("inf"), float("nan"), 1e308]
     i = [0, 1, -1, 2**31 - 1, -(2**40)]
     h = StateHash()
-    h.fold(7, np.array(f), np.array(i, dtype=np.int64), np.array([True, False, True]))
-    assert h.hexdigest() == _ref_hash(7, (f, True), (i, False), ([1, 0, 1], False))
+    h.fold(7, np.array(i, dtype=np.int64), np.array(f), np.array([True, False, True]), np.array(f[:2], np.float32))
+    assert h.hexdigest() == _ref_hash(7, (i, False), (f, True), ([1, 0, 1], False), (f[:2], True))
 
 
 def test_byte_order_dtype_width_and_nan_payload_do_not_matter() -> None:
