@@ -171,7 +171,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not args.quiet:
         c = outcome.counts
         print(
-            f"batch      {c.get('pass', 0)} passed, {c.get('fail', 0)} failed, {c.get('error', 0)} error(s); "
+            f"batch      {c.get('pass', 0)} passed, {c.get('fail', 0)} failed, {c.get('error', 0)} error(s)"
+            + "".join(f", {c[k]} {k}" for k in ("crashed", "timeout") if c.get(k))
+            + "; "
             f"{outcome.ran} run now, {outcome.skipped} already done"
             + (f", {outcome.worker_deaths} retried after a worker died" if outcome.worker_deaths else "")
         )

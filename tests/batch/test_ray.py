@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -99,3 +100,13 @@ def test_ray_batch_matches_local_bytes_and_hashes(tmp_path: Path, ray_head: str)
     assert hashes == [r["state_hash"] for r in read_rows(remote)] and len(set(hashes)) == 3
     assert main(["regress", "--baseline", str(local), "--current", str(remote), "--fail-on-hash-change",
                  "--quiet"]) == 0  # fmt: skip
+
+
+def test_search_runs_through_ray(tmp_path: Path, ray_head: str) -> None:
+    out = tmp_path / "s"
+    code = main(["search", SWEEP, "--budget", "4", "--backend", "ray", "--address", ray_head, "--out", str(out),
+                 "--quiet"])  # fmt: skip
+    assert code == 0  # sweep.yaml has no criteria: nothing fails
+    rep = json.loads((out / "search.json").read_text())
+    assert rep["search_runs"] == 4 and {t["status"] for t in rep["trials"]} == {"pass"}
+    assert all((out / t["dir"] / "manifest.json").is_file() for t in rep["trials"])
