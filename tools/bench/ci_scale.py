@@ -10,7 +10,9 @@ cluster started in this process; full run or --ray). Scheduling overhead per run
 time x workers / N - the in-process time per run (worker start-up, IPC, result handling).
 
 Killed worker: the same batch (N/5 jobs, 2 workers) with and without one job whose agent kills
-its own worker (``tests/batch/batch_agents.py:KillOnce``).
+its own worker (``tests/batch/batch_agents.py:KillOnce``), with this pool and with the runner
+before it (commit 3dc0411, read from git: a broken ProcessPoolExecutor, every lost job rerun
+in a process of its own).
 
 Search: tests/data/ccrs_late_brake.yaml with the speed range cut to 10..46 km/h, so the planted
 failure (LateBraker collides above 41.0-43.2 km/h, closed form) covers about a tenth of the
@@ -23,9 +25,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import types
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -105,24 +109,50 @@ def _row(way: str, workers: int, n: int, wall: float, serial: float) -> dict:
     }
 
 
+#: The commit before this pool: its runner reran every job lost with a broken ProcessPoolExecutor.
+OLD_RUNNER_COMMIT = "3dc0411"
+
+
+def _old_run_local() -> object | None:
+    """``run_local`` of the runner at OLD_RUNNER_COMMIT (from git), or None where git cannot show it."""
+    try:
+        src = subprocess.run(["git", "-C", str(ROOT), "show", f"{OLD_RUNNER_COMMIT}:simcore/batch/runner.py"],
+                             capture_output=True, text=True, check=True, timeout=20).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    mod = types.ModuleType("old_batch_runner")
+    sys.modules[mod.__name__] = mod  # its dataclasses look their module up
+    exec(compile(src, "old_batch_runner.py", "exec"), mod.__dict__)  # our own file at an older commit
+    return mod.run_local
+
+
 def killed_worker(folder: Path, n: int) -> list[dict]:
-    """Wall time of a 2-worker batch with and without one job that kills its worker."""
+    """Wall time of a 2-worker batch with and without one job that kills its worker, ours and the old runner."""
     scn = short_scenario(folder)
+    old = _old_run_local()
     rows = []
-    for label, extra in (("no worker killed", None), ("one worker killed (SIGKILL-like os._exit)", "KillOnce")):
-        marks = folder / f"marks-{label[:3]}"
-        marks.mkdir()
-        os.environ["SIMCORE_TEST_KILL_DIR"] = str(marks)
-        jobs = _jobs(scn, n)
-        if extra:
-            jobs[n // 2] = _jobs(scn, n, [f"{AGENTS}:{extra}"])[n // 2]
-        deaths = 0
-        with LocalPool(2, pictures=False) as pool:
+    for runner in ("simcore pool", "old runner (ProcessPoolExecutor)"):
+        if runner.startswith("old") and old is None:
+            continue
+        base = None
+        for label, extra in (("none", None), ("one (os._exit)", "KillOnce")):
+            marks = folder / f"marks-{runner[:3]}-{label[:3]}"
+            marks.mkdir()
+            os.environ["SIMCORE_TEST_KILL_DIR"] = str(marks)
+            jobs = _jobs(scn, n)
+            if extra:
+                jobs[n // 2] = _jobs(scn, n, [f"{AGENTS}:{extra}"])[n // 2]
+            dest = folder / f"kill-{runner[:3]}-{label[:3]}"
             t0 = time.perf_counter()
-            deaths = pool.run(jobs, folder / f"kill-{label[:3]}", lambda j, e: None)
+            if runner.startswith("old"):
+                deaths = old(jobs, dest, workers=2, pictures=False, done=lambda j, e: None)
+            else:
+                with LocalPool(2, pictures=False) as pool:
+                    deaths = pool.run(jobs, dest, lambda j, e: None)
             wall = time.perf_counter() - t0
-        rows.append({"batch": label, "runs": n, "worker deaths": deaths, "wall s": wall})
-    rows[1]["x no kill"] = rows[1]["wall s"] / rows[0]["wall s"]
+            base = base or wall
+            rows.append({"runner": runner, "killed workers": label, "runs": n, "jobs rerun": deaths, "wall s": wall,
+                         "x none": wall / base})  # fmt: skip
     return rows
 
 
@@ -164,7 +194,7 @@ def main() -> None:
         print_table(f"{n} short variants (2 s simulated, autopilot, no pictures)", t,
                     ["way", "workers", "runs/s", "overhead ms/run"])  # fmt: skip
         k = killed_worker(folder / "k", n // 5 if not args.quick else 20)
-        print_table("one killed worker", k, ["batch", "runs", "worker deaths", "wall s", "x no kill"])
+        print_table("one killed worker", k, ["runner", "killed workers", "runs", "jobs rerun", "wall s", "x none"])
         s = search_vs_random(folder / "s", 2 if args.quick else 8, 12 if args.quick else 30)
         print_table("planted CCRs failure (about 10 % of the speed range)", s,
                     ["sampler", "budget", "found", "median runs to 1st failure", "each"])  # fmt: skip
