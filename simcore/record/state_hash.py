@@ -10,14 +10,12 @@ depends on every bit and on the order of the words. A group of arrays is folded 
 (a tag word and each array's length), then the float arrays' elements, then the integer and
 bool arrays' elements, each in the order given; so a changed shape or part changes the hash too.
 
-The runner (``simcore.runner.loop.Simulation``) folds the full state after every compiled
-``advance`` call, the trajectory rows recorded in it (every step by default) and, at the end,
-the metric accumulators; ``Result.state_hash`` holds the hex digest.
+The runner (``simcore.runner.loop.Simulation``) folds, as one group after every compiled
+``advance`` call, the full state and the trajectory rows recorded in that call (every step by
+default) and, at the end, the metric accumulators; ``Result.state_hash`` holds the hex digest.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import numpy as np
 
@@ -84,10 +82,6 @@ class StateHash:
             words = np.concatenate(ints, dtype=np.int64, casting="unsafe").view(np.uint64)
             h = np.uint64(fold_words(h, words, False))
         self.value = h
-
-    def fold_fields(self, tag: int, obj: object, names: Iterable[str]) -> None:
-        """Fold the arrays ``obj.<name>`` for each name, in the order given."""
-        self.fold(tag, *(getattr(obj, n) for n in names))
 
     def hexdigest(self) -> str:
         """The hash as 16 lower-case hex digits."""

@@ -687,11 +687,10 @@ class Simulation:
 
     def _fold_hash(self) -> None:
         """Fold the full state and the trajectory rows recorded since the last fold into ``state_hash``."""
-        self.state_hash.fold_fields(1, self.world.state, self.world.state.__slots__)
-        rec, r0 = self.recorder, self._hashed_rows
-        if rec.rows > r0:
-            self.state_hash.fold(2, *(a[r0:] for a in rec.view().values()))
-            self._hashed_rows = rec.rows
+        st, rec, r0 = self.world.state, self.recorder, self._hashed_rows
+        rows = [a[r0:] for a in rec.view().values()] if rec.rows > r0 else []
+        self.state_hash.fold(1, *(getattr(st, f) for f in st.__slots__), *rows)
+        self._hashed_rows = rec.rows
 
     def _story_pending(self) -> bool:
         """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
