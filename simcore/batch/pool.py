@@ -123,11 +123,11 @@ class LocalPool:
             self.slots.append(self._start())
         busy = 0
         while queue or busy:
-            for s in self.slots:
+            for k, s in enumerate(self.slots):
                 if s.job is None and queue:
-                    s.job, s.tries = queue.popleft()
-                    s.started = None
-                    s.conn.send((s.job, str(out)))  # answered by None (started), then the entry
+                    job, tries = queue.popleft()
+                    s = self._send(k, job, out)
+                    s.job, s.tries, s.started = job, tries, None
                     busy += 1
             running = [s for s in self.slots if s.job is not None]
             wait([s.conn for s in running] + [s.proc.sentinel for s in running], timeout=self._wait_s(running))
@@ -174,6 +174,21 @@ class LocalPool:
                 write_error(job, out, e)
                 done(job, e)
         return self.deaths - deaths0
+
+    def _send(self, k: int, job: Job, out: Path) -> _Slot:
+        """Hand ``job`` to slot ``k``'s worker (answered by None when it starts, then the entry); a worker
+        that died while idle is replaced first, without counting against the job."""
+        s = self.slots[k]
+        try:
+            s.conn.send((job, str(out)))
+        except OSError:
+            self._kill(s)
+            s.proc.join()
+            s.conn.close()
+            self.deaths += 1
+            s = self.slots[k] = self._start()
+            s.conn.send((job, str(out)))
+        return s
 
     def _wait_s(self, running: list[_Slot]) -> float | None:
         if self.timeout_s is None or not running:

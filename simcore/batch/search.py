@@ -253,7 +253,8 @@ def _explore(ev: _Evaluator, space: list[Param], res: SearchResult, budget: int,
         try:
             from cmaes import CMA
         except ImportError as exc:
-            raise ValueError("--sampler cmaes needs cmaes: pip install 'simcore[search]' (or --sampler random)") from exc
+            msg = "--sampler cmaes needs cmaes: pip install 'simcore[search]' (or --sampler random)"
+            raise ValueError(msg) from exc
 
         pop = max(4 + int(3 * math.log(d)), workers)
         mean = np.array([p.unit(p.nominal) for p in space])
