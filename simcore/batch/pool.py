@@ -80,6 +80,8 @@ class LocalPool:
 
     def _start(self) -> _Slot:
         parent, child = self.ctx.Pipe()
+        # a daemon: never waited for at interpreter exit (agents may still start subprocesses; only
+        # multiprocessing children are refused in a daemon)
         proc = self.ctx.Process(target=_worker, args=(child, self.pictures, self.timeout_s), daemon=True)
         proc.start()
         child.close()
