@@ -8,6 +8,7 @@ parameter ranges.
 from __future__ import annotations
 
 import itertools
+import functools
 import json
 import math
 from collections import Counter
@@ -52,6 +53,7 @@ def run_features(sim: Any) -> dict[str, Any]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _declared_ranges(scenario_file: str) -> dict[str, tuple[float, float]]:
     """Numeric parameter ranges a scenario declares (sweep min..max, uniform bounds, normal min..max)."""
     from simcore.batch.search import parameter_space
