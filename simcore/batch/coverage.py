@@ -7,8 +7,8 @@ parameter ranges.
 
 from __future__ import annotations
 
-import itertools
 import functools
+import itertools
 import json
 import math
 from collections import Counter
