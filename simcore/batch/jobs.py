@@ -14,6 +14,7 @@ import re
 import signal
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -281,16 +282,20 @@ def run_job(
     ``error.json``); an agent that raises an Exception during the run is a normal failed run;
     one that raises SystemExit or KeyboardInterrupt out of the engine gives an error entry (never
     a pass, never the end of the batch); past ``timeout_s`` the entry has status ``timeout``.
+    ``entry["job_wall_s"]``: wall time of the whole job (build, run, outputs), s.
     ``ship_files``: write into a temporary folder instead and return the files' bytes in
     ``entry["_files"]`` (for workers on other machines; ``store_files`` writes them).
     """
+    t0 = time.perf_counter()
     if not ship_files:
-        return _run_job(job, out_root, pictures, timeout_s)
-    with tempfile.TemporaryDirectory(prefix="simcore-job-") as tmp:
-        entry = _run_job(job, tmp, pictures, timeout_s)
-        folder = Path(tmp) / job.rel_dir
-        files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
-        entry["_files"] = {p.name: p.read_bytes() for p in files}
+        entry = _run_job(job, out_root, pictures, timeout_s)
+    else:
+        with tempfile.TemporaryDirectory(prefix="simcore-job-") as tmp:
+            entry = _run_job(job, tmp, pictures, timeout_s)
+            folder = Path(tmp) / job.rel_dir
+            files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+            entry["_files"] = {p.name: p.read_bytes() for p in files}
+    entry["job_wall_s"] = time.perf_counter() - t0  # the whole job in its worker (differs run to run)
     return entry
 
 

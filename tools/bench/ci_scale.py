@@ -6,8 +6,9 @@ Throughput: N short variants (tests/data/sweep.yaml cut to 2 s simulated, N = 10
 --quick; autopilot in-engine, no pictures), side by side: the jobs one after another in this
 process (no scheduling at all; the first 200), simcore's pool with 1 and 2 workers, a plain
 ``concurrent.futures.ProcessPoolExecutor`` with 2 workers (the peer), and Ray (2 CPUs, a local
-cluster started in this process; full run or --ray). Scheduling overhead per run = pool wall
-time x workers / N - the in-process time per run (worker start-up, IPC, result handling).
+cluster started in this process; full run or --ray). Scheduling overhead per run = wall time x
+workers / N - the mean time of a job inside its worker (``job_wall_s``: build, run, outputs), so
+it holds worker start-up, IPC, waiting and result handling, measured in the same run.
 
 Killed worker: the same batch (60 jobs, 20 with --quick; 2 workers) with and without one job whose agent kills
 its own worker (``tests/batch/batch_agents.py:KillOnce``), with this pool and with the runner
@@ -64,7 +65,8 @@ def _jobs(scn: Path, n: int, agents: list[str] | None = None) -> list:
 
 
 def throughput(folder: Path, n: int, with_ray: bool) -> list[dict]:
-    """Runs per second of N short variants by each way of running them."""
+    """Runs per second of N short variants by each way of running them, and the scheduling overhead
+    per run: wall time x workers / N minus the mean time of a job inside its worker (``job_wall_s``)."""
     scn = short_scenario(folder)
     jobs = _jobs(scn, n)
     rows = []
@@ -72,22 +74,20 @@ def throughput(folder: Path, n: int, with_ray: bool) -> list[dict]:
     run_job(jobs[0], str(out), False)  # load the kernels in this process first
     some = jobs[: min(n, SERIAL_RUNS)]
     t0 = time.perf_counter()
-    for j in some:
-        run_job(j, str(out), False)
-    serial = (time.perf_counter() - t0) / len(some)
-    way = f"in-process, one after another ({len(some)} runs)"
-    rows.append({"way": way, "workers": 1, "runs/s": 1 / serial, "overhead ms/run": 0.0})
+    entries = [run_job(j, str(out), False) for j in some]
+    rows.append(_row(f"in-process, one after another ({len(some)} runs)", 1, time.perf_counter() - t0, entries))
     for w in (1, 2):
+        got: list[dict] = []
         with LocalPool(w, pictures=False) as pool:
             t0 = time.perf_counter()
-            pool.run(jobs, folder / f"pool{w}", lambda j, e: None)
+            pool.run(jobs, folder / f"pool{w}", lambda j, e, got=got: got.append(e))
             wall = time.perf_counter() - t0
-        rows.append(_row(f"simcore pool ({w} worker{'s' * (w > 1)})", w, n, wall, serial))
+        rows.append(_row(f"simcore pool ({w} worker{'s' * (w > 1)})", w, wall, got))
     with ProcessPoolExecutor(2) as ex:
         t0 = time.perf_counter()
-        list(ex.map(run_job, jobs, [str(folder / "ppe")] * n, [False] * n, chunksize=1))
+        got = list(ex.map(run_job, jobs, [str(folder / "ppe")] * n, [False] * n, chunksize=1))
         wall = time.perf_counter() - t0
-    rows.append(_row("ProcessPoolExecutor (peer)", 2, n, wall, serial))
+    rows.append(_row("ProcessPoolExecutor (peer)", 2, wall, got))
     if with_ray:
         import ray
 
@@ -95,21 +95,26 @@ def throughput(folder: Path, n: int, with_ray: bool) -> list[dict]:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         try:
             run_ray(jobs[:4], folder / "raywarm", pictures=False, done=lambda j, e: None)  # start + load kernels
+            got = []
             t0 = time.perf_counter()
-            run_ray(jobs, folder / "ray", pictures=False, done=lambda j, e: None)
+            run_ray(jobs, folder / "ray", pictures=False, done=lambda j, e: got.append(e))
             wall = time.perf_counter() - t0
         finally:
             ray.shutdown()
-        rows.append(_row("Ray, local cluster (2 CPUs)", 2, n, wall, serial))
+        rows.append(_row("Ray, local cluster (2 CPUs)", 2, wall, got))
     return rows
 
 
-def _row(way: str, workers: int, n: int, wall: float, serial: float) -> dict:
+def _row(way: str, workers: int, wall: float, entries: list[dict]) -> dict:
+    n = len(entries)
+    job = statistics.fmean(e["job_wall_s"] for e in entries)
     return {
         "way": way,
         "workers": workers,
+        "runs": n,
         "runs/s": n / wall,
-        "overhead ms/run": 1000 * (wall * workers / n - serial),
+        "job ms (in worker)": 1000 * job,
+        "overhead ms/run": 1000 * (wall * workers / n - job),
     }
 
 
@@ -196,7 +201,7 @@ def main() -> None:
             (folder / sub).mkdir()
         t = throughput(folder / "t", n, with_ray=args.ray or not args.quick)
         print_table(f"{n} short variants (2 s simulated, autopilot, no pictures)", t,
-                    ["way", "workers", "runs/s", "overhead ms/run"])  # fmt: skip
+                    ["way", "workers", "runs", "runs/s", "job ms (in worker)", "overhead ms/run"])  # fmt: skip
         k = killed_worker(folder / "k", 60 if not args.quick else 20)
         print_table("one killed worker", k, ["runner", "killed workers", "runs", "jobs rerun", "wall s", "x none"])
         s = search_vs_random(folder / "s", 2 if args.quick else 6, 12 if args.quick else 30)
