@@ -6,6 +6,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -78,6 +79,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.killpg(head.pid, signal.SIGKILL)  # the head's children (gcs, raylet, workers) too
         log.close()
         mp.undo()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _results(out: Path) -> dict[str, str]:
