@@ -24,7 +24,7 @@ from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
 from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, judge, score
-from simcore.record.state_hash import StateHash
+from simcore.record.state_hash import StateHash, fold_words
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.road.static_index import build_static_index
 from simcore.runner.results import Result
@@ -680,17 +680,19 @@ class Simulation:
         self.t = self.step_index * w.dt
         rec.rows = int(self._rec_row[0])
         if done:
-            self._fold_hash()  # hook 2 of 3: the state after this call and the rows it recorded
+            self._fold_hash()  # hook 2 of 3: the trajectory rows this call recorded
         if n_ev:
             self._collect_events(int(n_ev))
         return int(done)
 
     def _fold_hash(self) -> None:
-        """Fold the full state and the trajectory rows recorded since the last fold into ``state_hash``."""
-        st, rec, r0 = self.world.state, self.recorder, self._hashed_rows
-        rows = [a[r0:] for a in rec.view().values()] if rec.rows > r0 else []
-        self.state_hash.fold(1, *(getattr(st, f) for f in st.__slots__), *rows)
-        self._hashed_rows = rec.rows
+        """Fold the trajectory rows recorded since the last fold into ``state_hash`` (a stream that does
+        not depend on how the run was chunked: a stepped and a chunked run hash alike)."""
+        rec, r0 = self.recorder, self._hashed_rows
+        if rec.rows > r0:
+            h = self.state_hash
+            h.value = np.uint64(fold_words(h.value, rec.row_words(r0, rec.rows), False))
+            self._hashed_rows = rec.rows
 
     def _story_pending(self) -> bool:
         """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
@@ -1008,10 +1010,11 @@ class Simulation:
         )
 
     def _final_hash(self) -> str:
-        """Hex digest of the run so far: the folded states plus the metric accumulators."""
+        """Hex digest of the run so far: the folded rows, then the full state and the metric accumulators."""
         h = StateHash()
         h.value = self.state_hash.value
-        h.fold(3, self.metrics)
+        st = self.world.state
+        h.fold(3, *(getattr(st, f) for f in st.__slots__), self.metrics)
         return h.hexdigest()
 
 
