@@ -71,4 +71,3 @@ class TrajectoryRecorder:
         floats = np.where(np.isnan(floats), np.nan, floats).view(np.uint64)
         ints = np.concatenate([self.active[r0:r1], self.signals[r0:r1]], axis=1, dtype=np.int64, casting="unsafe")
         return np.concatenate([floats, ints.view(np.uint64)], axis=1).reshape(-1)
-
