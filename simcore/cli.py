@@ -1,4 +1,5 @@
-"""Command-line interface: ``simcore run | batch | validate | list | expand | schema | view | map | drive``."""
+"""Command-line interface: ``simcore run | batch | results | regress | search | validate | list | expand |
+schema | view | map | drive``."""
 
 from __future__ import annotations
 
@@ -202,11 +203,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if variants < 1:
             print("simcore batch: --variants must be at least 1", file=sys.stderr)
             return EXIT_INVALID
-    if args.workers is not None and args.workers < 1:
-        print("simcore batch: --workers must be at least 1", file=sys.stderr)
+    counts = (("--workers", args.workers), ("--seeds", args.seeds))
+    bad = [f"{n} must be at least 1" for n, v in counts if v is not None and v < 1]
+    bad += ["--timeout-s must be positive"] if args.timeout_s is not None and not args.timeout_s > 0 else []
+    if bad:
+        print(f"simcore batch: {bad[0]}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        jobs, plan_errors = plan_jobs(args.paths, agents, variants, draws=args.draws, seed=args.seed)
+        jobs, plan_errors = plan_jobs(args.paths, agents, variants, draws=args.draws, seed=args.seed, seeds=args.seeds)
     except FileNotFoundError as exc:
         print(f"simcore batch: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -227,6 +231,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             address=args.address,
             pictures=not args.no_pictures,
             progress=not args.quiet and sys.stderr.isatty(),
+            timeout_s=args.timeout_s,
         )
     except BackendUnavailableError as exc:
         print(f"simcore batch: {exc}", file=sys.stderr)
@@ -237,14 +242,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not args.quiet:
         c = outcome.counts
         print(
-            f"batch      {c.get('pass', 0)} passed, {c.get('fail', 0)} failed, {c.get('error', 0)} error(s); "
+            f"batch      {c.get('pass', 0)} passed, {c.get('fail', 0)} failed, {c.get('error', 0)} error(s)"
+            + "".join(f", {c[k]} {k}" for k in ("crashed", "timeout") if c.get(k))
+            + "; "
             f"{outcome.ran} run now, {outcome.skipped} already done"
             + (f", {outcome.worker_deaths} retried after a worker died" if outcome.worker_deaths else "")
         )
         for e in outcome.entries:
-            if e["status"] == "error":
-                print(f"  error  {e['dir']}: {e['error']}")
-        print(f"written    {out / 'junit.xml'}, summary.json, leaderboard.html, leaderboard.json")
+            if e["status"] not in ("pass", "fail"):
+                print(f"  {e['status']:6s} {e['dir']}: {e['error']}")
+        print(f"written    {out / 'junit.xml'}, summary.json, results.sqlite, batch.html, leaderboard.html")
     return outcome.exit_code
 
 
@@ -418,6 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--variants", default="all", metavar="all|N", help="every variant, or the first N of each")
     b.add_argument("--draws", type=int, default=1, help="random draws per sweep combination")
     b.add_argument("--seed", type=_seed, default=None, help="override every scenario's seed")
+    b.add_argument("--seeds", type=int, default=1, metavar="N", help="run each variant with N seeds (S..S+N-1)")
+    b.add_argument("--timeout-s", type=float, default=None, metavar="S", help="wall-clock limit per run")
     b.add_argument("--no-pictures", action="store_true", help="skip report.html and topdown.png per run")
     b.add_argument("--out", required=True, metavar="DIR", help="output folder; a rerun skips finished runs")
     b.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
@@ -452,8 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
     vw.add_argument("--mp4", metavar="FILE", help="write it as MP4 (needs the video extra: imageio-ffmpeg)")
     vw.add_argument("--quiet", action="store_true")
     vw.set_defaults(func=cmd_view)
+    from simcore.batch.cli_cmds import add_batch_commands
     from simcore.map_cli import add_map_commands
 
+    add_batch_commands(sub)
     add_map_commands(sub)
     from simcore.drive.command import add_parser as add_drive_command
 

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simcore.batch.jobs import Job, PlanError, error_entry, finished_entry, plan_error_entry, run_job, store_files
+from simcore.batch.jobs import (
+    ERROR_STATUSES,
+    Job,
+    PlanError,
+    error_entry,
+    finished_entry,
+    plan_error_entry,
+    run_job,
+    store_files,
+    write_error,
+)
+from simcore.batch.pool import RETRIES, LocalPool
 
-#: How many times a job whose worker process died is run again (in a pool of its own).
-RETRIES = 1
 #: Names of the combined files in the batch folder.
-SUMMARY_JSON, JUNIT_XML, LEADERBOARD_JSON, LEADERBOARD_HTML = (
+SUMMARY_JSON, JUNIT_XML, LEADERBOARD_JSON, LEADERBOARD_HTML, BATCH_HTML, COVERAGE_JSON = (
     "summary.json",
     "junit.xml",
     "leaderboard.json",
     "leaderboard.html",
+    "batch.html",
+    "coverage.json",
 )
 
 
@@ -42,8 +50,8 @@ class BatchOutcome:
 
     @property
     def exit_code(self) -> int:
-        """0 all pass, 1 any fail, 2 any error."""
-        if self.counts.get("error", 0):
+        """0 all pass, 1 any fail, 2 any error (including crashed and timed-out runs)."""
+        if any(self.counts.get(k, 0) for k in ERROR_STATUSES):
             return 2
         return 1 if self.counts.get("fail", 0) else 0
 
@@ -51,102 +59,28 @@ class BatchOutcome:
 Done = Callable[[Job, dict[str, Any]], None]
 
 
-def _mp_context() -> multiprocessing.context.BaseContext:
-    # spawn: workers start from a clean interpreter (no inherited threads or locks), on every OS.
-    return multiprocessing.get_context("spawn")
+def run_local(
+    jobs: list[Job], out: Path, *, workers: int, pictures: bool, done: Done, timeout_s: float | None = None
+) -> int:
+    """Run ``jobs`` in a local worker pool (``simcore.batch.pool``); returns how many workers died.
 
-
-def _run_pool(jobs: list[Job], out: str, pictures: bool, workers: int, done: Done) -> list[Job]:
-    """Run ``jobs`` in one pool; returns the jobs lost to a dead worker (BrokenProcessPool)."""
-    lost: list[Job] = []
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
-    futures: dict[Future, Job] = {}
-    try:
-        futures.update({ex.submit(run_job, j, out, pictures): j for j in jobs})
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in finished:
-                job = futures[f]
-                try:
-                    entry = f.result()
-                except BrokenProcessPool:
-                    lost.append(job)
-                    continue
-                except Exception as exc:  # e.g. an unpicklable result; never expected
-                    entry = error_entry(job, f"{type(exc).__name__}: {exc}")
-                done(job, entry)
-    except BaseException:
-        # Interrupted (Ctrl-C): drop what has not started (cancelled here, as the pool's own
-        # cancel_futures may not run once the executor object is gone); finished jobs are on disk.
-        for f in futures:
-            f.cancel()
-        ex.shutdown(wait=False, cancel_futures=True)
-        raise
-    ex.shutdown(wait=True)
-    order = {j: k for k, j in enumerate(jobs)}
-    return sorted(lost, key=order.__getitem__)
-
-
-def _run_isolated(jobs: list[Job], out: str, pictures: bool, workers: int, done: Done) -> list[Job]:
-    """Run each job in a one-process pool of its own (``workers`` at a time); returns those whose process died."""
-    died: list[Job] = []
-    queue = list(jobs)
-    running: dict[Future, tuple[Job, ProcessPoolExecutor]] = {}
-    try:
-        while queue or running:
-            while queue and len(running) < workers:
-                job = queue.pop(0)
-                ex = ProcessPoolExecutor(max_workers=1, mp_context=_mp_context())
-                running[ex.submit(run_job, job, out, pictures)] = (job, ex)
-            finished, _ = wait(set(running), return_when=FIRST_COMPLETED)
-            for f in finished:
-                job, ex = running.pop(f)
-                try:
-                    done(job, f.result())
-                except BrokenProcessPool:
-                    died.append(job)
-                except Exception as exc:
-                    done(job, error_entry(job, f"{type(exc).__name__}: {exc}"))
-                ex.shutdown(wait=True)
-    finally:
-        for _, ex in running.values():
-            ex.shutdown(wait=False, cancel_futures=True)
-    return died
-
-
-def run_local(jobs: list[Job], out: Path, *, workers: int, pictures: bool, done: Done) -> int:
-    """Run ``jobs`` in a process pool; a job whose worker died is retried once in a fresh pool of its own.
-
-    Every job caught in a broken pool is retried (the pool cannot tell which job killed it);
-    a job whose own process dies again gets an error entry. Returns the number of jobs
-    lost to dead workers in the first round.
+    A dead worker costs only its own job, which is retried once and then recorded as ``crashed``.
     """
-    lost = _run_pool(jobs, str(out), pictures, workers, done)
-    if not lost:
-        return 0
-    retried = set(lost)
-
-    def done_retry(job: Job, entry: dict[str, Any]) -> None:
-        done(job, {**entry, "retried_after_worker_death": True})
-
-    rest = lost
-    for _ in range(RETRIES):
-        rest = _run_isolated(rest, str(out), pictures, workers, done_retry)
-    for job in rest:
-        done_retry(
-            job,
-            error_entry(
-                job,
-                "worker process died",
-                f"the process running this job ended abruptly (killed or os._exit) {RETRIES + 1} times",
-            ),
-        )
-    return len(retried)
+    with LocalPool(workers, pictures, timeout_s) as pool:
+        return pool.run(jobs, out, done)
 
 
-def run_ray(jobs: list[Job], out: Path, *, pictures: bool, done: Done, address: str | None = None) -> int:
-    """Run ``jobs`` as Ray tasks (the same ``run_job``); a task whose worker dies is retried once by Ray.
+def run_ray(
+    jobs: list[Job],
+    out: Path,
+    *,
+    pictures: bool,
+    done: Done,
+    address: str | None = None,
+    timeout_s: float | None = None,
+) -> int:
+    """Run ``jobs`` as Ray tasks (the same ``run_job``); a task whose worker dies is retried once by Ray,
+    then recorded as ``crashed``. ``timeout_s`` is enforced inside the task (``RunTimeout``).
 
     ``address``: an existing cluster (``ray start --head`` prints it); None starts or joins a
     local one (or the one in ``RAY_ADDRESS``). Workers need simcore installed, nothing shared.
@@ -159,9 +93,9 @@ def run_ray(jobs: list[Job], out: Path, *, pictures: bool, done: Done, address: 
         ) from exc
     if not ray.is_initialized():
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    task = ray.remote(max_retries=RETRIES)(run_job)
+    task = ray.remote(max_retries=RETRIES)(_ray_job)
     # Workers may sit on other machines: they send their files back, the driver writes them.
-    refs = {task.remote(j, "", pictures, True): j for j in jobs}
+    refs = {task.remote(j, os.getcwd(), pictures, timeout_s): j for j in jobs}
     pending = list(refs)
     deaths = 0
     while pending:
@@ -172,12 +106,24 @@ def run_ray(jobs: list[Job], out: Path, *, pictures: bool, done: Done, address: 
                 entry = ray.get(ref)
             except ray.exceptions.WorkerCrashedError:
                 deaths += 1
-                entry = error_entry(job, "worker process died", "the Ray worker died on every try")
+                entry = error_entry(job, "worker process died", "the Ray worker died on every try", status="crashed")
             except ray.exceptions.RayError as exc:
                 entry = error_entry(job, f"{type(exc).__name__}", str(exc))
-            store_files(job, out, entry.pop("_files", {}))
+            files = entry.pop("_files", {})
+            if entry["status"] in ERROR_STATUSES:
+                write_error(job, out, entry)
+            else:
+                store_files(job, out, files)
             done(job, entry)
     return deaths
+
+
+def _ray_job(job: Job, cwd: str, pictures: bool, timeout_s: float | None) -> dict[str, Any]:
+    """``run_job`` in a Ray worker: from the driver's working folder where it exists here too (relative
+    scenario and agent paths), the files shipped back."""
+    if os.path.isdir(cwd):
+        os.chdir(cwd)
+    return run_job(job, "", pictures, True, timeout_s)
 
 
 def execute(
@@ -191,8 +137,13 @@ def execute(
     address: str | None = None,
     pictures: bool = True,
     progress: bool = False,
+    timeout_s: float | None = None,
 ) -> BatchOutcome:
-    """Run every job not finished yet in ``out`` (resume), then write the combined outputs."""
+    """Run every job not finished yet in ``out`` (resume), then write the combined outputs.
+
+    A job counts as finished when its folder is intact (``jobs.folder_intact``); half-written
+    or corrupted folders are run again. ``timeout_s``: wall-clock limit per run.
+    """
     out.mkdir(parents=True, exist_ok=True)
     entries: dict[Job, dict[str, Any]] = {}
     todo: list[Job] = []
@@ -218,10 +169,12 @@ def execute(
 
     try:
         if todo and backend == "ray":
-            outcome.worker_deaths = run_ray(todo, out, pictures=pictures, done=done, address=address)
+            outcome.worker_deaths = run_ray(
+                todo, out, pictures=pictures, done=done, address=address, timeout_s=timeout_s
+            )
         elif todo:
             n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-            outcome.worker_deaths = run_local(todo, out, workers=n, pictures=pictures, done=done)
+            outcome.worker_deaths = run_local(todo, out, workers=n, pictures=pictures, done=done, timeout_s=timeout_s)
     finally:
         if bar is not None:
             bar.close()
@@ -233,7 +186,11 @@ def execute(
 
 
 def write_combined(outcome: BatchOutcome, out: Path) -> None:
-    """summary.json, junit.xml (every run), leaderboard.json and leaderboard.html in ``out``."""
+    """summary.json, junit.xml (every run), leaderboard.json/html, the results store (results.sqlite),
+    coverage.json and batch.html in ``out``."""
+    from simcore.batch.coverage import coverage
+    from simcore.batch.store import STORE_DB, git_revision, run_rows, write_store
+    from simcore.batch.summary_html import write_batch_html
     from simcore.report.junit import JUnitCase, case_from_result, error_case, write_junit
     from simcore.report.leaderboard import leaderboard, write_leaderboard_html
 
@@ -241,7 +198,11 @@ def write_combined(outcome: BatchOutcome, out: Path) -> None:
     agents = sorted({e["agent_key"] for e in entries if e.get("agent_key")})
     summary = {
         "simcore_batch": 1,
-        "counts": {k: outcome.counts.get(k, 0) for k in ("pass", "fail", "error")},
+        "counts": {
+            k: outcome.counts.get(k, 0)
+            for k in ("pass", "fail", *ERROR_STATUSES)
+            if k in ("pass", "fail", "error") or outcome.counts.get(k)
+        },  # crashed / timeout only when some were
         "jobs": len(entries),
         "agents": agents,
         "entries": entries,
@@ -251,7 +212,7 @@ def write_combined(outcome: BatchOutcome, out: Path) -> None:
     cases: list[JUnitCase] = []
     with_agent = len(agents) > 1
     for e in entries:
-        if e["status"] == "error":
+        if e["status"] in ERROR_STATUSES:
             name = e["scenario_key"] if e.get("variant") is None else f"{e['scenario_key']}[{e['variant']}]"
             if with_agent and e.get("agent_key"):
                 name += f" ({e['agent_key']})"
@@ -261,9 +222,15 @@ def write_combined(outcome: BatchOutcome, out: Path) -> None:
         data = json.loads((out / e["dir"] / "result.json").read_text())
         cases.append(case_from_result(data, agent_label=e["agent_key"] if with_agent else None))
     write_junit(cases, out / JUNIT_XML, name="simcore batch")
-    board = leaderboard(entries)
+    # the leaderboard knows pass / fail / error: crashed and timed-out runs count as errors there
+    board = leaderboard([{**e, "status": "error"} if e["status"] in ERROR_STATUSES else e for e in entries])
     (out / LEADERBOARD_JSON).write_text(json.dumps(board, indent=2, sort_keys=True) + "\n")
     write_leaderboard_html(board, out / LEADERBOARD_HTML)
+    rows = run_rows(entries, out, git_revision())
+    write_store(rows, out / STORE_DB)
+    cov = coverage(rows, out)
+    (out / COVERAGE_JSON).write_text(json.dumps(cov, indent=2, sort_keys=True) + "\n")
+    write_batch_html(rows, cov, out / BATCH_HTML)
 
 
 def ncap_summary(entries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -126,6 +126,11 @@ def result_schema() -> dict[str, Any]:
                 "description": "regulation-style verdicts the scenario declared, by name (docs/scoring.md)",
                 "additionalProperties": {"type": "object"},
             },
+            "state_hash": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{16}$",
+                "description": "64-bit hash of every step's engine state (docs/ci.md); equal: bit-identical runs",
+            },
             "wall_time_s": {**_NUM_OR_NULL, "description": "wall-clock seconds of the run (differs run to run)"},
             "real_time_factor": {**_NUM_OR_NULL, "description": "simulated / wall seconds (differs run to run)"},
         },

@@ -27,6 +27,7 @@ from simcore.evaluation.metrics import METRICS, ordered
 from simcore.evaluation.post_run import post_run_metrics
 from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, agent_verdicts, judge, score
+from simcore.record.state_hash import StateHash, fold_words
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.runner.engine import (
     CROSSWALK_MARGIN_M,
@@ -81,6 +82,8 @@ class SimSnapshot:
     world_extra: StoryboardSnapshot | None
     rec_rows: int
     late_controls: dict[str, int]
+    state_hash: int
+    hashed_rows: int
 
 
 def _in_engine_driver(world: World, agent: Any) -> DriverParams:
@@ -309,6 +312,8 @@ class Simulation:
         if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
         self.out.rec_row[0] = self.recorder.rows
+        self.state_hash = StateHash()  # a fresh hash at every reset (record.state_hash)
+        self._hashed_rows = 0
         timeout = limits.current().agent_reset_timeout_s
         for role in self.agents:
             try:
@@ -517,12 +522,15 @@ class Simulation:
     def _advance(self, n_steps: int) -> int:
         """Run up to ``n_steps`` compiled steps (stopping early at a reportable event)."""
         rec = self.recorder
-        rec.make_room(n_steps)  # streaming: full rows go to disk, memory stays flat in time
+        rec.make_room(n_steps)  # streaming: full rows go to disk (already folded), memory stays flat in time
+        self._hashed_rows = min(self._hashed_rows, rec.rows)
         self.out.rec_row[0] = rec.rows
         done, n_ev = advance(self.static, self.state, self.scratch, self.out, 0, n_steps, self.world.dt)
         self.step_index = int(self.state.step[0])
         self.t = self.step_index * self.world.dt
         rec.rows = int(self.out.rec_row[0])
+        if done:
+            self._fold_hash()  # the trajectory rows this call recorded
         if n_ev:
             self._collect_events(int(n_ev))
         for hook in self.on_advance:
@@ -543,6 +551,8 @@ class Simulation:
             self._story_snapshot.take(self.world) if self._story_snapshot is not None else None,
             int(self.recorder.rows),
             dict(self.late_controls),
+            int(self.state_hash.value),
+            self._hashed_rows,
         )
 
     def restore(self, snap: SimSnapshot) -> None:
@@ -561,6 +571,17 @@ class Simulation:
         self.recorder.rows = snap.rec_rows
         self.out.rec_row[0] = snap.rec_rows
         self.late_controls = dict(snap.late_controls)
+        self.state_hash.value = np.uint64(snap.state_hash)
+        self._hashed_rows = snap.hashed_rows
+
+    def _fold_hash(self) -> None:
+        """Fold the trajectory rows recorded since the last fold into ``state_hash`` (a stream that does
+        not depend on how the run was chunked: a stepped and a chunked run hash alike)."""
+        rec, r0 = self.recorder, self._hashed_rows
+        if rec.rows > r0:
+            h = self.state_hash
+            h.value = np.uint64(fold_words(h.value, rec.row_words(r0, rec.rows), False))
+            self._hashed_rows = rec.rows
 
     def _story_pending(self) -> bool:
         """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
@@ -853,7 +874,16 @@ class Simulation:
             # at most limits.output_rows rows, evenly strided (the recorder keeps every row on disk)
             trajectory=self.recorder.view(limits.current().output_rows) if self.record_every > 0 else {},
             regulation=regulation,
+            state_hash=self._final_hash(),  # hook 3 of 3: the metric accumulators, then the digest
         )
+
+    def _final_hash(self) -> str:
+        """Hex digest of the run so far: the folded rows, then the full state and the metric accumulators."""
+        h = StateHash()
+        h.value = self.state_hash.value
+        st = self.world.state
+        h.fold(3, *(getattr(st, f) for f in st.__slots__), self.metrics)
+        return h.hexdigest()
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -50,6 +50,8 @@ class Result:
     trajectory: dict[str, Any] = field(default_factory=dict, repr=False)
     #: Regulation-style verdicts the scenario declared (``evaluation.regulation``), by name; {} if none.
     regulation: dict[str, Any] = field(default_factory=dict)
+    #: Hash of every step's engine state (``simcore.record.state_hash``; 16 hex digits); "" if not kept.
+    state_hash: str = ""
 
     @property
     def passed(self) -> bool:
@@ -84,6 +86,8 @@ class Result:
         }
         if self.regulation:
             out["regulation"] = self.regulation
+        if self.state_hash:
+            out["state_hash"] = self.state_hash
         if include_timing:
             out["wall_time_s"] = self.wall_time
             out["real_time_factor"] = self.real_time_factor
