@@ -64,6 +64,16 @@ if _CACHE:
         _prune(_dir)
     numba.config.CACHE_DIR = str(_dir)  # type: ignore[attr-defined]
 
+
+
+def cache_is_cold() -> bool:
+    """True when this package version has no compiled kernels on disk yet (the next run compiles)."""
+    if not _CACHE:
+        return True
+    d = Path(numba.config.CACHE_DIR)
+    return not (d.is_dir() and any(d.rglob("*.nbi")))
+
+
 #: Decorator for every kernel. fastmath stays off because results must be bit-identical;
 #: error_model="numpy" makes 0/0 a NaN instead of an exception. (Type checkers see the
 #: plain function: a Numba dispatcher is called with the function's own arguments.)

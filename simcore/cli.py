@@ -86,6 +86,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """``cmd_run`` without the signal handling; a cold kernel cache is announced while it compiles."""
+    from simcore._jit import cache_is_cold
+    from simcore._startup import compile_notice
     from simcore.agents.loading import AgentLoadError, load_agent, load_agents
     from simcore.api import simulation
     from simcore.scenario.errors import ScenarioError
@@ -108,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
         }
         t0 = time.perf_counter()
         ignored = xosc_ignored(args.scenario, args.ego, args.allow_partial, args.seed, args.variant)
-        with xosc_options(args.ego, args.allow_partial):
+        with xosc_options(args.ego, args.allow_partial), compile_notice(not args.quiet and cache_is_cold()):
             sim = simulation(
                 args.scenario,
                 agent,
@@ -119,8 +122,8 @@ def _run(args: argparse.Namespace) -> int:
                 allow_paths=args.allow_path or (),
                 **timing,
             )
-        build_s = time.perf_counter() - t0
-        compile_s = sim.prepare()
+            build_s = time.perf_counter() - t0
+            compile_s = sim.prepare()
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID

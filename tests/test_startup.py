@@ -1,0 +1,39 @@
+"""First-run feedback while kernels compile (simcore._startup) and the cold-cache check."""
+
+import io
+from pathlib import Path
+
+import numba
+import pytest
+
+from simcore import _jit
+from simcore._startup import compile_notice
+
+
+def test_notice_says_compiling_then_done_and_nothing_when_warm():
+    out = io.StringIO()
+    with compile_notice(True, out):
+        pass
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("compiling kernels, first run only")
+    assert lines[-1].startswith("compiling kernels, first run only") and ": done in " in lines[-1]
+    quiet = io.StringIO()
+    with compile_notice(False, quiet):
+        pass
+    assert quiet.getvalue() == ""
+
+
+def test_notice_reports_a_stop_on_error():
+    out = io.StringIO()
+    with pytest.raises(RuntimeError), compile_notice(True, out):
+        raise RuntimeError("bad scenario")
+    assert out.getvalue().splitlines()[-1].endswith(": stopped")
+
+
+def test_cache_is_cold_follows_the_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_jit, "_CACHE", True)
+    assert _jit.cache_is_cold()
+    (Path(tmp_path) / "mod").mkdir()
+    (Path(tmp_path) / "mod" / "f.nbi").write_bytes(b"")
+    assert not _jit.cache_is_cold()
