@@ -166,6 +166,7 @@ class NetworkBuilder:
     objects: list[tuple[str, str, F64, F64]] = field(default_factory=list)
     object_heights: list[float] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    signal_group_of: dict[str, str] = field(default_factory=dict)
 
     def add_lane(
         self,
@@ -345,6 +346,7 @@ class NetworkBuilder:
             obj_y=np.concatenate([o[3] for o in self.objects]) if self.objects else np.zeros(0),
             obj_height=np.array(self.object_heights, dtype=np.float64),
             warnings=tuple(self.warnings),
+            signal_group_of=dict(self.signal_group_of),
             pts_speed=np.concatenate(
                 [ln.speeds if ln.speeds is not None else np.full(len(ln.x), ln.speed_limit) for ln in self.lanes]
             ),

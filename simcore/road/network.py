@@ -69,6 +69,8 @@ class RoadNetwork:
             lane (which rule zones lower). ``None`` only for networks made without the builder.
         warnings: defects the loader tolerated (dropped micro geometries or sections, dangling
             links), each located by file, road and lane; listed by ``simcore map info``.
+        signal_group_of: OpenDRIVE signal id -> the name of the signal group it switches with
+            (its ``<controller>``, or its junction approach); empty for other maps.
     """
 
     lane_names: tuple[str, ...]
@@ -117,6 +119,7 @@ class RoadNetwork:
     obj_height: F64 = field(default_factory=lambda: np.zeros(0))
     warnings: tuple[str, ...] = ()
     pts_speed: F64 | None = None
+    signal_group_of: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_lanes(self) -> int:

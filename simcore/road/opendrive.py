@@ -1275,6 +1275,7 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
                 j = _signal_junction(road, lanes[0].forward, junction_index)
                 approach = f"junction:{j}:road:{road.id}:{'+' if lanes[0].forward else '-'}"
                 key = sig_controller.get(sig.id, approach if j >= 0 else f"signal:{sig.id}")
+                b.signal_group_of[sig.id] = key
                 if key not in groups:
                     groups[key] = -1
                     pending.append((key, j))

@@ -899,7 +899,8 @@ class Translator:
         sid = node.attrs.get("name", node.attrs.get("trafficSignalId", ""))
         groups = self.view.net.signal_names
         owner = next((cid for cid, sids in self.view.odr.controllers.items() if sid in sids), None)
-        group = sid if sid in groups else owner if owner in groups else f"signal:{sid}"
+        by_road_layer = self.view.net.signal_group_of.get(sid, f"signal:{sid}")  # controller or junction approach
+        group = sid if sid in groups else owner if owner in groups else by_road_layer
         if owner is not None and len(self.view.odr.controllers[owner]) > 1 and group == owner:
             self.noted.append(node.issue(f"signal {sid!r} switches with its controller {owner!r}"))
         return {"group": group, "state": mapped}
