@@ -486,7 +486,8 @@ def test_signal_state_action_and_condition(tmp_path: Path) -> None:
     sim = simulation(path, load_agent("idle"))
     res = sim.run()
     fired = [(round(e.time, 2), e.detail.split(" -> ", 1)[1]) for e in res.events if e.kind == EventKind.STORYBOARD]
-    assert fired[:2] == [(2.0, "signal signal:1 red"), (2.05, "speed Car -> 5 m/s step")]
+    group = sim.world.network.signal_group_of["1"]  # the road layer groups lights by junction approach
+    assert fired[:2] == [(2.0, f"signal {group} red"), (2.05, "speed Car -> 5 m/s step")]
 
 
 @needs_shared
