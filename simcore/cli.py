@@ -132,8 +132,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     out_dir = Path(args.out) if args.out else None
     log = None
-    if out_dir is not None:  # run.mcap is written while the run goes (simcore.record.runlog)
-        from simcore.record.runlog import RUN_MCAP, RunLogWriter
+    if out_dir is not None:  # run.mcap is written while the run goes (simcore.report.runlog)
+        from simcore.report.runlog import RUN_MCAP, RunLogWriter
 
         log = RunLogWriter(out_dir / RUN_MCAP, sim.world).attach(sim)
     try:
@@ -348,8 +348,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_view(args: argparse.Namespace) -> int:
     """Write the browser viewer of a run log (run.mcap or its run folder) or of a scenario's initial scene."""
-    from simcore.record.runlog import LogFormatError
-    from simcore.render.viewer import write_view
+    from simcore.report.runlog import LogFormatError
+    from simcore.report.viewer import write_view
     from simcore.scenario.errors import ScenarioError
 
     if not (args.html or args.gif or args.mp4):
@@ -360,8 +360,8 @@ def cmd_view(args: argparse.Namespace) -> int:
         if args.html:
             written.append(write_view(args.source, Path(args.html)))
         if args.gif or args.mp4:
-            from simcore.record.runlog import read_run_log
-            from simcore.render.animate import write_gif, write_mp4
+            from simcore.report.animate import write_gif, write_mp4
+            from simcore.report.runlog import read_run_log
 
             log = read_run_log(args.source)
             if args.gif:

@@ -5,12 +5,12 @@ module of ``simcore.drive`` that touches engine internals, so moving the drive m
 engine state (snapshot / restore, structured advance arguments) means changing this file only.
 The internals touched, all on the public ``Simulation`` built by ``api.simulation``:
 
-* ``world.veh_idx_kin`` / ``world.veh_idx_st``: the ego row is taken out of both, so the
+* ``Simulation.static.veh_idx_kin`` / ``veh_idx_st``: the ego row is taken out of both, so the
   engine's compiled step no longer moves the ego (it still evaluates it: progress, off-road,
   collisions, red lights, scores, recording);
 * ``world.state`` rows of the ego: written before each engine step with the pose the drive
   loop's 1 kHz model reached (``set_ego``), read back after it (a storyboard may move the ego);
-* ``world.st_params``, ``world.friction``, ``world.grade`` of the ego (its dynamics parameters);
+* ``world.st_params`` and the engine state's ``friction`` / ``grade`` of the ego (its dynamics inputs);
 * ``Simulation.events`` (to log drive events such as a lost heartbeat) and ``sig_state``;
 * ``world.routes`` stop lines and ``world.network`` lane points (the window's signal ahead and map).
 """
@@ -96,9 +96,11 @@ class EngineAdapter:
         if w.ego < 0:
             raise ValueError(f"{scenario}: no ego vehicle to drive")
         self.ego = int(w.ego)
-        assert w.veh_idx_kin is not None and w.veh_idx_st is not None
-        w.veh_idx_kin = np.ascontiguousarray(w.veh_idx_kin[w.veh_idx_kin != self.ego])
-        w.veh_idx_st = np.ascontiguousarray(w.veh_idx_st[w.veh_idx_st != self.ego])
+        st = self.sim.static  # the engine's row sets (the World itself is never written after build)
+        self.sim.static = st._replace(
+            veh_idx_kin=np.ascontiguousarray(st.veh_idx_kin[st.veh_idx_kin != self.ego]),
+            veh_idx_st=np.ascontiguousarray(st.veh_idx_st[st.veh_idx_st != self.ego]),
+        )
         self._written: tuple[float, ...] = ()
 
     # -- static facts ---------------------------------------------------------------------
@@ -125,9 +127,8 @@ class EngineAdapter:
 
     def ego_surface(self) -> tuple[float, float]:
         """Road friction and grade (rad) under the ego now."""
-        w = self.sim.world
-        assert w.friction is not None and w.grade is not None
-        return float(w.friction[self.ego]), float(w.grade[self.ego])
+        es = self.sim.state  # the live engine state (storyboard friction actions write it)
+        return float(es.friction[0, self.ego]), float(es.grade[0, self.ego])
 
     def agent_info(self) -> AgentInfo:
         """The ego's AgentInfo (route, vehicle) for an autopilot."""

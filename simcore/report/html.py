@@ -129,8 +129,8 @@ def render_report(world: World, result: Result, series: EgoSeries | None = None,
     viewer (``viewer=True``), then the summary, other events and the full metric table.
     ``series``: the run's ``ego_series`` when the caller has it already.
     """
-    from simcore.render.viewer import fragment as viewer_fragment
-    from simcore.render.viewer import run_payload
+    from simcore.report.viewer import fragment as viewer_fragment
+    from simcore.report.viewer import run_payload
 
     data = result.to_json()
     if series is None:

@@ -224,7 +224,7 @@ class Simulation:
         self.out = new_outputs(EVENT_CAPACITY)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.scripted = ScriptedSpeeds(self.state.v_des[0], self.state.speed_factor[0])
-        #: Called with this Simulation after every compiled call (the run log: record.runlog).
+        #: Called with this Simulation after every compiled call (the run log: report.runlog).
         self.on_advance: list[Callable[[Simulation], None]] = []
         self.reset()
 

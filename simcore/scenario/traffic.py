@@ -216,7 +216,7 @@ def quick_look_scenario(map_file: str, vehicles: int, seed: int, pedestrians: in
     import json
 
     from simcore.road.errors import MapError
-    from simcore.road.map_cli import load_map
+    from simcore.road.maps import load_map
 
     net = load_map(map_file)
     lanes = [

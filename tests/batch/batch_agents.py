@@ -68,6 +68,11 @@ class DeafSleeper(Sleeper):
 
     name = "deaf-sleeper"
 
+    def __init__(self) -> None:
+        # Built in the worker's main thread: block the timer signal there, so that neither it nor
+        # the agent guard's thread (which inherits the mask) can take the soft timeout path.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+
     def act(self, obs: Observation) -> Control:
         """Block the timer signal, then hang."""
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})

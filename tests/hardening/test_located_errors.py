@@ -38,9 +38,12 @@ def same(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> list[
 STORY = "storyboard:\n  - name: a\n    when: {when}\n    do: {do}\n"
 TRIGGERS = (
     "time_s, distance, headway, ttc, speed, relative_speed, reaches, in_lane, position, progress, signal, "
-    "after, any, all"
+    "after, any, all, compare, done, delayed"
 )
-ACTIONS = "start, spawn, stop, speed, lane_change, teleport, signal, remove, friction, weather, end"
+ACTIONS = (
+    "start, spawn, stop, speed, lane_change, teleport, signal, remove, friction, weather, end, synchronize, "
+    "keep_distance"
+)
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from simcore.cli import main
-from simcore.record.runlog import read_run_log
 from simcore.report.html import fmt_value
 from simcore.report.leaderboard import chart_panels, leaderboard, render_leaderboard_html
+from simcore.report.runlog import read_run_log
 
 REAR_END = str(Path(__file__).resolve().parent.parent / "data" / "rear_end.yaml")
 SCORE_NAMES = ("simcore-v1", "carla-leaderboard-1.0", "carla-leaderboard-2.0", "carla-leaderboard-2.1",

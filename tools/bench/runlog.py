@@ -22,7 +22,7 @@ from _report import print_table, write_json
 from _traffic import traffic_file
 
 from simcore.api import simulation
-from simcore.record.runlog import RUN_MCAP, RunLogWriter
+from simcore.report.runlog import RUN_MCAP, RunLogWriter
 
 
 def one(n: int, sim_s: float, out: Path) -> dict:

@@ -13,8 +13,8 @@ import pytest
 from mcap.reader import make_reader
 
 from simcore.api import simulation
-from simcore.record.runlog import RUN_MCAP, RunLogWriter, read_run_log
 from simcore.record.trajectory import TrajectoryRecorder
+from simcore.report.runlog import RUN_MCAP, RunLogWriter, read_run_log
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from simcore.record.runlog import EGO_COLOUR, RunLog
 from simcore.render.topdown import DENSE_ACTORS
+from simcore.report.runlog import EGO_COLOUR, RunLog
 
 #: Frame size (px) and the most frames an animation has (evenly strided over the run).
 FRAME_W, FRAME_H, MAX_FRAMES = 640, 480, 300

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from simcore.record.runlog import EGO_COLOUR, RunLog
-from simcore.render.animate import write_gif, write_mp4
+from simcore.report.animate import write_gif, write_mp4
+from simcore.report.runlog import EGO_COLOUR, RunLog
 
 
 def synthetic_log(rows: int = 5) -> RunLog:

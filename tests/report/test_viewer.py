@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from simcore.api import simulation
-from simcore.record.runlog import RUN_MCAP, RunLogWriter, read_run_log
-from simcore.render.viewer import write_view
+from simcore.report.runlog import RUN_MCAP, RunLogWriter, read_run_log
+from simcore.report.viewer import write_view
 
 
 @pytest.fixture(scope="module")

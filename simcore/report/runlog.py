@@ -34,7 +34,7 @@ from mcap.reader import make_reader
 from mcap.writer import Writer
 
 from simcore._types import ActorKind
-from simcore.record import foxglove as fg
+from simcore.report import foxglove as fg
 from simcore.world import World
 
 #: Version of the simcore channels' layout; readers refuse a newer one.

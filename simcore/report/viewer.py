@@ -96,7 +96,7 @@ def payload(
 
 
 def _asset(name: str) -> str:
-    return resources.files("simcore.render").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("simcore.report").joinpath(name).read_text(encoding="utf-8")
 
 
 def fragment(data: dict[str, Any], side_html: str = "") -> str:
@@ -164,7 +164,7 @@ def run_payload_from_log(log: Any, max_frames: int = MAX_FRAMES) -> dict[str, An
 
 def run_payload(world: World, result: Any, max_frames: int = REPORT_FRAMES) -> dict[str, Any] | None:
     """Viewer data of a finished run from its Result (strided trajectory); None without one."""
-    from simcore.record.runlog import world_meta
+    from simcore.report.runlog import world_meta
 
     traj = result.trajectory
     if not traj or not traj["time"].size:
@@ -177,7 +177,7 @@ def run_payload(world: World, result: Any, max_frames: int = REPORT_FRAMES) -> d
 def scenario_payload(world: World) -> tuple[dict[str, Any], str]:
     """Viewer data of a scenario's initial scene (one frame) with every actor's route, and a side
     panel listing the storyboard's triggers and actions."""
-    from simcore.record.runlog import world_meta
+    from simcore.report.runlog import world_meta
 
     st = world.initial if world.initial is not None else world.state
     state = {
@@ -209,7 +209,7 @@ def write_view(source: str | Path, out: Path) -> Path:
     """``simcore view``: a run log (run.mcap or its folder) or a scenario file -> ``out`` HTML."""
     src = Path(source)
     if src.is_dir() or src.suffix == ".mcap":
-        from simcore.record.runlog import read_run_log
+        from simcore.report.runlog import read_run_log
 
         log = read_run_log(src, max_rows=MAX_FRAMES)
         title = f"simcore run: {log.meta['scenario']}"
