@@ -65,12 +65,11 @@ if _CACHE:
     numba.config.CACHE_DIR = str(_dir)  # type: ignore[attr-defined]
 
 
-
 def cache_is_cold() -> bool:
     """True when this package version has no compiled kernels on disk yet (the next run compiles)."""
     if not _CACHE:
         return True
-    d = Path(numba.config.CACHE_DIR)
+    d = Path(numba.config.CACHE_DIR)  # type: ignore[attr-defined]
     return not (d.is_dir() and any(d.rglob("*.nbi")))
 
 
