@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simcore._types import F64, LaneType, SignalState
+from simcore._types import F64, LaneType, SignalState, StopRule
 from simcore.road.network import RoadNetwork
 
 #: Target spacing of centre-line samples (m). Small enough that a polyline through the
@@ -144,6 +144,7 @@ class _Lane:
     junction: int = -1
     stop_s: float = float("nan")
     signal: int = -1
+    rule: int = 0
     z: F64 | None = None
     widths: F64 | None = None
     roll: F64 | None = None
@@ -167,6 +168,7 @@ class NetworkBuilder:
     object_heights: list[float] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     signal_group_of: dict[str, str] = field(default_factory=dict)
+    marks: list[tuple[F64, F64, str, str, float, int, str]] = field(default_factory=list)
 
     def add_lane(
         self,
@@ -234,10 +236,12 @@ class NetworkBuilder:
         self.right[left_lane] = right_lane
         self.left[right_lane] = left_lane
 
-    def set_stop_line(self, lane: int, s: float, signal: int) -> None:
-        """Put a stop line at arc length ``s`` of ``lane``, controlled by signal group ``signal``."""
+    def set_stop_line(self, lane: int, s: float, signal: int, rule: StopRule = StopRule.LINE) -> None:
+        """Put a stop line at arc length ``s`` of ``lane``, controlled by signal group ``signal``
+        (-1: none) and, unsignalised, by a stop or yield sign (``rule``)."""
         self.lanes[lane].stop_s = s
         self.lanes[lane].signal = signal
+        self.lanes[lane].rule = int(rule)
 
     def add_junction(self, name: str, x: float, y: float) -> int:
         """Register a junction; returns its index."""
@@ -248,6 +252,13 @@ class NetworkBuilder:
         """Add a crosswalk polygon (4 corners) and its walking line ends (2 points)."""
         self.crosswalks.append((name, poly_x, poly_y, end_x, end_y, signal))
         return len(self.crosswalks) - 1
+
+    def add_mark(
+        self, x: F64, y: F64, kind: str, color: str, width: float, lane: int = -1, lane_change: str = "both"
+    ) -> None:
+        """Add a painted lane line (polyline, m ENU) of OpenDRIVE roadMark ``kind`` and ``color``,
+        ``width`` m wide, bordering ``lane`` on its outer side (-1: the centre line)."""
+        self.marks.append((np.asarray(x, float), np.asarray(y, float), kind, color, float(width), lane, lane_change))
 
     def add_object(self, name: str, kind: str, poly_x: F64, poly_y: F64, height: float = float("nan")) -> int:
         """Keep a static roadside object (building, pole, ...) as an outline polygon (m, ENU).
@@ -317,6 +328,7 @@ class NetworkBuilder:
             succ_idx=succ_idx,
             lane_stop_s=np.array([ln.stop_s for ln in self.lanes]),
             lane_signal=np.array([ln.signal for ln in self.lanes], dtype=np.int64),
+            lane_stop_rule=np.array([ln.rule for ln in self.lanes], dtype=np.int8),
             cw_names=tuple(c[0] for c in self.crosswalks),
             cw_x=cw_arr(1, 4),
             cw_y=cw_arr(2, 4),
@@ -347,6 +359,14 @@ class NetworkBuilder:
             obj_height=np.array(self.object_heights, dtype=np.float64),
             warnings=tuple(self.warnings),
             signal_group_of=dict(self.signal_group_of),
+            mark_start=np.concatenate([[0], np.cumsum([len(m[0]) for m in self.marks])]).astype(np.int64),
+            mark_x=np.concatenate([m[0] for m in self.marks]) if self.marks else np.zeros(0),
+            mark_y=np.concatenate([m[1] for m in self.marks]) if self.marks else np.zeros(0),
+            mark_kinds=tuple(m[2] for m in self.marks),
+            mark_colors=tuple(m[3] for m in self.marks),
+            mark_width=np.array([m[4] for m in self.marks], dtype=np.float64),
+            mark_lane=np.array([m[5] for m in self.marks], dtype=np.int64),
+            mark_lane_change=tuple(m[6] for m in self.marks),
             pts_speed=np.concatenate(
                 [ln.speeds if ln.speeds is not None else np.full(len(ln.x), ln.speed_limit) for ln in self.lanes]
             ),

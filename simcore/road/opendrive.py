@@ -43,7 +43,7 @@ import defusedxml
 import defusedxml.ElementTree as DET
 import numpy as np
 
-from simcore._types import F64, LaneType, SignalState
+from simcore._types import F64, LaneType, SignalState, StopRule
 from simcore.road.builder import NetworkBuilder
 from simcore.road.errors import MapError
 from simcore.road.limits import MapLimits, map_limits
@@ -142,6 +142,29 @@ _SPEED_UNITS = {"m/s": 1.0, "km/h": 1.0 / 3.6, "mph": 0.44704}
 _NS = re.compile(r"^\{[^}]*\}")
 
 
+#: Line width (m) of a ``<roadMark>`` without a ``width`` attribute, by its ``weight``.
+ROADMARK_WIDTH_M = {"standard": 0.12, "bold": 0.25}
+
+
+@dataclass(frozen=True)
+class RoadMarkDef:
+    """One lane ``<roadMark>`` record: the line on the lane's outer border (the centre lane's: on
+    the lane offset) from ``s_offset`` (m, from the section start) to the next record.
+
+    ``type`` in the standard's spelling, lower case (``solid``, ``broken``, ``solid solid``,
+    ``solid broken``, ``broken solid``, ``broken broken``, ``botts dots``, ``grass``, ``curb``,
+    ``edge``, ``custom``, ``none``); ``color`` (``standard`` = white, ``yellow``, ...); ``width`` (m);
+    ``lane_change`` (``both``, ``increase``, ``decrease``, ``none``): crossing it allowed towards
+    increasing / decreasing lane ids.
+    """
+
+    s_offset: float
+    type: str
+    color: str
+    width: float
+    lane_change: str
+
+
 @dataclass(frozen=True)
 class LaneDef:
     """One ``<lane>`` of a lane section.
@@ -165,15 +188,18 @@ class LaneDef:
     speed: float | None
     #: every ``<speed>`` record: (sOffset in the section m, limit m/s), sorted by sOffset.
     speeds: tuple[tuple[float, float], ...] = ()
+    #: ``<roadMark>`` records sorted by sOffset.
+    marks: tuple[RoadMarkDef, ...] = ()
 
 
 @dataclass(frozen=True)
 class SectionDef:
-    """One ``<laneSection>``: s range (m) and lanes sorted by id."""
+    """One ``<laneSection>``: s range (m), lanes sorted by id and the centre lane's road marks."""
 
     s0: float
     s1: float
     lanes: tuple[LaneDef, ...]
+    center_marks: tuple[RoadMarkDef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -511,8 +537,23 @@ def _lane(ctx: _Ctx, el: Any) -> LaneDef:
         (ctx.num(r, "sOffset", 0.0), v) for r in _children(el, "speed") if (v := _speed(ctx, r)) is not None
     )
     speed = records[0][1] if records else None
+    marks = tuple(sorted((_road_mark(ctx, r) for r in _children(el, "roadMark")), key=lambda m: m.s_offset))
     ctx.lane = None
-    return LaneDef(lid, ltype, width, is_border, pred, succ, speed, tuple(records))
+    return LaneDef(lid, ltype, width, is_border, pred, succ, speed, tuple(records), marks)
+
+
+def _road_mark(ctx: _Ctx, el: Any) -> RoadMarkDef:
+    weight = ctx.attr(el, "weight", "standard").lower()
+    width = ctx.num(el, "width", ROADMARK_WIDTH_M.get(weight, ROADMARK_WIDTH_M["standard"]))
+    if not 0.0 <= width <= 10.0:
+        raise ctx.error(f"<roadMark> width must be within [0, 10] m, got {width:g}")
+    return RoadMarkDef(
+        ctx.num(el, "sOffset", 0.0),
+        " ".join(ctx.attr(el, "type", "none").lower().split()),
+        ctx.attr(el, "color", "standard").lower(),
+        width,
+        ctx.attr(el, "laneChange", "both").lower(),
+    )
 
 
 def _link(ctx: _Ctx, el: Any | None) -> LinkDef | None:
@@ -690,7 +731,13 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
         ids = [ln.id for ln in lanes]
         if len(set(ids)) != len(ids):
             raise ctx.error(f"lane section {k} repeats a lane id: {sorted(ids)}")
-        sec = SectionDef(s0, min(s1, length), tuple(sorted((ln for ln in lanes if ln.id != 0), key=lambda ln: ln.id)))
+        centre = [ln.marks for ln in lanes if ln.id == 0]
+        sec = SectionDef(
+            s0,
+            min(s1, length),
+            tuple(sorted((ln for ln in lanes if ln.id != 0), key=lambda ln: ln.id)),
+            centre[0] if centre else (),
+        )
         if sec.s1 - sec.s0 < MIN_SECTION_LENGTH_M:
             ctx.warn(
                 f"lane section {k} at s={s0:g} is {max(sec.s1 - sec.s0, 0.0):.3g} m long; dropped, "
@@ -940,14 +987,14 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
             xr, yr, hr = road.ref.evaluate(s)
             with np.errstate(all="ignore"):
                 z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
-                _, borders = lane_borders(road, k, s)
+                t_centre, borders = lane_borders(road, k, s)
             _check_section(file, road, k, s, xr, yr, z, borders, limits)
             step = _dense_step(s, hr, borders)
             if step < SAMPLE_STEP_M:  # tight curves: sample densely enough for the chord tolerance
                 s = _section_grid(road, sec, step)
                 xr, yr, hr = road.ref.evaluate(s)
                 z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
-                _, borders = lane_borders(road, k, s)
+                t_centre, borders = lane_borders(road, k, s)
             roll = road.superelevation(s)
             kinks = np.isin(s, _record_starts(road, sec))
             kinks[0] = kinks[-1] = True
@@ -998,11 +1045,46 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
                 )
                 sampled[(road.id, k, ln.id)] = _Sampled(idx, fwd, s, cum)
             _neighbours(b, road, k, sec, sampled)
+            _road_marks(b, road, k, s, xr, yr, nx, ny, t_centre, borders, sampled)
 
     _links(b, odr, sampled)
     _signals(b, odr, sampled, junction_index)
     _objects(b, odr)
     return b.build()
+
+
+def _road_marks(
+    b: NetworkBuilder,
+    road: RoadDef,
+    k: int,
+    s: F64,
+    xr: F64,
+    yr: F64,
+    nx: F64,
+    ny: F64,
+    t_centre: F64,
+    borders: dict[int, tuple[F64, F64]],
+    sampled: dict,
+) -> None:
+    """Add the painted lines of section ``k``: each ``<roadMark>`` record on its lane's outer border
+    (the centre lane's on the lane offset) from its sOffset to the next record or the section end."""
+    sec = road.sections[k]
+    owners = [(0, sec.center_marks, t_centre)] + [(ln.id, ln.marks, borders[ln.id][1]) for ln in sec.lanes]
+    for lane_id, marks, t in owners:
+        if not marks:
+            continue
+        smp = sampled.get((road.id, k, lane_id))
+        for i, m in enumerate(marks):
+            a = sec.s0 + m.s_offset
+            e = sec.s0 + marks[i + 1].s_offset if i + 1 < len(marks) else sec.s1
+            a, e = max(a, sec.s0), min(e, sec.s1)
+            if m.type == "none" or e - a < MIN_SECTION_LENGTH_M:
+                continue
+            ss = np.concatenate([[a], s[(s > a) & (s < e)], [e]])
+            tt = np.interp(ss, s, t)
+            x = np.interp(ss, s, xr) + tt * np.interp(ss, s, nx)
+            y = np.interp(ss, s, yr) + tt * np.interp(ss, s, ny)
+            b.add_mark(x, y, m.type, m.color, m.width, smp.index if smp is not None else -1, m.lane_change)
 
 
 def _lane_speed_profile(road: RoadDef, sec: SectionDef, ln: LaneDef, s: F64, forward: bool) -> F64:
@@ -1252,10 +1334,10 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
     sig_controller = {sid: cid for cid, sids in odr.controllers.items() for sid in sids}
     groups: dict[str, int] = {}
     pending: list[tuple[str, int]] = []  # (group key, junction)
-    stops: list[tuple[int, float, str | None]] = []  # (lane index, lane s, group key or None)
+    stops: list[tuple[int, float, str | None, StopRule]] = []  # (lane index, lane s, group key or None, rule)
     for road in odr.roads.values():
         for sig in road.signals:
-            if sig.kind not in ("light", "stop"):
+            if sig.kind not in ("light", "stop", "yield"):
                 continue  # speed signs act through the lanes' speed profiles
             k = max(i for i, sec in enumerate(road.sections) if sec.s0 <= sig.s + 1e-9 or i == 0)
             sec = road.sections[k]
@@ -1279,7 +1361,8 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
                 if key not in groups:
                     groups[key] = -1
                     pending.append((key, j))
-            stops.extend((smp.index, _lane_s_at(smp, sig.s), key) for smp in lanes)
+            rule = {"stop": StopRule.STOP, "yield": StopRule.YIELD}.get(sig.kind, StopRule.LINE)
+            stops.extend((smp.index, _lane_s_at(smp, sig.s), key, rule) for smp in lanes)
     # Default fixed-time plan: groups of one junction take turns (green, amber, all-red).
     by_junction: dict[int, list[str]] = defaultdict(list)
     for key, j in pending:
@@ -1299,8 +1382,10 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
             if t0 > 0:
                 intervals.insert(0, (0.0, SignalState.RED))
             groups[key] = b.add_signal_group(key, j, cycle, 0.0, intervals)
-    for lane, s, key in stops:
-        b.set_stop_line(lane, s, groups[key] if key is not None else -1)
+    # One stop line per lane (the last one set stays): a light beats a sign; of two signs, the one
+    # nearer the lane's end; of two lights, the file's last.
+    for lane, s, key, rule in sorted(stops, key=lambda st: (st[2] is not None, st[1] if st[2] is None else 0.0)):
+        b.set_stop_line(lane, s, groups[key] if key is not None else -1, rule)
 
 
 def _signal_junction(road: RoadDef, forward: bool, junction_index: dict[str, int]) -> int:
