@@ -9,6 +9,7 @@ import numpy as np
 
 from simcore._types import F64, LaneType, SignalState, StopRule
 from simcore.road.network import RoadNetwork
+from simcore.road.resample_kernels import resample_adaptive_kernel
 
 #: Target spacing of centre-line samples (m). Small enough that a polyline through the
 #: samples of a 10 m radius turn deviates from the true arc by < 1.3 cm.
@@ -44,29 +45,10 @@ def resample_adaptive(
     dense vertices flagged in ``keep`` (kinks such as lane-width record starts) are kept exactly.
     Straight stretches get ``spacing`` like ``resample_polyline``.
     """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    seg = np.hypot(np.diff(x), np.diff(y))
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    if len(x) < 3:
-        return resample_polyline(x, y, spacing)
-    hd = np.arctan2(np.diff(y), np.diff(x))
-    turn = np.abs((np.diff(hd) + np.pi) % (2 * np.pi) - np.pi)
-    if not turn.max() > STRAIGHT_TURN_RAD:  # a straight line: uniform samples are exact
-        return resample_polyline(x, y, spacing)
-    kappa_v = turn / np.maximum(0.5 * (seg[:-1] + seg[1:]), 1e-9)  # at interior vertices
-    kappa_seg = np.maximum(np.concatenate([[kappa_v[0]], kappa_v]), np.concatenate([kappa_v, [kappa_v[-1]]]))
-    h = np.minimum(np.maximum(np.sqrt(8.0 * tol / np.maximum(kappa_seg, 1e-12)), MIN_SAMPLE_SPACING_M), spacing)
-    u = np.concatenate([[0.0], np.cumsum(seg / h)])
-    n = max(2, math.ceil(u[-1] - 1e-9) + 1)
-    s_new = np.interp(np.linspace(0.0, u[-1], n), u, s)
-    if keep is not None and np.any(keep):
-        fixed = s[np.asarray(keep, bool)]
-        idx = np.clip(np.searchsorted(fixed, s_new), 1, max(fixed.size - 1, 1))
-        near = np.minimum(np.abs(s_new - fixed[idx - 1]), np.abs(s_new - fixed[np.minimum(idx, fixed.size - 1)]))
-        s_new = np.union1d(s_new[near > 0.25 * MIN_SAMPLE_SPACING_M], fixed)
-        s_new[0], s_new[-1] = 0.0, s[-1]
-    return np.interp(s_new, s, x), np.interp(s_new, s, y), s_new
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    flags = np.zeros(x.shape[0], dtype=np.bool_) if keep is None else np.ascontiguousarray(keep, dtype=np.bool_)
+    return resample_adaptive_kernel(x, y, flags, float(spacing), float(tol), MIN_SAMPLE_SPACING_M, STRAIGHT_TURN_RAD)
 
 
 def heading_and_curvature(x: F64, y: F64, s: F64) -> tuple[F64, F64]:

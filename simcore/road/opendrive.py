@@ -29,6 +29,7 @@ road and lane.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 import os
@@ -336,7 +337,10 @@ def lane_name(road_id: str, section_index: int, lane_id: int) -> str:
 
 
 def _tag(el: Any) -> str:
-    return _NS.sub("", el.tag) if isinstance(el.tag, str) else ""
+    t = el.tag
+    if not isinstance(t, str):
+        return ""
+    return _NS.sub("", t) if t[:1] == "{" else t
 
 
 def _children(el: Any, name: str) -> list[Any]:
@@ -368,8 +372,11 @@ class _Ctx:
         self.warnings.append(str(MapError(self.file, reason, road=road or self.road, lane=lane or self.lane)))
 
     def attr(self, el: Any, name: str, default: str | None = None) -> str:
+        v = el.attrib.get(name)
+        if v is not None:
+            return v.strip()
         for k, v in el.attrib.items():
-            if _NS.sub("", k) == name:
+            if k[:1] == "{" and _NS.sub("", k) == name:
                 return v.strip()
         if default is None:
             raise self.error(f"<{_tag(el)}> is missing the attribute {name!r}")
@@ -1406,7 +1413,8 @@ def _objects(b: NetworkBuilder, odr: OpenDriveMap) -> None:
             px, py, road_hdg = poly
             name = obj.name or obj.id or f"{road.id}:object"
             if obj.type == "crosswalk" or "crosswalk" in obj.name.lower():
-                _crosswalk(b, f"{road.id}:{obj.id or len(b.crosswalks)}", px, py, road_hdg)
+                hdg = obj.hdg if obj.corners_road is None else 0.0
+                _crosswalk(b, f"{road.id}:{obj.id or len(b.crosswalks)}", px, py, road_hdg, hdg)
             else:
                 b.add_object(name, obj.type, px, py, obj.height)
 
@@ -1434,9 +1442,15 @@ def _object_outline(road: RoadDef, obj: ObjectDef) -> tuple[F64, F64, float] | N
     return ox + u * math.cos(ho) - v * math.sin(ho), oy + u * math.sin(ho) + v * math.cos(ho), h
 
 
-def _crosswalk(b: NetworkBuilder, name: str, px: F64, py: F64, road_hdg: float) -> None:
-    """Crosswalk as its bounding rectangle aligned with the road; the walking line crosses the road."""
-    c, s = math.cos(road_hdg), math.sin(road_hdg)
+def _crosswalk(b: NetworkBuilder, name: str, px: F64, py: F64, road_hdg: float, obj_hdg: float = 0.0) -> None:
+    """Crosswalk as its bounding rectangle in its own frame (the road's turned by the object's
+    ``hdg``, rad); the walking line runs along the frame axis nearer the road's normal, through
+    the rectangle's middle, from kerb side to kerb side."""
+    frame = road_hdg + obj_hdg
+    # the frame axis nearer the road normal is "across" (the walking direction)
+    if abs(math.cos(obj_hdg)) < abs(math.sin(obj_hdg)):
+        frame -= math.pi / 2
+    c, s = math.cos(frame), math.sin(frame)
     along = px * c + py * s
     across = -px * s + py * c
     a0, a1 = float(along.min()), float(along.max())
@@ -1465,4 +1479,12 @@ def load_opendrive(
             (names file, road, lane).
     """
     limits = limits or map_limits()
-    return build_network(parse_opendrive(source, text=text, limits=limits), limits)
+    # A large map makes millions of small objects that all stay alive until the network is built:
+    # the cyclic collector would rescan them again and again (quadratic in the map size) for nothing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return build_network(parse_opendrive(source, text=text, limits=limits), limits)
+    finally:
+        if was_enabled:
+            gc.enable()
