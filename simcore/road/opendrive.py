@@ -80,8 +80,10 @@ DENSE_CHORD_TOL_M = 1e-3
 MIN_DENSE_STEP_M = 0.05
 #: Geometries shorter than this are degenerate: dropped with a warning (the next one starts there) (m).
 MIN_GEOMETRY_LENGTH_M = 1e-6
-#: Gap between consecutive planView geometries tolerated before the map is refused (m).
+#: Gap between consecutive planView geometries tolerated silently (m) ...
 GEOMETRY_GAP_TOLERANCE_M = 0.05
+#: ... up to this a gap is tolerated with a warning (a lane jump a vehicle can drive over), beyond it an error.
+GEOMETRY_GAP_ERROR_M = 0.5
 #: Lane sections shorter than this carry no samples: their lane links are followed through and
 #: the section is dropped with a warning (m).
 MIN_SECTION_LENGTH_M = 1e-3
@@ -506,6 +508,8 @@ def _geometry(ctx: _Ctx, el: Any) -> Geometry | None:
         raise ctx.error(f"<geometry s={s:g}> paramPoly3 curve is {curve:g} m long (limit max_road_length_m)")
     if not curve > MIN_GEOMETRY_LENGTH_M:
         raise ctx.error(f"<geometry s={s:g}> paramPoly3 has zero length")
+    if abs(curve - length) > max(GEOMETRY_GAP_TOLERANCE_M, 0.01 * length):
+        ctx.warn(f"<geometry s={s:g}> paramPoly3 curve is {curve:.3f} m long, its length says {length:g} m")
     return geom
 
 
@@ -689,12 +693,17 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
     for a, b in itertools.pairwise(geoms):
         xe, ye, _ = a.end_pose()
         gap = math.hypot(xe - b.x, ye - b.y)
-        if gap > GEOMETRY_GAP_TOLERANCE_M:
+        if gap > GEOMETRY_GAP_ERROR_M:
             raise ctx.error(
                 f"planView gap of {gap:.3f} m between the geometries at s={a.s:g} and s={b.s:g} "
-                f"(tolerance {GEOMETRY_GAP_TOLERANCE_M} m)"
+                f"(limit {GEOMETRY_GAP_ERROR_M} m)"
             )
+        if gap > GEOMETRY_GAP_TOLERANCE_M:
+            ctx.warn(f"planView gap of {gap:.3f} m between the geometries at s={a.s:g} and s={b.s:g}; lanes jump there")
     ref = ReferenceLine.of(geoms)
+    if length > ref.length + GEOMETRY_GAP_TOLERANCE_M:
+        ctx.warn(f"road length {length:g} m is longer than its planView ({ref.length:g} m); lanes cut there")
+        length = ref.length
     link = _child(el, "link")
     pred = _link(ctx, _child(link, "predecessor")) if link is not None else None
     succ = _link(ctx, _child(link, "successor")) if link is not None else None
