@@ -264,18 +264,22 @@ from roads import synthetic_map
 text = synthetic_map(int(sys.argv[1]))
 from simcore.road.opendrive import load_opendrive
 load_opendrive(text=synthetic_map(2))  # imports and compiled kernels loaded: not part of the time
-t0 = time.perf_counter()
-net = load_opendrive(text=text)
-wall = time.perf_counter() - t0
+times = []
+for _ in range(int(sys.argv[3])):
+    t0 = time.perf_counter()
+    net = load_opendrive(text=text)
+    times.append(time.perf_counter() - t0)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+wall = sorted(times)[len(times) // 2]
 print(json.dumps({"load_s": wall, "max_rss_MiB": rss, "lanes": net.n_lanes, "KiB": len(text) / 1024}))
 """
 
 
-def bench_synthetic(n_roads: int, baseline: str | None) -> list[dict]:
-    """Load time and max resident memory of the synthetic ``n_roads`` map, each load in a fresh
-    process (so the memory is that load's); with ``baseline`` (a folder holding another simcore,
-    e.g. ``git archive main simcore | tar -x -C /tmp/base``) the same load by that version, side by side."""
+def bench_synthetic(n_roads: int, baseline: str | None, repeats: int) -> list[dict]:
+    """Median load time of ``repeats`` loads and max resident memory of the synthetic ``n_roads``
+    map, each version in a fresh process (so the memory is its load's); with ``baseline`` (a folder
+    holding another simcore, e.g. ``git archive main simcore | tar -x -C /tmp/base``) the same loads
+    by that version, side by side."""
     import json
     import os
     import subprocess
@@ -288,8 +292,9 @@ def bench_synthetic(n_roads: int, baseline: str | None) -> list[dict]:
         env = dict(os.environ, PYTHONPATH=root)
         print(f"  synthetic {n_roads} roads ({name}) ...", file=sys.stderr)
         out = subprocess.run(
-            [sys.executable, "-c", _SYNTHETIC_CHILD, str(n_roads), str(Path(__file__).parent)],
+            [sys.executable, "-c", _SYNTHETIC_CHILD, str(n_roads), str(Path(__file__).parent), str(repeats)],
             env=env,
+            cwd=root,  # "python -c" puts the working folder first on sys.path: the simcore measured
             capture_output=True,
             text=True,
             check=True,
@@ -351,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     extra: dict = {"quick": args.quick, "n_points": N_POINTS}
     if args.part == "synthetic":
-        syn = bench_synthetic(args.roads or (2_000 if args.quick else 15_000), args.baseline)
+        n_roads = args.roads or (2_000 if args.quick else 15_000)
+        syn = bench_synthetic(n_roads, args.baseline, 1 if n_roads > 5_000 else 3)
         cols = ["map", "simcore", "KiB", "lanes", "load_s", "max_rss_MiB"]
         print_table("Synthetic map load (fresh process each)", syn, cols)
         write_json(args.json, "roads", [], extra | {"synthetic": syn})
