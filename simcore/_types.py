@@ -41,3 +41,16 @@ class SignalState(IntEnum):
     GREEN = 2
     RED_AMBER = 3
     OFF = 4
+
+
+class StopRule(IntEnum):
+    """What an unsignalised stop line asks of the vehicles on its lane.
+
+    LINE: a plain hold line (generated and YAML junctions: first come, first served among lines);
+    STOP: a stop sign (halt at the line, then give way to approaches without a line);
+    YIELD: a yield / give-way sign (give way to approaches without a line; no halt needed).
+    """
+
+    LINE = 0
+    STOP = 1
+    YIELD = 2

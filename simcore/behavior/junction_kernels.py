@@ -21,6 +21,12 @@ passed the conflict point, if any of these holds:
   *arrives* when its front comes within ``ARRIVE_M`` of its hold line; the earlier arrival
   (ties: lower row) goes first, and a vehicle that has not arrived gives way to one that has.
 
+Stop and yield signs (``ps_stop`` = 1 + the line's ``StopRule``): both are lines, so a vehicle
+behind one gives way to the approaches without a line (the major road) as above. At a stop
+sign a vehicle must also halt: it holds at the line until it has stood still (below
+``HALT_MPS``) with its front within ``HALT_ZONE_M`` of the line, and only that halt counts as
+its arrival (an all-way stop goes in the order of the halts). A yield sign needs no halt.
+
 The arrival order is total and a vehicle inside the junction never holds, so holds cannot
 form a cycle: the earliest arrival always may go once the junction is clear (no deadlock).
 """
@@ -41,6 +47,12 @@ NEAR_M = 20.0
 JUNCTION_LOOK_M = 80.0
 #: A vehicle whose rear is this far past a conflict point has cleared it (m).
 CLEAR_M = 1.0
+#: A vehicle at a stop sign has halted when slower than this (m/s) ...
+HALT_MPS = 0.1
+#: ... with its front at most this far before the line (m); also the stop-sign infraction's zone.
+HALT_ZONE_M = 5.0
+#: ``ps_stop`` of a passage whose hold line is a stop sign (1 + StopRule.STOP).
+PS_STOP_SIGN = 2
 #: Turn classes of a passage.
 TURN_RIGHT = -1
 TURN_STRAIGHT = 0
@@ -127,9 +139,14 @@ def junction_holds(
         m = cur_ps[j]
         if m < 0:
             arr_ps[j] = -1
-        elif arr_ps[j] != m and ps_hold[m] - front_s <= ARRIVE_M:
-            arr_ps[j] = m
-            arr_t[j] = t
+        elif arr_ps[j] != m:
+            if ps_stop[m] == PS_STOP_SIGN:
+                arrive = speed[j] < HALT_MPS and -0.5 <= ps_hold[m] - front_s <= HALT_ZONE_M
+            else:
+                arrive = ps_hold[m] - front_s <= ARRIVE_M
+            if arrive:
+                arr_ps[j] = m
+                arr_t[j] = t
     # Counting sort into per-junction buckets (row order within a bucket: deterministic).
     for c in range(n_j):
         jb_start[c + 1] += jb_start[c]
@@ -161,6 +178,9 @@ def junction_holds(
             continue  # the signal holds it anyway
         minor_sig = sig_i >= 0 and (ps_turn[m] == TURN_LEFT or red_i)
         arrived_i = arr_ps[i] == m
+        if ps_stop[m] == PS_STOP_SIGN and not arrived_i:
+            hold_s[i] = hold  # stop sign: halt at the line first
+            continue
         tc = crit_gap[i]
         must = False
         for k in range(jb_start[c], jb_start[c + 1]):

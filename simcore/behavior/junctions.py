@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simcore._types import F64, I64
+from simcore._types import F64, I64, StopRule
 from simcore.behavior.junction_kernels import TURN_LEFT, TURN_RIGHT, TURN_STRAIGHT
 from simcore.road.lane_graph import RoutePath
 from simcore.road.network import RoadNetwork
@@ -31,7 +31,8 @@ class JunctionTable:
         ps_start: (n+1,) CSR: row i owns passages ps_start[i]:ps_start[i+1].
         ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn: per passage: junction, hold line
             (route s, m), route s where the passage ends (m), signal group of the hold line (-1:
-            unsignalised), 1 if the hold line is a stop line, turn class (TURN_* of junction_kernels).
+            unsignalised), its line class (0: no line; else 1 + the line's ``StopRule``: 1 plain
+            line, 2 stop sign, 3 yield sign), turn class (TURN_* of junction_kernels).
         ps_l: (n_passages+1,) CSR into pl_lane, pl_s0: the passage's lanes and the route s
             where each starts (m).
         lane_local: (n_lanes,) index of each junction lane within its junction (-1 elsewhere).
@@ -114,6 +115,16 @@ def conflict_table(net: RoadNetwork, lanes: list[int]) -> tuple[F64, F64]:
     return out, last
 
 
+def _line_rule(net: RoadNetwork, path: RoutePath, hold: float, k: int) -> int:
+    """``StopRule`` of the stop line at route s ``hold`` (on the lane before junction sample ``k``)."""
+    rules = net.stop_rules()
+    q = int(np.searchsorted(path.s, hold))
+    for c in (k - 1, q, q - 1, q + 1):
+        if 0 <= c < len(path.lane) and path.lane[c] >= 0 and np.isfinite(net.lane_stop_s[path.lane[c]]):
+            return int(rules[path.lane[c]])
+    return int(StopRule.LINE)
+
+
 def _passages(
     net: RoadNetwork, path: RoutePath
 ) -> list[tuple[int, float, float, int, int, int, list[int], list[float]]]:
@@ -142,7 +153,8 @@ def _passages(
         ahead = (path.stop_s <= s0 + 0.1) & (path.stop_s >= s0 - STOP_LINE_REACH_M)
         if ahead.any():
             m = int(np.flatnonzero(ahead)[-1])
-            hold, sig, stop = float(path.stop_s[m]), int(path.stop_signal[m]), 1
+            hold, sig = float(path.stop_s[m]), int(path.stop_signal[m])
+            stop = 1 + _line_rule(net, path, hold, k)
         turn = _turn_class(path.heading[max(k - 1, 0) : e + 1])
         out.append((j, hold, float(path.s[e]), sig, stop, turn, lanes, starts))
         k = e + 1

@@ -14,6 +14,7 @@ import math
 import simcore.evaluation.metrics_kernels as mk
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import scan_path
+from simcore.behavior.junction_kernels import HALT_MPS, HALT_ZONE_M
 from simcore.behavior.route_kernels import route_index
 from simcore.geometry.kernels import project_point_segment
 from simcore.road.static_index_kernels import objects_near, point_in_object
@@ -55,8 +56,8 @@ RED = 0
 GREEN = 2
 OFF = 4
 
-#: Below this speed (m/s) an actor is standing (fault rule, stop signs, blocked).
-STILL_MPS = 0.1
+#: Below this speed (m/s) an actor is standing (fault rule, stop signs, blocked): the drivers' stop-sign halt.
+STILL_MPS = HALT_MPS
 #: Closing-speed contributions closer than this (m/s) share the fault.
 FAULT_TIE_MPS = 0.5
 #: An actor that ran a red light this recently (s) before a collision is at fault.
@@ -71,8 +72,9 @@ BLOCKED_S = 30.0
 BLOCK_GAP_M = 10.0
 #: ... or a non-green signalised stop line within this distance (m) ahead of the front bumper.
 BLOCK_LIGHT_M = 30.0
-#: Stop signs: the ego must stand (< STILL_MPS) with its front bumper within this zone (m) before the line.
-STOP_ZONE_M = 5.0
+#: Stop signs: the ego must stand (< STILL_MPS) with its front bumper within this zone (m) before the line
+#: (the zone where drivers halt).
+STOP_ZONE_M = HALT_ZONE_M
 #: PET: route bin length (m); actors whose heading differs from the route by less than this (rad) are
 #: following or oncoming traffic in the same corridor, not encroaching, and are skipped.
 PET_BIN_M = 1.0

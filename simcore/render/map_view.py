@@ -27,6 +27,43 @@ LANE_COLOURS = {
 _Z = {LaneType.SIDEWALK: 0, LaneType.SHOULDER: 1, LaneType.PARKING: 1, LaneType.BIKE: 1, LaneType.DRIVING: 2}
 
 
+#: Paint colour per OpenDRIVE roadMark ``color`` (``standard`` is white).
+MARK_COLOURS = {
+    "white": "#f2f2f2",
+    "yellow": "#f2c12e",
+    "red": "#d62728",
+    "blue": "#3b7dd8",
+    "green": "#2ca02c",
+    "orange": "#ff7f0e",
+    "violet": "#9467bd",
+}
+#: roadMark types drawn dashed (the rest solid).
+_BROKEN = {"broken", "botts dots"}
+
+
+def mark_lines(net: RoadNetwork) -> list[tuple[np.ndarray, bool, str]]:
+    """Painted lane lines as drawn: ((k, 2) points m ENU, broken, colour name). A double line
+    (``solid solid``, ``solid broken``, ...) is two lines one line width either side of its border,
+    the first word on the left of the direction of the points."""
+    out: list[tuple[np.ndarray, bool, str]] = []
+    for i, kind in enumerate(net.mark_kinds):
+        x, y = net.mark_line(i)
+        if x.size < 2:
+            continue
+        colour = net.mark_colors[i] if net.mark_colors[i] in MARK_COLOURS else "white"
+        words = kind.split()
+        if len(words) == 2 and set(words) <= {"solid", "broken"}:
+            dx, dy = np.gradient(x), np.gradient(y)
+            norm = np.maximum(np.hypot(dx, dy), 1e-12)
+            off = float(net.mark_width[i])
+            for side, word in ((1.0, words[0]), (-1.0, words[1])):
+                pts = np.column_stack([x - side * off * dy / norm, y + side * off * dx / norm])
+                out.append((pts, word == "broken", colour))
+        else:
+            out.append((np.column_stack([x, y]), kind in _BROKEN, colour))
+    return out
+
+
 def lane_outline(net: RoadNetwork, lane: int) -> np.ndarray:
     """(k, 2) closed outline of one lane from its centre line and per-sample width (m, ENU)."""
     a, b = net.lane_start[lane], net.lane_start[lane + 1]
@@ -66,6 +103,13 @@ def draw_network(ax: plt.Axes, net: RoadNetwork, *, arrows: bool = True) -> None
             lw=1.2,
             zorder=5,
         )
+    groups: dict[tuple[bool, str], list[np.ndarray]] = {}
+    for pts, broken, colour in mark_lines(net):
+        groups.setdefault((broken, colour), []).append(pts)
+    for (broken, colour), lines in groups.items():
+        style = (0, (3, 4)) if broken else "solid"
+        lc = LineCollection(lines, colors=MARK_COLOURS[colour], linewidths=0.6, linestyles=style, zorder=3.5)
+        ax.add_collection(lc)
     if len(net.cw_names):
         polys = [np.column_stack([net.cw_x[c], net.cw_y[c]]) for c in range(len(net.cw_names))]
         ax.add_collection(PolyCollection(polys, facecolors="none", edgecolors="white", hatch="||", zorder=4))
@@ -119,7 +163,8 @@ def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]
     """The map as polylines per layer: name -> (colour, closed, [(k, 2) points, m ENU]).
 
     Layers: ``lane:<type>`` surface outlines, ``centre`` driving centre lines, ``stop`` and
-    ``stop_sign`` stop lines (signalised or not), ``crosswalk`` and ``object`` outlines. The
+    ``stop_sign`` stop lines (signalised or not), ``mark:<solid|broken>:<colour>`` painted lane
+    lines (OpenDRIVE roadMarks), ``crosswalk`` and ``object`` outlines. The
     one geometry behind the run log's map entities and the browser viewer.
     """
     out: dict[str, tuple[str, bool, list[np.ndarray]]] = {}
@@ -149,6 +194,9 @@ def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]
     for name, segs in stops.items():
         if segs:
             out[name] = (LAYER_COLOURS[name], False, segs)
+    for pts, broken, colour in mark_lines(net):
+        name = f"mark:{'broken' if broken else 'solid'}:{colour}"
+        out.setdefault(name, (MARK_COLOURS[colour], False, []))[2].append(pts)
     if len(net.cw_names):
         cws = [np.column_stack([net.cw_x[c], net.cw_y[c]]) for c in range(len(net.cw_names))]
         out["crosswalk"] = (LAYER_COLOURS["crosswalk"], True, cws)

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simcore._types import F64, LaneType, SignalState
+from simcore._types import F64, LaneType, SignalState, StopRule
 from simcore.road.network import RoadNetwork
+from simcore.road.resample_kernels import resample_adaptive_kernel
 
 #: Target spacing of centre-line samples (m). Small enough that a polyline through the
 #: samples of a 10 m radius turn deviates from the true arc by < 1.3 cm.
@@ -44,29 +45,10 @@ def resample_adaptive(
     dense vertices flagged in ``keep`` (kinks such as lane-width record starts) are kept exactly.
     Straight stretches get ``spacing`` like ``resample_polyline``.
     """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    seg = np.hypot(np.diff(x), np.diff(y))
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    if len(x) < 3:
-        return resample_polyline(x, y, spacing)
-    hd = np.arctan2(np.diff(y), np.diff(x))
-    turn = np.abs((np.diff(hd) + np.pi) % (2 * np.pi) - np.pi)
-    if not turn.max() > STRAIGHT_TURN_RAD:  # a straight line: uniform samples are exact
-        return resample_polyline(x, y, spacing)
-    kappa_v = turn / np.maximum(0.5 * (seg[:-1] + seg[1:]), 1e-9)  # at interior vertices
-    kappa_seg = np.maximum(np.concatenate([[kappa_v[0]], kappa_v]), np.concatenate([kappa_v, [kappa_v[-1]]]))
-    h = np.minimum(np.maximum(np.sqrt(8.0 * tol / np.maximum(kappa_seg, 1e-12)), MIN_SAMPLE_SPACING_M), spacing)
-    u = np.concatenate([[0.0], np.cumsum(seg / h)])
-    n = max(2, math.ceil(u[-1] - 1e-9) + 1)
-    s_new = np.interp(np.linspace(0.0, u[-1], n), u, s)
-    if keep is not None and np.any(keep):
-        fixed = s[np.asarray(keep, bool)]
-        idx = np.clip(np.searchsorted(fixed, s_new), 1, max(fixed.size - 1, 1))
-        near = np.minimum(np.abs(s_new - fixed[idx - 1]), np.abs(s_new - fixed[np.minimum(idx, fixed.size - 1)]))
-        s_new = np.union1d(s_new[near > 0.25 * MIN_SAMPLE_SPACING_M], fixed)
-        s_new[0], s_new[-1] = 0.0, s[-1]
-    return np.interp(s_new, s, x), np.interp(s_new, s, y), s_new
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    flags = np.zeros(x.shape[0], dtype=np.bool_) if keep is None else np.ascontiguousarray(keep, dtype=np.bool_)
+    return resample_adaptive_kernel(x, y, flags, float(spacing), float(tol), MIN_SAMPLE_SPACING_M, STRAIGHT_TURN_RAD)
 
 
 def heading_and_curvature(x: F64, y: F64, s: F64) -> tuple[F64, F64]:
@@ -144,6 +126,7 @@ class _Lane:
     junction: int = -1
     stop_s: float = float("nan")
     signal: int = -1
+    rule: int = 0
     z: F64 | None = None
     widths: F64 | None = None
     roll: F64 | None = None
@@ -167,6 +150,7 @@ class NetworkBuilder:
     object_heights: list[float] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     signal_group_of: dict[str, str] = field(default_factory=dict)
+    marks: list[tuple[F64, F64, str, str, float, int, str]] = field(default_factory=list)
 
     def add_lane(
         self,
@@ -234,10 +218,12 @@ class NetworkBuilder:
         self.right[left_lane] = right_lane
         self.left[right_lane] = left_lane
 
-    def set_stop_line(self, lane: int, s: float, signal: int) -> None:
-        """Put a stop line at arc length ``s`` of ``lane``, controlled by signal group ``signal``."""
+    def set_stop_line(self, lane: int, s: float, signal: int, rule: StopRule = StopRule.LINE) -> None:
+        """Put a stop line at arc length ``s`` of ``lane``, controlled by signal group ``signal``
+        (-1: none) and, unsignalised, by a stop or yield sign (``rule``)."""
         self.lanes[lane].stop_s = s
         self.lanes[lane].signal = signal
+        self.lanes[lane].rule = int(rule)
 
     def add_junction(self, name: str, x: float, y: float) -> int:
         """Register a junction; returns its index."""
@@ -248,6 +234,13 @@ class NetworkBuilder:
         """Add a crosswalk polygon (4 corners) and its walking line ends (2 points)."""
         self.crosswalks.append((name, poly_x, poly_y, end_x, end_y, signal))
         return len(self.crosswalks) - 1
+
+    def add_mark(
+        self, x: F64, y: F64, kind: str, color: str, width: float, lane: int = -1, lane_change: str = "both"
+    ) -> None:
+        """Add a painted lane line (polyline, m ENU) of OpenDRIVE roadMark ``kind`` and ``color``,
+        ``width`` m wide, bordering ``lane`` on its outer side (-1: the centre line)."""
+        self.marks.append((np.asarray(x, float), np.asarray(y, float), kind, color, float(width), lane, lane_change))
 
     def add_object(self, name: str, kind: str, poly_x: F64, poly_y: F64, height: float = float("nan")) -> int:
         """Keep a static roadside object (building, pole, ...) as an outline polygon (m, ENU).
@@ -317,6 +310,7 @@ class NetworkBuilder:
             succ_idx=succ_idx,
             lane_stop_s=np.array([ln.stop_s for ln in self.lanes]),
             lane_signal=np.array([ln.signal for ln in self.lanes], dtype=np.int64),
+            lane_stop_rule=np.array([ln.rule for ln in self.lanes], dtype=np.int8),
             cw_names=tuple(c[0] for c in self.crosswalks),
             cw_x=cw_arr(1, 4),
             cw_y=cw_arr(2, 4),
@@ -347,6 +341,14 @@ class NetworkBuilder:
             obj_height=np.array(self.object_heights, dtype=np.float64),
             warnings=tuple(self.warnings),
             signal_group_of=dict(self.signal_group_of),
+            mark_start=np.concatenate([[0], np.cumsum([len(m[0]) for m in self.marks])]).astype(np.int64),
+            mark_x=np.concatenate([m[0] for m in self.marks]) if self.marks else np.zeros(0),
+            mark_y=np.concatenate([m[1] for m in self.marks]) if self.marks else np.zeros(0),
+            mark_kinds=tuple(m[2] for m in self.marks),
+            mark_colors=tuple(m[3] for m in self.marks),
+            mark_width=np.array([m[4] for m in self.marks], dtype=np.float64),
+            mark_lane=np.array([m[5] for m in self.marks], dtype=np.int64),
+            mark_lane_change=tuple(m[6] for m in self.marks),
             pts_speed=np.concatenate(
                 [ln.speeds if ln.speeds is not None else np.full(len(ln.x), ln.speed_limit) for ln in self.lanes]
             ),

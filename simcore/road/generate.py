@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -440,8 +441,15 @@ def generate_city(
     return b.build()
 
 
+#: A crosswalk end lies on a compass side when its walking line points within this angle (rad) of
+#: that side: over 45 degrees, so every crosswalk, at any orientation, has two opposite sides.
+CROSSWALK_SIDE_TOL_RAD = math.radians(50.0)
+
+
 def crosswalk_end_index(net: RoadNetwork, crosswalk: int, side: str) -> int:
-    """Which end (0 or 1) of a crosswalk's walking line lies on compass ``side``; ValueError if none."""
+    """Which end (0 or 1) of a crosswalk's walking line lies on compass ``side`` (within
+    ``CROSSWALK_SIDE_TOL_RAD``; at 45 degrees both neighbouring sides name the same end);
+    ValueError if none."""
     ex, ey = net.cw_end_x[crosswalk], net.cw_end_y[crosswalk]
     vec = np.array([ex[1] - ex[0], ey[1] - ey[0]])
     vec = vec / np.linalg.norm(vec)
@@ -449,8 +457,9 @@ def crosswalk_end_index(net: RoadNetwork, crosswalk: int, side: str) -> int:
     if target is None:
         raise ValueError(f"unknown side {side!r}")
     dot = float(vec @ target)
-    if dot > 0.9:
+    cos_tol = math.cos(CROSSWALK_SIDE_TOL_RAD)
+    if dot > cos_tol:
         return 1
-    if dot < -0.9:
+    if dot < -cos_tol:
         return 0
     raise ValueError(f"crosswalk {net.cw_names[crosswalk]!r} has no {side} end")

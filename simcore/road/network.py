@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simcore._types import F64, I64, LaneType
+from simcore._types import F64, I64, LaneType, StopRule
 
 #: Object kinds (lower case) that are markings on the road surface: drawn, never obstacles.
 FLAT_OBJECT_KINDS = frozenset({"roadmark", "parkingspace", "patch", "crosswalk"})
@@ -69,6 +69,14 @@ class RoadNetwork:
             lane (which rule zones lower). ``None`` only for networks made without the builder.
         warnings: defects the loader tolerated (dropped micro geometries or sections, dangling
             links), each located by file, road and lane; listed by ``simcore map info``.
+        mark_start, mark_x, mark_y: CSR polylines of painted lane lines (OpenDRIVE lane ``<roadMark>``
+            records): line ``i`` owns vertices ``mark_start[i]:mark_start[i+1]`` (m, ENU).
+        mark_kinds, mark_colors, mark_lane_change: per line the roadMark ``type`` (``solid``,
+            ``broken``, ``solid solid``, ...), ``color`` and ``laneChange`` in the standard's spelling.
+        mark_width: (n_marks,) line width (m). mark_lane: (n_marks,) lane whose outer border the
+            line follows, -1 for the centre line or a lane the network does not keep.
+        lane_stop_rule: (n_lanes,) int8 ``StopRule`` of each lane's stop line (stop or yield sign,
+            or a plain line); ``None`` (all plain lines) only for networks made without the builder.
         signal_group_of: OpenDRIVE signal id -> the name of the signal group it switches with
             (its ``<controller>``, or its junction approach); empty for other maps.
     """
@@ -120,6 +128,15 @@ class RoadNetwork:
     warnings: tuple[str, ...] = ()
     pts_speed: F64 | None = None
     signal_group_of: dict[str, str] = field(default_factory=dict)
+    lane_stop_rule: np.ndarray | None = None
+    mark_start: I64 = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    mark_x: F64 = field(default_factory=lambda: np.zeros(0))
+    mark_y: F64 = field(default_factory=lambda: np.zeros(0))
+    mark_kinds: tuple[str, ...] = ()
+    mark_colors: tuple[str, ...] = ()
+    mark_width: F64 = field(default_factory=lambda: np.zeros(0))
+    mark_lane: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    mark_lane_change: tuple[str, ...] = ()
 
     @property
     def n_lanes(self) -> int:
@@ -188,6 +205,17 @@ class RoadNetwork:
         if flat_kind.size < n:
             flat_kind = np.concatenate([flat_kind, np.zeros(n - flat_kind.size, dtype=bool)])
         return np.where(np.isfinite(h), h >= MIN_SOLID_HEIGHT_M, ~flat_kind)
+
+    def stop_rules(self) -> np.ndarray:
+        """(n_lanes,) int8 ``StopRule`` of each lane's stop line (LINE where unknown)."""
+        if self.lane_stop_rule is None:
+            return np.full(self.n_lanes, int(StopRule.LINE), dtype=np.int8)
+        return self.lane_stop_rule
+
+    def mark_line(self, i: int) -> tuple[F64, F64]:
+        """(x, y) vertices of painted line ``i`` (m, ENU)."""
+        a, b = self.mark_start[i], self.mark_start[i + 1]
+        return self.mark_x[a:b], self.mark_y[a:b]
 
     def driving_mask(self) -> np.ndarray:
         """(n_lanes,) bool: lanes that are drivable area."""

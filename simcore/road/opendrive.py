@@ -29,6 +29,7 @@ road and lane.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 import os
@@ -43,7 +44,7 @@ import defusedxml
 import defusedxml.ElementTree as DET
 import numpy as np
 
-from simcore._types import F64, LaneType, SignalState
+from simcore._types import F64, LaneType, SignalState, StopRule
 from simcore.road.builder import NetworkBuilder
 from simcore.road.errors import MapError
 from simcore.road.limits import MapLimits, map_limits
@@ -79,8 +80,10 @@ DENSE_CHORD_TOL_M = 1e-3
 MIN_DENSE_STEP_M = 0.05
 #: Geometries shorter than this are degenerate: dropped with a warning (the next one starts there) (m).
 MIN_GEOMETRY_LENGTH_M = 1e-6
-#: Gap between consecutive planView geometries tolerated before the map is refused (m).
+#: Gap between consecutive planView geometries tolerated silently (m) ...
 GEOMETRY_GAP_TOLERANCE_M = 0.05
+#: ... up to this a gap is tolerated with a warning (a lane jump a vehicle can drive over), beyond it an error.
+GEOMETRY_GAP_ERROR_M = 0.5
 #: Lane sections shorter than this carry no samples: their lane links are followed through and
 #: the section is dropped with a warning (m).
 MIN_SECTION_LENGTH_M = 1e-3
@@ -142,6 +145,29 @@ _SPEED_UNITS = {"m/s": 1.0, "km/h": 1.0 / 3.6, "mph": 0.44704}
 _NS = re.compile(r"^\{[^}]*\}")
 
 
+#: Line width (m) of a ``<roadMark>`` without a ``width`` attribute, by its ``weight``.
+ROADMARK_WIDTH_M = {"standard": 0.12, "bold": 0.25}
+
+
+@dataclass(frozen=True)
+class RoadMarkDef:
+    """One lane ``<roadMark>`` record: the line on the lane's outer border (the centre lane's: on
+    the lane offset) from ``s_offset`` (m, from the section start) to the next record.
+
+    ``type`` in the standard's spelling, lower case (``solid``, ``broken``, ``solid solid``,
+    ``solid broken``, ``broken solid``, ``broken broken``, ``botts dots``, ``grass``, ``curb``,
+    ``edge``, ``custom``, ``none``); ``color`` (``standard`` = white, ``yellow``, ...); ``width`` (m);
+    ``lane_change`` (``both``, ``increase``, ``decrease``, ``none``): crossing it allowed towards
+    increasing / decreasing lane ids.
+    """
+
+    s_offset: float
+    type: str
+    color: str
+    width: float
+    lane_change: str
+
+
 @dataclass(frozen=True)
 class LaneDef:
     """One ``<lane>`` of a lane section.
@@ -165,15 +191,18 @@ class LaneDef:
     speed: float | None
     #: every ``<speed>`` record: (sOffset in the section m, limit m/s), sorted by sOffset.
     speeds: tuple[tuple[float, float], ...] = ()
+    #: ``<roadMark>`` records sorted by sOffset.
+    marks: tuple[RoadMarkDef, ...] = ()
 
 
 @dataclass(frozen=True)
 class SectionDef:
-    """One ``<laneSection>``: s range (m) and lanes sorted by id."""
+    """One ``<laneSection>``: s range (m), lanes sorted by id and the centre lane's road marks."""
 
     s0: float
     s1: float
     lanes: tuple[LaneDef, ...]
+    center_marks: tuple[RoadMarkDef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -310,7 +339,10 @@ def lane_name(road_id: str, section_index: int, lane_id: int) -> str:
 
 
 def _tag(el: Any) -> str:
-    return _NS.sub("", el.tag) if isinstance(el.tag, str) else ""
+    t = el.tag
+    if not isinstance(t, str):
+        return ""
+    return _NS.sub("", t) if t[:1] == "{" else t
 
 
 def _children(el: Any, name: str) -> list[Any]:
@@ -342,8 +374,11 @@ class _Ctx:
         self.warnings.append(str(MapError(self.file, reason, road=road or self.road, lane=lane or self.lane)))
 
     def attr(self, el: Any, name: str, default: str | None = None) -> str:
+        v = el.attrib.get(name)
+        if v is not None:
+            return v.strip()
         for k, v in el.attrib.items():
-            if _NS.sub("", k) == name:
+            if k[:1] == "{" and _NS.sub("", k) == name:
                 return v.strip()
         if default is None:
             raise self.error(f"<{_tag(el)}> is missing the attribute {name!r}")
@@ -473,6 +508,8 @@ def _geometry(ctx: _Ctx, el: Any) -> Geometry | None:
         raise ctx.error(f"<geometry s={s:g}> paramPoly3 curve is {curve:g} m long (limit max_road_length_m)")
     if not curve > MIN_GEOMETRY_LENGTH_M:
         raise ctx.error(f"<geometry s={s:g}> paramPoly3 has zero length")
+    if abs(curve - length) > max(GEOMETRY_GAP_TOLERANCE_M, 0.01 * length):
+        ctx.warn(f"<geometry s={s:g}> paramPoly3 curve is {curve:.3f} m long, its length says {length:g} m")
     return geom
 
 
@@ -511,8 +548,23 @@ def _lane(ctx: _Ctx, el: Any) -> LaneDef:
         (ctx.num(r, "sOffset", 0.0), v) for r in _children(el, "speed") if (v := _speed(ctx, r)) is not None
     )
     speed = records[0][1] if records else None
+    marks = tuple(sorted((_road_mark(ctx, r) for r in _children(el, "roadMark")), key=lambda m: m.s_offset))
     ctx.lane = None
-    return LaneDef(lid, ltype, width, is_border, pred, succ, speed, tuple(records))
+    return LaneDef(lid, ltype, width, is_border, pred, succ, speed, tuple(records), marks)
+
+
+def _road_mark(ctx: _Ctx, el: Any) -> RoadMarkDef:
+    weight = ctx.attr(el, "weight", "standard").lower()
+    width = ctx.num(el, "width", ROADMARK_WIDTH_M.get(weight, ROADMARK_WIDTH_M["standard"]))
+    if not 0.0 <= width <= 10.0:
+        raise ctx.error(f"<roadMark> width must be within [0, 10] m, got {width:g}")
+    return RoadMarkDef(
+        ctx.num(el, "sOffset", 0.0),
+        " ".join(ctx.attr(el, "type", "none").lower().split()),
+        ctx.attr(el, "color", "standard").lower(),
+        width,
+        ctx.attr(el, "laneChange", "both").lower(),
+    )
 
 
 def _link(ctx: _Ctx, el: Any | None) -> LinkDef | None:
@@ -641,12 +693,17 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
     for a, b in itertools.pairwise(geoms):
         xe, ye, _ = a.end_pose()
         gap = math.hypot(xe - b.x, ye - b.y)
-        if gap > GEOMETRY_GAP_TOLERANCE_M:
+        if gap > GEOMETRY_GAP_ERROR_M:
             raise ctx.error(
                 f"planView gap of {gap:.3f} m between the geometries at s={a.s:g} and s={b.s:g} "
-                f"(tolerance {GEOMETRY_GAP_TOLERANCE_M} m)"
+                f"(limit {GEOMETRY_GAP_ERROR_M} m)"
             )
+        if gap > GEOMETRY_GAP_TOLERANCE_M:
+            ctx.warn(f"planView gap of {gap:.3f} m between the geometries at s={a.s:g} and s={b.s:g}; lanes jump there")
     ref = ReferenceLine.of(geoms)
+    if length > ref.length + GEOMETRY_GAP_TOLERANCE_M:
+        ctx.warn(f"road length {length:g} m is longer than its planView ({ref.length:g} m); lanes cut there")
+        length = ref.length
     link = _child(el, "link")
     pred = _link(ctx, _child(link, "predecessor")) if link is not None else None
     succ = _link(ctx, _child(link, "successor")) if link is not None else None
@@ -690,7 +747,13 @@ def _road(ctx: _Ctx, el: Any, header_lht: bool) -> RoadDef:
         ids = [ln.id for ln in lanes]
         if len(set(ids)) != len(ids):
             raise ctx.error(f"lane section {k} repeats a lane id: {sorted(ids)}")
-        sec = SectionDef(s0, min(s1, length), tuple(sorted((ln for ln in lanes if ln.id != 0), key=lambda ln: ln.id)))
+        centre = [ln.marks for ln in lanes if ln.id == 0]
+        sec = SectionDef(
+            s0,
+            min(s1, length),
+            tuple(sorted((ln for ln in lanes if ln.id != 0), key=lambda ln: ln.id)),
+            centre[0] if centre else (),
+        )
         if sec.s1 - sec.s0 < MIN_SECTION_LENGTH_M:
             ctx.warn(
                 f"lane section {k} at s={s0:g} is {max(sec.s1 - sec.s0, 0.0):.3g} m long; dropped, "
@@ -940,14 +1003,14 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
             xr, yr, hr = road.ref.evaluate(s)
             with np.errstate(all="ignore"):
                 z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
-                _, borders = lane_borders(road, k, s)
+                t_centre, borders = lane_borders(road, k, s)
             _check_section(file, road, k, s, xr, yr, z, borders, limits)
             step = _dense_step(s, hr, borders)
             if step < SAMPLE_STEP_M:  # tight curves: sample densely enough for the chord tolerance
                 s = _section_grid(road, sec, step)
                 xr, yr, hr = road.ref.evaluate(s)
                 z = road.elevation(s) if road.elevation.starts.size else np.zeros(s.shape)
-                _, borders = lane_borders(road, k, s)
+                t_centre, borders = lane_borders(road, k, s)
             roll = road.superelevation(s)
             kinks = np.isin(s, _record_starts(road, sec))
             kinks[0] = kinks[-1] = True
@@ -998,11 +1061,46 @@ def build_network(odr: OpenDriveMap, limits: MapLimits | None = None) -> RoadNet
                 )
                 sampled[(road.id, k, ln.id)] = _Sampled(idx, fwd, s, cum)
             _neighbours(b, road, k, sec, sampled)
+            _road_marks(b, road, k, s, xr, yr, nx, ny, t_centre, borders, sampled)
 
     _links(b, odr, sampled)
     _signals(b, odr, sampled, junction_index)
     _objects(b, odr)
     return b.build()
+
+
+def _road_marks(
+    b: NetworkBuilder,
+    road: RoadDef,
+    k: int,
+    s: F64,
+    xr: F64,
+    yr: F64,
+    nx: F64,
+    ny: F64,
+    t_centre: F64,
+    borders: dict[int, tuple[F64, F64]],
+    sampled: dict,
+) -> None:
+    """Add the painted lines of section ``k``: each ``<roadMark>`` record on its lane's outer border
+    (the centre lane's on the lane offset) from its sOffset to the next record or the section end."""
+    sec = road.sections[k]
+    owners = [(0, sec.center_marks, t_centre)] + [(ln.id, ln.marks, borders[ln.id][1]) for ln in sec.lanes]
+    for lane_id, marks, t in owners:
+        if not marks:
+            continue
+        smp = sampled.get((road.id, k, lane_id))
+        for i, m in enumerate(marks):
+            a = sec.s0 + m.s_offset
+            e = sec.s0 + marks[i + 1].s_offset if i + 1 < len(marks) else sec.s1
+            a, e = max(a, sec.s0), min(e, sec.s1)
+            if m.type == "none" or e - a < MIN_SECTION_LENGTH_M:
+                continue
+            ss = np.concatenate([[a], s[(s > a) & (s < e)], [e]])
+            tt = np.interp(ss, s, t)
+            x = np.interp(ss, s, xr) + tt * np.interp(ss, s, nx)
+            y = np.interp(ss, s, yr) + tt * np.interp(ss, s, ny)
+            b.add_mark(x, y, m.type, m.color, m.width, smp.index if smp is not None else -1, m.lane_change)
 
 
 def _lane_speed_profile(road: RoadDef, sec: SectionDef, ln: LaneDef, s: F64, forward: bool) -> F64:
@@ -1252,10 +1350,10 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
     sig_controller = {sid: cid for cid, sids in odr.controllers.items() for sid in sids}
     groups: dict[str, int] = {}
     pending: list[tuple[str, int]] = []  # (group key, junction)
-    stops: list[tuple[int, float, str | None]] = []  # (lane index, lane s, group key or None)
+    stops: list[tuple[int, float, str | None, StopRule]] = []  # (lane index, lane s, group key or None, rule)
     for road in odr.roads.values():
         for sig in road.signals:
-            if sig.kind not in ("light", "stop"):
+            if sig.kind not in ("light", "stop", "yield"):
                 continue  # speed signs act through the lanes' speed profiles
             k = max(i for i, sec in enumerate(road.sections) if sec.s0 <= sig.s + 1e-9 or i == 0)
             sec = road.sections[k]
@@ -1279,7 +1377,8 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
                 if key not in groups:
                     groups[key] = -1
                     pending.append((key, j))
-            stops.extend((smp.index, _lane_s_at(smp, sig.s), key) for smp in lanes)
+            rule = {"stop": StopRule.STOP, "yield": StopRule.YIELD}.get(sig.kind, StopRule.LINE)
+            stops.extend((smp.index, _lane_s_at(smp, sig.s), key, rule) for smp in lanes)
     # Default fixed-time plan: groups of one junction take turns (green, amber, all-red).
     by_junction: dict[int, list[str]] = defaultdict(list)
     for key, j in pending:
@@ -1299,8 +1398,10 @@ def _signals(b: NetworkBuilder, odr: OpenDriveMap, sampled: dict, junction_index
             if t0 > 0:
                 intervals.insert(0, (0.0, SignalState.RED))
             groups[key] = b.add_signal_group(key, j, cycle, 0.0, intervals)
-    for lane, s, key in stops:
-        b.set_stop_line(lane, s, groups[key] if key is not None else -1)
+    # One stop line per lane (the last one set stays): a light beats a sign; of two signs, the one
+    # nearer the lane's end; of two lights, the file's last.
+    for lane, s, key, rule in sorted(stops, key=lambda st: (st[2] is not None, st[1] if st[2] is None else 0.0)):
+        b.set_stop_line(lane, s, groups[key] if key is not None else -1, rule)
 
 
 def _signal_junction(road: RoadDef, forward: bool, junction_index: dict[str, int]) -> int:
@@ -1321,7 +1422,8 @@ def _objects(b: NetworkBuilder, odr: OpenDriveMap) -> None:
             px, py, road_hdg = poly
             name = obj.name or obj.id or f"{road.id}:object"
             if obj.type == "crosswalk" or "crosswalk" in obj.name.lower():
-                _crosswalk(b, f"{road.id}:{obj.id or len(b.crosswalks)}", px, py, road_hdg)
+                hdg = obj.hdg if obj.corners_road is None else 0.0
+                _crosswalk(b, f"{road.id}:{obj.id or len(b.crosswalks)}", px, py, road_hdg, hdg)
             else:
                 b.add_object(name, obj.type, px, py, obj.height)
 
@@ -1349,9 +1451,15 @@ def _object_outline(road: RoadDef, obj: ObjectDef) -> tuple[F64, F64, float] | N
     return ox + u * math.cos(ho) - v * math.sin(ho), oy + u * math.sin(ho) + v * math.cos(ho), h
 
 
-def _crosswalk(b: NetworkBuilder, name: str, px: F64, py: F64, road_hdg: float) -> None:
-    """Crosswalk as its bounding rectangle aligned with the road; the walking line crosses the road."""
-    c, s = math.cos(road_hdg), math.sin(road_hdg)
+def _crosswalk(b: NetworkBuilder, name: str, px: F64, py: F64, road_hdg: float, obj_hdg: float = 0.0) -> None:
+    """Crosswalk as its bounding rectangle in its own frame (the road's turned by the object's
+    ``hdg``, rad); the walking line runs along the frame axis nearer the road's normal, through
+    the rectangle's middle, from kerb side to kerb side."""
+    frame = road_hdg + obj_hdg
+    # the frame axis nearer the road normal is "across" (the walking direction)
+    if abs(math.cos(obj_hdg)) < abs(math.sin(obj_hdg)):
+        frame -= math.pi / 2
+    c, s = math.cos(frame), math.sin(frame)
     along = px * c + py * s
     across = -px * s + py * c
     a0, a1 = float(along.min()), float(along.max())
@@ -1380,4 +1488,12 @@ def load_opendrive(
             (names file, road, lane).
     """
     limits = limits or map_limits()
-    return build_network(parse_opendrive(source, text=text, limits=limits), limits)
+    # A large map makes millions of small objects that all stay alive until the network is built:
+    # the cyclic collector would rescan them again and again (quadratic in the map size) for nothing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return build_network(parse_opendrive(source, text=text, limits=limits), limits)
+    finally:
+        if was_enabled:
+            gc.enable()

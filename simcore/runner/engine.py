@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from simcore._types import StopRule
 from simcore.behavior.driver_kernels import GRID_CELL_M
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
@@ -246,17 +247,16 @@ def _c(a: np.ndarray, dtype: type | None = None) -> np.ndarray:
 def route_stop_signs(world: World) -> np.ndarray:
     """Stop-sign flag per route stop line (aligned with ``routes.stop_s``).
 
-    The road layer marks stop-sign stop lines with an optional ``lane_stop_sign`` (n_lanes,) bool
-    array on the RoadNetwork; a route stop line is a stop sign when it lies within 0.5 m of such a
-    lane's stop line. Networks without that array have no stop signs.
+    The road layer marks stop-sign stop lines in ``RoadNetwork.stop_rules()`` (``StopRule.STOP``);
+    a route stop line is a stop sign when it lies within 0.5 m of such a lane's stop line.
     """
     r, net = world.routes, world.network
     flags = np.zeros(r.stop_s.shape[0], dtype=np.bool_)
-    lane_flag = getattr(net, "lane_stop_sign", None)
-    if lane_flag is None or not np.any(lane_flag):
+    lane_flag = net.stop_rules() == StopRule.STOP
+    if not np.any(lane_flag):
         return flags
     pts = []
-    for lane in np.flatnonzero(np.asarray(lane_flag) & np.isfinite(net.lane_stop_s)):
+    for lane in np.flatnonzero(lane_flag & np.isfinite(net.lane_stop_s)):
         a, b = net.lane_start[lane], net.lane_start[lane + 1]
         s = float(net.lane_stop_s[lane])
         pts.append((np.interp(s, net.pts_s[a:b], net.pts_x[a:b]), np.interp(s, net.pts_s[a:b], net.pts_y[a:b])))

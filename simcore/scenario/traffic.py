@@ -151,7 +151,7 @@ def traffic_actors(
 
 
 def crosswalk_sides(net: RoadNetwork, c: int) -> list[str]:
-    """Compass sides from which crosswalk ``c`` can be started (its ends facing within 25 degrees)."""
+    """Compass sides from which crosswalk ``c`` can be started (two or more at any orientation)."""
     sides = []
     for side in ("north", "east", "south", "west"):
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simcore._types import StopRule
 from simcore.road.lane_graph import route_path
 from simcore.road.opendrive import load_opendrive, parse_opendrive
 
@@ -77,6 +78,7 @@ def test_stop_and_yield_signs_are_read():
     net = load_opendrive(text=_doc(_road("1", 0, signals=sig)))
     i = net.lane_id("1:0:-1")
     assert net.lane_stop_s[i] == pytest.approx(95.0) and net.lane_signal[i] == -1  # unsignalised stop line
+    assert net.stop_rules()[i] == StopRule.STOP  # of two signs on a lane, the one nearer its end
 
 
 def _crossing(controller: bool) -> str:

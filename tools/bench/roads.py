@@ -2,7 +2,12 @@
 real-map robustness: every shared map's load time and peak memory (ours vs pyxodr), route success
 rate, and traffic real-time factor.
 
-    python tools/bench/roads.py [--quick] [--json FILE] [--part queries|maps|all]
+    python tools/bench/roads.py [--quick] [--json FILE] [--part queries|maps|traffic|synthetic|all]
+    python tools/bench/roads.py --part synthetic [--roads N] [--baseline DIR]
+
+Synthetic (``--part synthetic``): load time and max resident memory of the synthetic map, each
+load in a fresh process after a warm-up load of a two-road map (imports, compiled kernels);
+``--baseline DIR`` times another simcore (e.g. main's) in the same run.
 
 Real maps (``--part maps``): for every map in ../shared/maps and ../shared/esmini/xodr, the
 median load time (s) and traced peak memory of one load (MiB) next to pyxodr's (the peer parser:
@@ -252,6 +257,52 @@ def bench_real_maps(quick: bool) -> list[dict]:
     return rows
 
 
+_SYNTHETIC_CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[2])
+from roads import synthetic_map
+text = synthetic_map(int(sys.argv[1]))
+from simcore.road.opendrive import load_opendrive
+load_opendrive(text=synthetic_map(2))  # imports and compiled kernels loaded: not part of the time
+times = []
+for _ in range(int(sys.argv[3])):
+    t0 = time.perf_counter()
+    net = load_opendrive(text=text)
+    times.append(time.perf_counter() - t0)
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+wall = sorted(times)[len(times) // 2]
+print(json.dumps({"load_s": wall, "max_rss_MiB": rss, "lanes": net.n_lanes, "KiB": len(text) / 1024}))
+"""
+
+
+def bench_synthetic(n_roads: int, baseline: str | None, repeats: int) -> list[dict]:
+    """Median load time of ``repeats`` loads and max resident memory of the synthetic ``n_roads``
+    map, each version in a fresh process (so the memory is its load's); with ``baseline`` (a folder
+    holding another simcore, e.g. ``git archive main simcore | tar -x -C /tmp/base``) the same loads
+    by that version, side by side."""
+    import json
+    import os
+    import subprocess
+
+    rows = []
+    here = str(Path(__file__).resolve().parents[2])
+    for name, root in (("this tree", here), ("baseline", baseline)):
+        if root is None:
+            continue
+        env = dict(os.environ, PYTHONPATH=root)
+        print(f"  synthetic {n_roads} roads ({name}) ...", file=sys.stderr)
+        out = subprocess.run(
+            [sys.executable, "-c", _SYNTHETIC_CHILD, str(n_roads), str(Path(__file__).parent), str(repeats)],
+            env=env,
+            cwd=root,  # "python -c" puts the working folder first on sys.path: the simcore measured
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows.append({"map": f"synthetic {n_roads} roads", "simcore": name} | json.loads(out.stdout.splitlines()[-1]))
+    return rows
+
+
 def bench_traffic(quick: bool) -> list[dict]:
     """Real-time factor of traffic-only runs (50 and 200 vehicles) on the largest shared map."""
     import json
@@ -297,9 +348,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats, no brute-force comparison (< 1 min)")
     ap.add_argument("--json", metavar="FILE")
-    ap.add_argument("--part", choices=("queries", "maps", "traffic", "all"), default="all", help="which tables to run")
+    ap.add_argument(
+        "--part", choices=("queries", "maps", "traffic", "synthetic", "all"), default="all", help="which tables to run"
+    )
+    ap.add_argument("--roads", type=int, help="synthetic map size (default 15 000, 2 000 with --quick)")
+    ap.add_argument("--baseline", metavar="DIR", help="a folder holding another simcore to time the synthetic map with")
     args = ap.parse_args(argv)
     extra: dict = {"quick": args.quick, "n_points": N_POINTS}
+    if args.part == "synthetic":
+        n_roads = args.roads or (2_000 if args.quick else 15_000)
+        syn = bench_synthetic(n_roads, args.baseline, 1 if n_roads > 5_000 else 3)
+        cols = ["map", "simcore", "KiB", "lanes", "load_s", "max_rss_MiB"]
+        print_table("Synthetic map load (fresh process each)", syn, cols)
+        write_json(args.json, "roads", [], extra | {"synthetic": syn})
+        return 0
     if args.part == "traffic":
         traffic = bench_traffic(args.quick)
         print_table(
