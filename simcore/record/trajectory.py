@@ -85,6 +85,42 @@ class TrajectoryRecorder:
         self.drained += r
         self.rows = 0
 
+    def truncate(self, total: int) -> None:
+        """Keep the first ``total`` rows and forget the later ones, on disk as in the buffer (a
+        ``Simulation.restore`` to an earlier step: rows drained since then are cut off the spill files)."""
+        total = int(total)
+        if not 0 <= total <= self.total_rows:
+            raise ValueError(f"cannot keep {total} rows: the recorder holds {self.total_rows}")
+        if total >= self.drained:
+            self.rows = total - self.drained
+        else:
+            for name, fh in self._files.items():
+                fh.truncate(total * self._row_bytes(name))
+                fh.seek(0, 2)  # the next drain appends after the rows kept
+            self.drained, self.rows = total, 0
+        if total < self.max_rows:
+            self.truncated = False
+
+    def load(self, rows: dict[str, np.ndarray]) -> None:
+        """Replace every row by ``rows`` (``view``'s arrays, e.g. read from a run log), through the
+        buffer and the spill files, so memory stays ``buffer_rows`` rows."""
+        self.truncate(0)
+        total = int(rows["time"].shape[0])
+        if total > self.max_rows:
+            raise ValueError(f"{total} rows do not fit a recorder of {self.max_rows}")
+        for lo in range(0, total, self.capacity):
+            if self.rows:
+                self.drain()
+            hi = min(lo + self.capacity, total)
+            for name in ("time", *FIELDS):
+                getattr(self, name)[: hi - lo] = rows[name][lo:hi]
+            self.rows = hi - lo
+
+    def _row_bytes(self, name: str) -> int:
+        """Bytes of one row of ``name`` in its spill file."""
+        arr = getattr(self, name)
+        return int(arr.itemsize * math.prod(arr.shape[1:]))
+
     def append(self, step: int, t: float, s: WorldState, signals: np.ndarray | None = None) -> None:
         """Record the state after ``step`` (at time ``t``) if it is a recording step."""
         if step % self.every:

@@ -84,6 +84,8 @@ class SimSnapshot:
     late_controls: dict[str, int]
     state_hash: int
     hashed_rows: int
+    #: Trajectory rows recorded in all (on disk and in the buffer): ``restore`` cuts the recorder back to it.
+    rec_total: int = -1
 
 
 def _in_engine_driver(world: World, agent: Any) -> DriverParams:
@@ -553,6 +555,7 @@ class Simulation:
             dict(self.late_controls),
             int(self.state_hash.value),
             self._hashed_rows,
+            self.recorder.total_rows,
         )
 
     def restore(self, snap: SimSnapshot) -> None:
@@ -568,11 +571,14 @@ class Simulation:
         self.scripted.load(snap.scripted)
         if snap.world_extra is not None:
             snap.world_extra.restore(self.world)
-        self.recorder.rows = snap.rec_rows
-        self.out.rec_row[0] = snap.rec_rows
+        # rows recorded after the snapshot go, also those drained to disk since (record.trajectory)
+        rec = self.recorder
+        rec.truncate(snap.rec_total if snap.rec_total >= 0 else rec.drained + snap.rec_rows)
+        self.out.rec_row[0] = rec.rows
         self.late_controls = dict(snap.late_controls)
         self.state_hash.value = np.uint64(snap.state_hash)
-        self._hashed_rows = snap.hashed_rows
+        # rows of the buffer not yet folded into the hash at the snapshot are the last ones of the buffer now
+        self._hashed_rows = max(rec.rows - (snap.rec_rows - snap.hashed_rows), 0)
 
     def _fold_hash(self) -> None:
         """Fold the trajectory rows recorded since the last fold into ``state_hash`` (a stream that does
