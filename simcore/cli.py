@@ -133,9 +133,21 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else None
     log = None
     if out_dir is not None:  # run.mcap is written while the run goes (simcore.report.runlog)
+        from simcore.agents.loading import split_role
         from simcore.report.runlog import RUN_MCAP, RunLogWriter
 
-        log = RunLogWriter(out_dir / RUN_MCAP, sim.world).attach(sim)
+        run_info = {
+            "scenario": args.scenario,
+            "seed": args.seed,
+            "overrides": overrides,
+            "variant": args.variant,
+            "allow_paths": [str(p) for p in args.allow_path or ()],
+            "xosc_ego": args.ego,
+            "allow_partial": args.allow_partial,
+            "agents": dict(split_role(s) for s in args.agent or []),
+        }
+        run_info["agents"].setdefault("ego", "autopilot")
+        log = RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=run_info).attach(sim)
     try:
         res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     except BaseException:
@@ -469,6 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_batch_commands(sub)
     add_map_commands(sub)
+    from simcore.replay import add_replay_commands
+
+    add_replay_commands(sub)
     from simcore.drive.command import add_parser as add_drive_command
 
     add_drive_command(sub)

@@ -171,23 +171,31 @@ class TrajectoryRecorder:
         return np.concatenate([disk, buf[idx[~on_disk] - self.drained]], axis=0)
 
     def row_words(self, r0: int, r1: int) -> np.ndarray:
-        """Buffer rows ``r0:r1`` as one stream of 64-bit words for the state hash, row by row: time,
-        x, y, yaw, speed (float bit patterns, NaN canonical), then active and signals (widened integers).
-
-        Row-major, so folding rows in pieces (one piece per compiled call) gives the same stream
-        however the run was chunked. Rows must be folded before ``make_room`` drains them.
-        """
-        floats = np.concatenate(
-            [self.time[r0:r1, None], self.x[r0:r1], self.y[r0:r1], self.yaw[r0:r1], self.speed[r0:r1]], axis=1
-        )
-        floats = np.where(np.isnan(floats), np.nan, floats).view(np.uint64)
-        ints = np.concatenate([self.active[r0:r1], self.signals[r0:r1]], axis=1, dtype=np.int64, casting="unsafe")
-        return np.concatenate([floats, ints.view(np.uint64)], axis=1).reshape(-1)
+        """Buffer rows ``r0:r1`` as one stream of 64-bit words for the state hash (``row_words``).
+        Rows must be folded before ``make_room`` drains them."""
+        return row_words({name: getattr(self, name) for name in ("time", *FIELDS)}, r0, r1)
 
     def close(self) -> None:
         """Delete the spill files; only the rows still in the buffer stay readable."""
         _close_files(self._files)
         self.drained = 0
+
+
+def row_words(rows: dict[str, np.ndarray], r0: int, r1: int) -> np.ndarray:
+    """Rows ``r0:r1`` of recorded arrays (``TrajectoryRecorder.view``'s keys) as one stream of 64-bit
+    words for the state hash, row by row: time, x, y, yaw, speed (float bit patterns, NaN canonical), then
+    active and signals (widened integers).
+
+    Row-major, so folding rows in pieces (one piece per compiled call) gives the same stream
+    however the run was chunked.
+    """
+    floats = np.concatenate(
+        [rows["time"][r0:r1, None], rows["x"][r0:r1], rows["y"][r0:r1], rows["yaw"][r0:r1], rows["speed"][r0:r1]],
+        axis=1,
+    )
+    floats = np.where(np.isnan(floats), np.nan, floats).view(np.uint64)
+    ints = np.concatenate([rows["active"][r0:r1], rows["signals"][r0:r1]], axis=1, dtype=np.int64, casting="unsafe")
+    return np.concatenate([floats, ints.view(np.uint64)], axis=1).reshape(-1)
 
 
 def _close_files(files: dict[str, IO[bytes]]) -> None:

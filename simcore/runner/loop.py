@@ -714,6 +714,35 @@ class Simulation:
         self._advance(0)
         return time.perf_counter() - t0
 
+    def _run_once(self, limit: int) -> bool:
+        """One pass of the run loop, not past step ``limit``: a compiled chunk, a storyboard step or an
+        agent step. Returns whether the run is over."""
+        if self._story_pending() and not self.channels:
+            self._story_step()
+            return self._check_end()[0]
+        if not self.channels:
+            self._advance(min(CHUNK_STEPS, limit - self.step_index))
+            return self._check_end()[0]
+        return self.step().done
+
+    def advance_to(self, step: int) -> bool:
+        """Run as ``run`` does (agents asked) until step ``step`` or the end; returns whether the run is over."""
+        done = self._check_end()[0]
+        while not done and self.step_index < step:
+            done = self._run_once(step)
+        return done
+
+    def step_applied(self, controls: Mapping[str, tuple[float, float]]) -> StepOutcome:
+        """Advance one ``dt`` with these effective controls, ``{role: (accel m/s^2, steer rad)}``, of the
+        agent-driven vehicles; no agent is asked and no control channel is passed (a run log's controls)."""
+        for role, (accel, steer) in controls.items():
+            row = self._row(role)
+            self.ctrl_accel[row], self.ctrl_steer[row] = accel, steer
+        n_before = len(self.events)
+        self._story_step()
+        done, reason = self._check_end()
+        return StepOutcome(self.t, self.events[n_before:], done, reason)
+
     def run(self, progress: bool = False) -> Result:
         """Step until an end condition holds; returns the Result."""
         t0 = time.perf_counter()
@@ -726,14 +755,7 @@ class Simulation:
         try:
             while not done:
                 before = self.step_index
-                if self._story_pending() and not self.channels:
-                    self._story_step()
-                    done = self._check_end()[0]
-                elif not self.channels:
-                    self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
-                    done = self._check_end()[0]
-                else:
-                    done = self.step().done
+                done = self._run_once(self.max_steps)
                 if bar is not None:
                     bar.update(self.step_index - before)
         finally:
