@@ -98,6 +98,12 @@ def stamp(t: float) -> dict[str, int]:
     return {"sec": ns // 1_000_000_000, "nsec": ns % 1_000_000_000}
 
 
+def stamp_json(t: float) -> str:
+    """``stamp(t)`` as compact JSON text (the same object ``json.dumps`` writes, without its cost)."""
+    ns = round(t * 1e9)
+    return f'{{"sec":{ns // 1_000_000_000},"nsec":{ns % 1_000_000_000}}}'
+
+
 def yaw_quat(yaw: float) -> dict[str, float]:
     """Rotation about +z by ``yaw`` (rad) as a quaternion."""
     return {"x": 0.0, "y": 0.0, "z": math.sin(yaw / 2), "w": math.cos(yaw / 2)}
@@ -174,7 +180,7 @@ class ActorsScene:
 
     def message(self, t: float, rows: np.ndarray, cx: np.ndarray, cy: np.ndarray, yaw: np.ndarray) -> bytes:
         """SceneUpdate at time ``t`` (s) with the actors ``rows``, box centres ``cx, cy`` (m), ``yaw`` (rad)."""
-        ts = json.dumps(stamp(t), separators=(",", ":"))
+        ts = stamp_json(t)
         qz, qw = np.sin(yaw / 2).tolist(), np.cos(yaw / 2).tolist()
         tm = self._tmpl
         ents = ",".join(
@@ -186,14 +192,12 @@ class ActorsScene:
 
 def frame_transform(t: float, child: str, x: float, y: float, yaw: float) -> bytes:
     """FrameTransforms message: ``child`` frame at ``(x, y, yaw)`` in the map frame."""
-    tf = {
-        "timestamp": stamp(t),
-        "parent_frame_id": MAP_FRAME,
-        "child_frame_id": child,
-        "translation": {"x": float(x), "y": float(y), "z": 0.0},
-        "rotation": yaw_quat(float(yaw)),
-    }
-    return json.dumps({"transforms": [tf]}, separators=(",", ":")).encode()
+    q = yaw_quat(float(yaw))
+    return (
+        f'{{"transforms":[{{"timestamp":{stamp_json(t)},"parent_frame_id":"{MAP_FRAME}",'
+        f'"child_frame_id":{json.dumps(child)},"translation":{{"x":{float(x)!r},"y":{float(y)!r},"z":0.0}},'
+        f'"rotation":{{"x":0.0,"y":0.0,"z":{q["z"]!r},"w":{q["w"]!r}}}}}]}}'
+    ).encode()
 
 
 #: Foxglove NumericType of FLOAT32.

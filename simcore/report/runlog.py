@@ -12,7 +12,7 @@ topic             schema (encoding)            content
                                                actor, signal states
 /simcore/events   simcore.Event (json)         each event at its time (``t``: exact time, s)
 /simcore/controls simcore.Controls (json)      controlled vehicles' accel (m/s²), steer (rad)
-/simcore/snapshot simcore.Snapshot (binary)    every ``snapshot_every_s`` and at the end: the
+/simcore/snapshot simcore.Snapshot (raw)       every ``snapshot_every_s`` and at the end: the
                                                engine state (arrays that differ from the
                                                initial state) and the run record (replay)
 /simcore/result   simcore.Result (json)        at the end: result.json (scores, criteria, metrics)
@@ -24,8 +24,8 @@ topic             schema (encoding)            content
 ``simcore.raw`` state messages: the row count k (u4), then little-endian arrays one after the
 other: time f8[k], x, y, yaw, speed f8[k, n], active u1[k, n], signals i1[k, groups] (layout in the
 schema's data, versioned; version 1 logs hold one row per message and no count).
-``simcore.snapshot`` messages: a JSON header's length (u4), the header, then an ``.npz`` archive of
-the EngineState arrays (read with ``allow_pickle=False``).
+``simcore.snapshot`` messages: a JSON header's length (u4), the header (run record; name, dtype and
+shape of each array), then the raw bytes of those EngineState arrays one after the other.
 
 /simcore/meta carries what re-scoring and replay need besides the arrays (``run``): the world
 reference (scenario file, seed, overrides, variant), the agents, the end conditions, criteria,
@@ -34,7 +34,6 @@ regulation block and emergency vehicles.
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 import time
@@ -258,24 +257,23 @@ class RunLogWriter:
             parts.append(np.ascontiguousarray(rows["signals"][lo:hi], dtype="|i1").tobytes())
             self._add("/simcore/state", float(rows["time"][lo]), b"".join(parts))
         self.rows_written += k_all
-        ego = self.world.ego
         times = rows["time"]
         if not np.isfinite(self.scene_dt) or k_all == 0 or times[-1] + 1e-9 < self._next_scene:
             return
-        for k in range(k_all):
-            t = float(times[k])
+        due = []  # rows that get a Foxglove scene: the first at or after each scene time
+        for k, t in enumerate(times.tolist()):
             if t + 1e-9 >= self._next_scene:
                 self._next_scene = t + self.scene_dt
-                x, y, yaw = rows["x"][k], rows["y"][k], rows["yaw"][k]
-                self._write_scene(t, x, y, yaw, rows["active"][k])
-                if ego >= 0:
-                    self._add("/tf", t, fg.frame_transform(t, "ego", x[ego], y[ego], yaw[ego]))
-
-    def _write_scene(self, t: float, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, active: np.ndarray) -> None:
-        on = np.flatnonzero(active)
-        c, s = np.cos(yaw[on]), np.sin(yaw[on])
-        cx, cy = x[on] + self._offset[on] * c, y[on] + self._offset[on] * s
-        self._add("/actors", t, self._scene.message(t, on, cx, cy, yaw[on]))
+                due.append(k)
+        x, y, yaw, active = (rows[name][due] for name in ("x", "y", "yaw", "active"))
+        cx, cy = x + self._offset * np.cos(yaw), y + self._offset * np.sin(yaw)  # box centres (m)
+        ego = self.world.ego
+        for j, k in enumerate(due):
+            t = float(times[k])
+            on = np.flatnonzero(active[j])
+            self._add("/actors", t, self._scene.message(t, on, cx[j, on], cy[j, on], yaw[j, on]))
+            if ego >= 0:
+                self._add("/tf", t, fg.frame_transform(t, "ego", x[j, ego], y[j, ego], yaw[j, ego]))
 
     def write_snapshot(self, sim: Any) -> None:
         """Append ``sim``'s engine state and run record now (``simcore.snapshot``: JSON header + npz)."""
@@ -341,14 +339,15 @@ def snapshot_portable(sim: Any) -> bool:
 
 
 def encode_snapshot(sim: Any) -> bytes:
-    """``sim.snapshot()`` as bytes: JSON header (run record) + npz of the EngineState arrays that differ
-    from the initial state (the others are the rebuilt world's)."""
+    """``sim.snapshot()`` as bytes: a JSON header (the run record, and name, dtype and shape of each array)
+    and the raw bytes of the EngineState arrays whose bits differ from the initial state (the others are
+    the rebuilt world's)."""
     snap = sim.snapshot()
-    changed = {
-        name: arr
+    changed = [
+        (name, np.ascontiguousarray(arr))
         for name, arr, init in zip(snap.state._fields, snap.state, sim.initial, strict=True)
-        if arr.shape != init.shape or not np.array_equal(arr, init, equal_nan=arr.dtype.kind == "f")
-    }
+        if arr.shape != init.shape or arr.tobytes() != init.tobytes()
+    ]
     story = snap.story
     header = {
         "step": int(snap.state.step[0]),
@@ -366,19 +365,26 @@ def encode_snapshot(sim: Any) -> bytes:
         "late_controls": snap.late_controls,
         "state_hash": str(int(snap.state_hash)),
         "hashed_rows": int(snap.hashed_rows),
+        "arrays": [[name, arr.dtype.str, list(arr.shape)] for name, arr in changed],
     }
-    buf = io.BytesIO()
-    np.savez(buf, **changed)
     head = json.dumps(header, separators=(",", ":")).encode()  # inf/nan allowed: Python's json reads them
-    return struct.pack("<I", len(head)) + head + buf.getvalue()
+    return b"".join([struct.pack("<I", len(head)), head, *(arr.tobytes() for _, arr in changed)])
 
 
 def decode_snapshot(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """A ``simcore.snapshot`` message: (header, EngineState arrays that differ from the initial state)."""
     (n,) = struct.unpack_from("<I", data)
     header = json.loads(data[4 : 4 + n])
-    with np.load(io.BytesIO(data[4 + n :]), allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
+    arrays, off = {}, 4 + n
+    for name, dtype, shape in header["arrays"]:
+        dt = np.dtype(dtype)
+        if dt.hasobject:
+            raise LogFormatError(f"snapshot array {name}: dtype {dtype} is not a plain number type")
+        count = int(np.prod(shape))
+        arrays[name] = np.frombuffer(data, dtype=dt, count=count, offset=off).reshape(shape).copy()
+        off += count * dt.itemsize
+    if off != len(data):
+        raise LogFormatError(f"snapshot message of {len(data)} bytes, its header names {off}")
     return header, arrays
 
 
