@@ -13,8 +13,8 @@ import pytest
 from simcore._data import catalog_dir
 from simcore.api import simulation
 from simcore.cli import main
-from simcore.report.runlog import RUN_MCAP, RunLogWriter, read_run_log
 from simcore.replay import prepare_replay, rescore
+from simcore.report.runlog import RUN_MCAP, RunLogWriter, read_run_log
 
 KEYS = ("time", "x", "y", "yaw", "speed", "active", "signals")
 CATALOG = sorted(catalog_dir("scenarios").rglob("*.yaml"))
