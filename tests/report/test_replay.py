@@ -135,3 +135,17 @@ def test_cli_rescore_and_replay(cut_in: SimpleNamespace, tmp_path: Path, capsys:
     assert log.result is not None and log.result["agent"] == "idle" and log.meta["run"]["agents"]["ego"] == "idle"
     assert main(["replay", str(cut_in.path), "--at", "99999"]) == 2
     assert "outside the run" in capsys.readouterr().err
+
+
+def test_batch_log_writes_a_run_log_per_run_that_rescores(tmp_path: Path) -> None:
+    sweep = str(Path(__file__).resolve().parents[1] / "data" / "sweep.yaml")
+    out = tmp_path / "batch"
+    assert main(["batch", sweep, "--variants", "1", "--workers", "1", "--no-pictures", "--log", "--quiet",
+                 "--out", str(out)]) == 0  # fmt: skip
+    logs = sorted(out.rglob(RUN_MCAP))
+    assert len(logs) == 1
+    for log in logs:
+        _, res = rescore(log)
+        want = json.loads((log.parent / "result.json").read_text())
+        got = json.loads(json.dumps(res.to_json(include_timing=False)))
+        assert {k: v for k, v in want.items() if k not in ("wall_time_s", "real_time_factor")} == got
