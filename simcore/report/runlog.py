@@ -12,6 +12,8 @@ topic             schema (encoding)            content
                                                actor, signal states
 /simcore/events   simcore.Event (json)         each event at its time (``t``: exact time, s)
 /simcore/controls simcore.Controls (json)      controlled vehicles' accel (m/s²), steer (rad)
+/simcore/observations simcore.ObservationSummary (json)  per agent step: what each Python-side
+                                               agent was shown (``observation_summary``)
 /simcore/snapshot simcore.Snapshot (raw)       every ``snapshot_every_s`` and at the end: the
                                                engine state (arrays that differ from the
                                                initial state) and the run record (replay)
@@ -149,6 +151,7 @@ class RunLogWriter:
         self.busy_s = 0.0
         self._sim: Any = None
         self._meta_written = False
+        self._obs_step: dict[str, int] = {}
         kinds = [ActorKind(int(k)) for k in st.kind]
         self._ids = list(world.actor_ids)
         self._colours = [EGO_COLOUR if i == world.ego else KIND_COLOUR[k] for i, k in enumerate(kinds)]
@@ -164,6 +167,7 @@ class RunLogWriter:
             ("/simcore/state", "simcore.ActorStates", "simcore.raw", json.dumps(layout).encode()),
             ("/simcore/events", "simcore.Event", "json", None),
             ("/simcore/controls", "simcore.Controls", "json", None),
+            ("/simcore/observations", "simcore.ObservationSummary", "json", None),
             ("/simcore/snapshot", "simcore.Snapshot", "simcore.snapshot", None),
             ("/simcore/result", "simcore.Result", "json", None),
             ("/map", "foxglove.SceneUpdate", "json", fg.schema_bytes("foxglove.SceneUpdate")),
@@ -233,6 +237,10 @@ class RunLogWriter:
         for ev in sim.events[self.events_written :]:
             self._add("/simcore/events", ev.time, _json({**ev.to_json(), "t": float(ev.time)}))
         self.events_written = len(sim.events)
+        for role, obs in getattr(sim, "observations", {}).items():
+            if obs.step > self._obs_step.get(role, -1):
+                self._obs_step[role] = obs.step
+                self._add("/simcore/observations", obs.time, _json({"role": role, **observation_summary(obs)}))
         roles: dict[str, int] = getattr(sim, "_roles", {})
         if roles and sim.step_index > 0:
             rws = list(roles.values())
@@ -297,6 +305,32 @@ class RunLogWriter:
 
 #: Most recorded rows in one /simcore/state message (bounded message size for readers).
 ROWS_PER_MESSAGE = 256
+
+
+def observation_summary(obs: Any) -> dict[str, Any]:
+    """A few numbers of an agent ``Observation`` (SI units, route s in m): time, step, own speed and
+    speed limit, how many objects it saw and the nearest one's distance, the next stop line ahead (route
+    s and signal state), the junction hold line, the sensors that gave readings."""
+    o = obs.objects
+    d = np.hypot(o.x - obs.x, o.y - obs.y)
+    ahead = np.flatnonzero(obs.stop_s > obs.progress)
+    k = int(ahead[0]) if ahead.size else -1
+
+    def num(v: float) -> float | None:
+        return float(v) if np.isfinite(v) else None
+
+    return {
+        "time_s": float(obs.time),
+        "step": int(obs.step),
+        "speed_mps": float(obs.speed),
+        "speed_limit_mps": float(obs.speed_limit),
+        "objects": int(d.size),
+        "nearest_m": float(d.min()) if d.size else None,
+        "next_stop_s_m": float(obs.stop_s[k]) if k >= 0 else None,
+        "next_stop_state": int(obs.stop_state[k]) if k >= 0 else None,
+        "junction_hold_s_m": num(obs.junction_hold_s),
+        "sensors": sorted(obs.sensors),
+    }
 
 
 def run_config(sim: Any) -> dict[str, Any]:
@@ -410,6 +444,8 @@ class RunLog:
     result: dict[str, Any] | None = None
     #: /map: layer name -> (colour, closed, [(k, 2) points]).
     map_layers: dict[str, tuple[str, bool, list[np.ndarray]]] = field(default_factory=dict)
+    #: /simcore/observations: one ``observation_summary`` per agent step (with its ``role``).
+    observations: list[dict[str, Any]] = field(default_factory=list)
     #: Exact time (s) of each event of ``events`` (their JSON rounds to microseconds).
     event_times: list[float] = field(default_factory=list)
     #: /simcore/snapshot: step of each snapshot, and (with ``snapshots=True``) its bytes (``decode_snapshot``).
@@ -460,6 +496,8 @@ def read_run_log(path: str | Path, max_rows: int | None = None, snapshots: bool 
                 ctrl_t.append(c["time_s"])
                 ctrl_a.append(c["accel_mps2"])
                 ctrl_s.append(c["steer_rad"])
+            elif topic == "/simcore/observations":
+                log.observations.append(json.loads(message.data))
             elif topic == "/simcore/result":
                 log.result = json.loads(message.data)
             elif topic == "/map":

@@ -228,6 +228,8 @@ class Simulation:
         self.scripted = ScriptedSpeeds(self.state.v_des[0], self.state.speed_factor[0])
         #: Called with this Simulation after every compiled call (the run log: report.runlog).
         self.on_advance: list[Callable[[Simulation], None]] = []
+        #: The latest observation handed to each Python-side agent, by role.
+        self.observations: dict[str, Observation] = {}
         self.reset()
 
     # -- views of instance 0 of the engine state ----------------------------------------
@@ -288,6 +290,7 @@ class Simulation:
         self.events: list[Event] = []
         self._collisions_info = []
         self.termination = ""
+        self.observations.clear()
         self._agent_failed = False
         self._bad_controls = 0
         self._bad_run: dict[str, int] = {}
@@ -473,6 +476,7 @@ class Simulation:
             else:
                 try:
                     obs = self.observe(role)  # the engine's time, not charged to the agent's budget
+                    self.observations[role] = obs  # the latest one per role (the run log's summary)
                     answer, took = self._guards[role].call("act", obs, timeout_s=lim.agent_step_timeout_s)
                     ctrl = check_control(answer)
                 except Exception as exc:  # untrusted (guard: any exception, exit, hang): record, brake, end

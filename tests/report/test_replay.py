@@ -115,6 +115,15 @@ def test_replay_of_a_protocol_agent_uses_the_logged_controls(tmp_path: Path) -> 
     from its logged controls, then the same agent continues; bit for bit the live run."""
     sim_live, live = _live(tmp_path / RUN_MCAP, "urban/cut_in", in_engine=False, timeout_s=3.0)
     assert not sim_live.in_engine
+    # the agent's observations are summarised per step: its speed and the actors in range, as recorded
+    rows, e = sim_live.recorder.view(), sim_live.world.ego
+    obs = read_run_log(tmp_path).observations
+    assert [o["step"] for o in obs] == list(range(live.steps))
+    for o in obs[::10]:
+        j = o["step"]
+        assert o["role"] == "ego" and o["speed_mps"] == rows["speed"][j, e]
+        d = np.hypot(rows["x"][j] - rows["x"][j, e], rows["y"][j] - rows["y"][j, e])
+        assert o["objects"] == int(np.sum(rows["active"][j] & (d <= 200.0))) - 1
     sim, from_step = prepare_replay(tmp_path, 45)
     assert from_step < 45
     res = sim.run()
