@@ -137,24 +137,28 @@ def entity(eid: str, t: float, *, lifetime_s: float = 0.0, **prims: Any) -> dict
 _IDENT_POSE = {"position": {"x": 0.0, "y": 0.0, "z": 0.0}, "orientation": yaw_quat(0.0)}
 
 
-def polyline(points: np.ndarray, colour: str, *, closed: bool, thickness: float = 0.15) -> dict[str, Any]:
-    """A LinePrimitive through ``points`` (k, 2) m at z = 0."""
-    pts = [{"x": round(float(x), 3), "y": round(float(y), 3), "z": 0.0} for x, y in points]
-    return {
-        "type": 1 if closed else 0,
-        "pose": _IDENT_POSE,
-        "thickness": thickness,
-        "scale_invariant": False,
-        "points": pts,
-        "color": rgba(colour),
-        "colors": [],
-        "indices": [],
-    }
+def polyline(points: np.ndarray, colour: str, *, closed: bool, thickness: float = 0.15) -> str:
+    """A LinePrimitive through ``points`` (k, 2) m at z = 0, as JSON text (mm resolution): map layers have
+    thousands of points, formatted here without building a dict per point."""
+    pts = ",".join(f'{{"x":{x:.3f},"y":{y:.3f},"z":0.0}}' for x, y in np.asarray(points, float).tolist())
+    head = {"type": 1 if closed else 0, "pose": _IDENT_POSE, "thickness": thickness, "scale_invariant": False}
+    tail = {"color": rgba(colour), "colors": [], "indices": []}
+    return f'{_json_text(head)[:-1]},"points":[{pts}],{_json_text(tail)[1:]}'
 
 
-def scene_update(entities: list[dict[str, Any]]) -> bytes:
-    """A SceneUpdate message (JSON bytes) adding or replacing ``entities``."""
-    return json.dumps({"deletions": [], "entities": entities}, separators=(",", ":")).encode()
+def scene_update(entities: list[dict[str, Any]], lines: list[list[str]] | None = None) -> bytes:
+    """A SceneUpdate message (JSON bytes) adding or replacing ``entities``; ``lines[i]``: entity i's line
+    primitives as JSON text (``polyline``), in place of its (empty) ``lines`` list."""
+    texts = [_json_text(e) for e in entities]
+    if lines is not None:  # the escaped id cannot contain '"lines":[]': its quotes are backslashed
+        texts = [
+            t.replace('"lines":[]', '"lines":[' + ",".join(ls) + "]", 1) for t, ls in zip(texts, lines, strict=True)
+        ]
+    return ('{"deletions":[],"entities":[' + ",".join(texts) + "]}").encode()
+
+
+def _json_text(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
 
 
 class ActorsScene:

@@ -200,11 +200,11 @@ class RunLogWriter:
     def _map_scene(self) -> bytes:
         from simcore.render.map_view import map_layers
 
-        ents = []
+        ents, lines = [], []
         for name, (colour, closed, polys) in map_layers(self.world.network).items():
-            lines = [fg.polyline(p, colour, closed=closed) for p in polys]
-            ents.append(fg.entity(f"map/{name}", 0.0, lines=lines))
-        return fg.scene_update(ents)
+            lines.append([fg.polyline(p, colour, closed=closed) for p in polys])
+            ents.append(fg.entity(f"map/{name}", 0.0))
+        return fg.scene_update(ents, lines)
 
     def attach(self, sim: Any) -> RunLogWriter:
         """Write ``sim``'s rows as it runs (hooked to ``Simulation.on_advance``); returns self."""
