@@ -18,6 +18,7 @@ from simcore.report.runlog import RUN_MCAP, RunLogWriter, read_run_log
 
 KEYS = ("time", "x", "y", "yaw", "speed", "active", "signals")
 CATALOG = sorted(catalog_dir("scenarios").rglob("*.yaml"))
+RAMMER = f"{Path(__file__).resolve().parent / 'report_agents.py'}:Rammer"
 
 
 def _live(path: Path, scenario: str, agent: str = "autopilot", timeout_s: float | None = None, **options):
@@ -49,14 +50,17 @@ def cut_in(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     ("scenario", "agent", "timeout_s"),
     [
         ("urban/cut_in", "autopilot", None),  # storyboard, goal reached
-        ("ncap/ccrs", "idle", None),  # a braking-only ego hits the target: collision, regulation verdicts
+        ("ncap/ccrs", RAMMER, None),  # an ego that never brakes hits the target: collision, regulation verdicts
         ("urban/signalized_intersection", "autopilot", 20.0),  # signals, a short run that times out
     ],
+    ids=["cut_in", "ccrs-rammer", "signalized-20s"],
 )
 def test_rescore_equals_the_live_result(tmp_path: Path, scenario: str, agent: str, timeout_s: float | None) -> None:
     _, live = _live(tmp_path / RUN_MCAP, scenario, agent, timeout_s)
     _, again = rescore(tmp_path)
     _same_result(live, again)
+    if agent == RAMMER:
+        assert any(e.kind.name == "COLLISION" for e in again.events) and again.regulation
 
 
 def test_rescore_uses_todays_scoring(cut_in: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
