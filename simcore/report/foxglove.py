@@ -204,6 +204,28 @@ def frame_transform(t: float, child: str, x: float, y: float, yaw: float) -> byt
     ).encode()
 
 
+def mount_transform(t: float, parent: str, child: str, xyz: tuple[float, float, float],
+                    rpy: tuple[float, float, float]) -> bytes:  # fmt: skip
+    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated Rz(yaw) Ry(pitch) Rx(roll)
+    (``rpy`` = roll, pitch, yaw in rad; the sensor mount convention, ``sensors.mount``)."""
+    r, p, y = (a / 2 for a in rpy)
+    cr, sr, cp, sp, cy, sy = math.cos(r), math.sin(r), math.cos(p), math.sin(p), math.cos(y), math.sin(y)
+    q = {
+        "x": sr * cp * cy - cr * sp * sy,
+        "y": cr * sp * cy + sr * cp * sy,
+        "z": cr * cp * sy - sr * sp * cy,
+        "w": cr * cp * cy + sr * sp * sy,
+    }
+    tf = {
+        "timestamp": stamp(t),
+        "parent_frame_id": parent,
+        "child_frame_id": child,
+        "translation": dict(zip("xyz", map(float, xyz), strict=True)),
+        "rotation": q,
+    }
+    return json.dumps({"transforms": [tf]}, separators=(",", ":")).encode()
+
+
 #: Foxglove NumericType of FLOAT32.
 FLOAT32 = 7
 

@@ -20,6 +20,7 @@ topic             schema (encoding)            content
 /simcore/result   simcore.Result (json)        at the end: result.json (scores, criteria, metrics)
 /map              foxglove.SceneUpdate         once: map polylines, one entity per layer
 /actors           foxglove.SceneUpdate         actor boxes at up to ``scene_hz``
+/sensors/NAME     foxglove.PointCloud          each lidar sweep an agent was shown, frame ego/NAME
 /tf               foxglove.FrameTransforms     map -> ego at the same rate
 ================  ==========================  =========================================
 
@@ -152,6 +153,7 @@ class RunLogWriter:
         self._sim: Any = None
         self._meta_written = False
         self._obs_step: dict[str, int] = {}
+        self._lidar_t: dict[str, float] = {}
         kinds = [ActorKind(int(k)) for k in st.kind]
         self._ids = list(world.actor_ids)
         self._colours = [EGO_COLOUR if i == world.ego else KIND_COLOUR[k] for i, k in enumerate(kinds)]
@@ -180,6 +182,7 @@ class RunLogWriter:
             sid = self._w.register_schema(name=name, encoding=schema_enc, data=data)
             ch[topic] = self._w.register_channel(topic=topic, message_encoding=enc, schema_id=sid)
         self._ch = ch
+        self._schemas: dict[str, int] = {}
         self._seq: dict[str, int] = dict.fromkeys(ch, 0)
         self._add("/map", 0.0, self._map_scene())
 
@@ -241,6 +244,10 @@ class RunLogWriter:
             if obs.step > self._obs_step.get(role, -1):
                 self._obs_step[role] = obs.step
                 self._add("/simcore/observations", obs.time, _json({"role": role, **observation_summary(obs)}))
+                for reading in obs.sensors.values():
+                    if getattr(reading, "kind", "") == "lidar" and reading.time > self._lidar_t.get(reading.name, -1.0):
+                        self._lidar_t[reading.name] = reading.time
+                        self._write_lidar(sim, reading)
         roles: dict[str, int] = getattr(sim, "_roles", {})
         if roles and sim.step_index > 0:
             rws = list(roles.values())
@@ -282,6 +289,28 @@ class RunLogWriter:
             self._add("/actors", t, self._scene.message(t, on, cx[j, on], cy[j, on], yaw[j, on]))
             if ego >= 0:
                 self._add("/tf", t, fg.frame_transform(t, "ego", x[j, ego], y[j, ego], yaw[j, ego]))
+
+    def _write_lidar(self, sim: Any, reading: Any) -> None:
+        """A lidar sweep as a Foxglove PointCloud on ``/sensors/NAME`` in frame ``ego/NAME`` (sensor frame:
+        x forward, y left, z up); the first time, the channel and the ego -> sensor mount transform."""
+        name, topic = reading.name, f"/sensors/{reading.name}"
+        frame = f"ego/{name}"
+        if topic not in self._ch:
+            if "foxglove.PointCloud" not in self._schemas:
+                self._schemas["foxglove.PointCloud"] = self._w.register_schema(
+                    name="foxglove.PointCloud", encoding="jsonschema", data=fg.schema_bytes("foxglove.PointCloud")
+                )
+            sid = self._schemas["foxglove.PointCloud"]
+            self._ch[topic] = self._w.register_channel(topic=topic, message_encoding="json", schema_id=sid)
+            self._seq[topic] = 0
+            rig = getattr(sim, "sensors", None)
+            mount = next((s.mount for s in getattr(rig, "sensors", ()) if s.name == name), None)
+            if mount is not None:
+                xyz, rpy = (mount.x, mount.y, mount.z), (mount.roll, mount.pitch, mount.yaw)
+                self._add("/tf", reading.time, fg.mount_transform(reading.time, "ego", frame, xyz, rpy))
+        pts = reading.data
+        xyz = np.column_stack([pts["x"], pts["y"], pts["z"]]) if pts.dtype.names else np.asarray(pts)[:, :3]
+        self._add(topic, reading.time, fg.point_cloud(reading.time, frame, xyz))
 
     def write_snapshot(self, sim: Any) -> None:
         """Append ``sim``'s engine state and run record now (``simcore.snapshot``: JSON header + npz)."""
