@@ -306,8 +306,8 @@ class RunLogWriter:
             rig = getattr(sim, "sensors", None)
             mount = next((s.mount for s in getattr(rig, "sensors", ()) if s.name == name), None)
             if mount is not None:
-                xyz, rpy = (mount.x, mount.y, mount.z), (mount.roll, mount.pitch, mount.yaw)
-                self._add("/tf", reading.time, fg.mount_transform(reading.time, "ego", frame, xyz, rpy))
+                at, rpy = (mount.x, mount.y, mount.z), (mount.roll, mount.pitch, mount.yaw)
+                self._add("/tf", reading.time, fg.mount_transform(reading.time, "ego", frame, at, rpy))
         pts = reading.data
         xyz = np.column_stack([pts["x"], pts["y"], pts["z"]]) if pts.dtype.names else np.asarray(pts)[:, :3]
         self._add(topic, reading.time, fg.point_cloud(reading.time, frame, xyz))
