@@ -133,9 +133,21 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else None
     log = None
     if out_dir is not None:  # run.mcap is written while the run goes (simcore.report.runlog)
+        from simcore.agents.loading import split_role
         from simcore.report.runlog import RUN_MCAP, RunLogWriter
 
-        log = RunLogWriter(out_dir / RUN_MCAP, sim.world).attach(sim)
+        run_info = {
+            "scenario": args.scenario,
+            "seed": args.seed,
+            "overrides": overrides,
+            "variant": args.variant,
+            "allow_paths": [str(p) for p in args.allow_path or ()],
+            "xosc_ego": args.ego,
+            "allow_partial": args.allow_partial,
+            "agents": dict(split_role(s) for s in args.agent or []),
+        }
+        run_info["agents"].setdefault("ego", "autopilot")
+        log = RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=run_info).attach(sim)
     try:
         res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     except BaseException:
@@ -220,6 +232,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not jobs and not plan_errors:
         print("simcore batch: no scenario files found", file=sys.stderr)
         return EXIT_INVALID
+    if args.log:  # every run writes its run.mcap (simcore rescore / replay)
+        import dataclasses
+
+        jobs = [dataclasses.replace(j, log=True) for j in jobs]
     out = Path(args.out)
     if not args.quiet:
         print(f"batch      {len(jobs)} run(s): {len(agents)} agent(s) -> {out}", file=sys.stderr)
@@ -431,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seeds", type=int, default=1, metavar="N", help="run each variant with N seeds (S..S+N-1)")
     b.add_argument("--timeout-s", type=float, default=None, metavar="S", help="wall-clock limit per run")
     b.add_argument("--no-pictures", action="store_true", help="skip report.html and topdown.png per run")
+    b.add_argument("--log", action="store_true", help="write each run's run.mcap too (simcore rescore / replay)")
     b.add_argument("--out", required=True, metavar="DIR", help="output folder; a rerun skips finished runs")
     b.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     b.set_defaults(func=cmd_batch)
@@ -469,6 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_batch_commands(sub)
     add_map_commands(sub)
+    from simcore.replay import add_replay_commands
+
+    add_replay_commands(sub)
     from simcore.drive.command import add_parser as add_drive_command
 
     add_drive_command(sub)

@@ -49,6 +49,8 @@ class Job:
     rep: int | None = None
     #: Parameter overrides ``((name, value), ...)`` (scenario search); () for none.
     overrides: tuple[tuple[str, Any], ...] = ()
+    #: Write the run log ``run.mcap`` into the run's folder too (``simcore batch --log``).
+    log: bool = False
 
     @property
     def rel_dir(self) -> str:
@@ -331,6 +333,20 @@ def write_error(job: Job, out_root: Path, entry: dict[str, Any]) -> None:
     (folder / ERROR_JSON).write_text(json.dumps(entry, indent=2, sort_keys=True) + "\n")
 
 
+def _run_log(job: Job, sim: Any, out_dir: Path) -> Any:
+    """A run log writer attached to ``sim``, writing ``out_dir/run.mcap``."""
+    from simcore.report.runlog import RUN_MCAP, RunLogWriter
+
+    info = {
+        "scenario": job.scenario_file,
+        "seed": job.seed,
+        "variant": job.variant,
+        "overrides": dict(job.overrides),
+        "agents": {"ego": job.agent},
+    }
+    return RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=info).attach(sim)
+
+
 def _run_job(job: Job, out_root: str, pictures: bool, timeout_s: float | None) -> dict[str, Any]:
     from simcore.agents.loading import AgentLoadError, load_agent
     from simcore.api import simulation
@@ -346,7 +362,15 @@ def _run_job(job: Job, out_root: str, pictures: bool, timeout_s: float | None) -
             overrides = dict(job.overrides) or None
             sim = simulation(job.scenario_file, agent, seed=job.seed, variant=job.variant, overrides=overrides)
             sim.prepare()
-            res = sim.run()
+            log = _run_log(job, sim, out_dir) if job.log else None
+            try:
+                res = sim.run()
+            except BaseException:
+                if log is not None:
+                    log.finish()  # interrupted (time limit, agent exit): the rows so far stay readable
+                raise
+            if log is not None:
+                log.finish(res)
         write_run_outputs(sim.world, res, out_dir, agent_label=job.agent_key, pictures=pictures)
         (out_dir / FEATURES_JSON).write_text(json.dumps(run_features(sim), indent=1, sort_keys=True) + "\n")
         (out_dir / ERROR_JSON).unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,7 +241,17 @@ def dynamics_params(spec: VehicleSpec) -> F64:
 
 
 def load_vehicle_file(path: Path) -> VehicleSpec:
-    """Load and validate one vehicle YAML file; ScenarioError with file:line:col on bad input."""
+    """Load and validate one vehicle YAML file; ScenarioError with file:line:col on bad input.
+
+    Memoised per file version (path, modification time, size): a scenario names one vehicle file for
+    many actors, and a VehicleSpec is immutable."""
+    st = path.stat()
+    return _load_vehicle_file(str(path.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _load_vehicle_file(name: str, mtime_ns: int, size: int) -> VehicleSpec:
+    path = Path(name)
     doc = load_yaml(path)
     try:
         spec = VehicleSpec.model_validate(doc.data)

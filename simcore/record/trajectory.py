@@ -85,6 +85,42 @@ class TrajectoryRecorder:
         self.drained += r
         self.rows = 0
 
+    def truncate(self, total: int) -> None:
+        """Keep the first ``total`` rows and forget the later ones, on disk as in the buffer (a
+        ``Simulation.restore`` to an earlier step: rows drained since then are cut off the spill files)."""
+        total = int(total)
+        if not 0 <= total <= self.total_rows:
+            raise ValueError(f"cannot keep {total} rows: the recorder holds {self.total_rows}")
+        if total >= self.drained:
+            self.rows = total - self.drained
+        else:
+            for name, fh in self._files.items():
+                fh.truncate(total * self._row_bytes(name))
+                fh.seek(0, 2)  # the next drain appends after the rows kept
+            self.drained, self.rows = total, 0
+        if total < self.max_rows:
+            self.truncated = False
+
+    def load(self, rows: dict[str, np.ndarray]) -> None:
+        """Replace every row by ``rows`` (``view``'s arrays, e.g. read from a run log), through the
+        buffer and the spill files, so memory stays ``buffer_rows`` rows."""
+        self.truncate(0)
+        total = int(rows["time"].shape[0])
+        if total > self.max_rows:
+            raise ValueError(f"{total} rows do not fit a recorder of {self.max_rows}")
+        for lo in range(0, total, self.capacity):
+            if self.rows:
+                self.drain()
+            hi = min(lo + self.capacity, total)
+            for name in ("time", *FIELDS):
+                getattr(self, name)[: hi - lo] = rows[name][lo:hi]
+            self.rows = hi - lo
+
+    def _row_bytes(self, name: str) -> int:
+        """Bytes of one row of ``name`` in its spill file."""
+        arr = getattr(self, name)
+        return int(arr.itemsize * math.prod(arr.shape[1:]))
+
     def append(self, step: int, t: float, s: WorldState, signals: np.ndarray | None = None) -> None:
         """Record the state after ``step`` (at time ``t``) if it is a recording step."""
         if step % self.every:
@@ -135,23 +171,31 @@ class TrajectoryRecorder:
         return np.concatenate([disk, buf[idx[~on_disk] - self.drained]], axis=0)
 
     def row_words(self, r0: int, r1: int) -> np.ndarray:
-        """Buffer rows ``r0:r1`` as one stream of 64-bit words for the state hash, row by row: time,
-        x, y, yaw, speed (float bit patterns, NaN canonical), then active and signals (widened integers).
-
-        Row-major, so folding rows in pieces (one piece per compiled call) gives the same stream
-        however the run was chunked. Rows must be folded before ``make_room`` drains them.
-        """
-        floats = np.concatenate(
-            [self.time[r0:r1, None], self.x[r0:r1], self.y[r0:r1], self.yaw[r0:r1], self.speed[r0:r1]], axis=1
-        )
-        floats = np.where(np.isnan(floats), np.nan, floats).view(np.uint64)
-        ints = np.concatenate([self.active[r0:r1], self.signals[r0:r1]], axis=1, dtype=np.int64, casting="unsafe")
-        return np.concatenate([floats, ints.view(np.uint64)], axis=1).reshape(-1)
+        """Buffer rows ``r0:r1`` as one stream of 64-bit words for the state hash (``row_words``).
+        Rows must be folded before ``make_room`` drains them."""
+        return row_words({name: getattr(self, name) for name in ("time", *FIELDS)}, r0, r1)
 
     def close(self) -> None:
         """Delete the spill files; only the rows still in the buffer stay readable."""
         _close_files(self._files)
         self.drained = 0
+
+
+def row_words(rows: dict[str, np.ndarray], r0: int, r1: int) -> np.ndarray:
+    """Rows ``r0:r1`` of recorded arrays (``TrajectoryRecorder.view``'s keys) as one stream of 64-bit
+    words for the state hash, row by row: time, x, y, yaw, speed (float bit patterns, NaN canonical), then
+    active and signals (widened integers).
+
+    Row-major, so folding rows in pieces (one piece per compiled call) gives the same stream
+    however the run was chunked.
+    """
+    floats = np.concatenate(
+        [rows["time"][r0:r1, None], rows["x"][r0:r1], rows["y"][r0:r1], rows["yaw"][r0:r1], rows["speed"][r0:r1]],
+        axis=1,
+    )
+    floats = np.where(np.isnan(floats), np.nan, floats).view(np.uint64)
+    ints = np.concatenate([rows["active"][r0:r1], rows["signals"][r0:r1]], axis=1, dtype=np.int64, casting="unsafe")
+    return np.concatenate([floats, ints.view(np.uint64)], axis=1).reshape(-1)
 
 
 def _close_files(files: dict[str, IO[bytes]]) -> None:

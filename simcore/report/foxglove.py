@@ -98,6 +98,12 @@ def stamp(t: float) -> dict[str, int]:
     return {"sec": ns // 1_000_000_000, "nsec": ns % 1_000_000_000}
 
 
+def stamp_json(t: float) -> str:
+    """``stamp(t)`` as compact JSON text (the same object ``json.dumps`` writes, without its cost)."""
+    ns = round(t * 1e9)
+    return f'{{"sec":{ns // 1_000_000_000},"nsec":{ns % 1_000_000_000}}}'
+
+
 def yaw_quat(yaw: float) -> dict[str, float]:
     """Rotation about +z by ``yaw`` (rad) as a quaternion."""
     return {"x": 0.0, "y": 0.0, "z": math.sin(yaw / 2), "w": math.cos(yaw / 2)}
@@ -131,24 +137,28 @@ def entity(eid: str, t: float, *, lifetime_s: float = 0.0, **prims: Any) -> dict
 _IDENT_POSE = {"position": {"x": 0.0, "y": 0.0, "z": 0.0}, "orientation": yaw_quat(0.0)}
 
 
-def polyline(points: np.ndarray, colour: str, *, closed: bool, thickness: float = 0.15) -> dict[str, Any]:
-    """A LinePrimitive through ``points`` (k, 2) m at z = 0."""
-    pts = [{"x": round(float(x), 3), "y": round(float(y), 3), "z": 0.0} for x, y in points]
-    return {
-        "type": 1 if closed else 0,
-        "pose": _IDENT_POSE,
-        "thickness": thickness,
-        "scale_invariant": False,
-        "points": pts,
-        "color": rgba(colour),
-        "colors": [],
-        "indices": [],
-    }
+def polyline(points: np.ndarray, colour: str, *, closed: bool, thickness: float = 0.15) -> str:
+    """A LinePrimitive through ``points`` (k, 2) m at z = 0, as JSON text (mm resolution): map layers have
+    thousands of points, formatted here without building a dict per point."""
+    pts = ",".join(f'{{"x":{x:.3f},"y":{y:.3f},"z":0.0}}' for x, y in np.asarray(points, float).tolist())
+    head = {"type": 1 if closed else 0, "pose": _IDENT_POSE, "thickness": thickness, "scale_invariant": False}
+    tail = {"color": rgba(colour), "colors": [], "indices": []}
+    return f'{_json_text(head)[:-1]},"points":[{pts}],{_json_text(tail)[1:]}'
 
 
-def scene_update(entities: list[dict[str, Any]]) -> bytes:
-    """A SceneUpdate message (JSON bytes) adding or replacing ``entities``."""
-    return json.dumps({"deletions": [], "entities": entities}, separators=(",", ":")).encode()
+def scene_update(entities: list[dict[str, Any]], lines: list[list[str]] | None = None) -> bytes:
+    """A SceneUpdate message (JSON bytes) adding or replacing ``entities``; ``lines[i]``: entity i's line
+    primitives as JSON text (``polyline``), in place of its (empty) ``lines`` list."""
+    texts = [_json_text(e) for e in entities]
+    if lines is not None:  # the escaped id cannot contain '"lines":[]': its quotes are backslashed
+        texts = [
+            t.replace('"lines":[]', '"lines":[' + ",".join(ls) + "]", 1) for t, ls in zip(texts, lines, strict=True)
+        ]
+    return ('{"deletions":[],"entities":[' + ",".join(texts) + "]}").encode()
+
+
+def _json_text(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
 
 
 class ActorsScene:
@@ -174,7 +184,7 @@ class ActorsScene:
 
     def message(self, t: float, rows: np.ndarray, cx: np.ndarray, cy: np.ndarray, yaw: np.ndarray) -> bytes:
         """SceneUpdate at time ``t`` (s) with the actors ``rows``, box centres ``cx, cy`` (m), ``yaw`` (rad)."""
-        ts = json.dumps(stamp(t), separators=(",", ":"))
+        ts = stamp_json(t)
         qz, qw = np.sin(yaw / 2).tolist(), np.cos(yaw / 2).tolist()
         tm = self._tmpl
         ents = ",".join(
@@ -186,12 +196,32 @@ class ActorsScene:
 
 def frame_transform(t: float, child: str, x: float, y: float, yaw: float) -> bytes:
     """FrameTransforms message: ``child`` frame at ``(x, y, yaw)`` in the map frame."""
+    q = yaw_quat(float(yaw))
+    return (
+        f'{{"transforms":[{{"timestamp":{stamp_json(t)},"parent_frame_id":"{MAP_FRAME}",'
+        f'"child_frame_id":{json.dumps(child)},"translation":{{"x":{float(x)!r},"y":{float(y)!r},"z":0.0}},'
+        f'"rotation":{{"x":0.0,"y":0.0,"z":{q["z"]!r},"w":{q["w"]!r}}}}}]}}'
+    ).encode()
+
+
+def mount_transform(t: float, parent: str, child: str, xyz: tuple[float, float, float],
+                    rpy: tuple[float, float, float]) -> bytes:  # fmt: skip
+    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated Rz(yaw) Ry(pitch) Rx(roll)
+    (``rpy`` = roll, pitch, yaw in rad; the sensor mount convention, ``sensors.mount``)."""
+    r, p, y = (a / 2 for a in rpy)
+    cr, sr, cp, sp, cy, sy = math.cos(r), math.sin(r), math.cos(p), math.sin(p), math.cos(y), math.sin(y)
+    q = {
+        "x": sr * cp * cy - cr * sp * sy,
+        "y": cr * sp * cy + sr * cp * sy,
+        "z": cr * cp * sy - sr * sp * cy,
+        "w": cr * cp * cy + sr * sp * sy,
+    }
     tf = {
         "timestamp": stamp(t),
-        "parent_frame_id": MAP_FRAME,
+        "parent_frame_id": parent,
         "child_frame_id": child,
-        "translation": {"x": float(x), "y": float(y), "z": 0.0},
-        "rotation": yaw_quat(float(yaw)),
+        "translation": dict(zip("xyz", map(float, xyz), strict=True)),
+        "rotation": q,
     }
     return json.dumps({"transforms": [tf]}, separators=(",", ":")).encode()
 

@@ -108,7 +108,7 @@ def plot_series(series: EgoSeries, result: Result, critical: CriticalMoment | No
     axes[1].axhline(0.0, color="grey", linewidth=0.6)
     axes[-1].set_xlabel("simulated time (s)")
     axes[0].set_title("ego over time (dashed red: infractions; dotted black: most critical moment)")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.96, bottom=0.06, hspace=0.12)  # fixed: tight_layout costs ~1 s
     return _fig_png(fig)
 
 

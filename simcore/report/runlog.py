@@ -7,23 +7,38 @@ topic             schema (encoding)            content
 ================  ==========================  =========================================
 /simcore/meta     simcore.RunMeta (json)       once: format version, scenario, seed, dt,
                                                actor ids, kinds, sizes, ego, signal groups
-/simcore/state    simcore.ActorStates (raw)    every recorded row: time, x, y, yaw, speed,
-                                               active of every actor, signal states
-/simcore/events   simcore.Event (json)         each event at its time
+/simcore/state    simcore.ActorStates (raw)    every recorded row, in blocks (one per compiled
+                                               call): time, x, y, yaw, speed, active of every
+                                               actor, signal states
+/simcore/events   simcore.Event (json)         each event at its time (``t``: exact time, s)
 /simcore/controls simcore.Controls (json)      controlled vehicles' accel (m/s²), steer (rad)
+/simcore/observations simcore.ObservationSummary (json)  per agent step: what each Python-side
+                                               agent was shown (``observation_summary``)
+/simcore/snapshot simcore.Snapshot (raw)       every ``snapshot_every_s`` and at the end: the
+                                               engine state (arrays that differ from the
+                                               initial state) and the run record (replay)
 /simcore/result   simcore.Result (json)        at the end: result.json (scores, criteria, metrics)
 /map              foxglove.SceneUpdate         once: map polylines, one entity per layer
 /actors           foxglove.SceneUpdate         actor boxes at up to ``scene_hz``
+/sensors/NAME     foxglove.PointCloud          each lidar sweep an agent was shown, frame ego/NAME
 /tf               foxglove.FrameTransforms     map -> ego at the same rate
 ================  ==========================  =========================================
 
-``simcore.raw`` messages are little-endian arrays one after the other: time f8, x, y, yaw, speed
-f8[n], active u1[n], signals i1[groups] (layout in the schema's data, versioned).
+``simcore.raw`` state messages: the row count k (u4), then little-endian arrays one after the
+other: time f8[k], x, y, yaw, speed f8[k, n], active u1[k, n], signals i1[k, groups] (layout in the
+schema's data, versioned; version 1 logs hold one row per message and no count).
+``simcore.snapshot`` messages: a JSON header's length (u4), the header (run record; name, dtype and
+shape of each array), then the raw bytes of those EngineState arrays one after the other.
+
+/simcore/meta carries what re-scoring and replay need besides the arrays (``run``): the world
+reference (scenario file, seed, overrides, variant), the agents, the end conditions, criteria,
+regulation block and emergency vehicles.
 """
 
 from __future__ import annotations
 
 import json
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +53,11 @@ from simcore.report import foxglove as fg
 from simcore.world import World
 
 #: Version of the simcore channels' layout; readers refuse a newer one.
-LOG_VERSION = 1
+LOG_VERSION = 2
+#: Default rate (Hz of simulated time) of the Foxglove actor boxes and ego transform.
+SCENE_HZ = 5.0
+#: Default interval (s of simulated time) between engine-state snapshots (replay starts from the nearest).
+SNAPSHOT_EVERY_S = 10.0
 #: File name of the run log inside a run's output folder.
 RUN_MCAP = "run.mcap"
 #: Per-actor fields of a state message, in order, with their little-endian dtypes.
@@ -92,29 +111,49 @@ class RunLogWriter:
     """Streams one run into an MCAP file.
 
     ``attach(sim)`` registers ``on_advance`` with the Simulation: after each compiled call the
-    rows recorded since the last call (still in the recorder's buffer), new events and the
-    controlled vehicles' controls are appended; ``finish(result)`` adds result.json and closes.
-    Memory: one MCAP chunk (``chunk_bytes``) whatever the run's length.
+    rows recorded since the last call (still in the recorder's buffer, one message per call),
+    new events and the controlled vehicles' controls are appended, and every
+    ``snapshot_every_s`` the engine state; ``finish(result)`` adds the final snapshot and
+    result.json and closes. Memory: one MCAP chunk (``chunk_bytes``) whatever the run's length.
 
     ``scene_hz``: rate (Hz of simulated time) of the Foxglove actor boxes and ego transform.
+    ``run_info``: how the run was started (``scenario``, ``seed``, ``overrides``, ``variant``,
+    ``allow_paths``, ``agents``: the agent specs by role), for ``simcore rescore`` and ``replay``.
     """
 
-    def __init__(self, path: Path, world: World, *, scene_hz: float = 10.0, chunk_bytes: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        path: Path,
+        world: World,
+        *,
+        scene_hz: float = SCENE_HZ,
+        chunk_bytes: int = 1 << 20,
+        snapshot_every_s: float = SNAPSHOT_EVERY_S,
+        run_info: dict[str, Any] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 (closed by finish)
         self._w = Writer(self._fh, chunk_size=chunk_bytes)
         self._w.start(profile="", library="simcore")
         self.world = world
+        self.run_info = dict(run_info or {})
         st, p = world.state, world.params
         self.n = int(st.n)
         self.n_signals = int(world.network.n_signals)
         self.scene_dt = 1.0 / scene_hz if scene_hz > 0 else float("inf")
+        self.snapshot_dt = snapshot_every_s if snapshot_every_s > 0 else float("inf")
         self._next_scene = 0.0
+        self._next_snapshot = 0.0
         self.rows_written = 0
         self.events_written = 0
+        self.snapshots_written = 0
         #: Wall time (s) spent in ``on_advance`` so far: the log's cost inside the run.
         self.busy_s = 0.0
+        self._sim: Any = None
+        self._meta_written = False
+        self._obs_step: dict[str, int] = {}
+        self._lidar_t: dict[str, float] = {}
         kinds = [ActorKind(int(k)) for k in st.kind]
         self._ids = list(world.actor_ids)
         self._colours = [EGO_COLOUR if i == world.ego else KIND_COLOUR[k] for i, k in enumerate(kinds)]
@@ -130,6 +169,8 @@ class RunLogWriter:
             ("/simcore/state", "simcore.ActorStates", "simcore.raw", json.dumps(layout).encode()),
             ("/simcore/events", "simcore.Event", "json", None),
             ("/simcore/controls", "simcore.Controls", "json", None),
+            ("/simcore/observations", "simcore.ObservationSummary", "json", None),
+            ("/simcore/snapshot", "simcore.Snapshot", "simcore.snapshot", None),
             ("/simcore/result", "simcore.Result", "json", None),
             ("/map", "foxglove.SceneUpdate", "json", fg.schema_bytes("foxglove.SceneUpdate")),
             ("/actors", "foxglove.SceneUpdate", "json", fg.schema_bytes("foxglove.SceneUpdate")),
@@ -137,12 +178,12 @@ class RunLogWriter:
         ):
             if data is None:
                 data = _json({"title": name, "type": "object", "simcore_log": LOG_VERSION})
-            schema_enc = "simcore.layout" if enc == "simcore.raw" else "jsonschema"
+            schema_enc = "jsonschema" if enc == "json" else "simcore.layout"
             sid = self._w.register_schema(name=name, encoding=schema_enc, data=data)
             ch[topic] = self._w.register_channel(topic=topic, message_encoding=enc, schema_id=sid)
         self._ch = ch
+        self._schemas: dict[str, int] = {}
         self._seq: dict[str, int] = dict.fromkeys(ch, 0)
-        self._add("/simcore/meta", 0.0, _json(world_meta(world)))
         self._add("/map", 0.0, self._map_scene())
 
     # -- writing ------------------------------------------------------------------------
@@ -151,25 +192,38 @@ class RunLogWriter:
         self._w.add_message(self._ch[topic], log_time=ns, data=data, publish_time=ns, sequence=self._seq[topic])
         self._seq[topic] += 1
 
+    def _write_meta(self) -> None:
+        if not self._meta_written:
+            meta = world_meta(self.world)
+            if self._sim is not None and hasattr(self._sim, "criteria"):
+                meta["run"] = {**run_config(self._sim), **self.run_info}
+            self._add("/simcore/meta", 0.0, _json(meta))
+            self._meta_written = True
+
     def _map_scene(self) -> bytes:
         from simcore.render.map_view import map_layers
 
-        ents = []
+        ents, lines = [], []
         for name, (colour, closed, polys) in map_layers(self.world.network).items():
-            lines = [fg.polyline(p, colour, closed=closed) for p in polys]
-            ents.append(fg.entity(f"map/{name}", 0.0, lines=lines))
-        return fg.scene_update(ents)
+            lines.append([fg.polyline(p, colour, closed=closed) for p in polys])
+            ents.append(fg.entity(f"map/{name}", 0.0))
+        return fg.scene_update(ents, lines)
 
     def attach(self, sim: Any) -> RunLogWriter:
         """Write ``sim``'s rows as it runs (hooked to ``Simulation.on_advance``); returns self."""
+        self._sim = sim
+        self._write_meta()
         sim.on_advance.append(self.on_advance)
         self.on_advance(sim)
         return self
 
     def on_advance(self, sim: Any) -> None:
-        """Append what ``sim`` recorded since the last call (rows, events, controls)."""
+        """Append what ``sim`` recorded since the last call (rows, events, controls, a snapshot when due)."""
         t0 = time.perf_counter()
         self._append(sim)
+        if hasattr(sim, "snapshot") and sim.t + 1e-9 >= self._next_snapshot and snapshot_portable(sim):
+            self._next_snapshot = sim.t + self.snapshot_dt
+            self.write_snapshot(sim)
         self.busy_s += time.perf_counter() - t0
 
     def _append(self, sim: Any) -> None:
@@ -184,13 +238,22 @@ class RunLogWriter:
                 rows = {name: rec._take(name, idx) for name in ("time", *rec_fields())}
             self.write_rows(rows)
         for ev in sim.events[self.events_written :]:
-            self._add("/simcore/events", ev.time, _json(ev.to_json()))
+            self._add("/simcore/events", ev.time, _json({**ev.to_json(), "t": float(ev.time)}))
         self.events_written = len(sim.events)
+        for role, obs in getattr(sim, "observations", {}).items():
+            if obs.step > self._obs_step.get(role, -1):
+                self._obs_step[role] = obs.step
+                self._add("/simcore/observations", obs.time, _json({"role": role, **observation_summary(obs)}))
+                for reading in obs.sensors.values():
+                    if getattr(reading, "kind", "") == "lidar" and reading.time > self._lidar_t.get(reading.name, -1.0):
+                        self._lidar_t[reading.name] = reading.time
+                        self._write_lidar(sim, reading)
         roles: dict[str, int] = getattr(sim, "_roles", {})
         if roles and sim.step_index > 0:
             rws = list(roles.values())
             msg = {
                 "time_s": sim.t,
+                "step": int(sim.step_index),
                 "roles": list(roles),
                 "accel_mps2": [float(sim.ctrl_accel[r]) for r in rws],
                 "steer_rad": [float(sim.ctrl_steer[r]) for r in rws],
@@ -198,38 +261,194 @@ class RunLogWriter:
             self._add("/simcore/controls", sim.t, _json(msg))
 
     def write_rows(self, rows: dict[str, np.ndarray]) -> None:
-        """Append recorded rows: ``time`` (k,), per-actor fields (k, n), ``signals`` (k, groups)."""
-        ego = self.world.ego
-        for k in range(rows["time"].shape[0]):
-            t = float(rows["time"][k])
-            parts = [np.asarray(t, "<f8").tobytes()]
-            parts += [np.ascontiguousarray(rows[name][k], dtype=dt).tobytes() for name, dt in STATE_FIELDS]
-            parts.append(np.ascontiguousarray(rows["signals"][k], dtype="|i1").tobytes())
-            self._add("/simcore/state", t, b"".join(parts))
-            self.rows_written += 1
+        """Append recorded rows: ``time`` (k,), per-actor fields (k, n), ``signals`` (k, groups); one
+        message per ``ROWS_PER_MESSAGE`` rows, the Foxglove scene at ``scene_hz``."""
+        self._write_meta()
+        k_all = int(rows["time"].shape[0])
+        for lo in range(0, k_all, ROWS_PER_MESSAGE):
+            hi = min(lo + ROWS_PER_MESSAGE, k_all)
+            parts = [struct.pack("<I", hi - lo), np.ascontiguousarray(rows["time"][lo:hi], dtype="<f8").tobytes()]
+            parts += [np.ascontiguousarray(rows[name][lo:hi], dtype=dt).tobytes() for name, dt in STATE_FIELDS]
+            parts.append(np.ascontiguousarray(rows["signals"][lo:hi], dtype="|i1").tobytes())
+            self._add("/simcore/state", float(rows["time"][lo]), b"".join(parts))
+        self.rows_written += k_all
+        times = rows["time"]
+        if not np.isfinite(self.scene_dt) or k_all == 0 or times[-1] + 1e-9 < self._next_scene:
+            return
+        due = []  # rows that get a Foxglove scene: the first at or after each scene time
+        for k, t in enumerate(times.tolist()):
             if t + 1e-9 >= self._next_scene:
                 self._next_scene = t + self.scene_dt
-                self._write_scene(t, rows["x"][k], rows["y"][k], rows["yaw"][k], rows["active"][k])
-                if ego >= 0:
-                    self._add(
-                        "/tf",
-                        t,
-                        fg.frame_transform(t, "ego", rows["x"][k][ego], rows["y"][k][ego], rows["yaw"][k][ego]),
-                    )
+                due.append(k)
+        x, y, yaw, active = (rows[name][due] for name in ("x", "y", "yaw", "active"))
+        cx, cy = x + self._offset * np.cos(yaw), y + self._offset * np.sin(yaw)  # box centres (m)
+        ego = self.world.ego
+        for j, k in enumerate(due):
+            t = float(times[k])
+            on = np.flatnonzero(active[j])
+            self._add("/actors", t, self._scene.message(t, on, cx[j, on], cy[j, on], yaw[j, on]))
+            if ego >= 0:
+                self._add("/tf", t, fg.frame_transform(t, "ego", x[j, ego], y[j, ego], yaw[j, ego]))
 
-    def _write_scene(self, t: float, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, active: np.ndarray) -> None:
-        on = np.flatnonzero(active)
-        c, s = np.cos(yaw[on]), np.sin(yaw[on])
-        cx, cy = x[on] + self._offset[on] * c, y[on] + self._offset[on] * s
-        self._add("/actors", t, self._scene.message(t, on, cx, cy, yaw[on]))
+    def _write_lidar(self, sim: Any, reading: Any) -> None:
+        """A lidar sweep as a Foxglove PointCloud on ``/sensors/NAME`` in frame ``ego/NAME`` (sensor frame:
+        x forward, y left, z up); the first time, the channel and the ego -> sensor mount transform."""
+        name, topic = reading.name, f"/sensors/{reading.name}"
+        frame = f"ego/{name}"
+        if topic not in self._ch:
+            if "foxglove.PointCloud" not in self._schemas:
+                self._schemas["foxglove.PointCloud"] = self._w.register_schema(
+                    name="foxglove.PointCloud", encoding="jsonschema", data=fg.schema_bytes("foxglove.PointCloud")
+                )
+            sid = self._schemas["foxglove.PointCloud"]
+            self._ch[topic] = self._w.register_channel(topic=topic, message_encoding="json", schema_id=sid)
+            self._seq[topic] = 0
+            rig = getattr(sim, "sensors", None)
+            mount = next((s.mount for s in getattr(rig, "sensors", ()) if s.name == name), None)
+            if mount is not None:
+                at, rpy = (mount.x, mount.y, mount.z), (mount.roll, mount.pitch, mount.yaw)
+                self._add("/tf", reading.time, fg.mount_transform(reading.time, "ego", frame, at, rpy))
+        pts = reading.data
+        xyz = np.column_stack([pts["x"], pts["y"], pts["z"]]) if pts.dtype.names else np.asarray(pts)[:, :3]
+        self._add(topic, reading.time, fg.point_cloud(reading.time, frame, xyz))
+
+    def write_snapshot(self, sim: Any) -> None:
+        """Append ``sim``'s engine state and run record now (``simcore.snapshot``: JSON header + npz)."""
+        self._write_meta()
+        self._add("/simcore/snapshot", sim.t, encode_snapshot(sim))
+        self.snapshots_written += 1
 
     def finish(self, result: Any = None) -> Path:
-        """Write the result (scores, criteria, metrics; no timing) and close the file."""
+        """Write the final snapshot and the result (scores, criteria, metrics; no timing), and close."""
+        self._write_meta()
+        sim = self._sim
+        if sim is not None and hasattr(sim, "snapshot") and result is not None:
+            self._append(sim)
+            self.write_snapshot(sim)
         if result is not None:
             self._add("/simcore/result", result.sim_time, _json(result.to_json(include_timing=False)))
         self._w.finish()
         self._fh.close()
         return self.path
+
+
+#: Most recorded rows in one /simcore/state message (bounded message size for readers).
+ROWS_PER_MESSAGE = 256
+
+
+def observation_summary(obs: Any) -> dict[str, Any]:
+    """A few numbers of an agent ``Observation`` (SI units, route s in m): time, step, own speed and
+    speed limit, how many objects it saw and the nearest one's distance, the next stop line ahead (route
+    s and signal state), the junction hold line, the sensors that gave readings."""
+    o = obs.objects
+    d = np.hypot(o.x - obs.x, o.y - obs.y)
+    ahead = np.flatnonzero(obs.stop_s > obs.progress)
+    k = int(ahead[0]) if ahead.size else -1
+
+    def num(v: float) -> float | None:
+        return float(v) if np.isfinite(v) else None
+
+    return {
+        "time_s": float(obs.time),
+        "step": int(obs.step),
+        "speed_mps": float(obs.speed),
+        "speed_limit_mps": float(obs.speed_limit),
+        "objects": int(d.size),
+        "nearest_m": float(d.min()) if d.size else None,
+        "next_stop_s_m": float(obs.stop_s[k]) if k >= 0 else None,
+        "next_stop_state": int(obs.stop_state[k]) if k >= 0 else None,
+        "junction_hold_s_m": num(obs.junction_hold_s),
+        "sensors": sorted(obs.sensors),
+    }
+
+
+def run_config(sim: Any) -> dict[str, Any]:
+    """What re-scoring needs of a Simulation besides its arrays: the world reference and the evaluation
+    set-up (end conditions, criteria, regulation block, emergency vehicles), as plain data."""
+    from pydantic import TypeAdapter
+
+    from simcore.scenario.schema import CriterionSpec
+
+    agent = getattr(sim, "agent", None)
+    return {
+        "scenario": sim.scenario_file or sim.world.name,
+        "scenario_file": sim.scenario_file,
+        "seed": None,
+        "overrides": {},
+        "variant": int(sim.variant),
+        "parameters": sim.parameters,
+        "agent": getattr(agent, "name", "none") if agent is not None else "none",
+        "agents": {"ego": getattr(agent, "name", "autopilot")} if agent is not None else {},
+        "in_engine": bool(sim.in_engine),
+        "record_every": int(sim.record_every),
+        "timing": {
+            "control_latency_s": sim.timing.latency_s,
+            "compute_budget_s": sim.timing.budget_s,
+            "late_policy": sim.timing.late_policy,
+        },
+        "end": sim.end.model_dump(mode="json"),
+        "criteria": TypeAdapter(list[CriterionSpec]).dump_python(sim.criteria, mode="json"),
+        "regulation": sim.regulation.model_dump(mode="json") if sim.regulation is not None else None,
+        "emergency_vehicles": list(sim.emergency_vehicles),
+    }
+
+
+def snapshot_portable(sim: Any) -> bool:
+    """Can ``sim``'s state go into a log now? Not while a scripted speed profile runs or a delayed
+    storyboard trigger is latched (Python objects the snapshot does not carry); later snapshots do."""
+    story = getattr(sim, "_story", None)
+    scripted = getattr(sim, "scripted", None)
+    return not (scripted is not None and scripted.profiles) and not (story is not None and story.first_held)
+
+
+def encode_snapshot(sim: Any) -> bytes:
+    """``sim.snapshot()`` as bytes: a JSON header (the run record, and name, dtype and shape of each array)
+    and the raw bytes of the EngineState arrays whose bits differ from the initial state (the others are
+    the rebuilt world's)."""
+    snap = sim.snapshot()
+    changed = [
+        (name, np.ascontiguousarray(arr))
+        for name, arr, init in zip(snap.state._fields, snap.state, sim.initial, strict=True)
+        if arr.shape != init.shape or arr.tobytes() != init.tobytes()
+    ]
+    story = snap.story
+    header = {
+        "step": int(snap.state.step[0]),
+        "t": float(snap.t),
+        "n_events": len(snap.events),
+        "collisions_info": snap.collisions_info,
+        "termination": snap.termination,
+        "story_end": snap.story_end,
+        "story": None
+        if story is None
+        else {"fired_at": story.fired_at, "done": story.done, "applied_at": story.applied_at},
+        "environment": snap.world_extra.environment if snap.world_extra is not None else None,
+        "rec_rows": int(snap.rec_rows),
+        "rec_total": int(snap.rec_total),
+        "late_controls": snap.late_controls,
+        "state_hash": str(int(snap.state_hash)),
+        "hashed_rows": int(snap.hashed_rows),
+        "arrays": [[name, arr.dtype.str, list(arr.shape)] for name, arr in changed],
+    }
+    head = json.dumps(header, separators=(",", ":")).encode()  # inf/nan allowed: Python's json reads them
+    return b"".join([struct.pack("<I", len(head)), head, *(arr.tobytes() for _, arr in changed)])
+
+
+def decode_snapshot(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A ``simcore.snapshot`` message: (header, EngineState arrays that differ from the initial state)."""
+    (n,) = struct.unpack_from("<I", data)
+    header = json.loads(data[4 : 4 + n])
+    arrays, off = {}, 4 + n
+    for name, dtype, shape in header["arrays"]:
+        dt = np.dtype(dtype)
+        if dt.hasobject:
+            raise LogFormatError(f"snapshot array {name}: dtype {dtype} is not a plain number type")
+        count = int(np.prod(shape))
+        arrays[name] = np.frombuffer(data, dtype=dt, count=count, offset=off).reshape(shape).copy()
+        off += count * dt.itemsize
+    if off != len(data):
+        raise LogFormatError(f"snapshot message of {len(data)} bytes, its header names {off}")
+    return header, arrays
 
 
 def rec_fields() -> tuple[str, ...]:
@@ -254,53 +473,60 @@ class RunLog:
     result: dict[str, Any] | None = None
     #: /map: layer name -> (colour, closed, [(k, 2) points]).
     map_layers: dict[str, tuple[str, bool, list[np.ndarray]]] = field(default_factory=dict)
+    #: /simcore/observations: one ``observation_summary`` per agent step (with its ``role``).
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    #: Exact time (s) of each event of ``events`` (their JSON rounds to microseconds).
+    event_times: list[float] = field(default_factory=list)
+    #: /simcore/snapshot: step of each snapshot, and (with ``snapshots=True``) its bytes (``decode_snapshot``).
+    snapshot_steps: list[int] = field(default_factory=list)
+    snapshots: list[bytes] = field(default_factory=list)
 
 
 class LogFormatError(ValueError):
     """The file is not a simcore run log this version can read."""
 
 
-def read_run_log(path: str | Path, max_rows: int | None = None) -> RunLog:
+def read_run_log(path: str | Path, max_rows: int | None = None, snapshots: bool = False) -> RunLog:
     """Read ``path`` (a run.mcap, or a run folder holding one).
 
     ``max_rows``: keep at most this many state rows, evenly strided with the last one
     included (bounded memory for long runs); None keeps every row.
+    ``snapshots``: keep the engine-state snapshots' bytes too (replay, rescore).
     """
     p = Path(path)
     if p.is_dir():
         p = p / RUN_MCAP
     with open(p, "rb") as fh:
         reader = make_reader(fh)
-        summary = reader.get_summary()
-        counts: dict[int, int] = summary.statistics.channel_message_counts if summary and summary.statistics else {}
-        state_id = next(
-            (c.id for c in (summary.channels.values() if summary else ()) if c.topic == "/simcore/state"), -1
-        )
-        n_rows = counts.get(state_id, 0)
-        stride = 1 if max_rows is None or n_rows <= max_rows else -(-(n_rows - 1) // max(max_rows - 1, 1))
         meta: dict[str, Any] | None = None
-        rows: list[bytes] = []
+        blocks: list[bytes] = []
         log = RunLog(meta={}, state={})
         ctrl_t, ctrl_a, ctrl_s = [], [], []
-        k = 0
         for _schema, channel, message in reader.iter_messages(log_time_order=True):
             topic = channel.topic
             if topic == "/simcore/state":
-                if k % stride == 0 or k == n_rows - 1:
-                    rows.append(message.data)
-                k += 1
+                blocks.append(message.data)
+            elif topic == "/simcore/snapshot":
+                (hn,) = struct.unpack_from("<I", message.data)
+                log.snapshot_steps.append(int(json.loads(message.data[4 : 4 + hn])["step"]))
+                if snapshots:
+                    log.snapshots.append(message.data)
             elif topic == "/simcore/meta":
                 meta = json.loads(message.data)
                 if meta.get("simcore_log", 0) > LOG_VERSION:
                     raise LogFormatError(f"{p}: log format {meta['simcore_log']} is newer than {LOG_VERSION}")
             elif topic == "/simcore/events":
-                log.events.append(json.loads(message.data))
+                ev = json.loads(message.data)
+                log.event_times.append(float(ev.pop("t", ev["time_s"])))
+                log.events.append(ev)
             elif topic == "/simcore/controls":
                 c = json.loads(message.data)
                 log.controls_roles = c["roles"]
                 ctrl_t.append(c["time_s"])
                 ctrl_a.append(c["accel_mps2"])
                 ctrl_s.append(c["steer_rad"])
+            elif topic == "/simcore/observations":
+                log.observations.append(json.loads(message.data))
             elif topic == "/simcore/result":
                 log.result = json.loads(message.data)
             elif topic == "/map":
@@ -308,27 +534,49 @@ def read_run_log(path: str | Path, max_rows: int | None = None) -> RunLog:
     if meta is None:
         raise LogFormatError(f"{p}: no /simcore/meta channel: not a simcore run log")
     log.meta = meta
-    log.state = _decode_states(rows, len(meta["actor_ids"]), len(meta["signal_groups"]))
+    log.state = _decode_states(
+        blocks, len(meta["actor_ids"]), len(meta["signal_groups"]), meta.get("simcore_log", 1), max_rows
+    )
     if ctrl_t:
         log.controls = {"time": np.array(ctrl_t), "accel": np.array(ctrl_a), "steer": np.array(ctrl_s)}
     return log
 
 
-def _decode_states(rows: list[bytes], n: int, g: int) -> dict[str, np.ndarray]:
-    """Stack raw state messages into arrays."""
-    widths = [8] + [np.dtype(dt).itemsize * n for _, dt in STATE_FIELDS] + [g]
-    if rows and len(rows[0]) != sum(widths):
-        raise LogFormatError(f"state message of {len(rows[0])} bytes, expected {sum(widths)}")
-    buf = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), sum(widths))
-    out: dict[str, np.ndarray] = {}
-    off = 0
-    for (name, dt), w in zip((("time", "<f8"), *STATE_FIELDS, ("signals", "|i1")), widths, strict=True):
-        col = np.ascontiguousarray(buf[:, off : off + w]).view(dt)
-        out[name] = col[:, 0] if name == "time" else col
-        off += w
-    out["active"] = out["active"].astype(np.bool_)
-    out = {k: v.astype(v.dtype.newbyteorder("=")) for k, v in out.items()}
-    return out
+def _decode_states(blocks: list[bytes], n: int, g: int, version: int, max_rows: int | None) -> dict[str, np.ndarray]:
+    """Stack raw state messages (blocks of rows; version 1: one row each, no count) into arrays, keeping at
+    most ``max_rows`` rows at an even stride with the first and last (``TrajectoryRecorder.view``'s rows)."""
+    names = (("time", "<f8"), *STATE_FIELDS, ("signals", "|i1"))
+    row_w = [8] + [np.dtype(dt).itemsize * n for _, dt in STATE_FIELDS] + [g]
+    head = 4 if version >= 2 else 0
+    counts = [struct.unpack_from("<I", b)[0] if head else 1 for b in blocks]
+    total = sum(counts)
+    if max_rows is None or total <= max_rows:
+        keep = np.arange(total)
+    else:
+        stride = -(-(total - 1) // max(max_rows - 1, 1))
+        keep = np.unique(np.append(np.arange(0, total, stride), total - 1))
+    out: dict[str, list[np.ndarray]] = {name: [] for name, _ in names}
+    start = 0
+    for data, k in zip(blocks, counts, strict=True):
+        if len(data) != head + k * sum(row_w):
+            raise LogFormatError(f"state message of {len(data)} bytes, expected {head + k * sum(row_w)} for {k} rows")
+        sel = keep[(keep >= start) & (keep < start + k)] - start
+        start += k
+        if sel.size == 0:
+            continue
+        off = head
+        for (name, dt), w in zip(names, row_w, strict=True):
+            col = np.frombuffer(data, dtype=dt, count=k * w // np.dtype(dt).itemsize, offset=off)
+            col = col.reshape(k, -1)[sel]
+            out[name].append(col[:, 0] if name == "time" else col)
+            off += k * w
+    res: dict[str, np.ndarray] = {}
+    for name, dt in names:
+        width = () if name == "time" else (g if name == "signals" else n,)
+        arr = np.concatenate(out[name]) if out[name] else np.zeros((0, *width), dtype=dt)
+        res[name] = arr.astype(arr.dtype.newbyteorder("="))
+    res["active"] = res["active"].astype(np.bool_)
+    return res
 
 
 def _layers_from_scene(msg: dict[str, Any]) -> dict[str, tuple[str, bool, list[np.ndarray]]]:

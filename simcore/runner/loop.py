@@ -84,6 +84,8 @@ class SimSnapshot:
     late_controls: dict[str, int]
     state_hash: int
     hashed_rows: int
+    #: Trajectory rows recorded in all (on disk and in the buffer): ``restore`` cuts the recorder back to it.
+    rec_total: int = -1
 
 
 def _in_engine_driver(world: World, agent: Any) -> DriverParams:
@@ -226,6 +228,8 @@ class Simulation:
         self.scripted = ScriptedSpeeds(self.state.v_des[0], self.state.speed_factor[0])
         #: Called with this Simulation after every compiled call (the run log: report.runlog).
         self.on_advance: list[Callable[[Simulation], None]] = []
+        #: The latest observation handed to each Python-side agent, by role.
+        self.observations: dict[str, Observation] = {}
         self.reset()
 
     # -- views of instance 0 of the engine state ----------------------------------------
@@ -286,6 +290,7 @@ class Simulation:
         self.events: list[Event] = []
         self._collisions_info = []
         self.termination = ""
+        self.observations.clear()
         self._agent_failed = False
         self._bad_controls = 0
         self._bad_run: dict[str, int] = {}
@@ -471,6 +476,7 @@ class Simulation:
             else:
                 try:
                     obs = self.observe(role)  # the engine's time, not charged to the agent's budget
+                    self.observations[role] = obs  # the latest one per role (the run log's summary)
                     answer, took = self._guards[role].call("act", obs, timeout_s=lim.agent_step_timeout_s)
                     ctrl = check_control(answer)
                 except Exception as exc:  # untrusted (guard: any exception, exit, hang): record, brake, end
@@ -553,6 +559,7 @@ class Simulation:
             dict(self.late_controls),
             int(self.state_hash.value),
             self._hashed_rows,
+            self.recorder.total_rows,
         )
 
     def restore(self, snap: SimSnapshot) -> None:
@@ -568,11 +575,14 @@ class Simulation:
         self.scripted.load(snap.scripted)
         if snap.world_extra is not None:
             snap.world_extra.restore(self.world)
-        self.recorder.rows = snap.rec_rows
-        self.out.rec_row[0] = snap.rec_rows
+        # rows recorded after the snapshot go, also those drained to disk since (record.trajectory)
+        rec = self.recorder
+        rec.truncate(snap.rec_total if snap.rec_total >= 0 else rec.drained + snap.rec_rows)
+        self.out.rec_row[0] = rec.rows
         self.late_controls = dict(snap.late_controls)
         self.state_hash.value = np.uint64(snap.state_hash)
-        self._hashed_rows = snap.hashed_rows
+        # rows of the buffer not yet folded into the hash at the snapshot are the last ones of the buffer now
+        self._hashed_rows = max(rec.rows - (snap.rec_rows - snap.hashed_rows), 0)
 
     def _fold_hash(self) -> None:
         """Fold the trajectory rows recorded since the last fold into ``state_hash`` (a stream that does
@@ -708,6 +718,35 @@ class Simulation:
         self._advance(0)
         return time.perf_counter() - t0
 
+    def _run_once(self, limit: int) -> bool:
+        """One pass of the run loop, not past step ``limit``: a compiled chunk, a storyboard step or an
+        agent step. Returns whether the run is over."""
+        if self._story_pending() and not self.channels:
+            self._story_step()
+            return self._check_end()[0]
+        if not self.channels:
+            self._advance(min(CHUNK_STEPS, limit - self.step_index))
+            return self._check_end()[0]
+        return self.step().done
+
+    def advance_to(self, step: int) -> bool:
+        """Run as ``run`` does (agents asked) until step ``step`` or the end; returns whether the run is over."""
+        done = self._check_end()[0]
+        while not done and self.step_index < step:
+            done = self._run_once(step)
+        return done
+
+    def step_applied(self, controls: Mapping[str, tuple[float, float]]) -> StepOutcome:
+        """Advance one ``dt`` with these effective controls, ``{role: (accel m/s^2, steer rad)}``, of the
+        agent-driven vehicles; no agent is asked and no control channel is passed (a run log's controls)."""
+        for role, (accel, steer) in controls.items():
+            row = self._row(role)
+            self.ctrl_accel[row], self.ctrl_steer[row] = accel, steer
+        n_before = len(self.events)
+        self._story_step()
+        done, reason = self._check_end()
+        return StepOutcome(self.t, self.events[n_before:], done, reason)
+
     def run(self, progress: bool = False) -> Result:
         """Step until an end condition holds; returns the Result."""
         t0 = time.perf_counter()
@@ -720,14 +759,7 @@ class Simulation:
         try:
             while not done:
                 before = self.step_index
-                if self._story_pending() and not self.channels:
-                    self._story_step()
-                    done = self._check_end()[0]
-                elif not self.channels:
-                    self._advance(min(CHUNK_STEPS, self.max_steps - self.step_index))
-                    done = self._check_end()[0]
-                else:
-                    done = self.step().done
+                done = self._run_once(self.max_steps)
                 if bar is not None:
                     bar.update(self.step_index - before)
         finally:

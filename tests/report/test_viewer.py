@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from simcore.api import simulation
-from simcore.report.runlog import RUN_MCAP, RunLogWriter, read_run_log
+from simcore.report.runlog import EGO_COLOUR, RUN_MCAP, RunLogWriter, read_run_log
 from simcore.report.viewer import write_view
 
 
@@ -114,3 +114,40 @@ def test_viewer_in_headless_chromium(logged: SimpleNamespace, chromium: Any) -> 
     info = drv.find_element(By.ID, "sv-info").text
     assert logged.log.meta["actor_ids"][i] in info and "km/h" in info
     assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_viewer_screenshot_layout(logged: SimpleNamespace, chromium: Any) -> None:
+    """In a 1280 px window: title on top, the canvas left with the controls and scrub bar under it, the
+    result panel right of it, nothing wider than the window; the screenshot shows the map and the ego."""
+    import io
+
+    from PIL import Image
+
+    drv = chromium
+    drv.get(logged.html.as_uri())
+    drv.execute_script("window.simcoreViewer.setTime(0.0)")
+    rects = drv.execute_script(
+        "const r = {}; for (const id of arguments[0]) { const b = document.getElementById(id)"
+        ".getBoundingClientRect(); r[id] = [b.left, b.top, b.right, b.bottom]; }"
+        "r.title = (b => [b.left, b.top, b.right, b.bottom])(document.querySelector('.sv-title')"
+        ".getBoundingClientRect()); r.page = [0, 0, document.documentElement.scrollWidth, 0]; return r;",
+        ["sv-canvas", "sv-bar", "sv-scrub", "sv-side", "sv-play"],
+    )
+    width = drv.execute_script("return window.innerWidth")
+    canvas, bar, scrub, side, title = (rects[k] for k in ("sv-canvas", "sv-bar", "sv-scrub", "sv-side", "title"))
+    assert rects["page"][2] <= width  # no horizontal scrolling
+    for k, (left, top, right, bottom) in rects.items():
+        if k != "page":
+            assert right - left > 0 and bottom - top > 0 and left >= 0 and right <= width, k
+    assert title[3] <= canvas[1]  # the title above the canvas
+    assert canvas[2] - canvas[0] >= 600  # the map gets most of the width
+    assert bar[1] >= canvas[3] - 1 and scrub[1] >= canvas[3] - 1  # controls and scrub bar under the canvas
+    assert side[0] >= canvas[2] - 1 and side[1] < canvas[3]  # the result panel to its right, level with it
+    assert canvas[0] <= rects["sv-play"][0] <= canvas[2]
+    shot = np.asarray(Image.open(io.BytesIO(drv.get_screenshot_as_png())).convert("RGB")).astype(int)
+    dpr = drv.execute_script("return window.devicePixelRatio")
+    left, top, right, bottom = (round(v * dpr) for v in canvas)
+    view = shot[top : min(bottom, shot.shape[0]), left:right]
+    assert view.size and view.reshape(-1, 3).std(axis=0).max() > 10  # not a blank canvas
+    ego_rgb = np.array([int(EGO_COLOUR[k : k + 2], 16) for k in (1, 3, 5)])
+    assert (np.abs(view - ego_rgb).max(axis=2) <= 30).sum() >= 4  # the ego is drawn in its colour
