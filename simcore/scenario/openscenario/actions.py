@@ -1,0 +1,368 @@
+"""OpenSCENARIO actions (private and global) as storyboard entries of our format."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+from simcore.scenario.openscenario.common import TranslatorBase, _f, _walk
+from simcore.scenario.openscenario.xml import XNode
+
+
+class ActionsMixin(TranslatorBase):
+    """Private and global actions."""
+
+    def controller(self, who: str, a: XNode) -> None:
+        """Controllers: the ego's is the agent (``--agent``); activating the default controller (no
+        ObjectController) changes nothing; other controllers are not honoured (our driver model drives)."""
+        self.mark_handled(a)
+        if who != self.ego and self.entities[who].kid("ObjectController") is not None:
+            self.skip(
+                a,
+                f"<{a.tag}> on {who!r}: controllers other than the ego's agent are not supported yet "
+                "(our driver model drives it)",
+            )
+
+    def assign_route(self, who: str, node: XNode) -> None:
+        self.mark_handled(node)
+        route = node.kid("Route")
+        wps = route.kids("Waypoint") if route is not None else []
+        if not wps:
+            self.skip(node, "AssignRouteAction without an inline or catalog route")
+            return
+        pose = self.position(wps[-1].kid("Position") or wps[-1])
+        name, _, _ = self.view.net_lane(pose)
+        self.routes[who] = name
+
+    def private(self, who: str, a: XNode, when: dict, delay: float | None, name: str | None) -> None:
+        """One private action of entity ``who`` as storyboard entries (appended)."""
+        if who not in self.entities:
+            raise a.error(f"unknown entity {who!r}")
+        actor = self.rid(who)
+        do: dict[str, Any] | None = None
+        inner = a.first()
+        kind = self.entities[who].first()
+        if who not in self.poses:
+            self.skip(a, f"action of {who!r}, which is never placed")
+            return
+        if kind is not None and kind.tag == "Pedestrian":
+            tgt = inner.kid("SpeedActionTarget") if inner is not None else None
+            absn = tgt.kid("AbsoluteTargetSpeed") if tgt is not None else None
+            if a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction" and absn is not None:
+                walker = self.walkers.get(who)
+                if walker is not None and who not in self.walker_started:
+                    walker["speed"] = _walk(_f(absn, "value"))  # its first speed: walking or crossing speed
+                    self.walker_started.add(who)
+                elif walker is not None and _walk(_f(absn, "value")) != walker["speed"]:
+                    self.skip(inner, "a pedestrian walks at one speed: later speed changes are not supported yet")
+                do = {"start": actor}
+            elif a.tag == "RoutingAction" and inner is not None and inner.tag == "FollowTrajectoryAction":
+                if not self.pedestrian_path(who, inner):
+                    return
+                do = {"start": actor}
+            else:
+                self.skip(inner or a, f"<{(inner or a).tag}> of a pedestrian is not supported yet")
+                return
+        elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction":
+            do, _ = self.speed(actor, who, inner)
+        elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedProfileAction":
+            self.speed_profile(actor, inner, when, delay, name)
+            self.mark_handled(a)
+            return
+        elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SynchronizeAction":
+            do = self.synchronize(actor, inner)
+        elif a.tag == "LongitudinalAction" and inner is not None and inner.tag == "LongitudinalDistanceAction":
+            do = self.keep_distance(actor, inner)
+        elif a.tag == "SynchronizeAction":
+            do = self.synchronize(actor, a)
+        elif a.tag == "LateralAction" and inner is not None and inner.tag == "LaneChangeAction":
+            do, _ = self.lane_change(actor, who, inner)
+        elif a.tag == "TeleportAction":
+            pose = self.position(a.kid("Position") or a)
+            do = {
+                "teleport": {
+                    "actor": actor,
+                    "x": round(pose.x, 3),
+                    "y": round(pose.y, 3),
+                    "yaw_deg": round(math.degrees(math.atan2(math.sin(pose.h), math.cos(pose.h))), 3),
+                }
+            }
+        elif a.tag in ("ActivateControllerAction", "ControllerAction"):
+            self.controller(who, a)
+            return
+        elif a.tag == "RoutingAction" and inner is not None and inner.tag == "AssignRouteAction":
+            self.skip(inner, "AssignRouteAction after Init is not supported yet (routes are fixed at the start)")
+            return
+        else:
+            tag = (
+                inner.tag
+                if inner is not None and a.tag in ("LongitudinalAction", "LateralAction", "RoutingAction")
+                else a.tag
+            )
+            self.skip(inner if inner is not None and tag == inner.tag else a, f"<{tag}> is not supported yet")
+            return
+        if do is None:
+            return
+        self.mark_handled(a)
+        entry: dict[str, Any] = {"when": when, "do": do}
+        if name:
+            entry["name"] = name
+        if delay:
+            entry["delay_s"] = delay
+        self.story.append(entry)
+
+    def speed(self, actor: str, who: str, sa: XNode) -> tuple[dict | None, float]:
+        dyn = sa.kid("SpeedActionDynamics")
+        tgt = sa.kid("SpeedActionTarget")
+        if dyn is None or tgt is None or tgt.first() is None:
+            raise sa.error("SpeedAction needs SpeedActionDynamics and SpeedActionTarget")
+        t = tgt.first()
+        assert t is not None
+        spec: dict[str, Any] = {"actor": actor}
+        if t.tag == "AbsoluteTargetSpeed":
+            spec["target"] = _f(t, "value")
+        else:
+            ref = t.attrs.get("entityRef", "")
+            if ref not in self.entities:
+                raise t.error(f"unknown entity {ref!r}")
+            spec["relative_to"] = self.rid(ref)
+            key = "factor" if t.attrs.get("speedTargetValueType") == "factor" else "delta"
+            spec[key] = _f(t, "value")
+            if t.attrs.get("continuous") == "true":
+                if dyn.attrs.get("dynamicsShape", "step") == "step" or _f(dyn, "value", 0.0) == 0.0:
+                    spec["continuous"] = True
+                else:
+                    self.skip(t, "continuous relative target speed with a ramp: the target is taken when it starts")
+        shape = dyn.attrs.get("dynamicsShape", "step")
+        dim = dyn.attrs.get("dynamicsDimension", "time")
+        value = _f(dyn, "value", 0.0)
+        if shape not in ("step", "linear", "cubic", "sinusoidal"):
+            self.skip(dyn, f"speed dynamics shape {shape!r} is not supported yet")
+            return None, 0.0
+        duration = 0.0
+        if shape == "step" or value == 0.0:
+            spec["shape"] = "step"
+        elif dim == "rate":  # esmini writes decelerations as negative rates; the sign carries nothing
+            spec.update(shape=shape, rate=abs(value))
+        elif dim == "time":
+            spec.update(shape=shape, duration=value)
+            duration = value
+        elif dim == "distance":
+            spec.update(shape=shape, distance=abs(value))
+        else:
+            self.skip(dyn, f"speed dynamics dimension {dim!r} is not supported yet")
+            return None, 0.0
+        return {"speed": spec}, duration
+
+    def pedestrian_path(self, who: str, fta: XNode) -> bool:
+        """A pedestrian's polyline that runs along its start lane and then crosses the road in one straight
+        segment becomes our jaywalk (walk to ``at_s``, cross ``width_m``); other shapes are refused."""
+        shape = next((n for n in fta.walk() if n.tag == "Shape"), None)
+        poly = shape.kid("Polyline") if shape is not None else None
+        spec = self.walker_specs.get(who)
+        if poly is None or spec is None or len(poly.kids("Vertex")) < 2:
+            self.skip(fta, "a pedestrian's trajectory other than a polyline is not supported yet")
+            return False
+        pts = [self.position(v.kid("Position") or v) for v in poly.kids("Vertex")]
+        k = self.view.net.lane_names.index(spec["start"]["lane"])
+        along = [self.view._project(k, p.x, p.y) for p in pts]
+        # the crossing: the segment with the largest sideways change; before it the walk along the lane
+        c = max(range(len(pts) - 1), key=lambda i: abs(along[i + 1][1] - along[i][1]))
+        seg = math.hypot(pts[c + 1].x - pts[c].x, pts[c + 1].y - pts[c].y)
+        on_lane = all(abs(t) <= 1.0 for _, t in along[: c + 1])
+        forward = all(b[0] >= a[0] - 0.1 for a, b in itertools.pairwise(along[: c + 1]))
+        crosses = seg > 1.0 and abs(along[c + 1][1] - along[c][1]) >= 0.8 * seg
+        if not (on_lane and forward and crosses):
+            self.skip(fta, "this pedestrian trajectory is not 'along the sidewalk, then straight across' (not yet)")
+            return False
+        tail = sum(math.hypot(q.x - p.x, q.y - p.y) for p, q in itertools.pairwise(pts[c + 1 :]))
+        if tail > 1.0:
+            self.skip(
+                fta, f"the pedestrian's last {tail:.1f} m after crossing are not walked (it stops at the far side)"
+            )
+        speed = spec["behavior"].get("walk", spec["behavior"].get("jaywalk", {})).get("speed", 1.4)
+        spec["behavior"] = {
+            "jaywalk": {
+                "at_s": max(round(along[c][0], 3), spec["start"]["s"]),
+                "width_m": round(min(max(seg, 1.01), 60), 3),
+                "speed": speed,
+            }
+        }
+        self.walkers[who] = spec["behavior"]["jaywalk"]
+        if fta.attrs.get("initialDistanceOffset") or (
+            (tr := fta.kid("TimeReference")) is not None and tr.kid("Timing") is not None
+        ):
+            self.skip(
+                fta, "trajectory timing and offsets of a pedestrian are not supported yet (it walks at its speed)"
+            )
+        self.mark_handled(fta)
+        return True
+
+    def keep_distance(self, actor: str, la: XNode) -> dict | None:
+        """LongitudinalDistanceAction: our keep_distance (a proportional distance keeper, 1 s time constant,
+        within the DynamicConstraints' acceleration, deceleration and speed)."""
+        ref = la.attrs.get("entityRef", "")
+        if ref not in self.entities:
+            raise la.error(f"unknown entity {ref!r}")
+        spec: dict[str, Any] = {"actor": actor, "to": self.rid(ref)}
+        if "distance" in la.attrs:
+            spec["distance_m"] = _f(la, "distance")
+        elif "timeGap" in la.attrs:
+            spec["time_gap_s"] = _f(la, "timeGap")
+        else:
+            raise la.error("LongitudinalDistanceAction needs distance or timeGap")
+        if la.attrs.get("freespace") == "true":
+            spec["freespace"] = True
+        spec["side"] = {"leadingReferencedEntity": "behind", "trailingReferencedEntity": "ahead"}.get(
+            la.attrs.get("displacement", "trailingReferencedEntity"), "any"
+        )
+        spec["continuous"] = la.attrs.get("continuous", "true") == "true"
+        dc = la.kid("DynamicConstraints")
+        if dc is not None:
+            for key, name in (
+                ("max_accel", "maxAcceleration"),
+                ("max_decel", "maxDeceleration"),
+                ("max_speed", "maxSpeed"),
+            ):
+                if name in dc.attrs and _f(dc, name) > 0:
+                    spec[key] = _f(dc, name)
+            if any(k in dc.attrs for k in ("maxAccelerationRate", "maxDecelerationRate")):
+                self.skip(dc, "jerk limits (acceleration rates) are not supported yet")
+        if la.attrs.get("coordinateSystem", "entity") not in ("entity", "road", "lane"):
+            self.skip(la, f"coordinateSystem {la.attrs['coordinateSystem']!r} is not supported yet")
+        return {"keep_distance": spec}
+
+    def synchronize(self, actor: str, sa: XNode) -> dict | None:
+        """SynchronizeAction: arrive at TargetPosition when the master reaches TargetPositionMaster."""
+        master = sa.attrs.get("masterEntityRef", "")
+        if master not in self.entities:
+            raise sa.error(f"unknown entity {master!r}")
+        tp, tm = sa.kid("TargetPosition"), sa.kid("TargetPositionMaster")
+        if tp is None or tm is None or tp.first() is None or tm.first() is None:
+            raise sa.error("SynchronizeAction needs TargetPosition and TargetPositionMaster")
+        p_a, p_m = self.position(tp.first()), self.position(tm.first())  # type: ignore[arg-type]
+        spec: dict[str, Any] = {
+            "actor": actor,
+            "master": self.rid(master),
+            "at": [round(p_a.x, 3), round(p_a.y, 3)],
+            "master_at": [round(p_m.x, 3), round(p_m.y, 3)],
+            "tolerance_m": max(_f(sa, "targetTolerance", 1.0), 0.01),
+        }
+        fs = sa.kid("FinalSpeed")
+        f = fs.first() if fs is not None else None
+        if f is not None and f.tag == "AbsoluteSpeed":
+            spec["final_speed"] = _f(f, "value")
+        elif f is not None and f.tag == "RelativeSpeedToMaster" and f.attrs.get("speedTargetValueType") != "factor":
+            spec["final_delta"] = _f(f, "value")
+        elif f is not None:
+            self.skip(f, "a final speed as a factor of the master's is not supported yet")
+        if f is not None and fs is not None:
+            self.skip(
+                fs,
+                "the final speed is taken at the arrival, not reached gradually before it (esmini plans "
+                "a smooth profile)",
+            )
+        return {"synchronize": spec}
+
+    def speed_profile(self, actor: str, sp: XNode, when: dict, delay: float | None, name: str | None) -> None:
+        """SpeedProfileAction as a chain of linear speed entries: entry k starts when entry k - 1 is done
+        (``done``). ``time`` is the time to reach each speed from the previous one; without it the ramp
+        runs at DynamicConstraints' maxAcceleration / maxDeceleration."""
+        if sp.attrs.get("followingMode", "follow") == "follow":
+            self.skip(sp, "followingMode 'follow' (jerk-limited in esmini): run as exact linear ramps ('position')")
+        if sp.attrs.get("entityRef"):
+            self.skip(sp, "a speed profile relative to an entity is not supported yet")
+            return
+        dc = sp.kid("DynamicConstraints")
+        prev: str | None = None
+        v_prev: float | None = None
+        base = name or self.unique(f"{actor}_profile")
+        for k, e in enumerate(sp.kids("SpeedProfileEntry")):
+            v = _f(e, "speed")
+            spec: dict[str, Any] = {"actor": actor, "target": v}
+            dur = _f(e, "time", -1.0)
+            if dur > 0:
+                spec.update(shape="linear", duration=dur)
+            elif dur == 0 or dc is None:
+                spec["shape"] = "step"
+            else:
+                up = v_prev is None or v >= v_prev
+                rate = _f(dc, "maxAcceleration" if up else "maxDeceleration", 0.0)
+                spec.update(shape="linear", rate=rate) if rate > 0 else spec.update(shape="step")
+            entry: dict[str, Any] = {"name": base if k == 0 else self.unique(f"{base}_{k}"), "do": {"speed": spec}}
+            if prev is None:
+                entry["when"] = when
+                if delay:
+                    entry["delay_s"] = delay
+            else:
+                entry["when"] = {"done": prev}
+            self.story.append(entry)
+            prev, v_prev = entry["name"], v
+
+    def lane_change(self, actor: str, who: str, lc: XNode) -> tuple[dict | None, float]:
+        dyn = lc.kid("LaneChangeActionDynamics")
+        tgt = lc.kid("LaneChangeTarget")
+        t = tgt.first() if tgt is not None else None
+        if dyn is None or t is None:
+            raise lc.error("LaneChangeAction needs LaneChangeActionDynamics and LaneChangeTarget")
+        cur = self.lane_now.get(who, 0)
+        if t.tag == "RelativeTargetLane":
+            ref = t.attrs.get("entityRef", "")
+            if ref not in self.lane_now:
+                raise t.error(f"entity {ref!r} is not on a lane")
+            # positive: to the left of the reference entity's direction of travel; lane ids grow
+            # to the left of the road's s direction (0 is the centre line, stepped over)
+            d = int(_f(t, "value")) * (1 if self.poses[ref].along_s() else -1)
+            base = self.lane_now[ref]
+            target = base + d
+            if d and (target == 0 or (target > 0) != (base > 0)):
+                target += 1 if d > 0 else -1
+        else:
+            target = int(_f(t, "value"))
+        if target == cur or cur == 0:
+            self.skip(lc, f"lane change of {who!r} to the lane it is on ({target})")
+            return None, 0.0
+        steps = abs(target - cur) - (1 if target * cur < 0 else 0)
+        left = (target > cur) == self.poses[who].along_s()
+        self.lane_now[who] = target
+        dim = dyn.attrs.get("dynamicsDimension", "time")
+        value = _f(dyn, "value")
+        if dim == "time":
+            duration = value
+        elif dim == "distance":
+            v = max(self.speed0.get(who, 1.0), 1.0)
+            duration = value / v
+            self.skip(
+                dyn,
+                f"lane change over a distance: run over the time that distance takes at the start speed "
+                f"({duration:.2f} s at {v:g} m/s)",
+            )
+        else:
+            self.skip(dyn, f"lane change dimension {dim!r} is not supported yet")
+            return None, 0.0
+        if "targetLaneOffset" in lc.attrs and float(lc.attrs["targetLaneOffset"] or 0) != 0:
+            self.skip(lc, "targetLaneOffset is not supported yet (the car ends on the lane centre)")
+        spec: dict[str, Any] = {
+            "actor": actor,
+            "direction": "left" if left else "right",
+            "duration": round(min(max(duration, 0.05), 30.0), 6),
+        }
+        if steps > 1:
+            spec["lanes"] = steps
+        return {"lane_change": spec}, duration
+
+    def global_action(self, a: XNode | None, parent: XNode) -> dict | None:
+        if a is None:
+            return None
+        inner = a.first()
+        if a.tag == "InfrastructureAction" and inner is not None:
+            sig = inner.first()
+            if sig is not None and sig.tag == "TrafficSignalStateAction":
+                spec = self.signal(sig)
+                if spec is None:
+                    return None
+                self.mark_handled(a)
+                return {"signal": spec}
+        self.skip(inner or a, f"<{(inner or a).tag}> is not supported yet")
+        return None

@@ -1,0 +1,220 @@
+"""OpenSCENARIO triggers and conditions as triggers of our format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simcore.scenario.openscenario.common import _RULES, TranslatorBase, _f, _monotone_rising, _negate
+from simcore.scenario.openscenario.xml import XNode
+
+
+class ConditionsMixin(TranslatorBase):
+    """Start/stop triggers and their conditions."""
+
+    @staticmethod
+    def always(t: dict) -> bool:
+        return (
+            t == {"time_s": 0}
+            or t == {"compare": {"measure": "time", "rule": "ge", "value": 0.0}}
+            or t == {"compare": {"measure": "time", "rule": "gt", "value": 0.0}}
+        )
+
+    def time_bound(self, trig: XNode) -> float | None:
+        groups = trig.kids("ConditionGroup")
+        times = [_f(c, "value") for c in trig.walk() if c.tag == "SimulationTimeCondition"]
+        only_time = all(len(g.kids("Condition")) == 1 for g in groups) and len(groups) == len(times)
+        return max(times) if times and only_time else None
+
+    def trigger(self, trig: XNode) -> tuple[dict, float] | None:
+        """(trigger data, delay s) of a Start/StopTrigger: any of its groups, all of each group's conditions."""
+        groups = []
+        delay = 0.0
+        for g in trig.kids("ConditionGroup"):
+            conds = []
+            for c in g.kids("Condition"):
+                out = self.condition(c)
+                if out is None:
+                    continue
+                d = _f(c, "delay", 0.0)
+                if d > 0 and (len(g.kids("Condition")) > 1 or len(trig.kids("ConditionGroup")) > 1):
+                    out = {"delayed": {"when": out, "by_s": d}}  # this condition's own delay
+                elif d > 0:
+                    delay = d  # the whole trigger's: the entry's delay
+                conds.append(out)
+            if conds:
+                groups.append(conds[0] if len(conds) == 1 else {"all": conds})
+        if not groups:
+            return None
+        return (groups[0] if len(groups) == 1 else {"any": groups}), delay
+
+    def condition(self, c: XNode) -> dict | None:
+        """A condition; a falling edge becomes the first check where the negated condition holds."""
+        out = self._condition(c)
+        edge = c.attrs.get("conditionEdge", "none")
+        if out is None or edge in ("none", "rising"):
+            return out
+        if edge == "falling":
+            neg = _negate(out)
+            if neg is not None:
+                return neg
+        if edge == "risingOrFalling" and _monotone_rising(out):  # time only rises: its only edge is rising
+            return out
+        self.skip(c, f"conditionEdge {edge!r} of this condition is not supported yet (it fires when it first holds)")
+        return out
+
+    def _condition(self, c: XNode) -> dict | None:
+        body = c.first()
+        if body is None:
+            raise c.error("empty <Condition>")
+        inner = body.first()
+        if inner is None:
+            raise body.error(f"empty <{body.tag}>")
+        if body.tag == "ByValueCondition":
+            return self.by_value(inner)
+        ents = [e.attrs.get("entityRef", "") for e in (body.kid("TriggeringEntities") or body).kids("EntityRef")]
+        rule_any = (body.kid("TriggeringEntities") or body).attrs.get("triggeringEntitiesRule", "any") == "any"
+        ec = body.kid("EntityCondition")
+        cond = ec.first() if ec is not None else None
+        if cond is None:
+            raise body.error("ByEntityCondition needs TriggeringEntities and EntityCondition")
+        parts = []
+        for e in ents:
+            if e not in self.entities:
+                raise body.error(f"unknown entity {e!r}")
+            p = self.by_entity(self.rid(e), cond)
+            if p is None:
+                return None
+            parts.append(p)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else ({"any": parts} if rule_any else {"all": parts})
+
+    def rule(self, node: XNode) -> str:
+        r = node.attrs.get("rule", "greaterThan")
+        if r not in _RULES:
+            raise node.error(f"unknown rule {r!r} (expected one of {', '.join(_RULES)})")
+        return _RULES[r]
+
+    def by_value(self, c: XNode) -> dict | None:
+        if c.tag == "SimulationTimeCondition":
+            rule, v = self.rule(c), _f(c, "value")
+            if rule == "ge" or (rule == "gt" and v <= 0):
+                return {"time_s": max(v, 0.0)}
+            return {"compare": {"measure": "time", "rule": rule, "value": v}}
+        if c.tag == "StoryboardElementStateCondition":
+            ref, state = c.attrs.get("storyboardElementRef", ""), c.attrs.get("state", "")
+            kind = c.attrs.get("storyboardElementType", "")
+            if kind in ("act", "story") and state in ("startTransition", "runningState"):
+                act = self.triggers.get(ref)
+                return {"time_s": 0} if act is None else act[0]
+            if state in ("startTransition", "runningState") and ref in self.names:
+                return {"after": self.names[ref]}
+            if state in ("endTransition", "completeState") and self.ends.get(ref):
+                done = [{"done": e} for e in self.ends[ref]]
+                return done[0] if len(done) == 1 else {"all": done}
+            self.skip(
+                c,
+                f"state {state!r} of {kind} {ref!r} is not supported yet (or the element is not known "
+                "before this condition)",
+            )
+            return None
+        if c.tag == "TrafficSignalCondition":
+            spec = self.signal(c)
+            return None if spec is None else {"signal": spec}
+        if c.tag == "ParameterCondition":
+            name = c.attrs.get("parameterRef", "")
+            decl = {
+                d.attrs.get("name"): d.attrs.get("value") for d in self.root.walk() if d.tag == "ParameterDeclaration"
+            }
+            if name not in decl:
+                raise c.error(f"unknown parameter {name!r}")
+            try:
+                holds = {
+                    "lt": float.__lt__,
+                    "le": float.__le__,
+                    "gt": float.__gt__,
+                    "ge": float.__ge__,
+                    "eq": float.__eq__,
+                    "ne": float.__ne__,
+                }[self.rule(c)](float(decl[name] or 0), _f(c, "value"))
+            except ValueError:
+                holds = (decl[name] == c.attrs.get("value")) == (self.rule(c) == "eq")
+            return {"time_s": 0} if holds else {"compare": {"measure": "time", "rule": "lt", "value": -1.0}}
+        self.skip(c, f"<{c.tag}> is not supported yet")
+        return None
+
+    def by_entity(self, actor: str, c: XNode) -> dict | None:
+        def cmp(
+            measure: str,
+            to: str | None = None,
+            value: float | None = None,
+            rule: str | None = None,
+            freespace: bool = False,
+        ) -> dict:
+            out: dict[str, Any] = {"measure": measure, "actor": actor}
+            if to is not None:
+                if to not in self.entities:
+                    raise c.error(f"unknown entity {to!r}")
+                out["to"] = self.rid(to)
+            out["rule"] = rule or self.rule(c)
+            out["value"] = _f(c, "value") if value is None else value
+            if freespace:
+                out["freespace"] = True
+            return {"compare": out}
+
+        free = c.attrs.get("freespace", "false") == "true"
+        if c.tag == "SpeedCondition":
+            return cmp("speed")
+        if c.tag == "AccelerationCondition":
+            return cmp("accel")
+        if c.tag == "RelativeSpeedCondition":
+            return cmp("relative_speed", c.attrs.get("entityRef"))
+        if c.tag == "StandStillCondition":
+            self.skip(c, "StandStillCondition: holds at the first standstill (its duration is not waited for)")
+            return cmp("speed", value=0.01, rule="lt")
+        if c.tag == "TraveledDistanceCondition":
+            return cmp("traveled", rule="ge")
+        if c.tag == "EndOfRoadCondition":
+            return cmp("remaining", value=0.5, rule="lt")
+        if c.tag == "TimeHeadwayCondition":
+            return cmp("headway", c.attrs.get("entityRef"), freespace=free)
+        if c.tag == "TimeToCollisionCondition":
+            tgt = c.kid("TimeToCollisionConditionTarget")
+            ref = tgt.kid("EntityRef") if tgt is not None else None
+            if ref is None:
+                self.skip(c, "TimeToCollision to a position is not supported yet")
+                return None
+            return cmp("ttc", ref.attrs.get("entityRef"))
+        if c.tag == "RelativeDistanceCondition":
+            kind = c.attrs.get("relativeDistanceType", "cartesian")
+            measure = {
+                "longitudinal": "longitudinal",
+                "lateral": "lateral",
+                "cartesian": "distance",
+                "euclidianDistance": "distance",
+                "euclideanDistance": "distance",
+            }.get(kind)
+            if measure is None:
+                self.skip(c, f"relativeDistanceType {kind!r} is not supported yet")
+                return None
+            return cmp(measure, c.attrs.get("entityRef"), freespace=free)
+        if c.tag == "CollisionCondition":
+            ref = c.kid("EntityRef")
+            if ref is None:
+                self.skip(c, "collision with an entity type (ByType) is not supported yet")
+                return None
+            return cmp("distance", ref.attrs.get("entityRef"), value=0.0, rule="le", freespace=True)
+        if c.tag in ("DistanceCondition", "ReachPositionCondition"):
+            pos = self.position(c.kid("Position") or c)
+            within = _f(c, "tolerance") if c.tag == "ReachPositionCondition" else _f(c, "value")
+            rule = "lt" if c.tag == "ReachPositionCondition" else self.rule(c)
+            if rule not in ("lt", "le"):
+                self.skip(c, f"DistanceCondition with rule {c.attrs.get('rule')!r} is not supported yet")
+                return None
+            return {
+                "position": {"actor": actor, "x": round(pos.x, 3), "y": round(pos.y, 3), "within_m": max(within, 1e-3)}
+            }
+        self.skip(c, f"<{c.tag}> is not supported yet")
+        return None
+
+    # ------------------------------------------------------------------ unknown elements
