@@ -413,6 +413,12 @@ class _StoryCompiler:
             if inner is None:
                 return None
             return sb.Delayed(inner, t.delayed.by_s, f"{inner.text} + {t.delayed.by_s:g} s")
+        if isinstance(t, schema.EdgeTrigger):
+            inner = self.trigger(t.edge.when, (*path, "edge", "when"))
+            return None if inner is None else sb.Edge(inner, t.edge.kind, f"{t.edge.kind} edge of {inner.text}")
+        if isinstance(t, schema.HeldTrigger):
+            inner = self.trigger(t.held.when, (*path, "held", "when"))
+            return None if inner is None else sb.Held(inner, t.held.for_s, f"{inner.text} for {t.held.for_s:g} s")
         if isinstance(t, schema.DoneTrigger):
             if t.done not in self.names:
                 self.b.err(
@@ -567,7 +573,9 @@ class _StoryCompiler:
                 return None
             s_a = self.route_s(r, c.at)
             s_m = self.route_s(m, c.master_at)
-            return sb.Synchronize(
+            return (
+                sb.SynchronizeSmooth if c.gradual and (c.final_speed, c.final_delta) != (None, None) else sb.Synchronize
+            )(
                 r,
                 m,
                 s_a,
@@ -587,7 +595,8 @@ class _StoryCompiler:
                 self.b.err((*path, "keep_distance", "actor"), f"keep_distance needs a vehicle, {c.actor!r} is not one")
                 return None
             gap = f"{c.distance_m:g} m" if c.distance_m is not None else f"{c.time_gap_s:g} s"
-            return sb.KeepDistance(r, b, c, f"keep {c.actor} {gap} {c.side} {c.to}")
+            jerk = c.max_accel_rate is not None or c.max_decel_rate is not None
+            return (sb.KeepDistanceJerk if jerk else sb.KeepDistance)(r, b, c, f"keep {c.actor} {gap} {c.side} {c.to}")
         if isinstance(a, schema.EndAction):
             return sb.EndRun(a.end, f"end {a.end}")
         raise TypeError(f"unknown action {a!r}")  # pragma: no cover - the schema admits no other

@@ -902,6 +902,32 @@ class DelayedTrigger(Strict):
     delayed: DelayedCond
 
 
+class EdgeCond(Strict):
+    """An edge of ``when``: ``rising`` (false at the previous step's check, true now), ``falling``, ``both``."""
+
+    when: TriggerSpec
+    kind: Literal["rising", "falling", "both"] = "rising"
+
+
+class EdgeTrigger(Strict):
+    """``{edge: {when: TRIGGER, kind: rising}}``: holds at the check where TRIGGER changes (never at the first)."""
+
+    edge: EdgeCond
+
+
+class HeldCond(Strict):
+    """``when`` has held at every check for ``for_s`` seconds."""
+
+    when: TriggerSpec
+    for_s: float = Field(ge=0, le=36000)
+
+
+class HeldTrigger(Strict):
+    """``{held: {when: TRIGGER, for_s: D}}``: TRIGGER has held without a break for D s (e.g. a standstill)."""
+
+    held: HeldCond
+
+
 class AnyTrigger(Strict):
     """True when any of the listed triggers is."""
 
@@ -932,6 +958,8 @@ _TRIGGER_KEYS = (
     "compare",
     "done",
     "delayed",
+    "edge",
+    "held",
 )
 _ACTION_KEYS = (
     "start",
@@ -981,7 +1009,9 @@ TriggerSpec = Annotated[
     | Annotated[AllTrigger, Tag("all")]
     | Annotated[CompareTrigger, Tag("compare")]
     | Annotated[DoneTrigger, Tag("done")]
-    | Annotated[DelayedTrigger, Tag("delayed")],
+    | Annotated[DelayedTrigger, Tag("delayed")]
+    | Annotated[EdgeTrigger, Tag("edge")]
+    | Annotated[HeldTrigger, Tag("held")],
     Discriminator(
         _key_tag(_TRIGGER_KEYS),
         custom_error_type="trigger",
@@ -991,6 +1021,8 @@ TriggerSpec = Annotated[
 AnyTrigger.model_rebuild()
 AllTrigger.model_rebuild()
 DelayedCond.model_rebuild()
+EdgeCond.model_rebuild()
+HeldCond.model_rebuild()
 EndSpec.model_rebuild()
 
 
@@ -1118,6 +1150,9 @@ class SyncSpec(Strict):
     tolerance_m: float = Field(1.0, gt=0, le=50, description="arrival when this close (m) along the route")
     final_speed: float | None = Field(None, ge=0, le=70)
     final_delta: float | None = Field(None, ge=-70, le=70)
+    gradual: bool = Field(
+        False, description="reach the final speed gradually by the arrival (planned profile), not switch to it there"
+    )
 
     @model_validator(mode="after")
     def _one_final(self) -> SyncSpec:
@@ -1140,6 +1175,8 @@ class KeepDistanceSpec(Strict):
     max_decel: float | None = Field(None, gt=0, le=30, description="m/s^2")
     max_speed: float | None = Field(None, gt=0, le=100, description="m/s")
     continuous: bool = Field(True, description="false: the action is done when the distance is reached")
+    max_accel_rate: float | None = Field(None, gt=0, le=1000, description="m/s^3: how fast acceleration may rise")
+    max_decel_rate: float | None = Field(None, gt=0, le=1000, description="m/s^3: how fast acceleration may fall")
 
     @model_validator(mode="after")
     def _one_gap(self) -> KeepDistanceSpec:

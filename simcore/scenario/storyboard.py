@@ -137,8 +137,8 @@ class AnyOf:
     text: str
 
     def holds(self, sim: Any) -> bool:
-        """any()."""
-        return any(p.holds(sim) for p in self.parts)
+        """any(), every part checked (parts with a memory, such as edges and delays, see every check)."""
+        return any([p.holds(sim) for p in self.parts])
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,8 @@ class AllOf:
     text: str
 
     def holds(self, sim: Any) -> bool:
-        """all()."""
-        return all(p.holds(sim) for p in self.parts)
+        """all(), every part checked (parts with a memory, such as edges and delays, see every check)."""
+        return all([p.holds(sim) for p in self.parts])
 
 
 @dataclass(frozen=True)
@@ -247,6 +247,7 @@ class StoryProgress:
     applied_at: list[float] = field(default_factory=list)
     handle: list[Any] = field(default_factory=list)
     first_held: dict[int, float] = field(default_factory=dict)
+    last_seen: dict[int, tuple[float, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Nothing fired yet."""
@@ -607,6 +608,62 @@ class DoneEntry:
         """See :meth:`StoryProgress.finished`."""
         story = sim._story
         return story is not None and story.finished(sim, self.entry)
+
+
+def _seen(sim: Any, key: int, value: Any) -> Any:
+    """The value recorded under ``key`` at the previous step's check (None when there was no check then,
+    e.g. the first check or a check skipped because an earlier part of an ``all`` was false); records
+    ``value`` for this step."""
+    story = sim._story
+    if story is None:
+        return None
+    prev = story.last_seen.get(key)
+    story.last_seen[key] = (float(sim.t), value)
+    if prev is None or float(sim.t) - prev[0] > 1.5 * float(sim.world.dt) or float(sim.t) <= prev[0]:
+        return None
+    return prev[1]
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An edge of ``inner`` (OpenSCENARIO conditionEdge): ``rising`` holds at a check where inner holds
+    and did not hold at the previous step's check, ``falling`` the reverse, ``both`` either. The first
+    check has no previous value, so it is never an edge (an already-true condition does not fire)."""
+
+    inner: Trigger
+    kind: str
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Compare the inner trigger now with its value one step ago."""
+        now = bool(self.inner.holds(sim))
+        before = _seen(sim, id(self), now)
+        if before is None or before == now:
+            return False
+        return self.kind == "both" or (self.kind == "rising") == now
+
+
+@dataclass(frozen=True)
+class Held:
+    """``inner`` has held at every step's check for at least ``duration`` s (e.g. a standstill that lasts):
+    true from t0 + duration where t0 starts the current unbroken run of checks where inner holds."""
+
+    inner: Trigger
+    duration: float
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """Track the start of the current run of holding checks."""
+        t = float(sim.t)
+        start = _seen(sim, id(self), None)  # the run's start time, if the previous step's check held
+        if not self.inner.holds(sim):
+            if sim._story is not None:
+                sim._story.last_seen.pop(id(self), None)
+            return False
+        t0 = t if start is None else start
+        if sim._story is not None:
+            sim._story.last_seen[id(self)] = (t, t0)
+        return t >= t0 + self.duration - TIME_EPS
 
 
 # ----------------------------------------------------------------------------- more actions
@@ -1059,3 +1116,91 @@ class ScriptedSpeeds:
                 else:
                     del self.profiles[row]
                     self.driver.v_des[row] = max(p.v1, 0.5)
+
+
+# ----------------------------------------------------------------------------- smooth final speeds, jerk limits
+
+
+@dataclass
+class _SyncSmooth(_Sync):
+    """A :class:`_Sync` that reaches its final speed at the arrival instead of switching to it there.
+
+    At every step the rest of the approach is planned as the quadratic speed profile
+    v(u) = v + (vf - v) u / T + c u (T - u) over the master's remaining time T = d_m / v_m, which ends at
+    vf and covers the remaining distance d_a (c = 6 (d_a - (v + vf) T / 2) / T^3); the row takes that
+    profile's first step. Speeds stay within [0, 70] m/s."""
+
+    _t: float = math.nan
+    _v: float = math.nan
+
+    def speed(self, t: float) -> float:
+        if t == self._t or self.arrived is not None:
+            return self.arrived if self.arrived is not None else self._v
+        st = self.state
+        if math.isnan(self._v):  # the first call: it goes on at its speed
+            self._t, self._v = t, float(st.speed[self.row])
+            return self._v
+        d_a = self.s_target - float(st.progress[self.row])
+        d_m = self.s_master - float(st.progress[self.master])
+        v_m = float(st.speed[self.master])
+        vf = self.final if self.final is not None else max(v_m + (self.final_delta or 0.0), 0.0)
+        h = t - self._t
+        if d_a <= self.tolerance or d_m <= self.tolerance or v_m <= 0.0 or d_m / v_m <= h:
+            return _Sync.speed(self, t) if d_a <= self.tolerance or d_m <= self.tolerance else self._v
+        big_t = d_m / v_m
+        c = 6.0 * (d_a - 0.5 * (self._v + vf) * big_t) / big_t**3
+        v = self._v + (vf - self._v) * h / big_t + c * h * (big_t - h)
+        self._t, self._v = t, min(max(v, 0.0), 70.0)
+        return self._v
+
+
+@dataclass(frozen=True)
+class SynchronizeSmooth(Synchronize):
+    """:class:`Synchronize` whose final speed is reached gradually (:class:`_SyncSmooth`)."""
+
+    def apply(self, sim: Any) -> None:
+        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
+        p = _SyncSmooth(
+            sim.world.state,
+            self.row,
+            self.master,
+            self.s_target,
+            self.s_master,
+            self.tolerance,
+            self.final,
+            self.final_delta,
+        )
+        sim.scripted.script(sim, self.row, p)
+
+
+@dataclass
+class _KeepJerk(_Keep):
+    """A :class:`_Keep` whose acceleration changes by at most ``max_accel_rate`` x dt per step upwards and
+    ``max_decel_rate`` x dt downwards (m/s^3; jerk limits); the acceleration starts from the row's."""
+
+    _a: float = math.nan
+
+    def speed(self, t: float) -> float:
+        if t == self._t:
+            return self._v
+        st = self.world.state
+        v = float(st.speed[self.row])
+        a_prev = float(st.accel[self.row]) if math.isnan(self._a) else self._a
+        want = _Keep.speed(self, t)  # sets _t, _v (the unlimited target)
+        dt = float(self.world.dt)
+        a = (want - v) / dt
+        up = self.spec.max_accel_rate if self.spec.max_accel_rate is not None else math.inf
+        down = self.spec.max_decel_rate if self.spec.max_decel_rate is not None else math.inf
+        a = min(max(a, a_prev - down * dt), a_prev + up * dt)
+        self._a = a
+        self._v = max(v + a * dt, 0.0)
+        return self._v
+
+
+@dataclass(frozen=True)
+class KeepDistanceJerk(KeepDistance):
+    """:class:`KeepDistance` with jerk limits (:class:`_KeepJerk`)."""
+
+    def apply(self, sim: Any) -> None:
+        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
+        sim.scripted.script(sim, self.row, _KeepJerk(sim.world, self.row, self.ref, self.spec))

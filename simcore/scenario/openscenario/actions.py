@@ -227,8 +227,9 @@ class ActionsMixin(TranslatorBase):
             ):
                 if name in dc.attrs and _f(dc, name) > 0:
                     spec[key] = _f(dc, name)
-            if any(k in dc.attrs for k in ("maxAccelerationRate", "maxDecelerationRate")):
-                self.skip(dc, "jerk limits (acceleration rates) are not supported yet")
+            for key, name in (("max_accel_rate", "maxAccelerationRate"), ("max_decel_rate", "maxDecelerationRate")):
+                if name in dc.attrs and _f(dc, name) > 0:
+                    spec[key] = _f(dc, name)
         if la.attrs.get("coordinateSystem", "entity") not in ("entity", "road", "lane"):
             self.skip(la, f"coordinateSystem {la.attrs['coordinateSystem']!r} is not supported yet")
         return {"keep_distance": spec}
@@ -257,12 +258,8 @@ class ActionsMixin(TranslatorBase):
             spec["final_delta"] = _f(f, "value")
         elif f is not None:
             self.skip(f, "a final speed as a factor of the master's is not supported yet")
-        if f is not None and fs is not None:
-            self.skip(
-                fs,
-                "the final speed is taken at the arrival, not reached gradually before it (esmini plans "
-                "a smooth profile)",
-            )
+        if f is not None:  # reached at the target position (the standard), planned smoothly (as esmini)
+            spec["gradual"] = True
         return {"synchronize": spec}
 
     def speed_profile(self, actor: str, sp: XNode, when: dict, delay: float | None, name: str | None) -> None:

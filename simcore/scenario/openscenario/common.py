@@ -60,24 +60,6 @@ def _f(node: XNode, key: str, default: float | None = None) -> float:
         raise node.error(f"attribute {key}={raw!r} is not a number") from None
 
 
-_NEGATED = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "eq": "ne", "ne": "eq"}
-
-
-def _negate(trig: dict) -> dict | None:
-    """The negation of a comparison trigger (None for other kinds)."""
-    if "compare" in trig:
-        c = {**trig["compare"], "rule": _NEGATED[trig["compare"]["rule"]]}
-        return {"time_s": c["value"]} if c["measure"] == "time" and c["rule"] == "ge" else {"compare": c}
-    if "time_s" in trig:
-        return {"compare": {"measure": "time", "rule": "lt", "value": trig["time_s"]}}
-    if "any" in trig or "all" in trig:
-        parts = [_negate(p) for p in trig.get("any", trig.get("all", []))]
-        if any(p is None for p in parts):
-            return None
-        return {"all": parts} if "any" in trig else {"any": parts}
-    return None
-
-
 def _monotone_rising(trig: dict) -> bool:
     """A condition on time that can only turn from false to true (t >= T, t > T)."""
     c = trig.get("compare", {})
@@ -111,6 +93,7 @@ class TranslatorBase:
         self.noted: list[Issue] = []  # documented approximations that do not refuse the file
         self.ego_request = ego
         self.ego: str | None = None
+        self.from_start = True  # conditions being translated are checked from t = 0 (not from a later act start)
 
     # ------------------------------------------------------------------ bookkeeping
 

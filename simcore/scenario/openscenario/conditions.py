@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from simcore.scenario.openscenario.common import _RULES, TranslatorBase, _f, _monotone_rising, _negate
+from simcore.scenario.openscenario.common import _RULES, TranslatorBase, _f, _monotone_rising
 from simcore.scenario.openscenario.xml import XNode
+
+#: Speed below which an entity stands still (m/s).
+STANDSTILL_MPS = 0.01
+
+
+def _time_value(trig: dict) -> float:
+    """T of a time trigger (``time_s`` or a time comparison)."""
+    return float(trig["time_s"]) if "time_s" in trig else float(trig["compare"]["value"])
 
 
 class ConditionsMixin(TranslatorBase):
@@ -48,19 +56,19 @@ class ConditionsMixin(TranslatorBase):
         return (groups[0] if len(groups) == 1 else {"any": groups}), delay
 
     def condition(self, c: XNode) -> dict | None:
-        """A condition; a falling edge becomes the first check where the negated condition holds."""
+        """A condition with its edge (OpenSCENARIO 1.2, 7.5.2): ``none`` is the level; ``rising`` holds at a
+        check where the condition holds and did not one step before, ``falling`` the reverse,
+        ``risingOrFalling`` either (our ``edge`` trigger: never at the first check). A time condition
+        t >= T (T > 0) checked from t = 0 on (``from_start``) only rises: its edge is its level."""
         out = self._condition(c)
         edge = c.attrs.get("conditionEdge", "none")
-        if out is None or edge in ("none", "rising"):
+        if out is None or edge == "none":
             return out
-        if edge == "falling":
-            neg = _negate(out)
-            if neg is not None:
-                return neg
-        if edge == "risingOrFalling" and _monotone_rising(out):  # time only rises: its only edge is rising
-            return out
-        self.skip(c, f"conditionEdge {edge!r} of this condition is not supported yet (it fires when it first holds)")
-        return out
+        if edge not in ("rising", "falling", "risingOrFalling"):
+            raise c.error(f"unknown conditionEdge {edge!r} (expected none, rising, falling or risingOrFalling)")
+        if edge in ("rising", "risingOrFalling") and self.from_start and _monotone_rising(out) and _time_value(out) > 0:
+            return out  # false at t = 0, then true for ever: the level fires at the same check as the edge
+        return {"edge": {"when": out, "kind": {"risingOrFalling": "both"}.get(edge, edge)}}
 
     def _condition(self, c: XNode) -> dict | None:
         body = c.first()
@@ -169,9 +177,10 @@ class ConditionsMixin(TranslatorBase):
             return cmp("accel")
         if c.tag == "RelativeSpeedCondition":
             return cmp("relative_speed", c.attrs.get("entityRef"))
-        if c.tag == "StandStillCondition":
-            self.skip(c, "StandStillCondition: holds at the first standstill (its duration is not waited for)")
-            return cmp("speed", value=0.01, rule="lt")
+        if c.tag == "StandStillCondition":  # speed below 0.01 m/s at every check for `duration` s
+            still = cmp("speed", value=STANDSTILL_MPS, rule="lt")
+            d = _f(c, "duration", 0.0)
+            return {"held": {"when": still, "for_s": d}} if d > 0 else still
         if c.tag == "TraveledDistanceCondition":
             return cmp("traveled", rule="ge")
         if c.tag == "EndOfRoadCondition":

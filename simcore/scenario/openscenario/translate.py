@@ -97,6 +97,7 @@ class Translator(ActionsMixin, ConditionsMixin):
                 )
         for story in sb.kids("Story"):
             self.story_(story)
+        self.from_start = True
         data["storyboard"] = self.story
         end: dict[str, Any] = {"timeout_s": DEFAULT_TIMEOUT_S, "ego_reaches_goal": False}
         stop = sb.kid("StopTrigger")
@@ -264,6 +265,7 @@ class Translator(ActionsMixin, ConditionsMixin):
             st = act.kid("StartTrigger")
             act_when = self.trigger(st) if st is not None and st.children else None
             trivial = act_when is None or self.always(act_when[0])
+            self.from_start = trivial
             self.triggers[act.attrs.get("name", "")] = None if trivial else act_when
             self.triggers.setdefault(story.attrs.get("name", ""), None if trivial else act_when)
             stop = act.kid("StopTrigger")
