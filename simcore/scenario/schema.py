@@ -498,12 +498,30 @@ class JaywalkSpec(Strict):
     delay_s: float = Field(0.0, ge=0, le=3600)
 
 
+class PathWalkSpec(Strict):
+    """Walk the polyline ``points`` ([x, y] m, ENU) from its first point to its last at ``speed`` (m/s)."""
+
+    points: list[list[float]] = Field(min_length=2, max_length=10000)
+    speed: float = Field(1.4, gt=0.2, le=3.0)
+    delay_s: float = Field(0.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _points_ok(self) -> PathWalkSpec:
+        if any(len(p) != 2 for p in self.points):
+            raise ValueError("each point is [x, y]")
+        if all(p == self.points[0] for p in self.points):
+            raise ValueError("the points must not all be the same")
+        return self
+
+
 class PedestrianBehavior(Strict):
-    """How a pedestrian moves: ``cross`` (from a crosswalk start), ``walk`` or ``jaywalk`` (sidewalk start)."""
+    """How a pedestrian moves: ``cross`` (from a crosswalk start), ``walk``, ``jaywalk`` or ``path``
+    (sidewalk start; a ``path`` walk starts at the path's first point, the sidewalk only names where it belongs)."""
 
     cross: CrossSpec = CrossSpec()
     walk: WalkSpec | None = None
     jaywalk: JaywalkSpec | None = None
+    path: PathWalkSpec | None = None
 
 
 class PedestrianActor(Strict):

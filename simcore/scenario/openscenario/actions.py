@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
+import numpy as np
+
 from simcore.scenario.openscenario.common import TranslatorBase, _f, _walk
+from simcore.scenario.openscenario.positions import Pose
 from simcore.scenario.openscenario.xml import XNode
 
 
@@ -156,8 +158,10 @@ class ActionsMixin(TranslatorBase):
         return {"speed": spec}, duration
 
     def pedestrian_path(self, who: str, fta: XNode) -> bool:
-        """A pedestrian's polyline that runs along its start lane and then crosses the road in one straight
-        segment becomes our jaywalk (walk to ``at_s``, cross ``width_m``); other shapes are refused."""
+        """A pedestrian's polyline trajectory becomes our ``path`` walk: the pedestrian walks the vertices in
+        order at its walking speed (set by its SpeedAction) and stops at the last one. It stands at the
+        first vertex from the start (a trajectory that starts elsewhere than where the pedestrian stands
+        is noted); other shapes, timings and offsets are refused."""
         shape = next((n for n in fta.walk() if n.tag == "Shape"), None)
         poly = shape.kid("Polyline") if shape is not None else None
         spec = self.walker_specs.get(who)
@@ -165,31 +169,16 @@ class ActionsMixin(TranslatorBase):
             self.skip(fta, "a pedestrian's trajectory other than a polyline is not supported yet")
             return False
         pts = [self.position(v.kid("Position") or v) for v in poly.kids("Vertex")]
-        k = self.view.net.lane_names.index(spec["start"]["lane"])
-        along = [self.view._project(k, p.x, p.y) for p in pts]
-        # the crossing: the segment with the largest sideways change; before it the walk along the lane
-        c = max(range(len(pts) - 1), key=lambda i: abs(along[i + 1][1] - along[i][1]))
-        seg = math.hypot(pts[c + 1].x - pts[c].x, pts[c + 1].y - pts[c].y)
-        on_lane = all(abs(t) <= 1.0 for _, t in along[: c + 1])
-        forward = all(b[0] >= a[0] - 0.1 for a, b in itertools.pairwise(along[: c + 1]))
-        crosses = seg > 1.0 and abs(along[c + 1][1] - along[c][1]) >= 0.8 * seg
-        if not (on_lane and forward and crosses):
-            self.skip(fta, "this pedestrian trajectory is not 'along the sidewalk, then straight across' (not yet)")
-            return False
-        tail = sum(math.hypot(q.x - p.x, q.y - p.y) for p, q in itertools.pairwise(pts[c + 1 :]))
-        if tail > 1.0:
-            self.skip(
-                fta, f"the pedestrian's last {tail:.1f} m after crossing are not walked (it stops at the far side)"
-            )
-        speed = spec["behavior"].get("walk", spec["behavior"].get("jaywalk", {})).get("speed", 1.4)
-        spec["behavior"] = {
-            "jaywalk": {
-                "at_s": max(round(along[c][0], 3), spec["start"]["s"]),
-                "width_m": round(min(max(seg, 1.01), 60), 3),
-                "speed": speed,
-            }
-        }
-        self.walkers[who] = spec["behavior"]["jaywalk"]
+        here = self.poses[who]
+        if math.hypot(pts[0].x - here.x, pts[0].y - here.y) > 0.5:
+            self.skip(fta, f"{who!r} stands at the trajectory's first vertex from the start, not where it is placed")
+        if all(math.hypot(p.x - pts[0].x, p.y - pts[0].y) < 1e-6 for p in pts):
+            raise fta.error("the trajectory's vertices are all the same point")
+        beh = spec["behavior"]
+        speed = next(iter(beh.values())).get("speed", 1.4)
+        xy = [(p.x, p.y) for p in pts] + self.walk_on(pts[-2], pts[-1])
+        spec["behavior"] = {"path": {"points": [[round(x, 3), round(y, 3)] for x, y in xy], "speed": speed}}
+        self.walkers[who] = spec["behavior"]["path"]
         if fta.attrs.get("initialDistanceOffset") or (
             (tr := fta.kid("TimeReference")) is not None and tr.kid("Timing") is not None
         ):
@@ -198,6 +187,23 @@ class ActionsMixin(TranslatorBase):
             )
         self.mark_handled(fta)
         return True
+
+    def walk_on(self, before: Pose, last: Pose, max_m: float = 200.0) -> list[tuple[float, float]]:
+        """After a trajectory's end the entity goes on along its lane in the direction of the last segment
+        (the default controller keeps lane and speed, as esmini does), to the lane's end or ``max_m``:
+        points of that lane's centre line shifted by the last vertex's offset from it, every 2 m."""
+        h = math.atan2(last.y - before.y, last.x - before.x)
+        name, s0, _ = self.view.net_lane(Pose(last.x, last.y, h), pedestrian=True)
+        k = self.view.net.lane_names.index(name)
+        lx, ly, ls = self.view.net.lane_points(k)
+        cx, cy = float(np.interp(s0, ls, lx)), float(np.interp(s0, ls, ly))
+        dx, dy = last.x - cx, last.y - cy
+        forward = self.view.heads_along(name, s0, h)
+        end = min(float(ls[-1]), s0 + max_m) if forward else max(0.0, s0 - max_m)
+        if abs(end - s0) < 0.5:
+            return []
+        ss = np.append(np.arange(s0, end, 2.0 if forward else -2.0)[1:], end)
+        return [(float(np.interp(v, ls, lx)) + dx, float(np.interp(v, ls, ly)) + dy) for v in ss]
 
     def keep_distance(self, actor: str, la: XNode) -> dict | None:
         """LongitudinalDistanceAction: our keep_distance (a proportional distance keeper, 1 s time constant,

@@ -88,6 +88,7 @@ class TranslatorBase:
         self.walkers: dict[str, dict] = {}  # pedestrian -> its walk/jaywalk behaviour (speed set by its SpeedAction)
         self.walker_started: set[str] = set()
         self.walker_specs: dict[str, dict] = {}
+        self.init_paths: dict[str, XNode] = {}  # pedestrian -> the FollowTrajectoryAction of its Init
         self.init_follow: list[tuple[str, dict]] = []  # continuous relative speeds set in Init
         self.init_speed: list[dict] = []  # Init speeds above the lane limit, kept by a scripted speed
         self.noted: list[Issue] = []  # documented approximations that do not refuse the file
@@ -196,6 +197,14 @@ class TranslatorBase:
         return self.view.lane_pose(first.road, int(_f(lc, "laneId")), (first.s or 0.0) + _f(lc, "pathS"))
 
     # ------------------------------------------------------------------ entities and init
+
+    def first_vertex(self, fta: XNode) -> Pose:
+        """Pose at the first vertex of a polyline trajectory, headed along its first segment."""
+        verts = [n for n in fta.walk() if n.tag == "Vertex"]
+        if len(verts) < 2:
+            raise fta.error("a trajectory with at least two polyline vertices is needed to place the entity")
+        p, q = (self.position(v.kid("Position") or v) for v in verts[:2])
+        return Pose(p.x, p.y, math.atan2(q.y - p.y, q.x - p.x))
 
     def mark_handled(self, node: XNode) -> None:
         for n in node.walk():

@@ -168,6 +168,14 @@ class Translator(ActionsMixin, ConditionsMixin):
                         self.skip(a, "a relative target speed in Init needs the other entity's speed set before it")
                         continue
                     self.mark_handled(a)
+                elif (
+                    a.tag == "RoutingAction"
+                    and (fta := a.kid("FollowTrajectoryAction")) is not None
+                    and (self.entities[who].first() or a).tag == "Pedestrian"
+                ):  # walked from its start; placed at its first vertex if nothing else places it
+                    self.init_paths[who] = fta
+                    if who not in self.poses:
+                        self.poses[who] = self.first_vertex(fta)
                 elif a.tag == "RoutingAction" and a.kid("AssignRouteAction") is not None:
                     self.assign_route(who, a.kid("AssignRouteAction"))  # type: ignore[arg-type]
                 elif a.tag in ("ActivateControllerAction", "ControllerAction"):
@@ -230,6 +238,8 @@ class Translator(ActionsMixin, ConditionsMixin):
             }
             self.walkers[name] = spec_p["behavior"]["jaywalk" if across else "walk"]
             self.walker_specs[name] = spec_p
+            if name in self.init_paths and not self.pedestrian_path(name, self.init_paths[name]):
+                return None
             return spec_p
         spec: dict[str, Any] = {
             "vehicle": _VEHICLES.get(cat, "sedan"),
