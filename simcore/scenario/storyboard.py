@@ -1134,7 +1134,7 @@ class _SyncSmooth(_Sync):
     _v: float = math.nan
 
     def speed(self, t: float) -> float:
-        if t == self._t or self.arrived is not None:
+        if abs(t - self._t) <= TIME_EPS or self.arrived is not None:
             return self.arrived if self.arrived is not None else self._v
         st = self.state
         if math.isnan(self._v):  # the first call: it goes on at its speed
@@ -1181,11 +1181,14 @@ class _KeepJerk(_Keep):
     _a: float = math.nan
 
     def speed(self, t: float) -> float:
-        if t == self._t:
+        if abs(t - self._t) <= TIME_EPS:  # once per time (the calls after a step may round differently)
             return self._v
         st = self.world.state
         v = float(st.speed[self.row])
-        a_prev = float(st.accel[self.row]) if math.isnan(self._a) else self._a
+        if math.isnan(self._a):  # the first call, when the action starts: from the speed and acceleration now
+            self._t, self._v, self._a = t, v, float(st.accel[self.row])
+            return v
+        a_prev = self._a
         want = _Keep.speed(self, t)  # sets _t, _v (the unlimited target)
         dt = float(self.world.dt)
         a = (want - v) / dt
