@@ -902,3 +902,39 @@ def test_pedestrian_placed_and_walked_by_its_trajectory(tmp_path: Path) -> None:
     assert d > 4.0
     assert float(sim.world.state.x[w]) == pytest.approx(corner[0] + d - 4.0, abs=1.5 * 0.05 + 0.05)
     assert float(sim.world.state.y[w]) == pytest.approx(corner[1], abs=0.05)
+
+
+@needs_shared
+def test_entity_actions_add_and_delete(tmp_path: Path) -> None:
+    """Late, which Init does not place, is absent until its AddEntityAction at t = 2 s puts it at lane -1,
+    s = 200 (x = 200 m on this straight road); Gone is removed by a DeleteEntityAction at t = 3 s."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    init = xosc.Init()
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(10, 0, -1, 1)))
+    init.add_init_action("Gone", xosc.TeleportAction(xosc.LanePosition(100, 0, -1, 1)))
+    add = xosc.Event("Add", xosc.Priority.override)
+    add.add_action("add", xosc.AddEntityAction("Late", xosc.LanePosition(200, 0, -1, 1)))
+    add.add_trigger(_time(xosc, 2.0))
+    delete = xosc.Event("Delete", xosc.Priority.override)
+    delete.add_action("delete", xosc.DeleteEntityAction("Gone"))
+    delete.add_trigger(_time(xosc, 3.0))
+    stop = xosc.ValueTrigger(
+        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(4, xosc.Rule.greaterOrEqual), "stop"
+    )
+    ents = {"Ego": _car(xosc), "Gone": _car(xosc), "Late": _car(xosc)}
+    path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, [(None, add), (None, delete)], stop)
+    sim = simulation(path, load_agent("idle"))
+    late, gone = (sim.world.actor_ids.index(n) for n in ("Late", "Gone"))
+    seen: dict[float, tuple[bool, bool]] = {}
+    while sim.t < 4.0 - 1e-9:
+        sim.step()
+        st = sim.world.state
+        seen[round(sim.t, 2)] = (bool(st.active[late]), bool(st.active[gone]))
+        if round(sim.t, 2) == 2.0:
+            assert float(st.x[late]) == pytest.approx(200.0, abs=0.01)
+    assert seen[1.95] == (False, True) and seen[2.0] == (True, True)
+    assert seen[2.95] == (True, True) and seen[3.0] == (True, False)

@@ -367,5 +367,28 @@ class ActionsMixin(TranslatorBase):
                     return None
                 self.mark_handled(a)
                 return {"signal": spec}
+        if a.tag == "EntityAction" and inner is not None:
+            return self.entity_action(a, inner)
         self.skip(inner or a, f"<{(inner or a).tag}> is not supported yet")
+        return None
+
+    def entity_action(self, a: XNode, inner: XNode) -> dict | None:
+        """DeleteEntityAction: the entity leaves (our ``remove``). AddEntityAction: an entity that Init
+        does not place appears at the action's position (our ``spawn``; absent until then); adding an
+        entity that is already in the scenario is refused."""
+        who = a.attrs.get("entityRef", "")
+        if who not in self.entities:
+            raise a.error(f"unknown entity {who!r}")
+        if inner.tag == "DeleteEntityAction":
+            self.mark_handled(a)
+            return {"remove": self.rid(who)}
+        if inner.tag == "AddEntityAction" and who in self.added and self.added[who] is inner:
+            pose = self.poses[who]
+            self.mark_handled(a)
+            at = {"x": round(pose.x, 3), "y": round(pose.y, 3), "yaw_deg": round(math.degrees(pose.h), 3)}
+            return {"spawn": {"actor": self.rid(who), "at": at}}
+        why = "is placed in Init" if who not in self.added else "is added twice"
+        self.skip(
+            inner, f"AddEntityAction of {who!r}, which {why}: adding an entity already there is not supported yet"
+        )
         return None

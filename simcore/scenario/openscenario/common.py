@@ -89,6 +89,7 @@ class TranslatorBase:
         self.walker_started: set[str] = set()
         self.walker_specs: dict[str, dict] = {}
         self.init_paths: dict[str, XNode] = {}  # pedestrian -> the FollowTrajectoryAction of its Init
+        self.added: dict[str, XNode] = {}  # entity not placed in Init -> the AddEntityAction bringing it in
         self.init_follow: list[tuple[str, dict]] = []  # continuous relative speeds set in Init
         self.init_speed: list[dict] = []  # Init speeds above the lane limit, kept by a scripted speed
         self.noted: list[Issue] = []  # documented approximations that do not refuse the file

@@ -66,6 +66,7 @@ class Translator(ActionsMixin, ConditionsMixin):
         }
         self.mark(("map", "file"), r.kid("RoadNetwork") or r)
         actors: list[dict] = []
+        self.entities_added(sb)
         for name, so in self.entities.items():
             spec = self.entity(name, so)
             if spec is None:
@@ -115,6 +116,16 @@ class Translator(ActionsMixin, ConditionsMixin):
         data["criteria"] = ["no_collision"]
         self.unknown_elements()
         return data
+
+    def entities_added(self, sb: XNode) -> None:
+        """Entities that Init does not place but an AddEntityAction of the storyboard brings in: they start
+        (absent) at that action's position."""
+        for ea in (n for n in sb.walk() if n.tag == "EntityAction"):
+            add, who = ea.kid("AddEntityAction"), ea.attrs.get("entityRef", "")
+            if add is None or who in self.poses or who in self.added or who not in self.entities:
+                continue
+            self.added[who] = add
+            self.poses[who] = self.position(add.kid("Position") or add)
 
     def pick_ego(self, vehicles: list[str]) -> str | None:
         if self.ego_request is not None:
