@@ -597,6 +597,8 @@ class _StoryCompiler:
             gap = f"{c.distance_m:g} m" if c.distance_m is not None else f"{c.time_gap_s:g} s"
             jerk = c.max_accel_rate is not None or c.max_decel_rate is not None
             return (sb.KeepDistanceJerk if jerk else sb.KeepDistance)(r, b, c, f"keep {c.actor} {gap} {c.side} {c.to}")
+        if isinstance(a, schema.MarkAction):
+            return sb.Mark(a.mark, f"mark {a.mark}")
         if isinstance(a, schema.EndAction):
             return sb.EndRun(a.end, f"end {a.end}")
         raise TypeError(f"unknown action {a!r}")  # pragma: no cover - the schema admits no other

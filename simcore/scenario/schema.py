@@ -993,6 +993,7 @@ _ACTION_KEYS = (
     "end",
     "synchronize",
     "keep_distance",
+    "mark",
 )
 
 
@@ -1281,6 +1282,13 @@ class EndAction(Strict):
     end: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
+class MarkAction(Strict):
+    """``{mark: LABEL}``: does nothing; other entries refer to when it fired with ``after`` (a translated
+    OpenSCENARIO ParameterSetAction is one)."""
+
+    mark: str = Field(min_length=1, max_length=200)
+
+
 ActionSpec = Annotated[
     Annotated[StartAction, Tag("start")]
     | Annotated[SpawnAction, Tag("spawn")]
@@ -1294,7 +1302,8 @@ ActionSpec = Annotated[
     | Annotated[WeatherAction, Tag("weather")]
     | Annotated[EndAction, Tag("end")]
     | Annotated[SyncAction, Tag("synchronize")]
-    | Annotated[KeepDistanceAction, Tag("keep_distance")],
+    | Annotated[KeepDistanceAction, Tag("keep_distance")]
+    | Annotated[MarkAction, Tag("mark")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
         custom_error_type="action",

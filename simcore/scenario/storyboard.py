@@ -1207,3 +1207,14 @@ class KeepDistanceJerk(KeepDistance):
     def apply(self, sim: Any) -> None:
         """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
         sim.scripted.script(sim, self.row, _KeepJerk(sim.world, self.row, self.ref, self.spec))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Does nothing: an entry whose firing others refer to (``after``), e.g. a parameter being set."""
+
+    label: str
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """Nothing to do."""

@@ -370,7 +370,7 @@ def _time(xosc, t: float, rule=None):  # type: ignore[no-untyped-def]
     )
 
 
-def _write(xosc, folder: Path, xodr: str, entities: dict, init, events: list, stop) -> Path:  # type: ignore[no-untyped-def]
+def _write(xosc, folder: Path, xodr: str, entities: dict, init, events: list, stop, params=None, minor=3) -> Path:  # type: ignore[no-untyped-def]
     """A scenario with one story: ``events`` are (actor or None, Event) in one maneuver group each."""
     shutil.copy(SHARED / "xodr" / xodr, folder.parent / xodr)
     ents = xosc.Entities()
@@ -390,7 +390,14 @@ def _write(xosc, folder: Path, xodr: str, entities: dict, init, events: list, st
     sb = xosc.StoryBoard(init, stop)
     sb.add_story(story)
     sce = xosc.Scenario(
-        "t", "simcore tests", xosc.ParameterDeclarations(), ents, sb, xosc.RoadNetwork(f"../{xodr}"), xosc.Catalog()
+        "t",
+        "simcore tests",
+        params or xosc.ParameterDeclarations(),
+        ents,
+        sb,
+        xosc.RoadNetwork(f"../{xodr}"),
+        xosc.Catalog(),
+        osc_minor_version=minor,
     )
     path = folder / "s.xosc"
     sce.write_xml(str(path))
@@ -649,9 +656,9 @@ def test_sinusoidal_speed_profile_against_closed_form() -> None:
 # speeds, jerk limits, pedestrian paths
 
 
-def _noop(xosc, name: str, v: float, trig):  # type: ignore[no-untyped-def]
+def _noop(xosc, name: str, v: float, trig, priority=None):  # type: ignore[no-untyped-def]
     """An event whose action is a speed step to ``v`` (the actor's speed already): only its firing time counts."""
-    ev = xosc.Event(name, xosc.Priority.override)
+    ev = xosc.Event(name, priority or xosc.Priority.override)
     ev.add_action(name, xosc.AbsoluteSpeedAction(v, xosc.TransitionDynamics(xosc.DynamicsShapes.step, "time", 0)))
     ev.add_trigger(trig)
     return ev
@@ -938,3 +945,51 @@ def test_entity_actions_add_and_delete(tmp_path: Path) -> None:
             assert float(st.x[late]) == pytest.approx(200.0, abs=0.01)
     assert seen[1.95] == (False, True) and seen[2.0] == (True, True)
     assert seen[2.95] == (True, True) and seen[3.0] == (True, False)
+
+
+@needs_shared
+def test_parameter_set_and_modify_drive_parameter_conditions(tmp_path: Path) -> None:
+    """Go = 0 is set to 1 at t = 1.5 s; Cnt = 1 gets + 2 at t = 2.5 s (OpenSCENARIO 1.1 ParameterAction).
+    Go == 1 then holds from 1.5 s, Cnt > 2 from 2.5 s (each to one step: the condition may be checked
+    before the action in that step), Cnt > 5 never."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    params = xosc.ParameterDeclarations()
+    params.add_parameter(xosc.Parameter("Go", xosc.ParameterType.integer, "0"))
+    params.add_parameter(xosc.Parameter("Cnt", xosc.ParameterType.double, "1"))
+    init = xosc.Init()
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(10, 0, -1, 1)))
+    init.add_init_action("A", xosc.TeleportAction(xosc.LanePosition(100, 0, -1, 1)))
+    init.add_init_action("A", xosc.AbsoluteSpeedAction(10.0, xosc.TransitionDynamics("step", "time", 0)))
+    set_go = xosc.Event("SetGo", xosc.Priority.overwrite)
+    set_go.add_action("set", xosc.ParameterSetAction("Go", 1))
+    set_go.add_trigger(_time(xosc, 1.5))
+    add = xosc.Event("AddCnt", xosc.Priority.overwrite)
+    add.add_action("add", xosc.ParameterAddAction("Cnt", 2))
+    add.add_trigger(_time(xosc, 2.5))
+
+    def on(name: str, value: float, rule):  # type: ignore[no-untyped-def]
+        return xosc.ValueTrigger("p", 0, xosc.ConditionEdge.none, xosc.ParameterCondition(name, value, rule))
+
+    ow = xosc.Priority.overwrite
+    events = [
+        ("A", _noop(xosc, "go", 10.0, on("Go", 1, xosc.Rule.equalTo), ow)),
+        ("A", _noop(xosc, "cnt2", 10.0, on("Cnt", 2, xosc.Rule.greaterThan), ow)),
+        ("A", _noop(xosc, "cnt5", 10.0, on("Cnt", 5, xosc.Rule.greaterThan), ow)),
+        (None, set_go),
+        (None, add),
+    ]
+    stop = xosc.ValueTrigger(
+        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(4, xosc.Rule.greaterOrEqual), "stop"
+    )
+    ents = {"Ego": _car(xosc), "A": _car(xosc)}
+    path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, events, stop, params, minor=1)
+    sim = simulation(path, load_agent("idle"))
+    assert sim.run().termination == "end_condition"
+    times = _entry_times(sim, path)
+    assert 1.5 <= times["go"] <= 1.55 + 1e-9
+    assert 2.5 <= times["cnt2"] <= 2.55 + 1e-9
+    assert times["cnt5"] is None

@@ -89,6 +89,9 @@ class TranslatorBase:
         self.walker_started: set[str] = set()
         self.walker_specs: dict[str, dict] = {}
         self.init_paths: dict[str, XNode] = {}  # pedestrian -> the FollowTrajectoryAction of its Init
+        self.param_init: dict[str, str] = {}  # parameter -> value set in Init (from t = 0)
+        self.param_changes: dict[str, tuple[XNode, str | None]] = {}  # -> its one storyboard change (None: more)
+        self.param_entry: dict[str, str] = {}  # parameter -> the entry (mark) of its change
         self.added: dict[str, XNode] = {}  # entity not placed in Init -> the AddEntityAction bringing it in
         self.init_follow: list[tuple[str, dict]] = []  # continuous relative speeds set in Init
         self.init_speed: list[dict] = []  # Init speeds above the lane limit, kept by a scripted speed

@@ -7,6 +7,14 @@ from typing import Any
 from simcore.scenario.openscenario.common import _RULES, TranslatorBase, _f, _monotone_rising
 from simcore.scenario.openscenario.xml import XNode
 
+_RULES_OP = {
+    "lt": float.__lt__,
+    "le": float.__le__,
+    "gt": float.__gt__,
+    "ge": float.__ge__,
+    "eq": float.__eq__,
+    "ne": float.__ne__,
+}
 #: Speed below which an entity stands still (m/s).
 STANDSTILL_MPS = 0.01
 
@@ -130,26 +138,40 @@ class ConditionsMixin(TranslatorBase):
             spec = self.signal(c)
             return None if spec is None else {"signal": spec}
         if c.tag == "ParameterCondition":
-            name = c.attrs.get("parameterRef", "")
-            decl = {
-                d.attrs.get("name"): d.attrs.get("value") for d in self.root.walk() if d.tag == "ParameterDeclaration"
-            }
-            if name not in decl:
-                raise c.error(f"unknown parameter {name!r}")
-            try:
-                holds = {
-                    "lt": float.__lt__,
-                    "le": float.__le__,
-                    "gt": float.__gt__,
-                    "ge": float.__ge__,
-                    "eq": float.__eq__,
-                    "ne": float.__ne__,
-                }[self.rule(c)](float(decl[name] or 0), _f(c, "value"))
-            except ValueError:
-                holds = (decl[name] == c.attrs.get("value")) == (self.rule(c) == "eq")
-            return {"time_s": 0} if holds else {"compare": {"measure": "time", "rule": "lt", "value": -1.0}}
+            return self.parameter_condition(c)
         self.skip(c, f"<{c.tag}> is not supported yet")
         return None
+
+    def parameter_condition(self, c: XNode) -> dict | None:
+        """A ParameterCondition, decided at translation from the parameter's value; a parameter that one
+        storyboard ParameterAction changes holds its new value from that action's firing (``after``)."""
+        name = c.attrs.get("parameterRef", "")
+        decl = {d.attrs.get("name"): d.attrs.get("value") for d in self.root.walk() if d.tag == "ParameterDeclaration"}
+        if name not in decl:
+            raise c.error(f"unknown parameter {name!r}")
+        value = self.param_init.get(name, decl[name] or "")
+        never = {"compare": {"measure": "time", "rule": "lt", "value": -1.0}}
+        before = self.param_holds(c, value)
+        change = self.param_changes.get(name)
+        if change is None:
+            return {"time_s": 0} if before else never
+        if change[1] is None:
+            self.skip(c, f"parameter {name!r} is changed by more than one ParameterAction (not supported yet)")
+            return None
+        after = self.param_holds(c, change[1])
+        if before and not after:
+            self.skip(c, f"a condition that stops holding when parameter {name!r} is set is not supported yet")
+            return None
+        return {"time_s": 0} if before else ({"after": f"@param:{name}"} if after else never)
+
+    def param_holds(self, c: XNode, value: str) -> bool:
+        """The condition's rule applied to a parameter value (numbers compared as numbers, else as text)."""
+        rule = self.rule(c)
+        try:
+            a, b = float(value or 0), _f(c, "value")
+        except ValueError:
+            return (value == c.attrs.get("value")) == (rule == "eq")
+        return bool(_RULES_OP[rule](a, b))
 
     def by_entity(self, actor: str, c: XNode) -> dict | None:
         def cmp(

@@ -67,6 +67,7 @@ class Translator(ActionsMixin, ConditionsMixin):
         self.mark(("map", "file"), r.kid("RoadNetwork") or r)
         actors: list[dict] = []
         self.entities_added(sb)
+        self.parameter_actions(sb)
         for name, so in self.entities.items():
             spec = self.entity(name, so)
             if spec is None:
@@ -99,6 +100,7 @@ class Translator(ActionsMixin, ConditionsMixin):
         for story in sb.kids("Story"):
             self.story_(story)
         self.from_start = True
+        self.story = [self.resolve_marks(e) for e in self.story]
         data["storyboard"] = self.story
         end: dict[str, Any] = {"timeout_s": DEFAULT_TIMEOUT_S, "ego_reaches_goal": False}
         stop = sb.kid("StopTrigger")
@@ -116,6 +118,21 @@ class Translator(ActionsMixin, ConditionsMixin):
         data["criteria"] = ["no_collision"]
         self.unknown_elements()
         return data
+
+    def resolve_marks(self, d: Any) -> Any:
+        """Replace ``{after: "@param:NAME"}`` placeholders by the entry that changes the parameter."""
+        if isinstance(d, dict):
+            ref = d.get("after")
+            if isinstance(ref, str) and ref.startswith("@param:"):
+                name = ref.removeprefix("@param:")
+                entry = self.param_entry.get(name)
+                if entry is None:  # the action sits in an event that made no entries
+                    return {"compare": {"measure": "time", "rule": "lt", "value": -1.0}}
+                return {"after": entry}
+            return {k: self.resolve_marks(v) for k, v in d.items()}
+        if isinstance(d, list):
+            return [self.resolve_marks(v) for v in d]
+        return d
 
     def entities_added(self, sb: XNode) -> None:
         """Entities that Init does not place but an AddEntityAction of the storyboard brings in: they start
@@ -342,6 +359,8 @@ class Translator(ActionsMixin, ConditionsMixin):
                 g = self.global_action(a.first(), a)
                 if g is not None:
                     self.story.append({"name": entry_name, "when": when[0], "do": g, "delay_s": when[1]})
+                    if "mark" in g:
+                        self.param_entry[g["mark"].removeprefix("parameter ")] = entry_name
             else:
                 self.skip(a, f"<{a.tag}> actions are not supported yet")
             entries = [e["name"] for e in self.story[before:]]
