@@ -597,6 +597,16 @@ class _StoryCompiler:
             gap = f"{c.distance_m:g} m" if c.distance_m is not None else f"{c.time_gap_s:g} s"
             jerk = c.max_accel_rate is not None or c.max_decel_rate is not None
             return (sb.KeepDistanceJerk if jerk else sb.KeepDistance)(r, b, c, f"keep {c.actor} {gap} {c.side} {c.to}")
+        if isinstance(a, schema.FollowPathAction):
+            c = a.follow_path
+            r = self.row(c.actor, (*path, "follow_path", "actor"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "follow_path", "actor"), f"follow_path needs a vehicle, {c.actor!r} is not one")
+                return None
+            pts = np.array(c.points, dtype=np.float64)
+            return sb.FollowPath(r, pts, c.local, f"follow_path {c.actor} ({len(pts)} points)")
         if isinstance(a, schema.MarkAction):
             return sb.Mark(a.mark, f"mark {a.mark}")
         if isinstance(a, schema.EndAction):

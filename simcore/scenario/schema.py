@@ -994,6 +994,7 @@ _ACTION_KEYS = (
     "synchronize",
     "keep_distance",
     "mark",
+    "follow_path",
 )
 
 
@@ -1282,6 +1283,30 @@ class EndAction(Strict):
     end: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
+class FollowPathSpec(Strict):
+    """``actor`` (a vehicle) follows the polyline ``points`` from where it is: its route is reshaped into it
+    (world x, y in m; ``local: true``: offsets in the actor's frame when the action starts, x forward,
+    y left), then goes on parallel to the old route."""
+
+    actor: str = _ACTOR_REF
+    points: list[list[float]] = Field(min_length=2, max_length=100000)
+    local: bool = False
+
+    @model_validator(mode="after")
+    def _points_ok(self) -> FollowPathSpec:
+        if any(len(p) != 2 for p in self.points):
+            raise ValueError("each point is [x, y]")
+        if all(p == self.points[0] for p in self.points):
+            raise ValueError("the points must not all be the same")
+        return self
+
+
+class FollowPathAction(Strict):
+    """``{follow_path: {actor: A, points: [[x, y], ...], local: false}}``."""
+
+    follow_path: FollowPathSpec
+
+
 class MarkAction(Strict):
     """``{mark: LABEL}``: does nothing; other entries refer to when it fired with ``after`` (a translated
     OpenSCENARIO ParameterSetAction is one)."""
@@ -1303,7 +1328,8 @@ ActionSpec = Annotated[
     | Annotated[EndAction, Tag("end")]
     | Annotated[SyncAction, Tag("synchronize")]
     | Annotated[KeepDistanceAction, Tag("keep_distance")]
-    | Annotated[MarkAction, Tag("mark")],
+    | Annotated[MarkAction, Tag("mark")]
+    | Annotated[FollowPathAction, Tag("follow_path")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
         custom_error_type="action",

@@ -263,6 +263,9 @@ class StoryProgress:
         if not self.done[k]:
             return False
         action = self.stories[k].action
+        own = getattr(action, "finished", None)  # actions that say themselves when they have finished
+        if own is not None:
+            return bool(own(sim))
         if isinstance(action, LaneChange):
             return sim.t >= self.applied_at[k] + action.duration - TIME_EPS
         if not isinstance(action, SpeedProfile | Synchronize | KeepDistance):
@@ -1218,3 +1221,74 @@ class Mark:
 
     def apply(self, sim: Any) -> None:
         """Nothing to do."""
+
+
+#: A local path that starts within this distance (m) after the row's previous path ended continues it.
+CHAIN_M = 3.0
+
+
+@dataclass(frozen=True)
+class FollowPath:
+    """Reshape the rest of a row's route into a path (a trajectory to follow), then go on parallel to the
+    old route.
+
+    ``points`` (k, 2) are world x, y (m), or with ``local`` offsets (x forward, y left) in the frame of
+    the row's route at its progress when the action starts (where an exact follower would be); a local
+    path starting within ``CHAIN_M`` after the row's previous path ended starts at that end, along its
+    last segment (chained paths continue each other, as an exact follower would). Route samples at s in
+    [p, p + L] (p: the row's progress now, L: the path's length) move to the path point at arc length
+    s - p; samples beyond
+    move to the old route continued from the foot point of the path's end, shifted sideways by the
+    end's offset from it. The row's driver tracks the route as for a lane change. Finished when the
+    row's progress reaches p + L.
+    """
+
+    row: int
+    points: np.ndarray
+    local: bool
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """Move the route samples from the current progress on; remember where the path ends."""
+        w = sim.world
+        st, r = w.state, w.routes
+        a, b = int(r.start[self.row]), int(r.start[self.row + 1])
+        p = float(st.progress[self.row])
+        pts = np.asarray(self.points, dtype=np.float64)
+        rx, ry = sim.state.route_x[0, a:b], sim.state.route_y[0, a:b]
+        old_x, old_y = rx.copy(), ry.copy()
+        s = r.s[a:b]
+        story = sim._story
+        prev = story.last_seen.get(-1 - self.row) if story is not None else None  # the row's last path's end
+        if self.local and prev is not None and 0.0 <= p - prev[1][0] < CHAIN_M:  # chained: go on from its end
+            p, x0, y0, yaw = prev[1]
+        elif self.local:  # the frame of the route point at the row's progress (where an exact follower is)
+            x0, y0 = float(np.interp(p, s, old_x)), float(np.interp(p, s, old_y))
+            lo = max(p - 1.0, float(s[0]))
+            yaw = math.atan2(float(y0 - np.interp(lo, s, old_y)), float(x0 - np.interp(lo, s, old_x)))
+        if self.local:
+            c, sn = math.cos(yaw), math.sin(yaw)
+            pts = np.column_stack([x0 + c * pts[:, 0] - sn * pts[:, 1], y0 + sn * pts[:, 0] + c * pts[:, 1]])
+        seg = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
+        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        length = float(arc[-1])
+        h = r.heading[a:b]
+        s_end, t_end, _, _ = project_on_polyline(float(pts[-1, 0]), float(pts[-1, 1]), old_x, old_y, s, 0, len(s))
+        on = (s >= p) & (s <= p + length)
+        rx[on] = np.interp(s[on] - p, arc, pts[:, 0])
+        ry[on] = np.interp(s[on] - p, arc, pts[:, 1])
+        beyond = s > p + length
+        s_old = np.clip(s[beyond] - (p + length) + float(s_end), s[0], s[-1])
+        hb = np.interp(s_old, s, h)
+        rx[beyond] = np.interp(s_old, s, old_x) - float(t_end) * np.sin(hb)
+        ry[beyond] = np.interp(s_old, s, old_y) + float(t_end) * np.cos(hb)
+        if story is not None:
+            story.last_seen[id(self)] = (float(sim.t), p + length)
+            end_yaw = math.atan2(float(pts[-1, 1] - pts[-2, 1]), float(pts[-1, 0] - pts[-2, 0]))
+            story.last_seen[-1 - self.row] = (float(sim.t), (p + length, float(pts[-1, 0]), float(pts[-1, 1]), end_yaw))
+
+    def finished(self, sim: Any) -> bool:
+        """The row's progress has reached the path's end."""
+        story = sim._story
+        end = story.last_seen.get(id(self)) if story is not None else None
+        return end is not None and float(sim.world.state.progress[self.row]) >= end[1] - 1e-6

@@ -283,7 +283,7 @@ def test_every_esmini_file_loads_or_refuses_with_located_elements() -> None:
             assert "--allow-partial" in summary.message
         with xosc_options(allow_partial=True):
             load_scenario(f)  # every file translates when partial runs are allowed
-    assert strict >= 16
+    assert strict >= 17
 
 
 @needs_shared
@@ -993,3 +993,47 @@ def test_parameter_set_and_modify_drive_parameter_conditions(tmp_path: Path) -> 
     assert 1.5 <= times["go"] <= 1.55 + 1e-9
     assert 2.5 <= times["cnt2"] <= 2.55 + 1e-9
     assert times["cnt5"] is None
+
+
+@needs_shared
+def test_vehicle_clothoid_trajectory(tmp_path: Path) -> None:
+    """Car (10 m/s) follows a clothoid of curvature 0.01 1/m and length 15 m from where it is at t = 1 s
+    (RelativeObjectPosition of itself): the trajectory is complete (StoryboardElementState) when it
+    has driven 15 m, 1 + 15 / 10 = 2.5 s (to one step); it then drives on parallel to its lane, offset by
+    the arc's end: R (1 - cos(L / R)) = 100 (1 - cos 0.15) = 1.123 m to the left."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    init = xosc.Init()
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(5, 0, 1, 1)))
+    init.add_init_action("Car", xosc.TeleportAction(xosc.LanePosition(50, 0, -1, 1)))
+    init.add_init_action("Car", xosc.AbsoluteSpeedAction(10.0, xosc.TransitionDynamics("step", "time", 0)))
+    traj = xosc.Trajectory("arc", False)
+    start = xosc.RelativeObjectPosition("Car", 0, 0, orientation=xosc.Orientation(h=0, reference="relative"))
+    traj.add_shape(xosc.Clothoid(0.01, 0.0, 15.0, start))
+    follow = xosc.Event("Follow", xosc.Priority.override)
+    follow.add_action("follow", xosc.FollowTrajectoryAction(traj, xosc.FollowingMode.position))
+    follow.add_trigger(_time(xosc, 1.0))
+    after = xosc.ValueTrigger(
+        "c",
+        0,
+        xosc.ConditionEdge.none,
+        xosc.StoryboardElementStateCondition(
+            xosc.StoryboardElementType.event, "Follow", xosc.StoryboardElementState.completeState
+        ),
+    )
+    stop = xosc.ValueTrigger(
+        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(8, xosc.Rule.greaterOrEqual), "stop"
+    )
+    ents = {"Ego": _car(xosc), "Car": _car(xosc)}
+    events = [("Car", follow), ("Car", _noop(xosc, "after", 10.0, after))]
+    path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, events, stop)
+    sim = simulation(path, load_agent("idle"))
+    car = sim.world.actor_ids.index("Car")
+    y0 = float(sim.world.state.y[car])
+    assert sim.run().termination == "end_condition"
+    times = _entry_times(sim, path)
+    assert times["Follow"] == pytest.approx(1.0) and times["after"] == pytest.approx(2.5, abs=0.05 + 1e-9)
+    assert float(sim.world.state.y[car]) - y0 == pytest.approx(100 * (1 - math.cos(0.15)), abs=0.1)

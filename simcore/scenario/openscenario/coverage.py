@@ -108,12 +108,19 @@ PARTIAL: dict[str, str] = {
     "FollowTrajectoryAction": "pedestrians: a polyline walked vertex by vertex at the walking speed (our path "
     "walk), then on along the lane of the last vertex in the last segment's direction (the default controller "
     "keeps lane and speed, as esmini); an Init trajectory places a pedestrian nothing else places; it stands at "
-    "the first vertex from the start; Timing and initialDistanceOffset refused; vehicles not yet",
+    "the first vertex from the start. Vehicles: the route from where it is is reshaped into the polyline (absolute "
+    "vertices) or clothoid (sampled every 0.5 m; in its own frame when it starts at the entity itself) and goes "
+    "on parallel to the old route; the driver tracks it (our follow_path), at its own speed (TimeReference "
+    "None); complete at the end. Timing, initialDistanceOffset, NURBS and clothoid splines refused",
     "Act": "start trigger latched with each event's (exact for time conditions); StopTrigger refused",
     "ManeuverGroup": "actors by EntityRef; maximumExecutionCount > 1 refused",
     "Vertex": "positions only (a TimeReference with Timing is refused)",
     "Polyline": "see FollowTrajectoryAction",
-    "Shape": "Polyline only, see FollowTrajectoryAction",
+    "Clothoid": "vehicles, see FollowTrajectoryAction",
+    "Shape": "Polyline and Clothoid (vehicles), see FollowTrajectoryAction",
+    "TrajectoryRef": "see FollowTrajectoryAction",
+    "TrajectoryFollowingMode": "position and follow both track the reshaped route",
+    "TimeReference": "None only (Timing refused)",
     "Trajectory": "see FollowTrajectoryAction",
     "Vehicle": "vehicleCategory picks a built-in vehicle (car: sedan, van, truck, bus: city_bus,"
     " bicycle); the file's dimensions and performance are not copied",
