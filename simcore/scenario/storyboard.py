@@ -17,7 +17,7 @@ import copy
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -991,10 +991,11 @@ class Synchronize:
     final: float | None
     final_delta: float | None
     text: str
+    profile: ClassVar[type] = _Sync  # the live speed it scripts
 
     def apply(self, sim: Any) -> None:
         """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
-        p = _Sync(
+        p = self.profile(
             sim.world.state,
             self.row,
             self.master,
@@ -1161,19 +1162,7 @@ class _SyncSmooth(_Sync):
 class SynchronizeSmooth(Synchronize):
     """:class:`Synchronize` whose final speed is reached gradually (:class:`_SyncSmooth`)."""
 
-    def apply(self, sim: Any) -> None:
-        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
-        p = _SyncSmooth(
-            sim.world.state,
-            self.row,
-            self.master,
-            self.s_target,
-            self.s_master,
-            self.tolerance,
-            self.final,
-            self.final_delta,
-        )
-        sim.scripted.script(sim, self.row, p)
+    profile: ClassVar[type] = _SyncSmooth
 
 
 @dataclass

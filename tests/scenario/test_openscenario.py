@@ -123,9 +123,7 @@ def _lead_braking(folder: Path, brake_at_s: float = 3.0, decel: float = 5.0) -> 
     act.add_maneuver_group(mg)
     story = xosc.Story("story")
     story.add_act(act)
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(10, xosc.Rule.greaterOrEqual), "stop"
-    )
+    stop = _stop_at(xosc, 10)
     sb = xosc.StoryBoard(init, stop)
     sb.add_story(story)
     sce = xosc.Scenario(
@@ -206,25 +204,29 @@ def test_deterministic_distribution_expands_to_the_product(tmp_path: Path) -> No
     assert brake.do.speed.rate == pytest.approx(8.0)
 
 
-@needs_shared
-def test_converted_yaml_runs_to_the_same_result(tmp_path: Path) -> None:
+def _converted_runs_the_same(path: Path, tmp_path: Path, agent: str) -> str:
+    """Convert ``path`` to YAML, run both, assert the same result.json (wall times aside); the YAML text."""
     from simcore.agents.loading import load_agent
     from simcore.api import simulation
     from simcore.report.outputs import write_run_outputs
     from simcore.scenario.openscenario.convert import convert
 
-    (tmp_path / "xosc").mkdir()
-    path = _lead_braking(tmp_path / "xosc")
-    yml = tmp_path / "xosc" / "lead_braking.yaml"
+    yml = path.with_suffix(".yaml")
     convert(path, yml)
     results = []
     for src in (path, yml):
-        sim = simulation(src, load_agent("autopilot"), allow_paths=[tmp_path])
+        sim = simulation(src, load_agent(agent), allow_paths=[tmp_path])
         res = sim.run()
         write_run_outputs(sim.world, res, tmp_path / src.suffix[1:])
-        data = json.loads((tmp_path / src.suffix[1:] / "result.json").read_text())
-        results.append(_strip(data))
+        results.append(_strip(json.loads((tmp_path / src.suffix[1:] / "result.json").read_text())))
     assert results[0] == results[1]
+    return yml.read_text()
+
+
+@needs_shared
+def test_converted_yaml_runs_to_the_same_result(tmp_path: Path) -> None:
+    (tmp_path / "xosc").mkdir()
+    _converted_runs_the_same(_lead_braking(tmp_path / "xosc"), tmp_path, "autopilot")
 
 
 def _strip(d: object) -> object:
@@ -370,6 +372,23 @@ def _time(xosc, t: float, rule=None):  # type: ignore[no-untyped-def]
     )
 
 
+def _stop_at(xosc, t: float):  # type: ignore[no-untyped-def]
+    """A stop trigger at simulation time >= t."""
+    return xosc.ValueTrigger(
+        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(t, xosc.Rule.greaterOrEqual), "stop"
+    )
+
+
+def _walker_file(xosc, folder: Path, init, stop_s: float) -> Path:  # type: ignore[no-untyped-def]
+    """Ego and the pedestrian Walker placed by ``init``; Walker starts at 1.5 m/s (a step) at t = 1 s."""
+    ped = xosc.Pedestrian("walker", 80, xosc.PedestrianCategory.pedestrian, xosc.BoundingBox(0.5, 0.5, 1.8, 0, 0, 0.9))
+    walk = xosc.Event("Walk", xosc.Priority.override)
+    walk.add_action("w", xosc.AbsoluteSpeedAction(1.5, xosc.TransitionDynamics("step", "time", 0)))
+    walk.add_trigger(_time(xosc, 1.0))
+    ents = {"Ego": _car(xosc), "Walker": ped}
+    return _write(xosc, folder, "straight_500m.xodr", ents, init, [("Walker", walk)], _stop_at(xosc, stop_s))
+
+
 def _write(xosc, folder: Path, xodr: str, entities: dict, init, events: list, stop, params=None, minor=3) -> Path:  # type: ignore[no-untyped-def]
     """A scenario with one story: ``events`` are (actor or None, Event) in one maneuver group each."""
     shutil.copy(SHARED / "xodr" / xodr, folder.parent / xodr)
@@ -487,9 +506,7 @@ def test_signal_state_action_and_condition(tmp_path: Path) -> None:
     go.add_trigger(
         xosc.ValueTrigger("sig", 0, xosc.ConditionEdge.rising, xosc.TrafficSignalCondition("1", "on;off;off"))
     )
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(4, xosc.Rule.greaterOrEqual), "stop"
-    )
+    stop = _stop_at(xosc, 4)
     path = _write(
         xosc,
         tmp_path / "xosc",
@@ -517,8 +534,6 @@ def test_pedestrian_crossing_at_hand_computed_times(tmp_path: Path) -> None:
     from simcore.dynamics.params import PEDESTRIAN_PARAMS
 
     (tmp_path / "xosc").mkdir()
-    ped = xosc.Pedestrian("walker", 80, xosc.PedestrianCategory.pedestrian, xosc.BoundingBox(0.5, 0.5, 1.8, 0, 0, 0.9))
-    step = xosc.TransitionDynamics(xosc.DynamicsShapes.step, xosc.DynamicsDimension.time, 0)
     init = xosc.Init()
     init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(10, 0, -1, 1)))
     init.add_init_action(
@@ -527,21 +542,7 @@ def test_pedestrian_crossing_at_hand_computed_times(tmp_path: Path) -> None:
             xosc.LanePosition(150, 0, -2, 1, xosc.Orientation(h=1.5708, reference=xosc.ReferenceContext.relative))
         ),
     )
-    walk = xosc.Event("Walk", xosc.Priority.override)
-    walk.add_action("w", xosc.AbsoluteSpeedAction(1.5, step))
-    walk.add_trigger(_time(xosc, 1.0))
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(3, xosc.Rule.greaterOrEqual), "stop"
-    )
-    path = _write(
-        xosc,
-        tmp_path / "xosc",
-        "straight_500m.xodr",
-        {"Ego": _car(xosc), "Walker": ped},
-        init,
-        [("Walker", walk)],
-        stop,
-    )
+    path = _walker_file(xosc, tmp_path / "xosc", init, 3)
     sim = simulation(path, load_agent("idle"))
     w = sim.world.actor_ids.index("Walker")
     y0 = float(sim.world.state.y[w])
@@ -701,9 +702,7 @@ def _edges_file(folder: Path) -> Path:
         ("C", _noop(xosc, "still1", 10.0, on_slow(xosc.ConditionEdge.none, xosc.StandStillCondition(1.0)))),
         ("C", _noop(xosc, "still3", 10.0, on_slow(xosc.ConditionEdge.none, xosc.StandStillCondition(3.0)))),
     ]
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(8, xosc.Rule.greaterOrEqual), "stop"
-    )
+    stop = _stop_at(xosc, 8)
     ents = {"Ego": _car(xosc), **{n: _car(xosc) for n in speeds}}
     return _write(xosc, folder, "straight_500m.xodr", ents, init, events, stop)
 
@@ -730,37 +729,21 @@ def test_condition_edges_and_standstill_duration(tmp_path: Path) -> None:
     assert times["still3"] is None
 
 
-@needs_shared
-def test_converted_yaml_of_edges_and_standstills_runs_the_same(tmp_path: Path) -> None:
-    """The edge and held triggers survive ``convert``: the YAML gives the same result.json."""
-    from simcore.agents.loading import load_agent
-    from simcore.api import simulation
-    from simcore.report.outputs import write_run_outputs
-    from simcore.scenario.openscenario.convert import convert
-
-    (tmp_path / "xosc").mkdir()
-    path = _edges_file(tmp_path / "xosc")
-    yml = tmp_path / "xosc" / "edges.yaml"
-    convert(path, yml)
-    assert "edge:" in yml.read_text() and "held:" in yml.read_text()
-    results = []
-    for src in (path, yml):
-        sim = simulation(src, load_agent("idle"), allow_paths=[tmp_path])
-        res = sim.run()
-        write_run_outputs(sim.world, res, tmp_path / src.suffix[1:])
-        results.append(_strip(json.loads((tmp_path / src.suffix[1:] / "result.json").read_text())))
-    assert results[0] == results[1]
+def _cars_init(xosc, cars: dict[str, float], speed: float = 10.0):  # type: ignore[no-untyped-def]
+    """Init: Ego parked on the oncoming lane (lane 1, s = 5 m); each car at s (m) on lane -1 at ``speed``."""
+    init = xosc.Init()
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(5, 0, 1, 1)))
+    for name, s in cars.items():
+        init.add_init_action(name, xosc.TeleportAction(xosc.LanePosition(s, 0, -1, 1)))
+        init.add_init_action(name, xosc.AbsoluteSpeedAction(speed, xosc.TransitionDynamics("step", "time", 0)))
+    return init
 
 
 def _sync_file(folder: Path) -> Path:
     """Car (0 m/s-> scripted) at s = 0 and master M at s = 50, both 10 m/s on lane -1; Car synchronises to
     reach s = 200 when M reaches s = 250 (t = 20 s), with final speed 5 m/s; tolerance 0.05 m."""
     xosc = pytest.importorskip("scenariogeneration.xosc")
-    init = xosc.Init()
-    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(5, 0, 1, 1)))
-    for name, s in (("Car", 0), ("M", 50)):
-        init.add_init_action(name, xosc.TeleportAction(xosc.LanePosition(s, 0, -1, 1)))
-        init.add_init_action(name, xosc.AbsoluteSpeedAction(10.0, xosc.TransitionDynamics("step", "time", 0)))
+    init = _cars_init(xosc, {"Car": 0, "M": 50})
     sync = xosc.Event("Sync", xosc.Priority.override)
     sync.add_action(
         "sync",
@@ -774,9 +757,7 @@ def _sync_file(folder: Path) -> Path:
         ),
     )
     sync.add_trigger(_time(xosc, 0, xosc.Rule.greaterThan))
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(22, xosc.Rule.greaterOrEqual), "stop"
-    )
+    stop = _stop_at(xosc, 22)
     return _write(
         xosc,
         folder,
@@ -824,11 +805,7 @@ def test_jerk_limited_distance_keeping(tmp_path: Path) -> None:
     from simcore.api import simulation
 
     (tmp_path / "xosc").mkdir()
-    init = xosc.Init()
-    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(5, 0, 1, 1)))
-    for name, s in (("B", 100), ("A", 150)):
-        init.add_init_action(name, xosc.TeleportAction(xosc.LanePosition(s, 0, -1, 1)))
-        init.add_init_action(name, xosc.AbsoluteSpeedAction(10.0, xosc.TransitionDynamics("step", "time", 0)))
+    init = _cars_init(xosc, {"B": 100, "A": 150})
     keep = xosc.Event("Keep", xosc.Priority.override)
     keep.add_action(
         "keep",
@@ -838,9 +815,7 @@ def test_jerk_limited_distance_keeping(tmp_path: Path) -> None:
         ),
     )  # fmt: skip
     keep.add_trigger(_time(xosc, 1.0))
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(3, xosc.Rule.greaterOrEqual), "stop"
-    )
+    stop = _stop_at(xosc, 3)
     path = _write(
         xosc,
         tmp_path / "xosc",
@@ -878,7 +853,6 @@ def test_pedestrian_placed_and_walked_by_its_trajectory(tmp_path: Path) -> None:
     from simcore.dynamics.params import PEDESTRIAN_PARAMS
 
     (tmp_path / "xosc").mkdir()
-    ped = xosc.Pedestrian("walker", 80, xosc.PedestrianCategory.pedestrian, xosc.BoundingBox(0.5, 0.5, 1.8, 0, 0, 0.9))
     init = xosc.Init()
     init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(10, 0, -1, 1)))
     corner = (150.0, 2.0)
@@ -886,21 +860,7 @@ def test_pedestrian_placed_and_walked_by_its_trajectory(tmp_path: Path) -> None:
     traj = xosc.Trajectory("t", False)
     traj.add_shape(xosc.Polyline([], verts))
     init.add_init_action("Walker", xosc.FollowTrajectoryAction(traj, xosc.FollowingMode.position))
-    walk = xosc.Event("Walk", xosc.Priority.override)
-    walk.add_action("w", xosc.AbsoluteSpeedAction(1.5, xosc.TransitionDynamics("step", "time", 0)))
-    walk.add_trigger(_time(xosc, 1.0))
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(5, xosc.Rule.greaterOrEqual), "stop"
-    )
-    path = _write(
-        xosc,
-        tmp_path / "xosc",
-        "straight_500m.xodr",
-        {"Ego": _car(xosc), "Walker": ped},
-        init,
-        [("Walker", walk)],
-        stop,
-    )
+    path = _walker_file(xosc, tmp_path / "xosc", init, 5)
     sim = simulation(path, load_agent("idle"))
     w = sim.world.actor_ids.index("Walker")
     assert (float(sim.world.state.x[w]), float(sim.world.state.y[w])) == pytest.approx((150.0, -2.0), abs=1e-6)
@@ -929,9 +889,7 @@ def test_entity_actions_add_and_delete(tmp_path: Path) -> None:
     delete = xosc.Event("Delete", xosc.Priority.override)
     delete.add_action("delete", xosc.DeleteEntityAction("Gone"))
     delete.add_trigger(_time(xosc, 3.0))
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(4, xosc.Rule.greaterOrEqual), "stop"
-    )
+    stop = _stop_at(xosc, 4)
     ents = {"Ego": _car(xosc), "Gone": _car(xosc), "Late": _car(xosc)}
     path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, [(None, add), (None, delete)], stop)
     sim = simulation(path, load_agent("idle"))
@@ -982,9 +940,7 @@ def test_parameter_set_and_modify_drive_parameter_conditions(tmp_path: Path) -> 
         (None, set_go),
         (None, add),
     ]
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(4, xosc.Rule.greaterOrEqual), "stop"
-    )
+    stop = _stop_at(xosc, 4)
     ents = {"Ego": _car(xosc), "A": _car(xosc)}
     path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, events, stop, params, minor=1)
     sim = simulation(path, load_agent("idle"))
@@ -1006,10 +962,7 @@ def test_vehicle_clothoid_trajectory(tmp_path: Path) -> None:
     from simcore.api import simulation
 
     (tmp_path / "xosc").mkdir()
-    init = xosc.Init()
-    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(5, 0, 1, 1)))
-    init.add_init_action("Car", xosc.TeleportAction(xosc.LanePosition(50, 0, -1, 1)))
-    init.add_init_action("Car", xosc.AbsoluteSpeedAction(10.0, xosc.TransitionDynamics("step", "time", 0)))
+    init = _cars_init(xosc, {"Car": 50})
     traj = xosc.Trajectory("arc", False)
     start = xosc.RelativeObjectPosition("Car", 0, 0, orientation=xosc.Orientation(h=0, reference="relative"))
     traj.add_shape(xosc.Clothoid(0.01, 0.0, 15.0, start))
@@ -1024,9 +977,7 @@ def test_vehicle_clothoid_trajectory(tmp_path: Path) -> None:
             xosc.StoryboardElementType.event, "Follow", xosc.StoryboardElementState.completeState
         ),
     )
-    stop = xosc.ValueTrigger(
-        "stop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(8, xosc.Rule.greaterOrEqual), "stop"
-    )
+    stop = _stop_at(xosc, 8)
     ents = {"Ego": _car(xosc), "Car": _car(xosc)}
     events = [("Car", follow), ("Car", _noop(xosc, "after", 10.0, after))]
     path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, events, stop)
@@ -1037,3 +988,12 @@ def test_vehicle_clothoid_trajectory(tmp_path: Path) -> None:
     times = _entry_times(sim, path)
     assert times["Follow"] == pytest.approx(1.0) and times["after"] == pytest.approx(2.5, abs=0.05 + 1e-9)
     assert float(sim.world.state.y[car]) - y0 == pytest.approx(100 * (1 - math.cos(0.15)), abs=0.1)
+
+
+@needs_shared
+@pytest.mark.parametrize("builder", ["_edges_file", "_sync_file"])
+def test_converted_yaml_of_the_new_kinds_runs_the_same(builder: str, tmp_path: Path) -> None:
+    """Edges, held conditions and the gradual final speed survive ``convert``: the same result.json."""
+    (tmp_path / "xosc").mkdir()
+    text = _converted_runs_the_same(globals()[builder](tmp_path / "xosc"), tmp_path, "idle")
+    assert ("edge:" in text and "held:" in text) if builder == "_edges_file" else "gradual: true" in text
