@@ -36,7 +36,7 @@ from simcore.rules.rulesets import RuleSet, rule_set
 from simcore.rules.zones import WorldRules, Zone, apply_zones, lanes_in_polygon
 from simcore.scenario import schema
 from simcore.scenario import storyboard as sb
-from simcore.scenario.actors import ActorBuilder, walker_values
+from simcore.scenario.actors import ActorBuilder, shifted_path, walker_values
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
@@ -195,6 +195,8 @@ class _Builder(ActorBuilder):
         rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"), spec.route.length_m)
         if rpath is None:
             return
+        if isinstance(spec, VehicleActor) and spec.lateral_offset_m:
+            rpath = shifted_path(self.net, rpath, -spec.lateral_offset_m)
         count = 1 if is_ego else spec.count  # type: ignore[union-attr]
         for k in range(count):
             s = spec.start.s - k * (veh.length + (0.0 if is_ego else spec.spacing_m))  # type: ignore[union-attr]
@@ -208,6 +210,9 @@ class _Builder(ActorBuilder):
             pose = self.pose_on_lane(start, s, (*path, "start", "s"))
             if pose is None:
                 return
+            off = spec.lateral_offset_m if isinstance(spec, VehicleActor) else 0.0
+            if off:  # beside its lanes: the route moved sideways, the start pose with it
+                pose = (pose[0] - off * math.sin(pose[2]), pose[1] + off * math.cos(pose[2]), pose[2])
             goal_s = rpath.length
             if isinstance(spec, EgoSpec):
                 entry = float(rpath.s[np.flatnonzero(rpath.lane == rpath.lanes[-1])[0]])
@@ -539,6 +544,8 @@ class _StoryCompiler:
             nb = net.lane_left if c.direction == "left" else net.lane_right
             w = np.asarray(net.lane_width, dtype=np.float64)
             offsets = np.where(nb >= 0, 0.5 * (w + w[np.maximum(nb, 0)]), w) * c.lanes
+            if c.offset_m is not None:
+                offsets = np.full_like(offsets, c.offset_m)
             side = 1 if c.direction == "left" else -1
             return sb.LaneChange(
                 r,

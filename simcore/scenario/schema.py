@@ -329,6 +329,9 @@ class VehicleActor(Strict):
     emergency: bool = Field(
         False, description="an emergency vehicle the ego must yield to (CARLA's YieldToEmergencyVehicleTest)"
     )
+    lateral_offset_m: float = Field(
+        0.0, ge=-10, le=10, description="drives its whole route this far left (+) / right (-) of the lane centres (m)"
+    )
 
 
 class CyclistBehavior(Strict):
@@ -1157,6 +1160,9 @@ class LaneChangeSpec(Strict):
     direction: Literal["left", "right"]
     duration: float = Field(3.0, gt=0, le=30)
     lanes: int = Field(1, ge=1, le=6, description="how many lanes to move")
+    offset_m: float | None = Field(
+        None, gt=0, le=30, description="move this far (m) instead of `lanes` lane offsets (a lane offset change)"
+    )
 
 
 class SyncSpec(Strict):

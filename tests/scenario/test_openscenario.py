@@ -285,7 +285,7 @@ def test_every_esmini_file_loads_or_refuses_with_located_elements() -> None:
             assert "--allow-partial" in summary.message
         with xosc_options(allow_partial=True):
             load_scenario(f)  # every file translates when partial runs are allowed
-    assert strict >= 17
+    assert strict >= 18
 
 
 @needs_shared

@@ -80,6 +80,8 @@ class ActionsMixin(TranslatorBase):
             do = self.synchronize(actor, a)
         elif a.tag == "LateralAction" and inner is not None and inner.tag == "LaneChangeAction":
             do, _ = self.lane_change(actor, who, inner)
+        elif a.tag == "LateralAction" and inner is not None and inner.tag == "LaneOffsetAction":
+            do = self.lane_offset(actor, who, inner)
         elif a.tag == "TeleportAction":
             pose = self.position(a.kid("Position") or a)
             do = {
@@ -392,12 +394,15 @@ class ActionsMixin(TranslatorBase):
                 target += 1 if d > 0 else -1
         else:
             target = int(_f(t, "value"))
-        if target == cur or cur == 0:
+        lat = self.lat.get(who, 0.0)
+        if (target == cur and not lat) or cur == 0:
             self.skip(lc, f"lane change of {who!r} to the lane it is on ({target})")
             return None, 0.0
         steps = abs(target - cur) - (1 if target * cur < 0 else 0)
         left = (target > cur) == self.poses[who].along_s()
+        shift = self.lane_left_m(who, cur, target) - lat if lat else 0.0  # beside its lane: metres to move
         self.lane_now[who] = target
+        self.lat[who] = 0.0
         dim = dyn.attrs.get("dynamicsDimension", "time")
         value = _f(dyn, "value")
         if dim == "time":
@@ -420,9 +425,54 @@ class ActionsMixin(TranslatorBase):
             "direction": "left" if left else "right",
             "duration": round(min(max(duration, 0.05), 30.0), 6),
         }
-        if steps > 1:
+        if shift:
+            spec.update(direction="left" if shift > 0 else "right", offset_m=round(abs(shift), 3))
+        elif steps > 1:
             spec["lanes"] = steps
         return {"lane_change": spec}, duration
+
+    def lane_left_m(self, who: str, cur: int, target: int) -> float:
+        """How far (m) lane ``target``'s centre lies left of lane ``cur``'s for ``who`` (at its start s)."""
+        p = self.poses[who]
+        if p.road is None or p.s is None:
+            return 0.0
+        a, b = self.view.lane_pose(p.road, cur, p.s), self.view.lane_pose(p.road, target, p.s)
+        return ((b.t or 0.0) - (a.t or 0.0)) * (1.0 if p.along_s() else -1.0)
+
+    def lane_offset(self, actor: str, who: str, lo: XNode) -> dict | None:
+        """LaneOffsetAction as our lane change by ``offset_m``: from the entity's offset now to the target
+        (left + of its direction of travel; relative: the other entity's offset + value, as translated so
+        far), over T = sqrt(6 |d| / maxLateralAcc), the smoothstep's peak lateral acceleration being
+        6 d / T^2."""
+        dyn, tgt = lo.kid("LaneOffsetActionDynamics"), lo.kid("LaneOffsetTarget")
+        t = tgt.first() if tgt is not None else None
+        if dyn is None or t is None:
+            raise lo.error("LaneOffsetAction needs LaneOffsetActionDynamics and LaneOffsetTarget")
+        side = 1.0 if self.poses[who].along_s() else -1.0  # the lane's t axis points left along s
+        if t.tag == "AbsoluteTargetLaneOffset":
+            want = side * _f(t, "value")
+        else:
+            ref = t.attrs.get("entityRef", "")
+            if ref not in self.entities:
+                raise t.error(f"unknown entity {ref!r}")
+            want = self.lat.get(ref, 0.0) + side * _f(t, "value")
+        d = want - self.lat.get(who, 0.0)
+        self.lat[who] = want
+        if "maxLateralAcc" not in dyn.attrs or _f(dyn, "maxLateralAcc") <= 0:
+            self.skip(dyn, "a lane offset without maxLateralAcc is not supported yet")
+            return None
+        if abs(d) < 1e-3:
+            return {"mark": f"lane offset of {who} already {want:g} m"}
+        if dyn.attrs.get("dynamicsShape", "cubic") not in ("cubic", "sinusoidal"):
+            self.noted.append(lo.issue(f"lane offset shape {dyn.attrs.get('dynamicsShape')!r} runs as smoothstep"))
+        duration = math.sqrt(6.0 * abs(d) / _f(dyn, "maxLateralAcc"))
+        spec = {
+            "actor": actor,
+            "direction": "left" if d > 0 else "right",
+            "duration": round(min(max(duration, 0.05), 30.0), 6),
+            "offset_m": round(abs(d), 3),
+        }
+        return {"lane_change": spec}
 
     def global_action(self, a: XNode | None, parent: XNode) -> dict | None:
         if a is None:

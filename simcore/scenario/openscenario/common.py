@@ -16,6 +16,8 @@ DT = 0.05
 DEFAULT_TIMEOUT_S = 120.0
 #: Largest lateral start offset from a lane centre dropped without refusing (m).
 MAX_OFFSET_M = 0.25
+#: Largest lateral offset (m) a vehicle (not the ego) keeps beside the lane centres of its route.
+MAX_BESIDE_M = 5.0
 _RULES = {
     "lessThan": "lt",
     "lessOrEqual": "le",
@@ -77,6 +79,7 @@ class TranslatorBase:
         self.entities: dict[str, XNode] = {}
         self.poses: dict[str, Pose] = {}
         self.lane_now: dict[str, int] = {}
+        self.lat: dict[str, float] = {}  # vehicle -> its offset left (+) of its current lane's centre (m)
         self.speed0: dict[str, float] = {}
         self.routes: dict[str, str] = {}
         self.story: list[dict] = []

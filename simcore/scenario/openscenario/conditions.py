@@ -19,11 +19,6 @@ _RULES_OP = {
 STANDSTILL_MPS = 0.01
 
 
-def _time_value(trig: dict) -> float:
-    """T of a time trigger (``time_s`` or a time comparison)."""
-    return float(trig["time_s"]) if "time_s" in trig else float(trig["compare"]["value"])
-
-
 class ConditionsMixin(TranslatorBase):
     """Start/stop triggers and their conditions."""
 
@@ -66,17 +61,32 @@ class ConditionsMixin(TranslatorBase):
     def condition(self, c: XNode) -> dict | None:
         """A condition with its edge (OpenSCENARIO 1.2, 7.5.2): ``none`` is the level; ``rising`` holds at a
         check where the condition holds and did not one step before, ``falling`` the reverse,
-        ``risingOrFalling`` either (our ``edge`` trigger: never at the first check). A time condition
-        t >= T (T > 0) checked from t = 0 on (``from_start``) only rises: its edge is its level."""
+        ``risingOrFalling`` either (our ``edge`` trigger: never at the first check). A time condition that
+        is false at t = 0, checked from t = 0 on (``from_start``), only rises: its edge is its level."""
         out = self._condition(c)
         edge = c.attrs.get("conditionEdge", "none")
         if out is None or edge == "none":
             return out
         if edge not in ("rising", "falling", "risingOrFalling"):
             raise c.error(f"unknown conditionEdge {edge!r} (expected none, rising, falling or risingOrFalling)")
-        if edge in ("rising", "risingOrFalling") and self.from_start and _monotone_rising(out) and _time_value(out) > 0:
+        if (
+            edge in ("rising", "risingOrFalling")
+            and self.from_start
+            and self.false_at_zero(c)
+            and _monotone_rising(out)
+        ):
             return out  # false at t = 0, then true for ever: the level fires at the same check as the edge
         return {"edge": {"when": out, "kind": {"risingOrFalling": "both"}.get(edge, edge)}}
+
+    def false_at_zero(self, c: XNode) -> bool:
+        """Is ``c`` a SimulationTimeCondition that is false at t = 0 (t > T with T >= 0, t >= T with T > 0)?
+        Our first check comes after the first step, the standard's first evaluation at t = 0."""
+        body = c.first()
+        tc = body.first() if body is not None else None
+        if tc is None or tc.tag != "SimulationTimeCondition":
+            return False
+        rule, v = self.rule(tc), _f(tc, "value")
+        return (rule == "gt" and v >= 0.0) or (rule == "ge" and v > 0.0)
 
     def _condition(self, c: XNode) -> dict | None:
         body = c.first()

@@ -19,6 +19,7 @@ from simcore.scenario.openscenario.common import (
     _VEHICLES,
     DEFAULT_TIMEOUT_S,
     DT,
+    MAX_BESIDE_M,
     MAX_OFFSET_M,
     _f,
     _name,
@@ -240,19 +241,26 @@ class Translator(ActionsMixin, ConditionsMixin):
                 pose = dataclasses.replace(pose, lane=under)
                 self.poses[name] = pose
         lane, s, off = self.view.net_lane(pose, pedestrian)
+        self.lane_now[name] = pose.lane if pose.lane is not None else 0
         if not pedestrian and not self.view.heads_along(lane, s, pose.h):
-            self.skip(
-                so,
-                f"{name!r} starts against the driving direction of lane {lane!r}: wrong-way driving is "
-                "not supported yet (it starts on the nearest lane of its direction)",
-            )
+            # against its lane's direction (e.g. overtaking on the oncoming lane): it drives beside the
+            # nearest lane of its direction, where the file puts it and headed as the file heads it
             lane, s, off = self.view.net_lane(dataclasses.replace(pose, road=None, lane=None), pedestrian)
+            if abs(off) > MAX_BESIDE_M or name == self.ego:
+                self.skip(
+                    so,
+                    f"{name!r} starts against the driving direction of its lane, {off:.2f} m beside the nearest "
+                    f"lane of its direction {lane!r}: not supported yet (it starts on that lane)",
+                )
+            else:
+                self.lane_now[name] = int(lane.rsplit(":", 1)[-1])
         cat = kind.attrs.get("vehicleCategory", "car")
         half = 0.5 * float(self.view.net.lane_width[self.view.net.lane_names.index(lane)])
         cyclist = cat == "bicycle" and name != self.ego and 0.3 <= half + off <= 3.0
-        if abs(off) > MAX_OFFSET_M and not pedestrian and not cyclist:
+        beside = abs(off) > MAX_OFFSET_M and not pedestrian and not cyclist
+        if beside and (name == self.ego or abs(off) > MAX_BESIDE_M):
             self.skip(so, f"{name!r} starts {off:.2f} m beside its lane centre: it starts on the centre line")
-        self.lane_now[name] = pose.lane if pose.lane is not None else 0
+            beside = False
         if pedestrian:  # heading across its lane: it crosses the road (jaywalk); else it walks along it
             k = self.view.net.lane_names.index(lane)
             lane_h = float(self.view.net.pts_heading[int(self.view.net.lane_start[k])])
@@ -292,6 +300,9 @@ class Translator(ActionsMixin, ConditionsMixin):
                 }
             )
         spec["behavior"] = {"idm": idm}
+        if beside:  # drives its route that far beside the lane centres (our lateral_offset_m)
+            spec["lateral_offset_m"] = round(off, 3)
+            self.lat[name] = off
         if cyclist:  # our cyclists ride a set distance inside the lane's right edge
             spec.update(type="cyclist", keep_right_m=round(half + off, 3))
         return spec
@@ -301,8 +312,11 @@ class Translator(ActionsMixin, ConditionsMixin):
     def story_(self, story: XNode) -> None:
         for act in story.kids("Act"):
             st = act.kid("StartTrigger")
+            self.from_start = True  # an act's start trigger is checked from the start of the run
             act_when = self.trigger(st) if st is not None and st.children else None
             trivial = act_when is None or self.always(act_when[0])
+            if act_when is not None and not trivial:  # an act, once started, runs (latched; with its delay)
+                act_when = ({"delayed": {"when": act_when[0], "by_s": act_when[1]}}, 0.0)
             self.from_start = trivial
             self.triggers[act.attrs.get("name", "")] = None if trivial else act_when
             self.triggers.setdefault(story.attrs.get("name", ""), None if trivial else act_when)
