@@ -614,6 +614,20 @@ class _StoryCompiler:
                 return None
             pts = np.array(c.points, dtype=np.float64)
             return sb.FollowPath(r, pts, c.local, f"follow_path {c.actor} ({len(pts)} points)")
+        if isinstance(a, schema.SpeedFollowAction):
+            c = a.speed_follow
+            r = self.row(c.actor, (*path, "speed_follow", "actor"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "speed_follow", "actor"), f"speed_follow needs a vehicle, {c.actor!r} is not one")
+                return None
+            pts = np.array(c.points, dtype=np.float64)
+            inf = math.inf
+            return sb.SpeedFollow(
+                r, pts[:, 0], pts[:, 1], c.max_accel or inf, c.max_decel or inf,
+                c.max_accel_rate or inf, c.max_decel_rate or inf, f"speed_follow {c.actor} ({len(pts)} points)",
+            )  # fmt: skip
         if isinstance(a, schema.MarkAction):
             return sb.Mark(a.mark, f"mark {a.mark}")
         if isinstance(a, schema.EndAction):

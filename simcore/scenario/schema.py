@@ -998,6 +998,7 @@ _ACTION_KEYS = (
     "keep_distance",
     "mark",
     "follow_path",
+    "speed_follow",
 )
 
 
@@ -1313,6 +1314,32 @@ class FollowPathAction(Strict):
     follow_path: FollowPathSpec
 
 
+class SpeedFollowSpec(Strict):
+    """``actor`` tracks a speed profile: ``points`` [[t, v], ...] (t s after the start, increasing; v m/s),
+    linear between them from its speed at the start, within acceleration and jerk limits."""
+
+    actor: str = _ACTOR_REF
+    points: list[list[float]] = Field(min_length=1, max_length=10000)
+    max_accel: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    max_decel: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    max_accel_rate: float | None = Field(None, gt=0, le=1000, description="m/s^3: how fast acceleration may rise")
+    max_decel_rate: float | None = Field(None, gt=0, le=1000, description="m/s^3: how fast acceleration may fall")
+
+    @model_validator(mode="after")
+    def _points_ok(self) -> SpeedFollowSpec:
+        if any(len(p) != 2 or p[1] < 0 for p in self.points):
+            raise ValueError("each point is [t, v] with v >= 0")
+        if any(b[0] < a[0] for a, b in pairwise(self.points)) or self.points[0][0] < 0:
+            raise ValueError("point times must be >= 0 and not decrease")
+        return self
+
+
+class SpeedFollowAction(Strict):
+    """``{speed_follow: {actor: A, points: [[4, 10], [8, 4]], max_accel_rate: 4}}``."""
+
+    speed_follow: SpeedFollowSpec
+
+
 class MarkAction(Strict):
     """``{mark: LABEL}``: does nothing; other entries refer to when it fired with ``after`` (a translated
     OpenSCENARIO ParameterSetAction is one)."""
@@ -1335,7 +1362,8 @@ ActionSpec = Annotated[
     | Annotated[SyncAction, Tag("synchronize")]
     | Annotated[KeepDistanceAction, Tag("keep_distance")]
     | Annotated[MarkAction, Tag("mark")]
-    | Annotated[FollowPathAction, Tag("follow_path")],
+    | Annotated[FollowPathAction, Tag("follow_path")]
+    | Annotated[SpeedFollowAction, Tag("speed_follow")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
         custom_error_type="action",

@@ -1281,3 +1281,104 @@ class FollowPath:
         story = sim._story
         end = story.last_seen.get(id(self)) if story is not None else None
         return end is not None and float(sim.world.state.progress[self.row]) >= end[1] - 1e-6
+
+
+@dataclass
+class _FollowProfile:
+    """Live speed of a ``speed_follow`` row: tracks the reference speed (linear between ``times`` s after
+    ``t0`` and ``speeds``, from the row's speed at t0) within the acceleration limits and the jerk limits
+    ``accel_rate`` (how fast acceleration may rise) / ``decel_rate`` (fall), m/s^3. Each step it aims at
+    the reference one step ahead, no harder than lets it level out on it at the jerk limit (no
+    look-ahead past corners of the reference: it overshoots a corner by up to a^2 / (2 rate))."""
+
+    state: Any
+    row: int
+    dt: float
+    times: np.ndarray
+    speeds: np.ndarray
+    max_accel: float
+    max_decel: float
+    accel_rate: float
+    decel_rate: float
+    t0: float = 0.0
+    duration: float = 0.0
+    hold: bool = True
+    _t: float = math.nan
+    _v: float = math.nan
+    _a: float = 0.0
+    _start: float = math.nan
+
+    def reference(self, tau: float) -> float:
+        """The reference speed tau s after the start (m/s)."""
+        return float(np.interp(tau, self.times, self.speeds))
+
+    def speed(self, t: float) -> float:
+        if abs(t - self._t) <= TIME_EPS:
+            return self._v
+        st = self.state
+        if math.isnan(self._v):  # the first call, when the action starts
+            self._start, self._t, self._v, self._a = t, t, float(st.speed[self.row]), float(st.accel[self.row])
+            self.speeds = np.concatenate([[self._v], self.speeds])
+            self.times = np.concatenate([[0.0], self.times])
+            return self._v
+        dt = t - self._t
+        tau = t - self._start
+        v = self._v
+        vr = self.reference(tau)
+        ar = (self.reference(tau + 1e-3) - vr) / 1e-3
+        e = vr - v
+        a = ar + e / dt
+        if e > 0.0:
+            a = min(a, ar + math.sqrt(2.0 * self.decel_rate * e))
+        elif e < 0.0:
+            a = max(a, ar - math.sqrt(2.0 * self.accel_rate * -e))
+        a = min(max(a, self._a - self.decel_rate * dt), self._a + self.accel_rate * dt)
+        a = min(max(a, -self.max_decel), self.max_accel)
+        self._t, self._a = t, a
+        self._v = max(v + a * dt, 0.0)
+        return self._v
+
+    def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
+        return self.speed(t_b) * (t_b - t_a)
+
+    def done(self, t: float) -> bool:
+        """The reference has ended and the speed has settled on its last value (within 0.01 m/s)."""
+        return (
+            not math.isnan(self._start)
+            and t - self._start >= float(self.times[-1]) - TIME_EPS
+            and abs(self._v - float(self.speeds[-1])) <= 0.01
+        )
+
+
+@dataclass(frozen=True)
+class SpeedFollow:
+    """Start a :class:`_FollowProfile` on ``row`` (OpenSCENARIO SpeedProfileAction, followingMode follow)."""
+
+    row: int
+    times: np.ndarray
+    speeds: np.ndarray
+    max_accel: float
+    max_decel: float
+    accel_rate: float
+    decel_rate: float
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
+        p = _FollowProfile(
+            sim.world.state, self.row, float(sim.world.dt), self.times.copy(), self.speeds.copy(),
+            self.max_accel, self.max_decel, self.accel_rate, self.decel_rate,
+        )  # fmt: skip
+        sim.scripted.script(sim, self.row, p)
+        story = sim._story
+        if story is not None:
+            story.last_seen[id(self)] = (float(sim.t), p)
+
+    def finished(self, sim: Any) -> bool:
+        """The profile is still this row's and has settled on its last speed, or it was replaced."""
+        story = sim._story
+        seen = story.last_seen.get(id(self)) if story is not None else None
+        if seen is None:
+            return False
+        p = seen[1]
+        return sim.scripted.profiles.get(self.row) is not p or p.done(float(sim.t))

@@ -7,6 +7,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simcore.evaluation.events import EventKind
@@ -285,7 +286,7 @@ def test_every_esmini_file_loads_or_refuses_with_located_elements() -> None:
             assert "--allow-partial" in summary.message
         with xosc_options(allow_partial=True):
             load_scenario(f)  # every file translates when partial runs are allowed
-    assert strict >= 18
+    assert strict >= 19
 
 
 @needs_shared
@@ -997,3 +998,98 @@ def test_converted_yaml_of_the_new_kinds_runs_the_same(builder: str, tmp_path: P
     (tmp_path / "xosc").mkdir()
     text = _converted_runs_the_same(globals()[builder](tmp_path / "xosc"), tmp_path, "idle")
     assert ("edge:" in text and "held:" in text) if builder == "_edges_file" else "gradual: true" in text
+
+
+@needs_shared
+def test_start_offset_and_lane_offset_action(tmp_path: Path) -> None:
+    """Car starts 1 m left of its lane centre (LanePosition offset 1) and keeps that offset; at t = 1 s a
+    LaneOffsetAction to -0.5 m with maxLateralAcc 0.5 m/s^2 moves it d = 1.5 m right over
+    T = sqrt(6 d / a) = sqrt(18) = 4.243 s (the smoothstep's peak lateral acceleration is 6 d / T^2): the
+    action is complete at the first step at or after 1 + 4.243 s, 5.25 s; the car then runs 0.5 m right
+    of the centre."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    init = _cars_init(xosc, {"Ref": 10})  # Ref: on lane -1's centre line
+    init.add_init_action("Car", xosc.TeleportAction(xosc.LanePosition(50, 1.0, -1, 1)))
+    init.add_init_action("Car", xosc.AbsoluteSpeedAction(10.0, xosc.TransitionDynamics("step", "time", 0)))
+    shift = xosc.Event("Shift", xosc.Priority.override)
+    shift.add_action("shift", xosc.AbsoluteLaneOffsetAction(-0.5, xosc.DynamicsShapes.cubic, 0.5, False))
+    shift.add_trigger(_time(xosc, 1.0))
+    done = xosc.ValueTrigger(
+        "c",
+        0,
+        xosc.ConditionEdge.none,
+        xosc.StoryboardElementStateCondition(
+            xosc.StoryboardElementType.event, "Shift", xosc.StoryboardElementState.completeState
+        ),
+    )
+    ents = {"Ego": _car(xosc), "Ref": _car(xosc), "Car": _car(xosc)}
+    events = [("Car", shift), ("Car", _noop(xosc, "after", 10.0, done))]
+    path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, events, _stop_at(xosc, 10))
+    sim = simulation(path, load_agent("idle"))
+    car = sim.world.actor_ids.index("Car")
+    lane_y = float(sim.world.state.y[sim.world.actor_ids.index("Ref")])
+    assert float(sim.world.state.y[car]) == pytest.approx(lane_y + 1.0, abs=0.05)
+    for _ in range(19):
+        sim.step()
+    assert float(sim.world.state.y[car]) == pytest.approx(lane_y + 1.0, abs=0.05)  # kept until the action
+    assert sim.run().termination == "end_condition"
+    assert _entry_times(sim, path)["after"] == pytest.approx(5.25)
+    assert float(sim.world.state.y[car]) == pytest.approx(lane_y - 0.5, abs=0.1)
+
+
+@needs_shared
+def test_follow_mode_speed_profile_respects_jerk_limits(tmp_path: Path) -> None:
+    """SpeedProfileAction followingMode follow, 0 -> 10 m/s in 4 s then -> 4 m/s in 4 s, under maxAcceleration
+    5, maxDeceleration 10, maxAccelerationRate 4 and maxDecelerationRate 3: the acceleration changes by
+    at most 4 x 0.05 = 0.2 m/s^2 a step upwards and 3 x 0.05 = 0.15 downwards, stays within [-10, 5]; far
+    below the reference it rises at the limit from standstill (a_k = a_0 + 0.2 k for the first steps); the
+    action completes once the profile has ended (t >= 1 + 8 s) and the speed has settled on 4 m/s."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    init = _cars_init(xosc, {"Car": 50}, speed=0.0)
+    prof = xosc.Event("Profile", xosc.Priority.override)
+    limits = xosc.DynamicsConstraints(5.0, 10.0, 50.0, 4.0, 3.0)
+    prof.add_action("profile", xosc.SpeedProfileAction([10.0, 4.0], xosc.FollowingMode.follow, [4.0, 4.0], limits))
+    prof.add_trigger(_time(xosc, 1.0))
+    done = xosc.ValueTrigger(
+        "c",
+        0,
+        xosc.ConditionEdge.none,
+        xosc.StoryboardElementStateCondition(
+            xosc.StoryboardElementType.event, "Profile", xosc.StoryboardElementState.completeState
+        ),
+    )
+    events = [("Car", prof), ("Ego", _noop(xosc, "after", 0.0, done))]  # the ego stands: a no-op
+    path = _write(
+        xosc,
+        tmp_path / "xosc",
+        "straight_500m.xodr",
+        {"Ego": _car(xosc), "Car": _car(xosc)},
+        init,
+        events,
+        _stop_at(xosc, 16),
+    )
+    sim = simulation(path, load_agent("idle"))
+    car = sim.world.actor_ids.index("Car")
+    while sim.t < 1.0 - 1e-9:
+        sim.step()
+    a0 = float(sim.world.state.accel[car])  # when the action starts (this check)
+    acc = []
+    while sim.t < 12.0 - 1e-9:
+        sim.step()
+        acc.append(float(sim.world.state.accel[car]))
+    assert acc[:5] == pytest.approx([a0 + 0.2 * k for k in range(1, 6)], abs=1e-9)
+    steps = np.diff([a0, *acc])
+    assert steps.max() <= 0.2 + 1e-9 and steps.min() >= -0.15 - 1e-9
+    assert max(acc) <= 5.0 + 1e-9 and min(acc) >= -10.0 - 1e-9
+    assert sim.run().termination == "end_condition"
+    t_done = _entry_times(sim, path)["after"]
+    assert t_done is not None and t_done >= 9.0
+    assert float(sim.world.state.speed[car]) == pytest.approx(4.0, abs=0.01)

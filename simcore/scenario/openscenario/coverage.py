@@ -133,7 +133,14 @@ PARTIAL: dict[str, str] = {
     "RelativeTargetSpeed": "delta or factor of the entity's speed when the action starts; continuous with a "
     "step shape follows it every step (ramps: not yet)",
     "LaneChangeAction": "shifts the route sideways by the lane offset (our lane_change, `lanes` for "
-    "several); targetLaneOffset not yet",
+    "several; by metres from a vehicle driving beside its lane); targetLaneOffset not yet",
+    "LaneOffsetAction": "our lane_change by `offset_m` from the offset now to the target over "
+    "T = sqrt(6 d / maxLateralAcc) (the smoothstep's peak lateral acceleration); shapes run as smoothstep; "
+    "relative targets use the other entity's offset as translated so far; without maxLateralAcc refused",
+    "LaneOffsetActionDynamics": "see LaneOffsetAction",
+    "LaneOffsetTarget": "see LaneOffsetAction",
+    "AbsoluteTargetLaneOffset": "left (+) of the lane centre along the road's t axis",
+    "RelativeTargetLaneOffset": "see LaneOffsetAction",
     "LaneChangeActionDynamics": "time; distance as the time it takes at the start speed; every shape runs as "
     "smoothstep",
     "RelativeTargetLane": "positive to the left of the reference entity's direction of travel",
@@ -179,11 +186,13 @@ PARTIAL: dict[str, str] = {
     "FinalSpeed": "see SynchronizeAction",
     "AbsoluteSpeed": "see SynchronizeAction",
     "RelativeSpeedToMaster": "delta (factor not yet)",
-    "SpeedProfileAction": "a chain of linear ramps (followingMode position); follow (jerk-limited) runs the"
-    " same and is refused as partial",
+    "SpeedProfileAction": "position: a chain of exact linear ramps; follow: our speed_follow tracks the "
+    "profile within the DynamicConstraints' acceleration and jerk limits (no look-ahead: it overshoots a "
+    "corner by up to a^2 / (2 rate), where esmini plans jerk-limited segments); entityRef not yet",
     "SpeedProfileEntry": "time to reach the speed; without it the DynamicConstraints' acceleration",
-    "DynamicConstraints": "maxAcceleration / maxDeceleration for speed profile entries without a time; in "
-    "LongitudinalDistanceAction also maxSpeed and the jerk limits maxAccelerationRate / maxDecelerationRate",
+    "DynamicConstraints": "maxAcceleration / maxDeceleration for position-mode speed profile entries without a "
+    "time; in follow-mode profiles and LongitudinalDistanceAction also the jerk limits maxAccelerationRate / "
+    "maxDecelerationRate (and maxSpeed in the latter)",
     "ActivateControllerAction": "on the ego: no effect (the agent is the ego's controller); on others refused",
     "ControllerAction": "as ActivateControllerAction",
     "ObjectController": "the ego's controller is the agent (--agent); others are refused",
@@ -192,7 +201,6 @@ PARTIAL: dict[str, str] = {
 
 NOT_YET_NOTES: dict[str, str] = {
     "LateralDistanceAction": "needs a new storyboard kind",
-    "LaneOffsetAction": "needs a lateral offset of the route",
 }
 
 
