@@ -1093,3 +1093,34 @@ def test_follow_mode_speed_profile_respects_jerk_limits(tmp_path: Path) -> None:
     t_done = _entry_times(sim, path)["after"]
     assert t_done is not None and t_done >= 9.0
     assert float(sim.world.state.speed[car]) == pytest.approx(4.0, abs=0.01)
+
+
+@needs_shared
+def test_repeated_event_runs_again_after_it_ends(tmp_path: Path) -> None:
+    """An event with maximumExecutionCount 3 (start trigger t >= 1 s) slows Car by 2 m/s relative to its own
+    speed at 4 m/s^2 (0.5 s each): executions start at 1.0 s, then the step after the previous one ended:
+    1.5 + 0.05 = 1.55 s and 2.05 + 0.05 = 2.1 s; the speed ends at 10 - 3 x 2 = 4 m/s."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    init = _cars_init(xosc, {"Car": 50})
+    slow = xosc.Event("Slow", xosc.Priority.override, maxexecution=3)
+    ramp = xosc.TransitionDynamics("linear", "rate", 4.0)
+    slow.add_action("slow", xosc.RelativeSpeedAction(-2.0, "Car", ramp, continuous=False))
+    slow.add_trigger(_time(xosc, 1.0))
+    path = _write(
+        xosc,
+        tmp_path / "xosc",
+        "straight_500m.xodr",
+        {"Ego": _car(xosc), "Car": _car(xosc)},
+        init,
+        [("Car", slow)],
+        _stop_at(xosc, 4),
+    )
+    sim = simulation(path, load_agent("idle"))
+    assert sim.run().termination == "end_condition"
+    times = _entry_times(sim, path)
+    assert [times["Slow"], times["Slow_run2"], times["Slow_run3"]] == pytest.approx([1.0, 1.55, 2.1])
+    assert float(sim.world.state.speed[sim.world.actor_ids.index("Car")]) == pytest.approx(4.0, abs=1e-6)

@@ -128,8 +128,9 @@ PARTIAL: dict[str, str] = {
     "along its lane, straight across the road when headed across it (our jaywalk), or along its "
     "FollowTrajectoryAction's polyline; one walking speed",
     "MiscObject": "a static box of the file's length and width at its Init pose",
-    "Event": "runs once (maximumExecutionCount > 1 refused unless its actions do nothing "
-    "here); priority override/overwrite and parallel as written, skip refused",
+    "Event": "maximumExecutionCount: execution j starts the step after execution j - 1 ended, when its trigger "
+    "holds (copies of its entries); refused for lane changes, trajectories and AddEntity (their translation "
+    "depends on where the entity is); priority override/overwrite and parallel as written, skip refused",
     "RelativeTargetSpeed": "delta or factor of the entity's speed when the action starts; continuous with a "
     "step shape follows it every step (ramps: not yet)",
     "LaneChangeAction": "shifts the route sideways by the lane offset (our lane_change, `lanes` for "

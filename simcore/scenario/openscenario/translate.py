@@ -9,6 +9,7 @@ are documented in docs/openscenario-coverage.md.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from typing import Any
@@ -28,6 +29,28 @@ from simcore.scenario.openscenario.common import (
 from simcore.scenario.openscenario.conditions import ConditionsMixin
 from simcore.scenario.openscenario.coverage import FIRST_VERSION, status
 from simcore.scenario.openscenario.xml import XNode
+
+#: Actions whose translation depends on where the entity is (lanes, paths): an event of them runs once.
+NOT_REPEATED = {"lane_change", "follow_path", "spawn"}
+
+
+def _renamed(d: Any, rename: dict[str, str]) -> Any:
+    """``d`` with entry names (``name``, ``after``, ``done``) replaced by ``rename``."""
+    if isinstance(d, dict):
+        return {k: rename.get(v, v) if k in ("name", "after", "done") and isinstance(v, str) else _renamed(v, rename)
+                for k, v in d.items()}  # fmt: skip
+    if isinstance(d, list):
+        return [_renamed(v, rename) for v in d]
+    return d
+
+
+def _refers(d: Any, names: set[str]) -> bool:
+    """Does trigger data ``d`` refer (``after``/``done``) to one of ``names``?"""
+    if isinstance(d, dict):
+        return any((k in ("after", "done") and v in names) or _refers(v, names) for k, v in d.items())
+    if isinstance(d, list):
+        return any(_refers(v, names) for v in d)
+    return False
 
 
 class Translator(ActionsMixin, ConditionsMixin):
@@ -358,6 +381,7 @@ class Translator(ActionsMixin, ConditionsMixin):
         elif act_when is not None:
             when = ({"all": [act_when[0], when[0]]}, when[1])
         ev_name = self.unique(_name(ev.attrs.get("name", f"event{len(self.story)}")))
+        start = len(self.story)
         made: list[str] = []
         for k, action in enumerate(ev.kids("Action")):
             entry_name = ev_name if k == 0 else self.unique(_name(f"{ev_name}.{action.attrs.get('name', k)}"))
@@ -382,12 +406,42 @@ class Translator(ActionsMixin, ConditionsMixin):
                 self.names[action.attrs.get("name", "")] = entries[0]
                 self.ends[action.attrs.get("name", "")] = entries
                 made += entries
-        if made and int(_f(ev, "maximumExecutionCount", 1)) > 1:  # events of no-op actions may repeat freely
-            self.skip(ev, "maximumExecutionCount > 1 is not supported yet (the event runs once)")
+        runs = int(_f(ev, "maximumExecutionCount", 1))
+        last = made
+        if made and runs > 1:
+            kinds = {next(iter(e["do"])) for e in self.story[start:]}
+            if kinds & NOT_REPEATED:
+                self.skip(
+                    ev,
+                    f"maximumExecutionCount > 1 of {', '.join(sorted(kinds & NOT_REPEATED))} is not supported yet "
+                    "(the event runs once)",
+                )
+            else:
+                last = self.repeat(self.story[start:], runs)
         if made:
             self.names[ev.attrs.get("name", "")] = made[0]
-            self.ends[ev.attrs.get("name", "")] = made
-        return made
+            self.ends[ev.attrs.get("name", "")] = last
+        return last
+
+    def repeat(self, first: list[dict], runs: int) -> list[str]:
+        """Executions 2..runs of an event whose first execution is the entries ``first``: execution j is a
+        copy whose start waits, besides the event's trigger, for the step after every entry of execution
+        j - 1 has finished (the event is back in standby then and its trigger is checked again); references between
+        the event's own entries (a speed profile's chain) point into the same copy. Returns the names of
+        the last execution's entries."""
+        prev = [e["name"] for e in first]
+        for j in range(2, runs + 1):
+            rename = {e["name"]: self.unique(f"{e['name']}_run{j}") for e in first}
+            copies = []
+            for e in first:
+                c = _renamed(copy.deepcopy(e), rename)
+                if not _refers(e["when"], set(rename)):  # a head: from the step after the last execution ended
+                    done = [{"done": n} for n in prev]
+                    c["when"] = {"all": [c["when"], {"delayed": {"when": {"all": done}, "by_s": DT}}]}
+                copies.append(c)
+            self.story += copies
+            prev = [c["name"] for c in copies]
+        return prev
 
     def unknown_elements(self) -> None:
         """Elements outside OpenSCENARIO 1.0-1.3 are errors; those not supported yet and not refused
