@@ -418,6 +418,14 @@ class _StoryCompiler:
             if inner is None:
                 return None
             return sb.Delayed(inner, t.delayed.by_s, f"{inner.text} + {t.delayed.by_s:g} s")
+        if isinstance(t, schema.BeforeTrigger):
+            if t.before not in self.names:
+                self.b.err(
+                    (*path, "before"),
+                    f"unknown storyboard entry {t.before!r}{did_you_mean(t.before, list(self.names))}",
+                )
+                return None
+            return sb.BeforeEntry(self.names[t.before], f"before {t.before}")
         if isinstance(t, schema.EdgeTrigger):
             inner = self.trigger(t.edge.when, (*path, "edge", "when"))
             return None if inner is None else sb.Edge(inner, t.edge.kind, f"{t.edge.kind} edge of {inner.text}")

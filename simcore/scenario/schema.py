@@ -903,6 +903,12 @@ class AfterTrigger(Strict):
     after: str = Field(pattern=_ENTRY_NAME)
 
 
+class BeforeTrigger(Strict):
+    """``{before: NAME}``: the storyboard entry named NAME has not done its action yet."""
+
+    before: str = Field(pattern=_ENTRY_NAME)
+
+
 class DoneTrigger(Strict):
     """``{done: NAME}``: the storyboard entry named NAME has done its action and the action has finished
     (a speed profile reached its target, a lane change its duration, a synchronisation its arrival)."""
@@ -981,6 +987,7 @@ _TRIGGER_KEYS = (
     "delayed",
     "edge",
     "held",
+    "before",
 )
 _ACTION_KEYS = (
     "start",
@@ -1035,7 +1042,8 @@ TriggerSpec = Annotated[
     | Annotated[DoneTrigger, Tag("done")]
     | Annotated[DelayedTrigger, Tag("delayed")]
     | Annotated[EdgeTrigger, Tag("edge")]
-    | Annotated[HeldTrigger, Tag("held")],
+    | Annotated[HeldTrigger, Tag("held")]
+    | Annotated[BeforeTrigger, Tag("before")],
     Discriminator(
         _key_tag(_TRIGGER_KEYS),
         custom_error_type="trigger",

@@ -1382,3 +1382,16 @@ class SpeedFollow:
             return False
         p = seen[1]
         return sim.scripted.profiles.get(self.row) is not p or p.done(float(sim.t))
+
+
+@dataclass(frozen=True)
+class BeforeEntry:
+    """Storyboard entry number ``entry`` has not done its action yet (e.g. an act's stop has not fired)."""
+
+    entry: int
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """The entry is not done."""
+        story = sim._story
+        return story is None or not story.done[self.entry]

@@ -390,13 +390,15 @@ def _walker_file(xosc, folder: Path, init, stop_s: float) -> Path:  # type: igno
     return _write(xosc, folder, "straight_500m.xodr", ents, init, [("Walker", walk)], _stop_at(xosc, stop_s))
 
 
-def _write(xosc, folder: Path, xodr: str, entities: dict, init, events: list, stop, params=None, minor=3) -> Path:  # type: ignore[no-untyped-def]
+def _write(
+    xosc, folder: Path, xodr: str, entities: dict, init, events: list, stop, params=None, minor=3, act_stop=None
+) -> Path:  # type: ignore[no-untyped-def]
     """A scenario with one story: ``events`` are (actor or None, Event) in one maneuver group each."""
     shutil.copy(SHARED / "xodr" / xodr, folder.parent / xodr)
     ents = xosc.Entities()
     for name, obj in entities.items():
         ents.add_scenario_object(name, obj)
-    act = xosc.Act("act", _time(xosc, 0, xosc.Rule.greaterThan))
+    act = xosc.Act("act", _time(xosc, 0, xosc.Rule.greaterThan), act_stop)
     for k, (actor, ev) in enumerate(events):
         man = xosc.Maneuver(f"m{k}")
         man.add_event(ev)
@@ -1124,3 +1126,29 @@ def test_repeated_event_runs_again_after_it_ends(tmp_path: Path) -> None:
     times = _entry_times(sim, path)
     assert [times["Slow"], times["Slow_run2"], times["Slow_run3"]] == pytest.approx([1.0, 1.55, 2.1])
     assert float(sim.world.state.speed[sim.world.actor_ids.index("Car")]) == pytest.approx(4.0, abs=1e-6)
+
+
+@needs_shared
+def test_act_stop_trigger_keeps_later_events_from_starting(tmp_path: Path) -> None:
+    """The act stops at t >= 2 s (its StopTrigger): its event due at 1 s runs, the one due at 3 s never."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    init = _cars_init(xosc, {"Car": 50})
+    events = [
+        ("Car", _noop(xosc, "early", 10.0, _time(xosc, 1.0))),
+        ("Car", _noop(xosc, "late", 10.0, _time(xosc, 3.0))),
+    ]
+    act_stop = xosc.ValueTrigger(
+        "actstop", 0, xosc.ConditionEdge.none, xosc.SimulationTimeCondition(2, xosc.Rule.greaterOrEqual), "stop"
+    )
+    ents = {"Ego": _car(xosc), "Car": _car(xosc)}
+    path = _write(
+        xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, events, _stop_at(xosc, 4), act_stop=act_stop
+    )
+    sim = simulation(path, load_agent("idle"))
+    assert sim.run().termination == "end_condition"
+    times = _entry_times(sim, path)
+    assert times["early"] == pytest.approx(1.0) and times["late"] is None and times["act_stop"] == pytest.approx(2.0)

@@ -112,7 +112,8 @@ PARTIAL: dict[str, str] = {
     "vertices) or clothoid (sampled every 0.5 m; in its own frame when it starts at the entity itself) and goes "
     "on parallel to the old route; the driver tracks it (our follow_path), at its own speed (TimeReference "
     "None); complete at the end. Timing, initialDistanceOffset, NURBS and clothoid splines refused",
-    "Act": "start trigger latched with each event's (exact for time conditions); StopTrigger refused",
+    "Act": "start trigger latched (with its delay), combined with each event's; StopTrigger: no entry of the act "
+    "starts after it (`before`); refused when the act has actions that keep running (stopping them: not yet)",
     "ManeuverGroup": "actors by EntityRef; maximumExecutionCount > 1 refused",
     "Vertex": "positions only (a TimeReference with Timing is refused)",
     "Polyline": "see FollowTrajectoryAction",

@@ -34,6 +34,14 @@ from simcore.scenario.openscenario.xml import XNode
 NOT_REPEATED = {"lane_change", "follow_path", "spawn"}
 
 
+def _keeps_running(do: dict) -> bool:
+    """Does this action keep running after the step it fires in (a ramp, a lane change, a live speed...)?"""
+    kind = next(iter(do))
+    if kind == "speed":
+        return do["speed"].get("shape", "step") != "step" or bool(do["speed"].get("continuous"))
+    return kind in ("lane_change", "keep_distance", "synchronize", "follow_path", "speed_follow", "stop")
+
+
 def _renamed(d: Any, rename: dict[str, str]) -> Any:
     """``d`` with entry names (``name``, ``after``, ``done``) replaced by ``rename``."""
     if isinstance(d, dict):
@@ -343,9 +351,7 @@ class Translator(ActionsMixin, ConditionsMixin):
             self.from_start = trivial
             self.triggers[act.attrs.get("name", "")] = None if trivial else act_when
             self.triggers.setdefault(story.attrs.get("name", ""), None if trivial else act_when)
-            stop = act.kid("StopTrigger")
-            if stop is not None and stop.children:
-                self.skip(stop, "Act StopTrigger is not supported yet (the act runs to its end)")
+            act_start = len(self.story)
             for mg in act.kids("ManeuverGroup"):
                 if int(_f(mg, "maximumExecutionCount", 1)) > 1:
                     self.skip(mg, "maximumExecutionCount > 1 is not supported yet (each event runs once)")
@@ -369,6 +375,31 @@ class Translator(ActionsMixin, ConditionsMixin):
                 self.ends[mg.attrs.get("name", "")] = mg_ends
                 self.ends.setdefault(act.attrs.get("name", ""), []).extend(mg_ends)
                 self.ends.setdefault(story.attrs.get("name", ""), []).extend(mg_ends)
+            stop = act.kid("StopTrigger")
+            if stop is not None and stop.children:
+                self.act_stop(act, stop, act_start)
+
+    def act_stop(self, act: XNode, stop: XNode, start: int) -> None:
+        """An Act's StopTrigger: a ``mark`` entry fires with it, and no entry of the act starts after it
+        (``before``). Actions already running when it fires would have to stop too (the standard); that
+        is not yet done, so an act with actions that keep running (ramps, lane changes, distance keeping,
+        synchronisation, trajectories) is refused."""
+        self.from_start = True
+        when = self.trigger(stop)
+        if when is None:
+            return
+        entries = self.story[start:]
+        running = sorted({k for e in entries for k in e["do"] if _keeps_running(e["do"])})
+        if running:
+            self.skip(
+                stop, f"Act StopTrigger with running actions ({', '.join(running)}): stopping them is not supported yet"
+            )
+            return
+        name = self.unique(_name(f"{act.attrs.get('name', 'act')}_stop"))
+        for e in entries:
+            e["when"] = {"all": [e["when"], {"before": name}]}
+        self.story.append({"name": name, "when": when[0], "do": {"mark": f"act {name} stops"}, "delay_s": when[1]})
+        self.mark_handled(stop)
 
     def event(self, ev: XNode, actors: list[str], act_when: tuple | None) -> list[str]:
         """Entries of one event (every action for every actor); returns their names."""
