@@ -215,8 +215,10 @@ class ConditionsMixin(TranslatorBase):
             return {"held": {"when": still, "for_s": d}} if d > 0 else still
         if c.tag == "TraveledDistanceCondition":
             return cmp("traveled", rule="ge")
-        if c.tag == "EndOfRoadCondition":
-            return cmp("remaining", value=0.5, rule="lt")
+        if c.tag == "EndOfRoadCondition":  # at the end of its route for `duration` s
+            end = cmp("remaining", value=0.5, rule="lt")
+            d = _f(c, "duration", 0.0)
+            return {"held": {"when": end, "for_s": d}} if d > 0 else end
         if c.tag == "TimeHeadwayCondition":
             return cmp("headway", c.attrs.get("entityRef"), freespace=free)
         if c.tag == "TimeToCollisionCondition":

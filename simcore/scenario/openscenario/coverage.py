@@ -159,7 +159,7 @@ PARTIAL: dict[str, str] = {
     "DistanceCondition": "rules lessThan / lessOrEqual only, reference point to the position",
     "StandStillCondition": "speed below 0.01 m/s at every check for the duration (our `held`)",
     "CollisionCondition": "with a named entity (bounding boxes touch); ByType not yet",
-    "EndOfRoadCondition": "the end of the entity's route (within 0.5 m)",
+    "EndOfRoadCondition": "the end of the entity's route (within 0.5 m), for its duration (our `held`)",
     "ParameterCondition": "decided at load from the parameter's value; a ParameterAction's change holds from "
     "its firing (see ParameterAction); a change that makes it stop holding is refused",
     "ParameterAction": "SetAction / ModifyAction: the value ParameterConditions see, from the action's firing "
