@@ -132,7 +132,6 @@ class Translator(ActionsMixin, ConditionsMixin):
         for story in sb.kids("Story"):
             self.story_(story)
         self.from_start = True
-        self.story = [self.resolve_marks(e) for e in self.story]
         data["storyboard"] = self.story
         end: dict[str, Any] = {"timeout_s": DEFAULT_TIMEOUT_S, "ego_reaches_goal": False}
         stop = sb.kid("StopTrigger")
@@ -146,6 +145,9 @@ class Translator(ActionsMixin, ConditionsMixin):
                 t = self.time_bound(stop)
                 if t is not None:
                     end["timeout_s"] = t + 1.0
+        self.story[:] = [self.resolve_marks(e) for e in self.story]  # data["storyboard"] is this list
+        if "when" in end:
+            end["when"] = self.resolve_marks(end["when"])
         data["end"] = end
         data["criteria"] = ["no_collision"]
         self.unknown_elements()
