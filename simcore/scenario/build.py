@@ -636,6 +636,14 @@ class _StoryCompiler:
                 r, pts[:, 0], pts[:, 1], c.max_accel or inf, c.max_decel or inf,
                 c.max_accel_rate or inf, c.max_decel_rate or inf, f"speed_follow {c.actor} ({len(pts)} points)",
             )  # fmt: skip
+        if isinstance(a, schema.HaltAction):
+            r = self.row(a.halt, (*path, "halt"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.PEDESTRIAN:
+                self.b.err((*path, "halt"), f"halt needs a pedestrian, {a.halt!r} is not one")
+                return None
+            return sb.HaltRow(r, f"halt {a.halt}")
         if isinstance(a, schema.MarkAction):
             return sb.Mark(a.mark, f"mark {a.mark}")
         if isinstance(a, schema.EndAction):

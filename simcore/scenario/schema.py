@@ -1006,6 +1006,7 @@ _ACTION_KEYS = (
     "mark",
     "follow_path",
     "speed_follow",
+    "halt",
 )
 
 
@@ -1348,6 +1349,12 @@ class SpeedFollowAction(Strict):
     speed_follow: SpeedFollowSpec
 
 
+class HaltAction(Strict):
+    """``{halt: A}``: pedestrian A stops walking (at its own deceleration) and stands until a ``start``."""
+
+    halt: str = _ACTOR_REF
+
+
 class MarkAction(Strict):
     """``{mark: LABEL}``: does nothing; other entries refer to when it fired with ``after`` (a translated
     OpenSCENARIO ParameterSetAction is one)."""
@@ -1371,7 +1378,8 @@ ActionSpec = Annotated[
     | Annotated[KeepDistanceAction, Tag("keep_distance")]
     | Annotated[MarkAction, Tag("mark")]
     | Annotated[FollowPathAction, Tag("follow_path")]
-    | Annotated[SpeedFollowAction, Tag("speed_follow")],
+    | Annotated[SpeedFollowAction, Tag("speed_follow")]
+    | Annotated[HaltAction, Tag("halt")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
         custom_error_type="action",

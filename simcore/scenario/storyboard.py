@@ -1395,3 +1395,15 @@ class BeforeEntry:
         """The entry is not done."""
         story = sim._story
         return story is None or not story.done[self.entry]
+
+
+@dataclass(frozen=True)
+class HaltRow:
+    """A pedestrian stops walking: it slows down at its own deceleration and stands until a ``start``."""
+
+    row: int
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """started False (the walker's target speed becomes 0)."""
+        sim.world.state.started[self.row] = False

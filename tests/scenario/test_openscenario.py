@@ -286,7 +286,7 @@ def test_every_esmini_file_loads_or_refuses_with_located_elements() -> None:
             assert "--allow-partial" in summary.message
         with xosc_options(allow_partial=True):
             load_scenario(f)  # every file translates when partial runs are allowed
-    assert strict >= 19
+    assert strict >= 20
 
 
 @needs_shared
@@ -380,14 +380,15 @@ def _stop_at(xosc, t: float):  # type: ignore[no-untyped-def]
     )
 
 
-def _walker_file(xosc, folder: Path, init, stop_s: float) -> Path:  # type: ignore[no-untyped-def]
-    """Ego and the pedestrian Walker placed by ``init``; Walker starts at 1.5 m/s (a step) at t = 1 s."""
+def _walker_file(xosc, folder: Path, init, stop_s: float, more: tuple = ()) -> Path:  # type: ignore[no-untyped-def]
+    """Ego and the pedestrian Walker placed by ``init``; Walker starts at 1.5 m/s (a step) at t = 1 s;
+    ``more``: further (actor, Event) pairs."""
     ped = xosc.Pedestrian("walker", 80, xosc.PedestrianCategory.pedestrian, xosc.BoundingBox(0.5, 0.5, 1.8, 0, 0, 0.9))
     walk = xosc.Event("Walk", xosc.Priority.override)
     walk.add_action("w", xosc.AbsoluteSpeedAction(1.5, xosc.TransitionDynamics("step", "time", 0)))
     walk.add_trigger(_time(xosc, 1.0))
     ents = {"Ego": _car(xosc), "Walker": ped}
-    return _write(xosc, folder, "straight_500m.xodr", ents, init, [("Walker", walk)], _stop_at(xosc, stop_s))
+    return _write(xosc, folder, "straight_500m.xodr", ents, init, [("Walker", walk), *more], _stop_at(xosc, stop_s))
 
 
 def _write(
@@ -1152,3 +1153,37 @@ def test_act_stop_trigger_keeps_later_events_from_starting(tmp_path: Path) -> No
     assert sim.run().termination == "end_condition"
     times = _entry_times(sim, path)
     assert times["early"] == pytest.approx(1.0) and times["late"] is None and times["act_stop"] == pytest.approx(2.0)
+
+
+@needs_shared
+def test_pedestrian_stops_and_walks_on(tmp_path: Path) -> None:
+    """Walker (trajectory along the road) starts at 1 s towards 1.5 m/s (a = 1.5 m/s^2: 0.75 m in 1 s), a
+    speed of 0 at 3 s stops it at its deceleration (d = 3 m/s^2: 1.5^2 / 6 = 0.375 m more), 1.5 m/s at
+    5 s starts it again: 0.75 + 1.5 + 0.375 = 2.625 m walked at 5 s, 2.625 + 0.75 + 1.5 = 4.875 m at 7 s.
+    Its TeleportAction to itself (a roll: falling over) changes nothing in the plane."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    init = xosc.Init()
+    init.add_init_action("Ego", xosc.TeleportAction(xosc.LanePosition(10, 0, -1, 1)))
+    traj = xosc.Trajectory("t", False)
+    traj.add_shape(xosc.Polyline([], [xosc.WorldPosition(150, -6, 0, 0), xosc.WorldPosition(180, -6, 0, 0)]))
+    init.add_init_action("Walker", xosc.FollowTrajectoryAction(traj, xosc.FollowingMode.position))
+    halt = _noop(xosc, "halt", 0.0, _time(xosc, 3.0))
+    fall = xosc.TeleportAction(
+        xosc.RelativeObjectPosition("Walker", 0, 0, orientation=xosc.Orientation(r=1.57, reference="relative"))
+    )
+    halt.add_action("fall", fall)
+    again = _noop(xosc, "again", 1.5, _time(xosc, 5.0))
+    path = _walker_file(xosc, tmp_path / "xosc", init, 7, (("Walker", halt), ("Walker", again)))
+    sim = simulation(path, load_agent("idle"))
+    w = sim.world.actor_ids.index("Walker")
+    x: dict[float, float] = {}
+    while sim.t < 7.0 - 1e-9:
+        sim.step()
+        x[round(sim.t, 2)] = float(sim.world.state.x[w]) - 150.0
+    assert x[5.0] == pytest.approx(2.625, abs=1.5 * 0.05)
+    assert x[4.0] == x[5.0]  # standing
+    assert x[7.0] == pytest.approx(4.875, abs=1.5 * 0.05)

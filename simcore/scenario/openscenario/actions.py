@@ -53,12 +53,20 @@ class ActionsMixin(TrajectoriesMixin, GlobalActionsMixin):
             absn = tgt.kid("AbsoluteTargetSpeed") if tgt is not None else None
             if a.tag == "LongitudinalAction" and inner is not None and inner.tag == "SpeedAction" and absn is not None:
                 walker = self.walkers.get(who)
-                if walker is not None and who not in self.walker_started:
-                    walker["speed"] = _walk(_f(absn, "value"))  # its first speed: walking or crossing speed
+                v = _f(absn, "value")
+                if v <= 0.0:  # it stops (decelerating at its limit) until a later speed starts it again
+                    do = {"halt": actor}
+                elif walker is not None and who not in self.walker_started:
+                    walker["speed"] = _walk(v)  # its first speed: walking or crossing speed
                     self.walker_started.add(who)
-                elif walker is not None and _walk(_f(absn, "value")) != walker["speed"]:
+                    do = {"start": actor}
+                elif walker is not None and _walk(v) != walker["speed"]:
                     self.skip(inner, "a pedestrian walks at one speed: later speed changes are not supported yet")
-                do = {"start": actor}
+                    return
+                else:
+                    do = {"start": actor}
+            elif a.tag == "TeleportAction" and self.in_place(who, a):
+                do = {"mark": f"{who} stays where it is (z, pitch and roll are not modelled)"}
             elif a.tag == "RoutingAction" and inner is not None and inner.tag == "FollowTrajectoryAction":
                 if not self.pedestrian_path(who, inner):
                     return
@@ -117,6 +125,20 @@ class ActionsMixin(TrajectoriesMixin, GlobalActionsMixin):
         if delay:
             entry["delay_s"] = delay
         self.story.append(entry)
+
+    def in_place(self, who: str, tp: XNode) -> bool:
+        """Is a TeleportAction a move to where the entity is (RelativeObjectPosition of itself, dx = dy = 0,
+        heading kept)? In the plane that changes nothing (e.g. esmini's pedestrian falling over: a roll)."""
+        pos = tp.kid("Position")
+        p = pos.first() if pos is not None else None
+        if p is None or p.tag != "RelativeObjectPosition" or p.attrs.get("entityRef") != who:
+            return False
+        o = p.kid("Orientation")
+        turned = o is not None and (o.attrs.get("type", "absolute") != "relative" or _f(o, "h", 0.0) != 0.0)
+        if _f(p, "dx", 0.0) != 0.0 or _f(p, "dy", 0.0) != 0.0 or turned:
+            return False
+        self.mark_handled(tp)
+        return True
 
     def speed(self, actor: str, who: str, sa: XNode) -> tuple[dict | None, float]:
         dyn = sa.kid("SpeedActionDynamics")

@@ -127,7 +127,9 @@ PARTIAL: dict[str, str] = {
     " bicycle); the file's dimensions and performance are not copied",
     "Pedestrian": "on the nearest lane (sidewalks preferred); its first SpeedAction starts it: "
     "along its lane, straight across the road when headed across it (our jaywalk), or along its "
-    "FollowTrajectoryAction's polyline; one walking speed",
+    "FollowTrajectoryAction's polyline; one walking speed (a speed of 0 stops it at its deceleration, our "
+    "`halt`; its walking speed starts it again); a TeleportAction to itself (dx = dy = 0, heading kept: "
+    "a roll or pitch) changes nothing in the plane",
     "MiscObject": "a static box of the file's length and width at its Init pose",
     "Event": "maximumExecutionCount: execution j starts the step after execution j - 1 ended, when its trigger "
     "holds (copies of its entries); refused for lane changes, trajectories and AddEntity (their translation "
