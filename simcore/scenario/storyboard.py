@@ -973,10 +973,11 @@ class KeepDistance:
     ref: int
     spec: Any
     text: str
+    profile: ClassVar[type] = _Keep  # the live speed it scripts
 
     def apply(self, sim: Any) -> None:
         """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
-        sim.scripted.script(sim, self.row, _Keep(sim.world, self.row, self.ref, self.spec))
+        sim.scripted.script(sim, self.row, self.profile(sim.world, self.row, self.ref, self.spec))
 
 
 @dataclass(frozen=True)
@@ -1196,9 +1197,7 @@ class _KeepJerk(_Keep):
 class KeepDistanceJerk(KeepDistance):
     """:class:`KeepDistance` with jerk limits (:class:`_KeepJerk`)."""
 
-    def apply(self, sim: Any) -> None:
-        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
-        sim.scripted.script(sim, self.row, _KeepJerk(sim.world, self.row, self.ref, self.spec))
+    profile: ClassVar[type] = _KeepJerk
 
 
 @dataclass(frozen=True)

@@ -380,6 +380,14 @@ def _stop_at(xosc, t: float):  # type: ignore[no-untyped-def]
     )
 
 
+def _on_complete(xosc, event: str):  # type: ignore[no-untyped-def]
+    """A trigger on the completion of event ``event`` (StoryboardElementState completeState)."""
+    state = xosc.StoryboardElementStateCondition(
+        xosc.StoryboardElementType.event, event, xosc.StoryboardElementState.completeState
+    )
+    return xosc.ValueTrigger("c", 0, xosc.ConditionEdge.none, state)
+
+
 def _walker_file(xosc, folder: Path, init, stop_s: float, more: tuple = ()) -> Path:  # type: ignore[no-untyped-def]
     """Ego and the pedestrian Walker placed by ``init``; Walker starts at 1.5 m/s (a step) at t = 1 s;
     ``more``: further (actor, Event) pairs."""
@@ -973,14 +981,7 @@ def test_vehicle_clothoid_trajectory(tmp_path: Path) -> None:
     follow = xosc.Event("Follow", xosc.Priority.override)
     follow.add_action("follow", xosc.FollowTrajectoryAction(traj, xosc.FollowingMode.position))
     follow.add_trigger(_time(xosc, 1.0))
-    after = xosc.ValueTrigger(
-        "c",
-        0,
-        xosc.ConditionEdge.none,
-        xosc.StoryboardElementStateCondition(
-            xosc.StoryboardElementType.event, "Follow", xosc.StoryboardElementState.completeState
-        ),
-    )
+    after = _on_complete(xosc, "Follow")
     stop = _stop_at(xosc, 8)
     ents = {"Ego": _car(xosc), "Car": _car(xosc)}
     events = [("Car", follow), ("Car", _noop(xosc, "after", 10.0, after))]
@@ -1021,14 +1022,7 @@ def test_start_offset_and_lane_offset_action(tmp_path: Path) -> None:
     shift = xosc.Event("Shift", xosc.Priority.override)
     shift.add_action("shift", xosc.AbsoluteLaneOffsetAction(-0.5, xosc.DynamicsShapes.cubic, 0.5, False))
     shift.add_trigger(_time(xosc, 1.0))
-    done = xosc.ValueTrigger(
-        "c",
-        0,
-        xosc.ConditionEdge.none,
-        xosc.StoryboardElementStateCondition(
-            xosc.StoryboardElementType.event, "Shift", xosc.StoryboardElementState.completeState
-        ),
-    )
+    done = _on_complete(xosc, "Shift")
     ents = {"Ego": _car(xosc), "Ref": _car(xosc), "Car": _car(xosc)}
     events = [("Car", shift), ("Car", _noop(xosc, "after", 10.0, done))]
     path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, events, _stop_at(xosc, 10))
@@ -1061,14 +1055,7 @@ def test_follow_mode_speed_profile_respects_jerk_limits(tmp_path: Path) -> None:
     limits = xosc.DynamicsConstraints(5.0, 10.0, 50.0, 4.0, 3.0)
     prof.add_action("profile", xosc.SpeedProfileAction([10.0, 4.0], xosc.FollowingMode.follow, [4.0, 4.0], limits))
     prof.add_trigger(_time(xosc, 1.0))
-    done = xosc.ValueTrigger(
-        "c",
-        0,
-        xosc.ConditionEdge.none,
-        xosc.StoryboardElementStateCondition(
-            xosc.StoryboardElementType.event, "Profile", xosc.StoryboardElementState.completeState
-        ),
-    )
+    done = _on_complete(xosc, "Profile")
     events = [("Car", prof), ("Ego", _noop(xosc, "after", 0.0, done))]  # the ego stands: a no-op
     path = _write(
         xosc,
