@@ -205,18 +205,19 @@ def test_deterministic_distribution_expands_to_the_product(tmp_path: Path) -> No
     assert brake.do.speed.rate == pytest.approx(8.0)
 
 
-def _converted_runs_the_same(path: Path, tmp_path: Path, agent: str) -> str:
-    """Convert ``path`` to YAML, run both, assert the same result.json (wall times aside); the YAML text."""
+def _converted_runs_the_same(path: Path, tmp_path: Path, agent: str, yml: Path | None = None) -> str:
+    """Convert ``path`` to YAML (``yml``, default beside it), run both, assert the same result.json (wall
+    times aside); the YAML text."""
     from simcore.agents.loading import load_agent
     from simcore.api import simulation
     from simcore.report.outputs import write_run_outputs
     from simcore.scenario.openscenario.convert import convert
 
-    yml = path.with_suffix(".yaml")
+    yml = yml or path.with_suffix(".yaml")
     convert(path, yml)
     results = []
     for src in (path, yml):
-        sim = simulation(src, load_agent(agent), allow_paths=[tmp_path])
+        sim = simulation(src, load_agent(agent), allow_paths=[tmp_path, SHARED])
         res = sim.run()
         write_run_outputs(sim.world, res, tmp_path / src.suffix[1:])
         results.append(_strip(json.loads((tmp_path / src.suffix[1:] / "result.json").read_text())))
@@ -1174,3 +1175,18 @@ def test_pedestrian_stops_and_walks_on(tmp_path: Path) -> None:
     assert x[5.0] == pytest.approx(2.625, abs=1.5 * 0.05)
     assert x[4.0] == x[5.0]  # standing
     assert x[7.0] == pytest.approx(4.875, abs=1.5 * 0.05)
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("name", "kinds"),
+    [
+        ("lane-change_clothoid_based_trajectory", ["follow_path:", "edge:"]),
+        ("speed-profile", ["speed_follow:", "lateral_offset_m:"]),
+        ("pedestrian_collision", ["halt:", "mark:", "path:"]),
+    ],
+)
+def test_converted_esmini_files_with_the_new_kinds_run_the_same(name: str, kinds: list[str], tmp_path: Path) -> None:
+    """Trajectories, follow-mode profiles, offsets, halts and marks survive ``convert`` (same result.json)."""
+    text = _converted_runs_the_same(SHARED / "xosc" / f"{name}.xosc", tmp_path, "autopilot", tmp_path / f"{name}.yaml")
+    assert all(k in text for k in kinds)
