@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -294,6 +295,7 @@ class _StoryCompiler:
         self.names: dict[str, int] = {}
         #: rows a ``spawn`` action brings in (inactive until then)
         self.spawned: set[int] = set()
+        self.keys = itertools.count(1)  # keys of triggers / actions with run-time memory (StoryProgress.last_seen)
 
     def pair(self, c: object, key: str, path: tuple) -> tuple[int, int] | None:
         a = self.row(c.actor, (*path, key, "actor"))  # type: ignore[attr-defined]
@@ -428,10 +430,12 @@ class _StoryCompiler:
             return sb.BeforeEntry(self.names[t.before], f"before {t.before}")
         if isinstance(t, schema.EdgeTrigger):
             inner = self.trigger(t.edge.when, (*path, "edge", "when"))
-            return None if inner is None else sb.Edge(inner, t.edge.kind, f"{t.edge.kind} edge of {inner.text}")
+            text = f"{t.edge.kind} edge of {inner.text}" if inner is not None else ""
+            return None if inner is None else sb.Edge(inner, t.edge.kind, text, next(self.keys))
         if isinstance(t, schema.HeldTrigger):
             inner = self.trigger(t.held.when, (*path, "held", "when"))
-            return None if inner is None else sb.Held(inner, t.held.for_s, f"{inner.text} for {t.held.for_s:g} s")
+            text = f"{inner.text} for {t.held.for_s:g} s" if inner is not None else ""
+            return None if inner is None else sb.Held(inner, t.held.for_s, text, next(self.keys))
         if isinstance(t, schema.DoneTrigger):
             if t.done not in self.names:
                 self.b.err(
@@ -621,7 +625,7 @@ class _StoryCompiler:
                 self.b.err((*path, "follow_path", "actor"), f"follow_path needs a vehicle, {c.actor!r} is not one")
                 return None
             pts = np.array(c.points, dtype=np.float64)
-            return sb.FollowPath(r, pts, c.local, f"follow_path {c.actor} ({len(pts)} points)")
+            return sb.FollowPath(r, pts, c.local, f"follow_path {c.actor} ({len(pts)} points)", next(self.keys))
         if isinstance(a, schema.SpeedFollowAction):
             c = a.speed_follow
             r = self.row(c.actor, (*path, "speed_follow", "actor"))
@@ -635,6 +639,7 @@ class _StoryCompiler:
             return sb.SpeedFollow(
                 r, pts[:, 0], pts[:, 1], c.max_accel or inf, c.max_decel or inf,
                 c.max_accel_rate or inf, c.max_decel_rate or inf, f"speed_follow {c.actor} ({len(pts)} points)",
+                next(self.keys),
             )  # fmt: skip
         if isinstance(a, schema.HaltAction):
             r = self.row(a.halt, (*path, "halt"))

@@ -636,11 +636,12 @@ class Edge:
     inner: Trigger
     kind: str
     text: str
+    key: int = 0  # unique per storyboard (build time): survives the copies of snapshot / restore
 
     def holds(self, sim: Any) -> bool:
         """Compare the inner trigger now with its value one step ago."""
         now = bool(self.inner.holds(sim))
-        before = _seen(sim, id(self), now)
+        before = _seen(sim, self.key, now)
         if before is None or before == now:
             return False
         return self.kind == "both" or (self.kind == "rising") == now
@@ -654,18 +655,19 @@ class Held:
     inner: Trigger
     duration: float
     text: str
+    key: int = 0  # unique per storyboard (build time): survives the copies of snapshot / restore
 
     def holds(self, sim: Any) -> bool:
         """Track the start of the current run of holding checks."""
         t = float(sim.t)
-        start = _seen(sim, id(self), None)  # the run's start time, if the previous step's check held
+        start = _seen(sim, self.key, None)  # the run's start time, if the previous step's check held
         if not self.inner.holds(sim):
             if sim._story is not None:
-                sim._story.last_seen.pop(id(self), None)
+                sim._story.last_seen.pop(self.key, None)
             return False
         t0 = t if start is None else start
         if sim._story is not None:
-            sim._story.last_seen[id(self)] = (t, t0)
+            sim._story.last_seen[self.key] = (t, t0)
         return t >= t0 + self.duration - TIME_EPS
 
 
@@ -1235,6 +1237,7 @@ class FollowPath:
     points: np.ndarray
     local: bool
     text: str
+    key: int = 0  # unique per storyboard (build time): survives the copies of snapshot / restore
 
     def apply(self, sim: Any) -> None:
         """Move the route samples from the current progress on; remember where the path ends."""
@@ -1271,14 +1274,14 @@ class FollowPath:
         rx[beyond] = np.interp(s_old, s, old_x) - float(t_end) * np.sin(hb)
         ry[beyond] = np.interp(s_old, s, old_y) + float(t_end) * np.cos(hb)
         if story is not None:
-            story.last_seen[id(self)] = (float(sim.t), p + length)
+            story.last_seen[self.key] = (float(sim.t), p + length)
             end_yaw = math.atan2(float(pts[-1, 1] - pts[-2, 1]), float(pts[-1, 0] - pts[-2, 0]))
             story.last_seen[-1 - self.row] = (float(sim.t), (p + length, float(pts[-1, 0]), float(pts[-1, 1]), end_yaw))
 
     def finished(self, sim: Any) -> bool:
         """The row's progress has reached the path's end."""
         story = sim._story
-        end = story.last_seen.get(id(self)) if story is not None else None
+        end = story.last_seen.get(self.key) if story is not None else None
         return end is not None and float(sim.world.state.progress[self.row]) >= end[1] - 1e-6
 
 
@@ -1299,6 +1302,7 @@ class _FollowProfile:
     max_decel: float
     accel_rate: float
     decel_rate: float
+    key: int = 0
     t0: float = 0.0
     duration: float = 0.0
     hold: bool = True
@@ -1361,26 +1365,20 @@ class SpeedFollow:
     accel_rate: float
     decel_rate: float
     text: str
+    key: int = 0  # unique per storyboard (build time): names its profile across snapshot / restore
 
     def apply(self, sim: Any) -> None:
         """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
         p = _FollowProfile(
             sim.world.state, self.row, float(sim.world.dt), self.times.copy(), self.speeds.copy(),
-            self.max_accel, self.max_decel, self.accel_rate, self.decel_rate,
+            self.max_accel, self.max_decel, self.accel_rate, self.decel_rate, self.key,
         )  # fmt: skip
         sim.scripted.script(sim, self.row, p)
-        story = sim._story
-        if story is not None:
-            story.last_seen[id(self)] = (float(sim.t), p)
 
     def finished(self, sim: Any) -> bool:
-        """The profile is still this row's and has settled on its last speed, or it was replaced."""
-        story = sim._story
-        seen = story.last_seen.get(id(self)) if story is not None else None
-        if seen is None:
-            return False
-        p = seen[1]
-        return sim.scripted.profiles.get(self.row) is not p or p.done(float(sim.t))
+        """The row's profile is this action's and has settled on its last speed, or it was replaced."""
+        p = sim.scripted.profiles.get(self.row)
+        return not isinstance(p, _FollowProfile) or p.key != self.key or p.done(float(sim.t))
 
 
 @dataclass(frozen=True)

@@ -1190,3 +1190,26 @@ def test_converted_esmini_files_with_the_new_kinds_run_the_same(name: str, kinds
     """Trajectories, follow-mode profiles, offsets, halts and marks survive ``convert`` (same result.json)."""
     text = _converted_runs_the_same(SHARED / "xosc" / f"{name}.xosc", tmp_path, "autopilot", tmp_path / f"{name}.yaml")
     assert all(k in text for k in kinds)
+
+
+@needs_shared
+def test_edges_and_held_survive_snapshot_and_restore(tmp_path: Path) -> None:
+    """A run restored from a snapshot taken before the edges and the standstill fire repeats them at the
+    same times (their memory is keyed by the storyboard, not by object identity)."""
+    from simcore.agents.loading import load_agent
+    from simcore.api import simulation
+
+    (tmp_path / "xosc").mkdir()
+    sim = simulation(_edges_file(tmp_path / "xosc"), load_agent("idle"))
+    snaps = []
+    for t in (3.45, 6.5):  # one step before the edges (3.5 s); inside the standstill (6.0 s + 1 s)
+        while sim.t < t - 1e-9:
+            sim.step()
+        snaps.append(sim.snapshot())
+    sim.run()
+    first = list(sim._story.applied_at)
+    assert 3.5 in [round(t, 6) for t in first] and 7.0 in [round(t, 6) for t in first]
+    for snap in snaps:
+        sim.restore(snap)
+        sim.run()
+        assert list(sim._story.applied_at) == first
