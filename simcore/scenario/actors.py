@@ -9,6 +9,7 @@ Mixed into ``scenario.build._Builder`` (which provides ``err``, ``lane``, ``vehi
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from typing import Any
 
@@ -336,7 +337,10 @@ class ActorBuilder:
         speed = beh.walk.speed if beh.walk is not None else (jw.speed if jw is not None else beh.cross.speed)
         delay = beh.walk.delay_s if beh.walk is not None else (jw.delay_s if jw is not None else beh.cross.delay_s)
         crosses = False
-        if jw is not None:
+        if beh.path is not None:  # the given polyline, resampled every metre or closer
+            speed, delay = beh.path.speed, beh.path.delay_s
+            xs, ys = _resample(np.array(beh.path.points, dtype=np.float64))
+        elif jw is not None:
             rng = generator(self.loaded.seed, 0, f"actor/{actor.id}/jaywalk")  # type: ignore[attr-defined]
             crosses = bool(rng.random() < jw.probability)
         if crosses:
@@ -359,7 +363,7 @@ class ActorBuilder:
             cx = px[-1] - side * d * math.sin(h)
             cy = py[-1] + side * d * math.cos(h)
             xs, ys = np.concatenate([px, cx]), np.concatenate([py, cy])
-        else:
+        if beh.path is None and not crosses:  # walk the sidewalk
             end = (
                 ls[-1]
                 if beh.walk is None or beh.walk.distance_m is None
@@ -508,6 +512,17 @@ class ActorBuilder:
         for i, r in enumerate(self.rows):
             if r.get("started") is False:
                 started[i] = False
+
+
+def _resample(pts: np.ndarray, step_m: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of a polyline (k, 2) with points at most ``step_m`` apart (the corners kept)."""
+    xs, ys = [pts[0, 0]], [pts[0, 1]]
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+        n = max(math.ceil(math.hypot(x1 - x0, y1 - y0) / step_m), 1)
+        u = np.arange(1, n + 1) / n
+        xs.extend(x0 + (x1 - x0) * u)
+        ys.extend(y0 + (y1 - y0) * u)
+    return np.array(xs), np.array(ys)
 
 
 def walker_values(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

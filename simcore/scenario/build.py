@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from simcore.rules.rulesets import RuleSet, rule_set
 from simcore.rules.zones import WorldRules, Zone, apply_zones, lanes_in_polygon
 from simcore.scenario import schema
 from simcore.scenario import storyboard as sb
-from simcore.scenario.actors import ActorBuilder, walker_values
+from simcore.scenario.actors import ActorBuilder, shifted_path, walker_values
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
@@ -195,6 +196,8 @@ class _Builder(ActorBuilder):
         rpath = self.route(start, spec.start.s, spec.route.to, (*path, "route", "to"), spec.route.length_m)
         if rpath is None:
             return
+        if isinstance(spec, VehicleActor) and spec.lateral_offset_m:
+            rpath = shifted_path(self.net, rpath, -spec.lateral_offset_m)
         count = 1 if is_ego else spec.count  # type: ignore[union-attr]
         for k in range(count):
             s = spec.start.s - k * (veh.length + (0.0 if is_ego else spec.spacing_m))  # type: ignore[union-attr]
@@ -208,6 +211,9 @@ class _Builder(ActorBuilder):
             pose = self.pose_on_lane(start, s, (*path, "start", "s"))
             if pose is None:
                 return
+            off = spec.lateral_offset_m if isinstance(spec, VehicleActor) else 0.0
+            if off:  # beside its lanes: the route moved sideways, the start pose with it
+                pose = (pose[0] - off * math.sin(pose[2]), pose[1] + off * math.cos(pose[2]), pose[2])
             goal_s = rpath.length
             if isinstance(spec, EgoSpec):
                 entry = float(rpath.s[np.flatnonzero(rpath.lane == rpath.lanes[-1])[0]])
@@ -289,6 +295,7 @@ class _StoryCompiler:
         self.names: dict[str, int] = {}
         #: rows a ``spawn`` action brings in (inactive until then)
         self.spawned: set[int] = set()
+        self.keys = itertools.count(1)  # keys of triggers / actions with run-time memory (StoryProgress.last_seen)
 
     def pair(self, c: object, key: str, path: tuple) -> tuple[int, int] | None:
         a = self.row(c.actor, (*path, key, "actor"))  # type: ignore[attr-defined]
@@ -413,6 +420,22 @@ class _StoryCompiler:
             if inner is None:
                 return None
             return sb.Delayed(inner, t.delayed.by_s, f"{inner.text} + {t.delayed.by_s:g} s")
+        if isinstance(t, schema.BeforeTrigger):
+            if t.before not in self.names:
+                self.b.err(
+                    (*path, "before"),
+                    f"unknown storyboard entry {t.before!r}{did_you_mean(t.before, list(self.names))}",
+                )
+                return None
+            return sb.BeforeEntry(self.names[t.before], f"before {t.before}")
+        if isinstance(t, schema.EdgeTrigger):
+            inner = self.trigger(t.edge.when, (*path, "edge", "when"))
+            text = f"{t.edge.kind} edge of {inner.text}" if inner is not None else ""
+            return None if inner is None else sb.Edge(inner, t.edge.kind, text, next(self.keys))
+        if isinstance(t, schema.HeldTrigger):
+            inner = self.trigger(t.held.when, (*path, "held", "when"))
+            text = f"{inner.text} for {t.held.for_s:g} s" if inner is not None else ""
+            return None if inner is None else sb.Held(inner, t.held.for_s, text, next(self.keys))
         if isinstance(t, schema.DoneTrigger):
             if t.done not in self.names:
                 self.b.err(
@@ -533,6 +556,8 @@ class _StoryCompiler:
             nb = net.lane_left if c.direction == "left" else net.lane_right
             w = np.asarray(net.lane_width, dtype=np.float64)
             offsets = np.where(nb >= 0, 0.5 * (w + w[np.maximum(nb, 0)]), w) * c.lanes
+            if c.offset_m is not None:
+                offsets = np.full_like(offsets, c.offset_m)
             side = 1 if c.direction == "left" else -1
             return sb.LaneChange(
                 r,
@@ -567,7 +592,9 @@ class _StoryCompiler:
                 return None
             s_a = self.route_s(r, c.at)
             s_m = self.route_s(m, c.master_at)
-            return sb.Synchronize(
+            return (
+                sb.SynchronizeSmooth if c.gradual and (c.final_speed, c.final_delta) != (None, None) else sb.Synchronize
+            )(
                 r,
                 m,
                 s_a,
@@ -587,7 +614,43 @@ class _StoryCompiler:
                 self.b.err((*path, "keep_distance", "actor"), f"keep_distance needs a vehicle, {c.actor!r} is not one")
                 return None
             gap = f"{c.distance_m:g} m" if c.distance_m is not None else f"{c.time_gap_s:g} s"
-            return sb.KeepDistance(r, b, c, f"keep {c.actor} {gap} {c.side} {c.to}")
+            jerk = c.max_accel_rate is not None or c.max_decel_rate is not None
+            return (sb.KeepDistanceJerk if jerk else sb.KeepDistance)(r, b, c, f"keep {c.actor} {gap} {c.side} {c.to}")
+        if isinstance(a, schema.FollowPathAction):
+            c = a.follow_path
+            r = self.row(c.actor, (*path, "follow_path", "actor"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "follow_path", "actor"), f"follow_path needs a vehicle, {c.actor!r} is not one")
+                return None
+            pts = np.array(c.points, dtype=np.float64)
+            return sb.FollowPath(r, pts, c.local, f"follow_path {c.actor} ({len(pts)} points)", next(self.keys))
+        if isinstance(a, schema.SpeedFollowAction):
+            c = a.speed_follow
+            r = self.row(c.actor, (*path, "speed_follow", "actor"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.VEHICLE:
+                self.b.err((*path, "speed_follow", "actor"), f"speed_follow needs a vehicle, {c.actor!r} is not one")
+                return None
+            pts = np.array(c.points, dtype=np.float64)
+            inf = math.inf
+            return sb.SpeedFollow(
+                r, pts[:, 0], pts[:, 1], c.max_accel or inf, c.max_decel or inf,
+                c.max_accel_rate or inf, c.max_decel_rate or inf, f"speed_follow {c.actor} ({len(pts)} points)",
+                next(self.keys),
+            )  # fmt: skip
+        if isinstance(a, schema.HaltAction):
+            r = self.row(a.halt, (*path, "halt"))
+            if r is None:
+                return None
+            if self.b.rows[r]["kind"] != ActorKind.PEDESTRIAN:
+                self.b.err((*path, "halt"), f"halt needs a pedestrian, {a.halt!r} is not one")
+                return None
+            return sb.HaltRow(r, f"halt {a.halt}")
+        if isinstance(a, schema.MarkAction):
+            return sb.Mark(a.mark, f"mark {a.mark}")
         if isinstance(a, schema.EndAction):
             return sb.EndRun(a.end, f"end {a.end}")
         raise TypeError(f"unknown action {a!r}")  # pragma: no cover - the schema admits no other

@@ -329,6 +329,9 @@ class VehicleActor(Strict):
     emergency: bool = Field(
         False, description="an emergency vehicle the ego must yield to (CARLA's YieldToEmergencyVehicleTest)"
     )
+    lateral_offset_m: float = Field(
+        0.0, ge=-10, le=10, description="drives its whole route this far left (+) / right (-) of the lane centres (m)"
+    )
 
 
 class CyclistBehavior(Strict):
@@ -498,12 +501,30 @@ class JaywalkSpec(Strict):
     delay_s: float = Field(0.0, ge=0, le=3600)
 
 
+class PathWalkSpec(Strict):
+    """Walk the polyline ``points`` ([x, y] m, ENU) from its first point to its last at ``speed`` (m/s)."""
+
+    points: list[list[float]] = Field(min_length=2, max_length=10000)
+    speed: float = Field(1.4, gt=0.2, le=3.0)
+    delay_s: float = Field(0.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _points_ok(self) -> PathWalkSpec:
+        if any(len(p) != 2 for p in self.points):
+            raise ValueError("each point is [x, y]")
+        if all(p == self.points[0] for p in self.points):
+            raise ValueError("the points must not all be the same")
+        return self
+
+
 class PedestrianBehavior(Strict):
-    """How a pedestrian moves: ``cross`` (from a crosswalk start), ``walk`` or ``jaywalk`` (sidewalk start)."""
+    """How a pedestrian moves: ``cross`` (from a crosswalk start), ``walk``, ``jaywalk`` or ``path``
+    (sidewalk start; a ``path`` walk starts at the path's first point, the sidewalk only names where it belongs)."""
 
     cross: CrossSpec = CrossSpec()
     walk: WalkSpec | None = None
     jaywalk: JaywalkSpec | None = None
+    path: PathWalkSpec | None = None
 
 
 class PedestrianActor(Strict):
@@ -882,6 +903,12 @@ class AfterTrigger(Strict):
     after: str = Field(pattern=_ENTRY_NAME)
 
 
+class BeforeTrigger(Strict):
+    """``{before: NAME}``: the storyboard entry named NAME has not done its action yet."""
+
+    before: str = Field(pattern=_ENTRY_NAME)
+
+
 class DoneTrigger(Strict):
     """``{done: NAME}``: the storyboard entry named NAME has done its action and the action has finished
     (a speed profile reached its target, a lane change its duration, a synchronisation its arrival)."""
@@ -900,6 +927,32 @@ class DelayedTrigger(Strict):
     """``{delayed: {when: TRIGGER, by_s: D}}``: true from D s after TRIGGER first held (a per-condition delay)."""
 
     delayed: DelayedCond
+
+
+class EdgeCond(Strict):
+    """An edge of ``when``: ``rising`` (false at the previous step's check, true now), ``falling``, ``both``."""
+
+    when: TriggerSpec
+    kind: Literal["rising", "falling", "both"] = "rising"
+
+
+class EdgeTrigger(Strict):
+    """``{edge: {when: TRIGGER, kind: rising}}``: holds at the check where TRIGGER changes (never at the first)."""
+
+    edge: EdgeCond
+
+
+class HeldCond(Strict):
+    """``when`` has held at every check for ``for_s`` seconds."""
+
+    when: TriggerSpec
+    for_s: float = Field(ge=0, le=36000)
+
+
+class HeldTrigger(Strict):
+    """``{held: {when: TRIGGER, for_s: D}}``: TRIGGER has held without a break for D s (e.g. a standstill)."""
+
+    held: HeldCond
 
 
 class AnyTrigger(Strict):
@@ -932,6 +985,9 @@ _TRIGGER_KEYS = (
     "compare",
     "done",
     "delayed",
+    "edge",
+    "held",
+    "before",
 )
 _ACTION_KEYS = (
     "start",
@@ -947,6 +1003,10 @@ _ACTION_KEYS = (
     "end",
     "synchronize",
     "keep_distance",
+    "mark",
+    "follow_path",
+    "speed_follow",
+    "halt",
 )
 
 
@@ -981,7 +1041,10 @@ TriggerSpec = Annotated[
     | Annotated[AllTrigger, Tag("all")]
     | Annotated[CompareTrigger, Tag("compare")]
     | Annotated[DoneTrigger, Tag("done")]
-    | Annotated[DelayedTrigger, Tag("delayed")],
+    | Annotated[DelayedTrigger, Tag("delayed")]
+    | Annotated[EdgeTrigger, Tag("edge")]
+    | Annotated[HeldTrigger, Tag("held")]
+    | Annotated[BeforeTrigger, Tag("before")],
     Discriminator(
         _key_tag(_TRIGGER_KEYS),
         custom_error_type="trigger",
@@ -991,6 +1054,8 @@ TriggerSpec = Annotated[
 AnyTrigger.model_rebuild()
 AllTrigger.model_rebuild()
 DelayedCond.model_rebuild()
+EdgeCond.model_rebuild()
+HeldCond.model_rebuild()
 EndSpec.model_rebuild()
 
 
@@ -1105,6 +1170,9 @@ class LaneChangeSpec(Strict):
     direction: Literal["left", "right"]
     duration: float = Field(3.0, gt=0, le=30)
     lanes: int = Field(1, ge=1, le=6, description="how many lanes to move")
+    offset_m: float | None = Field(
+        None, gt=0, le=30, description="move this far (m) instead of `lanes` lane offsets (a lane offset change)"
+    )
 
 
 class SyncSpec(Strict):
@@ -1118,6 +1186,9 @@ class SyncSpec(Strict):
     tolerance_m: float = Field(1.0, gt=0, le=50, description="arrival when this close (m) along the route")
     final_speed: float | None = Field(None, ge=0, le=70)
     final_delta: float | None = Field(None, ge=-70, le=70)
+    gradual: bool = Field(
+        False, description="reach the final speed gradually by the arrival (planned profile), not switch to it there"
+    )
 
     @model_validator(mode="after")
     def _one_final(self) -> SyncSpec:
@@ -1140,6 +1211,8 @@ class KeepDistanceSpec(Strict):
     max_decel: float | None = Field(None, gt=0, le=30, description="m/s^2")
     max_speed: float | None = Field(None, gt=0, le=100, description="m/s")
     continuous: bool = Field(True, description="false: the action is done when the distance is reached")
+    max_accel_rate: float | None = Field(None, gt=0, le=1000, description="m/s^3: how fast acceleration may rise")
+    max_decel_rate: float | None = Field(None, gt=0, le=1000, description="m/s^3: how fast acceleration may fall")
 
     @model_validator(mode="after")
     def _one_gap(self) -> KeepDistanceSpec:
@@ -1226,6 +1299,69 @@ class EndAction(Strict):
     end: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
+class FollowPathSpec(Strict):
+    """``actor`` (a vehicle) follows the polyline ``points`` from where it is: its route is reshaped into it
+    (world x, y in m; ``local: true``: offsets in the actor's frame when the action starts, x forward,
+    y left), then goes on parallel to the old route."""
+
+    actor: str = _ACTOR_REF
+    points: list[list[float]] = Field(min_length=2, max_length=100000)
+    local: bool = False
+
+    @model_validator(mode="after")
+    def _points_ok(self) -> FollowPathSpec:
+        if any(len(p) != 2 for p in self.points):
+            raise ValueError("each point is [x, y]")
+        if all(p == self.points[0] for p in self.points):
+            raise ValueError("the points must not all be the same")
+        return self
+
+
+class FollowPathAction(Strict):
+    """``{follow_path: {actor: A, points: [[x, y], ...], local: false}}``."""
+
+    follow_path: FollowPathSpec
+
+
+class SpeedFollowSpec(Strict):
+    """``actor`` tracks a speed profile: ``points`` [[t, v], ...] (t s after the start, increasing; v m/s),
+    linear between them from its speed at the start, within acceleration and jerk limits."""
+
+    actor: str = _ACTOR_REF
+    points: list[list[float]] = Field(min_length=1, max_length=10000)
+    max_accel: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    max_decel: float | None = Field(None, gt=0, le=30, description="m/s^2")
+    max_accel_rate: float | None = Field(None, gt=0, le=1000, description="m/s^3: how fast acceleration may rise")
+    max_decel_rate: float | None = Field(None, gt=0, le=1000, description="m/s^3: how fast acceleration may fall")
+
+    @model_validator(mode="after")
+    def _points_ok(self) -> SpeedFollowSpec:
+        if any(len(p) != 2 or p[1] < 0 for p in self.points):
+            raise ValueError("each point is [t, v] with v >= 0")
+        if any(b[0] < a[0] for a, b in pairwise(self.points)) or self.points[0][0] < 0:
+            raise ValueError("point times must be >= 0 and not decrease")
+        return self
+
+
+class SpeedFollowAction(Strict):
+    """``{speed_follow: {actor: A, points: [[4, 10], [8, 4]], max_accel_rate: 4}}``."""
+
+    speed_follow: SpeedFollowSpec
+
+
+class HaltAction(Strict):
+    """``{halt: A}``: pedestrian A stops walking (at its own deceleration) and stands until a ``start``."""
+
+    halt: str = _ACTOR_REF
+
+
+class MarkAction(Strict):
+    """``{mark: LABEL}``: does nothing; other entries refer to when it fired with ``after`` (a translated
+    OpenSCENARIO ParameterSetAction is one)."""
+
+    mark: str = Field(min_length=1, max_length=200)
+
+
 ActionSpec = Annotated[
     Annotated[StartAction, Tag("start")]
     | Annotated[SpawnAction, Tag("spawn")]
@@ -1239,7 +1375,11 @@ ActionSpec = Annotated[
     | Annotated[WeatherAction, Tag("weather")]
     | Annotated[EndAction, Tag("end")]
     | Annotated[SyncAction, Tag("synchronize")]
-    | Annotated[KeepDistanceAction, Tag("keep_distance")],
+    | Annotated[KeepDistanceAction, Tag("keep_distance")]
+    | Annotated[MarkAction, Tag("mark")]
+    | Annotated[FollowPathAction, Tag("follow_path")]
+    | Annotated[SpeedFollowAction, Tag("speed_follow")]
+    | Annotated[HaltAction, Tag("halt")],
     Discriminator(
         _key_tag(_ACTION_KEYS),
         custom_error_type="action",

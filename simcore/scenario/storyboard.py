@@ -17,7 +17,7 @@ import copy
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -137,8 +137,8 @@ class AnyOf:
     text: str
 
     def holds(self, sim: Any) -> bool:
-        """any()."""
-        return any(p.holds(sim) for p in self.parts)
+        """any(), every part checked (parts with a memory, such as edges and delays, see every check)."""
+        return any([p.holds(sim) for p in self.parts])
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,8 @@ class AllOf:
     text: str
 
     def holds(self, sim: Any) -> bool:
-        """all()."""
-        return all(p.holds(sim) for p in self.parts)
+        """all(), every part checked (parts with a memory, such as edges and delays, see every check)."""
+        return all([p.holds(sim) for p in self.parts])
 
 
 @dataclass(frozen=True)
@@ -247,6 +247,7 @@ class StoryProgress:
     applied_at: list[float] = field(default_factory=list)
     handle: list[Any] = field(default_factory=list)
     first_held: dict[int, float] = field(default_factory=dict)
+    last_seen: dict[int, tuple[float, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Nothing fired yet."""
@@ -262,6 +263,9 @@ class StoryProgress:
         if not self.done[k]:
             return False
         action = self.stories[k].action
+        own = getattr(action, "finished", None)  # actions that say themselves when they have finished
+        if own is not None:
+            return bool(own(sim))
         if isinstance(action, LaneChange):
             return sim.t >= self.applied_at[k] + action.duration - TIME_EPS
         if not isinstance(action, SpeedProfile | Synchronize | KeepDistance):
@@ -609,6 +613,64 @@ class DoneEntry:
         return story is not None and story.finished(sim, self.entry)
 
 
+def _seen(sim: Any, key: int, value: Any) -> Any:
+    """The value recorded under ``key`` at the previous step's check (None when there was no check then,
+    e.g. the first check or a check skipped because an earlier part of an ``all`` was false); records
+    ``value`` for this step."""
+    story = sim._story
+    if story is None:
+        return None
+    prev = story.last_seen.get(key)
+    story.last_seen[key] = (float(sim.t), value)
+    if prev is None or float(sim.t) - prev[0] > 1.5 * float(sim.world.dt) or float(sim.t) <= prev[0]:
+        return None
+    return prev[1]
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An edge of ``inner`` (OpenSCENARIO conditionEdge): ``rising`` holds at a check where inner holds
+    and did not hold at the previous step's check, ``falling`` the reverse, ``both`` either. The first
+    check has no previous value, so it is never an edge (an already-true condition does not fire)."""
+
+    inner: Trigger
+    kind: str
+    text: str
+    key: int = 0  # unique per storyboard (build time): survives the copies of snapshot / restore
+
+    def holds(self, sim: Any) -> bool:
+        """Compare the inner trigger now with its value one step ago."""
+        now = bool(self.inner.holds(sim))
+        before = _seen(sim, self.key, now)
+        if before is None or before == now:
+            return False
+        return self.kind == "both" or (self.kind == "rising") == now
+
+
+@dataclass(frozen=True)
+class Held:
+    """``inner`` has held at every step's check for at least ``duration`` s (e.g. a standstill that lasts):
+    true from t0 + duration where t0 starts the current unbroken run of checks where inner holds."""
+
+    inner: Trigger
+    duration: float
+    text: str
+    key: int = 0  # unique per storyboard (build time): survives the copies of snapshot / restore
+
+    def holds(self, sim: Any) -> bool:
+        """Track the start of the current run of holding checks."""
+        t = float(sim.t)
+        start = _seen(sim, self.key, None)  # the run's start time, if the previous step's check held
+        if not self.inner.holds(sim):
+            if sim._story is not None:
+                sim._story.last_seen.pop(self.key, None)
+            return False
+        t0 = t if start is None else start
+        if sim._story is not None:
+            sim._story.last_seen[self.key] = (t, t0)
+        return t >= t0 + self.duration - TIME_EPS
+
+
 # ----------------------------------------------------------------------------- more actions
 
 
@@ -913,10 +975,11 @@ class KeepDistance:
     ref: int
     spec: Any
     text: str
+    profile: ClassVar[type] = _Keep  # the live speed it scripts
 
     def apply(self, sim: Any) -> None:
         """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
-        sim.scripted.script(sim, self.row, _Keep(sim.world, self.row, self.ref, self.spec))
+        sim.scripted.script(sim, self.row, self.profile(sim.world, self.row, self.ref, self.spec))
 
 
 @dataclass(frozen=True)
@@ -931,10 +994,11 @@ class Synchronize:
     final: float | None
     final_delta: float | None
     text: str
+    profile: ClassVar[type] = _Sync  # the live speed it scripts
 
     def apply(self, sim: Any) -> None:
         """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
-        p = _Sync(
+        p = self.profile(
             sim.world.state,
             self.row,
             self.master,
@@ -1059,3 +1123,284 @@ class ScriptedSpeeds:
                 else:
                     del self.profiles[row]
                     self.driver.v_des[row] = max(p.v1, 0.5)
+
+
+# ----------------------------------------------------------------------------- smooth final speeds, jerk limits
+
+
+@dataclass
+class _SyncSmooth(_Sync):
+    """A :class:`_Sync` that reaches its final speed at the arrival instead of switching to it there.
+
+    At every step the rest of the approach is planned as the quadratic speed profile
+    v(u) = v + (vf - v) u / T + c u (T - u) over the master's remaining time T = d_m / v_m, which ends at
+    vf and covers the remaining distance d_a (c = 6 (d_a - (v + vf) T / 2) / T^3); the row takes that
+    profile's first step. Speeds stay within [0, 70] m/s."""
+
+    _t: float = math.nan
+    _v: float = math.nan
+
+    def speed(self, t: float) -> float:
+        if abs(t - self._t) <= TIME_EPS or self.arrived is not None:
+            return self.arrived if self.arrived is not None else self._v
+        st = self.state
+        if math.isnan(self._v):  # the first call: it goes on at its speed
+            self._t, self._v = t, float(st.speed[self.row])
+            return self._v
+        d_a = self.s_target - float(st.progress[self.row])
+        d_m = self.s_master - float(st.progress[self.master])
+        v_m = float(st.speed[self.master])
+        vf = self.final if self.final is not None else max(v_m + (self.final_delta or 0.0), 0.0)
+        h = t - self._t
+        if d_a <= self.tolerance or d_m <= self.tolerance or v_m <= 0.0 or d_m / v_m <= h:
+            return _Sync.speed(self, t) if d_a <= self.tolerance or d_m <= self.tolerance else self._v
+        big_t = d_m / v_m
+        c = 6.0 * (d_a - 0.5 * (self._v + vf) * big_t) / big_t**3
+        v = self._v + (vf - self._v) * h / big_t + c * h * (big_t - h)
+        self._t, self._v = t, min(max(v, 0.0), 70.0)
+        return self._v
+
+
+@dataclass(frozen=True)
+class SynchronizeSmooth(Synchronize):
+    """:class:`Synchronize` whose final speed is reached gradually (:class:`_SyncSmooth`)."""
+
+    profile: ClassVar[type] = _SyncSmooth
+
+
+@dataclass
+class _KeepJerk(_Keep):
+    """A :class:`_Keep` whose acceleration changes by at most ``max_accel_rate`` x dt per step upwards and
+    ``max_decel_rate`` x dt downwards (m/s^3; jerk limits); the acceleration starts from the row's."""
+
+    _a: float = math.nan
+
+    def speed(self, t: float) -> float:
+        if abs(t - self._t) <= TIME_EPS:  # once per time (the calls after a step may round differently)
+            return self._v
+        st = self.world.state
+        v = float(st.speed[self.row])
+        if math.isnan(self._a):  # the first call, when the action starts: from the speed and acceleration now
+            self._t, self._v, self._a = t, v, float(st.accel[self.row])
+            return v
+        a_prev = self._a
+        want = _Keep.speed(self, t)  # sets _t, _v (the unlimited target)
+        dt = float(self.world.dt)
+        a = (want - v) / dt
+        up = self.spec.max_accel_rate if self.spec.max_accel_rate is not None else math.inf
+        down = self.spec.max_decel_rate if self.spec.max_decel_rate is not None else math.inf
+        a = min(max(a, a_prev - down * dt), a_prev + up * dt)
+        self._a = a
+        self._v = max(v + a * dt, 0.0)
+        return self._v
+
+
+@dataclass(frozen=True)
+class KeepDistanceJerk(KeepDistance):
+    """:class:`KeepDistance` with jerk limits (:class:`_KeepJerk`)."""
+
+    profile: ClassVar[type] = _KeepJerk
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Does nothing: an entry whose firing others refer to (``after``), e.g. a parameter being set."""
+
+    label: str
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """Nothing to do."""
+
+
+#: A local path that starts within this distance (m) after the row's previous path ended continues it.
+CHAIN_M = 3.0
+
+
+@dataclass(frozen=True)
+class FollowPath:
+    """Reshape the rest of a row's route into a path (a trajectory to follow), then go on parallel to the
+    old route.
+
+    ``points`` (k, 2) are world x, y (m), or with ``local`` offsets (x forward, y left) in the frame of
+    the row's route at its progress when the action starts (where an exact follower would be); a local
+    path starting within ``CHAIN_M`` after the row's previous path ended starts at that end, along its
+    last segment (chained paths continue each other, as an exact follower would). Route samples at s in
+    [p, p + L] (p: the row's progress now, L: the path's length) move to the path point at arc length
+    s - p; samples beyond
+    move to the old route continued from the foot point of the path's end, shifted sideways by the
+    end's offset from it. The row's driver tracks the route as for a lane change. Finished when the
+    row's progress reaches p + L.
+    """
+
+    row: int
+    points: np.ndarray
+    local: bool
+    text: str
+    key: int = 0  # unique per storyboard (build time): survives the copies of snapshot / restore
+
+    def apply(self, sim: Any) -> None:
+        """Move the route samples from the current progress on; remember where the path ends."""
+        w = sim.world
+        st, r = w.state, w.routes
+        a, b = int(r.start[self.row]), int(r.start[self.row + 1])
+        p = float(st.progress[self.row])
+        pts = np.asarray(self.points, dtype=np.float64)
+        rx, ry = sim.state.route_x[0, a:b], sim.state.route_y[0, a:b]
+        old_x, old_y = rx.copy(), ry.copy()
+        s = r.s[a:b]
+        story = sim._story
+        prev = story.last_seen.get(-1 - self.row) if story is not None else None  # the row's last path's end
+        if self.local and prev is not None and 0.0 <= p - prev[1][0] < CHAIN_M:  # chained: go on from its end
+            p, x0, y0, yaw = prev[1]
+        elif self.local:  # the frame of the route point at the row's progress (where an exact follower is)
+            x0, y0 = float(np.interp(p, s, old_x)), float(np.interp(p, s, old_y))
+            lo = max(p - 1.0, float(s[0]))
+            yaw = math.atan2(float(y0 - np.interp(lo, s, old_y)), float(x0 - np.interp(lo, s, old_x)))
+        if self.local:
+            c, sn = math.cos(yaw), math.sin(yaw)
+            pts = np.column_stack([x0 + c * pts[:, 0] - sn * pts[:, 1], y0 + sn * pts[:, 0] + c * pts[:, 1]])
+        seg = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
+        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        length = float(arc[-1])
+        h = r.heading[a:b]
+        s_end, t_end, _, _ = project_on_polyline(float(pts[-1, 0]), float(pts[-1, 1]), old_x, old_y, s, 0, len(s))
+        on = (s >= p) & (s <= p + length)
+        rx[on] = np.interp(s[on] - p, arc, pts[:, 0])
+        ry[on] = np.interp(s[on] - p, arc, pts[:, 1])
+        beyond = s > p + length
+        s_old = np.clip(s[beyond] - (p + length) + float(s_end), s[0], s[-1])
+        hb = np.interp(s_old, s, h)
+        rx[beyond] = np.interp(s_old, s, old_x) - float(t_end) * np.sin(hb)
+        ry[beyond] = np.interp(s_old, s, old_y) + float(t_end) * np.cos(hb)
+        if story is not None:
+            story.last_seen[self.key] = (float(sim.t), p + length)
+            end_yaw = math.atan2(float(pts[-1, 1] - pts[-2, 1]), float(pts[-1, 0] - pts[-2, 0]))
+            story.last_seen[-1 - self.row] = (float(sim.t), (p + length, float(pts[-1, 0]), float(pts[-1, 1]), end_yaw))
+
+    def finished(self, sim: Any) -> bool:
+        """The row's progress has reached the path's end."""
+        story = sim._story
+        end = story.last_seen.get(self.key) if story is not None else None
+        return end is not None and float(sim.world.state.progress[self.row]) >= end[1] - 1e-6
+
+
+@dataclass
+class _FollowProfile:
+    """Live speed of a ``speed_follow`` row: tracks the reference speed (linear between ``times`` s after
+    ``t0`` and ``speeds``, from the row's speed at t0) within the acceleration limits and the jerk limits
+    ``accel_rate`` (how fast acceleration may rise) / ``decel_rate`` (fall), m/s^3. Each step it aims at
+    the reference one step ahead, no harder than lets it level out on it at the jerk limit (no
+    look-ahead past corners of the reference: it overshoots a corner by up to a^2 / (2 rate))."""
+
+    state: Any
+    row: int
+    dt: float
+    times: np.ndarray
+    speeds: np.ndarray
+    max_accel: float
+    max_decel: float
+    accel_rate: float
+    decel_rate: float
+    key: int = 0
+    t0: float = 0.0
+    duration: float = 0.0
+    hold: bool = True
+    _t: float = math.nan
+    _v: float = math.nan
+    _a: float = 0.0
+    _start: float = math.nan
+
+    def reference(self, tau: float) -> float:
+        """The reference speed tau s after the start (m/s)."""
+        return float(np.interp(tau, self.times, self.speeds))
+
+    def speed(self, t: float) -> float:
+        if abs(t - self._t) <= TIME_EPS:
+            return self._v
+        st = self.state
+        if math.isnan(self._v):  # the first call, when the action starts
+            self._start, self._t, self._v, self._a = t, t, float(st.speed[self.row]), float(st.accel[self.row])
+            self.speeds = np.concatenate([[self._v], self.speeds])
+            self.times = np.concatenate([[0.0], self.times])
+            return self._v
+        dt = t - self._t
+        tau = t - self._start
+        v = self._v
+        vr = self.reference(tau)
+        ar = (self.reference(tau + 1e-3) - vr) / 1e-3
+        e = vr - v
+        a = ar + e / dt
+        if e > 0.0:
+            a = min(a, ar + math.sqrt(2.0 * self.decel_rate * e))
+        elif e < 0.0:
+            a = max(a, ar - math.sqrt(2.0 * self.accel_rate * -e))
+        a = min(max(a, self._a - self.decel_rate * dt), self._a + self.accel_rate * dt)
+        a = min(max(a, -self.max_decel), self.max_accel)
+        self._t, self._a = t, a
+        self._v = max(v + a * dt, 0.0)
+        return self._v
+
+    def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
+        return self.speed(t_b) * (t_b - t_a)
+
+    def done(self, t: float) -> bool:
+        """The reference has ended and the speed has settled on its last value (within 0.01 m/s)."""
+        return (
+            not math.isnan(self._start)
+            and t - self._start >= float(self.times[-1]) - TIME_EPS
+            and abs(self._v - float(self.speeds[-1])) <= 0.01
+        )
+
+
+@dataclass(frozen=True)
+class SpeedFollow:
+    """Start a :class:`_FollowProfile` on ``row`` (OpenSCENARIO SpeedProfileAction, followingMode follow)."""
+
+    row: int
+    times: np.ndarray
+    speeds: np.ndarray
+    max_accel: float
+    max_decel: float
+    accel_rate: float
+    decel_rate: float
+    text: str
+    key: int = 0  # unique per storyboard (build time): names its profile across snapshot / restore
+
+    def apply(self, sim: Any) -> None:
+        """The row's speed is scripted from now on (until a ``start`` or another speed action)."""
+        p = _FollowProfile(
+            sim.world.state, self.row, float(sim.world.dt), self.times.copy(), self.speeds.copy(),
+            self.max_accel, self.max_decel, self.accel_rate, self.decel_rate, self.key,
+        )  # fmt: skip
+        sim.scripted.script(sim, self.row, p)
+
+    def finished(self, sim: Any) -> bool:
+        """The row's profile is this action's and has settled on its last speed, or it was replaced."""
+        p = sim.scripted.profiles.get(self.row)
+        return not isinstance(p, _FollowProfile) or p.key != self.key or p.done(float(sim.t))
+
+
+@dataclass(frozen=True)
+class BeforeEntry:
+    """Storyboard entry number ``entry`` has not done its action yet (e.g. an act's stop has not fired)."""
+
+    entry: int
+    text: str
+
+    def holds(self, sim: Any) -> bool:
+        """The entry is not done."""
+        story = sim._story
+        return story is None or not story.done[self.entry]
+
+
+@dataclass(frozen=True)
+class HaltRow:
+    """A pedestrian stops walking: it slows down at its own deceleration and stands until a ``start``."""
+
+    row: int
+    text: str
+
+    def apply(self, sim: Any) -> None:
+        """started False (the walker's target speed becomes 0)."""
+        sim.world.state.started[self.row] = False

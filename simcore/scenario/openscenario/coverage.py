@@ -96,33 +96,55 @@ SUPPORTED = set(
     ParameterValueDistribution ScenarioFile Deterministic DeterministicSingleParameterDistribution
     DeterministicMultiParameterDistribution DistributionSet DistributionRange Element Range ValueSetDistribution
     ParameterValueSet Stochastic StochasticDistribution UniformDistribution NormalDistribution
-    ProbabilityDistributionSet SpeedActionDynamics
+    ProbabilityDistributionSet SpeedActionDynamics DeleteEntityAction SetAction ModifyAction AddValue
+    MultiplyByValue
     """)
 )
 
 PARTIAL: dict[str, str] = {
     "LongitudinalDistanceAction": "our keep_distance: speed = the other's + gap error / 1 s within the "
-    "acceleration, deceleration and speed limits (esmini's controller differs in detail); jerk limits not yet",
-    "FollowTrajectoryAction": "pedestrians only: a polyline along the start lane and then straight across the "
-    "road (our jaywalk); vehicles not yet",
-    "Act": "start trigger latched with each event's (exact for time conditions); StopTrigger refused",
+    "acceleration, deceleration and speed limits (esmini's controller differs in detail); with "
+    "maxAccelerationRate / maxDecelerationRate the acceleration rises / falls by at most rate x dt a step",
+    "FollowTrajectoryAction": "pedestrians: a polyline walked vertex by vertex at the walking speed (our path "
+    "walk), then on along the lane of the last vertex in the last segment's direction (the default controller "
+    "keeps lane and speed, as esmini); an Init trajectory places a pedestrian nothing else places; it stands at "
+    "the first vertex from the start. Vehicles: the route from where it is is reshaped into the polyline (absolute "
+    "vertices) or clothoid (sampled every 0.5 m; in its own frame when it starts at the entity itself) and goes "
+    "on parallel to the old route; the driver tracks it (our follow_path), at its own speed (TimeReference "
+    "None); complete at the end. Timing, initialDistanceOffset, NURBS and clothoid splines refused",
+    "Act": "start trigger latched (with its delay), combined with each event's; StopTrigger: no entry of the act "
+    "starts after it (`before`); refused when the act has actions that keep running (stopping them: not yet)",
     "ManeuverGroup": "actors by EntityRef; maximumExecutionCount > 1 refused",
-    "Vertex": "positions only (times not used)",
+    "Vertex": "positions only (a TimeReference with Timing is refused)",
     "Polyline": "see FollowTrajectoryAction",
-    "Shape": "Polyline only, see FollowTrajectoryAction",
+    "Clothoid": "vehicles, see FollowTrajectoryAction",
+    "Shape": "Polyline and Clothoid (vehicles), see FollowTrajectoryAction",
+    "TrajectoryRef": "see FollowTrajectoryAction",
+    "TrajectoryFollowingMode": "position and follow both track the reshaped route",
+    "TimeReference": "None only (Timing refused)",
     "Trajectory": "see FollowTrajectoryAction",
     "Vehicle": "vehicleCategory picks a built-in vehicle (car: sedan, van, truck, bus: city_bus,"
     " bicycle); the file's dimensions and performance are not copied",
     "Pedestrian": "on the nearest lane (sidewalks preferred); its first SpeedAction starts it: "
-    "along its lane, or straight across the road when headed across it (our jaywalk);"
-    " one walking speed",
+    "along its lane, straight across the road when headed across it (our jaywalk), or along its "
+    "FollowTrajectoryAction's polyline; one walking speed (a speed of 0 stops it at its deceleration, our "
+    "`halt`; its walking speed starts it again); a TeleportAction to itself (dx = dy = 0, heading kept: "
+    "a roll or pitch) changes nothing in the plane",
     "MiscObject": "a static box of the file's length and width at its Init pose",
-    "Event": "runs once (maximumExecutionCount > 1 refused unless its actions do nothing "
-    "here); priority override/overwrite and parallel as written, skip refused",
+    "Event": "maximumExecutionCount: execution j starts the step after execution j - 1 ended, when its trigger "
+    "holds (copies of its entries); refused for lane changes, trajectories and AddEntity (their translation "
+    "depends on where the entity is); priority override/overwrite and parallel as written, skip refused",
     "RelativeTargetSpeed": "delta or factor of the entity's speed when the action starts; continuous with a "
     "step shape follows it every step (ramps: not yet)",
     "LaneChangeAction": "shifts the route sideways by the lane offset (our lane_change, `lanes` for "
-    "several); targetLaneOffset not yet",
+    "several; by metres from a vehicle driving beside its lane); targetLaneOffset not yet",
+    "LaneOffsetAction": "our lane_change by `offset_m` from the offset now to the target over "
+    "T = sqrt(6 d / maxLateralAcc) (the smoothstep's peak lateral acceleration); shapes run as smoothstep; "
+    "relative targets use the other entity's offset as translated so far; without maxLateralAcc refused",
+    "LaneOffsetActionDynamics": "see LaneOffsetAction",
+    "LaneOffsetTarget": "see LaneOffsetAction",
+    "AbsoluteTargetLaneOffset": "left (+) of the lane centre along the road's t axis",
+    "RelativeTargetLaneOffset": "see LaneOffsetAction",
     "LaneChangeActionDynamics": "time; distance as the time it takes at the start speed; every shape runs as "
     "smoothstep",
     "RelativeTargetLane": "positive to the left of the reference entity's direction of travel",
@@ -137,10 +159,17 @@ PARTIAL: dict[str, str] = {
     "frame, not in road coordinates",
     "ReachPositionCondition": "reference point within the tolerance of the position",
     "DistanceCondition": "rules lessThan / lessOrEqual only, reference point to the position",
-    "StandStillCondition": "speed below 0.01 m/s; the duration is not waited for",
+    "StandStillCondition": "speed below 0.01 m/s at every check for the duration (our `held`)",
     "CollisionCondition": "with a named entity (bounding boxes touch); ByType not yet",
-    "EndOfRoadCondition": "the end of the entity's route (within 0.5 m)",
-    "ParameterCondition": "evaluated once at load (ParameterSetAction is not yet supported: parameters never change)",
+    "EndOfRoadCondition": "the end of the entity's route (within 0.5 m), for its duration (our `held`)",
+    "ParameterCondition": "decided at load from the parameter's value; a ParameterAction's change holds from "
+    "its firing (see ParameterAction); a change that makes it stop holding is refused",
+    "ParameterAction": "SetAction / ModifyAction: the value ParameterConditions see, from the action's firing "
+    "(our `mark` + `after`); in Init from the start; one storyboard change per parameter; $name references "
+    "keep their load-time value (constants, as OpenSCENARIO 1.2 defines parameters)",
+    "EntityAction": "DeleteEntityAction: our `remove`; AddEntityAction for an entity Init does not place: "
+    "absent until then, appears at the position (our `spawn`); adding an entity already there refused",
+    "AddEntityAction": "see EntityAction",
     "TrafficSignalCondition": "as TrafficSignalStateAction",
     "TrafficSignalStateAction": "state names with red / yellow / green or esmini's lamp lists (red;yellow;green, "
     "red;green); the signal's group switches",
@@ -154,17 +183,20 @@ PARTIAL: dict[str, str] = {
     "InRoutePosition": "FromLaneCoordinates only",
     "FromLaneCoordinates": "pathS counted from the first waypoint on its road",
     "SynchronizeAction": "our `synchronize`: the actor's speed is its remaining route distance over the "
-    "master's remaining time, every step; then the final speed (at once, where esmini"
-    " ramps to it)",
+    "master's remaining time, every step; with a FinalSpeed it reaches that speed at the target position "
+    "(the standard) gradually: a quadratic speed profile over the master's remaining time, replanned every step",
     "TargetPosition": "see SynchronizeAction",
     "TargetPositionMaster": "see SynchronizeAction",
     "FinalSpeed": "see SynchronizeAction",
     "AbsoluteSpeed": "see SynchronizeAction",
     "RelativeSpeedToMaster": "delta (factor not yet)",
-    "SpeedProfileAction": "a chain of linear ramps (followingMode position); follow (jerk-limited) runs the"
-    " same and is refused as partial",
+    "SpeedProfileAction": "position: a chain of exact linear ramps; follow: our speed_follow tracks the "
+    "profile within the DynamicConstraints' acceleration and jerk limits (no look-ahead: it overshoots a "
+    "corner by up to a^2 / (2 rate), where esmini plans jerk-limited segments); entityRef not yet",
     "SpeedProfileEntry": "time to reach the speed; without it the DynamicConstraints' acceleration",
-    "DynamicConstraints": "maxAcceleration / maxDeceleration for speed profile entries without a time",
+    "DynamicConstraints": "maxAcceleration / maxDeceleration for position-mode speed profile entries without a "
+    "time; in follow-mode profiles and LongitudinalDistanceAction also the jerk limits maxAccelerationRate / "
+    "maxDecelerationRate (and maxSpeed in the latter)",
     "ActivateControllerAction": "on the ego: no effect (the agent is the ego's controller); on others refused",
     "ControllerAction": "as ActivateControllerAction",
     "ObjectController": "the ego's controller is the agent (--agent); others are refused",
@@ -173,9 +205,6 @@ PARTIAL: dict[str, str] = {
 
 NOT_YET_NOTES: dict[str, str] = {
     "LateralDistanceAction": "needs a new storyboard kind",
-    "LaneOffsetAction": "needs a lateral offset of the route",
-    "ParameterSetAction": "parameters are resolved at load",
-    "ParameterModifyAction": "parameters are resolved at load",
 }
 
 
