@@ -7,14 +7,64 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
+
+
+class _CompileProgress:
+    """Counts Numba compilations (``numba:compile`` events: real compiles, not cache loads) and
+    remembers the kernel being compiled now (the innermost one)."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.active: list[str] = []
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _name(event: Any) -> str:
+        disp = (event.data or {}).get("dispatcher")
+        return str(getattr(getattr(disp, "py_func", None), "__name__", "?"))
+
+    def notify(self, event: Any) -> None:
+        with self._lock:
+            if event.is_start:
+                self.active.append(self._name(event))
+            elif event.is_end:
+                if self.active:
+                    self.active.pop()
+                self.done += 1
+
+    def status(self) -> str:
+        with self._lock:
+            now = f", now {self.active[-1]}" if self.active else ""
+            return f"{self.done} kernel(s) compiled{now}"
+
+
+@contextmanager
+def _listening(progress: _CompileProgress) -> Iterator[None]:
+    """Feed ``progress`` with Numba's compile events while the body runs (no-op without the event API)."""
+    try:
+        from numba.core import event
+    except ImportError:  # pragma: no cover - every supported Numba has it
+        yield
+        return
+
+    class Listener(event.Listener):
+        def on_start(self, ev: Any) -> None:
+            progress.notify(ev)
+
+        def on_end(self, ev: Any) -> None:
+            progress.notify(ev)
+
+    with event.install_listener("numba:compile", Listener()):
+        yield
 
 
 @contextmanager
 def compile_notice(enabled: bool, stream: TextIO | None = None, every_s: float = 1.0) -> Iterator[None]:
-    """While the body runs, show "compiling kernels, first run only" with the elapsed time (s),
-    updated every ``every_s`` on a terminal (one line at start and end otherwise), if ``enabled``
-    (a cold kernel cache, ``simcore._jit.cache_is_cold``)."""
+    """While the body runs, show "compiling kernels, first run only" with the elapsed time (s) and
+    progress (kernels compiled so far, the one compiling now), updated every ``every_s`` on a
+    terminal (one line at start and end otherwise), if ``enabled`` (a cold kernel cache,
+    ``simcore._jit.cache_is_cold``)."""
     if not enabled:
         yield
         return
@@ -22,13 +72,15 @@ def compile_notice(enabled: bool, stream: TextIO | None = None, every_s: float =
     tty = out.isatty()
     t0 = time.perf_counter()
     done = threading.Event()
+    progress = _CompileProgress()
     msg = "compiling kernels, first run only (cached afterwards)"
     out.write(msg + (" ..." if tty else " ...\n"))
     out.flush()
 
     def tick() -> None:
         while not done.wait(every_s):
-            out.write(f"\r{msg} ... {time.perf_counter() - t0:.0f} s")
+            line = f"\r{msg} ... {time.perf_counter() - t0:.0f} s, {progress.status()}"
+            out.write(line + "\033[K")
             out.flush()
 
     ticker = threading.Thread(target=tick, daemon=True) if tty else None
@@ -36,12 +88,13 @@ def compile_notice(enabled: bool, stream: TextIO | None = None, every_s: float =
         ticker.start()
     ok = False
     try:
-        yield
+        with _listening(progress):
+            yield
         ok = True
     finally:
         done.set()
         if ticker is not None:
             ticker.join()
-        end = f": done in {time.perf_counter() - t0:.0f} s" if ok else ": stopped"
-        out.write(f"{chr(13) if tty else ''}{msg}{end}\n")
+        end = f": done in {time.perf_counter() - t0:.0f} s ({progress.done} kernels)" if ok else ": stopped"
+        out.write(f"{chr(13) if tty else ''}{msg}{end}" + ("\033[K" if tty else "") + "\n")
         out.flush()
