@@ -60,3 +60,13 @@ def test_notice_counts_compiles_and_names_the_kernel_compiling_now():
     assert "now notice_probe" in text
     assert text.rstrip().split("\r")[-1].endswith("(1 kernels)\x1b[K")
     assert notice_probe(5) > 0
+
+
+def test_warmup_runs_a_scenario_and_names_the_cache(capsys):
+    from simcore.cli import main
+
+    assert main(["warmup", "urban/cut_in"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("kernels ") and str(numba.config.CACHE_DIR) in out
+    assert main(["warmup", "--quiet", "no/such_scenario"]) == 2
+    assert "no/such_scenario" in capsys.readouterr().err
