@@ -7,28 +7,23 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TextIO
 
 
 class _CompileProgress:
-    """Counts Numba compilations (``numba:compile`` events: real compiles, not cache loads) and
-    remembers the kernel being compiled now (the innermost one)."""
+    """Counts Numba compilations (real compiles, not cache loads) and remembers the kernel being
+    compiled now (the innermost one)."""
 
     def __init__(self) -> None:
         self.done = 0
         self.active: list[str] = []
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _name(event: Any) -> str:
-        disp = (event.data or {}).get("dispatcher")
-        return str(getattr(getattr(disp, "py_func", None), "__name__", "?"))
-
-    def notify(self, event: Any) -> None:
+    def __call__(self, started: bool, name: str) -> None:
         with self._lock:
-            if event.is_start:
-                self.active.append(self._name(event))
-            elif event.is_end:
+            if started:
+                self.active.append(name)
+            else:
                 if self.active:
                     self.active.pop()
                 self.done += 1
@@ -37,26 +32,6 @@ class _CompileProgress:
         with self._lock:
             now = f", now {self.active[-1]}" if self.active else ""
             return f"{self.done} kernel(s) compiled{now}"
-
-
-@contextmanager
-def _listening(progress: _CompileProgress) -> Iterator[None]:
-    """Feed ``progress`` with Numba's compile events while the body runs (no-op without the event API)."""
-    try:
-        from numba.core import event
-    except ImportError:  # pragma: no cover - every supported Numba has it
-        yield
-        return
-
-    class Listener(event.Listener):
-        def on_start(self, ev: Any) -> None:
-            progress.notify(ev)
-
-        def on_end(self, ev: Any) -> None:
-            progress.notify(ev)
-
-    with event.install_listener("numba:compile", Listener()):
-        yield
 
 
 @contextmanager
@@ -88,7 +63,9 @@ def compile_notice(enabled: bool, stream: TextIO | None = None, every_s: float =
         ticker.start()
     ok = False
     try:
-        with _listening(progress):
+        from simcore._jit import compile_events
+
+        with compile_events(progress):
             yield
         ok = True
     finally:

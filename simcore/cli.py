@@ -408,10 +408,11 @@ def cmd_warmup(args: argparse.Namespace) -> int:
         print(f"simcore warmup: {exc}", file=sys.stderr)
         return EXIT_INVALID
     if not args.quiet:
-        import numba
+        from simcore import _jit
 
         state = "compiled" if cold else "already cached (recompiled what was missing)"
-        print(f"kernels    {state} in {time.perf_counter() - t0:.1f} s: {numba.config.CACHE_DIR}")  # type: ignore[attr-defined]
+        where = _jit._cache_dir() if _jit._CACHE else "nowhere: SIMCORE_NO_CACHE is set"
+        print(f"kernels    {state} in {time.perf_counter() - t0:.1f} s: {where}")
     return EXIT_PASS
 
 
