@@ -28,6 +28,7 @@ def _fresnel_function() -> Callable[..., Any] | None:
         return None
     return fresnel
 
+
 #: Curvature rate (1/m^2) below which a spiral is evaluated as an arc of its mean curvature.
 #: At this rate the heading differs from the arc's by < 1e-9 rad over 100 m.
 MIN_SPIRAL_RATE = 1e-13
