@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,6 +64,27 @@ if _CACHE:
     if not _dir.exists():
         _prune(_dir)
     numba.config.CACHE_DIR = str(_dir)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def compile_events(callback: Callable[[bool, str], None]) -> Iterator[None]:
+    """While the body runs, call ``callback(started, name)`` at the start (True) and end (False) of
+    every real Numba compilation (cache loads are not compilations); ``name``: the Python function's."""
+    from numba.core import event
+
+    def name_of(ev: Any) -> str:
+        disp = (ev.data or {}).get("dispatcher")
+        return str(getattr(getattr(disp, "py_func", None), "__name__", "?"))
+
+    class _Listener(event.Listener):
+        def on_start(self, ev: Any) -> None:
+            callback(True, name_of(ev))
+
+        def on_end(self, ev: Any) -> None:
+            callback(False, name_of(ev))
+
+    with event.install_listener("numba:compile", _Listener()):
+        yield
 
 
 def cache_is_cold() -> bool:

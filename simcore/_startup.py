@@ -10,11 +10,36 @@ from contextlib import contextmanager
 from typing import TextIO
 
 
+class _CompileProgress:
+    """Counts Numba compilations (real compiles, not cache loads) and remembers the kernel being
+    compiled now (the innermost one)."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.active: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, started: bool, name: str) -> None:
+        with self._lock:
+            if started:
+                self.active.append(name)
+            else:
+                if self.active:
+                    self.active.pop()
+                self.done += 1
+
+    def status(self) -> str:
+        with self._lock:
+            now = f", now {self.active[-1]}" if self.active else ""
+            return f"{self.done} kernel(s) compiled{now}"
+
+
 @contextmanager
 def compile_notice(enabled: bool, stream: TextIO | None = None, every_s: float = 1.0) -> Iterator[None]:
-    """While the body runs, show "compiling kernels, first run only" with the elapsed time (s),
-    updated every ``every_s`` on a terminal (one line at start and end otherwise), if ``enabled``
-    (a cold kernel cache, ``simcore._jit.cache_is_cold``)."""
+    """While the body runs, show "compiling kernels, first run only" with the elapsed time (s) and
+    progress (kernels compiled so far, the one compiling now), updated every ``every_s`` on a
+    terminal (one line at start and end otherwise), if ``enabled`` (a cold kernel cache,
+    ``simcore._jit.cache_is_cold``)."""
     if not enabled:
         yield
         return
@@ -22,13 +47,15 @@ def compile_notice(enabled: bool, stream: TextIO | None = None, every_s: float =
     tty = out.isatty()
     t0 = time.perf_counter()
     done = threading.Event()
+    progress = _CompileProgress()
     msg = "compiling kernels, first run only (cached afterwards)"
     out.write(msg + (" ..." if tty else " ...\n"))
     out.flush()
 
     def tick() -> None:
         while not done.wait(every_s):
-            out.write(f"\r{msg} ... {time.perf_counter() - t0:.0f} s")
+            line = f"\r{msg} ... {time.perf_counter() - t0:.0f} s, {progress.status()}"
+            out.write(line + "\033[K")
             out.flush()
 
     ticker = threading.Thread(target=tick, daemon=True) if tty else None
@@ -36,12 +63,15 @@ def compile_notice(enabled: bool, stream: TextIO | None = None, every_s: float =
         ticker.start()
     ok = False
     try:
-        yield
+        from simcore._jit import compile_events
+
+        with compile_events(progress):
+            yield
         ok = True
     finally:
         done.set()
         if ticker is not None:
             ticker.join()
-        end = f": done in {time.perf_counter() - t0:.0f} s" if ok else ": stopped"
-        out.write(f"{chr(13) if tty else ''}{msg}{end}\n")
+        end = f": done in {time.perf_counter() - t0:.0f} s ({progress.done} kernels)" if ok else ": stopped"
+        out.write(f"{chr(13) if tty else ''}{msg}{end}" + ("\033[K" if tty else "") + "\n")
         out.flush()

@@ -1,5 +1,5 @@
 """Command-line interface: ``simcore run | batch | results | regress | search | validate | list | expand |
-schema | view | map | drive``."""
+schema | view | map | drive | warmup``."""
 
 from __future__ import annotations
 
@@ -395,6 +395,43 @@ def cmd_view(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def cmd_warmup(args: argparse.Namespace) -> int:
+    """Compile the kernels into the on-disk cache now (a container image's build step, a CI cache):
+    one short run of each scenario compiles the engine; ``--gym`` also the gym's batch step."""
+    from simcore._jit import cache_is_cold
+    from simcore._startup import compile_notice
+    from simcore.api import simulation
+    from simcore.scenario.errors import ScenarioError
+
+    t0 = time.perf_counter()
+    cold = cache_is_cold()
+    try:
+        with compile_notice(not args.quiet):
+            for name in args.scenarios or ["urban/cut_in"]:
+                simulation(name).run()
+            if args.gym:
+                import numpy as np
+
+                from simcore.gym import ENV_IDS, VectorSimcoreEnv
+
+                env = VectorSimcoreEnv(next(iter(ENV_IDS.values())), 1)
+                env.reset(seed=0)
+                env.step(np.zeros((1, 2), dtype=np.float32))
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"simcore warmup: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if not args.quiet:
+        from simcore import _jit
+
+        state = "compiled" if cold else "already cached (recompiled what was missing)"
+        where = _jit._cache_dir() if _jit._CACHE else "nowhere: SIMCORE_NO_CACHE is set"
+        print(f"kernels    {state} in {time.perf_counter() - t0:.1f} s: {where}")
+    return EXIT_PASS
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used for the docs)."""
     ap = argparse.ArgumentParser(prog="simcore", description="Scenario engine for testing driving agents.")
@@ -481,6 +518,11 @@ def build_parser() -> argparse.ArgumentParser:
     vw.add_argument("--mp4", metavar="FILE", help="write it as MP4 (needs the video extra: imageio-ffmpeg)")
     vw.add_argument("--quiet", action="store_true")
     vw.set_defaults(func=cmd_view)
+    wu = sub.add_parser("warmup", help="compile the kernels into the on-disk cache now (images, CI caches)")
+    wu.add_argument("scenarios", nargs="*", help="scenarios to run once (default: urban/cut_in)")
+    wu.add_argument("--gym", action="store_true", help="also compile the gym's vectorised step")
+    wu.add_argument("--quiet", action="store_true")
+    wu.set_defaults(func=cmd_warmup)
     from simcore.batch.cli_cmds import add_batch_commands
     from simcore.map_cli import add_map_commands
 

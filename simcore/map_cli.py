@@ -8,15 +8,16 @@ import sys
 from pathlib import Path
 
 from simcore.road.errors import MapError
-from simcore.road.maps import load_map, map_info
 from simcore.yamlio.errors import ScenarioError
 
-__all__ = ["add_map_commands", "cmd_map_info", "cmd_map_show", "load_map", "map_info"]
+__all__ = ["add_map_commands", "cmd_map_info", "cmd_map_show"]
 
 
 def cmd_map_info(args: argparse.Namespace) -> int:
     """``simcore map info FILE [--json]``; exit 0, or 2 on a bad map."""
     try:
+        from simcore.road.maps import load_map, map_info
+
         info = map_info(load_map(args.file))
     except (MapError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -40,6 +41,8 @@ def cmd_map_info(args: argparse.Namespace) -> int:
 def cmd_map_show(args: argparse.Namespace) -> int:
     """``simcore map show FILE --out map.png``; exit 0, or 2 on a bad map."""
     try:
+        from simcore.road.maps import load_map
+
         net = load_map(args.file)
     except (MapError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)

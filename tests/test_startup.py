@@ -37,3 +37,36 @@ def test_cache_is_cold_follows_the_cache_folder(tmp_path, monkeypatch):
     (Path(tmp_path) / "mod").mkdir()
     (Path(tmp_path) / "mod" / "f.nbi").write_bytes(b"")
     assert not _jit.cache_is_cold()
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_notice_counts_compiles_and_names_the_kernel_compiling_now():
+    # A fresh (uncached) function: one real compile, which the progress line names while it runs.
+    @numba.njit(cache=False)
+    def notice_probe(n):
+        s = 0.0
+        for i in range(n):
+            s += i**0.5
+        return s
+
+    out = _Tty()
+    with compile_notice(True, out, every_s=0.001):
+        assert notice_probe(4) == pytest.approx(1 + 2**0.5 + 3**0.5)
+    text = out.getvalue()
+    assert "now notice_probe" in text
+    assert text.rstrip().split("\r")[-1].endswith("(1 kernels)\x1b[K")
+    assert notice_probe(5) > 0
+
+
+def test_warmup_runs_a_scenario_and_names_the_cache(capsys):
+    from simcore.cli import main
+
+    assert main(["warmup", "urban/cut_in"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("kernels ") and str(numba.config.CACHE_DIR) in out
+    assert main(["warmup", "--quiet", "no/such_scenario"]) == 2
+    assert "no/such_scenario" in capsys.readouterr().err

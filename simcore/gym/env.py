@@ -83,8 +83,8 @@ class ActionMap:
     def physical(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 2) actions -> (N,) acceleration (m/s^2) and (N,) steering (rad) targets."""
         a = np.asarray(actions, dtype=np.float64).reshape(-1, 2)
-        with np.errstate(invalid="ignore"):
-            a = np.clip(a, self._low, self._high)  # NaN stays NaN: the kernel brakes
+        # np.clip's values, NaN kept (the kernel brakes), without its wrapper's cost (~20 us a step)
+        a = np.minimum(np.maximum(a, self._low), self._high)
         if not self.normalize:
             return np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1])
         acc = np.where(a[:, 0] >= 0, a[:, 0] * self.max_accel, a[:, 0] * self.max_decel)

@@ -9,16 +9,25 @@ Sources: ASAM OpenDRIVE 1.7, section 7.6 (line, arc, spiral, poly3, paramPoly3) 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from simcore._types import F64
 
-try:  # scipy is optional: the spiral falls back to Gauss-Legendre quadrature without it.
-    from scipy.special import fresnel as _fresnel
-except ImportError:  # pragma: no cover - exercised only without scipy
-    _fresnel = None
+
+def _fresnel_function() -> Callable[..., Any] | None:
+    """``scipy.special.fresnel``, imported on the first spiral (about 0.5 s of CPU that maps
+    without spirals, and every ``simcore run`` of a generated road, need not pay); None without
+    scipy (the spiral then falls back to Gauss-Legendre quadrature)."""
+    try:
+        from scipy.special import fresnel
+    except ImportError:  # pragma: no cover - exercised only without scipy
+        return None
+    return fresnel
+
 
 #: Curvature rate (1/m^2) below which a spiral is evaluated as an arc of its mean curvature.
 #: At this rate the heading differs from the arc's by < 1e-9 rad over 100 m.
@@ -146,6 +155,7 @@ class Spiral(Geometry):
         a = math.sqrt(math.pi / abs(c))
         u0 = (self.k0 / c) / a
         u1 = (self.length + self.k0 / c) / a
+        _fresnel = _fresnel_function()
         if _fresnel is not None and max(abs(u0), abs(u1)) <= MAX_FRESNEL_ARG:
             sgn = 1.0 if c > 0 else -1.0
             phi = self.hdg - self.k0 * self.k0 / (2.0 * c)

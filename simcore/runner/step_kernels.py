@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import borrow as bw
 from simcore._jit import borrow_row as row
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import step_drivers
@@ -251,49 +250,49 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     sp = static
     scoring = sp.scoring
     ego = sp.ego
-    drive_idx, veh_idx, veh_idx_kin, veh_idx_st = bw(sp.drive_idx), bw(sp.veh_idx), bw(sp.veh_idx_kin), \
-        bw(sp.veh_idx_st)
-    ped_idx, scripted_idx, eval_idx, track_idx = bw(sp.ped_idx), bw(sp.scripted_idx), bw(sp.eval_idx), \
-        bw(sp.track_idx)
-    kind = bw(sp.kind)
-    wheelbase, length, width, rear_overhang, center_offset = bw(sp.wheelbase), bw(sp.length), bw(sp.width), \
-        bw(sp.rear_overhang), bw(sp.center_offset)
-    max_steer, max_steer_rate, max_accel, max_decel, max_speed = bw(sp.max_steer), bw(sp.max_steer_rate), \
-        bw(sp.max_accel), bw(sp.max_decel), bw(sp.max_speed)
-    st_params = bw(sp.st_params)
-    T, s0, b_comf, delta, a_lat, accel_cap, stop_at_end = bw(sp.T), bw(sp.s0), bw(sp.b_comf), bw(sp.delta), \
-        bw(sp.a_lat), bw(sp.accel_cap), bw(sp.stop_at_end)
-    ped_speed, ped_accel, ped_decel, ped_obey = bw(sp.ped_speed), bw(sp.ped_accel), bw(sp.ped_decel), \
-        bw(sp.ped_obey)
-    rt_start, rs, rvlim, rk = bw(sp.rt_start), bw(sp.rs), bw(sp.rvlim), bw(sp.rk)
-    st_start, stop_s, stop_sig = bw(sp.st_start), bw(sp.stop_s), bw(sp.stop_sig)
-    cw_start, cw_s0, cw_s1, cw_id = bw(sp.cw_start), bw(sp.cw_s0), bw(sp.cw_s1), bw(sp.cw_id)
-    lc_start, lc_s0, lc_s1, lc_side, lc_offset = bw(sp.lc_start), bw(sp.lc_s0), bw(sp.lc_s1), bw(sp.lc_side), \
-        bw(sp.lc_offset)
-    goal_s, road_half, route_grade = bw(sp.goal_s), bw(sp.road_half), bw(sp.route_grade)
-    plan_cycle, plan_offset, plan_start, plan_t0, plan_state = bw(sp.plan_cycle), bw(sp.plan_offset), \
-        bw(sp.plan_start), bw(sp.plan_t0), bw(sp.plan_state)
-    cw_x, cw_y, cw_signal, cw_margin = bw(sp.cw_x), bw(sp.cw_y), bw(sp.cw_signal), sp.cw_margin
+    drive_idx, veh_idx, veh_idx_kin, veh_idx_st = sp.drive_idx, sp.veh_idx, sp.veh_idx_kin, \
+        sp.veh_idx_st
+    ped_idx, scripted_idx, eval_idx, track_idx = sp.ped_idx, sp.scripted_idx, sp.eval_idx, \
+        sp.track_idx
+    kind = sp.kind
+    wheelbase, length, width, rear_overhang, center_offset = sp.wheelbase, sp.length, sp.width, \
+        sp.rear_overhang, sp.center_offset
+    max_steer, max_steer_rate, max_accel, max_decel, max_speed = sp.max_steer, sp.max_steer_rate, \
+        sp.max_accel, sp.max_decel, sp.max_speed
+    st_params = sp.st_params
+    T, s0, b_comf, delta, a_lat, accel_cap, stop_at_end = sp.T, sp.s0, sp.b_comf, sp.delta, \
+        sp.a_lat, sp.accel_cap, sp.stop_at_end
+    ped_speed, ped_accel, ped_decel, ped_obey = sp.ped_speed, sp.ped_accel, sp.ped_decel, \
+        sp.ped_obey
+    rt_start, rs, rvlim, rk = sp.rt_start, sp.rs, sp.rvlim, sp.rk
+    st_start, stop_s, stop_sig = sp.st_start, sp.stop_s, sp.stop_sig
+    cw_start, cw_s0, cw_s1, cw_id = sp.cw_start, sp.cw_s0, sp.cw_s1, sp.cw_id
+    lc_start, lc_s0, lc_s1, lc_side, lc_offset = sp.lc_start, sp.lc_s0, sp.lc_s1, sp.lc_side, \
+        sp.lc_offset
+    goal_s, road_half, route_grade = sp.goal_s, sp.road_half, sp.route_grade
+    plan_cycle, plan_offset, plan_start, plan_t0, plan_state = sp.plan_cycle, sp.plan_offset, \
+        sp.plan_start, sp.plan_t0, sp.plan_state
+    cw_x, cw_y, cw_signal, cw_margin = sp.cw_x, sp.cw_y, sp.cw_signal, sp.cw_margin
     g_cell, g_x0, g_y0, g_nx, g_ny = sp.g_cell, sp.g_x0, sp.g_y0, sp.g_nx, sp.g_ny
-    g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw = bw(sp.g_start), bw(sp.g_seg), bw(sp.g_ax), bw(sp.g_ay), \
-        bw(sp.g_bx), bw(sp.g_by), bw(sp.g_hw)
+    g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw = sp.g_start, sp.g_seg, sp.g_ax, sp.g_ay, \
+        sp.g_bx, sp.g_by, sp.g_hw
     grid_x0, grid_y0, grid_nx, grid_ny = sp.grid_x0, sp.grid_y0, sp.grid_nx, sp.grid_ny
-    stop_sign = bw(sp.stop_sign)
+    stop_sign = sp.stop_sign
     so_cell, so_x0, so_y0, so_nx, so_ny = sp.so_cell, sp.so_x0, sp.so_y0, sp.so_nx, sp.so_ny
-    so_start, so_obj, so_ix0, so_iy0, so_seg_start = bw(sp.so_start), bw(sp.so_obj), bw(sp.so_ix0), \
-        bw(sp.so_iy0), bw(sp.so_seg_start)
-    so_ax, so_ay, so_bx, so_by = bw(sp.so_ax), bw(sp.so_ay), bw(sp.so_bx), bw(sp.so_by)
-    run_amber, run_red, right_on_red, crit_gap, yields, start_time = bw(sp.run_amber), bw(sp.run_red), \
-        bw(sp.right_on_red), bw(sp.crit_gap), bw(sp.yields), bw(sp.start_time)
-    pf_mode, pf_start, pf_key, pf_v = bw(sp.pf_mode), bw(sp.pf_start), bw(sp.pf_key), bw(sp.pf_v)
-    mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right = bw(sp.mobil), bw(sp.mb_p), bw(sp.mb_thr), bw(sp.mb_bias), \
-        bw(sp.nb_left), bw(sp.nb_right)
-    ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn = bw(sp.ps_start), bw(sp.ps_junc), \
-        bw(sp.ps_hold), bw(sp.ps_s1), bw(sp.ps_sig), bw(sp.ps_stop), bw(sp.ps_turn)
-    ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s = bw(sp.ps_l), bw(sp.pl_lane), bw(sp.pl_s0), \
-        bw(sp.lane_local), bw(sp.jc_off), bw(sp.jc_n), bw(sp.jc_s)
-    tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags = bw(sp.tr_start), bw(sp.tr_t), bw(sp.tr_x), \
-        bw(sp.tr_y), bw(sp.tr_yaw), bw(sp.tr_v), bw(sp.tr_flags)
+    so_start, so_obj, so_ix0, so_iy0, so_seg_start = sp.so_start, sp.so_obj, sp.so_ix0, \
+        sp.so_iy0, sp.so_seg_start
+    so_ax, so_ay, so_bx, so_by = sp.so_ax, sp.so_ay, sp.so_bx, sp.so_by
+    run_amber, run_red, right_on_red, crit_gap, yields, start_time = sp.run_amber, sp.run_red, \
+        sp.right_on_red, sp.crit_gap, sp.yields, sp.start_time
+    pf_mode, pf_start, pf_key, pf_v = sp.pf_mode, sp.pf_start, sp.pf_key, sp.pf_v
+    mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right = sp.mobil, sp.mb_p, sp.mb_thr, sp.mb_bias, \
+        sp.nb_left, sp.nb_right
+    ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn = sp.ps_start, sp.ps_junc, \
+        sp.ps_hold, sp.ps_s1, sp.ps_sig, sp.ps_stop, sp.ps_turn
+    ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s = sp.ps_l, sp.pl_lane, sp.pl_s0, \
+        sp.lane_local, sp.jc_off, sp.jc_n, sp.jc_s
+    tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags = sp.tr_start, sp.tr_t, sp.tr_x, \
+        sp.tr_y, sp.tr_yaw, sp.tr_v, sp.tr_flags
     # instance j of the state
     es = state
     x, y, yaw, speed, steer, accel = row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j), \
@@ -313,16 +312,16 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     touch_i, touch_j, n_touch = row(es.touch_i, j), row(es.touch_j, j), row(es.n_touch, j)
     # scratch and outputs
     sc = scratch
-    st_buf, st_u = bw(sc.st_buf), bw(sc.st_u)
-    cell_start, cell_items, cell_seen, actor_seen, cand, stamp = bw(sc.cell_start), bw(sc.cell_items), \
-        bw(sc.cell_seen), bw(sc.actor_seen), bw(sc.cand), bw(sc.stamp)
-    cx, cy, pair_i, pair_j = bw(sc.box_cx), bw(sc.box_cy), bw(sc.pair_i), bw(sc.pair_j)
-    so_out_obj, so_out_dist = bw(sc.so_out_obj), bw(sc.so_out_dist)
-    cur_turn, hold_s, cur_ps, jb_start, jb_items = bw(sc.cur_turn), bw(sc.hold_s), bw(sc.cur_ps), \
-        bw(sc.jb_start), bw(sc.jb_items)
-    ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault = bw(out.ev_time), bw(out.ev_kind), bw(out.ev_a), \
-        bw(out.ev_b), bw(out.ev_value), bw(out.ev_fault)
-    rec_every, rec_row = out.rec_every, bw(out.rec_row)
+    st_buf, st_u = sc.st_buf, sc.st_u
+    cell_start, cell_items, cell_seen, actor_seen, cand, stamp = sc.cell_start, sc.cell_items, \
+        sc.cell_seen, sc.actor_seen, sc.cand, sc.stamp
+    cx, cy, pair_i, pair_j = sc.box_cx, sc.box_cy, sc.pair_i, sc.pair_j
+    so_out_obj, so_out_dist = sc.so_out_obj, sc.so_out_dist
+    cur_turn, hold_s, cur_ps, jb_start, jb_items = sc.cur_turn, sc.hold_s, sc.cur_ps, \
+        sc.jb_start, sc.jb_items
+    ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault = out.ev_time, out.ev_kind, out.ev_a, \
+        out.ev_b, out.ev_value, out.ev_fault
+    rec_every, rec_row = out.rec_every, out.rec_row
     step0 = es.step[j]
     n_ev = 0
     done_steps = 0

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 
 from simcore.scenario.errors import ScenarioError
 from simcore.scenario.openscenario import is_openscenario, load_openscenario_doc
-from simcore.scenario.openscenario.load import root_folder as xosc_root
 from simcore.scenario.parameters import resolve_parameters, run_seed, substitute, variant_issues
 from simcore.scenario.schema import ScenarioSpec
 from simcore.scenario.yaml_source import YamlDoc, format_path, issues_from_validation_error, load_yaml
@@ -114,6 +113,8 @@ def load_scenario(
     scenario refers to (maps, logs) may lie; see :meth:`LoadedScenario.resolve`.
     """
     if is_openscenario(path):  # translated into the same data (docs/openscenario-coverage.md)
+        from simcore.scenario.openscenario.load import root_folder as xosc_root
+
         doc, _ = load_openscenario_doc(path, seed=seed or 0, variant=variant, overrides=overrides)
         overrides, root = None, root if root is not None else xosc_root(Path(path))
     else:

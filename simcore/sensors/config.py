@@ -13,16 +13,25 @@ from simcore.sensors.mount import Mount
 MOUNT_KEYS = frozenset({"x", "y", "z", "roll_deg", "pitch_deg", "yaw_deg"})
 
 
+class SensorConfigError(ValueError):
+    """A sensor configuration value is out of range; ``key`` names the config key(s) at fault
+    (``a/b`` for a pair), so a rig file's error can point at that key's line."""
+
+    key: str | None = None
+
+
 class SensorConfigBase:
     """Mixin for a frozen sensor-config dataclass with ``range_min_m``, ``range_max_m``, ``rate_hz``
     and ``mount`` fields. Subclasses set ``SECTION`` (the name in error messages) and ``ERROR``."""
 
     SECTION: ClassVar[str] = "sensor"
-    ERROR: ClassVar[type[ValueError]] = ValueError
+    ERROR: ClassVar[type[SensorConfigError]] = SensorConfigError
 
-    def _bad(self, key: str, msg: str) -> ValueError:
+    def _bad(self, key: str, msg: str) -> SensorConfigError:
         """The config's error for ``SECTION.key``."""
-        return self.ERROR(f"{self.SECTION}.{key}: {msg}")
+        err = self.ERROR(f"{self.SECTION}.{key}: {msg}")
+        err.key = key
+        return err
 
     def _check_range_rate(self) -> None:
         """``0 <= range_min_m < range_max_m < inf`` (m) and ``rate_hz > 0``."""

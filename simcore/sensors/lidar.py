@@ -25,7 +25,7 @@ from simcore._types import F64
 from simcore.rng import generator
 from simcore.sensors import lidar_kernels as lk
 from simcore.sensors import raycast_kernels as rk
-from simcore.sensors.config import SensorConfigBase
+from simcore.sensors.config import SensorConfigBase, SensorConfigError
 from simcore.sensors.mount import Mount, sensor_motion
 from simcore.sensors.scene import ActorBins, Scene, SemanticClass, actor_bins, prism_bins
 
@@ -66,7 +66,7 @@ DEFAULT_REFLECTIVITY: dict[str, float] = {
 }
 
 
-class LidarConfigError(ValueError):
+class LidarConfigError(SensorConfigError):
     """A lidar configuration value is missing, of the wrong type or out of range."""
 
 

@@ -9,15 +9,20 @@ and the type's own keys (see docs/sensors.md). Files are read only with the safe
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from simcore._data import catalog_dir
+from simcore.sensors.lidar import PRESETS as LIDAR_PRESETS
+from simcore.sensors.lidar import LidarConfig
 from simcore.sensors.mount import Mount
+from simcore.sensors.radar import RadarConfig
 from simcore.yamlio.errors import ScenarioError, did_you_mean
 from simcore.yamlio.source import YamlDoc, issues_from_validation_error, load_yaml
 
@@ -112,17 +117,38 @@ class ObjectsSpec(_Sensor):
     latency_s: float = Field(default=0.0, ge=0, le=10)
 
 
-class ExternalSpec(BaseModel):
-    """Lidar / radar: every other key goes to the sensor class's constructor as a keyword."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    type: Literal["lidar", "radar"]
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    rate_hz: float = Field(gt=0, le=10000)
-    mount: MountSpec = MountSpec()
+#: Keys of a rig entry that are not fields of the lidar/radar config (``type``, ``name``) or that
+#: the rig entry itself types (``rate_hz``, ``mount``).
+_ENTRY_KEYS = frozenset({"type", "name", "rate_hz", "mount"})
 
 
-SensorSpec = Annotated[CameraSpec | ImuSpec | GnssSpec | ObjectsSpec | ExternalSpec, Field(discriminator="type")]
+def _config_spec(config: type, kind: str, doc: str, **extra: Any) -> type[_Sensor]:
+    """The rig-entry model of a lidar/radar config dataclass: the common sensor keys plus every
+    field of ``config``, typed as the dataclass declares it and optional (what is not given keeps
+    the config's default, or its preset's value). The config's own range checks run when the
+    sensor is built; their errors name the key, so they too are located (``build_sensors``)."""
+    hints = typing.get_type_hints(config)
+    fields: dict[str, Any] = {
+        f.name: (hints[f.name] | None, None) for f in dataclasses.fields(config) if f.name not in _ENTRY_KEYS
+    }
+    fields["type"] = (Literal[kind], ...)
+    model = create_model(f"{kind.capitalize()}Spec", __base__=_Sensor, **extra, **fields)
+    model.__doc__ = doc
+    return model
+
+
+LidarSpec = _config_spec(
+    LidarConfig,
+    "lidar",
+    "Lidar (``simcore.sensors.lidar.LidarConfig`` keys, optionally starting from a ``preset``).",
+    preset=(Literal[LIDAR_PRESETS] | None, None),  # type: ignore[valid-type]
+)
+RadarSpec = _config_spec(RadarConfig, "radar", "Radar (``simcore.sensors.radar.RadarConfig`` keys).")
+
+SensorSpec = Annotated[
+    CameraSpec | ImuSpec | GnssSpec | ObjectsSpec | LidarSpec | RadarSpec,  # type: ignore[valid-type]
+    Field(discriminator="type"),
+]
 
 
 class RigFile(_Model):
@@ -134,7 +160,7 @@ class RigFile(_Model):
 
 
 def build_sensor(spec: Any) -> Any:
-    """The sensor object of one validated spec (``CameraSpec``, ..., ``ExternalSpec``)."""
+    """The sensor object of one validated spec (``CameraSpec``, ..., ``RadarSpec``)."""
     mount = spec.mount.mount()
     if spec.type == "camera":
         from simcore.sensors.camera import Camera
@@ -169,18 +195,16 @@ def build_sensor(spec: Any) -> Any:
             spec.name, spec.rate_hz, mount, spec.max_range_m, spec.fov_deg, spec.min_visibility, spec.occlusion,
             spec.pos_sigma_m, spec.vel_sigma_mps, spec.p_detect, spec.false_positive_rate, spec.latency_s,
         )  # fmt: skip
-    extra = dict(spec.model_extra or {})
+    given = spec.model_dump(exclude_unset=True, exclude=set(_ENTRY_KEYS))
     if spec.type == "lidar":
-        from simcore.sensors.lidar import Lidar, LidarConfig
+        from simcore.sensors.lidar import Lidar
 
-        cfg = LidarConfig.from_dict({**extra, "rate_hz": spec.rate_hz, "mount": mount})
+        cfg = LidarConfig.from_dict({**given, "rate_hz": spec.rate_hz, "mount": mount})
         return ScanSensor(Lidar(cfg, name=spec.name), spec.name, "lidar", spec.rate_hz, mount)
-    from simcore.sensors import radar as radar_mod
+    from simcore.sensors.radar import Radar
 
-    if hasattr(radar_mod, "RadarConfig"):
-        cfg = radar_mod.RadarConfig.from_dict({**extra, "rate_hz": spec.rate_hz, "mount": mount})  # type: ignore[assignment]
-        return ScanSensor(radar_mod.Radar(cfg, name=spec.name), spec.name, "radar", spec.rate_hz, mount)  # type: ignore[arg-type]
-    return radar_mod.Radar(name=spec.name, rate_hz=spec.rate_hz, mount=mount, **extra)  # type: ignore[call-arg]
+    rcfg = RadarConfig.from_dict({**given, "rate_hz": spec.rate_hz, "mount": mount})
+    return ScanSensor(Radar(rcfg, name=spec.name), spec.name, "radar", spec.rate_hz, mount)
 
 
 class ScanSensor:
@@ -234,7 +258,7 @@ def build_sensors(data: list[dict[str, Any]], doc: YamlDoc | None = None) -> lis
     ``file:line:col`` with ``doc`` (the file whose ``sensors`` list ``data`` is)."""
     doc = doc or YamlDoc("<sensors>", {"sensors": data}, {})
     try:
-        specs = _SensorList.model_validate({"sensors": data}).sensors
+        specs: list[Any] = _SensorList.model_validate({"sensors": data}).sensors
     except ValidationError as exc:
         raise ScenarioError(issues_from_validation_error(exc, doc, _SensorList)) from None
     out: list[Any] = []
@@ -243,7 +267,8 @@ def build_sensors(data: list[dict[str, Any]], doc: YamlDoc | None = None) -> lis
         try:
             out.append(build_sensor(spec))
         except (TypeError, ValueError) as exc:
-            issues.append(doc.issue(("sensors", i), f"sensor {spec.name!r}: {exc}"))
+            keys = [k for k in str(getattr(exc, "key", None) or "").split("/") if k in data[i]]
+            issues.append(doc.issue(("sensors", i, *keys[-1:]), f"sensor {spec.name!r}: {exc}"))
     names = [sp.name for sp in specs]
     for i, n in enumerate(names):
         if n in names[:i]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from simcore._types import F64
 from simcore.rng import generator
-from simcore.sensors.config import SensorConfigBase
+from simcore.sensors.config import SensorConfigBase, SensorConfigError
 from simcore.sensors.mount import Mount, sensor_motion
 from simcore.sensors.scene import Scene, SemanticClass, cast_rays
 
@@ -62,7 +62,7 @@ DEFAULT_RCS_DBSM: dict[str, float] = {
 }
 
 
-class RadarConfigError(ValueError):
+class RadarConfigError(SensorConfigError):
     """A radar configuration value is missing, of the wrong type or out of range."""
 
 

@@ -97,3 +97,19 @@ def test_resampling_a_recorded_trajectory_to_nuplans_interval():
     assert sig is not None and sig.comfortable
     np.testing.assert_allclose(sig.yaw_rate, 0.2, atol=1e-7)
     assert cf.comfort_from_trajectory(time[:5], yaw[:5], speed[:5]) is None  # 0.2 s: 3 nuPlan samples
+
+
+@pytest.mark.parametrize("n", [4, 5, 8, 9, 15, 16, 301])
+@pytest.mark.parametrize(("window", "poly", "deriv"), [(8, 2, 0), (15, 2, 1), (5, 2, 1), (5, 3, 2), (7, 3, 1)])
+def test_numpy_savgol_filter_equals_scipys(n, window, poly, deriv):
+    # The plain-NumPy filter (kept off scipy.signal for start-up time) against SciPy's own, mode "interp".
+    from scipy.signal import savgol_filter
+
+    w = min(window, n)
+    if poly >= w:
+        with pytest.raises(ValueError):
+            cf.savgol_filter(np.zeros(n), w, poly, deriv)
+        return
+    x = np.cumsum(np.random.default_rng(n).normal(size=n))
+    want = savgol_filter(x, w, poly, deriv=deriv, delta=0.1)
+    np.testing.assert_allclose(cf.savgol_filter(x, w, poly, deriv, 0.1), want, rtol=0, atol=1e-12 * np.abs(want).max())

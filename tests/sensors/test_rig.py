@@ -194,11 +194,26 @@ def test_lidar_and_radar_keys_are_checked_by_their_configs(tmp_path):
         "name: ext\nsensors:\n  - name: l\n    type: lidar\n    rate_hz: 10\n    channls: 3\n"
         "  - name: r\n    type: radar\n    rate_hz: 20\n    fov_azimuth_deg: 90\n",
     )  # fmt: skip
-    with pytest.raises(ScenarioError, match=r"ext\.yaml:3:5: sensors\[0\]: sensor 'l': .*channls"):
-        load_rig_file(p)
+    with pytest.raises(ScenarioError, match=r"ext\.yaml:6:5: sensors\[0\]\.channls: .*channels"):
+        load_rig_file(p)  # located at the key, with a did-you-mean
     p.write_text("name: ext\nsensors:\n  - {name: r, type: radar, rate_hz: 20, fov_azimuth_deg: 90}\n")
     (radar,) = load_rig_file(p)[1]
     assert radar.kind == "radar" and radar.rate_hz == 20.0 and radar.inner.config.rate_hz == 20.0
+
+
+def test_lidar_and_radar_errors_are_located_at_their_key(tmp_path):
+    # Types and presets by the rig schema (pydantic), ranges by the configs' own checks: each error
+    # points at the line and column of the key at fault, with its key path.
+    cases = [
+        ("    fov_azimuth_deg: 400\n", "radar", r":6:22: sensors\[0\]\.fov_azimuth_deg: sensor 's': .*\(0, 360\]"),
+        ("    channels: many\n", "lidar", r":6:15: sensors\[0\]\.channels: .*integer"),
+        ("    preset: os2_512\n", "lidar", r":6:13: sensors\[0\]\.preset: .*os1_64"),
+        ("    range_min_m: 50\n    range_max_m: 10\n", "radar", r":7:18: sensors\[0\]\.range_max_m: .*min < max"),
+    ]
+    for body, kind, pattern in cases:
+        p = _write(tmp_path, "loc", f"name: loc\nsensors:\n  - name: s\n    type: {kind}\n    rate_hz: 10\n{body}")
+        with pytest.raises(ScenarioError, match=r"loc\.yaml" + pattern):
+            load_rig_file(p)
 
 
 def test_a_rig_needs_a_carrier():

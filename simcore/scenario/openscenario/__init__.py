@@ -13,10 +13,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simcore.scenario.errors import ScenarioError
-from simcore.scenario.yaml_source import YamlDoc
+
+if TYPE_CHECKING:
+    from simcore.scenario.yaml_source import YamlDoc
 
 SUFFIXES = (".xosc",)
 

@@ -1,0 +1,55 @@
+"""Start-up stays cheap: what ``simcore --help`` and the run path import (an import-graph check, no timing).
+
+A warm ``simcore run`` is mostly imports (docs/performance.md, "Start-up"); these tests keep the
+heavy ones (Numba's compiler, kernel modules, matplotlib, scipy.signal, the report and batch
+layers) off the paths that do not need them. Each check runs in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+#: Never imported by the CLI module, its parser (``simcore --help``) or the run path's modules.
+NEVER_AT_START = ("matplotlib", "scipy.signal", "scipy.special", "scipy.ndimage", "mcap", "ray", "PIL")
+
+
+def _modules_after(code: str) -> set[str]:
+    """Names in sys.modules after running ``code`` in a fresh interpreter."""
+    prog = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=dict(os.environ), check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _loaded(mods: set[str], prefix: str) -> bool:
+    return any(m == prefix or m.startswith(prefix + ".") for m in mods)
+
+
+def test_cli_parser_imports_no_numba_no_pydantic_no_kernels():
+    mods = _modules_after("import simcore.cli\nsimcore.cli.build_parser()")
+    heavy = [p for p in (*NEVER_AT_START, "numba", "pydantic", "numpy") if _loaded(mods, p)]
+    kernels = sorted(m for m in mods if m.startswith("simcore.") and m.endswith("_kernels"))
+    assert not heavy, f"simcore --help imports {heavy}"
+    assert not kernels, f"simcore --help imports kernel modules {kernels}"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import simcore.api",  # the modules ``simcore run`` needs
+        "from simcore.scenario.loader import load_scenario\nfrom simcore.scenario.build import build_world",  # validate
+    ],
+)
+def test_run_and_validate_paths_import_no_plotting_no_report_no_batch(code):
+    mods = _modules_after(code)
+    heavy = [p for p in (*NEVER_AT_START, "simcore.report", "simcore.render", "simcore.batch") if _loaded(mods, p)]
+    assert not heavy, f"{code!r} imports {heavy}"
+
+
+def test_the_check_sees_a_heavy_import():
+    mods = _modules_after("import xml.dom.minidom")
+    assert _loaded(mods, "xml.dom") and not _loaded(mods, "simcore")
