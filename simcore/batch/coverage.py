@@ -45,7 +45,7 @@ def run_features(sim: Any) -> dict[str, Any]:
     out["lane_changes"] = int(r.lc_start[e + 1] - r.lc_start[e])
     groups = sorted({int(g) for g in r.stop_signal[r.stop_start[e] : r.stop_start[e + 1]] if g >= 0})
     seen: set[str] = set()
-    sig = sim.recorder.view()["signals"]
+    sig = sim.recorder.view(names=("signals",))["signals"]
     if groups and sig.shape[0] and sig.shape[1]:
         for g in groups:
             seen |= {SignalState(int(v)).name.lower() for v in np.unique(sig[:, g])}
