@@ -127,6 +127,7 @@ class Simulation:
             ``Result.regulation`` and the criteria (docs/scoring.md).
         emergency_vehicles: actor ids of emergency vehicles the ego must yield to (post-run metric
             ``yield_emergency_vehicle_infractions``, docs/scoring.md).
+        tags: the scenario's ``tags`` (labels), copied to ``Result.tags``.
     """
 
     def __init__(
@@ -148,6 +149,7 @@ class Simulation:
         sensors: SensorRig | None = None,
         regulation: Any = None,
         emergency_vehicles: Sequence[str] = (),
+        tags: Sequence[str] = (),
     ) -> None:
         extra = dict(agents or {})
         if agent is None and "ego" in extra:
@@ -219,6 +221,7 @@ class Simulation:
         #: Regulation-style verdicts to compute (a ``schema.RegulationSpec``), set by the caller; None: none.
         self.regulation = regulation
         self.emergency_vehicles = tuple(emergency_vehicles)
+        self.tags = tuple(tags)
         self._collisions_info: list[dict] = []
         self.out = new_outputs(EVENT_CAPACITY, hashed=True)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
@@ -880,6 +883,7 @@ class Simulation:
             trajectory=self.recorder.view(limits.current().output_rows) if self.record_every > 0 else {},
             regulation=regulation,
             state_hash=self.state_digest,
+            tags=list(self.tags),
         )
 
 
