@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simcore.batch import pool as batch_pool
 from simcore.batch.jobs import (
     ERROR_STATUSES,
     Job,
@@ -22,7 +23,6 @@ from simcore.batch.jobs import (
     store_files,
     write_error,
 )
-from simcore.batch import pool as batch_pool
 from simcore.batch.pool import RETRIES, LocalPool
 
 #: Names of the combined files in the batch folder.

@@ -118,8 +118,9 @@ class TrajectoryRecorder:
         most ``max_rows`` rows at an even stride, first and last included (the reports: bounded
         memory for any duration). ``actors``: only these actor columns, in this order, shape
         (rows, len(actors)) (every row of a few actors: memory grows with the duration only by
-        those columns). ``names``: only these fields. The disk part is read in blocks of at most ``READ_BYTES``, never mapped
-        (a memory map of a spill file would count every page it touched in the process's memory).
+        those columns). ``names``: only these fields. The disk part is read in blocks of at most
+        ``READ_BYTES``, never mapped (a memory map of a spill file would count every page it
+        touched in the process's memory).
         """
         total = self.total_rows
         if max_rows is None or total <= max_rows:

@@ -69,3 +69,5 @@ def map_info(net: RoadNetwork) -> dict[str, Any]:
         "bounds_m": [round(v, 3) for v in (xmin, ymin, xmax, ymax)],
         "warnings": list(net.warnings),
     }
+
+

@@ -14,15 +14,8 @@ from simcore.scenario.json_schema import scenario_json_schema, shipped_schema_te
 ROOT = Path(__file__).parents[2]
 GOOD = [*sorted(catalog_dir("scenarios").rglob("*.yaml")), *sorted((ROOT / "tests" / "data").glob("*.yaml"))]
 #: Bad files whose defect is visible to a schema (the rest need the map or the vehicle catalog).
-SCHEMA_BAD = [
-    "unknown_top_level_key",
-    "unknown_nested_key",
-    "bad_literal",
-    "wrong_type",
-    "missing_start",
-    "negative_headway",
-    "format_version",
-]
+SCHEMA_BAD = ["unknown_top_level_key", "unknown_nested_key", "bad_literal", "wrong_type", "missing_start",
+              "negative_headway", "format_version"]
 
 
 def _validator() -> jsonschema.Draft202012Validator:

@@ -27,7 +27,8 @@ def test_autopilot_drives_across_town01():
 def test_missing_map_file_is_a_located_error(tmp_path, capsys):
     bad = tmp_path / "bad_map.yaml"
     bad.write_text(
-        "simcore: 1\nname: bad-map\nmap: {file: nowhere.xodr}\nego: {start: {lane: a, s: 0}, route: {to: b}}\n"
+        "simcore: 1\nname: bad-map\nmap: {file: nowhere.xodr}\n"
+        "ego: {start: {lane: a, s: 0}, route: {to: b}}\n"
     )
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
