@@ -52,7 +52,8 @@ def post_run_metrics(
     """The post-run metrics of the ego (empty without an ego or without a recorded trajectory).
 
     ``trajectory``: ``TrajectoryRecorder.view()`` or ``post_run_trajectory``; ``collisions``: the
-    runner's ego-collision records; ``emergency``: ids of emergency vehicles; ``timed_out``/``completion``: from the run's summary.
+    runner's ego-collision records; ``emergency``: ids of emergency vehicles;
+    ``timed_out``/``completion``: from the run's summary.
     """
     m = route_criteria(world, trajectory, collisions, emergency, timed_out, completion)
     if not m:
