@@ -36,7 +36,7 @@ from simcore.evaluation.metrics_kernels import (
 )
 from simcore.evaluation.rules_kernels import evaluate_rules, static_object_contact
 from simcore.geometry.kernels import pairwise_box_overlaps
-from simcore.record.state_hash import fold_engine_state
+from simcore.record.state_hash_kernels import fold_engine_state
 
 EV_COLLISION = 0
 PEDESTRIAN = 1
