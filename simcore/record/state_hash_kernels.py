@@ -40,12 +40,10 @@ def _mix(h: np.uint64, w: np.uint64) -> np.uint64:
 
 @kernel
 def fold_words(h: np.uint64, words: np.ndarray, is_float: bool) -> np.uint64:
-    """``h`` with every word of ``words`` (uint64, 1-D) folded in, in order; NaN patterns made canonical."""
+    """``h`` with every word of ``words`` (uint64, 1-D) folded in, in order (``is_float``: NaN patterns
+    made canonical)."""
     for k in range(words.shape[0]):
-        w = words[k]
-        if is_float and (w & _EXP) == _EXP and (w & _MANT) != np.uint64(0):
-            w = _QNAN
-        h = _mix(h, w)
+        h = _mix(h, _word(words[k], is_float))
     return h
 
 
@@ -65,50 +63,46 @@ def _round(acc: np.uint64, w: np.uint64) -> np.uint64:
 
 
 @kernel
-def _absorb_f(lanes, a, j):  # pragma: no cover - compiled
-    """Instance j of the float64 array ``a`` (C order), NaNs canonical."""
-    s = borrow_slab(a, j)
-    w = s.reshape(s.size).view(np.uint64)
+def _word(x, canon: bool) -> np.uint64:
+    """An element widened to a 64-bit word (two's complement; ``canon``: a float bit pattern whose
+    NaNs are made canonical)."""
+    w = np.uint64(np.int64(x))
+    return _canon(w) if canon else w
+
+
+@kernel
+def _lanes(lanes, v, n, canon):  # pragma: no cover - compiled
+    """The first ``n`` elements of ``v`` (1-D, integers, bools or float bit patterns as uint64) as
+    words (``_word``), word i into lane i mod 4 (unrolled by four: the lanes run in parallel)."""
     a0, a1, a2, a3 = lanes
-    n = w.shape[0]
     k = 0
     while k + 4 <= n:
-        a0 = _round(a0, _canon(w[k]))
-        a1 = _round(a1, _canon(w[k + 1]))
-        a2 = _round(a2, _canon(w[k + 2]))
-        a3 = _round(a3, _canon(w[k + 3]))
+        a0 = _round(a0, _word(v[k], canon))
+        a1 = _round(a1, _word(v[k + 1], canon))
+        a2 = _round(a2, _word(v[k + 2], canon))
+        a3 = _round(a3, _word(v[k + 3], canon))
         k += 4
     if k < n:
-        a0 = _round(a0, _canon(w[k]))
+        a0 = _round(a0, _word(v[k], canon))
     if k + 1 < n:
-        a1 = _round(a1, _canon(w[k + 1]))
+        a1 = _round(a1, _word(v[k + 1], canon))
     if k + 2 < n:
-        a2 = _round(a2, _canon(w[k + 2]))
+        a2 = _round(a2, _word(v[k + 2], canon))
     return a0, a1, a2, a3
 
 
 @kernel
-def _absorb_i(lanes, a, j, n_max):  # pragma: no cover - compiled
-    """The first ``n_max`` elements of instance j of the integer or bool array ``a`` (C order), each
-    widened to 64 bits."""
+def _absorb_f(lanes, a, j):  # pragma: no cover - compiled
+    """Instance j of the float64 array ``a`` (C order), NaNs canonical."""
     s = borrow_slab(a, j)
-    v = s.reshape(s.size)
-    a0, a1, a2, a3 = lanes
-    n = min(v.shape[0], n_max)
-    k = 0
-    while k + 4 <= n:
-        a0 = _round(a0, np.uint64(np.int64(v[k])))
-        a1 = _round(a1, np.uint64(np.int64(v[k + 1])))
-        a2 = _round(a2, np.uint64(np.int64(v[k + 2])))
-        a3 = _round(a3, np.uint64(np.int64(v[k + 3])))
-        k += 4
-    if k < n:
-        a0 = _round(a0, np.uint64(np.int64(v[k])))
-    if k + 1 < n:
-        a1 = _round(a1, np.uint64(np.int64(v[k + 1])))
-    if k + 2 < n:
-        a2 = _round(a2, np.uint64(np.int64(v[k + 2])))
-    return a0, a1, a2, a3
+    return _lanes(lanes, s.reshape(s.size).view(np.uint64), s.size, True)
+
+
+@kernel
+def _absorb_i(lanes, a, j, n_max):  # pragma: no cover - compiled
+    """The first ``n_max`` elements of instance j of the integer or bool array ``a`` (C order)."""
+    s = borrow_slab(a, j)
+    return _lanes(lanes, s.reshape(s.size), min(s.size, n_max), False)
 
 
 # fmt: off
