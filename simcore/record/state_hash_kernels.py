@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simcore._jit import borrow_slab, kernel
+from simcore._jit import borrow_flat, kernel
 
 #: Starting value of every hash (an arbitrary odd constant).
 HASH_SEED = 0x5EED_C0DE_1234_ABCD
@@ -94,15 +94,15 @@ def _lanes(lanes, v, n, canon):  # pragma: no cover - compiled
 @kernel
 def _absorb_f(lanes, a, j):  # pragma: no cover - compiled
     """Instance j of the float64 array ``a`` (C order), NaNs canonical."""
-    s = borrow_slab(a, j)
-    return _lanes(lanes, s.reshape(s.size).view(np.uint64), s.size, True)
+    v = borrow_flat(a, j)
+    return _lanes(lanes, v.view(np.uint64), v.size, True)
 
 
 @kernel
 def _absorb_i(lanes, a, j, n_max):  # pragma: no cover - compiled
     """The first ``n_max`` elements of instance j of the integer or bool array ``a`` (C order)."""
-    s = borrow_slab(a, j)
-    return _lanes(lanes, s.reshape(s.size), min(s.size, n_max), False)
+    v = borrow_flat(a, j)
+    return _lanes(lanes, v, min(v.size, n_max), False)
 
 
 # fmt: off
