@@ -107,7 +107,10 @@ def run_ray(
     killed: set[int] = set()
     deaths = 0
     while pending:
-        ready, pending = ray.wait(pending, num_returns=1, timeout=None if starts is None else 0.5)
+        if starts is None:
+            ready, pending = ray.wait(pending, num_returns=1)
+        else:  # wake twice a second to look for runs past their time
+            ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
         if starts is not None and timeout_s is not None:
             running = ray.get(starts.running.remote())
             for ref in pending:

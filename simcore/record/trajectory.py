@@ -146,7 +146,7 @@ class TrajectoryRecorder:
                 out[idx] = np.where(count > 0, speed / np.maximum(count, 1), np.nan)
         return out
 
-    def _take(self, name: str, idx: np.ndarray, cols: np.ndarray | None) -> np.ndarray:
+    def _take(self, name: str, idx: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Rows ``idx`` (increasing) of ``name`` (columns ``cols`` of per-actor fields): the disk part
         read block by block, then the buffer."""
         per_actor = FIELDS[name][1] if name in FIELDS else False
