@@ -172,3 +172,29 @@ def borrow_slab(typingctx, arr, j):
         return _alias(context, builder, arr, args[0], out_t, jj, True)
 
     return out_t(arr, j), codegen
+
+
+@intrinsic
+def borrow_flat(typingctx, arr, j):
+    """Borrowed ``arr[j]`` of a C-contiguous array as a 1-D view of its elements (no copy; shape (1,)
+    for a 1-D ``arr``)."""
+    if not (isinstance(arr, types.Array) and arr.layout == "C" and isinstance(j, types.Integer)):
+        return None
+    out_t = types.Array(arr.dtype, 1, "C")
+
+    def codegen(context, builder, sig, args):
+        arr_t = sig.args[0]
+        a = context.make_array(arr_t)(context, builder, value=args[0])
+        shape = cgutils.unpack_tuple(builder, a.shape, arr_t.ndim)
+        strides = cgutils.unpack_tuple(builder, a.strides, arr_t.ndim)
+        jj = context.cast(builder, args[1], sig.args[1], types.intp)
+        raw = builder.gep(builder.bitcast(a.data, cgutils.voidptr_t), [builder.mul(jj, strides[0])])
+        size = context.get_constant(types.intp, 1)
+        for extent in shape[1:]:
+            size = builder.mul(size, extent)
+        out = context.make_array(out_t)(context, builder)
+        context.populate_array(out, data=builder.bitcast(raw, a.data.type), shape=[size],
+                               strides=[a.itemsize], itemsize=a.itemsize, meminfo=None)  # fmt: skip
+        return out._getvalue()
+
+    return out_t(arr, j), codegen

@@ -67,6 +67,7 @@ def simulation(
     options.setdefault("compute_budget_s", timing.compute_budget_s)
     options.setdefault("late_policy", timing.late_policy)
     options.setdefault("emergency_vehicles", emergency_vehicle_ids(spec))
+    options.setdefault("tags", tuple(spec.tags))
     if "sensors" not in options:
         from simcore.sensors.scenario_rig import rig_for_scenario
 

@@ -24,19 +24,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from simcore.agents.loading import BUILTIN, load_agent, split_role
 from simcore.evaluation.events import Event, EventKind
-from simcore.record.state_hash import StateHash, fold_words
-from simcore.record.trajectory import FIELDS, row_words
+from simcore.record.trajectory import FIELDS
 from simcore.report.runlog import LogFormatError, RunLog, decode_snapshot, read_run_log
 from simcore.runner.loop import SimSnapshot, Simulation
 from simcore.runner.results import Result
 from simcore.scenario.storyboard import StoryboardSnapshot, StoryProgress
-
-#: Rows folded into the state hash per piece (bounded memory).
-_HASH_ROWS = 256
 
 
 def events_from_log(log: RunLog) -> list[Event]:
@@ -125,18 +119,8 @@ def _snapshot(sim: Simulation, log: RunLog, k: int) -> SimSnapshot:
         int(header["rec_rows"]),
         dict(header["late_controls"]),
         int(header["state_hash"]),
-        int(header["hashed_rows"]),
         total,
     )
-
-
-def rows_hash(rows: dict[str, np.ndarray]) -> StateHash:
-    """The running state hash of a run whose recorded rows are ``rows`` (as the Simulation folds them)."""
-    h = StateHash()
-    total = int(rows["time"].shape[0])
-    for lo in range(0, total, _HASH_ROWS):
-        h.value = np.uint64(fold_words(h.value, row_words(rows, lo, min(lo + _HASH_ROWS, total)), False))
-    return h
 
 
 def rescore(path: str | Path) -> tuple[Simulation, Result]:
@@ -149,7 +133,6 @@ def rescore(path: str | Path) -> tuple[Simulation, Result]:
         raise LogFormatError(f"{path}: no final engine-state snapshot (the run did not finish)")
     sim = build_simulation(cfg, {}, log)
     sim.restore(_snapshot(sim, log, len(log.snapshots) - 1))
-    sim.state_hash.value = rows_hash(log.state).value  # from the logged rows, not the snapshot's copy
     res = sim.result(time.perf_counter() - t0)
     return sim, replace(res, agent=str(cfg.get("agent", res.agent)))
 

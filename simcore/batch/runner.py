@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simcore.batch import pool as batch_pool
 from simcore.batch.jobs import (
     ERROR_STATUSES,
     Job,
@@ -80,7 +82,9 @@ def run_ray(
     timeout_s: float | None = None,
 ) -> int:
     """Run ``jobs`` as Ray tasks (the same ``run_job``); a task whose worker dies is retried once by Ray,
-    then recorded as ``crashed``. ``timeout_s`` is enforced inside the task (``RunTimeout``).
+    then recorded as ``crashed``. ``timeout_s`` is enforced inside the task (``RunTimeout``: Python
+    hangs) and, ``KILL_GRACE_S`` later, by the driver: ``ray.cancel(force=True)`` kills the worker
+    (native hangs); either is recorded as ``timeout``.
 
     ``address``: an existing cluster (``ray start --head`` prints it); None starts or joins a
     local one (or the one in ``RAY_ADDRESS``). Workers need simcore installed, nothing shared.
@@ -94,21 +98,39 @@ def run_ray(
     if not ray.is_initialized():
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
     task = ray.remote(max_retries=RETRIES)(_ray_job)
+    # Start times are kept by a small actor, on its own clock: a run past timeout_s + KILL_GRACE_S
+    # (a hang in native code, which the in-task alarm cannot cut) is cancelled with its worker killed.
+    starts: Any = ray.remote(num_cpus=0)(_Starts).remote() if timeout_s is not None else None
     # Workers may sit on other machines: they send their files back, the driver writes them.
-    refs = {task.remote(j, os.getcwd(), pictures, timeout_s): j for j in jobs}
+    refs = {task.remote(j, os.getcwd(), pictures, timeout_s, starts, k): (k, j) for k, j in enumerate(jobs)}
     pending = list(refs)
+    killed: set[int] = set()
     deaths = 0
     while pending:
-        ready, pending = ray.wait(pending, num_returns=1)
+        if starts is None:
+            ready, pending = ray.wait(pending, num_returns=1)
+        else:  # wake twice a second to look for runs past their time
+            ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
+        if starts is not None and timeout_s is not None:
+            running: dict[int, float] = ray.get(starts.running.remote())
+            for ref in pending:
+                k = refs[ref][0]
+                if k not in killed and running.get(k, 0.0) > timeout_s + batch_pool.KILL_GRACE_S:
+                    killed.add(k)
+                    ray.cancel(ref, force=True)
         for ref in ready:
-            job = refs[ref]
+            k, job = refs[ref]
             try:
                 entry = ray.get(ref)
             except ray.exceptions.WorkerCrashedError:
                 deaths += 1
                 entry = error_entry(job, "worker process died", "the Ray worker died on every try", status="crashed")
-            except ray.exceptions.RayError as exc:
-                entry = error_entry(job, f"{type(exc).__name__}", str(exc))
+            except (ray.exceptions.TaskCancelledError, ray.exceptions.RayError) as exc:
+                if k in killed:
+                    msg = f"the run took longer than --timeout-s {timeout_s:g} (Ray task cancelled, worker killed)"
+                    entry = error_entry(job, msg, status="timeout")
+                else:
+                    entry = error_entry(job, f"{type(exc).__name__}", str(exc))
             files = entry.pop("_files", {})
             if entry["status"] in ERROR_STATUSES:
                 write_error(job, out, entry)
@@ -118,9 +140,27 @@ def run_ray(
     return deaths
 
 
-def _ray_job(job: Job, cwd: str, pictures: bool, timeout_s: float | None) -> dict[str, Any]:
+class _Starts:
+    """A Ray actor: when each run began, on the actor's own monotonic clock (no clocks compared
+    across machines)."""
+
+    def __init__(self) -> None:
+        self.t: dict[int, float] = {}
+
+    def started(self, k: int) -> None:
+        self.t[k] = time.monotonic()
+
+    def running(self) -> dict[int, float]:
+        """Seconds since each run began."""
+        now = time.monotonic()
+        return {k: now - t for k, t in self.t.items()}
+
+
+def _ray_job(job: Job, cwd: str, pictures: bool, timeout_s: float | None, starts: Any, k: int) -> dict[str, Any]:
     """``run_job`` in a Ray worker: from the driver's working folder where it exists here too (relative
-    scenario and agent paths), the files shipped back."""
+    scenario and agent paths), the files shipped back. Tells ``starts`` (if any) when it began."""
+    if starts is not None:
+        starts.started.remote(k)
     if os.path.isdir(cwd):
         os.chdir(cwd)
     return run_job(job, "", pictures, True, timeout_s)

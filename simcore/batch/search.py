@@ -306,8 +306,49 @@ def _minimise(ev: _Evaluator, space: list[Param], fail: Trial, res: SearchResult
     return best, [p.name for p in moved]
 
 
+def _references(data: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """(mapping, key) of every file a scenario names: ``map.file``, each ``actors[i].replay.file``,
+    and ``ego.sensors`` when it names a rig file (``.yaml``/``.yml``)."""
+    refs: list[tuple[dict[str, Any], str]] = []
+    m = data.get("map")
+    if isinstance(m, dict) and isinstance(m.get("file"), str):
+        refs.append((m, "file"))
+    for actor in data.get("actors") or []:
+        replay = actor.get("replay") if isinstance(actor, dict) else None
+        if isinstance(replay, dict) and isinstance(replay.get("file"), str):
+            refs.append((replay, "file"))
+    ego = data.get("ego")
+    if isinstance(ego, dict) and isinstance(ego.get("sensors"), str) and ego["sensors"].endswith((".yaml", ".yml")):
+        refs.append((ego, "sensors"))
+    return refs
+
+
+def copy_references(data: dict[str, Any], src_dir: Path, out_dir: Path) -> list[str]:
+    """Copy the files ``data`` (a scenario read from ``src_dir``) names into ``out_dir``, so a scenario
+    written there runs on its own: a name below the scenario's folder keeps its relative path, any
+    other (``../x``, absolute) is copied as ``refs/<file name>`` and renamed in ``data``. Returns the
+    names written."""
+    import shutil
+
+    copied = []
+    for mapping, key in _references(data):
+        name = Path(mapping[key])
+        src = (src_dir / name).resolve()
+        if not src.is_file():
+            continue  # validation reports it when the scenario is run
+        rel = name if not name.is_absolute() and ".." not in name.parts else Path("refs") / src.name
+        dst = out_dir / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if dst.resolve() != src:
+            shutil.copyfile(src, dst)
+        mapping[key] = rel.as_posix()
+        copied.append(rel.as_posix())
+    return copied
+
+
 def write_regression(source: Path, trial: Trial, res: SearchResult, agent: str, objective: str, path: Path) -> Path:
-    """Write ``source`` with every parameter a constant (the trial's run values) and a provenance header."""
+    """Write ``source`` with every parameter a constant (the trial's run values) and a provenance header,
+    and the files it names (map, replay logs, sensor rig) next to it (``copy_references``)."""
     import simcore
     from simcore.batch.store import git_revision
     from simcore.scenario.yaml_source import load_yaml
@@ -336,6 +377,7 @@ def write_regression(source: Path, trial: Trial, res: SearchResult, agent: str, 
         "engine_version": simcore.__version__,
         "git_revision": git_revision(),
     }
+    prov["copied_files"] = copy_references(data, source.parent, path.parent)
     header = "".join(f"# {line}\n" for line in json.dumps(prov, indent=1).splitlines())
     text = "# simcore search provenance:\n" + header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     path.write_text(text, encoding="utf-8")

@@ -65,10 +65,12 @@ def git_revision() -> str | None:
 
 
 def _tags(entry: dict[str, Any], data: dict[str, Any]) -> list[str]:
-    """Derived tags: the scenario's folders below the batch root, its regulation verdicts."""
+    """The scenario's own ``tags``, then derived ones: its folders below the batch root, its regulation
+    verdicts (each tag once)."""
     key = entry.get("scenario_key") or ""
     folders = key.split("/")[:-1]
-    return [*folders, *(f"regulation:{k}" for k in sorted(data.get("regulation") or {}))]
+    tags = [*(data.get("tags") or []), *folders, *(f"regulation:{k}" for k in sorted(data.get("regulation") or {}))]
+    return list(dict.fromkeys(tags))
 
 
 def run_rows(entries: list[dict[str, Any]], out: Path, git_rev: str | None) -> list[dict[str, Any]]:

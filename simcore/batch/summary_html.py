@@ -76,7 +76,7 @@ def render_batch_html(rows: list[dict[str, Any]], cov: dict[str, Any]) -> str:
         ]
         out.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
     out.append("</table><table>")
-    feats = {"tags": cov["tags"], **cov["features"], "min TTC (s)": cov["criticality_min_ttc_s"]}
+    feats = {"tags": cov["tags"], **cov["features"], **{f"criticality {m}": c for m, c in cov["criticality"].items()}}
     for k, d in feats.items():
         text = ", ".join(f"{a}: {n}" for a, n in d.items()) or "-"
         out.append(f"<tr><th>{e(k)}</th><td>{e(text)}</td></tr>")

@@ -263,6 +263,15 @@ def lane_keeping(offset: np.ndarray, in_junction: np.ndarray, time: np.ndarray) 
     return kept, longest
 
 
+def traffic_mask(world: Any) -> np.ndarray:
+    """(n_actors,) the rows whose speeds make the traffic speed of the minimum-speed checkpoints:
+    vehicles and cyclists other than the ego."""
+    kinds = world.state.kind
+    others = (kinds == ActorKind.VEHICLE) | (kinds == ActorKind.CYCLIST)
+    others[int(world.ego)] = False
+    return others
+
+
 def route_criteria(
     world: Any,
     trajectory: dict[str, np.ndarray],
@@ -273,7 +282,10 @@ def route_criteria(
 ) -> dict[str, float]:
     """Every measurement above for the ego of ``world`` (``runner`` Simulation's World) as metrics.
 
-    ``trajectory``: the recorder's view (time, x, y, yaw, speed, active). ``collisions``: the
+    ``trajectory``: the recorder's view (time, x, y, yaw, speed, active), either of every actor or,
+    with the key ``actors`` (their rows), of the ego and the emergency vehicles only plus
+    ``traffic_speed`` (``TrajectoryRecorder.mean_speed(traffic_mask(world))``; bounded memory in
+    long runs, see ``post_run.post_run_trajectory``). ``collisions``: the
     runner's ego-collision records. ``emergency``: actor ids of emergency vehicles.
     ``completion``: simcore's route completion (0..1). Returns {} without an ego or a trajectory.
     """
@@ -281,8 +293,13 @@ def route_criteria(
     time = np.asarray(trajectory.get("time", ()), float)
     if e < 0 or time.size == 0:
         return {}
-    x, y, yaw, speed, active = (trajectory[k] for k in ("x", "y", "yaw", "speed", "active"))
-    ex, ey, ev = x[:, e], y[:, e], speed[:, e]
+    rows = trajectory.get("actors")  # the actor rows of the columns (absent: every row)
+    at = {int(r): k for k, r in enumerate(rows)} if rows is not None else None
+
+    def col(name: str, row: int) -> np.ndarray:
+        return trajectory[name][:, row if at is None else at[row]]
+
+    ex, ey, ev = col("x", e), col("y", e), col("speed", e)
     r = world.routes
     a, b = int(r.start[e]), int(r.start[e + 1])
     xs, ys, ss, hs = r.x[a:b], r.y[a:b], r.s[a:b], r.heading[a:b]
@@ -308,13 +325,13 @@ def route_criteria(
     ends_t = time[end - 1]
     coll = carla_collisions([c for c in collisions if c["time_s"] <= ends_t + 1e-9], time, ex, ey, kind_of)
 
-    others = np.ones(len(ids), dtype=bool)
-    others[e] = False
-    others &= (kinds == ActorKind.VEHICLE) | (kinds == ActorKind.CYCLIST)
-    mask = active[sl] & others[None, :]
-    count = mask.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        traffic = np.where(count > 0, (speed[sl] * mask).sum(axis=1) / np.maximum(count, 1), np.nan)
+    if "traffic_speed" in trajectory:
+        traffic = np.asarray(trajectory["traffic_speed"])[sl]
+    else:
+        mask = trajectory["active"][sl] & traffic_mask(world)[None, :]
+        count = mask.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            traffic = np.where(count > 0, (trajectory["speed"][sl] * mask).sum(axis=1) / np.maximum(count, 1), np.nan)
     checkpoints = min_speed_checkpoints(progress[sl], length, ev[sl], traffic)
 
     heading_at = _route_heading(ss, hs, s[sl])
@@ -325,7 +342,8 @@ def route_criteria(
         if name not in ids:
             continue
         j = ids.index(name)
-        ev_fail += yield_infractions(ex, ey, active[:, e] & active[:, j], x[:, j], y[:, j], yaw[:, j])
+        both = col("active", e) & col("active", j)
+        ev_fail += yield_infractions(ex, ey, both, col("x", j), col("y", j), col("yaw", j))
 
     in_junction = np.where(lane >= 0, world.network.lane_junction[np.maximum(lane, 0)] >= 0, False)
     kept, run_s = lane_keeping(t[sl], in_junction, time[sl])

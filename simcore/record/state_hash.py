@@ -10,45 +10,36 @@ depends on every bit and on the order of the words. A group of arrays is folded 
 (a tag word and each array's length), then the float arrays' elements, then the integer and
 bool arrays' elements, each in the order given; so a changed shape or part changes the hash too.
 
-The runner (``simcore.runner.loop.Simulation``) folds, as one group after every compiled
-``advance`` call, the full state and the trajectory rows recorded in that call (every step by
-default) and, at the end, the metric accumulators; ``Result.state_hash`` holds the hex digest.
+Every step of a run (``fold_engine_state``, called by the compiled step itself) folds the full
+``EngineState`` of its instance in the field order of ``simcore.state.EngineState``, every array
+row-major, as the same 64-bit words. Per step the words of an array go to four lanes (word i of
+each array to lane i mod 4, lanes carried from one array to the next, each lane absorbing a word as
+``lane = rotl(lane + w * P2, 31) * P1``, xxHash64's round, so the four lanes run in parallel), and
+the step's digest ``rotl(l0, 1) + rotl(l1, 7) + rotl(l2, 12) + rotl(l3, 18)`` is mixed into the
+running hash with the splitmix64 finaliser. Each round, the sum and the mix are bijective in the
+changed word, so one changed word of one step always changes the hash. The route samples
+(``route_x``, ``route_y``, ``route_mu``; the step only reads them) are folded as a group at
+reset and again at every step where the storyboard fired (the only writer), with the step number.
+Of the collision-pair arrays ``touch_i``/``touch_j`` only the ``n_touch`` pairs in use are folded.
+The stream does not depend on how a run is chunked into compiled calls.
+``Simulation`` keeps the running value in ``Outputs.state_hash``; ``Result.state_hash`` holds the
+hex digest.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from simcore._jit import kernel
+from simcore.record.state_hash_kernels import (
+    HASH_SEED,
+    LANE_ROT,
+    LANE_SEEDS,
+    ROUTE_FIELDS,
+    fold_engine_state,
+    fold_words,
+)
 
-#: Starting value of every hash (an arbitrary odd constant).
-HASH_SEED = 0x5EED_C0DE_1234_ABCD
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_EXP = np.uint64(0x7FF0000000000000)
-_MANT = np.uint64(0x000FFFFFFFFFFFFF)
-_QNAN = np.uint64(0x7FF8000000000000)
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
-
-
-@kernel
-def _mix(h: np.uint64, w: np.uint64) -> np.uint64:
-    x = (h ^ w) + _GOLDEN
-    x = (x ^ (x >> _S30)) * _M1
-    x = (x ^ (x >> _S27)) * _M2
-    return x ^ (x >> _S31)
-
-
-@kernel
-def fold_words(h: np.uint64, words: np.ndarray, is_float: bool) -> np.uint64:
-    """``h`` with every word of ``words`` (uint64, 1-D) folded in, in order; NaN patterns made canonical."""
-    for k in range(words.shape[0]):
-        w = words[k]
-        if is_float and (w & _EXP) == _EXP and (w & _MANT) != np.uint64(0):
-            w = _QNAN
-        h = _mix(h, w)
-    return h
+__all__ = ["HASH_SEED", "LANE_ROT", "LANE_SEEDS", "ROUTE_FIELDS", "StateHash", "fold_engine_state", "fold_words"]
 
 
 class StateHash:

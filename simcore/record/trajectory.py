@@ -4,8 +4,10 @@ drained to an anonymous temporary file when full, so memory is flat in simulated
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 import weakref
+from collections.abc import Sequence
 from typing import IO
 
 import numpy as np
@@ -21,6 +23,9 @@ FIELDS: dict[str, tuple[type, bool]] = {
     "active": (np.bool_, True),
     "signals": (np.int8, False),
 }
+
+#: Most bytes read from a spill file at once (``view``, ``mean_speed``).
+READ_BYTES = 4 << 20
 
 
 class TrajectoryRecorder:
@@ -140,62 +145,81 @@ class TrajectoryRecorder:
             self.signals[r] = signals
         self.rows = r + 1
 
-    def view(self, max_rows: int | None = None) -> dict[str, np.ndarray]:
+    def view(
+        self, max_rows: int | None = None, actors: Sequence[int] | None = None, names: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """The recorded rows as arrays of shape (rows,) and (rows, n_actors).
 
         Without ``max_rows``: every row (the drained part read back from disk). With it: at
-        most ``max_rows`` rows at an even stride, first and last included, copied into memory
-        (the reports: bounded memory for any duration)."""
+        most ``max_rows`` rows at an even stride, first and last included (the reports: bounded
+        memory for any duration). ``actors``: only these actor columns, in this order, shape
+        (rows, len(actors)) (every row of a few actors: memory grows with the duration only by
+        those columns). ``names``: only these fields. The disk part is read in blocks of at most
+        ``READ_BYTES``, never mapped (a memory map of a spill file would count every page it
+        touched in the process's memory).
+        """
         total = self.total_rows
         if max_rows is None or total <= max_rows:
-            if not self.drained:
-                return {name: getattr(self, name)[: self.rows] for name in ("time", *FIELDS)}
             idx = np.arange(total)
         else:
             stride = math.ceil((total - 1) / max(max_rows - 1, 1))
             idx = np.unique(np.append(np.arange(0, total, stride), total - 1))
-        return {name: self._take(name, idx) for name in ("time", *FIELDS)}
+        cols = None if actors is None else np.asarray(actors, dtype=np.int64)
+        return {name: self._take(name, idx, cols) for name in names or ("time", *FIELDS)}
 
-    def _take(self, name: str, idx: np.ndarray) -> np.ndarray:
-        """Rows ``idx`` (increasing) of ``name``: the disk part through a memory map, then the buffer."""
+    def mean_speed(self, mask: np.ndarray) -> np.ndarray:
+        """(rows,) mean speed (m/s) of the rows' active actors selected by ``mask`` ((n_actors,) bool),
+        NaN where none is active; every recorded row, read block by block (bounded memory)."""
+        total = self.total_rows
+        out = np.empty(total)
+        step = max(1, READ_BYTES // max(9 * self.n_actors, 1))
+        for r0 in range(0, total, step):
+            idx = np.arange(r0, min(r0 + step, total))
+            sel = self._take("active", idx, None) & mask[None, :]
+            count = sel.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                speed = (self._take("speed", idx, None) * sel).sum(axis=1)
+                out[idx] = np.where(count > 0, speed / np.maximum(count, 1), np.nan)
+        return out
+
+    def _take(self, name: str, idx: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """Rows ``idx`` (increasing) of ``name`` (columns ``cols`` of per-actor fields): the disk part
+        read block by block, then the buffer."""
+        per_actor = FIELDS[name][1] if name in FIELDS else False
         buf = getattr(self, name)[: self.rows]
-        if not self.drained:
-            return buf[idx]
-        dtype, per_actor = FIELDS.get(name, (np.float64, True))
-        shape = (self.drained,) if name == "time" else (self.drained, self.n_actors if per_actor else self.n_signals)
-        on_disk = idx < self.drained
-        if math.prod(shape) > 0:
-            disk = np.asarray(np.memmap(self._files[name], dtype=dtype, mode="r", shape=shape)[idx[on_disk]])
-        else:
-            disk = np.zeros((int(on_disk.sum()), *shape[1:]), dtype=dtype)
-        return np.concatenate([disk, buf[idx[~on_disk] - self.drained]], axis=0)
-
-    def row_words(self, r0: int, r1: int) -> np.ndarray:
-        """Buffer rows ``r0:r1`` as one stream of 64-bit words for the state hash (``row_words``).
-        Rows must be folded before ``make_room`` drains them."""
-        return row_words({name: getattr(self, name) for name in ("time", *FIELDS)}, r0, r1)
+        if cols is not None and per_actor:
+            buf = buf[:, cols]
+        on_disk = idx[idx < self.drained]
+        tail = buf[idx[idx >= self.drained] - self.drained]
+        if on_disk.size == 0:
+            return tail
+        dtype = np.dtype(FIELDS[name][0] if name in FIELDS else np.float64)
+        width = 1 if name == "time" else (self.n_actors if per_actor else self.n_signals)
+        row_bytes = width * dtype.itemsize
+        shape = (0,) if name == "time" else (0, buf.shape[1])
+        if row_bytes == 0:
+            return np.zeros((on_disk.size + tail.shape[0], *shape[1:]), dtype=dtype)
+        fd = self._files[name].fileno()
+        span = max(1, READ_BYTES // row_bytes)
+        parts = []
+        k = 0
+        while k < on_disk.size:
+            r0 = int(on_disk[k])
+            k1 = int(np.searchsorted(on_disk, r0 + span, side="left"))
+            r1 = int(on_disk[k1 - 1]) + 1
+            raw = os.pread(fd, (r1 - r0) * row_bytes, r0 * row_bytes)
+            block = np.frombuffer(raw, dtype=dtype)
+            block = block if name == "time" else block.reshape(r1 - r0, width)
+            block = block[on_disk[k:k1] - r0]
+            parts.append(block[:, cols] if cols is not None and per_actor else block)
+            k = k1
+        return np.concatenate([*parts, tail], axis=0)
 
     def close(self) -> None:
         """Delete the spill files; only the rows still in the buffer stay readable."""
         _close_files(self._files)
         self.drained = 0
 
-
-def row_words(rows: dict[str, np.ndarray], r0: int, r1: int) -> np.ndarray:
-    """Rows ``r0:r1`` of recorded arrays (``TrajectoryRecorder.view``'s keys) as one stream of 64-bit
-    words for the state hash, row by row: time, x, y, yaw, speed (float bit patterns, NaN canonical), then
-    active and signals (widened integers).
-
-    Row-major, so folding rows in pieces (one piece per compiled call) gives the same stream
-    however the run was chunked.
-    """
-    floats = np.concatenate(
-        [rows["time"][r0:r1, None], rows["x"][r0:r1], rows["y"][r0:r1], rows["yaw"][r0:r1], rows["speed"][r0:r1]],
-        axis=1,
-    )
-    floats = np.where(np.isnan(floats), np.nan, floats).view(np.uint64)
-    ints = np.concatenate([rows["active"][r0:r1], rows["signals"][r0:r1]], axis=1, dtype=np.int64, casting="unsafe")
-    return np.concatenate([floats, ints.view(np.uint64)], axis=1).reshape(-1)
 
 
 def _close_files(files: dict[str, IO[bytes]]) -> None:

@@ -131,6 +131,11 @@ def result_schema() -> dict[str, Any]:
                 "pattern": "^[0-9a-f]{16}$",
                 "description": "64-bit hash of every step's engine state (docs/ci.md); equal: bit-identical runs",
             },
+            "tags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "the scenario's tags (labels for grouping results); absent if it declares none",
+            },
             "wall_time_s": {**_NUM_OR_NULL, "description": "wall-clock seconds of the run (differs run to run)"},
             "real_time_factor": {**_NUM_OR_NULL, "description": "simulated / wall seconds (differs run to run)"},
         },

@@ -427,7 +427,6 @@ def encode_snapshot(sim: Any) -> bytes:
         "rec_total": int(snap.rec_total),
         "late_controls": snap.late_controls,
         "state_hash": str(int(snap.state_hash)),
-        "hashed_rows": int(snap.hashed_rows),
         "arrays": [[name, arr.dtype.str, list(arr.shape)] for name, arr in changed],
     }
     head = json.dumps(header, separators=(",", ":")).encode()  # inf/nan allowed: Python's json reads them

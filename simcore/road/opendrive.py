@@ -45,9 +45,9 @@ import defusedxml.ElementTree as DET
 import numpy as np
 
 from simcore._types import F64, LaneType, SignalState, StopRule
+from simcore.limits import MapLimits, map_limits
 from simcore.road.builder import NetworkBuilder
 from simcore.road.errors import MapError
-from simcore.road.limits import MapLimits, map_limits
 from simcore.road.network import RoadNetwork
 from simcore.road.opendrive_geometry import (
     Arc,
@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 # Size bounds (file bytes, road count and length, lateral offsets, total lane length) live in
-# simcore.road.limits (one documented, overridable place).
+# simcore.limits (one documented, overridable place for every limit).
 #: Spacing of the dense samples along a lane section before the builder resamples them (m).
 SAMPLE_STEP_M = 0.5
 #: Largest chord deviation of the dense samples from a curved lane (m); tighter curves get a shorter step.
@@ -803,7 +803,7 @@ def parse_opendrive(
 
     Raises:
         MapError: unreadable, unsafe or malformed XML, missing or bad attributes, a map over the
-            limits of ``simcore.road.limits``, or no road at all.
+            limits of ``simcore.limits``, or no road at all.
     """
     limits = limits or map_limits()
     file, root = _read_root(source, text, limits)
@@ -1481,7 +1481,7 @@ def load_opendrive(
     """Load an OpenDRIVE file (or ``text``) as a RoadNetwork; see the module docstring for names and scope.
 
     Tolerated defects are listed in ``RoadNetwork.warnings``; ``limits`` defaults to
-    ``simcore.road.limits.map_limits()``.
+    ``simcore.limits.map_limits()``.
 
     Raises:
         MapError: the file is unreadable, unsafe, malformed, inconsistent or over the limits

@@ -234,6 +234,9 @@ class Outputs(NamedTuple):
     rec_speed: np.ndarray
     rec_active: np.ndarray
     rec_sig: np.ndarray
+    #: (1,) uint64 running state hash (``record.state_hash.fold_engine_state``, every step while
+    #: scoring); shape (0,): not hashed
+    state_hash: np.ndarray
 
 
 def _c(a: np.ndarray, dtype: type | None = None) -> np.ndarray:
@@ -392,15 +395,17 @@ def new_scratch(world: World, pair_capacity: int) -> Scratch:
     )  # fmt: skip
 
 
-def new_outputs(capacity: int, rows: int = 0, n_actors: int = 0, n_groups: int = 0, every: int = REC_NEVER) -> Outputs:
-    """An event buffer of ``capacity`` and a trajectory record of ``rows`` rows (0: none)."""
+def new_outputs(
+    capacity: int, rows: int = 0, n_actors: int = 0, n_groups: int = 0, every: int = REC_NEVER, hashed: bool = False
+) -> Outputs:
+    """An event buffer of ``capacity``, a trajectory record of ``rows`` rows (0: none), a state hash if ``hashed``."""
     return Outputs(
         np.zeros(capacity), np.zeros(capacity, dtype=np.int64), np.zeros(capacity, dtype=np.int64),
         np.zeros(capacity, dtype=np.int64), np.zeros(capacity), np.zeros(capacity, dtype=np.int64),
         int(every), np.zeros(1, dtype=np.int64),
         np.zeros(rows), np.zeros((rows, n_actors)), np.zeros((rows, n_actors)), np.zeros((rows, n_actors)),
         np.zeros((rows, n_actors)), np.zeros((rows, n_actors), dtype=np.bool_),
-        np.zeros((rows, n_groups), dtype=np.int8),
+        np.zeros((rows, n_groups), dtype=np.int8), np.zeros(1 if hashed else 0, dtype=np.uint64),
     )  # fmt: skip
 
 

@@ -24,10 +24,10 @@ from simcore.evaluation import rules_kernels as rk
 from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.leaderboard import all_scores
 from simcore.evaluation.metrics import METRICS, ordered
-from simcore.evaluation.post_run import post_run_metrics
+from simcore.evaluation.post_run import post_run_metrics, post_run_trajectory
 from simcore.evaluation.regulation import regulation_verdicts
 from simcore.evaluation.scoring import EgoSummary, agent_verdicts, judge, score
-from simcore.record.state_hash import StateHash, fold_words
+from simcore.record.state_hash import ROUTE_FIELDS, StateHash
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.runner.engine import (
     CROSSWALK_MARGIN_M,
@@ -83,7 +83,6 @@ class SimSnapshot:
     rec_rows: int
     late_controls: dict[str, int]
     state_hash: int
-    hashed_rows: int
     #: Trajectory rows recorded in all (on disk and in the buffer): ``restore`` cuts the recorder back to it.
     rec_total: int = -1
 
@@ -130,6 +129,7 @@ class Simulation:
             ``Result.regulation`` and the criteria (docs/scoring.md).
         emergency_vehicles: actor ids of emergency vehicles the ego must yield to (post-run metric
             ``yield_emergency_vehicle_infractions``, docs/scoring.md).
+        tags: the scenario's ``tags`` (labels), copied to ``Result.tags``.
     """
 
     def __init__(
@@ -151,6 +151,7 @@ class Simulation:
         sensors: SensorRig | None = None,
         regulation: Any = None,
         emergency_vehicles: Sequence[str] = (),
+        tags: Sequence[str] = (),
     ) -> None:
         extra = dict(agents or {})
         if agent is None and "ego" in extra:
@@ -222,8 +223,9 @@ class Simulation:
         #: Regulation-style verdicts to compute (a ``schema.RegulationSpec``), set by the caller; None: none.
         self.regulation = regulation
         self.emergency_vehicles = tuple(emergency_vehicles)
+        self.tags = tuple(tags)
         self._collisions_info: list[dict] = []
-        self.out = new_outputs(EVENT_CAPACITY)
+        self.out = new_outputs(EVENT_CAPACITY, hashed=True)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.scripted = ScriptedSpeeds(self.state.v_des[0], self.state.speed_factor[0])
         #: Called with this Simulation after every compiled call (the run log: report.runlog).
@@ -317,8 +319,9 @@ class Simulation:
         if self.record_every > 0:
             self.recorder.append(0, 0.0, w.state, self.sig_state[0])
         self.out.rec_row[0] = self.recorder.rows
-        self.state_hash = StateHash()  # a fresh hash at every reset (record.state_hash)
-        self._hashed_rows = 0
+        # a fresh state hash at every reset: the full initial state (record.state_hash); the compiled
+        # step folds every later step's state, _check_storyboard the route samples it changed
+        self.out.state_hash[0] = self._fold_state(StateHash(), 1, *self.state)
         timeout = limits.current().agent_reset_timeout_s
         for role in self.agents:
             try:
@@ -528,15 +531,12 @@ class Simulation:
     def _advance(self, n_steps: int) -> int:
         """Run up to ``n_steps`` compiled steps (stopping early at a reportable event)."""
         rec = self.recorder
-        rec.make_room(n_steps)  # streaming: full rows go to disk (already folded), memory stays flat in time
-        self._hashed_rows = min(self._hashed_rows, rec.rows)
+        rec.make_room(n_steps)  # streaming: full rows go to disk, memory stays flat in time
         self.out.rec_row[0] = rec.rows
         done, n_ev = advance(self.static, self.state, self.scratch, self.out, 0, n_steps, self.world.dt)
         self.step_index = int(self.state.step[0])
         self.t = self.step_index * self.world.dt
         rec.rows = int(self.out.rec_row[0])
-        if done:
-            self._fold_hash()  # the trajectory rows this call recorded
         if n_ev:
             self._collect_events(int(n_ev))
         for hook in self.on_advance:
@@ -557,8 +557,7 @@ class Simulation:
             self._story_snapshot.take(self.world) if self._story_snapshot is not None else None,
             int(self.recorder.rows),
             dict(self.late_controls),
-            int(self.state_hash.value),
-            self._hashed_rows,
+            int(self.out.state_hash[0]),
             self.recorder.total_rows,
         )
 
@@ -580,18 +579,24 @@ class Simulation:
         rec.truncate(snap.rec_total if snap.rec_total >= 0 else rec.drained + snap.rec_rows)
         self.out.rec_row[0] = rec.rows
         self.late_controls = dict(snap.late_controls)
-        self.state_hash.value = np.uint64(snap.state_hash)
-        # rows of the buffer not yet folded into the hash at the snapshot are the last ones of the buffer now
-        self._hashed_rows = max(rec.rows - (snap.rec_rows - snap.hashed_rows), 0)
+        self.out.state_hash[0] = np.uint64(snap.state_hash)
 
-    def _fold_hash(self) -> None:
-        """Fold the trajectory rows recorded since the last fold into ``state_hash`` (a stream that does
-        not depend on how the run was chunked: a stepped and a chunked run hash alike)."""
-        rec, r0 = self.recorder, self._hashed_rows
-        if rec.rows > r0:
-            h = self.state_hash
-            h.value = np.uint64(fold_words(h.value, rec.row_words(r0, rec.rows), False))
-            self._hashed_rows = rec.rows
+    def _fold_state(self, h: StateHash, tag: int, *arrays: np.ndarray) -> np.uint64:
+        """``h`` with instance 0 of ``arrays`` (EngineState fields) and the step number folded as one group."""
+        h.fold(tag, np.array([self.step_index], dtype=np.int64), *(a[0] for a in arrays))
+        return h.value
+
+    def _fold_routes(self) -> None:
+        """Fold the route samples into the state hash: the storyboard is their only writer, and the
+        compiled step, which folds every other field every step, only reads them."""
+        h = StateHash()
+        h.value = self.out.state_hash[0]
+        self.out.state_hash[0] = self._fold_state(h, 2, *(getattr(self.state, f) for f in ROUTE_FIELDS))
+
+    @property
+    def state_digest(self) -> str:
+        """The state hash of the run so far (16 hex digits; ``record.state_hash``)."""
+        return f"{int(self.out.state_hash[0]):016x}"
 
     def _story_pending(self) -> bool:
         """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""
@@ -629,6 +634,7 @@ class Simulation:
             self.events.append(Event(self.t, EventKind.STORYBOARD, (), detail=story.detail))
         if due:
             self._update_signals()  # overrides and removals take effect at this time already
+            self._fold_routes()
 
     def _collect_events(self, n: int) -> None:
         ids = self.world.actor_ids
@@ -872,7 +878,8 @@ class Simulation:
         post: dict[str, float] = {}
         if self.record_every > 0:  # CARLA route criteria, nuPlan comfort (evaluation.post_run)
             post = post_run_metrics(
-                w, self.recorder.view(), self._collisions_info, self.emergency_vehicles,
+                w, post_run_trajectory(w, self.recorder, self.emergency_vehicles), self._collisions_info,
+                self.emergency_vehicles,
                 summ.timed_out, summ.route_completion,
             )  # fmt: skip
         metrics = ordered(
@@ -906,16 +913,9 @@ class Simulation:
             # at most limits.output_rows rows, evenly strided (the recorder keeps every row on disk)
             trajectory=self.recorder.view(limits.current().output_rows) if self.record_every > 0 else {},
             regulation=regulation,
-            state_hash=self._final_hash(),  # hook 3 of 3: the metric accumulators, then the digest
+            state_hash=self.state_digest,
+            tags=list(self.tags),
         )
-
-    def _final_hash(self) -> str:
-        """Hex digest of the run so far: the folded rows, then the full state and the metric accumulators."""
-        h = StateHash()
-        h.value = self.state_hash.value
-        st = self.world.state
-        h.fold(3, *(getattr(st, f) for f in st.__slots__), self.metrics)
-        return h.hexdigest()
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -52,6 +52,8 @@ class Result:
     regulation: dict[str, Any] = field(default_factory=dict)
     #: Hash of every step's engine state (``simcore.record.state_hash``; 16 hex digits); "" if not kept.
     state_hash: str = ""
+    #: The scenario's ``tags`` (labels for grouping results); empty if it declares none.
+    tags: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -88,6 +90,8 @@ class Result:
             out["regulation"] = self.regulation
         if self.state_hash:
             out["state_hash"] = self.state_hash
+        if self.tags:
+            out["tags"] = list(self.tags)
         if include_timing:
             out["wall_time_s"] = self.wall_time
             out["real_time_factor"] = self.real_time_factor

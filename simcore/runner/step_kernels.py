@@ -35,6 +35,7 @@ from simcore.evaluation.metrics_kernels import (
 )
 from simcore.evaluation.rules_kernels import evaluate_rules, static_object_contact
 from simcore.geometry.kernels import pairwise_box_overlaps
+from simcore.record.state_hash_kernels import fold_engine_state
 
 EV_COLLISION = 0
 PEDESTRIAN = 1
@@ -225,7 +226,8 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     Arguments (``runner.engine``): ``static`` (Static: parameters, routes, map, tables, row sets,
     ``scoring``), ``state`` (EngineState, leading axis = instance; instance j is read through
     borrowed row views), ``scratch`` (Scratch), ``out`` (Outputs: events of this call from slot 0,
-    trajectory rows every ``out.rec_every`` steps while ``out.rec_row[0]`` has room).
+    trajectory rows every ``out.rec_every`` steps while ``out.rec_row[0]`` has room, the running state
+    hash ``out.state_hash[0]``, if kept, with every step's full state folded in).
 
     Each step: junction right of way (``junction_holds`` over every vehicle row) -> NPC (and
     in-engine agent) controls for ``drive_idx`` -> scripted rows -> vehicle dynamics
@@ -401,6 +403,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
         crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_margin, cw_occ)
         done_steps += 1
+        es.step[j] = step0 + done_steps  # this step's state is whole (the state hash reads it)
         if scoring and (step0 + k + 1) % rec_every == 0:
             r = rec_row[0]
             if r < out.rec_time.shape[0]:
@@ -412,6 +415,8 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
                 out.rec_active[r, :] = active
                 out.rec_sig[r, :] = sig_state[0]
                 rec_row[0] = r + 1
+        if scoring and out.state_hash.shape[0] > 0:
+            out.state_hash[0] = fold_engine_state(out.state_hash[0], es, j)
         reportable = False
         for q in range(start_ev, n_ev):
             if ev_kind[q] != EV_ROUTE_DONE:

@@ -1432,12 +1432,21 @@ class ZoneSpec(Strict):
         return self
 
 
+#: A scenario tag: a label for grouping results and coverage (``simcore results --group-by tag``).
+ScenarioTag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/+-]*$")]
+
+
 class ScenarioSpec(Strict):
     """A whole scenario file (format version 1). ``$name`` values refer to ``parameters``."""
 
     simcore: Literal[1]
     name: str = Field(min_length=1)
     description: str = ""
+    tags: list[ScenarioTag] = Field(
+        default_factory=list,
+        description="labels (letters, digits, _ . : / + -; up to 64 characters) carried into result.json, the"
+        " batch results store (simcore results --group-by tag) and the coverage report",
+    )
     seed: int = Field(0, ge=0, le=MAX_SEED)
     dt: float = Field(0.05, gt=0.001, le=0.5)
     map: MapSpec

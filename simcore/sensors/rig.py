@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simcore import limits
 from simcore.rng import generator
 
 __all__ = ["SensorReading", "SensorRig"]
@@ -94,6 +95,31 @@ class SensorRig:
         if not hasattr(self, "_scene"):
             self._scene: Any = None
             self._world_id: int | None = None
+
+    # ------------------------------------------------------------------ limits
+    def lidar_rays_per_s(self) -> float:
+        """Rays all lidars of the rig cast per simulated second (channels x columns x rate)."""
+        return float(
+            sum(s.inner.n_rays * s.rate_hz for s in self.sensors if hasattr(getattr(s, "inner", None), "n_rays"))
+        )
+
+    def limit_problem(self, n_actors: int) -> str:
+        """Why this rig is too much work in a scene of ``n_actors`` actors (``limits``:
+        ``max_lidar_rays_per_s``, ``max_lidar_ray_tests_per_s``), or "" when it is within them."""
+        lim = limits.current()
+        rays = self.lidar_rays_per_s()
+        if rays > lim.max_lidar_rays_per_s:
+            return (
+                f"the lidars cast {rays:.3g} rays per simulated second, more than the limit of "
+                f"{lim.max_lidar_rays_per_s:.3g} (SIMCORE_LIMIT_MAX_LIDAR_RAYS_PER_S)"
+            )
+        tests = rays * max(int(n_actors), 1)
+        if tests > lim.max_lidar_ray_tests_per_s:
+            return (
+                f"{rays:.3g} lidar rays per simulated second x {n_actors} actors = {tests:.3g} ray tests, more "
+                f"than the limit of {lim.max_lidar_ray_tests_per_s:.3g} (SIMCORE_LIMIT_MAX_LIDAR_RAY_TESTS_PER_S)"
+            )
+        return ""
 
     # ------------------------------------------------------------------ stepping
     def scene(self, world: Any) -> Any:

@@ -27,7 +27,16 @@ def _inline_doc(doc: YamlDoc, data: list[Any]) -> YamlDoc:
 
 def rig_for_scenario(loaded: Any, world: Any) -> SensorRig | None:
     """The SensorRig of the scenario's ego (None when it declares none). Raises ScenarioError
-    located at ``ego.sensors`` for an unknown rig, a bad file or a bad sensor mapping."""
+    located at ``ego.sensors`` for an unknown rig, a bad file or a bad sensor mapping, and for a
+    rig over the sensor limits in this scene (``SensorRig.limit_problem``), before any sweep."""
+    rig = _rig(loaded, world)
+    problem = rig.limit_problem(int(world.state.n)) if rig is not None else ""
+    if problem:
+        raise ScenarioError([loaded.doc.issue(KEY_PATH, problem)])
+    return rig
+
+
+def _rig(loaded: Any, world: Any) -> SensorRig | None:
     ego = loaded.spec.ego
     spec = getattr(ego, "sensors", None) if ego is not None else None
     if spec is None:

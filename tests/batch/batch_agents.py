@@ -35,6 +35,21 @@ class KillOnce:
         return Control(accel=-0.5, steer=0.0)
 
 
+class SigkillOnce(KillOnce):
+    """Like KillOnce, but sends its own process SIGKILL (what the kernel's OOM killer would do)."""
+
+    name = "sigkill-once"
+
+    def act(self, obs: Observation) -> Control:
+        """Die by SIGKILL the first time any SigkillOnce gets here, brake gently otherwise."""
+        self.calls += 1
+        marker = Path(os.environ[MARKER_ENV]) / "died"
+        if self.calls == 5 and not marker.exists():
+            marker.write_text(self.tag)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return Control(accel=-0.5, steer=0.0)
+
+
 class KillAlways:
     """Sends itself SIGKILL on its first step, every time."""
 

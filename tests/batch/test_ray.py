@@ -112,3 +112,29 @@ def test_search_runs_through_ray(tmp_path: Path, ray_head: str) -> None:
     rep = json.loads((out / "search.json").read_text())
     assert rep["search_runs"] == 4 and {t["status"] for t in rep["trials"]} == {"pass"}
     assert all((out / t["dir"] / "manifest.json").is_file() for t in rep["trials"])
+
+
+def test_ray_cuts_python_and_native_hangs_past_the_timeout(
+    tmp_path: Path, ray_head: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simcore.batch import pool
+
+    monkeypatch.setattr(pool, "KILL_GRACE_S", 1.0)  # the driver cancels a task 1 s past the limit
+    agents = TESTS / "batch" / "batch_agents.py"
+    args = [a for name in ("Sleeper", "DeafSleeper") for a in ("--agent", f"{agents}:{name}")] + [
+        "--agent",
+        "autopilot",
+    ]
+    out = tmp_path / "b"
+    t0 = time.monotonic()
+    code = main(["batch", SWEEP, "--variants", "1", *args, "--backend", "ray", "--address", ray_head,
+                 "--timeout-s", "4", "--no-pictures", "--quiet", "--out", str(out)])  # fmt: skip
+    took = time.monotonic() - t0
+    assert code == 2
+    by = {r["agent"].split(":")[-1]: r for r in read_rows(out)}
+    assert by["Sleeper"]["status"] == "timeout"  # the in-task alarm
+    assert by["DeafSleeper"]["status"] == "timeout"  # SIGALRM blocked: only killing its worker ends it
+    err = json.loads((out / by["DeafSleeper"]["dir"] / "error.json").read_text())
+    assert "Ray task cancelled" in err["error"], err
+    assert by["autopilot"]["status"] == "pass"
+    assert took < 90  # the hour-long sleeps were cut

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from simcore.agents.loading import load_agent
 from simcore.api import run
 from simcore.batch.search import parameter_space
@@ -53,3 +55,29 @@ def test_search_finds_the_planted_failure_and_minimises_it(tmp_path: Path) -> No
     assert loaded.parameters["vut_speed_kph"] == best["vut_speed_kph"]
     res = run(path, load_agent(LATE))
     assert not res.passed and res.termination == "ego_collision"
+
+
+def test_the_files_a_scenario_names_are_copied_next_to_the_written_one(tmp_path: Path, monkeypatch) -> None:
+    from simcore.batch.search import copy_references
+    from simcore.scenario.yaml_source import load_yaml
+
+    urban = HERE.parents[1] / "scenarios" / "urban"
+    # one name below the scenario's folder (kept), one outside it (copied under refs/ and renamed)
+    src = tmp_path / "src" / "sub"
+    src.mkdir(parents=True)
+    (src.parent / "maps").mkdir()
+    (src.parent / "maps" / "u_turn.yml").write_bytes((urban / "maps" / "u_turn.yml").read_bytes())
+    outside = (urban / "u_turn.yaml").read_text().replace("file: maps/u_turn.yml", "file: ../maps/u_turn.yml")
+    (src / "u_turn.yaml").write_text(outside)
+    ref = run(urban / "u_turn.yaml", "autopilot")
+    for source, want in ((urban / "u_turn.yaml", "maps/u_turn.yml"), (src / "u_turn.yaml", "refs/u_turn.yml")):
+        out = tmp_path / f"out-{want.split('/')[0]}"
+        out.mkdir()
+        data = dict(load_yaml(source).data)
+        assert copy_references(data, source.parent, out) == [want]
+        assert data["map"]["file"] == want
+        assert (out / want).read_bytes() == (urban / "maps" / "u_turn.yml").read_bytes()
+        (out / "regression.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        monkeypatch.chdir(tmp_path)  # somewhere else: the written scenario runs on its own
+        res = run(out / "regression.yaml", "autopilot")
+        assert (res.termination, res.state_hash) == (ref.termination, ref.state_hash)  # the same run

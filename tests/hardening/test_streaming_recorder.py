@@ -9,6 +9,7 @@ import numpy as np
 
 from simcore import limits
 from simcore.api import simulation
+from simcore.record import trajectory
 from simcore.record.trajectory import TrajectoryRecorder
 from simcore.runner.loop import Simulation
 from simcore.state import WorldState
@@ -128,3 +129,54 @@ def test_recorder_truncate_and_load_keep_rows_in_order() -> None:
     np.testing.assert_array_equal(rec.view()["x"], full["x"])
     np.testing.assert_array_equal(rec.view()["signals"], full["signals"])
     rec.close()
+
+
+def _read_peak(fn) -> tuple[int, int]:
+    """Peak traced bytes of ``fn()`` and the bytes of what it returned."""
+    tracemalloc.start()
+    out = fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, sum(a.nbytes for a in (out.values() if isinstance(out, dict) else [out]))
+
+
+def test_reading_back_is_exact_and_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(trajectory, "READ_BYTES", 64 << 10)  # blocks of 64 KiB (14 rows of 571 actors)
+    _, a = _record(200)
+    _, b = _record(2000)
+    full = b.view()
+    cols = b.view(actors=[3, 0])
+    for key in ("x", "y", "yaw", "speed", "active"):
+        np.testing.assert_array_equal(cols[key], full[key][:, [3, 0]])
+    np.testing.assert_array_equal(cols["signals"], full["signals"])
+    mask = np.zeros(571, dtype=np.bool_)
+    mask[[1, 5, 7]] = True
+    b.active[: b.rows, 5] = False  # some rows of one selected actor inactive (in the buffer)
+    full = b.view()
+    count = (full["active"] & mask).sum(axis=1)
+    expect = (full["speed"] * (full["active"] & mask)).sum(axis=1) / count
+    np.testing.assert_array_equal(b.mean_speed(mask), expect)
+    assert b.view(names=("signals",)).keys() == {"signals"}
+    # reading 100 strided rows, every row of one actor, or the traffic speed: what is returned (at
+    # most twice, while it is joined) and a few blocks, never a 9 MB spill file of a field
+    for read in (lambda r: r.view(max_rows=100), lambda r: r.view(actors=[0]), lambda r: r.mean_speed(mask)):
+        for rec in (a, b):
+            peak, kept = _read_peak(lambda read=read, rec=rec: read(rec))
+            assert peak < 2 * kept + 600_000, (peak, kept)
+    a.close()
+    b.close()
+
+
+def test_post_run_metrics_from_columns_equal_those_from_every_row() -> None:
+    from simcore.evaluation.post_run import post_run_metrics, post_run_trajectory
+
+    sim = simulation(ROOT / "scenarios" / "urban" / "emergency_vehicle.yaml")
+    sim.run()
+    sim.recorder.drain()  # every row on disk: the blocks are read back
+    assert sim.recorder.drained > 200 and sim.emergency_vehicles
+    w, rec = sim.world, sim.recorder
+    args = (sim._collisions_info, sim.emergency_vehicles, False, 0.5)
+    old = post_run_metrics(w, rec.view(), *args)
+    new = post_run_metrics(w, post_run_trajectory(w, rec, sim.emergency_vehicles), *args)
+    assert old and new.keys() == old.keys()
+    np.testing.assert_array_equal(list(new.values()), list(old.values()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,20 @@ def test_scenario_weather_reaches_the_lidar(tmp_path):
     w = world_weather(build_world(load_scenario(wet)))
     assert (w.rain_mm_h, w.fog_visibility_m) == (10.0, 200.0)
     assert w.extinction() > 3.912 / 200.0  # fog alone gives at least the Koschmieder extinction at 550 nm
+
+
+def test_lidar_ray_limits_are_checked_before_any_sweep(tmp_path):
+    from simcore import limits
+
+    # 64 channels x 2048 columns x 20 Hz = 2.62e6 rays per simulated second, 2 actors in the scene
+    lidar = "[{name: big, type: lidar, rate_hz: 20, channels: 64, points_per_channel: 2048}]"
+    path = _scenario(tmp_path, lidar)
+    rig = simulation(path, "autopilot", record_every=0).sensors
+    assert rig.lidar_rays_per_s() == 64 * 2048 * 20
+    with limits.override(max_lidar_rays_per_s=2e6), pytest.raises(ScenarioError) as err:
+        simulation(path, "autopilot", record_every=0)
+    assert re.search(r"rig\.yaml:\d+:\d+: ego\.sensors: the lidars cast 2\.62e\+06 rays per simulated second, "
+                     r"more than the limit of 2e\+06", str(err.value)), str(err.value)  # fmt: skip
+    with limits.override(max_lidar_ray_tests_per_s=5e6), pytest.raises(ScenarioError) as err:
+        simulation(path, "autopilot", record_every=0)
+    assert "x 2 actors = 5.24e+06 ray tests, more than the limit of 5e+06" in str(err.value)

@@ -1,6 +1,6 @@
 """CI at scale: batch throughput, scheduling overhead, a killed worker's cost, search vs random sampling.
 
-    python tools/bench/ci_scale.py [--quick] [--ray] [--json FILE]
+    python tools/bench/ci_scale.py [--quick] [--ray] [--json FILE] [--only-killed] [--runs N]
 
 Throughput: N short variants (tests/data/sweep.yaml cut to 2 s simulated, N = 1000, 40 with
 --quick; autopilot in-engine, no pictures), side by side: the jobs one after another in this
@@ -10,8 +10,9 @@ cluster started in this process; full run or --ray). Scheduling overhead per run
 workers / N - the mean time of a job inside its worker (``job_wall_s``: build, run, outputs), so
 it holds worker start-up, IPC, waiting and result handling, measured in the same run.
 
-Killed worker: the same batch (60 jobs, 20 with --quick; 2 workers) with and without one job whose agent kills
-its own worker (``tests/batch/batch_agents.py:KillOnce``), with this pool and with the runner
+Killed worker: the same batch (60 jobs, 20 with --quick, or --runs N; 2 workers) with and without one job
+whose agent kills its own worker (``tests/batch/batch_agents.py``: KillOnce by ``os._exit``, SigkillOnce
+by SIGKILL), with this pool and with the runner
 before it (commit 3dc0411, read from git: a broken ProcessPoolExecutor, every lost job rerun
 in a process of its own).
 
@@ -144,14 +145,14 @@ def killed_worker(folder: Path, n: int) -> list[dict]:
         if runner.startswith("old") and old is None:
             continue
         base = None
-        for label, extra in (("none", None), ("one (os._exit)", "KillOnce")):
-            marks = folder / f"marks-{runner[:3]}-{label[:3]}"
+        for label, extra in (("none", None), ("one (os._exit)", "KillOnce"), ("one (SIGKILL)", "SigkillOnce")):
+            marks = folder / f"marks-{runner[:3]}-{label[:9]}"
             marks.mkdir()
             os.environ["SIMCORE_TEST_KILL_DIR"] = str(marks)
             jobs = _jobs(scn, n)
             if extra:
                 jobs[n // 2] = _jobs(scn, n, [f"{AGENTS}:{extra}"])[n // 2]
-            dest = folder / f"kill-{runner[:3]}-{label[:3]}"
+            dest = folder / f"kill-{runner[:3]}-{label[:9]}"
             t0 = time.perf_counter()
             if runner.startswith("old"):
                 deaths = old(jobs, dest, workers=2, pictures=False, done=lambda j, e: None)
@@ -193,16 +194,24 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="40 variants, fewer search seeds, no Ray")
     ap.add_argument("--ray", action="store_true", help="include Ray even with --quick")
     ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--only-killed", action="store_true", help="only the killed-worker table")
+    ap.add_argument("--runs", type=int, default=None, help="runs of the killed-worker batches (default 60, quick 20)")
     args = ap.parse_args()
     n = 40 if args.quick else 1000
+    n_kill = args.runs or (20 if args.quick else 60)
     with tempfile.TemporaryDirectory(prefix="simcore-ci-bench-") as tmp:
         folder = Path(tmp)
         for sub in ("t", "k", "s"):
             (folder / sub).mkdir()
+        if args.only_killed:
+            k = killed_worker(folder / "k", n_kill)
+            print_table("one killed worker", k, ["runner", "killed workers", "runs", "jobs rerun", "wall s", "x none"])
+            write_json(args.json, "ci_scale_killed", k, {"runs": n_kill})
+            return
         t = throughput(folder / "t", n, with_ray=args.ray or not args.quick)
         print_table(f"{n} short variants (2 s simulated, autopilot, no pictures)", t,
                     ["way", "workers", "runs", "runs/s", "job ms (in worker)", "overhead ms/run"])  # fmt: skip
-        k = killed_worker(folder / "k", 60 if not args.quick else 20)
+        k = killed_worker(folder / "k", n_kill)
         print_table("one killed worker", k, ["runner", "killed workers", "runs", "jobs rerun", "wall s", "x none"])
         s = search_vs_random(folder / "s", 2 if args.quick else 6, 12 if args.quick else 30)
         print_table("planted CCRs failure (about 10 % of the speed range)", s,
