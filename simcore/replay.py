@@ -60,7 +60,9 @@ def _run_config(log: RunLog, path: str | Path) -> dict[str, Any]:
 
 def build_simulation(cfg: dict[str, Any], agents: dict[str, Any], log: RunLog | None = None) -> Simulation:
     """The logged run's Simulation, rebuilt from its world reference, driven by ``agents`` (by role);
-    criteria, regulation and end conditions are the logged ones."""
+    criteria, regulation and end conditions are the logged ones, and so is whether an agent that can run
+    in-engine does (a run that drove the autopilot through the agent protocol does so again: the
+    in-engine driver also writes the ego's engine state, e.g. its lead gap, which the state hash reads)."""
     from pydantic import TypeAdapter
 
     from simcore.api import simulation
@@ -79,6 +81,7 @@ def build_simulation(cfg: dict[str, Any], agents: dict[str, Any], log: RunLog | 
             record_every=int(cfg.get("record_every", 1)),
             allow_paths=tuple(cfg.get("allow_paths", ())),
             agents=others,
+            in_engine=bool(cfg.get("in_engine", True)),
             **{k: v for k, v in timing.items() if v is not None},
         )
     sim.end = EndSpec.model_validate(cfg["end"])

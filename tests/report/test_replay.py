@@ -130,6 +130,7 @@ def test_replay_of_a_protocol_agent_uses_the_logged_controls(tmp_path: Path) -> 
         assert o["objects"] == int(np.sum(rows["active"][j] & (d <= 200.0))) - 1
     sim, from_step = prepare_replay(tmp_path, 45)
     assert from_step < 45
+    assert not sim.in_engine  # continues as it ran: through the protocol, not the in-engine driver
     res = sim.run()
     for key in KEYS:
         np.testing.assert_array_equal(sim.recorder.view()[key], sim_live.recorder.view()[key], err_msg=key)
