@@ -265,7 +265,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
         bw(sp.a_lat), bw(sp.accel_cap), bw(sp.stop_at_end)
     ped_speed, ped_accel, ped_decel, ped_obey = bw(sp.ped_speed), bw(sp.ped_accel), bw(sp.ped_decel), \
         bw(sp.ped_obey)
-    rt_start, rs, rvlim, rk = bw(sp.rt_start), bw(sp.rs), bw(sp.rvlim), bw(sp.rk)
+    rt_start, rs, rvlim, rk, r_next = bw(sp.rt_start), bw(sp.rs), bw(sp.rvlim), bw(sp.rk), bw(sp.r_next)
     st_start, stop_s, stop_sig = bw(sp.st_start), bw(sp.stop_s), bw(sp.stop_sig)
     cw_start, cw_s0, cw_s1, cw_id = bw(sp.cw_start), bw(sp.cw_s0), bw(sp.cw_s1), bw(sp.cw_id)
     lc_start, lc_s0, lc_s1, lc_side, lc_offset = bw(sp.lc_start), bw(sp.lc_s0), bw(sp.lc_s1), bw(sp.lc_side), \
@@ -345,7 +345,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
             ctrl_accel, ctrl_steer, lead_gap, lead_close,
             t_now, dt, started, start_time, run_amber, run_red, right_on_red, ror_stop, cur_turn, hold_s,
             pf_mode, pf_start, pf_key, pf_v,
-            mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, accel,
+            mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, accel, r_next, cx, cy,
         )
         if scripted_idx.shape[0] > 0:
             step_scripted(t_now + dt, dt, scripted_idx, x, y, yaw, speed, accel, active, done,
