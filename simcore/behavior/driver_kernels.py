@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import kernel
-from simcore.behavior.route_kernels import route_index, route_point
+from simcore.behavior.route_kernels import STRAIGHT_KAPPA, route_index, route_point
 from simcore.geometry.kernels import project_point_segment
 
 #: Signal states (mirror simcore._types.SignalState; kernels take plain ints).
@@ -164,6 +164,25 @@ def obstacle_on_path_off(
     )
 
 
+#: A box centre farther than half widths + this (m) outside the bounding box of the route samples
+#: scanned cannot come within a corridor of any of them (CORRIDOR_MARGIN_M + MAX_ROUTE_SPACING_M,
+#: plus 1 cm against rounding).
+BOX_REJECT_M = CORRIDOR_MARGIN_M + MAX_ROUTE_SPACING_M + 0.01
+
+
+@kernel
+def samples_box(rx, ry, k0, k1):  # pragma: no cover - compiled
+    """Axis-aligned bounding box (x0, y0, x1, y1, m) of route samples k0..k1 (inclusive)."""
+    x0 = x1 = rx[k0]
+    y0 = y1 = ry[k0]
+    for k in range(k0 + 1, k1 + 1):
+        x0 = min(x0, rx[k])
+        x1 = max(x1, rx[k])
+        y0 = min(y0, ry[k])
+        y1 = max(y1, ry[k])
+    return x0, y0, x1, y1
+
+
 @kernel
 def obstacle_at_centre(
     x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, cx, cy, oyaw, ov, olen, owid, lat_off
@@ -246,9 +265,11 @@ def desired_speed(v_des, speed_factor, a_lat, b_comf, rs, rvlim, rk, r_next, k0,
     v0^2 = min(v_des^2, min_k vl_k^2 + 2 b_comf d_k) over route samples k >= k0 (up to rb) with
     vl_k^2 = min((rvlim_k speed_factor)^2, a_lat / |rk_k|) and d_k = max(rs_k - front_s, 0) (m ahead
     of the front bumper): the speed from which comfortable braking meets every limit ahead.
-    Samples with 2 b_comf d_k >= v0^2 cannot bind (the scan stops there), and within a run of equal
-    limit and curvature (``r_next``, ``route_kernels.limit_runs``) only its first sample can, since
-    d_k grows along it: one sample per run is read, with the same result as reading them all.
+    Samples with 2 b_comf d_k >= v0^2 cannot bind (the scan stops there). Within a run of one limit,
+    straight or of one curvature (``r_next``, ``route_kernels.limit_runs``), vl_k is the same for
+    every sample as long as a_lat >= 2 STRAIGHT_KAPPA (limit speed_factor)^2 (the curve bound never
+    applies on a straight), and d_k grows along the run, so only its first sample can bind: one
+    sample per run is read, with the same result as reading them all.
     """
     v0_sq = v_des * v_des  # in squares: no root per sample
     k = k0
@@ -258,11 +279,12 @@ def desired_speed(v_des, speed_factor, a_lat, b_comf, rs, rvlim, rk, r_next, k0,
             break
         vl = rvlim[k] * speed_factor
         vl_sq = vl * vl
+        skip = a_lat >= 2.0 * STRAIGHT_KAPPA * vl_sq
         kap = abs(rk[k])
         if kap * vl_sq > a_lat:
             vl_sq = a_lat / kap
         v0_sq = min(v0_sq, vl_sq + 2.0 * b_comf * d)
-        k = r_next[k]
+        k = r_next[k] if skip else k + 1
     return max(math.sqrt(v0_sq), 0.5)
 
 
@@ -323,6 +345,7 @@ def drive_control(
     front_s = progress + front
 
     v0 = desired_speed(v_des, speed_factor, a_lat, b_comf, rs, rvlim, rk, r_next, k0, rb, front_s)
+    bx0, by0, bx1, by1 = samples_box(rx, ry, k0, k1)
     acc = idm_accel(v, v0, max_accel, b_comf, s0, T, delta, math.inf, 0.0)
     lead_gap = math.inf
     lead_close = 0.0
@@ -332,6 +355,9 @@ def drive_control(
         j = cand[q]
         if j == self_id:
             continue
+        reach = half_width + 0.5 * math.sqrt(olen[j] * olen[j] + owid[j] * owid[j]) + abs(lat_off) + BOX_REJECT_M
+        if not (bx0 - reach <= ocx[j] <= bx1 + reach and by0 - reach <= ocy[j] <= by1 + reach):
+            continue  # no route sample k0..k1 comes near enough: obstacle_at_centre would find nothing
         gap, v_lead = obstacle_at_centre(
             x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1,
             ox[j], oy[j], ocx[j], ocy[j], oyaw[j], ov[j], olen[j], owid[j], lat_off,

@@ -79,13 +79,18 @@ def update_progress(
         lateral[i] = t
 
 
+#: Curvature (1/m) up to which route samples count as straight for ``limit_runs`` (10 km radius).
+STRAIGHT_KAPPA = 1e-4
+
+
 @kernel
 def limit_runs(rt_start, rvlim, rk, out):  # pragma: no cover - compiled
-    """Runs of equal speed limit and curvature along every route: out[k] = the first sample after k
-    (on the same route) whose ``rvlim`` or ``rk`` differs from sample k's, or the route's end.
+    """Runs of one speed limit along every route, straight or of one curvature: out[k] = the first
+    sample after k (on the same route) where the run that holds sample k ends, or the route's end.
 
-    The drivers' look-ahead speed (``driver_kernels.desired_speed``) reads one sample per run:
-    within a run its bound only grows with the distance ahead. rt_start (n+1,) CSR offsets;
+    Consecutive samples share a run when their ``rvlim`` are equal and their ``rk`` are equal or
+    both at most STRAIGHT_KAPPA in magnitude. The drivers' look-ahead speed
+    (``driver_kernels.desired_speed``) reads one sample per run. rt_start (n+1,) CSR offsets;
     rvlim, rk, out (S,). Mutates out.
     """
     for i in range(rt_start.shape[0] - 1):
@@ -94,5 +99,7 @@ def limit_runs(rt_start, rvlim, rk, out):  # pragma: no cover - compiled
         nxt = b
         for k in range(b - 1, a - 1, -1):
             out[k] = nxt
-            if k > a and not (rvlim[k - 1] == rvlim[k] and rk[k - 1] == rk[k]):
-                nxt = k
+            if k > a:
+                same_k = rk[k - 1] == rk[k] or max(abs(rk[k - 1]), abs(rk[k])) <= STRAIGHT_KAPPA
+                if not (rvlim[k - 1] == rvlim[k] and same_k):
+                    nxt = k
