@@ -7,12 +7,12 @@ import math
 import numpy as np
 
 from simcore._jit import kernel
-from simcore.road.builder import SAMPLE_SPACING_M
 from simcore.road.frenet_kernels import project_on_polyline
 
-#: ``route_index`` guesses the segment from the routes' sample spacing (m) and walks
-#: at most ROUTE_WALK samples from the guess before it falls back to a binary search.
-ROUTE_GUESS_SPACING_M = SAMPLE_SPACING_M
+#: ``route_index`` guesses the segment from the routes' sample spacing (m; road.builder.SAMPLE_SPACING_M,
+#: a test keeps them equal; any value gives the same index) and walks at most ROUTE_WALK samples from the
+#: guess before it falls back to a binary search.
+ROUTE_GUESS_SPACING_M = 1.0
 ROUTE_WALK = 8
 
 

@@ -5,13 +5,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simcore.behavior.driver_kernels import desired_speed
-from simcore.behavior.route_kernels import STRAIGHT_KAPPA, limit_runs, route_index
+from simcore.behavior.route_kernels import ROUTE_GUESS_SPACING_M, STRAIGHT_KAPPA, limit_runs, route_index
+from simcore.road.builder import SAMPLE_SPACING_M
 
 
 def reference_index(rs: np.ndarray, a: int, b: int, s: float) -> int:
     """The definition: the last k with rs[k] <= s, clamped to [a, max(b - 2, a)]."""
     k = a + int(np.searchsorted(rs[a:b], s, side="right")) - 1
     return min(max(k, a), max(b - 2, a))
+
+
+def test_guess_spacing_is_the_route_sample_spacing():
+    assert ROUTE_GUESS_SPACING_M == SAMPLE_SPACING_M
 
 
 @settings(max_examples=60, deadline=None)
