@@ -54,9 +54,8 @@ def bench_simcore(n: int, sim_s: float, repeats: int, walkers: int = 0) -> dict:
     """Median wall time of a simcore run of the grid workload; vehicle-steps counted over active vehicles."""
     import numpy as np
 
-    from simcore.api import simulation
-
     import simcore.yamlio.source as yaml_source
+    from simcore.api import simulation
 
     # the generated file of a 10,000-vehicle grid is legitimately larger than the loader's alias-bomb guard
     yaml_source.MAX_NODES = max(yaml_source.MAX_NODES, 40 * (n + walkers))
