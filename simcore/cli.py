@@ -528,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_batch_commands(sub)
     add_map_commands(sub)
-    from simcore.replay import add_replay_commands
+    from simcore.replay_cli import add_replay_commands
 
     add_replay_commands(sub)
     from simcore.drive.command import add_parser as add_drive_command

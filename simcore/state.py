@@ -122,11 +122,9 @@ class EngineState(NamedTuple):
     #: (N, R) road friction coefficient and grade angle (rad, uphill +) under each row
     friction: np.ndarray
     grade: np.ndarray
-    #: (N, R) controls (m/s^2, rad), lead gap (m) and closing speed (m/s), off-road and goal flags
+    #: (N, R) controls (m/s^2, rad), off-road and goal flags
     ctrl_accel: np.ndarray
     ctrl_steer: np.ndarray
-    lead_gap: np.ndarray
-    lead_close: np.ndarray
     offroad: np.ndarray
     goal_flag: np.ndarray
     #: (N, R) behaviour memory: stop line of a right turn on red (route s), junction arrival

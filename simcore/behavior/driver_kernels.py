@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import kernel
-from simcore.behavior.route_kernels import route_index, route_point
+from simcore.behavior.route_kernels import STRAIGHT_KAPPA, route_index, route_point
 from simcore.geometry.kernels import project_point_segment
 
 #: Signal states (mirror simcore._types.SignalState; kernels take plain ints).
@@ -159,6 +159,40 @@ def obstacle_on_path_off(
         return math.inf, 0.0
     cx = ox + ocoff * math.cos(oyaw)
     cy = oy + ocoff * math.sin(oyaw)
+    return obstacle_at_centre(
+        x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, cx, cy, oyaw, ov, olen, owid, lat_off
+    )
+
+
+#: A box centre farther than half widths + this (m) outside the bounding box of the route samples
+#: scanned cannot come within a corridor of any of them (CORRIDOR_MARGIN_M + MAX_ROUTE_SPACING_M,
+#: plus 1 cm against rounding).
+BOX_REJECT_M = CORRIDOR_MARGIN_M + MAX_ROUTE_SPACING_M + 0.01
+
+
+@kernel
+def samples_box(rx, ry, k0, k1):  # pragma: no cover - compiled
+    """Axis-aligned bounding box (x0, y0, x1, y1, m) of route samples k0..k1 (inclusive)."""
+    x0 = x1 = rx[k0]
+    y0 = y1 = ry[k0]
+    for k in range(k0 + 1, k1 + 1):
+        x0 = min(x0, rx[k])
+        x1 = max(x1, rx[k])
+        y0 = min(y0, ry[k])
+        y1 = max(y1, ry[k])
+    return x0, y0, x1, y1
+
+
+@kernel
+def obstacle_at_centre(
+    x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, cx, cy, oyaw, ov, olen, owid, lat_off
+):  # pragma: no cover - compiled
+    """``obstacle_on_path_off`` with the box centre (cx, cy) given (``actor_centres``: once per
+    actor and step instead of once per driver that sees it)."""
+    dx = ox - x
+    dy = oy - y
+    if dx * dx + dy * dy > (look + 10.0) ** 2:
+        return math.inf, 0.0
     reach = 0.5 * math.sqrt(olen * olen + owid * owid)
     corridor = half_width + reach + CORRIDOR_MARGIN_M
     s_j, t_j, kj = scan_path(cx, cy, rx, ry, rs, k0, k1, corridor + abs(lat_off))
@@ -183,7 +217,7 @@ def obstacle_on_path_off(
 @kernel
 def lane_change_safe(
     x, y, yaw, v, v0, half_len, coff, target, offset, a_max, b_comf, s0, T, delta,
-    ox, oy, oyaw, ov, olen, ocoff, cand, n_cand, self_id,
+    ocx, ocy, oyaw, ov, olen, cand, n_cand, self_id,
 ):  # pragma: no cover - compiled
     """MOBIL's safety criterion for a lane change by ``target`` m sideways (left +).
 
@@ -192,7 +226,8 @@ def lane_change_safe(
     leave a bumper gap >= s0, and neither the driver (behind a leader there) nor the new
     follower (behind the driver) may need to brake harder than B_SAFE by IDM. Two
     drivers that both wait (< 1 m/s) let the one ahead go first; exact ties go to the
-    lower row. Kesting, Treiber & Helbing (2007), Transp. Res. Rec. 1999.
+    lower row. Kesting, Treiber & Helbing (2007), Transp. Res. Rec. 1999. ``ocx``, ``ocy``: the
+    candidates' box centres (``actor_centres``).
     """
     c = math.cos(yaw)
     s = math.sin(yaw)
@@ -202,10 +237,8 @@ def lane_change_safe(
         j = cand[q]
         if j == self_id:
             continue
-        jx = ox[j] + ocoff[j] * math.cos(oyaw[j])
-        jy = oy[j] + ocoff[j] * math.sin(oyaw[j])
-        dx = jx - px
-        dy = jy - py
+        dx = ocx[j] - px
+        dy = ocy[j] - py
         dlong = dx * c + dy * s
         dlat = -dx * s + dy * c
         if abs(dlat - target) > 0.5 * offset or abs(dlong) > LANE_CHANGE_RANGE_M:
@@ -226,20 +259,52 @@ def lane_change_safe(
 
 
 @kernel
+def desired_speed(v_des, speed_factor, a_lat, b_comf, rs, rvlim, rk, r_next, k0, rb, front_s):  # pragma: no cover
+    """IDM desired speed v0 (m/s, >= 0.5): v_des lowered by the speed limits and curves ahead.
+
+    v0^2 = min(v_des^2, min_k vl_k^2 + 2 b_comf d_k) over route samples k >= k0 (up to rb) with
+    vl_k^2 = min((rvlim_k speed_factor)^2, a_lat / |rk_k|) and d_k = max(rs_k - front_s, 0) (m ahead
+    of the front bumper): the speed from which comfortable braking meets every limit ahead.
+    Samples with 2 b_comf d_k >= v0^2 cannot bind (the scan stops there). Within a run of one limit,
+    straight or of one curvature (``r_next``, ``route_kernels.limit_runs``), vl_k is the same for
+    every sample as long as a_lat >= 2 STRAIGHT_KAPPA (limit speed_factor)^2 (the curve bound never
+    applies on a straight), and d_k grows along the run, so only its first sample can bind: one
+    sample per run is read, with the same result as reading them all.
+    """
+    v0_sq = v_des * v_des  # in squares: no root per sample
+    k = k0
+    while k < rb:
+        d = max(rs[k] - front_s, 0.0)
+        if 2.0 * b_comf * d >= v0_sq:
+            break
+        vl = rvlim[k] * speed_factor
+        vl_sq = vl * vl
+        skip = a_lat >= 2.0 * STRAIGHT_KAPPA * vl_sq
+        kap = abs(rk[k])
+        if kap * vl_sq > a_lat:
+            vl_sq = a_lat / kap
+        v0_sq = min(v0_sq, vl_sq + 2.0 * b_comf * d)
+        k = r_next[k] if skip else k + 1
+    return max(math.sqrt(v0_sq), 0.5)
+
+
+@kernel
 def drive_control(
     x, y, yaw, v, wheelbase, front, half_width, half_len, max_accel, max_decel, max_steer,
-    rx, ry, rs, rvlim, rk, ra, rb, progress,
+    rx, ry, rs, rvlim, rk, r_next, ra, rb, progress,
     stop_s, stop_sig, sig_state, sa, sb,
     cw_s0, cw_s1, cw_id, cw_occ, ca, cb,
     lc_s0, lc_s1, lc_side, lc_offset, la, lb,
-    ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id,
+    ox, oy, oyaw, ov, olen, owid, ocx, ocy, cand, n_cand, self_id,
     v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end, run_amber, run_red, ror_ok, lat_off,
 ):  # pragma: no cover - compiled
     """Control of one driver following its route: (accel, steer, lead_gap, lead_closing).
 
     Frame: ENU; (x, y) is the rear-axle centre, yaw rad CCW from x, v m/s. ``cand[:n_cand]``
-    index the actors (o* arrays) that may matter; they must include every actor within the
-    path corridor ahead and within LANE_CHANGE_RANGE_M of a pending lane change.
+    index the actors (o* arrays; ocx, ocy: their box centres, ``actor_centres``) that may
+    matter; they must include every actor within the path corridor ahead and within
+    LANE_CHANGE_RANGE_M of a pending lane change. ``r_next``: runs of equal speed limit and
+    curvature along the route (``route_kernels.limit_runs``).
 
     Longitudinal: the minimum of IDM accelerations against (a) the free road with desired
     speed v0 = min(v_des, look-ahead speeds), (b) each obstacle in the path corridor ahead,
@@ -279,19 +344,8 @@ def drive_control(
     k1 = route_index(rs, ra, rb, progress + look) + 1
     front_s = progress + front
 
-    # Desired speed with limit and curve look-ahead (in squares: no root per sample).
-    v0_sq = v_des * v_des
-    for k in range(k0, rb):
-        d = max(rs[k] - front_s, 0.0)
-        if 2.0 * b_comf * d >= v0_sq:
-            break
-        vl = rvlim[k] * speed_factor
-        vl_sq = vl * vl
-        kap = abs(rk[k])
-        if kap * vl_sq > a_lat:
-            vl_sq = a_lat / kap
-        v0_sq = min(v0_sq, vl_sq + 2.0 * b_comf * d)
-    v0 = max(math.sqrt(v0_sq), 0.5)
+    v0 = desired_speed(v_des, speed_factor, a_lat, b_comf, rs, rvlim, rk, r_next, k0, rb, front_s)
+    bx0, by0, bx1, by1 = samples_box(rx, ry, k0, k1)
     acc = idm_accel(v, v0, max_accel, b_comf, s0, T, delta, math.inf, 0.0)
     lead_gap = math.inf
     lead_close = 0.0
@@ -301,9 +355,12 @@ def drive_control(
         j = cand[q]
         if j == self_id:
             continue
-        gap, v_lead = obstacle_on_path_off(
+        reach = half_width + 0.5 * math.sqrt(olen[j] * olen[j] + owid[j] * owid[j]) + abs(lat_off) + BOX_REJECT_M
+        if not (bx0 - reach <= ocx[j] <= bx1 + reach and by0 - reach <= ocy[j] <= by1 + reach):
+            continue  # no route sample k0..k1 comes near enough: obstacle_at_centre would find nothing
+        gap, v_lead = obstacle_at_centre(
             x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1,
-            ox[j], oy[j], oyaw[j], ov[j], olen[j], owid[j], ocoff[j], lat_off,
+            ox[j], oy[j], ocx[j], ocy[j], oyaw[j], ov[j], olen[j], owid[j], lat_off,
         )
         if gap == math.inf:
             continue
@@ -321,7 +378,7 @@ def drive_control(
             break
         if not lane_change_safe(
             x, y, yaw, v, v0, half_len, front - half_len, lc_side[m] * lc_offset[m], lc_offset[m],
-            max_accel, b_comf, s0, T, delta, ox, oy, oyaw, ov, olen, ocoff, cand, n_cand, self_id,
+            max_accel, b_comf, s0, T, delta, ocx, ocy, oyaw, ov, olen, cand, n_cand, self_id,
         ):
             acc = min(acc, stop_accel(v, v0, max_accel, b_comf, T, delta, dist))
         break
@@ -356,11 +413,20 @@ def drive_control(
 
 
 @kernel
+def actor_centres(x, y, yaw, center_offset, out_cx, out_cy):  # pragma: no cover - compiled
+    """Box centres (m, ENU) of every row: the reference point moved ``center_offset`` m along the heading.
+    Mutates out_cx, out_cy ((n,))."""
+    for i in range(x.shape[0]):
+        out_cx[i] = x[i] + center_offset[i] * math.cos(yaw[i])
+        out_cy[i] = y[i] + center_offset[i] * math.sin(yaw[i])
+
+
+@kernel
 def build_actor_grid(x, y, active, x0, y0, nx, ny, cell_start, cell_items):  # pragma: no cover - compiled
     """Counting-sort active actors into a uniform grid of GRID_CELL_M cells.
 
     Actors outside the grid go to the nearest border cell. Cell c = iy * nx + ix owns
-    ``cell_items[cell_start[c]:cell_start[c + 1]]``, in row order (deterministic).
+    ``cell_items[cell_start[c]:cell_start[c + 1]]``, in row order (deterministic). No allocation.
     Mutates: cell_start ((nx * ny + 1,)), cell_items ((n,)).
     """
     n_cells = nx * ny
@@ -373,14 +439,17 @@ def build_actor_grid(x, y, active, x0, y0, nx, ny, cell_start, cell_items):  # p
             cell_start[cy * nx + cx + 1] += 1
     for c in range(n_cells):
         cell_start[c + 1] += cell_start[c]
-    fill = cell_start[:n_cells].copy()
+    # cell_start[c] serves as the fill pointer of cell c, then everything is shifted back by one cell
     for i in range(x.shape[0]):
         if active[i]:
             cx = min(max(math.floor((x[i] - x0) / GRID_CELL_M), 0), nx - 1)
             cy = min(max(math.floor((y[i] - y0) / GRID_CELL_M), 0), ny - 1)
             c = cy * nx + cx
-            cell_items[fill[c]] = i
-            fill[c] += 1
+            cell_items[cell_start[c]] = i
+            cell_start[c] += 1
+    for c in range(n_cells, 0, -1):
+        cell_start[c] = cell_start[c - 1]
+    cell_start[0] = 0
 
 
 @kernel
@@ -455,7 +524,7 @@ def side_room(nb, rs, a, b, progress, ahead):  # pragma: no cover - compiled
 @kernel
 def lane_accel(
     x, y, v, v0, half_width, progress, front_s, rx, ry, rs, k0, k1, a_max, b_comf, s0, T, delta,
-    ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id, lat_off,
+    ox, oy, oyaw, ov, olen, owid, ocx, ocy, cand, n_cand, self_id, lat_off,
 ):  # pragma: no cover - compiled
     """IDM acceleration (m/s^2) behind the nearest obstacle on the route shifted ``lat_off`` m left."""
     gap = math.inf
@@ -465,9 +534,9 @@ def lane_accel(
         j = cand[q]
         if j == self_id:
             continue
-        g, vl = obstacle_on_path_off(
+        g, vl = obstacle_at_centre(
             x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1,
-            ox[j], oy[j], oyaw[j], ov[j], olen[j], owid[j], ocoff[j], lat_off,
+            ox[j], oy[j], ocx[j], ocy[j], oyaw[j], ov[j], olen[j], owid[j], lat_off,
         )
         if g < gap:
             gap = g
@@ -478,7 +547,7 @@ def lane_accel(
 @kernel
 def mobil_choice(
     x, y, yaw, v, v0, half_width, half_len, coff, progress, front_s, rx, ry, rs, a, b, a_max, b_comf, s0, T, delta,
-    ox, oy, oyaw, ov, olen, owid, ocoff, oacc, cand, n_cand, self_id, lat_off, room_l, room_r, p, thr, bias,
+    ox, oy, oyaw, ov, olen, owid, ocx, ocy, oacc, cand, n_cand, self_id, lat_off, room_l, room_r, p, thr, bias,
 ):  # pragma: no cover - compiled
     """MOBIL (Kesting, Treiber & Helbing 2007): the new lateral offset target (m), or ``lat_off`` to stay.
 
@@ -492,7 +561,7 @@ def mobil_choice(
     k0 = route_index(rs, a, b, progress)
     k1 = route_index(rs, a, b, progress + look_ahead(v, b_comf)) + 1
     a_c = lane_accel(x, y, v, v0, half_width, progress, front_s, rx, ry, rs, k0, k1, a_max, b_comf, s0, T, delta,
-                     ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id, lat_off)
+                     ox, oy, oyaw, ov, olen, owid, ocx, ocy, cand, n_cand, self_id, lat_off)
     best = lat_off
     best_gain = -math.inf
     c = math.cos(yaw)
@@ -505,7 +574,7 @@ def mobil_choice(
             continue
         target = lat_off + side * room
         a_t = lane_accel(x, y, v, v0, half_width, progress, front_s, rx, ry, rs, k0, k1, a_max, b_comf, s0, T,
-                         delta, ox, oy, oyaw, ov, olen, owid, ocoff, cand, n_cand, self_id, target)
+                         delta, ox, oy, oyaw, ov, olen, owid, ocx, ocy, cand, n_cand, self_id, target)
         # new follower: the nearest vehicle behind in the target lane
         gain_n = 0.0
         best_d = -math.inf
@@ -513,8 +582,8 @@ def mobil_choice(
             j = cand[q]
             if j == self_id:
                 continue
-            jx = ox[j] + ocoff[j] * math.cos(oyaw[j]) - px
-            jy = oy[j] + ocoff[j] * math.sin(oyaw[j]) - py
+            jx = ocx[j] - px
+            jy = ocy[j] - py
             dlong = jx * c + jy * s
             dlat = -jx * s + jy * c
             if dlong >= 0.0 or dlong < -LANE_CHANGE_RANGE_M or dlong < best_d:
@@ -530,7 +599,7 @@ def mobil_choice(
         gain = a_t - a_c + p * gain_n - thr - side_bias
         if gain > 0.0 and gain > best_gain and lane_change_safe(
             x, y, yaw, v, v0, half_len, coff, side * room, room, a_max, b_comf, s0, T, delta,
-            ox, oy, oyaw, ov, olen, ocoff, cand, n_cand, self_id,
+            ocx, ocy, oyaw, ov, olen, cand, n_cand, self_id,
         ):
             best = target
             best_gain = gain
@@ -596,6 +665,7 @@ def step_drivers(
     t, dt, started, start_time, run_amber, run_red, right_on_red, ror_stop, cur_turn, hold_s,
     pf_mode, pf_start, pf_key, pf_v,
     mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, cur_accel,
+    r_next, box_cx, box_cy,
 ):  # pragma: no cover - compiled
     """Run ``drive_control`` for every row in ``idx`` against the actors near its route.
 
@@ -628,8 +698,12 @@ def step_drivers(
     back when the neighbour lane ends ahead, a planned change comes near or MOBIL prefers it,
     and stops before the end of the neighbour lane until it can. The offset (state lat_off,
     target lat_tgt, m, left +) moves at one lane per MOBIL_CHANGE_S.
+
+    ``r_next`` (S,): runs of equal limit and curvature along the routes (``route_kernels.limit_runs``).
+    ``box_cx``, ``box_cy`` (n,): scratch, the box centres of every row this step (``actor_centres``).
     """
     build_actor_grid(x, y, active, grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items)
+    actor_centres(x, y, yaw, center_offset, box_cx, box_cy)
     for q in range(idx.shape[0]):
         i = idx[q]
         if not active[i]:
@@ -696,7 +770,7 @@ def step_drivers(
                         x[i], y[i], yaw[i], speed[i], v0m, 0.5 * width[i], 0.5 * length[i],
                         front - 0.5 * length[i], progress[i], progress[i] + front, rx, ry, rs, a, b,
                         max_accel[i], b_comf[i], s0[i], T[i], delta[i],
-                        x, y, yaw, speed, length, width, center_offset, cur_accel, cand, n_cand, i,
+                        x, y, yaw, speed, length, width, box_cx, box_cy, cur_accel, cand, n_cand, i,
                         lat_off[i], rl, rr, mb_p[i], thr_i, bias_i,
                     )
                     if choice == 0.0 or abs(choice) < 1e-9:
@@ -716,7 +790,7 @@ def step_drivers(
                         x[i], y[i], yaw[i], speed[i], v0m, 0.5 * width[i], 0.5 * length[i],
                         front - 0.5 * length[i], progress[i], progress[i] + front, rx, ry, rs, a, b,
                         max_accel[i], b_comf[i], s0[i], T[i], delta[i],
-                        x, y, yaw, speed, length, width, center_offset, cur_accel, cand, n_cand, i,
+                        x, y, yaw, speed, length, width, box_cx, box_cy, cur_accel, cand, n_cand, i,
                         0.0, room_l, room_r, mb_p[i], mb_thr[i], mb_bias[i],
                     )
             if lat_off[i] != lat_tgt[i]:
@@ -731,11 +805,11 @@ def step_drivers(
         acc, steer, gap, close = drive_control(
             x[i], y[i], yaw[i], speed[i], wheelbase[i], front, 0.5 * width[i], 0.5 * length[i],
             max_accel[i], max_decel[i], max_steer[i],
-            rx, ry, rs, rvlim, rk, rt_start[i], rt_start[i + 1], progress[i],
+            rx, ry, rs, rvlim, rk, r_next, rt_start[i], rt_start[i + 1], progress[i],
             stop_s, stop_sig, sig_state[inst[i]], st_start[i], st_start[i + 1],
             cw_s0, cw_s1, cw_id, cw_occ[inst[i]], cw_start[i], cw_start[i + 1],
             lc_s0, lc_s1, lc_side, lc_offset, lc_start[i], lc_start[i + 1],
-            x, y, yaw, speed, length, width, center_offset, cand, n_cand, i,
+            x, y, yaw, speed, length, width, box_cx, box_cy, cand, n_cand, i,
             v_des[i], T[i], s0[i], b_comf[i], delta[i], a_lat[i], speed_factor[i], stop_at_end[i],
             run_amber[i], run_red[i], ror_ok, lat_off[i],
         )

@@ -9,12 +9,38 @@ import numpy as np
 from simcore._jit import kernel
 from simcore.road.frenet_kernels import project_on_polyline
 
+#: ``route_index`` guesses the segment from the routes' sample spacing (m; road.builder.SAMPLE_SPACING_M,
+#: a test keeps them equal; any value gives the same index) and walks at most ROUTE_WALK samples from the
+#: guess before it falls back to a binary search.
+ROUTE_GUESS_SPACING_M = 1.0
+ROUTE_WALK = 8
+
 
 @kernel
 def route_index(rs, a, b, s):  # pragma: no cover - compiled
-    """Index k in [a, b-2] of the route segment containing arc length ``s`` (clamped)."""
+    """Index k in [a, b-2] of the route segment containing arc length ``s`` (clamped).
+
+    The last k with rs[k] <= s (searchsorted, side right, minus one). Routes are sampled at about
+    ROUTE_GUESS_SPACING_M, so the index is guessed from s and corrected by a short walk (a binary
+    search when the walk would be longer than ROUTE_WALK samples): the same index, without a
+    binary search over the whole route on every call.
+    """
+    hi = max(b - 2, a)
+    if b - a < 2 or s < rs[a]:
+        return a
+    if s != s:  # NaN: as the binary search
+        return hi
+    g = (s - rs[a]) / ROUTE_GUESS_SPACING_M
+    k = a + int(g) if g < hi - a else hi
+    for _ in range(ROUTE_WALK):
+        if k < hi and rs[k + 1] <= s:
+            k += 1
+        elif rs[k] > s:
+            k -= 1
+        else:
+            return k
     k = a + np.searchsorted(rs[a:b], s, side="right") - 1
-    return min(max(k, a), max(b - 2, a))
+    return min(max(k, a), hi)
 
 
 @kernel
@@ -51,3 +77,29 @@ def update_progress(
         s, t, _, _ = project_on_polyline(x[i], y[i], rx, ry, rs, lo, min(hi, b))
         progress[i] = s
         lateral[i] = t
+
+
+#: Curvature (1/m) up to which route samples count as straight for ``limit_runs`` (10 km radius).
+STRAIGHT_KAPPA = 1e-4
+
+
+@kernel
+def limit_runs(rt_start, rvlim, rk, out):  # pragma: no cover - compiled
+    """Runs of one speed limit along every route, straight or of one curvature: out[k] = the first
+    sample after k (on the same route) where the run that holds sample k ends, or the route's end.
+
+    Consecutive samples share a run when their ``rvlim`` are equal and their ``rk`` are equal or
+    both at most STRAIGHT_KAPPA in magnitude. The drivers' look-ahead speed
+    (``driver_kernels.desired_speed``) reads one sample per run. rt_start (n+1,) CSR offsets;
+    rvlim, rk, out (S,). Mutates out.
+    """
+    for i in range(rt_start.shape[0] - 1):
+        a = rt_start[i]
+        b = rt_start[i + 1]
+        nxt = b
+        for k in range(b - 1, a - 1, -1):
+            out[k] = nxt
+            if k > a:
+                same_k = rk[k - 1] == rk[k] or max(abs(rk[k - 1]), abs(rk[k])) <= STRAIGHT_KAPPA
+                if not (rvlim[k - 1] == rvlim[k] and same_k):
+                    nxt = k

@@ -135,8 +135,6 @@ def fold_engine_state(h, es, j):  # pragma: no cover - compiled
     q = _absorb_f(q, es.grade, j)
     q = _absorb_f(q, es.ctrl_accel, j)
     q = _absorb_f(q, es.ctrl_steer, j)
-    q = _absorb_f(q, es.lead_gap, j)
-    q = _absorb_f(q, es.lead_close, j)
     q = _absorb_i(q, es.offroad, j, ALL)
     q = _absorb_i(q, es.goal_flag, j, ALL)
     q = _absorb_f(q, es.ror_stop, j)

@@ -24,6 +24,7 @@ import numpy as np
 
 from simcore._types import StopRule
 from simcore.behavior.driver_kernels import GRID_CELL_M
+from simcore.behavior.route_kernels import limit_runs
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation import rules_kernels as rk
@@ -89,6 +90,7 @@ class Static(NamedTuple):
     rs: np.ndarray
     rvlim: np.ndarray
     rk: np.ndarray
+    r_next: np.ndarray  # per route sample: the next sample of another limit or curvature (route_kernels.limit_runs)
     st_start: np.ndarray
     stop_s: np.ndarray
     stop_sig: np.ndarray
@@ -214,6 +216,10 @@ class Scratch(NamedTuple):
     cur_ps: np.ndarray
     jb_start: np.ndarray  # rows bucketed by junction
     jb_items: np.ndarray
+    #: (R,) drivers' lead gap (m) and closing speed (m/s) of this step: written, read by nothing in the
+    #: engine (not state: an agent-driven row has none, so they stay out of the state and its hash)
+    lead_gap: np.ndarray
+    lead_close: np.ndarray
 
 
 class Outputs(NamedTuple):
@@ -283,6 +289,14 @@ def actor_grid(world: World) -> tuple[float, float, int, int]:
     return float(xmin - margin), float(ymin - margin), int(nx), int(ny)
 
 
+def limit_run_table(rt_start: np.ndarray, rvlim: np.ndarray, rk: np.ndarray) -> np.ndarray:
+    """(S,) int64: for every route sample the next one with another speed limit or curvature (``limit_runs``)."""
+    out = np.empty(len(rvlim), dtype=np.int64)
+    c = np.ascontiguousarray
+    limit_runs(c(rt_start, np.int64), c(rvlim, np.float64), c(rk, np.float64), out)
+    return out
+
+
 def build_static(world: World, driver: DriverParams, drive_idx: np.ndarray, scoring: bool) -> Static:
     """The Static tuple of ``world`` with the drivers ``driver`` moving the rows ``drive_idx``."""
     w = world
@@ -302,7 +316,8 @@ def build_static(world: World, driver: DriverParams, drive_idx: np.ndarray, scor
         _c(driver.T, f64), _c(driver.s0, f64), _c(driver.b_comf, f64), _c(driver.delta, f64), _c(driver.a_lat, f64),
         _c(driver.accel_cap, f64), _c(driver.stop_at_end, b8),
         _c(pp.desired_speed, f64), _c(pp.max_accel, f64), _c(pp.max_decel, f64), _c(pp.obey_signal, b8),
-        _c(r.start, i64), _c(r.s, f64), _c(r.speed_limit, f64), _c(r.curvature, f64), _c(r.stop_start, i64),
+        _c(r.start, i64), _c(r.s, f64), _c(r.speed_limit, f64), _c(r.curvature, f64),
+        _c(limit_run_table(r.start, r.speed_limit, r.curvature), i64), _c(r.stop_start, i64),
         _c(r.stop_s, f64), _c(r.stop_signal, i64), _c(r.cw_start, i64), _c(r.cw_s0, f64), _c(r.cw_s1, f64),
         _c(r.cw_id, i64), _c(r.lc_start, i64), _c(r.lc_s0, f64), _c(r.lc_s1, f64), _c(r.lc_side, i64),
         _c(r.lc_offset, f64), _c(r.goal_s, f64), _c(r.road_half, f64), _c(r.grade, f64),
@@ -361,7 +376,7 @@ def initial_state(world: World, driver: DriverParams, pair_capacity: int) -> Eng
         row(driver.v_des, np.float64), row(driver.speed_factor, np.float64),
         row(w.pedestrians.start_time, np.float64),
         row(w.friction, np.float64), row(w.grade, np.float64),
-        np.zeros((1, n)), np.zeros((1, n)), np.zeros((1, n)), np.zeros((1, n)),
+        np.zeros((1, n)), np.zeros((1, n)),
         np.zeros((1, n), dtype=np.bool_), np.zeros((1, n), dtype=np.bool_),
         np.full((1, n), np.nan), np.full((1, n), -1, dtype=np.int64), np.full((1, n), np.inf),
         np.zeros((1, n)), np.zeros((1, n)),
@@ -392,6 +407,7 @@ def new_scratch(world: World, pair_capacity: int) -> Scratch:
         np.zeros(n_obj, dtype=np.int64), np.zeros(n_obj),
         np.zeros(n, dtype=np.int64), np.full(n, np.inf), np.zeros(n, dtype=np.int64),
         np.zeros(n_junc + 1, dtype=np.int64), np.zeros(n, dtype=np.int64),
+        np.full(n, np.inf), np.zeros(n),
     )  # fmt: skip
 
 

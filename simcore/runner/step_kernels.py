@@ -266,7 +266,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
         sp.a_lat, sp.accel_cap, sp.stop_at_end
     ped_speed, ped_accel, ped_decel, ped_obey = sp.ped_speed, sp.ped_accel, sp.ped_decel, \
         sp.ped_obey
-    rt_start, rs, rvlim, rk = sp.rt_start, sp.rs, sp.rvlim, sp.rk
+    rt_start, rs, rvlim, rk, r_next = sp.rt_start, sp.rs, sp.rvlim, sp.rk, sp.r_next
     st_start, stop_s, stop_sig = sp.st_start, sp.stop_s, sp.stop_sig
     cw_start, cw_s0, cw_s1, cw_id = sp.cw_start, sp.cw_s0, sp.cw_s1, sp.cw_id
     lc_start, lc_s0, lc_s1, lc_side, lc_offset = sp.lc_start, sp.lc_s0, sp.lc_s1, sp.lc_side, \
@@ -303,8 +303,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     active, started, done, inst = row(es.active, j), row(es.started, j), row(es.done, j), row(es.instance, j)
     v_des, speed_factor, ped_start = row(es.v_des, j), row(es.speed_factor, j), row(es.ped_start, j)
     friction, grade = row(es.friction, j), row(es.grade, j)
-    ctrl_accel, ctrl_steer, lead_gap, lead_close = row(es.ctrl_accel, j), row(es.ctrl_steer, j), \
-        row(es.lead_gap, j), row(es.lead_close, j)
+    ctrl_accel, ctrl_steer = row(es.ctrl_accel, j), row(es.ctrl_steer, j)
     offroad, goal_flag = row(es.offroad, j), row(es.goal_flag, j)
     ror_stop, arr_ps, arr_t, lat_off, lat_tgt = row(es.ror_stop, j), row(es.arr_ps, j), row(es.arr_t, j), \
         row(es.lat_off, j), row(es.lat_tgt, j)
@@ -321,6 +320,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     so_out_obj, so_out_dist = sc.so_out_obj, sc.so_out_dist
     cur_turn, hold_s, cur_ps, jb_start, jb_items = sc.cur_turn, sc.hold_s, sc.cur_ps, \
         sc.jb_start, sc.jb_items
+    lead_gap, lead_close = sc.lead_gap, sc.lead_close
     ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault = out.ev_time, out.ev_kind, out.ev_a, \
         out.ev_b, out.ev_value, out.ev_fault
     rec_every, rec_row = out.rec_every, out.rec_row
@@ -346,7 +346,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
             ctrl_accel, ctrl_steer, lead_gap, lead_close,
             t_now, dt, started, start_time, run_amber, run_red, right_on_red, ror_stop, cur_turn, hold_s,
             pf_mode, pf_start, pf_key, pf_v,
-            mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, accel,
+            mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, accel, r_next, cx, cy,
         )
         if scripted_idx.shape[0] > 0:
             step_scripted(t_now + dt, dt, scripted_idx, x, y, yaw, speed, accel, active, done,

@@ -7,6 +7,7 @@ import pytest
 
 from simcore.behavior.driver_kernels import idm_accel, neutral_behavior_args, step_drivers
 from simcore.dynamics.kinematic_kernels import step_kinematic
+from simcore.runner.engine import limit_run_table
 
 V0 = 20.0  # desired speed (m/s)
 S0 = 2.0  # standstill gap (m)
@@ -100,6 +101,7 @@ class Pair:
             *self.grid,
             self.ctrl_a, self.ctrl_d, self.gap, self.close,
             *neutral_behavior_args(2, 0.0, dt),
+            limit_run_table(self.rt_start, self.vlim, self.kappa), np.zeros(2), np.zeros(2),
         )
         # fmt: on
         self.ctrl_a[0] = lead_accel

@@ -11,6 +11,7 @@ import pytest
 
 from simcore.api import simulation
 from simcore.cli import main
+from simcore.scenario.schema import _ACTION_KEYS, _TRIGGER_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = (ROOT / "tests" / "data" / "rear_end.yaml").read_text()
@@ -36,14 +37,9 @@ def same(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> list[
 
 
 STORY = "storyboard:\n  - name: a\n    when: {when}\n    do: {do}\n"
-TRIGGERS = (
-    "time_s, distance, headway, ttc, speed, relative_speed, reaches, in_lane, position, progress, signal, "
-    "after, any, all, compare, done, delayed"
-)
-ACTIONS = (
-    "start, spawn, stop, speed, lane_change, teleport, signal, remove, friction, weather, end, synchronize, "
-    "keep_distance"
-)
+# the kinds in the order the schema lists them (one list: simcore.scenario.schema)
+TRIGGERS = ", ".join(_TRIGGER_KEYS)
+ACTIONS = ", ".join(_ACTION_KEYS)
 
 
 @pytest.mark.parametrize(

@@ -165,11 +165,11 @@ def _loop_part(part, reps, dt, sp, es, sc, out):  # pragma: no cover - compiled
                     row(es.v_des, j), sp.T, sp.s0, sp.b_comf, sp.delta, sp.a_lat, row(es.speed_factor, j),
                     sp.stop_at_end, sp.grid_x0, sp.grid_y0, sp.grid_nx, sp.grid_ny, sc.cell_start, sc.cell_items,
                     sc.cell_seen, sc.actor_seen, sc.cand, sc.stamp,
-                    row(es.ctrl_accel, j), row(es.ctrl_steer, j), row(es.lead_gap, j), row(es.lead_close, j),
+                    row(es.ctrl_accel, j), row(es.ctrl_steer, j), sc.lead_gap, sc.lead_close,
                     t, dt, row(es.started, j), sp.start_time, sp.run_amber, sp.run_red, sp.right_on_red,
                     row(es.ror_stop, j), sc.cur_turn, sc.hold_s, sp.pf_mode, sp.pf_start, sp.pf_key, sp.pf_v,
                     sp.mobil, sp.mb_p, sp.mb_thr, sp.mb_bias, sp.nb_left, sp.nb_right, row(es.lat_off, j),
-                    row(es.lat_tgt, j), row(es.accel, j),
+                    row(es.lat_tgt, j), row(es.accel, j), sp.r_next, sc.box_cx, sc.box_cy,
                 )
             elif part == 2 or part == 3:
                 evaluate_step(

@@ -6,7 +6,8 @@ import numpy as np
 
 from simcore._jit import kernel
 from simcore.agents.protocol import AgentInfo, Control, Observation
-from simcore.behavior.driver_kernels import drive_control, hold_accel
+from simcore.behavior.driver_kernels import actor_centres, drive_control, hold_accel
+from simcore.behavior.route_kernels import limit_runs
 
 
 # fmt: off
@@ -18,13 +19,18 @@ def _autopilot_control(
     ox, oy, oyaw, ov, olen, owid, ocoff,
     v_des, T, s0, b_comf, delta, a_lat,
 ):  # pragma: no cover - compiled
+    ocx = np.empty(ox.shape[0])
+    ocy = np.empty(ox.shape[0])
+    actor_centres(ox, oy, oyaw, ocoff, ocx, ocy)
+    r_next = np.empty(rs.shape[0], dtype=np.int64)
+    limit_runs(np.array([0, rs.shape[0]], dtype=np.int64), rvlim, rk, r_next)
     return drive_control(
         x, y, yaw, v, wheelbase, front, half_width, half_len, max_accel, max_decel, max_steer,
-        rx, ry, rs, rvlim, rk, 0, rs.shape[0], progress,
+        rx, ry, rs, rvlim, rk, r_next, 0, rs.shape[0], progress,
         stop_s, stop_idx, stop_state, 0, stop_s.shape[0],
         cw_s0, cw_s1, cw_idx, cw_occ, 0, cw_s0.shape[0],
         lc_s0, lc_s1, lc_side, lc_offset, 0, lc_s0.shape[0],
-        ox, oy, oyaw, ov, olen, owid, ocoff, np.arange(ox.shape[0]), ox.shape[0], -1,
+        ox, oy, oyaw, ov, olen, owid, ocx, ocy, np.arange(ox.shape[0]), ox.shape[0], -1,
         v_des, T, s0, b_comf, delta, a_lat, 1.0, True, False, False, False, 0.0,
     )
 # fmt: on
