@@ -419,7 +419,7 @@ class _StoryCompiler:
             inner = self.trigger(t.delayed.when, (*path, "delayed", "when"))
             if inner is None:
                 return None
-            return sb.Delayed(inner, t.delayed.by_s, f"{inner.text} + {t.delayed.by_s:g} s")
+            return sb.Delayed(inner, t.delayed.by_s, f"{inner.text} + {t.delayed.by_s:g} s", next(self.keys))
         if isinstance(t, schema.BeforeTrigger):
             if t.before not in self.names:
                 self.b.err(

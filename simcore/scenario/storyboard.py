@@ -588,15 +588,16 @@ class Delayed:
     inner: Trigger
     delay: float
     text: str
+    key: int = 0  # unique per storyboard (build time): survives the copies of snapshot / restore
 
     def holds(self, sim: Any) -> bool:
         """Record the first time the inner trigger holds; true from then + delay."""
         story = sim._story
         if story is None:
             return False
-        t0 = story.first_held.get(id(self))
+        t0 = story.first_held.get(self.key)
         if t0 is None and self.inner.holds(sim):
-            t0 = story.first_held[id(self)] = sim.t
+            t0 = story.first_held[self.key] = sim.t
         return t0 is not None and sim.t >= t0 + self.delay - TIME_EPS
 
 

@@ -266,3 +266,29 @@ def test_bad_references_are_located_errors(
     err = capfd.readouterr().err
     assert f"{path}:{line}:{col}:" in err, err
     assert phrase in err, err
+
+
+def test_delayed_trigger_survives_snapshot_and_restore(tmp_path) -> None:
+    """A ``delayed`` trigger latched before a snapshot fires at the same time after a restore (its latch
+    is keyed by the storyboard, not by object identity, which the snapshot's copy changes)."""
+    from simcore._data import catalog_dir
+
+    text = (catalog_dir("scenarios") / "urban" / "cut_in.yaml").read_text()
+    text = text.replace(
+        "    do: {lane_change: {actor: cutter, direction: right, duration: 3}}\n",
+        "    do: {lane_change: {actor: cutter, direction: right, duration: 3}}\n"
+        "  - when: {delayed: {when: {time_s: 1.0}, by_s: 2.0}}\n"
+        "    do: {speed: {actor: cutter, target_kph: 20, rate: 2}}\n",
+    )
+    path = tmp_path / "cut_in_delayed.yaml"
+    path.write_text(text)
+    sim = simulation(str(path), "autopilot")
+    while sim.t < 2.0 - 1e-9:  # after the inner trigger first held (1 s), before the action (3 s)
+        sim.step()
+    snap = sim.snapshot()
+    sim.run()
+    first = [round(t, 6) for t in sim._story.applied_at if t is not None]
+    assert 3.0 in first
+    sim.restore(snap)
+    sim.run()
+    assert [round(t, 6) for t in sim._story.applied_at if t is not None] == first
