@@ -5,9 +5,10 @@ overrides, variant: ``/simcore/meta``'s ``run``), loads the logged trajectory an
 state (``/simcore/snapshot``), and computes the result with the scoring code of today and the
 criteria, regulation block and emergency vehicles the log names: summary counts, scores,
 criteria verdicts, regulation verdicts, the post-run metrics (route criteria, comfort) from the
-logged trajectory, and the state hash from the logged rows. The events and the per-step metric
-accumulators (TTC, decelerations, ...) are the ones the compiled step wrote during the run: they
-are read from the log, not re-derived from the trajectory.
+logged trajectory; the state hash (every step's full engine state folded) is the final
+snapshot's. The events and the per-step metric accumulators (TTC, decelerations, ...) are the
+ones the compiled step wrote during the run: they are read from the log, not re-derived from the
+trajectory.
 
 Replay restores the engine at any step: from the nearest logged snapshot at or before it, the run
 is re-simulated to the step (an in-engine agent by the engine itself, an agent that acted through
@@ -61,8 +62,7 @@ def _run_config(log: RunLog, path: str | Path) -> dict[str, Any]:
 def build_simulation(cfg: dict[str, Any], agents: dict[str, Any], log: RunLog | None = None) -> Simulation:
     """The logged run's Simulation, rebuilt from its world reference, driven by ``agents`` (by role);
     criteria, regulation and end conditions are the logged ones, and so is whether an agent that can run
-    in-engine does (a run that drove the autopilot through the agent protocol does so again: the
-    in-engine driver also writes the ego's engine state, e.g. its lead gap, which the state hash reads)."""
+    in-engine does (a run that drove the autopilot through the agent protocol does so again)."""
     from pydantic import TypeAdapter
 
     from simcore.api import simulation
