@@ -36,6 +36,7 @@ from simcore.evaluation.metrics_kernels import (
 )
 from simcore.evaluation.rules_kernels import evaluate_rules, static_object_contact
 from simcore.geometry.kernels import pairwise_box_overlaps
+from simcore.runner.story_kernels import story_after, story_before
 
 EV_COLLISION = 0
 PEDESTRIAN = 1
@@ -323,12 +324,16 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault = bw(out.ev_time), bw(out.ev_kind), bw(out.ev_a), \
         bw(out.ev_b), bw(out.ev_value), bw(out.ev_fault)
     rec_every, rec_row = out.rec_every, bw(out.rec_row)
+    n_story = sp.sb_act.shape[0]  # compiled storyboard entries (runner.story_kernels)
+    prof_on, prof, prof_pre = row(es.prof_on, j), row(es.prof, j), row(es.prof_pre, j)
     step0 = es.step[j]
     n_ev = 0
     done_steps = 0
     cap = ev_kind.shape[0]
     for k in range(n_steps):
         t_now = (step0 + k) * dt
+        if n_story > 0:
+            story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des)
         junction_holds(
             t_now, drive_idx, veh_idx, ego, speed, active, inst, length, rear_overhang, progress, yields, crit_gap,
             right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,
@@ -413,6 +418,18 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
                 out.rec_active[r, :] = active
                 out.rec_sig[r, :] = sig_state[0]
                 rec_row[0] = r + 1
+        if n_story > 0:
+            n_ev = story_after(
+                t_now, t, ego, bw(sp.sb_lo), bw(sp.sb_any), bw(sp.sb_delay), bw(sp.sb_act), bw(sp.sb_ai),
+                bw(sp.sb_af), bw(sp.sbc_kind), bw(sp.sbc_i), bw(sp.sbc_v), bw(sp.sb_off), bw(sp.rheading),
+                bw(sp.rlane), bw(sp.sb_vdes0), bw(sp.sb_sf0), veh_idx_st, wheelbase, length, center_offset,
+                max_accel, max_decel, max_speed, rt_start, rs, plan_cycle, plan_offset, plan_start, plan_t0,
+                plan_state, ped_idx, cw_x, cw_y, cw_margin, x, y, yaw, speed, steer, accel, vy, yaw_rate, progress,
+                lateral, active, started, inst, ped_start, friction, v_des, speed_factor, ctrl_accel, rx, ry,
+                route_mu, sig_state, sig_override, cw_occ, row(es.story_fired, j), row(es.story_done, j), prof_on,
+                prof, prof_pre, ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
+            )
+            n_ev = min(n_ev, cap)
         reportable = False
         for q in range(start_ev, n_ev):
             if ev_kind[q] != EV_ROUTE_DONE:
