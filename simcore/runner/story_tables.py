@@ -81,6 +81,8 @@ ACTION_CODES: dict[type, ActionCode] = {
 #: Actions whose effect outside the EngineState (the run's end, the environment record) the Python
 #: side applies when it reads their STORYBOARD event (``Simulation._collect_events``).
 PYTHON_SIDE: tuple[type, ...] = (sb.EndRun, sb.SetWeather, sb.SetFriction)
+#: Of those, the actions with no compiled part at all (the gym refuses them: it has no run end or weather).
+PYTHON_ONLY: tuple[type, ...] = (sb.EndRun, sb.SetWeather)
 
 
 class StoryTables(NamedTuple):
