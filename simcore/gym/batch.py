@@ -74,7 +74,7 @@ class InstanceBatch:
         if world.ego < 0:
             raise ValueError(f"scenario {world.name!r} has no ego vehicle: simcore.gym controls the ego")
         tables = story_tables(tuple(world.storyboard))
-        python_only = [s.action.text for s in world.storyboard if isinstance(s.action, PYTHON_ONLY)]
+        python_only = [s.detail for s in world.storyboard if isinstance(s.action, PYTHON_ONLY)]
         if tables is None or python_only:
             what = ", ".join(python_only) or "a trigger or action kind that is not compiled (runner.story_tables)"
             raise ValueError(f"scenario {world.name!r}: simcore.gym runs compiled storyboards only; it has {what}")

@@ -639,8 +639,9 @@ class Simulation:
             if kind == EventKind.STORYBOARD:  # a compiled entry fired (ev_a: its index)
                 story = self.world.storyboard[a]
                 self.events.append(Event(float(self.out.ev_time[k]), kind, (), detail=story.detail))
-                if isinstance(story.action, PYTHON_SIDE):
-                    story.action.apply(self)
+                action: Any = story.action
+                if isinstance(action, PYTHON_SIDE):
+                    action.apply(self)
                 continue
             actors: tuple[str, ...] = (ids[a],)
             detail = ""
