@@ -639,9 +639,8 @@ class Simulation:
             if kind == EventKind.STORYBOARD:  # a compiled entry fired (ev_a: its index)
                 story = self.world.storyboard[a]
                 self.events.append(Event(float(self.out.ev_time[k]), kind, (), detail=story.detail))
-                action: Any = story.action
-                if isinstance(action, PYTHON_SIDE):
-                    action.apply(self)
+                if isinstance(story.action, PYTHON_SIDE):
+                    self.world.storyboard[a].action.apply(self)
                 continue
             actors: tuple[str, ...] = (ids[a],)
             detail = ""
