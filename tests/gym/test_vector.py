@@ -34,19 +34,26 @@ def test_vector_env_equals_n_single_envs_bit_for_bit_through_autoresets(sparse_y
     pending = [False] * n
     ends = 0
     for _ in range(70):
-        actions = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
-        vobs, vrew, vterm, vtrunc, _ = venv.step(actions)
-        for j, env in enumerate(singles):
-            if pending[j]:  # NEXT_STEP autoreset: this step only resets
-                o, _ = env.reset()
-                r, term, trunc = 0.0, False, False
-            else:
-                o, r, term, trunc, _ = env.step(actions[j])
-            assert _eq(_row(vobs, j), o)
-            assert vrew[j] == r and vterm[j] == term and vtrunc[j] == trunc
-            pending[j] = term or trunc
-            ends += term or trunc
+        ends += _step_both(venv, singles, rng.uniform(-1, 1, (n, 2)).astype(np.float32), pending)
     assert ends >= n  # every instance went through at least one autoreset
+
+
+def _step_both(venv, singles, actions, pending) -> int:
+    """One step of the vector env and of each single env (NEXT_STEP autoreset); asserts equality,
+    updates ``pending``, returns the number of episodes that ended."""
+    vobs, vrew, vterm, vtrunc, _ = venv.step(actions)
+    ends = 0
+    for j, env in enumerate(singles):
+        if pending[j]:  # NEXT_STEP autoreset: this step only resets
+            o, _ = env.reset()
+            r, term, trunc = 0.0, False, False
+        else:
+            o, r, term, trunc, _ = env.step(actions[j])
+        assert _eq(_row(vobs, j), o)
+        assert vrew[j] == r and vterm[j] == term and vtrunc[j] == trunc
+        pending[j] = term or trunc
+        ends += term or trunc
+    return ends
 
 
 def test_next_step_autoreset_semantics(sparse_yaml):
@@ -186,17 +193,7 @@ def test_vector_env_equals_single_envs_on_a_storyboard_scenario(blocked_yaml, tm
     rng = np.random.default_rng(3)
     pending = [False] * n
     for _ in range(60):
-        actions = rng.uniform(-0.3, 0.3, (n, 2)).astype(np.float32)
-        vobs, vrew, vterm, vtrunc, _ = venv.step(actions)
-        for j, env in enumerate(singles):
-            if pending[j]:
-                o, _ = env.reset()
-                r, term, trunc = 0.0, False, False
-            else:
-                o, r, term, trunc, _ = env.step(actions[j])
-            assert _eq(_row(vobs, j), o)
-            assert vrew[j] == r and vterm[j] == term and vtrunc[j] == trunc
-            pending[j] = term or trunc
+        _step_both(venv, singles, rng.uniform(-0.3, 0.3, (n, 2)).astype(np.float32), pending)
         for name in ("story_done", "story_fired", "prof", "route_x"):
             for j, env in enumerate(singles):
                 assert np.array_equal(getattr(venv.batch.state, name)[j], getattr(env.batch.state, name)[0],
