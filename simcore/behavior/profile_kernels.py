@@ -10,6 +10,10 @@ from simcore._jit import kernel
 #: Tolerance of time comparisons (s): a trigger at t fires at the step that ends at t.
 TIME_EPS = 1e-9
 
+#: Desired speed and speed factor given to the driver model of a row under a scripted speed:
+#: large enough that speed limits never bind (the scripted value is what counts).
+NO_LIMIT_MPS = 1e3
+
 #: Speed profile shapes by name; the index is the kernels' shape code (SHAPE_*).
 SHAPES = ("linear", "cubic", "sinusoidal", "step")
 SHAPE_LINEAR = 0

@@ -19,6 +19,7 @@ import math
 
 from simcore._jit import kernel
 from simcore.behavior.profile_kernels import (
+    NO_LIMIT_MPS,
     SHAPE_STEP,
     TIME_EPS,
     lane_at,
@@ -30,7 +31,6 @@ from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.evaluation.metrics_kernels import crosswalk_occupancy, emit_event
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.storyboard import NO_LIMIT_MPS
 
 #: Event kind of a fired entry (``EventKind.STORYBOARD``).
 EV_STORYBOARD = 7

@@ -1,8 +1,10 @@
-"""Storyboard (scenario key ``storyboard:``), compiled: triggers checked in Python between steps.
+"""Storyboard (scenario key ``storyboard:``): the entries as objects, and the per-step Python path.
 
 ``scenario.build`` turns each validated entry into a :class:`Story` of the small objects below
-(rows, lane ids and signal groups resolved once); ``runner.loop.Simulation`` checks the pending
-stories after every step and applies their actions. Triggers read the simulation through a
+(rows, lane ids and signal groups resolved once). When every entry is of a kind listed in
+``runner.story_tables`` the storyboard runs inside the compiled step (``runner.story_kernels``,
+same semantics); otherwise ``runner.loop.Simulation`` checks the pending stories here after every
+step and applies their actions. Triggers read the simulation through a
 narrow view (``world``, ``t``, ``sig_state``, ``driver``), actions write the world and may end the run.
 
 Semantics: every trigger is a *level* condition evaluated after each step (the first check is at
@@ -20,12 +22,17 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from simcore.behavior.profile_kernels import SHAPES, TIME_EPS, profile_distance, profile_speed, shift_route
+from simcore.behavior.profile_kernels import (
+    NO_LIMIT_MPS,
+    SHAPES,
+    TIME_EPS,
+    profile_distance,
+    profile_speed,
+    shift_route,
+)
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.environment import world_environment
 from simcore.road.frenet_kernels import project_on_polyline
-
-__all__ = ["TIME_EPS"]  # re-exported: the one definition is behavior.profile_kernels
 
 
 class Trigger(Protocol):
@@ -760,10 +767,6 @@ class SetWeather:
 
 
 # ----------------------------------------------------------------------------- scripted speeds
-
-#: Desired speed and speed factor given to the driver model of a row under a scripted speed:
-#: large enough that speed limits never bind (the scripted value is what counts).
-NO_LIMIT_MPS = 1e3
 
 
 @dataclass
