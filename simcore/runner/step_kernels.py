@@ -419,16 +419,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
                 out.rec_sig[r, :] = sig_state[0]
                 rec_row[0] = r + 1
         if n_story > 0:
-            n_ev = story_after(
-                t_now, t, ego, bw(sp.sb_lo), bw(sp.sb_any), bw(sp.sb_delay), bw(sp.sb_act), bw(sp.sb_ai),
-                bw(sp.sb_af), bw(sp.sbc_kind), bw(sp.sbc_i), bw(sp.sbc_v), bw(sp.sb_off), bw(sp.rheading),
-                bw(sp.rlane), bw(sp.sb_vdes0), bw(sp.sb_sf0), veh_idx_st, wheelbase, length, center_offset,
-                max_accel, max_decel, max_speed, rt_start, rs, plan_cycle, plan_offset, plan_start, plan_t0,
-                plan_state, ped_idx, cw_x, cw_y, cw_margin, x, y, yaw, speed, steer, accel, vy, yaw_rate, progress,
-                lateral, active, started, inst, ped_start, friction, v_des, speed_factor, ctrl_accel, rx, ry,
-                route_mu, sig_state, sig_override, cw_occ, row(es.story_fired, j), row(es.story_done, j), prof_on,
-                prof, prof_pre, ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev,
-            )
+            n_ev = story_after(static, state, out, j, t_now, t, n_ev)
             n_ev = min(n_ev, cap)
         reportable = False
         for q in range(start_ev, n_ev):

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+from simcore._jit import borrow as bw
+from simcore._jit import borrow_row as row
 from simcore._jit import kernel
 from simcore.behavior.profile_kernels import (
     NO_LIMIT_MPS,
@@ -152,18 +154,41 @@ def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: n
 
 # fmt: off
 @kernel
-def story_after(t_before, t, ego,
-                sb_lo, sb_any, sb_delay, sb_act, sb_ai, sb_af, sbc_kind, sbc_i, sbc_v, sb_off, rheading, rlane,
-                vdes0, sf0, veh_idx_st, wheelbase, length, center_offset, max_accel, max_decel, max_speed,
-                rt_start, rs, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, ped_idx, cw_x, cw_y, cw_margin,
-                x, y, yaw, speed, steer, accel, vy, yaw_rate, progress, lateral, active, started, inst, ped_start,
-                friction, v_des, speed_factor, ctrl_accel, rx, ry, route_mu, sig_state, sig_override, cw_occ,
-                story_fired, story_done, prof_on, prof, prof_pre,
-                ev_time, ev_kind, ev_a, ev_b, ev_value, n_ev):  # pragma: no cover - compiled
-    """After the step from t_before to t (s): impose the scripted speeds (``ScriptedSpeeds.after_step``),
-    then check the storyboard (``StoryProgress.check``): fire pending triggers that hold, apply the
-    actions that are due (one STORYBOARD event each, ``ev_a`` = entry) and, if any was, refresh the
-    signal states and crosswalk occupancy at t. Returns the new event count."""
+def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover - compiled
+    """After the step from t_before to t (s) of instance ``j``: impose the scripted speeds
+    (``ScriptedSpeeds.after_step``), then check the storyboard (``StoryProgress.check``): fire pending
+    triggers that hold, apply the actions that are due (one STORYBOARD event each, ``ev_a`` = entry) and,
+    if any was, refresh the signal states and crosswalk occupancy at t. Returns the new event count.
+
+    Takes the Static, EngineState and Outputs tuples and unpacks them here, so that the call inside
+    ``advance``'s step loop stays small (a call with ~70 array arguments made its cold compile explode).
+    """
+    sp, es = static, state
+    ego = sp.ego
+    sb_lo, sb_any, sb_delay, sb_act, sb_ai, sb_af = bw(sp.sb_lo), bw(sp.sb_any), bw(sp.sb_delay), \
+        bw(sp.sb_act), bw(sp.sb_ai), bw(sp.sb_af)
+    sbc_kind, sbc_i, sbc_v, sb_off, rheading, rlane = bw(sp.sbc_kind), bw(sp.sbc_i), bw(sp.sbc_v), \
+        bw(sp.sb_off), bw(sp.rheading), bw(sp.rlane)
+    vdes0, sf0, veh_idx_st, wheelbase, length, center_offset = bw(sp.sb_vdes0), bw(sp.sb_sf0), \
+        bw(sp.veh_idx_st), bw(sp.wheelbase), bw(sp.length), bw(sp.center_offset)
+    max_accel, max_decel, max_speed, rt_start, rs = bw(sp.max_accel), bw(sp.max_decel), bw(sp.max_speed), \
+        bw(sp.rt_start), bw(sp.rs)
+    plan_cycle, plan_offset, plan_start, plan_t0, plan_state = bw(sp.plan_cycle), bw(sp.plan_offset), \
+        bw(sp.plan_start), bw(sp.plan_t0), bw(sp.plan_state)
+    ped_idx, cw_x, cw_y, cw_margin = bw(sp.ped_idx), bw(sp.cw_x), bw(sp.cw_y), sp.cw_margin
+    x, y, yaw, speed, steer, accel = row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j), \
+        row(es.steer, j), row(es.accel, j)
+    vy, yaw_rate, progress, lateral = row(es.vy, j), row(es.yaw_rate, j), row(es.progress, j), row(es.lateral, j)
+    active, started, inst, ped_start = row(es.active, j), row(es.started, j), row(es.instance, j), \
+        row(es.ped_start, j)
+    friction, v_des, speed_factor, ctrl_accel = row(es.friction, j), row(es.v_des, j), row(es.speed_factor, j), \
+        row(es.ctrl_accel, j)
+    rx, ry, route_mu = row(es.route_x, j), row(es.route_y, j), row(es.route_mu, j)
+    sig_state, sig_override, cw_occ = row(es.sig_state, j), row(es.sig_override, j), row(es.cw_occ, j)
+    story_fired, story_done = row(es.story_fired, j), row(es.story_done, j)
+    prof_on, prof, prof_pre = row(es.prof_on, j), row(es.prof, j), row(es.prof_pre, j)
+    ev_time, ev_kind, ev_a, ev_b, ev_value = bw(out.ev_time), bw(out.ev_kind), bw(out.ev_a), bw(out.ev_b), \
+        bw(out.ev_value)
     dts = t - t_before
     if dts > 0.0:
         for i in range(prof_on.shape[0]):
