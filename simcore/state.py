@@ -152,6 +152,14 @@ class EngineState(NamedTuple):
     n_touch: np.ndarray
     #: (N,) steps done (time = step * dt)
     step: np.ndarray
+    #: (N, E) compiled storyboard (``runner.story_kernels``): time (s) each entry's trigger fired (NaN: not
+    #: yet), entry done; (N, R) scripted speed profile on, (N, R, 6) its t0 (s), v0, v1 (m/s), duration (s),
+    #: shape code, hold flag, (N, R) speed before the step (m/s)
+    story_fired: np.ndarray
+    story_done: np.ndarray
+    prof_on: np.ndarray
+    prof: np.ndarray
+    prof_pre: np.ndarray
 
     @property
     def n(self) -> int:

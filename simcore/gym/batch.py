@@ -24,6 +24,7 @@ from simcore.runner.engine import (
     new_scratch,
     settle_signals,
 )
+from simcore.runner.story_tables import PYTHON_ONLY, story_tables
 from simcore.state import EngineState
 from simcore.world import World
 
@@ -52,7 +53,9 @@ class InstanceBatch:
     """``n`` independent copies of ``world`` (its ego is the controlled vehicle).
 
     Args:
-        world: a built World with an ego and no storyboard (``scenario.build.build_world``).
+        world: a built World with an ego (``scenario.build.build_world``); a storyboard runs inside the
+            compiled step, so every entry must be of a compiled kind (``runner.story_tables``) and
+            neither end the run nor change the weather.
         n: number of instances.
         evaluation: "light" (default) steps with the engine's ``Static.scoring`` False:
             everything the gym reports (state, rewards, end codes) is that of the full step, the
@@ -71,8 +74,11 @@ class InstanceBatch:
             raise ValueError(f"evaluation must be 'light' or 'full', got {evaluation!r}")
         if world.ego < 0:
             raise ValueError(f"scenario {world.name!r} has no ego vehicle: simcore.gym controls the ego")
-        if world.storyboard:
-            raise ValueError(f"scenario {world.name!r} has a storyboard; simcore.gym does not run storyboards yet")
+        tables = story_tables(tuple(world.storyboard))
+        python_only = [s.detail for s in world.storyboard if isinstance(s.action, PYTHON_ONLY)]
+        if tables is None or python_only:
+            what = ", ".join(python_only) or "a trigger or action kind that is not compiled (runner.story_tables)"
+            raise ValueError(f"scenario {world.name!r}: simcore.gym runs compiled storyboards only; it has {what}")
         if world.n_instances != 1:
             raise ValueError("InstanceBatch stacks a single-instance World")
         if n < 1:
@@ -84,9 +90,9 @@ class InstanceBatch:
         self.rows = r
         self.ego = int(w.ego)
         cap_pairs = max(16, 4 * r)
-        self.static: Static = build_static(w, w.driver, w.npc_idx, scoring=evaluation == "full")
+        self.static: Static = build_static(w, w.driver, w.npc_idx, scoring=evaluation == "full", story=tables)
         sp = self.static
-        self.initial: EngineState = initial_state(w, w.driver, cap_pairs)
+        self.initial: EngineState = initial_state(w, w.driver, cap_pairs, n_story=len(tables.sb_act))
         settle_signals(sp, self.initial, 0, 0.0)
         self.state: EngineState = self.initial.tile(n)
         self.kind = sp.kind

@@ -19,7 +19,8 @@ the step's digest ``rotl(l0, 1) + rotl(l1, 7) + rotl(l2, 12) + rotl(l3, 18)`` is
 running hash with the splitmix64 finaliser. Each round, the sum and the mix are bijective in the
 changed word, so one changed word of one step always changes the hash. The route samples
 (``route_x``, ``route_y``, ``route_mu``; the step only reads them) are folded as a group at
-reset and again at every step where the storyboard fired (the only writer), with the step number.
+reset and again at every step where the storyboard fired (the only writer), with the step number
+(a storyboard compiled into the step: as one more lane digest after that step's, inside the step).
 Of the collision-pair arrays ``touch_i``/``touch_j`` only the ``n_touch`` pairs in use are folded.
 The stream does not depend on how a run is chunked into compiled calls.
 ``Simulation`` keeps the running value in ``Outputs.state_hash``; ``Result.state_hash`` holds the

@@ -152,6 +152,28 @@ def fold_engine_state(h, es, j):  # pragma: no cover - compiled
     q = _absorb_i(q, es.touch_j, j, n_touch)
     q = _absorb_i(q, es.n_touch, j, ALL)
     q = _absorb_i(q, es.step, j, ALL)
+    q = _absorb_f(q, es.story_fired, j)
+    q = _absorb_i(q, es.story_done, j, ALL)
+    q = _absorb_i(q, es.prof_on, j, ALL)
+    q = _absorb_f(q, es.prof, j)
+    q = _absorb_f(q, es.prof_pre, j)
+    a0, a1, a2, a3 = q
+    d = ((a0 << _R1) | (a0 >> _R63)) + ((a1 << _R7) | (a1 >> _R57)) + ((a2 << _R12) | (a2 >> _R52)) \
+        + ((a3 << _R18) | (a3 >> _R46))
+    return _mix(h, d)
+# fmt: on
+
+
+# fmt: off
+@kernel
+def fold_routes_compiled(h, es, j):  # pragma: no cover - compiled
+    """``h`` with instance j's route samples (``ROUTE_FIELDS``) folded in as one digest, the way
+    ``fold_engine_state`` folds a step: the compiled storyboard's steps that fired an entry (the route's
+    only writer inside the compiled step)."""
+    q = (_L0, _L1, _L2, _L3)
+    q = _absorb_f(q, es.route_x, j)
+    q = _absorb_f(q, es.route_y, j)
+    q = _absorb_f(q, es.route_mu, j)
     a0, a1, a2, a3 = q
     d = ((a0 << _R1) | (a0 >> _R63)) + ((a1 << _R7) | (a1 >> _R57)) + ((a2 << _R12) | (a2 >> _R52)) \
         + ((a3 << _R18) | (a3 >> _R46))

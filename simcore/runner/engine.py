@@ -29,6 +29,8 @@ from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation import rules_kernels as rk
 from simcore.road.static_index import build_static_index
+from simcore.runner import story_kernels as sk
+from simcore.runner.story_tables import StoryTables, empty_tables, route_lanes
 from simcore.state import EngineState
 from simcore.world import DriverParams, World
 
@@ -190,6 +192,22 @@ class Static(NamedTuple):
     tr_yaw: np.ndarray
     tr_v: np.ndarray
     tr_flags: np.ndarray
+    # compiled storyboard (``runner.story_tables.StoryTables``; no entry: on the Python path or none),
+    # route sample heading (rad) and lane id, drivers' built desired speed and speed factor (scripts end)
+    sb_lo: np.ndarray
+    sb_any: np.ndarray
+    sb_delay: np.ndarray
+    sb_act: np.ndarray
+    sb_ai: np.ndarray
+    sb_af: np.ndarray
+    sbc_kind: np.ndarray
+    sbc_i: np.ndarray
+    sbc_v: np.ndarray
+    sb_off: np.ndarray
+    rheading: np.ndarray
+    rlane: np.ndarray
+    sb_vdes0: np.ndarray
+    sb_sf0: np.ndarray
     #: True: everything (``simcore run``); False: skip what only feeds the scores (the gym's light mode)
     scoring: bool
 
@@ -297,8 +315,11 @@ def limit_run_table(rt_start: np.ndarray, rvlim: np.ndarray, rk: np.ndarray) -> 
     return out
 
 
-def build_static(world: World, driver: DriverParams, drive_idx: np.ndarray, scoring: bool) -> Static:
-    """The Static tuple of ``world`` with the drivers ``driver`` moving the rows ``drive_idx``."""
+def build_static(
+    world: World, driver: DriverParams, drive_idx: np.ndarray, scoring: bool, story: StoryTables | None = None
+) -> Static:
+    """The Static tuple of ``world`` with the drivers ``driver`` moving the rows ``drive_idx``; ``story``: the
+    compiled storyboard (``runner.story_tables.story_tables``; None: no entry runs compiled)."""
     w = world
     p, r, pp, net, g = w.params, w.routes, w.pedestrians, w.network, w.drivable
     bp, jt = w.behavior, w.junctions
@@ -336,6 +357,8 @@ def build_static(world: World, driver: DriverParams, drive_idx: np.ndarray, scor
                                        "ps_l", "pl_lane", "pl_s0", "lane_local", "jc_off", "jc_n", "jc_s")),
         _c(bp.tr_start, i64), _c(bp.tr_t, f64), _c(bp.tr_x, f64), _c(bp.tr_y, f64), _c(bp.tr_yaw, f64),
         _c(bp.tr_v, f64), _c(bp.tr_flags, i64),
+        *(_c(a) for a in (story if story is not None else empty_tables())),
+        _c(r.heading, f64), _c(route_lanes(w), i64), _c(driver.v_des, f64), _c(driver.speed_factor, f64),
         bool(scoring),
     ]  # fmt: skip
     return Static(*fields)
@@ -350,8 +373,9 @@ def pet_bins(world: World) -> int:
     return max(math.ceil(route_len / rk.PET_BIN_M) + 1, 1)
 
 
-def initial_state(world: World, driver: DriverParams, pair_capacity: int) -> EngineState:
-    """The t = 0 EngineState of one instance (N = 1) of ``world`` (signals not yet evaluated)."""
+def initial_state(world: World, driver: DriverParams, pair_capacity: int, n_story: int = 0) -> EngineState:
+    """The t = 0 EngineState of one instance (N = 1) of ``world`` (signals not yet evaluated) with
+    ``n_story`` compiled storyboard entries."""
     w = world
     assert w.initial is not None and w.friction is not None and w.grade is not None
     init = w.initial
@@ -386,6 +410,8 @@ def initial_state(world: World, driver: DriverParams, pair_capacity: int) -> Eng
         metrics, actor_ev, np.full((1, 4, pet_bins(w)), np.nan),
         np.zeros((1, pair_capacity), dtype=np.int64), np.zeros((1, pair_capacity), dtype=np.int64),
         np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64),
+        np.full((1, n_story), np.nan), np.zeros((1, n_story), dtype=np.bool_),
+        np.zeros((1, n), dtype=np.bool_), np.zeros((1, n, sk.N_PROF)), np.zeros((1, n)),
     ]  # fmt: skip
     return EngineState(*fields)
 

@@ -41,6 +41,7 @@ from simcore.runner.engine import (
 )
 from simcore.runner.results import Result
 from simcore.runner.step_kernels import advance
+from simcore.runner.story_tables import PYTHON_SIDE, story_tables
 from simcore.scenario.schema import CriterionSpec, EndSpec
 from simcore.scenario.storyboard import ScriptedSpeeds, StoryboardSnapshot, StoryProgress
 from simcore.state import FIELDS as WORLD_STATE_FIELDS
@@ -130,6 +131,8 @@ class Simulation:
         emergency_vehicles: actor ids of emergency vehicles the ego must yield to (post-run metric
             ``yield_emergency_vehicle_infractions``, docs/scoring.md).
         tags: the scenario's ``tags`` (labels), copied to ``Result.tags``.
+        compiled_storyboard: run the storyboard inside the compiled step when every entry is of a
+            compiled kind (``runner.story_tables``); False: always on the per-step Python path.
     """
 
     def __init__(
@@ -152,6 +155,7 @@ class Simulation:
         regulation: Any = None,
         emergency_vehicles: Sequence[str] = (),
         tags: Sequence[str] = (),
+        compiled_storyboard: bool = True,
     ) -> None:
         extra = dict(agents or {})
         if agent is None and "ego" in extra:
@@ -210,8 +214,11 @@ class Simulation:
         self._n_groups = world.network.n_signals
         # The engine (runner.engine): static tables, the state (instance axis of 1; its actor arrays are
         # the World's WorldState arrays, so ``world.state`` reads the live state), scratch, outputs.
-        self.static = build_static(world, self.driver, self.drive_idx, scoring=True)
-        init = initial_state(world, self.driver, EVENT_CAPACITY)
+        tables = story_tables(tuple(world.storyboard)) if compiled_storyboard else None
+        #: True: the storyboard runs inside the compiled step (no entry, or every entry of a compiled kind)
+        self.story_compiled = tables is not None
+        self.static = build_static(world, self.driver, self.drive_idx, scoring=True, story=tables)
+        init = initial_state(world, self.driver, EVENT_CAPACITY, n_story=len(tables.sb_act) if tables else 0)
         self.initial = init
         self.state = EngineState(
             *(
@@ -300,7 +307,7 @@ class Simulation:
         for ch in self.channels.values():
             ch.reset()
         self.story_end = ""
-        self._story = StoryProgress(tuple(w.storyboard)) if w.storyboard else None
+        self._story = StoryProgress(tuple(w.storyboard)) if w.storyboard and not self.story_compiled else None
         if self._story_snapshot is not None:
             self._story_snapshot.restore(w)
         self.scripted.reset()
@@ -645,6 +652,12 @@ class Simulation:
             if kind == EventKind.ROUTE_DONE:
                 continue  # routine; counted in metrics, not reported one by one
             a = int(self.out.ev_a[k])
+            if kind == EventKind.STORYBOARD:  # a compiled entry fired (ev_a: its index)
+                story = self.world.storyboard[a]
+                self.events.append(Event(float(self.out.ev_time[k]), kind, (), detail=story.detail))
+                if isinstance(story.action, PYTHON_SIDE):
+                    self.world.storyboard[a].action.apply(self)
+                continue
             actors: tuple[str, ...] = (ids[a],)
             detail = ""
             at_fault: tuple[str, ...] | None = None

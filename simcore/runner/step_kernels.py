@@ -35,7 +35,8 @@ from simcore.evaluation.metrics_kernels import (
 )
 from simcore.evaluation.rules_kernels import evaluate_rules, static_object_contact
 from simcore.geometry.kernels import pairwise_box_overlaps
-from simcore.record.state_hash_kernels import fold_engine_state
+from simcore.record.state_hash_kernels import fold_engine_state, fold_routes_compiled
+from simcore.runner.story_kernels import story_after, story_before
 
 EV_COLLISION = 0
 PEDESTRIAN = 1
@@ -324,12 +325,16 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault = out.ev_time, out.ev_kind, out.ev_a, \
         out.ev_b, out.ev_value, out.ev_fault
     rec_every, rec_row = out.rec_every, out.rec_row
+    n_story = sp.sb_act.shape[0]  # compiled storyboard entries (runner.story_kernels)
+    prof_on, prof, prof_pre = row(es.prof_on, j), row(es.prof, j), row(es.prof_pre, j)
     step0 = es.step[j]
     n_ev = 0
     done_steps = 0
     cap = ev_kind.shape[0]
     for k in range(n_steps):
         t_now = (step0 + k) * dt
+        if n_story > 0:
+            story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des)
         junction_holds(
             t_now, drive_idx, veh_idx, ego, speed, active, inst, length, rear_overhang, progress, yields, crit_gap,
             right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,
@@ -415,8 +420,14 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
                 out.rec_active[r, :] = active
                 out.rec_sig[r, :] = sig_state[0]
                 rec_row[0] = r + 1
+        n_ev_story = n_ev
+        if n_story > 0:
+            n_ev = story_after(static, state, out, j, t_now, t, n_ev)
+            n_ev = min(n_ev, cap)
         if scoring and out.state_hash.shape[0] > 0:
             out.state_hash[0] = fold_engine_state(out.state_hash[0], es, j)
+            if n_ev > n_ev_story:  # an entry fired: the storyboard may have edited the routes
+                out.state_hash[0] = fold_routes_compiled(out.state_hash[0], es, j)
         reportable = False
         for q in range(start_ev, n_ev):
             if ev_kind[q] != EV_ROUTE_DONE:

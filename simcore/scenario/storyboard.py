@@ -1,8 +1,10 @@
-"""Storyboard (scenario key ``storyboard:``), compiled: triggers checked in Python between steps.
+"""Storyboard (scenario key ``storyboard:``): the entries as objects, and the per-step Python path.
 
 ``scenario.build`` turns each validated entry into a :class:`Story` of the small objects below
-(rows, lane ids and signal groups resolved once); ``runner.loop.Simulation`` checks the pending
-stories after every step and applies their actions. Triggers read the simulation through a
+(rows, lane ids and signal groups resolved once). When every entry is of a kind listed in
+``runner.story_tables`` the storyboard runs inside the compiled step (``runner.story_kernels``,
+same semantics); otherwise ``runner.loop.Simulation`` checks the pending stories here after every
+step and applies their actions. Triggers read the simulation through a
 narrow view (``world``, ``t``, ``sig_state``, ``driver``), actions write the world and may end the run.
 
 Semantics: every trigger is a *level* condition evaluated after each step (the first check is at
@@ -14,19 +16,23 @@ step by :class:`ScriptedSpeeds`.
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from simcore.behavior.profile_kernels import (
+    NO_LIMIT_MPS,
+    SHAPES,
+    TIME_EPS,
+    profile_distance,
+    profile_speed,
+    shift_route,
+)
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.environment import world_environment
 from simcore.road.frenet_kernels import project_on_polyline
-
-#: Tolerance of time comparisons (s): a trigger at t fires at the step that ends at t.
-TIME_EPS = 1e-9
 
 
 class Trigger(Protocol):
@@ -776,10 +782,6 @@ class SpeedProfile:
         sim.scripted.begin(sim, self.row, sim.t, v0, target, self.shape, dur, self.hold)
 
 
-def _smooth(u: np.ndarray) -> np.ndarray:
-    return u * u * (3.0 - 2.0 * u)
-
-
 @dataclass(frozen=True)
 class LaneChange:
     """Shift the rest of a row's route sideways by ``offset`` (m, left +) over ``duration`` (s).
@@ -806,12 +808,10 @@ class LaneChange:
         k = int(np.clip(np.searchsorted(s, p, side="right") - 1, 0, len(s) - 1))
         lane = int(w.routes.paths[self.row].lane[k]) if len(w.routes.paths[self.row].lane) > k else -1
         offset = float(self.offsets[lane]) if lane >= 0 else float(np.median(self.offsets))
-        length = max(float(w.state.speed[self.row]), 1.0) * self.duration
-        u = np.clip((s - p) / length, 0.0, 1.0)
-        d = self.side * offset * _smooth(u)
-        h = r.heading[a:b]
-        sim.state.route_x[0, a:b] -= d * np.sin(h)
-        sim.state.route_y[0, a:b] += d * np.cos(h)
+        shift_route(
+            self.row, self.side, offset, self.duration, w.state.speed, w.state.progress, r.start, r.s, r.heading,
+            sim.state.route_x[0], sim.state.route_y[0],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -831,10 +831,6 @@ class SetWeather:
 
 # ----------------------------------------------------------------------------- scripted speeds
 
-#: Desired speed and speed factor given to the driver model of a row under a scripted speed:
-#: large enough that speed limits never bind (the scripted value is what counts).
-_NO_LIMIT = 1e3
-
 
 @dataclass
 class _Profile:
@@ -846,23 +842,11 @@ class _Profile:
     hold: bool
 
     def speed(self, t: float) -> float:
-        if self.duration <= 0.0 or t >= self.t0 + self.duration - TIME_EPS:
-            return self.v1
-        u = min(max((t - self.t0) / self.duration, 0.0), 1.0)
-        if self.shape == "cubic":
-            u = u * u * (3.0 - 2.0 * u)
-        elif self.shape == "sinusoidal":  # half a cosine wave (OpenSCENARIO's sinusoidal shape)
-            u = 0.5 * (1.0 - math.cos(math.pi * u))
-        return self.v0 + (self.v1 - self.v0) * u
+        return float(profile_speed(t, self.t0, self.v0, self.v1, SHAPES.index(self.shape), self.duration))
 
     def distance(self, t_a: float, t_b: float) -> float:
-        """Distance covered between t_a and t_b (m): Simpson's rule, exact for the polynomial shapes on one
-        piece (the sinusoidal shape's error is below 1e-6 m for steps up to 0.1 s of ramps over 1 s)."""
-        out = 0.0
-        cuts = sorted({t_a, t_b, *[c for c in (self.t0, self.t0 + self.duration) if t_a < c < t_b]})
-        for lo, hi in itertools.pairwise(cuts):
-            out += (hi - lo) / 6.0 * (self.speed(lo) + 4.0 * self.speed(0.5 * (lo + hi)) + self.speed(hi))
-        return out
+        """Distance covered between t_a and t_b (m): ``behavior.profile_kernels.profile_distance``."""
+        return float(profile_distance(t_a, t_b, self.t0, self.v0, self.v1, SHAPES.index(self.shape), self.duration))
 
 
 @dataclass
@@ -1053,7 +1037,7 @@ class ScriptedSpeeds:
     def script(self, sim: Any, row: int, p: Any) -> None:
         """Script ``row``'s speed by a live profile ``p`` (``_Follow``, ``_Sync``): set now, then every step."""
         self.profiles[row] = p
-        self.driver.speed_factor[row] = _NO_LIMIT
+        self.driver.speed_factor[row] = NO_LIMIT_MPS
         v = p.speed(sim.t)
         self.driver.v_des[row] = v
         sim.world.state.speed[row] = v
@@ -1069,7 +1053,7 @@ class ScriptedSpeeds:
     def begin(self, sim: Any, row: int, t0: float, v0: float, v1: float, shape: str, dur: float, hold: bool) -> None:
         """Start a profile for ``row`` at time t0 (s) from v0 to v1 (m/s) over ``dur`` (s)."""
         self.profiles[row] = _Profile(t0, v0, v1, shape, dur, hold or v1 == 0.0)
-        self.driver.speed_factor[row] = _NO_LIMIT
+        self.driver.speed_factor[row] = NO_LIMIT_MPS
         self.driver.v_des[row] = max(v1, 0.0)
         if dur <= 0.0:  # a step: the speed changes now
             sim.world.state.speed[row] = v1

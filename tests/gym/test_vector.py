@@ -1,5 +1,7 @@
 """VectorSimcoreEnv: equal to N single envs step for step, NEXT_STEP autoreset, gymnasium's vector API."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
@@ -32,19 +34,26 @@ def test_vector_env_equals_n_single_envs_bit_for_bit_through_autoresets(sparse_y
     pending = [False] * n
     ends = 0
     for _ in range(70):
-        actions = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
-        vobs, vrew, vterm, vtrunc, _ = venv.step(actions)
-        for j, env in enumerate(singles):
-            if pending[j]:  # NEXT_STEP autoreset: this step only resets
-                o, _ = env.reset()
-                r, term, trunc = 0.0, False, False
-            else:
-                o, r, term, trunc, _ = env.step(actions[j])
-            assert _eq(_row(vobs, j), o)
-            assert vrew[j] == r and vterm[j] == term and vtrunc[j] == trunc
-            pending[j] = term or trunc
-            ends += term or trunc
+        ends += _step_both(venv, singles, rng.uniform(-1, 1, (n, 2)).astype(np.float32), pending)
     assert ends >= n  # every instance went through at least one autoreset
+
+
+def _step_both(venv, singles, actions, pending) -> int:
+    """One step of the vector env and of each single env (NEXT_STEP autoreset); asserts equality,
+    updates ``pending``, returns the number of episodes that ended."""
+    vobs, vrew, vterm, vtrunc, _ = venv.step(actions)
+    ends = 0
+    for j, env in enumerate(singles):
+        if pending[j]:  # NEXT_STEP autoreset: this step only resets
+            o, _ = env.reset()
+            r, term, trunc = 0.0, False, False
+        else:
+            o, r, term, trunc, _ = env.step(actions[j])
+        assert _eq(_row(vobs, j), o)
+        assert vrew[j] == r and vterm[j] == term and vtrunc[j] == trunc
+        pending[j] = term or trunc
+        ends += term or trunc
+    return ends
 
 
 def test_next_step_autoreset_semantics(sparse_yaml):
@@ -157,3 +166,37 @@ def test_light_evaluation_reports_what_the_full_engine_step_reports(scenario):
 def test_unknown_evaluation_mode_is_refused(sparse_yaml):
     with pytest.raises(ValueError, match="evaluation"):
         VectorSimcoreEnv(sparse_yaml, 1, evaluation="fast")
+
+
+STORY = """\
+storyboard:
+  - name: go
+    when: {time_s: 0.3}
+    do: {speed: {actor: blocker, target: 6, shape: cubic, duration: 1.5}}
+  - when: {all: [{after: go}, {distance: {between: [ego, blocker], below_m: 30}}]}
+    do: {lane_change: {actor: blocker, direction: left, duration: 2}}
+  - when: {speed: {actor: blocker, above_mps: 5.9}}
+    do: {stop: {actor: blocker, decel: 3}}
+"""
+
+
+def test_vector_env_equals_single_envs_on_a_storyboard_scenario(blocked_yaml, tmp_path):
+    path = tmp_path / "story.yaml"
+    path.write_text(Path(blocked_yaml).read_text() + STORY)
+    n, seed = 3, 5
+    venv = VectorSimcoreEnv(str(path), n, max_episode_steps=40)
+    singles = [SimcoreEnv(str(path), max_episode_steps=40) for _ in range(n)]
+    assert venv.batch.static.sb_act.shape[0] == 3  # the storyboard runs compiled
+    vobs, _ = venv.reset(seed=seed)
+    for j, env in enumerate(singles):
+        assert _eq(_row(vobs, j), env.reset(seed=seed + j)[0])
+    rng = np.random.default_rng(3)
+    pending = [False] * n
+    for _ in range(60):
+        _step_both(venv, singles, rng.uniform(-0.3, 0.3, (n, 2)).astype(np.float32), pending)
+        for name in ("story_done", "story_fired", "prof", "route_x"):
+            for j, env in enumerate(singles):
+                assert np.array_equal(getattr(venv.batch.state, name)[j], getattr(env.batch.state, name)[0],
+                                      equal_nan=True), name  # fmt: skip
+    done = venv.batch.state.story_done
+    assert done[:, 0].any() and done[:, 2].any()  # the speed action and the stop fired in some instance

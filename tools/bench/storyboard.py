@@ -4,9 +4,11 @@
 
 Each scenario runs (autopilot ego in-engine, no recording, sensors off) to its own end; then the
 same world with its storyboard removed runs for the same simulated time (end conditions: timeout
-only). The ratio (without / with) is what the storyboard costs: while a storyboard entry is
-pending the runner steps one compiled step at a time with Python triggers in between, instead
-of chunks. Target (issue 11): within 1.5x. Medians over repeats after one warm-up run.
+only). The ratio (without / with) is what the storyboard costs. The storyboard runs inside the
+compiled step (``runner.story_kernels``), so the run goes in chunks; ``rtf_python`` is the same
+scenario with ``compiled_storyboard=False`` (the per-step Python path: one compiled step at a time,
+triggers in Python in between), side by side. Target (issue 11): slowdown within 1.5x. Medians over
+repeats after one warm-up run.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def bench(path: Path, label: str, repeats: int) -> dict:
     """Wall time per simulated second of one scenario with and without its storyboard."""
     sim = simulation(path, record_every=0, sensors=None)
     with_s = _timed(sim, repeats)
+    py = simulation(path, record_every=0, sensors=None, compiled_storyboard=False)
+    python_s = _timed(py, repeats)
     sim_t = sim.t
     world = sim.world
     bare = dataclasses.replace(world, storyboard=())
@@ -49,9 +53,12 @@ def bench(path: Path, label: str, repeats: int) -> dict:
         "scenario": label,
         "entries": len(world.storyboard),
         "sim_s": round(sim_t, 2),
+        "compiled": sim.story_compiled,
         "rtf_storyboard": sim_t / with_s,
+        "rtf_python": py.t / python_s,
         "rtf_without": plain.t / without_s,
         "slowdown": (plain.t / without_s) / (sim_t / with_s),
+        "slowdown_python": (plain.t / without_s) / (py.t / python_s),
         "target": 1.5,
         "repeats": repeats,
     }
@@ -68,7 +75,8 @@ def main() -> int:
     for p in sorted((base / "ncap").glob("*.yaml")):
         print(f"{p.stem} ...", flush=True)
         rows.append(bench(p, p.relative_to(base).with_suffix("").as_posix(), repeats))
-    cols = ["scenario", "entries", "sim_s", "rtf_storyboard", "rtf_without", "slowdown", "target", "repeats"]
+    cols = ["scenario", "entries", "compiled", "sim_s", "rtf_storyboard", "rtf_python", "rtf_without", "slowdown",
+            "slowdown_python", "target", "repeats"]  # fmt: skip
     print_table("NCAP scenarios: storyboard cost (medians; rtf = simulated s per wall s)", rows, cols)
     write_json(args.json, "storyboard", rows)
     return 0

@@ -1,0 +1,322 @@
+"""The storyboard inside the compiled step: triggers, actions and scripted speeds over arrays.
+
+``runner.story_tables`` turns a World's storyboard (``scenario.storyboard.Story`` objects) into
+the ``sb_*`` tables of the Static; the run-time progress (``story_fired``, ``story_done``) and the
+scripted speed profiles (``prof_on``, ``prof``, ``prof_pre``) live in the EngineState, so reset,
+snapshot/restore and the gym's instances cover them. ``advance`` calls :func:`story_before` before
+each step and :func:`story_after` at its very end (after the trajectory row), in the order of the
+Python path (``Simulation._story_step``): scripted speeds before the step, their correction after
+it, then the triggers; an entry that fires writes a STORYBOARD event (``ev_a`` = entry index),
+which ends the compiled call so the Python side can add the event's text (and end the run).
+
+Semantics are those of ``scenario.storyboard`` (level triggers checked after every step, each
+entry fires once, ``delay`` s later its action); the kernels below mirror its classes one to one.
+"""
+
+from __future__ import annotations
+
+import math
+
+from simcore._jit import borrow as bw
+from simcore._jit import borrow_row as row
+from simcore._jit import kernel
+from simcore.behavior.profile_kernels import (
+    NO_LIMIT_MPS,
+    SHAPE_STEP,
+    TIME_EPS,
+    lane_at,
+    profile_distance,
+    profile_speed,
+    shift_route,
+)
+from simcore.behavior.signal_kernels import signal_states
+from simcore.dynamics.kinematic_kernels import advance_arc
+from simcore.evaluation.metrics_kernels import crosswalk_occupancy, emit_event
+from simcore.road.frenet_kernels import project_on_polyline
+
+#: Event kind of a fired entry (``EventKind.STORYBOARD``).
+EV_STORYBOARD = 7
+
+# Trigger leaf codes (``story_tables.TriggerCode``); parameters in sbc_i (2 ints) and sbc_v (3 floats).
+T_TIME = 0  # v0: time (s)
+T_DISTANCE = 1  # i: a, b; v0: limit (m)
+T_SPEED = 2  # i: row, above (1) / below (0); v0: value (m/s)
+T_REACHES = 3  # i: row; v0: route s where the lane begins (m)
+T_PROGRESS = 4  # i: row; v0: s (m)
+T_SIGNAL = 5  # i: group, state
+T_GAP = 6  # i: a, b; v0: limit (s); v1: 1 = TTC, 0 = headway
+T_REL_SPEED = 7  # i: a, b; v0: value (m/s); v1: 1 = above
+T_NEAR = 8  # i: row; v: x, y, radius (m)
+T_AFTER = 9  # i: entry
+
+# Action codes (``story_tables.ActionCode``); parameters in sb_ai (5 ints) and sb_af (4 floats).
+A_START = 0  # ai: row
+A_SIGNAL = 1  # ai: group, state
+A_REMOVE = 2  # ai: row
+A_FRICTION = 3  # af: mu (the environment record is written on the Python side)
+A_SPEED = 4  # ai: row, ref (-1: absolute), shape, how (DUR_*), hold; af: target, factor, delta, amount
+A_LANE_CHANGE = 5  # ai: row, side, offsets from, offsets to; af: duration (s), median offset (m)
+A_TELEPORT = 6  # ai: row, has yaw, has speed; af: x, y, yaw, speed
+A_SPAWN = 7  # like A_TELEPORT plus ai[3]: placed (1) or not
+A_PYTHON = 8  # only the Python side acts (end the run, weather) when it reads the event
+
+# How a speed action's duration is given.
+DUR_STEP = 0
+DUR_DISTANCE = 1
+DUR_TIME = 2
+DUR_RATE = 3
+
+# The slots of ``prof`` (per row; shapes: ``behavior.profile_kernels.SHAPE_*``).
+P_T0 = 0
+P_V0 = 1
+P_V1 = 2
+P_DUR = 3
+P_SHAPE = 4
+P_HOLD = 5
+N_PROF = 6
+
+
+@kernel
+def _release(i, prof_on, v_des, speed_factor, vdes0, sf0):  # pragma: no cover - compiled
+    if prof_on[i]:
+        prof_on[i] = False
+        v_des[i] = vdes0[i]
+        speed_factor[i] = sf0[i]
+
+
+@kernel
+def _box_gap(a, b, x, y, yaw, length, center_offset):  # pragma: no cover - compiled
+    """(bumper gap (m), dx, dy) of the box centres of a and b (``scenario.storyboard.bumper_gap``)."""
+    ax = x[a] + center_offset[a] * math.cos(yaw[a])
+    ay = y[a] + center_offset[a] * math.sin(yaw[a])
+    bx = x[b] + center_offset[b] * math.cos(yaw[b])
+    by = y[b] + center_offset[b] * math.sin(yaw[b])
+    return math.hypot(bx - ax, by - ay) - 0.5 * (length[a] + length[b]), bx - ax, by - ay
+
+
+@kernel
+def _leaf(
+    c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, progress, active, length, center_offset, sig_state
+):  # pragma: no cover - compiled
+    """Does trigger leaf c hold now (t s)?"""
+    code = sbc_kind[c]
+    a = sbc_i[c, 0]
+    b = sbc_i[c, 1]
+    v = sbc_v[c, 0]
+    if code == T_TIME:
+        return t >= v - TIME_EPS
+    if code == T_SIGNAL:
+        return sig_state[0, a] == b
+    if code == T_AFTER:
+        return story_done[a]
+    if code == T_REACHES:
+        return progress[a] >= v - TIME_EPS
+    if not active[a]:
+        return False
+    if code == T_SPEED:
+        return speed[a] > v if b == 1 else speed[a] < v
+    if code == T_PROGRESS:
+        return progress[a] >= v - TIME_EPS
+    if code == T_NEAR:
+        return math.hypot(x[a] - v, y[a] - sbc_v[c, 1]) <= sbc_v[c, 2]
+    if not active[b]:
+        return False
+    if code == T_DISTANCE:
+        return math.hypot(x[a] - x[b], y[a] - y[b]) < v
+    if code == T_REL_SPEED:
+        dv = speed[a] - speed[b]
+        return dv > v if sbc_v[c, 1] == 1.0 else dv < v
+    # T_GAP: time headway or TTC of a to b (``scenario.storyboard.time_headway`` / ``time_to_collision``)
+    gap, dx, dy = _box_gap(a, b, x, y, yaw, length, center_offset)
+    if gap <= 0.0:
+        return v > 0.0
+    if sbc_v[c, 1] == 1.0:
+        d = math.hypot(dx, dy)
+        close = 0.0
+        if d != 0.0:
+            dvx = speed[b] * math.cos(yaw[b]) - speed[a] * math.cos(yaw[a])
+            dvy = speed[b] * math.sin(yaw[b]) - speed[a] * math.sin(yaw[a])
+            close = -(dx * dvx + dy * dvy) / d
+        return close > 0.0 and gap / close < v
+    return speed[a] > 0.0 and gap / speed[a] < v
+
+
+@kernel
+def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: no cover - compiled
+    """Before a step from t_now (s): scripted rows' desired speed = the profile's at t_now + dt; remember
+    their speeds (``ScriptedSpeeds.before_step``)."""
+    for i in range(prof_on.shape[0]):
+        if prof_on[i]:
+            prof_pre[i] = speed[i]
+            p = prof[i]
+            v_des[i] = max(profile_speed(t_now + dt, p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR]), 0.0)
+
+
+# fmt: off
+@kernel
+def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover - compiled
+    """After the step from t_before to t (s) of instance ``j``: impose the scripted speeds
+    (``ScriptedSpeeds.after_step``), then check the storyboard (``StoryProgress.check``): fire pending
+    triggers that hold, apply the actions that are due (one STORYBOARD event each, ``ev_a`` = entry) and,
+    if any was, refresh the signal states and crosswalk occupancy at t. Returns the new event count.
+
+    Takes the Static, EngineState and Outputs tuples and unpacks them here, so that the call inside
+    ``advance``'s step loop stays small (a call with ~70 array arguments made its cold compile explode).
+    """
+    sp, es = static, state
+    ego = sp.ego
+    sb_lo, sb_any, sb_delay, sb_act, sb_ai, sb_af = bw(sp.sb_lo), bw(sp.sb_any), bw(sp.sb_delay), \
+        bw(sp.sb_act), bw(sp.sb_ai), bw(sp.sb_af)
+    sbc_kind, sbc_i, sbc_v, sb_off, rheading, rlane = bw(sp.sbc_kind), bw(sp.sbc_i), bw(sp.sbc_v), \
+        bw(sp.sb_off), bw(sp.rheading), bw(sp.rlane)
+    vdes0, sf0, veh_idx_st, wheelbase, length, center_offset = bw(sp.sb_vdes0), bw(sp.sb_sf0), \
+        bw(sp.veh_idx_st), bw(sp.wheelbase), bw(sp.length), bw(sp.center_offset)
+    max_accel, max_decel, max_speed, rt_start, rs = bw(sp.max_accel), bw(sp.max_decel), bw(sp.max_speed), \
+        bw(sp.rt_start), bw(sp.rs)
+    plan_cycle, plan_offset, plan_start, plan_t0, plan_state = bw(sp.plan_cycle), bw(sp.plan_offset), \
+        bw(sp.plan_start), bw(sp.plan_t0), bw(sp.plan_state)
+    ped_idx, cw_x, cw_y, cw_margin = bw(sp.ped_idx), bw(sp.cw_x), bw(sp.cw_y), sp.cw_margin
+    x, y, yaw, speed, steer, accel = row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j), \
+        row(es.steer, j), row(es.accel, j)
+    vy, yaw_rate, progress, lateral = row(es.vy, j), row(es.yaw_rate, j), row(es.progress, j), row(es.lateral, j)
+    active, started, inst, ped_start = row(es.active, j), row(es.started, j), row(es.instance, j), \
+        row(es.ped_start, j)
+    friction, v_des, speed_factor, ctrl_accel = row(es.friction, j), row(es.v_des, j), row(es.speed_factor, j), \
+        row(es.ctrl_accel, j)
+    rx, ry, route_mu = row(es.route_x, j), row(es.route_y, j), row(es.route_mu, j)
+    sig_state, sig_override, cw_occ = row(es.sig_state, j), row(es.sig_override, j), row(es.cw_occ, j)
+    story_fired, story_done = row(es.story_fired, j), row(es.story_done, j)
+    prof_on, prof, prof_pre = row(es.prof_on, j), row(es.prof, j), row(es.prof_pre, j)
+    ev_time, ev_kind, ev_a, ev_b, ev_value = bw(out.ev_time), bw(out.ev_kind), bw(out.ev_a), bw(out.ev_b), \
+        bw(out.ev_value)
+    dts = t - t_before
+    if dts > 0.0:
+        for i in range(prof_on.shape[0]):
+            if not prof_on[i] or not active[i]:
+                continue
+            p = prof[i]
+            t0, v0, v1, shape, dur = p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR]
+            v_pre = prof_pre[i]
+            v_new = profile_speed(t, t0, v0, v1, shape, dur)
+            kinematic = True
+            for q in range(veh_idx_st.shape[0]):
+                if veh_idx_st[q] == i:
+                    kinematic = False
+            if kinematic:  # replay the step's distance, step back along its arc, forward by the scripted one
+                acc = min(max(ctrl_accel[i], -max_decel[i]), max_accel[i])
+                vb = v_pre + acc * dts
+                if vb < 0.0:
+                    dist = v_pre * v_pre / (2.0 * -acc) if acc < 0.0 else 0.0
+                elif vb > max_speed[i]:
+                    dist = 0.5 * (v_pre + max_speed[i]) * dts
+                else:
+                    dist = v_pre * dts + 0.5 * acc * dts * dts
+                want = profile_distance(t_before, t, t0, v0, v1, shape, dur) if dur > 0.0 \
+                    else 0.5 * (v_pre + v_new) * dts
+                kappa = math.tan(steer[i]) / wheelbase[i]
+                nx, ny, nyaw = advance_arc(x[i], y[i], yaw[i], want - dist, kappa)
+                x[i] = nx
+                y[i] = ny
+                yaw[i] = math.atan2(math.sin(nyaw), math.cos(nyaw))
+                progress[i] += want - dist
+            accel[i] = (v_new - v_pre) / dts
+            speed[i] = v_new
+            if t >= t0 + dur - TIME_EPS and p[P_HOLD] == 0.0:
+                if i == ego:  # the agent drives the ego again
+                    _release(i, prof_on, v_des, speed_factor, vdes0, sf0)
+                else:
+                    prof_on[i] = False
+                    v_des[i] = max(v1, 0.5)
+    fired = False
+    for e in range(sb_act.shape[0]):
+        if story_done[e]:
+            continue
+        if math.isnan(story_fired[e]):
+            lo = sb_lo[e]
+            hi = sb_lo[e + 1]
+            holds = not sb_any[e]
+            for c in range(lo, hi):
+                h = _leaf(c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, progress, active, length,
+                          center_offset, sig_state)
+                if sb_any[e] and h:
+                    holds = True
+                    break
+                if not sb_any[e] and not h:
+                    holds = False
+                    break
+            if holds:
+                story_fired[e] = t
+        if math.isnan(story_fired[e]) or t < story_fired[e] + sb_delay[e] - TIME_EPS:
+            continue
+        story_done[e] = True
+        fired = True
+        code = sb_act[e]
+        r = sb_ai[e, 0]
+        if code in (A_START, A_SPAWN):
+            active[r] = True
+            started[r] = True
+            ped_start[r] = min(ped_start[r], t)
+            if code == A_START:
+                _release(r, prof_on, v_des, speed_factor, vdes0, sf0)
+        elif code == A_SIGNAL:
+            sig_override[:, r] = sb_ai[e, 1]
+        elif code == A_REMOVE:
+            active[r] = False
+            speed[r] = 0.0
+        elif code == A_FRICTION:
+            route_mu[:] = sb_af[e, 0]
+            friction[:] = sb_af[e, 0]
+        elif code == A_SPEED:
+            ref = sb_ai[e, 1]
+            shape = sb_ai[e, 2]
+            how = sb_ai[e, 3]
+            vs = speed[r]
+            target = sb_af[e, 0]
+            if ref >= 0:
+                target = max(speed[ref] * sb_af[e, 1] + sb_af[e, 2], 0.0)
+            if shape == SHAPE_STEP or how == DUR_STEP:
+                dur = 0.0
+            elif how == DUR_DISTANCE:  # the mean speed of a linear or cubic ramp is (v0 + v1) / 2
+                dur = 2.0 * sb_af[e, 3] / max(vs + target, 1e-6)
+            elif how == DUR_TIME:
+                dur = sb_af[e, 3]
+            else:
+                dur = abs(target - vs) / sb_af[e, 3]
+            prof_on[r] = True
+            p = prof[r]
+            p[P_T0] = t
+            p[P_V0] = vs
+            p[P_V1] = target
+            p[P_SHAPE] = shape
+            p[P_DUR] = dur
+            p[P_HOLD] = 1.0 if (sb_ai[e, 4] == 1 or target == 0.0) else 0.0
+            speed_factor[r] = NO_LIMIT_MPS
+            v_des[r] = max(target, 0.0)
+            if dur <= 0.0:  # a step: the speed changes now
+                speed[r] = target
+        elif code == A_LANE_CHANGE:
+            lane = lane_at(r, progress, rt_start, rs, rlane)
+            off = sb_off[sb_ai[e, 2] + lane] if lane >= 0 else sb_af[e, 1]
+            shift_route(r, sb_ai[e, 1], off, sb_af[e, 0], speed, progress, rt_start, rs, rheading, rx, ry)
+        if (code == A_TELEPORT or (code == A_SPAWN and sb_ai[e, 3] == 1)):
+            s, lat, k, _ = project_on_polyline(sb_af[e, 0], sb_af[e, 1], rx, ry, rs, rt_start[r], rt_start[r + 1])
+            x[r] = sb_af[e, 0]
+            y[r] = sb_af[e, 1]
+            yaw[r] = sb_af[e, 2] if sb_ai[e, 1] == 1 else rheading[k]
+            progress[r] = s
+            lateral[r] = lat
+            steer[r] = 0.0
+            vy[r] = 0.0
+            yaw_rate[r] = 0.0
+            if sb_ai[e, 2] == 1:
+                speed[r] = sb_af[e, 3]
+                accel[r] = 0.0
+                _release(r, prof_on, v_des, speed_factor, vdes0, sf0)
+        if n_ev < ev_time.shape[0]:
+            ev_time[n_ev] = t
+        n_ev = emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_STORYBOARD, e, -1, 0.0)
+    if fired:  # overrides and removals take effect at this time already
+        signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
+        crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_margin, cw_occ)
+    return n_ev
+# fmt: on

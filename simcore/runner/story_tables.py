@@ -1,0 +1,234 @@
+"""A World's storyboard as the Static's ``sb_*`` tables for the compiled step (``runner.story_kernels``).
+
+Which storyboard kinds run compiled is decided here, in one place: :data:`TRIGGER_CODES` and
+:data:`ACTION_CODES` (plus the conditions in :func:`_trigger_leaves` and :func:`_action_row`).
+A scenario runs its storyboard compiled when every entry is made only of those kinds
+(:func:`story_tables` returns tables); otherwise ``story_tables`` returns None and the runner
+keeps the whole storyboard on the per-step Python path (``scenario.storyboard.StoryProgress``).
+A new trigger or action class therefore takes the Python path until it is added here and to
+the kernels.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from simcore.behavior.profile_kernels import SHAPES
+from simcore.runner import story_kernels as sk
+from simcore.scenario import storyboard as sb
+
+
+class TriggerCode(IntEnum):
+    """Trigger leaf kinds of the compiled storyboard (``story_kernels.T_*``)."""
+
+    TIME = 0
+    DISTANCE = 1
+    SPEED = 2
+    REACHES = 3
+    PROGRESS = 4
+    SIGNAL = 5
+    GAP = 6
+    REL_SPEED = 7
+    NEAR = 8
+    AFTER = 9
+
+
+class ActionCode(IntEnum):
+    """Action kinds of the compiled storyboard (``story_kernels.A_*``)."""
+
+    START = 0
+    SIGNAL = 1
+    REMOVE = 2
+    FRICTION = 3
+    SPEED = 4
+    LANE_CHANGE = 5
+    TELEPORT = 6
+    SPAWN = 7
+    PYTHON = 8
+
+
+#: Trigger classes that run compiled (leaves; ``AllOf``/``AnyOf`` of leaves too).
+TRIGGER_CODES: dict[type, TriggerCode] = {
+    sb.TimeAt: TriggerCode.TIME,
+    sb.DistanceBelow: TriggerCode.DISTANCE,
+    sb.SpeedBound: TriggerCode.SPEED,
+    sb.ReachesLane: TriggerCode.REACHES,
+    sb.ProgressPast: TriggerCode.PROGRESS,
+    sb.SignalIs: TriggerCode.SIGNAL,
+    sb.GapBelow: TriggerCode.GAP,
+    sb.RelativeSpeed: TriggerCode.REL_SPEED,
+    sb.NearPoint: TriggerCode.NEAR,
+    sb.AfterEntry: TriggerCode.AFTER,
+}
+
+#: Action classes that run compiled (``SpeedProfile`` unless continuous).
+ACTION_CODES: dict[type, ActionCode] = {
+    sb.StartRow: ActionCode.START,
+    sb.SetSignal: ActionCode.SIGNAL,
+    sb.RemoveRow: ActionCode.REMOVE,
+    sb.SetFriction: ActionCode.FRICTION,
+    sb.SpeedProfile: ActionCode.SPEED,
+    sb.LaneChange: ActionCode.LANE_CHANGE,
+    sb.Teleport: ActionCode.TELEPORT,
+    sb.Spawn: ActionCode.SPAWN,
+    sb.EndRun: ActionCode.PYTHON,
+    sb.SetWeather: ActionCode.PYTHON,
+}
+
+#: Actions whose effect outside the EngineState (the run's end, the environment record) the Python
+#: side applies when it reads their STORYBOARD event (``Simulation._collect_events``).
+PYTHON_SIDE: tuple[type, ...] = (sb.EndRun, sb.SetWeather, sb.SetFriction)
+#: Of those, the actions with no compiled part at all (the gym refuses them: it has no run end or weather).
+PYTHON_ONLY: tuple[type, ...] = (sb.EndRun, sb.SetWeather)
+
+
+class StoryTables(NamedTuple):
+    """The compiled storyboard: E entries, L trigger leaves (fields as in ``runner.engine.Static``)."""
+
+    sb_lo: np.ndarray  # (E + 1,) CSR: entry e's leaves are sb_lo[e]:sb_lo[e + 1]
+    sb_any: np.ndarray  # (E,) bool: any leaf (True) or every leaf (False)
+    sb_delay: np.ndarray  # (E,) s from the trigger to the action
+    sb_act: np.ndarray  # (E,) ActionCode
+    sb_ai: np.ndarray  # (E, 5) int parameters
+    sb_af: np.ndarray  # (E, 4) float parameters
+    sbc_kind: np.ndarray  # (L,) TriggerCode
+    sbc_i: np.ndarray  # (L, 2) int parameters
+    sbc_v: np.ndarray  # (L, 3) float parameters
+    sb_off: np.ndarray  # lane-change offsets per lane id (m), one block per lane-change entry
+
+
+def empty_tables() -> StoryTables:
+    """No entry (scenarios without a storyboard, or with one on the Python path)."""
+    return StoryTables(
+        np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.bool_), np.zeros(0), np.zeros(0, dtype=np.int64),
+        np.zeros((0, 5), dtype=np.int64), np.zeros((0, 4)), np.zeros(0, dtype=np.int64),
+        np.zeros((0, 2), dtype=np.int64), np.zeros((0, 3)), np.zeros(0),
+    )  # fmt: skip
+
+
+def _leaf(t: Any) -> tuple[int, int, int, float, float, float] | None:
+    """(code, i0, i1, v0, v1, v2) of a compiled trigger leaf; None when ``t`` is not one."""
+    code = TRIGGER_CODES.get(type(t))
+    if code is None:
+        return None
+    if code == TriggerCode.TIME:
+        return code, 0, 0, t.time, 0.0, 0.0
+    if code == TriggerCode.DISTANCE:
+        return code, t.a, t.b, t.limit, 0.0, 0.0
+    if code == TriggerCode.SPEED:
+        return code, t.row, int(t.above), t.value, 0.0, 0.0
+    if code == TriggerCode.REACHES:
+        return code, t.row, 0, t.entry_s, 0.0, 0.0
+    if code == TriggerCode.PROGRESS:
+        return code, t.row, 0, t.s, 0.0, 0.0
+    if code == TriggerCode.SIGNAL:
+        return code, t.group, t.state, 0.0, 0.0, 0.0
+    if code == TriggerCode.GAP:
+        return code, t.a, t.b, t.limit, float(t.ttc), 0.0
+    if code == TriggerCode.REL_SPEED:
+        return code, t.a, t.b, t.value, float(t.above), 0.0
+    if code == TriggerCode.NEAR:
+        return code, t.row, 0, t.x, t.y, t.radius
+    return code, t.entry, 0, 0.0, 0.0, 0.0  # AFTER
+
+
+def _trigger_leaves(t: Any) -> tuple[bool, list] | None:
+    """(any, leaves) of a trigger: one leaf, or AllOf / AnyOf of leaves; None if not compiled."""
+    if isinstance(t, sb.AllOf | sb.AnyOf):
+        leaves = [_leaf(p) for p in t.parts]
+        if not leaves or any(x is None for x in leaves):
+            return None
+        return isinstance(t, sb.AnyOf), leaves
+    leaf = _leaf(t)
+    return None if leaf is None else (False, [leaf])
+
+
+def _place(p: sb.Teleport | None) -> tuple[list[int], list[float]]:
+    if p is None:
+        return [0, 0, 0], [0.0, 0.0, 0.0, 0.0]
+    ints = [int(p.yaw is not None), int(p.speed is not None), 1]
+    return ints, [p.x, p.y, p.yaw if p.yaw is not None else 0.0, p.speed if p.speed is not None else 0.0]
+
+
+def _action_row(a: Any, offsets: list[np.ndarray]) -> tuple[int, list[int], list[float]] | None:
+    """(code, 5 ints, 4 floats) of a compiled action; None if not compiled. Lane-change offsets go to
+    ``offsets`` (their block start in ints[2])."""
+    code = ACTION_CODES.get(type(a))
+    if code is None:
+        return None
+    if code in (ActionCode.START, ActionCode.REMOVE):
+        return code, [a.row, 0, 0, 0, 0], [0.0] * 4
+    if code == ActionCode.SIGNAL:
+        return code, [a.group, a.state, 0, 0, 0], [0.0] * 4
+    if code == ActionCode.FRICTION:
+        return code, [0] * 5, [a.mu, 0.0, 0.0, 0.0]
+    if code == ActionCode.PYTHON:
+        return code, [0] * 5, [0.0] * 4
+    if code == ActionCode.SPEED:
+        if (a.continuous and a.relative_to is not None) or a.shape not in SHAPES:
+            return None  # a live (continuous) target stays on the Python path
+        if a.shape == "step":
+            how, amount = sk.DUR_STEP, 0.0
+        elif a.distance is not None:
+            how, amount = sk.DUR_DISTANCE, float(a.distance)
+        elif a.duration is not None:
+            how, amount = sk.DUR_TIME, float(a.duration)
+        else:
+            how, amount = sk.DUR_RATE, float(a.rate)
+        ref = -1 if a.relative_to is None else int(a.relative_to)
+        ints = [a.row, ref, SHAPES.index(a.shape), how, int(a.hold)]
+        return code, ints, [a.target, a.factor, a.delta, amount]
+    if code == ActionCode.LANE_CHANGE:
+        start = sum(len(o) for o in offsets)
+        offsets.append(np.asarray(a.offsets, dtype=np.float64))
+        median = float(np.median(a.offsets)) if len(a.offsets) else 0.0
+        return code, [a.row, a.side, start, 0, 0], [a.duration, median, 0.0, 0.0]
+    if code == ActionCode.TELEPORT:
+        ints, floats = _place(a)
+        return code, [a.row, ints[0], ints[1], 0, 0], floats
+    ints, floats = _place(a.place)  # SPAWN
+    return code, [a.row, ints[0], ints[1], ints[2], 0], floats
+
+
+def story_tables(stories: tuple[sb.Story, ...]) -> StoryTables | None:
+    """The compiled tables of ``stories``; None if any entry uses a kind that is not compiled."""
+    if not stories:
+        return empty_tables()
+    lo, anys, delay, act, ai, af = [0], [], [], [], [], []
+    leaves: list = []
+    offsets: list[np.ndarray] = []
+    for story in stories:
+        trig = _trigger_leaves(story.trigger)
+        row = _action_row(story.action, offsets)
+        if trig is None or row is None:
+            return None
+        leaves.extend(trig[1])
+        lo.append(len(leaves))
+        anys.append(trig[0])
+        delay.append(story.delay)
+        act.append(row[0])
+        ai.append(row[1])
+        af.append(row[2])
+    return StoryTables(
+        np.array(lo, dtype=np.int64), np.array(anys, dtype=np.bool_), np.array(delay, dtype=np.float64),
+        np.array(act, dtype=np.int64), np.array(ai, dtype=np.int64).reshape(-1, 5),
+        np.array(af, dtype=np.float64).reshape(-1, 4),
+        np.array([leaf[0] for leaf in leaves], dtype=np.int64),
+        np.array([leaf[1:3] for leaf in leaves], dtype=np.int64).reshape(-1, 2),
+        np.array([leaf[3:] for leaf in leaves], dtype=np.float64).reshape(-1, 3),
+        np.concatenate(offsets) if offsets else np.zeros(0),
+    )  # fmt: skip
+
+
+def route_lanes(world: Any) -> np.ndarray:
+    """(S,) lane id of every route sample (-1 where the route's path has no lane for it)."""
+    r = world.routes
+    out = np.full(r.s.shape[0], -1, dtype=np.int64)
+    for i, path in enumerate(r.paths or ()):
+        a, b = int(r.start[i]), int(r.start[i + 1])
+        lane = np.asarray(path.lane, dtype=np.int64)[: b - a]
+        out[a : a + len(lane)] = lane
+    return out
