@@ -107,6 +107,18 @@ def _absorb_i(lanes, a, j, n_max):  # pragma: no cover - compiled
 
 # fmt: off
 @kernel
+def _mix_lanes(h, q):  # pragma: no cover - compiled
+    """``h`` with the digest of the four lanes ``q`` (``rotl(l0, 1) + rotl(l1, 7) + rotl(l2, 12) + rotl(l3, 18)``)
+    mixed in."""
+    a0, a1, a2, a3 = q
+    d = ((a0 << _R1) | (a0 >> _R63)) + ((a1 << _R7) | (a1 >> _R57)) + ((a2 << _R12) | (a2 >> _R52)) \
+        + ((a3 << _R18) | (a3 >> _R46))
+    return _mix(h, d)
+# fmt: on
+
+
+# fmt: off
+@kernel
 def fold_engine_state(h, es, j):  # pragma: no cover - compiled
     """``h`` (uint64) with one step's full engine state of instance j folded in: every field of
     ``simcore.state.EngineState`` in its order but the route samples (``ROUTE_FIELDS``); of the
@@ -157,10 +169,7 @@ def fold_engine_state(h, es, j):  # pragma: no cover - compiled
     q = _absorb_i(q, es.prof_on, j, ALL)
     q = _absorb_f(q, es.prof, j)
     q = _absorb_f(q, es.prof_pre, j)
-    a0, a1, a2, a3 = q
-    d = ((a0 << _R1) | (a0 >> _R63)) + ((a1 << _R7) | (a1 >> _R57)) + ((a2 << _R12) | (a2 >> _R52)) \
-        + ((a3 << _R18) | (a3 >> _R46))
-    return _mix(h, d)
+    return _mix_lanes(h, q)
 # fmt: on
 
 
@@ -174,8 +183,5 @@ def fold_routes_compiled(h, es, j):  # pragma: no cover - compiled
     q = _absorb_f(q, es.route_x, j)
     q = _absorb_f(q, es.route_y, j)
     q = _absorb_f(q, es.route_mu, j)
-    a0, a1, a2, a3 = q
-    d = ((a0 << _R1) | (a0 >> _R63)) + ((a1 << _R7) | (a1 >> _R57)) + ((a2 << _R12) | (a2 >> _R52)) \
-        + ((a3 << _R18) | (a3 >> _R46))
-    return _mix(h, d)
+    return _mix_lanes(h, q)
 # fmt: on
