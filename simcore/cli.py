@@ -147,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
             "agents": dict(split_role(s) for s in args.agent or []),
         }
         run_info["agents"].setdefault("ego", "autopilot")
-        log = RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=run_info).attach(sim)
+        log = RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=run_info, images=args.log_images).attach(sim)
     try:
         res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     except BaseException:
@@ -379,7 +379,7 @@ def cmd_view(args: argparse.Namespace) -> int:
             from simcore.report.animate import write_gif, write_mp4
             from simcore.report.runlog import read_run_log
 
-            log = read_run_log(args.source)
+            log = read_run_log(args.source, images=False)
             if args.gif:
                 written.append(write_gif(log, Path(args.gif)))
             if args.mp4:
@@ -460,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html, topdown.png and run.mcap"
     )
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
+    r.add_argument("--log-images", action="store_true", help="with --out: camera images in run.mcap too (big)")
     r.add_argument(
         "--allow-path",
         action="append",

@@ -1,5 +1,6 @@
 """Foxglove well-known message types in their JSON encoding: the JSON schemas simcore writes into
-a run log (SceneUpdate, FrameTransforms, PointCloud) and the builders of their messages.
+a run log (SceneUpdate, FrameTransforms, PointCloud, RawImage, CameraCalibration), the builders of
+their messages and the decoders of the binary ones (point clouds, images) back to numpy.
 
 The schemas are written here from Foxglove's published field tables (docs "Message schemas"):
 a log opens in Foxglove with no plug-in. Times are ``{"sec", "nsec"}``; bytes are base64.
@@ -83,6 +84,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         point_stride=_INT,
         fields=_arr(_obj(name=_STR, offset=_INT, type=_INT)),
         data={"type": "string", "contentEncoding": "base64"},
+    ),
+    "foxglove.RawImage": _obj(
+        timestamp=_TIME,
+        frame_id=_STR,
+        width=_INT,
+        height=_INT,
+        encoding=_STR,
+        step=_INT,
+        data={"type": "string", "contentEncoding": "base64"},
+    ),
+    "foxglove.CameraCalibration": _obj(
+        timestamp=_TIME,
+        frame_id=_STR,
+        width=_INT,
+        height=_INT,
+        distortion_model=_STR,
+        D=_arr(_NUM),
+        K={**_arr(_NUM), "minItems": 9, "maxItems": 9},
+        R={**_arr(_NUM), "minItems": 9, "maxItems": 9},
+        P={**_arr(_NUM), "minItems": 12, "maxItems": 12},
     ),
 }
 
@@ -204,41 +225,154 @@ def frame_transform(t: float, child: str, x: float, y: float, yaw: float) -> byt
     ).encode()
 
 
-def mount_transform(t: float, parent: str, child: str, xyz: tuple[float, float, float],
-                    rpy: tuple[float, float, float]) -> bytes:  # fmt: skip
-    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated Rz(yaw) Ry(pitch) Rx(roll)
-    (``rpy`` = roll, pitch, yaw in rad; the sensor mount convention, ``sensors.mount``)."""
-    r, p, y = (a / 2 for a in rpy)
+def rpy_quat(roll: float, pitch: float, yaw: float) -> dict[str, float]:
+    """Rotation Rz(yaw) Ry(pitch) Rx(roll) (rad; the sensor mount convention, ``sensors.mount``) as a quaternion."""
+    r, p, y = roll / 2, pitch / 2, yaw / 2
     cr, sr, cp, sp, cy, sy = math.cos(r), math.sin(r), math.cos(p), math.sin(p), math.cos(y), math.sin(y)
-    q = {
+    return {
         "x": sr * cp * cy - cr * sp * sy,
         "y": cr * sp * cy + sr * cp * sy,
         "z": cr * cp * sy - sr * sp * cy,
         "w": cr * cp * cy + sr * sp * sy,
     }
+
+
+def matrix_quat(rot: np.ndarray) -> dict[str, float]:
+    """A proper 3x3 rotation matrix as a unit quaternion (w >= 0)."""
+    m = np.asarray(rot, dtype=float)
+    w = math.sqrt(max(0.0, 1.0 + m[0, 0] + m[1, 1] + m[2, 2])) / 2
+    x = math.copysign(math.sqrt(max(0.0, 1.0 + m[0, 0] - m[1, 1] - m[2, 2])) / 2, m[2, 1] - m[1, 2])
+    y = math.copysign(math.sqrt(max(0.0, 1.0 - m[0, 0] + m[1, 1] - m[2, 2])) / 2, m[0, 2] - m[2, 0])
+    z = math.copysign(math.sqrt(max(0.0, 1.0 - m[0, 0] - m[1, 1] + m[2, 2])) / 2, m[1, 0] - m[0, 1])
+    return {"x": x, "y": y, "z": z, "w": w}
+
+
+def quat_matrix(q: dict[str, float]) -> np.ndarray:
+    """A unit quaternion ``{"x", "y", "z", "w"}`` as its 3x3 rotation matrix."""
+    x, y, z, w = q["x"], q["y"], q["z"], q["w"]
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
+def transform(t: float, parent: str, child: str, xyz: tuple[float, float, float], q: dict[str, float]) -> bytes:
+    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated by the quaternion ``q``."""
     tf = {
         "timestamp": stamp(t),
         "parent_frame_id": parent,
         "child_frame_id": child,
         "translation": dict(zip("xyz", map(float, xyz), strict=True)),
-        "rotation": q,
+        "rotation": {k: float(q[k]) for k in "xyzw"},
     }
     return json.dumps({"transforms": [tf]}, separators=(",", ":")).encode()
 
 
+def mount_transform(t: float, parent: str, child: str, xyz: tuple[float, float, float],
+                    rpy: tuple[float, float, float]) -> bytes:  # fmt: skip
+    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated Rz(yaw) Ry(pitch) Rx(roll)
+    (``rpy`` = roll, pitch, yaw in rad; the sensor mount convention, ``sensors.mount``)."""
+    return transform(t, parent, child, xyz, rpy_quat(*rpy))
+
+
+#: Foxglove NumericType (PackedElementField.type) of each numpy scalar type a point field may have.
+NUMERIC_TYPES: dict[str, int] = {"u1": 1, "i1": 2, "u2": 3, "i2": 4, "u4": 5, "i4": 6, "f4": 7, "f8": 8}
 #: Foxglove NumericType of FLOAT32.
-FLOAT32 = 7
+FLOAT32 = NUMERIC_TYPES["f4"]
 
 
 def point_cloud(t: float, frame: str, xyz: np.ndarray) -> bytes:
     """PointCloud message of (k, 3) points (m) in ``frame``, float32 x, y, z."""
-    data = np.ascontiguousarray(xyz, dtype="<f4").tobytes()
-    msg = {
+    pts = np.zeros(len(xyz), dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4")])
+    if len(xyz):
+        for k, n in enumerate("xyz"):
+            pts[n] = np.asarray(xyz)[:, k]
+    return point_cloud_rows(t, frame, pts)
+
+
+def point_cloud_rows(t: float, frame: str, rows: np.ndarray) -> bytes:
+    """PointCloud message of a structured array (one point per row, fields ``x``, ``y``, ``z`` in m and any
+    others, each a scalar of ``NUMERIC_TYPES``) in ``frame``: the rows' own bytes, little-endian, at their
+    offsets (``point_cloud_array`` gives back the same array)."""
+    dt = rows.dtype
+    fields = []
+    for name in dt.names or ():
+        sub, off = dt.fields[name][:2]
+        code = sub.str[1:]
+        if code not in NUMERIC_TYPES:
+            raise ValueError(f"point field {name!r}: dtype {sub} has no Foxglove numeric type")
+        fields.append({"name": name, "offset": int(off), "type": NUMERIC_TYPES[code]})
+    little = dt.newbyteorder("<")
+    data = np.ascontiguousarray(rows, dtype=little).tobytes()
+    head = {
         "timestamp": stamp(t),
         "frame_id": frame,
         "pose": _IDENT_POSE,
-        "point_stride": 12,
-        "fields": [{"name": n, "offset": 4 * k, "type": FLOAT32} for k, n in enumerate("xyz")],
-        "data": base64.b64encode(data).decode("ascii"),
+        "point_stride": dt.itemsize,
+        "fields": fields,
+    }
+    return (_json_text(head)[:-1] + ',"data":"' + base64.b64encode(data).decode("ascii") + '"}').encode()
+
+
+def point_cloud_array(msg: dict[str, Any]) -> np.ndarray:
+    """A decoded PointCloud message's points as a structured array (its fields at their offsets, native order)."""
+    codes = {v: k for k, v in NUMERIC_TYPES.items()}
+    dt = np.dtype(
+        {
+            "names": [f["name"] for f in msg["fields"]],
+            "formats": ["<" + codes[f["type"]] for f in msg["fields"]],
+            "offsets": [f["offset"] for f in msg["fields"]],
+            "itemsize": msg["point_stride"],
+        }
+    )
+    raw = np.frombuffer(base64.b64decode(msg["data"]), dtype=dt)
+    return raw.astype(dt.newbyteorder("="))
+
+
+#: numpy dtype of each RawImage encoding simcore writes (one channel each).
+IMAGE_ENCODINGS: dict[str, str] = {"mono8": "|u1", "mono16": "<u2", "32FC1": "<f4"}
+
+
+def raw_image(t: float, frame: str, img: np.ndarray, encoding: str) -> bytes:
+    """RawImage message of a (height, width) image in ``encoding`` (``IMAGE_ENCODINGS``; rows top to bottom)."""
+    h, w = img.shape[:2]
+    data = np.ascontiguousarray(img, dtype=IMAGE_ENCODINGS[encoding])
+    head = {
+        "timestamp": stamp(t),
+        "frame_id": frame,
+        "width": int(w),
+        "height": int(h),
+        "encoding": encoding,
+        "step": int(w * data.itemsize),
+    }
+    return (_json_text(head)[:-1] + ',"data":"' + base64.b64encode(data.tobytes()).decode("ascii") + '"}').encode()
+
+
+def raw_image_array(msg: dict[str, Any]) -> np.ndarray:
+    """A decoded RawImage message's pixels as a (height, width) array (native byte order)."""
+    dt = np.dtype(IMAGE_ENCODINGS[msg["encoding"]])
+    h, w, step = msg["height"], msg["width"], msg["step"]
+    rows = np.frombuffer(base64.b64decode(msg["data"]), dtype=np.uint8).reshape(h, step)
+    return rows[:, : w * dt.itemsize].copy().view(dt).reshape(h, w).astype(dt.newbyteorder("="))
+
+
+def camera_calibration(t: float, frame: str, width: int, height: int, k: np.ndarray) -> bytes:
+    """CameraCalibration message of a distortion-free pinhole camera with 3x3 matrix ``k`` (px), image
+    ``width`` x ``height``; ``frame`` is its optical frame (x right, y down, z forward)."""
+    km = np.asarray(k, dtype=float)
+    p = np.hstack([km, np.zeros((3, 1))])
+    msg = {
+        "timestamp": stamp(t),
+        "frame_id": frame,
+        "width": int(width),
+        "height": int(height),
+        "distortion_model": "plumb_bob",
+        "D": [0.0] * 5,
+        "K": km.ravel().tolist(),
+        "R": np.eye(3).ravel().tolist(),
+        "P": p.ravel().tolist(),
     }
     return json.dumps(msg, separators=(",", ":")).encode()
