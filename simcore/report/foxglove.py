@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import struct
 from typing import Any
 
 import numpy as np
@@ -83,15 +84,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         pose=_POSE,
         point_stride=_INT,
         fields=_arr(_obj(name=_STR, offset=_INT, type=_INT)),
-        data={"type": "string", "contentEncoding": "base64"},
-    ),
-    "foxglove.RawImage": _obj(
-        timestamp=_TIME,
-        frame_id=_STR,
-        width=_INT,
-        height=_INT,
-        encoding=_STR,
-        step=_INT,
         data={"type": "string", "contentEncoding": "base64"},
     ),
     "foxglove.CameraCalibration": _obj(
@@ -278,6 +270,12 @@ def mount_transform(t: float, parent: str, child: str, xyz: tuple[float, float, 
     return transform(t, parent, child, xyz, rpy_quat(*rpy))
 
 
+def _with_data(head: dict[str, Any], data: Any) -> bytes:
+    """JSON bytes of ``head`` plus a last key ``data``: ``data``'s bytes in base64 (built as bytes: images
+    are megabytes, so no str round trip)."""
+    return b"".join((_json_text(head)[:-1].encode(), b',"data":"', base64.b64encode(data), b'"}'))
+
+
 #: Foxglove NumericType (PackedElementField.type) of each numpy scalar type a point field may have.
 NUMERIC_TYPES: dict[str, int] = {"u1": 1, "i1": 2, "u2": 3, "i2": 4, "u4": 5, "i4": 6, "f4": 7, "f8": 8}
 #: Foxglove NumericType of FLOAT32.
@@ -314,7 +312,7 @@ def point_cloud_rows(t: float, frame: str, rows: np.ndarray) -> bytes:
         "point_stride": dt.itemsize,
         "fields": fields,
     }
-    return (_json_text(head)[:-1] + ',"data":"' + base64.b64encode(data).decode("ascii") + '"}').encode()
+    return _with_data(head, data)
 
 
 def point_cloud_array(msg: dict[str, Any]) -> np.ndarray:
@@ -334,29 +332,62 @@ def point_cloud_array(msg: dict[str, Any]) -> np.ndarray:
 
 #: numpy dtype of each RawImage encoding simcore writes (one channel each).
 IMAGE_ENCODINGS: dict[str, str] = {"mono8": "|u1", "mono16": "<u2", "32FC1": "<f4"}
+#: Schema name of RawImage in the ROS 2 message encoding (CDR) that images are written in.
+RAW_IMAGE_ROS2 = "foxglove_msgs/msg/RawImage"
+#: Its ``ros2msg`` definition (Foxglove's field order), with the Time dependency appended as ROS 2 bags do.
+RAW_IMAGE_ROS2_MSG = (
+    "builtin_interfaces/Time timestamp\nstring frame_id\nuint32 width\nuint32 height\nstring encoding\n"
+    "uint32 step\nuint8[] data\n" + "=" * 80 + "\nMSG: builtin_interfaces/Time\nint32 sec\nuint32 nanosec\n"
+)
+#: CDR encapsulation header: plain CDR, little-endian.
+_CDR_LE = b"\x00\x01\x00\x00"
 
 
 def raw_image(t: float, frame: str, img: np.ndarray, encoding: str) -> bytes:
-    """RawImage message of a (height, width) image in ``encoding`` (``IMAGE_ENCODINGS``; rows top to bottom)."""
+    """RawImage message (``RAW_IMAGE_ROS2``, CDR) of a (height, width) image in ``encoding``
+    (``IMAGE_ENCODINGS``; rows top to bottom). CDR rather than JSON: the pixels go in as they are, where
+    JSON needs base64 (a third more bytes and most of the write time of a camera frame)."""
     h, w = img.shape[:2]
     data = np.ascontiguousarray(img, dtype=IMAGE_ENCODINGS[encoding])
-    head = {
-        "timestamp": stamp(t),
-        "frame_id": frame,
-        "width": int(w),
-        "height": int(h),
-        "encoding": encoding,
-        "step": int(w * data.itemsize),
-    }
-    return (_json_text(head)[:-1] + ',"data":"' + base64.b64encode(data.tobytes()).decode("ascii") + '"}').encode()
+    ns = round(t * 1e9)
+    out = bytearray(struct.pack("<iI", ns // 1_000_000_000, ns % 1_000_000_000))
+    _cdr_string(out, frame)
+    out += struct.pack("<II", w, h)
+    _cdr_string(out, encoding)
+    out += struct.pack("<II", w * data.itemsize, data.nbytes)  # step, then the data's element count
+    return b"".join((_CDR_LE, out, data.tobytes()))
 
 
-def raw_image_array(msg: dict[str, Any]) -> np.ndarray:
-    """A decoded RawImage message's pixels as a (height, width) array (native byte order)."""
-    dt = np.dtype(IMAGE_ENCODINGS[msg["encoding"]])
-    h, w, step = msg["height"], msg["width"], msg["step"]
-    rows = np.frombuffer(base64.b64decode(msg["data"]), dtype=np.uint8).reshape(h, step)
-    return rows[:, : w * dt.itemsize].copy().view(dt).reshape(h, w).astype(dt.newbyteorder("="))
+def _cdr_string(out: bytearray, text: str) -> None:
+    """Append a CDR string (u4 length with the NUL, bytes, NUL) to ``out`` (4-aligned on entry), then pad
+    to 4 bytes (every field after a string here is 4-aligned)."""
+    b = text.encode() + b"\0"
+    out += struct.pack("<I", len(b)) + b
+    out += b"\0" * (-len(out) % 4)
+
+
+def raw_image_array(data: bytes) -> tuple[float, str, np.ndarray]:
+    """A CDR RawImage message (``raw_image``) read back: (time s, frame id, (height, width) pixels in the
+    encoding's dtype, native byte order)."""
+    if data[:4] != _CDR_LE:
+        raise ValueError("RawImage: not little-endian CDR")
+    sec, nsec = struct.unpack_from("<iI", data, 4)
+    off = 12
+
+    def string(off: int) -> tuple[str, int]:
+        (n,) = struct.unpack_from("<I", data, off)
+        text = data[off + 4 : off + 3 + n].decode()
+        off += 4 + n
+        return text, off + (-(off - 4) % 4)
+
+    frame, off = string(off)
+    w, h = struct.unpack_from("<II", data, off)
+    enc, off = string(off + 8)
+    step, n = struct.unpack_from("<II", data, off)
+    dt = np.dtype(IMAGE_ENCODINGS[enc])
+    rows = np.frombuffer(data, dtype=np.uint8, count=n, offset=off + 8).reshape(h, step)
+    img = rows[:, : w * dt.itemsize].copy().view(dt).reshape(h, w)
+    return sec + nsec * 1e-9, frame, img.astype(dt.newbyteorder("="))
 
 
 def camera_calibration(t: float, frame: str, width: int, height: int, k: np.ndarray) -> bytes:

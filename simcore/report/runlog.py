@@ -196,7 +196,7 @@ class RunLogWriter:
         if topic in self._ch:
             return
         if schema not in self._schemas:
-            enc = "jsonschema" if encoding == "json" else "simcore.layout"
+            enc = {"json": "jsonschema", "cdr": "ros2msg"}.get(encoding, "simcore.layout")
             body = data or fg.schema_bytes(schema)
             self._schemas[schema] = self._w.register_schema(name=schema, encoding=enc, data=body)
         self._ch[topic] = self._w.register_channel(

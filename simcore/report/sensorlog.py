@@ -15,16 +15,18 @@ topic                     schema                           content
 /sensors/NAME/scene       foxglove.SceneUpdate             object list: one box per object (map frame)
 /sensors/NAME/boxes       simcore.CameraBoxes (rows)       camera: 2-D boxes, ``BOX_DTYPE`` rows
 /sensors/NAME/calibration foxglove.CameraCalibration       camera: intrinsics (once, with images)
-/sensors/NAME/depth       foxglove.RawImage 32FC1          camera (images on): depth along the optical
+/sensors/NAME/depth       RawImage (CDR) 32FC1             camera (images on): depth along the optical
                                                            axis, m (inf: nothing)
-/sensors/NAME/semantic    foxglove.RawImage mono8          camera (images on): ``SemanticClass`` per pixel
-/sensors/NAME/instance    foxglove.RawImage mono16         camera (images on): state row + 1 (0: none)
+/sensors/NAME/semantic    RawImage (CDR) mono8             camera (images on): ``SemanticClass`` per pixel
+/sensors/NAME/instance    RawImage (CDR) mono16            camera (images on): state row + 1 (0: none)
 ========================  ===============================  ==============================================
 
 ``simcore.rows`` messages: the reading's time (f8, s), then the rows' little-endian bytes; the row
 layout (names, formats, offsets, item size) and its version are the schema's JSON data.
-Camera images are raw (no PNG): base64 in JSON and zstd chunks cost less time than PNG encoding and
-compress the flat label images as well (docs/reports.md). They are off unless asked for
+Camera images are Foxglove RawImage messages in the ROS 2 encoding (``foxglove_msgs/msg/RawImage``,
+CDR; the other channels are JSON): their pixels go in unchanged, with no base64 and no PNG encoding,
+which were most of a frame's write time; the log's zstd chunks compress the flat label and depth
+images about a hundredfold. They are off unless asked for
 (``RunLogWriter(images=True)``, ``simcore run --log-images``): a 640x360 camera at 10 Hz adds
 about 14 MB of raw pixels per simulated second before compression.
 """
@@ -183,7 +185,7 @@ class SensorWriter:
             if layer == "instance":
                 img = (img + 1).astype("<u2")  # -1 (no actor) -> 0
             topic = f"/sensors/{name}/{layer}"
-            self.log.channel(topic, "foxglove.RawImage", "json", b"")
+            self.log.channel(topic, fg.RAW_IMAGE_ROS2, "cdr", fg.RAW_IMAGE_ROS2_MSG.encode())
             self.log.add(topic, t, fg.raw_image(t, optical, img, enc))
 
 
@@ -192,7 +194,7 @@ class SensorWriter:
 class SensorChannel:
     """One sensor channel read back: ``time`` (k,) s of each message, ``data`` the values.
 
-    Images (``foxglove.RawImage``): ``data`` is (k, height, width) in the camera's own dtype (depth
+    Images (RawImage): ``data`` is (k, height, width) in the camera's own dtype (depth
     float32 m, semantic uint8, instance int32 state row with -1 for none). Point clouds and simcore
     rows: ``data`` is one structured array of every message's rows, message i being
     ``data[start[i]:start[i + 1]]`` (``frame(i)``). Calibrations: ``data`` is (k, 3, 3) camera matrices.
@@ -212,10 +214,10 @@ class SensorChannel:
         return self.data[self.start[i] : self.start[i + 1]]
 
 
-#: Schemas whose messages the reader decodes into ``SensorChannel``s.
-READ_SCHEMAS = ("foxglove.PointCloud", "foxglove.RawImage", "foxglove.CameraCalibration")
-#: Of those, the ones only camera images carry (``read_run_log(images=False)`` skips them).
-IMAGE_SCHEMAS = ("foxglove.RawImage", "foxglove.CameraCalibration")
+#: JSON schemas whose messages the reader decodes into ``SensorChannel``s (besides images and rows).
+READ_SCHEMAS = ("foxglove.PointCloud", "foxglove.CameraCalibration")
+#: The ones only camera images carry (``read_run_log(images=False)`` skips them).
+IMAGE_SCHEMAS = (fg.RAW_IMAGE_ROS2, "foxglove.CameraCalibration")
 
 
 class SensorCollector:
@@ -240,16 +242,16 @@ class SensorCollector:
             (t,) = struct.unpack_from("<d", data)
             self._part(topic, name, frame, t, np.frombuffer(data, dtype=dt.newbyteorder("<"), offset=8).astype(dt))
             return
+        if name == fg.RAW_IMAGE_ROS2:
+            t, frame, img = fg.raw_image_array(data)
+            self._part(topic, name, frame, t, img.astype(np.int32) - 1 if topic.endswith("/instance") else img)
+            return
         if name not in READ_SCHEMAS:
             return
         msg = json.loads(data)
         t = msg["timestamp"]["sec"] + msg["timestamp"]["nsec"] * 1e-9
         if name == "foxglove.PointCloud":
             value = fg.point_cloud_array(msg)
-        elif name == "foxglove.RawImage":
-            value = fg.raw_image_array(msg)
-            if topic.endswith("/instance"):
-                value = value.astype(np.int32) - 1
         else:
             value = np.asarray(msg["K"], dtype=float).reshape(3, 3)
         self._part(topic, name, msg["frame_id"], t, value)

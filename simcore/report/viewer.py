@@ -211,7 +211,7 @@ def write_view(source: str | Path, out: Path) -> Path:
     if src.is_dir() or src.suffix == ".mcap":
         from simcore.report.runlog import read_run_log
 
-        log = read_run_log(src, max_rows=MAX_FRAMES)
+        log = read_run_log(src, max_rows=MAX_FRAMES, images=False)
         title = f"simcore run: {log.meta['scenario']}"
         text = page(title, run_payload_from_log(log), result_side(log.result))
     else:
