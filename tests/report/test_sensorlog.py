@@ -4,6 +4,7 @@ independent hook), at the sensors' rates, valid against their Foxglove schemas, 
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from pathlib import Path
@@ -216,3 +217,50 @@ def test_point_cloud_and_image_codecs_by_hand() -> None:
     np.testing.assert_array_equal(back, img)
     with pytest.raises(ValueError, match="numeric type"):
         fg.point_cloud_rows(0.0, "f", np.zeros(1, dtype=[("x", "<i8")]))
+
+
+def test_viewer_overlays_put_radar_hits_on_their_targets(runs: SimpleNamespace) -> None:
+    """The viewer's radar overlay (sensor frame -> ego by the logged mount -> map by the logged ego pose)
+    puts each detection of an actor on that actor: within its half-diagonal of the logged box centre, plus
+    the radar's noise; object boxes are the objects' world poses."""
+    from simcore.report.viewer import sensor_overlays
+
+    log = runs.images.log
+    over = {o["name"]: o for o in sensor_overlays(log)}
+    assert set(over) == {"radar", "objects"}
+    radar, det = over["radar"], log.sensors["/sensors/radar"]
+    xy = np.frombuffer(base64.b64decode(radar["vals"]), "<f4").reshape(-1, 2)
+    rows = np.repeat(np.arange(det.time.size), np.diff(det.start))
+    st, w = log.state, runs.images.sim.world
+    hits = np.flatnonzero(det.data["actor_id"] >= 0)
+    assert hits.size >= 5
+    for j in hits:
+        a, k = int(det.data["actor_id"][j]), int(np.argmin(np.abs(st["time"] - det.time[rows[j]])))
+        yaw, off = st["yaw"][k, a], float(w.params["center_offset"][a])
+        cx, cy = st["x"][k, a] + off * math.cos(yaw), st["y"][k, a] + off * math.sin(yaw)
+        reach = math.hypot(w.params["length"][a], w.params["width"][a]) / 2 + 1.0
+        assert math.hypot(xy[j, 0] - cx, xy[j, 1] - cy) < reach, j
+    objs = np.frombuffer(base64.b64decode(over["objects"]["vals"]), "<f4").reshape(-1, 5)
+    o = log.sensors["/sensors/objects"].data
+    np.testing.assert_array_equal(
+        objs, np.column_stack([o["wx"], o["wy"], o["wyaw"], o["length"], o["width"]]).astype("<f4")
+    )
+
+
+def test_viewer_sensor_toggle_in_chromium(runs: SimpleNamespace, chromium: object, tmp_path: Path) -> None:
+    """The viewer of a log with sensors has a "sensors" toggle; drawing the overlays changes the canvas and
+    raises no console error."""
+    from selenium.webdriver.common.by import By
+
+    from simcore.report.viewer import write_view
+
+    html = write_view(runs.images.path, tmp_path / "view.html")
+    drv = chromium
+    drv.get(html.as_uri())
+    assert drv.execute_script("return window.simcoreViewer.sensors") == 2
+    drv.execute_script("window.simcoreViewer.setTime(0.42)")
+    shot = "return document.getElementById('sv-canvas').toDataURL()"
+    with_sensors = drv.execute_script(shot)
+    drv.find_element(By.ID, "sv-sensors").click()
+    assert drv.execute_script(shot) != with_sensors
+    assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
