@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,8 +19,6 @@ from mcap.reader import make_reader
 from simcore.api import simulation
 from simcore.report import foxglove as fg
 from simcore.report.runlog import RUN_MCAP, RunLogWriter, read_run_log
-
-jsonschema = pytest.importorskip("jsonschema")
 
 #: Rates (Hz) of the scenario's sensors; dt 0.05 s, 0.5 s simulated.
 RATES = {"cam": 10.0, "radar": 20.0, "objects": 10.0, "top": 10.0}
@@ -130,14 +130,15 @@ def test_images_only_when_asked(runs: SimpleNamespace) -> None:
     assert runs.plain.path.stat().st_size < runs.images.path.stat().st_size
 
 
-def test_mcap_valid_and_foxglove_channels_decode(runs: SimpleNamespace) -> None:
+def test_mcap_valid_and_foxglove_channels_decode(
+    runs: SimpleNamespace, schema_check: Callable[[Any, bytes], None]
+) -> None:
     """The mcap package reads every record with CRC checks; every JSON Foxglove message of a sensor topic or
     /tf is valid against its JSON schema; every image decodes with mcap_ros2's CDR decoder against its
     ``ros2msg`` schema (an implementation independent of ours), with consistent size and encoding."""
     ros2 = pytest.importorskip("mcap_ros2.decoder", reason="mcap-ros2-support (test extra) decodes CDR images")
     decoder = ros2.DecoderFactory()
     seen: dict[str, int] = {}
-    validators: dict[int, jsonschema.Draft202012Validator] = {}
     with open(runs.images.path, "rb") as fh:
         reader = make_reader(fh, validate_crcs=True)
         summary = reader.get_summary()
@@ -160,11 +161,7 @@ def test_mcap_valid_and_foxglove_channels_decode(runs: SimpleNamespace) -> None:
             if schema.encoding != "jsonschema":
                 assert channel.message_encoding == "simcore.rows" and json.loads(schema.data)["version"] == 1
                 continue
-            if schema.id not in validators:
-                doc = json.loads(schema.data)
-                jsonschema.Draft202012Validator.check_schema(doc)
-                validators[schema.id] = jsonschema.Draft202012Validator(doc)
-            validators[schema.id].validate(json.loads(message.data))
+            schema_check(schema, message.data)
         assert sum(seen.values()) == summary.statistics.message_count
     assert seen["/sensors/objects/scene"] == seen["/sensors/objects"]
     assert seen["/sensors/cam/depth"] == seen["/sensors/cam/semantic"] == seen["/sensors/cam/instance"] == 5
@@ -264,3 +261,15 @@ def test_viewer_sensor_toggle_in_chromium(runs: SimpleNamespace, chromium: objec
     drv.find_element(By.ID, "sv-sensors").click()
     assert drv.execute_script(shot) != with_sensors
     assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_cli_log_images_flag(runs: SimpleNamespace, tmp_path: Path) -> None:
+    """``simcore run --out DIR --log-images`` puts the image layers into run.mcap (a compute budget makes the
+    autopilot act through the protocol, so the sensors are polled)."""
+    from simcore.cli import main
+
+    scenario = runs.images.path.parent.parent / "sensors.yaml"
+    out = tmp_path / "out"
+    main(["run", str(scenario), "--out", str(out), "--log-images", "--budget", "10", "--quiet"])
+    topics = set(read_run_log(out).sensors)
+    assert {"/sensors/cam/depth", "/sensors/cam/semantic", "/sensors/cam/instance", "/sensors/radar"} <= topics
