@@ -297,8 +297,7 @@ def point_cloud_rows(t: float, frame: str, rows: np.ndarray) -> bytes:
     offsets (``point_cloud_array`` gives back the same array)."""
     dt = rows.dtype
     fields = []
-    for name in dt.names or ():
-        sub, off = dt.fields[name][:2]
+    for name, (sub, off, *_) in (dt.fields or {}).items():
         code = sub.str[1:]
         if code not in NUMERIC_TYPES:
             raise ValueError(f"point field {name!r}: dtype {sub} has no Foxglove numeric type")
