@@ -235,7 +235,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.log:  # every run writes its run.mcap (simcore rescore / replay)
         import dataclasses
 
-        jobs = [dataclasses.replace(j, log=True) for j in jobs]
+        jobs = [dataclasses.replace(j, log=True, log_images=args.log_images) for j in jobs]
     out = Path(args.out)
     if not args.quiet:
         print(f"batch      {len(jobs)} run(s): {len(agents)} agent(s) -> {out}", file=sys.stderr)
@@ -486,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--timeout-s", type=float, default=None, metavar="S", help="wall-clock limit per run")
     b.add_argument("--no-pictures", action="store_true", help="skip report.html and topdown.png per run")
     b.add_argument("--log", action="store_true", help="write each run's run.mcap too (simcore rescore / replay)")
+    b.add_argument("--log-images", action="store_true", help="with --log: camera images in run.mcap too (big)")
     b.add_argument("--out", required=True, metavar="DIR", help="output folder; a rerun skips finished runs")
     b.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     b.set_defaults(func=cmd_batch)
