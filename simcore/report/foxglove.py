@@ -86,6 +86,21 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         fields=_arr(_obj(name=_STR, offset=_INT, type=_INT)),
         data={"type": "string", "contentEncoding": "base64"},
     ),
+    "foxglove.ImageAnnotations": _obj(
+        circles={"type": "array", "maxItems": 0},
+        points=_arr(
+            _obj(
+                timestamp=_TIME,
+                type={"type": "integer", "enum": [0, 1, 2, 3, 4]},  # UNKNOWN, POINTS, LINE_LOOP, STRIP, LIST
+                points=_arr(_obj(x=_NUM, y=_NUM)),
+                outline_color=_COLOR,
+                outline_colors=_arr(_COLOR),
+                fill_color=_COLOR,
+                thickness=_NUM,
+            )
+        ),
+        texts={"type": "array", "maxItems": 0},
+    ),
     "foxglove.CameraCalibration": _obj(
         timestamp=_TIME,
         frame_id=_STR,
@@ -387,6 +402,26 @@ def raw_image_array(data: bytes) -> tuple[float, str, np.ndarray]:
     rows = np.frombuffer(data, dtype=np.uint8, count=n, offset=off + 8).reshape(h, step)
     img = rows[:, : w * dt.itemsize].copy().view(dt).reshape(h, w)
     return sec + nsec * 1e-9, frame, img.astype(dt.newbyteorder("="))
+
+
+def box_annotations(t: float, u0: np.ndarray, v0: np.ndarray, u1: np.ndarray, v1: np.ndarray, colour: str) -> bytes:
+    """ImageAnnotations message: one closed rectangle per box with pixel bounds ``u0 <= u < u1``,
+    ``v0 <= v < v1`` (origin: the top-left corner of the top-left pixel, as the camera's boxes)."""
+    c, none = rgba(colour), rgba(colour, 0.0)
+    ts = stamp(t)
+    items = [
+        {
+            "timestamp": ts,
+            "type": 2,
+            "points": [{"x": a, "y": b} for a, b in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))],
+            "outline_color": c,
+            "outline_colors": [],
+            "fill_color": none,
+            "thickness": 2.0,
+        }
+        for x0, y0, x1, y1 in zip(u0.tolist(), v0.tolist(), u1.tolist(), v1.tolist(), strict=True)
+    ]
+    return json.dumps({"circles": [], "points": items, "texts": []}, separators=(",", ":")).encode()
 
 
 def camera_calibration(t: float, frame: str, width: int, height: int, k: np.ndarray) -> bytes:

@@ -15,6 +15,7 @@ topic                     schema                           content
 /sensors/NAME/scene       foxglove.SceneUpdate             object list: one box per object (map frame)
 /sensors/NAME/boxes       simcore.CameraBoxes (rows)       camera: 2-D boxes, ``BOX_DTYPE`` rows
 /sensors/NAME/calibration foxglove.CameraCalibration       camera: intrinsics (once, with images)
+/sensors/NAME/annotations foxglove.ImageAnnotations        camera (images on): the 2-D boxes drawn on the image
 /sensors/NAME/depth       RawImage (CDR) 32FC1             camera (images on): depth along the optical
                                                            axis, m (inf: nothing)
 /sensors/NAME/semantic    RawImage (CDR) mono8             camera (images on): ``SemanticClass`` per pixel
@@ -50,7 +51,7 @@ ROWS_ENCODING = "simcore.rows"
 IMAGE_LAYERS = (("depth", "32FC1"), ("semantic", "mono8"), ("instance", "mono16"))
 #: Most state rows an instance image can name (mono16 holds row + 1; 0 is "no actor").
 MAX_INSTANCE_ROWS = 65534
-#: Colour of the object-list boxes drawn in Foxglove.
+#: Colour of the object-list boxes and camera box outlines drawn in Foxglove.
 _SCENE_COLOUR = "#d62ad6"
 
 
@@ -177,6 +178,11 @@ class SensorWriter:
             self._rows(f"/sensors/{name}/boxes", "simcore.CameraBoxes", f"ego/{name}/optical", t, frame.boxes)
         if not self.images:
             return
+        if frame.boxes is not None:
+            topic = f"/sensors/{name}/annotations"
+            self.log.channel(topic, "foxglove.ImageAnnotations", "json", b"")
+            b = frame.boxes
+            self.log.add(topic, t, fg.box_annotations(t, b["u0"], b["v0"], b["u1"], b["v1"], _SCENE_COLOUR))
         optical = f"ego/{name}/optical"
         for layer, enc in IMAGE_LAYERS:
             img = getattr(frame, layer)

@@ -126,6 +126,13 @@ def test_images_only_when_asked(runs: SimpleNamespace) -> None:
     """Without ``images`` the log keeps the small outputs (boxes, radar, objects, lidar) and no image layer."""
     plain, images = runs.plain.log.sensors, runs.images.log.sensors
     assert set(images) - set(plain) == {f"/sensors/cam/{k}" for k in ("depth", "semantic", "instance", "calibration")}
+    with open(runs.images.path, "rb") as fh:  # not decoded by the reader (the boxes' rows are the data)
+        notes = [json.loads(m.data) for _, _, m in make_reader(fh).iter_messages(topics=["/sensors/cam/annotations"])]
+    assert len(notes) == len(runs.images.seen["cam"])
+    box, note = runs.images.seen["cam"][-1][1].boxes[0], notes[-1]["points"][0]
+    assert note["type"] == 2 and [(p["x"], p["y"]) for p in note["points"]] == [
+        (box["u0"], box["v0"]), (box["u1"], box["v0"]), (box["u1"], box["v1"]), (box["u0"], box["v1"])
+    ]  # fmt: skip
     np.testing.assert_array_equal(plain["/sensors/radar"].data, images["/sensors/radar"].data)
     assert runs.plain.path.stat().st_size < runs.images.path.stat().st_size
 
