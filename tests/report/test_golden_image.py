@@ -1,5 +1,7 @@
-"""Golden image: the top-down frame of a catalog scenario's initial scene (``report.animate.frames``)
-against a stored reference PNG, with a tolerance; and a check that the comparison catches a moved ego.
+"""Golden image: the top-down frame of a catalog scenario's initial scene (``report.animate.frames``,
+the one Pillow renderer of every top-down picture) against a stored reference PNG, with a
+tolerance; and a check that the comparison catches a moved ego. Drawn without the actor-id
+labels (their glyphs depend on the FreeType build; tests/report/test_animate.py checks them).
 
 Regenerate the reference after an intended drawing change: ``SIMCORE_UPDATE_GOLDEN=1 pytest
 tests/report/test_golden_image.py`` (then look at tests/data/golden/*.png before committing it)."""
@@ -44,7 +46,7 @@ def _diff_px(a: np.ndarray, b: np.ndarray) -> int:
 
 def test_initial_frame_matches_the_golden_image(tmp_path: Path) -> None:
     log = _initial_log("urban/signalized_intersection")
-    frame = np.asarray(next(frames(log)).convert("RGB"))
+    frame = np.asarray(next(frames(log, labels=0)).convert("RGB"))
     if os.environ.get("SIMCORE_UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(frame).quantize(colors=64).save(GOLDEN, optimize=True)
@@ -60,6 +62,6 @@ def test_the_comparison_catches_a_moved_ego() -> None:
     log = _initial_log("urban/signalized_intersection")
     e = log.meta["ego"]
     log.state["x"][0, e] += 6.0  # the ego a car length further on
-    frame = np.asarray(next(frames(log)).convert("RGB"))
+    frame = np.asarray(next(frames(log, labels=0)).convert("RGB"))
     ref = np.asarray(Image.open(GOLDEN).convert("RGB"))
     assert _diff_px(frame, ref) > 4 * MAX_DIFF_PX
