@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -180,14 +181,31 @@ LAYER_COLOURS = {
 }
 
 
+#: map_layers results per live network (by id, dropped with the network): a run's writers (run log,
+#: viewer, top-down pictures) share one computation. Values are read-only by convention.
+_LAYERS: dict[int, tuple[weakref.ref[RoadNetwork], dict[str, tuple[str, bool, list[np.ndarray]]]]] = {}
+
+
 def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]]:
-    """The map as polylines per layer: name -> (colour, closed, [(k, 2) points, m ENU]).
+    """The map as polylines per layer: name -> (colour, closed, [(k, 2) points, m ENU]); computed once
+    per network (the same dict again after that: do not modify it).
 
     Layers: ``lane:<type>`` surface outlines, ``centre`` driving centre lines, ``stop`` and
     ``stop_sign`` stop lines (signalised or not), ``mark:<solid|broken>:<colour>`` painted lane
     lines (OpenDRIVE roadMarks), ``crosswalk`` and ``object`` outlines. The
-    one geometry behind the run log's map entities and the browser viewer.
+    one geometry behind the run log's map entities, the browser viewer and the top-down pictures.
     """
+    key = id(net)
+    hit = _LAYERS.get(key)
+    if hit is not None and hit[0]() is net:
+        return hit[1]
+    out = _compute_layers(net)
+    _LAYERS[key] = (weakref.ref(net, lambda _ref: _LAYERS.pop(key, None)), out)
+    return out
+
+
+def _compute_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]]:
+    """``map_layers`` without the cache."""
     out: dict[str, tuple[str, bool, list[np.ndarray]]] = {}
     for lane_type, colour in sorted(LANE_COLOURS.items(), key=lambda kv: _Z[kv[0]]):
         lanes = np.flatnonzero(net.lane_type == lane_type)

@@ -170,15 +170,11 @@ def _path(t: np.ndarray, y: np.ndarray, s: Series, px, py, pw: int) -> str:  # t
     """``<path>`` through the finite samples; a gap (NaN / inf) starts a new sub-path."""
     idx = decimate(y, max(pw // 2, 1))
     ok = np.isfinite(y[idx])
-    xs, ys = px(t[idx]), py(np.where(ok, y[idx], 0.0))
+    pts = np.column_stack([px(t[idx]), py(np.where(ok, y[idx], 0.0))])
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], ok, [False]]).astype(np.int8)))
     parts = []
-    pen_down = False
-    for k in range(idx.size):
-        if not ok[k]:
-            pen_down = False
-            continue
-        parts.append(f"{'L' if pen_down else 'M'}{xs[k]:.1f} {ys[k]:.1f}")
-        pen_down = True
+    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):  # runs of finite samples
+        parts.append(("M%.1f %.1f" + "L%.1f %.1f" * (b - a - 1)) % tuple(pts[a:b].ravel().tolist()))
     return (
         f'<path class="series" data-label="{_e(s.label)}" d="{"".join(parts)}" fill="none" '
         f'stroke="{s.colour}" stroke-width="1.6" stroke-linejoin="round"/>'

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -126,13 +125,11 @@ def plot_series(world: World, series: EgoSeries, result: Result, critical: Criti
 
 def critical_picture(world: World, result: Result, critical: CriticalMoment) -> bytes:
     """PNG of the top-down view with every actor where it was at the critical moment."""
-    from simcore.render.topdown import PNG_LEVEL, render_run
+    from simcore.render.topdown import png_bytes, render_run
 
-    buf = io.BytesIO()
     title = f"t = {critical.time:.2f} s: {critical.reason}"
     img = render_run(world, result, time=critical.time, zoom_m=CRITICAL_ZOOM_M, size_px=CRITICAL_PX, title=title)
-    img.save(buf, format="PNG", compress_level=PNG_LEVEL)
-    return buf.getvalue()
+    return png_bytes(img)
 
 
 def render_report(world: World, result: Result, series: EgoSeries | None = None, *, viewer: bool = True) -> str:

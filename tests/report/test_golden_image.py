@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from simcore.api import simulation
-from simcore.render.map_view import map_layers
+from simcore.render.map_view import _compute_layers, map_layers
 from simcore.report.animate import frames
 from simcore.report.runlog import RunLog, world_meta
 
@@ -56,6 +56,12 @@ def test_initial_frame_matches_the_golden_image(tmp_path: Path) -> None:
     if n > MAX_DIFF_PX:
         Image.fromarray(frame).save(tmp_path / "actual.png")
     assert n <= MAX_DIFF_PX, f"{n} pixels differ from {GOLDEN.name} (actual frame: {tmp_path / 'actual.png'})"
+
+
+def test_map_layers_are_computed_once_per_network() -> None:
+    net = simulation("urban/signalized_intersection", record_every=0).world.network
+    first = map_layers(net)
+    assert map_layers(net) is first and first.keys() == _compute_layers(net).keys()
 
 
 def test_the_comparison_catches_a_moved_ego() -> None:

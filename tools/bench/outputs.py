@@ -9,7 +9,7 @@ topdown.png, report.html (of which: the SVG plots, the critical-moment picture a
 viewer) and run.mcap (the writer's time inside the run plus ``finish``). Side by side, in the same
 process, the pictures as drawn before this change (matplotlib ``topdown.png`` and report.html,
 loaded from git at ``--old-ref``): ``old_*`` columns. ``out/run``: all outputs over the run's wall time
-(target: at most 1). ``--quick``: three small scenarios, one repeat (under a minute warm).
+(target: at most 1). ``--quick``: three small scenarios (under a minute warm).
 """
 
 from __future__ import annotations
@@ -138,14 +138,14 @@ def one(name: str, out: Path, repeats: int, old: tuple[types.ModuleType, types.M
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenarios", nargs="*", help="catalog names (default: every catalog scenario; --quick: three)")
-    ap.add_argument("--quick", action="store_true", help="three small scenarios, one repeat (< 1 minute warm)")
-    ap.add_argument("--repeats", type=int, default=None, help="repeats per scenario (default 3; --quick 1)")
+    ap.add_argument("--quick", action="store_true", help="three small scenarios (< 1 minute warm)")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats per scenario (default 3)")
     ap.add_argument("--old-ref", default=OLD_REF, help="git commit of the matplotlib pictures compared against")
     ap.add_argument("--no-old", action="store_true", help="skip the old matplotlib pictures")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
     names = args.scenarios or (list(QUICK) if args.quick else catalog())
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or 3
     old = None if args.no_old else old_modules(args.old_ref)
     if old is None and not args.no_old:
         print(f"old pictures unavailable (git show {args.old_ref} failed): new only", file=sys.stderr)
