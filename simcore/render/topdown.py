@@ -246,21 +246,27 @@ def last_poses(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _marker(draw: ImageDraw.ImageDraw, shape: str, x: float, y: float, r: float, colour: tuple[int, int, int]) -> None:
-    w = max(2, round(r / 3))
-    if shape == "x":
-        draw.line((x - r, y - r, x + r, y + r), fill=(0, 0, 0), width=w + 2)
-        draw.line((x - r, y + r, x + r, y - r), fill=(0, 0, 0), width=w + 2)
-        draw.line((x - r, y - r, x + r, y + r), fill=colour, width=w)
-        draw.line((x - r, y + r, x + r, y - r), fill=colour, width=w)
-    elif shape == "plus":
-        draw.line((x - r, y, x + r, y), fill=colour, width=w)
-        draw.line((x, y - r, x, y + r), fill=colour, width=w)
-    elif shape == "square":
-        draw.rectangle((x - r, y - r, x + r, y + r), fill=colour, outline=(0, 0, 0))
+    """An event marker of radius ``r`` px: its outline in ``colour`` on a black edge (hollow, so what is
+    under it stays visible)."""
+    w = max(2, round(r / 4))
+    if shape in ("x", "plus"):
+        a = (
+            (x - r, y - r, x + r, y + r, x - r, y + r, x + r, y - r)
+            if shape == "x"
+            else (x - r, y, x + r, y, x, y - r, x, y + r)
+        )
+        for ink, width in (((0, 0, 0), w + 2), (colour, w)):
+            draw.line(a[:4], fill=ink, width=width)
+            draw.line(a[4:], fill=ink, width=width)
+        return
+    if shape == "square":
+        pts = [(x - r, y - r), (x + r, y - r), (x + r, y + r), (x - r, y + r)]
     elif shape == "triangle":
-        draw.polygon((x, y - r, x + r, y + r, x - r, y + r), fill=colour, outline=(0, 0, 0))
+        pts = [(x, y - r), (x + r, y + r), (x - r, y + r)]
     else:  # diamond
-        draw.polygon((x, y - r, x + r, y, x, y + r, x - r, y), fill=colour, outline=(0, 0, 0))
+        pts = [(x, y - r), (x + r, y), (x, y + r), (x - r, y)]
+    draw.polygon(pts, outline=(0, 0, 0), width=w + 2)
+    draw.polygon(pts, outline=colour, width=w)
 
 
 def actor_meta(world: World) -> dict[str, Any]:
@@ -311,11 +317,13 @@ def _view_box(world: World, state: dict[str, np.ndarray], row: int, zoom_m: floa
     return xmin - 5, ymin - 5, xmax + 5, ymax + 5
 
 
-def _traces(draw: ImageDraw.ImageDraw, state: dict[str, np.ndarray], ego: int, view: View, vmax: float) -> None:
+def _traces(
+    draw: ImageDraw.ImageDraw, state: dict[str, np.ndarray], ego: int, view: View, vmax: float, unit: int
+) -> None:
     """Every actor's path: coloured by speed (grey in dense scenes); the ego's thick (cased in dense scenes)."""
     x, y, speed, active = state["x"], state["y"], state["speed"], state["active"]
     dense = x.shape[1] > DENSE_ACTORS
-    s = view.scale / SUPERSAMPLE  # px per m at the output size
+    s = view.scale / unit  # px per m at the output size
     for i in range(x.shape[1]):
         if i == ego:
             continue
@@ -325,19 +333,19 @@ def _traces(draw: ImageDraw.ImageDraw, state: dict[str, np.ndarray], ego: int, v
         rows = rows[:: max(1, rows.size // TRACE_POINTS)]
         pts = np.column_stack([x[rows, i], y[rows, i]])
         if dense:
-            draw.line(view.xy(pts), fill=(110, 115, 110), width=SUPERSAMPLE)
+            draw.line(view.xy(pts), fill=(110, 115, 110), width=unit)
         else:
-            _speed_line(draw, pts, speed[rows, i], view, vmax, round(1.5 * SUPERSAMPLE))
+            _speed_line(draw, pts, speed[rows, i], view, vmax, round(1.5 * unit))
     rows = np.flatnonzero(active[:, ego]) if ego >= 0 else np.zeros(0, np.int64)
     if rows.size >= 2:
         rows = rows[:: max(1, rows.size // (4 * TRACE_POINTS))]
         pts = np.column_stack([x[rows, ego], y[rows, ego]])
-        w = round(max(3.0, min(s * 1.2, 6.0)) * SUPERSAMPLE)
-        draw.line(view.xy(pts), fill=(255, 255, 255), width=w + 3 * SUPERSAMPLE)
+        w = round(max(3.0, min(s * 1.2, 6.0)) * unit)
+        draw.line(view.xy(pts), fill=(255, 255, 255), width=w + 3 * unit)
         _speed_line(draw, pts, speed[rows, ego], view, vmax, w)
         px, py = view.point(*pts[0])
-        r = 5 * SUPERSAMPLE
-        draw.ellipse((px - r, py - r, px + r, py + r), fill=(255, 255, 255), outline=(0, 0, 0), width=SUPERSAMPLE)
+        r = 5 * unit
+        draw.ellipse((px - r, py - r, px + r, py + r), fill=(255, 255, 255), outline=(0, 0, 0), width=unit)
 
 
 def _speed_line(
@@ -363,6 +371,7 @@ def render_run(
     zoom_m: float | None = None,
     size_px: int = PICTURE_PX,
     title: str | None = None,
+    supersample: int = SUPERSAMPLE,
 ) -> Image.Image:
     """The run top-down: map, signals, every trajectory coloured by speed, events, actor boxes with ids.
 
@@ -377,28 +386,31 @@ def render_run(
     row = row_at(state["time"], result.sim_time if time is None else time) if n_rows else 0
     box = _view_box(world, state, row, zoom_m)
     side = max(box[2] - box[0], box[3] - box[1], 1.0)
-    big = size_px * SUPERSAMPLE
+    unit = max(1, int(supersample))
+    big = size_px * unit
     scale = big / side
     view = View(box[0] - (side - (box[2] - box[0])) / 2, box[3] + (side - (box[3] - box[1])) / 2, scale)
     img = Image.new("RGB", (big, big), BACKGROUND)
     draw = ImageDraw.Draw(img)
-    draw_map(draw, map_layers(world.network), view, SUPERSAMPLE)
+    draw_map(draw, map_layers(world.network), view, unit)
     vmax = max(float(np.nanmax(state["speed"])) if state["speed"].size else 1.0, 1.0)
     if n_rows:
         signals = state.get("signals")
         draw_signals(draw, signal_lines(world), signals[row] if signals is not None and signals.size else None, view)
-        _traces(draw, state, ego, view, vmax)
+        _traces(draw, state, ego, view, vmax, unit)
         poses = last_poses(state) if time is None else state
-        seen = _events(draw, world, result, state, view)  # under the boxes: the ego stays visible
-        labels = draw_actors(draw, meta, poses, 0 if time is None else row, view, unit=SUPERSAMPLE)
+        labels = draw_actors(draw, meta, poses, 0 if time is None else row, view, unit=unit)
+        seen = _events(draw, world, result, state, view, unit)  # hollow markers: the boxes stay visible
     else:
         seen, labels = {}, []
-    img = img.reduce(SUPERSAMPLE)
+    img = img.reduce(unit) if unit > 1 else img
     draw_labels(ImageDraw.Draw(img), labels)
-    return _frame(img, result, title, time, seen, vmax, view.scale / SUPERSAMPLE, state["x"].shape[1] > DENSE_ACTORS)
+    return _frame(img, result, title, time, seen, vmax, view.scale / unit, state["x"].shape[1] > DENSE_ACTORS)
 
 
-def _events(draw: ImageDraw.ImageDraw, world: World, result: Result, state: dict[str, np.ndarray], view: View) -> dict:
+def _events(
+    draw: ImageDraw.ImageDraw, world: World, result: Result, state: dict[str, np.ndarray], view: View, unit: int
+) -> dict:
     """Event markers at the first actor's recorded position; returns the styles drawn (legend)."""
     ids = {a: i for i, a in enumerate(world.actor_ids)}
     tvec = state["time"]
@@ -410,7 +422,7 @@ def _events(draw: ImageDraw.ImageDraw, world: World, result: Result, state: dict
         r = min(int(np.searchsorted(tvec, ev.time)), len(tvec) - 1)
         i = ids[ev.actors[0]]
         shape, colour, label = style
-        _marker(draw, shape, *view.point(float(state["x"][r, i]), float(state["y"][r, i])), 8 * SUPERSAMPLE, colour)
+        _marker(draw, shape, *view.point(float(state["x"][r, i]), float(state["y"][r, i])), 8 * unit, colour)
         seen[label] = (shape, colour)
     return seen
 

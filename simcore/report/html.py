@@ -74,7 +74,7 @@ def _img(alt: str, png: bytes) -> str:
 
 #: Marker colour and dash per event group in the plots.
 INFRACTION_MARK, CRITICAL_MARK, GOAL_MARK = ("#cf222e", "5 3"), ("#000000", "2 3"), ("#2ca02c", "6 2 2 2")
-#: Size (px) of the critical-moment picture.
+#: Size (px) of the critical-moment picture (drawn without supersampling: half the cost, a small picture).
 CRITICAL_PX = 480
 
 
@@ -128,7 +128,9 @@ def critical_picture(world: World, result: Result, critical: CriticalMoment) -> 
     from simcore.render.topdown import png_bytes, render_run
 
     title = f"t = {critical.time:.2f} s: {critical.reason}"
-    img = render_run(world, result, time=critical.time, zoom_m=CRITICAL_ZOOM_M, size_px=CRITICAL_PX, title=title)
+    img = render_run(
+        world, result, time=critical.time, zoom_m=CRITICAL_ZOOM_M, size_px=CRITICAL_PX, title=title, supersample=1
+    )
     return png_bytes(img)
 
 
