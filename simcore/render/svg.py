@@ -190,7 +190,8 @@ def bar_chart(
     width: int = 380,
     height: int = 220,
 ) -> str:
-    """Vertical bars, one per label, from 0 to the largest value; labels under the bars (long ones cut)."""
+    """Vertical bars, one per label, from 0 to the largest value; labels under the bars (cut to the bar's
+    width; the full label is the bar's tooltip)."""
     left, right, top, bottom = 44, 10, 24, 44
     pw, ph = width - left - right, height - top - bottom
     vals = [float(v) if v is not None and math.isfinite(v) else 0.0 for v in values]
@@ -211,7 +212,8 @@ def bar_chart(
     for k, (label, v) in enumerate(zip(labels, vals, strict=True)):
         h = v / y1 * ph
         x = left + k * slot + slot * 0.15
-        short = label if len(label) <= 18 else label[:17] + "…"
+        fit = max(4, int(slot / 6.5))  # characters of ~6.5 px that fit under the bar's slot
+        short = label if len(label) <= fit else label[: fit - 1] + "…"
         out.append(
             f'<rect class="bar" data-label="{_e(label)}" data-value="{v!r}" x="{x:.1f}" y="{top + ph - h:.1f}" '
             f'width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{colours[k % len(colours)]}"><title>{_e(label)}: '
