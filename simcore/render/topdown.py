@@ -241,7 +241,7 @@ def last_poses(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     last = k - 1 - np.argmax(active[::-1], axis=0)
     cols = np.arange(n)
     out = {f: np.asarray(state[f])[last, cols][None] for f in ("x", "y", "yaw", "speed")}
-    out["active"] = active.any(axis=0)[None]
+    out["active"] = np.any(active, axis=0, keepdims=True)
     return out
 
 
