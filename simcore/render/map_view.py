@@ -146,10 +146,7 @@ def render_map(
     net: RoadNetwork, path: str | Path, *, title: str | None = None, size_in: float = 9.0, dpi: int = 130
 ) -> Path:
     """Write a top-down PNG of the whole network to ``path``; returns the path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from simcore.render.mpl import plt
 
     fig, ax = plt.subplots(figsize=(size_in, size_in), dpi=dpi)
     try:
