@@ -53,3 +53,13 @@ def test_run_and_validate_paths_import_no_plotting_no_report_no_batch(code):
 def test_the_check_sees_a_heavy_import():
     mods = _modules_after("import xml.dom.minidom")
     assert _loaded(mods, "xml.dom") and not _loaded(mods, "simcore")
+
+
+def test_run_out_writes_its_pictures_without_matplotlib(tmp_path):
+    """``simcore run --out`` (topdown.png with Pillow, report.html with inline SVG plots) never loads matplotlib."""
+    scenario = os.path.join(os.path.dirname(__file__), "data", "rear_end.yaml")
+    code = f"from simcore.cli import main\nmain(['run', {scenario!r}, '--quiet', '--out', {str(tmp_path)!r}])"
+    mods = _modules_after(code)
+    assert (tmp_path / "topdown.png").is_file() and (tmp_path / "report.html").is_file()
+    assert _loaded(mods, "PIL") and _loaded(mods, "simcore.render.svg")  # the check sees the run's imports
+    assert not _loaded(mods, "matplotlib")

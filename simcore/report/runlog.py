@@ -51,6 +51,7 @@ from mcap.reader import make_reader
 from mcap.writer import Writer
 
 from simcore._types import ActorKind
+from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR
 from simcore.report import foxglove as fg
 from simcore.report.sensorlog import SensorChannel, SensorCollector, SensorWriter
 from simcore.world import World
@@ -73,14 +74,6 @@ STATE_FIELDS: tuple[tuple[str, str], ...] = (
 )
 #: Box height (m) drawn per actor kind in Foxglove.
 HEIGHT_M = {ActorKind.VEHICLE: 1.5, ActorKind.PEDESTRIAN: 1.8, ActorKind.CYCLIST: 1.7, ActorKind.STATIC: 1.0}
-#: Box colour per actor kind; the ego is EGO_COLOUR.
-KIND_COLOUR = {
-    ActorKind.VEHICLE: "#e6e6e6",
-    ActorKind.PEDESTRIAN: "#f2c14e",
-    ActorKind.CYCLIST: "#7fc97f",
-    ActorKind.STATIC: "#a0522d",
-}
-EGO_COLOUR = "#1f77b4"
 
 
 def _json(obj: Any) -> bytes:
