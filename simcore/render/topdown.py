@@ -16,6 +16,7 @@ from simcore._types import ActorKind
 from simcore.evaluation.events import EventKind
 from simcore.render.map_view import draw_network
 from simcore.runner.results import Result
+from simcore.units import mps_to_kph
 from simcore.world import World
 
 #: More actors than this: a dense scene (grey traces, ego cased and circled, view follows the ego).
@@ -56,7 +57,7 @@ def draw_run(
     draw_network(ax, net, arrows=False)
     x, y, speed, active = traj["x"], traj["y"], traj["speed"], traj["active"]
     vmax = max(float(np.nanmax(speed)) if speed.size else 1.0, 1.0)
-    norm = plt.Normalize(0.0, vmax * 3.6)
+    norm = plt.Normalize(0.0, mps_to_kph(vmax))
     lc_all = []
     dense = x.shape[1] > DENSE_ACTORS
     # Other actors: one collection, at most TRACE_POINTS points each (coloured by speed unless dense).
@@ -70,7 +71,7 @@ def draw_run(
         rows = rows[:: max(1, rows.size // TRACE_POINTS)]
         pts = np.column_stack([x[rows, i], y[rows, i]])
         segs_all.append(np.stack([pts[:-1], pts[1:]], axis=1))
-        speeds_all.append(speed[rows[:-1], i] * 3.6)
+        speeds_all.append(mps_to_kph(speed[rows[:-1], i]))
     if segs_all:
         if dense:  # one NaN-separated line: a single path instead of one per segment
             nan = np.full((1, 2), np.nan)
@@ -87,7 +88,7 @@ def draw_run(
         if dense:  # a white casing makes the ego's path findable among hundreds of traces
             ax.plot(pts[:, 0], pts[:, 1], color="white", linewidth=6.0, zorder=6, solid_capstyle="round")
         lc = LineCollection(np.stack([pts[:-1], pts[1:]], axis=1), cmap="viridis", norm=norm, linewidths=3.0, zorder=6)  # type: ignore[arg-type]
-        lc.set_array(speed[ego_rows[:-1], world.ego] * 3.6)
+        lc.set_array(mps_to_kph(speed[ego_rows[:-1], world.ego]))
         ax.add_collection(lc)
         lc_all.insert(0, lc)
         ax.plot(*pts[0], "o", color="white", markeredgecolor="black", zorder=7, label="ego start")

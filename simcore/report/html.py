@@ -18,6 +18,7 @@ import numpy as np
 
 from simcore.report.series import CriticalMoment, EgoSeries, critical_moment, ego_series
 from simcore.runner.results import Result
+from simcore.units import mps_to_kph
 from simcore.world import World
 
 #: Event kinds that count as infractions in the report's table (others are listed as events).
@@ -88,7 +89,7 @@ def plot_series(series: EgoSeries, result: Result, critical: CriticalMoment | No
     fig, axes = plt.subplots(4, 1, figsize=(9, 9.5), dpi=100, sharex=True)
     t = series.time
     panels = [
-        (series.speed * 3.6, "speed (km/h)", "#1f77b4"),
+        (mps_to_kph(series.speed), "speed (km/h)", "#1f77b4"),
         (series.accel, "acceleration (m/s²)", "#ff7f0e"),
         (np.where(np.isfinite(series.ttc), series.ttc, np.nan), "time-to-collision (s)", "#d62728"),
         (np.where(np.isfinite(series.gap), series.gap, np.nan), "gap ahead (m)", "#2ca02c"),
