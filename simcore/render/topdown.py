@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from simcore._types import ActorKind, SignalState
 from simcore.evaluation.events import EventKind
 from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR, map_layers, stop_line
+from simcore.units import mps_to_kph
 
 if TYPE_CHECKING:
     from simcore.runner.results import Result
@@ -451,7 +452,7 @@ def _frame(
         Image.fromarray(np.repeat(np.repeat(colours[None], 12, axis=0), 160 // SPEED_LEVELS, axis=1)), (90, y0 + 2)
     )
     d.text((8, y0 + 1), "speed km/h", fill=(0, 0, 0), font=f)
-    d.text((96 + 160 // SPEED_LEVELS * SPEED_LEVELS, y0 + 1), f"0 … {vmax * 3.6:.0f}", fill=(0, 0, 0), font=f)
+    d.text((96 + 160 // SPEED_LEVELS * SPEED_LEVELS, y0 + 1), f"0 … {mps_to_kph(vmax):.0f}", fill=(0, 0, 0), font=f)
     # scale bar: a round length near 120 px
     metres = _round_length(120 / max(px_per_m, 1e-9))
     L = metres * px_per_m

@@ -13,6 +13,7 @@ import numpy as np
 from simcore.render.svg import Marker, Series, line_chart
 from simcore.report.series import CriticalMoment, EgoSeries, critical_moment, ego_series, score_terms
 from simcore.runner.results import Result
+from simcore.units import mps_to_kph
 from simcore.world import World
 
 #: Event kinds that count as infractions in the report's table (others are listed as events).
@@ -102,7 +103,7 @@ def plot_series(world: World, series: EgoSeries, result: Result, critical: Criti
     terms = score_terms(world, result, series)
     nothing = "nothing ahead on the route"
     panels = [
-        line_chart(t, [Series(series.speed * 3.6, "speed", "#1f77b4")], ylabel="speed (km/h)", markers=marks),
+        line_chart(t, [Series(mps_to_kph(series.speed), "speed", "#1f77b4")], ylabel="speed (km/h)", markers=marks),
         line_chart(t, [Series(series.accel, "acceleration", "#ff7f0e")], ylabel="accel. (m/s²)", markers=marks,
                    zero_line=True),
         line_chart(t, [Series(series.ttc, "TTC", "#d62728")], ylabel="TTC (s)", markers=marks, empty_note=nothing),
