@@ -47,7 +47,7 @@ def test_ego_box_where_the_transform_puts_it() -> None:
     cx = float(res.trajectory["x"][r, e]) + back * math.cos(yaw)
     cy = float(res.trajectory["y"][r, e]) + back * math.sin(yaw)
     px, py = round((cx - x0) * scale), round((y1 - cy) * scale) + HEAD_PX
-    assert img.getpixel((px, py)) == pytest.approx(EGO_RGB, abs=12)
+    assert img.convert("RGB").getpixel((px, py)) == pytest.approx(EGO_RGB, abs=12)
 
 
 def test_png_is_a_small_palette_png_of_the_same_picture() -> None:
