@@ -143,14 +143,31 @@ def draw_map(
     """Lane surfaces filled, then lines (centre lines, paint, stop lines, crosswalks, objects) 0.15 m wide
     but at least ``unit`` px (the supersampling factor)."""
     width = max(unit, round(view.scale * 0.15))
+    w_px, h_px = draw.im.size
+    pad = width / view.scale  # m
+    lo = (view.x0 - pad, view.y1 - h_px / view.scale - pad)
+    hi = (view.x0 + w_px / view.scale + pad, view.y1 + pad)
     for name, (colour, closed, polys) in layers.items():
         rgb = hex_rgb(colour)
-        for p in polys:
+        for p in _in_box(polys, lo, hi):
             if closed and name.startswith("lane:"):
                 if len(p) >= 3:
                     draw.polygon(view.xy(p), fill=rgb)
             elif len(p) >= 2:
                 draw.line(view.xy(np.vstack([p, p[:1]]) if closed else p), fill=rgb, width=width)
+
+
+def _in_box(polys: list[np.ndarray], lo: tuple[float, float], hi: tuple[float, float]) -> list[np.ndarray]:
+    """The polylines ((k, 2) m) whose bounding box meets the box ``lo``..``hi`` (m): a zoomed picture
+    leaves the rest of the map undrawn."""
+    polys = [p for p in polys if len(p)]
+    if not polys:
+        return []
+    starts = np.cumsum([0] + [len(p) for p in polys[:-1]])
+    pts = np.concatenate(polys)
+    pmin, pmax = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)
+    keep = (pmax[:, 0] >= lo[0]) & (pmin[:, 0] <= hi[0]) & (pmax[:, 1] >= lo[1]) & (pmin[:, 1] <= hi[1])
+    return [p for p, k in zip(polys, keep.tolist(), strict=True) if k]
 
 
 def draw_signals(

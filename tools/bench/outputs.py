@@ -6,8 +6,8 @@ Per scenario (autopilot ego, the scenario's own end, compile excluded by a warm-
 simulation's wall time, then each writer on that run's result, timed separately (medians of
 ``repeats``): the ego series (shared by junit.xml and report.html), result.json, junit.xml,
 topdown.png, report.html (of which: the SVG plots, the critical-moment picture and the embedded
-viewer) and run.mcap (opening it, with the map scene, the writer's time inside the run, ``finish``). Side by side, in the same
-process, the pictures as drawn before this change (matplotlib ``topdown.png`` and report.html,
+viewer) and run.mcap (opening it with its map scene, the writer's time inside the run, ``finish``).
+Side by side, in the same process, the pictures as drawn before this change (matplotlib ``topdown.png`` and report.html,
 loaded from git at ``--old-ref``): ``old_*`` columns. ``out/run``: all outputs over the run's wall time
 (target: at most 1). ``--quick``: three small scenarios (under a minute warm).
 """
