@@ -44,13 +44,16 @@ TRACE_POINTS = 300
 FOLLOW_MARGIN_M = 60.0
 #: Most actor ids written in one picture (those nearest the ego first).
 MAX_LABELS = 40
-#: Side (px) of the map square of ``topdown.png``; drawn at SUPERSAMPLE x and scaled down (anti-aliasing).
+#: Side (px) of the map square of ``topdown.png``.
 PICTURE_PX = 800
-SUPERSAMPLE = 2
+#: Drawing scale of ``render_run`` (1: drawn straight into a palette image, the PNG needs no colour
+#: quantisation; 2: drawn in RGB at twice the size and scaled down, anti-aliased, at about three times
+#: the cost: 45-70 ms more per picture, more than the smallest catalog runs take).
+SUPERSAMPLE = 1
 #: Colour steps of the speed scale.
 SPEED_LEVELS = 24
-#: zlib level of the PNGs (1: fastest; level 6 saves ~25 % of the bytes at twice the time) and their
-#: palette size.
+#: zlib level of the PNGs (1: fastest; level 6 saves ~25 % of the bytes at twice the time) and the
+#: palette size of an RGB picture's PNG.
 PNG_LEVEL, PNG_COLOURS = 1, 128
 #: Grass colour behind the roads.
 BACKGROUND = (167, 196, 150)
@@ -141,14 +144,31 @@ def draw_map(
     """Lane surfaces filled, then lines (centre lines, paint, stop lines, crosswalks, objects) 0.15 m wide
     but at least ``unit`` px (the supersampling factor)."""
     width = max(unit, round(view.scale * 0.15))
+    w_px, h_px = draw.im.size
+    pad = width / view.scale  # m
+    lo = (view.x0 - pad, view.y1 - h_px / view.scale - pad)
+    hi = (view.x0 + w_px / view.scale + pad, view.y1 + pad)
     for name, (colour, closed, polys) in layers.items():
         rgb = hex_rgb(colour)
-        for p in polys:
+        for p in _in_box(polys, lo, hi):
             if closed and name.startswith("lane:"):
                 if len(p) >= 3:
                     draw.polygon(view.xy(p), fill=rgb)
             elif len(p) >= 2:
                 draw.line(view.xy(np.vstack([p, p[:1]]) if closed else p), fill=rgb, width=width)
+
+
+def _in_box(polys: list[np.ndarray], lo: tuple[float, float], hi: tuple[float, float]) -> list[np.ndarray]:
+    """The polylines ((k, 2) m) whose bounding box meets the box ``lo``..``hi`` (m): a zoomed picture
+    leaves the rest of the map undrawn."""
+    polys = [p for p in polys if len(p)]
+    if not polys:
+        return []
+    starts = np.cumsum([0] + [len(p) for p in polys[:-1]])
+    pts = np.concatenate(polys)
+    pmin, pmax = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)
+    keep = (pmax[:, 0] >= lo[0]) & (pmin[:, 0] <= hi[0]) & (pmax[:, 1] >= lo[1]) & (pmin[:, 1] <= hi[1])
+    return [p for p, k in zip(polys, keep.tolist(), strict=True) if k]
 
 
 def draw_signals(
@@ -391,7 +411,8 @@ def render_run(
     big = size_px * unit
     scale = big / side
     view = View(box[0] - (side - (box[2] - box[0])) / 2, box[3] + (side - (box[3] - box[1])) / 2, scale)
-    img = Image.new("RGB", (big, big), BACKGROUND)
+    # unit 1: a palette image (each colour drawn gets an entry; under 100 in all): no quantisation for the PNG
+    img = Image.new("RGB" if unit > 1 else "P", (big, big), BACKGROUND)
     draw = ImageDraw.Draw(img)
     draw_map(draw, map_layers(world.network), view, unit)
     vmax = max(float(np.nanmax(state["speed"])) if state["speed"].size else 1.0, 1.0)
@@ -432,12 +453,14 @@ def _frame(
     img: Image.Image, result: Result, title: str | None, time: float | None, seen: dict, vmax: float,
     px_per_m: float, dense: bool,
 ) -> Image.Image:  # fmt: skip
-    """Title strip above the map; legend, speed colour scale and a scale bar below it."""
+    """Title strip above the map; legend, speed colour scale and a scale bar below it (same mode and
+    palette as ``img``)."""
     w = img.width
     head, foot = 30, 34
-    out = Image.new("RGB", (w, img.height + head + foot), (255, 255, 255))
-    out.paste(img, (0, head))
+    out = img.crop((0, -head, w, img.height + foot))  # keeps a palette image's palette
     d = ImageDraw.Draw(out)
+    d.rectangle((0, 0, w, head - 1), fill=(255, 255, 255))
+    d.rectangle((0, img.height + head, w, out.height), fill=(255, 255, 255))
     verdict = "PASS" if result.passed else "FAIL"
     text = title or (
         f"{result.scenario} | {result.agent} | score {result.score:.1f} | {verdict} | "
@@ -448,9 +471,9 @@ def _frame(
     f = font(12)
     # speed colour scale
     colours = _speed_colours()
-    out.paste(
-        Image.fromarray(np.repeat(np.repeat(colours[None], 12, axis=0), 160 // SPEED_LEVELS, axis=1)), (90, y0 + 2)
-    )
+    step = 160 // SPEED_LEVELS
+    for j, c in enumerate(colours.tolist()):
+        d.rectangle((90 + j * step, y0 + 2, 90 + (j + 1) * step - 1, y0 + 13), fill=tuple(c))
     d.text((8, y0 + 1), "speed km/h", fill=(0, 0, 0), font=f)
     d.text((96 + 160 // SPEED_LEVELS * SPEED_LEVELS, y0 + 1), f"0 … {mps_to_kph(vmax):.0f}", fill=(0, 0, 0), font=f)
     # scale bar: a round length near 120 px
@@ -499,8 +522,10 @@ def draw_run(
 
 
 def png_bytes(img: Image.Image) -> bytes:
-    """A picture as a palette PNG (PNG_COLOURS colours, zlib level PNG_LEVEL): about half the time
-    and a third of the bytes of an RGB PNG of the same picture."""
+    """A picture as a palette PNG (zlib level PNG_LEVEL): a palette image as it is, an RGB one reduced
+    to PNG_COLOURS colours (about half the time and a third of the bytes of an RGB PNG)."""
     buf = io.BytesIO()
-    img.quantize(PNG_COLOURS, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", compress_level=PNG_LEVEL)
+    if img.mode != "P":
+        img = img.quantize(PNG_COLOURS, method=Image.Quantize.FASTOCTREE)
+    img.save(buf, format="PNG", compress_level=PNG_LEVEL)
     return buf.getvalue()

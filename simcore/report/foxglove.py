@@ -162,13 +162,16 @@ def entity(eid: str, t: float, *, lifetime_s: float = 0.0, **prims: Any) -> dict
     return out
 
 
+#: One line point (x, y in m, mm resolution) as JSON, a %-template.
+_POINT = '{"x":%.3f,"y":%.3f,"z":0.0}'
 _IDENT_POSE = {"position": {"x": 0.0, "y": 0.0, "z": 0.0}, "orientation": yaw_quat(0.0)}
 
 
 def polyline(points: np.ndarray, colour: str, *, closed: bool, thickness: float = 0.15) -> str:
     """A LinePrimitive through ``points`` (k, 2) m at z = 0, as JSON text (mm resolution): map layers have
     thousands of points, formatted here without building a dict per point."""
-    pts = ",".join(f'{{"x":{x:.3f},"y":{y:.3f},"z":0.0}}' for x, y in np.asarray(points, float).tolist())
+    flat = np.asarray(points, float).ravel().tolist()
+    pts = ",".join([_POINT] * (len(flat) // 2)) % tuple(flat)  # one %-format for every point
     head = {"type": 1 if closed else 0, "pose": _IDENT_POSE, "thickness": thickness, "scale_invariant": False}
     tail = {"color": rgba(colour), "colors": [], "indices": []}
     return f'{_json_text(head)[:-1]},"points":[{pts}],{_json_text(tail)[1:]}'

@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from mcap.reader import make_reader
 from mcap.writer import Writer
 
 from simcore._types import ActorKind
@@ -488,6 +487,8 @@ def read_run_log(
     ``sensors``: decode the /sensors/ channels and mounts (``RunLog.sensors``); ``images``: camera
     images and calibrations among them (every frame is held in memory).
     """
+    from mcap.reader import make_reader  # the reader: 3-10 ms of import a writing run does not need
+
     p = Path(path)
     if p.is_dir():
         p = p / RUN_MCAP

@@ -5,6 +5,7 @@ initial scene, on a canvas with a timeline."""
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import math
@@ -98,7 +99,9 @@ def payload(
     }
 
 
+@functools.cache
 def _asset(name: str) -> str:
+    """A packaged viewer file's text (read once per process)."""
     return resources.files("simcore.report").joinpath(name).read_text(encoding="utf-8")
 
 

@@ -47,7 +47,7 @@ def test_ego_box_where_the_transform_puts_it() -> None:
     cx = float(res.trajectory["x"][r, e]) + back * math.cos(yaw)
     cy = float(res.trajectory["y"][r, e]) + back * math.sin(yaw)
     px, py = round((cx - x0) * scale), round((y1 - cy) * scale) + HEAD_PX
-    assert img.getpixel((px, py)) == pytest.approx(EGO_RGB, abs=12)
+    assert img.convert("RGB").getpixel((px, py)) == pytest.approx(EGO_RGB, abs=12)
 
 
 def test_png_is_a_small_palette_png_of_the_same_picture() -> None:
@@ -57,3 +57,21 @@ def test_png_is_a_small_palette_png_of_the_same_picture() -> None:
     back = Image.open(io.BytesIO(data))
     assert back.mode == "P" and back.size == (64, 48)
     assert np.abs(np.asarray(back.convert("RGB"), int) - np.asarray(img, int)).max() <= 8
+
+
+def test_map_outside_a_zoomed_view_is_left_out_and_the_picture_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simcore.render.topdown as td
+
+    inside, across, outside = (
+        np.array([[0.0, 0], [1, 1]]),
+        np.array([[-50.0, 0], [50, 0]]),
+        np.array([[20.0, 20], [30, 30]]),
+    )
+    kept = td._in_box([inside, np.zeros((0, 2)), across, outside], (-5.0, -5.0), (5.0, 5.0))
+    assert [k.tolist() for k in kept] == [inside.tolist(), across.tolist()]
+    sim = simulation(REAR_END, "autopilot")
+    res = sim.run()
+    culled = np.asarray(render_run(sim.world, res, time=1.0, zoom_m=12.0, size_px=200).convert("RGB"))
+    monkeypatch.setattr(td, "_in_box", lambda polys, lo, hi: polys)
+    every = np.asarray(render_run(sim.world, res, time=1.0, zoom_m=12.0, size_px=200).convert("RGB"))
+    assert np.array_equal(culled, every)
