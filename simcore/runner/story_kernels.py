@@ -11,6 +11,11 @@ which ends the compiled call so the Python side can add the event's text (and en
 
 Semantics are those of ``scenario.storyboard`` (level triggers checked after every step, each
 entry fires once, ``delay`` s later its action); the kernels below mirror its classes one to one.
+An entry's trigger is a tree of nodes stored children first (``sb_lo`` CSR): leaves are measured,
+``all`` / ``any`` combine their children, ``edge`` / ``held`` / ``delayed`` keep a memory per node in
+the EngineState's ``story_mem`` (last check time and value; the latch time of ``delayed``), and the
+nodes are evaluated on a small stack (``story_mem[..., 2]``) like the Python path evaluates them:
+every node at every check of a pending entry.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.evaluation.metrics_kernels import crosswalk_occupancy, emit_event
 from simcore.road.frenet_kernels import project_on_polyline
+from simcore.scenario.trigger_kernels import apply_rule, compare_quantity
 
 #: Event kind of a fired entry (``EventKind.STORYBOARD``).
 EV_STORYBOARD = 7
@@ -48,6 +54,19 @@ T_GAP = 6  # i: a, b; v0: limit (s); v1: 1 = TTC, 0 = headway
 T_REL_SPEED = 7  # i: a, b; v0: value (m/s); v1: 1 = above
 T_NEAR = 8  # i: row; v: x, y, radius (m)
 T_AFTER = 9  # i: entry
+T_ALL = 10  # i: number of children (the nodes just below it on the stack)
+T_ANY = 11  # i: number of children
+T_EDGE = 12  # i: EDGE_*; one child
+T_HELD = 13  # v0: duration (s); one child
+T_DELAYED = 14  # v0: delay (s); one child
+T_COMPARE = 15  # i: a, b, measure (trigger_kernels.M_*), rule (R_*) + 8 x freespace; v: value, start, length
+T_DONE = 16  # i: entry (done and its action finished)
+T_BEFORE = 17  # i: entry (not done yet)
+
+# Edge kinds (``story_tables.EDGE_KINDS``).
+EDGE_RISING = 0
+EDGE_FALLING = 1
+EDGE_BOTH = 2
 
 # Action codes (``story_tables.ActionCode``); parameters in sb_ai (5 ints) and sb_af (4 floats).
 A_START = 0  # ai: row
@@ -59,6 +78,9 @@ A_LANE_CHANGE = 5  # ai: row, side, offsets from, offsets to; af: duration (s), 
 A_TELEPORT = 6  # ai: row, has yaw, has speed; af: x, y, yaw, speed
 A_SPAWN = 7  # like A_TELEPORT plus ai[3]: placed (1) or not
 A_PYTHON = 8  # only the Python side acts (end the run, weather) when it reads the event
+A_MARK = 9  # nothing (an entry others refer to)
+A_HALT = 10  # ai: row (a walker stops: started False)
+A_FOLLOW = 11  # ai: row, ref; af: -, factor, delta (the row's speed is ref's x factor + delta, live)
 
 # How a speed action's duration is given.
 DUR_STEP = 0
@@ -73,7 +95,22 @@ P_V1 = 2
 P_DUR = 3
 P_SHAPE = 4
 P_HOLD = 5
-N_PROF = 6
+P_KIND = 6  # KIND_*
+P_ID = 7  # begin number (unique per run): which action's profile it is (``done`` triggers)
+P_ORDER = 8  # begin number when the row became scripted: the order scripted rows are updated in
+P_REF = 9  # FOLLOW: the row whose speed it follows, its factor and delta (m/s)
+P_FACTOR = 10
+P_DELTA = 11
+N_PROF = 12
+
+# Kinds of scripted speed.
+KIND_PROFILE = 0  # from v0 to v1 over a duration (``storyboard._Profile``)
+KIND_FOLLOW = 1  # a continuous relative target (``storyboard._Follow``)
+
+# The columns of ``story_mem`` (per trigger node).
+M_T = 0  # time (s) of the node's last check (NaN: none); DELAYED: when its child first held
+M_VALUE = 1  # EDGE: the child's value then (1/0); HELD: start (s) of the current run of holding checks
+M_STACK = 2  # evaluation stack slot
 
 
 @kernel
@@ -94,21 +131,30 @@ def _box_gap(a, b, x, y, yaw, length, center_offset):  # pragma: no cover - comp
     return math.hypot(bx - ax, by - ay) - 0.5 * (length[a] + length[b]), bx - ax, by - ay
 
 
+# fmt: off
 @kernel
 def _leaf(
-    c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, progress, active, length, center_offset, sig_state
+    c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, accel, progress, active, length, width,
+    center_offset, sig_state,
 ):  # pragma: no cover - compiled
-    """Does trigger leaf c hold now (t s)?"""
+    """Does trigger leaf c (not ALL / ANY / EDGE / HELD / DELAYED / DONE) hold now (t s)?"""
     code = sbc_kind[c]
     a = sbc_i[c, 0]
     b = sbc_i[c, 1]
     v = sbc_v[c, 0]
     if code == T_TIME:
         return t >= v - TIME_EPS
+    if code == T_COMPARE:
+        rule = sbc_i[c, 3]
+        ok, q = compare_quantity(sbc_i[c, 2], a, b, rule >= 8, sbc_v[c, 1], sbc_v[c, 2], t, x, y, yaw, speed, accel,
+                                 progress, active, length, width, center_offset)  # fmt: skip
+        return ok and apply_rule(rule % 8, q, v)
     if code == T_SIGNAL:
         return sig_state[0, a] == b
     if code == T_AFTER:
         return story_done[a]
+    if code == T_BEFORE:
+        return not story_done[a]
     if code == T_REACHES:
         return progress[a] >= v - TIME_EPS
     if not active[a]:
@@ -139,6 +185,78 @@ def _leaf(
             close = -(dx * dvx + dy * dvy) / d
         return close > 0.0 and gap / close < v
     return speed[a] > 0.0 and gap / speed[a] < v
+# fmt: on
+
+
+@kernel
+def _memory(c, code, inner, t, dts, sbc_i, sbc_v, mem):  # pragma: no cover - compiled
+    """EDGE / HELD / DELAYED node c at time t (s) whose child holds (``inner``) or not: update its memory
+    (``scenario.storyboard.Edge`` / ``Held`` / ``Delayed``; the previous check counts when it was the
+    previous step's, within 1.5 steps of ``dts`` s)."""
+    if code == T_DELAYED:
+        if math.isnan(mem[c, M_T]) and inner:
+            mem[c, M_T] = t
+        return not math.isnan(mem[c, M_T]) and t >= mem[c, M_T] + sbc_v[c, 0] - TIME_EPS
+    t_prev = mem[c, M_T]
+    seen = not math.isnan(t_prev) and not (t - t_prev > 1.5 * dts) and not (t <= t_prev)
+    if code == T_EDGE:
+        before = mem[c, M_VALUE]
+        now = 1.0 if inner else 0.0
+        mem[c, M_T] = t
+        mem[c, M_VALUE] = now
+        if not seen or before == now:
+            return False
+        kind = sbc_i[c, 0]
+        return kind == EDGE_BOTH or (kind == EDGE_RISING) == inner
+    # T_HELD
+    if not inner:
+        mem[c, M_T] = math.nan
+        return False
+    t0 = mem[c, M_VALUE] if seen else t
+    mem[c, M_T] = t
+    mem[c, M_VALUE] = t0
+    return t >= t0 + sbc_v[c, 0] - TIME_EPS
+
+
+@kernel
+def _finished(e, t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof):  # pragma: no cover - compiled
+    """Has entry e done its action and has the action finished (``StoryProgress.finished``)? A speed script
+    when its profile reached its end or was replaced (a FOLLOW never), a lane change after its duration,
+    every other action at once."""
+    if not story_done[e]:
+        return False
+    code = sb_act[e]
+    if code == A_LANE_CHANGE:
+        return t >= story_app[e, 0] + sb_af[e, 0] - TIME_EPS
+    if code != A_SPEED and code != A_FOLLOW:
+        return True
+    r = sb_ai[e, 0]
+    if story_app[e, 1] < 0.0 or not prof_on[r] or prof[r, P_ID] != story_app[e, 1]:
+        return True
+    if prof[r, P_KIND] == KIND_FOLLOW:
+        return False
+    return t >= prof[r, P_T0] + prof[r, P_DUR] - TIME_EPS
+
+
+@kernel
+def _script(r, prof_on, prof):  # pragma: no cover - compiled
+    """Row r gets a new scripted speed: a new begin number; a row not scripted until now goes last in the
+    update order (``ScriptedSpeeds.profiles`` is a dict: a replaced profile keeps its place)."""
+    nid = 1.0
+    for q in range(prof.shape[0]):
+        nid = max(nid, prof[q, P_ID] + 1.0)
+    if not prof_on[r]:
+        prof[r, P_ORDER] = nid
+    prof[r, P_ID] = nid
+    prof_on[r] = True
+
+
+@kernel
+def _scripted_speed(t, p, speed):  # pragma: no cover - compiled
+    """The speed (m/s) scripted profile ``p`` (a ``prof`` row) asks for at t (s)."""
+    if p[P_KIND] == KIND_FOLLOW:
+        return max(speed[int(p[P_REF])] * p[P_FACTOR] + p[P_DELTA], 0.0)
+    return profile_speed(t, p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR])
 
 
 @kernel
@@ -148,11 +266,54 @@ def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: n
     for i in range(prof_on.shape[0]):
         if prof_on[i]:
             prof_pre[i] = speed[i]
-            p = prof[i]
-            v_des[i] = max(profile_speed(t_now + dt, p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR]), 0.0)
+            v_des[i] = max(_scripted_speed(t_now + dt, prof[i], speed), 0.0)
 
 
 # fmt: off
+@kernel
+def _impose(
+    i, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel, max_accel, max_speed, steer,
+    wheelbase, x, y, yaw, progress, accel, speed, v_des, speed_factor, vdes0, sf0,
+):  # pragma: no cover - compiled
+    """Impose row i's scripted speed for the step from t_before to t (s) (``ScriptedSpeeds.after_step``):
+    a kinematic row's pose is moved so that it covers the profile's distance; at the profile's end it is
+    released (the ego: back to its agent) or left to its driver at the final speed, unless it holds."""
+    dts = t - t_before
+    p = prof[i]
+    t0, v0, v1, shape, dur = p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR]
+    v_pre = prof_pre[i]
+    v_new = _scripted_speed(t, p, speed)
+    kinematic = True
+    for q in range(veh_idx_st.shape[0]):
+        if veh_idx_st[q] == i:
+            kinematic = False
+    if kinematic:  # replay the step's distance, step back along its arc, forward by the scripted one
+        acc = min(max(ctrl_accel[i], -max_decel[i]), max_accel[i])
+        vb = v_pre + acc * dts
+        if vb < 0.0:
+            dist = v_pre * v_pre / (2.0 * -acc) if acc < 0.0 else 0.0
+        elif vb > max_speed[i]:
+            dist = 0.5 * (v_pre + max_speed[i]) * dts
+        else:
+            dist = v_pre * dts + 0.5 * acc * dts * dts
+        want = profile_distance(t_before, t, t0, v0, v1, shape, dur) if dur > 0.0 \
+            else 0.5 * (v_pre + v_new) * dts
+        kappa = math.tan(steer[i]) / wheelbase[i]
+        nx, ny, nyaw = advance_arc(x[i], y[i], yaw[i], want - dist, kappa)
+        x[i] = nx
+        y[i] = ny
+        yaw[i] = math.atan2(math.sin(nyaw), math.cos(nyaw))
+        progress[i] += want - dist
+    accel[i] = (v_new - v_pre) / dts
+    speed[i] = v_new
+    if t >= t0 + dur - TIME_EPS and p[P_HOLD] == 0.0:
+        if i == ego:  # the agent drives the ego again
+            _release(i, prof_on, v_des, speed_factor, vdes0, sf0)
+        else:
+            prof_on[i] = False
+            v_des[i] = max(v1, 0.5)
+
+
 @kernel
 def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover - compiled
     """After the step from t_before to t (s) of instance ``j``: impose the scripted speeds
@@ -165,12 +326,13 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
     """
     sp, es = static, state
     ego = sp.ego
-    sb_lo, sb_any, sb_delay, sb_act, sb_ai, sb_af = bw(sp.sb_lo), bw(sp.sb_any), bw(sp.sb_delay), \
-        bw(sp.sb_act), bw(sp.sb_ai), bw(sp.sb_af)
+    sb_lo, sb_delay, sb_act, sb_ai, sb_af = bw(sp.sb_lo), bw(sp.sb_delay), bw(sp.sb_act), bw(sp.sb_ai), \
+        bw(sp.sb_af)
     sbc_kind, sbc_i, sbc_v, sb_off, rheading, rlane = bw(sp.sbc_kind), bw(sp.sbc_i), bw(sp.sbc_v), \
         bw(sp.sb_off), bw(sp.rheading), bw(sp.rlane)
     vdes0, sf0, veh_idx_st, wheelbase, length, center_offset = bw(sp.sb_vdes0), bw(sp.sb_sf0), \
         bw(sp.veh_idx_st), bw(sp.wheelbase), bw(sp.length), bw(sp.center_offset)
+    width = bw(sp.width)
     max_accel, max_decel, max_speed, rt_start, rs = bw(sp.max_accel), bw(sp.max_decel), bw(sp.max_speed), \
         bw(sp.rt_start), bw(sp.rs)
     plan_cycle, plan_offset, plan_start, plan_t0, plan_state = bw(sp.plan_cycle), bw(sp.plan_offset), \
@@ -185,70 +347,70 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
         row(es.ctrl_accel, j)
     rx, ry, route_mu = row(es.route_x, j), row(es.route_y, j), row(es.route_mu, j)
     sig_state, sig_override, cw_occ = row(es.sig_state, j), row(es.sig_override, j), row(es.cw_occ, j)
-    story_fired, story_done = row(es.story_fired, j), row(es.story_done, j)
+    story_fired, story_done, story_app, mem = row(es.story_fired, j), row(es.story_done, j), \
+        row(es.story_app, j), row(es.story_mem, j)
     prof_on, prof, prof_pre = row(es.prof_on, j), row(es.prof, j), row(es.prof_pre, j)
     ev_time, ev_kind, ev_a, ev_b, ev_value = bw(out.ev_time), bw(out.ev_kind), bw(out.ev_a), bw(out.ev_b), \
         bw(out.ev_value)
     dts = t - t_before
     if dts > 0.0:
+        follow = False
         for i in range(prof_on.shape[0]):
-            if not prof_on[i] or not active[i]:
-                continue
-            p = prof[i]
-            t0, v0, v1, shape, dur = p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR]
-            v_pre = prof_pre[i]
-            v_new = profile_speed(t, t0, v0, v1, shape, dur)
-            kinematic = True
-            for q in range(veh_idx_st.shape[0]):
-                if veh_idx_st[q] == i:
-                    kinematic = False
-            if kinematic:  # replay the step's distance, step back along its arc, forward by the scripted one
-                acc = min(max(ctrl_accel[i], -max_decel[i]), max_accel[i])
-                vb = v_pre + acc * dts
-                if vb < 0.0:
-                    dist = v_pre * v_pre / (2.0 * -acc) if acc < 0.0 else 0.0
-                elif vb > max_speed[i]:
-                    dist = 0.5 * (v_pre + max_speed[i]) * dts
-                else:
-                    dist = v_pre * dts + 0.5 * acc * dts * dts
-                want = profile_distance(t_before, t, t0, v0, v1, shape, dur) if dur > 0.0 \
-                    else 0.5 * (v_pre + v_new) * dts
-                kappa = math.tan(steer[i]) / wheelbase[i]
-                nx, ny, nyaw = advance_arc(x[i], y[i], yaw[i], want - dist, kappa)
-                x[i] = nx
-                y[i] = ny
-                yaw[i] = math.atan2(math.sin(nyaw), math.cos(nyaw))
-                progress[i] += want - dist
-            accel[i] = (v_new - v_pre) / dts
-            speed[i] = v_new
-            if t >= t0 + dur - TIME_EPS and p[P_HOLD] == 0.0:
-                if i == ego:  # the agent drives the ego again
-                    _release(i, prof_on, v_des, speed_factor, vdes0, sf0)
-                else:
-                    prof_on[i] = False
-                    v_des[i] = max(v1, 0.5)
+            if prof_on[i] and prof[i, P_KIND] == KIND_FOLLOW:
+                follow = True
+        if not follow:  # profiles do not read each other: any order gives the same result
+            for i in range(prof_on.shape[0]):
+                if prof_on[i] and active[i]:
+                    _impose(i, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel,
+                            max_accel, max_speed, steer, wheelbase, x, y, yaw, progress, accel, speed, v_des,
+                            speed_factor, vdes0, sf0)
+        else:  # a FOLLOW reads another row's speed: the order the rows were scripted in, as on the Python path
+            last = -math.inf
+            while True:
+                best = -1
+                first = math.inf
+                for i in range(prof_on.shape[0]):
+                    if prof_on[i] and last < prof[i, P_ORDER] < first:
+                        best = i
+                        first = prof[i, P_ORDER]
+                if best < 0:
+                    break
+                last = first
+                if active[best]:
+                    _impose(best, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel,
+                            max_accel, max_speed, steer, wheelbase, x, y, yaw, progress, accel, speed, v_des,
+                            speed_factor, vdes0, sf0)
     fired = False
     for e in range(sb_act.shape[0]):
         if story_done[e]:
             continue
         if math.isnan(story_fired[e]):
             lo = sb_lo[e]
-            hi = sb_lo[e + 1]
-            holds = not sb_any[e]
-            for c in range(lo, hi):
-                h = _leaf(c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, progress, active, length,
-                          center_offset, sig_state)
-                if sb_any[e] and h:
-                    holds = True
-                    break
-                if not sb_any[e] and not h:
-                    holds = False
-                    break
-            if holds:
+            top = lo  # the stack is mem[lo:top, M_STACK]
+            for c in range(lo, sb_lo[e + 1]):
+                code = sbc_kind[c]
+                if code in (T_ALL, T_ANY):
+                    n = sbc_i[c, 0]
+                    h = code == T_ALL
+                    for q in range(top - n, top):
+                        h = (h and mem[q, M_STACK] != 0.0) if code == T_ALL else (h or mem[q, M_STACK] != 0.0)
+                    top -= n
+                elif code in (T_EDGE, T_HELD, T_DELAYED):
+                    top -= 1
+                    h = _memory(c, code, mem[top, M_STACK] != 0.0, t, dts, sbc_i, sbc_v, mem)
+                elif code == T_DONE:
+                    h = _finished(sbc_i[c, 0], t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof)
+                else:
+                    h = _leaf(c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, accel, progress, active,
+                              length, width, center_offset, sig_state)
+                mem[top, M_STACK] = 1.0 if h else 0.0
+                top += 1
+            if mem[lo, M_STACK] != 0.0:
                 story_fired[e] = t
         if math.isnan(story_fired[e]) or t < story_fired[e] + sb_delay[e] - TIME_EPS:
             continue
         story_done[e] = True
+        story_app[e, 0] = t
         fired = True
         code = sb_act[e]
         r = sb_ai[e, 0]
@@ -263,6 +425,8 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
         elif code == A_REMOVE:
             active[r] = False
             speed[r] = 0.0
+        elif code == A_HALT:
+            started[r] = False
         elif code == A_FRICTION:
             route_mu[:] = sb_af[e, 0]
             friction[:] = sb_af[e, 0]
@@ -282,8 +446,9 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
                 dur = sb_af[e, 3]
             else:
                 dur = abs(target - vs) / sb_af[e, 3]
-            prof_on[r] = True
+            _script(r, prof_on, prof)
             p = prof[r]
+            p[P_KIND] = KIND_PROFILE
             p[P_T0] = t
             p[P_V0] = vs
             p[P_V1] = target
@@ -294,6 +459,25 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
             v_des[r] = max(target, 0.0)
             if dur <= 0.0:  # a step: the speed changes now
                 speed[r] = target
+            story_app[e, 1] = p[P_ID]
+        elif code == A_FOLLOW:
+            _script(r, prof_on, prof)
+            p = prof[r]
+            p[P_KIND] = KIND_FOLLOW
+            p[P_T0] = 0.0
+            p[P_V0] = 0.0
+            p[P_V1] = 0.0
+            p[P_SHAPE] = SHAPE_STEP
+            p[P_DUR] = 0.0
+            p[P_HOLD] = 1.0
+            p[P_REF] = sb_ai[e, 1]
+            p[P_FACTOR] = sb_af[e, 1]
+            p[P_DELTA] = sb_af[e, 2]
+            speed_factor[r] = NO_LIMIT_MPS
+            v = _scripted_speed(t, p, speed)
+            v_des[r] = v
+            speed[r] = v
+            story_app[e, 1] = p[P_ID]
         elif code == A_LANE_CHANGE:
             lane = lane_at(r, progress, rt_start, rs, rlane)
             off = sb_off[sb_ai[e, 2] + lane] if lane >= 0 else sb_af[e, 1]

@@ -684,7 +684,7 @@ def _entry_times(sim, path: Path) -> dict[str, float | None]:  # type: ignore[no
 
     names = [e.name for e in load_scenario(path).spec.storyboard]
     return {
-        n: (None if math.isinf(t) else round(t, 6)) for n, t in zip(names, sim._story.applied_at, strict=False)
+        n: (None if math.isinf(t) else round(t, 6)) for n, t in zip(names, sim.story_applied(), strict=False)
     }  # the end condition last
 
 
@@ -1207,9 +1207,9 @@ def test_edges_and_held_survive_snapshot_and_restore(tmp_path: Path) -> None:
             sim.step()
         snaps.append(sim.snapshot())
     sim.run()
-    first = list(sim._story.applied_at)
+    first = sim.story_applied()
     assert 3.5 in [round(t, 6) for t in first] and 7.0 in [round(t, 6) for t in first]
     for snap in snaps:
         sim.restore(snap)
         sim.run()
-        assert list(sim._story.applied_at) == first
+        assert sim.story_applied() == first
