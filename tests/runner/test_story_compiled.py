@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -211,3 +213,34 @@ def test_every_new_kind_compiled_equals_the_python_path(tmp_path):
               "route_y", "ped_start"):  # fmt: skip
         assert np.array_equal(getattr(sim_c.state, f), getattr(sim_p.state, f), equal_nan=True), f
     assert bool(sim_c.state.story_done.all())  # every entry fired
+
+
+ESMINI = Path(__file__).resolve().parents[2] / ".." / "shared" / "esmini" / "xosc"
+#: The esmini example files (OpenSCENARIO) whose storyboards run compiled: the rest use synchronize,
+#: keep_distance, speed_follow or follow_path (docs/scenario-format.md).
+ESMINI_COMPILED = [
+    "acc-test", "acc-toggle", "alks-test", "alks_cut-out", "alks_decelerate", "alks_pedestrian", "cut-in",
+    "cut-in_simple", "keep_lateral_distance", "lane_change_simple", "left-hand-traffic_by_heading", "pedestrian",
+    "pedestrian_collision", "slow-lead-vehicle", "straight_500m_pedestrian", "traffic_lights",
+]  # fmt: skip
+
+
+@pytest.mark.skipif(not ESMINI.is_dir(), reason="../shared/esmini is absent")
+@pytest.mark.parametrize("name", ESMINI_COMPILED)
+def test_esmini_storyboards_compiled_equal_the_python_path(name):
+    from simcore.scenario.openscenario import xosc_options
+
+    runs = []
+    for compiled in (True, False):
+        with xosc_options(allow_partial=True):
+            sim = simulation(ESMINI / f"{name}.xosc", "autopilot", sensors=None, compiled_storyboard=compiled)
+        assert sim.story_compiled == compiled
+        runs.append((sim, sim.run()))
+    (sim_c, res_c), (sim_p, res_p) = runs
+    assert res_c.termination == res_p.termination
+    assert [(e.time, e.kind, e.actors, e.detail) for e in res_c.events] == [
+        (e.time, e.kind, e.actors, e.detail) for e in res_p.events
+    ]
+    for f in ("x", "y", "yaw", "speed", "progress", "active", "started", "v_des", "speed_factor", "route_x",
+              "route_y", "sig_override", "ped_start", "metrics"):  # fmt: skip
+        assert np.array_equal(getattr(sim_c.state, f), getattr(sim_p.state, f), equal_nan=True), f
