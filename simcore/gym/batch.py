@@ -80,7 +80,7 @@ class InstanceBatch:
             raise ValueError(f"evaluation must be 'light' or 'full', got {evaluation!r}")
         if world.ego < 0:
             raise ValueError(f"scenario {world.name!r} has no ego vehicle: simcore.gym controls the ego")
-        tables = story_tables(tuple(world.storyboard))
+        tables = story_tables(tuple(world.storyboard), world.dt)
         if tables is None:
             what = "a trigger or action kind that is not compiled (runner.story_tables)"
             raise ValueError(f"scenario {world.name!r}: simcore.gym runs compiled storyboards only; it has {what}")

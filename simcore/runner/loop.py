@@ -214,7 +214,7 @@ class Simulation:
         self._n_groups = world.network.n_signals
         # The engine (runner.engine): static tables, the state (instance axis of 1; its actor arrays are
         # the World's WorldState arrays, so ``world.state`` reads the live state), scratch, outputs.
-        tables = story_tables(tuple(world.storyboard)) if compiled_storyboard else None
+        tables = story_tables(tuple(world.storyboard), world.dt) if compiled_storyboard else None
         #: True: the storyboard runs inside the compiled step (no entry, or every entry of a compiled kind)
         self.story_compiled = tables is not None
         self.static = build_static(world, self.driver, self.drive_idx, scoring=True, story=tables)

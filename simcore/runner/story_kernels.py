@@ -38,7 +38,7 @@ from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.evaluation.metrics_kernels import crosswalk_occupancy, emit_event
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.trigger_kernels import apply_rule, compare_quantity
+from simcore.scenario.trigger_kernels import apply_rule, compare_quantity, time_gap
 
 #: Event kind of a fired entry (``EventKind.STORYBOARD``).
 EV_STORYBOARD = 7
@@ -81,6 +81,9 @@ A_PYTHON = 8  # only the Python side acts (end the run, weather) when it reads t
 A_MARK = 9  # nothing (an entry others refer to)
 A_HALT = 10  # ai: row (a walker stops: started False)
 A_FOLLOW = 11  # ai: row, ref; af: -, factor, delta (the row's speed is ref's x factor + delta, live)
+A_SYNC = 12  # ai: row, master, smooth; af: s_target, s_master, tolerance (m), final, final delta (m/s; NaN: none), dt
+#: Float parameters per action (``sb_af`` columns).
+N_AF = 6
 
 # How a speed action's duration is given.
 DUR_STEP = 0
@@ -101,11 +104,23 @@ P_ORDER = 8  # begin number when the row became scripted: the order scripted row
 P_REF = 9  # FOLLOW: the row whose speed it follows, its factor and delta (m/s)
 P_FACTOR = 10
 P_DELTA = 11
-N_PROF = 12
+P_S_TARGET = 12  # SYNC: the row's and the master's (P_REF) route s to reach together (m), tolerance (m),
+P_S_MASTER = 13  # final speed and final delta (m/s; NaN: none), speed on arrival (NaN: not arrived),
+P_TOL = 14  # time and speed of the smooth kind's last plan (s, m/s), the speed asked for the coming step,
+P_FINAL = 15  # the step dt (s)
+P_FDELTA = 16
+P_ARRIVED = 17
+P_MT = 18
+P_MV = 19
+P_NEXT = 20
+P_DT = 21
+N_PROF = 22
 
 # Kinds of scripted speed.
 KIND_PROFILE = 0  # from v0 to v1 over a duration (``storyboard._Profile``)
 KIND_FOLLOW = 1  # a continuous relative target (``storyboard._Follow``)
+KIND_SYNC = 2  # reach a route point when another row reaches its own (``storyboard._Sync``)
+KIND_SYNC_SMOOTH = 3  # the same, reaching the final speed gradually (``storyboard._SyncSmooth``)
 
 # The columns of ``story_mem`` (per trigger node).
 M_T = 0  # time (s) of the node's last check (NaN: none); DELAYED: when its child first held
@@ -119,16 +134,6 @@ def _release(i, prof_on, v_des, speed_factor, vdes0, sf0):  # pragma: no cover -
         prof_on[i] = False
         v_des[i] = vdes0[i]
         speed_factor[i] = sf0[i]
-
-
-@kernel
-def _box_gap(a, b, x, y, yaw, length, center_offset):  # pragma: no cover - compiled
-    """(bumper gap (m), dx, dy) of the box centres of a and b (``scenario.storyboard.bumper_gap``)."""
-    ax = x[a] + center_offset[a] * math.cos(yaw[a])
-    ay = y[a] + center_offset[a] * math.sin(yaw[a])
-    bx = x[b] + center_offset[b] * math.cos(yaw[b])
-    by = y[b] + center_offset[b] * math.sin(yaw[b])
-    return math.hypot(bx - ax, by - ay) - 0.5 * (length[a] + length[b]), bx - ax, by - ay
 
 
 # fmt: off
@@ -172,19 +177,8 @@ def _leaf(
     if code == T_REL_SPEED:
         dv = speed[a] - speed[b]
         return dv > v if sbc_v[c, 1] == 1.0 else dv < v
-    # T_GAP: time headway or TTC of a to b (``scenario.storyboard.time_headway`` / ``time_to_collision``)
-    gap, dx, dy = _box_gap(a, b, x, y, yaw, length, center_offset)
-    if gap <= 0.0:
-        return v > 0.0
-    if sbc_v[c, 1] == 1.0:
-        d = math.hypot(dx, dy)
-        close = 0.0
-        if d != 0.0:
-            dvx = speed[b] * math.cos(yaw[b]) - speed[a] * math.cos(yaw[a])
-            dvy = speed[b] * math.sin(yaw[b]) - speed[a] * math.sin(yaw[a])
-            close = -(dx * dvx + dy * dvy) / d
-        return close > 0.0 and gap / close < v
-    return speed[a] > 0.0 and gap / speed[a] < v
+    # T_GAP: time headway or TTC of a to b (``scenario.storyboard.GapBelow``)
+    return time_gap(a, b, sbc_v[c, 1] == 1.0, x, y, yaw, speed, length, center_offset) < v
 # fmt: on
 
 
@@ -228,13 +222,15 @@ def _finished(e, t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof):
     code = sb_act[e]
     if code == A_LANE_CHANGE:
         return t >= story_app[e, 0] + sb_af[e, 0] - TIME_EPS
-    if code != A_SPEED and code != A_FOLLOW:
+    if code not in (A_SPEED, A_FOLLOW, A_SYNC):
         return True
     r = sb_ai[e, 0]
     if story_app[e, 1] < 0.0 or not prof_on[r] or prof[r, P_ID] != story_app[e, 1]:
         return True
     if prof[r, P_KIND] == KIND_FOLLOW:
         return False
+    if prof[r, P_KIND] != KIND_PROFILE:  # a synchronisation: at the arrival
+        return not math.isnan(prof[r, P_ARRIVED])
     return t >= prof[r, P_T0] + prof[r, P_DUR] - TIME_EPS
 
 
@@ -252,21 +248,84 @@ def _script(r, prof_on, prof):  # pragma: no cover - compiled
 
 
 @kernel
-def _scripted_speed(t, p, speed):  # pragma: no cover - compiled
-    """The speed (m/s) scripted profile ``p`` (a ``prof`` row) asks for at t (s)."""
+def _sync_speed(r, p, progress, speed):  # pragma: no cover - compiled
+    """Speed (m/s) of synchronised row r (``storyboard._Sync.speed``): its remaining distance over the
+    master's remaining time; from the arrival on, the final speed (recorded in ``p``)."""
+    if math.isnan(p[P_ARRIVED]):
+        m = int(p[P_REF])
+        d_a = p[P_S_TARGET] - progress[r]
+        d_m = p[P_S_MASTER] - progress[m]
+        if d_a > p[P_TOL] and d_m > p[P_TOL]:
+            return min(max(d_a * speed[m] / d_m, 0.0), 70.0)
+        if not math.isnan(p[P_FINAL]):
+            p[P_ARRIVED] = p[P_FINAL]
+        elif not math.isnan(p[P_FDELTA]):
+            p[P_ARRIVED] = max(speed[m] + p[P_FDELTA], 0.0)
+        else:
+            p[P_ARRIVED] = speed[r]
+    return p[P_ARRIVED]
+
+
+@kernel
+def _sync_smooth_speed(t, r, p, progress, speed):  # pragma: no cover - compiled
+    """Speed (m/s) of smoothly synchronised row r at t (s) (``storyboard._SyncSmooth.speed``): the first step
+    of the quadratic profile that ends at the final speed and covers the remaining distance in the master's
+    remaining time; planned once per time (kept in ``p``)."""
+    arrived = not math.isnan(p[P_ARRIVED])
+    if abs(t - p[P_MT]) <= TIME_EPS or arrived:
+        return p[P_ARRIVED] if arrived else p[P_MV]
+    if math.isnan(p[P_MV]):  # the first call: it goes on at its speed
+        p[P_MT] = t
+        p[P_MV] = speed[r]
+        return p[P_MV]
+    m = int(p[P_REF])
+    d_a = p[P_S_TARGET] - progress[r]
+    d_m = p[P_S_MASTER] - progress[m]
+    v_m = speed[m]
+    vf = p[P_FINAL] if not math.isnan(p[P_FINAL]) else max(v_m + (0.0 if math.isnan(p[P_FDELTA]) else p[P_FDELTA]), 0.0)
+    h = t - p[P_MT]
+    tol = p[P_TOL]
+    if d_a <= tol or d_m <= tol or v_m <= 0.0 or d_m / v_m <= h:
+        return _sync_speed(r, p, progress, speed) if d_a <= tol or d_m <= tol else p[P_MV]
+    big_t = d_m / v_m
+    c = 6.0 * (d_a - 0.5 * (p[P_MV] + vf) * big_t) / math.pow(big_t, 3.0)
+    v = p[P_MV] + (vf - p[P_MV]) * h / big_t + c * h * (big_t - h)
+    p[P_MT] = t
+    p[P_MV] = min(max(v, 0.0), 70.0)
+    return p[P_MV]
+
+
+@kernel
+def _profile_or_follow(t, p, speed):  # pragma: no cover - compiled
+    """The speed (m/s) a PROFILE or FOLLOW ``p`` (a ``prof`` row) asks for at t (s)."""
     if p[P_KIND] == KIND_FOLLOW:
         return max(speed[int(p[P_REF])] * p[P_FACTOR] + p[P_DELTA], 0.0)
     return profile_speed(t, p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR])
 
 
 @kernel
+def _scripted_speed(t, r, p, progress, speed):  # pragma: no cover - compiled
+    """The speed (m/s) scripted profile ``p`` (row r's ``prof`` row) asks for at t (s)."""
+    if p[P_KIND] == KIND_SYNC:
+        return _sync_speed(r, p, progress, speed)
+    if p[P_KIND] == KIND_SYNC_SMOOTH:
+        return _sync_smooth_speed(t, r, p, progress, speed)
+    return _profile_or_follow(t, p, speed)
+
+
+@kernel
 def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: no cover - compiled
     """Before a step from t_now (s): scripted rows' desired speed = the profile's at t_now + dt; remember
-    their speeds (``ScriptedSpeeds.before_step``)."""
+    their speeds (``ScriptedSpeeds.before_step``). A synchronisation's was asked for at the end of the
+    previous step (``story_after``: the state has not changed since, and it reads route progress)."""
     for i in range(prof_on.shape[0]):
         if prof_on[i]:
             prof_pre[i] = speed[i]
-            v_des[i] = max(_scripted_speed(t_now + dt, prof[i], speed), 0.0)
+            p = prof[i]
+            if p[P_KIND] == KIND_SYNC or p[P_KIND] == KIND_SYNC_SMOOTH:
+                v_des[i] = max(p[P_NEXT], 0.0)
+            else:
+                v_des[i] = max(_profile_or_follow(t_now + dt, p, speed), 0.0)
 
 
 # fmt: off
@@ -282,7 +341,7 @@ def _impose(
     p = prof[i]
     t0, v0, v1, shape, dur = p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR]
     v_pre = prof_pre[i]
-    v_new = _scripted_speed(t, p, speed)
+    v_new = _scripted_speed(t, i, p, progress, speed)
     kinematic = True
     for q in range(veh_idx_st.shape[0]):
         if veh_idx_st[q] == i:
@@ -356,7 +415,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
     if dts > 0.0:
         follow = False
         for i in range(prof_on.shape[0]):
-            if prof_on[i] and prof[i, P_KIND] == KIND_FOLLOW:
+            if prof_on[i] and prof[i, P_KIND] != KIND_PROFILE:
                 follow = True
         if not follow:  # profiles do not read each other: any order gives the same result
             for i in range(prof_on.shape[0]):
@@ -364,7 +423,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
                     _impose(i, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel,
                             max_accel, max_speed, steer, wheelbase, x, y, yaw, progress, accel, speed, v_des,
                             speed_factor, vdes0, sf0)
-        else:  # a FOLLOW reads another row's speed: the order the rows were scripted in, as on the Python path
+        else:  # FOLLOW / SYNC read another row: the order the rows were scripted in, as on the Python path
             last = -math.inf
             while True:
                 best = -1
@@ -474,7 +533,32 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
             p[P_FACTOR] = sb_af[e, 1]
             p[P_DELTA] = sb_af[e, 2]
             speed_factor[r] = NO_LIMIT_MPS
-            v = _scripted_speed(t, p, speed)
+            v = _scripted_speed(t, r, p, progress, speed)
+            v_des[r] = v
+            speed[r] = v
+            story_app[e, 1] = p[P_ID]
+        elif code == A_SYNC:
+            _script(r, prof_on, prof)
+            p = prof[r]
+            p[P_KIND] = KIND_SYNC_SMOOTH if sb_ai[e, 2] == 1 else KIND_SYNC
+            p[P_T0] = 0.0
+            p[P_V0] = 0.0
+            p[P_V1] = 0.0
+            p[P_SHAPE] = SHAPE_STEP
+            p[P_DUR] = 0.0
+            p[P_HOLD] = 1.0
+            p[P_REF] = sb_ai[e, 1]
+            p[P_S_TARGET] = sb_af[e, 0]
+            p[P_S_MASTER] = sb_af[e, 1]
+            p[P_TOL] = sb_af[e, 2]
+            p[P_FINAL] = sb_af[e, 3]
+            p[P_FDELTA] = sb_af[e, 4]
+            p[P_DT] = sb_af[e, 5]
+            p[P_ARRIVED] = math.nan
+            p[P_MT] = math.nan
+            p[P_MV] = math.nan
+            speed_factor[r] = NO_LIMIT_MPS
+            v = _scripted_speed(t, r, p, progress, speed)
             v_des[r] = v
             speed[r] = v
             story_app[e, 1] = p[P_ID]
@@ -502,5 +586,8 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
     if fired:  # overrides and removals take effect at this time already
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
         crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_margin, cw_occ)
+    for i in range(prof_on.shape[0]):  # what the next step's ``story_before`` gives a synchronised row
+        if prof_on[i] and (prof[i, P_KIND] == KIND_SYNC or prof[i, P_KIND] == KIND_SYNC_SMOOTH):
+            prof[i, P_NEXT] = _scripted_speed(t + prof[i, P_DT], i, prof[i], progress, speed)
     return n_ev
 # fmt: on

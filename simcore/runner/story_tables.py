@@ -11,6 +11,7 @@ the kernels.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 from typing import Any, NamedTuple
 
@@ -60,6 +61,7 @@ class ActionCode(IntEnum):
     MARK = 9
     HALT = 10
     FOLLOW = 11
+    SYNC = 12
 
 
 #: Trigger classes that run compiled (leaves, and the nodes over other triggers: all / any / edge /
@@ -99,6 +101,8 @@ ACTION_CODES: dict[type, ActionCode] = {
     sb.SetWeather: ActionCode.PYTHON,
     sb.Mark: ActionCode.MARK,
     sb.HaltRow: ActionCode.HALT,
+    sb.Synchronize: ActionCode.SYNC,
+    sb.SynchronizeSmooth: ActionCode.SYNC,
 }
 
 #: Edge kinds by kernel code (``story_kernels.EDGE_*``).
@@ -116,7 +120,7 @@ class StoryTables(NamedTuple):
     sb_delay: np.ndarray  # (E,) s from the trigger to the action
     sb_act: np.ndarray  # (E,) ActionCode
     sb_ai: np.ndarray  # (E, 5) int parameters
-    sb_af: np.ndarray  # (E, 4) float parameters
+    sb_af: np.ndarray  # (E, N_AF) float parameters
     sbc_kind: np.ndarray  # (L,) TriggerCode
     sbc_i: np.ndarray  # (L, 4) int parameters
     sbc_v: np.ndarray  # (L, 3) float parameters
@@ -127,7 +131,7 @@ def empty_tables() -> StoryTables:
     """No entry (scenarios without a storyboard, or with one on the Python path)."""
     return StoryTables(
         np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
-        np.zeros((0, 5), dtype=np.int64), np.zeros((0, 4)), np.zeros(0, dtype=np.int64),
+        np.zeros((0, 5), dtype=np.int64), np.zeros((0, sk.N_AF)), np.zeros(0, dtype=np.int64),
         np.zeros((0, 4), dtype=np.int64), np.zeros((0, 3)), np.zeros(0),
     )  # fmt: skip
 
@@ -198,12 +202,20 @@ def _place(p: sb.Teleport | None) -> tuple[list[int], list[float]]:
     return ints, [p.x, p.y, p.yaw if p.yaw is not None else 0.0, p.speed if p.speed is not None else 0.0]
 
 
-def _action_row(a: Any, offsets: list[np.ndarray]) -> tuple[int, list[int], list[float]] | None:
-    """(code, 5 ints, 4 floats) of a compiled action; None if not compiled. Lane-change offsets go to
-    ``offsets`` (their block start in ints[2])."""
+def _action_row(a: Any, offsets: list[np.ndarray], dt: float | None) -> tuple[int, list[int], list[float]] | None:
+    """(code, 5 ints, 4 floats (6 for SYNC)) of a compiled action; None if not compiled. Lane-change offsets go
+    to ``offsets`` (their block start in ints[2]); ``dt`` (s): the step (None: a synchronisation is not compiled)."""
     code = ACTION_CODES.get(type(a))
     if code is None:
         return None
+    if code == ActionCode.SYNC:
+        if dt is None:
+            return None
+        nan = math.nan
+        final = nan if a.final is None else a.final
+        delta = nan if a.final_delta is None else a.final_delta
+        smooth = int(isinstance(a, sb.SynchronizeSmooth))
+        return code, [a.row, a.master, smooth, 0, 0], [a.s_target, a.s_master, a.tolerance, final, delta, dt]
     if code in (ActionCode.START, ActionCode.REMOVE, ActionCode.HALT):
         return code, [a.row, 0, 0, 0, 0], [0.0] * 4
     if code == ActionCode.MARK:
@@ -242,26 +254,27 @@ def _action_row(a: Any, offsets: list[np.ndarray]) -> tuple[int, list[int], list
     return code, [a.row, ints[0], ints[1], ints[2], 0], floats
 
 
-def story_tables(stories: tuple[sb.Story, ...]) -> StoryTables | None:
-    """The compiled tables of ``stories``; None if any entry uses a kind that is not compiled."""
+def story_tables(stories: tuple[sb.Story, ...], dt: float | None = None) -> StoryTables | None:
+    """The compiled tables of ``stories`` run with steps of ``dt`` s (None: unknown, synchronisations stay on
+    the Python path); None if any entry uses a kind that is not compiled."""
     if not stories:
         return empty_tables()
     lo, delay, act, ai, af = [0], [], [], [], []
     nodes: list[Node] = []
     offsets: list[np.ndarray] = []
     for story in stories:
-        row = _action_row(story.action, offsets)
+        row = _action_row(story.action, offsets, dt)
         if row is None or not _trigger_nodes(story.trigger, nodes):
             return None
         lo.append(len(nodes))
         delay.append(story.delay)
         act.append(row[0])
         ai.append(row[1])
-        af.append(row[2])
+        af.append(row[2] + [0.0] * (sk.N_AF - len(row[2])))
     return StoryTables(
         np.array(lo, dtype=np.int64), np.array(delay, dtype=np.float64),
         np.array(act, dtype=np.int64), np.array(ai, dtype=np.int64).reshape(-1, 5),
-        np.array(af, dtype=np.float64).reshape(-1, 4),
+        np.array(af, dtype=np.float64).reshape(-1, sk.N_AF),
         np.array([n[0] for n in nodes], dtype=np.int64),
         np.array([n[1:5] for n in nodes], dtype=np.int64).reshape(-1, 4),
         np.array([n[5:] for n in nodes], dtype=np.float64).reshape(-1, 3),

@@ -61,6 +61,25 @@ def _gap(a, b, x, y, yaw, length, center_offset):  # pragma: no cover - compiled
     return math.hypot(bx - ax, by - ay) - 0.5 * (length[a] + length[b]), bx - ax, by - ay
 
 
+@kernel
+def time_gap(a, b, ttc, x, y, yaw, speed, length, center_offset):  # pragma: no cover - compiled
+    """Time headway of a behind b (``ttc`` False: bumper gap / a's speed) or their TTC (bumper gap / closing
+    speed of the box centres), s: 0 when the boxes touch, inf when a stands or they do not close
+    (``storyboard.time_headway`` / ``time_to_collision``)."""
+    gap, dx, dy = _gap(a, b, x, y, yaw, length, center_offset)
+    if gap <= 0.0:
+        return 0.0
+    if not ttc:
+        return gap / speed[a] if speed[a] > 0.0 else math.inf
+    d = math.hypot(dx, dy)
+    close = 0.0
+    if d != 0.0:
+        dvx = speed[b] * math.cos(yaw[b]) - speed[a] * math.cos(yaw[a])
+        dvy = speed[b] * math.sin(yaw[b]) - speed[a] * math.sin(yaw[a])
+        close = -(dx * dvx + dy * dvy) / d
+    return gap / close if close > 0.0 else math.inf
+
+
 # fmt: off
 @kernel
 def compare_quantity(
@@ -104,29 +123,18 @@ def compare_quantity(
             lon = max(lon - 0.5 * (length[a] + length[b]), 0.0)
             lat = max(lat - 0.5 * (width[a] + width[b]), 0.0)
         return True, (math.copysign(lon, signed) if measure == M_LONGITUDINAL else lat)
-    gap, dx, dy = _gap(a, b, x, y, yaw, length, center_offset)
     if measure == M_HEADWAY:  # signed: negative when b is behind a (as esmini measures it)
         h = yaw[a]
         ahead = (x[b] - x[a]) * math.cos(h) + (y[b] - y[a]) * math.sin(h)
         v = speed[a]
         if freespace:
-            th = 0.0 if gap <= 0.0 else (gap / v if v > 0.0 else math.inf)  # time headway
-            d = th * v
+            d = time_gap(a, b, False, x, y, yaw, speed, length, center_offset) * v
         else:
             d = math.hypot(x[a] - x[b], y[a] - y[b])
         if not math.isfinite(d) or v <= 0.0:
             return True, (math.inf if ahead >= 0.0 else -math.inf)
         return True, math.copysign(d / v, ahead)
-    # M_TTC: bumper gap / closing speed of the box centres (inf when not closing, 0 when touching)
-    if gap <= 0.0:
-        return True, 0.0
-    d = math.hypot(dx, dy)
-    close = 0.0
-    if d != 0.0:
-        dvx = speed[b] * math.cos(yaw[b]) - speed[a] * math.cos(yaw[a])
-        dvy = speed[b] * math.sin(yaw[b]) - speed[a] * math.sin(yaw[a])
-        close = -(dx * dvx + dy * dvy) / d
-    return True, (gap / close if close > 0.0 else math.inf)
+    return True, time_gap(a, b, True, x, y, yaw, speed, length, center_offset)  # M_TTC
 # fmt: on
 
 

@@ -12,7 +12,7 @@ from simcore.api import simulation
 from simcore.behavior import profile_kernels as pk
 from simcore.evaluation.events import EventKind
 from simcore.runner import story_kernels as sk
-from simcore.runner.story_tables import SHAPES, ActionCode, TriggerCode, story_tables
+from simcore.runner.story_tables import EDGE_KINDS, SHAPES, ActionCode, TriggerCode, story_tables
 from simcore.scenario import storyboard as sb
 from simcore.scenario import trigger_kernels as tk
 from simcore.scenario.build import build_world
@@ -35,6 +35,12 @@ def test_kernel_codes_equal_the_enums():
     for i, name in enumerate(SHAPES):
         assert getattr(pk, f"SHAPE_{name.upper()}") == i
     assert sk.EV_STORYBOARD == EventKind.STORYBOARD
+    for i, name in enumerate(EDGE_KINDS):
+        assert getattr(sk, f"EDGE_{name.upper()}") == i
+    for i, name in enumerate(tk.MEASURES):
+        assert getattr(tk, f"M_{name.upper()}") == i
+    for i, name in enumerate(tk.RULES):
+        assert getattr(tk, f"R_{name.upper()}") == i
 
 
 def test_profile_distance_is_the_closed_form_integral():
@@ -216,12 +222,13 @@ def test_every_new_kind_compiled_equals_the_python_path(tmp_path):
 
 
 ESMINI = Path(__file__).resolve().parents[2] / ".." / "shared" / "esmini" / "xosc"
-#: The esmini example files (OpenSCENARIO) whose storyboards run compiled: the rest use synchronize,
+#: The esmini example files (OpenSCENARIO) whose storyboards run compiled: the other three use
 #: keep_distance, speed_follow or follow_path (docs/scenario-format.md).
 ESMINI_COMPILED = [
     "acc-test", "acc-toggle", "alks-test", "alks_cut-out", "alks_decelerate", "alks_pedestrian", "cut-in",
-    "cut-in_simple", "keep_lateral_distance", "lane_change_simple", "left-hand-traffic_by_heading", "pedestrian",
-    "pedestrian_collision", "slow-lead-vehicle", "straight_500m_pedestrian", "traffic_lights",
+    "cut-in_simple", "keep_lateral_distance", "lane_change_simple", "left-hand-traffic_by_heading", "ltap-od",
+    "ltap-od-relative-speed", "pedestrian", "pedestrian_collision", "slow-lead-vehicle", "straight_500m_pedestrian",
+    "synchronize", "traffic_lights",
 ]  # fmt: skip
 
 
