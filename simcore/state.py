@@ -155,7 +155,8 @@ class EngineState(NamedTuple):
     #: (N, E) compiled storyboard (``runner.story_kernels``): time (s) each entry's trigger fired (NaN: not
     #: yet), entry done; (N, R) scripted speed on, (N, R, N_PROF) its parameters (``story_kernels.P_*``:
     #: t0 (s), v0, v1 (m/s), duration (s), shape, hold, kind, begin number, order, followed row, factor,
-    #: delta), (N, R) speed before the step (m/s)
+    #: delta, synchronisation targets and memory; width 0 without compiled entries), (N, R) speed before
+    #: the step (m/s)
     story_fired: np.ndarray
     story_done: np.ndarray
     prof_on: np.ndarray

@@ -412,7 +412,7 @@ def initial_state(
         np.zeros((1, pair_capacity), dtype=np.int64), np.zeros((1, pair_capacity), dtype=np.int64),
         np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64),
         np.full((1, n_story), np.nan), np.zeros((1, n_story), dtype=np.bool_),
-        np.zeros((1, n), dtype=np.bool_), np.zeros((1, n, sk.N_PROF)), np.zeros((1, n)),
+        np.zeros((1, n), dtype=np.bool_), np.zeros((1, n, sk.N_PROF if n_story else 0)), np.zeros((1, n)),
         np.full((1, n_story, 2), np.nan), np.full((1, n_nodes, 3), np.nan),
     ]  # fmt: skip
     return EngineState(*fields)
