@@ -38,7 +38,8 @@ from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.evaluation.metrics_kernels import crosswalk_occupancy, emit_event
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.trigger_kernels import apply_rule, compare_quantity, time_gap
+from simcore.scenario.storyboard import KEEP_TAU_S
+from simcore.scenario.trigger_kernels import along, apply_rule, compare_quantity, time_gap
 
 #: Event kind of a fired entry (``EventKind.STORYBOARD``).
 EV_STORYBOARD = 7
@@ -82,8 +83,15 @@ A_MARK = 9  # nothing (an entry others refer to)
 A_HALT = 10  # ai: row (a walker stops: started False)
 A_FOLLOW = 11  # ai: row, ref; af: -, factor, delta (the row's speed is ref's x factor + delta, live)
 A_SYNC = 12  # ai: row, master, smooth; af: s_target, s_master, tolerance (m), final, final delta (m/s; NaN: none), dt
+A_KEEP = 13  # ai: row, ref, side (SIDE_*), freespace, continuous + 2 x jerk-limited; af: distance (m), time gap
+#  (s) (one NaN), max accel, max decel (m/s^2), max speed (m/s) (NaN: none), accel rate up, down (m/s^3), dt
 #: Float parameters per action (``sb_af`` columns).
-N_AF = 6
+N_AF = 8
+
+# ``keep_distance`` sides (``story_tables.KEEP_SIDES``): where the row keeps itself from the other.
+SIDE_BEHIND = 0
+SIDE_AHEAD = 1
+SIDE_ANY = 2
 
 # How a speed action's duration is given.
 DUR_STEP = 0
@@ -114,13 +122,27 @@ P_MT = 18
 P_MV = 19
 P_NEXT = 20
 P_DT = 21
-N_PROF = 22
+P_K_DIST = 22  # KEEP: distance (m) or time gap (s) to keep (one NaN), side, freespace (1/0), continuous (1/0),
+P_K_GAP = 23  # max accel, max decel (m/s^2), max speed (m/s) (NaN: none), accel rates up / down (m/s^3),
+P_K_SIDE = 24  # reached (1/0), the jerk-limited kind's acceleration (m/s^2; NaN: not started)
+P_K_FREE = 25
+P_K_CONT = 26
+P_K_ACC = 27
+P_K_DEC = 28
+P_K_VMAX = 29
+P_K_UP = 30
+P_K_DOWN = 31
+P_REACHED = 32
+P_KA = 33
+N_PROF = 34
 
 # Kinds of scripted speed.
 KIND_PROFILE = 0  # from v0 to v1 over a duration (``storyboard._Profile``)
 KIND_FOLLOW = 1  # a continuous relative target (``storyboard._Follow``)
 KIND_SYNC = 2  # reach a route point when another row reaches its own (``storyboard._Sync``)
 KIND_SYNC_SMOOTH = 3  # the same, reaching the final speed gradually (``storyboard._SyncSmooth``)
+KIND_KEEP = 4  # keep a distance or time gap to another row (``storyboard._Keep``)
+KIND_KEEP_JERK = 5  # the same with jerk limits (``storyboard._KeepJerk``)
 
 # The columns of ``story_mem`` (per trigger node).
 M_T = 0  # time (s) of the node's last check (NaN: none); DELAYED: when its child first held
@@ -222,13 +244,15 @@ def _finished(e, t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof):
     code = sb_act[e]
     if code == A_LANE_CHANGE:
         return t >= story_app[e, 0] + sb_af[e, 0] - TIME_EPS
-    if code not in (A_SPEED, A_FOLLOW, A_SYNC):
+    if code not in (A_SPEED, A_FOLLOW, A_SYNC, A_KEEP):
         return True
     r = sb_ai[e, 0]
     if story_app[e, 1] < 0.0 or not prof_on[r] or prof[r, P_ID] != story_app[e, 1]:
         return True
     if prof[r, P_KIND] == KIND_FOLLOW:
         return False
+    if prof[r, P_KIND] in (KIND_KEEP, KIND_KEEP_JERK):  # when the distance is reached, unless continuous
+        return prof[r, P_REACHED] == 1.0 and prof[r, P_K_CONT] == 0.0
     if prof[r, P_KIND] != KIND_PROFILE:  # a synchronisation: at the arrival
         return not math.isnan(prof[r, P_ARRIVED])
     return t >= prof[r, P_T0] + prof[r, P_DUR] - TIME_EPS
@@ -304,12 +328,70 @@ def _profile_or_follow(t, p, speed):  # pragma: no cover - compiled
 
 
 @kernel
-def _scripted_speed(t, r, p, progress, speed):  # pragma: no cover - compiled
+def _keep_speed(t, r, p, x, y, yaw, speed, length, width, center_offset):  # pragma: no cover - compiled
+    """Speed (m/s) of row r keeping its distance (``storyboard._Keep.speed``): the other row's speed plus the
+    gap error over KEEP_TAU_S, within the limits; computed once per time (kept in ``p``)."""
+    if t == p[P_MT]:
+        return p[P_MV]
+    ref = int(p[P_REF])
+    lon, _ = along(r, ref, p[P_K_FREE] == 1.0, x, y, yaw, length, width, center_offset)  # > 0: ref ahead of r
+    v = speed[r]
+    want = p[P_K_DIST] if not math.isnan(p[P_K_DIST]) else p[P_K_GAP] * v
+    side = p[P_K_SIDE]
+    if side == SIDE_ANY:
+        side = SIDE_BEHIND if lon >= 0.0 else SIDE_AHEAD
+    err = lon - want if side == SIDE_BEHIND else -lon - want  # > 0: too far from the wanted place
+    target = speed[ref] + (err if side == SIDE_BEHIND else -err) / KEEP_TAU_S
+    dt = p[P_DT]
+    if not math.isnan(p[P_K_ACC]):
+        target = min(target, v + p[P_K_ACC] * dt)
+    if not math.isnan(p[P_K_DEC]):
+        target = max(target, v - p[P_K_DEC] * dt)
+    if not math.isnan(p[P_K_VMAX]):
+        target = min(target, p[P_K_VMAX])
+    if p[P_REACHED] != 1.0 and abs(err) < 0.5 and abs(v - speed[ref]) < 0.2:
+        p[P_REACHED] = 1.0
+    p[P_MT] = t
+    p[P_MV] = max(target, 0.0)
+    return p[P_MV]
+
+
+@kernel
+def _keep_jerk_speed(t, r, p, x, y, yaw, speed, accel, length, width, center_offset):  # pragma: no cover
+    """:func:`_keep_speed` whose acceleration changes by at most the rates x dt per step
+    (``storyboard._KeepJerk.speed``); it starts from the row's speed and acceleration."""
+    if abs(t - p[P_MT]) <= TIME_EPS:
+        return p[P_MV]
+    v = speed[r]
+    if math.isnan(p[P_KA]):  # the first call, when the action starts
+        p[P_MT] = t
+        p[P_MV] = v
+        p[P_KA] = accel[r]
+        return v
+    a_prev = p[P_KA]
+    want = _keep_speed(t, r, p, x, y, yaw, speed, length, width, center_offset)
+    dt = p[P_DT]
+    a = (want - v) / dt
+    a = min(max(a, a_prev - p[P_K_DOWN] * dt), a_prev + p[P_K_UP] * dt)
+    p[P_KA] = a
+    p[P_MV] = max(v + a * dt, 0.0)
+    return p[P_MV]
+
+
+@kernel
+def _scripted_speed(
+    t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset
+):  # pragma: no cover - compiled
     """The speed (m/s) scripted profile ``p`` (row r's ``prof`` row) asks for at t (s)."""
-    if p[P_KIND] == KIND_SYNC:
+    kind = p[P_KIND]
+    if kind == KIND_SYNC:
         return _sync_speed(r, p, progress, speed)
-    if p[P_KIND] == KIND_SYNC_SMOOTH:
+    if kind == KIND_SYNC_SMOOTH:
         return _sync_smooth_speed(t, r, p, progress, speed)
+    if kind == KIND_KEEP:
+        return _keep_speed(t, r, p, x, y, yaw, speed, length, width, center_offset)
+    if kind == KIND_KEEP_JERK:
+        return _keep_jerk_speed(t, r, p, x, y, yaw, speed, accel, length, width, center_offset)
     return _profile_or_follow(t, p, speed)
 
 
@@ -322,7 +404,7 @@ def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: n
         if prof_on[i]:
             prof_pre[i] = speed[i]
             p = prof[i]
-            if p[P_KIND] == KIND_SYNC or p[P_KIND] == KIND_SYNC_SMOOTH:
+            if p[P_KIND] >= KIND_SYNC:  # SYNC, SYNC_SMOOTH, KEEP, KEEP_JERK
                 v_des[i] = max(p[P_NEXT], 0.0)
             else:
                 v_des[i] = max(_profile_or_follow(t_now + dt, p, speed), 0.0)
@@ -332,7 +414,7 @@ def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: n
 @kernel
 def _impose(
     i, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel, max_accel, max_speed, steer,
-    wheelbase, x, y, yaw, progress, accel, speed, v_des, speed_factor, vdes0, sf0,
+    wheelbase, x, y, yaw, progress, accel, speed, v_des, speed_factor, vdes0, sf0, length, width, center_offset,
 ):  # pragma: no cover - compiled
     """Impose row i's scripted speed for the step from t_before to t (s) (``ScriptedSpeeds.after_step``):
     a kinematic row's pose is moved so that it covers the profile's distance; at the profile's end it is
@@ -341,7 +423,7 @@ def _impose(
     p = prof[i]
     t0, v0, v1, shape, dur = p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR]
     v_pre = prof_pre[i]
-    v_new = _scripted_speed(t, i, p, progress, speed)
+    v_new = _scripted_speed(t, i, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
     kinematic = True
     for q in range(veh_idx_st.shape[0]):
         if veh_idx_st[q] == i:
@@ -422,7 +504,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
                 if prof_on[i] and active[i]:
                     _impose(i, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel,
                             max_accel, max_speed, steer, wheelbase, x, y, yaw, progress, accel, speed, v_des,
-                            speed_factor, vdes0, sf0)
+                            speed_factor, vdes0, sf0, length, width, center_offset)
         else:  # FOLLOW / SYNC read another row: the order the rows were scripted in, as on the Python path
             last = -math.inf
             while True:
@@ -438,7 +520,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
                 if active[best]:
                     _impose(best, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel,
                             max_accel, max_speed, steer, wheelbase, x, y, yaw, progress, accel, speed, v_des,
-                            speed_factor, vdes0, sf0)
+                            speed_factor, vdes0, sf0, length, width, center_offset)
     fired = False
     for e in range(sb_act.shape[0]):
         if story_done[e]:
@@ -533,7 +615,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
             p[P_FACTOR] = sb_af[e, 1]
             p[P_DELTA] = sb_af[e, 2]
             speed_factor[r] = NO_LIMIT_MPS
-            v = _scripted_speed(t, r, p, progress, speed)
+            v = _scripted_speed(t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
             v_des[r] = v
             speed[r] = v
             story_app[e, 1] = p[P_ID]
@@ -558,7 +640,38 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
             p[P_MT] = math.nan
             p[P_MV] = math.nan
             speed_factor[r] = NO_LIMIT_MPS
-            v = _scripted_speed(t, r, p, progress, speed)
+            v = _scripted_speed(t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
+            v_des[r] = v
+            speed[r] = v
+            story_app[e, 1] = p[P_ID]
+        elif code == A_KEEP:
+            _script(r, prof_on, prof)
+            p = prof[r]
+            p[P_KIND] = KIND_KEEP_JERK if sb_ai[e, 4] >= 2 else KIND_KEEP
+            p[P_T0] = 0.0
+            p[P_V0] = 0.0
+            p[P_V1] = 0.0
+            p[P_SHAPE] = SHAPE_STEP
+            p[P_DUR] = 0.0
+            p[P_HOLD] = 1.0
+            p[P_REF] = sb_ai[e, 1]
+            p[P_K_SIDE] = sb_ai[e, 2]
+            p[P_K_FREE] = sb_ai[e, 3]
+            p[P_K_CONT] = sb_ai[e, 4] % 2
+            p[P_K_DIST] = sb_af[e, 0]
+            p[P_K_GAP] = sb_af[e, 1]
+            p[P_K_ACC] = sb_af[e, 2]
+            p[P_K_DEC] = sb_af[e, 3]
+            p[P_K_VMAX] = sb_af[e, 4]
+            p[P_K_UP] = sb_af[e, 5]
+            p[P_K_DOWN] = sb_af[e, 6]
+            p[P_DT] = sb_af[e, 7]
+            p[P_REACHED] = 0.0
+            p[P_KA] = math.nan
+            p[P_MT] = math.nan
+            p[P_MV] = 0.0
+            speed_factor[r] = NO_LIMIT_MPS
+            v = _scripted_speed(t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
             v_des[r] = v
             speed[r] = v
             story_app[e, 1] = p[P_ID]
@@ -586,8 +699,9 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
     if fired:  # overrides and removals take effect at this time already
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
         crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_margin, cw_occ)
-    for i in range(prof_on.shape[0]):  # what the next step's ``story_before`` gives a synchronised row
-        if prof_on[i] and (prof[i, P_KIND] == KIND_SYNC or prof[i, P_KIND] == KIND_SYNC_SMOOTH):
-            prof[i, P_NEXT] = _scripted_speed(t + prof[i, P_DT], i, prof[i], progress, speed)
+    for i in range(prof_on.shape[0]):  # what the next step's ``story_before`` gives a SYNC or KEEP row
+        if prof_on[i] and prof[i, P_KIND] >= KIND_SYNC:
+            prof[i, P_NEXT] = _scripted_speed(t + prof[i, P_DT], i, prof[i], x, y, yaw, progress, speed, accel,
+                                              length, width, center_offset)
     return n_ev
 # fmt: on

@@ -62,6 +62,7 @@ class ActionCode(IntEnum):
     HALT = 10
     FOLLOW = 11
     SYNC = 12
+    KEEP = 13
 
 
 #: Trigger classes that run compiled (leaves, and the nodes over other triggers: all / any / edge /
@@ -103,7 +104,12 @@ ACTION_CODES: dict[type, ActionCode] = {
     sb.HaltRow: ActionCode.HALT,
     sb.Synchronize: ActionCode.SYNC,
     sb.SynchronizeSmooth: ActionCode.SYNC,
+    sb.KeepDistance: ActionCode.KEEP,
+    sb.KeepDistanceJerk: ActionCode.KEEP,
 }
+
+#: ``keep_distance`` sides by kernel code (``story_kernels.SIDE_*``).
+KEEP_SIDES = ("behind", "ahead", "any")
 
 #: Edge kinds by kernel code (``story_kernels.EDGE_*``).
 EDGE_KINDS = ("rising", "falling", "both")
@@ -203,15 +209,26 @@ def _place(p: sb.Teleport | None) -> tuple[list[int], list[float]]:
 
 
 def _action_row(a: Any, offsets: list[np.ndarray], dt: float | None) -> tuple[int, list[int], list[float]] | None:
-    """(code, 5 ints, 4 floats (6 for SYNC)) of a compiled action; None if not compiled. Lane-change offsets go
-    to ``offsets`` (their block start in ints[2]); ``dt`` (s): the step (None: a synchronisation is not compiled)."""
+    """(code, 5 ints, up to N_AF floats) of a compiled action; None if not compiled. Lane-change offsets go to
+    ``offsets`` (their block start in ints[2]); ``dt`` (s): the step (None: synchronize and keep_distance are
+    not compiled)."""
     code = ACTION_CODES.get(type(a))
     if code is None:
         return None
+    if code in (ActionCode.SYNC, ActionCode.KEEP) and dt is None:
+        return None
+    nan = math.nan
+    if code == ActionCode.KEEP:
+
+        def opt(v: float | None, none: float = nan) -> float:
+            return none if v is None else float(v)
+
+        c = a.spec
+        flags = int(c.continuous) + 2 * int(isinstance(a, sb.KeepDistanceJerk))
+        ints = [a.row, a.ref, KEEP_SIDES.index(c.side), int(c.freespace), flags]
+        floats = [opt(c.distance_m), opt(c.time_gap_s), opt(c.max_accel), opt(c.max_decel), opt(c.max_speed)]
+        return code, ints, [*floats, opt(c.max_accel_rate, math.inf), opt(c.max_decel_rate, math.inf), dt]
     if code == ActionCode.SYNC:
-        if dt is None:
-            return None
-        nan = math.nan
         final = nan if a.final is None else a.final
         delta = nan if a.final_delta is None else a.final_delta
         smooth = int(isinstance(a, sb.SynchronizeSmooth))

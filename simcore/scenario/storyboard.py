@@ -33,7 +33,7 @@ from simcore.behavior.profile_kernels import (
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.environment import world_environment
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.trigger_kernels import MEASURES, RULES, apply_rule, compare_quantity
+from simcore.scenario.trigger_kernels import MEASURES, RULES, along, apply_rule, compare_quantity
 
 
 class Trigger(Protocol):
@@ -491,24 +491,10 @@ class AfterEntry:
 
 
 def _along(world: Any, a: int, b: int, freespace: bool) -> tuple[float, float]:
-    """(longitudinal, lateral) distance of b from a in a's heading frame (m): longitudinal signed
-    (negative when b is behind a), lateral absolute; ``freespace`` takes half of both boxes' extents
-    off each magnitude (never below 0)."""
-    if freespace:
-        ax, ay = box_centre(world, a)
-        bx, by = box_centre(world, b)
-    else:
-        st = world.state
-        ax, ay, bx, by = float(st.x[a]), float(st.y[a]), float(st.x[b]), float(st.y[b])
-    h = float(world.state.yaw[a])
-    signed = (bx - ax) * math.cos(h) + (by - ay) * math.sin(h)
-    lon = abs(signed)
-    lat = abs(-(bx - ax) * math.sin(h) + (by - ay) * math.cos(h))
-    if freespace:
-        p = world.params
-        lon = max(lon - 0.5 * (float(p["length"][a]) + float(p["length"][b])), 0.0)
-        lat = max(lat - 0.5 * (float(p["width"][a]) + float(p["width"][b])), 0.0)
-    return math.copysign(lon, signed), lat
+    """(longitudinal, lateral) distance of b from a in a's heading frame (m): ``trigger_kernels.along``."""
+    st, p = world.state, world.params
+    lon, lat = along(a, b, freespace, st.x, st.y, st.yaw, p["length"], p["width"], p["center_offset"])
+    return float(lon), float(lat)
 
 
 @dataclass(frozen=True)

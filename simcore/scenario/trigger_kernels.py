@@ -62,6 +62,26 @@ def _gap(a, b, x, y, yaw, length, center_offset):  # pragma: no cover - compiled
 
 
 @kernel
+def along(a, b, freespace, x, y, yaw, length, width, center_offset):  # pragma: no cover - compiled
+    """(longitudinal, lateral) distance (m) of b from a in a's heading frame: longitudinal signed (negative
+    when b is behind a), lateral absolute; ``freespace`` takes half of both boxes' extents off each
+    magnitude (never below 0) and measures between the box centres."""
+    if freespace:
+        ax, ay = _centre(a, x, y, yaw, center_offset)
+        bx, by = _centre(b, x, y, yaw, center_offset)
+    else:
+        ax, ay, bx, by = x[a], y[a], x[b], y[b]
+    h = yaw[a]
+    signed = (bx - ax) * math.cos(h) + (by - ay) * math.sin(h)
+    lon = abs(signed)
+    lat = abs(-(bx - ax) * math.sin(h) + (by - ay) * math.cos(h))
+    if freespace:
+        lon = max(lon - 0.5 * (length[a] + length[b]), 0.0)
+        lat = max(lat - 0.5 * (width[a] + width[b]), 0.0)
+    return math.copysign(lon, signed), lat
+
+
+@kernel
 def time_gap(a, b, ttc, x, y, yaw, speed, length, center_offset):  # pragma: no cover - compiled
     """Time headway of a behind b (``ttc`` False: bumper gap / a's speed) or their TTC (bumper gap / closing
     speed of the box centres), s: 0 when the boxes touch, inf when a stands or they do not close
@@ -110,19 +130,8 @@ def compare_quantity(
             return True, max(_gap(a, b, x, y, yaw, length, center_offset)[0], 0.0)
         return True, math.hypot(x[a] - x[b], y[a] - y[b])
     if measure in (M_LONGITUDINAL, M_LATERAL):
-        if freespace:
-            ax, ay = _centre(a, x, y, yaw, center_offset)
-            bx, by = _centre(b, x, y, yaw, center_offset)
-        else:
-            ax, ay, bx, by = x[a], y[a], x[b], y[b]
-        h = yaw[a]
-        signed = (bx - ax) * math.cos(h) + (by - ay) * math.sin(h)
-        lon = abs(signed)
-        lat = abs(-(bx - ax) * math.sin(h) + (by - ay) * math.cos(h))
-        if freespace:
-            lon = max(lon - 0.5 * (length[a] + length[b]), 0.0)
-            lat = max(lat - 0.5 * (width[a] + width[b]), 0.0)
-        return True, (math.copysign(lon, signed) if measure == M_LONGITUDINAL else lat)
+        lon, lat = along(a, b, freespace, x, y, yaw, length, width, center_offset)
+        return True, (lon if measure == M_LONGITUDINAL else lat)
     if measure == M_HEADWAY:  # signed: negative when b is behind a (as esmini measures it)
         h = yaw[a]
         ahead = (x[b] - x[a]) * math.cos(h) + (y[b] - y[a]) * math.sin(h)

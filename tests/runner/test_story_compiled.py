@@ -67,10 +67,10 @@ def test_every_catalog_storyboard_compiles(name):
 
 
 def test_a_kind_not_compiled_keeps_the_whole_storyboard_on_the_python_path():
-    keep = sb.Story(sb.TimeAt(1.0, "time 1 s"), sb.KeepDistance(1, 0, None, "keep"))
+    follow = sb.Story(sb.TimeAt(1.0, "time 1 s"), sb.SpeedFollow(1, None, None, 1.0, 1.0, 1.0, 1.0, "follow"))
     start = sb.Story(sb.TimeAt(0.0, "time 0 s"), sb.StartRow(1, "start"))
     assert story_tables((start,)) is not None
-    assert story_tables((start, keep)) is None
+    assert story_tables((start, follow)) is None
     on_lane = sb.Story(sb.AllOf((sb.OnLane(0, None, None, None, 1.0, "on"),), "all"), sb.StartRow(1, "start"))
     assert story_tables((start, on_lane)) is None
 
@@ -222,11 +222,12 @@ def test_every_new_kind_compiled_equals_the_python_path(tmp_path):
 
 
 ESMINI = Path(__file__).resolve().parents[2] / ".." / "shared" / "esmini" / "xosc"
-#: The esmini example files (OpenSCENARIO) whose storyboards run compiled: the other three use
-#: keep_distance, speed_follow or follow_path (docs/scenario-format.md).
+#: The esmini example files (OpenSCENARIO) whose storyboards run compiled: the other two use
+#: speed_follow or follow_path (docs/scenario-format.md).
 ESMINI_COMPILED = [
     "acc-test", "acc-toggle", "alks-test", "alks_cut-out", "alks_decelerate", "alks_pedestrian", "cut-in",
-    "cut-in_simple", "keep_lateral_distance", "lane_change_simple", "left-hand-traffic_by_heading", "ltap-od",
+    "cut-in_simple", "keep_lateral_distance", "lane_change_simple", "left-hand-traffic_by_heading",
+    "long_dist_action_with_jerk", "ltap-od",
     "ltap-od-relative-speed", "pedestrian", "pedestrian_collision", "slow-lead-vehicle", "straight_500m_pedestrian",
     "synchronize", "traffic_lights",
 ]  # fmt: skip
