@@ -320,6 +320,23 @@ def _sync_smooth_speed(t, r, p, progress, speed):  # pragma: no cover - compiled
 
 
 @kernel
+def _begin_live(r, kind, ref, prof_on, prof):  # pragma: no cover - compiled
+    """Row r gets a live scripted speed of ``kind`` that reads row ``ref``: held (never ends by itself),
+    no ramp. Returns its ``prof`` row for the kind's own parameters."""
+    _script(r, prof_on, prof)
+    p = prof[r]
+    p[P_KIND] = kind
+    p[P_T0] = 0.0
+    p[P_V0] = 0.0
+    p[P_V1] = 0.0
+    p[P_SHAPE] = SHAPE_STEP
+    p[P_DUR] = 0.0
+    p[P_HOLD] = 1.0
+    p[P_REF] = ref
+    return p
+
+
+@kernel
 def _profile_or_follow(t, p, speed):  # pragma: no cover - compiled
     """The speed (m/s) a PROFILE or FOLLOW ``p`` (a ``prof`` row) asks for at t (s)."""
     if p[P_KIND] == KIND_FOLLOW:
@@ -601,76 +618,44 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
             if dur <= 0.0:  # a step: the speed changes now
                 speed[r] = target
             story_app[e, 1] = p[P_ID]
-        elif code == A_FOLLOW:
-            _script(r, prof_on, prof)
-            p = prof[r]
-            p[P_KIND] = KIND_FOLLOW
-            p[P_T0] = 0.0
-            p[P_V0] = 0.0
-            p[P_V1] = 0.0
-            p[P_SHAPE] = SHAPE_STEP
-            p[P_DUR] = 0.0
-            p[P_HOLD] = 1.0
-            p[P_REF] = sb_ai[e, 1]
-            p[P_FACTOR] = sb_af[e, 1]
-            p[P_DELTA] = sb_af[e, 2]
-            speed_factor[r] = NO_LIMIT_MPS
-            v = _scripted_speed(t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
-            v_des[r] = v
-            speed[r] = v
-            story_app[e, 1] = p[P_ID]
-        elif code == A_SYNC:
-            _script(r, prof_on, prof)
-            p = prof[r]
-            p[P_KIND] = KIND_SYNC_SMOOTH if sb_ai[e, 2] == 1 else KIND_SYNC
-            p[P_T0] = 0.0
-            p[P_V0] = 0.0
-            p[P_V1] = 0.0
-            p[P_SHAPE] = SHAPE_STEP
-            p[P_DUR] = 0.0
-            p[P_HOLD] = 1.0
-            p[P_REF] = sb_ai[e, 1]
-            p[P_S_TARGET] = sb_af[e, 0]
-            p[P_S_MASTER] = sb_af[e, 1]
-            p[P_TOL] = sb_af[e, 2]
-            p[P_FINAL] = sb_af[e, 3]
-            p[P_FDELTA] = sb_af[e, 4]
-            p[P_DT] = sb_af[e, 5]
-            p[P_ARRIVED] = math.nan
-            p[P_MT] = math.nan
-            p[P_MV] = math.nan
-            speed_factor[r] = NO_LIMIT_MPS
-            v = _scripted_speed(t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
-            v_des[r] = v
-            speed[r] = v
-            story_app[e, 1] = p[P_ID]
-        elif code == A_KEEP:
-            _script(r, prof_on, prof)
-            p = prof[r]
-            p[P_KIND] = KIND_KEEP_JERK if sb_ai[e, 4] >= 2 else KIND_KEEP
-            p[P_T0] = 0.0
-            p[P_V0] = 0.0
-            p[P_V1] = 0.0
-            p[P_SHAPE] = SHAPE_STEP
-            p[P_DUR] = 0.0
-            p[P_HOLD] = 1.0
-            p[P_REF] = sb_ai[e, 1]
-            p[P_K_SIDE] = sb_ai[e, 2]
-            p[P_K_FREE] = sb_ai[e, 3]
-            p[P_K_CONT] = sb_ai[e, 4] % 2
-            p[P_K_DIST] = sb_af[e, 0]
-            p[P_K_GAP] = sb_af[e, 1]
-            p[P_K_ACC] = sb_af[e, 2]
-            p[P_K_DEC] = sb_af[e, 3]
-            p[P_K_VMAX] = sb_af[e, 4]
-            p[P_K_UP] = sb_af[e, 5]
-            p[P_K_DOWN] = sb_af[e, 6]
-            p[P_DT] = sb_af[e, 7]
-            p[P_REACHED] = 0.0
-            p[P_KA] = math.nan
-            p[P_MT] = math.nan
-            p[P_MV] = 0.0
-            speed_factor[r] = NO_LIMIT_MPS
+        elif code in (A_FOLLOW, A_SYNC, A_KEEP):  # a live speed that reads other rows
+            if code == A_FOLLOW:
+                kind = KIND_FOLLOW
+            elif code == A_SYNC:
+                kind = KIND_SYNC_SMOOTH if sb_ai[e, 2] == 1 else KIND_SYNC
+            else:
+                kind = KIND_KEEP_JERK if sb_ai[e, 4] >= 2 else KIND_KEEP
+            p = _begin_live(r, kind, sb_ai[e, 1], prof_on, prof)
+            if code == A_FOLLOW:
+                p[P_FACTOR] = sb_af[e, 1]
+                p[P_DELTA] = sb_af[e, 2]
+            elif code == A_SYNC:
+                p[P_S_TARGET] = sb_af[e, 0]
+                p[P_S_MASTER] = sb_af[e, 1]
+                p[P_TOL] = sb_af[e, 2]
+                p[P_FINAL] = sb_af[e, 3]
+                p[P_FDELTA] = sb_af[e, 4]
+                p[P_DT] = sb_af[e, 5]
+                p[P_ARRIVED] = math.nan
+                p[P_MT] = math.nan
+                p[P_MV] = math.nan
+            else:
+                p[P_K_SIDE] = sb_ai[e, 2]
+                p[P_K_FREE] = sb_ai[e, 3]
+                p[P_K_CONT] = sb_ai[e, 4] % 2
+                p[P_K_DIST] = sb_af[e, 0]
+                p[P_K_GAP] = sb_af[e, 1]
+                p[P_K_ACC] = sb_af[e, 2]
+                p[P_K_DEC] = sb_af[e, 3]
+                p[P_K_VMAX] = sb_af[e, 4]
+                p[P_K_UP] = sb_af[e, 5]
+                p[P_K_DOWN] = sb_af[e, 6]
+                p[P_DT] = sb_af[e, 7]
+                p[P_REACHED] = 0.0
+                p[P_KA] = math.nan
+                p[P_MT] = math.nan
+                p[P_MV] = 0.0
+            speed_factor[r] = NO_LIMIT_MPS  # ``ScriptedSpeeds.script``: the speed is set now
             v = _scripted_speed(t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
             v_des[r] = v
             speed[r] = v
