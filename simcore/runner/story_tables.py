@@ -217,6 +217,7 @@ def _action_row(a: Any, offsets: list[np.ndarray], dt: float | None) -> tuple[in
         return None
     if code in (ActionCode.SYNC, ActionCode.KEEP) and dt is None:
         return None
+    step = 0.0 if dt is None else dt
     nan = math.nan
     if code == ActionCode.KEEP:
 
@@ -227,12 +228,12 @@ def _action_row(a: Any, offsets: list[np.ndarray], dt: float | None) -> tuple[in
         flags = int(c.continuous) + 2 * int(isinstance(a, sb.KeepDistanceJerk))
         ints = [a.row, a.ref, KEEP_SIDES.index(c.side), int(c.freespace), flags]
         floats = [opt(c.distance_m), opt(c.time_gap_s), opt(c.max_accel), opt(c.max_decel), opt(c.max_speed)]
-        return code, ints, [*floats, opt(c.max_accel_rate, math.inf), opt(c.max_decel_rate, math.inf), dt]
+        return code, ints, [*floats, opt(c.max_accel_rate, math.inf), opt(c.max_decel_rate, math.inf), step]
     if code == ActionCode.SYNC:
         final = nan if a.final is None else a.final
         delta = nan if a.final_delta is None else a.final_delta
         smooth = int(isinstance(a, sb.SynchronizeSmooth))
-        return code, [a.row, a.master, smooth, 0, 0], [a.s_target, a.s_master, a.tolerance, final, delta, dt]
+        return code, [a.row, a.master, smooth, 0, 0], [a.s_target, a.s_master, a.tolerance, final, delta, step]
     if code in (ActionCode.START, ActionCode.REMOVE, ActionCode.HALT):
         return code, [a.row, 0, 0, 0, 0], [0.0] * 4
     if code == ActionCode.MARK:
