@@ -153,13 +153,20 @@ class EngineState(NamedTuple):
     #: (N,) steps done (time = step * dt)
     step: np.ndarray
     #: (N, E) compiled storyboard (``runner.story_kernels``): time (s) each entry's trigger fired (NaN: not
-    #: yet), entry done; (N, R) scripted speed profile on, (N, R, 6) its t0 (s), v0, v1 (m/s), duration (s),
-    #: shape code, hold flag, (N, R) speed before the step (m/s)
+    #: yet), entry done; (N, R) scripted speed on, (N, R, N_PROF) its parameters (``story_kernels.P_*``:
+    #: t0 (s), v0, v1 (m/s), duration (s), shape, hold, kind, begin number, order, followed row, factor,
+    #: delta, synchronisation targets and memory; width 0 without compiled entries), (N, R) speed before
+    #: the step (m/s)
     story_fired: np.ndarray
     story_done: np.ndarray
     prof_on: np.ndarray
     prof: np.ndarray
     prof_pre: np.ndarray
+    #: (N, E, 2) time (s) each entry's action was applied and the begin number of the speed it scripted
+    #: (NaN: none); (N, L, 3) trigger node memory (``story_kernels.M_*``: last check time (s), value,
+    #: evaluation stack)
+    story_app: np.ndarray
+    story_mem: np.ndarray
 
     @property
     def n(self) -> int:

@@ -24,7 +24,8 @@ from simcore.runner.engine import (
     new_scratch,
     settle_signals,
 )
-from simcore.runner.story_tables import PYTHON_ONLY, story_tables
+from simcore.runner.story_tables import story_tables
+from simcore.scenario import storyboard as sb
 from simcore.state import EngineState
 from simcore.world import World
 
@@ -47,6 +48,10 @@ STATE_FIELDS = (
 )
 #: Event buffer slots per row of one instance and step (collisions, off-road, red lights, goal).
 EVENTS_PER_ROW = 8
+#: End code of an instance whose storyboard ended the run (an ``end`` entry fired: the episode is
+#: terminated). Set on the Python side after the compiled step, whose codes (``batch_kernels.END_*``) stop
+#: at END_TIMEOUT; like ``Simulation``, a storyboard end takes precedence over the step's own end code.
+END_STORY = bk.END_TIMEOUT + 1
 
 
 class InstanceBatch:
@@ -54,8 +59,9 @@ class InstanceBatch:
 
     Args:
         world: a built World with an ego (``scenario.build.build_world``); a storyboard runs inside the
-            compiled step, so every entry must be of a compiled kind (``runner.story_tables``) and
-            neither end the run nor change the weather.
+            compiled step, so every entry must be of a compiled kind (``runner.story_tables``). An entry
+            that ends the run terminates the episode (``END_STORY``); a weather change fires (``after`` and
+            ``done`` triggers see it) but changes nothing the gym models (it has no sensors).
         n: number of instances.
         evaluation: "light" (default) steps with the engine's ``Static.scoring`` False:
             everything the gym reports (state, rewards, end codes) is that of the full step, the
@@ -74,11 +80,14 @@ class InstanceBatch:
             raise ValueError(f"evaluation must be 'light' or 'full', got {evaluation!r}")
         if world.ego < 0:
             raise ValueError(f"scenario {world.name!r} has no ego vehicle: simcore.gym controls the ego")
-        tables = story_tables(tuple(world.storyboard))
-        python_only = [s.detail for s in world.storyboard if isinstance(s.action, PYTHON_ONLY)]
-        if tables is None or python_only:
-            what = ", ".join(python_only) or "a trigger or action kind that is not compiled (runner.story_tables)"
+        tables = story_tables(tuple(world.storyboard), world.dt)
+        if tables is None:
+            what = "a trigger or action kind that is not compiled (runner.story_tables)"
             raise ValueError(f"scenario {world.name!r}: simcore.gym runs compiled storyboards only; it has {what}")
+        #: the storyboard entries that end the run (their firing ends the episode: END_STORY)
+        self.end_entries = np.array(
+            [k for k, s in enumerate(world.storyboard) if isinstance(s.action, sb.EndRun)], dtype=np.int64
+        )
         if world.n_instances != 1:
             raise ValueError("InstanceBatch stacks a single-instance World")
         if n < 1:
@@ -92,7 +101,9 @@ class InstanceBatch:
         cap_pairs = max(16, 4 * r)
         self.static: Static = build_static(w, w.driver, w.npc_idx, scoring=evaluation == "full", story=tables)
         sp = self.static
-        self.initial: EngineState = initial_state(w, w.driver, cap_pairs, n_story=len(tables.sb_act))
+        self.initial: EngineState = initial_state(
+            w, w.driver, cap_pairs, n_story=len(tables.sb_act), n_nodes=len(tables.sbc_kind)
+        )
         settle_signals(sp, self.initial, 0, 0.0)
         self.state: EngineState = self.initial.tile(n)
         self.kind = sp.kind
@@ -240,8 +251,11 @@ class InstanceBatch:
 
         if self.threads == 1:
             one(0)
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-gym")
-        for _ in self._pool.map(one, range(self.threads)):
-            pass
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-gym")
+            for _ in self._pool.map(one, range(self.threads)):
+                pass
+        if self.end_entries.size:
+            ended = run & self.state.story_done[:, self.end_entries].any(axis=1)
+            self.end[ended] = END_STORY

@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from simcore._data import resolve_scenario
 from simcore.gym import batch_kernels as bk
-from simcore.gym.batch import InstanceBatch
+from simcore.gym.batch import END_STORY, InstanceBatch
 from simcore.gym.config import (
     TERM_NAMES,
     ObservationConfig,
@@ -33,6 +33,7 @@ END_NAMES = {
     bk.END_OFFROAD: "offroad",
     bk.END_GOAL: "goal_reached",
     bk.END_TIMEOUT: "timeout",
+    END_STORY: "storyboard",
 }
 #: Colours (RGB) of the raster channels in ``render()``, painted in this order.
 _PALETTE = (
@@ -187,7 +188,7 @@ class SimcoreEnv(gym.Env):
         b.step(self._run, acc, steer, self.max_steps, self._weights, self._terminate)
         self.observer.compute()
         end = int(b.end[0])
-        terminated = end in (bk.END_COLLISION, bk.END_OFFROAD, bk.END_GOAL)
+        terminated = end in (bk.END_COLLISION, bk.END_OFFROAD, bk.END_GOAL, END_STORY)
         truncated = end == bk.END_TIMEOUT
         return self.observer.single(0), float(b.reward[0]), terminated, truncated, self._info(True)
 

@@ -13,7 +13,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from simcore.gym import batch_kernels as bk
-from simcore.gym.batch import InstanceBatch
+from simcore.gym.batch import END_STORY, InstanceBatch
 from simcore.gym.config import ObservationConfig, RewardConfig, observation_config, reward_config
 from simcore.gym.env import ActionMap, colorize, load_world, speed_factors
 from simcore.gym.observe import Observer
@@ -123,7 +123,7 @@ class VectorSimcoreEnv(VectorEnv):
         b.step(run, acc, steer, self.max_steps, self._weights, self._terminate)
         self.observer.compute()
         end = b.end
-        terminated = (end == bk.END_COLLISION) | (end == bk.END_OFFROAD) | (end == bk.END_GOAL)
+        terminated = (end == bk.END_COLLISION) | (end == bk.END_OFFROAD) | (end == bk.END_GOAL) | (end == END_STORY)
         truncated = end == bk.END_TIMEOUT
         self._autoreset = terminated | truncated
         return self.observer.batched(self.copy), b.reward.copy(), terminated, truncated, self._info(end)

@@ -169,6 +169,8 @@ def fold_engine_state(h, es, j):  # pragma: no cover - compiled
     q = _absorb_i(q, es.prof_on, j, ALL)
     q = _absorb_f(q, es.prof, j)
     q = _absorb_f(q, es.prof_pre, j)
+    q = _absorb_f(q, es.story_app, j)
+    q = _absorb_f(q, es.story_mem, j)
     return _mix_lanes(h, q)
 # fmt: on
 

@@ -195,7 +195,6 @@ class Static(NamedTuple):
     # compiled storyboard (``runner.story_tables.StoryTables``; no entry: on the Python path or none),
     # route sample heading (rad) and lane id, drivers' built desired speed and speed factor (scripts end)
     sb_lo: np.ndarray
-    sb_any: np.ndarray
     sb_delay: np.ndarray
     sb_act: np.ndarray
     sb_ai: np.ndarray
@@ -373,9 +372,11 @@ def pet_bins(world: World) -> int:
     return max(math.ceil(route_len / rk.PET_BIN_M) + 1, 1)
 
 
-def initial_state(world: World, driver: DriverParams, pair_capacity: int, n_story: int = 0) -> EngineState:
+def initial_state(
+    world: World, driver: DriverParams, pair_capacity: int, n_story: int = 0, n_nodes: int = 0
+) -> EngineState:
     """The t = 0 EngineState of one instance (N = 1) of ``world`` (signals not yet evaluated) with
-    ``n_story`` compiled storyboard entries."""
+    ``n_story`` compiled storyboard entries of ``n_nodes`` trigger nodes in all."""
     w = world
     assert w.initial is not None and w.friction is not None and w.grade is not None
     init = w.initial
@@ -411,7 +412,8 @@ def initial_state(world: World, driver: DriverParams, pair_capacity: int, n_stor
         np.zeros((1, pair_capacity), dtype=np.int64), np.zeros((1, pair_capacity), dtype=np.int64),
         np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64),
         np.full((1, n_story), np.nan), np.zeros((1, n_story), dtype=np.bool_),
-        np.zeros((1, n), dtype=np.bool_), np.zeros((1, n, sk.N_PROF)), np.zeros((1, n)),
+        np.zeros((1, n), dtype=np.bool_), np.zeros((1, n, sk.N_PROF if n_story else 0)), np.zeros((1, n)),
+        np.full((1, n_story, 2), np.nan), np.full((1, n_nodes, 3), np.nan),
     ]  # fmt: skip
     return EngineState(*fields)
 

@@ -214,11 +214,12 @@ class Simulation:
         self._n_groups = world.network.n_signals
         # The engine (runner.engine): static tables, the state (instance axis of 1; its actor arrays are
         # the World's WorldState arrays, so ``world.state`` reads the live state), scratch, outputs.
-        tables = story_tables(tuple(world.storyboard)) if compiled_storyboard else None
+        tables = story_tables(tuple(world.storyboard), world.dt) if compiled_storyboard else None
         #: True: the storyboard runs inside the compiled step (no entry, or every entry of a compiled kind)
         self.story_compiled = tables is not None
         self.static = build_static(world, self.driver, self.drive_idx, scoring=True, story=tables)
-        init = initial_state(world, self.driver, EVENT_CAPACITY, n_story=len(tables.sb_act) if tables else 0)
+        n_story, n_nodes = (len(tables.sb_act), len(tables.sbc_kind)) if tables else (0, 0)
+        init = initial_state(world, self.driver, EVENT_CAPACITY, n_story=n_story, n_nodes=n_nodes)
         self.initial = init
         self.state = EngineState(
             *(
@@ -604,6 +605,12 @@ class Simulation:
     def state_digest(self) -> str:
         """The state hash of the run so far (16 hex digits; ``record.state_hash``)."""
         return f"{int(self.out.state_hash[0]):016x}"
+
+    def story_applied(self) -> list[float]:
+        """Time (s) each storyboard entry's action was applied (inf: not yet), on either storyboard path."""
+        if self.story_compiled:
+            return [math.inf if math.isnan(t) else float(t) for t in self.state.story_app[0, :, 0]]
+        return list(self._story.applied_at) if self._story is not None else []
 
     def _story_pending(self) -> bool:
         """A storyboard entry is still to fire, or a scripted speed is active: step one at a time."""

@@ -1,7 +1,7 @@
 """A World's storyboard as the Static's ``sb_*`` tables for the compiled step (``runner.story_kernels``).
 
 Which storyboard kinds run compiled is decided here, in one place: :data:`TRIGGER_CODES` and
-:data:`ACTION_CODES` (plus the conditions in :func:`_trigger_leaves` and :func:`_action_row`).
+:data:`ACTION_CODES` (plus the conditions in :func:`_node` and :func:`_action_row`).
 A scenario runs its storyboard compiled when every entry is made only of those kinds
 (:func:`story_tables` returns tables); otherwise ``story_tables`` returns None and the runner
 keeps the whole storyboard on the per-step Python path (``scenario.storyboard.StoryProgress``).
@@ -11,6 +11,7 @@ the kernels.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 from typing import Any, NamedTuple
 
@@ -19,6 +20,7 @@ import numpy as np
 from simcore.behavior.profile_kernels import SHAPES
 from simcore.runner import story_kernels as sk
 from simcore.scenario import storyboard as sb
+from simcore.scenario import trigger_kernels as tk
 
 
 class TriggerCode(IntEnum):
@@ -34,6 +36,14 @@ class TriggerCode(IntEnum):
     REL_SPEED = 7
     NEAR = 8
     AFTER = 9
+    ALL = 10
+    ANY = 11
+    EDGE = 12
+    HELD = 13
+    DELAYED = 14
+    COMPARE = 15
+    DONE = 16
+    BEFORE = 17
 
 
 class ActionCode(IntEnum):
@@ -48,9 +58,15 @@ class ActionCode(IntEnum):
     TELEPORT = 6
     SPAWN = 7
     PYTHON = 8
+    MARK = 9
+    HALT = 10
+    FOLLOW = 11
+    SYNC = 12
+    KEEP = 13
 
 
-#: Trigger classes that run compiled (leaves; ``AllOf``/``AnyOf`` of leaves too).
+#: Trigger classes that run compiled (leaves, and the nodes over other triggers: all / any / edge /
+#: held / delayed, nested to any depth).
 TRIGGER_CODES: dict[type, TriggerCode] = {
     sb.TimeAt: TriggerCode.TIME,
     sb.DistanceBelow: TriggerCode.DISTANCE,
@@ -62,9 +78,17 @@ TRIGGER_CODES: dict[type, TriggerCode] = {
     sb.RelativeSpeed: TriggerCode.REL_SPEED,
     sb.NearPoint: TriggerCode.NEAR,
     sb.AfterEntry: TriggerCode.AFTER,
+    sb.AllOf: TriggerCode.ALL,
+    sb.AnyOf: TriggerCode.ANY,
+    sb.Edge: TriggerCode.EDGE,
+    sb.Held: TriggerCode.HELD,
+    sb.Delayed: TriggerCode.DELAYED,
+    sb.Compare: TriggerCode.COMPARE,
+    sb.DoneEntry: TriggerCode.DONE,
+    sb.BeforeEntry: TriggerCode.BEFORE,
 }
 
-#: Action classes that run compiled (``SpeedProfile`` unless continuous).
+#: Action classes that run compiled (a continuous relative ``SpeedProfile`` as FOLLOW).
 ACTION_CODES: dict[type, ActionCode] = {
     sb.StartRow: ActionCode.START,
     sb.SetSignal: ActionCode.SIGNAL,
@@ -76,26 +100,35 @@ ACTION_CODES: dict[type, ActionCode] = {
     sb.Spawn: ActionCode.SPAWN,
     sb.EndRun: ActionCode.PYTHON,
     sb.SetWeather: ActionCode.PYTHON,
+    sb.Mark: ActionCode.MARK,
+    sb.HaltRow: ActionCode.HALT,
+    sb.Synchronize: ActionCode.SYNC,
+    sb.SynchronizeSmooth: ActionCode.SYNC,
+    sb.KeepDistance: ActionCode.KEEP,
+    sb.KeepDistanceJerk: ActionCode.KEEP,
 }
+
+#: ``keep_distance`` sides by kernel code (``story_kernels.SIDE_*``).
+KEEP_SIDES = ("behind", "ahead", "any")
+
+#: Edge kinds by kernel code (``story_kernels.EDGE_*``).
+EDGE_KINDS = ("rising", "falling", "both")
 
 #: Actions whose effect outside the EngineState (the run's end, the environment record) the Python
 #: side applies when it reads their STORYBOARD event (``Simulation._collect_events``).
 PYTHON_SIDE: tuple[type, ...] = (sb.EndRun, sb.SetWeather, sb.SetFriction)
-#: Of those, the actions with no compiled part at all (the gym refuses them: it has no run end or weather).
-PYTHON_ONLY: tuple[type, ...] = (sb.EndRun, sb.SetWeather)
 
 
 class StoryTables(NamedTuple):
     """The compiled storyboard: E entries, L trigger leaves (fields as in ``runner.engine.Static``)."""
 
-    sb_lo: np.ndarray  # (E + 1,) CSR: entry e's leaves are sb_lo[e]:sb_lo[e + 1]
-    sb_any: np.ndarray  # (E,) bool: any leaf (True) or every leaf (False)
+    sb_lo: np.ndarray  # (E + 1,) CSR: entry e's trigger nodes are sb_lo[e]:sb_lo[e + 1], children first
     sb_delay: np.ndarray  # (E,) s from the trigger to the action
     sb_act: np.ndarray  # (E,) ActionCode
     sb_ai: np.ndarray  # (E, 5) int parameters
-    sb_af: np.ndarray  # (E, 4) float parameters
+    sb_af: np.ndarray  # (E, N_AF) float parameters
     sbc_kind: np.ndarray  # (L,) TriggerCode
-    sbc_i: np.ndarray  # (L, 2) int parameters
+    sbc_i: np.ndarray  # (L, 4) int parameters
     sbc_v: np.ndarray  # (L, 3) float parameters
     sb_off: np.ndarray  # lane-change offsets per lane id (m), one block per lane-change entry
 
@@ -103,47 +136,69 @@ class StoryTables(NamedTuple):
 def empty_tables() -> StoryTables:
     """No entry (scenarios without a storyboard, or with one on the Python path)."""
     return StoryTables(
-        np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.bool_), np.zeros(0), np.zeros(0, dtype=np.int64),
-        np.zeros((0, 5), dtype=np.int64), np.zeros((0, 4)), np.zeros(0, dtype=np.int64),
-        np.zeros((0, 2), dtype=np.int64), np.zeros((0, 3)), np.zeros(0),
+        np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
+        np.zeros((0, 5), dtype=np.int64), np.zeros((0, sk.N_AF)), np.zeros(0, dtype=np.int64),
+        np.zeros((0, 4), dtype=np.int64), np.zeros((0, 3)), np.zeros(0),
     )  # fmt: skip
 
 
-def _leaf(t: Any) -> tuple[int, int, int, float, float, float] | None:
-    """(code, i0, i1, v0, v1, v2) of a compiled trigger leaf; None when ``t`` is not one."""
+Node = tuple[int, int, int, int, int, float, float, float]
+
+
+def _node(t: Any, n_children: int = 0) -> Node | None:
+    """(code, 4 ints, 3 floats) of trigger node ``t`` (its children already placed); None when not compiled."""
     code = TRIGGER_CODES.get(type(t))
     if code is None:
         return None
+    z = 0.0
     if code == TriggerCode.TIME:
-        return code, 0, 0, t.time, 0.0, 0.0
+        return code, 0, 0, 0, 0, t.time, z, z
     if code == TriggerCode.DISTANCE:
-        return code, t.a, t.b, t.limit, 0.0, 0.0
+        return code, t.a, t.b, 0, 0, t.limit, z, z
     if code == TriggerCode.SPEED:
-        return code, t.row, int(t.above), t.value, 0.0, 0.0
+        return code, t.row, int(t.above), 0, 0, t.value, z, z
     if code == TriggerCode.REACHES:
-        return code, t.row, 0, t.entry_s, 0.0, 0.0
+        return code, t.row, 0, 0, 0, t.entry_s, z, z
     if code == TriggerCode.PROGRESS:
-        return code, t.row, 0, t.s, 0.0, 0.0
+        return code, t.row, 0, 0, 0, t.s, z, z
     if code == TriggerCode.SIGNAL:
-        return code, t.group, t.state, 0.0, 0.0, 0.0
+        return code, t.group, t.state, 0, 0, z, z, z
     if code == TriggerCode.GAP:
-        return code, t.a, t.b, t.limit, float(t.ttc), 0.0
+        return code, t.a, t.b, 0, 0, t.limit, float(t.ttc), z
     if code == TriggerCode.REL_SPEED:
-        return code, t.a, t.b, t.value, float(t.above), 0.0
+        return code, t.a, t.b, 0, 0, t.value, float(t.above), z
     if code == TriggerCode.NEAR:
-        return code, t.row, 0, t.x, t.y, t.radius
-    return code, t.entry, 0, 0.0, 0.0, 0.0  # AFTER
+        return code, t.row, 0, 0, 0, t.x, t.y, t.radius
+    if code in (TriggerCode.ALL, TriggerCode.ANY):
+        return code, n_children, 0, 0, 0, z, z, z
+    if code == TriggerCode.EDGE:
+        return code, EDGE_KINDS.index(t.kind), 0, 0, 0, z, z, z
+    if code == TriggerCode.HELD:
+        return code, 0, 0, 0, 0, t.duration, z, z
+    if code == TriggerCode.DELAYED:
+        return code, 0, 0, 0, 0, t.delay, z, z
+    if code == TriggerCode.COMPARE:
+        rule = tk.RULES.index(t.rule) + 8 * int(t.freespace)
+        return code, t.a, t.b, tk.MEASURES.index(t.measure), rule, t.value, t.start, t.length
+    return code, t.entry, 0, 0, 0, z, z, z  # AFTER, DONE, BEFORE
 
 
-def _trigger_leaves(t: Any) -> tuple[bool, list] | None:
-    """(any, leaves) of a trigger: one leaf, or AllOf / AnyOf of leaves; None if not compiled."""
+def _trigger_nodes(t: Any, out: list[Node]) -> bool:
+    """Append the nodes of trigger ``t`` to ``out`` in post-order (children first, the node last);
+    False when a kind in it is not compiled."""
+    kids: tuple = ()
     if isinstance(t, sb.AllOf | sb.AnyOf):
-        leaves = [_leaf(p) for p in t.parts]
-        if not leaves or any(x is None for x in leaves):
-            return None
-        return isinstance(t, sb.AnyOf), leaves
-    leaf = _leaf(t)
-    return None if leaf is None else (False, [leaf])
+        kids = t.parts
+    elif isinstance(t, sb.Edge | sb.Held | sb.Delayed):
+        kids = (t.inner,)
+    for k in kids:
+        if not _trigger_nodes(k, out):
+            return False
+    node = _node(t, len(kids))
+    if node is None:
+        return False
+    out.append(node)
+    return True
 
 
 def _place(p: sb.Teleport | None) -> tuple[list[int], list[float]]:
@@ -153,14 +208,36 @@ def _place(p: sb.Teleport | None) -> tuple[list[int], list[float]]:
     return ints, [p.x, p.y, p.yaw if p.yaw is not None else 0.0, p.speed if p.speed is not None else 0.0]
 
 
-def _action_row(a: Any, offsets: list[np.ndarray]) -> tuple[int, list[int], list[float]] | None:
-    """(code, 5 ints, 4 floats) of a compiled action; None if not compiled. Lane-change offsets go to
-    ``offsets`` (their block start in ints[2])."""
+def _action_row(a: Any, offsets: list[np.ndarray], dt: float | None) -> tuple[int, list[int], list[float]] | None:
+    """(code, 5 ints, up to N_AF floats) of a compiled action; None if not compiled. Lane-change offsets go to
+    ``offsets`` (their block start in ints[2]); ``dt`` (s): the step (None: synchronize and keep_distance are
+    not compiled)."""
     code = ACTION_CODES.get(type(a))
     if code is None:
         return None
-    if code in (ActionCode.START, ActionCode.REMOVE):
+    if code in (ActionCode.SYNC, ActionCode.KEEP) and dt is None:
+        return None
+    step = 0.0 if dt is None else dt
+    nan = math.nan
+    if code == ActionCode.KEEP:
+
+        def opt(v: float | None, none: float = nan) -> float:
+            return none if v is None else float(v)
+
+        c = a.spec
+        flags = int(c.continuous) + 2 * int(isinstance(a, sb.KeepDistanceJerk))
+        ints = [a.row, a.ref, KEEP_SIDES.index(c.side), int(c.freespace), flags]
+        floats = [opt(c.distance_m), opt(c.time_gap_s), opt(c.max_accel), opt(c.max_decel), opt(c.max_speed)]
+        return code, ints, [*floats, opt(c.max_accel_rate, math.inf), opt(c.max_decel_rate, math.inf), step]
+    if code == ActionCode.SYNC:
+        final = nan if a.final is None else a.final
+        delta = nan if a.final_delta is None else a.final_delta
+        smooth = int(isinstance(a, sb.SynchronizeSmooth))
+        return code, [a.row, a.master, smooth, 0, 0], [a.s_target, a.s_master, a.tolerance, final, delta, step]
+    if code in (ActionCode.START, ActionCode.REMOVE, ActionCode.HALT):
         return code, [a.row, 0, 0, 0, 0], [0.0] * 4
+    if code == ActionCode.MARK:
+        return code, [0] * 5, [0.0] * 4
     if code == ActionCode.SIGNAL:
         return code, [a.group, a.state, 0, 0, 0], [0.0] * 4
     if code == ActionCode.FRICTION:
@@ -168,8 +245,10 @@ def _action_row(a: Any, offsets: list[np.ndarray]) -> tuple[int, list[int], list
     if code == ActionCode.PYTHON:
         return code, [0] * 5, [0.0] * 4
     if code == ActionCode.SPEED:
-        if (a.continuous and a.relative_to is not None) or a.shape not in SHAPES:
-            return None  # a live (continuous) target stays on the Python path
+        if a.continuous and a.relative_to is not None:  # a live target: ref's speed x factor + delta
+            return ActionCode.FOLLOW, [a.row, int(a.relative_to), 0, 0, 0], [0.0, a.factor, a.delta, 0.0]
+        if a.shape not in SHAPES:
+            return None
         if a.shape == "step":
             how, amount = sk.DUR_STEP, 0.0
         elif a.distance is not None:
@@ -193,32 +272,30 @@ def _action_row(a: Any, offsets: list[np.ndarray]) -> tuple[int, list[int], list
     return code, [a.row, ints[0], ints[1], ints[2], 0], floats
 
 
-def story_tables(stories: tuple[sb.Story, ...]) -> StoryTables | None:
-    """The compiled tables of ``stories``; None if any entry uses a kind that is not compiled."""
+def story_tables(stories: tuple[sb.Story, ...], dt: float | None = None) -> StoryTables | None:
+    """The compiled tables of ``stories`` run with steps of ``dt`` s (None: unknown, synchronisations stay on
+    the Python path); None if any entry uses a kind that is not compiled."""
     if not stories:
         return empty_tables()
-    lo, anys, delay, act, ai, af = [0], [], [], [], [], []
-    leaves: list = []
+    lo, delay, act, ai, af = [0], [], [], [], []
+    nodes: list[Node] = []
     offsets: list[np.ndarray] = []
     for story in stories:
-        trig = _trigger_leaves(story.trigger)
-        row = _action_row(story.action, offsets)
-        if trig is None or row is None:
+        row = _action_row(story.action, offsets, dt)
+        if row is None or not _trigger_nodes(story.trigger, nodes):
             return None
-        leaves.extend(trig[1])
-        lo.append(len(leaves))
-        anys.append(trig[0])
+        lo.append(len(nodes))
         delay.append(story.delay)
         act.append(row[0])
         ai.append(row[1])
-        af.append(row[2])
+        af.append(row[2] + [0.0] * (sk.N_AF - len(row[2])))
     return StoryTables(
-        np.array(lo, dtype=np.int64), np.array(anys, dtype=np.bool_), np.array(delay, dtype=np.float64),
+        np.array(lo, dtype=np.int64), np.array(delay, dtype=np.float64),
         np.array(act, dtype=np.int64), np.array(ai, dtype=np.int64).reshape(-1, 5),
-        np.array(af, dtype=np.float64).reshape(-1, 4),
-        np.array([leaf[0] for leaf in leaves], dtype=np.int64),
-        np.array([leaf[1:3] for leaf in leaves], dtype=np.int64).reshape(-1, 2),
-        np.array([leaf[3:] for leaf in leaves], dtype=np.float64).reshape(-1, 3),
+        np.array(af, dtype=np.float64).reshape(-1, sk.N_AF),
+        np.array([n[0] for n in nodes], dtype=np.int64),
+        np.array([n[1:5] for n in nodes], dtype=np.int64).reshape(-1, 4),
+        np.array([n[5:] for n in nodes], dtype=np.float64).reshape(-1, 3),
         np.concatenate(offsets) if offsets else np.zeros(0),
     )  # fmt: skip
 

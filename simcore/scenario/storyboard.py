@@ -33,6 +33,7 @@ from simcore.behavior.profile_kernels import (
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.environment import world_environment
 from simcore.road.frenet_kernels import project_on_polyline
+from simcore.scenario.trigger_kernels import MEASURES, RULES, along, apply_rule, compare_quantity
 
 
 class Trigger(Protocol):
@@ -489,35 +490,11 @@ class AfterEntry:
         return story is not None and story.done[self.entry]
 
 
-_RULES = {
-    "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "ge": lambda a, b: a >= b,
-    "eq": lambda a, b: abs(a - b) <= 1e-6,
-    "ne": lambda a, b: abs(a - b) > 1e-6,
-}
-
-
 def _along(world: Any, a: int, b: int, freespace: bool) -> tuple[float, float]:
-    """(longitudinal, lateral) distance of b from a in a's heading frame (m): longitudinal signed
-    (negative when b is behind a), lateral absolute; ``freespace`` takes half of both boxes' extents
-    off each magnitude (never below 0)."""
-    if freespace:
-        ax, ay = box_centre(world, a)
-        bx, by = box_centre(world, b)
-    else:
-        st = world.state
-        ax, ay, bx, by = float(st.x[a]), float(st.y[a]), float(st.x[b]), float(st.y[b])
-    h = float(world.state.yaw[a])
-    signed = (bx - ax) * math.cos(h) + (by - ay) * math.sin(h)
-    lon = abs(signed)
-    lat = abs(-(bx - ax) * math.sin(h) + (by - ay) * math.cos(h))
-    if freespace:
-        p = world.params
-        lon = max(lon - 0.5 * (float(p["length"][a]) + float(p["length"][b])), 0.0)
-        lat = max(lat - 0.5 * (float(p["width"][a]) + float(p["width"][b])), 0.0)
-    return math.copysign(lon, signed), lat
+    """(longitudinal, lateral) distance of b from a in a's heading frame (m): ``trigger_kernels.along``."""
+    st, p = world.state, world.params
+    lon, lat = along(a, b, freespace, st.x, st.y, st.yaw, p["length"], p["width"], p["center_offset"])
+    return float(lon), float(lat)
 
 
 @dataclass(frozen=True)
@@ -542,49 +519,20 @@ class Compare:
     text: str
 
     def quantity(self, sim: Any) -> float | None:
-        """The measured value now (None while a needed row is inactive)."""
+        """The measured value now (None while a needed row is inactive): ``trigger_kernels.compare_quantity``."""
         w = sim.world
-        st = w.state
-        m, a, b = self.measure, self.a, self.b
-        if m == "time":
-            return round(float(sim.t), 9)
-        if not st.active[a] or (b >= 0 and not st.active[b]):
-            return None
-        if m == "speed":
-            return float(st.speed[a])
-        if m == "accel":
-            return float(st.accel[a])
-        if m == "relative_speed":
-            return float(st.speed[a]) - float(st.speed[b])
-        if m == "distance":
-            if self.freespace:
-                return max(bumper_gap(w, a, b), 0.0)
-            return math.hypot(float(st.x[a]) - float(st.x[b]), float(st.y[a]) - float(st.y[b]))
-        if m in ("longitudinal", "lateral"):
-            lon, lat = _along(w, a, b, self.freespace)
-            return lon if m == "longitudinal" else lat
-        if m == "headway":  # signed: negative when b is behind a (as esmini measures it)
-            h = float(st.yaw[a])
-            ahead = (float(st.x[b]) - float(st.x[a])) * math.cos(h) + (float(st.y[b]) - float(st.y[a])) * math.sin(h)
-            d = (
-                time_headway(w, a, b) * float(st.speed[a])
-                if self.freespace
-                else math.hypot(float(st.x[a]) - float(st.x[b]), float(st.y[a]) - float(st.y[b]))
-            )
-            v = float(st.speed[a])
-            if not math.isfinite(d) or v <= 0.0:
-                return math.inf if ahead >= 0.0 else -math.inf
-            return math.copysign(d / v, ahead)
-        if m == "ttc":
-            return time_to_collision(w, a, b)
-        if m == "traveled":
-            return float(st.progress[a]) - self.start
-        return self.length - float(st.progress[a])  # remaining
+        st, p = w.state, w.params
+        ok, q = compare_quantity(
+            MEASURES.index(self.measure), self.a, self.b, self.freespace, self.start, self.length, float(sim.t),
+            st.x, st.y, st.yaw, st.speed, st.accel, st.progress, st.active, p["length"], p["width"],
+            p["center_offset"],
+        )  # fmt: skip
+        return float(q) if ok else None
 
     def holds(self, sim: Any) -> bool:
         """The rule holds for the current quantity."""
         q = self.quantity(sim)
-        return q is not None and bool(_RULES[self.rule](q, self.value))
+        return q is not None and bool(apply_rule(RULES.index(self.rule), q, self.value))
 
 
 @dataclass(frozen=True)

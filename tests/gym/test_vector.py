@@ -200,3 +200,36 @@ def test_vector_env_equals_single_envs_on_a_storyboard_scenario(blocked_yaml, tm
                                       equal_nan=True), name  # fmt: skip
     done = venv.batch.state.story_done
     assert done[:, 0].any() and done[:, 2].any()  # the speed action and the stop fired in some instance
+
+
+ENDING = """\
+storyboard:
+  - name: wet
+    when: {time_s: 0.2}
+    do: {weather: {rain_mm_h: 3}}
+  - when: {all: [{after: wet}, {compare: {measure: time, rule: ge, value: 0.5}}]}
+    do: {end: scripted_end}
+"""
+
+
+def test_a_storyboard_end_terminates_the_episode(blocked_yaml, tmp_path):
+    """The end entry fires at the check at t = 0.5 s (step 5 of 0.1 s): every instance's episode is
+    terminated there (not truncated), whatever the actions; the weather entry fires and changes nothing."""
+    from simcore.gym.batch import END_STORY
+
+    path = tmp_path / "ending.yaml"
+    path.write_text(Path(blocked_yaml).read_text() + ENDING)
+    venv = VectorSimcoreEnv(str(path), 2, max_episode_steps=100)
+    env = SimcoreEnv(str(path), max_episode_steps=100)
+    venv.reset(seed=1)
+    env.reset(seed=1)
+    rng = np.random.default_rng(0)
+    for k in range(1, 6):
+        a = rng.uniform(-0.3, 0.3, (2, 2)).astype(np.float32)
+        _, _, term, trunc, info = venv.step(a)
+        _, _, term1, trunc1, info1 = env.step(a[0])
+        assert list(term) == [k == 5] * 2 and not trunc.any() and term1 == (k == 5) and not trunc1
+    assert list(info["end_code"]) == [END_STORY] * 2 and info1["termination"] == "storyboard"
+    assert env.batch.state.story_done[0].all()
+    venv.step(np.zeros((2, 2), np.float32))  # autoreset: the storyboard starts over
+    assert not venv.batch.state.story_done.any()

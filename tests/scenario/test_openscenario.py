@@ -684,7 +684,7 @@ def _entry_times(sim, path: Path) -> dict[str, float | None]:  # type: ignore[no
 
     names = [e.name for e in load_scenario(path).spec.storyboard]
     return {
-        n: (None if math.isinf(t) else round(t, 6)) for n, t in zip(names, sim._story.applied_at, strict=False)
+        n: (None if math.isinf(t) else round(t, 6)) for n, t in zip(names, sim.story_applied(), strict=False)
     }  # the end condition last
 
 
@@ -800,8 +800,10 @@ def test_synchronize_reaches_the_final_speed_gradually(tmp_path: Path) -> None:
         sim.step()
         v[round(sim.t, 2)] = float(sim.world.state.speed[car])
     assert v[10.0] == pytest.approx(11.25, abs=0.05)
-    p = sim._story.handle[0]
-    assert p.arrived == 5.0 and sim._story.finished(sim, 0)
+    from simcore.runner import story_kernels as sk
+
+    assert sim.story_compiled and sim.state.story_done[0, 0]  # the synchronisation runs in the compiled step
+    assert sim.state.prof[0, car, sk.P_ARRIVED] == 5.0
     arrival = next(t for t in sorted(v) if t > 15 and v[t] == 5.0)
     assert arrival == pytest.approx(20.0, abs=0.05 + 1e-9)
     before = v[round(arrival - 0.05, 2)]
@@ -1207,9 +1209,9 @@ def test_edges_and_held_survive_snapshot_and_restore(tmp_path: Path) -> None:
             sim.step()
         snaps.append(sim.snapshot())
     sim.run()
-    first = list(sim._story.applied_at)
+    first = sim.story_applied()
     assert 3.5 in [round(t, 6) for t in first] and 7.0 in [round(t, 6) for t in first]
     for snap in snaps:
         sim.restore(snap)
         sim.run()
-        assert list(sim._story.applied_at) == first
+        assert sim.story_applied() == first

@@ -282,13 +282,19 @@ def test_delayed_trigger_survives_snapshot_and_restore(tmp_path) -> None:
     )
     path = tmp_path / "cut_in_delayed.yaml"
     path.write_text(text)
-    sim = simulation(str(path), "autopilot")
-    while sim.t < 2.0 - 1e-9:  # after the inner trigger first held (1 s), before the action (3 s)
-        sim.step()
-    snap = sim.snapshot()
-    sim.run()
-    first = [round(t, 6) for t in sim._story.applied_at if t is not None]
-    assert 3.0 in first
-    sim.restore(snap)
-    sim.run()
-    assert [round(t, 6) for t in sim._story.applied_at if t is not None] == first
+    for compiled in (False, True):  # the Python path's latch (StoryProgress) and the compiled one (story_mem)
+        sim = simulation(str(path), "autopilot", compiled_storyboard=compiled)
+        assert sim.story_compiled == compiled
+
+        def applied(sim=sim) -> list[float]:
+            return [round(t, 6) for t in sim.story_applied() if math.isfinite(t)]
+
+        while sim.t < 2.0 - 1e-9:  # after the inner trigger first held (1 s), before the action (3 s)
+            sim.step()
+        snap = sim.snapshot()
+        sim.run()
+        first = applied()
+        assert 3.0 in first
+        sim.restore(snap)
+        sim.run()
+        assert applied() == first
