@@ -273,5 +273,6 @@ class InstanceBatch:
             self.terminate[:] = terminate
             self.run()
         finally:
-            for dst, src in zip((self.ctl, self.weights, self.terminate, self.todo), kept, strict=True):
+            mine: tuple[np.ndarray, ...] = (self.ctl, self.weights, self.terminate, self.todo)
+            for dst, src in zip(mine, kept, strict=True):
                 dst[:] = src
