@@ -10,7 +10,9 @@ its own inputs: a batch of N is step for step identical to N batches of one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -130,6 +132,7 @@ class InstanceBatch:
         self.truncated = np.zeros(n, dtype=np.bool_)
         self.obs_tables: bk.ObsTables = bk.no_obs_tables()
         self._cores: list[tuple[bk.GymCore, Any]] | None = None
+        self._run_all: Callable[[], int] | None = None  # one thread: the compiled call with its arguments bound
 
     @property
     def light(self) -> bool:
@@ -139,12 +142,12 @@ class InstanceBatch:
     @light.setter
     def light(self, value: bool) -> None:
         self.static = self.static._replace(scoring=not value)
-        self._cores = None
+        self._cores = self._run_all = None
 
     def set_obs_tables(self, tables: bk.ObsTables) -> None:
         """Let ``run`` fill the object-list observation (``observe.Observer.tables``) when ``ctl[C_OBSERVE]``."""
         self.obs_tables = tables
-        self._cores = None
+        self._cores = self._run_all = None
 
     def _core_entries(self) -> list[tuple[bk.GymCore, Any]]:
         """Per thread: the GymCore over this batch's arrays (that thread's scratch and outputs) and the
@@ -237,10 +240,13 @@ class InstanceBatch:
         """One ``gym_step`` over every instance with the controls as they are in ``ctl``, ``par``, ``act``,
         ``weights``, ``terminate``, ``todo`` and ``sf_next``; outputs in ``terms``, ``reward``, ``end``,
         ``terminated``, ``truncated`` (and the observation tables). Returns the number of instances that ended."""
+        if self._run_all is not None:
+            return self._run_all()  # type: ignore[no-any-return]
         entries = self._core_entries()
         if self.threads == 1:
             core, entry = entries[0]
-            return entry(core, 0, self.n, 0)  # type: ignore[no-any-return]
+            self._run_all = partial(entry, core, 0, self.n, 0)
+            return self._run_all()  # type: ignore[no-any-return]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-gym")
 

@@ -210,7 +210,7 @@ class SimcoreEnv(gym.Env):
         a = np.asarray(action)
         if a.size != 2:
             raise ValueError(f"expected an action of shape (2,), got {a.shape}")
-        self._act[:] = a.reshape(2)
+        self._act[:] = a if a.ndim == 1 else a.reshape(2)
         b = self.batch
         b.run()  # action mapping, engine step, reward, end flags, object-list observation: one compiled call
         if self.observer.images:

@@ -244,6 +244,19 @@ def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
         part = f"whole gym_step without observation, {label}"
         rows.append({"part": part, "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
     b.light = light
+    # the fixed cost: the same step with every actor of every instance inactive (nothing moves, nothing
+    # is evaluated: calls, argument passing, per-step scratch resets, signal states)
+    snap = b.snapshot()
+    b.state.active[:] = False
+
+    def idle() -> None:
+        for _ in range(reps):
+            b.step(run, zero, zero, 1 << 40, env._weights, env._terminate)
+
+    _, cpu = wall_and_cpu(idle, repeats)
+    part = "whole gym_step without observation, light, every actor inactive (fixed cost)"
+    rows.append({"part": part, "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
+    b.restore(snap)
     env.reset(seed=0)
     return rows
 
