@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numba
 from numba import types
 from numba.core import cgutils
+from numba.experimental import structref
 from numba.extending import intrinsic
 
 #: Set SIMCORE_NO_CACHE=1 to compile kernels without the on-disk cache.
@@ -215,8 +216,6 @@ def borrow_field(typingctx, inst, name):
     """Field ``name`` (a string literal) of a StructRef ``inst``, borrowed: ``inst.name`` without the
     reference count of every array in it (``inst.name`` increments and later decrements one per array:
     ~300 atomic operations for the engine's Static). Valid while ``inst`` lives; never store it."""
-    from numba.experimental.structref import _Utils
-
     if not (isinstance(inst, types.StructRef) and isinstance(name, types.StringLiteral)):
         return None
     field = name.literal_value
@@ -225,7 +224,7 @@ def borrow_field(typingctx, inst, name):
     field_t = inst.field_dict[field]
 
     def codegen(context, builder, sig, args):
-        data = _Utils(context, builder, sig.args[0]).get_data_struct(args[0])
+        data = structref._Utils(context, builder, sig.args[0]).get_data_struct(args[0])
         return _borrowed(context, builder, field_t, getattr(data, field))
 
     return field_t(inst, name), codegen
@@ -281,3 +280,31 @@ def copy_instance(typingctx, dst, j, src, k):
         return context.get_dummy_value()
 
     return types.none(dst, j, src, k), codegen
+
+
+# -- the gym's compiled-call record -------------------------------------------------------
+# Passing the engine's four structures from Python unboxes ~250 arrays per call (~25 us); a StructRef
+# holding them is one pointer. Its Numba type class must live at module level for the kernel cache.
+
+
+@structref.register
+class GymCoreType(types.StructRef):
+    """Numba type of ``GymCore``."""
+
+    def preprocess_fields(self, fields):  # type: ignore[no-untyped-def]
+        return tuple((name, types.unliteral(t)) for name, t in fields)
+
+
+class GymCore(structref.StructRefProxy):
+    """One gym batch as one compiled object (``simcore.gym.batch_kernels.gym_step``): the engine's ``static``,
+    ``state`` (N instances), ``initial`` (t = 0 state of one instance), ``scratch`` and ``out`` of one thread,
+    and the gym's arrays (the ``InstanceBatch`` attributes of the same names; every array is shared with
+    Python, not copied). Built by ``batch_kernels.make_core``. Here because only this module imports Numba."""
+
+
+#: GymCore fields, in constructor order.
+CORE_FIELDS = (
+    "static", "state", "initial", "scratch", "out", "ctl", "par", "act", "weights", "terminate", "todo",
+    "sf_next", "terms", "reward", "end", "terminated", "truncated", "obs",
+)  # fmt: skip
+structref.define_proxy(GymCore, GymCoreType, list(CORE_FIELDS))

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from simcore._jit import GymCore
 from simcore.gym import batch_kernels as bk
+from simcore.gym.core import ObsTables, no_obs_tables
 from simcore.runner.engine import (
     Static,
     build_static,
@@ -115,7 +117,7 @@ class InstanceBatch:
         bounds = np.linspace(0, n, self.threads + 1).round().astype(int)
         self.chunks = [(int(bounds[t]), int(bounds[t + 1])) for t in range(self.threads)]
         self._pool: ThreadPoolExecutor | None = None
-        # the arrays ``gym_step`` reads and writes (bk.GymCore): controls in, outputs out
+        # the arrays ``gym_step`` reads and writes (GymCore): controls in, outputs out
         self.ctl = np.zeros(bk.N_CTL, dtype=np.int64)
         self.ctl[bk.C_MAX_STEPS] = 1 << 62
         self.par = np.zeros(bk.N_PAR)
@@ -130,8 +132,8 @@ class InstanceBatch:
         self.end = np.zeros(n, dtype=np.int64)
         self.terminated = np.zeros(n, dtype=np.bool_)
         self.truncated = np.zeros(n, dtype=np.bool_)
-        self.obs_tables: bk.ObsTables = bk.no_obs_tables()
-        self._cores: list[tuple[bk.GymCore, Any]] | None = None
+        self.obs_tables: ObsTables = no_obs_tables()
+        self._cores: list[tuple[GymCore, Any]] | None = None
         self._run_all: Callable[[], int] | None = None  # one thread: the compiled call with its arguments bound
 
     @property
@@ -144,12 +146,12 @@ class InstanceBatch:
         self.static = self.static._replace(scoring=not value)
         self._cores = self._run_all = None
 
-    def set_obs_tables(self, tables: bk.ObsTables) -> None:
+    def set_obs_tables(self, tables: ObsTables) -> None:
         """Let ``run`` fill the object-list observation (``observe.Observer.tables``) when ``ctl[C_OBSERVE]``."""
         self.obs_tables = tables
         self._cores = self._run_all = None
 
-    def _core_entries(self) -> list[tuple[bk.GymCore, Any]]:
+    def _core_entries(self) -> list[tuple[GymCore, Any]]:
         """Per thread: the GymCore over this batch's arrays (that thread's scratch and outputs) and the
         compiled ``gym_step`` for it, looked up once and called directly (no argument typing per call)."""
         if self._cores is None:

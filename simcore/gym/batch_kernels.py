@@ -16,13 +16,10 @@ arrays of the engine's four structures (which was most of a one-instance step).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
-from numba.core import types
-from numba.experimental import structref
 
-from simcore._jit import borrow_field, copy_instance, kernel
+from simcore._jit import GymCore, borrow_field, copy_instance, kernel
 from simcore.behavior.route_kernels import route_index
 from simcore.evaluation.metrics_kernels import EV_GOAL, EV_RED_LIGHT
 from simcore.gym.obs_kernels import ego_obs_at, object_obs_at
@@ -80,67 +77,6 @@ P_MAX_ACCEL = 5
 P_MAX_DECEL = 6
 P_MAX_STEER = 7
 N_PAR = 8
-
-
-class ObsTables(NamedTuple):
-    """What the object-list observation ("objects" mode: ``obs_kernels.object_obs`` and ``ego_obs``) reads and
-    fills inside ``gym_step``; built by ``observe.Observer.tables`` (zero-size arrays when not observed)."""
-
-    obj_range: float
-    lim_obj: np.ndarray
-    objects: np.ndarray  # (N, K, N_OBJ_FEATURES) float32
-    mask: np.ndarray  # (N, K) int8
-    sel_d: np.ndarray  # (threads, K) scratch
-    sel_i: np.ndarray
-    rt_start: np.ndarray
-    rx: np.ndarray
-    ry: np.ndarray
-    rs: np.ndarray
-    rvlim: np.ndarray
-    st_start: np.ndarray
-    stop_s: np.ndarray
-    stop_sig: np.ndarray
-    goal_s: np.ndarray
-    front: float
-    spacing: float
-    lim_ego: np.ndarray
-    lim_route: np.ndarray
-    ego: np.ndarray  # (N, N_EGO_FEATURES) float32
-    route: np.ndarray  # (N, P, 2) float32
-
-
-def no_obs_tables() -> ObsTables:
-    """ObsTables of the same types as an observing one, with nothing to fill."""
-    f32, f64, i64 = np.float32, np.float64, np.int64
-    e1, e2 = np.zeros(0, f64), np.zeros((0, 2), f64)
-    return ObsTables(
-        0.0, e2, np.zeros((0, 0, 0), f32), np.zeros((0, 0), np.int8), np.zeros((0, 0), f64), np.zeros((0, 0), i64),
-        np.zeros(0, i64), e1, e1, e1, e1, np.zeros(0, i64), e1, np.zeros(0, i64), e1, 0.0, 0.0, e2, e1,
-        np.zeros((0, 0), f32), np.zeros((0, 0, 2), f32),
-    )  # fmt: skip
-
-
-@structref.register
-class GymCoreType(types.StructRef):
-    """Numba type of ``GymCore``."""
-
-    def preprocess_fields(self, fields):  # type: ignore[no-untyped-def]
-        return tuple((name, types.unliteral(t)) for name, t in fields)
-
-
-class GymCore(structref.StructRefProxy):
-    """One gym batch as one compiled object: the engine's ``static``, ``state`` (N instances), ``initial``
-    (t = 0 state of one instance), ``scratch`` and ``out`` of one thread, and the gym's arrays (the
-    ``InstanceBatch`` attributes of the same names; every array is shared with Python, not copied).
-    Built by ``make_core``."""
-
-
-#: GymCore fields, in constructor order.
-CORE_FIELDS = (
-    "static", "state", "initial", "scratch", "out", "ctl", "par", "act", "weights", "terminate", "todo",
-    "sf_next", "terms", "reward", "end", "terminated", "truncated", "obs",
-)  # fmt: skip
-structref.define_proxy(GymCore, GymCoreType, list(CORE_FIELDS))
 
 
 # fmt: off

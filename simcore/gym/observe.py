@@ -8,10 +8,10 @@ import numpy as np
 from gymnasium import spaces
 
 from simcore._types import LaneType
-from simcore.gym import batch_kernels as bk
 from simcore.gym import obs_kernels as ok
 from simcore.gym.batch import InstanceBatch
 from simcore.gym.config import ObservationConfig
+from simcore.gym.core import ObsTables, no_obs_tables
 
 #: Bounds of the object-list columns (dx, dy: +-range; dyaw; speed m/s; length, width m; kind).
 _SPEED_MAX = 100.0
@@ -100,15 +100,15 @@ class Observer:
         self._lane_driving = np.ascontiguousarray(net.lane_type == LaneType.DRIVING)
         self._front = float(w.params["length"][e] - w.params["rear_overhang"][e])
 
-    def tables(self, threads: int = 1) -> bk.ObsTables:
+    def tables(self, threads: int = 1) -> ObsTables:
         """What ``batch_kernels.gym_step`` needs to fill the "objects" buffers itself (scratch rows for
         ``threads`` threads); tables with nothing to fill without that mode."""
         if "objects" not in self.bufs:
-            return bk.no_obs_tables()
+            return no_obs_tables()
         cfg, rt = self.cfg, self.batch.world.routes
         k = cfg.objects
         c = np.ascontiguousarray
-        return bk.ObsTables(
+        return ObsTables(
             float(cfg.object_range_m), self.lim_obj, self.bufs["objects"], self.bufs["objects_mask"],
             np.zeros((threads, k)), np.zeros((threads, k), dtype=np.int64),
             c(rt.start, np.int64), c(rt.x, np.float64), c(rt.y, np.float64), c(rt.s, np.float64),
