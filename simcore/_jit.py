@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numba
 from numba import types
 from numba.core import cgutils
+from numba.experimental import structref
 from numba.extending import intrinsic
 
 
@@ -230,3 +231,112 @@ def borrow_flat(typingctx, arr, j):
         return out._getvalue()
 
     return out_t(arr, j), codegen
+
+
+def _borrowed(context, builder, ty, val):
+    """``val`` of type ``ty`` with every array in it (itself, or a member of a tuple) borrowed."""
+    if isinstance(ty, types.Array):
+        return _alias(context, builder, ty, val, ty, None, False)
+    if isinstance(ty, types.BaseTuple):
+        members = [_borrowed(context, builder, t, builder.extract_value(val, i)) for i, t in enumerate(ty.types)]
+        return context.make_tuple(builder, ty, members)
+    return val
+
+
+@intrinsic
+def borrow_field(typingctx, inst, name):
+    """Field ``name`` (a string literal) of a StructRef ``inst``, borrowed: ``inst.name`` without the
+    reference count of every array in it (``inst.name`` increments and later decrements one per array:
+    ~300 atomic operations for the engine's Static). Valid while ``inst`` lives; never store it."""
+    if not (isinstance(inst, types.StructRef) and isinstance(name, types.StringLiteral)):
+        return None
+    field = name.literal_value
+    if field not in inst.field_dict:
+        return None
+    field_t = inst.field_dict[field]
+
+    def codegen(context, builder, sig, args):
+        data = structref._Utils(context, builder, sig.args[0]).get_data_struct(args[0])
+        return _borrowed(context, builder, field_t, getattr(data, field))
+
+    return field_t(inst, name), codegen
+
+
+@intrinsic
+def borrow_tuple(typingctx, tup):
+    """``tup`` (a (named) tuple) with every array member borrowed (other members unchanged).
+
+    Hand a borrowed engine tuple (``runner.engine.Static``, ``EngineState``, ...) to a kernel that is
+    called many times in one call: each ``tup.field`` read inside it is then a copy without the atomic
+    reference count of an owned array. Same type as ``tup``, so the callee's specialisation is shared.
+    """
+    if not isinstance(tup, types.BaseTuple):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return _borrowed(context, builder, sig.args[0], args[0])
+
+    return tup(tup), codegen
+
+
+@intrinsic
+def copy_instance(typingctx, dst, j, src, k):
+    """Row ``j`` of every array of the (named) tuple ``dst`` becomes row ``k`` of the same member of
+    ``src`` (one memcpy per member; bitwise, NaN payloads included). Every member of both must be a
+    C-contiguous array of one dtype per member, with equal trailing shapes (not checked here)."""
+    if not (isinstance(dst, types.BaseTuple) and isinstance(src, types.BaseTuple) and len(dst) == len(src)):
+        return None
+    if not (isinstance(j, types.Integer) and isinstance(k, types.Integer)):
+        return None
+    for a, b in zip(dst.types, src.types, strict=True):
+        ok = isinstance(a, types.Array) and isinstance(b, types.Array)
+        if not (ok and a.layout == "C" and b.layout == "C" and a.dtype == b.dtype and a.ndim == b.ndim):
+            return None
+
+    def codegen(context, builder, sig, args):
+        dst_t, j_t, src_t, k_t = sig.args
+        jj = context.cast(builder, args[1], j_t, types.intp)
+        kk = context.cast(builder, args[3], k_t, types.intp)
+        for i, (ta, tb) in enumerate(zip(dst_t.types, src_t.types, strict=True)):
+            a = context.make_array(ta)(context, builder, value=builder.extract_value(args[0], i))
+            b = context.make_array(tb)(context, builder, value=builder.extract_value(args[2], i))
+            shape = cgutils.unpack_tuple(builder, a.shape, ta.ndim)
+            a_str = cgutils.unpack_tuple(builder, a.strides, ta.ndim)
+            b_str = cgutils.unpack_tuple(builder, b.strides, tb.ndim)
+            count = context.get_constant(types.intp, 1)
+            for extent in shape[1:]:
+                count = builder.mul(count, extent)
+            pa = builder.gep(builder.bitcast(a.data, cgutils.voidptr_t), [builder.mul(jj, a_str[0])])
+            pb = builder.gep(builder.bitcast(b.data, cgutils.voidptr_t), [builder.mul(kk, b_str[0])])
+            cgutils.raw_memcpy(builder, pa, pb, count, a.itemsize)
+        return context.get_dummy_value()
+
+    return types.none(dst, j, src, k), codegen
+
+
+# -- the gym's compiled-call record -------------------------------------------------------
+# Passing the engine's four structures from Python unboxes ~250 arrays per call (~25 us); a StructRef
+# holding them is one pointer. Its Numba type class must live at module level for the kernel cache.
+
+
+@structref.register
+class GymCoreType(types.StructRef):
+    """Numba type of ``GymCore``."""
+
+    def preprocess_fields(self, fields):  # type: ignore[no-untyped-def]
+        return tuple((name, types.unliteral(t)) for name, t in fields)
+
+
+class GymCore(structref.StructRefProxy):
+    """One gym batch as one compiled object (``simcore.gym.batch_kernels.gym_step``): the engine's ``static``,
+    ``state`` (N instances), ``initial`` (t = 0 state of one instance), ``scratch`` and ``out`` of one thread,
+    and the gym's arrays (the ``InstanceBatch`` attributes of the same names; every array is shared with
+    Python, not copied). Built by ``batch_kernels.make_core``. Here because only this module imports Numba."""
+
+
+#: GymCore fields, in constructor order.
+CORE_FIELDS = (
+    "static", "state", "initial", "scratch", "out", "ctl", "par", "act", "weights", "terminate", "todo",
+    "sf_next", "terms", "reward", "end", "terminated", "truncated", "obs",
+)  # fmt: skip
+structref.define_proxy(GymCore, GymCoreType, list(CORE_FIELDS))

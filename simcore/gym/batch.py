@@ -3,19 +3,23 @@
 A built ``World`` holds R state rows for one scenario instance. ``InstanceBatch`` keeps every
 per-instance quantity (state, controls, flags, metrics, signal states, collision memory,
 step counter) as an (N, R) array, row j for instance j, and shares what is equal in every
-copy (vehicle and driver parameters, routes, map). ``step_instances`` then advances all
+copy (vehicle and driver parameters, routes, map). ``batch_kernels.gym_step`` then advances all
 instances in one compiled call, each on its own clock. Instance j's results depend only on
 its own inputs: a batch of N is step for step identical to N batches of one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from simcore._jit import GymCore
 from simcore.gym import batch_kernels as bk
+from simcore.gym.core import ObsTables, no_obs_tables
 from simcore.runner.engine import (
     Static,
     build_static,
@@ -124,10 +128,24 @@ class InstanceBatch:
         bounds = np.linspace(0, n, self.threads + 1).round().astype(int)
         self.chunks = [(int(bounds[t]), int(bounds[t + 1])) for t in range(self.threads)]
         self._pool: ThreadPoolExecutor | None = None
+        # the arrays ``gym_step`` reads and writes (GymCore): controls in, outputs out
+        self.ctl = np.zeros(bk.N_CTL, dtype=np.int64)
+        self.ctl[bk.C_MAX_STEPS] = 1 << 62
+        self.par = np.zeros(bk.N_PAR)
+        self.par[bk.P_DT] = float(w.dt)
+        self.act = np.zeros((n, 2))
+        self.weights = np.zeros(bk.N_TERMS)
+        self.terminate = np.zeros(3, dtype=np.bool_)
+        self.todo = np.full(n, bk.TODO_STEP, dtype=np.int8)
+        self.sf_next = np.zeros((n, r))
         self.terms = np.zeros((n, bk.N_TERMS))
         self.reward = np.zeros(n)
         self.end = np.zeros(n, dtype=np.int64)
-        self._entries: dict[tuple[int, ...], tuple[tuple, Any]] = {}
+        self.terminated = np.zeros(n, dtype=np.bool_)
+        self.truncated = np.zeros(n, dtype=np.bool_)
+        self.obs_tables: ObsTables = no_obs_tables()
+        self._cores: list[tuple[GymCore, Any]] | None = None
+        self._run_all: Callable[[], int] | None = None  # one thread: the compiled call with its arguments bound
 
     @property
     def light(self) -> bool:
@@ -137,22 +155,31 @@ class InstanceBatch:
     @light.setter
     def light(self, value: bool) -> None:
         self.static = self.static._replace(scoring=not value)
+        self._cores = self._run_all = None
 
-    def _entry(self, args: tuple) -> Any:
-        """The compiled ``step_instances`` for ``args``: the dispatcher's own overload, looked up once
-        per set of engine structures and called directly (the dispatcher types its arguments on every
-        call, the four engine NamedTuples field by field: ~60 us, most of a one-instance step)."""
-        key = tuple(id(a) for a in args[9:])
-        cached = self._entries.get(key)
-        if cached is None:
-            if len(self._entries) >= 8:  # structures replaced (e.g. ``light`` toggled): forget old ones
-                self._entries.clear()
-            disp: Any = bk.step_instances
-            sig = tuple(disp.typeof_pyval(a) for a in args)
-            if sig not in disp.overloads:
-                disp.compile(sig)
-            cached = self._entries[key] = (args[9:], disp.overloads[sig].entry_point)  # keeps the keyed objects alive
-        return cached[1]
+    def set_obs_tables(self, tables: ObsTables) -> None:
+        """Let ``run`` fill the object-list observation (``observe.Observer.tables``) when ``ctl[C_OBSERVE]``."""
+        self.obs_tables = tables
+        self._cores = self._run_all = None
+
+    def _core_entries(self) -> list[tuple[GymCore, Any]]:
+        """Per thread: the GymCore over this batch's arrays (that thread's scratch and outputs) and the
+        compiled ``gym_step`` for it, looked up once and called directly (no argument typing per call)."""
+        if self._cores is None:
+            cores = []
+            for t in range(self.threads):
+                core = bk.make_core(
+                    self.static, self.state, self.initial, self.scratch[t], self.outputs[t], self.ctl, self.par,
+                    self.act, self.weights, self.terminate, self.todo, self.sf_next, self.terms, self.reward,
+                    self.end, self.terminated, self.truncated, self.obs_tables,
+                )  # fmt: skip
+                disp: Any = bk.gym_step
+                sig = (disp.typeof_pyval(core), *(disp.typeof_pyval(0) for _ in range(3)))
+                if sig not in disp.overloads:
+                    disp.compile(sig)
+                cores.append((core, disp.overloads[sig].entry_point))
+            self._cores = cores
+        return self._cores
 
     def close(self) -> None:
         """Stop the worker threads (if any)."""
@@ -171,10 +198,11 @@ class InstanceBatch:
         """Every instance j with ``mask[j]`` back to t = 0 (one copy of the initial state per array);
         ``speed_factor``: (N, R) rows replacing the drivers' speed factors of those instances."""
         mask = np.asarray(mask, dtype=np.bool_)
+        sf = None if speed_factor is None else speed_factor[mask]  # a copy: it may be a view of the state
         for a, a0 in zip(self.state, self.initial, strict=True):
             a[mask] = a0[0]
-        if speed_factor is not None:
-            self.state.speed_factor[mask] = speed_factor[mask]
+        if sf is not None:
+            self.state.speed_factor[mask] = sf
 
     def snapshot(self) -> EngineState:
         """A copy of the state of every instance (``restore`` goes back to it bit for bit)."""
@@ -221,6 +249,46 @@ class InstanceBatch:
         return self.state.goal_flag
 
     # -- step ---------------------------------------------------------------------------
+    def run(self) -> int:
+        """One ``gym_step`` over every instance with the controls as they are in ``ctl``, ``par``, ``act``,
+        ``weights``, ``terminate``, ``todo`` and ``sf_next``; outputs in ``terms``, ``reward``, ``end``,
+        ``terminated``, ``truncated`` (and the observation tables). Returns the number of instances that ended.
+
+        An instance stepped on this call whose storyboard fired an ``end`` entry ends with ``END_STORY``
+        (terminated; it takes precedence over the step's own end code, as in ``Simulation``)."""
+        if not self.end_entries.size:
+            return self._run_compiled()
+        stepped = self.todo == bk.TODO_STEP
+        n_end = self._run_compiled()
+        story = stepped & self.state.story_done[:, self.end_entries].any(axis=1)
+        if story.any():
+            n_end += int(np.count_nonzero(story & (self.end == bk.END_NONE)))
+            self.end[story] = END_STORY
+            self.terminated[story] = True
+            self.truncated[story] = False
+            if self.ctl[bk.C_AUTORESET]:
+                self.todo[story] = bk.TODO_RESET
+        return n_end
+
+    def _run_compiled(self) -> int:
+        """``gym_step`` over every instance (one call, or one per thread range)."""
+        if self._run_all is not None:
+            return self._run_all()  # type: ignore[no-any-return]
+        entries = self._core_entries()
+        if self.threads == 1:
+            core, entry = entries[0]
+            self._run_all = partial(entry, core, 0, self.n, 0)
+            return self._run_all()  # type: ignore[no-any-return]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-gym")
+
+        def one(t: int) -> int:
+            core, entry = entries[t]
+            j0, j1 = self.chunks[t]
+            return int(entry(core, j0, j1, t))
+
+        return sum(self._pool.map(one, range(self.threads)))
+
     def step(
         self,
         run: np.ndarray,
@@ -231,31 +299,18 @@ class InstanceBatch:
         terminate: np.ndarray,
     ) -> None:
         """Advance the instances where ``run`` is True by one step with the ego targets
-        ``accel`` (m/s^2) and ``steer`` (rad), (N,) each. Results in ``terms``, ``reward``, ``end``."""
-        w = self.world
-        # Fixed argument types (no-ops for the envs' own arrays), so the compiled entry point found
-        # for the first call fits every later one.
-        run = np.asarray(run, dtype=np.bool_)
-        accel = np.ascontiguousarray(accel, dtype=np.float64)
-        steer = np.ascontiguousarray(steer, dtype=np.float64)
-        weights = np.ascontiguousarray(weights, dtype=np.float64)
-        terminate = np.ascontiguousarray(terminate, dtype=np.bool_)
-
-        def one(t: int) -> None:
-            j0, j1 = self.chunks[t]
-            args = (
-                j0, j1, run, accel, steer, float(w.dt), int(max_steps), weights, terminate,
-                self.static, self.state, self.scratch[t], self.outputs[t], self.terms, self.reward, self.end,
-            )  # fmt: skip
-            self._entry(args)(*args)
-
-        if self.threads == 1:
-            one(0)
-        else:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-gym")
-            for _ in self._pool.map(one, range(self.threads)):
-                pass
-        if self.end_entries.size:
-            ended = run & self.state.story_done[:, self.end_entries].any(axis=1)
-            self.end[ended] = END_STORY
+        ``accel`` (m/s^2) and ``steer`` (rad), (N,) each. Results in ``terms``, ``reward``, ``end``.
+        (The envs' controls in ``ctl``, ``weights``, ``terminate`` and ``todo`` are left as they were.)"""
+        kept = (self.ctl.copy(), self.weights.copy(), self.terminate.copy(), self.todo.copy())
+        try:
+            self.act[:, 0] = accel
+            self.act[:, 1] = steer
+            self.todo[:] = np.where(np.asarray(run, dtype=np.bool_), bk.TODO_STEP, bk.TODO_SKIP)
+            self.ctl[:] = (bk.MODE_RAW, 0, max_steps, 0)
+            self.weights[:] = weights
+            self.terminate[:] = terminate
+            self.run()
+        finally:
+            mine: tuple[np.ndarray, ...] = (self.ctl, self.weights, self.terminate, self.todo)
+            for dst, src in zip(mine, kept, strict=True):
+                dst[:] = src

@@ -81,6 +81,14 @@ class ActionMap:
         self._low = self.space.low.astype(np.float64)
         self._high = self.space.high.astype(np.float64)
 
+    def configure(self, batch: InstanceBatch) -> None:
+        """Let ``batch.run`` map actions in ``batch.act`` this way (``batch_kernels.map_action``)."""
+        batch.ctl[bk.C_MODE] = bk.MODE_NORMALIZED if self.normalize else bk.MODE_BOX
+        p = batch.par
+        p[bk.P_LO_ACCEL], p[bk.P_LO_STEER] = self._low
+        p[bk.P_HI_ACCEL], p[bk.P_HI_STEER] = self._high
+        p[bk.P_MAX_ACCEL], p[bk.P_MAX_DECEL], p[bk.P_MAX_STEER] = self.max_accel, self.max_decel, self.max_steer
+
     def physical(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 2) actions -> (N,) acceleration (m/s^2) and (N,) steering (rad) targets."""
         a = np.asarray(actions, dtype=np.float64).reshape(-1, 2)
@@ -101,6 +109,20 @@ def speed_factors(batch: InstanceBatch, rng: np.random.Generator, jitter: float)
         u = rng.uniform(-1.0, 1.0, size=len(batch.drive_idx))
         sf[batch.drive_idx] *= 1.0 + jitter * u
     return sf
+
+
+def attach(
+    batch: InstanceBatch, actions: ActionMap, reward: RewardConfig, max_steps: int, observer: Observer, autoreset: bool
+) -> None:
+    """Set the batch's compiled step up for an env: action mapping, reward weights and end conditions,
+    truncation, NEXT_STEP autoreset, and the object-list observation filled inside the step."""
+    actions.configure(batch)
+    batch.weights[:] = reward.weights()
+    batch.terminate[:] = reward.terminate()
+    batch.ctl[bk.C_MAX_STEPS] = max_steps
+    batch.ctl[bk.C_AUTORESET] = int(autoreset)
+    batch.ctl[bk.C_OBSERVE] = int("objects" in observer.bufs)
+    batch.set_obs_tables(observer.tables(batch.threads))
 
 
 def colorize(raster: np.ndarray, scale: int = 1) -> np.ndarray:
@@ -171,7 +193,10 @@ class SimcoreEnv(gym.Env):
         self.npc_speed_jitter = float(npc_speed_jitter)
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": round(1.0 / world.dt)}  # type: ignore[misc]
-        self._run = np.ones(1, dtype=np.bool_)
+        attach(self.batch, self.actions, self.reward_cfg, self.max_steps, self.observer, autoreset=False)
+        self._act = self.batch.act[0]
+        st = self.batch.state
+        self._step_count, self._progress, self._speed = st.step, st.progress[0], st.speed[0]
         self._render_buf: np.ndarray | None = None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
@@ -183,27 +208,30 @@ class SimcoreEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Apply ``action`` for one step of dt; returns (obs, reward, terminated, truncated, info)."""
-        acc, steer = self.actions.physical(np.asarray(action))
+        a = np.asarray(action)
+        if a.size != 2:
+            raise ValueError(f"expected an action of shape (2,), got {a.shape}")
+        self._act[:] = a if a.ndim == 1 else a.reshape(2)
         b = self.batch
-        b.step(self._run, acc, steer, self.max_steps, self._weights, self._terminate)
-        self.observer.compute()
-        end = int(b.end[0])
-        terminated = end in (bk.END_COLLISION, bk.END_OFFROAD, bk.END_GOAL, END_STORY)
-        truncated = end == bk.END_TIMEOUT
-        return self.observer.single(0), float(b.reward[0]), terminated, truncated, self._info(True)
+        b.run()  # action mapping, engine step, reward, end flags, object-list observation: one compiled call
+        if self.observer.images:
+            self.observer.compute_images()
+        obs = self.observer.single(0)
+        return obs, float(b.reward[0]), bool(b.terminated[0]), bool(b.truncated[0]), self._info(True)
 
     def _info(self, stepped: bool) -> dict[str, Any]:
         b = self.batch
         e = b.ego
+        step = int(self._step_count[0])
         info: dict[str, Any] = {
-            "time": float(b.step_count[0] * self.world.dt),
-            "step": int(b.step_count[0]),
-            "progress_m": float(b.field("progress")[0, e]),
-            "speed_mps": float(b.field("speed")[0, e]),
+            "time": step * self.world.dt,
+            "step": step,
+            "progress_m": float(self._progress[e]),
+            "speed_mps": float(self._speed[e]),
             "termination": END_NAMES[int(b.end[0])] if stepped else "",
         }
         if stepped:
-            info["reward_terms"] = {name: float(self._weights[k] * b.terms[0, k]) for k, name in enumerate(TERM_NAMES)}
+            info["reward_terms"] = dict(zip(TERM_NAMES, (self._weights * b.terms[0]).tolist(), strict=True))
         return info
 
     def render(self) -> np.ndarray | None:

@@ -73,51 +73,62 @@ def object_obs(
             center_offset: (R,) per-row statics. obj_range: m. lim: (N_OBJ_FEATURES, 2) clip bounds.
         out: (N, K, N_OBJ_FEATURES) float32. mask: (N, K) int8. sel_d, sel_i: (K,) scratch.
     """
-    n_inst, n_rows = x.shape
+    for j in range(x.shape[0]):
+        object_obs_at(
+            j, ego, x, y, yaw, speed, active, kind, length, width, center_offset, obj_range, lim, out, mask, sel_d,
+            sel_i,
+        )  # fmt: skip
+
+
+@kernel
+def object_obs_at(
+    j, ego, x, y, yaw, speed, active, kind, length, width, center_offset, obj_range, lim, out, mask, sel_d, sel_i
+):  # pragma: no cover - compiled
+    """``object_obs`` of instance ``j`` only (same arguments)."""
+    n_rows = x.shape[1]
     k_max = out.shape[1]
     r2max = obj_range * obj_range
-    for j in range(n_inst):
-        ex = x[j, ego]
-        ey = y[j, ego]
-        c = math.cos(yaw[j, ego])
-        s = math.sin(yaw[j, ego])
-        n_sel = 0
-        for i in range(n_rows):
-            if i == ego or not active[j, i]:
-                continue
-            cx = x[j, i] + center_offset[i] * math.cos(yaw[j, i]) - ex
-            cy = y[j, i] + center_offset[i] * math.sin(yaw[j, i]) - ey
-            d2 = cx * cx + cy * cy
-            if d2 > r2max:
-                continue
-            if n_sel == k_max and d2 >= sel_d[k_max - 1]:
-                continue
-            p = n_sel if n_sel < k_max else k_max - 1
-            while p > 0 and sel_d[p - 1] > d2:
-                sel_d[p] = sel_d[p - 1]
-                sel_i[p] = sel_i[p - 1]
-                p -= 1
-            sel_d[p] = d2
-            sel_i[p] = i
-            if n_sel < k_max:
-                n_sel += 1
-        for q in range(k_max):
-            if q >= n_sel:
-                for f in range(N_OBJ_FEATURES):
-                    out[j, q, f] = 0.0
-                mask[j, q] = 0
-                continue
-            i = sel_i[q]
-            cx = x[j, i] + center_offset[i] * math.cos(yaw[j, i]) - ex
-            cy = y[j, i] + center_offset[i] * math.sin(yaw[j, i]) - ey
-            out[j, q, OBJ_DX] = _clip(c * cx + s * cy, lim[OBJ_DX, 0], lim[OBJ_DX, 1])
-            out[j, q, OBJ_DY] = _clip(-s * cx + c * cy, lim[OBJ_DY, 0], lim[OBJ_DY, 1])
-            out[j, q, OBJ_DYAW] = _clip(_wrap(yaw[j, i] - yaw[j, ego]), lim[OBJ_DYAW, 0], lim[OBJ_DYAW, 1])
-            out[j, q, OBJ_SPEED] = _clip(speed[j, i], lim[OBJ_SPEED, 0], lim[OBJ_SPEED, 1])
-            out[j, q, OBJ_LENGTH] = _clip(length[i], lim[OBJ_LENGTH, 0], lim[OBJ_LENGTH, 1])
-            out[j, q, OBJ_WIDTH] = _clip(width[i], lim[OBJ_WIDTH, 0], lim[OBJ_WIDTH, 1])
-            out[j, q, OBJ_KIND] = _clip(kind[i], lim[OBJ_KIND, 0], lim[OBJ_KIND, 1])
-            mask[j, q] = 1
+    ex = x[j, ego]
+    ey = y[j, ego]
+    c = math.cos(yaw[j, ego])
+    s = math.sin(yaw[j, ego])
+    n_sel = 0
+    for i in range(n_rows):
+        if i == ego or not active[j, i]:
+            continue
+        cx = x[j, i] + center_offset[i] * math.cos(yaw[j, i]) - ex
+        cy = y[j, i] + center_offset[i] * math.sin(yaw[j, i]) - ey
+        d2 = cx * cx + cy * cy
+        if d2 > r2max:
+            continue
+        if n_sel == k_max and d2 >= sel_d[k_max - 1]:
+            continue
+        p = n_sel if n_sel < k_max else k_max - 1
+        while p > 0 and sel_d[p - 1] > d2:
+            sel_d[p] = sel_d[p - 1]
+            sel_i[p] = sel_i[p - 1]
+            p -= 1
+        sel_d[p] = d2
+        sel_i[p] = i
+        if n_sel < k_max:
+            n_sel += 1
+    for q in range(k_max):
+        if q >= n_sel:
+            for f in range(N_OBJ_FEATURES):
+                out[j, q, f] = 0.0
+            mask[j, q] = 0
+            continue
+        i = sel_i[q]
+        cx = x[j, i] + center_offset[i] * math.cos(yaw[j, i]) - ex
+        cy = y[j, i] + center_offset[i] * math.sin(yaw[j, i]) - ey
+        out[j, q, OBJ_DX] = _clip(c * cx + s * cy, lim[OBJ_DX, 0], lim[OBJ_DX, 1])
+        out[j, q, OBJ_DY] = _clip(-s * cx + c * cy, lim[OBJ_DY, 0], lim[OBJ_DY, 1])
+        out[j, q, OBJ_DYAW] = _clip(_wrap(yaw[j, i] - yaw[j, ego]), lim[OBJ_DYAW, 0], lim[OBJ_DYAW, 1])
+        out[j, q, OBJ_SPEED] = _clip(speed[j, i], lim[OBJ_SPEED, 0], lim[OBJ_SPEED, 1])
+        out[j, q, OBJ_LENGTH] = _clip(length[i], lim[OBJ_LENGTH, 0], lim[OBJ_LENGTH, 1])
+        out[j, q, OBJ_WIDTH] = _clip(width[i], lim[OBJ_WIDTH, 0], lim[OBJ_WIDTH, 1])
+        out[j, q, OBJ_KIND] = _clip(kind[i], lim[OBJ_KIND, 0], lim[OBJ_KIND, 1])
+        mask[j, q] = 1
 
 
 # fmt: off
@@ -136,45 +147,56 @@ def ego_obs(
     out_route (N, P, 2): route points at progress + (k + 1) * spacing (m), ego frame (m),
     the route's last point repeated past its end.
     """
-    n_inst = x.shape[0]
+    for j in range(x.shape[0]):
+        ego_obs_at(j, ego, x, y, yaw, speed, accel, steer, progress, lateral, sig_state[j],
+                   rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, goal_s, front, spacing, lim, lim_route,
+                   out_ego, out_route)
+
+
+@kernel
+def ego_obs_at(
+    j, ego, x, y, yaw, speed, accel, steer, progress, lateral, sig,
+    rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, goal_s, front, spacing, lim, lim_route,
+    out_ego, out_route,
+):  # pragma: no cover - compiled
+    """``ego_obs`` of instance ``j`` only; ``sig``: (G,) that instance's signal states."""
     a = rt_start[ego]
     b = rt_start[ego + 1]
     n_pts = out_route.shape[1]
-    for j in range(n_inst):
-        p = progress[j, ego]
-        k = route_index(rs, a, b, p)
-        h = math.atan2(ry[k + 1] - ry[k], rx[k + 1] - rx[k])
-        out_ego[j, EGO_SPEED] = _clip(speed[j, ego], lim[EGO_SPEED, 0], lim[EGO_SPEED, 1])
-        out_ego[j, EGO_ACCEL] = _clip(accel[j, ego], lim[EGO_ACCEL, 0], lim[EGO_ACCEL, 1])
-        out_ego[j, EGO_STEER] = _clip(steer[j, ego], lim[EGO_STEER, 0], lim[EGO_STEER, 1])
-        out_ego[j, EGO_SPEED_LIMIT] = _clip(rvlim[k], lim[EGO_SPEED_LIMIT, 0], lim[EGO_SPEED_LIMIT, 1])
-        out_ego[j, EGO_LATERAL] = _clip(lateral[j, ego], lim[EGO_LATERAL, 0], lim[EGO_LATERAL, 1])
-        out_ego[j, EGO_HEADING_ERROR] = _clip(_wrap(yaw[j, ego] - h), lim[EGO_HEADING_ERROR, 0],
-                                              lim[EGO_HEADING_ERROR, 1])
-        out_ego[j, EGO_GOAL_DIST] = _clip(goal_s[ego] - p, lim[EGO_GOAL_DIST, 0], lim[EGO_GOAL_DIST, 1])
-        stop_d = lim[EGO_STOP_DIST, 1]
-        red = 0.0
-        for m in range(st_start[ego], st_start[ego + 1]):
-            d = stop_s[m] - (p + front)
-            if d >= 0.0 and d < stop_d:
-                stop_d = d
-                red = 1.0 if stop_sig[m] >= 0 and sig_state[j, stop_sig[m]] == RED else 0.0
-        out_ego[j, EGO_STOP_DIST] = _clip(stop_d, lim[EGO_STOP_DIST, 0], lim[EGO_STOP_DIST, 1])
-        out_ego[j, EGO_STOP_RED] = red
-        ex = x[j, ego]
-        ey = y[j, ego]
-        c = math.cos(yaw[j, ego])
-        s = math.sin(yaw[j, ego])
-        for q in range(n_pts):
-            sq = p + (q + 1) * spacing
-            kq = route_index(rs, a, b, sq)
-            seg = rs[kq + 1] - rs[kq]
-            u = (sq - rs[kq]) / seg if seg > 0.0 else 0.0
-            u = min(max(u, 0.0), 1.0)
-            px = rx[kq] + u * (rx[kq + 1] - rx[kq]) - ex
-            py = ry[kq] + u * (ry[kq + 1] - ry[kq]) - ey
-            out_route[j, q, 0] = _clip(c * px + s * py, lim_route[0], lim_route[1])
-            out_route[j, q, 1] = _clip(-s * px + c * py, lim_route[0], lim_route[1])
+    p = progress[j, ego]
+    k = route_index(rs, a, b, p)
+    h = math.atan2(ry[k + 1] - ry[k], rx[k + 1] - rx[k])
+    out_ego[j, EGO_SPEED] = _clip(speed[j, ego], lim[EGO_SPEED, 0], lim[EGO_SPEED, 1])
+    out_ego[j, EGO_ACCEL] = _clip(accel[j, ego], lim[EGO_ACCEL, 0], lim[EGO_ACCEL, 1])
+    out_ego[j, EGO_STEER] = _clip(steer[j, ego], lim[EGO_STEER, 0], lim[EGO_STEER, 1])
+    out_ego[j, EGO_SPEED_LIMIT] = _clip(rvlim[k], lim[EGO_SPEED_LIMIT, 0], lim[EGO_SPEED_LIMIT, 1])
+    out_ego[j, EGO_LATERAL] = _clip(lateral[j, ego], lim[EGO_LATERAL, 0], lim[EGO_LATERAL, 1])
+    out_ego[j, EGO_HEADING_ERROR] = _clip(_wrap(yaw[j, ego] - h), lim[EGO_HEADING_ERROR, 0],
+                                          lim[EGO_HEADING_ERROR, 1])
+    out_ego[j, EGO_GOAL_DIST] = _clip(goal_s[ego] - p, lim[EGO_GOAL_DIST, 0], lim[EGO_GOAL_DIST, 1])
+    stop_d = lim[EGO_STOP_DIST, 1]
+    red = 0.0
+    for m in range(st_start[ego], st_start[ego + 1]):
+        d = stop_s[m] - (p + front)
+        if d >= 0.0 and d < stop_d:
+            stop_d = d
+            red = 1.0 if stop_sig[m] >= 0 and sig[stop_sig[m]] == RED else 0.0
+    out_ego[j, EGO_STOP_DIST] = _clip(stop_d, lim[EGO_STOP_DIST, 0], lim[EGO_STOP_DIST, 1])
+    out_ego[j, EGO_STOP_RED] = red
+    ex = x[j, ego]
+    ey = y[j, ego]
+    c = math.cos(yaw[j, ego])
+    s = math.sin(yaw[j, ego])
+    for q in range(n_pts):
+        sq = p + (q + 1) * spacing
+        kq = route_index(rs, a, b, sq)
+        seg = rs[kq + 1] - rs[kq]
+        u = (sq - rs[kq]) / seg if seg > 0.0 else 0.0
+        u = min(max(u, 0.0), 1.0)
+        px = rx[kq] + u * (rx[kq + 1] - rx[kq]) - ex
+        py = ry[kq] + u * (ry[kq + 1] - ry[kq]) - ey
+        out_route[j, q, 0] = _clip(c * px + s * py, lim_route[0], lim_route[1])
+        out_route[j, q, 1] = _clip(-s * px + c * py, lim_route[0], lim_route[1])
 
 
 @kernel

@@ -11,6 +11,7 @@ from simcore._types import LaneType
 from simcore.gym import obs_kernels as ok
 from simcore.gym.batch import InstanceBatch
 from simcore.gym.config import ObservationConfig
+from simcore.gym.core import ObsTables, no_obs_tables
 
 #: Bounds of the object-list columns (dx, dy: +-range; dyaw; speed m/s; length, width m; kind).
 _SPEED_MAX = 100.0
@@ -92,13 +93,37 @@ class Observer:
             self.bufs["lidar"] = np.zeros((n, cfg.lidar_beams), np.float32)
             sp["lidar"] = spaces.Box(0.0, cfg.lidar_range_m, (cfg.lidar_beams,), np.float32)
         self.single_key = cfg.modes[0] if cfg.modes in (("bev",), ("lidar",)) else None
+        #: True: "bev" or "lidar" buffers to fill after each step (outside ``gym_step``)
+        self.images = "bev" in self.bufs or "lidar" in self.bufs
         self.space: spaces.Space = sp[self.single_key] if self.single_key else spaces.Dict(sp)
         net = w.network
         self._lane_driving = np.ascontiguousarray(net.lane_type == LaneType.DRIVING)
         self._front = float(w.params["length"][e] - w.params["rear_overhang"][e])
 
+    def tables(self, threads: int = 1) -> ObsTables:
+        """What ``batch_kernels.gym_step`` needs to fill the "objects" buffers itself (scratch rows for
+        ``threads`` threads); tables with nothing to fill without that mode."""
+        if "objects" not in self.bufs:
+            return no_obs_tables()
+        cfg, rt = self.cfg, self.batch.world.routes
+        k = cfg.objects
+        c = np.ascontiguousarray
+        return ObsTables(
+            float(cfg.object_range_m), self.lim_obj, self.bufs["objects"], self.bufs["objects_mask"],
+            np.zeros((threads, k)), np.zeros((threads, k), dtype=np.int64),
+            c(rt.start, np.int64), c(rt.x, np.float64), c(rt.y, np.float64), c(rt.s, np.float64),
+            c(rt.speed_limit, np.float64), c(rt.stop_start, np.int64), c(rt.stop_s, np.float64),
+            c(rt.stop_signal, np.int64), c(rt.goal_s, np.float64), self._front, float(cfg.route_spacing_m),
+            self.lim_ego, self.lim_route, self.bufs["ego"], self.bufs["route"],
+        )  # fmt: skip
+
     def compute(self) -> None:
         """Fill every buffer for every instance from the batch's current state."""
+        self.compute_objects()
+        self.compute_images()
+
+    def compute_objects(self) -> None:
+        """Fill the "objects" mode's buffers (object list, ego features, route points) of every instance."""
         b = self.batch
         w = b.world
         cfg = self.cfg
@@ -153,10 +178,19 @@ class Observer:
                 self.bufs["ego"],
                 self.bufs["route"],
             )
+
+    def compute_images(self) -> None:
+        """Fill the "bev" and "lidar" buffers of every instance (whichever the config has)."""
+        b = self.batch
+        cfg = self.cfg
         if "bev" in self.bufs:
             self.raster(self.bufs["bev"], cfg.bev_resolution_m, cfg.bev_ego_row)
         if "lidar" in self.bufs:
-            net = w.network
+            e = b.ego
+            x, y, yaw = b.field("x"), b.field("y"), b.field("yaw")
+            length, width, co = b.vp[1], b.vp[2], b.vp[4]
+            active = b.field("active")
+            net = b.world.network
             ok.lidar_obs(  # type: ignore[call-arg]
                 e,
                 x,

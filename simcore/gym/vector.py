@@ -13,9 +13,9 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from simcore.gym import batch_kernels as bk
-from simcore.gym.batch import END_STORY, InstanceBatch
+from simcore.gym.batch import InstanceBatch
 from simcore.gym.config import ObservationConfig, RewardConfig, observation_config, reward_config
-from simcore.gym.env import ActionMap, colorize, load_world, speed_factors
+from simcore.gym.env import ActionMap, attach, colorize, load_world, speed_factors
 from simcore.gym.observe import Observer
 from simcore.world import World
 
@@ -82,7 +82,11 @@ class VectorSimcoreEnv(VectorEnv):
         self.copy = copy
         self.metadata = {**self.metadata, "render_fps": round(1.0 / world.dt)}  # type: ignore[misc]
         self._rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
-        self._autoreset = np.zeros(self.num_envs, dtype=np.bool_)
+        attach(self.batch, self.actions, self.reward_cfg, self.max_steps, self.observer, autoreset=True)
+        self._n_ended = 0  # instances that ended on the last step (reset on the next)
+        self._every = np.ones(self.num_envs, dtype=np.bool_)
+        self._every.flags.writeable = False
+        self._progress = self.batch.state.progress[:, self.batch.ego]  # a view of the ego column
         self._render_buf: np.ndarray | None = None
 
     def reset(
@@ -99,47 +103,45 @@ class VectorSimcoreEnv(VectorEnv):
             if len(seeds) != self.num_envs:
                 raise ValueError(f"expected {self.num_envs} seeds, got {len(seeds)}")
         super().reset(seed=seeds[0] if isinstance(seed, int | np.integer) else None)
-        sf = self.batch.speed_factor
+        b = self.batch
+        sf = b.sf_next
         for j, s in enumerate(seeds):
             self._rngs[j] = seeding.np_random(s)[0]
-            sf[j] = speed_factors(self.batch, self._rngs[j], self.npc_speed_jitter)
-        self.batch.reset_instances(np.ones(self.num_envs, dtype=np.bool_), sf)
-        self._autoreset[:] = False
+            sf[j] = speed_factors(b, self._rngs[j], self.npc_speed_jitter)
+        b.reset_instances(np.ones(self.num_envs, dtype=np.bool_), sf)
+        b.todo[:] = bk.TODO_STEP
+        self._n_ended = 0
         self.observer.compute()
         return self.observer.batched(self.copy), self._info(np.zeros(self.num_envs, dtype=np.int64))
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Step every instance (autoresetting those that ended on the previous step)."""
-        acc, steer = self.actions.physical(np.asarray(actions))
-        if acc.shape[0] != self.num_envs:
-            raise ValueError(f"expected actions of shape ({self.num_envs}, 2), got {np.shape(actions)}")
+        """Step every instance (autoresetting those that ended on the previous step): one compiled call
+        (``batch_kernels.gym_step``) maps the actions, resets, steps, scores and observes every instance."""
         b = self.batch
-        if self._autoreset.any():
-            sf = b.speed_factor
-            for j in np.flatnonzero(self._autoreset):
-                sf[j] = speed_factors(b, self._rngs[j], self.npc_speed_jitter)
-            b.reset_instances(self._autoreset, sf)
-        run = ~self._autoreset
-        b.step(run, acc, steer, self.max_steps, self._weights, self._terminate)
-        self.observer.compute()
-        end = b.end
-        terminated = (end == bk.END_COLLISION) | (end == bk.END_OFFROAD) | (end == bk.END_GOAL) | (end == END_STORY)
-        truncated = end == bk.END_TIMEOUT
-        self._autoreset = terminated | truncated
-        return self.observer.batched(self.copy), b.reward.copy(), terminated, truncated, self._info(end)
+        a = np.asarray(actions)
+        if a.size != 2 * self.num_envs:
+            raise ValueError(f"expected actions of shape ({self.num_envs}, 2), got {a.shape}")
+        b.act[:] = a.reshape(self.num_envs, 2)
+        if self._n_ended:  # new speed factors for the instances this step resets (todo: TODO_RESET)
+            for j in np.flatnonzero(b.todo == bk.TODO_RESET):
+                b.sf_next[j] = speed_factors(b, self._rngs[j], self.npc_speed_jitter)
+        self._n_ended = b.run()
+        if self.observer.images:
+            self.observer.compute_images()
+        obs = self.observer.batched(self.copy)
+        return obs, b.reward.copy(), b.terminated.copy(), b.truncated.copy(), self._info(b.end)
 
     def _info(self, end: np.ndarray) -> dict[str, Any]:
         b = self.batch
-        e = b.ego
-        every = np.ones(self.num_envs, dtype=np.bool_)
-        info: dict[str, Any] = {
-            "step": b.step_count.copy(),
-            "progress_m": b.field("progress")[:, e].copy(),
+        every = self._every
+        return {
+            "step": b.state.step.copy(),
+            "progress_m": self._progress.copy(),
             "end_code": end.copy(),
+            "_step": every,
+            "_progress_m": every,
+            "_end_code": every,
         }
-        for k in list(info):
-            info["_" + k] = every
-        return info
 
     def close_extras(self, **kwargs: Any) -> None:
         """Stop the worker threads."""

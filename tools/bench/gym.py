@@ -6,8 +6,8 @@ VectorSimcoreEnv with 1, 64 and 1024 instances of one scenario (default: the lig
 ``gym-sparse-intersection``, ego + 2 NPC vehicles per instance, dt 0.1 s), object-list
 observations (K = 8 objects, ego features, 10 route points), uniform random actions drawn
 up front, autoreset on. One agent-step = one instance advanced one step with its
-observation and reward. Time split at the largest size: the engine step kernel, the
-observation kernels, and the Python around them (action mapping, autoreset, copies).
+observation and reward. Time split at the largest size: the
+compiled step (actions, autoreset, engine, rewards, observation: one call) and the Python around it.
 Side by side: the object list from the Numba kernel vs the same computed with plain
 NumPy, and highway-env's ``highway-v0`` (default config: 1 Hz policy, 15 Hz physics, one
 controlled vehicle) stepped with random actions in the same run. Single thread: Numba
@@ -94,44 +94,46 @@ def bench_vector(
 
 
 def breakdown(env: VectorSimcoreEnv, steps: int, repeats: int) -> list[dict]:
-    """Where one vector step's time goes, measured inside ``env.step`` with random actions:
-    the engine step kernel, the observation kernels, and the rest (Python)."""
+    """Where one vector step's time goes, measured inside ``env.step`` with random actions: the one
+    compiled call (``InstanceBatch.run``: action mapping, autoreset copies, engine step, rewards,
+    object-list observation) and the Python around it (argument checks, speed-factor draws for the
+    instances being reset, copies of the outputs, the info dict)."""
     b = env.batch
     n = env.num_envs
-    spent = {"kernel": 0.0, "obs": 0.0}
-    step_fn, obs_fn = b.step, env.observer.compute
+    spent = {"kernel": 0.0}
+    run_fn = b.run
 
-    def timed_step(*a, **k):
+    def timed_run():
         c0 = time.process_time()
-        step_fn(*a, **k)
+        out = run_fn()
         spent["kernel"] += time.process_time() - c0
-
-    def timed_obs():
-        c0 = time.process_time()
-        obs_fn()
-        spent["obs"] += time.process_time() - c0
+        return out
 
     rng = np.random.default_rng(1)
     actions = rng.uniform(-1.0, 1.0, size=(steps, n, 2)).astype(np.float32)
     totals = []
-    b.step, env.observer.compute = timed_step, timed_obs
+    b.run = timed_run
     try:
         for _ in range(repeats):
             env.reset(seed=1)
-            spent["kernel"] = spent["obs"] = 0.0
+            spent["kernel"] = 0.0
             c0 = time.process_time()
             for k in range(steps):
                 env.step(actions[k])
-            totals.append((time.process_time() - c0, spent["kernel"], spent["obs"]))
+            totals.append((time.process_time() - c0, spent["kernel"]))
     finally:
-        del b.step, env.observer.compute
-    t_full, t_kernel, t_obs = sorted(totals)[len(totals) // 2]
+        del b.run
+    t_full, t_kernel = sorted(totals)[len(totals) // 2]
     per = 1e6 / (n * steps)
+    obs = env.observer
+    loops = 20
+    _, t_obs = wall_and_cpu(lambda: [obs.compute_objects() for _ in range(loops)], repeats)
+    us = "us_per_agent_step"
     return [
-        {"part": "engine step kernel (advance per instance + rewards)", "us_per_agent_step": t_kernel * per},
-        {"part": "observation kernels (object list + ego + route)", "us_per_agent_step": t_obs * per},
-        {"part": "Python: actions, autoreset, info, copies", "us_per_agent_step": (t_full - t_kernel - t_obs) * per},
-        {"part": "total env.step", "us_per_agent_step": t_full * per},
+        {"part": "compiled gym_step (actions, resets, engine, rewards, observation)", us: t_kernel * per},
+        {"part": "  of which observation (object list + ego + route, timed alone)", us: 1e6 * t_obs / (loops * n)},
+        {"part": "Python: checks, speed-factor draws, output copies, info", us: (t_full - t_kernel) * per},
+        {"part": "total env.step", us: t_full * per},
     ]
 
 
@@ -239,8 +241,22 @@ def engine_parts(env: VectorSimcoreEnv, reps: int, repeats: int) -> list[dict]:
 
         _, cpu = wall_and_cpu(steps, repeats)
         label = "light (advance, scoring=False)" if mode else "full (advance, scoring=True)"
-        rows.append({"part": f"whole step_instances, {label}", "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
+        part = f"whole gym_step without observation, {label}"
+        rows.append({"part": part, "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
     b.light = light
+    # the fixed cost: the same step with every actor of every instance inactive (nothing moves, nothing
+    # is evaluated: calls, argument passing, per-step scratch resets, signal states)
+    snap = b.snapshot()
+    b.state.active[:] = False
+
+    def idle() -> None:
+        for _ in range(reps):
+            b.step(run, zero, zero, 1 << 40, env._weights, env._terminate)
+
+    _, cpu = wall_and_cpu(idle, repeats)
+    part = "whole gym_step without observation, light, every actor inactive (fixed cost)"
+    rows.append({"part": part, "cpu_us_per_instance": 1e6 * cpu / (reps * n)})
+    b.restore(snap)
     env.reset(seed=0)
     return rows
 
