@@ -229,8 +229,9 @@ class Static(NamedTuple):
     sb_sf0: np.ndarray
     #: True: everything (``simcore run``); False: skip what only feeds the scores (the gym's light mode)
     scoring: bool
-    #: optional stages compiled in (``Uses``; a row set may shrink after build, never grow)
-    uses: Uses
+    #: optional stages compiled in (``Uses``; a row set may shrink after build, never grow); the default
+    #: compiles every stage in
+    uses: Uses = Uses(True, True, True, True)
 
 
 class Scratch(NamedTuple):
