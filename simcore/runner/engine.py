@@ -383,8 +383,8 @@ def build_static(
         _c(r.heading, f64), _c(route_lanes(w), i64), _c(driver.v_des, f64), _c(driver.speed_factor, f64),
         bool(scoring),
     ]  # fmt: skip
-    rows = dict(zip(Static._fields, fields, strict=False))
-    return Static(*fields, uses_of(rows))
+    static = Static(*fields)
+    return static._replace(uses=uses_of(static._asdict()))
 
 
 def pet_bins(world: World) -> int:
