@@ -23,6 +23,38 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
+
+def _import_arraymath_without_scipy() -> None:
+    """Import ``numba.np.arraymath`` without its eager ``scipy.linalg`` import.
+
+    Numba's target context imports ``numba.np.arraymath`` when the first kernel is loaded, and
+    that module's ``_HAVE_BLAS = _check_blas()`` imports ``scipy.linalg`` (about 0.3 s of CPU:
+    SciPy's array-API layer pulls in ``numpy.f2py`` and ``unittest``) only to learn whether BLAS
+    is there. No simcore kernel calls BLAS, and Numba's BLAS-backed functions import SciPy
+    themselves when a kernel using them is compiled (``numba.np.linalg.ensure_blas``). So the
+    check runs with ``scipy.linalg`` hidden and the flag is then set to what the check would have
+    found, from the installed packages' metadata (``find_spec``, no import).
+    """
+    import importlib.util
+    import sys
+
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    hide = "scipy" if "scipy" not in sys.modules else "scipy.linalg"
+    sys.modules[hide] = None  # type: ignore[assignment]  # now "import scipy.linalg" raises ImportError
+    try:
+        import numba.np.arraymath as arraymath
+    finally:
+        del sys.modules[hide]
+    try:
+        have_scipy = importlib.util.find_spec("scipy") is not None  # SciPy ships scipy.linalg
+    except (ImportError, ValueError):
+        have_scipy = False
+    arraymath._HAVE_BLAS = have_scipy  # type: ignore[attr-defined]
+
+
+_import_arraymath_without_scipy()
+
 #: Set SIMCORE_NO_CACHE=1 to compile kernels without the on-disk cache.
 _CACHE = os.environ.get("SIMCORE_NO_CACHE", "") not in ("1", "true", "yes")
 

@@ -147,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
             "agents": dict(split_role(s) for s in args.agent or []),
         }
         run_info["agents"].setdefault("ego", "autopilot")
-        log = RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=run_info).attach(sim)
+        log = RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=run_info, images=args.log_images).attach(sim)
     try:
         res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     except BaseException:
@@ -235,7 +235,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.log:  # every run writes its run.mcap (simcore rescore / replay)
         import dataclasses
 
-        jobs = [dataclasses.replace(j, log=True) for j in jobs]
+        jobs = [dataclasses.replace(j, log=True, log_images=args.log_images) for j in jobs]
     out = Path(args.out)
     if not args.quiet:
         print(f"batch      {len(jobs)} run(s): {len(agents)} agent(s) -> {out}", file=sys.stderr)
@@ -379,7 +379,7 @@ def cmd_view(args: argparse.Namespace) -> int:
             from simcore.report.animate import write_gif, write_mp4
             from simcore.report.runlog import read_run_log
 
-            log = read_run_log(args.source)
+            log = read_run_log(args.source, images=False)
             if args.gif:
                 written.append(write_gif(log, Path(args.gif)))
             if args.mp4:
@@ -474,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="write DIR/result.json, junit.xml, report.html, topdown.png and run.mcap"
     )
     r.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
+    r.add_argument("--log-images", action="store_true", help="with --out: camera images in run.mcap too (big)")
     r.add_argument(
         "--allow-path",
         action="append",
@@ -499,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--timeout-s", type=float, default=None, metavar="S", help="wall-clock limit per run")
     b.add_argument("--no-pictures", action="store_true", help="skip report.html and topdown.png per run")
     b.add_argument("--log", action="store_true", help="write each run's run.mcap too (simcore rescore / replay)")
+    b.add_argument("--log-images", action="store_true", help="with --log: camera images in run.mcap too (big)")
     b.add_argument("--out", required=True, metavar="DIR", help="output folder; a rerun skips finished runs")
     b.add_argument("--quiet", action="store_true", help="print nothing; use the exit code")
     b.set_defaults(func=cmd_batch)

@@ -130,7 +130,7 @@ def rescore(path: str | Path) -> tuple[Simulation, Result]:
     """Recompute a logged run's result from its log (module docstring); returns the Simulation (its world
     and recorder hold the logged run) and the Result."""
     t0 = time.perf_counter()
-    log = read_run_log(path, snapshots=True)
+    log = read_run_log(path, snapshots=True, sensors=False)
     cfg = _run_config(log, path)
     if not log.snapshots or log.snapshot_steps[-1] != _last_step(log):
         raise LogFormatError(f"{path}: no final engine-state snapshot (the run did not finish)")
@@ -176,7 +176,7 @@ def prepare_replay(path: str | Path, at_step: int, agents: list[str] | None = No
     """The logged run restored at step ``at_step``, ready to ``run`` on with ``agents`` (``[ROLE=]SPEC``; None:
     the logged agents, which must be built in). Returns the Simulation and the step of the logged snapshot
     it started from (the steps from there to ``at_step`` were re-simulated)."""
-    log = read_run_log(path, snapshots=True)
+    log = read_run_log(path, snapshots=True, sensors=False)
     cfg = _run_config(log, path)
     last = _last_step(log)
     if not 0 <= at_step <= last:
@@ -243,7 +243,7 @@ def cmd_rescore(args: Any) -> int:
             print(f"simcore rescore: {path}: {exc}", file=sys.stderr)
             worst = 2
             continue
-        logged = read_run_log(path, max_rows=2).result
+        logged = read_run_log(path, max_rows=2, sensors=False).result
         now = json.loads(json.dumps(res.to_json(include_timing=False)))
         changed = sorted(k for k in set(now) | set(logged or {}) if (logged or {}).get(k) != now.get(k))
         if out is not None:
@@ -272,7 +272,7 @@ def cmd_replay(args: Any) -> int:
     from simcore.scenario.errors import ScenarioError
 
     try:
-        meta = read_run_log(args.log, max_rows=2).meta
+        meta = read_run_log(args.log, max_rows=2, sensors=False).meta
         at = _step_of(args.at, float(meta["dt_s"]))
         sim, from_step = prepare_replay(args.log, at, args.agent)
     except (LogFormatError, OSError, ValueError, AgentLoadError, ScenarioError) as exc:

@@ -66,7 +66,7 @@ def test_scenario_loading_never_uses_unsafe_yaml_loaders():
 #: nothing of scenario files (they load their own YAML through yamlio); behaviour, sensors and
 #: agents sit below scenario because the scenario builder builds them.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"_jit", "_types", "_data", "rng", "limits"}),
+    frozenset({"_jit", "_types", "_data", "rng", "limits", "units"}),
     frozenset({"yamlio", "geometry", "environment", "state", "_startup"}),
     frozenset({"dynamics", "road"}),
     frozenset({"rules", "record", "behavior"}),
@@ -153,3 +153,56 @@ def test_kernel_constants_equal_the_enums():
                 assert getattr(mod, name) == events[name], (mod.__name__, name)
                 seen += 1
     assert seen >= len(events)
+
+
+def _kernel_int_constants() -> dict[str, dict[str, int]]:
+    """Module-level integer constants (``NAME = 3``) of every kernel module, by module name."""
+    import importlib
+
+    out: dict[str, dict[str, int]] = {}
+    for path in _kernel_modules():
+        name = "simcore." + ".".join(path.relative_to(PKG).with_suffix("").parts)
+        mod = importlib.import_module(name)
+        out[name] = {
+            k: getattr(mod, k)
+            for k in vars(mod)
+            if k.isupper() and isinstance(getattr(mod, k), int) and not isinstance(getattr(mod, k), bool)
+        }
+    return out
+
+
+def test_every_kernel_constant_named_like_an_enum_member_equals_it():
+    """Across all kernel modules (new ones included): a constant named like a SignalState,
+    ActorKind or LaneType member, or ``EV_<EventKind>``, has that member's value."""
+    from simcore._types import ActorKind, LaneType, SignalState
+    from simcore.evaluation.events import EventKind
+
+    aliases = {"EV_GOAL": EventKind.GOAL_REACHED}  # the kernels' short name
+    checked = 0
+    for mod, consts in _kernel_int_constants().items():
+        for name, value in consts.items():
+            for enum in (SignalState, ActorKind, LaneType):
+                if name in enum.__members__:
+                    assert value == enum[name], (mod, name, value)
+                    checked += 1
+            if name.startswith("EV_"):
+                want = aliases.get(name) or EventKind.__members__.get(name[3:])
+                assert want is not None, f"{mod}.{name} has no EventKind"
+                assert value == want, (mod, name, value)
+                checked += 1
+    assert checked >= 30  # signal states, PEDESTRIAN in three modules, the event codes of five modules
+
+
+def test_kernel_codes_of_python_tables_and_enums():
+    """Codes a kernel compares with values the Python side builds from an enum or a name table."""
+    from simcore._types import StopRule
+    from simcore.behavior import junction_kernels as jk
+    from simcore.gym import batch_kernels as bk
+    from simcore.gym.env import END_NAMES
+
+    assert jk.PS_STOP_SIGN == 1 + StopRule.STOP  # ps_stop = 1 + the hold line's StopRule
+    ends = {k: v for k, v in vars(bk).items() if k.startswith("END_")}
+    assert set(END_NAMES) == set(ends.values()) and len(set(ends.values())) == len(ends)
+    assert len(set(END_NAMES.values())) == len(END_NAMES)
+    terms = sorted(v for k, v in vars(bk).items() if k.startswith("T_") and k != "T_")
+    assert terms == list(range(bk.N_TERMS))  # reward terms: slots 0..N_TERMS-1, each once

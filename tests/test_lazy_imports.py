@@ -53,3 +53,36 @@ def test_run_and_validate_paths_import_no_plotting_no_report_no_batch(code):
 def test_the_check_sees_a_heavy_import():
     mods = _modules_after("import xml.dom.minidom")
     assert _loaded(mods, "xml.dom") and not _loaded(mods, "simcore")
+
+
+def test_run_out_writes_its_pictures_without_matplotlib(tmp_path):
+    """``simcore run --out`` (topdown.png with Pillow, report.html with inline SVG plots) never loads matplotlib."""
+    scenario = os.path.join(os.path.dirname(__file__), "data", "rear_end.yaml")
+    code = f"from simcore.cli import main\nmain(['run', {scenario!r}, '--quiet', '--out', {str(tmp_path)!r}])"
+    mods = _modules_after(code)
+    assert (tmp_path / "topdown.png").is_file() and (tmp_path / "report.html").is_file()
+    assert _loaded(mods, "PIL") and _loaded(mods, "simcore.render.svg")  # the check sees the run's imports
+    assert not _loaded(mods, "matplotlib")
+
+
+def test_kernels_load_without_scipy_linalg_and_blas_kernels_still_compile():
+    """Numba's target set-up imports scipy.linalg only to see whether BLAS is there (0.3 s of a warm
+    run); simcore._jit lets it import without SciPy and sets the flag from the installed packages.
+    A kernel that does use BLAS (np.dot) still compiles and imports SciPy then."""
+    prog = (
+        "import importlib.util, json, sys\n"
+        "import numpy as np\n"
+        "import simcore._jit\n"
+        "import numba\n"
+        "import numba.np.arraymath as am\n"
+        "total = numba.njit(lambda a: a.sum())(np.arange(4.0))\n"
+        "before = 'scipy.linalg' in sys.modules\n"
+        "dot = numba.njit(lambda a, b: np.dot(a, b))(np.arange(3.0), np.arange(3.0))\n"
+        "print(json.dumps([total, before, am._HAVE_BLAS, importlib.util.find_spec('scipy') is not None, dot,\n"
+        "                  'scipy.linalg' in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=dict(os.environ), check=True)
+    total, before, have_blas, have_scipy, dot, after = json.loads(out.stdout.strip().splitlines()[-1])
+    assert total == 6.0 and not before, "loading a kernel imported scipy.linalg"
+    assert have_blas == have_scipy  # what Numba's own check would have found
+    assert dot == 5.0 and after == have_scipy  # 0*0 + 1*1 + 2*2, through BLAS

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from simcore._types import ActorKind, SignalState
+from simcore.units import deg_to_rad
 
 #: Criticality bins of the minimum time to collision (s): [a, b) per bin; the last is open.
 TTC_BINS_S = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, math.inf)
@@ -34,7 +35,7 @@ _TURNS = {-1: "right", 0: "straight", 1: "left"}
 
 
 #: A passage or stretch of route that turns the heading by more than this (rad, 150 degrees) is a U-turn.
-U_TURN_RAD = math.radians(150.0)
+U_TURN_RAD = deg_to_rad(150.0)
 #: Route length (m) over which a U-turn's heading change is measured.
 U_TURN_SPAN_M = 80.0
 #: The ego counts as stopped at a stop line below this speed (m/s) with its rear axle within
@@ -46,7 +47,7 @@ STOP_WINDOW_M = (15.0, 1.0)
 #: times heading within CUT_IN_YAW_RAD of the ego, which turned less than that meanwhile (not crossing
 #: traffic, not the ego's own turn).
 CUT_IN_S = 3.0
-CUT_IN_YAW_RAD = math.radians(20.0)
+CUT_IN_YAW_RAD = deg_to_rad(20.0)
 
 
 def run_features(sim: Any) -> dict[str, Any]:

@@ -51,6 +51,8 @@ class Job:
     overrides: tuple[tuple[str, Any], ...] = ()
     #: Write the run log ``run.mcap`` into the run's folder too (``simcore batch --log``).
     log: bool = False
+    #: With ``log``: camera images in the run log too (``--log-images``).
+    log_images: bool = False
 
     @property
     def rel_dir(self) -> str:
@@ -213,6 +215,8 @@ def _job_fields(job: Job) -> dict[str, Any]:
         del d["overrides"]
     if job.rep is None:
         del d["rep"]
+    if not job.log_images:
+        del d["log_images"]
     d["dir"] = job.rel_dir
     return d
 
@@ -344,7 +348,7 @@ def _run_log(job: Job, sim: Any, out_dir: Path) -> Any:
         "overrides": dict(job.overrides),
         "agents": {"ego": job.agent},
     }
-    return RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=info).attach(sim)
+    return RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=info, images=job.log_images).attach(sim)
 
 
 def _run_job(job: Job, out_root: str, pictures: bool, timeout_s: float | None) -> dict[str, Any]:

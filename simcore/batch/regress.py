@@ -179,7 +179,7 @@ def _side_by_side(c: Change, base_dir: Path, cur_dir: Path) -> str:
 
 
 def _score_plot(base_rows: list[dict[str, Any]], cur_rows: list[dict[str, Any]]) -> bytes | None:
-    from simcore.report.html import _fig_png, plt
+    from simcore.render.mpl import fig_png, plt
 
     cur = {_key(r): r for r in cur_rows}
     pts = [(b["score"], cur[_key(b)]["score"]) for b in base_rows if _key(b) in cur and b.get("score") is not None
@@ -193,7 +193,7 @@ def _score_plot(base_rows: list[dict[str, Any]], cur_rows: list[dict[str, Any]])
     ax.set_ylabel("current score")
     ax.set_title("score per matched run")
     fig.tight_layout()
-    return _fig_png(fig)
+    return fig_png(fig)
 
 
 def write_html(cmp: Comparison, base_rows: list[dict[str, Any]], cur_rows: list[dict[str, Any]], base_dir: Path,

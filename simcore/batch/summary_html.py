@@ -12,7 +12,7 @@ from simcore.report.html import png_data_uri
 
 def score_boxplot(rows: list[dict[str, Any]]) -> bytes | None:
     """PNG: one box (with the runs as dots) of the simcore score per scenario; None without scores."""
-    from simcore.report.html import _fig_png, plt
+    from simcore.render.mpl import fig_png, plt
 
     by: dict[str, list[float]] = {}
     for r in rows:
@@ -29,7 +29,7 @@ def score_boxplot(rows: list[dict[str, Any]]) -> bytes | None:
     ax.set_xlabel("simcore-v1 score")
     ax.set_xlim(-2, 102)
     fig.tight_layout()
-    return _fig_png(fig)
+    return fig_png(fig)
 
 
 def render_batch_html(rows: list[dict[str, Any]], cov: dict[str, Any]) -> str:

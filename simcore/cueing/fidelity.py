@@ -20,6 +20,7 @@ from simcore.cueing.iso2631 import msdv
 from simcore.cueing.platform import PerceptionSpec
 from simcore.cueing.vestibular import perceive
 from simcore.cueing.washout_kernels import G
+from simcore.units import deg_to_rad
 
 CHANNELS = ("surge", "sway", "heave", "roll", "pitch", "yaw")
 #: Largest delay searched by ``delay_s`` (s).
@@ -59,7 +60,7 @@ def fidelity_report(vf: F64, vw: F64, pf: F64, pw: F64, dt: float, perception: P
     ppf, ppw = perceive(pf, pw, dt)
     veh = np.column_stack([pvf, pvw])
     plat = np.column_stack([ppf, ppw])
-    thr = [*perception.specific_force_mps2, *(math.radians(v) for v in perception.angular_rate_deg_s)]
+    thr = [*perception.specific_force_mps2, *(deg_to_rad(v) for v in perception.angular_rate_deg_s)]
     out: dict[str, Any] = {"duration_s": len(vf) * dt, "channels": {}}
     for k, name in enumerate(CHANNELS):
         a, b = veh[:, k], plat[:, k]

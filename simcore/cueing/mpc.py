@@ -25,6 +25,7 @@ from simcore._types import F64
 from simcore.cueing.platform import MpcSpec, PlatformSpec
 from simcore.cueing.washout import ClassicalWashout
 from simcore.cueing.washout_kernels import CH_PITCH, CH_ROLL, CH_YAW, CH_Z, G
+from simcore.units import deg_to_rad
 
 
 def axis_model(h: float) -> tuple[F64, F64]:
@@ -94,8 +95,8 @@ class MpcCueing:
         self.k_z, self.k_r = mpc_gains(spec.mpc)
         self.every = max(1, round(spec.mpc.step_s / dt))
         self.gain = float(spec.washout.translational.gain)
-        self.max_tilt_rate = math.radians(spec.washout.tilt.max_rate_deg_s)
-        self.max_tilt = math.radians(spec.washout.tilt.max_angle_deg)
+        self.max_tilt_rate = deg_to_rad(spec.washout.tilt.max_rate_deg_s)
+        self.max_tilt = deg_to_rad(spec.washout.tilt.max_angle_deg)
         self.pose = np.zeros(6)
         self.reset()
 

@@ -7,7 +7,6 @@ safe YAML loader; every problem is reported as ``file:line:col: key.path: messag
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Literal
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from simcore.scenario.errors import ScenarioError, did_you_mean
 from simcore.scenario.yaml_source import issues_from_validation_error, load_yaml
+from simcore.units import deg_to_rad
 
 #: Folder of the built-in platform files.
 PLATFORM_DIR = Path(__file__).resolve().parent / "platforms"
@@ -170,4 +170,4 @@ def load_platform(source: str | os.PathLike[str]) -> PlatformSpec:
 
 def deg(value: float) -> float:
     """Degrees -> radians (the one unit seam of this file's ``*_deg`` keys)."""
-    return math.radians(value)
+    return deg_to_rad(value)

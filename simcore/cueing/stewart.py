@@ -16,17 +16,18 @@ import numpy as np
 from simcore._types import F64
 from simcore.cueing.platform import PlatformSpec
 from simcore.cueing.stewart_kernels import forward_kinematics, inverse_kinematics, limit_legs
+from simcore.units import deg_to_rad
 
 
 def joint_layout(spec: PlatformSpec) -> tuple[F64, F64]:
     """Base joints (6, 3) and platform joints (6, 3) in their own frames (m); see GeometrySpec."""
     g = spec.geometry
-    ab, ap = math.radians(g.base_half_angle_deg), math.radians(g.platform_half_angle_deg)
+    ab, ap = deg_to_rad(g.base_half_angle_deg), deg_to_rad(g.platform_half_angle_deg)
     base = np.zeros((6, 3))
     plat = np.zeros((6, 3))
     for j in range(3):
-        c = math.radians(120.0 * j)
-        for k, (tb, tp) in enumerate(((c - ab, c - math.radians(60.0) + ap), (c + ab, c + math.radians(60.0) - ap))):
+        c = deg_to_rad(120.0 * j)
+        for k, (tb, tp) in enumerate(((c - ab, c - deg_to_rad(60.0) + ap), (c + ab, c + deg_to_rad(60.0) - ap))):
             i = 2 * j + k
             base[i, :2] = g.base_radius_m * math.cos(tb), g.base_radius_m * math.sin(tb)
             plat[i, :2] = g.platform_radius_m * math.cos(tp), g.platform_radius_m * math.sin(tp)

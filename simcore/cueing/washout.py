@@ -16,14 +16,13 @@ and stepped by ``washout_kernels.classical_step``:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from simcore._types import F64
 from simcore.cueing.lti import FilterBank, Section, chain, zoh
 from simcore.cueing.platform import HighPassSpec, PlatformSpec, TranslationalSpec
 from simcore.cueing.washout_kernels import N_CHANNELS, classical_step
+from simcore.units import deg_to_rad
 
 
 def translational_sections(ch: TranslationalSpec) -> list[Section]:
@@ -71,9 +70,9 @@ class ClassicalWashout:
         self.k_t = np.array([wo.translational.gain, wo.translational.gain, wo.heave.gain])
         self.k_r = np.array([wo.roll_pitch.gain, wo.roll_pitch.gain, wo.yaw.gain])
         self.k_tilt = float(wo.tilt.gain)
-        self.max_tilt_rate = math.radians(wo.tilt.max_rate_deg_s)
-        self.max_tilt_accel = math.radians(wo.tilt.max_accel_deg_s2)
-        self.max_tilt = math.radians(wo.tilt.max_angle_deg)
+        self.max_tilt_rate = deg_to_rad(wo.tilt.max_rate_deg_s)
+        self.max_tilt_accel = deg_to_rad(wo.tilt.max_accel_deg_s2)
+        self.max_tilt = deg_to_rad(wo.tilt.max_angle_deg)
         self._u = np.zeros(N_CHANNELS)
         self.pose = np.zeros(6)
         self.reset()

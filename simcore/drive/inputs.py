@@ -20,6 +20,7 @@ from simcore.agents.protocol import Control
 from simcore.drive.protocol import CockpitInput
 from simcore.drive.udp import UdpInput
 from simcore.dynamics.single_track_kernels import INPUT_ACCEL_STEER, INPUT_PEDALS
+from simcore.units import deg_to_rad
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ class Calibration:
     def wheel_angle(self, raw: float) -> float:
         """Steering-wheel angle (rad) from the raw steering axis."""
         centred = 2.0 * self.steer.unit(raw) - 1.0
-        return shape_axis(centred, self.deadzone, self.steer_gamma) * math.radians(self.wheel_range_deg) / 2.0
+        return shape_axis(centred, self.deadzone, self.steer_gamma) * deg_to_rad(self.wheel_range_deg) / 2.0
 
     def pedal(self, axis: AxisCalibration, raw: float) -> float:
         """Pedal 0..1 from its raw axis."""

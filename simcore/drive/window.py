@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from simcore._types import SignalState
+from simcore.units import mps_to_kph
 
 _SIGNAL_COLOURS = {
     int(SignalState.RED): (220, 40, 40),
@@ -92,7 +93,7 @@ class DriveWindow:
         pg, scr = self.pg, self.screen
         if ad.time - self._score_t >= 0.5:
             self._score, self._score_t = ad.live_score(), ad.time
-        speed_kph = float(a["speed"][e]) * 3.6
+        speed_kph = mps_to_kph(float(a["speed"][e]))
         scr.blit(self.big.render(f"{speed_kph:5.1f} km/h", True, (240, 240, 240)), (20, 16))
         obs_state, dist = ad.signal_ahead()
         if obs_state is not None:

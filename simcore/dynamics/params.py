@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simcore._data import catalog_dir
 from simcore._types import F64
+from simcore.units import deg_to_rad, kph_to_mps
 from simcore.yamlio.errors import Issue, ScenarioError, did_you_mean
 from simcore.yamlio.source import issues_from_validation_error, load_yaml
 
@@ -106,11 +106,11 @@ class VehicleSpec(BaseModel):
             wheelbase=self.wheelbase_m,
             rear_overhang=self.rear_overhang_m,
             mass=self.mass_kg,
-            max_steer=math.radians(self.max_steer_deg),
-            max_steer_rate=math.radians(self.max_steer_rate_deg_s),
+            max_steer=deg_to_rad(self.max_steer_deg),
+            max_steer_rate=deg_to_rad(self.max_steer_rate_deg_s),
             max_accel=self.max_accel_mps2,
             max_decel=self.max_decel_mps2,
-            max_speed=self.max_speed_kph / 3.6,
+            max_speed=kph_to_mps(self.max_speed_kph),
         )
 
 
@@ -204,7 +204,7 @@ def dynamics_params(spec: VehicleSpec) -> F64:
         max_brake_force_n=m * spec.max_decel_mps2,
     )
     steering = spec.steering or SteeringSpec()
-    vmax = spec.max_speed_kph / 3.6
+    vmax = kph_to_mps(spec.max_speed_kph)
     cr = spec.commonroad or CommonRoadSpec(
         min_speed_mps=0.0, switching_speed_mps=vmax, max_accel_mps2=max(spec.max_accel_mps2, spec.max_decel_mps2)
     )
@@ -227,10 +227,10 @@ def dynamics_params(spec: VehicleSpec) -> F64:
     row[k.P_F_BRAKE] = pt.max_brake_force_n
     row[k.P_C_RR] = pt.rolling_resistance
     row[k.P_CDA] = pt.drag_area_m2
-    row[k.P_MAX_STEER] = math.radians(spec.max_steer_deg)
-    row[k.P_MAX_STEER_RATE] = math.radians(spec.max_steer_rate_deg_s)
+    row[k.P_MAX_STEER] = deg_to_rad(spec.max_steer_deg)
+    row[k.P_MAX_STEER_RATE] = deg_to_rad(spec.max_steer_rate_deg_s)
     row[k.P_STEER_TAU] = steering.lag_s
-    row[k.P_STEER_VREF] = steering.limit_ref_speed_kph / 3.6
+    row[k.P_STEER_VREF] = kph_to_mps(steering.limit_ref_speed_kph)
     row[k.P_V_BLEND_LO] = 1.0
     row[k.P_V_BLEND_HI] = 2.5
     row[k.P_MAX_SPEED] = vmax

@@ -46,7 +46,7 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric("route_completion", "-", "fraction of the ego's route driven, 0..1 (1 once the goal is reached)", "higher"),
     Metric("min_ttc_s", "s", "minimum time-to-collision to the obstacle ahead on the ego's route", "higher",
-           mk.M_MIN_TTC, nullable=True),
+           mk.M_MIN_TTC, "min", nullable=True),
     Metric("min_gap_m", "m", "minimum bumper gap to an obstacle in the ego's path corridor", "higher",
            mk.M_MIN_GAP, nullable=True),
     Metric("min_thw_s", "s", "minimum time headway (gap / speed) to the obstacle ahead while moving", "higher",
@@ -55,7 +55,7 @@ METRICS: tuple[Metric, ...] = (
            mk.M_MAX_DRAC, "max"),
     Metric("min_pet_s", "s", "minimum post-encroachment time on the ego's path", "higher", mk.M_MIN_PET, "min",
            nullable=True),
-    Metric("max_decel_mps2", "m/s^2", "largest ego deceleration", "lower", mk.M_MAX_DECEL),
+    Metric("max_decel_mps2", "m/s^2", "largest ego deceleration", "lower", mk.M_MAX_DECEL, "max"),
     Metric("max_accel_mps2", "m/s^2", "largest ego acceleration", "lower", mk.M_MAX_ACCEL),
     Metric("max_jerk_mps3", "m/s^3", "largest absolute ego longitudinal jerk", "lower", mk.M_MAX_JERK, "max"),
     Metric("max_lateral_accel_mps2", "m/s^2", "largest ego lateral acceleration, speed x yaw rate", "lower",
@@ -146,8 +146,9 @@ def ordered(values: dict[str, float]) -> dict[str, float]:
 
 def markdown_table() -> str:
     """The metrics as the Markdown table of docs/result-format.md."""
-    lines = ["| metric | unit | better | meaning |", "|---|---|---|---|"]
+    lines = ["| metric | unit | better | criterion | meaning |", "|---|---|---|---|---|"]
     for m in METRICS:
         null = "; `null` if it never occurred" if m.nullable else ""
-        lines.append(f"| `{m.name}` | {m.unit} | {m.better or '-'} | {m.meaning}{null} |")
+        crit = {"min": "`>=` bound", "max": "`<=` bound"}.get(m.bound, "-")
+        lines.append(f"| `{m.name}` | {m.unit} | {m.better or '-'} | {crit} | {m.meaning}{null} |")
     return "\n".join(lines) + "\n"

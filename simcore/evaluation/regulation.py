@@ -16,8 +16,7 @@ from simcore.evaluation.events import Event, EventKind
 from simcore.evaluation.ncap_points import test_point
 from simcore.evaluation.rules_kernels import G, careful_driver_avoids
 from simcore.evaluation.scoring import Verdict
-
-KPH = 3.6
+from simcore.units import KPH_PER_MPS, mps_to_kph
 
 
 def euro_ncap_aeb(
@@ -40,16 +39,16 @@ def euro_ncap_aeb(
     )
     v_imp = 0.0 if hit is None or impact_speed_mps is None else float(impact_speed_mps)
     red = max(test_speed_mps - v_imp, 0.0)
-    rel = 0.0 if hit is None else hit.value * KPH
+    rel = 0.0 if hit is None else mps_to_kph(hit.value)
     return {
-        **test_point(test_type, test_speed_mps * KPH, v_imp * KPH, rel),
+        **test_point(test_type, mps_to_kph(test_speed_mps), mps_to_kph(v_imp), rel),
         "target": target,
-        "test_speed_kph": test_speed_mps * KPH,
+        "test_speed_kph": mps_to_kph(test_speed_mps),
         "avoided": hit is None,
         "impact_time_s": None if hit is None else hit.time,
-        "impact_speed_kph": v_imp * KPH,
+        "impact_speed_kph": mps_to_kph(v_imp),
         "relative_impact_speed_kph": rel,
-        "speed_reduction_kph": red * KPH,
+        "speed_reduction_kph": mps_to_kph(red),
         "speed_reduction_pct": 100.0 * red / test_speed_mps if test_speed_mps > 0 else 100.0,
         "passed": hit is None,
     }
@@ -119,7 +118,9 @@ def regulation_verdicts(
         return out, verdicts
     if spec.euro_ncap_aeb is not None:
         a = spec.euro_ncap_aeb
-        v_test = a.test_speed_kph / KPH if a.test_speed_kph is not None else ego_start_speed
+        # divided, not kph_to_mps: the report's test_speed_kph (v_test * 3.6) gives the file's value back
+        # for more of the Euro NCAP test speeds (35, 55, 65, 70, 75 km/h)
+        v_test = a.test_speed_kph / KPH_PER_MPS if a.test_speed_kph is not None else ego_start_speed
         v_imp = next((c.get("ego_speed") for c in collisions if c["other"] == a.target), None)
         res = euro_ncap_aeb(events, a.target, v_test, v_imp, a.test_type)
         out["euro_ncap_aeb"] = res

@@ -145,10 +145,6 @@ def judge(
             out.append(Verdict(name, summary.has_ego and summary.offroad == 0, summary.offroad, None))
         elif name == "reach_goal":
             out.append(Verdict(name, summary.goal_reached, float(summary.goal_reached), None))
-        elif name == "min_ttc_s":
-            out.append(Verdict(name, summary.has_ego and summary.min_ttc >= thr, summary.min_ttc, thr))  # type: ignore[operator]
-        elif name == "max_decel_mps2":
-            out.append(Verdict(name, summary.has_ego and summary.max_decel <= thr, summary.max_decel, thr))  # type: ignore[operator]
         elif name == "min_route_completion":
             out.append(Verdict(name, summary.route_completion >= thr, summary.route_completion, thr))  # type: ignore[operator]
         elif name == "min_score":

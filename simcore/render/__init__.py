@@ -1,1 +1,1 @@
-"""Pictures: matplotlib top-down plots of maps, trajectories and events."""
+"""Pictures: the Pillow top-down renderer (run pictures, animation frames), inline-SVG charts, map drawing."""

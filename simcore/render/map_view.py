@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.collections import LineCollection, PolyCollection
 
-from simcore._types import LaneType
+from simcore._types import ActorKind, LaneType
 from simcore.road.network import RoadNetwork
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 #: Fill colour per lane type.
 LANE_COLOURS = {
@@ -26,6 +26,15 @@ LANE_COLOURS = {
 #: Drawing order per lane type (sidewalks under the roadway).
 _Z = {LaneType.SIDEWALK: 0, LaneType.SHOULDER: 1, LaneType.PARKING: 1, LaneType.BIKE: 1, LaneType.DRIVING: 2}
 
+
+#: Box colour per actor kind (pictures, viewer, Foxglove scene); the ego is EGO_COLOUR.
+KIND_COLOUR = {
+    ActorKind.VEHICLE: "#e6e6e6",
+    ActorKind.PEDESTRIAN: "#f2c14e",
+    ActorKind.CYCLIST: "#7fc97f",
+    ActorKind.STATIC: "#a0522d",
+}
+EGO_COLOUR = "#1f77b4"
 
 #: Paint colour per OpenDRIVE roadMark ``color`` (``standard`` is white).
 MARK_COLOURS = {
@@ -64,6 +73,19 @@ def mark_lines(net: RoadNetwork) -> list[tuple[np.ndarray, bool, str]]:
     return out
 
 
+def stop_line(net: RoadNetwork, lane: int) -> np.ndarray:
+    """(2, 2) ends of a lane's stop line (m, ENU): across the lane at its stop position."""
+    a, b = net.lane_start[lane], net.lane_start[lane + 1]
+    k = a + min(int(np.searchsorted(net.pts_s[a:b], net.lane_stop_s[lane])), b - a - 1)
+    h, hw = net.pts_heading[k], net.lane_width[lane] / 2
+    return np.array(
+        [
+            [net.pts_x[k] + hw * np.sin(h), net.pts_y[k] - hw * np.cos(h)],
+            [net.pts_x[k] - hw * np.sin(h), net.pts_y[k] + hw * np.cos(h)],
+        ]
+    )
+
+
 def lane_outline(net: RoadNetwork, lane: int) -> np.ndarray:
     """(k, 2) closed outline of one lane from its centre line and per-sample width (m, ENU)."""
     a, b = net.lane_start[lane], net.lane_start[lane + 1]
@@ -76,7 +98,10 @@ def lane_outline(net: RoadNetwork, lane: int) -> np.ndarray:
 
 
 def draw_network(ax: plt.Axes, net: RoadNetwork, *, arrows: bool = True) -> None:
-    """Lane surfaces by type, driving centre lines, stop lines, crosswalks, objects and junction names."""
+    """Lane surfaces by type, driving centre lines, stop lines, crosswalks, objects and junction names
+    (matplotlib, for ``simcore map``; run pictures are drawn with Pillow, ``simcore.render.topdown``)."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
     for lane_type, colour in LANE_COLOURS.items():
         lanes = np.flatnonzero(net.lane_type == lane_type)
         if lanes.size:
@@ -92,17 +117,9 @@ def draw_network(ax: plt.Axes, net: RoadNetwork, *, arrows: bool = True) -> None
             net.pts_x[mid], net.pts_y[mid], np.cos(h), np.sin(h), color="#f0f0f0", scale=60, width=0.002, zorder=4
         )
     for lane in np.flatnonzero(~np.isnan(net.lane_stop_s)):
-        a, b = net.lane_start[lane], net.lane_start[lane + 1]
-        k = a + min(int(np.searchsorted(net.pts_s[a:b], net.lane_stop_s[lane])), b - a - 1)
-        h, hw = net.pts_heading[k], net.lane_width[lane] / 2
+        seg = stop_line(net, int(lane))
         colour = "#e41a1c" if net.lane_signal[lane] >= 0 else "white"
-        ax.plot(
-            [net.pts_x[k] + hw * np.sin(h), net.pts_x[k] - hw * np.sin(h)],
-            [net.pts_y[k] - hw * np.cos(h), net.pts_y[k] + hw * np.cos(h)],
-            color=colour,
-            lw=1.2,
-            zorder=5,
-        )
+        ax.plot(seg[:, 0], seg[:, 1], color=colour, lw=1.2, zorder=5)
     groups: dict[tuple[bool, str], list[np.ndarray]] = {}
     for pts, broken, colour in mark_lines(net):
         groups.setdefault((broken, colour), []).append(pts)
@@ -129,6 +146,8 @@ def render_map(
     net: RoadNetwork, path: str | Path, *, title: str | None = None, size_in: float = 9.0, dpi: int = 130
 ) -> Path:
     """Write a top-down PNG of the whole network to ``path``; returns the path."""
+    from simcore.render.mpl import plt
+
     fig, ax = plt.subplots(figsize=(size_in, size_in), dpi=dpi)
     try:
         ax.set_facecolor("#a7c496")
@@ -159,14 +178,31 @@ LAYER_COLOURS = {
 }
 
 
+#: map_layers results per live network (by id, dropped with the network): a run's writers (run log,
+#: viewer, top-down pictures) share one computation. Values are read-only by convention.
+_LAYERS: dict[int, tuple[weakref.ref[RoadNetwork], dict[str, tuple[str, bool, list[np.ndarray]]]]] = {}
+
+
 def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]]:
-    """The map as polylines per layer: name -> (colour, closed, [(k, 2) points, m ENU]).
+    """The map as polylines per layer: name -> (colour, closed, [(k, 2) points, m ENU]); computed once
+    per network (the same dict again after that: do not modify it).
 
     Layers: ``lane:<type>`` surface outlines, ``centre`` driving centre lines, ``stop`` and
     ``stop_sign`` stop lines (signalised or not), ``mark:<solid|broken>:<colour>`` painted lane
     lines (OpenDRIVE roadMarks), ``crosswalk`` and ``object`` outlines. The
-    one geometry behind the run log's map entities and the browser viewer.
+    one geometry behind the run log's map entities, the browser viewer and the top-down pictures.
     """
+    key = id(net)
+    hit = _LAYERS.get(key)
+    if hit is not None and hit[0]() is net:
+        return hit[1]
+    out = _compute_layers(net)
+    _LAYERS[key] = (weakref.ref(net, lambda _ref: _LAYERS.pop(key, None)), out)
+    return out
+
+
+def _compute_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]]:
+    """``map_layers`` without the cache."""
     out: dict[str, tuple[str, bool, list[np.ndarray]]] = {}
     for lane_type, colour in sorted(LANE_COLOURS.items(), key=lambda kv: _Z[kv[0]]):
         lanes = np.flatnonzero(net.lane_type == lane_type)
@@ -181,15 +217,7 @@ def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]
         )
     stops: dict[str, list[np.ndarray]] = {"stop": [], "stop_sign": []}
     for lane in np.flatnonzero(~np.isnan(net.lane_stop_s)):
-        a, b = net.lane_start[lane], net.lane_start[lane + 1]
-        k = a + min(int(np.searchsorted(net.pts_s[a:b], net.lane_stop_s[lane])), b - a - 1)
-        h, hw = net.pts_heading[k], net.lane_width[lane] / 2
-        seg = np.array(
-            [
-                [net.pts_x[k] + hw * np.sin(h), net.pts_y[k] - hw * np.cos(h)],
-                [net.pts_x[k] - hw * np.sin(h), net.pts_y[k] + hw * np.cos(h)],
-            ]
-        )
+        seg = stop_line(net, int(lane))
         stops["stop" if net.lane_signal[lane] >= 0 else "stop_sign"].append(seg)
     for name, segs in stops.items():
         if segs:

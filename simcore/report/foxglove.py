@@ -1,5 +1,6 @@
 """Foxglove well-known message types in their JSON encoding: the JSON schemas simcore writes into
-a run log (SceneUpdate, FrameTransforms, PointCloud) and the builders of their messages.
+a run log (SceneUpdate, FrameTransforms, PointCloud, RawImage, CameraCalibration), the builders of
+their messages and the decoders of the binary ones (point clouds, images) back to numpy.
 
 The schemas are written here from Foxglove's published field tables (docs "Message schemas"):
 a log opens in Foxglove with no plug-in. Times are ``{"sec", "nsec"}``; bytes are base64.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import struct
 from typing import Any
 
 import numpy as np
@@ -83,6 +85,32 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         point_stride=_INT,
         fields=_arr(_obj(name=_STR, offset=_INT, type=_INT)),
         data={"type": "string", "contentEncoding": "base64"},
+    ),
+    "foxglove.ImageAnnotations": _obj(
+        circles={"type": "array", "maxItems": 0},
+        points=_arr(
+            _obj(
+                timestamp=_TIME,
+                type={"type": "integer", "enum": [0, 1, 2, 3, 4]},  # UNKNOWN, POINTS, LINE_LOOP, STRIP, LIST
+                points=_arr(_obj(x=_NUM, y=_NUM)),
+                outline_color=_COLOR,
+                outline_colors=_arr(_COLOR),
+                fill_color=_COLOR,
+                thickness=_NUM,
+            )
+        ),
+        texts={"type": "array", "maxItems": 0},
+    ),
+    "foxglove.CameraCalibration": _obj(
+        timestamp=_TIME,
+        frame_id=_STR,
+        width=_INT,
+        height=_INT,
+        distortion_model=_STR,
+        D=_arr(_NUM),
+        K={**_arr(_NUM), "minItems": 9, "maxItems": 9},
+        R={**_arr(_NUM), "minItems": 9, "maxItems": 9},
+        P={**_arr(_NUM), "minItems": 12, "maxItems": 12},
     ),
 }
 
@@ -204,41 +232,212 @@ def frame_transform(t: float, child: str, x: float, y: float, yaw: float) -> byt
     ).encode()
 
 
-def mount_transform(t: float, parent: str, child: str, xyz: tuple[float, float, float],
-                    rpy: tuple[float, float, float]) -> bytes:  # fmt: skip
-    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated Rz(yaw) Ry(pitch) Rx(roll)
-    (``rpy`` = roll, pitch, yaw in rad; the sensor mount convention, ``sensors.mount``)."""
-    r, p, y = (a / 2 for a in rpy)
+def rpy_quat(roll: float, pitch: float, yaw: float) -> dict[str, float]:
+    """Rotation Rz(yaw) Ry(pitch) Rx(roll) (rad; the sensor mount convention, ``sensors.mount``) as a quaternion."""
+    r, p, y = roll / 2, pitch / 2, yaw / 2
     cr, sr, cp, sp, cy, sy = math.cos(r), math.sin(r), math.cos(p), math.sin(p), math.cos(y), math.sin(y)
-    q = {
+    return {
         "x": sr * cp * cy - cr * sp * sy,
         "y": cr * sp * cy + sr * cp * sy,
         "z": cr * cp * sy - sr * sp * cy,
         "w": cr * cp * cy + sr * sp * sy,
     }
+
+
+def matrix_quat(rot: np.ndarray) -> dict[str, float]:
+    """A proper 3x3 rotation matrix as a unit quaternion (w >= 0)."""
+    m = np.asarray(rot, dtype=float)
+    w = math.sqrt(max(0.0, 1.0 + m[0, 0] + m[1, 1] + m[2, 2])) / 2
+    x = math.copysign(math.sqrt(max(0.0, 1.0 + m[0, 0] - m[1, 1] - m[2, 2])) / 2, m[2, 1] - m[1, 2])
+    y = math.copysign(math.sqrt(max(0.0, 1.0 - m[0, 0] + m[1, 1] - m[2, 2])) / 2, m[0, 2] - m[2, 0])
+    z = math.copysign(math.sqrt(max(0.0, 1.0 - m[0, 0] - m[1, 1] + m[2, 2])) / 2, m[1, 0] - m[0, 1])
+    return {"x": x, "y": y, "z": z, "w": w}
+
+
+def quat_matrix(q: dict[str, float]) -> np.ndarray:
+    """A unit quaternion ``{"x", "y", "z", "w"}`` as its 3x3 rotation matrix."""
+    x, y, z, w = q["x"], q["y"], q["z"], q["w"]
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
+def transform(t: float, parent: str, child: str, xyz: tuple[float, float, float], q: dict[str, float]) -> bytes:
+    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated by the quaternion ``q``."""
     tf = {
         "timestamp": stamp(t),
         "parent_frame_id": parent,
         "child_frame_id": child,
         "translation": dict(zip("xyz", map(float, xyz), strict=True)),
-        "rotation": q,
+        "rotation": {k: float(q[k]) for k in "xyzw"},
     }
     return json.dumps({"transforms": [tf]}, separators=(",", ":")).encode()
 
 
+def mount_transform(t: float, parent: str, child: str, xyz: tuple[float, float, float],
+                    rpy: tuple[float, float, float]) -> bytes:  # fmt: skip
+    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated Rz(yaw) Ry(pitch) Rx(roll)
+    (``rpy`` = roll, pitch, yaw in rad; the sensor mount convention, ``sensors.mount``)."""
+    return transform(t, parent, child, xyz, rpy_quat(*rpy))
+
+
+def _with_data(head: dict[str, Any], data: Any) -> bytes:
+    """JSON bytes of ``head`` plus a last key ``data``: ``data``'s bytes in base64 (built as bytes: images
+    are megabytes, so no str round trip)."""
+    return b"".join((_json_text(head)[:-1].encode(), b',"data":"', base64.b64encode(data), b'"}'))
+
+
+#: Foxglove NumericType (PackedElementField.type) of each numpy scalar type a point field may have.
+NUMERIC_TYPES: dict[str, int] = {"u1": 1, "i1": 2, "u2": 3, "i2": 4, "u4": 5, "i4": 6, "f4": 7, "f8": 8}
 #: Foxglove NumericType of FLOAT32.
-FLOAT32 = 7
+FLOAT32 = NUMERIC_TYPES["f4"]
 
 
 def point_cloud(t: float, frame: str, xyz: np.ndarray) -> bytes:
     """PointCloud message of (k, 3) points (m) in ``frame``, float32 x, y, z."""
-    data = np.ascontiguousarray(xyz, dtype="<f4").tobytes()
-    msg = {
+    pts = np.zeros(len(xyz), dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4")])
+    if len(xyz):
+        for k, n in enumerate("xyz"):
+            pts[n] = np.asarray(xyz)[:, k]
+    return point_cloud_rows(t, frame, pts)
+
+
+def point_cloud_rows(t: float, frame: str, rows: np.ndarray) -> bytes:
+    """PointCloud message of a structured array (one point per row, fields ``x``, ``y``, ``z`` in m and any
+    others, each a scalar of ``NUMERIC_TYPES``) in ``frame``: the rows' own bytes, little-endian, at their
+    offsets (``point_cloud_array`` gives back the same array)."""
+    dt = rows.dtype
+    fields = []
+    for name, (sub, off, *_) in (dt.fields or {}).items():
+        code = sub.str[1:]
+        if code not in NUMERIC_TYPES:
+            raise ValueError(f"point field {name!r}: dtype {sub} has no Foxglove numeric type")
+        fields.append({"name": name, "offset": int(off), "type": NUMERIC_TYPES[code]})
+    little = dt.newbyteorder("<")
+    data = np.ascontiguousarray(rows, dtype=little).tobytes()
+    head = {
         "timestamp": stamp(t),
         "frame_id": frame,
         "pose": _IDENT_POSE,
-        "point_stride": 12,
-        "fields": [{"name": n, "offset": 4 * k, "type": FLOAT32} for k, n in enumerate("xyz")],
-        "data": base64.b64encode(data).decode("ascii"),
+        "point_stride": dt.itemsize,
+        "fields": fields,
+    }
+    return _with_data(head, data)
+
+
+def point_cloud_array(msg: dict[str, Any]) -> np.ndarray:
+    """A decoded PointCloud message's points as a structured array (its fields at their offsets, native order)."""
+    codes = {v: k for k, v in NUMERIC_TYPES.items()}
+    dt = np.dtype(
+        {
+            "names": [f["name"] for f in msg["fields"]],
+            "formats": ["<" + codes[f["type"]] for f in msg["fields"]],
+            "offsets": [f["offset"] for f in msg["fields"]],
+            "itemsize": msg["point_stride"],
+        }
+    )
+    raw = np.frombuffer(base64.b64decode(msg["data"]), dtype=dt)
+    return raw.astype(dt.newbyteorder("="))
+
+
+#: numpy dtype of each RawImage encoding simcore writes (one channel each).
+IMAGE_ENCODINGS: dict[str, str] = {"mono8": "|u1", "mono16": "<u2", "32FC1": "<f4"}
+#: Schema name of RawImage in the ROS 2 message encoding (CDR) that images are written in.
+RAW_IMAGE_ROS2 = "foxglove_msgs/msg/RawImage"
+#: Its ``ros2msg`` definition (Foxglove's field order), with the Time dependency appended as ROS 2 bags do.
+RAW_IMAGE_ROS2_MSG = (
+    "builtin_interfaces/Time timestamp\nstring frame_id\nuint32 width\nuint32 height\nstring encoding\n"
+    "uint32 step\nuint8[] data\n" + "=" * 80 + "\nMSG: builtin_interfaces/Time\nint32 sec\nuint32 nanosec\n"
+)
+#: CDR encapsulation header: plain CDR, little-endian.
+_CDR_LE = b"\x00\x01\x00\x00"
+
+
+def raw_image(t: float, frame: str, img: np.ndarray, encoding: str) -> bytes:
+    """RawImage message (``RAW_IMAGE_ROS2``, CDR) of a (height, width) image in ``encoding``
+    (``IMAGE_ENCODINGS``; rows top to bottom). CDR rather than JSON: the pixels go in as they are, where
+    JSON needs base64 (a third more bytes and most of the write time of a camera frame)."""
+    h, w = img.shape[:2]
+    data = np.ascontiguousarray(img, dtype=IMAGE_ENCODINGS[encoding])
+    ns = round(t * 1e9)
+    out = bytearray(struct.pack("<iI", ns // 1_000_000_000, ns % 1_000_000_000))
+    _cdr_string(out, frame)
+    out += struct.pack("<II", w, h)
+    _cdr_string(out, encoding)
+    out += struct.pack("<II", w * data.itemsize, data.nbytes)  # step, then the data's element count
+    return b"".join((_CDR_LE, out, data.tobytes()))
+
+
+def _cdr_string(out: bytearray, text: str) -> None:
+    """Append a CDR string (u4 length with the NUL, bytes, NUL) to ``out`` (4-aligned on entry), then pad
+    to 4 bytes (every field after a string here is 4-aligned)."""
+    b = text.encode() + b"\0"
+    out += struct.pack("<I", len(b)) + b
+    out += b"\0" * (-len(out) % 4)
+
+
+def raw_image_array(data: bytes) -> tuple[float, str, np.ndarray]:
+    """A CDR RawImage message (``raw_image``) read back: (time s, frame id, (height, width) pixels in the
+    encoding's dtype, native byte order)."""
+    if data[:4] != _CDR_LE:
+        raise ValueError("RawImage: not little-endian CDR")
+    sec, nsec = struct.unpack_from("<iI", data, 4)
+    off = 12
+
+    def string(off: int) -> tuple[str, int]:
+        (n,) = struct.unpack_from("<I", data, off)
+        text = data[off + 4 : off + 3 + n].decode()
+        off += 4 + n
+        return text, off + (-(off - 4) % 4)
+
+    frame, off = string(off)
+    w, h = struct.unpack_from("<II", data, off)
+    enc, off = string(off + 8)
+    step, n = struct.unpack_from("<II", data, off)
+    dt = np.dtype(IMAGE_ENCODINGS[enc])
+    rows = np.frombuffer(data, dtype=np.uint8, count=n, offset=off + 8).reshape(h, step)
+    img = rows[:, : w * dt.itemsize].copy().view(dt).reshape(h, w)
+    return sec + nsec * 1e-9, frame, img.astype(dt.newbyteorder("="))
+
+
+def box_annotations(t: float, u0: np.ndarray, v0: np.ndarray, u1: np.ndarray, v1: np.ndarray, colour: str) -> bytes:
+    """ImageAnnotations message: one closed rectangle per box with pixel bounds ``u0 <= u < u1``,
+    ``v0 <= v < v1`` (origin: the top-left corner of the top-left pixel, as the camera's boxes)."""
+    c, none = rgba(colour), rgba(colour, 0.0)
+    ts = stamp(t)
+    items = [
+        {
+            "timestamp": ts,
+            "type": 2,
+            "points": [{"x": a, "y": b} for a, b in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))],
+            "outline_color": c,
+            "outline_colors": [],
+            "fill_color": none,
+            "thickness": 2.0,
+        }
+        for x0, y0, x1, y1 in zip(u0.tolist(), v0.tolist(), u1.tolist(), v1.tolist(), strict=True)
+    ]
+    return json.dumps({"circles": [], "points": items, "texts": []}, separators=(",", ":")).encode()
+
+
+def camera_calibration(t: float, frame: str, width: int, height: int, k: np.ndarray) -> bytes:
+    """CameraCalibration message of a distortion-free pinhole camera with 3x3 matrix ``k`` (px), image
+    ``width`` x ``height``; ``frame`` is its optical frame (x right, y down, z forward)."""
+    km = np.asarray(k, dtype=float)
+    p = np.hstack([km, np.zeros((3, 1))])
+    msg = {
+        "timestamp": stamp(t),
+        "frame_id": frame,
+        "width": int(width),
+        "height": int(height),
+        "distortion_model": "plumb_bob",
+        "D": [0.0] * 5,
+        "K": km.ravel().tolist(),
+        "R": np.eye(3).ravel().tolist(),
+        "P": p.ravel().tolist(),
     }
     return json.dumps(msg, separators=(",", ":")).encode()

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
-from simcore.report.series import CriticalMoment, EgoSeries, critical_moment, ego_series
+from simcore.render.svg import Marker, Series, line_chart
+from simcore.report.series import CriticalMoment, EgoSeries, critical_moment, ego_series, score_terms
 from simcore.runner.results import Result
+from simcore.units import mps_to_kph
 from simcore.world import World
 
 #: Event kinds that count as infractions in the report's table (others are listed as events).
@@ -31,6 +27,7 @@ h1{font-size:1.5em} h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bott
 table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
 th{background:#f2f2f2} .pass{color:#1a7f37;font-weight:600} .fail{color:#cf222e;font-weight:600}
 img{max-width:100%;border:1px solid #ddd} .note{color:#555;font-size:.9em}
+svg.chart{display:block;max-width:100%;height:auto;font-size:11px;font-family:inherit}
 """
 
 
@@ -76,50 +73,66 @@ def _img(alt: str, png: bytes) -> str:
     return f'<img alt="{_e(alt)}" src="{png_data_uri(png)}">'
 
 
-def _fig_png(fig: plt.Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+#: Marker colour and dash per event group in the plots.
+INFRACTION_MARK, CRITICAL_MARK, GOAL_MARK = ("#cf222e", "5 3"), ("#000000", "2 3"), ("#2ca02c", "6 2 2 2")
+#: Size (px) of the critical-moment picture (drawn without supersampling: half the cost, a small picture).
+CRITICAL_PX = 480
 
 
-def plot_series(series: EgoSeries, result: Result, critical: CriticalMoment | None = None) -> bytes:
-    """PNG of ego speed, acceleration, TTC and gap over time, events as vertical lines."""
-    fig, axes = plt.subplots(4, 1, figsize=(9, 9.5), dpi=100, sharex=True)
+def plot_markers(result: Result, critical: CriticalMoment | None) -> list[Marker]:
+    """The plots' vertical markers: infractions (dashed red), goal reached (green), the critical moment (dotted)."""
+    out = []
+    for ev in result.events:
+        kind = ev.kind.name.lower()
+        if kind in INFRACTIONS or kind == "goal_reached":
+            colour, dash = INFRACTION_MARK if kind in INFRACTIONS else GOAL_MARK
+            title = f"{kind} {'/'.join(ev.actors)} at t = {ev.time:.2f} s"
+            out.append(Marker(float(ev.time), colour, dash, title + (f" ({ev.detail})" if ev.detail else "")))
+    if critical is not None:
+        out.append(
+            Marker(critical.time, *CRITICAL_MARK, f"most critical moment, t = {critical.time:.2f} s: {critical.reason}")
+        )
+    return out
+
+
+def plot_series(world: World, series: EgoSeries, result: Result, critical: CriticalMoment | None = None) -> str:
+    """Inline SVG panels over simulated time: ego speed, acceleration, TTC, gap and the simcore score's
+    terms (route completion, infraction factor, score / 100), with the events marked."""
     t = series.time
+    marks = plot_markers(result, critical)
+    terms = score_terms(world, result, series)
+    nothing = "nothing ahead on the route"
     panels = [
-        (series.speed * 3.6, "speed (km/h)", "#1f77b4"),
-        (series.accel, "acceleration (m/s²)", "#ff7f0e"),
-        (np.where(np.isfinite(series.ttc), series.ttc, np.nan), "time-to-collision (s)", "#d62728"),
-        (np.where(np.isfinite(series.gap), series.gap, np.nan), "gap ahead (m)", "#2ca02c"),
-    ]
-    for ax, (values, label, colour) in zip(axes, panels, strict=True):
-        if np.isfinite(values).any():
-            ax.plot(t, values, color=colour, linewidth=1.4)
-        else:
-            ax.text(0.5, 0.5, "nothing ahead on the route", transform=ax.transAxes, ha="center", va="center")
-        ax.set_ylabel(label)
-        ax.grid(True, alpha=0.3)
-        for ev in result.events:
-            if ev.kind.name.lower() in INFRACTIONS:
-                ax.axvline(ev.time, color="#cf222e", linestyle="--", linewidth=0.9)
-        if critical is not None:
-            ax.axvline(critical.time, color="black", linestyle=":", linewidth=1.0)
-    axes[1].axhline(0.0, color="grey", linewidth=0.6)
-    axes[-1].set_xlabel("simulated time (s)")
-    axes[0].set_title("ego over time (dashed red: infractions; dotted black: most critical moment)")
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.96, bottom=0.06, hspace=0.12)  # fixed: tight_layout costs ~1 s
-    return _fig_png(fig)
+        line_chart(t, [Series(mps_to_kph(series.speed), "speed", "#1f77b4")], ylabel="speed (km/h)", markers=marks),
+        line_chart(t, [Series(series.accel, "acceleration", "#ff7f0e")], ylabel="accel. (m/s²)", markers=marks,
+                   zero_line=True),
+        line_chart(t, [Series(series.ttc, "TTC", "#d62728")], ylabel="TTC (s)", markers=marks, empty_note=nothing),
+        line_chart(t, [Series(series.gap, "gap", "#2ca02c")], ylabel="gap ahead (m)", markers=marks,
+                   empty_note=nothing),
+        line_chart(
+            t,
+            [
+                Series(terms.completion, "route completion", "#9467bd"),
+                Series(terms.factor, "infraction factor", "#8c564b"),
+                Series(terms.score / 100.0, "score / 100", "#000000"),
+            ],
+            ylabel="score terms",
+            markers=marks,
+            xlabel="simulated time (s)",
+        ),
+    ]  # fmt: skip
+    return '<div class="plots">' + "\n".join(panels) + "</div>"
 
 
 def critical_picture(world: World, result: Result, critical: CriticalMoment) -> bytes:
     """PNG of the top-down view with every actor where it was at the critical moment."""
-    from simcore.render.topdown import draw_run
+    from simcore.render.topdown import png_bytes, render_run
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "critical.png"
-        draw_run(world, result, path, time=critical.time, zoom_m=CRITICAL_ZOOM_M)
-        return path.read_bytes()
+    title = f"t = {critical.time:.2f} s: {critical.reason}"
+    img = render_run(
+        world, result, time=critical.time, zoom_m=CRITICAL_ZOOM_M, size_px=CRITICAL_PX, title=title, supersample=1
+    )
+    return png_bytes(img)
 
 
 def render_report(world: World, result: Result, series: EgoSeries | None = None, *, viewer: bool = True) -> str:
@@ -172,12 +185,14 @@ def render_report(world: World, result: Result, series: EgoSeries | None = None,
         parts.append("<p>None.</p>")
     parts.append('<h2 id="plots">Ego over time</h2>')
     if series is not None:
-        parts.append(_img("ego speed, acceleration, TTC and gap over time", plot_series(series, result, critical)))
+        parts.append(plot_series(world, series, result, critical))
         parts.append(
             '<p class="note">Speed is recorded; acceleration is the finite difference of the recorded '
             "speed; time-to-collision and gap are recomputed from the recorded trajectory with the "
             "engine's rule (nearest obstacle on the ego's route, gap / closing speed below 30 s); gaps "
-            "are bumper to bumper.</p>"
+            "are bumper to bumper. Score terms: the simcore score is 100 x route completion x the product "
+            "of the infraction penalties so far. Marked: infractions (dashed red), goal reached (green), "
+            "the most critical moment (dotted black); hover a line for its event.</p>"
         )
     else:
         parts.append("<p>No ego trajectory was recorded.</p>")

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import html
-import io
 import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
-from simcore.report.html import fmt_value, png_data_uri
+from simcore.render.svg import bar_chart
+from simcore.report.html import fmt_value
 
 #: Rule for runs that ended in an error entry (documented in docs/reports.md).
 ERROR_RULE = "runs that ended in an error count as not passed, with every score and route completion 0"
@@ -105,33 +100,22 @@ def chart_panels(board: dict[str, Any]) -> list[tuple[str, list[float], str | No
     ]
 
 
-def bar_charts(board: dict[str, Any]) -> bytes:
-    """PNG with one bar chart per compared quantity (agents side by side); an all-zero quantity
-    is a sentence ("no collisions"), not an empty frame."""
+#: Bar colour per agent (in rank order, repeating).
+AGENT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def bar_charts(board: dict[str, Any]) -> str:
+    """Inline SVG: one bar chart per compared quantity (agents side by side, three per row within
+    1,200 px); an all-zero quantity is a sentence ("no collisions"), not an empty frame."""
     agents = [r["agent"] for r in board["agents"]]
-    panels = chart_panels(board)
-    cols = 3
-    nrows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(12, 3.0 * nrows), dpi=90, squeeze=False)  # 1080 px wide
-    colours = plt.get_cmap("tab10")
-    for k, ax in enumerate(axes.flat):
-        if k >= len(panels):
-            ax.axis("off")
-            continue
-        title, values, note = panels[k]
-        ax.set_title(title, fontsize=10)
+    out = ['<div class="charts">']
+    for title, values, note in chart_panels(board):
         if note is not None:
-            ax.axis("off")
-            ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", fontsize=12, color="#555")
-            continue
-        ax.bar(range(len(agents)), values, color=[colours(i % 10) for i in range(len(agents))])
-        ax.set_xticks(range(len(agents)), agents, rotation=20, fontsize=8)
-        ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+            out.append(f'<div class="zero"><b>{html.escape(title)}</b><br>{html.escape(note)}</div>')
+        else:
+            out.append(bar_chart(agents, values, title=title, colours=AGENT_COLOURS))
+    out.append("</div>")
+    return "".join(out)
 
 
 def render_leaderboard_html(board: dict[str, Any]) -> str:
@@ -147,7 +131,10 @@ def render_leaderboard_html(board: dict[str, Any]) -> str:
         "<style>body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:1.5em;color:#222;max-width:1200px}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .45em}"
         "th{background:#f2f2f2;max-width:7.5em;overflow-wrap:anywhere;font-size:.92em}"
-        ".wide{overflow-x:auto;max-width:100%}img{max-width:100%}.note{color:#555;font-size:.9em}</style>"
+        ".wide{overflow-x:auto;max-width:100%}img{max-width:100%}.note{color:#555;font-size:.9em}"
+        ".charts{display:flex;flex-wrap:wrap;gap:8px}svg.chart{max-width:100%;height:auto;font-size:11px}"
+        ".zero{width:380px;height:220px;display:flex;flex-direction:column;justify-content:center;"
+        "text-align:center;color:#555;border:1px solid #eee}</style>"
         "</head><body>",
         "<h1>simcore leaderboard</h1>",
         f"<p>{len(board['agents'])} agent(s) over {len(board['scenarios'])} scenario(s); ranked by mean "
@@ -165,7 +152,7 @@ def render_leaderboard_html(board: dict[str, Any]) -> str:
         out.append(f"<p>{board['scenario_errors']} scenario file(s) failed to load (see summary.json).</p>")
     if board["agents"]:
         out.append('<h2 id="charts">Charts</h2>')
-        out.append(f'<img alt="bar charts comparing the agents" src="{png_data_uri(bar_charts(board))}">')
+        out.append(bar_charts(board))
         out.append('<h2 id="by-scenario">Mean simcore-v1 score per scenario</h2><div class="wide"><table>')
         out.append("<tr><th>scenario</th>" + "".join(f"<th>{e(r['agent'])}</th>" for r in board["agents"]) + "</tr>")
         for s in board["scenarios"]:

@@ -20,8 +20,10 @@ topic             schema (encoding)            content
 /simcore/result   simcore.Result (json)        at the end: result.json (scores, criteria, metrics)
 /map              foxglove.SceneUpdate         once: map polylines, one entity per layer
 /actors           foxglove.SceneUpdate         actor boxes at up to ``scene_hz``
-/sensors/NAME     foxglove.PointCloud          each lidar sweep an agent was shown, frame ego/NAME
-/tf               foxglove.FrameTransforms     map -> ego at the same rate
+/tf               foxglove.FrameTransforms     map -> ego at the same rate; sensor mounts (ego -> ego/NAME)
+/sensors/...      (``report.sensorlog``)       each lidar, radar, object-list and camera reading an
+                                               agent was shown, at the sensor's rate (camera images
+                                               only with ``images=True``)
 ================  ==========================  =========================================
 
 ``simcore.raw`` state messages: the row count k (u4), then little-endian arrays one after the
@@ -49,7 +51,9 @@ from mcap.reader import make_reader
 from mcap.writer import Writer
 
 from simcore._types import ActorKind
+from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR
 from simcore.report import foxglove as fg
+from simcore.report.sensorlog import SensorChannel, SensorCollector, SensorWriter
 from simcore.world import World
 
 #: Version of the simcore channels' layout; readers refuse a newer one.
@@ -70,14 +74,6 @@ STATE_FIELDS: tuple[tuple[str, str], ...] = (
 )
 #: Box height (m) drawn per actor kind in Foxglove.
 HEIGHT_M = {ActorKind.VEHICLE: 1.5, ActorKind.PEDESTRIAN: 1.8, ActorKind.CYCLIST: 1.7, ActorKind.STATIC: 1.0}
-#: Box colour per actor kind; the ego is EGO_COLOUR.
-KIND_COLOUR = {
-    ActorKind.VEHICLE: "#e6e6e6",
-    ActorKind.PEDESTRIAN: "#f2c14e",
-    ActorKind.CYCLIST: "#7fc97f",
-    ActorKind.STATIC: "#a0522d",
-}
-EGO_COLOUR = "#1f77b4"
 
 
 def _json(obj: Any) -> bytes:
@@ -119,6 +115,8 @@ class RunLogWriter:
     ``scene_hz``: rate (Hz of simulated time) of the Foxglove actor boxes and ego transform.
     ``run_info``: how the run was started (``scenario``, ``seed``, ``overrides``, ``variant``,
     ``allow_paths``, ``agents``: the agent specs by role), for ``simcore rescore`` and ``replay``.
+    ``images``: log camera image layers (depth, semantic, instance; big) besides the cameras' 2-D boxes;
+    lidar, radar and object-list readings are always logged (``report.sensorlog``).
     """
 
     def __init__(
@@ -130,6 +128,7 @@ class RunLogWriter:
         chunk_bytes: int = 1 << 20,
         snapshot_every_s: float = SNAPSHOT_EVERY_S,
         run_info: dict[str, Any] | None = None,
+        images: bool = False,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +152,7 @@ class RunLogWriter:
         self._sim: Any = None
         self._meta_written = False
         self._obs_step: dict[str, int] = {}
-        self._lidar_t: dict[str, float] = {}
+        self.sensors = SensorWriter(self, images=images, n_actors=self.n)
         kinds = [ActorKind(int(k)) for k in st.kind]
         self._ids = list(world.actor_ids)
         self._colours = [EGO_COLOUR if i == world.ego else KIND_COLOUR[k] for i, k in enumerate(kinds)]
@@ -163,7 +162,9 @@ class RunLogWriter:
         life = 2 * self.scene_dt if np.isfinite(self.scene_dt) else 0.0
         self._scene = fg.ActorsScene(self._ids, self._length, self._width, self._height, self._colours, life)
         layout = {"version": LOG_VERSION, "time": "<f8", "per_actor": STATE_FIELDS, "signals": "|i1"}
-        ch: dict[str, int] = {}
+        self._ch: dict[str, int] = {}
+        self._schemas: dict[str, int] = {}
+        self._seq: dict[str, int] = {}
         for topic, name, enc, data in (
             ("/simcore/meta", "simcore.RunMeta", "json", None),
             ("/simcore/state", "simcore.ActorStates", "simcore.raw", json.dumps(layout).encode()),
@@ -172,25 +173,36 @@ class RunLogWriter:
             ("/simcore/observations", "simcore.ObservationSummary", "json", None),
             ("/simcore/snapshot", "simcore.Snapshot", "simcore.snapshot", None),
             ("/simcore/result", "simcore.Result", "json", None),
-            ("/map", "foxglove.SceneUpdate", "json", fg.schema_bytes("foxglove.SceneUpdate")),
-            ("/actors", "foxglove.SceneUpdate", "json", fg.schema_bytes("foxglove.SceneUpdate")),
-            ("/tf", "foxglove.FrameTransforms", "json", fg.schema_bytes("foxglove.FrameTransforms")),
+            ("/map", "foxglove.SceneUpdate", "json", b""),
+            ("/actors", "foxglove.SceneUpdate", "json", b""),
+            ("/tf", "foxglove.FrameTransforms", "json", b""),
         ):
             if data is None:
                 data = _json({"title": name, "type": "object", "simcore_log": LOG_VERSION})
-            schema_enc = "jsonschema" if enc == "json" else "simcore.layout"
-            sid = self._w.register_schema(name=name, encoding=schema_enc, data=data)
-            ch[topic] = self._w.register_channel(topic=topic, message_encoding=enc, schema_id=sid)
-        self._ch = ch
-        self._schemas: dict[str, int] = {}
-        self._seq: dict[str, int] = dict.fromkeys(ch, 0)
+            self.channel(topic, name, enc, data)
         self._add("/map", 0.0, self._map_scene())
 
     # -- writing ------------------------------------------------------------------------
+    def channel(self, topic: str, schema: str, encoding: str, data: bytes = b"") -> None:
+        """Register ``topic`` (once) with schema ``schema`` (registered once by name; ``data`` empty: the
+        Foxglove JSON schema of that name) and message ``encoding`` ("json" or a simcore encoding)."""
+        if topic in self._ch:
+            return
+        if schema not in self._schemas:
+            enc = {"json": "jsonschema", "cdr": "ros2msg"}.get(encoding, "simcore.layout")
+            body = data or fg.schema_bytes(schema)
+            self._schemas[schema] = self._w.register_schema(name=schema, encoding=enc, data=body)
+        self._ch[topic] = self._w.register_channel(
+            topic=topic, message_encoding=encoding, schema_id=self._schemas[schema]
+        )
+        self._seq[topic] = 0
+
     def _add(self, topic: str, t: float, data: bytes) -> None:
         ns = _ns(t)
         self._w.add_message(self._ch[topic], log_time=ns, data=data, publish_time=ns, sequence=self._seq[topic])
         self._seq[topic] += 1
+
+    add = _add
 
     def _write_meta(self) -> None:
         if not self._meta_written:
@@ -245,9 +257,7 @@ class RunLogWriter:
                 self._obs_step[role] = obs.step
                 self._add("/simcore/observations", obs.time, _json({"role": role, **observation_summary(obs)}))
                 for reading in obs.sensors.values():
-                    if getattr(reading, "kind", "") == "lidar" and reading.time > self._lidar_t.get(reading.name, -1.0):
-                        self._lidar_t[reading.name] = reading.time
-                        self._write_lidar(sim, reading)
+                    self.sensors.write(sim, reading)
         roles: dict[str, int] = getattr(sim, "_roles", {})
         if roles and sim.step_index > 0:
             rws = list(roles.values())
@@ -289,28 +299,6 @@ class RunLogWriter:
             self._add("/actors", t, self._scene.message(t, on, cx[j, on], cy[j, on], yaw[j, on]))
             if ego >= 0:
                 self._add("/tf", t, fg.frame_transform(t, "ego", x[j, ego], y[j, ego], yaw[j, ego]))
-
-    def _write_lidar(self, sim: Any, reading: Any) -> None:
-        """A lidar sweep as a Foxglove PointCloud on ``/sensors/NAME`` in frame ``ego/NAME`` (sensor frame:
-        x forward, y left, z up); the first time, the channel and the ego -> sensor mount transform."""
-        name, topic = reading.name, f"/sensors/{reading.name}"
-        frame = f"ego/{name}"
-        if topic not in self._ch:
-            if "foxglove.PointCloud" not in self._schemas:
-                self._schemas["foxglove.PointCloud"] = self._w.register_schema(
-                    name="foxglove.PointCloud", encoding="jsonschema", data=fg.schema_bytes("foxglove.PointCloud")
-                )
-            sid = self._schemas["foxglove.PointCloud"]
-            self._ch[topic] = self._w.register_channel(topic=topic, message_encoding="json", schema_id=sid)
-            self._seq[topic] = 0
-            rig = getattr(sim, "sensors", None)
-            mount = next((s.mount for s in getattr(rig, "sensors", ()) if s.name == name), None)
-            if mount is not None:
-                at, rpy = (mount.x, mount.y, mount.z), (mount.roll, mount.pitch, mount.yaw)
-                self._add("/tf", reading.time, fg.mount_transform(reading.time, "ego", frame, at, rpy))
-        pts = reading.data
-        xyz = np.column_stack([pts["x"], pts["y"], pts["z"]]) if pts.dtype.names else np.asarray(pts)[:, :3]
-        self._add(topic, reading.time, fg.point_cloud(reading.time, frame, xyz))
 
     def write_snapshot(self, sim: Any) -> None:
         """Append ``sim``'s engine state and run record now (``simcore.snapshot``: JSON header + npz)."""
@@ -479,18 +467,26 @@ class RunLog:
     #: /simcore/snapshot: step of each snapshot, and (with ``snapshots=True``) its bytes (``decode_snapshot``).
     snapshot_steps: list[int] = field(default_factory=list)
     snapshots: list[bytes] = field(default_factory=list)
+    #: /sensors/...: topic -> its messages as numpy arrays (``report.sensorlog.SensorChannel``).
+    sensors: dict[str, SensorChannel] = field(default_factory=dict)
+    #: Sensor mounts from /tf: child frame (``ego/NAME``, ``ego/NAME/optical``) -> parent, xyz (m), rotation.
+    mounts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class LogFormatError(ValueError):
     """The file is not a simcore run log this version can read."""
 
 
-def read_run_log(path: str | Path, max_rows: int | None = None, snapshots: bool = False) -> RunLog:
+def read_run_log(
+    path: str | Path, max_rows: int | None = None, snapshots: bool = False, sensors: bool = True, images: bool = True
+) -> RunLog:
     """Read ``path`` (a run.mcap, or a run folder holding one).
 
     ``max_rows``: keep at most this many state rows, evenly strided with the last one
     included (bounded memory for long runs); None keeps every row.
     ``snapshots``: keep the engine-state snapshots' bytes too (replay, rescore).
+    ``sensors``: decode the /sensors/ channels and mounts (``RunLog.sensors``); ``images``: camera
+    images and calibrations among them (every frame is held in memory).
     """
     p = Path(path)
     if p.is_dir():
@@ -501,9 +497,16 @@ def read_run_log(path: str | Path, max_rows: int | None = None, snapshots: bool 
         blocks: list[bytes] = []
         log = RunLog(meta={}, state={})
         ctrl_t, ctrl_a, ctrl_s = [], [], []
-        for _schema, channel, message in reader.iter_messages(log_time_order=True):
+        collector = SensorCollector(images=images)
+        for schema, channel, message in reader.iter_messages(log_time_order=True):
             topic = channel.topic
-            if topic == "/simcore/state":
+            if topic.startswith("/sensors/"):
+                if sensors:
+                    collector.add(schema, channel, message.data)
+            elif topic == "/tf":
+                if sensors:
+                    collector.add_tf(message.data)
+            elif topic == "/simcore/state":
                 blocks.append(message.data)
             elif topic == "/simcore/snapshot":
                 (hn,) = struct.unpack_from("<I", message.data)
@@ -538,6 +541,7 @@ def read_run_log(path: str | Path, max_rows: int | None = None, snapshots: bool 
     )
     if ctrl_t:
         log.controls = {"time": np.array(ctrl_t), "accel": np.array(ctrl_a), "steer": np.array(ctrl_s)}
+    log.sensors, log.mounts = collector.channels(), collector.mounts
     return log
 
 

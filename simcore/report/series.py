@@ -19,7 +19,8 @@ class EgoSeries:
 
     time (s); speed (m/s); accel (m/s^2): finite difference of the recorded speed (0 at the
     first row); ttc (s) and gap (m) to the nearest obstacle on the ego's route, recomputed
-    from the recorded trajectory with the engine's rule (inf: nothing ahead / not closing).
+    from the recorded trajectory with the engine's rule (inf: nothing ahead / not closing);
+    progress (m): the ego's route s, projected the same way (NaN while inactive).
     """
 
     time: np.ndarray
@@ -27,6 +28,7 @@ class EgoSeries:
     accel: np.ndarray
     ttc: np.ndarray
     gap: np.ndarray
+    progress: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ def ego_series(world: World, result: Result) -> EgoSeries | None:
         accel[1:] = np.diff(speed) / np.where(dt > 0, dt, np.inf)
     ttc = np.full(t.size, math.inf)
     gap = np.full(t.size, math.inf)
+    prog = np.full(t.size, math.nan)
     p, r = world.params, world.routes
     s0 = float(world.initial.progress[e]) if world.initial is not None else float(world.state.progress[e])
     ego_ttc_gap(
@@ -73,8 +76,54 @@ def ego_series(world: World, result: Result) -> EgoSeries | None:
         r.s,
         ttc,
         gap,
+        prog,
     )
-    return EgoSeries(t, speed, accel, ttc, gap)
+    return EgoSeries(t, speed, accel, ttc, gap, prog)
+
+
+@dataclass(frozen=True)
+class ScoreTerms:
+    """The simcore score's terms over the recorded rows (``scoring.score``: 100 x completion x factor).
+
+    completion: route completion 0..1 (1 from the ego's goal_reached on; else the route progress
+    past the start over the route to the goal, as the runner computes it at the end);
+    factor: the product of the infraction penalties of the ego's events up to each row (0..1).
+    """
+
+    completion: np.ndarray
+    factor: np.ndarray
+
+    @property
+    def score(self) -> np.ndarray:
+        """The score (0..100) the run would have had if it had ended at each row."""
+        return 100.0 * self.completion * self.factor
+
+
+def score_terms(world: World, result: Result, series: EgoSeries) -> ScoreTerms:
+    """``ScoreTerms`` of the run, from the ego's progress series and the result's events."""
+    import dataclasses
+
+    from simcore._types import ActorKind
+    from simcore.evaluation.leaderboard import summary_from_result
+    from simcore.evaluation.scoring import score
+
+    e = world.ego
+    s0 = float(world.initial.progress[e]) if world.initial is not None else 0.0
+    span = max(float(world.routes.goal_s[e]) - s0, 1e-9)
+    completion = np.clip((np.nan_to_num(series.progress, nan=s0) - s0) / span, 0.0, 1.0)
+    goal = [ev.time for ev in result.events if ev.kind == EventKind.GOAL_REACHED and "ego" in ev.actors]
+    if goal:
+        completion[series.time >= goal[0]] = 1.0
+    pedestrians = {a for a, k in zip(world.actor_ids, world.state.kind, strict=True) if k == ActorKind.PEDESTRIAN}
+    factor = np.ones(series.time.size)
+    metrics = {**result.metrics, "route_completion": 1.0}
+    for ev in result.events:
+        if ev.kind == EventKind.GOAL_REACHED or "ego" not in ev.actors:
+            continue
+        upto = [x for x in result.events if x.time <= ev.time]
+        head = dataclasses.replace(result, events=upto, metrics=metrics)
+        factor[series.time >= ev.time] = score(summary_from_result(head, pedestrians)) / 100.0
+    return ScoreTerms(completion, factor)
 
 
 def critical_moment(result: Result, series: EgoSeries | None) -> CriticalMoment:

@@ -15,7 +15,7 @@ from simcore.road.frenet_kernels import project_on_polyline
 @kernel
 def ego_ttc_gap(
     e, s0, x, y, yaw, speed, active, inst, length, width, rear_overhang, center_offset,
-    a, b, rx, ry, rs, ttc, gap,
+    a, b, rx, ry, rs, ttc, gap, prog,
 ):  # pragma: no cover - compiled
     """Per recorded row: the ego's minimum TTC (s) and bumper gap (m) to obstacles on its route.
 
@@ -25,17 +25,20 @@ def ego_ttc_gap(
     progress is re-projected near its previous value, starting from ``s0`` (m).
 
     x, y, yaw, speed, active: (rows, n) recorded trajectory; a..b: the ego's route samples.
-    Mutates: ttc, gap (rows,), inf where nothing is ahead / nothing is closing.
+    Mutates: ttc, gap (rows,), inf where nothing is ahead / nothing is closing; prog (rows,) the
+    ego's route progress s (m), NaN while it is inactive.
     """
     s = s0
     for r in range(x.shape[0]):
         ttc[r] = math.inf
         gap[r] = math.inf
+        prog[r] = math.nan
         if not active[r, e]:
             continue
         lo = route_index(rs, a, b, s - 2.0)
         hi = min(route_index(rs, a, b, s + speed[r, e] * 1.0 + 50.0) + 2, b)
         s, _, _, _ = project_on_polyline(x[r, e], y[r, e], rx, ry, rs, lo, hi)
+        prog[r] = s
         front_s = s + length[e] - rear_overhang[e]
         k0 = route_index(rs, a, b, s)
         k1 = route_index(rs, a, b, s + TTC_LOOK_M) + 1

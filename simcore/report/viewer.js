@@ -9,6 +9,7 @@
   const [X0, Y0, Q, YQ, VQ] = D.q, OFF = 65535;
   function layers(list) { return list.map(l => ({ name: l.name, colour: l.colour, closed: l.closed, pts: new Float32Array(bytes(l.pts)), starts: new Int32Array(bytes(l.starts)) })); }
   const MAP = layers(D.map), OVER = layers(D.overlays);
+  const SENS = (D.sensors || []).map(s => ({ kind: s.kind, colour: s.colour, t: new Float32Array(bytes(s.time)), starts: new Int32Array(bytes(s.starts)), v: new Float32Array(bytes(s.vals)) }));
   const T0 = F ? T[0] : 0, T1 = F ? T[F - 1] : 0;
   const cv = document.getElementById("sv-canvas"), ctx = cv.getContext("2d");
   const el = id => document.getElementById(id);
@@ -57,6 +58,7 @@
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(off, sx(bx0) - view.z / OS, sy(by1) - view.z / OS, off.width * view.z / OS, off.height * view.z / OS);
     if (el("sv-overlays").checked && OVER.length) { ctx.setLineDash([6, 4]); drawPolys(ctx, OVER, sx, sy, view.z, 2); ctx.setLineDash([]); }
+    if (SENS.length && el("sv-sensors").checked) drawSensors();
     const [k] = frameAt(state.t);
     if (el("sv-traces").checked) {
       const k0 = Math.max(0, k - 20);
@@ -107,6 +109,20 @@
     el("sv-range").value = T1 > T0 ? (state.t - T0) / (T1 - T0) : 0;
     info();
   }
+  function drawSensors() { // each sensor's latest frame at or before the time (none if over 0.5 s old)
+    for (const s of SENS) {
+      let lo = -1, hi = s.t.length;
+      while (hi - lo > 1) { const m = (lo + hi) >> 1; if (s.t[m] <= state.t + 1e-6) lo = m; else hi = m; }
+      if (lo < 0 || state.t - s.t[lo] > 0.5) continue;
+      ctx.fillStyle = ctx.strokeStyle = s.colour; ctx.lineWidth = 2; ctx.beginPath();
+      for (let j = s.starts[lo]; j < s.starts[lo + 1]; j++) {
+        if (s.kind === "radar") { ctx.rect(sx(s.v[2 * j]) - 3, sy(s.v[2 * j + 1]) - 3, 6, 6); continue; }
+        const o = 5 * j, c = Math.cos(s.v[o + 2]), n = Math.sin(s.v[o + 2]), hl = s.v[o + 3] / 2, hw = s.v[o + 4] / 2;
+        for (let q = 0; q < 5; q++) { const a = [1, -1, -1, 1, 1][q] * hl, b = [1, 1, -1, -1, 1][q] * hw, px = sx(s.v[o] + c * a - n * b), py = sy(s.v[o + 1] + n * a + c * b); if (q) ctx.lineTo(px, py); else ctx.moveTo(px, py); }
+      }
+      if (s.kind === "radar") ctx.fill(); else ctx.stroke();
+    }
+  }
   function info() {
     const box = el("sv-info"), i = state.selected;
     if (i < 0) return;
@@ -129,7 +145,7 @@
   el("sv-back").onclick = () => { play(false); setTime(state.t - stepDt); };
   el("sv-speed").onchange = e => { state.speed = parseFloat(e.target.value); };
   el("sv-range").oninput = e => setTime(T0 + parseFloat(e.target.value) * (T1 - T0));
-  for (const id of ["sv-traces", "sv-labels", "sv-overlays", "sv-follow"]) el(id).onchange = draw;
+  for (const id of ["sv-traces", "sv-labels", "sv-overlays", "sv-follow", "sv-sensors"]) if (el(id)) el(id).onchange = draw;
   const mk = el("sv-markers");
   D.events.forEach((e, n) => {
     const d = document.createElement("div");
@@ -154,7 +170,7 @@
   cv.addEventListener("wheel", ev => { ev.preventDefault(); view.z *= Math.exp(-ev.deltaY * 0.0015); draw(); }, { passive: false });
   document.addEventListener("keydown", ev => { if (ev.target.tagName === "INPUT" || ev.target.tagName === "SELECT") return; if (ev.key === " ") { ev.preventDefault(); play(!state.playing); } else if (ev.key === "ArrowRight") el("sv-fwd").click(); else if (ev.key === "ArrowLeft") el("sv-back").click(); });
   // a small API for tests and for pages that embed the viewer
-  window.simcoreViewer = { get time() { return state.t; }, get selected() { return state.selected; }, get playing() { return state.playing; }, setTime, play, select(i) { state.selected = i; draw(); }, toCanvas(x, y) { return [sx(x), sy(y)]; }, pose, start: T0, end: T1 };
+  window.simcoreViewer = { get time() { return state.t; }, get selected() { return state.selected; }, get playing() { return state.playing; }, setTime, play, select(i) { state.selected = i; draw(); }, toCanvas(x, y) { return [sx(x), sy(y)]; }, pose, sensors: SENS.length, start: T0, end: T1 };
   if (EGO >= 0) { const p = pose(EGO, T0); if (p && (bx1 - bx0) > 400) { view.cx = p[0]; view.cy = p[1]; view.z = Math.max(view.z, 3); } }
   draw();
   requestAnimationFrame(tick);

@@ -45,10 +45,12 @@ def payload(
     *,
     overlays: dict[str, tuple[str, bool, list[np.ndarray]]] | None = None,
     max_frames: int = MAX_FRAMES,
+    sensors: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The viewer's data: map polylines (float32), frames quantised to uint16 (2 bytes per value).
 
     ``state``: time (rows,), x, y, yaw, speed, active (rows, n) as from the recorder or a run log.
+    ``sensors``: overlays of logged sensor frames (``sensor_overlays``).
     """
     xmin, ymin, xmax, ymax = meta["map_bounds_m"]
     pad = 20.0
@@ -88,6 +90,7 @@ def payload(
         "speed": _b64(speed.astype("<u2")),
         "map": polys(layers),
         "overlays": polys(overlays or {}),
+        "sensors": sensors or [],
         "events": [
             {"t": e["time_s"], "kind": e["kind"], "actors": e.get("actors", []), "detail": e.get("detail", "")}
             for e in events
@@ -115,7 +118,8 @@ def fragment(data: dict[str, Any], side_html: str = "") -> str:
         '<label><input type="checkbox" id="sv-traces" checked> traces</label>'
         '<label><input type="checkbox" id="sv-labels"> ids</label>'
         '<label><input type="checkbox" id="sv-overlays" checked> routes</label>'
-        '<label><input type="checkbox" id="sv-follow"> follow ego</label></div>'
+        + ('<label><input type="checkbox" id="sv-sensors" checked> sensors</label>' if data.get("sensors") else "")
+        + '<label><input type="checkbox" id="sv-follow"> follow ego</label></div>'
         '<div id="sv-scrub"><input type="range" id="sv-range" min="0" max="1" step="0.001" value="0">'
         '<div id="sv-markers"></div></div></div>'
         f'<div id="sv-side"><div id="sv-info">Click an actor for its state.</div>{side_html}</div></div>\n'
@@ -157,9 +161,51 @@ def result_side(result: dict[str, Any] | None) -> str:
     )
 
 
+#: Overlay colours: radar detections (points) and object-list objects (box outlines).
+SENSOR_COLOURS = {"radar": "#ff7f0e", "objects": "#d62ad6"}
+
+
+def sensor_overlays(log: Any) -> list[dict[str, Any]]:
+    """Radar detections and object-list boxes of a ``RunLog`` in the map frame, per sensor: frame times,
+    frame starts and float32 values (radar: x, y per detection, placed with the ego pose interpolated
+    from the logged rows at the scan time and the logged mount; objects: x, y, yaw, length, width)."""
+    out = []
+    st, ego = log.state, log.meta.get("ego", -1)
+    for topic, ch in log.sensors.items():
+        name = topic.removeprefix("/sensors/")
+        names = ch.data.dtype.names or ()
+        if ch.start is None or "/" in name or not ch.time.size:
+            continue
+        rows = np.repeat(np.arange(ch.time.size), np.diff(ch.start))
+        if "radial_velocity" in names and ego >= 0 and st["time"].size and f"ego/{name}" in log.mounts:
+            m = log.mounts[f"ego/{name}"]
+            body = m["xyz"] + np.column_stack([ch.data["x"], ch.data["y"], ch.data["z"]]) @ m["rotation"].T
+            t = ch.time[rows]
+            ex, ey = (np.interp(t, st["time"], st[k][:, ego]) for k in ("x", "y"))
+            yaw = np.interp(t, st["time"], np.unwrap(st["yaw"][:, ego]))
+            c, s = np.cos(yaw), np.sin(yaw)
+            vals = np.column_stack([ex + c * body[:, 0] - s * body[:, 1], ey + s * body[:, 0] + c * body[:, 1]])
+            kind = "radar"
+        elif "wyaw" in names:
+            d = ch.data
+            vals = np.column_stack([d["wx"], d["wy"], d["wyaw"], d["length"], d["width"]])
+            kind = "objects"
+        else:
+            continue
+        out.append({
+            "name": name,
+            "kind": kind,
+            "colour": SENSOR_COLOURS[kind],
+            "time": _b64(ch.time.astype("<f4")),
+            "starts": _b64(ch.start.astype("<i4")),
+            "vals": _b64(vals.astype("<f4")),
+        })  # fmt: skip
+    return out
+
+
 def run_payload_from_log(log: Any, max_frames: int = MAX_FRAMES) -> dict[str, Any]:
-    """Viewer data of a ``record.runlog.RunLog``."""
-    return payload(log.meta, log.map_layers, log.state, log.events, max_frames=max_frames)
+    """Viewer data of a ``record.runlog.RunLog`` (with its radar and object-list overlays)."""
+    return payload(log.meta, log.map_layers, log.state, log.events, max_frames=max_frames, sensors=sensor_overlays(log))
 
 
 def run_payload(world: World, result: Any, max_frames: int = REPORT_FRAMES) -> dict[str, Any] | None:
@@ -211,7 +257,7 @@ def write_view(source: str | Path, out: Path) -> Path:
     if src.is_dir() or src.suffix == ".mcap":
         from simcore.report.runlog import read_run_log
 
-        log = read_run_log(src, max_rows=MAX_FRAMES)
+        log = read_run_log(src, max_rows=MAX_FRAMES, images=False)
         title = f"simcore run: {log.meta['scenario']}"
         text = page(title, run_payload_from_log(log), result_side(log.result))
     else:

@@ -10,6 +10,7 @@ import numpy as np
 from simcore._types import LaneType, SignalState
 from simcore.road.builder import NetworkBuilder, cubic_bezier
 from simcore.road.network import RoadNetwork
+from simcore.units import deg_to_rad, kph_to_mps
 
 #: Compass arms in the order their green phases run, with unit vectors pointing away from
 #: the junction centre (ENU).
@@ -68,8 +69,8 @@ class IntersectionLayout:
     arms: tuple[str, ...] = ("north", "east", "south", "west")
     lanes_per_direction: int = 2
     lane_width: float = 3.5
-    speed_limit: float = 50 / 3.6
-    turn_speed_limit: float = 30 / 3.6
+    speed_limit: float = kph_to_mps(50.0)
+    turn_speed_limit: float = kph_to_mps(30.0)
     crosswalks: bool = True
     signals: SignalTiming | None = SignalTiming()
 
@@ -443,7 +444,7 @@ def generate_city(
 
 #: A crosswalk end lies on a compass side when its walking line points within this angle (rad) of
 #: that side: over 45 degrees, so every crosswalk, at any orientation, has two opposite sides.
-CROSSWALK_SIDE_TOL_RAD = math.radians(50.0)
+CROSSWALK_SIDE_TOL_RAD = deg_to_rad(50.0)
 
 
 def crosswalk_end_index(net: RoadNetwork, crosswalk: int, side: str) -> int:

@@ -59,6 +59,7 @@ from simcore.road.opendrive_geometry import (
     Spiral,
     poly3,
 )
+from simcore.units import MPS_PER_KPH, MPS_PER_MPH, kph_to_mps
 
 __all__ = [
     "OpenDriveMap",
@@ -88,8 +89,8 @@ GEOMETRY_GAP_ERROR_M = 0.5
 #: the section is dropped with a warning (m).
 MIN_SECTION_LENGTH_M = 1e-3
 #: Speed used when a map gives none (m/s): 50 km/h in town, 100 km/h on motorways.
-DEFAULT_SPEED_MPS = 50.0 / 3.6
-MOTORWAY_SPEED_MPS = 100.0 / 3.6
+DEFAULT_SPEED_MPS = kph_to_mps(50.0)
+MOTORWAY_SPEED_MPS = kph_to_mps(100.0)
 #: Default fixed-time plan of an OpenDRIVE junction (which has none): per signal group (s).
 DEFAULT_GREEN_S = 20.0
 DEFAULT_AMBER_S = 3.0
@@ -141,7 +142,7 @@ SPEED_SIGNS: dict[tuple[str, str, str], tuple[float, str]] = {
     ("", "r2-1", ""): (1.0, "mph"),
     ("se", "c", "31"): (10.0, "km/h"),
 }
-_SPEED_UNITS = {"m/s": 1.0, "km/h": 1.0 / 3.6, "mph": 0.44704}
+_SPEED_UNITS = {"m/s": 1.0, "km/h": MPS_PER_KPH, "mph": MPS_PER_MPH}
 _NS = re.compile(r"^\{[^}]*\}")
 
 

@@ -72,17 +72,26 @@ def build_segment_grid(
     y1 = float(max(ay_.max(), by_.max()) + rmax + cell_size) if ay_.size else 1.0
     nx = int(np.ceil((x1 - x0) / cell_size))
     ny = int(np.ceil((y1 - y0) / cell_size))
-    cells: list[list[int]] = [[] for _ in range(nx * ny)]
-    for g in range(ax_.size):
-        r = hw_[g]
-        ix0 = int((min(ax_[g], bx_[g]) - r - x0) // cell_size)
-        ix1 = int((max(ax_[g], bx_[g]) + r - x0) // cell_size)
-        iy0 = int((min(ay_[g], by_[g]) - r - y0) // cell_size)
-        iy1 = int((max(ay_[g], by_[g]) + r - y0) // cell_size)
-        for iy in range(iy0, iy1 + 1):
-            for ix in range(ix0, ix1 + 1):
-                cells[iy * nx + ix].append(g)
-    counts = np.array([len(c) for c in cells], dtype=np.int64)
-    cell_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    cell_seg = np.array([g for c in cells for g in c], dtype=np.int64)
+    cell_start, cell_seg = _bin_capsules(ax_, ay_, bx_, by_, hw_, x0, y0, nx, ny, cell_size)
     return SegmentGrid(cell_size, x0, y0, nx, ny, cell_start, cell_seg, ax_, ay_, bx_, by_, hw_)
+
+
+def _bin_capsules(
+    ax: F64, ay: F64, bx: F64, by: F64, r: F64, x0: float, y0: float, nx: int, ny: int, cell_size: float
+) -> tuple[I64, I64]:
+    """CSR (cell_start, cell_seg) of the capsules' bounding boxes over the grid: capsule ``g`` is
+    listed in every cell its box touches, each cell's list in increasing ``g`` (vectorised: this runs
+    at every scenario build)."""
+    ix0 = ((np.minimum(ax, bx) - r - x0) // cell_size).astype(np.int64)
+    ix1 = ((np.maximum(ax, bx) + r - x0) // cell_size).astype(np.int64)
+    iy0 = ((np.minimum(ay, by) - r - y0) // cell_size).astype(np.int64)
+    iy1 = ((np.maximum(ay, by) + r - y0) // cell_size).astype(np.int64)
+    wx = ix1 - ix0 + 1
+    per_seg = wx * (iy1 - iy0 + 1)
+    g = np.repeat(np.arange(ax.size, dtype=np.int64), per_seg)
+    k = np.arange(g.size, dtype=np.int64) - np.repeat(np.cumsum(per_seg) - per_seg, per_seg)  # index in g's box
+    cell = (iy0[g] + k // wx[g]) * nx + ix0[g] + k % wx[g]
+    cell_seg = g[np.argsort(cell, kind="stable")]  # stable: increasing g within a cell
+    cell_start = np.zeros(nx * ny + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cell, minlength=nx * ny), out=cell_start[1:])
+    return cell_start, cell_seg

@@ -63,6 +63,7 @@ from simcore.road.opendrive import (
     build_network,
 )
 from simcore.road.opendrive_geometry import Arc, Cubic, Geometry, Line, ParamPoly3, ReferenceLine, Spiral
+from simcore.units import deg_to_rad, kph_to_mps, rad_to_deg
 from simcore.yamlio.errors import ScenarioError
 from simcore.yamlio.source import YamlDoc, issues_from_validation_error, load_yaml
 
@@ -185,7 +186,7 @@ TEMPLATE_ARMS: dict[str, tuple[str, ...]] = {
 RING_CLEARANCE_M = 4.0
 #: How far a road's end may be from the junction arm it names (m, rad).
 ARM_POSITION_TOL_M = 0.05
-ARM_HEADING_TOL_RAD = math.radians(1.0)
+ARM_HEADING_TOL_RAD = deg_to_rad(1.0)
 
 
 class ArmRef(BaseModel):
@@ -253,7 +254,7 @@ class RoadsFile(BaseModel):
 
 def _arm_pose(j: JunctionSpec, arm: str) -> tuple[float, float, float]:
     """Point where an arm meets its road, and the outward heading (m, m, rad)."""
-    phi = math.radians(j.heading_deg) + ARM_ANGLES[arm]
+    phi = deg_to_rad(j.heading_deg) + ARM_ANGLES[arm]
     return j.x + j.radius * math.cos(phi), j.y + j.radius * math.sin(phi), phi
 
 
@@ -261,7 +262,7 @@ def _geometries(road: RoadSpec, junctions: dict[str, JunctionSpec] | None = None
     if isinstance(road.start, ArmRef):
         x, y, h = _arm_pose((junctions or {})[road.start.junction], road.start.arm)
     else:
-        x, y, h = road.start.x, road.start.y, math.radians(road.start.heading_deg)
+        x, y, h = road.start.x, road.start.y, deg_to_rad(road.start.heading_deg)
     s = 0.0
     out: list[Geometry] = []
     for seg in road.segments:
@@ -448,9 +449,9 @@ def _junction_roads(
                     [
                         doc.issue(
                             ("roads", k, "successor"),
-                            f"road ends at ({x:.2f}, {y:.2f}) heading {math.degrees(h):.1f} deg, but arm "
+                            f"road ends at ({x:.2f}, {y:.2f}) heading {rad_to_deg(h):.1f} deg, but arm "
                             f"{r.successor.arm!r} of {j.id!r} is at ({ax:.2f}, {ay:.2f}) heading "
-                            f"{math.degrees(phi + math.pi):.1f} deg",
+                            f"{rad_to_deg(phi + math.pi):.1f} deg",
                         )
                     ]
                 )
@@ -524,7 +525,7 @@ def _roundabout_roads(
     n = j.ring_lanes
     ring_ids = list(range(-1, -n - 1, -1))  # inner to outer
     centre_of = {lid: r_in + (k + 0.5) * w for k, lid in enumerate(ring_ids)}
-    heading0 = math.radians(j.heading_deg)
+    heading0 = deg_to_rad(j.heading_deg)
     # Nodes on the ring: (angle, kind, arm, incoming/outgoing lanes).
     nodes: list[tuple[float, str, str, list]] = []
     for a, (ra, ea) in arms.items():
@@ -542,7 +543,7 @@ def _roundabout_roads(
     nodes.sort(key=lambda nd: nd[0])
     if not nodes:
         return []
-    speed = min((roads[ra].speed for ra, _ in arms.values()), default=30 / 3.6)
+    speed = min((roads[ra].speed for ra, _ in arms.values()), default=kph_to_mps(30.0))
     conns: list[ConnectionDef] = []
     m = len(nodes)
     ring_names = [f"{j.id}.ring.{i}" for i in range(m)]
@@ -648,7 +649,7 @@ def build_yaml_roads(doc: YamlDoc) -> RoadNetwork:
             link = LinkDef("junction", r.successor.junction, None)
         if isinstance(r.start, ArmRef):
             pred = LinkDef("junction", r.start.junction, None)
-        speed = (r.speed_limit_kph or spec.speed_limit_kph) / 3.6
+        speed = kph_to_mps(r.speed_limit_kph or spec.speed_limit_kph)
         roads[r.id] = RoadDef(
             r.id, r.id, length, "-1", ref, Cubic.zero(), Cubic(np.zeros(0), np.zeros((0, 4))),
             sections, pred, link, speed, False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-KPH = 1 / 3.6
+from simcore.units import kph_to_mps
 
 #: Zone kinds a scenario's ``zones:`` may name.
 ZONE_KINDS = ("school", "residential", "urban")
@@ -24,7 +24,7 @@ class RuleSet:
     Attributes:
         name: ``generic`` or ``korea``.
         traffic_side: ``right`` (drive on the right; both built-in sets).
-        urban_kph, residential_kph, school_zone_kph: default limits (km/h) of the zone kinds.
+        urban_limit, residential_limit, school_zone_limit: default speed limits (m/s) of the zone kinds.
         right_turn_on_red: a right turn against a red signal is allowed.
         right_on_red_full_stop: ... only after coming to a full stop at the stop line.
         right_on_red_yield_crosswalk: ... and only when the crosswalk of the exit arm is clear.
@@ -34,25 +34,29 @@ class RuleSet:
 
     name: str
     traffic_side: Literal["right", "left"] = "right"
-    urban_kph: float = 50.0
-    residential_kph: float = 30.0
-    school_zone_kph: float = 30.0
+    urban_limit: float = kph_to_mps(50.0)
+    residential_limit: float = kph_to_mps(30.0)
+    school_zone_limit: float = kph_to_mps(30.0)
     right_turn_on_red: bool = False
     right_on_red_full_stop: bool = True
     right_on_red_yield_crosswalk: bool = True
     left_turn_protected: bool = True
 
-    def zone_limit_kph(self, kind: str) -> float:
-        """Default speed limit (km/h) of a zone kind (``school``, ``residential``, ``urban``)."""
-        return {"school": self.school_zone_kph, "residential": self.residential_kph, "urban": self.urban_kph}[kind]
-
     def zone_limit(self, kind: str) -> float:
-        """Default speed limit (m/s) of a zone kind."""
-        return self.zone_limit_kph(kind) * KPH
+        """Default speed limit (m/s) of a zone kind (``school``, ``residential``, ``urban``)."""
+        return {"school": self.school_zone_limit, "residential": self.residential_limit, "urban": self.urban_limit}[
+            kind
+        ]
 
 
 #: Generic rules: right-hand traffic, no turn on red unless configured, protected lefts.
-GENERIC = RuleSet(name="generic", urban_kph=50.0, residential_kph=30.0, school_zone_kph=30.0, right_turn_on_red=False)
+GENERIC = RuleSet(
+    name="generic",
+    urban_limit=kph_to_mps(50.0),
+    residential_limit=kph_to_mps(30.0),
+    school_zone_limit=kph_to_mps(30.0),
+    right_turn_on_red=False,
+)
 
 #: Korean urban rules ("안전속도 5030", Road Traffic Act): 50 km/h on urban roads, 30 km/h in
 #: residential streets and children's protection (school) zones; right turn on red allowed after a
@@ -60,9 +64,9 @@ GENERIC = RuleSet(name="generic", urban_kph=50.0, residential_kph=30.0, school_z
 #: unless marked permissive (비보호 좌회전); right-hand traffic.
 KOREA = RuleSet(
     name="korea",
-    urban_kph=50.0,
-    residential_kph=30.0,
-    school_zone_kph=30.0,
+    urban_limit=kph_to_mps(50.0),
+    residential_limit=kph_to_mps(30.0),
+    school_zone_limit=kph_to_mps(30.0),
     right_turn_on_red=True,
     right_on_red_full_stop=True,
     right_on_red_yield_crosswalk=True,
@@ -76,11 +80,11 @@ def rule_set(
     base: str,
     *,
     right_turn_on_red: bool | None = None,
-    urban_kph: float | None = None,
-    residential_kph: float | None = None,
-    school_zone_kph: float | None = None,
+    urban_limit: float | None = None,
+    residential_limit: float | None = None,
+    school_zone_limit: float | None = None,
 ) -> RuleSet:
-    """The named rule set with the given adjustments (None keeps the set's value)."""
+    """The named rule set with the given adjustments (limits in m/s; None keeps the set's value)."""
     try:
         rs = RULE_SETS[base]
     except KeyError:
@@ -89,9 +93,9 @@ def rule_set(
         k: v
         for k, v in dict(
             right_turn_on_red=right_turn_on_red,
-            urban_kph=urban_kph,
-            residential_kph=residential_kph,
-            school_zone_kph=school_zone_kph,
+            urban_limit=urban_limit,
+            residential_limit=residential_limit,
+            school_zone_limit=school_zone_limit,
         ).items()
         if v is not None
     }

@@ -23,7 +23,6 @@ from simcore.rng import generator
 from simcore.road.lane_graph import RoutePath, path_from_polyline
 from simcore.scenario.errors import ScenarioError
 from simcore.scenario.schema import (
-    KPH,
     STATIC_SHAPES,
     ChoiceDraw,
     CyclistActor,
@@ -37,6 +36,7 @@ from simcore.scenario.schema import (
     UniformDraw,
     VehicleActor,
 )
+from simcore.units import deg_to_rad
 from simcore.world import BehaviorParams
 
 #: How far a parked car reaches into its lane by default (m): it does not block a passing car.
@@ -168,7 +168,7 @@ class ActorBuilder:
                     return
                 x, y, h = found[1]
             else:
-                h = math.radians(actor.at.yaw_deg)
+                h = deg_to_rad(actor.at.yaw_deg)
                 x = actor.at.x + k * actor.spacing_m * math.cos(h)
                 y = actor.at.y + k * actor.spacing_m * math.sin(h)
             # reference point: the rear-axle convention of vehicles, so the box centre is at (x, y)
@@ -536,4 +536,4 @@ def walker_values(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return speed, obey, delay
 
 
-__all__ = ["KPH", "ActorBuilder", "draw_value", "shifted_path", "walker_values"]
+__all__ = ["ActorBuilder", "draw_value", "shifted_path", "walker_values"]

@@ -41,7 +41,6 @@ from simcore.scenario.actors import ActorBuilder, shifted_path, walker_values
 from simcore.scenario.errors import Issue, ScenarioError, did_you_mean
 from simcore.scenario.loader import LoadedScenario
 from simcore.scenario.schema import (
-    KPH,
     RANDOM_ROUTE_M,
     EgoSpec,
     EnvironmentSpec,
@@ -53,6 +52,7 @@ from simcore.scenario.schema import (
     VehicleActor,
 )
 from simcore.state import WorldState
+from simcore.units import deg_to_rad, kph_to_mps
 from simcore.world import (
     DYNAMICS_KINEMATIC,
     DYNAMICS_MODELS,
@@ -99,8 +99,8 @@ def build_network(m: IntersectionMap | GridMap | FileMap, loaded: LoadedScenario
         arms=arms,
         lanes_per_direction=m.lanes_per_direction,
         lane_width=m.lane_width,
-        speed_limit=m.speed_limit_kph * KPH,
-        turn_speed_limit=m.turn_speed_limit_kph * KPH,
+        speed_limit=kph_to_mps(m.speed_limit_kph),
+        turn_speed_limit=kph_to_mps(m.turn_speed_limit_kph),
         crosswalks=m.crosswalks,
         signals=timing,
     )
@@ -306,7 +306,7 @@ class _StoryCompiler:
         """A validated pose for ``row``: on a lane at s (+ offset), or at x, y."""
         import math
 
-        yaw = math.radians(at.yaw_deg) if at.yaw_deg is not None else None
+        yaw = deg_to_rad(at.yaw_deg) if at.yaw_deg is not None else None
         if at.lane is not None:
             lane = self.b.lane(at.lane, (*path, "lane"))
             if lane is None:
@@ -777,7 +777,7 @@ def build_world(loaded: LoadedScenario) -> World:
         )
 
     v_des = np.array(
-        [(r["idm"].desired_speed_kph * KPH if r.get("idm") and r["idm"].desired_speed_kph else 1e3) for r in rows]
+        [(kph_to_mps(r["idm"].desired_speed_kph) if r.get("idm") and r["idm"].desired_speed_kph else 1e3) for r in rows]
     )
     cap = np.array(
         [
@@ -872,17 +872,22 @@ def scenario_rules(spec: schema.ScenarioSpec) -> RuleSet:
     return rule_set(
         r.base,
         right_turn_on_red=r.right_turn_on_red,
-        urban_kph=r.urban_kph,
-        residential_kph=r.residential_kph,
-        school_zone_kph=r.school_zone_kph,
+        urban_limit=_kph_or_none(r.urban_kph),
+        residential_limit=_kph_or_none(r.residential_kph),
+        school_zone_limit=_kph_or_none(r.school_zone_kph),
     )
+
+
+def _kph_or_none(v: float | None) -> float | None:
+    """km/h -> m/s, None kept."""
+    return None if v is None else kph_to_mps(v)
 
 
 def _resolve_zones(b: _Builder, spec: schema.ScenarioSpec, rules: RuleSet) -> list[Zone]:
     """Zones of ``zones:`` with their lanes (named or inside the polygon) and limit (m/s)."""
     out = []
     for i, z in enumerate(spec.zones):
-        limit = (z.limit_kph if z.limit_kph is not None else rules.zone_limit_kph(z.kind)) * KPH
+        limit = kph_to_mps(z.limit_kph) if z.limit_kph is not None else rules.zone_limit(z.kind)
         if z.lanes is not None:
             lanes = [b.lane(name, ("zones", i, "lanes", k)) for k, name in enumerate(z.lanes)]
             found = [lane for lane in lanes if lane is not None]

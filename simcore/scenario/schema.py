@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 from simcore.rng import MAX_SEED
 from simcore.scenario.errors import Issue
 from simcore.scenario.yaml_source import YamlDoc
-
-KPH = 1 / 3.6
+from simcore.units import kph_to_mps
 
 _CFG = ConfigDict(extra="forbid", frozen=True)
 
@@ -110,7 +109,7 @@ class LaneStart(Strict):
     def si_speed(self) -> float:
         """Initial speed (m/s)."""
         if self.speed_kph is not None:
-            return self.speed_kph * KPH
+            return kph_to_mps(self.speed_kph)
         return self.speed or 0.0
 
 
@@ -1080,7 +1079,7 @@ class _SpeedValue(Strict):
 
     def si_speed(self) -> float | None:
         """Speed (m/s), None if not given."""
-        return self.speed_kph * KPH if self.speed_kph is not None else self.speed
+        return kph_to_mps(self.speed_kph) if self.speed_kph is not None else self.speed
 
 
 class PlaceSpec(_SpeedValue):
@@ -1153,7 +1152,7 @@ class SpeedProfileSpec(Strict):
 
     def si_target(self) -> float:
         """Target speed (m/s)."""
-        return self.target_kph * KPH if self.target_kph is not None else float(self.target or 0.0)
+        return kph_to_mps(self.target_kph) if self.target_kph is not None else float(self.target or 0.0)
 
 
 class StopSpec(Strict):

@@ -68,11 +68,11 @@ class Intrinsics:
             raise ValueError(f"camera focal lengths must be positive, got fx={self.fx}, fy={self.fy}")
 
     @classmethod
-    def from_fov(cls, width: int, height: int, hfov_deg: float) -> Intrinsics:
-        """Square pixels and a centred principal point for a horizontal field of view (deg, 0..180)."""
-        if not 0.0 < hfov_deg < 180.0:
-            raise ValueError(f"camera hfov_deg must be in (0, 180), got {hfov_deg}")
-        f = 0.5 * width / math.tan(math.radians(hfov_deg) / 2)
+    def from_fov(cls, width: int, height: int, hfov: float) -> Intrinsics:
+        """Square pixels and a centred principal point for a horizontal field of view (rad, 0..pi)."""
+        if not 0.0 < hfov < math.pi:
+            raise ValueError(f"camera hfov must be in (0, pi) rad, got {hfov}")
+        f = 0.5 * width / math.tan(hfov / 2)
         return cls(int(width), int(height), f, f, 0.5 * width, 0.5 * height)
 
     @property
@@ -170,7 +170,7 @@ class Camera:
     """Pinhole camera sensor (see the module doc for frames and pixel conventions).
 
     Args:
-        name: sensor name. width, height: image size (px). hfov_deg: horizontal FOV (deg), used when
+        name: sensor name. width, height: image size (px). hfov: horizontal FOV (rad), used when
         fx is not given. fx, fy, cx, cy: intrinsics (px; fy defaults to fx, cx/cy to the centre).
         mount: pose in the vehicle frame. rate_hz: frame rate. near, far: clip distances (m).
         outputs: subset of ``OUTPUTS``. min_visible_pixels: least visible pixels for a 2-D box.
@@ -184,7 +184,7 @@ class Camera:
         name: str = "camera",
         width: int = 640,
         height: int = 360,
-        hfov_deg: float = 90.0,
+        hfov: float = 0.5 * math.pi,
         fx: float | None = None,
         fy: float | None = None,
         cx: float | None = None,
@@ -198,7 +198,7 @@ class Camera:
         row: int | None = None,
     ) -> None:
         if fx is None:
-            k = Intrinsics.from_fov(width, height, hfov_deg)
+            k = Intrinsics.from_fov(width, height, hfov)
             fx, fy_d = k.fx, k.fy
         else:
             fy_d = fx

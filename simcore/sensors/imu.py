@@ -20,8 +20,8 @@ frame (grade changes add no pitch rate).
 
 Noise (continuous-time densities as datasheets give them; discrete sigma = density * sqrt(rate)):
 white noise, a turn-on bias drawn once per run (``*_bias_sigma``), and a bias random walk
-b_k+1 = b_k + q sqrt(dt) N(0, 1) with q the random-walk density. Unit helpers below convert
-ug/sqrt(Hz), deg/sqrt(h), deg/h.
+b_k+1 = b_k + q sqrt(dt) N(0, 1) with q the random-walk density. The rig loader converts datasheet
+units (ug/sqrt(Hz), deg/sqrt(h), deg/h) with ``simcore.units``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import numpy as np
 
 from simcore._types import ActorKind
 from simcore.sensors.mount import Mount, rotation_zyx, sensor_pose
+from simcore.units import G0_MPS2
 
 __all__ = [
     "G0",
@@ -42,29 +43,11 @@ __all__ = [
     "Imu",
     "ImuData",
     "TrueMotion",
-    "deg_per_h",
-    "deg_per_sqrt_h",
     "true_motion",
-    "ug",
 ]
 
 #: Standard gravity (m/s^2).
-G0 = 9.80665
-
-
-def ug(x: float) -> float:
-    """Micro-g (ug, or ug/sqrt(Hz)) to m/s^2 (or m/s^2/sqrt(Hz))."""
-    return x * 1e-6 * G0
-
-
-def deg_per_sqrt_h(x: float) -> float:
-    """Angle random walk deg/sqrt(h) to rad/s/sqrt(Hz) (= rad/sqrt(s))."""
-    return math.radians(x) / 60.0
-
-
-def deg_per_h(x: float) -> float:
-    """Rate deg/h to rad/s."""
-    return math.radians(x) / 3600.0
+G0 = G0_MPS2
 
 
 @dataclass(frozen=True)
@@ -122,7 +105,7 @@ class ImuData:
 class Imu:
     """Accelerometer + gyroscope at a mount on the carrier row (see the module doc for the model).
 
-    Noise args (SI; see ``ug``, ``deg_per_sqrt_h``, ``deg_per_h`` for datasheet units):
+    Noise args (SI; ``simcore.units`` converts datasheet units):
     accel_noise_density m/s^2/sqrt(Hz), accel_bias_sigma m/s^2 (turn-on), accel_bias_random_walk
     m/s^3/sqrt(Hz); gyro_noise_density rad/s/sqrt(Hz), gyro_bias_sigma rad/s, gyro_bias_random_walk
     rad/s^2/sqrt(Hz).
@@ -227,7 +210,7 @@ class Gnss:
 
     Noise: horizontal / vertical position white noise ``sigma_h``, ``sigma_v`` (m), a position bias
     random walk with density ``bias_random_walk`` (m/sqrt(s)) per axis, velocity white noise
-    ``sigma_vel`` (m/s), heading white noise ``sigma_heading_deg`` (deg; dual-antenna heading).
+    ``sigma_vel`` (m/s), heading white noise ``sigma_heading`` (rad; dual-antenna heading).
     """
 
     kind = "gnss"
@@ -241,7 +224,7 @@ class Gnss:
         sigma_v: float = 0.0,
         bias_random_walk: float = 0.0,
         sigma_vel: float = 0.0,
-        sigma_heading_deg: float = 0.0,
+        sigma_heading: float = 0.0,
         row: int | None = None,
     ) -> None:
         if not rate_hz > 0:
@@ -251,7 +234,7 @@ class Gnss:
             ("sigma_v", sigma_v),
             ("bias_random_walk", bias_random_walk),
             ("sigma_vel", sigma_vel),
-            ("sigma_heading_deg", sigma_heading_deg),
+            ("sigma_heading", sigma_heading),
         ):
             if not (val >= 0 and math.isfinite(val)):
                 raise ValueError(f"gnss {name!r}: {key} must be finite and >= 0, got {val}")
@@ -262,7 +245,7 @@ class Gnss:
         self.sigma_v = float(sigma_v)
         self.bias_random_walk = float(bias_random_walk)
         self.sigma_vel = float(sigma_vel)
-        self.sigma_heading = math.radians(sigma_heading_deg)
+        self.sigma_heading = float(sigma_heading)
         self.row = row
         self.seed(np.random.default_rng(0))
 

@@ -2,7 +2,7 @@
 
 Frames: the mount pose is in the vehicle frame (origin rear axle on the ground, x forward, y left,
 z up); points are in the sensor frame (x forward, y left, z up) at the moment each column fires.
-Channel ``c`` has elevation ``elevations[c]``; column ``j`` has azimuth ``azimuths[j]`` (CCW from x)
+Channel ``c`` has elevation ``channel_elevations[c]``; column ``j`` has azimuth ``azimuths[j]`` (CCW from x)
 and fires ``j / (columns * rate_hz)`` s after the sweep start (a spinning unit with a horizontal FOV below
 360 deg: times ``fov / 360`` of that, the part of the turn it fires in).
 
@@ -28,6 +28,7 @@ from simcore.sensors import raycast_kernels as rk
 from simcore.sensors.config import SensorConfigBase, SensorConfigError
 from simcore.sensors.mount import Mount, sensor_motion
 from simcore.sensors.scene import ActorBins, Scene, SemanticClass, actor_bins, prism_bins
+from simcore.units import deg_to_rad
 
 #: Output fields of a scan (one row per return).
 LIDAR_DTYPE = np.dtype(
@@ -121,6 +122,7 @@ def weather_range(range_max: float, alpha: float) -> float:
     return r
 
 
+#: Presets as plain data (the keys of a rig file: angles ``*_deg`` in degrees).
 _PRESETS: dict[str, dict[str, Any]] = {
     # Velodyne VLP-16: 16 channels, +-15 deg at 2 deg spacing, 0.2 deg at 10 Hz, 100 m.
     "vlp16": {"channels": 16, "vertical_fov_deg": (-15.0, 15.0), "points_per_channel": 1800, "range_max_m": 100.0,
@@ -144,20 +146,27 @@ _PRESETS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 PRESETS = tuple(_PRESETS)
 _NO_RAYS = np.zeros((0, 3))
+#: A full turn and a quarter turn (rad).
+FULL_TURN = 2.0 * math.pi
+QUARTER_TURN = 0.5 * math.pi
+#: The column-wise kernel serves channels below this elevation (rad).
+_COLUMN_MAX_ELEVATION = deg_to_rad(89.9)
 _NO_T = np.zeros(0)
 _NO_NOISE = np.zeros(0, dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class LidarConfig(SensorConfigBase):
-    """Lidar configuration (units in the names; angles in degrees here, radians in the outputs).
+    """Lidar configuration in SI (angles in rad; plain data and rig files give the angle fields in
+    degrees as ``elevations_deg``, ``vertical_fov_deg``, ``horizontal_resolution_deg``,
+    ``horizontal_fov_deg``, converted by ``from_dict``).
 
     Attributes:
         kind: ``"spinning"`` (columns sweep the horizontal FOV over one period) or ``"solid_state"``.
-        elevations_deg: channel elevations (deg, up positive); if empty, ``channels`` uniform over
-            ``vertical_fov_deg`` (lower, upper).
-        points_per_channel: columns per sweep (or ``horizontal_resolution_deg`` > 0 instead).
-        horizontal_fov_deg: horizontal FOV centred on the sensor's x axis (360 for a full spin).
+        elevations: channel elevations (rad, up positive); if empty, ``channels`` uniform over
+            ``vertical_fov`` (lower, upper; rad).
+        points_per_channel: columns per sweep (or ``horizontal_resolution`` > 0 (rad) instead).
+        horizontal_fov: horizontal FOV (rad) centred on the sensor's x axis (2 pi for a full spin).
         range_min_m, range_max_m: returns outside are dropped (m).
         rate_hz: sweeps per second.
         range_noise_m: standard deviation of the Gaussian range noise (m).
@@ -171,12 +180,12 @@ class LidarConfig(SensorConfigBase):
     """
 
     kind: str = "spinning"
-    elevations_deg: tuple[float, ...] = ()
+    elevations: tuple[float, ...] = ()
     channels: int = 16
-    vertical_fov_deg: tuple[float, float] = (-15.0, 15.0)
+    vertical_fov: tuple[float, float] = (deg_to_rad(-15.0), deg_to_rad(15.0))
     points_per_channel: int = 1800
-    horizontal_resolution_deg: float = 0.0
-    horizontal_fov_deg: float = 360.0
+    horizontal_resolution: float = 0.0
+    horizontal_fov: float = FULL_TURN
     range_min_m: float = 0.5
     range_max_m: float = 100.0
     rate_hz: float = 10.0
@@ -190,28 +199,29 @@ class LidarConfig(SensorConfigBase):
 
     SECTION = "lidar"
     ERROR = LidarConfigError
+    DEG_FIELDS = ("elevations", "vertical_fov", "horizontal_resolution", "horizontal_fov")
 
     def __post_init__(self) -> None:
         bad = self._bad
         if self.kind not in ("spinning", "solid_state"):
             raise bad("kind", f"must be 'spinning' or 'solid_state', got {self.kind!r}")
-        for e in self.elevations_deg:
-            if not -90 <= e <= 90:
-                raise bad("elevations_deg", f"elevation {e} outside [-90, 90] deg")
-        if not self.elevations_deg:
+        for e in self.elevations:
+            if not -QUARTER_TURN <= e <= QUARTER_TURN:
+                raise bad("elevations", f"elevations {self._deg('elevations')} not all in [-90, 90] deg")
+        if not self.elevations:
             if int(self.channels) != self.channels or self.channels < 1:
                 raise bad("channels", f"must be a positive integer, got {self.channels}")
-            lo, hi = self.vertical_fov_deg
-            if not (-90 <= lo <= hi <= 90) or (self.channels > 1 and lo == hi):
-                raise bad("vertical_fov_deg", f"needs -90 <= lower < upper <= 90, got {self.vertical_fov_deg}")
-        if self.horizontal_resolution_deg < 0:
-            raise bad("horizontal_resolution_deg", "must be >= 0")
-        if self.horizontal_resolution_deg == 0 and (
+            lo, hi = self.vertical_fov
+            if not (-QUARTER_TURN <= lo <= hi <= QUARTER_TURN) or (self.channels > 1 and lo == hi):
+                raise bad("vertical_fov", f"needs -90 <= lower < upper <= 90 deg, got {self._deg('vertical_fov')}")
+        if self.horizontal_resolution < 0:
+            raise bad("horizontal_resolution", "must be >= 0")
+        if self.horizontal_resolution == 0 and (
             int(self.points_per_channel) != self.points_per_channel or self.points_per_channel < 1
         ):
             raise bad("points_per_channel", f"must be a positive integer, got {self.points_per_channel}")
-        if not 0 < self.horizontal_fov_deg <= 360:
-            raise bad("horizontal_fov_deg", f"must be in (0, 360], got {self.horizontal_fov_deg}")
+        if not 0 < self.horizontal_fov <= FULL_TURN:
+            raise bad("horizontal_fov", f"must be in (0, 360] deg, got {self._deg('horizontal_fov')}")
         self._check_range_rate()
         if not self.range_noise_m >= 0:
             raise bad("range_noise_m", f"must be >= 0, got {self.range_noise_m}")
@@ -236,23 +246,19 @@ class LidarConfig(SensorConfigBase):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LidarConfig:
-        """Config from plain data (YAML): any field, ``preset`` to start from a preset, ``mount`` as
-        {x, y, z (m), roll_deg, pitch_deg, yaw_deg}. Unknown keys are errors."""
+        """Config from plain data (YAML): the fields, angles as ``<field>_deg`` in degrees, ``preset``
+        to start from a preset, ``mount`` as {x, y, z (m), roll_deg, pitch_deg, yaw_deg}. Unknown keys
+        are errors."""
         data = dict(data)
         if "preset" in data:
             name = data.pop("preset")
             if name not in _PRESETS:
                 raise LidarConfigError(f"unknown lidar preset {name!r}; known: {', '.join(PRESETS)}")
             data = {**_PRESETS[name], **data}
+        fov = data.get("vertical_fov_deg")
+        if fov is not None and (not isinstance(fov, list | tuple) or len(fov) != 2):
+            raise LidarConfigError(f"lidar.vertical_fov_deg: expected [lower, upper], got {fov!r}")
         data = cls._checked_data(data)
-        for key in ("elevations_deg", "vertical_fov_deg"):
-            if key in data:
-                try:
-                    data[key] = tuple(float(v) for v in data[key])
-                except (TypeError, ValueError) as exc:
-                    raise LidarConfigError(f"lidar.{key}: expected a list of numbers, got {data[key]!r}") from exc
-        if "vertical_fov_deg" in data and len(data["vertical_fov_deg"]) != 2:
-            raise LidarConfigError(f"lidar.vertical_fov_deg: expected [lower, upper], got {data['vertical_fov_deg']}")
         for key in ("channels", "points_per_channel"):
             if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int)):
                 raise LidarConfigError(f"lidar.{key}: expected an integer, got {data[key]!r}")
@@ -263,20 +269,20 @@ class LidarConfig(SensorConfigBase):
         return replace(self, **changes)
 
     @property
-    def elevations(self) -> F64:
-        """Channel elevations (rad)."""
-        if self.elevations_deg:
-            return np.radians(np.array(self.elevations_deg, dtype=float))
-        lo, hi = self.vertical_fov_deg
+    def channel_elevations(self) -> F64:
+        """Elevation of every channel (rad): ``elevations``, or ``channels`` uniform over ``vertical_fov``."""
+        if self.elevations:
+            return np.array(self.elevations, dtype=float)
+        lo, hi = self.vertical_fov
         if self.channels == 1:
-            return np.radians(np.array([0.5 * (lo + hi)]))
-        return np.radians(np.linspace(lo, hi, self.channels))
+            return np.array([0.5 * (lo + hi)])
+        return np.linspace(lo, hi, self.channels)
 
     @property
     def n_columns(self) -> int:
         """Columns per sweep."""
-        if self.horizontal_resolution_deg > 0:
-            return max(1, round(self.horizontal_fov_deg / self.horizontal_resolution_deg))
+        if self.horizontal_resolution > 0:
+            return max(1, round(self.horizontal_fov / self.horizontal_resolution))
         return int(self.points_per_channel)
 
     @property
@@ -284,7 +290,7 @@ class LidarConfig(SensorConfigBase):
         """Column azimuths (rad, CCW from the sensor's x axis), in firing order. A full spin starts at
         -180 deg; a partial FOV spans [-fov/2, fov/2] with columns at the centres of equal steps."""
         n = self.n_columns
-        fov = math.radians(self.horizontal_fov_deg)
+        fov = self.horizontal_fov
         return -0.5 * fov + (np.arange(n) + 0.5) * (fov / n)  # type: ignore[return-value]
 
     def reflectivity_table(self) -> F64:
@@ -300,10 +306,10 @@ class Lidar:
     def __init__(self, config: LidarConfig, seed: int = 0, instance: int = 0, name: str = "lidar") -> None:
         self.config = config
         self.rng = generator(seed, instance, f"sensor:{name}")
-        self._elev = np.ascontiguousarray(config.elevations)
+        self._elev = np.ascontiguousarray(config.channel_elevations)
         self._azim = np.ascontiguousarray(config.azimuths)
         ncol = self._azim.size
-        frac = config.horizontal_fov_deg / 360.0 if config.kind == "spinning" else 1.0
+        frac = config.horizontal_fov / FULL_TURN if config.kind == "spinning" else 1.0
         self._col_time = np.arange(ncol) * (frac / (ncol * config.rate_hz))
         self._refl = config.reflectivity_table()
         self._bins: ActorBins | None = None
@@ -355,7 +361,7 @@ class Lidar:
         b = self._bins
         hr, hc, hi, hcos = self._hits(n)
         level = abs(r0[2, 0]) < 1e-12 and abs(r0[2, 1]) < 1e-12 and abs(r0[0, 2]) < 1e-12 and abs(r0[1, 2]) < 1e-12
-        if level and self.column_mode and np.all(np.abs(self._elev) < math.radians(89.9)):
+        if level and self.column_mode and np.all(np.abs(self._elev) < _COLUMN_MAX_ELEVATION):
             pb = self._pbins = prism_bins(scene, p0[0], p0[1], pad, self._pbins, max_range=rmax)
             lk.lidar_columns(  # type: ignore[call-arg]
                 self._elev, self._azim, self._col_time, p0, r0, vel, float(yaw_rate), distort, float(rmax),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simcore.units import deg_to_rad
+
 __all__ = ["Mount", "rotation_zyx", "sensor_motion", "sensor_pose", "vehicle_pose"]
 
 
@@ -46,7 +48,7 @@ class Mount:
     def from_deg(cls, x: float = 0.0, y: float = 0.0, z: float = 0.0, roll_deg: float = 0.0,
                  pitch_deg: float = 0.0, yaw_deg: float = 0.0) -> Mount:  # fmt: skip
         """A mount with its angles given in degrees."""
-        return cls(x, y, z, math.radians(roll_deg), math.radians(pitch_deg), math.radians(yaw_deg))
+        return cls(x, y, z, deg_to_rad(roll_deg), deg_to_rad(pitch_deg), deg_to_rad(yaw_deg))
 
     @property
     def rotation(self) -> np.ndarray:

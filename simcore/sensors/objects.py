@@ -1,7 +1,7 @@
 """Object-list sensor: "perfect perception" of the actors around the carrier, with realism knobs.
 
 Each frame lists the actors of the carrier's scenario instance whose box centre lies within
-``max_range`` (m, 3-D distance from the mount) and inside the horizontal field of view ``fov_deg``
+``max_range`` (m, 3-D distance from the mount) and inside the horizontal field of view ``fov`` (rad)
 (centred on the mount's x axis), and whose visibility is above zero and at least ``min_visibility``
 (``occlusion: false`` skips the ray test: visibility 1). Visibility is
 the share of ``VIS_POINTS`` rays (to the box centre and to its 8 corners pulled 10 % towards the
@@ -128,7 +128,7 @@ class ObjectList:
         rate_hz: float = 10.0,
         mount: Mount | None = None,
         max_range: float = 100.0,
-        fov_deg: float = 360.0,
+        fov: float = 2.0 * math.pi,
         min_visibility: float = 0.0,
         occlusion: bool = True,
         pos_sigma: float = 0.0,
@@ -141,7 +141,7 @@ class ObjectList:
         checks = (
             ("rate_hz", rate_hz > 0),
             ("max_range", max_range > 0),
-            ("fov_deg", 0 < fov_deg <= 360),
+            ("fov", 0 < fov <= 2.0 * math.pi),
             ("min_visibility", 0 <= min_visibility <= 1),
             ("pos_sigma", pos_sigma >= 0),
             ("vel_sigma", vel_sigma >= 0),
@@ -156,7 +156,7 @@ class ObjectList:
         self.rate_hz = float(rate_hz)
         self.mount = mount or Mount()
         self.max_range = float(max_range)
-        self.fov = math.radians(fov_deg)
+        self.fov = float(fov)
         self.min_visibility = float(min_visibility)
         self.occlusion = bool(occlusion)
         self.pos_sigma = float(pos_sigma)

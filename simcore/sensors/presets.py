@@ -23,6 +23,10 @@ from simcore.sensors.lidar import PRESETS as LIDAR_PRESETS
 from simcore.sensors.lidar import LidarConfig
 from simcore.sensors.mount import Mount
 from simcore.sensors.radar import RadarConfig
+from simcore.units import deg_per_h_to_rad_per_s as deg_per_h
+from simcore.units import deg_per_sqrt_h_to_rad_per_sqrt_s as deg_per_sqrt_h
+from simcore.units import deg_to_rad
+from simcore.units import ug_to_mps2 as ug
 from simcore.yamlio.errors import ScenarioError, did_you_mean
 from simcore.yamlio.source import YamlDoc, issues_from_validation_error, load_yaml
 
@@ -124,12 +128,15 @@ _ENTRY_KEYS = frozenset({"type", "name", "rate_hz", "mount"})
 
 def _config_spec(config: type, kind: str, doc: str, **extra: Any) -> type[_Sensor]:
     """The rig-entry model of a lidar/radar config dataclass: the common sensor keys plus every
-    field of ``config``, typed as the dataclass declares it and optional (what is not given keeps
+    field of ``config`` under its plain-data key (``<field>_deg`` for an angle, in degrees), typed as
+    the dataclass declares it and optional (what is not given keeps
     the config's default, or its preset's value). The config's own range checks run when the
     sensor is built; their errors name the key, so they too are located (``build_sensors``)."""
     hints = typing.get_type_hints(config)
     fields: dict[str, Any] = {
-        f.name: (hints[f.name] | None, None) for f in dataclasses.fields(config) if f.name not in _ENTRY_KEYS
+        config.data_key(f.name): (hints[f.name] | None, None)  # type: ignore[attr-defined]
+        for f in dataclasses.fields(config)
+        if f.name not in _ENTRY_KEYS
     }
     fields["type"] = (Literal[kind], ...)
     model = create_model(f"{kind.capitalize()}Spec", __base__=_Sensor, **extra, **fields)
@@ -166,11 +173,11 @@ def build_sensor(spec: Any) -> Any:
         from simcore.sensors.camera import Camera
 
         return Camera(
-            spec.name, spec.width, spec.height, spec.hfov_deg, spec.fx, spec.fy, spec.cx, spec.cy, mount,
+            spec.name, spec.width, spec.height, deg_to_rad(spec.hfov_deg), spec.fx, spec.fy, spec.cx, spec.cy, mount,
             spec.rate_hz, spec.near_m, spec.far_m, tuple(spec.outputs), spec.min_visible_pixels,
         )  # fmt: skip
     if spec.type == "imu":
-        from simcore.sensors.imu import Imu, deg_per_h, deg_per_sqrt_h, ug
+        from simcore.sensors.imu import Imu
 
         return Imu(
             spec.name, spec.rate_hz, mount,
@@ -186,14 +193,15 @@ def build_sensor(spec: Any) -> Any:
 
         return Gnss(
             spec.name, spec.rate_hz, mount, spec.sigma_h_m, spec.sigma_v_m, spec.bias_random_walk,
-            spec.sigma_vel_mps, spec.sigma_heading_deg,
+            spec.sigma_vel_mps, deg_to_rad(spec.sigma_heading_deg),
         )  # fmt: skip
     if spec.type == "objects":
         from simcore.sensors.objects import ObjectList
 
         return ObjectList(
-            spec.name, spec.rate_hz, mount, spec.max_range_m, spec.fov_deg, spec.min_visibility, spec.occlusion,
-            spec.pos_sigma_m, spec.vel_sigma_mps, spec.p_detect, spec.false_positive_rate, spec.latency_s,
+            spec.name, spec.rate_hz, mount, spec.max_range_m, deg_to_rad(spec.fov_deg), spec.min_visibility,
+            spec.occlusion, spec.pos_sigma_m, spec.vel_sigma_mps, spec.p_detect, spec.false_positive_rate,
+            spec.latency_s,
         )  # fmt: skip
     given = spec.model_dump(exclude_unset=True, exclude=set(_ENTRY_KEYS))
     if spec.type == "lidar":

@@ -19,6 +19,7 @@ from simcore.rng import generator
 from simcore.sensors.config import SensorConfigBase, SensorConfigError
 from simcore.sensors.mount import Mount, sensor_motion
 from simcore.sensors.scene import Scene, SemanticClass, cast_rays
+from simcore.units import deg_to_rad
 
 #: One radar detection.
 RADAR_DTYPE = np.dtype(
@@ -68,15 +69,16 @@ class RadarConfigError(SensorConfigError):
 
 @dataclass(frozen=True)
 class RadarConfig(SensorConfigBase):
-    """Radar configuration (angles in degrees here, radians in the outputs).
+    """Radar configuration in SI (angles in rad; plain data and rig files give the angle fields in
+    degrees as ``<field>_deg``: ``fov_azimuth_deg``, ..., converted by ``from_dict``).
 
     Attributes:
-        fov_azimuth_deg, fov_elevation_deg: full field of view, centred on the boresight.
+        fov_azimuth, fov_elevation: full field of view (rad), centred on the boresight.
         range_min_m, range_max_m: detectable range of the target centre.
         rate_hz: scans per second.
-        range_resolution_m, azimuth_resolution_deg, velocity_resolution_mps: targets closer than all
+        range_resolution_m, azimuth_resolution (rad), velocity_resolution_mps: targets closer than all
             three resolutions to each other (single linkage) merge into one detection.
-        range_noise_m, azimuth_noise_deg, elevation_noise_deg, velocity_noise_mps, rcs_noise_db:
+        range_noise_m, azimuth_noise, elevation_noise (rad), velocity_noise_mps, rcs_noise_db:
             Gaussian noise standard deviations.
         rcs_dbsm: per-class RCS overrides ({class name: dBsm}).
         detection_probability: probability that a visible target is detected.
@@ -89,17 +91,17 @@ class RadarConfig(SensorConfigBase):
         track_gate_m, track_alpha, track_beta, track_confirm_hits, track_max_misses: tracker settings.
     """
 
-    fov_azimuth_deg: float = 90.0
-    fov_elevation_deg: float = 10.0
+    fov_azimuth: float = deg_to_rad(90.0)
+    fov_elevation: float = deg_to_rad(10.0)
     range_min_m: float = 0.5
     range_max_m: float = 200.0
     rate_hz: float = 20.0
     range_resolution_m: float = 0.5
-    azimuth_resolution_deg: float = 2.0
+    azimuth_resolution: float = deg_to_rad(2.0)
     velocity_resolution_mps: float = 0.2
     range_noise_m: float = 0.1
-    azimuth_noise_deg: float = 0.3
-    elevation_noise_deg: float = 0.5
+    azimuth_noise: float = deg_to_rad(0.3)
+    elevation_noise: float = deg_to_rad(0.5)
     velocity_noise_mps: float = 0.05
     rcs_noise_db: float = 1.0
     rcs_dbsm: dict[str, float] = field(default_factory=dict)
@@ -117,20 +119,21 @@ class RadarConfig(SensorConfigBase):
 
     SECTION = "radar"
     ERROR = RadarConfigError
+    DEG_FIELDS = ("fov_azimuth", "fov_elevation", "azimuth_resolution", "azimuth_noise", "elevation_noise")
 
     def __post_init__(self) -> None:
         bad = self._bad
-        if not 0 < self.fov_azimuth_deg <= 360:
-            raise bad("fov_azimuth_deg", f"must be in (0, 360], got {self.fov_azimuth_deg}")
-        if not 0 < self.fov_elevation_deg <= 180:
-            raise bad("fov_elevation_deg", f"must be in (0, 180], got {self.fov_elevation_deg}")
+        if not 0 < self.fov_azimuth <= 2.0 * math.pi:
+            raise bad("fov_azimuth", f"must be in (0, 360] deg, got {self._deg('fov_azimuth')}")
+        if not 0 < self.fov_elevation <= math.pi:
+            raise bad("fov_elevation", f"must be in (0, 180] deg, got {self._deg('fov_elevation')}")
         self._check_range_rate()
-        for key in ("range_resolution_m", "azimuth_resolution_deg", "velocity_resolution_mps"):
+        for key in ("range_resolution_m", "azimuth_resolution", "velocity_resolution_mps"):
             if not getattr(self, key) >= 0:
-                raise bad(key, f"must be >= 0, got {getattr(self, key)}")
-        for key in ("range_noise_m", "azimuth_noise_deg", "elevation_noise_deg", "velocity_noise_mps", "rcs_noise_db"):
+                raise bad(key, f"must be >= 0, got {self._deg(key)}")
+        for key in ("range_noise_m", "azimuth_noise", "elevation_noise", "velocity_noise_mps", "rcs_noise_db"):
             if not getattr(self, key) >= 0:
-                raise bad(key, f"must be >= 0, got {getattr(self, key)}")
+                raise bad(key, f"must be >= 0, got {self._deg(key)}")
         if not 0 <= self.detection_probability <= 1:
             raise bad("detection_probability", f"must be in [0, 1], got {self.detection_probability}")
         if not self.clutter_rate >= 0:
@@ -149,8 +152,8 @@ class RadarConfig(SensorConfigBase):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RadarConfig:
-        """Config from plain data (YAML); ``mount`` as {x, y, z (m), roll_deg, pitch_deg, yaw_deg}.
-        Unknown keys are errors."""
+        """Config from plain data (YAML): the fields, angles as ``<field>_deg`` in degrees, ``mount`` as
+        {x, y, z (m), roll_deg, pitch_deg, yaw_deg}. Unknown keys are errors."""
         return cls(**cls._checked_data(data))
 
     def rcs_table(self) -> F64:
@@ -217,8 +220,8 @@ class Radar:
         el = np.arcsin(np.clip(rel[:, 2] / np.maximum(rng_, 1e-12), -1.0, 1.0))
         keep = (
             (rng_ >= cfg.range_min_m) & (rng_ <= cfg.range_max_m)
-            & (np.abs(az) <= math.radians(cfg.fov_azimuth_deg) / 2)
-            & (np.abs(el) <= math.radians(cfg.fov_elevation_deg) / 2)
+            & (np.abs(az) <= cfg.fov_azimuth / 2)
+            & (np.abs(el) <= cfg.fov_elevation / 2)
         )  # fmt: skip
         rows, centre, rng_, az, el = rows[keep], centre[keep], rng_[keep], az[keep], el[keep]
         visible = np.ones(rows.size)
@@ -273,7 +276,7 @@ class Radar:
         det = u_det < cfg.detection_probability
         r, az, el, vr, rcs, ids = (tr[k][det] for k in ("range", "azimuth", "elevation", "radial_velocity", "rcs",
                                                        "actor_id"))  # fmt: skip
-        lab = _merge(r, az, vr, cfg.range_resolution_m, math.radians(cfg.azimuth_resolution_deg),
+        lab = _merge(r, az, vr, cfg.range_resolution_m, cfg.azimuth_resolution,
                      cfg.velocity_resolution_mps)  # fmt: skip
         groups = np.unique(lab)
         m = groups.size
@@ -291,16 +294,16 @@ class Radar:
             out_n[g_i] = sel.size
         noise = self.rng.standard_normal((5, m))
         out_r = out_r + cfg.range_noise_m * noise[0]
-        out_az = out_az + math.radians(cfg.azimuth_noise_deg) * noise[1]
-        out_el = out_el + math.radians(cfg.elevation_noise_deg) * noise[2]
+        out_az = out_az + cfg.azimuth_noise * noise[1]
+        out_el = out_el + cfg.elevation_noise * noise[2]
         out_v = out_v + cfg.velocity_noise_mps * noise[3]
         out_rcs = out_rcs + cfg.rcs_noise_db * noise[4]
         # clutter: static scatterers uniform in range and angle
         nc = int(self.rng.poisson(cfg.clutter_rate)) if cfg.clutter_rate > 0 else 0
         cu = self.rng.random((4, nc))
         c_r = cfg.range_min_m + (cfg.range_max_m - cfg.range_min_m) * cu[0]
-        c_az = math.radians(cfg.fov_azimuth_deg) * (cu[1] - 0.5)
-        c_el = math.radians(cfg.fov_elevation_deg) * (cu[2] - 0.5)
+        c_az = cfg.fov_azimuth * (cu[1] - 0.5)
+        c_el = cfg.fov_elevation * (cu[2] - 0.5)
         rot = np.asarray(rotation, dtype=float).reshape(3, 3)
         los_s = np.stack([np.cos(c_el) * np.cos(c_az), np.cos(c_el) * np.sin(c_az), np.sin(c_el)], axis=1)
         c_v = -(los_s @ rot.T) @ vs

@@ -44,8 +44,10 @@ def test_schema_and_criteria_come_from_the_registry():
     props = result_schema()["properties"]["metrics"]
     assert props["required"] == sorted(m.name for m in METRICS)
     assert set(props["properties"]) == set(BY_NAME)
-    # the six metric-bound criteria of the scenario schema (ThresholdMin*/Max* there)
+    # the eight metric-bound criteria of the scenario schema (ThresholdMin*/Max* there)
     assert bounds() == {
+        "min_ttc_s": "min",
+        "max_decel_mps2": "max",
         "min_thw_s": "min",
         "min_pet_s": "min",
         "max_drac_mps2": "max",
@@ -68,3 +70,46 @@ def test_a_run_writes_exactly_the_registry_in_order():
 
     res = simulation(resolve_scenario("cut_in")).run()
     assert list(res.metrics) == [m.name for m in METRICS]
+
+
+def _criterion_models() -> list[type]:
+    """The mapping-form criteria of the scenario schema (``{name: threshold}`` models)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from simcore.scenario.schema import CriterionSpec
+
+    out, todo = [], [CriterionSpec]
+    while todo:
+        t = todo.pop()
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            out.append(t)
+        else:
+            todo += list(typing.get_args(t))
+    return out
+
+
+def test_threshold_criteria_of_the_scenario_schema_are_the_registry_bounds():
+    """The schema (a lower layer than the registry) declares the metric-bound criteria itself;
+    they must be exactly the registry's bounds, with the registry's unit in their description."""
+    units = {"s": "(s)", "m/s^2": "(m/s^2)", "m/s^3": "(m/s^3)", "rad/s": "(rad/s)"}
+    seen = {}
+    for model in _criterion_models():
+        (name,) = model.model_fields
+        if name in BY_NAME:
+            seen[name] = "min" if name.startswith("min_") else "max"
+            assert units[BY_NAME[name].unit] in (model.__doc__ or ""), (model.__name__, BY_NAME[name].unit)
+    assert seen == bounds()  # every bound has its criterion, and no criterion bounds an unbounded metric
+
+
+def test_scoring_doc_explains_only_registered_metrics():
+    """docs/scoring.md's "Metrics (ego)" table gives formulas; every metric it names is in the registry."""
+    import re
+
+    text = (DOC.parent / "scoring.md").read_text(encoding="utf-8")
+    section = text[text.index("## Metrics (ego)") :]
+    section = section[: section.index("\n## ", 1)] if "\n## " in section[1:] else section
+    rows = [ln for ln in section.splitlines() if ln.startswith("| `")]
+    named = {n for ln in rows for n in re.findall(r"`([a-z0-9_]+)`", ln.split("|")[1])}
+    assert named and named <= set(BY_NAME), sorted(named - set(BY_NAME))

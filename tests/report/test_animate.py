@@ -57,3 +57,24 @@ def test_mp4_needs_the_video_extra_or_writes(tmp_path: Path) -> None:
         return
     out = write_mp4(synthetic_log(), tmp_path / "a.mp4")
     assert out.stat().st_size > 0 and out.read_bytes()[4:8] == b"ftyp"
+
+
+def test_frames_write_ids_and_heading_ticks() -> None:
+    """The car (yaw 0, facing east) gets a black heading tick on its front half and its id on a white
+    box above right of it; without labels that box is grass."""
+    from simcore.report.animate import frames
+
+    log = synthetic_log(1)
+    scale, x0, y1 = 480 / 110, -10.0, 110.0
+    cx, cy = (80 - x0) * scale, (y1 - 20) * scale
+    with_ids = np.asarray(next(frames(log)))
+    without = np.asarray(next(frames(log, labels=0)))
+    box = (
+        slice(round(cy - 2 * scale - 10), round(cy - 2 * scale)),
+        slice(round(cx + 2 * scale + 3), round(cx + 2 * scale + 15)),
+    )
+    assert (with_ids[box] == 255).all(axis=2).mean() > 0.3  # label box (white, with dark glyphs)
+    assert not (without[box] == 255).all(axis=2).any()
+    tick = without[round(cy) - 1 : round(cy) + 2, round(cx + 1.5 * scale)]  # 1.5 m ahead of the centre
+    assert (tick == 0).all(axis=1).any()  # black on the axis (within a pixel of rounding)
+    assert tuple(without[round(cy), round(cx - 1.0 * scale)]) == (230, 230, 230)  # rear half: box fill

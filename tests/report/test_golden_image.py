@@ -1,5 +1,7 @@
-"""Golden image: the top-down frame of a catalog scenario's initial scene (``report.animate.frames``)
-against a stored reference PNG, with a tolerance; and a check that the comparison catches a moved ego.
+"""Golden image: the top-down frame of a catalog scenario's initial scene (``report.animate.frames``,
+the one Pillow renderer of every top-down picture) against a stored reference PNG, with a
+tolerance; and a check that the comparison catches a moved ego. Drawn without the actor-id
+labels (their glyphs depend on the FreeType build; tests/report/test_animate.py checks them).
 
 Regenerate the reference after an intended drawing change: ``SIMCORE_UPDATE_GOLDEN=1 pytest
 tests/report/test_golden_image.py`` (then look at tests/data/golden/*.png before committing it)."""
@@ -13,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from simcore.api import simulation
-from simcore.render.map_view import map_layers
+from simcore.render.map_view import _compute_layers, map_layers
 from simcore.report.animate import frames
 from simcore.report.runlog import RunLog, world_meta
 
@@ -44,7 +46,7 @@ def _diff_px(a: np.ndarray, b: np.ndarray) -> int:
 
 def test_initial_frame_matches_the_golden_image(tmp_path: Path) -> None:
     log = _initial_log("urban/signalized_intersection")
-    frame = np.asarray(next(frames(log)).convert("RGB"))
+    frame = np.asarray(next(frames(log, labels=0)).convert("RGB"))
     if os.environ.get("SIMCORE_UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(frame).quantize(colors=64).save(GOLDEN, optimize=True)
@@ -56,10 +58,16 @@ def test_initial_frame_matches_the_golden_image(tmp_path: Path) -> None:
     assert n <= MAX_DIFF_PX, f"{n} pixels differ from {GOLDEN.name} (actual frame: {tmp_path / 'actual.png'})"
 
 
+def test_map_layers_are_computed_once_per_network() -> None:
+    net = simulation("urban/signalized_intersection", record_every=0).world.network
+    first = map_layers(net)
+    assert map_layers(net) is first and first.keys() == _compute_layers(net).keys()
+
+
 def test_the_comparison_catches_a_moved_ego() -> None:
     log = _initial_log("urban/signalized_intersection")
     e = log.meta["ego"]
     log.state["x"][0, e] += 6.0  # the ego a car length further on
-    frame = np.asarray(next(frames(log)).convert("RGB"))
+    frame = np.asarray(next(frames(log, labels=0)).convert("RGB"))
     ref = np.asarray(Image.open(GOLDEN).convert("RGB"))
     assert _diff_px(frame, ref) > 4 * MAX_DIFF_PX

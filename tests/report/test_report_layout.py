@@ -54,6 +54,9 @@ def test_leaderboard_zero_collisions_is_a_sentence() -> None:
     notes = {title: note for title, _, note in chart_panels(board)}
     assert notes["collisions per run"] == "no collisions"
     assert notes["pass rate"] is None and notes["simcore-v1 (mean)"] is None
+    html = render_leaderboard_html(board)  # the sentence on the page, a chart for every other panel
+    assert "no collisions" in visible_text(html)
+    assert html.count('<svg class="chart"') == sum(n is None for _, _, n in chart_panels(board))
     board = leaderboard([_entry("a", "x", 2), _entry("b", "x", 0)])
     assert {t: n for t, _, n in chart_panels(board)}["collisions per run"] is None
 

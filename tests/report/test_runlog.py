@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -51,23 +53,18 @@ def test_strided_read_matches_recorder_view(run: SimpleNamespace) -> None:
     assert log.state["time"][-1] == run.full["time"][-1]
 
 
-def test_mcap_reader_and_foxglove_schemas(run: SimpleNamespace) -> None:
+def test_mcap_reader_and_foxglove_schemas(run: SimpleNamespace, schema_check: Callable[[Any, bytes], None]) -> None:
     """Every message read by the mcap package; Foxglove channels valid against their JSON schemas."""
     with open(run.path, "rb") as fh:
         reader = make_reader(fh)
         summary = reader.get_summary()
         assert summary is not None and summary.statistics is not None
         seen: dict[str, int] = {}
-        validators: dict[int, jsonschema.Draft202012Validator] = {}
         for schema, channel, message in reader.iter_messages():
             seen[channel.topic] = seen.get(channel.topic, 0) + 1
             foxglove = schema is not None and schema.encoding == "jsonschema" and schema.name.startswith("foxglove.")
             if foxglove and seen[channel.topic] <= 25:  # the first 25 per channel (jsonschema is slow)
-                if schema.id not in validators:
-                    doc = json.loads(schema.data)
-                    jsonschema.Draft202012Validator.check_schema(doc)
-                    validators[schema.id] = jsonschema.Draft202012Validator(doc)
-                validators[schema.id].validate(json.loads(message.data))
+                schema_check(schema, message.data)
         assert sum(seen.values()) == summary.statistics.message_count
     assert seen["/map"] == 1 and seen["/actors"] > 10 and seen["/tf"] == seen["/actors"]
     # rows go in blocks, one message per compiled call (at most ROWS_PER_MESSAGE rows each)

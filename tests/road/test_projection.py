@@ -441,3 +441,26 @@ def test_segment_grid_registers_every_segment_near_it(net):
         c = cy * grid.nx + cx
         assert g in set(grid.cell_seg[grid.cell_start[c] : grid.cell_start[c + 1]].tolist())
     np.testing.assert_allclose(grid.half_width, 3.5 / 2 + 0.2)
+
+
+def _cells_by_loop(grid) -> list[list[int]]:
+    """Reference binning: each capsule appended, in order, to every cell its bounding box touches."""
+    cells: list[list[int]] = [[] for _ in range(grid.nx * grid.ny)]
+    for g in range(grid.ax.size):
+        r = grid.half_width[g]
+        ix0 = int((min(grid.ax[g], grid.bx[g]) - r - grid.x0) // grid.cell_size)
+        ix1 = int((max(grid.ax[g], grid.bx[g]) + r - grid.x0) // grid.cell_size)
+        iy0 = int((min(grid.ay[g], grid.by[g]) - r - grid.y0) // grid.cell_size)
+        iy1 = int((max(grid.ay[g], grid.by[g]) + r - grid.y0) // grid.cell_size)
+        for iy in range(iy0, iy1 + 1):
+            for ix in range(ix0, ix1 + 1):
+                cells[iy * grid.nx + ix].append(g)
+    return cells
+
+
+@pytest.mark.parametrize(("cell", "margin"), [(8.0, 0.0), (3.0, 0.5), (25.0, 2.0)])
+def test_segment_grid_cells_equal_the_loop_reference(net, cell, margin):
+    grid = build_segment_grid(net, net.driving_mask(), margin_m=margin, cell_size=cell)
+    want = _cells_by_loop(grid)
+    assert grid.cell_start.tolist() == np.cumsum([0] + [len(c) for c in want]).tolist()
+    assert grid.cell_seg.tolist() == [g for c in want for g in c]

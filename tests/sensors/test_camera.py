@@ -14,6 +14,7 @@ from simcore.sensors.camera import R_BODY_FROM_OPTICAL, Camera, Intrinsics
 from simcore.sensors.mount import Mount, rotation_zyx
 from simcore.sensors.scene import Scene, SemanticClass, set_boxes, set_ground, set_prisms
 from simcore.state import WorldState
+from simcore.units import deg_to_rad
 
 FORWARD = R_BODY_FROM_OPTICAL  # optical -> world for a camera looking along +x (east), level
 
@@ -32,16 +33,16 @@ def _world(x: float = 0.0, y: float = 0.0, yaw: float = 0.0, n: int = 1) -> Simp
 
 
 def test_intrinsics_from_fov_closed_form():
-    k = Intrinsics.from_fov(640, 360, 90.0)
+    k = Intrinsics.from_fov(640, 360, math.pi / 2)
     assert k.fx == pytest.approx(320.0) and k.fy == pytest.approx(320.0)
     assert (k.cx, k.cy) == (320.0, 180.0)
-    with pytest.raises(ValueError, match="hfov_deg"):
-        Intrinsics.from_fov(640, 360, 180.0)
+    with pytest.raises(ValueError, match="hfov"):
+        Intrinsics.from_fov(640, 360, math.pi)
 
 
 def test_projection_of_known_points_through_the_mount_chain():
     # vehicle at (10, 5) heading north; camera 2 m ahead of the rear axle, 1.5 m up, looking forward.
-    cam = Camera(width=200, height=100, hfov_deg=90.0, mount=Mount(2.0, 0.0, 1.5))
+    cam = Camera(width=200, height=100, hfov=deg_to_rad(90.0), mount=Mount(2.0, 0.0, 1.5))
     world = _world(10.0, 5.0, math.pi / 2)
     pos, rot = cam.pose(world)
     np.testing.assert_allclose(pos, [10.0, 7.0, 1.5], atol=1e-12)
@@ -63,7 +64,7 @@ def test_projection_of_known_points_through_the_mount_chain():
 
 def test_pitched_mount_moves_the_horizon():
     # pitch down 10 deg (positive pitch = nose down): a far point at camera height appears above the centre
-    cam = Camera(width=100, height=100, hfov_deg=60.0, mount=Mount.from_deg(0, 0, 1.0, pitch_deg=10.0))
+    cam = Camera(width=100, height=100, hfov=deg_to_rad(60.0), mount=Mount.from_deg(0, 0, 1.0, pitch_deg=10.0))
     pos, rot = cam.pose(_world())
     uvz = cam.project(np.array([[1000.0, 0.0, 1.0]]), pos, rot)[0]
     f = 50.0 / math.tan(math.radians(30.0))
@@ -77,7 +78,7 @@ def _centres_inside(lo: float, hi: float) -> int:
 
 @pytest.mark.parametrize("dist", [7.3, 15.9, 40.1])
 def test_box_at_known_distance_fills_expected_area_and_depth(dist):
-    cam = Camera(width=320, height=180, hfov_deg=70.0)
+    cam = Camera(width=320, height=180, hfov=deg_to_rad(70.0))
     k = cam.intrinsics
     sc = _scene_far_ground()
     hw, hh, hl = 0.93, 0.77, 2.1
@@ -99,7 +100,7 @@ def test_box_at_known_distance_fills_expected_area_and_depth(dist):
 
 
 def test_actor_fully_behind_another_is_fully_occluded_and_has_no_box():
-    cam = Camera(width=160, height=90, hfov_deg=60.0)
+    cam = Camera(width=160, height=90, hfov=deg_to_rad(60.0))
     sc = _scene_far_ground()
     # big truck-like box in front, a car behind it on the same line of sight
     set_boxes(sc, [12.0, 25.0], [0.0, 0.0], [1.0, 1.0], [0.0, 0.3], [3.0, 2.0], [1.5, 0.9], [1.4, 0.7])
@@ -113,7 +114,7 @@ def test_actor_fully_behind_another_is_fully_occluded_and_has_no_box():
 
 
 def test_partial_occlusion_and_truncation_fractions():
-    cam = Camera(width=200, height=100, hfov_deg=60.0)
+    cam = Camera(width=200, height=100, hfov=deg_to_rad(60.0))
     sc = _scene_far_ground()
     # car B behind car A, shifted sideways so half of it shows; car C cut by the right image border
     set_boxes(
@@ -145,7 +146,7 @@ def test_partial_occlusion_and_truncation_fractions():
 
 
 def test_semantic_and_instance_ids_of_actors_buildings_and_ground():
-    cam = Camera(width=160, height=90, hfov_deg=90.0)
+    cam = Camera(width=160, height=90, hfov=deg_to_rad(90.0))
     sc = Scene()
     n = 201
     cls = np.full((n, n), SemanticClass.ROAD, dtype=np.int8)
@@ -290,7 +291,7 @@ def test_depth_semantic_instance_match_slow_reference_on_random_scenes(tiles, se
         [[np.cos(ang), np.sin(ang)], [-np.sin(ang), np.cos(ang)]]
     )
     set_prisms(sc, [(cx0 + corners[:, 0], cy0 + corners[:, 1], -1.0, rng.uniform(2, 8), 5)])
-    cam = Camera(width=40, height=24, hfov_deg=float(rng.uniform(50, 110)), near=0.2, far=1000.0)
+    cam = Camera(width=40, height=24, hfov=deg_to_rad(float(rng.uniform(50, 110))), near=0.2, far=1000.0)
     cam._flat_fast = not tiles
     pos = np.array([0.0, 0.0, rng.uniform(1.0, 2.5)])
     rot = rotation_zyx(rng.uniform(-0.05, 0.05), rng.uniform(-0.1, 0.2), rng.uniform(-0.3, 0.3)) @ FORWARD
@@ -313,7 +314,7 @@ def test_sloped_ground_drawn_as_tiles_matches_the_plane():
     a, b = 0.04, -0.02  # z = a x + b y
     set_ground(sc, -60.0, -60.0, 0.5, a * X + b * Y)
     assert not sc.ground_flat
-    cam = Camera(width=64, height=36, hfov_deg=80.0, far=500.0)
+    cam = Camera(width=64, height=36, hfov=deg_to_rad(80.0), far=500.0)
     pos = np.array([0.0, 0.0, 1.8])
     f = cam.render(sc, pos, FORWARD)
     k = cam.intrinsics

@@ -9,9 +9,13 @@ import numpy as np
 import pytest
 
 from simcore._types import ActorKind
-from simcore.sensors.imu import G0, Gnss, Imu, deg_per_h, deg_per_sqrt_h, ug
+from simcore.sensors.imu import G0, Gnss, Imu
 from simcore.sensors.mount import Mount
 from simcore.state import WorldState
+from simcore.units import deg_per_h_to_rad_per_s as deg_per_h
+from simcore.units import deg_per_sqrt_h_to_rad_per_sqrt_s as deg_per_sqrt_h
+from simcore.units import deg_to_rad
+from simcore.units import ug_to_mps2 as ug
 
 L = 2.8
 
@@ -164,7 +168,7 @@ def test_gnss_true_fix_in_a_turn_and_noise_statistics():
     vb = np.array([v - r * 0.5, r * 1.0])  # rigid body: v + r z x p
     np.testing.assert_allclose(fix.velocity[:2], [c * vb[0] - s * vb[1], s * vb[0] + c * vb[1]], atol=1e-12)
     assert fix.heading == pytest.approx(0.3)
-    g = Gnss(rate_hz=5.0, sigma_h=0.8, sigma_v=1.5, sigma_vel=0.1, sigma_heading_deg=0.5)
+    g = Gnss(rate_hz=5.0, sigma_h=0.8, sigma_v=1.5, sigma_vel=0.1, sigma_heading=deg_to_rad(0.5))
     g.seed(np.random.default_rng(11))
     w = _world(0.0, 0.0, yaw=0.3)
     fixes = [g.measure(None, w, k / 5.0) for k in range(8000)]

@@ -10,6 +10,13 @@ import pytest
 from simcore.sensors.lidar import Lidar, LidarConfig, LidarConfigError, Weather, weather_range
 from simcore.sensors.mount import Mount
 from simcore.sensors.scene import Scene, SemanticClass, cast_rays, set_boxes, set_ground, set_prisms
+from simcore.units import deg_to_rad
+
+
+def _fov_deg(lower: float, upper: float) -> tuple[float, float]:
+    """A vertical FOV given in degrees, as the config holds it (rad)."""
+    return (deg_to_rad(lower), deg_to_rad(upper))
+
 
 H = 1.8  # sensor height above the ground (m)
 
@@ -31,11 +38,11 @@ def level_pose(x=0.0, y=0.0, z=H, yaw=0.0):
 
 def test_wall_ranges_and_count():
     d, hw = 12.0, 3.0
-    cfg = LidarConfig(channels=16, vertical_fov_deg=(-15.0, 15.0), points_per_channel=3600, range_max_m=100.0)
+    cfg = LidarConfig(channels=16, vertical_fov=_fov_deg(-15.0, 15.0), points_per_channel=3600, range_max_m=100.0)
     lid = Lidar(cfg)
     pts = lid.scan(wall_scene(d, hw), *level_pose())
     assert np.all(pts["class"] == SemanticClass.BUILDING)
-    az, el = pts["azimuth"].astype(float), cfg.elevations[pts["channel"]]
+    az, el = pts["azimuth"].astype(float), cfg.channel_elevations[pts["channel"]]
     # exact azimuths: recompute from the config (the output field is float32)
     az = cfg.azimuths[np.searchsorted(cfg.azimuths.astype(np.float32), pts["azimuth"])]
     np.testing.assert_allclose(pts["range"], d / (np.cos(el) * np.cos(az)), rtol=0, atol=1e-9)
@@ -56,7 +63,7 @@ def test_flat_ground_z_is_minus_mount_height():
     assert pts.size > 0
     assert np.all(pts["class"] == SemanticClass.GROUND)
     np.testing.assert_allclose(pts["z"], -H, rtol=0, atol=1e-9)
-    el = cfg.elevations
+    el = cfg.channel_elevations
     reach = (el < 0) & (H / np.sin(np.abs(el) + 1e-300) <= cfg.range_max_m)
     assert set(np.unique(pts["channel"]).tolist()) == set(np.flatnonzero(reach).tolist())
 
@@ -109,7 +116,7 @@ def test_column_kernel_matches_per_ray_kernel_and_cast_rays(distort):
     for f in ("class", "actor_id", "channel"):
         np.testing.assert_array_equal(pa[f], pb[f])
     # the same rays through the generic cast_rays (explicit origins/directions/times)
-    el, az = cfg.elevations, cfg.azimuths
+    el, az = cfg.channel_elevations, cfg.azimuths
     tau = np.arange(az.size) / (az.size * cfg.rate_hz) if distort else np.zeros(az.size)
     ang = 0.7 + 0.3 * tau
     o = np.column_stack([8.0 * tau, 3.0 * tau, np.full(az.size, H)])
@@ -128,7 +135,7 @@ def test_motion_distortion_moving_target_closed_form():
     set_ground(sc, 0.0, 0.0, 1.0, np.full((1, 1), -1000.0))
     d, v = 20.0, 15.0
     set_boxes(sc, [d + 1.0], [0.0], [H], [0.0], [1.0], [50.0], [3.0], vx=[-v])
-    cfg = LidarConfig(channels=1, vertical_fov_deg=(0.0, 0.0), points_per_channel=360, range_noise_m=0.0,
+    cfg = LidarConfig(channels=1, vertical_fov=_fov_deg(0.0, 0.0), points_per_channel=360, range_noise_m=0.0,
                       motion_distortion=True, rate_hz=10.0)  # fmt: skip
     pts = Lidar(cfg).scan(sc, *level_pose())
     assert pts.size > 50
@@ -142,14 +149,14 @@ def test_motion_distortion_moving_target_closed_form():
 
 def test_range_noise_statistics_and_determinism():
     d, sigma = 10.0, 0.05
-    cfg = LidarConfig(channels=32, vertical_fov_deg=(-10.0, 10.0), points_per_channel=2000, range_noise_m=sigma)
+    cfg = LidarConfig(channels=32, vertical_fov=_fov_deg(-10.0, 10.0), points_per_channel=2000, range_noise_m=sigma)
     sc = wall_scene(d, 8.0)
     a = Lidar(cfg, seed=7).scan(sc, *level_pose())
     b = Lidar(cfg, seed=7).scan(sc, *level_pose())
     c = Lidar(cfg, seed=8).scan(sc, *level_pose())
     assert a.tobytes() == b.tobytes()
     assert a.tobytes() != c.tobytes()
-    el = cfg.elevations[a["channel"]]
+    el = cfg.channel_elevations[a["channel"]]
     az = cfg.azimuths[np.searchsorted(cfg.azimuths.astype(np.float32), a["azimuth"])]
     err = a["range"] - d / (np.cos(el) * np.cos(az))
     n = err.size
@@ -159,7 +166,7 @@ def test_range_noise_statistics_and_determinism():
 
 
 def test_dropout_rate():
-    cfg = LidarConfig(channels=32, vertical_fov_deg=(-10.0, 10.0), points_per_channel=2000, dropout=0.3)
+    cfg = LidarConfig(channels=32, vertical_fov=_fov_deg(-10.0, 10.0), points_per_channel=2000, dropout=0.3)
     sc = wall_scene(10.0, 8.0)
     full = Lidar(cfg.with_(dropout=0.0)).scan(sc, *level_pose()).size
     kept = Lidar(cfg, seed=1).scan(sc, *level_pose()).size
@@ -176,7 +183,7 @@ def test_weather_extinction_and_range():
     r = weather_range(100.0, 0.03)
     assert r == pytest.approx(100.0 * math.exp(-0.03 * r), rel=1e-12)
     # fog cuts the returns beyond the weather range and attenuates intensity by exp(-2 alpha r)
-    cfg = LidarConfig(channels=8, vertical_fov_deg=(-5.0, 5.0), points_per_channel=720, range_max_m=100.0)
+    cfg = LidarConfig(channels=8, vertical_fov=_fov_deg(-5.0, 5.0), points_per_channel=720, range_max_m=100.0)
     sc = wall_scene(40.0, 30.0)
     clear = Lidar(cfg).scan(sc, *level_pose())
     fog = Lidar(cfg).scan(sc, *level_pose(), weather=Weather(fog_visibility_m=60.0))
@@ -185,7 +192,7 @@ def test_weather_extinction_and_range():
     rain = Lidar(cfg, seed=3).scan(sc, *level_pose(), weather=light)
     assert 0 < rain.size < clear.size
     alpha = light.extinction()
-    el = cfg.elevations[rain["channel"]]
+    el = cfg.channel_elevations[rain["channel"]]
     az = cfg.azimuths[np.searchsorted(cfg.azimuths.astype(np.float32), rain["azimuth"])]
     refl = cfg.reflectivity_table()[SemanticClass.BUILDING]
     expect = refl * np.cos(el) * np.cos(az) * np.exp(-2 * alpha * rain["range"])
@@ -193,7 +200,7 @@ def test_weather_extinction_and_range():
 
 
 def test_reference_reflectivity_limits_range():
-    cfg = LidarConfig(channels=4, vertical_fov_deg=(-1.0, 1.0), points_per_channel=360, range_max_m=100.0,
+    cfg = LidarConfig(channels=4, vertical_fov=_fov_deg(-1.0, 1.0), points_per_channel=360, range_max_m=100.0,
                       reference_reflectivity=0.1, reflectivity={"BUILDING": 0.05})  # fmt: skip
     # a 5 % target is seen out to 100 m * sqrt(0.05 / 0.1) = 70.7 m at normal incidence
     assert Lidar(cfg).scan(wall_scene(65.0, 1.0), *level_pose()).size > 0
@@ -215,10 +222,12 @@ def test_mounted_lidar_on_world():
 
 
 def test_presets_and_config_errors():
-    np.testing.assert_allclose(np.degrees(LidarConfig.preset("vlp16").elevations), np.arange(-15, 16, 2), atol=1e-12)
-    e32 = np.degrees(LidarConfig.preset("hdl32").elevations)
+    np.testing.assert_allclose(
+        np.degrees(LidarConfig.preset("vlp16").channel_elevations), np.arange(-15, 16, 2), atol=1e-12
+    )
+    e32 = np.degrees(LidarConfig.preset("hdl32").channel_elevations)
     assert e32.size == 32 and e32.min() == pytest.approx(-30.67) and e32.max() == pytest.approx(10.67)
-    assert LidarConfig.preset("os1_128").elevations.size == 128
+    assert LidarConfig.preset("os1_128").channel_elevations.size == 128
     ss = LidarConfig.preset("solid_state")
     assert ss.kind == "solid_state" and np.degrees(ss.azimuths).max() < 60
     cfg = LidarConfig.from_dict({"preset": "vlp16", "mount": {"x": 1.0, "z": 2.0, "pitch_deg": 2.0}})
@@ -255,9 +264,12 @@ def test_column_kernel_on_sloped_ground_matches_per_ray_kernel():
 
 
 def test_firing_times():
-    """Columns of a spinning unit fire over the part of the turn its FOV covers; a solid-state unit over the frame."""
+    """Columns of a spinning unit fire over the part of the turn its FOV covers; a solid-state unit over
+    the frame."""
     sc = wall_scene(10.0, 50.0)
-    spin = LidarConfig(channels=1, vertical_fov_deg=(0.0, 0.0), points_per_channel=100, horizontal_fov_deg=90.0)
+    spin = LidarConfig(
+        channels=1, vertical_fov=_fov_deg(0.0, 0.0), points_per_channel=100, horizontal_fov=deg_to_rad(90.0)
+    )
     pts = Lidar(spin).scan(sc, *level_pose())
     assert pts.size == 100
     np.testing.assert_allclose(pts["time"], np.arange(100) * (0.25 / 100 / 10.0), rtol=1e-6)

@@ -12,6 +12,7 @@ from simcore.sensors.mount import Mount
 from simcore.sensors.objects import ObjectList, visibility
 from simcore.sensors.scene import Scene, SemanticClass, set_boxes, set_ground, set_prisms
 from simcore.state import WorldState
+from simcore.units import deg_to_rad
 
 
 def _setup(xs, ys, ego_xy=(0.0, 0.0), ego_yaw=0.0, road=True):
@@ -33,11 +34,11 @@ def _setup(xs, ys, ego_xy=(0.0, 0.0), ego_yaw=0.0, road=True):
 def test_range_and_field_of_view():
     # ahead 20 m, ahead 80 m (beyond range), behind 10 m, 45 deg left at 20 m
     sc, w = _setup([20.0, 80.0, -10.0, 14.1], [0.0, 0.0, 0.0, 14.1])
-    ol = ObjectList(max_range=50.0, fov_deg=60.0, mount=Mount(0.0, 0.0, 1.5))
+    ol = ObjectList(max_range=50.0, fov=deg_to_rad(60.0), mount=Mount(0.0, 0.0, 1.5))
     assert list(ol.measure(sc, w, 0.0).objects["id"]) == [1]
-    ol = ObjectList(max_range=50.0, fov_deg=100.0, mount=Mount(0.0, 0.0, 1.5))
+    ol = ObjectList(max_range=50.0, fov=deg_to_rad(100.0), mount=Mount(0.0, 0.0, 1.5))
     assert sorted(ol.measure(sc, w, 0.0).objects["id"]) == [1, 4]
-    ol = ObjectList(max_range=50.0, fov_deg=60.0, mount=Mount.from_deg(0.0, 0.0, 1.5, yaw_deg=180.0))
+    ol = ObjectList(max_range=50.0, fov=deg_to_rad(60.0), mount=Mount.from_deg(0.0, 0.0, 1.5, yaw_deg=180.0))
     assert list(ol.measure(sc, w, 0.0).objects["id"]) == [3]
 
 
@@ -135,5 +136,5 @@ def test_position_and_velocity_noise_statistics():
 def test_bad_parameters_are_refused():
     with pytest.raises(ValueError, match="p_detect"):
         ObjectList(p_detect=1.5)
-    with pytest.raises(ValueError, match="fov_deg"):
-        ObjectList(fov_deg=0.0)
+    with pytest.raises(ValueError, match="fov"):
+        ObjectList(fov=deg_to_rad(0.0))

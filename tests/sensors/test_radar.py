@@ -9,11 +9,12 @@ import pytest
 
 from simcore.sensors.radar import Radar, RadarConfig, RadarConfigError
 from simcore.sensors.scene import Scene, SemanticClass, set_boxes, set_ground
+from simcore.units import deg_to_rad
 
 EXACT = {
     "range_noise_m": 0.0,
-    "azimuth_noise_deg": 0.0,
-    "elevation_noise_deg": 0.0,
+    "azimuth_noise": 0.0,
+    "elevation_noise": 0.0,
     "velocity_noise_mps": 0.0,
     "rcs_noise_db": 0.0,
 }
@@ -39,7 +40,7 @@ def test_radial_velocity_is_projection_of_relative_velocity():
     vx, vy = rng.uniform(-20, 20, n), rng.uniform(-20, 20, n)
     sc = scene(cx, cy, vx, vy, hl=0.3, hw=0.3)
     vs = np.array([12.0, -1.0, 0.0])
-    cfg = RadarConfig(fov_azimuth_deg=120.0, range_resolution_m=0.0, azimuth_resolution_deg=0.0,
+    cfg = RadarConfig(fov_azimuth=deg_to_rad(120.0), range_resolution_m=0.0, azimuth_resolution=deg_to_rad(0.0),
                       velocity_resolution_mps=0.0, occlusion_rays=0, **EXACT)  # fmt: skip
     det = Radar(cfg).scan(sc, *pose(0.1), velocity=vs)
     assert det.size == n
@@ -57,7 +58,7 @@ def test_radial_velocity_is_projection_of_relative_velocity():
 
 def test_fov_and_range_limits():
     sc = scene([20.0, 5.0, 300.0, -20.0], [0.0, 30.0, 0.0, 0.0])
-    det = Radar(RadarConfig(fov_azimuth_deg=60.0, **EXACT)).scan(sc, *pose())
+    det = Radar(RadarConfig(fov_azimuth=deg_to_rad(60.0), **EXACT)).scan(sc, *pose())
     assert sorted(det["actor_id"].tolist()) == [0]
 
 
@@ -70,7 +71,7 @@ def test_occluded_target_is_not_detected():
 
 
 def test_targets_within_resolution_merge():
-    cfg = RadarConfig(range_resolution_m=1.0, azimuth_resolution_deg=4.0, velocity_resolution_mps=0.5,
+    cfg = RadarConfig(range_resolution_m=1.0, azimuth_resolution=deg_to_rad(4.0), velocity_resolution_mps=0.5,
                       occlusion_rays=0, **EXACT)  # fmt: skip
     close = scene([40.0, 40.5], [0.0, 1.0], vx=[5.0, 5.1], hl=0.2, hw=0.2, cls=[9, 10])
     det = Radar(cfg).scan(close, *pose())
@@ -127,7 +128,7 @@ def test_detection_probability():
 
 
 def test_tracker_follows_constant_velocity_target():
-    cfg = RadarConfig(track=True, range_noise_m=0.05, azimuth_noise_deg=0.05, occlusion_rays=0, rate_hz=20.0)
+    cfg = RadarConfig(track=True, range_noise_m=0.05, azimuth_noise=deg_to_rad(0.05), occlusion_rays=0, rate_hz=20.0)
     radar = Radar(cfg, seed=4)
     v = np.array([-4.0, 1.0])
     for k in range(60):
@@ -141,7 +142,7 @@ def test_tracker_follows_constant_velocity_target():
 
 def test_config_errors():
     with pytest.raises(RadarConfigError, match="fov_azimuth_deg"):
-        RadarConfig(fov_azimuth_deg=0.0)
+        RadarConfig(fov_azimuth=deg_to_rad(0.0))
     with pytest.raises(RadarConfigError, match="unknown key"):
         RadarConfig.from_dict({"range_max": 100})
     with pytest.raises(RadarConfigError, match="occlusion_rays"):

@@ -5,7 +5,10 @@
 Two parts, each run without and with the log attached in the same process:
 
 - synthetic traffic (tools/bench/_traffic.py) with 10 / 100 / 1000 vehicles;
-- catalog scenarios (the small ones, where the log's share is largest, and the largest one).
+- catalog scenarios (the small ones, where the log's share is largest, and the largest one);
+- a sensor rig (camera 640x360 at 10 Hz, radar 20 Hz, object list 10 Hz, 16-channel lidar 10 Hz) on an
+  intersection with traffic, the autopilot acting through the protocol so the sensors are polled: logged
+  without and with camera images (``RunLogWriter(images=True)``).
 
 Reported per case: the run's wall time both ways (median of ``repeats``), the writer's own time
 inside the run (``RunLogWriter.busy_s``) and ``finish`` (final snapshot, result) in % of the plain
@@ -66,18 +69,40 @@ def _browser_load_s(html: Path) -> float | None:
             drv.quit()
 
 
-def one(label: str, scenario: str | Path, out: Path, repeats: int, browser: bool) -> dict:
+SENSOR_SCENARIO = """simcore: 1
+name: sensor-rig-log
+seed: 5
+dt: 0.05
+map: {{generate: intersection, lanes_per_direction: 2, arm_length: 120}}
+ego:
+  vehicle: sedan
+  start: {{lane: south_in_1, s: 10, speed_kph: 30}}
+  route: {{to: north_out_1}}
+  sensors:
+    - {{name: cam, type: camera, rate_hz: 10, mount: {{x: 1.9, z: 1.45}}, width: 640, height: 360, hfov_deg: 90}}
+    - {{name: radar, type: radar, rate_hz: 20, mount: {{x: 3.7, z: 0.5}}, fov_azimuth_deg: 90, clutter_rate: 1.0}}
+    - {{name: objects, type: objects, rate_hz: 10, mount: {{x: 1.5, z: 1.6}}, max_range_m: 100}}
+    - {{name: top, type: lidar, rate_hz: 10, mount: {{x: 1.2, z: 1.9}}, channels: 16, points_per_channel: 512}}
+traffic: {{vehicles: 12, route_length_m: [60, 220]}}
+end: {{timeout_s: {t_end}}}
+"""
+
+
+def one(
+    label: str, scenario: str | Path, out: Path, repeats: int, browser: bool, in_engine: bool = True,
+    images: bool = False,
+) -> dict:  # fmt: skip
     plain_s, log_s, busy_s, finish_s = [], [], [], []
     for _ in range(repeats):
-        plain = simulation(scenario, "autopilot")
+        plain = simulation(scenario, "autopilot", in_engine=in_engine)
         plain.prepare()
         t0 = time.perf_counter()
         plain.run()
         plain_s.append(time.perf_counter() - t0)
-        logged = simulation(scenario, "autopilot")
+        logged = simulation(scenario, "autopilot", in_engine=in_engine)
         logged.prepare()
         t0 = time.perf_counter()
-        writer = RunLogWriter(out / RUN_MCAP, logged.world).attach(logged)
+        writer = RunLogWriter(out / RUN_MCAP, logged.world, images=images).attach(logged)
         res = logged.run()
         t1 = time.perf_counter()
         writer.finish(res)
@@ -112,17 +137,25 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="10 s simulated per size, two catalog scenarios, 1 repeat")
     ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--parts", default="traffic,catalog,sensors", help="comma-separated subset of the three parts")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     sim_s = 10.0 if args.quick else 60.0
     repeats = 1 if args.quick else 3
     rows = []
     with tempfile.TemporaryDirectory(prefix="simcore-bench-log-") as tmp:
-        for n in (10, 100, 1000):
+        for n in (10, 100, 1000) if "traffic" in parts else ():
             print(f"traffic {n} ...", file=sys.stderr)
             rows.append(one(f"traffic {n}", traffic_file(n, timeout_s=sim_s), Path(tmp) / f"t{n}", repeats, False))
-        for name in CATALOG_QUICK if args.quick else CATALOG_FULL:
+        for name in (CATALOG_QUICK if args.quick else CATALOG_FULL) if "catalog" in parts else ():
             print(f"{name} ...", file=sys.stderr)
             rows.append(one(name, name, Path(tmp) / name.replace("/", "_"), repeats, True))
+        rig = Path(tmp) / "sensor_rig.yaml"
+        rig.write_text(SENSOR_SCENARIO.format(t_end=sim_s))
+        for images in (False, True) if "sensors" in parts else ():
+            label = "sensor rig" + (" + images" if images else "")
+            print(f"{label} ...", file=sys.stderr)
+            rows.append(one(label, rig, Path(tmp) / f"rig{int(images)}", repeats, False, False, images))
     cols = ["case", "actors", "sim_s", "run_s", "run_with_log_s", "writer_pct", "finish_pct", "MB_per_sim_min",
             "rescore_s", "viewer_build_s", "viewer_MB", "viewer_load_s"]  # fmt: skip
     print_table("run log (MCAP, zstd chunks; Foxglove scene at 5 Hz; snapshots every 10 s)", rows, cols)

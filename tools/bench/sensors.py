@@ -48,6 +48,7 @@ from simcore.sensors.lidar import Lidar, LidarConfig  # noqa: E402
 from simcore.sensors.radar import Radar, RadarConfig  # noqa: E402
 from simcore.sensors.scene import Scene, build_scene, set_boxes  # noqa: E402
 from simcore.state import WorldState  # noqa: E402
+from simcore.units import deg_to_rad  # noqa: E402
 
 #: Extra rows from other sensor benchmarks: name -> callable(quick) returning a dict of seconds.
 EXTRA_BENCHES = ("bench_camera", "bench_objects", "bench_imu")
@@ -89,7 +90,7 @@ def city(n_actors: int, seed: int = 0) -> tuple[Scene, np.ndarray, np.ndarray]:
 def numpy_lidar(sc: Scene, pos: np.ndarray, rot: np.ndarray, cfg: LidarConfig) -> np.ndarray:
     """First-hit ranges (inf: none) of every ray of a sweep, plain NumPy: flat ground, every box (slab
     test) and every prism (walls + caps with an even-odd test) within range, vectorised over rays."""
-    el, az = cfg.elevations, cfg.azimuths
+    el, az = cfg.channel_elevations, cfg.azimuths
     E, A = np.meshgrid(el, az)
     d = np.stack([np.cos(E) * np.cos(A), np.cos(E) * np.sin(A), np.sin(E)], axis=-1).reshape(-1, 3) @ rot.T
     rmax = cfg.range_max_m
@@ -203,7 +204,7 @@ def radar_rows(quick: bool) -> list[dict]:
     repeat = 20 if quick else 200
     for n in (10, 100, 1000):
         sc, pos, rot = city(n)
-        radar = Radar(RadarConfig(fov_azimuth_deg=90.0, clutter_rate=2.0, track=True), seed=1)
+        radar = Radar(RadarConfig(fov_azimuth=deg_to_rad(90.0), clutter_rate=2.0, track=True), seed=1)
         fn = partial(radar.scan, sc, pos, rot)
         fn()
         med, cpu = median_time(fn, repeat)

@@ -10,6 +10,7 @@ from simcore.scenario.openscenario.common import _f, _walk
 from simcore.scenario.openscenario.global_actions import GlobalActionsMixin
 from simcore.scenario.openscenario.trajectories import TrajectoriesMixin
 from simcore.scenario.openscenario.xml import XNode
+from simcore.units import rad_to_deg
 
 
 class ActionsMixin(TrajectoriesMixin, GlobalActionsMixin):
@@ -97,7 +98,7 @@ class ActionsMixin(TrajectoriesMixin, GlobalActionsMixin):
                     "actor": actor,
                     "x": round(pose.x, 3),
                     "y": round(pose.y, 3),
-                    "yaw_deg": round(math.degrees(math.atan2(math.sin(pose.h), math.cos(pose.h))), 3),
+                    "yaw_deg": round(rad_to_deg(math.atan2(math.sin(pose.h), math.cos(pose.h))), 3),
                 }
             }
         elif a.tag in ("ActivateControllerAction", "ControllerAction"):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from simcore.scenario.openscenario.common import TranslatorBase, _f
 from simcore.scenario.openscenario.xml import XNode
+from simcore.units import rad_to_deg
 
 
 class GlobalActionsMixin(TranslatorBase):
@@ -84,7 +83,7 @@ class GlobalActionsMixin(TranslatorBase):
         if inner.tag == "AddEntityAction" and who in self.added and self.added[who] is inner:
             pose = self.poses[who]
             self.mark_handled(a)
-            at = {"x": round(pose.x, 3), "y": round(pose.y, 3), "yaw_deg": round(math.degrees(pose.h), 3)}
+            at = {"x": round(pose.x, 3), "y": round(pose.y, 3), "yaw_deg": round(rad_to_deg(pose.h), 3)}
             return {"spawn": {"actor": self.rid(who), "at": at}}
         why = "is placed in Init" if who not in self.added else "is added twice"
         self.skip(

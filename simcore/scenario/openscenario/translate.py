@@ -29,6 +29,7 @@ from simcore.scenario.openscenario.common import (
 from simcore.scenario.openscenario.conditions import ConditionsMixin
 from simcore.scenario.openscenario.coverage import FIRST_VERSION, status
 from simcore.scenario.openscenario.xml import XNode
+from simcore.units import mps_to_kph, rad_to_deg
 
 #: Actions whose translation depends on where the entity is (lanes, paths): an event of them runs once.
 NOT_REPEATED = {"lane_change", "follow_path", "spawn"}
@@ -262,7 +263,7 @@ class Translator(ActionsMixin, ConditionsMixin):
                 "id": self.rid(name),
                 "type": "static",
                 "shape": "box",
-                "at": {"x": round(pose.x, 3), "y": round(pose.y, 3), "yaw_deg": round(math.degrees(pose.h), 3)},
+                "at": {"x": round(pose.x, 3), "y": round(pose.y, 3), "yaw_deg": round(rad_to_deg(pose.h), 3)},
             }
             if dims is not None:
                 out["length"], out["width"] = _f(dims, "length"), _f(dims, "width")
@@ -323,7 +324,7 @@ class Translator(ActionsMixin, ConditionsMixin):
             return spec
         spec = {"id": self.rid(name), **spec}
         v0 = self.speed0.get(name, 0.0)
-        idm: dict[str, float] = {"desired_speed_kph": round(max(v0, 1.0) * 3.6, 6)}
+        idm: dict[str, float] = {"desired_speed_kph": round(mps_to_kph(max(v0, 1.0)), 6)}
         limit = float(self.view.net.lane_speed_limit[self.view.net.lane_names.index(lane)])
         if limit > 0 and v0 > limit:  # our drivers keep to the limit; a scripted speed lifts it (as esmini)
             self.init_speed.append(

@@ -1,0 +1,169 @@
+"""Cost of what ``simcore run SCENARIO --out DIR`` writes, per catalog scenario, against the run itself.
+
+    python tools/bench/outputs.py [--quick] [--json FILE] [--repeats N] [--old-ref REF] [SCENARIO ...]
+
+Per scenario (autopilot ego, the scenario's own end, compile excluded by a warm-up run): the
+simulation's wall time, then each writer on that run's result, timed separately (medians of
+``repeats``): the ego series (shared by junit.xml and report.html), result.json, junit.xml,
+topdown.png, report.html (of which: the SVG plots, the critical-moment picture and the embedded
+viewer) and run.mcap (the writer's time inside the run plus ``finish``). Side by side, in the same
+process, the pictures as drawn before this change (matplotlib ``topdown.png`` and report.html,
+loaded from git at ``--old-ref``): ``old_*`` columns. ``out/run``: all outputs over the run's wall time
+(target: at most 1). ``--quick``: three small scenarios (under a minute warm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _report import print_table, write_json
+
+from simcore._data import catalog_dir
+from simcore.api import simulation
+from simcore.report.html import critical_picture, plot_series, write_report
+from simcore.report.junit import case_from_result, write_junit
+from simcore.report.outputs import write_run_outputs
+from simcore.report.runlog import RUN_MCAP, RunLogWriter
+from simcore.report.series import critical_moment, ego_series
+from simcore.report.viewer import fragment, run_payload
+
+REPO = Path(__file__).resolve().parents[2]
+#: The last commit whose pictures were drawn with matplotlib.
+OLD_REF = "7b4afb4"
+QUICK = ("urban/signalized_intersection", "urban/cut_in", "ncap/ccrs")
+
+
+def catalog() -> list[str]:
+    """Every catalog scenario, as ``simcore list`` names them (without .yaml)."""
+    base = catalog_dir("scenarios")
+    return [p.relative_to(base).with_suffix("").as_posix() for p in sorted(base.rglob("*.yaml"))]
+
+
+def old_modules(ref: str) -> tuple[types.ModuleType, types.ModuleType] | None:
+    """The matplotlib ``render.topdown`` and ``report.html`` of commit ``ref``; None without git."""
+    mods = []
+    for name in ("simcore/render/topdown.py", "simcore/report/html.py"):
+        try:
+            src = subprocess.run(["git", "-C", str(REPO), "show", f"{ref}:{name}"], capture_output=True, text=True,
+                                 check=True).stdout  # fmt: skip
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        mod = types.ModuleType(f"old_{Path(name).stem}")
+        mod.__file__ = f"<{ref}:{name}>"
+        exec(compile(src, mod.__file__, "exec"), mod.__dict__)  # our own code at an older commit
+        mods.append(mod)
+    return mods[0], mods[1]
+
+
+@contextlib.contextmanager
+def old_topdown_active(old_topdown: types.ModuleType) -> Iterator[None]:
+    """The old report imports ``draw_run`` from ``simcore.render.topdown`` when it runs: give it the old one."""
+    saved = sys.modules["simcore.render.topdown"]
+    sys.modules["simcore.render.topdown"] = old_topdown
+    try:
+        yield
+    finally:
+        sys.modules["simcore.render.topdown"] = saved
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def one(name: str, out: Path, repeats: int, old: tuple[types.ModuleType, types.ModuleType] | None) -> dict:
+    """Timings (s) of one scenario's run and of each output."""
+    simulation(name, "autopilot").run()  # warm-up: kernels compiled or loaded
+    t: dict[str, list[float]] = {}
+
+    def add(key: str, seconds: float) -> None:
+        t.setdefault(key, []).append(seconds)
+
+    for _ in range(repeats):
+        sim = simulation(name, "autopilot")
+        sim.prepare()
+        t0 = time.perf_counter()
+        writer = RunLogWriter(out / RUN_MCAP, sim.world).attach(sim)
+        res = sim.run()
+        run_with_log = time.perf_counter() - t0
+        add("mcap_s", writer.busy_s + timed(lambda: writer.finish(res)))  # noqa: B023
+        add("run_s", run_with_log - writer.busy_s)
+        w = sim.world
+        series = ego_series(w, res)
+        add("series_s", timed(lambda: ego_series(w, res)))  # noqa: B023
+        add("json_s", timed(lambda: res.write_json(out / "result.json")))  # noqa: B023
+        add("junit_s", timed(lambda: write_junit([case_from_result(res.to_json(), wall_time=res.wall_time)],  # noqa: B023
+                                                 out / "junit.xml")))  # fmt: skip
+        from simcore.render.topdown import draw_run
+
+        add("topdown_s", timed(lambda: draw_run(w, res, out / "topdown.png")))  # noqa: B023
+        add("report_s", timed(lambda: write_report(w, res, out / "report.html", series)))  # noqa: B023
+        crit = critical_moment(res, series)
+        if series is not None:
+            add("plots_s", timed(lambda: plot_series(w, series, res, crit)))  # noqa: B023
+        add("critical_s", timed(lambda: critical_picture(w, res, crit)))  # noqa: B023
+        add("viewer_s", timed(lambda: fragment(run_payload(w, res))))  # noqa: B023
+        add("outputs_s", timed(lambda: write_run_outputs(w, res, out)))  # noqa: B023
+        if old is not None:
+            old_topdown, old_html = old
+            add("old_topdown_s", timed(lambda: old_topdown.draw_run(w, res, out / "old_topdown.png")))  # noqa: B023
+            with old_topdown_active(old_topdown):
+                add("old_report_s", timed(lambda: old_html.write_report(w, res, out / "old_report.html", series)))  # noqa: B023
+    row: dict[str, Any] = {"scenario": name, "actors": len(w.actor_ids), "sim_time_s": round(res.sim_time, 2)}
+    row |= {k: statistics.median(v) for k, v in t.items()}
+    row["out_s"] = row["outputs_s"] + row["mcap_s"]
+    row["out/run"] = row["out_s"] / row["run_s"]
+    if old is not None:
+        row["old_out_s"] = (
+            row["out_s"] - row["topdown_s"] - row["report_s"] + row["old_topdown_s"] + row["old_report_s"]
+        )
+        row["old_out/run"] = row["old_out_s"] / row["run_s"]
+    row["repeats"] = repeats
+    return row
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenarios", nargs="*", help="catalog names (default: every catalog scenario; --quick: three)")
+    ap.add_argument("--quick", action="store_true", help="three small scenarios (< 1 minute warm)")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats per scenario (default 3)")
+    ap.add_argument("--old-ref", default=OLD_REF, help="git commit of the matplotlib pictures compared against")
+    ap.add_argument("--no-old", action="store_true", help="skip the old matplotlib pictures")
+    ap.add_argument("--json", metavar="FILE")
+    args = ap.parse_args()
+    names = args.scenarios or (list(QUICK) if args.quick else catalog())
+    repeats = args.repeats or 3
+    old = None if args.no_old else old_modules(args.old_ref)
+    if old is None and not args.no_old:
+        print(f"old pictures unavailable (git show {args.old_ref} failed): new only", file=sys.stderr)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="simcore-bench-outputs-") as tmp:
+        for name in names:
+            print(f"{name} ...", file=sys.stderr, flush=True)
+            out = Path(tmp) / name.replace("/", "_")
+            out.mkdir(parents=True)
+            rows.append(one(name, out, repeats, old))
+    cols = ["scenario", "actors", "sim_time_s", "run_s", "mcap_s", "json_s", "junit_s", "series_s", "topdown_s",
+            "report_s", "plots_s", "critical_s", "viewer_s", "out_s", "out/run"]  # fmt: skip
+    if old is not None:
+        cols += ["old_topdown_s", "old_report_s", "old_out_s", "old_out/run"]
+    print_table(f"outputs of `simcore run --out` (medians of {repeats}; s)", rows, cols)
+    write_json(args.json, "outputs", rows, {"old_ref": args.old_ref if old is not None else None})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
