@@ -22,7 +22,7 @@ import numba
 from numba import types
 from numba.core import cgutils
 from numba.experimental import structref
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 
 def _import_arraymath_without_scipy() -> None:
@@ -139,6 +139,39 @@ if TYPE_CHECKING:
         return fn
 else:
     kernel = numba.njit(cache=_CACHE, nogil=True, error_model="numpy")
+
+
+def optional(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (a kernel) as a stage of a compiled step that a scenario may not use.
+
+    The returned function ``stage(uses, otherwise, *args)``, called from compiled code, is ``fn(*args)``
+    where ``uses`` is a bool and ``otherwise`` where ``uses`` is None (``fn`` is then not called). The
+    choice is made from the flag's *type* when the caller compiles, so a caller specialised for a
+    flag of None never compiles ``fn`` nor anything only ``fn`` calls (a first run compiles only the
+    stages its scenario needs); a bool flag compiles ``fn`` whatever its value. The caller keeps
+    its own run-time condition around the call: the flag is a compile-time promise that the call
+    is not reached (``runner.engine.Uses``).
+    """
+
+    def stage(uses: Any, otherwise: Any, *args: Any) -> Any:
+        return otherwise if uses is None else fn(*args)
+
+    @overload(stage, jit_options={"nogil": True})
+    def _typed(uses, otherwise, *args):  # typing time: dispatch on the flag's type
+        if isinstance(uses, types.NoneType):
+
+            def left_out(uses, otherwise, *args):
+                return otherwise
+
+            return left_out
+
+        def called(uses, otherwise, *args):
+            return fn(*args)
+
+        return called
+
+    stage.__name__ = stage.__qualname__ = f"{getattr(fn, '__name__', 'stage')}_if_used"
+    return stage
 
 
 # -- borrowed array views (used by simcore.gym.batch_kernels) ------------------------------

@@ -395,6 +395,20 @@ def cmd_view(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def _one_per_specialisation() -> list[str]:
+    """One built-in scenario for each set of optional stages (``Static.uses``) in the catalog: the
+    specialisations of the compiled step a catalog scenario can need."""
+    from simcore.api import simulation
+
+    scen = catalog_dir("scenarios")
+    chosen: dict[object, str] = {}
+    for p in sorted(scen.rglob("*.yaml")):
+        if "maps" not in p.relative_to(scen).parts:
+            name = p.relative_to(scen).with_suffix("").as_posix()
+            chosen.setdefault(simulation(name).static.uses, name)
+    return list(chosen.values())
+
+
 def cmd_warmup(args: argparse.Namespace) -> int:
     """Compile the kernels into the on-disk cache now (a container image's build step, a CI cache):
     one short run of each scenario compiles the engine; ``--gym`` also the gym's batch step."""
@@ -407,7 +421,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     cold = cache_is_cold()
     try:
         with compile_notice(not args.quiet):
-            for name in args.scenarios or ["urban/cut_in"]:
+            for name in args.scenarios or _one_per_specialisation():
                 simulation(name).run()
             if args.gym:
                 import numpy as np
@@ -521,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     vw.add_argument("--quiet", action="store_true")
     vw.set_defaults(func=cmd_view)
     wu = sub.add_parser("warmup", help="compile the kernels into the on-disk cache now (images, CI caches)")
-    wu.add_argument("scenarios", nargs="*", help="scenarios to run once (default: urban/cut_in)")
+    wu.add_argument("scenarios", nargs="*", help="scenarios to run once (default: one per stage set in the catalog)")
     wu.add_argument("--gym", action="store_true", help="also compile the gym's vectorised step")
     wu.add_argument("--quiet", action="store_true")
     wu.set_defaults(func=cmd_warmup)

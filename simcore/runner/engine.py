@@ -42,6 +42,25 @@ EVENT_CAPACITY = 1024
 REC_NEVER = 1 << 62
 
 
+class Uses(NamedTuple):
+    """Which optional stages the compiled step may run, fixed when it compiles (``_jit.optional``): True,
+    the stage is compiled in (it still runs only where its rows or entries exist); None, the scenario
+    has none of them, so the stage is not compiled at all. A first run compiles only what its scenario
+    uses; each combination is its own specialisation of ``advance`` (and is cached like any other)."""
+
+    story: bool | None  # compiled storyboard entries (``runner.story_kernels``)
+    single_track: bool | None  # rows on the dynamic single-track model
+    pedestrians: bool | None  # walker rows (walking, crosswalk occupancy)
+    scripted: bool | None  # rows following a scripted trajectory
+
+
+def uses_of(static_rows: dict[str, np.ndarray]) -> Uses:
+    """The Uses of a Static from its row sets and storyboard table (``{"sb_act": ..., "veh_idx_st": ...,
+    "ped_idx": ..., "scripted_idx": ...}``): True where the set has an element, else None."""
+    names = {"story": "sb_act", "single_track": "veh_idx_st", "pedestrians": "ped_idx", "scripted": "scripted_idx"}
+    return Uses(**{k: (True if static_rows[v].shape[0] > 0 else None) for k, v in names.items()})
+
+
 class Static(NamedTuple):
     """What the compiled step reads and never writes (one copy shared by every instance).
 
@@ -209,6 +228,9 @@ class Static(NamedTuple):
     sb_sf0: np.ndarray
     #: True: everything (``simcore run``); False: skip what only feeds the scores (the gym's light mode)
     scoring: bool
+    #: optional stages compiled in (``Uses``; a row set may shrink after build, never grow); the default
+    #: compiles every stage in
+    uses: Uses = Uses(True, True, True, True)
 
 
 class Scratch(NamedTuple):
@@ -360,7 +382,8 @@ def build_static(
         _c(r.heading, f64), _c(route_lanes(w), i64), _c(driver.v_des, f64), _c(driver.speed_factor, f64),
         bool(scoring),
     ]  # fmt: skip
-    return Static(*fields)
+    static = Static(*fields)
+    return static._replace(uses=uses_of(static._asdict()))
 
 
 def pet_bins(world: World) -> int:

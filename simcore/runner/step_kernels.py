@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from simcore._jit import borrow_row as row
-from simcore._jit import kernel
+from simcore._jit import kernel, optional
 from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.junction_kernels import junction_holds
 from simcore.behavior.pedestrian_kernels import step_pedestrians
@@ -40,6 +40,14 @@ from simcore.runner.story_kernels import story_after, story_before
 
 EV_COLLISION = 0
 PEDESTRIAN = 1
+
+# Stages a scenario may not have (``_jit.optional``, flags in ``runner.engine.Uses``): compiled only
+# into the specialisations of ``advance`` whose flag is not None.
+_story_before = optional(story_before)
+_story_after = optional(story_after)
+_step_scripted = optional(step_scripted)
+_step_pedestrians = optional(step_pedestrians)
+_crosswalk_occupancy = optional(crosswalk_occupancy)
 
 #: How the runner integrates ``dynamics: single_track`` rows: Magic-Formula tyres, semi-implicit
 #: Euler with sub-steps of at most ``ST_DT_MAX`` s (50 inside a 0.05 s step); see docs/dynamics.md.
@@ -109,6 +117,9 @@ def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active,
         yaw_rate[i] = st_buf[5, i]
         steer[i] = st_buf[6, i]
 # fmt: on
+
+
+_step_single_track_rows = optional(step_single_track_rows)
 
 
 @kernel
@@ -325,16 +336,24 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault = out.ev_time, out.ev_kind, out.ev_a, \
         out.ev_b, out.ev_value, out.ev_fault
     rec_every, rec_row = out.rec_every, out.rec_row
+    rec_time, rec_x, rec_y, rec_yaw, rec_speed, rec_active, rec_sig = out.rec_time, out.rec_x, out.rec_y, \
+        out.rec_yaw, out.rec_speed, out.rec_active, out.rec_sig
+    state_hash = out.state_hash
+    # (static, state, out and scratch are read here, in the entry block, and in the loop only where a callee
+    # takes a whole tuple: a NamedTuple variable used in the loop lives in memory and each field read there
+    # loads all of it, which made LLVM's SROA pass take most of this function's compile time)
     n_story = sp.sb_act.shape[0]  # compiled storyboard entries (runner.story_kernels)
+    uses = sp.uses
     prof_on, prof, prof_pre = row(es.prof_on, j), row(es.prof, j), row(es.prof_pre, j)
-    step0 = es.step[j]
+    step_of = es.step
+    step0 = step_of[j]
     n_ev = 0
     done_steps = 0
     cap = ev_kind.shape[0]
     for k in range(n_steps):
         t_now = (step0 + k) * dt
         if n_story > 0:
-            story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des)
+            _story_before(uses.story, None, t_now, dt, prof_on, prof, prof_pre, speed, v_des)
         junction_holds(
             t_now, drive_idx, veh_idx, ego, speed, active, inst, length, rear_overhang, progress, yields, crit_gap,
             right_on_red, ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,
@@ -354,17 +373,18 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
             mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, accel, r_next, cx, cy,
         )
         if scripted_idx.shape[0] > 0:
-            step_scripted(t_now + dt, dt, scripted_idx, x, y, yaw, speed, accel, active, done,
-                          tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags)
+            _step_scripted(uses.scripted, None, t_now + dt, dt, scripted_idx, x, y, yaw, speed, accel, active, done,
+                           tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags)
         step_kinematic(x, y, yaw, speed, steer, accel, active, veh_idx_kin, wheelbase, max_steer,
                        max_steer_rate, max_accel, max_decel, max_speed, ctrl_accel, ctrl_steer, dt)
         if veh_idx_st.shape[0] > 0:
-            step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, veh_idx_st, st_params,
-                                   friction, grade, ctrl_accel, ctrl_steer, st_buf, st_u, dt, progress, rt_start, rs,
-                                   route_mu, route_grade)
-        step_pedestrians(t_now, ped_idx, x, y, yaw, speed, active, done, inst, started, ped_start,
-                         rt_start, rx, ry, rs, progress, cw_start, cw_s0, cw_id, cw_signal, sig_state,
-                         ped_speed, ped_accel, ped_decel, ped_obey, dt)
+            _step_single_track_rows(uses.single_track, None, x, y, yaw, speed, steer, accel, vy, yaw_rate, active,
+                                    veh_idx_st, st_params, friction, grade, ctrl_accel, ctrl_steer, st_buf, st_u, dt,
+                                    progress, rt_start, rs, route_mu, route_grade)
+        if ped_idx.shape[0] > 0:
+            _step_pedestrians(uses.pedestrians, None, t_now, ped_idx, x, y, yaw, speed, active, done, inst, started,
+                              ped_start, rt_start, rx, ry, rs, progress, cw_start, cw_s0, cw_id, cw_signal, sig_state,
+                              ped_speed, ped_accel, ped_decel, ped_obey, dt)
         t = (step0 + k + 1) * dt
         start_ev = n_ev
         m = evaluate_step(
@@ -406,34 +426,38 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
             )
         n_ev = min(n_ev, cap)
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
-        crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_margin, cw_occ)
+        if ped_idx.shape[0] > 0:
+            _crosswalk_occupancy(uses.pedestrians, None, ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y,
+                                 cw_margin, cw_occ)
+        else:  # what crosswalk_occupancy does without walkers
+            cw_occ[:, :] = False
         done_steps += 1
-        es.step[j] = step0 + done_steps  # this step's state is whole (the state hash reads it)
+        step_of[j] = step0 + done_steps  # this step's state is whole (the state hash reads it)
         if scoring and (step0 + k + 1) % rec_every == 0:
             r = rec_row[0]
-            if r < out.rec_time.shape[0]:
-                out.rec_time[r] = t
-                out.rec_x[r, :] = x
-                out.rec_y[r, :] = y
-                out.rec_yaw[r, :] = yaw
-                out.rec_speed[r, :] = speed
-                out.rec_active[r, :] = active
-                out.rec_sig[r, :] = sig_state[0]
+            if r < rec_time.shape[0]:
+                rec_time[r] = t
+                rec_x[r, :] = x
+                rec_y[r, :] = y
+                rec_yaw[r, :] = yaw
+                rec_speed[r, :] = speed
+                rec_active[r, :] = active
+                rec_sig[r, :] = sig_state[0]
                 rec_row[0] = r + 1
         n_ev_story = n_ev
         if n_story > 0:
-            n_ev = story_after(static, state, out, j, t_now, t, n_ev)
+            n_ev = _story_after(uses.story, n_ev, static, state, out, j, t_now, t, n_ev)
             n_ev = min(n_ev, cap)
-        if scoring and out.state_hash.shape[0] > 0:
-            out.state_hash[0] = fold_engine_state(out.state_hash[0], es, j)
+        if scoring and state_hash.shape[0] > 0:
+            state_hash[0] = fold_engine_state(state_hash[0], state, j)
             if n_ev > n_ev_story:  # an entry fired: the storyboard may have edited the routes
-                out.state_hash[0] = fold_routes_compiled(out.state_hash[0], es, j)
+                state_hash[0] = fold_routes_compiled(state_hash[0], state, j)
         reportable = False
         for q in range(start_ev, n_ev):
             if ev_kind[q] != EV_ROUTE_DONE:
                 reportable = True
         if reportable or n_ev >= cap:
             break
-    es.step[j] = step0 + done_steps
+    step_of[j] = step0 + done_steps
     return done_steps, n_ev
 # fmt: on

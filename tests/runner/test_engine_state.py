@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from simcore.api import build_world, load_scenario, resolve_scenario, simulation
-from simcore.runner.engine import Outputs, Scratch, Static
+from simcore.runner.engine import Outputs, Scratch, Static, Uses
 from simcore.state import EngineState
 
 
@@ -64,8 +64,10 @@ def test_every_state_array_has_the_instance_axis_and_the_step_takes_four_structu
     assert all(a.shape[0] == 3 and a.flags.c_contiguous for a in b.state)
     assert isinstance(b.static, Static) and isinstance(b.scratch[0], Scratch) and isinstance(b.outputs[0], Outputs)
     # nothing but numbers and arrays: the four arguments of ``advance`` are Numba-compatible records
+    # (and the Static's compile-time flags of optional stages: True or None each)
     for rec in (b.static, b.scratch[0], b.outputs[0], b.state):
-        assert all(isinstance(v, (np.ndarray, int, float, bool)) for v in rec)
+        assert all(isinstance(v, (np.ndarray, int, float, bool)) for k, v in rec._asdict().items() if k != "uses")
+    assert isinstance(b.static.uses, Uses) and all(f is True or f is None for f in b.static.uses)
 
 
 def test_batch_snapshot_restore_bit_for_bit():

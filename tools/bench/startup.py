@@ -1,6 +1,7 @@
 """Start-up time of the ``simcore`` command: cold (empty kernel cache) and warm, wall and CPU.
 
     python tools/bench/startup.py [--quick] [--json FILE] [--scenario S] [--repeats N]
+    python tools/bench/startup.py --profile [--scenario S] [--top N] [--json FILE]
 
 Each command runs in a fresh process (``python -m simcore ...``); a row gives the median over
 ``--repeats`` runs of the wall time and of the CPU time (user + system, from the children's
@@ -11,6 +12,13 @@ one untimed run fills it if needed, then the timed runs load from it. Side by si
 floors any Python CLI built on these libraries pays:
 ``python -c pass``, ``import numpy`` and ``import numba`` (the warm run needs Numba to load
 its cached kernels).
+
+``--profile``: one cold run of ``--scenario`` in a child process (``_compile_profile.py``) that
+attributes the CPU time of the first run to each compiled kernel and to the phase of Numba's
+compilation it went to: type inference, lowering (Numba IR -> LLVM IR, in Python), LLVM function
+passes (each new function optimised alone), LLVM module passes (the kernel's module with every
+callee linked in, optimised as a whole), machine code, cache write. A phase's time excludes the
+kernels compiled inside it. Set ``NUMBA_OPT`` to compare optimisation levels.
 """
 
 from __future__ import annotations
@@ -55,13 +63,53 @@ def _median_runs(argv: list[str], repeats: int, cache_for_run) -> dict[str, floa
     return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "runs": repeats}
 
 
+PHASES = ("typing", "lowering", "llvm_function_passes", "llvm_module_passes", "machine_code", "cache_write", "other")
+
+
+def profile(scenario: str, top: int, json_path: str | None) -> None:
+    """Cold first run of ``scenario`` with the compile time split by kernel and phase (module docstring)."""
+    import json
+    from collections import defaultdict
+
+    with tempfile.TemporaryDirectory(prefix="simcore-profile-") as tmp:
+        out = Path(tmp) / "profile.json"
+        child = [sys.executable, str(Path(__file__).with_name("_compile_profile.py")), str(out), scenario]
+        print(f"cold run of {scenario} (compiles every kernel it needs) ...", file=sys.stderr, flush=True)
+        wall, cpu, _ = _run_once(child, str(Path(tmp) / "cache"))
+        data = json.loads(out.read_text())
+    per: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(PHASES, 0.0))
+    for r in data["rows"]:
+        phase = r["phase"] if r["phase"] in PHASES else "other"
+        per[r["kernel"]][phase] += r["cpu_s"]
+    totals = {p: sum(v[p] for v in per.values()) for p in PHASES}
+    rows = [
+        {"kernel": k, **{p: round(v[p], 2) for p in PHASES}, "total": round(sum(v.values()), 2),
+         "compiles": data["compiles"].get(k, 0)}
+        for k, v in sorted(per.items(), key=lambda kv: -sum(kv[1].values()))[:top]
+    ]  # fmt: skip
+    rows.append({"kernel": "ALL", **{p: round(totals[p], 2) for p in PHASES}, "total": round(sum(totals.values()), 2),
+                 "compiles": sum(data["compiles"].values())})  # fmt: skip
+    print_table(
+        f"Cold first run of {scenario}: CPU s by kernel and compile phase (process CPU {cpu:.1f} s, wall {wall:.0f} s, "
+        f"NUMBA_OPT={os.environ.get('NUMBA_OPT', 'default')})",
+        rows,
+        ["kernel", *PHASES, "total", "compiles"],
+    )
+    write_json(json_path, "startup_profile", rows, {"scenario": scenario, "cpu_s": cpu, "wall_s": wall})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="warm runs and cold --help/validate only (no cold compile)")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--scenario", default=DEFAULT_SCENARIO, help="catalog name or file for run/validate")
     ap.add_argument("--repeats", type=int, default=5, help="timed runs per row (median)")
+    ap.add_argument("--profile", action="store_true", help="one cold run, compile CPU by kernel and phase")
+    ap.add_argument("--top", type=int, default=25, help="--profile: kernels listed (the rest are in ALL)")
     args = ap.parse_args()
+    if args.profile:
+        profile(args.scenario, args.top, args.json)
+        return
     py = sys.executable
     commands = {
         "simcore --help": [py, "-m", "simcore", "--help"],
