@@ -96,64 +96,33 @@ def stop_accel(v, v0, a_max, b_comf, T, delta, gap):  # pragma: no cover - compi
     return max(a_idm, -v * v / (2.0 * g))
 
 
-#: ``scan_path`` gives up on a point that comes no nearer than the corridor plus this (m) to the path.
-#: Every caller drops a point beyond the corridor, and the slack covers their rounding.
-SCAN_SLACK_M = 1e-6
-
-
 @kernel
 def scan_path(px, py, rx, ry, rs, lo, hi, corridor):  # pragma: no cover - compiled
-    """Closest approach of point (px, py) to the route segments lo..hi-1 (samples lo..hi).
+    """Closest approach of point (px, py) to the route samples lo..hi (inclusive segment ends).
 
-    Returns (s, |t|, k): the arc length and lateral distance of the foot point on the nearest
-    segment k (the first one on a tie), or (nan, inf, -1) if no segment comes within ``corridor``
-    + SCAN_SLACK_M of the point.
-
-    Skips ahead while far from the path: a point at distance d from sample k is at least
-    d - (i + 1) MAX_ROUTE_SPACING_M from segment k + i, so the max(1, floor((d - r) /
-    MAX_ROUTE_SPACING_M) - 1) segments from k on all lie farther than r + MAX_ROUTE_SPACING_M,
-    with r the best distance found so far (at first the give-up distance). The best distance
-    is seeded with the segments around the point's foot on the direction of the first
-    segment (a guess; any segment serves), so the scan projects only onto the segments near
-    the point. Every segment within the best distance is projected, in order, so the result is
-    that of projecting onto every segment (the first minimum, bit for bit).
+    Skips ahead while far from the path using MAX_ROUTE_SPACING_M, so a distant point costs
+    a few iterations. Returns (s, |t|, k): the arc length and lateral distance of the foot
+    point and its segment, or (nan, inf, -1) if the point never comes within ``corridor``
+    + one sample spacing of the path.
     """
-    if hi <= lo:
-        return math.nan, math.inf, -1
-    best_t = corridor + SCAN_SLACK_M
+    best_t = math.inf
     best_s = math.nan
     best_k = -1
-    # seed: the segments around the foot guessed along the first segment's direction
-    ex = rx[lo + 1] - rx[lo]
-    ey = ry[lo + 1] - ry[lo]
-    ee = ex * ex + ey * ey
-    f = ((px - rx[lo]) * ex + (py - ry[lo]) * ey) / ee if ee > 0.0 else -1.0
-    if 0.0 <= f < hi - lo:  # (False for NaN)
-        g = lo + int(f)
-        for k in range(max(g - 1, lo), min(g + 2, hi)):
-            u, d2 = project_point_segment(px, py, rx[k], ry[k], rx[k + 1], ry[k + 1])
-            t = math.sqrt(d2)
-            if t < best_t or (t == best_t and (best_k < 0 or k < best_k)):
-                best_t = t
-                best_s = rs[k] + u * (rs[k + 1] - rs[k])
-                best_k = k
     k = lo
     while k < hi:
         dx = px - rx[k]
         dy = py - ry[k]
         d = math.sqrt(dx * dx + dy * dy)
-        if d > best_t + MAX_ROUTE_SPACING_M:
-            k += max(1, int((d - best_t) / MAX_ROUTE_SPACING_M) - 1)
+        if d > corridor + MAX_ROUTE_SPACING_M:
+            k += max(1, int((d - corridor) / MAX_ROUTE_SPACING_M) - 1)
             continue
         u, d2 = project_point_segment(px, py, rx[k], ry[k], rx[k + 1], ry[k + 1])
         t = math.sqrt(d2)
-        if t < best_t or (t == best_t and (best_k < 0 or k < best_k)):
+        if t < best_t:
             best_t = t
             best_s = rs[k] + u * (rs[k + 1] - rs[k])
             best_k = k
         k += 1
-    if best_k < 0:
-        return math.nan, math.inf, -1
     return best_s, best_t, best_k
 
 
