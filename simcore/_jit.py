@@ -373,3 +373,26 @@ CORE_FIELDS = (
     "sf_next", "terms", "reward", "end", "terminated", "truncated", "obs",
 )  # fmt: skip
 structref.define_proxy(GymCore, GymCoreType, list(CORE_FIELDS))
+
+
+# -- cache prefetch hints --------------------------------------------------------------------
+@intrinsic
+def prefetch(typingctx, arr, k):
+    """Hint the CPU to start loading ``arr[k]`` into the caches (LLVM ``llvm.prefetch``: read,
+    keep in all levels). No effect on any value; ``k`` must lie within the array."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(k, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        from llvmlite import ir
+
+        a = context.make_array(sig.args[0])(context, builder, value=args[0])
+        kk = context.cast(builder, args[1], sig.args[1], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, sig.args[0], a, [kk], wraparound=False)
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, cgutils.voidptr_t), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.none(arr, k), codegen

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import kernel
-from simcore.behavior.route_kernels import STRAIGHT_KAPPA, route_index, route_point
+from simcore.behavior.route_kernels import STRAIGHT_KAPPA, prefetch_route, route_index, route_point
 from simcore.geometry.kernels import project_point_segment
 
 #: Signal states (mirror simcore._types.SignalState; kernels take plain ints).
@@ -49,6 +49,10 @@ MAX_LOOK_M = 150.0
 #: corridors (<= 7.3 m half-width for a city bus) and lane-change target lanes.
 GRID_CELL_M = 10.0
 GRID_QUERY_STRIDE = 10
+#: ``step_drivers`` prefetches the next driver's route from this far behind its rear axle to this far
+#: past its obstacle look-ahead (m): the stretch its gathering, scans and look-ahead speed read.
+PREFETCH_BEHIND_M = 12.0
+PREFETCH_AHEAD_M = 24.0
 
 
 @kernel
@@ -705,6 +709,12 @@ def step_drivers(
     build_actor_grid(x, y, active, grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items)
     actor_centres(x, y, yaw, center_offset, box_cx, box_cy)
     for q in range(idx.shape[0]):
+        if q + 1 < idx.shape[0]:  # the next driver's route window (gathering, box, scans, limits)
+            n_i = idx[q + 1]
+            n_s = progress[n_i]
+            prefetch_route(rt_start, rs, n_i, n_s - PREFETCH_BEHIND_M, n_s + look_ahead(speed[n_i], b_comf[n_i])
+                           + PREFETCH_AHEAD_M, rx, ry, rs)
+            prefetch_route(rt_start, rs, n_i, n_s, n_s, rvlim, rk, r_next)
         i = idx[q]
         if not active[i]:
             continue

@@ -8,7 +8,7 @@ import numpy as np
 
 from simcore._jit import kernel
 from simcore.behavior.driver_kernels import obstacle_on_path
-from simcore.behavior.route_kernels import route_index
+from simcore.behavior.route_kernels import prefetch_route, route_index
 from simcore.geometry.kernels import point_in_polygon
 from simcore.road.frenet_kernels import on_drivable, project_on_polyline
 
@@ -172,6 +172,10 @@ def evaluate_step(
     """
     n_ev = 0
     for q in range(veh_idx.shape[0]):
+        if q + 1 < veh_idx.shape[0]:  # the next vehicle's projection window (a cache hint only)
+            n_i = veh_idx[q + 1]
+            prefetch_route(rt_start, rs, n_i, progress[n_i] - 2.0, progress[n_i] + 8.0, rx, ry, rs)
+            prefetch_route(rt_start, rs, n_i, progress[n_i], progress[n_i], rk, road_half, rk)
         i = veh_idx[q]
         if not active[i]:
             continue

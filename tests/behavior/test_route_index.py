@@ -5,7 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simcore.behavior.driver_kernels import desired_speed
-from simcore.behavior.route_kernels import ROUTE_GUESS_SPACING_M, STRAIGHT_KAPPA, limit_runs, route_index
+from simcore.behavior.route_kernels import (
+    ROUTE_GUESS_SPACING_M,
+    STRAIGHT_KAPPA,
+    limit_runs,
+    prefetch_route,
+    route_index,
+)
 from simcore.road.builder import SAMPLE_SPACING_M
 
 
@@ -74,3 +80,15 @@ def test_limit_runs_and_desired_speed(limits, curv, front, v_des, a_lat):
         v0_sq = min(v0_sq, vl_sq + 2.0 * b_comf * d)
     expect = max(np.sqrt(v0_sq), 0.5)
     assert desired_speed(v_des, sf, a_lat, b_comf, rs, rvlim, rk, out, n // 2, n, front) == expect
+
+
+def test_prefetching_a_route_window_changes_nothing_and_stays_in_bounds():
+    """``prefetch_route`` is a cache hint: arrays are unchanged, any s (outside the route, NaN-free) is clamped."""
+    rs = np.concatenate((np.arange(5.0), np.arange(0.0, 40.0)))
+    rt_start = np.array([0, 5, rs.size, rs.size], dtype=np.int64)
+    xa, ya = rs * 2.0, -rs
+    before = [a.copy() for a in (rs, xa, ya)]
+    for i, (s_from, s_to) in [(0, (-50.0, 500.0)), (1, (3.0, 17.0)), (1, (1e9, 2e9)), (2, (0.0, 10.0))]:
+        prefetch_route(rt_start, rs, i, s_from, s_to, xa, ya, rs)
+    for a, b in zip((rs, xa, ya), before, strict=True):
+        assert np.array_equal(a, b)

@@ -9,7 +9,8 @@ leave at a random border exit), inserted at t = 0 at 30 km/h, IDM car following,
 
 - simcore: ``_traffic.traffic_yaml`` (the ego is one of the N vehicles, driven in-engine by the
   built-in autopilot), drivers with the default (geometric) neighbour search, no recording,
-  medians over repeats after one warm-up run.
+  medians over repeats after one warm-up run. Above SINGLE_BUILD_ABOVE vehicles the warm-up's
+  world (with its trajectory recording) is reused for the timed run instead of a second build.
 - SUMO (pip ``eclipse-sumo``/``libsumo``/``sumolib``, the ``bench`` extra): the equivalent grid
   from ``netgenerate --grid`` (traffic lights at every junction), N trips from random inner
   edges at random free positions to random border exits, routed by SUMO, inserted at the
@@ -48,6 +49,9 @@ START_MS = 30 / 3.6
 #: The clock the runs are timed with: wall time, or with --cpu this process's CPU time (both systems run
 #: in this process on one thread, so CPU time compares them fairly on a loaded machine).
 CLOCK = [time.perf_counter]
+#: Above this many vehicles the world is built once (a 10,000-vehicle build takes minutes) and the
+#: timed runs keep the warm-up run's trajectory recording (six rows of N values per step).
+SINGLE_BUILD_ABOVE = 1000
 
 
 def bench_simcore(n: int, sim_s: float, repeats: int, walkers: int = 0) -> dict:
@@ -67,8 +71,9 @@ def bench_simcore(n: int, sim_s: float, repeats: int, walkers: int = 0) -> dict:
     veh = sim.world.state.kind == 0
     active = sim.recorder.active[1 : sim.recorder.rows, veh]
     veh_steps = float(np.count_nonzero(active))
-    sim = simulation(path, record_every=0)
-    sim.run()
+    if n <= SINGLE_BUILD_ABOVE:
+        sim = simulation(path, record_every=0)
+        sim.run()
 
     def once() -> None:
         sim.reset()
