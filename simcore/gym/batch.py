@@ -53,9 +53,9 @@ STATE_FIELDS = (
 #: Event buffer slots per row of one instance and step (collisions, off-road, red lights, goal).
 EVENTS_PER_ROW = 8
 #: End code of an instance whose storyboard ended the run (an ``end`` entry fired: the episode is
-#: terminated). Set on the Python side after the compiled step, whose codes (``batch_kernels.END_*``) stop
-#: at END_TIMEOUT; like ``Simulation``, a storyboard end takes precedence over the step's own end code.
-END_STORY = bk.END_TIMEOUT + 1
+#: terminated). Set on the Python side after the compiled step (``InstanceBatch.run``); like
+#: ``Simulation``, a storyboard end takes precedence over the step's own end code.
+END_STORY = bk.END_STORY
 
 
 class InstanceBatch:

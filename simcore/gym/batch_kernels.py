@@ -42,6 +42,8 @@ END_COLLISION = 1
 END_OFFROAD = 2
 END_GOAL = 3
 END_TIMEOUT = 4
+#: The storyboard ended the run (an ``end`` entry fired): set by ``batch.InstanceBatch.run`` after this step.
+END_STORY = 5
 
 #: ``terminate`` flags slots.
 TERM_ON_COLLISION = 0

@@ -38,8 +38,7 @@ from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.evaluation.metrics_kernels import crosswalk_occupancy, emit_event
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.storyboard import KEEP_TAU_S
-from simcore.scenario.trigger_kernels import along, apply_rule, compare_quantity, time_gap
+from simcore.scenario.trigger_kernels import KEEP_TAU_S, along, apply_rule, compare_quantity, time_gap
 
 #: Event kind of a fired entry (``EventKind.STORYBOARD``).
 EV_STORYBOARD = 7

@@ -20,7 +20,6 @@ import numpy as np
 from simcore.behavior.profile_kernels import SHAPES
 from simcore.runner import story_kernels as sk
 from simcore.scenario import storyboard as sb
-from simcore.scenario import trigger_kernels as tk
 
 
 class TriggerCode(IntEnum):
@@ -178,8 +177,8 @@ def _node(t: Any, n_children: int = 0) -> Node | None:
     if code == TriggerCode.DELAYED:
         return code, 0, 0, 0, 0, t.delay, z, z
     if code == TriggerCode.COMPARE:
-        rule = tk.RULES.index(t.rule) + 8 * int(t.freespace)
-        return code, t.a, t.b, tk.MEASURES.index(t.measure), rule, t.value, t.start, t.length
+        rule = sb.RULES.index(t.rule) + 8 * int(t.freespace)
+        return code, t.a, t.b, sb.MEASURES.index(t.measure), rule, t.value, t.start, t.length
     return code, t.entry, 0, 0, 0, z, z, z  # AFTER, DONE, BEFORE
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, get_args
 
 import numpy as np
 
@@ -33,7 +33,13 @@ from simcore.behavior.profile_kernels import (
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.environment import world_environment
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.trigger_kernels import MEASURES, RULES, along, apply_rule, compare_quantity
+from simcore.scenario.schema import CompareMeasure, CompareRule
+from simcore.scenario.trigger_kernels import KEEP_TAU_S, along, apply_rule, compare_quantity
+
+#: ``compare`` measure names by kernel code (the index; ``trigger_kernels.M_*``).
+MEASURES: tuple[str, ...] = get_args(CompareMeasure)
+#: ``compare`` rule names by kernel code (the index).
+RULES: tuple[str, ...] = get_args(CompareRule)
 
 
 class Trigger(Protocol):
@@ -853,10 +859,6 @@ class _Sync:
 
     def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
         return self.speed(t_b) * (t_b - t_a)
-
-
-#: Time constant (s) of distance keeping: the gap error closes at this rate on top of the other's speed.
-KEEP_TAU_S = 1.0
 
 
 @dataclass

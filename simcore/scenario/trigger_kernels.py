@@ -7,17 +7,13 @@ Frames and units: positions (m, ENU), headings (rad), speeds (m/s), acceleration
 from __future__ import annotations
 
 import math
-from typing import get_args
 
 import numpy as np
 
 from simcore._jit import kernel
-from simcore.scenario.schema import CompareMeasure, CompareRule
 
-#: Measure names by kernel code (the index): ``compare`` trigger's ``measure``.
-MEASURES: tuple[str, ...] = get_args(CompareMeasure)
-#: Rule names by kernel code (the index).
-RULES: tuple[str, ...] = get_args(CompareRule)
+#: Time constant (s) of distance keeping: the gap error closes at this rate on top of the other's speed.
+KEEP_TAU_S = 1.0
 
 M_TIME = 0
 M_SPEED = 1

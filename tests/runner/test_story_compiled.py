@@ -37,9 +37,9 @@ def test_kernel_codes_equal_the_enums():
     assert sk.EV_STORYBOARD == EventKind.STORYBOARD
     for i, name in enumerate(EDGE_KINDS):
         assert getattr(sk, f"EDGE_{name.upper()}") == i
-    for i, name in enumerate(tk.MEASURES):
+    for i, name in enumerate(sb.MEASURES):
         assert getattr(tk, f"M_{name.upper()}") == i
-    for i, name in enumerate(tk.RULES):
+    for i, name in enumerate(sb.RULES):
         assert getattr(tk, f"R_{name.upper()}") == i
 
 
@@ -100,7 +100,7 @@ def test_compare_measures_equal_hand_computations():
     length, width, offset = np.full(2, 4.0), np.full(2, 2.0), np.full(2, 1.0)
 
     def q(measure, freespace=False, t=0.0):
-        ok, v = tk.compare_quantity(tk.MEASURES.index(measure), 0, 1, freespace, 10.0, 100.0, t, x, y, yaw, speed,
+        ok, v = tk.compare_quantity(sb.MEASURES.index(measure), 0, 1, freespace, 10.0, 100.0, t, x, y, yaw, speed,
                                     accel, progress, active, length, width, offset)  # fmt: skip
         assert ok
         return v
@@ -115,9 +115,9 @@ def test_compare_measures_equal_hand_computations():
     assert q("ttc") == pytest.approx(gap / (3.0 * 20.0 / np.hypot(20.0, 3.0)))  # closing along the centre line
     assert q("traveled") == 20.0 and q("remaining") == 70.0
     active[1] = False
-    assert not tk.compare_quantity(tk.MEASURES.index("distance"), 0, 1, False, 0.0, 0.0, 0.0, x, y, yaw, speed,
+    assert not tk.compare_quantity(sb.MEASURES.index("distance"), 0, 1, False, 0.0, 0.0, 0.0, x, y, yaw, speed,
                                    accel, progress, active, length, width, offset)[0]  # fmt: skip
-    rules = {r: tk.apply_rule(tk.RULES.index(r), 1.0, 1.0 + 5e-7) for r in tk.RULES}
+    rules = {r: tk.apply_rule(sb.RULES.index(r), 1.0, 1.0 + 5e-7) for r in sb.RULES}
     assert rules == {"lt": True, "le": True, "gt": False, "ge": False, "eq": True, "ne": False}
 
 
