@@ -139,6 +139,70 @@ def points_in_polygon(px: F64, py: F64, poly_x: F64, poly_y: F64) -> np.ndarray:
     return inside
 
 
+#: Cell size of the crosswalk lookup grid of ``crosswalks_near`` (m).
+CW_CELL_M = 8.0
+#: Margin added around each crosswalk's bounding box in that grid (m): covers rounding in
+#: ``points_in_polygon``'s edge intersections.
+CW_CELL_MARGIN_M = 1e-3
+
+
+def _crosswalk_cells(net: RoadNetwork) -> tuple[int, int, int, int, I64, I64, I64]:
+    """(ix0, iy0, nx, ny, cell_key, key_start, cw_of_key): for every grid cell that a crosswalk's
+    bounding box (plus ``CW_CELL_MARGIN_M``) touches, the crosswalks touching it, as a CSR over
+    sorted cell keys ``(ix - ix0) * ny + (iy - iy0)``. Built once per network."""
+    cached = net.__dict__.get("_cw_cell_cache")
+    if cached is None:
+        n = len(net.cw_names)
+        cx = np.asarray(net.cw_x, float).reshape(n, -1)
+        cy = np.asarray(net.cw_y, float).reshape(n, -1)
+        lo_x = np.floor((cx.min(axis=1, initial=np.inf) - CW_CELL_MARGIN_M) / CW_CELL_M).astype(np.int64)
+        hi_x = np.floor((cx.max(axis=1, initial=-np.inf) + CW_CELL_MARGIN_M) / CW_CELL_M).astype(np.int64)
+        lo_y = np.floor((cy.min(axis=1, initial=np.inf) - CW_CELL_MARGIN_M) / CW_CELL_M).astype(np.int64)
+        hi_y = np.floor((cy.max(axis=1, initial=-np.inf) + CW_CELL_MARGIN_M) / CW_CELL_M).astype(np.int64)
+        ix0 = int(lo_x.min(initial=0))
+        iy0 = int(lo_y.min(initial=0))
+        nx = int(hi_x.max(initial=0)) - ix0 + 1
+        ny = int(hi_y.max(initial=0)) - iy0 + 1
+        keys: list[int] = []
+        cws: list[int] = []
+        for c in range(n):
+            for ix in range(int(lo_x[c]), int(hi_x[c]) + 1):
+                for iy in range(int(lo_y[c]), int(hi_y[c]) + 1):
+                    keys.append((ix - ix0) * ny + (iy - iy0))
+                    cws.append(c)
+        key_arr = np.array(keys, dtype=np.int64)
+        cw_arr = np.array(cws, dtype=np.int64)
+        order = np.lexsort((cw_arr, key_arr))
+        key_arr, cw_arr = key_arr[order], cw_arr[order]
+        cell_key, key_start = np.unique(key_arr, return_index=True)
+        key_start = np.append(key_start, len(key_arr)).astype(np.int64)
+        cached = (ix0, iy0, nx, ny, cell_key, key_start, cw_arr)
+        object.__setattr__(net, "_cw_cell_cache", cached)
+    return cached
+
+
+def crosswalks_near(net: RoadNetwork, x: F64, y: F64) -> list[int]:
+    """Crosswalks (ascending ids) whose bounding box may hold one of the points (x, y) (m, ENU).
+
+    Every crosswalk that ``points_in_polygon`` finds a point inside is among them: a grid of
+    ``CW_CELL_M`` cells lists the crosswalks over each cell, so a route looks up only the cells
+    its samples fall in instead of testing every crosswalk of the network.
+    """
+    if len(net.cw_names) == 0 or len(x) == 0:
+        return []
+    ix0, iy0, nx, ny, cell_key, key_start, cw_of_key = _crosswalk_cells(net)
+    ix = np.floor(np.asarray(x, float) / CW_CELL_M).astype(np.int64) - ix0
+    iy = np.floor(np.asarray(y, float) / CW_CELL_M).astype(np.int64) - iy0
+    on = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    keys = np.unique(ix[on] * ny + iy[on])
+    pos = np.minimum(np.searchsorted(cell_key, keys), len(cell_key) - 1)
+    hit = pos[cell_key[pos] == keys]
+    if hit.size == 0:
+        return []
+    found = np.concatenate([cw_of_key[key_start[k] : key_start[k + 1]] for k in hit])
+    return [int(c) for c in np.unique(found)]
+
+
 def _blend(
     run: list[int], pts: list[tuple[F64, F64, F64]], s_grid: F64, starts: list[float], change: float
 ) -> tuple[F64, F64, I64]:
@@ -284,7 +348,7 @@ def _fill_gaps(
         return x, y, lane, speed, stops, changes
     reps = np.concatenate([extra + 1, [1]])
     seg = np.repeat(np.arange(len(x)), reps)
-    frac = np.concatenate([np.arange(r) / r for r in reps])
+    frac = (np.arange(len(seg)) - np.repeat(np.cumsum(reps) - reps, reps)) / np.repeat(reps, reps)
     nxt = np.minimum(seg + 1, len(x) - 1)
     nx = x[seg] + frac * (x[nxt] - x[seg])
     ny = y[seg] + frac * (y[nxt] - y[seg])
@@ -312,10 +376,12 @@ def path_from_polyline(
     lane, speed_limit = lane[keep], speed_limit[keep]
     heading, curvature = heading_and_curvature(x, y, s)
     cw0, cw1, cwi = [], [], []
-    for c in range(len(net.cw_names)):
-        inside = points_in_polygon(x, y, net.cw_x[c], net.cw_y[c])
-        if inside.any():
-            idx = np.flatnonzero(inside)
+    for c in crosswalks_near(net, x, y):
+        px, py = net.cw_x[c], net.cw_y[c]
+        m = CW_CELL_MARGIN_M
+        near = np.flatnonzero((x >= px.min() - m) & (x <= px.max() + m) & (y >= py.min() - m) & (y <= py.max() + m))
+        idx = near[points_in_polygon(x[near], y[near], px, py)]
+        if idx.size:
             cw0.append(float(s[max(idx[0] - 1, 0)]))
             cw1.append(float(s[min(idx[-1] + 1, len(s) - 1)]))
             cwi.append(c)
