@@ -30,10 +30,31 @@ class NoRouteError(ValueError):
     """No sequence of lanes joins the requested start and goal."""
 
 
-def _heuristic_time(net: RoadNetwork, a: int, goal: int, vmax: float) -> float:
-    ea = net.lane_start[a + 1] - 1
+def _heuristic_times(net: RoadNetwork, goal: int, vmax: float) -> list[float]:
+    """Straight-line time (s) at ``vmax`` from every lane's end to the start of ``goal``."""
+    ends = net.lane_start[1:] - 1
     gb = net.lane_start[goal]
-    return float(np.hypot(net.pts_x[ea] - net.pts_x[gb], net.pts_y[ea] - net.pts_y[gb])) / vmax
+    d = np.hypot(net.pts_x[ends] - net.pts_x[gb], net.pts_y[ends] - net.pts_y[gb])
+    return (d / vmax).tolist()
+
+
+def _search_graph(
+    net: RoadNetwork,
+) -> tuple[list[list[tuple[int, float]]], list[float], list[bool], list[tuple[int, int]]]:
+    """(successor edges with travel times (s), lane lengths (m), outside-junction flags, (left, right)
+    neighbours) of every lane as Python lists, built once per network for ``_a_star``."""
+    cached = net.__dict__.get("_search_cache")
+    if cached is None:
+        travel = (net.lane_length / net.lane_speed_limit).tolist()
+        succ = [[(int(n), travel[int(n)]) for n in net.successors(lane)] for lane in range(net.n_lanes)]
+        cached = (
+            succ,
+            net.lane_length.tolist(),
+            (net.lane_junction < 0).tolist(),
+            list(zip(net.lane_left.tolist(), net.lane_right.tolist(), strict=True)),
+        )
+        object.__setattr__(net, "_search_cache", cached)
+    return cached
 
 
 def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: bool = True) -> list[int]:
@@ -57,9 +78,11 @@ def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: boo
 def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> list[int]:
     """A* over successors and (between lanes at least ``min_change_len`` m long) lane changes."""
     vmax = float(net.lane_speed_limit.max())
+    h = _heuristic_times(net, goal, vmax)
+    succ, length, open_road, sides = _search_graph(net)
     best = {start: 0.0}
     prev: dict[int, int] = {}
-    heap = [(_heuristic_time(net, start, goal, vmax), 0.0, start)]
+    heap = [(h[start], 0.0, start)]
     while heap:
         _, cost, lane = heapq.heappop(heap)
         if lane == goal:
@@ -67,19 +90,19 @@ def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> l
             while path[-1] != start:
                 path.append(prev[path[-1]])
             return path[::-1]
-        if cost > best.get(lane, np.inf):
+        if cost > best.get(lane, math.inf):
             continue
-        edges = [(int(n), float(net.lane_length[n] / net.lane_speed_limit[n])) for n in net.successors(lane)]
-        if net.lane_junction[lane] < 0 and net.lane_length[lane] >= min_change_len:
-            for nb in (net.lane_left[lane], net.lane_right[lane]):
-                if nb >= 0 and net.lane_length[nb] >= min_change_len:
-                    edges.append((int(nb), LANE_CHANGE_PENALTY_S))
+        edges = succ[lane]
+        if open_road[lane] and length[lane] >= min_change_len:
+            edges = edges + [
+                (nb, LANE_CHANGE_PENALTY_S) for nb in sides[lane] if nb >= 0 and length[nb] >= min_change_len
+            ]
         for nxt, c in edges:
             nc = cost + c
-            if nc < best.get(nxt, np.inf):
+            if nc < best.get(nxt, math.inf):
                 best[nxt] = nc
                 prev[nxt] = lane
-                heapq.heappush(heap, (nc + _heuristic_time(net, nxt, goal, vmax), nc, nxt))
+                heapq.heappush(heap, (nc + h[nxt], nc, nxt))
     raise NoRouteError(f"no route from {net.lane_names[start]!r} to {net.lane_names[goal]!r}")
 
 
