@@ -150,16 +150,14 @@ def _smoothstep(u: F64) -> F64:
 
 def points_in_polygon(px: F64, py: F64, poly_x: F64, poly_y: F64) -> np.ndarray:
     """Even-odd test of many points against one simple polygon (vectorised NumPy)."""
-    inside = np.zeros(px.shape, dtype=bool)
-    n = len(poly_x)
-    for k in range(n):
-        x1, y1 = poly_x[k], poly_y[k]
-        x2, y2 = poly_x[(k + 1) % n], poly_y[(k + 1) % n]
-        crosses = (y1 > py) != (y2 > py)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xint = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-        inside ^= crosses & (px < xint)
-    return inside
+    px, py = np.asarray(px), np.asarray(py)
+    x1, y1 = np.asarray(poly_x, float), np.asarray(poly_y, float)
+    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+    qx, qy = px[..., None], py[..., None]  # points along a new last axis, edges across it
+    crosses = (y1 > qy) != (y2 > qy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xint = x1 + (qy - y1) * (x2 - x1) / (y2 - y1)
+    return np.logical_xor.reduce(crosses & (qx < xint), axis=-1, initial=False)
 
 
 #: Cell size of the crosswalk lookup grid of ``crosswalks_near`` (m).
