@@ -152,7 +152,7 @@ def points_in_polygon(px: F64, py: F64, poly_x: F64, poly_y: F64) -> np.ndarray:
     """Even-odd test of many points against one simple polygon (vectorised NumPy)."""
     px, py = np.asarray(px), np.asarray(py)
     x1, y1 = np.asarray(poly_x, float), np.asarray(poly_y, float)
-    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+    x2, y2 = np.concatenate([x1[1:], x1[:1]]), np.concatenate([y1[1:], y1[:1]])  # next vertex
     qx, qy = px[..., None], py[..., None]  # points along a new last axis, edges across it
     crosses = (y1 > qy) != (y2 > qy)
     with np.errstate(divide="ignore", invalid="ignore"):
