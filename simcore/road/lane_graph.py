@@ -83,14 +83,15 @@ def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> l
     best = {start: 0.0}
     prev: dict[int, int] = {}
     heap = [(h[start], 0.0, start)]
+    pop, push, best_of, inf = heapq.heappop, heapq.heappush, best.get, math.inf
     while heap:
-        _, cost, lane = heapq.heappop(heap)
+        _, cost, lane = pop(heap)
         if lane == goal:
             path = [lane]
             while path[-1] != start:
                 path.append(prev[path[-1]])
             return path[::-1]
-        if cost > best.get(lane, math.inf):
+        if cost > best_of(lane, inf):
             continue
         edges = succ[lane]
         if open_road[lane] and length[lane] >= min_change_len:
@@ -99,10 +100,10 @@ def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> l
             ]
         for nxt, c in edges:
             nc = cost + c
-            if nc < best.get(nxt, math.inf):
+            if nc < best_of(nxt, inf):
                 best[nxt] = nc
                 prev[nxt] = lane
-                heapq.heappush(heap, (nc + h[nxt], nc, nxt))
+                push(heap, (nc + h[nxt], nc, nxt))
     raise NoRouteError(f"no route from {net.lane_names[start]!r} to {net.lane_names[goal]!r}")
 
 
