@@ -12,6 +12,7 @@ import pytest
 from simcore.road.generate import generate_grid
 from simcore.road.lane_graph import (
     LANE_CHANGE_PENALTY_S,
+    MIN_LANE_CHANGE_LANE_M,
     crosswalks_near,
     points_in_polygon,
     route_path,
@@ -79,11 +80,11 @@ def _dijkstra_cost(net, start, goal):
         if cost > best[lane]:
             continue
         edges = [(int(n), float(net.lane_length[n] / net.lane_speed_limit[n])) for n in net.successors(lane)]
-        if net.lane_junction[lane] < 0 and net.lane_length[lane] >= 20.0:
+        if net.lane_junction[lane] < 0 and net.lane_length[lane] >= MIN_LANE_CHANGE_LANE_M:
             edges += [
                 (int(nb), LANE_CHANGE_PENALTY_S)
                 for nb in (net.lane_left[lane], net.lane_right[lane])
-                if nb >= 0 and net.lane_length[nb] >= 20.0
+                if nb >= 0 and net.lane_length[nb] >= MIN_LANE_CHANGE_LANE_M
             ]
         for nxt, c in edges:
             if cost + c < best.get(nxt, np.inf):
