@@ -30,10 +30,31 @@ class NoRouteError(ValueError):
     """No sequence of lanes joins the requested start and goal."""
 
 
-def _heuristic_time(net: RoadNetwork, a: int, goal: int, vmax: float) -> float:
-    ea = net.lane_start[a + 1] - 1
+def _heuristic_times(net: RoadNetwork, goal: int, vmax: float) -> list[float]:
+    """Straight-line time (s) at ``vmax`` from every lane's end to the start of ``goal``."""
+    ends = net.lane_start[1:] - 1
     gb = net.lane_start[goal]
-    return float(np.hypot(net.pts_x[ea] - net.pts_x[gb], net.pts_y[ea] - net.pts_y[gb])) / vmax
+    d = np.hypot(net.pts_x[ends] - net.pts_x[gb], net.pts_y[ends] - net.pts_y[gb])
+    return (d / vmax).tolist()
+
+
+def _search_graph(
+    net: RoadNetwork,
+) -> tuple[list[list[tuple[int, float]]], list[float], list[bool], list[tuple[int, int]]]:
+    """(successor edges with travel times (s), lane lengths (m), outside-junction flags, (left, right)
+    neighbours) of every lane as Python lists, built once per network for ``_a_star``."""
+    cached = net.__dict__.get("_search_cache")
+    if cached is None:
+        travel = (net.lane_length / net.lane_speed_limit).tolist()
+        succ = [[(int(n), travel[int(n)]) for n in net.successors(lane)] for lane in range(net.n_lanes)]
+        cached = (
+            succ,
+            net.lane_length.tolist(),
+            (net.lane_junction < 0).tolist(),
+            list(zip(net.lane_left.tolist(), net.lane_right.tolist(), strict=True)),
+        )
+        object.__setattr__(net, "_search_cache", cached)
+    return cached
 
 
 def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: bool = True) -> list[int]:
@@ -57,29 +78,32 @@ def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: boo
 def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> list[int]:
     """A* over successors and (between lanes at least ``min_change_len`` m long) lane changes."""
     vmax = float(net.lane_speed_limit.max())
+    h = _heuristic_times(net, goal, vmax)
+    succ, length, open_road, sides = _search_graph(net)
     best = {start: 0.0}
     prev: dict[int, int] = {}
-    heap = [(_heuristic_time(net, start, goal, vmax), 0.0, start)]
+    heap = [(h[start], 0.0, start)]
+    pop, push, best_of, inf = heapq.heappop, heapq.heappush, best.get, math.inf
     while heap:
-        _, cost, lane = heapq.heappop(heap)
+        _, cost, lane = pop(heap)
         if lane == goal:
             path = [lane]
             while path[-1] != start:
                 path.append(prev[path[-1]])
             return path[::-1]
-        if cost > best.get(lane, np.inf):
+        if cost > best_of(lane, inf):
             continue
-        edges = [(int(n), float(net.lane_length[n] / net.lane_speed_limit[n])) for n in net.successors(lane)]
-        if net.lane_junction[lane] < 0 and net.lane_length[lane] >= min_change_len:
-            for nb in (net.lane_left[lane], net.lane_right[lane]):
-                if nb >= 0 and net.lane_length[nb] >= min_change_len:
-                    edges.append((int(nb), LANE_CHANGE_PENALTY_S))
+        edges = succ[lane]
+        if open_road[lane] and length[lane] >= min_change_len:
+            edges = edges + [
+                (nb, LANE_CHANGE_PENALTY_S) for nb in sides[lane] if nb >= 0 and length[nb] >= min_change_len
+            ]
         for nxt, c in edges:
             nc = cost + c
-            if nc < best.get(nxt, np.inf):
+            if nc < best_of(nxt, inf):
                 best[nxt] = nc
                 prev[nxt] = lane
-                heapq.heappush(heap, (nc + _heuristic_time(net, nxt, goal, vmax), nc, nxt))
+                push(heap, (nc + h[nxt], nc, nxt))
     raise NoRouteError(f"no route from {net.lane_names[start]!r} to {net.lane_names[goal]!r}")
 
 
@@ -127,16 +151,78 @@ def _smoothstep(u: F64) -> F64:
 
 def points_in_polygon(px: F64, py: F64, poly_x: F64, poly_y: F64) -> np.ndarray:
     """Even-odd test of many points against one simple polygon (vectorised NumPy)."""
-    inside = np.zeros(px.shape, dtype=bool)
-    n = len(poly_x)
-    for k in range(n):
-        x1, y1 = poly_x[k], poly_y[k]
-        x2, y2 = poly_x[(k + 1) % n], poly_y[(k + 1) % n]
-        crosses = (y1 > py) != (y2 > py)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xint = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-        inside ^= crosses & (px < xint)
-    return inside
+    px, py = np.asarray(px), np.asarray(py)
+    x1, y1 = np.asarray(poly_x, float), np.asarray(poly_y, float)
+    x2, y2 = np.concatenate([x1[1:], x1[:1]]), np.concatenate([y1[1:], y1[:1]])  # next vertex
+    qx, qy = px[..., None], py[..., None]  # points along a new last axis, edges across it
+    crosses = (y1 > qy) != (y2 > qy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xint = x1 + (qy - y1) * (x2 - x1) / (y2 - y1)
+    return np.logical_xor.reduce(crosses & (qx < xint), axis=-1, initial=False)
+
+
+#: Cell size of the crosswalk lookup grid of ``crosswalks_near`` (m).
+CW_CELL_M = 8.0
+#: Margin added around each crosswalk's bounding box in that grid (m): covers rounding in
+#: ``points_in_polygon``'s edge intersections.
+CW_CELL_MARGIN_M = 1e-3
+
+
+def _crosswalk_cells(net: RoadNetwork) -> tuple[int, int, int, int, I64, I64, I64]:
+    """(ix0, iy0, nx, ny, cell_key, key_start, cw_of_key): for every grid cell that a crosswalk's
+    bounding box (plus ``CW_CELL_MARGIN_M``) touches, the crosswalks touching it, as a CSR over
+    sorted cell keys ``(ix - ix0) * ny + (iy - iy0)``. Built once per network."""
+    cached = net.__dict__.get("_cw_cell_cache")
+    if cached is None:
+        n = len(net.cw_names)
+        cx = np.asarray(net.cw_x, float).reshape(n, -1)
+        cy = np.asarray(net.cw_y, float).reshape(n, -1)
+        lo_x = np.floor((cx.min(axis=1, initial=np.inf) - CW_CELL_MARGIN_M) / CW_CELL_M).astype(np.int64)
+        hi_x = np.floor((cx.max(axis=1, initial=-np.inf) + CW_CELL_MARGIN_M) / CW_CELL_M).astype(np.int64)
+        lo_y = np.floor((cy.min(axis=1, initial=np.inf) - CW_CELL_MARGIN_M) / CW_CELL_M).astype(np.int64)
+        hi_y = np.floor((cy.max(axis=1, initial=-np.inf) + CW_CELL_MARGIN_M) / CW_CELL_M).astype(np.int64)
+        ix0 = int(lo_x.min(initial=0))
+        iy0 = int(lo_y.min(initial=0))
+        nx = int(hi_x.max(initial=0)) - ix0 + 1
+        ny = int(hi_y.max(initial=0)) - iy0 + 1
+        keys: list[int] = []
+        cws: list[int] = []
+        for c in range(n):
+            for ix in range(int(lo_x[c]), int(hi_x[c]) + 1):
+                for iy in range(int(lo_y[c]), int(hi_y[c]) + 1):
+                    keys.append((ix - ix0) * ny + (iy - iy0))
+                    cws.append(c)
+        key_arr = np.array(keys, dtype=np.int64)
+        cw_arr = np.array(cws, dtype=np.int64)
+        order = np.lexsort((cw_arr, key_arr))
+        key_arr, cw_arr = key_arr[order], cw_arr[order]
+        cell_key, key_start = np.unique(key_arr, return_index=True)
+        key_start = np.append(key_start, len(key_arr)).astype(np.int64)
+        cached = (ix0, iy0, nx, ny, cell_key, key_start, cw_arr)
+        object.__setattr__(net, "_cw_cell_cache", cached)
+    return cached
+
+
+def crosswalks_near(net: RoadNetwork, x: F64, y: F64) -> list[int]:
+    """Crosswalks (ascending ids) whose bounding box may hold one of the points (x, y) (m, ENU).
+
+    Every crosswalk that ``points_in_polygon`` finds a point inside is among them: a grid of
+    ``CW_CELL_M`` cells lists the crosswalks over each cell, so a route looks up only the cells
+    its samples fall in instead of testing every crosswalk of the network.
+    """
+    if len(net.cw_names) == 0 or len(x) == 0:
+        return []
+    ix0, iy0, nx, ny, cell_key, key_start, cw_of_key = _crosswalk_cells(net)
+    ix = np.floor(np.asarray(x, float) / CW_CELL_M).astype(np.int64) - ix0
+    iy = np.floor(np.asarray(y, float) / CW_CELL_M).astype(np.int64) - iy0
+    on = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    keys = np.unique(ix[on] * ny + iy[on])
+    pos = np.minimum(np.searchsorted(cell_key, keys), len(cell_key) - 1)
+    hit = pos[cell_key[pos] == keys]
+    if hit.size == 0:
+        return []
+    found = np.concatenate([cw_of_key[key_start[k] : key_start[k + 1]] for k in hit])
+    return [int(c) for c in np.unique(found)]
 
 
 def _blend(
@@ -284,7 +370,7 @@ def _fill_gaps(
         return x, y, lane, speed, stops, changes
     reps = np.concatenate([extra + 1, [1]])
     seg = np.repeat(np.arange(len(x)), reps)
-    frac = np.concatenate([np.arange(r) / r for r in reps])
+    frac = (np.arange(len(seg)) - np.repeat(np.cumsum(reps) - reps, reps)) / np.repeat(reps, reps)
     nxt = np.minimum(seg + 1, len(x) - 1)
     nx = x[seg] + frac * (x[nxt] - x[seg])
     ny = y[seg] + frac * (y[nxt] - y[seg])
@@ -312,10 +398,12 @@ def path_from_polyline(
     lane, speed_limit = lane[keep], speed_limit[keep]
     heading, curvature = heading_and_curvature(x, y, s)
     cw0, cw1, cwi = [], [], []
-    for c in range(len(net.cw_names)):
-        inside = points_in_polygon(x, y, net.cw_x[c], net.cw_y[c])
-        if inside.any():
-            idx = np.flatnonzero(inside)
+    for c in crosswalks_near(net, x, y):
+        px, py = net.cw_x[c], net.cw_y[c]
+        m = CW_CELL_MARGIN_M
+        near = np.flatnonzero((x >= px.min() - m) & (x <= px.max() + m) & (y >= py.min() - m) & (y <= py.max() + m))
+        idx = near[points_in_polygon(x[near], y[near], px, py)]
+        if idx.size:
             cw0.append(float(s[max(idx[0] - 1, 0)]))
             cw1.append(float(s[min(idx[-1] + 1, len(s) - 1)]))
             cwi.append(c)

@@ -116,6 +116,7 @@ class _Builder(ActorBuilder):
         self.doc = loaded.doc
         self.net = net
         self.issues: list[Issue] = []
+        self._vehicles: dict[str, VehicleSpec] = {}  # catalog entries read so far, by name
         self.rows: list[dict] = []
 
     def err(self, path: tuple, msg: str) -> None:
@@ -129,8 +130,11 @@ class _Builder(ActorBuilder):
             return None
 
     def vehicle(self, name: str, path: tuple) -> VehicleSpec | None:
+        if name in self._vehicles:
+            return self._vehicles[name]
         try:
-            return get_vehicle(name)
+            self._vehicles[name] = get_vehicle(name)
+            return self._vehicles[name]
         except KeyError as exc:
             self.err(path, str(exc.args[0]))
         except ScenarioError as exc:
