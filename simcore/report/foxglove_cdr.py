@@ -1,0 +1,295 @@
+"""Foxglove scene messages in the ROS 2 encoding (CDR, ``report.cdr``): the map and actor boxes
+(``foxglove_msgs/msg/SceneUpdate``), frame transforms (``foxglove_msgs/msg/FrameTransforms``), GNSS fixes
+(``foxglove_msgs/msg/LocationFix``) and IMU samples (``sensor_msgs/msg/Imu``), and their decoders.
+
+Why CDR and not JSON: the actor boxes are most of a run log's messages, and a fixed binary layout lets a
+whole block of frames be encoded in a few numpy operations (``ActorsScene.messages``, ``transforms``),
+where JSON formats every number as text. Foxglove decodes these channels by their ``ros2msg`` schema
+(no plug-in). Frames: poses are in the ENU map frame ``map`` (m, rad).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+import numpy as np
+
+from simcore.report.cdr import CDR_LE, CdrReader, CdrWriter, scatter, split_ns
+
+#: Schema names (ROS 2) of the message types here; Foxglove recognises them by these names.
+SCENE_UPDATE = "foxglove_msgs/msg/SceneUpdate"
+FRAME_TRANSFORMS = "foxglove_msgs/msg/FrameTransforms"
+LOCATION_FIX = "foxglove_msgs/msg/LocationFix"
+IMU = "sensor_msgs/msg/Imu"
+#: Frame every world pose is given in (ENU map frame, m).
+MAP_FRAME = "map"
+#: Most actor-set layouts an ``ActorsScene`` keeps (one per distinct set of active actors).
+_LAYOUT_CACHE = 64
+#: Entity lists of a SceneEntity after ``metadata``, in order (simcore fills cubes and lines only).
+_LISTS = ("arrows", "cubes", "spheres", "cylinders", "lines", "triangles", "texts", "models")
+
+
+def _quat(yaw: float) -> tuple[float, float, float, float]:
+    return 0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)
+
+
+def _entity_head(w: CdrWriter, t: float, eid: str, lifetime_s: float) -> None:
+    """A SceneEntity's fields up to (and with) its empty metadata and arrows lists, in the map frame."""
+    w.time(t)
+    w.string(MAP_FRAME)
+    w.string(eid)
+    w.time(lifetime_s)
+    w.u8(0)  # frame_locked
+    w.empty(2)  # metadata, arrows
+
+
+def _rgba(hex_colour: str, a: float = 1.0) -> tuple[float, float, float, float]:
+    v = int(hex_colour.lstrip("#"), 16)
+    return (v >> 16 & 255) / 255, (v >> 8 & 255) / 255, (v & 255) / 255, a
+
+
+def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], thickness: float = 0.15) -> bytes:
+    """SceneUpdate with one entity ``map/NAME`` per layer (``NAME -> (colour, closed, [(k, 2) m points])``),
+    each polyline a line strip (loop if ``closed``) at z = 0; the points go in as raw doubles."""
+    w = CdrWriter()
+    w.empty()  # deletions
+    w.u32(len(layers))
+    for name, (colour, closed, polys) in layers.items():
+        _entity_head(w, t, f"map/{name}", 0.0)
+        w.empty()  # cubes
+        w.empty(2)  # spheres, cylinders
+        w.u32(len(polys))
+        c = _rgba(colour)
+        for p in polys:
+            pts = np.asarray(p, dtype=float).reshape(-1, 2)
+            w.u8(1 if closed else 0)
+            w.f64(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)  # pose: identity
+            w.f64(thickness)
+            w.u8(0)  # scale_invariant
+            w.u32(len(pts))
+            w.f64_array(np.column_stack([pts, np.zeros(len(pts))]))
+            w.f64(*c)
+            w.empty(2)  # colors, indices
+        w.empty(3)  # triangles, texts, models
+    return w.message()
+
+
+class ActorsScene:
+    """SceneUpdate messages with one box per active actor, many frames at once: each actor's entity is a byte
+    template (id, size, colour filled in once, for both 8-byte phases it can start at); a block of frames is
+    the templates tiled, with times and poses written in by ``cdr.scatter``."""
+
+    def __init__(self, ids: list[str], length: np.ndarray, width: np.ndarray, height: np.ndarray,
+                 colours: list[str], lifetime_s: float) -> None:  # fmt: skip
+        #: Per actor, per phase (entity start offset mod 8 = 0 or 4): (template bytes, pose offset in it).
+        self._tpl: list[tuple[tuple[bytes, int], tuple[bytes, int]]] = []
+        for i, eid in enumerate(ids):
+            both = []
+            for phase in (0, 4):
+                w = CdrWriter(start=phase)
+                _entity_head(w, 0.0, eid, lifetime_s)
+                w.u32(1)  # one cube
+                w.align(8)
+                pose = len(w.buf) - phase
+                w.f64(0.0, 0.0, float(height[i]) / 2, 0.0, 0.0, 0.0, 1.0)
+                w.f64(float(length[i]), float(width[i]), float(height[i]))
+                w.f64(*_rgba(colours[i]))
+                w.empty(6)  # spheres ... models
+                both.append((bytes(w.buf[phase:]), pose))
+            self._tpl.append((both[0], both[1]))
+        self._layouts: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Message template for the actors ``rows``: bytes, entity start offsets and pose offsets (in the bytes)."""
+        key = rows.tobytes()
+        if key not in self._layouts:
+            if len(self._layouts) >= _LAYOUT_CACHE:
+                self._layouts.clear()
+            off, parts, starts, poses = 8, [], [], []  # payload offset after the two list lengths
+            for i in rows.tolist():
+                tpl, pose = self._tpl[i][(off % 8) // 4]
+                parts.append(tpl)
+                starts.append(off)
+                poses.append(off + pose)
+                off += len(tpl)
+            data = CDR_LE + struct.pack("<II", 0, len(parts)) + b"".join(parts)
+            head = len(CDR_LE)
+            self._layouts[key] = (
+                np.frombuffer(data, dtype=np.uint8),
+                np.array(starts, dtype=np.intp) + head,
+                np.array(poses, dtype=np.intp) + head,
+            )
+        return self._layouts[key]
+
+    def messages(self, t: np.ndarray, active: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+                 yaw: np.ndarray) -> list[bytes]:  # fmt: skip
+        """One SceneUpdate per frame: times ``t`` (k,) s; ``active`` (k, n) which actors are shown; box
+        centres ``cx, cy`` (k, n) m and ``yaw`` (k, n) rad in the map frame."""
+        out: list[bytes] = [b""] * len(t)
+        keys = np.packbits(np.asarray(active, dtype=bool), axis=1)
+        _, inverse = np.unique(keys, axis=0, return_inverse=True)
+        ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
+        for g in np.unique(inverse):
+            ks = np.flatnonzero(inverse.ravel() == g)
+            rows = np.flatnonzero(active[ks[0]])
+            tpl, starts, poses = self._layout(rows)
+            buf = np.tile(tpl, (ks.size, 1))
+            m = rows.size
+            scatter(buf, starts, np.repeat(ns[ks, None] // 1_000_000_000, m, axis=1), "<i4")
+            scatter(buf, starts + 4, np.repeat(ns[ks, None] % 1_000_000_000, m, axis=1), "<u4")
+            half = yaw[np.ix_(ks, rows)] / 2
+            for shift, vals in ((0, cx[np.ix_(ks, rows)]), (8, cy[np.ix_(ks, rows)]), (40, np.sin(half)),
+                                (48, np.cos(half))):  # fmt: skip
+                scatter(buf, poses + shift, vals, "<f8")
+            for j, k in enumerate(ks.tolist()):
+                out[k] = buf[j].tobytes()
+        return out
+
+
+def _transform_template(parent: str, child: str) -> tuple[np.ndarray, int, int]:
+    """A one-transform FrameTransforms with zero pose: bytes, time offset, translation offset (rotation +24)."""
+    w = CdrWriter()
+    w.u32(1)
+    stamp = len(w.buf)
+    w.time(0.0)
+    w.string(parent)
+    w.string(child)
+    w.align(8)
+    at = len(w.buf)
+    w.f64(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    return np.frombuffer(w.message(), dtype=np.uint8), stamp + 4, at + 4
+
+
+def transforms(t: np.ndarray, child: str, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> list[bytes]:
+    """One FrameTransforms per frame: ``child`` at ``(x, y)`` m, heading ``yaw`` rad in the map frame at
+    times ``t`` (k,) s, encoded together."""
+    tpl, stamp, at = _transform_template(MAP_FRAME, child)
+    buf = np.tile(tpl, (len(t), 1))
+    ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
+    scatter(buf, [stamp], ns[:, None] // 1_000_000_000, "<i4")
+    scatter(buf, [stamp + 4], ns[:, None] % 1_000_000_000, "<u4")
+    half = np.asarray(yaw, dtype=float) / 2
+    scatter(buf, [at, at + 8, at + 40, at + 48], np.column_stack([x, y, np.sin(half), np.cos(half)]), "<f8")
+    return [row.tobytes() for row in buf]
+
+
+def transform(t: float, parent: str, child: str, xyz: tuple[float, float, float], q: dict[str, float]) -> bytes:
+    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated by the quaternion ``q``."""
+    w = CdrWriter()
+    w.u32(1)
+    w.time(t)
+    w.string(parent)
+    w.string(child)
+    w.f64(*(float(v) for v in xyz))
+    w.f64(*(float(q[k]) for k in "xyzw"))
+    return w.message()
+
+
+def imu(t: float, frame: str, accel: np.ndarray, gyro: np.ndarray, accel_var: float, gyro_var: float) -> bytes:
+    """sensor_msgs/Imu: specific force ``accel`` (3,) m/s² and rates ``gyro`` (3,) rad/s in ``frame``; no
+    orientation (its covariance's first element is -1, the ROS convention); the white-noise variances on the
+    diagonals."""
+    w = CdrWriter()
+    w.time(t)
+    w.string(frame)
+    w.f64(0.0, 0.0, 0.0, 1.0)
+    w.f64_array(np.diag([-1.0, 0.0, 0.0]).ravel())
+    w.f64_array(np.asarray(gyro, dtype=float))
+    w.f64_array((np.eye(3) * gyro_var).ravel())
+    w.f64_array(np.asarray(accel, dtype=float))
+    w.f64_array((np.eye(3) * accel_var).ravel())
+    return w.message()
+
+
+def read_imu(data: bytes) -> tuple[float, str, np.ndarray, np.ndarray]:
+    """An ``imu`` message back: (time s, frame, accel (3,) m/s², gyro (3,) rad/s)."""
+    r = CdrReader(data)
+    t, frame = r.time(), r.string()
+    r.f64(4 + 9)
+    gyro = r.f64_array(3)
+    r.f64(9)
+    return t, frame, r.f64_array(3), gyro
+
+
+def location_fix(t: float, frame: str, lat_lon_alt: tuple[float, float, float], var_enu: tuple[float, float, float],
+                 heading: float, heading_var: float, vel_enu: np.ndarray) -> bytes:  # fmt: skip
+    """foxglove LocationFix: latitude, longitude (deg), altitude (m); position variances east, north, up (m²,
+    diagonal known); ``heading`` rad clockwise from north; velocity east, north, up (m/s)."""
+    w = CdrWriter()
+    w.time(t)
+    w.string(frame)
+    w.f64(*lat_lon_alt)
+    w.f64_array(np.diag(var_enu).ravel())
+    w.u8(2)  # DIAGONAL_KNOWN
+    w.f64(heading, heading_var, *(float(v) for v in vel_enu))
+    return w.message()
+
+
+def read_location_fix(data: bytes) -> dict[str, Any]:
+    """A ``location_fix`` message back as plain values."""
+    r = CdrReader(data)
+    out: dict[str, Any] = {"time": r.time(), "frame_id": r.string()}
+    out["lat_lon_alt"] = r.f64_array(3)
+    out["covariance"] = r.f64_array(9).reshape(3, 3)
+    out["covariance_type"] = r.u8()
+    out["heading"], out["heading_variance"] = r.f64(2)
+    out["velocity"] = r.f64_array(3)
+    return out
+
+
+def read_scene(data: bytes) -> list[dict[str, Any]]:
+    """A SceneUpdate written here, decoded: its entities (``id``, ``frame_id``, ``timestamp`` s, ``cubes``:
+    [(pose (7,), size (3,), colour (4,))], ``lines``: [{"type", "points" (k, 3), "color" (4,)}]). Deletions
+    are skipped; other primitives raise ValueError (simcore writes none)."""
+    r = CdrReader(data)
+    for _ in range(r.u32()):
+        r.time(), r.u8(), r.string()
+    ents = []
+    for _ in range(r.u32()):
+        ent: dict[str, Any] = {"timestamp": r.time(), "frame_id": r.string(), "id": r.string()}
+        r.time(), r.u8()
+        for _ in range(r.u32()):
+            r.string(), r.string()
+        for name in _LISTS:
+            count = r.u32()
+            if name == "cubes":
+                ent["cubes"] = [(r.f64_array(7), r.f64_array(3), r.f64_array(4)) for _ in range(count)]
+            elif name == "lines":
+                lines = []
+                for _ in range(count):
+                    kind = r.u8()
+                    r.f64(8)
+                    r.u8()
+                    pts = r.f64_array(3 * r.u32()).reshape(-1, 3)
+                    colour = r.f64_array(4)
+                    r.f64(4 * r.u32())
+                    for _ in range(r.u32()):
+                        r.u32()
+                    lines.append({"type": kind, "points": pts, "color": colour})
+                ent["lines"] = lines
+            elif count:
+                raise ValueError(f"SceneEntity {ent['id']!r}: {name} are not read")
+        ents.append(ent)
+    return ents
+
+
+def read_transforms(data: bytes) -> list[dict[str, Any]]:
+    """A FrameTransforms message: [{"timestamp" s, "parent_frame_id", "child_frame_id", "translation" (3,),
+    "rotation" {"x", "y", "z", "w"}}]."""
+    r = CdrReader(data)
+    out = []
+    for _ in range(r.u32()):
+        tf: dict[str, Any] = {"timestamp": r.time(), "parent_frame_id": r.string(), "child_frame_id": r.string()}
+        tf["translation"] = r.f64_array(3)
+        tf["rotation"] = dict(zip("xyzw", r.f64(4), strict=True))
+        out.append(tf)
+    return out
+
+
+__all__ = [
+    "FRAME_TRANSFORMS", "IMU", "LOCATION_FIX", "MAP_FRAME", "SCENE_UPDATE", "ActorsScene", "imu", "line_scene",
+    "location_fix", "read_imu", "read_location_fix", "read_scene", "read_transforms", "split_ns", "transform",
+    "transforms",
+]  # fmt: skip
