@@ -8,6 +8,7 @@ header, as CDR requires. The definitions below follow Foxglove's and ROS's publi
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Iterable
 
@@ -94,6 +95,7 @@ def _base(name: str) -> str:
     return name.replace("/msg/", "/")
 
 
+@functools.cache
 def schema_text(name: str) -> str:
     """The ``ros2msg`` schema of type ``name`` (``pkg/msg/Type``): its fields, then every type it uses, each
     after a ``====`` line and ``MSG: pkg/Type`` (the layout ROS 2 bags and Foxglove read)."""

@@ -128,8 +128,11 @@ class ActorsScene:
         """One SceneUpdate per frame: times ``t`` (k,) s; ``active`` (k, n) which actors are shown; box
         centres ``cx, cy`` (k, n) m and ``yaw`` (k, n) rad in the map frame."""
         out: list[bytes] = [b""] * len(t)
-        keys = np.packbits(np.asarray(active, dtype=bool), axis=1)
-        _, inverse = np.unique(keys, axis=0, return_inverse=True)
+        active = np.asarray(active, dtype=bool)
+        if (active == active[:1]).all():  # the usual case: one set of actors for the whole block
+            inverse = np.zeros(len(t), dtype=np.intp)
+        else:
+            _, inverse = np.unique(np.packbits(active, axis=1), axis=0, return_inverse=True)
         ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
         for g in np.unique(inverse):
             ks = np.flatnonzero(inverse.ravel() == g)
