@@ -27,6 +27,8 @@ IMU = "sensor_msgs/msg/Imu"
 MAP_FRAME = "map"
 #: Most actor-set layouts an ``ActorsScene`` keeps (one per distinct set of active actors).
 _LAYOUT_CACHE = 64
+#: What each frame writes into an actor's entity template: its time, box centre and heading (quaternion z, w).
+_FRAME_VALUES = np.dtype([("sec", "<i4"), ("nsec", "<u4"), ("x", "<f8"), ("y", "<f8"), ("qz", "<f8"), ("qw", "<f8")])
 #: Entity lists of a SceneEntity after ``metadata``, in order (simcore fills cubes and lines only).
 _LISTS = ("arrows", "cubes", "spheres", "cylinders", "lines", "triangles", "texts", "models")
 
@@ -99,10 +101,11 @@ class ActorsScene:
                 w.empty(6)  # spheres ... models
                 both.append((bytes(w.buf[phase:]), pose))
             self._tpl.append((both[0], both[1]))
-        self._layouts: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._layouts: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Message template for the actors ``rows``: bytes, entity start offsets and pose offsets (in the bytes)."""
+    def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Message template for the actors ``rows``: its bytes, and the byte columns that each frame's values
+        go to (``_FRAME_VALUES`` per entity, in row order)."""
         key = rows.tobytes()
         if key not in self._layouts:
             if len(self._layouts) >= _LAYOUT_CACHE:
@@ -116,10 +119,13 @@ class ActorsScene:
                 off += len(tpl)
             data = CDR_LE + struct.pack("<II", 0, len(parts)) + b"".join(parts)
             head = len(CDR_LE)
+            s0, p0 = np.array(starts, dtype=np.intp) + head, np.array(poses, dtype=np.intp) + head
+            # per entity: sec, nanosec (8 bytes at its start), position x, y (16), orientation z, w (16)
+            firsts = np.column_stack([s0, p0, p0 + 40])
+            cols = (firsts[:, :, None] + np.arange(16)).reshape(len(s0), 3, 16)
             self._layouts[key] = (
                 np.frombuffer(data, dtype=np.uint8),
-                np.array(starts, dtype=np.intp) + head,
-                np.array(poses, dtype=np.intp) + head,
+                np.concatenate([cols[:, 0, :8], cols[:, 1:].reshape(-1, 32)], axis=1).ravel(),
             )
         return self._layouts[key]
 
@@ -137,15 +143,15 @@ class ActorsScene:
         for g in np.unique(inverse):
             ks = np.flatnonzero(inverse.ravel() == g)
             rows = np.flatnonzero(active[ks[0]])
-            tpl, starts, poses = self._layout(rows)
+            tpl, cols = self._layout(rows)
             buf = np.tile(tpl, (ks.size, 1))
-            m = rows.size
-            scatter(buf, starts, np.repeat(ns[ks, None] // 1_000_000_000, m, axis=1), "<i4")
-            scatter(buf, starts + 4, np.repeat(ns[ks, None] % 1_000_000_000, m, axis=1), "<u4")
-            half = yaw[np.ix_(ks, rows)] / 2
-            for shift, vals in ((0, cx[np.ix_(ks, rows)]), (8, cy[np.ix_(ks, rows)]), (40, np.sin(half)),
-                                (48, np.cos(half))):  # fmt: skip
-                scatter(buf, poses + shift, vals, "<f8")
+            vals = np.empty((ks.size, rows.size), dtype=_FRAME_VALUES)
+            vals["sec"] = (ns[ks] // 1_000_000_000)[:, None]
+            vals["nsec"] = (ns[ks] % 1_000_000_000)[:, None]
+            sel = np.ix_(ks, rows)
+            half = yaw[sel] / 2
+            vals["x"], vals["y"], vals["qz"], vals["qw"] = cx[sel], cy[sel], np.sin(half), np.cos(half)
+            buf[:, cols] = vals.view(np.uint8).reshape(ks.size, -1)
             for j, k in enumerate(ks.tolist()):
                 out[k] = buf[j].tobytes()
         return out
