@@ -277,7 +277,8 @@ class RunLogWriter:
 
     def _add_block(self, topic: str, times: list[float], datas: list[bytes]) -> None:
         """``_add`` for many messages of ``topic`` at once (``_BlockWriter.add_block``)."""
-        self._w.add_block(self._ch[topic], [_ns(t) for t in times], datas, self._seq[topic])
+        ns = np.round(np.asarray(times, dtype=float) * 1e9).astype(np.int64).tolist()  # as _ns, per element
+        self._w.add_block(self._ch[topic], ns, datas, self._seq[topic])
         self._seq[topic] += len(datas)
 
     def _write_meta(self) -> None:

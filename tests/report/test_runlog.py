@@ -229,3 +229,31 @@ def test_block_writes_are_byte_identical_to_add_message(tmp_path: Path) -> None:
     with open(tmp_path / "b.mcap", "rb") as fh:
         got = [(m.log_time, m.data) for _, _, m in make_reader(fh, validate_crcs=True).iter_messages()]
     assert sorted(got) == sorted(zip(times, datas, strict=True))
+
+
+def test_scene_blocks_are_bounded_and_lose_no_frame(run: SimpleNamespace, tmp_path: Path) -> None:
+    """Rows fed in uneven pieces (as compiled calls do) over 300 simulated s: the writer buffers at most one
+    block of scene frames (its arrays never grow), yet every 0.2 s frame reaches /actors and /tf, in order."""
+    from simcore.report.runlog import SCENE_BLOCK
+
+    w = run.sim.world
+    n, g = w.state.n, w.network.n_signals
+    writer = RunLogWriter(tmp_path / RUN_MCAP, w)
+    cap = writer._block["time"].shape[0]
+    assert cap == SCENE_BLOCK  # a few actors: the frame bound, not the byte bound
+    rng = np.random.default_rng(3)
+    k0 = 0
+    for size in rng.integers(1, 400, 30):  # 0.1 s rows, pieces of 1-399 rows
+        t = 0.1 * np.arange(k0, k0 + size)
+        rows = {"time": t, "signals": np.zeros((size, g), np.int8), "active": np.ones((size, n), bool)}
+        rows |= {k: rng.normal(size=(size, n)) for k in ("x", "y", "yaw", "speed")}
+        writer.write_rows(rows)
+        k0 += int(size)
+        assert writer._block["time"].shape[0] == cap and writer._nb < cap
+    writer.finish()
+    with open(tmp_path / RUN_MCAP, "rb") as fh:
+        times = {"/actors": [], "/tf": []}
+        for _, c, m in make_reader(fh, validate_crcs=True).iter_messages(topics=list(times)):
+            times[c.topic].append(m.log_time)
+    want = [round(0.1 * k * 1e9) for k in range(0, k0, 2)]  # every other 0.1 s row: 5 Hz
+    assert times["/actors"] == times["/tf"] == want and len(want) > 10 * cap
