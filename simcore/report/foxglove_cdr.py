@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -54,28 +55,48 @@ def _rgba(hex_colour: str, a: float = 1.0) -> tuple[float, float, float, float]:
 
 def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], thickness: float = 0.15) -> bytes:
     """SceneUpdate with one entity ``map/NAME`` per layer (``NAME -> (colour, closed, [(k, 2) m points])``),
-    each polyline a line strip (loop if ``closed``) at z = 0; the points go in as raw doubles."""
-    w = CdrWriter()
-    w.empty()  # deletions
-    w.u32(len(layers))
+    each polyline a line strip (loop if ``closed``) at z = 0. A layer's points go in as one array of doubles;
+    each line adds only its packed head and tail (their padding computed from the running offset)."""
+    parts = [CDR_LE, struct.pack("<II", 0, len(layers))]  # no deletions; the entity count
+    off = 8  # payload offset (alignment is relative to it)
+
+    def fields(fill: Callable[[CdrWriter], None]) -> None:
+        nonlocal off
+        w = CdrWriter(start=off % 8)
+        fill(w)
+        parts.append(bytes(w.buf[off % 8 :]))
+        off += len(w.buf) - off % 8
+
     for name, (colour, closed, polys) in layers.items():
-        _entity_head(w, t, f"map/{name}", 0.0)
-        w.empty()  # cubes
-        w.empty(2)  # spheres, cylinders
-        w.u32(len(polys))
-        c = _rgba(colour)
-        for p in polys:
-            pts = np.asarray(p, dtype=float).reshape(-1, 2)
-            w.u8(1 if closed else 0)
-            w.f64(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)  # pose: identity
-            w.f64(thickness)
-            w.u8(0)  # scale_invariant
-            w.u32(len(pts))
-            w.f64_array(np.column_stack([pts, np.zeros(len(pts))]))
-            w.f64(*c)
-            w.empty(2)  # colors, indices
-        w.empty(3)  # triangles, texts, models
-    return w.message()
+        pts = [np.asarray(p, dtype=float).reshape(-1, 2) for p in polys]
+
+        def head(w: CdrWriter, eid: str = f"map/{name}", count: int = len(pts)) -> None:
+            _entity_head(w, t, eid, 0.0)
+            w.empty(3)  # cubes, spheres, cylinders
+            w.u32(count)
+
+        fields(head)
+        xyz = np.zeros((sum(len(p) for p in pts), 3), dtype="<f8")
+        if len(xyz):
+            xyz[:, :2] = np.concatenate(pts)
+        raw, at = memoryview(xyz.tobytes()), 0
+        kind, colour4 = 1 if closed else 0, _rgba(colour)
+        for p in pts:
+            k = len(p)
+            p1 = -(off + 1) % 8  # type (u8), then the pose and thickness (f64)
+            o2 = off + 1 + p1 + 65  # after 8 doubles and scale_invariant (u8)
+            p2 = -o2 % 4
+            o3 = o2 + p2 + 4  # after the point count (u32)
+            p3 = -o3 % 8 if k else 0
+            o4 = o3 + p3 + 24 * k
+            p4 = -o4 % 8  # the colour (f64)
+            parts.append(struct.pack(f"<B{p1}x8dB{p2}xI{p3}x", kind, 0, 0, 0, 0, 0, 0, 1, thickness, 0, k))
+            parts.append(raw[at : at + 24 * k])
+            parts.append(struct.pack(f"<{p4}x4dII", *colour4, 0, 0))  # colour; no colors, no indices
+            at += 24 * k
+            off = o4 + p4 + 40
+        fields(lambda w: w.empty(3))  # triangles, texts, models
+    return b"".join(parts)
 
 
 class ActorsScene:

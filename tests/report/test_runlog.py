@@ -44,6 +44,14 @@ def test_round_trip_identical_arrays(run: SimpleNamespace) -> None:
     assert log.meta["actor_ids"] == list(run.sim.world.actor_ids)
     assert log.controls["accel"].shape == (log.controls["time"].size, 1)  # the ego, once per compiled call
     assert "lane:driving" in log.map_layers
+    from simcore.render.map_view import map_layers
+
+    want = map_layers(run.sim.world.network)  # the map scene carries every layer's points as doubles: exact
+    assert list(log.map_layers) == [k for k, (_, _, polys) in want.items() if polys]
+    for name, (colour, closed, polys) in log.map_layers.items():
+        assert (colour, closed) == want[name][:2] and len(polys) == len(want[name][2])
+        for got, ref in zip(polys, want[name][2], strict=True):
+            np.testing.assert_array_equal(got, np.asarray(ref, dtype=float).reshape(-1, 2), err_msg=name)
 
 
 def test_strided_read_matches_recorder_view(run: SimpleNamespace) -> None:
