@@ -28,6 +28,8 @@ IMU = "sensor_msgs/msg/Imu"
 MAP_FRAME = "map"
 #: Most actor-set layouts an ``ActorsScene`` keeps (one per distinct set of active actors).
 _LAYOUT_CACHE = 64
+#: A CubePrimitive: pose (position, orientation), size, colour, all doubles.
+_CUBE = struct.Struct("<14d")
 #: What each frame writes into an actor's entity template: its time, box centre and heading (quaternion z, w).
 _FRAME_VALUES = np.dtype([("sec", "<i4"), ("nsec", "<u4"), ("x", "<f8"), ("y", "<f8"), ("qz", "<f8"), ("qw", "<f8")])
 #: Entity lists of a SceneEntity after ``metadata``, in order (simcore fills cubes and lines only).
@@ -102,25 +104,28 @@ def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], 
 class ActorsScene:
     """SceneUpdate messages with one box per active actor, many frames at once: each actor's entity is a byte
     template (id, size, colour filled in once, for both 8-byte phases it can start at); a block of frames is
-    the templates tiled, with times and poses written in by ``cdr.scatter``."""
+    the templates tiled, with every frame's times and poses written in by one numpy assignment."""
 
     def __init__(self, ids: list[str], length: np.ndarray, width: np.ndarray, height: np.ndarray,
                  colours: list[str], lifetime_s: float) -> None:  # fmt: skip
         #: Per actor, per phase (entity start offset mod 8 = 0 or 4): (template bytes, pose offset in it).
         self._tpl: list[tuple[tuple[bytes, int], tuple[bytes, int]]] = []
+        colour_rgba = {c: _rgba(c) for c in set(colours)}
+        tail = bytes(24)  # spheres ... models: six empty lists
         for i, eid in enumerate(ids):
+            # The head's fields are at most 4-aligned, so its bytes are the same at either phase; only the
+            # padding before the cube's doubles differs.
+            w = CdrWriter()
+            _entity_head(w, 0.0, eid, lifetime_s)
+            w.u32(1)  # one cube
+            head = bytes(w.buf)
+            h = float(height[i])
+            body = _CUBE.pack(0.0, 0.0, h / 2, 0.0, 0.0, 0.0, 1.0, float(length[i]), float(width[i]), h,
+                              *colour_rgba[colours[i]]) + tail  # fmt: skip
             both = []
             for phase in (0, 4):
-                w = CdrWriter(start=phase)
-                _entity_head(w, 0.0, eid, lifetime_s)
-                w.u32(1)  # one cube
-                w.align(8)
-                pose = len(w.buf) - phase
-                w.f64(0.0, 0.0, float(height[i]) / 2, 0.0, 0.0, 0.0, 1.0)
-                w.f64(float(length[i]), float(width[i]), float(height[i]))
-                w.f64(*_rgba(colours[i]))
-                w.empty(6)  # spheres ... models
-                both.append((bytes(w.buf[phase:]), pose))
+                pad = -(phase + len(head)) % 8
+                both.append((head + bytes(pad) + body, len(head) + pad))
             self._tpl.append((both[0], both[1]))
         self._layouts: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
