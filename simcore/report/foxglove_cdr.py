@@ -59,7 +59,7 @@ def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], 
     """SceneUpdate with one entity ``map/NAME`` per layer (``NAME -> (colour, closed, [(k, 2) m points])``),
     each polyline a line strip (loop if ``closed``) at z = 0. A layer's points go in as one array of doubles;
     each line adds only its packed head and tail (their padding computed from the running offset)."""
-    parts = [CDR_LE, struct.pack("<II", 0, len(layers))]  # no deletions; the entity count
+    parts: list[bytes | memoryview] = [CDR_LE, struct.pack("<II", 0, len(layers))]  # no deletions; entity count
     off = 8  # payload offset (alignment is relative to it)
 
     def fields(fill: Callable[[CdrWriter], None]) -> None:
