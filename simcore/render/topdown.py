@@ -13,7 +13,7 @@ import io
 import itertools
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,9 +109,53 @@ def _speed_colours() -> np.ndarray:
 
 
 @cache
+def _speed_rgb() -> tuple[tuple[int, int, int], ...]:
+    """The speed steps' colours as RGB tuples (what ImageDraw takes)."""
+    return tuple(tuple(c) for c in _speed_colours().tolist())
+
+
+@cache
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at ``size`` px (its bitmap font where FreeType is missing)."""
     return ImageFont.load_default(size=size)
+
+
+def _mask_mode(draw: ImageDraw.ImageDraw) -> str:
+    """Text mask mode for ``draw``'s picture: plain ("1") on a palette picture, anti-aliased ("L") in RGB."""
+    return "1" if draw.mode in ("1", "P") else "L"
+
+
+@lru_cache(maxsize=2048)
+def _text_mask(text: str, size: int, mode: str) -> tuple[Image.Image | None, int, int]:
+    """``text`` in ``font(size)`` as a mask image (``mode`` "1" or "L") cropped to its ink, and the ink's
+    offset (px) from the text position; None when blank. Pillow renders every glyph of every call anew
+    (~12 µs a character), so a text drawn again (ids, legend, scale) costs nothing the second time."""
+    im = Image.new(mode, ((len(text) + 2) * size, 3 * size), 0)
+    ImageDraw.Draw(im).text((size, size), text, fill=255 if mode == "L" else 1, font=font(size))
+    box = im.getbbox()
+    if box is None:
+        return None, 0, 0
+    return im.crop(box), box[0] - size, box[1] - size
+
+
+@lru_cache(maxsize=2048)
+def _text_length(text: str, size: int, mode: str) -> float:
+    return float(font(size).getlength(text, mode=mode))
+
+
+def text_width(draw: ImageDraw.ImageDraw, text: str, size: int) -> float:
+    """Width (px) of ``text`` in ``font(size)`` on ``draw``'s picture (its pen advance)."""
+    return _text_length(text, size, _mask_mode(draw))
+
+
+def draw_text(
+    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: tuple[int, int, int], size: int
+) -> None:
+    """``text`` in ``font(size)`` with its top left at ``xy`` (px, rounded), as ``ImageDraw.text`` draws it
+    (anti-aliased in RGB, plain on a palette picture); each text rendered once per process."""
+    mask, dx, dy = _text_mask(text, size, _mask_mode(draw))
+    if mask is not None:
+        draw.bitmap((round(xy[0]) + dx, round(xy[1]) + dy), mask, fill=fill)
 
 
 @dataclass(frozen=True)
@@ -149,13 +193,19 @@ def draw_map(
     lo = (view.x0 - pad, view.y1 - h_px / view.scale - pad)
     hi = (view.x0 + w_px / view.scale + pad, view.y1 + pad)
     for name, (colour, closed, polys) in layers.items():
+        fill = closed and name.startswith("lane:")
+        kept = _in_box([p for p in polys if len(p) >= (3 if fill else 2)], lo, hi)
+        if not kept:
+            continue
         rgb = hex_rgb(colour)
-        for p in _in_box(polys, lo, hi):
-            if closed and name.startswith("lane:"):
-                if len(p) >= 3:
-                    draw.polygon(view.xy(p), fill=rgb)
-            elif len(p) >= 2:
-                draw.line(view.xy(np.vstack([p, p[:1]]) if closed else p), fill=rgb, width=width)
+        flat = view.xy(np.concatenate(kept))  # one transform for the layer, then a slice per polyline
+        a = 0
+        for b in np.cumsum([2 * len(p) for p in kept]).tolist():
+            xy, a = flat[a:b], b
+            if fill:
+                draw.polygon(xy, fill=rgb)
+            else:
+                draw.line(xy + xy[:2] if closed else xy, fill=rgb, width=width)
 
 
 def _in_box(polys: list[np.ndarray], lo: tuple[float, float], hi: tuple[float, float]) -> list[np.ndarray]:
@@ -184,12 +234,19 @@ def draw_signals(
             draw.line(view.xy(seg), fill=rgb, width=width)
 
 
-def box_corners(x: float, y: float, yaw: float, length: float, width: float, offset: float) -> np.ndarray:
-    """(4, 2) corners of an actor's box (m): reference point (x, y), box centre ``offset`` ahead of it."""
-    c, s = math.cos(yaw), math.sin(yaw)
-    cx, cy = x + offset * c, y + offset * s
-    hl, hw = length / 2, width / 2
-    return np.array([(cx + a * c - b * s, cy + a * s + b * c) for a, b in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))])
+#: Box corners in the box frame, in half lengths and half widths: front left, rear left, rear right, front right.
+_CORNERS = np.array([(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)])
+
+
+def box_corners(
+    x: np.ndarray, y: np.ndarray, yaw: np.ndarray, length: np.ndarray, width: np.ndarray, offset: np.ndarray
+) -> np.ndarray:
+    """(n, 4, 2) corners (m) of n actors' boxes: reference point (x, y), box centre ``offset`` ahead of it,
+    corners front left, rear left, rear right, front right."""
+    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
+    a, b = _CORNERS[:, 0] * (length[:, None] / 2), _CORNERS[:, 1] * (width[:, None] / 2)
+    cx, cy = (x + offset * c[:, 0])[:, None], (y + offset * s[:, 0])[:, None]
+    return np.stack([cx + a * c - b * s, cy + a * s + b * c], axis=2)
 
 
 def draw_actors(
@@ -214,15 +271,17 @@ def draw_actors(
     act = np.flatnonzero(np.asarray(state["active"][row], dtype=bool))
     x, y, yaw = (np.asarray(state[k][row], dtype=np.float64) for k in ("x", "y", "yaw"))
     line_w = max(1, round(unit))
-    for i in sorted(act.tolist(), key=lambda i: i == ego):  # the ego on top
-        corners = box_corners(x[i], y[i], yaw[i], length[i], width[i], off[i])
+    order = sorted(act.tolist(), key=lambda i: i == ego)  # the ego on top
+    corners = box_corners(x[order], y[order], yaw[order], length[order], width[order], off[order])
+    centre, front = corners.mean(axis=1), (corners[:, 0] + corners[:, 3]) / 2
+    ticks = np.stack([0.6 * front + 0.4 * centre, front], axis=1)  # heading: the front half of the axis
+    box_xy, tick_xy = view.xy(corners.reshape(-1, 2)), view.xy(ticks.reshape(-1, 2))
+    for k, i in enumerate(order):
         fill = EGO_RGB if i == ego else KIND_RGB.get(kinds[i], KIND_RGB["vehicle"])
-        draw.polygon(view.xy(corners), fill=fill, outline=(0, 0, 0), width=line_w)
-        centre, front = corners.mean(axis=0), (corners[0] + corners[3]) / 2
-        tick = np.vstack([0.6 * front + 0.4 * centre, front])  # heading: the front half of the axis
-        draw.line(view.xy(tick), fill=(0, 0, 0), width=line_w)
+        draw.polygon(box_xy[8 * k : 8 * k + 8], fill=fill, outline=(0, 0, 0), width=line_w)
+        draw.line(tick_xy[4 * k : 4 * k + 4], fill=(0, 0, 0), width=line_w)
         if i == ego:
-            qx, qy = view.point(*centre)
+            qx, qy = view.point(*centre[k])
             ring = max(12.0 * unit, 1.25 * length[i] * view.scale)
             draw.ellipse((qx - ring, qy - ring, qx + ring, qy + ring), outline=EGO_RGB, width=round(3 * unit))
     if labels <= 0 or not act.size:
@@ -241,18 +300,17 @@ def draw_actors(
 
 def draw_labels(draw: ImageDraw.ImageDraw, labels: list[tuple[float, float, float, str]], size: int = 11) -> None:
     """Actor ids on white boxes, above right of each actor (left where the picture ends), none over another."""
-    f = font(size)
     img_w = draw.im.size[0]
     placed: list[tuple[float, float, float, float]] = []
     for x, y, r, text in labels:  # nearest the ego first: a label that would cover an earlier one is left out
-        w = draw.textlength(text, font=f)
+        w = text_width(draw, text, size)
         tx = x + r if x + r + w < img_w else x - r - w
         box = (tx - 1, y - r - size - 1, tx + w + 1, y - r + 2)
         if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
             continue
         placed.append(box)
         draw.rectangle(box, fill=(255, 255, 255))
-        draw.text((tx, y - r - size), text, fill=(0, 0, 0), font=f)
+        draw_text(draw, (tx, y - r - size), text, (0, 0, 0), size)
 
 
 def last_poses(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -374,14 +432,15 @@ def _speed_line(
 ) -> None:
     """A polyline coloured by ``speed`` (m/s) on 0..``vmax``, in SPEED_LEVELS steps: one draw call per
     run of segments of the same colour."""
-    xy = np.asarray(view.xy(pts)).reshape(-1, 2)
+    flat = view.xy(pts)
     level = np.minimum(
         (np.where(np.isfinite(speed[:-1]), speed[:-1], 0.0) / vmax * SPEED_LEVELS).astype(np.int64), SPEED_LEVELS - 1
     )
-    colours = _speed_colours()
+    colours = _speed_rgb()
     cuts = np.flatnonzero(np.diff(level)) + 1
-    for a, b in itertools.pairwise([0, *cuts.tolist(), level.size]):
-        draw.line(xy[a : b + 1].ravel().tolist(), fill=tuple(colours[level[a]].tolist()), width=width)
+    firsts = level[np.concatenate([[0], cuts])].tolist()
+    for (a, b), lv in zip(itertools.pairwise([0, *cuts.tolist(), level.size]), firsts, strict=True):
+        draw.line(flat[2 * a : 2 * b + 2], fill=colours[lv], width=width)
 
 
 def render_run(
@@ -466,28 +525,26 @@ def _frame(
         f"{result.scenario} | {result.agent} | score {result.score:.1f} | {verdict} | "
         f"{result.termination} at {result.sim_time:.1f} s" + ("" if time is None else f" | actors at t = {time:.2f} s")
     )
-    d.text((8, 7), text, fill=(0, 0, 0), font=font(15))
+    draw_text(d, (8, 7), text, (0, 0, 0), 15)
     y0 = img.height + head + 8
-    f = font(12)
     # speed colour scale
-    colours = _speed_colours()
     step = 160 // SPEED_LEVELS
-    for j, c in enumerate(colours.tolist()):
-        d.rectangle((90 + j * step, y0 + 2, 90 + (j + 1) * step - 1, y0 + 13), fill=tuple(c))
-    d.text((8, y0 + 1), "speed km/h", fill=(0, 0, 0), font=f)
-    d.text((96 + 160 // SPEED_LEVELS * SPEED_LEVELS, y0 + 1), f"0 … {mps_to_kph(vmax):.0f}", fill=(0, 0, 0), font=f)
+    for j, c in enumerate(_speed_rgb()):
+        d.rectangle((90 + j * step, y0 + 2, 90 + (j + 1) * step - 1, y0 + 13), fill=c)
+    draw_text(d, (8, y0 + 1), "speed km/h", (0, 0, 0), 12)
+    draw_text(d, (96 + 160 // SPEED_LEVELS * SPEED_LEVELS, y0 + 1), f"0 … {mps_to_kph(vmax):.0f}", (0, 0, 0), 12)
     # scale bar: a round length near 120 px
     metres = _round_length(120 / max(px_per_m, 1e-9))
     L = metres * px_per_m
     x0 = w - 20 - L
     d.line((x0, y0 + 12, x0 + L, y0 + 12), fill=(0, 0, 0), width=3)
-    d.text((x0, y0 - 3), f"{metres:g} m", fill=(0, 0, 0), font=f)
+    draw_text(d, (x0, y0 - 3), f"{metres:g} m", (0, 0, 0), 12)
     # legend
     x = 330
     entries = [("ego" + (" (ringed)" if dense else ""), "box", EGO_RGB), ("ego start", "dot", (255, 255, 255))]
     entries += [(label, shape, colour) for label, (shape, colour) in seen.items()]
     for label, shape, colour in entries:
-        if x + 26 + d.textlength(label, font=f) > x0 - 10:
+        if x + 26 + text_width(d, label, 12) > x0 - 10:
             break
         if shape == "box":
             d.rectangle((x, y0 + 3, x + 14, y0 + 13), fill=colour, outline=(0, 0, 0))
@@ -495,8 +552,8 @@ def _frame(
             d.ellipse((x + 2, y0 + 3, x + 12, y0 + 13), fill=colour, outline=(0, 0, 0))
         else:
             _marker(d, shape, x + 7, y0 + 8, 6, colour)
-        d.text((x + 18, y0 + 1), label, fill=(0, 0, 0), font=f)
-        x += 26 + int(d.textlength(label, font=f))
+        draw_text(d, (x + 18, y0 + 1), label, (0, 0, 0), 12)
+        x += 26 + int(text_width(d, label, 12))
     return out
 
 
