@@ -396,13 +396,21 @@ def _view_box(world: World, state: dict[str, np.ndarray], row: int, zoom_m: floa
     return xmin - 5, ymin - 5, xmax + 5, ymax + 5
 
 
-def _traces(
-    draw: ImageDraw.ImageDraw, state: dict[str, np.ndarray], ego: int, view: View, vmax: float, unit: int
-) -> None:
-    """Every actor's path: coloured by speed (grey in dense scenes); the ego's thick (cased in dense scenes)."""
+#: A stroke of ``_traces``: polyline points (k, 2) m, colour number per segment (-1: not drawn), the
+#: colours (RGB), width (px).
+Stroke = tuple[np.ndarray, np.ndarray, tuple[tuple[int, int, int], ...], int]
+#: Colour of the traces in dense scenes.
+TRACE_GREY = (110, 115, 110)
+
+
+def _traces(img: Image.Image, state: dict[str, np.ndarray], ego: int, view: View, vmax: float, unit: int) -> None:
+    """Every actor's path: coloured by speed (grey in dense scenes); the ego's thick and cased in white,
+    its start a white dot. Only the segments that can be in the picture are drawn."""
     x, y, speed, active = state["x"], state["y"], state["speed"], state["active"]
     dense = x.shape[1] > DENSE_ACTORS
     s = view.scale / unit  # px per m at the output size
+    box = (view.x0, view.y1 - img.height / view.scale, view.x0 + img.width / view.scale, view.y1)  # m shown
+    strokes: list[Stroke] = []
     for i in range(x.shape[1]):
         if i == ego:
             continue
@@ -411,36 +419,62 @@ def _traces(
             continue
         rows = rows[:: max(1, rows.size // TRACE_POINTS)]
         pts = np.column_stack([x[rows, i], y[rows, i]])
+        shown = _segments_shown(pts, box)
+        if not shown.any():
+            continue
         if dense:
-            draw.line(view.xy(pts), fill=(110, 115, 110), width=unit)
+            strokes.append((pts, np.where(shown, 0, -1), (TRACE_GREY,), unit))
         else:
-            _speed_line(draw, pts, speed[rows, i], view, vmax, round(1.5 * unit))
+            strokes.append((pts, _speed_levels(speed[rows, i], vmax, shown), _speed_rgb(), round(1.5 * unit)))
     rows = np.flatnonzero(active[:, ego]) if ego >= 0 else np.zeros(0, np.int64)
+    start = None
     if rows.size >= 2:
         rows = rows[:: max(1, rows.size // (4 * TRACE_POINTS))]
         pts = np.column_stack([x[rows, ego], y[rows, ego]])
+        shown = _segments_shown(pts, box)
         w = round(max(3.0, min(s * 1.2, 6.0)) * unit)
-        draw.line(view.xy(pts), fill=(255, 255, 255), width=w + 3 * unit)
-        _speed_line(draw, pts, speed[rows, ego], view, vmax, w)
-        px, py = view.point(*pts[0])
+        strokes.append((pts, np.where(shown, 0, -1), ((255, 255, 255),), w + 3 * unit))
+        strokes.append((pts, _speed_levels(speed[rows, ego], vmax, shown), _speed_rgb(), w))
+        start = view.point(*pts[0])
+    draw = ImageDraw.Draw(img)
+    for stroke in strokes:
+        _stroke(draw, stroke, view)
+    if start is not None:
         r = 5 * unit
-        draw.ellipse((px - r, py - r, px + r, py + r), fill=(255, 255, 255), outline=(0, 0, 0), width=unit)
+        draw.ellipse((start[0] - r, start[1] - r, start[0] + r, start[1] + r), fill=(255, 255, 255), outline=(0, 0, 0),
+                     width=unit)  # fmt: skip
 
 
-def _speed_line(
-    draw: ImageDraw.ImageDraw, pts: np.ndarray, speed: np.ndarray, view: View, vmax: float, width: int
-) -> None:
-    """A polyline coloured by ``speed`` (m/s) on 0..``vmax``, in SPEED_LEVELS steps: one draw call per
-    run of segments of the same colour."""
+def _segments_shown(pts: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Which segments of the polyline ``pts`` ((k, 2) m) may cross ``box`` (xmin, ymin, xmax, ymax, m): those
+    with an end in the box grown by the longest segment (so a segment crossing the box is never missed)."""
+    pad = float(np.hypot(*np.diff(pts, axis=0).T).max()) + 1.0 if len(pts) > 1 else 1.0
+    x, y = pts[:, 0], pts[:, 1]
+    near = (x >= box[0] - pad) & (x <= box[2] + pad) & (y >= box[1] - pad) & (y <= box[3] + pad)
+    return near[:-1] | near[1:]
+
+
+def _speed_levels(speed: np.ndarray, vmax: float, shown: np.ndarray) -> np.ndarray:
+    """Speed step (0..SPEED_LEVELS-1) of each segment of a trace, by the speed (m/s) at its start on
+    0..``vmax``; -1 where not ``shown``."""
+    v = np.where(np.isfinite(speed[:-1]), speed[:-1], 0.0)
+    level = np.minimum((v / vmax * SPEED_LEVELS).astype(np.int64), SPEED_LEVELS - 1)
+    level[~shown] = -1
+    return level
+
+
+def _stroke(draw: ImageDraw.ImageDraw, stroke: Stroke, view: View) -> None:
+    """A stroke: one ``line`` call per run of segments of the same colour.
+
+    (Painting the strokes into the palette array with NumPy instead was tried: 3-5x slower than these
+    few hundred calls, the wide ego line most of all.)"""
+    pts, ids, colours, width = stroke
     flat = view.xy(pts)
-    level = np.minimum(
-        (np.where(np.isfinite(speed[:-1]), speed[:-1], 0.0) / vmax * SPEED_LEVELS).astype(np.int64), SPEED_LEVELS - 1
-    )
-    colours = _speed_rgb()
-    cuts = np.flatnonzero(np.diff(level)) + 1
-    firsts = level[np.concatenate([[0], cuts])].tolist()
-    for (a, b), lv in zip(itertools.pairwise([0, *cuts.tolist(), level.size]), firsts, strict=True):
-        draw.line(flat[2 * a : 2 * b + 2], fill=colours[lv], width=width)
+    cuts = np.flatnonzero(np.diff(ids)) + 1
+    firsts = ids[np.concatenate([[0], cuts])].tolist()
+    for (a, b), c in zip(itertools.pairwise([0, *cuts.tolist(), ids.size]), firsts, strict=True):
+        if c >= 0:
+            draw.line(flat[2 * a : 2 * b + 2], fill=colours[c], width=width)
 
 
 def render_run(
@@ -478,7 +512,7 @@ def render_run(
     if n_rows:
         signals = state.get("signals")
         draw_signals(draw, signal_lines(world), signals[row] if signals is not None and signals.size else None, view)
-        _traces(draw, state, ego, view, vmax, unit)
+        _traces(img, state, ego, view, vmax, unit)
         poses = last_poses(state) if time is None else state
         labels = draw_actors(draw, meta, poses, 0 if time is None else row, view, unit=unit)
         seen = _events(draw, world, result, state, view, unit)  # hollow markers: the boxes stay visible
