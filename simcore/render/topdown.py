@@ -182,43 +182,104 @@ class View:
         return View(self.x0 + left / self.scale, self.y1 - top / self.scale, self.scale)
 
 
+#: Map simplification (``pack_layers``): a polyline point is left out while the turns since the last kept
+#: point add up to less than MAP_TURN_RAD and the path since it is shorter than MAP_SPAN_M, so the
+#: polyline moves less than MAP_SPAN_M * MAP_TURN_RAD / 4 (~1 cm) from the drawn one; mostly the points
+#: along straight lane borders. Polygon fills cost ImageDraw about their number of edges.
+MAP_TURN_RAD, MAP_SPAN_M = 0.002, 25.0
+
+
+@dataclass(frozen=True)
+class PackedLayer:
+    """One map layer's polylines in one array: points (N, 2) m, the end of each polyline in it, and each
+    polyline's bounding box (min and max corners, m)."""
+
+    rgb: tuple[int, int, int]
+    fill: bool
+    closed: bool
+    pts: np.ndarray
+    ends: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def simplify(polys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``polys`` ((k, 2) m each, at least 2 points) as one array of the points kept (first and last of
+    each always, see MAP_TURN_RAD) and the end of each polyline in it."""
+    lens = np.array([len(p) for p in polys])
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    pts = np.concatenate(polys)
+    d = np.diff(pts, axis=0)  # across polylines too: those points are kept anyway
+    heading = np.arctan2(d[:, 1], d[:, 0])
+    turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)  # at points 1 .. N-2
+    turned = np.floor(np.concatenate([[0.0], np.cumsum(turn), [np.inf]]) / MAP_TURN_RAD)
+    walked = np.floor(np.concatenate([[0.0], np.cumsum(np.hypot(d[:, 0], d[:, 1]))]) / MAP_SPAN_M)
+    keep = np.ones(len(pts), dtype=bool)
+    keep[1:] = (turned[1:] != turned[:-1]) | (walked[1:] != walked[:-1])
+    keep[starts] = keep[ends - 1] = True
+    return pts[keep], np.cumsum(np.add.reduceat(keep, starts))
+
+
+#: ``pack_layers`` results of the last few map-layer dicts (``map_layers`` keeps one per road network).
+_PACKED: dict[int, tuple[dict, list[PackedLayer]]] = {}
+
+
+def pack_layers(layers: dict[str, tuple[str, bool, list[np.ndarray]]]) -> list[PackedLayer]:
+    """``map_view.map_layers`` simplified and packed for drawing, once per layers dict (topdown.png, the
+    critical-moment picture and animation frames share it)."""
+    hit = _PACKED.get(id(layers))
+    if hit is not None and hit[0] is layers:
+        return hit[1]
+    out = []
+    for name, (colour, closed, polys) in layers.items():
+        fill = closed and name.startswith("lane:")
+        polys = [p for p in polys if len(p) >= (3 if fill else 2)]
+        if not polys:
+            continue
+        pts, ends = simplify(polys)
+        starts = ends - np.diff(ends, prepend=0)
+        lo, hi = np.minimum.reduceat(pts, starts), np.maximum.reduceat(pts, starts)
+        out.append(PackedLayer(hex_rgb(colour), fill, closed, pts, ends, lo, hi))
+    while len(_PACKED) >= 8:
+        del _PACKED[next(iter(_PACKED))]
+    _PACKED[id(layers)] = (layers, out)
+    return out
+
+
 def draw_map(
     draw: ImageDraw.ImageDraw, layers: dict[str, tuple[str, bool, list[np.ndarray]]], view: View, unit: int = 1
 ) -> None:
     """Lane surfaces filled, then lines (centre lines, paint, stop lines, crosswalks, objects) 0.15 m wide
-    but at least ``unit`` px (the supersampling factor)."""
+    but at least ``unit`` px (the supersampling factor); only the polylines that reach into the picture."""
     width = max(unit, round(view.scale * 0.15))
     w_px, h_px = draw.im.size
     pad = width / view.scale  # m
     lo = (view.x0 - pad, view.y1 - h_px / view.scale - pad)
     hi = (view.x0 + w_px / view.scale + pad, view.y1 + pad)
-    for name, (colour, closed, polys) in layers.items():
-        fill = closed and name.startswith("lane:")
-        kept = _in_box([p for p in polys if len(p) >= (3 if fill else 2)], lo, hi)
-        if not kept:
+    for layer in pack_layers(layers):
+        keep = _in_box(layer.lo, layer.hi, lo, hi)
+        counts = np.diff(layer.ends, prepend=0)
+        if keep.all():
+            pts, counts = layer.pts, counts
+        elif keep.any():
+            pts, counts = layer.pts[np.repeat(keep, counts)], counts[keep]
+        else:
             continue
-        rgb = hex_rgb(colour)
-        flat = view.xy(np.concatenate(kept))  # one transform for the layer, then a slice per polyline
+        flat = view.xy(pts)  # one transform for the layer, then a slice per polyline
         a = 0
-        for b in np.cumsum([2 * len(p) for p in kept]).tolist():
+        for b in (2 * np.cumsum(counts)).tolist():
             xy, a = flat[a:b], b
-            if fill:
-                draw.polygon(xy, fill=rgb)
+            if layer.fill:
+                draw.polygon(xy, fill=layer.rgb)
             else:
-                draw.line(xy + xy[:2] if closed else xy, fill=rgb, width=width)
+                draw.line(xy + xy[:2] if layer.closed else xy, fill=layer.rgb, width=width)
 
 
-def _in_box(polys: list[np.ndarray], lo: tuple[float, float], hi: tuple[float, float]) -> list[np.ndarray]:
-    """The polylines ((k, 2) m) whose bounding box meets the box ``lo``..``hi`` (m): a zoomed picture
-    leaves the rest of the map undrawn."""
-    polys = [p for p in polys if len(p)]
-    if not polys:
-        return []
-    starts = np.cumsum([0] + [len(p) for p in polys[:-1]])
-    pts = np.concatenate(polys)
-    pmin, pmax = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)
-    keep = (pmax[:, 0] >= lo[0]) & (pmin[:, 0] <= hi[0]) & (pmax[:, 1] >= lo[1]) & (pmin[:, 1] <= hi[1])
-    return [p for p, k in zip(polys, keep.tolist(), strict=True) if k]
+def _in_box(pmin: np.ndarray, pmax: np.ndarray, lo: tuple[float, float], hi: tuple[float, float]) -> np.ndarray:
+    """Which bounding boxes (rows of min and max corners, m) meet the box ``lo``..``hi`` (m): a zoomed
+    picture leaves the rest of the map undrawn."""
+    return (pmax[:, 0] >= lo[0]) & (pmin[:, 0] <= hi[0]) & (pmax[:, 1] >= lo[1]) & (pmin[:, 1] <= hi[1])
 
 
 def draw_signals(
