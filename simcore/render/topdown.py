@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -257,6 +258,7 @@ def draw_map(
     pad = width / view.scale  # m
     lo = (view.x0 - pad, view.y1 - h_px / view.scale - pad)
     hi = (view.x0 + w_px / view.scale + pad, view.y1 + pad)
+    ink = inker(draw)
     for layer in pack_layers(layers):
         keep = _in_box(layer.lo, layer.hi, lo, hi)
         counts = np.diff(layer.ends, prepend=0)
@@ -267,13 +269,14 @@ def draw_map(
         else:
             continue
         flat = view.xy(pts)  # one transform for the layer, then a slice per polyline
+        colour = ink(layer.rgb)
         a = 0
         for b in (2 * np.cumsum(counts)).tolist():
             xy, a = flat[a:b], b
             if layer.fill:
-                draw.polygon(xy, fill=layer.rgb)
+                draw.polygon(xy, fill=colour)
             else:
-                draw.line(xy + xy[:2] if layer.closed else xy, fill=layer.rgb, width=width)
+                draw.line(xy + xy[:2] if layer.closed else xy, fill=colour, width=width)
 
 
 def _in_box(pmin: np.ndarray, pmax: np.ndarray, lo: tuple[float, float], hi: tuple[float, float]) -> np.ndarray:
@@ -472,21 +475,23 @@ def _traces(img: Image.Image, state: dict[str, np.ndarray], ego: int, view: View
     s = view.scale / unit  # px per m at the output size
     box = (view.x0, view.y1 - img.height / view.scale, view.x0 + img.width / view.scale, view.y1)  # m shown
     strokes: list[Stroke] = []
-    for i in range(x.shape[1]):
-        if i == ego:
-            continue
-        rows = np.flatnonzero(active[:, i])
-        if rows.size < 2:
-            continue
-        rows = rows[:: max(1, rows.size // TRACE_POINTS)]
-        pts = np.column_stack([x[rows, i], y[rows, i]])
-        shown = _segments_shown(pts, box)
-        if not shown.any():
-            continue
+    # every other actor's trace at once: at most TRACE_POINTS of its active rows, evenly strided, one
+    # array of points ordered by actor; segments between two actors are never drawn
+    others = np.array([i for i in range(x.shape[1]) if i != ego], dtype=np.int64)
+    act = np.asarray(active, dtype=bool)[:, others]
+    count = act.sum(axis=0)
+    stride = np.maximum(1, count // TRACE_POINTS)
+    keep = act & ((np.cumsum(act, axis=0) - 1) % stride == 0) & (count >= 2)
+    col, row = np.nonzero(keep.T)  # by actor, then by row
+    if col.size >= 2:
+        actor = others[col]
+        pts = np.column_stack([x[row, actor], y[row, actor]])
+        same = col[1:] == col[:-1]
+        drawn = same & _segments_shown(pts, box, same)
         if dense:
-            strokes.append((pts, np.where(shown, 0, -1), (TRACE_GREY,), unit))
+            strokes.append((pts, np.where(drawn, 0, -1), (TRACE_GREY,), unit))
         else:
-            strokes.append((pts, _speed_levels(speed[rows, i], vmax, shown), _speed_rgb(), round(1.5 * unit)))
+            strokes.append((pts, _speed_levels(speed[row, actor], vmax, drawn), _speed_rgb(), round(1.5 * unit)))
     rows = np.flatnonzero(active[:, ego]) if ego >= 0 else np.zeros(0, np.int64)
     start = None
     if rows.size >= 2:
@@ -498,18 +503,25 @@ def _traces(img: Image.Image, state: dict[str, np.ndarray], ego: int, view: View
         strokes.append((pts, _speed_levels(speed[rows, ego], vmax, shown), _speed_rgb(), w))
         start = view.point(*pts[0])
     draw = ImageDraw.Draw(img)
+    ink = inker(draw)
     for stroke in strokes:
-        _stroke(draw, stroke, view)
+        _stroke(draw, stroke, view, ink)
     if start is not None:
         r = 5 * unit
         draw.ellipse((start[0] - r, start[1] - r, start[0] + r, start[1] + r), fill=(255, 255, 255), outline=(0, 0, 0),
                      width=unit)  # fmt: skip
 
 
-def _segments_shown(pts: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+def _segments_shown(
+    pts: np.ndarray, box: tuple[float, float, float, float], valid: np.ndarray | None = None
+) -> np.ndarray:
     """Which segments of the polyline ``pts`` ((k, 2) m) may cross ``box`` (xmin, ymin, xmax, ymax, m): those
-    with an end in the box grown by the longest segment (so a segment crossing the box is never missed)."""
-    pad = float(np.hypot(*np.diff(pts, axis=0).T).max()) + 1.0 if len(pts) > 1 else 1.0
+    with an end in the box grown by the longest segment (so a segment crossing the box is never missed);
+    ``valid``: the segments that count (not those joining two actors' traces)."""
+    length = np.hypot(*np.diff(pts, axis=0).T)
+    if valid is not None:
+        length = length[valid]
+    pad = float(length.max()) + 1.0 if length.size else 1.0
     x, y = pts[:, 0], pts[:, 1]
     near = (x >= box[0] - pad) & (x <= box[2] + pad) & (y >= box[1] - pad) & (y <= box[3] + pad)
     return near[:-1] | near[1:]
@@ -524,7 +536,23 @@ def _speed_levels(speed: np.ndarray, vmax: float, shown: np.ndarray) -> np.ndarr
     return level
 
 
-def _stroke(draw: ImageDraw.ImageDraw, stroke: Stroke, view: View) -> None:
+def inker(draw: ImageDraw.ImageDraw) -> Callable[[tuple[int, int, int]], int | tuple[int, int, int]]:
+    """``rgb -> ink`` for ``draw``: on a palette picture the colour's palette index, looked up once per
+    colour (ImageDraw looks a colour up anew on each call, a third of the cost of a short line); else rgb."""
+    palette = draw.palette
+    if palette is None:
+        return lambda rgb: rgb
+    known: dict[tuple[int, int, int], int] = {}
+
+    def ink(rgb: tuple[int, int, int]) -> int:
+        if rgb not in known:
+            known[rgb] = palette.getcolor(rgb)
+        return known[rgb]
+
+    return ink
+
+
+def _stroke(draw: ImageDraw.ImageDraw, stroke: Stroke, view: View, ink: Callable[[Any], Any]) -> None:
     """A stroke: one ``line`` call per run of segments of the same colour.
 
     (Painting the strokes into the palette array with NumPy instead was tried: 3-5x slower than these
@@ -535,7 +563,7 @@ def _stroke(draw: ImageDraw.ImageDraw, stroke: Stroke, view: View) -> None:
     firsts = ids[np.concatenate([[0], cuts])].tolist()
     for (a, b), c in zip(itertools.pairwise([0, *cuts.tolist(), ids.size]), firsts, strict=True):
         if c >= 0:
-            draw.line(flat[2 * a : 2 * b + 2], fill=colours[c], width=width)
+            draw.line(flat[2 * a : 2 * b + 2], fill=ink(colours[c]), width=width)
 
 
 def render_run(
