@@ -107,3 +107,10 @@ def test_map_simplification_keeps_corners_and_stays_within_a_centimetre() -> Non
     assert _off_path_m(arc, parts[2]) <= bound
     circle = np.column_stack([5 * np.cos(np.linspace(0, 2 * np.pi, 73)), 5 * np.sin(np.linspace(0, 2 * np.pi, 73))])
     assert len(np.split(*td.simplify([circle]))[0]) == 73  # 5 deg a point: every point is a corner
+    layers = {"lane:driving": ("#5b5f66", True, [ell]), "centre": ("#c9ced6", False, [straight, ell[:1]])}
+    packed = td.pack_layers(layers)
+    assert td.pack_layers(layers) is packed  # once per layers dict (map_layers keeps one per network)
+    assert [(p.fill, p.pts.tolist(), p.ends.tolist()) for p in packed] == [
+        (True, parts[1].tolist(), [3]),
+        (False, [[0.0, 0.0], [10.0, 0.0]], [2]),  # the one-point polyline is left out
+    ]
