@@ -337,6 +337,13 @@ def draw_actors(
     line_w = max(1, round(unit))
     order = sorted(act.tolist(), key=lambda i: i == ego)  # the ego on top
     corners = box_corners(x[order], y[order], yaw[order], length[order], width[order], off[order])
+    if order:  # boxes wholly outside the picture (a zoomed view of a dense scene: most of them) left out
+        w_px, h_px = draw.im.size
+        px, py = (corners[..., 0] - view.x0) * view.scale, (view.y1 - corners[..., 1]) * view.scale
+        seen = (px.max(axis=1) >= -line_w) & (px.min(axis=1) <= w_px + line_w)
+        seen &= (py.max(axis=1) >= -line_w) & (py.min(axis=1) <= h_px + line_w)
+        seen |= np.asarray(order) == ego  # its ring may reach into the picture
+        order, corners = [i for i, v in zip(order, seen.tolist(), strict=True) if v], corners[seen]
     centre, front = corners.mean(axis=1), (corners[:, 0] + corners[:, 3]) / 2
     ticks = np.stack([0.6 * front + 0.4 * centre, front], axis=1)  # heading: the front half of the axis
     box_xy, tick_xy = view.xy(corners.reshape(-1, 2)), view.xy(ticks.reshape(-1, 2))
@@ -364,7 +371,7 @@ def draw_actors(
 
 def draw_labels(draw: ImageDraw.ImageDraw, labels: list[tuple[float, float, float, str]], size: int = 11) -> None:
     """Actor ids on white boxes, above right of each actor (left where the picture ends), none over another."""
-    img_w = draw.im.size[0]
+    img_w, img_h = draw.im.size
     placed: list[tuple[float, float, float, float]] = []
     for x, y, r, text in labels:  # nearest the ego first: a label that would cover an earlier one is left out
         w = text_width(draw, text, size)
@@ -373,6 +380,8 @@ def draw_labels(draw: ImageDraw.ImageDraw, labels: list[tuple[float, float, floa
         if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
             continue
         placed.append(box)
+        if box[2] < 0 or box[0] > img_w or box[3] < 0 or box[1] > img_h:
+            continue  # outside the picture (it still keeps its place)
         draw.rectangle(box, fill=(255, 255, 255))
         draw_text(draw, (tx, y - r - size), text, (0, 0, 0), size)
 
