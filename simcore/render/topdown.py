@@ -240,7 +240,7 @@ def pack_layers(layers: dict[str, tuple[str, bool, list[np.ndarray]]]) -> list[P
             continue
         pts, ends = simplify(polys)
         starts = ends - np.diff(ends, prepend=0)
-        lo, hi = np.minimum.reduceat(pts, starts), np.maximum.reduceat(pts, starts)
+        lo, hi = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)  # NaN points ignored
         out.append(PackedLayer(hex_rgb(colour), fill, closed, pts, ends, lo, hi))
     while len(_PACKED) >= 8:
         del _PACKED[next(iter(_PACKED))]
