@@ -113,7 +113,10 @@ def _median_us(fn, reps: int, restore=None) -> tuple[float, float]:
 def profile(n: int, walkers: int, warm_s: float, reps: int) -> tuple[list[dict], dict]:
     """Median µs per call of every stage at ``n`` vehicles after ``warm_s`` simulated seconds."""
     from simcore.api import simulation
+    from simcore.yamlio import source as yaml_source
 
+    # as traffic.py: the generated file of a 10,000-vehicle grid is larger than the loader's alias-bomb guard
+    yaml_source.MAX_NODES = max(yaml_source.MAX_NODES, 40 * (n + walkers))
     sim = simulation(traffic_file(n, timeout_s=warm_s + 60.0, pedestrians=walkers), record_every=0)
     sim._advance(round(warm_s / sim.world.dt))
     sp, sc, out = sim.static, sim.scratch, sim.out
