@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from simcore._types import F64, I64
 from simcore.road.builder import SAMPLE_SPACING_M, heading_and_curvature
 from simcore.road.network import RoadNetwork
+from simcore.road.route_search_kernels import a_star_lanes
 
 #: Extra cost of one lane change (s), so routes prefer staying in lane.
 LANE_CHANGE_PENALTY_S = 3.0
@@ -30,28 +31,58 @@ class NoRouteError(ValueError):
     """No sequence of lanes joins the requested start and goal."""
 
 
-def _heuristic_times(net: RoadNetwork, goal: int, vmax: float) -> list[float]:
-    """Straight-line time (s) at ``vmax`` from every lane's end to the start of ``goal``."""
-    ends = net.lane_start[1:] - 1
-    gb = net.lane_start[goal]
-    d = np.hypot(net.pts_x[ends] - net.pts_x[gb], net.pts_y[ends] - net.pts_y[gb])
-    return (d / vmax).tolist()
+def _heuristic_times(net: RoadNetwork, goal: int) -> F64:
+    """Straight-line time (s) at the network's top speed from every lane's end to the start of
+    ``goal``; kept per goal on the network (routes of many actors share their goals)."""
+    cache = net.__dict__.get("_heuristic_cache")
+    if cache is None:
+        cache = {}
+        object.__setattr__(net, "_heuristic_cache", cache)
+    h = cache.get(goal)
+    if h is None:
+        vmax = float(net.lane_speed_limit.max())
+        ends = net.lane_start[1:] - 1
+        gb = net.lane_start[goal]
+        d = np.hypot(net.pts_x[ends] - net.pts_x[gb], net.pts_y[ends] - net.pts_y[gb])
+        h = cache[goal] = np.ascontiguousarray(d / vmax, dtype=np.float64)
+    return h
 
 
-def _search_graph(
-    net: RoadNetwork,
-) -> tuple[list[list[tuple[int, float]]], list[float], list[bool], list[tuple[int, int]]]:
-    """(successor edges with travel times (s), lane lengths (m), outside-junction flags, (left, right)
-    neighbours) of every lane as Python lists, built once per network for ``_a_star``."""
+class _SearchGraph(NamedTuple):
+    """The lane graph as flat arrays for ``a_star_lanes``, with its reusable workspace."""
+
+    succ_start: I64
+    succ_idx: I64
+    succ_cost: F64  # travel time (s) of each successor: its length over its speed limit
+    length: F64  # lane lengths (m)
+    open_road: np.ndarray  # bool: lane outside junctions
+    left: I64
+    right: I64
+    best: F64  # workspace: all inf between searches
+    prev: I64
+    touched: I64
+    out: I64
+
+
+def _search_graph(net: RoadNetwork) -> _SearchGraph:
+    """The ``_SearchGraph`` of ``net``, built once per network."""
     cached = net.__dict__.get("_search_cache")
     if cached is None:
-        travel = (net.lane_length / net.lane_speed_limit).tolist()
-        succ = [[(int(n), travel[int(n)]) for n in net.successors(lane)] for lane in range(net.n_lanes)]
-        cached = (
-            succ,
-            net.lane_length.tolist(),
-            (net.lane_junction < 0).tolist(),
-            list(zip(net.lane_left.tolist(), net.lane_right.tolist(), strict=True)),
+        n = net.n_lanes
+        succ_idx = np.ascontiguousarray(net.succ_idx, dtype=np.int64)
+        travel = np.asarray(net.lane_length, float) / np.asarray(net.lane_speed_limit, float)
+        cached = _SearchGraph(
+            np.ascontiguousarray(net.succ_start, dtype=np.int64),
+            succ_idx,
+            np.ascontiguousarray(travel[succ_idx]),
+            np.ascontiguousarray(net.lane_length, dtype=np.float64),
+            np.ascontiguousarray(net.lane_junction < 0),
+            np.ascontiguousarray(net.lane_left, dtype=np.int64),
+            np.ascontiguousarray(net.lane_right, dtype=np.int64),
+            np.full(n, np.inf),
+            np.full(n, -1, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
         )
         object.__setattr__(net, "_search_cache", cached)
     return cached
@@ -65,46 +96,36 @@ def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: boo
     changes are first allowed only between lanes at least ``MIN_LANE_CHANGE_LANE_M`` long (real
     maps cut roads into short lane sections); only if that finds no route are shorter ones used.
     The heuristic is straight-line distance at the network's top speed, so it never
-    overestimates. Raises ``NoRouteError`` when the goal is unreachable.
+    overestimates. Routes are kept per (start, goal, lane_changes) on the network. Raises
+    ``NoRouteError`` when the goal is unreachable.
     """
-    if lane_changes:
-        try:
-            return _a_star(net, start, goal, MIN_LANE_CHANGE_LANE_M)
-        except NoRouteError:
-            pass
-    return _a_star(net, start, goal, 0.0 if lane_changes else math.inf)
+    cache = net.__dict__.get("_route_cache")
+    if cache is None:
+        cache = {}
+        object.__setattr__(net, "_route_cache", cache)
+    key = (int(start), int(goal), bool(lane_changes))
+    route = cache.get(key)
+    if route is None:
+        route = None
+        if lane_changes:
+            route = _a_star(net, start, goal, MIN_LANE_CHANGE_LANE_M)
+        if route is None:
+            route = _a_star(net, start, goal, 0.0 if lane_changes else math.inf)
+        if route is None:
+            raise NoRouteError(f"no route from {net.lane_names[start]!r} to {net.lane_names[goal]!r}")
+        cache[key] = route
+    return list(route)
 
 
-def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> list[int]:
-    """A* over successors and (between lanes at least ``min_change_len`` m long) lane changes."""
-    vmax = float(net.lane_speed_limit.max())
-    h = _heuristic_times(net, goal, vmax)
-    succ, length, open_road, sides = _search_graph(net)
-    best = {start: 0.0}
-    prev: dict[int, int] = {}
-    heap = [(h[start], 0.0, start)]
-    pop, push, best_of, inf = heapq.heappop, heapq.heappush, best.get, math.inf
-    while heap:
-        _, cost, lane = pop(heap)
-        if lane == goal:
-            path = [lane]
-            while path[-1] != start:
-                path.append(prev[path[-1]])
-            return path[::-1]
-        if cost > best_of(lane, inf):
-            continue
-        edges = succ[lane]
-        if open_road[lane] and length[lane] >= min_change_len:
-            edges = edges + [
-                (nb, LANE_CHANGE_PENALTY_S) for nb in sides[lane] if nb >= 0 and length[nb] >= min_change_len
-            ]
-        for nxt, c in edges:
-            nc = cost + c
-            if nc < best_of(nxt, inf):
-                best[nxt] = nc
-                prev[nxt] = lane
-                push(heap, (nc + h[nxt], nc, nxt))
-    raise NoRouteError(f"no route from {net.lane_names[start]!r} to {net.lane_names[goal]!r}")
+def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> tuple[int, ...] | None:
+    """A* over successors and (between lanes at least ``min_change_len`` m long) lane changes
+    (``route_search_kernels.a_star_lanes``); None when the goal is unreachable."""
+    g = _search_graph(net)
+    n = a_star_lanes(
+        int(start), int(goal), float(min_change_len), LANE_CHANGE_PENALTY_S, g.succ_start, g.succ_idx, g.succ_cost,
+        g.length, g.open_road, g.left, g.right, _heuristic_times(net, goal), g.best, g.prev, g.touched, g.out,
+    )  # fmt: skip
+    return None if n < 0 else tuple(int(k) for k in g.out[:n])
 
 
 @dataclass(frozen=True)
