@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -25,6 +26,11 @@ MIN_LANE_CHANGE_M = 10.0
 MIN_LANE_CHANGE_LANE_M = 2.0 * MIN_LANE_CHANGE_M
 #: Route samples are at most this far apart after ``route_path`` fills in longer steps (m).
 ROUTE_SPACING_M = SAMPLE_SPACING_M
+#: Most heuristic values (one per lane and goal) kept on a network between route searches (32 MB).
+HEURISTIC_CACHE_FLOATS = 4_000_000
+
+
+_SEARCH_LOCK = threading.Lock()
 
 
 class NoRouteError(ValueError):
@@ -40,6 +46,8 @@ def _heuristic_times(net: RoadNetwork, goal: int) -> F64:
         object.__setattr__(net, "_heuristic_cache", cache)
     h = cache.get(goal)
     if h is None:
+        if len(cache) * net.n_lanes >= HEURISTIC_CACHE_FLOATS:
+            cache.clear()
         vmax = float(net.lane_speed_limit.max())
         ends = net.lane_start[1:] - 1
         gb = net.lane_start[goal]
@@ -121,11 +129,13 @@ def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> t
     """A* over successors and (between lanes at least ``min_change_len`` m long) lane changes
     (``route_search_kernels.a_star_lanes``); None when the goal is unreachable."""
     g = _search_graph(net)
-    n = a_star_lanes(
-        int(start), int(goal), float(min_change_len), LANE_CHANGE_PENALTY_S, g.succ_start, g.succ_idx, g.succ_cost,
-        g.length, g.open_road, g.left, g.right, _heuristic_times(net, goal), g.best, g.prev, g.touched, g.out,
-    )  # fmt: skip
-    return None if n < 0 else tuple(int(k) for k in g.out[:n])
+    h = _heuristic_times(net, goal)
+    with _SEARCH_LOCK:  # one workspace per network; the kernel releases the GIL
+        n = a_star_lanes(
+            int(start), int(goal), float(min_change_len), LANE_CHANGE_PENALTY_S, g.succ_start, g.succ_idx,
+            g.succ_cost, g.length, g.open_road, g.left, g.right, h, g.best, g.prev, g.touched, g.out,
+        )  # fmt: skip
+        return None if n < 0 else tuple(int(k) for k in g.out[:n])
 
 
 @dataclass(frozen=True)
