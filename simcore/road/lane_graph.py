@@ -181,10 +181,12 @@ def _smoothstep(u: F64) -> F64:
 
 
 def points_in_polygon(px: F64, py: F64, poly_x: F64, poly_y: F64) -> np.ndarray:
-    """Even-odd test of many points against one simple polygon (vectorised NumPy)."""
+    """Even-odd test of many points against one simple polygon (vertices along the last axis of
+    ``poly_x``/``poly_y``), or with (n, v) polygons, point i against polygon i (vectorised NumPy)."""
     px, py = np.asarray(px), np.asarray(py)
     x1, y1 = np.asarray(poly_x, float), np.asarray(poly_y, float)
-    x2, y2 = np.concatenate([x1[1:], x1[:1]]), np.concatenate([y1[1:], y1[:1]])  # next vertex
+    x2 = np.concatenate([x1[..., 1:], x1[..., :1]], axis=-1)  # next vertex
+    y2 = np.concatenate([y1[..., 1:], y1[..., :1]], axis=-1)
     qx, qy = px[..., None], py[..., None]  # points along a new last axis, edges across it
     crosses = (y1 > qy) != (y2 > qy)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -428,16 +430,7 @@ def path_from_polyline(
     x, y, s = x[keep], y[keep], s_all[keep]
     lane, speed_limit = lane[keep], speed_limit[keep]
     heading, curvature = heading_and_curvature(x, y, s)
-    cw0, cw1, cwi = [], [], []
-    for c in crosswalks_near(net, x, y):
-        px, py = net.cw_x[c], net.cw_y[c]
-        m = CW_CELL_MARGIN_M
-        near = np.flatnonzero((x >= px.min() - m) & (x <= px.max() + m) & (y >= py.min() - m) & (y <= py.max() + m))
-        idx = near[points_in_polygon(x[near], y[near], px, py)]
-        if idx.size:
-            cw0.append(float(s[max(idx[0] - 1, 0)]))
-            cw1.append(float(s[min(idx[-1] + 1, len(s) - 1)]))
-            cwi.append(c)
+    cw0, cw1, cwi = _route_crosswalks(net, x, y, s)
     order = np.argsort(cw0, kind="stable")
     return RoutePath(
         x=x,
@@ -454,6 +447,33 @@ def path_from_polyline(
         cw_id=np.array(cwi, dtype=np.int64)[order],
         lanes=lanes,
     )
+
+
+def _route_crosswalks(net: RoadNetwork, x: F64, y: F64, s: F64) -> tuple[F64, F64, I64]:
+    """(s0, s1, id) of every crosswalk the samples (x, y, s) run through, by ascending id: s0/s1 at the
+    samples just before the first and after the last sample inside its polygon. Only the crosswalks of
+    the grid cells the samples fall in (``crosswalks_near``), and of their samples only those in the
+    crosswalk's bounding box (+ ``CW_CELL_MARGIN_M``), are tested, all (sample, crosswalk) pairs at once."""
+    cs = np.asarray(crosswalks_near(net, x, y), dtype=np.int64)
+    if cs.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    px, py = np.asarray(net.cw_x, float)[cs], np.asarray(net.cw_y, float)[cs]
+    m = CW_CELL_MARGIN_M
+    in_box = (
+        (x >= px.min(axis=1)[:, None] - m)
+        & (x <= px.max(axis=1)[:, None] + m)
+        & (y >= py.min(axis=1)[:, None] - m)
+        & (y <= py.max(axis=1)[:, None] + m)
+    )
+    c, k = np.nonzero(in_box)  # row-major: by crosswalk, then ascending sample
+    inside = points_in_polygon(x[k], y[k], px[c], py[c])
+    c, k = c[inside], k[inside]
+    if c.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    first = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]]))
+    last = np.concatenate([first[1:], [c.size]]) - 1
+    n = len(s)
+    return s[np.maximum(k[first] - 1, 0)], s[np.minimum(k[last] + 1, n - 1)], cs[c[first]]
 
 
 def route_grade(net: RoadNetwork, path: RoutePath) -> F64:
