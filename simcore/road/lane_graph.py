@@ -40,10 +40,7 @@ class NoRouteError(ValueError):
 def _heuristic_times(net: RoadNetwork, goal: int) -> F64:
     """Straight-line time (s) at the network's top speed from every lane's end to the start of
     ``goal``; kept per goal on the network (routes of many actors share their goals)."""
-    cache = net.__dict__.get("_heuristic_cache")
-    if cache is None:
-        cache = {}
-        object.__setattr__(net, "_heuristic_cache", cache)
+    cache = net.memo("_heuristic_cache")
     h = cache.get(goal)
     if h is None:
         if len(cache) * net.n_lanes >= HEURISTIC_CACHE_FLOATS:
@@ -107,10 +104,7 @@ def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: boo
     overestimates. Routes are kept per (start, goal, lane_changes) on the network. Raises
     ``NoRouteError`` when the goal is unreachable.
     """
-    cache = net.__dict__.get("_route_cache")
-    if cache is None:
-        cache = {}
-        object.__setattr__(net, "_route_cache", cache)
+    cache = net.memo("_route_cache")
     key = (int(start), int(goal), bool(lane_changes))
     route = cache.get(key)
     if route is None:
