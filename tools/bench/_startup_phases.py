@@ -13,6 +13,7 @@ object code), with the number of kernels loaded. Works on any simcore tree (PYTH
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -92,10 +93,8 @@ def main() -> None:
     from simcore.cli import main as cli_main
 
     _switch("cli (parse, summary, rest)")
-    try:
+    with contextlib.suppress(SystemExit):
         cli_main(["run", "--quiet", scenario, *rest])
-    except SystemExit:
-        pass
     _switch(None)
     _switch("end")  # books the tail on the outer phase
     total = sum(_ACC.values())
