@@ -55,13 +55,14 @@ DEFAULT_SCENARIO = "urban/cut_in"
 
 def _run_once(argv: list[str], cache: str | None, tree: str | None = None) -> tuple[float, float, int]:
     """(wall s, CPU s, exit code) of one child process with NUMBA_CACHE_DIR=``cache`` (None: as set here),
-    importing simcore from the source tree ``tree`` (None: as set here)."""
+    importing simcore from the source tree ``tree`` (None: as set here; the child also runs in that
+    folder, as ``python -m`` and ``-c`` put the working folder first on the import path)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": cache} if cache else dict(os.environ)
     if tree:
         env["PYTHONPATH"] = tree
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(argv, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
