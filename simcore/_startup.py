@@ -111,7 +111,7 @@ def light_cache_loads() -> None:
         return load(self, sig, target_context)
 
     load_overload._simcore_light = True  # type: ignore[attr-defined]
-    caching.Cache.load_overload = load_overload
+    caching.Cache.load_overload = load_overload  # type: ignore[method-assign]
 
 
 def lazily_cached(jit: Callable[[Callable[..., Any]], Any]) -> Callable[[Callable[..., Any]], Any]:
