@@ -98,6 +98,8 @@ def light_cache_loads() -> None:
     load = caching.Cache.load_overload
     if getattr(load, "_simcore_light", False):
         return
+    if not all(hasattr(caching.Cache, name) for name in ("_load_overload", "_guard_against_spurious_io_errors")):
+        return  # a Numba whose cache internals differ: keep its own loading (slower, same result)
 
     def load_overload(self: Any, sig: Any, target_context: Any) -> Any:
         if getattr(self._py_func, "__module__", "").startswith("simcore."):
