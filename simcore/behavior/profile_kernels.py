@@ -9,6 +9,7 @@ import numpy as np
 
 from simcore._jit import kernel
 from simcore.road.frenet_kernels import project_on_polyline
+from simcore.road.query_kernels import segment_at
 
 #: Tolerance of time comparisons (s): a trigger at t fires at the step that ends at t.
 TIME_EPS = 1e-9
@@ -117,15 +118,8 @@ def interp_at(x, xp, fp, lo, hi):  # pragma: no cover - compiled
         return fp[lo]
     if x >= xp[hi - 1]:
         return fp[hi - 1]
-    a = lo
-    b = hi - 1  # xp[a] <= x < xp[b]
-    while b - a > 1:
-        m = (a + b) // 2
-        if xp[m] <= x:
-            a = m
-        else:
-            b = m
-    return (fp[b] - fp[a]) / (xp[b] - xp[a]) * (x - xp[a]) + fp[a]
+    a = segment_at(xp, lo, hi, x)  # xp[a] <= x < xp[a + 1]
+    return (fp[a + 1] - fp[a]) / (xp[a + 1] - xp[a]) * (x - xp[a]) + fp[a]
 
 
 @kernel
