@@ -173,8 +173,8 @@ def test_no_module_below_the_loaders_holds_a_km_h_or_degree_field():
     assert not bad, "non-SI names below the loaders (convert in the loader with simcore.units):\n" + "\n".join(bad)
 
 
-#: Kernel modules keep math.radians for a constant: editing them makes every engine step recompile.
-FACTOR_EXCEPTIONS = {"units.py", "evaluation/rules_kernels.py"}
+#: The one module that writes unit factors.
+FACTOR_EXCEPTIONS = {"units.py"}
 
 
 def test_unit_factors_are_written_only_in_simcore_units():

@@ -78,7 +78,7 @@ STOP_ZONE_M = HALT_ZONE_M
 #: PET: route bin length (m); actors whose heading differs from the route by less than this (rad) are
 #: following or oncoming traffic in the same corridor, not encroaching, and are skipped.
 PET_BIN_M = 1.0
-PET_MIN_ANGLE = math.radians(30.0)
+PET_MIN_ANGLE = math.pi / 6.0  # 30 degrees
 PET_LOOK_BACK_M = 30.0
 #: Hazard onset: an actor on the ego path closing faster than this (m/s) or braking harder than HAZARD_DECEL.
 HAZARD_CLOSING_MPS = 0.1

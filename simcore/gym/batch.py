@@ -62,8 +62,8 @@ class InstanceBatch:
     """``n`` independent copies of ``world`` (its ego is the controlled vehicle).
 
     Args:
-        world: a built World with an ego (``scenario.build.build_world``); a storyboard runs inside the
-            compiled step, so every entry must be of a compiled kind (``runner.story_tables``). An entry
+        world: a built World with an ego (``scenario.build.build_world``); its storyboard runs inside the
+            compiled step (every trigger and action kind is compiled: ``runner.story_tables``). An entry
             that ends the run terminates the episode (``END_STORY``); a weather change fires (``after`` and
             ``done`` triggers see it) but changes nothing the gym models (it has no sensors).
         n: number of instances.

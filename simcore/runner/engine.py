@@ -236,6 +236,7 @@ class Static(NamedTuple):
     sbc_i: np.ndarray
     sbc_v: np.ndarray
     sb_off: np.ndarray
+    sb_pts: np.ndarray
     rheading: np.ndarray
     rlane: np.ndarray
     sb_vdes0: np.ndarray

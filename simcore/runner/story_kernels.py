@@ -26,19 +26,23 @@ from simcore._jit import borrow as bw
 from simcore._jit import borrow_row as row
 from simcore._jit import kernel
 from simcore.behavior.profile_kernels import (
+    N_CHAIN,
     NO_LIMIT_MPS,
     SHAPE_STEP,
     TIME_EPS,
+    follow_path_route,
     lane_at,
     profile_distance,
     profile_speed,
+    reference_settled,
     shift_route,
+    track_reference,
 )
 from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.evaluation.metrics_kernels import crosswalk_occupancy, emit_event
 from simcore.road.frenet_kernels import project_on_polyline
-from simcore.scenario.trigger_kernels import KEEP_TAU_S, along, apply_rule, compare_quantity, time_gap
+from simcore.scenario.trigger_kernels import KEEP_TAU_S, along, apply_rule, compare_quantity, on_lane, time_gap
 
 #: Event kind of a fired entry (``EventKind.STORYBOARD``).
 EV_STORYBOARD = 7
@@ -62,6 +66,7 @@ T_DELAYED = 14  # v0: delay (s); one child
 T_COMPARE = 15  # i: a, b, measure (trigger_kernels.M_*), rule (R_*) + 8 x freespace; v: value, start, length
 T_DONE = 16  # i: entry (done and its action finished)
 T_BEFORE = 17  # i: entry (not done yet)
+T_ON_LANE = 18  # i: row, the lane's centre line sb_pts[:, lo:hi] (x, y, s); v0: half width (m)
 
 # Edge kinds (``story_tables.EDGE_KINDS``).
 EDGE_RISING = 0
@@ -84,6 +89,9 @@ A_FOLLOW = 11  # ai: row, ref; af: -, factor, delta (the row's speed is ref's x 
 A_SYNC = 12  # ai: row, master, smooth; af: s_target, s_master, tolerance (m), final, final delta (m/s; NaN: none), dt
 A_KEEP = 13  # ai: row, ref, side (SIDE_*), freespace, continuous + 2 x jerk-limited; af: distance (m), time gap
 #  (s) (one NaN), max accel, max decel (m/s^2), max speed (m/s) (NaN: none), accel rate up, down (m/s^3), dt
+A_SPEED_FOLLOW = 14  # ai: row, the reference sb_pts[:2, lo:hi] (t s after the start, v m/s); af: max accel, max
+#  decel (m/s^2), accel rate up, down (m/s^3) (inf: none), dt
+A_PATH = 15  # ai: row, the path sb_pts[:2, lo:hi] (x, y m), local (1/0)
 #: Float parameters per action (``sb_af`` columns).
 N_AF = 8
 
@@ -133,7 +141,12 @@ P_K_UP = 30
 P_K_DOWN = 31
 P_REACHED = 32
 P_KA = 33
-N_PROF = 34
+P_F_LO = 34  # SPEED_FOLLOW: its reference's columns in sb_pts, start time (s; NaN: not started), speed then
+P_F_HI = 35  # (m/s); limits in P_K_ACC, P_K_DEC, P_K_UP, P_K_DOWN, acceleration in P_KA, last time / speed in
+P_F_START = 36  # P_MT / P_MV
+P_F_V0 = 37
+P_CHAIN = 38  # the row's path chain (``profile_kernels.CH_*``, N_CHAIN slots): where its last follow_path ended
+N_PROF = P_CHAIN + N_CHAIN
 
 # Kinds of scripted speed.
 KIND_PROFILE = 0  # from v0 to v1 over a duration (``storyboard._Profile``)
@@ -142,6 +155,7 @@ KIND_SYNC = 2  # reach a route point when another row reaches its own (``storybo
 KIND_SYNC_SMOOTH = 3  # the same, reaching the final speed gradually (``storyboard._SyncSmooth``)
 KIND_KEEP = 4  # keep a distance or time gap to another row (``storyboard._Keep``)
 KIND_KEEP_JERK = 5  # the same with jerk limits (``storyboard._KeepJerk``)
+KIND_SPEED_FOLLOW = 6  # track a reference speed profile within jerk limits (``storyboard._FollowProfile``)
 
 # The columns of ``story_mem`` (per trigger node).
 M_T = 0  # time (s) of the node's last check (NaN: none); DELAYED: when its child first held
@@ -161,7 +175,7 @@ def _release(i, prof_on, v_des, speed_factor, vdes0, sf0):  # pragma: no cover -
 @kernel
 def _leaf(
     c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, accel, progress, active, length, width,
-    center_offset, sig_state,
+    center_offset, sig_state, pts,
 ):  # pragma: no cover - compiled
     """Does trigger leaf c (not ALL / ANY / EDGE / HELD / DELAYED / DONE) hold now (t s)?"""
     code = sbc_kind[c]
@@ -191,6 +205,8 @@ def _leaf(
         return progress[a] >= v - TIME_EPS
     if code == T_NEAR:
         return math.hypot(x[a] - v, y[a] - sbc_v[c, 1]) <= sbc_v[c, 2]
+    if code == T_ON_LANE:
+        return on_lane(x[a], y[a], pts[0], pts[1], pts[2], b, sbc_i[c, 2], v)
     if not active[b]:
         return False
     if code == T_DISTANCE:
@@ -234,22 +250,26 @@ def _memory(c, code, inner, t, dts, sbc_i, sbc_v, mem):  # pragma: no cover - co
 
 
 @kernel
-def _finished(e, t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof):  # pragma: no cover - compiled
+def _finished(e, t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof, progress, pts):  # pragma: no cover
     """Has entry e done its action and has the action finished (``StoryProgress.finished``)? A speed script
-    when its profile reached its end or was replaced (a FOLLOW never), a lane change after its duration,
-    every other action at once."""
+    when its profile reached its end or was replaced (a FOLLOW never), a lane change after its duration, a
+    path when the row's progress reached its end (``story_app[e, 1]``), every other action at once."""
     if not story_done[e]:
         return False
     code = sb_act[e]
     if code == A_LANE_CHANGE:
         return t >= story_app[e, 0] + sb_af[e, 0] - TIME_EPS
-    if code not in (A_SPEED, A_FOLLOW, A_SYNC, A_KEEP):
+    if code == A_PATH:
+        return progress[sb_ai[e, 0]] >= story_app[e, 1] - 1e-6
+    if code not in (A_SPEED, A_FOLLOW, A_SYNC, A_KEEP, A_SPEED_FOLLOW):
         return True
     r = sb_ai[e, 0]
     if story_app[e, 1] < 0.0 or not prof_on[r] or prof[r, P_ID] != story_app[e, 1]:
         return True
     if prof[r, P_KIND] == KIND_FOLLOW:
         return False
+    if prof[r, P_KIND] == KIND_SPEED_FOLLOW:
+        return reference_settled(t, prof[r, P_F_START], prof[r, P_MV], pts[0], pts[1], int(prof[r, P_F_HI]))
     if prof[r, P_KIND] in (KIND_KEEP, KIND_KEEP_JERK):  # when the distance is reached, unless continuous
         return prof[r, P_REACHED] == 1.0 and prof[r, P_K_CONT] == 0.0
     if prof[r, P_KIND] != KIND_PROFILE:  # a synchronisation: at the arrival
@@ -395,11 +415,35 @@ def _keep_jerk_speed(t, r, p, x, y, yaw, speed, accel, length, width, center_off
 
 
 @kernel
+def _speed_follow_speed(t, r, p, pts, speed, accel):  # pragma: no cover - compiled
+    """Speed (m/s) of row r tracking its reference at t (s) (``storyboard._FollowProfile.speed``): one step of
+    ``track_reference`` per time (kept in ``p``); the first call starts it from the row's speed and
+    acceleration."""
+    if abs(t - p[P_MT]) <= TIME_EPS:
+        return p[P_MV]
+    if math.isnan(p[P_MV]):  # the first call, when the action starts
+        p[P_F_START] = t
+        p[P_MT] = t
+        p[P_MV] = speed[r]
+        p[P_KA] = accel[r]
+        p[P_F_V0] = speed[r]
+        return p[P_MV]
+    v, a = track_reference(t, p[P_MT], p[P_MV], p[P_KA], p[P_F_START], p[P_F_V0], pts[0], pts[1], int(p[P_F_LO]),
+                           int(p[P_F_HI]), p[P_K_ACC], p[P_K_DEC], p[P_K_UP], p[P_K_DOWN])  # fmt: skip
+    p[P_MT] = t
+    p[P_MV] = v
+    p[P_KA] = a
+    return v
+
+
+@kernel
 def _scripted_speed(
-    t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset
+    t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset, pts
 ):  # pragma: no cover - compiled
     """The speed (m/s) scripted profile ``p`` (row r's ``prof`` row) asks for at t (s)."""
     kind = p[P_KIND]
+    if kind == KIND_SPEED_FOLLOW:
+        return _speed_follow_speed(t, r, p, pts, speed, accel)
     if kind == KIND_SYNC:
         return _sync_speed(r, p, progress, speed)
     if kind == KIND_SYNC_SMOOTH:
@@ -420,7 +464,7 @@ def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: n
         if prof_on[i]:
             prof_pre[i] = speed[i]
             p = prof[i]
-            if p[P_KIND] >= KIND_SYNC:  # SYNC, SYNC_SMOOTH, KEEP, KEEP_JERK
+            if p[P_KIND] >= KIND_SYNC:  # SYNC, SYNC_SMOOTH, KEEP, KEEP_JERK, SPEED_FOLLOW
                 v_des[i] = max(p[P_NEXT], 0.0)
             else:
                 v_des[i] = max(_profile_or_follow(t_now + dt, p, speed), 0.0)
@@ -430,7 +474,7 @@ def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: n
 @kernel
 def _impose(
     i, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel, max_accel, max_speed, steer,
-    wheelbase, x, y, yaw, progress, accel, speed, v_des, speed_factor, vdes0, sf0, length, width, center_offset,
+    wheelbase, x, y, yaw, progress, accel, speed, v_des, speed_factor, vdes0, sf0, length, width, center_offset, pts,
 ):  # pragma: no cover - compiled
     """Impose row i's scripted speed for the step from t_before to t (s) (``ScriptedSpeeds.after_step``):
     a kinematic row's pose is moved so that it covers the profile's distance; at the profile's end it is
@@ -439,7 +483,7 @@ def _impose(
     p = prof[i]
     t0, v0, v1, shape, dur = p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR]
     v_pre = prof_pre[i]
-    v_new = _scripted_speed(t, i, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
+    v_new = _scripted_speed(t, i, p, x, y, yaw, progress, speed, accel, length, width, center_offset, pts)
     kinematic = True
     for q in range(veh_idx_st.shape[0]):
         if veh_idx_st[q] == i:
@@ -487,6 +531,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
         bw(sp.sb_af)
     sbc_kind, sbc_i, sbc_v, sb_off, rheading, rlane = bw(sp.sbc_kind), bw(sp.sbc_i), bw(sp.sbc_v), \
         bw(sp.sb_off), bw(sp.rheading), bw(sp.rlane)
+    pts = bw(sp.sb_pts)
     vdes0, sf0, veh_idx_st, wheelbase, length, center_offset = bw(sp.sb_vdes0), bw(sp.sb_sf0), \
         bw(sp.veh_idx_st), bw(sp.wheelbase), bw(sp.length), bw(sp.center_offset)
     width = bw(sp.width)
@@ -522,7 +567,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
                 if prof_on[i] and active[i]:
                     _impose(i, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel,
                             max_accel, max_speed, steer, wheelbase, x, y, yaw, progress, accel, speed, v_des,
-                            speed_factor, vdes0, sf0, length, width, center_offset)
+                            speed_factor, vdes0, sf0, length, width, center_offset, pts)
         else:  # FOLLOW / SYNC read another row: the order the rows were scripted in, as on the Python path
             last = -math.inf
             while True:
@@ -538,7 +583,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
                 if active[best]:
                     _impose(best, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel,
                             max_accel, max_speed, steer, wheelbase, x, y, yaw, progress, accel, speed, v_des,
-                            speed_factor, vdes0, sf0, length, width, center_offset)
+                            speed_factor, vdes0, sf0, length, width, center_offset, pts)
     fired = False
     for e in range(sb_act.shape[0]):
         if story_done[e]:
@@ -558,10 +603,11 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
                     top -= 1
                     h = _memory(c, code, mem[top, M_STACK] != 0.0, t, dts, sbc_i, sbc_v, mem)
                 elif code == T_DONE:
-                    h = _finished(sbc_i[c, 0], t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof)
+                    h = _finished(sbc_i[c, 0], t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof,
+                                  progress, pts)
                 else:
                     h = _leaf(c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, accel, progress, active,
-                              length, width, center_offset, sig_state)
+                              length, width, center_offset, sig_state, pts)
                 mem[top, M_STACK] = 1.0 if h else 0.0
                 top += 1
             if mem[lo, M_STACK] != 0.0:
@@ -619,15 +665,29 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
             if dur <= 0.0:  # a step: the speed changes now
                 speed[r] = target
             story_app[e, 1] = p[P_ID]
-        elif code in (A_FOLLOW, A_SYNC, A_KEEP):  # a live speed that reads other rows
+        elif code in (A_FOLLOW, A_SYNC, A_KEEP, A_SPEED_FOLLOW):  # a live speed (that may read other rows)
             if code == A_FOLLOW:
                 kind = KIND_FOLLOW
             elif code == A_SYNC:
                 kind = KIND_SYNC_SMOOTH if sb_ai[e, 2] == 1 else KIND_SYNC
+            elif code == A_SPEED_FOLLOW:
+                kind = KIND_SPEED_FOLLOW
             else:
                 kind = KIND_KEEP_JERK if sb_ai[e, 4] >= 2 else KIND_KEEP
-            p = _begin_live(r, kind, sb_ai[e, 1], prof_on, prof)
-            if code == A_FOLLOW:
+            p = _begin_live(r, kind, r if code == A_SPEED_FOLLOW else sb_ai[e, 1], prof_on, prof)
+            if code == A_SPEED_FOLLOW:
+                p[P_F_LO] = sb_ai[e, 1]
+                p[P_F_HI] = sb_ai[e, 2]
+                p[P_K_ACC] = sb_af[e, 0]
+                p[P_K_DEC] = sb_af[e, 1]
+                p[P_K_UP] = sb_af[e, 2]
+                p[P_K_DOWN] = sb_af[e, 3]
+                p[P_DT] = sb_af[e, 4]
+                p[P_F_START] = math.nan
+                p[P_KA] = math.nan
+                p[P_MT] = math.nan
+                p[P_MV] = math.nan
+            elif code == A_FOLLOW:
                 p[P_FACTOR] = sb_af[e, 1]
                 p[P_DELTA] = sb_af[e, 2]
             elif code == A_SYNC:
@@ -657,7 +717,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
                 p[P_MT] = math.nan
                 p[P_MV] = 0.0
             speed_factor[r] = NO_LIMIT_MPS  # ``ScriptedSpeeds.script``: the speed is set now
-            v = _scripted_speed(t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset)
+            v = _scripted_speed(t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset, pts)
             v_des[r] = v
             speed[r] = v
             story_app[e, 1] = p[P_ID]
@@ -665,6 +725,9 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
             lane = lane_at(r, progress, rt_start, rs, rlane)
             off = sb_off[sb_ai[e, 2] + lane] if lane >= 0 else sb_af[e, 1]
             shift_route(r, sb_ai[e, 1], off, sb_af[e, 0], speed, progress, rt_start, rs, rheading, rx, ry)
+        elif code == A_PATH:  # story_app[e, 1]: where the path ends on the route (``done``)
+            story_app[e, 1] = follow_path_route(r, progress[r], pts[0], pts[1], sb_ai[e, 1], sb_ai[e, 2], sb_ai[e, 3],
+                                                prof[r], P_CHAIN, rt_start, rs, rheading, rx, ry)
         if (code == A_TELEPORT or (code == A_SPAWN and sb_ai[e, 3] == 1)):
             s, lat, k, _ = project_on_polyline(sb_af[e, 0], sb_af[e, 1], rx, ry, rs, rt_start[r], rt_start[r + 1])
             x[r] = sb_af[e, 0]
@@ -689,6 +752,6 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
     for i in range(prof_on.shape[0]):  # what the next step's ``story_before`` gives a SYNC or KEEP row
         if prof_on[i] and prof[i, P_KIND] >= KIND_SYNC:
             prof[i, P_NEXT] = _scripted_speed(t + prof[i, P_DT], i, prof[i], x, y, yaw, progress, speed, accel,
-                                              length, width, center_offset)
+                                              length, width, center_offset, pts)
     return n_ev
 # fmt: on

@@ -2,11 +2,11 @@
 
 Which storyboard kinds run compiled is decided here, in one place: :data:`TRIGGER_CODES` and
 :data:`ACTION_CODES` (plus the conditions in :func:`_node` and :func:`_action_row`).
-A scenario runs its storyboard compiled when every entry is made only of those kinds
-(:func:`story_tables` returns tables); otherwise ``story_tables`` returns None and the runner
-keeps the whole storyboard on the per-step Python path (``scenario.storyboard.StoryProgress``).
-A new trigger or action class therefore takes the Python path until it is added here and to
-the kernels.
+Every trigger and action class of ``scenario.storyboard`` has a code here, so every built
+storyboard runs compiled (``tests/runner/test_story_compiled.py`` checks that no class is left out).
+The per-step Python path (``scenario.storyboard.StoryProgress``) is the reference the tests compare
+the kernels with (``Simulation(..., compiled_storyboard=False)``); :func:`story_tables` returns None
+(and the runner takes that path) only for a class added there and not here, or without the step dt.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class TriggerCode(IntEnum):
     COMPARE = 15
     DONE = 16
     BEFORE = 17
+    ON_LANE = 18
 
 
 class ActionCode(IntEnum):
@@ -62,6 +63,8 @@ class ActionCode(IntEnum):
     FOLLOW = 11
     SYNC = 12
     KEEP = 13
+    SPEED_FOLLOW = 14
+    PATH = 15
 
 
 #: Trigger classes that run compiled (leaves, and the nodes over other triggers: all / any / edge /
@@ -85,6 +88,7 @@ TRIGGER_CODES: dict[type, TriggerCode] = {
     sb.Compare: TriggerCode.COMPARE,
     sb.DoneEntry: TriggerCode.DONE,
     sb.BeforeEntry: TriggerCode.BEFORE,
+    sb.OnLane: TriggerCode.ON_LANE,
 }
 
 #: Action classes that run compiled (a continuous relative ``SpeedProfile`` as FOLLOW).
@@ -105,6 +109,8 @@ ACTION_CODES: dict[type, ActionCode] = {
     sb.SynchronizeSmooth: ActionCode.SYNC,
     sb.KeepDistance: ActionCode.KEEP,
     sb.KeepDistanceJerk: ActionCode.KEEP,
+    sb.SpeedFollow: ActionCode.SPEED_FOLLOW,
+    sb.FollowPath: ActionCode.PATH,
 }
 
 #: ``keep_distance`` sides by kernel code (``story_kernels.SIDE_*``).
@@ -130,6 +136,8 @@ class StoryTables(NamedTuple):
     sbc_i: np.ndarray  # (L, 4) int parameters
     sbc_v: np.ndarray  # (L, 3) float parameters
     sb_off: np.ndarray  # lane-change offsets per lane id (m), one block per lane-change entry
+    # (3, P) point lists, a block per user: speed_follow (t, v, -), follow_path (x, y, -), in_lane (x, y, s)
+    sb_pts: np.ndarray
 
 
 def empty_tables() -> StoryTables:
@@ -137,19 +145,33 @@ def empty_tables() -> StoryTables:
     return StoryTables(
         np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64),
         np.zeros((0, 5), dtype=np.int64), np.zeros((0, sk.N_AF)), np.zeros(0, dtype=np.int64),
-        np.zeros((0, 4), dtype=np.int64), np.zeros((0, 3)), np.zeros(0),
+        np.zeros((0, 4), dtype=np.int64), np.zeros((0, 3)), np.zeros(0), np.zeros((3, 0)),
     )  # fmt: skip
 
 
 Node = tuple[int, int, int, int, int, float, float, float]
 
 
-def _node(t: Any, n_children: int = 0) -> Node | None:
-    """(code, 4 ints, 3 floats) of trigger node ``t`` (its children already placed); None when not compiled."""
+def _points(pts: list[np.ndarray], *cols: np.ndarray) -> tuple[int, int]:
+    """Append a block of points (up to 3 columns of equal length) to ``pts``; its (lo, hi) in ``sb_pts``."""
+    lo = sum(p.shape[1] for p in pts)
+    block = np.zeros((3, len(cols[0])))
+    for k, c in enumerate(cols):
+        block[k] = np.asarray(c, dtype=np.float64)
+    pts.append(block)
+    return lo, lo + block.shape[1]
+
+
+def _node(t: Any, n_children: int = 0, pts: list[np.ndarray] | None = None) -> Node | None:
+    """(code, 4 ints, 3 floats) of trigger node ``t`` (its children already placed; lane points go to ``pts``);
+    None when not compiled."""
     code = TRIGGER_CODES.get(type(t))
     if code is None:
         return None
     z = 0.0
+    if code == TriggerCode.ON_LANE:
+        lo, hi = _points(pts if pts is not None else [], t.lane_x, t.lane_y, t.lane_s)
+        return code, t.row, lo, hi, 0, t.half_width, z, z
     if code == TriggerCode.TIME:
         return code, 0, 0, 0, 0, t.time, z, z
     if code == TriggerCode.DISTANCE:
@@ -182,18 +204,18 @@ def _node(t: Any, n_children: int = 0) -> Node | None:
     return code, t.entry, 0, 0, 0, z, z, z  # AFTER, DONE, BEFORE
 
 
-def _trigger_nodes(t: Any, out: list[Node]) -> bool:
-    """Append the nodes of trigger ``t`` to ``out`` in post-order (children first, the node last);
-    False when a kind in it is not compiled."""
+def _trigger_nodes(t: Any, out: list[Node], pts: list[np.ndarray]) -> bool:
+    """Append the nodes of trigger ``t`` to ``out`` in post-order (children first, the node last; point lists
+    to ``pts``); False when a kind in it is not compiled."""
     kids: tuple = ()
     if isinstance(t, sb.AllOf | sb.AnyOf):
         kids = t.parts
     elif isinstance(t, sb.Edge | sb.Held | sb.Delayed):
         kids = (t.inner,)
     for k in kids:
-        if not _trigger_nodes(k, out):
+        if not _trigger_nodes(k, out, pts):
             return False
-    node = _node(t, len(kids))
+    node = _node(t, len(kids), pts)
     if node is None:
         return False
     out.append(node)
@@ -207,17 +229,26 @@ def _place(p: sb.Teleport | None) -> tuple[list[int], list[float]]:
     return ints, [p.x, p.y, p.yaw if p.yaw is not None else 0.0, p.speed if p.speed is not None else 0.0]
 
 
-def _action_row(a: Any, offsets: list[np.ndarray], dt: float | None) -> tuple[int, list[int], list[float]] | None:
+def _action_row(
+    a: Any, offsets: list[np.ndarray], dt: float | None, pts: list[np.ndarray]
+) -> tuple[int, list[int], list[float]] | None:
     """(code, 5 ints, up to N_AF floats) of a compiled action; None if not compiled. Lane-change offsets go to
-    ``offsets`` (their block start in ints[2]); ``dt`` (s): the step (None: synchronize and keep_distance are
-    not compiled)."""
+    ``offsets`` (their block start in ints[2]), point lists to ``pts``; ``dt`` (s): the step (None:
+    synchronize, keep_distance and speed_follow are not compiled)."""
     code = ACTION_CODES.get(type(a))
     if code is None:
         return None
-    if code in (ActionCode.SYNC, ActionCode.KEEP) and dt is None:
+    if code in (ActionCode.SYNC, ActionCode.KEEP, ActionCode.SPEED_FOLLOW) and dt is None:
         return None
     step = 0.0 if dt is None else dt
     nan = math.nan
+    if code == ActionCode.SPEED_FOLLOW:
+        lo, hi = _points(pts, a.times, a.speeds)
+        return code, [a.row, lo, hi, 0, 0], [a.max_accel, a.max_decel, a.accel_rate, a.decel_rate, step]
+    if code == ActionCode.PATH:
+        p = np.asarray(a.points, dtype=np.float64)
+        lo, hi = _points(pts, p[:, 0], p[:, 1])
+        return code, [a.row, lo, hi, int(a.local), 0], [0.0] * 4
     if code == ActionCode.KEEP:
 
         def opt(v: float | None, none: float = nan) -> float:
@@ -279,9 +310,10 @@ def story_tables(stories: tuple[sb.Story, ...], dt: float | None = None) -> Stor
     lo, delay, act, ai, af = [0], [], [], [], []
     nodes: list[Node] = []
     offsets: list[np.ndarray] = []
+    pts: list[np.ndarray] = []
     for story in stories:
-        row = _action_row(story.action, offsets, dt)
-        if row is None or not _trigger_nodes(story.trigger, nodes):
+        row = _action_row(story.action, offsets, dt, pts)
+        if row is None or not _trigger_nodes(story.trigger, nodes, pts):
             return None
         lo.append(len(nodes))
         delay.append(story.delay)
@@ -296,6 +328,7 @@ def story_tables(stories: tuple[sb.Story, ...], dt: float | None = None) -> Stor
         np.array([n[1:5] for n in nodes], dtype=np.int64).reshape(-1, 4),
         np.array([n[5:] for n in nodes], dtype=np.float64).reshape(-1, 3),
         np.concatenate(offsets) if offsets else np.zeros(0),
+        np.ascontiguousarray(np.concatenate(pts, axis=1)) if pts else np.zeros((3, 0)),
     )  # fmt: skip
 
 

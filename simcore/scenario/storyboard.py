@@ -23,18 +23,22 @@ from typing import Any, ClassVar, Protocol, get_args
 import numpy as np
 
 from simcore.behavior.profile_kernels import (
+    N_CHAIN,
     NO_LIMIT_MPS,
     SHAPES,
     TIME_EPS,
+    follow_path_route,
     profile_distance,
     profile_speed,
+    reference_settled,
     shift_route,
+    track_reference,
 )
 from simcore.dynamics.kinematic_kernels import advance_arc
 from simcore.environment import world_environment
 from simcore.road.frenet_kernels import project_on_polyline
 from simcore.scenario.schema import CompareMeasure, CompareRule
-from simcore.scenario.trigger_kernels import KEEP_TAU_S, along, apply_rule, compare_quantity
+from simcore.scenario.trigger_kernels import KEEP_TAU_S, along, apply_rule, compare_quantity, on_lane
 
 #: ``compare`` measure names by kernel code (the index; ``trigger_kernels.M_*``).
 MEASURES: tuple[str, ...] = get_args(CompareMeasure)
@@ -463,10 +467,8 @@ class OnLane:
         st = sim.world.state
         if not st.active[self.row]:
             return False
-        s, t, _, _ = project_on_polyline(
-            float(st.x[self.row]), float(st.y[self.row]), self.lane_x, self.lane_y, self.lane_s, 0, len(self.lane_s)
-        )
-        return 0.0 < s < float(self.lane_s[-1]) and abs(t) <= self.half_width
+        x, y, n = st.x[self.row], st.y[self.row], len(self.lane_s)
+        return bool(on_lane(x, y, self.lane_x, self.lane_y, self.lane_s, 0, n, self.half_width))
 
 
 @dataclass(frozen=True)
@@ -1148,10 +1150,6 @@ class Mark:
         """Nothing to do."""
 
 
-#: A local path that starts within this distance (m) after the row's previous path ended continues it.
-CHAIN_M = 3.0
-
-
 @dataclass(frozen=True)
 class FollowPath:
     """Reshape the rest of a row's route into a path (a trajectory to follow), then go on parallel to the
@@ -1175,43 +1173,22 @@ class FollowPath:
     key: int = 0  # unique per storyboard (build time): survives the copies of snapshot / restore
 
     def apply(self, sim: Any) -> None:
-        """Move the route samples from the current progress on; remember where the path ends."""
+        """Move the route samples from the current progress on (``behavior.profile_kernels.follow_path_route``);
+        remember where the path ends and the row's path chain."""
         w = sim.world
-        st, r = w.state, w.routes
-        a, b = int(r.start[self.row]), int(r.start[self.row + 1])
-        p = float(st.progress[self.row])
-        pts = np.asarray(self.points, dtype=np.float64)
-        rx, ry = sim.state.route_x[0, a:b], sim.state.route_y[0, a:b]
-        old_x, old_y = rx.copy(), ry.copy()
-        s = r.s[a:b]
+        r = w.routes
         story = sim._story
-        prev = story.last_seen.get(-1 - self.row) if story is not None else None  # the row's last path's end
-        if self.local and prev is not None and 0.0 <= p - prev[1][0] < CHAIN_M:  # chained: go on from its end
-            p, x0, y0, yaw = prev[1]
-        elif self.local:  # the frame of the route point at the row's progress (where an exact follower is)
-            x0, y0 = float(np.interp(p, s, old_x)), float(np.interp(p, s, old_y))
-            lo = max(p - 1.0, float(s[0]))
-            yaw = math.atan2(float(y0 - np.interp(lo, s, old_y)), float(x0 - np.interp(lo, s, old_x)))
-        if self.local:
-            c, sn = math.cos(yaw), math.sin(yaw)
-            pts = np.column_stack([x0 + c * pts[:, 0] - sn * pts[:, 1], y0 + sn * pts[:, 0] + c * pts[:, 1]])
-        seg = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
-        arc = np.concatenate([[0.0], np.cumsum(seg)])
-        length = float(arc[-1])
-        h = r.heading[a:b]
-        s_end, t_end, _, _ = project_on_polyline(float(pts[-1, 0]), float(pts[-1, 1]), old_x, old_y, s, 0, len(s))
-        on = (s >= p) & (s <= p + length)
-        rx[on] = np.interp(s[on] - p, arc, pts[:, 0])
-        ry[on] = np.interp(s[on] - p, arc, pts[:, 1])
-        beyond = s > p + length
-        s_old = np.clip(s[beyond] - (p + length) + float(s_end), s[0], s[-1])
-        hb = np.interp(s_old, s, h)
-        rx[beyond] = np.interp(s_old, s, old_x) - float(t_end) * np.sin(hb)
-        ry[beyond] = np.interp(s_old, s, old_y) + float(t_end) * np.cos(hb)
+        prev = story.last_seen.get(-1 - self.row) if story is not None else None  # the row's path chain
+        chain = prev[1] if prev is not None else np.zeros(N_CHAIN)
+        pts = np.asarray(self.points, dtype=np.float64)
+        end = follow_path_route(
+            self.row, float(w.state.progress[self.row]), np.ascontiguousarray(pts[:, 0]),
+            np.ascontiguousarray(pts[:, 1]), 0, len(pts), int(self.local), chain, 0, r.start, r.s, r.heading,
+            sim.state.route_x[0], sim.state.route_y[0],
+        )  # fmt: skip
         if story is not None:
-            story.last_seen[self.key] = (float(sim.t), p + length)
-            end_yaw = math.atan2(float(pts[-1, 1] - pts[-2, 1]), float(pts[-1, 0] - pts[-2, 0]))
-            story.last_seen[-1 - self.row] = (float(sim.t), (p + length, float(pts[-1, 0]), float(pts[-1, 1]), end_yaw))
+            story.last_seen[self.key] = (float(sim.t), float(end))
+            story.last_seen[-1 - self.row] = (float(sim.t), chain)
 
     def finished(self, sim: Any) -> bool:
         """The row's progress has reached the path's end."""
@@ -1222,11 +1199,10 @@ class FollowPath:
 
 @dataclass
 class _FollowProfile:
-    """Live speed of a ``speed_follow`` row: tracks the reference speed (linear between ``times`` s after
-    ``t0`` and ``speeds``, from the row's speed at t0) within the acceleration limits and the jerk limits
-    ``accel_rate`` (how fast acceleration may rise) / ``decel_rate`` (fall), m/s^3. Each step it aims at
-    the reference one step ahead, no harder than lets it level out on it at the jerk limit (no
-    look-ahead past corners of the reference: it overshoots a corner by up to a^2 / (2 rate))."""
+    """Live speed of a ``speed_follow`` row: tracks the reference speed (linear from the row's speed at the
+    start through ``times`` s after it and ``speeds``, m/s) within the acceleration limits and the jerk
+    limits ``accel_rate`` (how fast acceleration may rise) / ``decel_rate`` (fall), m/s^3: one step of
+    ``behavior.profile_kernels.track_reference`` per time."""
 
     state: Any
     row: int
@@ -1245,10 +1221,7 @@ class _FollowProfile:
     _v: float = math.nan
     _a: float = 0.0
     _start: float = math.nan
-
-    def reference(self, tau: float) -> float:
-        """The reference speed tau s after the start (m/s)."""
-        return float(np.interp(tau, self.times, self.speeds))
+    _v0: float = 0.0
 
     def speed(self, t: float) -> float:
         if abs(t - self._t) <= TIME_EPS:
@@ -1256,24 +1229,13 @@ class _FollowProfile:
         st = self.state
         if math.isnan(self._v):  # the first call, when the action starts
             self._start, self._t, self._v, self._a = t, t, float(st.speed[self.row]), float(st.accel[self.row])
-            self.speeds = np.concatenate([[self._v], self.speeds])
-            self.times = np.concatenate([[0.0], self.times])
+            self._v0 = self._v
             return self._v
-        dt = t - self._t
-        tau = t - self._start
-        v = self._v
-        vr = self.reference(tau)
-        ar = (self.reference(tau + 1e-3) - vr) / 1e-3
-        e = vr - v
-        a = ar + e / dt
-        if e > 0.0:
-            a = min(a, ar + math.sqrt(2.0 * self.decel_rate * e))
-        elif e < 0.0:
-            a = max(a, ar - math.sqrt(2.0 * self.accel_rate * -e))
-        a = min(max(a, self._a - self.decel_rate * dt), self._a + self.accel_rate * dt)
-        a = min(max(a, -self.max_decel), self.max_accel)
-        self._t, self._a = t, a
-        self._v = max(v + a * dt, 0.0)
+        v, a = track_reference(
+            t, self._t, self._v, self._a, self._start, self._v0, self.times, self.speeds, 0, len(self.times),
+            self.max_accel, self.max_decel, self.accel_rate, self.decel_rate,
+        )  # fmt: skip
+        self._t, self._v, self._a = t, float(v), float(a)
         return self._v
 
     def distance(self, t_a: float, t_b: float) -> float:  # pragma: no cover - duration 0 uses the trapezoid
@@ -1281,11 +1243,7 @@ class _FollowProfile:
 
     def done(self, t: float) -> bool:
         """The reference has ended and the speed has settled on its last value (within 0.01 m/s)."""
-        return (
-            not math.isnan(self._start)
-            and t - self._start >= float(self.times[-1]) - TIME_EPS
-            and abs(self._v - float(self.speeds[-1])) <= 0.01
-        )
+        return bool(reference_settled(t, self._start, self._v, self.times, self.speeds, len(self.times)))
 
 
 @dataclass(frozen=True)

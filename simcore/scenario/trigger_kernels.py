@@ -1,5 +1,6 @@
-"""The ``compare`` trigger's measures and rules over state arrays: one implementation, used by the
-Python storyboard (``scenario.storyboard.Compare``) and the compiled one (``runner.story_kernels``).
+"""The ``compare`` trigger's measures and rules, and the ``in_lane`` test, over state arrays: one
+implementation, used by the Python storyboard (``scenario.storyboard.Compare`` / ``OnLane``) and the
+compiled one (``runner.story_kernels``).
 
 Frames and units: positions (m, ENU), headings (rad), speeds (m/s), accelerations (m/s^2), times (s).
 """
@@ -11,6 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import kernel
+from simcore.road.frenet_kernels import project_on_polyline
 
 #: Time constant (s) of distance keeping: the gap error closes at this rate on top of the other's speed.
 KEEP_TAU_S = 1.0
@@ -157,3 +159,12 @@ def apply_rule(rule, q, value):  # pragma: no cover - compiled
     if rule == R_EQ:
         return abs(q - value) <= EQ_TOL
     return abs(q - value) > EQ_TOL
+
+
+@kernel
+def on_lane(px, py, lx, ly, ls, lo, hi, half_width):  # pragma: no cover - compiled
+    """Is the point (px, py) (m, ENU) on the lane whose centre line is the samples lo..hi-1 of (lx, ly) at arc
+    lengths ``ls`` (m)? Its foot point lies strictly inside the line's length and it is at most
+    ``half_width`` (m) from it."""
+    s, t, _, _ = project_on_polyline(px, py, lx, ly, ls, lo, hi)
+    return ls[lo] < s < ls[hi - 1] and abs(t) <= half_width

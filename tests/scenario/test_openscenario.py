@@ -999,6 +999,40 @@ def test_vehicle_clothoid_trajectory(tmp_path: Path) -> None:
 
 
 @needs_shared
+def test_closed_vehicle_trajectories(tmp_path: Path) -> None:
+    """A closed polyline (OpenSCENARIO Trajectory closed="true") goes back to its first vertex: our
+    follow_path gets it once more at the end (one lap); a closed clothoid does not close, so the file is
+    refused with the clothoid's line (a partial run leaves it out)."""
+    xosc = pytest.importorskip("scenariogeneration.xosc")
+    from simcore.scenario.openscenario import load_openscenario_doc
+
+    (tmp_path / "xosc").mkdir()
+    init = _cars_init(xosc, {"Car": 50})
+    square = [(60, -1), (80, -1), (80, 5), (60, 5)]
+    shapes = {
+        "poly": xosc.Polyline([], [xosc.WorldPosition(x, y, 0, 0) for x, y in square]),
+        "arc": xosc.Clothoid(0.01, 0.0, 15.0, xosc.WorldPosition(60, -1, 0, 0)),
+    }
+    for name, shape in shapes.items():
+        traj = xosc.Trajectory(name, True)
+        traj.add_shape(shape)
+        follow = xosc.Event("Follow", xosc.Priority.override)
+        follow.add_action("follow", xosc.FollowTrajectoryAction(traj, xosc.FollowingMode.follow))
+        follow.add_trigger(_time(xosc, 1.0))
+        ents = {"Ego": _car(xosc), "Car": _car(xosc)}
+        path = _write(xosc, tmp_path / "xosc", "straight_500m.xodr", ents, init, [("Car", follow)], _stop_at(xosc, 3))
+        if name == "poly":
+            doc, ignored = load_openscenario_doc(path)
+            (spec,) = [e["do"]["follow_path"] for e in doc.data["storyboard"] if "follow_path" in e["do"]]
+            assert not ignored and spec["points"] == [[float(x), float(y)] for x, y in [*square, square[0]]]
+        else:
+            with pytest.raises(ScenarioError, match="closed clothoid") as exc:
+                load_openscenario_doc(path)
+            line = next(k for k, t in enumerate(Path(path).read_text().splitlines(), 1) if "<Clothoid" in t)
+            assert f":{line}:" in str(exc.value)
+
+
+@needs_shared
 @pytest.mark.parametrize("builder", ["_edges_file", "_sync_file"])
 def test_converted_yaml_of_the_new_kinds_runs_the_same(builder: str, tmp_path: Path) -> None:
     """Edges, held conditions and the gradual final speed survive ``convert``: the same result.json."""

@@ -111,7 +111,8 @@ PARTIAL: dict[str, str] = {
     "the first vertex from the start. Vehicles: the route from where it is is reshaped into the polyline (absolute "
     "vertices) or clothoid (sampled every 0.5 m; in its own frame when it starts at the entity itself) and goes "
     "on parallel to the old route; the driver tracks it (our follow_path), at its own speed (TimeReference "
-    "None); complete at the end. Timing, initialDistanceOffset, NURBS and clothoid splines refused",
+    "None); complete at the end; a closed polyline goes back to its first vertex (one lap). Timing, "
+    "initialDistanceOffset, NURBS, clothoid splines, closed clothoids and closed pedestrian trajectories refused",
     "Act": "start trigger latched (with its delay), combined with each event's; StopTrigger: no entry of the act "
     "starts after it (`before`); refused when the act has actions that keep running (stopping them: not yet)",
     "ManeuverGroup": "actors by EntityRef; maximumExecutionCount > 1 refused",
