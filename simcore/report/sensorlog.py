@@ -58,6 +58,7 @@ import numpy as np
 from simcore.report import foxglove as fg
 from simcore.report import foxglove_cdr as fc
 from simcore.report.cdr import schema_text
+from simcore.units import deg_to_rad, rad_to_deg
 
 #: Version of the ``simcore.rows`` layout; readers refuse a newer one.
 ROWS_VERSION = 1
@@ -250,24 +251,24 @@ class SensorWriter:
             self.log.add(topic, t, fg.raw_image(t, optical, img, enc))
 
 
-def _radii(lat0_deg: float) -> tuple[float, float]:
-    """WGS84 meridian and prime-vertical radii of curvature (m) at latitude ``lat0_deg``."""
-    s2 = math.sin(math.radians(lat0_deg)) ** 2
+def _radii(lat0: float) -> tuple[float, float]:
+    """WGS84 meridian and prime-vertical radii of curvature (m) at latitude ``lat0`` (rad)."""
+    s2 = math.sin(lat0) ** 2
     w = math.sqrt(1.0 - _WGS84_E2 * s2)
     return _WGS84_A * (1.0 - _WGS84_E2) / w**3, _WGS84_A / w
 
 
 def enu_to_geo(east: float, north: float, origin: tuple[float, float] = GEO_ORIGIN_DEG) -> tuple[float, float]:
     """Map ENU (m) to latitude, longitude (deg) on the tangent plane at ``origin`` (deg)."""
-    m, n = _radii(origin[0])
-    return origin[0] + math.degrees(north / m), origin[1] + math.degrees(east / (n * math.cos(math.radians(origin[0]))))
+    m, n = _radii(deg_to_rad(origin[0]))
+    return origin[0] + rad_to_deg(north / m), origin[1] + rad_to_deg(east / (n * math.cos(deg_to_rad(origin[0]))))
 
 
 def geo_to_enu(lat: np.ndarray, lon: np.ndarray, origin: tuple[float, float] = GEO_ORIGIN_DEG) -> np.ndarray:
     """``enu_to_geo`` inverted: (k, 2) east, north (m)."""
-    m, n = _radii(origin[0])
-    east = np.radians(np.asarray(lon) - origin[1]) * n * math.cos(math.radians(origin[0]))
-    return np.column_stack([east, np.radians(np.asarray(lat) - origin[0]) * m])
+    m, n = _radii(deg_to_rad(origin[0]))
+    east = deg_to_rad(np.asarray(lon) - origin[1]) * n * math.cos(deg_to_rad(origin[0]))
+    return np.column_stack([east, deg_to_rad(np.asarray(lat) - origin[0]) * m])
 
 
 #: Rows the reader returns for IMU and GNSS readings (SI, sensor frame for the IMU, ENU map frame for GNSS;
