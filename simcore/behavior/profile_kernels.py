@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel
+from simcore._jit import stage
 
 #: Tolerance of time comparisons (s): a trigger at t fires at the step that ends at t.
 TIME_EPS = 1e-9
@@ -22,7 +22,7 @@ SHAPE_SINUSOIDAL = 2
 SHAPE_STEP = 3
 
 
-@kernel
+@stage
 def profile_speed(t, t0, v0, v1, shape, dur):  # pragma: no cover - compiled
     """Speed (m/s) at time t (s) of a profile from v0 at t0 to v1 over ``dur`` s with ``shape`` (SHAPE_*)."""
     if dur <= 0.0 or t >= t0 + dur - TIME_EPS:
@@ -35,14 +35,14 @@ def profile_speed(t, t0, v0, v1, shape, dur):  # pragma: no cover - compiled
     return v0 + (v1 - v0) * u
 
 
-@kernel
+@stage
 def _simpson(lo, hi, t0, v0, v1, shape, dur):  # pragma: no cover - compiled
     mid = profile_speed(0.5 * (lo + hi), t0, v0, v1, shape, dur)
     return (hi - lo) / 6.0 * (profile_speed(lo, t0, v0, v1, shape, dur) + 4.0 * mid
                               + profile_speed(hi, t0, v0, v1, shape, dur))  # fmt: skip
 
 
-@kernel
+@stage
 def profile_distance(ta, tb, t0, v0, v1, shape, dur):  # pragma: no cover - compiled
     """Distance (m) a profile covers from ta to tb (s): Simpson's rule on each piece between the
     profile's kinks (exact for the polynomial shapes; the sinusoidal one's error is below 1e-6 m
@@ -61,7 +61,7 @@ def profile_distance(ta, tb, t0, v0, v1, shape, dur):  # pragma: no cover - comp
     return out
 
 
-@kernel
+@stage
 def shift_route(row, side, offset, duration, speed, progress, rt_start, rs, rheading, rx, ry):  # pragma: no cover
     """Lane change: shift ``row``'s route samples sideways by side x offset (m, left +), blended in with
     a smoothstep over the distance it covers in ``duration`` s at its current speed (at least 1 m/s)
@@ -78,7 +78,7 @@ def shift_route(row, side, offset, duration, speed, progress, rt_start, rs, rhea
         ry[q] += d * math.cos(rheading[q])
 
 
-@kernel
+@stage
 def lane_at(row, progress, rt_start, rs, rlane):  # pragma: no cover - compiled
     """Lane id of ``row``'s route sample at or before its progress (-1: off the lane graph)."""
     a = rt_start[row]
