@@ -55,8 +55,11 @@ def test_a_stage_has_no_reference_counting_and_the_same_result():
 def test_a_stage_may_call_an_allocating_kernel_but_not_allocate():
     def helper(a):
         tmp = np.empty(a.shape[0])  # allocates: needs reference counting
-        tmp[:] = a * 2.0
-        return tmp.sum()
+        s = 0.0
+        for i in range(a.shape[0]):
+            tmp[i] = 2.0 * a[i]
+            s += tmp[i]
+        return s
 
     kernel_helper = numba.njit(**_NRT)(helper)
 
