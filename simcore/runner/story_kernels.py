@@ -24,7 +24,7 @@ import math
 
 from simcore._jit import borrow as bw
 from simcore._jit import borrow_row as row
-from simcore._jit import stage
+from simcore._jit import kernel, stage
 from simcore.behavior.profile_kernels import (
     NO_LIMIT_MPS,
     SHAPE_STEP,
@@ -318,7 +318,7 @@ def _sync_smooth_speed(t, r, p, progress, speed):  # pragma: no cover - compiled
     return p[P_MV]
 
 
-@stage
+@kernel  # not a stage: it returns a view of ``prof`` (Numba allows that only with reference counting)
 def _begin_live(r, kind, ref, prof_on, prof):  # pragma: no cover - compiled
     """Row r gets a live scripted speed of ``kind`` that reads row ``ref``: held (never ends by itself),
     no ramp. Returns its ``prof`` row for the kind's own parameters."""

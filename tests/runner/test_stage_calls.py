@@ -14,8 +14,9 @@ from numba.core.registry import CPUDispatcher
 from simcore.gym.batch_kernels import gym_step
 from simcore.runner.step_kernels import advance
 
-#: Kernels of the step's call tree that allocate, so they keep reference counting (``@kernel``).
-ALLOCATING = {"crosswalk_occupancy", "pairwise_box_overlaps", "_step_soa", "make_core"}
+#: Kernels of the step's call tree that keep reference counting (``@kernel``): they allocate, or return a
+#: view of an argument (Numba accepts that only with reference counting).
+ALLOCATING = {"crosswalk_occupancy", "pairwise_box_overlaps", "_step_soa", "make_core", "_begin_live"}
 
 _NO_NRT = {"cache": False, "nogil": True, "error_model": "numpy", "_nrt": False}
 _NRT = {**_NO_NRT, "_nrt": True}
