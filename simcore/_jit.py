@@ -18,31 +18,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import numba
-from numba import types
-from numba.core import cgutils
-from numba.experimental import structref
-from numba.extending import intrinsic, overload
 
+def _import_numba_without_scipy() -> None:
+    """Import Numba and ``numba.np.arraymath`` without importing SciPy.
 
-def _import_arraymath_without_scipy() -> None:
-    """Import ``numba.np.arraymath`` without its eager ``scipy.linalg`` import.
-
-    Numba's target context imports ``numba.np.arraymath`` when the first kernel is loaded, and
-    that module's ``_HAVE_BLAS = _check_blas()`` imports ``scipy.linalg`` (about 0.3 s of CPU:
-    SciPy's array-API layer pulls in ``numpy.f2py`` and ``unittest``) only to learn whether BLAS
-    is there. No simcore kernel calls BLAS, and Numba's BLAS-backed functions import SciPy
-    themselves when a kernel using them is compiled (``numba.np.linalg.ensure_blas``). So the
-    check runs with ``scipy.linalg`` hidden and the flag is then set to what the check would have
-    found, from the installed packages' metadata (``find_spec``, no import).
+    ``import numba`` imports SciPy only to check its version, and Numba's target context imports
+    ``numba.np.arraymath`` when the first kernel is loaded, whose ``_HAVE_BLAS = _check_blas()``
+    imports ``scipy.linalg`` (about 0.3 s of CPU: SciPy's array-API layer pulls in
+    ``numpy.f2py`` and ``unittest``) only to learn whether BLAS is there. No simcore kernel calls
+    BLAS, and Numba's BLAS-backed functions import SciPy themselves when a kernel using them is
+    compiled (``numba.np.linalg.ensure_blas``). So both imports run with SciPy hidden and the flag
+    is then set to what the check would have found, from the installed packages' metadata
+    (``find_spec``, no import).
     """
     import importlib.util
     import sys
 
     if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        import numba  # noqa: F401
+
         return
     hide = "scipy" if "scipy" not in sys.modules else "scipy.linalg"
-    sys.modules[hide] = None  # type: ignore[assignment]  # now "import scipy.linalg" raises ImportError
+    sys.modules[hide] = None  # type: ignore[assignment]  # now "import scipy(.linalg)" raises ImportError
     try:
         import numba.np.arraymath as arraymath
     finally:
@@ -54,7 +51,17 @@ def _import_arraymath_without_scipy() -> None:
     arraymath._HAVE_BLAS = have_scipy  # type: ignore[attr-defined]
 
 
-_import_arraymath_without_scipy()
+_import_numba_without_scipy()
+
+import numba  # noqa: E402
+from numba import types  # noqa: E402
+from numba.core import cgutils  # noqa: E402
+from numba.experimental import structref  # noqa: E402
+from numba.extending import intrinsic, overload  # noqa: E402
+
+from simcore._startup import lazily_cached, light_cache_loads  # noqa: E402
+
+light_cache_loads()
 
 #: Set SIMCORE_NO_CACHE=1 to compile kernels without the on-disk cache.
 _CACHE = os.environ.get("SIMCORE_NO_CACHE", "") not in ("1", "true", "yes")
@@ -140,7 +147,9 @@ if TYPE_CHECKING:
 else:
     # _nrt given, not inherited: a kernel called from a ``stage`` still counts references (Numba otherwise
     # compiles a callee with its caller's NRT setting, and an allocating helper would not compile)
-    kernel = numba.njit(cache=_CACHE, nogil=True, error_model="numpy", _nrt=True)
+    kernel = numba.njit(nogil=True, error_model="numpy", _nrt=True)
+    if _CACHE:  # the on-disk cache, set up at a kernel's first compile or load (simcore._startup)
+        kernel = lazily_cached(kernel)
 
 #: Decorator for a kernel of the compiled step's call tree that never allocates (``advance``, its stages,
 #: the gym's step): ``kernel`` compiled without Numba's reference counting (NRT). Every array argument is
@@ -157,7 +166,9 @@ if TYPE_CHECKING:
         """The decorated function (compiled at first call, without reference counting)."""
         return fn
 else:
-    stage = numba.njit(cache=_CACHE, nogil=True, error_model="numpy", _nrt=False)
+    stage = numba.njit(nogil=True, error_model="numpy", _nrt=False)
+    if _CACHE:
+        stage = lazily_cached(stage)
 
 
 def optional(fn: Callable[..., Any]) -> Callable[..., Any]:

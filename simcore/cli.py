@@ -582,7 +582,12 @@ def _add_replay_commands(sub: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``simcore`` console script."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    code = int(args.func(args))
+    if argv is None and args.func is cmd_run:  # the process is this run: skip the interpreter's teardown
+        from simcore._startup import exit_now
+
+        exit_now(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -86,3 +86,37 @@ def test_kernels_load_without_scipy_linalg_and_blas_kernels_still_compile():
     assert total == 6.0 and not before, "loading a kernel imported scipy.linalg"
     assert have_blas == have_scipy  # what Numba's own check would have found
     assert dot == 5.0 and after == have_scipy  # 0*0 + 1*1 + 2*2, through BLAS
+
+
+#: Numba modules that only its compiler needs (installed by the target context's refresh).
+COMPILE_ONLY = ("numba.np.random.generator_methods", "numba.typed.typeddict", "numba.misc.cffiimpl", "cffi")
+
+
+def test_cached_kernels_load_lazily_without_compile_registries_or_scipy(tmp_path):
+    """A kernel's disk cache is set up at its first compile, not at import; a later process loads
+    it without Numba's compile-time registries (simcore._startup.light_cache_loads) or SciPy, gets
+    the same result, and can still compile new code (the compiler refreshes the context itself)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    prog = (
+        "import json, os, sys\n"
+        "import numpy as np\n"
+        "import simcore.geometry.kernels as g\n"
+        f"empty = not any(os.scandir({str(tmp_path)!r}))\n"
+        "inside = g.point_in_polygon(0.5, 0.25, np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]))\n"
+        "hits = sum(g.point_in_polygon.stats.cache_hits.values())\n"
+        f"loaded = [m for m in {COMPILE_ONLY!r} + ('scipy',) if m in sys.modules]\n"
+        "import numba\n"
+        "first = numba.njit(lambda a: np.sort(a)[0])(np.array([3.0, 1.0, 2.0]))\n"
+        "print(json.dumps([empty, bool(inside), hits, loaded, first]))"
+    )
+
+    def run() -> list:
+        out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=env, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    empty, inside, hits, _, first = run()  # compiles and writes the cache
+    assert empty and inside and hits == 0 and first == 1.0
+    assert any(tmp_path.rglob("*.nbi"))
+    empty, inside, hits, loaded, first = run()  # loads it
+    assert inside and hits == 1 and first == 1.0
+    assert loaded == [], f"loading a cached kernel imported {loaded}"

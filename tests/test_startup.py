@@ -70,3 +70,37 @@ def test_warmup_runs_a_scenario_and_names_the_cache(capsys):
     assert out.startswith("kernels ") and str(numba.config.CACHE_DIR) in out
     assert main(["warmup", "--quiet", "no/such_scenario"]) == 2
     assert "no/such_scenario" in capsys.readouterr().err
+
+
+def test_run_process_ends_without_teardown_and_loses_nothing(tmp_path):
+    """``python -m simcore run`` ends through ``_startup.exit_now`` (no interpreter teardown): its
+    exit status is the verdict's, the summary reaches a pipe, every output file is complete, and
+    nothing registered to run at exit does (the proof that the teardown was skipped)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    scenario = Path(__file__).parent / "data" / "rear_end.yaml"
+    marker = tmp_path / "atexit-ran"
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(  # an atexit hook in the child (coverage would disable the fast exit)
+        f"import atexit, pathlib\natexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('x'))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")])}
+    env.pop("COVERAGE_PROCESS_START", None)
+    for agent in ("autopilot", "idle"):
+        out = tmp_path / agent
+        proc = subprocess.run(
+            [sys.executable, "-m", "simcore", "run", str(scenario), "--agent", agent, "--out", str(out)],
+            capture_output=True, text=True, env=env, timeout=600, check=False,
+        )  # fmt: skip
+        result = json.loads((out / "result.json").read_text())
+        assert proc.returncode == (0 if result["passed"] else 1), proc.stderr
+        assert agent != "idle" or proc.returncode == 1
+        lines = proc.stdout.splitlines()
+        assert f"result     {'PASS' if result['passed'] else 'FAIL'}" in lines and lines[-1].startswith("start-up ")
+        assert (out / "report.html").read_text().rstrip().endswith("</html>")
+        assert (out / "topdown.png").read_bytes()[-8:-4] == b"IEND" and (out / "run.mcap").stat().st_size > 0
+    assert not marker.exists()

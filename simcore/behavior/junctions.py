@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,22 +133,18 @@ def _passages(
     lane = path.lane
     junc = np.where(lane >= 0, net.lane_junction[np.maximum(lane, 0)], -1)
     out = []
-    k = 0
     n = len(lane)
-    while k < n:
+    # runs of samples in one junction: [k, e] with junc[k..e] == j >= 0, bounded by a change of junc
+    bounds = np.concatenate([[0], np.flatnonzero(junc[1:] != junc[:-1]) + 1, [n]]).tolist() if n else []
+    for k, stop_at in itertools.pairwise(bounds):
         if junc[k] < 0:
-            k += 1
             continue
         j = int(junc[k])
-        e = k
-        while e + 1 < n and junc[e + 1] == j:
-            e += 1
-        lanes: list[int] = []
-        starts: list[float] = []
-        for q in range(k, e + 1):
-            if not lanes or lane[q] != lanes[-1]:
-                lanes.append(int(lane[q]))
-                starts.append(float(path.s[max(q - 1, 0)]))
+        e = stop_at - 1
+        # a new lane starts at the run's first sample and wherever the lane changes within the run
+        first = [k, *(np.flatnonzero(lane[k + 1 : e + 1] != lane[k:e]) + k + 1).tolist()]
+        lanes = [int(lane[q]) for q in first]
+        starts = [float(path.s[max(q - 1, 0)]) for q in first]
         s0 = starts[0]
         hold, sig, stop = s0, -1, 0
         ahead = (path.stop_s <= s0 + 0.1) & (path.stop_s >= s0 - STOP_LINE_REACH_M)
@@ -157,7 +154,6 @@ def _passages(
             stop = 1 + _line_rule(net, path, hold, k)
         turn = _turn_class(path.heading[max(k - 1, 0) : e + 1])
         out.append((j, hold, float(path.s[e]), sig, stop, turn, lanes, starts))
-        k = e + 1
     return out
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from simcore._jit import kernel, stage
 from simcore.behavior.driver_kernels import obstacle_on_path
 from simcore.behavior.route_kernels import prefetch_route, route_index
@@ -93,8 +91,27 @@ def emit_event(ev_kind, ev_a, ev_b, ev_value, n, kind, a, b, value):  # pragma: 
 
 
 @kernel
+def crosswalk_discs(cw_x, cw_y, out_cx, out_cy, out_rad):  # pragma: no cover - compiled
+    """Centre (mean of the 4 corners, m) and bounding radius (m) of every crosswalk polygon."""
+    for c in range(cw_x.shape[0]):
+        out_cx[c] = 0.25 * (cw_x[c, 0] + cw_x[c, 1] + cw_x[c, 2] + cw_x[c, 3])
+        out_cy[c] = 0.25 * (cw_y[c, 0] + cw_y[c, 1] + cw_y[c, 2] + cw_y[c, 3])
+        r = 0.0
+        for k in range(4):
+            r = max(r, math.hypot(cw_x[c, k] - out_cx[c], cw_y[c, k] - out_cy[c]))
+        out_rad[c] = r
+
+
+#: Padding (m) of both the crosswalk grid's disc boxes and a walker's query box: covers rounding, so
+#: the cells a walker reads hold every crosswalk its reach can touch.
+CW_GRID_PAD_M = 1e-3
+
+
+# fmt: off
+@kernel
 def crosswalk_occupancy(
-    ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, margin, out_occ
+    ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_cx, cw_cy, cw_rad,
+    cg_cell, cg_x0, cg_y0, cg_nx, cg_ny, cg_start, cg_items, margin, out_occ,
 ):  # pragma: no cover - compiled
     """out_occ[inst, c] = a pedestrian is on crosswalk c or about to step onto it.
 
@@ -102,24 +119,17 @@ def crosswalk_occupancy(
     centre (a cheap growth of the convex polygon), lies inside, or when walking (> 0.2 m/s)
     the point it reaches in CROSSWALK_LOOK_S at its current velocity does. Drivers thus
     yield to walkers stepping off the kerb, not only to those already on the stripes.
+
+    Only crosswalks near a walker are tested: ``cw_cx, cw_cy, cw_rad`` are their discs
+    (``crosswalk_discs``), and the grid (cell ``cg_cell`` m, origin ``cg_x0, cg_y0``, ``cg_nx`` x
+    ``cg_ny`` cells, CSR ``cg_start``/``cg_items`` by cell ``iy * cg_nx + ix``) lists every crosswalk
+    whose disc box (padded by ``CW_GRID_PAD_M``) touches a cell. A walker reads the cells of its
+    reach box, so each crosswalk the disc test below can accept is seen (some twice: the flag is
+    idempotent), and the answer is the one of testing every crosswalk.
     """
     out_occ[:, :] = False
-    n_cw = cw_x.shape[0]
-    if ped_idx.shape[0] == 0 or n_cw == 0:
+    if ped_idx.shape[0] == 0 or cw_x.shape[0] == 0:
         return
-    # Centre and bounding radius of each crosswalk: a walker farther than radius + its reach
-    # (margin, or the look-ahead distance) from the centre cannot be on it; skipping it early
-    # gives the same answer.
-    cmx = np.empty(n_cw)
-    cmy = np.empty(n_cw)
-    crad = np.empty(n_cw)
-    for c in range(n_cw):
-        cmx[c] = 0.25 * (cw_x[c, 0] + cw_x[c, 1] + cw_x[c, 2] + cw_x[c, 3])
-        cmy[c] = 0.25 * (cw_y[c, 0] + cw_y[c, 1] + cw_y[c, 2] + cw_y[c, 3])
-        r = 0.0
-        for k in range(4):
-            r = max(r, math.hypot(cw_x[c, k] - cmx[c], cw_y[c, k] - cmy[c]))
-        crad[c] = r
     for q in range(ped_idx.shape[0]):
         i = ped_idx[q]
         if not active[i]:
@@ -128,18 +138,36 @@ def crosswalk_occupancy(
         fx = x[i] + speed[i] * CROSSWALK_LOOK_S * math.cos(yaw[i])
         fy = y[i] + speed[i] * CROSSWALK_LOOK_S * math.sin(yaw[i])
         reach = max(margin, abs(speed[i]) * CROSSWALK_LOOK_S) + 1e-6
-        for c in range(n_cw):
-            mx = cmx[c]
-            my = cmy[c]
-            dx = mx - x[i]
-            dy = my - y[i]
-            d = math.sqrt(dx * dx + dy * dy)
-            if d > crad[c] + reach:
-                continue
-            px = x[i] + (dx / d * min(margin, d) if d > 0 else 0.0)
-            py = y[i] + (dy / d * min(margin, d) if d > 0 else 0.0)
-            if point_in_polygon(px, py, cw_x[c], cw_y[c]) or (walking and point_in_polygon(fx, fy, cw_x[c], cw_y[c])):
-                out_occ[inst[i], c] = True
+        box = reach + CW_GRID_PAD_M
+        gx0 = (x[i] - box - cg_x0) / cg_cell
+        gx1 = (x[i] + box - cg_x0) / cg_cell
+        gy0 = (y[i] - box - cg_y0) / cg_cell
+        gy1 = (y[i] + box - cg_y0) / cg_cell
+        if not (gx1 >= 0.0 and gy1 >= 0.0 and gx0 < cg_nx and gy0 < cg_ny):
+            continue  # outside every crosswalk's box (or not a finite position)
+        ix0 = max(math.floor(gx0), 0)
+        ix1 = min(math.floor(gx1), cg_nx - 1)
+        iy0 = max(math.floor(gy0), 0)
+        iy1 = min(math.floor(gy1), cg_ny - 1)
+        for iy in range(iy0, iy1 + 1):
+            for ix in range(ix0, ix1 + 1):
+                cell = iy * cg_nx + ix
+                for m in range(cg_start[cell], cg_start[cell + 1]):
+                    c = cg_items[m]
+                    if out_occ[inst[i], c]:
+                        continue
+                    dx = cw_cx[c] - x[i]
+                    dy = cw_cy[c] - y[i]
+                    d = math.sqrt(dx * dx + dy * dy)
+                    if d > cw_rad[c] + reach:
+                        continue
+                    px = x[i] + (dx / d * min(margin, d) if d > 0 else 0.0)
+                    py = y[i] + (dy / d * min(margin, d) if d > 0 else 0.0)
+                    if point_in_polygon(px, py, cw_x[c], cw_y[c]) or (
+                        walking and point_in_polygon(fx, fy, cw_x[c], cw_y[c])
+                    ):
+                        out_occ[inst[i], c] = True
+# fmt: on
 
 
 # fmt: off

@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,9 +110,53 @@ def _speed_colours() -> np.ndarray:
 
 
 @cache
+def _speed_rgb() -> tuple[tuple[int, int, int], ...]:
+    """The speed steps' colours as RGB tuples (what ImageDraw takes)."""
+    return tuple(tuple(c) for c in _speed_colours().tolist())
+
+
+@cache
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at ``size`` px (its bitmap font where FreeType is missing)."""
     return ImageFont.load_default(size=size)
+
+
+def _mask_mode(draw: ImageDraw.ImageDraw) -> str:
+    """Text mask mode for ``draw``'s picture: plain ("1") on a palette picture, anti-aliased ("L") in RGB."""
+    return "1" if draw.mode in ("1", "P") else "L"
+
+
+@lru_cache(maxsize=2048)
+def _text_mask(text: str, size: int, mode: str) -> tuple[Image.Image | None, int, int]:
+    """``text`` in ``font(size)`` as a mask image (``mode`` "1" or "L") cropped to its ink, and the ink's
+    offset (px) from the text position; None when blank. Pillow renders every glyph of every call anew
+    (~12 µs a character), so a text drawn again (ids, legend, scale) costs nothing the second time."""
+    im = Image.new(mode, ((len(text) + 2) * size, 3 * size), 0)
+    ImageDraw.Draw(im).text((size, size), text, fill=255 if mode == "L" else 1, font=font(size))
+    box = im.getbbox()
+    if box is None:
+        return None, 0, 0
+    return im.crop(box), box[0] - size, box[1] - size
+
+
+@lru_cache(maxsize=2048)
+def _text_length(text: str, size: int, mode: str) -> float:
+    return float(font(size).getlength(text, mode=mode))
+
+
+def text_width(draw: ImageDraw.ImageDraw, text: str, size: int) -> float:
+    """Width (px) of ``text`` in ``font(size)`` on ``draw``'s picture (its pen advance)."""
+    return _text_length(text, size, _mask_mode(draw))
+
+
+def draw_text(
+    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: tuple[int, int, int], size: int
+) -> None:
+    """``text`` in ``font(size)`` with its top left at ``xy`` (px, rounded), as ``ImageDraw.text`` draws it
+    (anti-aliased in RGB, plain on a palette picture); each text rendered once per process."""
+    mask, dx, dy = _text_mask(text, size, _mask_mode(draw))
+    if mask is not None:
+        draw.bitmap((round(xy[0]) + dx, round(xy[1]) + dy), mask, fill=fill)
 
 
 @dataclass(frozen=True)
@@ -138,37 +183,106 @@ class View:
         return View(self.x0 + left / self.scale, self.y1 - top / self.scale, self.scale)
 
 
+#: Map simplification (``pack_layers``): a polyline point is left out while the turns since the last kept
+#: point add up to less than MAP_TURN_RAD and the path since it is shorter than MAP_SPAN_M, so the
+#: polyline moves less than MAP_SPAN_M * MAP_TURN_RAD / 4 (~1 cm) from the drawn one; mostly the points
+#: along straight lane borders. Polygon fills cost ImageDraw about their number of edges.
+MAP_TURN_RAD, MAP_SPAN_M = 0.002, 25.0
+
+
+@dataclass(frozen=True)
+class PackedLayer:
+    """One map layer's polylines in one array: points (N, 2) m, the end of each polyline in it, and each
+    polyline's bounding box (min and max corners, m)."""
+
+    rgb: tuple[int, int, int]
+    fill: bool
+    closed: bool
+    pts: np.ndarray
+    ends: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def simplify(polys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``polys`` ((k, 2) m each, at least 2 points) as one array of the points kept (first and last of
+    each always, see MAP_TURN_RAD) and the end of each polyline in it."""
+    lens = np.array([len(p) for p in polys])
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    pts = np.concatenate(polys)
+    d = np.diff(pts, axis=0)  # across polylines too: those points are kept anyway
+    heading = np.arctan2(d[:, 1], d[:, 0])
+    turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)  # at points 1 .. N-2
+    turned = np.floor(np.concatenate([[0.0], np.cumsum(turn), [np.inf]]) / MAP_TURN_RAD)
+    walked = np.floor(np.concatenate([[0.0], np.cumsum(np.hypot(d[:, 0], d[:, 1]))]) / MAP_SPAN_M)
+    keep = np.ones(len(pts), dtype=bool)
+    keep[1:] = (turned[1:] != turned[:-1]) | (walked[1:] != walked[:-1])
+    keep[starts] = keep[ends - 1] = True
+    return pts[keep], np.cumsum(np.add.reduceat(keep, starts))
+
+
+#: ``pack_layers`` results of the last few map-layer dicts (``map_layers`` keeps one per road network).
+_PACKED: dict[int, tuple[dict, list[PackedLayer]]] = {}
+
+
+def pack_layers(layers: dict[str, tuple[str, bool, list[np.ndarray]]]) -> list[PackedLayer]:
+    """``map_view.map_layers`` simplified and packed for drawing, once per layers dict (topdown.png, the
+    critical-moment picture and animation frames share it)."""
+    hit = _PACKED.get(id(layers))
+    if hit is not None and hit[0] is layers:
+        return hit[1]
+    out = []
+    for name, (colour, closed, polys) in layers.items():
+        fill = closed and name.startswith("lane:")
+        polys = [p for p in polys if len(p) >= (3 if fill else 2)]
+        if not polys:
+            continue
+        pts, ends = simplify(polys)
+        starts = ends - np.diff(ends, prepend=0)
+        lo, hi = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)  # NaN points ignored
+        out.append(PackedLayer(hex_rgb(colour), fill, closed, pts, ends, lo, hi))
+    while len(_PACKED) >= 8:
+        del _PACKED[next(iter(_PACKED))]
+    _PACKED[id(layers)] = (layers, out)
+    return out
+
+
 def draw_map(
     draw: ImageDraw.ImageDraw, layers: dict[str, tuple[str, bool, list[np.ndarray]]], view: View, unit: int = 1
 ) -> None:
     """Lane surfaces filled, then lines (centre lines, paint, stop lines, crosswalks, objects) 0.15 m wide
-    but at least ``unit`` px (the supersampling factor)."""
+    but at least ``unit`` px (the supersampling factor); only the polylines that reach into the picture."""
     width = max(unit, round(view.scale * 0.15))
     w_px, h_px = draw.im.size
     pad = width / view.scale  # m
     lo = (view.x0 - pad, view.y1 - h_px / view.scale - pad)
     hi = (view.x0 + w_px / view.scale + pad, view.y1 + pad)
-    for name, (colour, closed, polys) in layers.items():
-        rgb = hex_rgb(colour)
-        for p in _in_box(polys, lo, hi):
-            if closed and name.startswith("lane:"):
-                if len(p) >= 3:
-                    draw.polygon(view.xy(p), fill=rgb)
-            elif len(p) >= 2:
-                draw.line(view.xy(np.vstack([p, p[:1]]) if closed else p), fill=rgb, width=width)
+    ink = inker(draw)
+    for layer in pack_layers(layers):
+        keep = _in_box(layer.lo, layer.hi, lo, hi)
+        counts = np.diff(layer.ends, prepend=0)
+        if keep.all():
+            pts, counts = layer.pts, counts
+        elif keep.any():
+            pts, counts = layer.pts[np.repeat(keep, counts)], counts[keep]
+        else:
+            continue
+        flat = view.xy(pts)  # one transform for the layer, then a slice per polyline
+        colour = ink(layer.rgb)
+        a = 0
+        for b in (2 * np.cumsum(counts)).tolist():
+            xy, a = flat[a:b], b
+            if layer.fill:
+                draw.polygon(xy, fill=colour)
+            else:
+                draw.line(xy + xy[:2] if layer.closed else xy, fill=colour, width=width)
 
 
-def _in_box(polys: list[np.ndarray], lo: tuple[float, float], hi: tuple[float, float]) -> list[np.ndarray]:
-    """The polylines ((k, 2) m) whose bounding box meets the box ``lo``..``hi`` (m): a zoomed picture
-    leaves the rest of the map undrawn."""
-    polys = [p for p in polys if len(p)]
-    if not polys:
-        return []
-    starts = np.cumsum([0] + [len(p) for p in polys[:-1]])
-    pts = np.concatenate(polys)
-    pmin, pmax = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)
-    keep = (pmax[:, 0] >= lo[0]) & (pmin[:, 0] <= hi[0]) & (pmax[:, 1] >= lo[1]) & (pmin[:, 1] <= hi[1])
-    return [p for p, k in zip(polys, keep.tolist(), strict=True) if k]
+def _in_box(pmin: np.ndarray, pmax: np.ndarray, lo: tuple[float, float], hi: tuple[float, float]) -> np.ndarray:
+    """Which bounding boxes (rows of min and max corners, m) meet the box ``lo``..``hi`` (m): a zoomed
+    picture leaves the rest of the map undrawn."""
+    return (pmax[:, 0] >= lo[0]) & (pmin[:, 0] <= hi[0]) & (pmax[:, 1] >= lo[1]) & (pmin[:, 1] <= hi[1])
 
 
 def draw_signals(
@@ -184,12 +298,19 @@ def draw_signals(
             draw.line(view.xy(seg), fill=rgb, width=width)
 
 
-def box_corners(x: float, y: float, yaw: float, length: float, width: float, offset: float) -> np.ndarray:
-    """(4, 2) corners of an actor's box (m): reference point (x, y), box centre ``offset`` ahead of it."""
-    c, s = math.cos(yaw), math.sin(yaw)
-    cx, cy = x + offset * c, y + offset * s
-    hl, hw = length / 2, width / 2
-    return np.array([(cx + a * c - b * s, cy + a * s + b * c) for a, b in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))])
+#: Box corners in the box frame, in half lengths and half widths: front left, rear left, rear right, front right.
+_CORNERS = np.array([(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)])
+
+
+def box_corners(
+    x: np.ndarray, y: np.ndarray, yaw: np.ndarray, length: np.ndarray, width: np.ndarray, offset: np.ndarray
+) -> np.ndarray:
+    """(n, 4, 2) corners (m) of n actors' boxes: reference point (x, y), box centre ``offset`` ahead of it,
+    corners front left, rear left, rear right, front right."""
+    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
+    a, b = _CORNERS[:, 0] * (length[:, None] / 2), _CORNERS[:, 1] * (width[:, None] / 2)
+    cx, cy = (x + offset * c[:, 0])[:, None], (y + offset * s[:, 0])[:, None]
+    return np.stack([cx + a * c - b * s, cy + a * s + b * c], axis=2)
 
 
 def draw_actors(
@@ -214,15 +335,24 @@ def draw_actors(
     act = np.flatnonzero(np.asarray(state["active"][row], dtype=bool))
     x, y, yaw = (np.asarray(state[k][row], dtype=np.float64) for k in ("x", "y", "yaw"))
     line_w = max(1, round(unit))
-    for i in sorted(act.tolist(), key=lambda i: i == ego):  # the ego on top
-        corners = box_corners(x[i], y[i], yaw[i], length[i], width[i], off[i])
+    order = sorted(act.tolist(), key=lambda i: i == ego)  # the ego on top
+    corners = box_corners(x[order], y[order], yaw[order], length[order], width[order], off[order])
+    if order:  # boxes wholly outside the picture (a zoomed view of a dense scene: most of them) left out
+        w_px, h_px = draw.im.size
+        px, py = (corners[..., 0] - view.x0) * view.scale, (view.y1 - corners[..., 1]) * view.scale
+        seen = (px.max(axis=1) >= -line_w) & (px.min(axis=1) <= w_px + line_w)
+        seen &= (py.max(axis=1) >= -line_w) & (py.min(axis=1) <= h_px + line_w)
+        seen |= np.asarray(order) == ego  # its ring may reach into the picture
+        order, corners = [i for i, v in zip(order, seen.tolist(), strict=True) if v], corners[seen]
+    centre, front = corners.mean(axis=1), (corners[:, 0] + corners[:, 3]) / 2
+    ticks = np.stack([0.6 * front + 0.4 * centre, front], axis=1)  # heading: the front half of the axis
+    box_xy, tick_xy = view.xy(corners.reshape(-1, 2)), view.xy(ticks.reshape(-1, 2))
+    for k, i in enumerate(order):
         fill = EGO_RGB if i == ego else KIND_RGB.get(kinds[i], KIND_RGB["vehicle"])
-        draw.polygon(view.xy(corners), fill=fill, outline=(0, 0, 0), width=line_w)
-        centre, front = corners.mean(axis=0), (corners[0] + corners[3]) / 2
-        tick = np.vstack([0.6 * front + 0.4 * centre, front])  # heading: the front half of the axis
-        draw.line(view.xy(tick), fill=(0, 0, 0), width=line_w)
+        draw.polygon(box_xy[8 * k : 8 * k + 8], fill=fill, outline=(0, 0, 0), width=line_w)
+        draw.line(tick_xy[4 * k : 4 * k + 4], fill=(0, 0, 0), width=line_w)
         if i == ego:
-            qx, qy = view.point(*centre)
+            qx, qy = view.point(*centre[k])
             ring = max(12.0 * unit, 1.25 * length[i] * view.scale)
             draw.ellipse((qx - ring, qy - ring, qx + ring, qy + ring), outline=EGO_RGB, width=round(3 * unit))
     if labels <= 0 or not act.size:
@@ -241,18 +371,19 @@ def draw_actors(
 
 def draw_labels(draw: ImageDraw.ImageDraw, labels: list[tuple[float, float, float, str]], size: int = 11) -> None:
     """Actor ids on white boxes, above right of each actor (left where the picture ends), none over another."""
-    f = font(size)
-    img_w = draw.im.size[0]
+    img_w, img_h = draw.im.size
     placed: list[tuple[float, float, float, float]] = []
     for x, y, r, text in labels:  # nearest the ego first: a label that would cover an earlier one is left out
-        w = draw.textlength(text, font=f)
+        w = text_width(draw, text, size)
         tx = x + r if x + r + w < img_w else x - r - w
         box = (tx - 1, y - r - size - 1, tx + w + 1, y - r + 2)
         if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
             continue
         placed.append(box)
+        if box[2] < 0 or box[0] > img_w or box[3] < 0 or box[1] > img_h:
+            continue  # outside the picture (it still keeps its place)
         draw.rectangle(box, fill=(255, 255, 255))
-        draw.text((tx, y - r - size), text, fill=(0, 0, 0), font=f)
+        draw_text(draw, (tx, y - r - size), text, (0, 0, 0), size)
 
 
 def last_poses(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -338,50 +469,110 @@ def _view_box(world: World, state: dict[str, np.ndarray], row: int, zoom_m: floa
     return xmin - 5, ymin - 5, xmax + 5, ymax + 5
 
 
-def _traces(
-    draw: ImageDraw.ImageDraw, state: dict[str, np.ndarray], ego: int, view: View, vmax: float, unit: int
-) -> None:
-    """Every actor's path: coloured by speed (grey in dense scenes); the ego's thick (cased in dense scenes)."""
+#: A stroke of ``_traces``: polyline points (k, 2) m, colour number per segment (-1: not drawn), the
+#: colours (RGB), width (px).
+Stroke = tuple[np.ndarray, np.ndarray, tuple[tuple[int, int, int], ...], int]
+#: Colour of the traces in dense scenes.
+TRACE_GREY = (110, 115, 110)
+
+
+def _traces(img: Image.Image, state: dict[str, np.ndarray], ego: int, view: View, vmax: float, unit: int) -> None:
+    """Every actor's path: coloured by speed (grey in dense scenes); the ego's thick and cased in white,
+    its start a white dot. Only the segments that can be in the picture are drawn."""
     x, y, speed, active = state["x"], state["y"], state["speed"], state["active"]
     dense = x.shape[1] > DENSE_ACTORS
     s = view.scale / unit  # px per m at the output size
-    for i in range(x.shape[1]):
-        if i == ego:
-            continue
-        rows = np.flatnonzero(active[:, i])
-        if rows.size < 2:
-            continue
-        rows = rows[:: max(1, rows.size // TRACE_POINTS)]
-        pts = np.column_stack([x[rows, i], y[rows, i]])
+    box = (view.x0, view.y1 - img.height / view.scale, view.x0 + img.width / view.scale, view.y1)  # m shown
+    strokes: list[Stroke] = []
+    # every other actor's trace at once: at most TRACE_POINTS of its active rows, evenly strided, one
+    # array of points ordered by actor; segments between two actors are never drawn
+    others = np.array([i for i in range(x.shape[1]) if i != ego], dtype=np.int64)
+    act = np.asarray(active, dtype=bool)[:, others]
+    count = act.sum(axis=0)
+    stride = np.maximum(1, count // TRACE_POINTS)
+    keep = act & ((np.cumsum(act, axis=0) - 1) % stride == 0) & (count >= 2)
+    col, row = np.nonzero(keep.T)  # by actor, then by row
+    if col.size >= 2:
+        actor = others[col]
+        pts = np.column_stack([x[row, actor], y[row, actor]])
+        same = col[1:] == col[:-1]
+        drawn = same & _segments_shown(pts, box, same)
         if dense:
-            draw.line(view.xy(pts), fill=(110, 115, 110), width=unit)
+            strokes.append((pts, np.where(drawn, 0, -1), (TRACE_GREY,), unit))
         else:
-            _speed_line(draw, pts, speed[rows, i], view, vmax, round(1.5 * unit))
+            strokes.append((pts, _speed_levels(speed[row, actor], vmax, drawn), _speed_rgb(), round(1.5 * unit)))
     rows = np.flatnonzero(active[:, ego]) if ego >= 0 else np.zeros(0, np.int64)
+    start = None
     if rows.size >= 2:
         rows = rows[:: max(1, rows.size // (4 * TRACE_POINTS))]
         pts = np.column_stack([x[rows, ego], y[rows, ego]])
+        shown = _segments_shown(pts, box)
         w = round(max(3.0, min(s * 1.2, 6.0)) * unit)
-        draw.line(view.xy(pts), fill=(255, 255, 255), width=w + 3 * unit)
-        _speed_line(draw, pts, speed[rows, ego], view, vmax, w)
-        px, py = view.point(*pts[0])
+        strokes.append((pts, np.where(shown, 0, -1), ((255, 255, 255),), w + 3 * unit))
+        strokes.append((pts, _speed_levels(speed[rows, ego], vmax, shown), _speed_rgb(), w))
+        start = view.point(*pts[0])
+    draw = ImageDraw.Draw(img)
+    ink = inker(draw)
+    for stroke in strokes:
+        _stroke(draw, stroke, view, ink)
+    if start is not None:
         r = 5 * unit
-        draw.ellipse((px - r, py - r, px + r, py + r), fill=(255, 255, 255), outline=(0, 0, 0), width=unit)
+        draw.ellipse((start[0] - r, start[1] - r, start[0] + r, start[1] + r), fill=(255, 255, 255), outline=(0, 0, 0),
+                     width=unit)  # fmt: skip
 
 
-def _speed_line(
-    draw: ImageDraw.ImageDraw, pts: np.ndarray, speed: np.ndarray, view: View, vmax: float, width: int
-) -> None:
-    """A polyline coloured by ``speed`` (m/s) on 0..``vmax``, in SPEED_LEVELS steps: one draw call per
-    run of segments of the same colour."""
-    xy = np.asarray(view.xy(pts)).reshape(-1, 2)
-    level = np.minimum(
-        (np.where(np.isfinite(speed[:-1]), speed[:-1], 0.0) / vmax * SPEED_LEVELS).astype(np.int64), SPEED_LEVELS - 1
-    )
-    colours = _speed_colours()
-    cuts = np.flatnonzero(np.diff(level)) + 1
-    for a, b in itertools.pairwise([0, *cuts.tolist(), level.size]):
-        draw.line(xy[a : b + 1].ravel().tolist(), fill=tuple(colours[level[a]].tolist()), width=width)
+def _segments_shown(
+    pts: np.ndarray, box: tuple[float, float, float, float], valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Which segments of the polyline ``pts`` ((k, 2) m) may cross ``box`` (xmin, ymin, xmax, ymax, m): those
+    with an end in the box grown by the longest segment (so a segment crossing the box is never missed);
+    ``valid``: the segments that count (not those joining two actors' traces)."""
+    length = np.hypot(*np.diff(pts, axis=0).T)
+    if valid is not None:
+        length = length[valid]
+    pad = float(length.max()) + 1.0 if length.size else 1.0
+    x, y = pts[:, 0], pts[:, 1]
+    near = (x >= box[0] - pad) & (x <= box[2] + pad) & (y >= box[1] - pad) & (y <= box[3] + pad)
+    return near[:-1] | near[1:]
+
+
+def _speed_levels(speed: np.ndarray, vmax: float, shown: np.ndarray) -> np.ndarray:
+    """Speed step (0..SPEED_LEVELS-1) of each segment of a trace, by the speed (m/s) at its start on
+    0..``vmax``; -1 where not ``shown``."""
+    v = np.where(np.isfinite(speed[:-1]), speed[:-1], 0.0)
+    level = np.minimum((v / vmax * SPEED_LEVELS).astype(np.int64), SPEED_LEVELS - 1)
+    level[~shown] = -1
+    return level
+
+
+def inker(draw: ImageDraw.ImageDraw) -> Callable[[tuple[int, int, int]], int | tuple[int, int, int]]:
+    """``rgb -> ink`` for ``draw``: on a palette picture the colour's palette index, looked up once per
+    colour (ImageDraw looks a colour up anew on each call, a third of the cost of a short line); else rgb."""
+    palette = draw.palette
+    if palette is None:
+        return lambda rgb: rgb
+    known: dict[tuple[int, int, int], int] = {}
+
+    def ink(rgb: tuple[int, int, int]) -> int:
+        if rgb not in known:
+            known[rgb] = palette.getcolor(rgb)
+        return known[rgb]
+
+    return ink
+
+
+def _stroke(draw: ImageDraw.ImageDraw, stroke: Stroke, view: View, ink: Callable[[Any], Any]) -> None:
+    """A stroke: one ``line`` call per run of segments of the same colour.
+
+    (Painting the strokes into the palette array with NumPy instead was tried: 3-5x slower than these
+    few hundred calls, the wide ego line most of all.)"""
+    pts, ids, colours, width = stroke
+    flat = view.xy(pts)
+    cuts = np.flatnonzero(np.diff(ids)) + 1
+    firsts = ids[np.concatenate([[0], cuts])].tolist()
+    for (a, b), c in zip(itertools.pairwise([0, *cuts.tolist(), ids.size]), firsts, strict=True):
+        if c >= 0:
+            draw.line(flat[2 * a : 2 * b + 2], fill=ink(colours[c]), width=width)
 
 
 def render_run(
@@ -419,7 +610,7 @@ def render_run(
     if n_rows:
         signals = state.get("signals")
         draw_signals(draw, signal_lines(world), signals[row] if signals is not None and signals.size else None, view)
-        _traces(draw, state, ego, view, vmax, unit)
+        _traces(img, state, ego, view, vmax, unit)
         poses = last_poses(state) if time is None else state
         labels = draw_actors(draw, meta, poses, 0 if time is None else row, view, unit=unit)
         seen = _events(draw, world, result, state, view, unit)  # hollow markers: the boxes stay visible
@@ -466,28 +657,26 @@ def _frame(
         f"{result.scenario} | {result.agent} | score {result.score:.1f} | {verdict} | "
         f"{result.termination} at {result.sim_time:.1f} s" + ("" if time is None else f" | actors at t = {time:.2f} s")
     )
-    d.text((8, 7), text, fill=(0, 0, 0), font=font(15))
+    draw_text(d, (8, 7), text, (0, 0, 0), 15)
     y0 = img.height + head + 8
-    f = font(12)
     # speed colour scale
-    colours = _speed_colours()
     step = 160 // SPEED_LEVELS
-    for j, c in enumerate(colours.tolist()):
-        d.rectangle((90 + j * step, y0 + 2, 90 + (j + 1) * step - 1, y0 + 13), fill=tuple(c))
-    d.text((8, y0 + 1), "speed km/h", fill=(0, 0, 0), font=f)
-    d.text((96 + 160 // SPEED_LEVELS * SPEED_LEVELS, y0 + 1), f"0 … {mps_to_kph(vmax):.0f}", fill=(0, 0, 0), font=f)
+    for j, c in enumerate(_speed_rgb()):
+        d.rectangle((90 + j * step, y0 + 2, 90 + (j + 1) * step - 1, y0 + 13), fill=c)
+    draw_text(d, (8, y0 + 1), "speed km/h", (0, 0, 0), 12)
+    draw_text(d, (96 + 160 // SPEED_LEVELS * SPEED_LEVELS, y0 + 1), f"0 … {mps_to_kph(vmax):.0f}", (0, 0, 0), 12)
     # scale bar: a round length near 120 px
     metres = _round_length(120 / max(px_per_m, 1e-9))
     L = metres * px_per_m
     x0 = w - 20 - L
     d.line((x0, y0 + 12, x0 + L, y0 + 12), fill=(0, 0, 0), width=3)
-    d.text((x0, y0 - 3), f"{metres:g} m", fill=(0, 0, 0), font=f)
+    draw_text(d, (x0, y0 - 3), f"{metres:g} m", (0, 0, 0), 12)
     # legend
     x = 330
     entries = [("ego" + (" (ringed)" if dense else ""), "box", EGO_RGB), ("ego start", "dot", (255, 255, 255))]
     entries += [(label, shape, colour) for label, (shape, colour) in seen.items()]
     for label, shape, colour in entries:
-        if x + 26 + d.textlength(label, font=f) > x0 - 10:
+        if x + 26 + text_width(d, label, 12) > x0 - 10:
             break
         if shape == "box":
             d.rectangle((x, y0 + 3, x + 14, y0 + 13), fill=colour, outline=(0, 0, 0))
@@ -495,8 +684,8 @@ def _frame(
             d.ellipse((x + 2, y0 + 3, x + 12, y0 + 13), fill=colour, outline=(0, 0, 0))
         else:
             _marker(d, shape, x + 7, y0 + 8, 6, colour)
-        d.text((x + 18, y0 + 1), label, fill=(0, 0, 0), font=f)
-        x += 26 + int(d.textlength(label, font=f))
+        draw_text(d, (x + 18, y0 + 1), label, (0, 0, 0), 12)
+        x += 26 + int(text_width(d, label, 12))
     return out
 
 

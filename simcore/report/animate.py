@@ -21,7 +21,7 @@ from simcore.render.topdown import (
     draw_labels,
     draw_map,
     draw_signals,
-    font,
+    draw_text,
 )
 from simcore.report.runlog import RunLog
 
@@ -70,7 +70,7 @@ def frames(
             draw_signals(d, signal_lines, signals[r], here)
         draw_labels(d, draw_actors(d, meta, st, int(r), here, labels=labels))
         d.rectangle((0, 0, 130, 18), fill=(255, 255, 255))
-        d.text((4, 3), f"t = {float(st['time'][r]):7.2f} s", fill=(0, 0, 0), font=font(12))
+        draw_text(d, (4, 3), f"t = {float(st['time'][r]):7.2f} s", (0, 0, 0), 12)
         yield img
 
 

@@ -1,6 +1,7 @@
 """Foxglove well-known message types in their JSON encoding: the JSON schemas simcore writes into
-a run log (SceneUpdate, FrameTransforms, PointCloud, RawImage, CameraCalibration), the builders of
-their messages and the decoders of the binary ones (point clouds, images) back to numpy.
+a run log (SceneUpdate for object lists, PointCloud, ImageAnnotations, CameraCalibration), the builders of
+their messages and the decoders of the binary ones (point clouds; RawImage in CDR) back to numpy. The scene
+(map, actors, transforms) is CDR: ``report.foxglove_cdr``.
 
 The schemas are written here from Foxglove's published field tables (docs "Message schemas"):
 a log opens in Foxglove with no plug-in. Times are ``{"sec", "nsec"}``; bytes are base64.
@@ -9,12 +10,14 @@ a log opens in Foxglove with no plug-in. Times are ``{"sec", "nsec"}``; bytes ar
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
-import struct
 from typing import Any
 
 import numpy as np
+
+from simcore.report.cdr import CDR_LE, CdrReader, CdrWriter, schema_text
 
 #: Frame every pose in a log is given in (ENU map frame, m).
 MAP_FRAME = "map"
@@ -73,11 +76,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         deletions=_arr(_obj(timestamp=_TIME, type={"type": "integer", "enum": [0, 1]}, id=_STR)),
         entities=_arr(_ENTITY),
     ),
-    "foxglove.FrameTransforms": _obj(
-        transforms=_arr(
-            _obj(timestamp=_TIME, parent_frame_id=_STR, child_frame_id=_STR, translation=_VEC3, rotation=_QUAT)
-        )
-    ),
     "foxglove.PointCloud": _obj(
         timestamp=_TIME,
         frame_id=_STR,
@@ -115,6 +113,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+@functools.cache
 def schema_bytes(name: str) -> bytes:
     """The JSON schema of Foxglove type ``name`` as written into the log."""
     return json.dumps({"title": name, **SCHEMAS[name]}, separators=(",", ":")).encode()
@@ -124,12 +123,6 @@ def stamp(t: float) -> dict[str, int]:
     """Time (s, >= 0) as a Foxglove ``{"sec", "nsec"}``."""
     ns = round(t * 1e9)
     return {"sec": ns // 1_000_000_000, "nsec": ns % 1_000_000_000}
-
-
-def stamp_json(t: float) -> str:
-    """``stamp(t)`` as compact JSON text (the same object ``json.dumps`` writes, without its cost)."""
-    ns = round(t * 1e9)
-    return f'{{"sec":{ns // 1_000_000_000},"nsec":{ns % 1_000_000_000}}}'
 
 
 def yaw_quat(yaw: float) -> dict[str, float]:
@@ -162,77 +155,16 @@ def entity(eid: str, t: float, *, lifetime_s: float = 0.0, **prims: Any) -> dict
     return out
 
 
-#: One line point (x, y in m, mm resolution) as JSON, a %-template.
-_POINT = '{"x":%.3f,"y":%.3f,"z":0.0}'
 _IDENT_POSE = {"position": {"x": 0.0, "y": 0.0, "z": 0.0}, "orientation": yaw_quat(0.0)}
 
 
-def polyline(points: np.ndarray, colour: str, *, closed: bool, thickness: float = 0.15) -> str:
-    """A LinePrimitive through ``points`` (k, 2) m at z = 0, as JSON text (mm resolution): map layers have
-    thousands of points, formatted here without building a dict per point."""
-    flat = np.asarray(points, float).ravel().tolist()
-    pts = ",".join([_POINT] * (len(flat) // 2)) % tuple(flat)  # one %-format for every point
-    head = {"type": 1 if closed else 0, "pose": _IDENT_POSE, "thickness": thickness, "scale_invariant": False}
-    tail = {"color": rgba(colour), "colors": [], "indices": []}
-    return f'{_json_text(head)[:-1]},"points":[{pts}],{_json_text(tail)[1:]}'
-
-
-def scene_update(entities: list[dict[str, Any]], lines: list[list[str]] | None = None) -> bytes:
-    """A SceneUpdate message (JSON bytes) adding or replacing ``entities``; ``lines[i]``: entity i's line
-    primitives as JSON text (``polyline``), in place of its (empty) ``lines`` list."""
-    texts = [_json_text(e) for e in entities]
-    if lines is not None:  # the escaped id cannot contain '"lines":[]': its quotes are backslashed
-        texts = [
-            t.replace('"lines":[]', '"lines":[' + ",".join(ls) + "]", 1) for t, ls in zip(texts, lines, strict=True)
-        ]
-    return ('{"deletions":[],"entities":[' + ",".join(texts) + "]}").encode()
+def scene_update(entities: list[dict[str, Any]]) -> bytes:
+    """A SceneUpdate message (JSON bytes) adding or replacing ``entities``."""
+    return ('{"deletions":[],"entities":[' + ",".join(_json_text(e) for e in entities) + "]}").encode()
 
 
 def _json_text(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
-
-
-class ActorsScene:
-    """Builds SceneUpdate messages with one cube per active actor, fast: each actor's JSON is a
-    %-template with its id, size and colour filled in once; a message only formats poses."""
-
-    def __init__(self, ids: list[str], length: np.ndarray, width: np.ndarray, height: np.ndarray,
-                 colours: list[str], lifetime_s: float) -> None:  # fmt: skip
-        empty = ",".join(f'"{k}":[]' for k in ("metadata", "lines", "texts", *_UNUSED))
-        life = json.dumps(stamp(lifetime_s), separators=(",", ":"))
-        self._tmpl = []
-        for i, eid in enumerate(ids):
-            size = json.dumps(
-                {"x": float(length[i]), "y": float(width[i]), "z": float(height[i])}, separators=(",", ":")
-            )
-            colour = json.dumps(rgba(colours[i]), separators=(",", ":"))
-            name = json.dumps(eid).replace("%", "%%")  # the only text from outside: escaped for %-formatting
-            self._tmpl.append(
-                f'{{"timestamp":%s,"frame_id":"{MAP_FRAME}","id":{name},"lifetime":{life},"frame_locked":false,'
-                f'"cubes":[{{"pose":{{"position":{{"x":%.3f,"y":%.3f,"z":{float(height[i]) / 2!r}}},'
-                f'"orientation":{{"x":0.0,"y":0.0,"z":%.7f,"w":%.7f}}}},"size":{size},"color":{colour}}}],{empty}}}'
-            )
-
-    def message(self, t: float, rows: np.ndarray, cx: np.ndarray, cy: np.ndarray, yaw: np.ndarray) -> bytes:
-        """SceneUpdate at time ``t`` (s) with the actors ``rows``, box centres ``cx, cy`` (m), ``yaw`` (rad)."""
-        ts = stamp_json(t)
-        qz, qw = np.sin(yaw / 2).tolist(), np.cos(yaw / 2).tolist()
-        tm = self._tmpl
-        ents = ",".join(
-            tm[i] % (ts, x, y, z, w)
-            for i, x, y, z, w in zip(rows.tolist(), cx.tolist(), cy.tolist(), qz, qw, strict=True)
-        )
-        return ('{"deletions":[],"entities":[' + ents + "]}").encode()
-
-
-def frame_transform(t: float, child: str, x: float, y: float, yaw: float) -> bytes:
-    """FrameTransforms message: ``child`` frame at ``(x, y, yaw)`` in the map frame."""
-    q = yaw_quat(float(yaw))
-    return (
-        f'{{"transforms":[{{"timestamp":{stamp_json(t)},"parent_frame_id":"{MAP_FRAME}",'
-        f'"child_frame_id":{json.dumps(child)},"translation":{{"x":{float(x)!r},"y":{float(y)!r},"z":0.0}},'
-        f'"rotation":{{"x":0.0,"y":0.0,"z":{q["z"]!r},"w":{q["w"]!r}}}}}]}}'
-    ).encode()
 
 
 def rpy_quat(roll: float, pitch: float, yaw: float) -> dict[str, float]:
@@ -267,25 +199,6 @@ def quat_matrix(q: dict[str, float]) -> np.ndarray:
             [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
         ]
     )
-
-
-def transform(t: float, parent: str, child: str, xyz: tuple[float, float, float], q: dict[str, float]) -> bytes:
-    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated by the quaternion ``q``."""
-    tf = {
-        "timestamp": stamp(t),
-        "parent_frame_id": parent,
-        "child_frame_id": child,
-        "translation": dict(zip("xyz", map(float, xyz), strict=True)),
-        "rotation": {k: float(q[k]) for k in "xyzw"},
-    }
-    return json.dumps({"transforms": [tf]}, separators=(",", ":")).encode()
-
-
-def mount_transform(t: float, parent: str, child: str, xyz: tuple[float, float, float],
-                    rpy: tuple[float, float, float]) -> bytes:  # fmt: skip
-    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated Rz(yaw) Ry(pitch) Rx(roll)
-    (``rpy`` = roll, pitch, yaw in rad; the sensor mount convention, ``sensors.mount``)."""
-    return transform(t, parent, child, xyz, rpy_quat(*rpy))
 
 
 def _with_data(head: dict[str, Any], data: Any) -> bytes:
@@ -352,12 +265,7 @@ IMAGE_ENCODINGS: dict[str, str] = {"mono8": "|u1", "mono16": "<u2", "32FC1": "<f
 #: Schema name of RawImage in the ROS 2 message encoding (CDR) that images are written in.
 RAW_IMAGE_ROS2 = "foxglove_msgs/msg/RawImage"
 #: Its ``ros2msg`` definition (Foxglove's field order), with the Time dependency appended as ROS 2 bags do.
-RAW_IMAGE_ROS2_MSG = (
-    "builtin_interfaces/Time timestamp\nstring frame_id\nuint32 width\nuint32 height\nstring encoding\n"
-    "uint32 step\nuint8[] data\n" + "=" * 80 + "\nMSG: builtin_interfaces/Time\nint32 sec\nuint32 nanosec\n"
-)
-#: CDR encapsulation header: plain CDR, little-endian.
-_CDR_LE = b"\x00\x01\x00\x00"
+RAW_IMAGE_ROS2_MSG = schema_text(RAW_IMAGE_ROS2)
 
 
 def raw_image(t: float, frame: str, img: np.ndarray, encoding: str) -> bytes:
@@ -366,45 +274,29 @@ def raw_image(t: float, frame: str, img: np.ndarray, encoding: str) -> bytes:
     JSON needs base64 (a third more bytes and most of the write time of a camera frame)."""
     h, w = img.shape[:2]
     data = np.ascontiguousarray(img, dtype=IMAGE_ENCODINGS[encoding])
-    ns = round(t * 1e9)
-    out = bytearray(struct.pack("<iI", ns // 1_000_000_000, ns % 1_000_000_000))
-    _cdr_string(out, frame)
-    out += struct.pack("<II", w, h)
-    _cdr_string(out, encoding)
-    out += struct.pack("<II", w * data.itemsize, data.nbytes)  # step, then the data's element count
-    return b"".join((_CDR_LE, out, data.tobytes()))
-
-
-def _cdr_string(out: bytearray, text: str) -> None:
-    """Append a CDR string (u4 length with the NUL, bytes, NUL) to ``out`` (4-aligned on entry), then pad
-    to 4 bytes (every field after a string here is 4-aligned)."""
-    b = text.encode() + b"\0"
-    out += struct.pack("<I", len(b)) + b
-    out += b"\0" * (-len(out) % 4)
+    out = CdrWriter()
+    out.time(t)
+    out.string(frame)
+    out.u32(w)
+    out.u32(h)
+    out.string(encoding)
+    out.u32(w * data.itemsize)  # step
+    out.u32(data.nbytes)  # the data's element count (bytes)
+    return b"".join((CDR_LE, out.buf, data.tobytes()))
 
 
 def raw_image_array(data: bytes) -> tuple[float, str, np.ndarray]:
     """A CDR RawImage message (``raw_image``) read back: (time s, frame id, (height, width) pixels in the
     encoding's dtype, native byte order)."""
-    if data[:4] != _CDR_LE:
-        raise ValueError("RawImage: not little-endian CDR")
-    sec, nsec = struct.unpack_from("<iI", data, 4)
-    off = 12
-
-    def string(off: int) -> tuple[str, int]:
-        (n,) = struct.unpack_from("<I", data, off)
-        text = data[off + 4 : off + 3 + n].decode()
-        off += 4 + n
-        return text, off + (-(off - 4) % 4)
-
-    frame, off = string(off)
-    w, h = struct.unpack_from("<II", data, off)
-    enc, off = string(off + 8)
-    step, n = struct.unpack_from("<II", data, off)
+    r = CdrReader(data)
+    t, frame = r.time(), r.string()
+    w, h = r.u32(), r.u32()
+    enc = r.string()
+    step, n = r.u32(), r.u32()
     dt = np.dtype(IMAGE_ENCODINGS[enc])
-    rows = np.frombuffer(data, dtype=np.uint8, count=n, offset=off + 8).reshape(h, step)
+    rows = np.frombuffer(data, dtype=np.uint8, count=n, offset=len(CDR_LE) + r.off).reshape(h, step)
     img = rows[:, : w * dt.itemsize].copy().view(dt).reshape(h, w)
-    return sec + nsec * 1e-9, frame, img.astype(dt.newbyteorder("="))
+    return t, frame, img.astype(dt.newbyteorder("="))
 
 
 def box_annotations(t: float, u0: np.ndarray, v0: np.ndarray, u1: np.ndarray, v1: np.ndarray, colour: str) -> bytes:

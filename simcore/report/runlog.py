@@ -18,14 +18,18 @@ topic             schema (encoding)            content
                                                engine state (arrays that differ from the
                                                initial state) and the run record (replay)
 /simcore/result   simcore.Result (json)        at the end: result.json (scores, criteria, metrics)
-/map              foxglove.SceneUpdate         once: map polylines, one entity per layer
-/actors           foxglove.SceneUpdate         actor boxes at up to ``scene_hz``
-/tf               foxglove.FrameTransforms     map -> ego at the same rate; sensor mounts (ego -> ego/NAME)
+/map              foxglove SceneUpdate (cdr)   once: map polylines, one entity per layer
+/actors           foxglove SceneUpdate (cdr)   actor boxes at up to ``scene_hz``, encoded a block of
+                                               frames at a time (``scene_block`` frames at most)
+/tf               foxglove FrameTransforms     map -> ego at the same rate; sensor mounts (ego -> ego/NAME)
+                  (cdr)
 /sensors/...      (``report.sensorlog``)       each lidar, radar, object-list and camera reading an
                                                agent was shown, at the sensor's rate (camera images
                                                only with ``images=True``)
 ================  ==========================  =========================================
 
+The Foxglove scene channels are ROS 2 messages (``foxglove_msgs/msg/SceneUpdate``, ``.../FrameTransforms``;
+CDR, ``report.foxglove_cdr``; version 2 logs wrote them as JSON, which the reader still reads).
 ``simcore.raw`` state messages: the row count k (u4), then little-endian arrays one after the
 other: time f8[k], x, y, yaw, speed f8[k, n], active u1[k, n], signals i1[k, groups] (layout in the
 schema's data, versioned; version 1 logs hold one row per message and no count).
@@ -39,26 +43,37 @@ regulation block and emergency vehicles.
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+from mcap.opcode import Opcode
+from mcap.records import MessageIndex
 from mcap.writer import Writer
 
 from simcore._types import ActorKind
 from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR
 from simcore.report import foxglove as fg
+from simcore.report import foxglove_cdr as fc
+from simcore.report.cdr import schema_text
 from simcore.report.sensorlog import SensorChannel, SensorCollector, SensorWriter
 from simcore.world import World
 
 #: Version of the simcore channels' layout; readers refuse a newer one.
-LOG_VERSION = 2
+LOG_VERSION = 3
 #: Default rate (Hz of simulated time) of the Foxglove actor boxes and ego transform.
 SCENE_HZ = 5.0
+#: Most Foxglove scene frames buffered before they are encoded together (fewer for many actors:
+#: ``SCENE_BLOCK_BYTES`` bounds a block's encoded size).
+SCENE_BLOCK = 64
+#: Bound (bytes) of one block of encoded scene frames (about 200 bytes per actor and frame).
+SCENE_BLOCK_BYTES = 4 << 20
 #: Default interval (s of simulated time) between engine-state snapshots (replay starts from the nearest).
 SNAPSHOT_EVERY_S = 10.0
 #: File name of the run log inside a run's output folder.
@@ -81,6 +96,54 @@ def _json(obj: Any) -> bytes:
 
 def _ns(t: float) -> int:
     return round(t * 1e9)
+
+
+#: An MCAP Message record's head: opcode, record length, channel id, sequence, log time, publish time.
+_MESSAGE_HEAD = struct.Struct("<BQHIQQ")
+
+
+class _BlockWriter(Writer):
+    """mcap's ``Writer`` plus ``add_block``: many messages of one channel appended to the open chunk in one
+    call. ``add_message`` costs about 8 us of Python per message, most of a short run's log once the scene is
+    encoded in blocks. It uses the mcap 1.x chunk builder's fields; where they are missing (another mcap
+    version) it falls back to ``add_message``. The tests read every log back with the mcap reader, CRCs on."""
+
+    def add_block(self, channel_id: int, times_ns: list[int], datas: list[bytes], seq0: int) -> None:
+        """Add messages ``datas`` of ``channel_id`` at log (= publish) times ``times_ns``, sequence numbers
+        ``seq0``, ``seq0 + 1``, ..."""
+        if not datas:
+            return
+        cb = getattr(self, "_Writer__chunk_builder", None)
+        stats = getattr(self, "_Writer__statistics", None)
+        buf = getattr(getattr(cb, "record_writer", None), "_buffer", None)
+        if cb is None or stats is None or buf is None or not hasattr(cb, "message_indices"):
+            for j, (ns, data) in enumerate(zip(times_ns, datas, strict=True)):
+                self.add_message(channel_id, log_time=ns, data=data, publish_time=ns, sequence=seq0 + j)
+            return
+        limit, k, j = int(getattr(self, "_Writer__chunk_size", 1 << 20)), len(datas), 0
+        while j < k:  # as add_message: a chunk is closed right after the message that takes it past the limit
+            buf = cb.record_writer._buffer  # a new buffer after each chunk
+            index = cb.message_indices.setdefault(channel_id, MessageIndex(channel_id=channel_id, records=[]))
+            pos, parts, first = buf.tell(), [], j
+            while j < k:
+                ns, data = times_ns[j], datas[j]
+                index.records.append((ns, pos))
+                parts.append(_MESSAGE_HEAD.pack(Opcode.MESSAGE, 22 + len(data), channel_id, seq0 + j, ns, ns))
+                parts.append(data)
+                pos += _MESSAGE_HEAD.size + len(data)
+                j += 1
+                if pos > limit:
+                    break
+            buf.write(b"".join(parts))
+            lo, hi, n = min(times_ns[first:j]), max(times_ns[first:j]), j - first
+            stats.message_start_time = lo if stats.message_count == 0 else min(lo, stats.message_start_time)
+            stats.message_end_time = max(hi, stats.message_end_time)
+            stats.channel_message_counts[channel_id] += n
+            stats.message_count += n
+            cb.message_start_time = lo if cb.num_messages == 0 else min(lo, cb.message_start_time)
+            cb.message_end_time = max(hi, cb.message_end_time)
+            cb.num_messages += n
+            self._Writer__maybe_finalize_chunk()  # type: ignore[attr-defined]
 
 
 def world_meta(world: World) -> dict[str, Any]:
@@ -132,7 +195,7 @@ class RunLogWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 (closed by finish)
-        self._w = Writer(self._fh, chunk_size=chunk_bytes)
+        self._w = _BlockWriter(self._fh, chunk_size=chunk_bytes)
         self._w.start(profile="", library="simcore")
         self.world = world
         self.run_info = dict(run_info or {})
@@ -159,7 +222,15 @@ class RunLogWriter:
         self._length, self._width = np.asarray(p["length"], float), np.asarray(p["width"], float)
         self._offset = np.asarray(p["center_offset"], float)
         life = 2 * self.scene_dt if np.isfinite(self.scene_dt) else 0.0
-        self._scene = fg.ActorsScene(self._ids, self._length, self._width, self._height, self._colours, life)
+        self._scene = fc.ActorsScene(self._ids, self._length, self._width, self._height, self._colours, life)
+        cap = max(1, min(SCENE_BLOCK, SCENE_BLOCK_BYTES // (200 * max(self.n, 1))))
+        #: Scene frames waiting to be encoded: time (cap,), x, y, yaw (cap, n), active (cap, n); ``_nb`` used.
+        self._block = {
+            "time": np.zeros(cap),
+            **{k: np.zeros((cap, self.n)) for k in ("x", "y", "yaw")},
+            "active": np.zeros((cap, self.n), dtype=bool),
+        }
+        self._nb = 0
         layout = {"version": LOG_VERSION, "time": "<f8", "per_actor": STATE_FIELDS, "signals": "|i1"}
         self._ch: dict[str, int] = {}
         self._schemas: dict[str, int] = {}
@@ -172,9 +243,9 @@ class RunLogWriter:
             ("/simcore/observations", "simcore.ObservationSummary", "json", None),
             ("/simcore/snapshot", "simcore.Snapshot", "simcore.snapshot", None),
             ("/simcore/result", "simcore.Result", "json", None),
-            ("/map", "foxglove.SceneUpdate", "json", b""),
-            ("/actors", "foxglove.SceneUpdate", "json", b""),
-            ("/tf", "foxglove.FrameTransforms", "json", b""),
+            ("/map", fc.SCENE_UPDATE, "cdr", b""),
+            ("/actors", fc.SCENE_UPDATE, "cdr", b""),
+            ("/tf", fc.FRAME_TRANSFORMS, "cdr", b""),
         ):
             if data is None:
                 data = _json({"title": name, "type": "object", "simcore_log": LOG_VERSION})
@@ -184,12 +255,13 @@ class RunLogWriter:
     # -- writing ------------------------------------------------------------------------
     def channel(self, topic: str, schema: str, encoding: str, data: bytes = b"") -> None:
         """Register ``topic`` (once) with schema ``schema`` (registered once by name; ``data`` empty: the
-        Foxglove JSON schema of that name) and message ``encoding`` ("json" or a simcore encoding)."""
+        Foxglove JSON schema of that name, or for "cdr" its ``ros2msg`` text) and message ``encoding``
+        ("json", "cdr" or a simcore encoding)."""
         if topic in self._ch:
             return
         if schema not in self._schemas:
             enc = {"json": "jsonschema", "cdr": "ros2msg"}.get(encoding, "simcore.layout")
-            body = data or fg.schema_bytes(schema)
+            body = data or (schema_text(schema).encode() if encoding == "cdr" else fg.schema_bytes(schema))
             self._schemas[schema] = self._w.register_schema(name=schema, encoding=enc, data=body)
         self._ch[topic] = self._w.register_channel(
             topic=topic, message_encoding=encoding, schema_id=self._schemas[schema]
@@ -203,6 +275,12 @@ class RunLogWriter:
 
     add = _add
 
+    def _add_block(self, topic: str, times: list[float], datas: list[bytes]) -> None:
+        """``_add`` for many messages of ``topic`` at once (``_BlockWriter.add_block``)."""
+        ns = np.round(np.asarray(times, dtype=float) * 1e9).astype(np.int64).tolist()  # as _ns, per element
+        self._w.add_block(self._ch[topic], ns, datas, self._seq[topic])
+        self._seq[topic] += len(datas)
+
     def _write_meta(self) -> None:
         if not self._meta_written:
             meta = world_meta(self.world)
@@ -212,13 +290,17 @@ class RunLogWriter:
             self._meta_written = True
 
     def _map_scene(self) -> bytes:
+        """The /map message, encoded once per road network (``map_layers``' lifetime)."""
         from simcore.render.map_view import map_layers
 
-        ents, lines = [], []
-        for name, (colour, closed, polys) in map_layers(self.world.network).items():
-            lines.append([fg.polyline(p, colour, closed=closed) for p in polys])
-            ents.append(fg.entity(f"map/{name}", 0.0))
-        return fg.scene_update(ents, lines)
+        net = self.world.network
+        hit = _MAP_SCENES.get(id(net))
+        if hit is not None and hit[0]() is net:
+            return hit[1]
+        data = fc.line_scene(0.0, map_layers(net))
+        key = id(net)
+        _MAP_SCENES[key] = (weakref.ref(net, lambda _ref: _MAP_SCENES.pop(key, None)), data)
+        return data
 
     def attach(self, sim: Any) -> RunLogWriter:
         """Write ``sim``'s rows as it runs (hooked to ``Simulation.on_advance``); returns self."""
@@ -289,15 +371,28 @@ class RunLogWriter:
             if t + 1e-9 >= self._next_scene:
                 self._next_scene = t + self.scene_dt
                 due.append(k)
-        x, y, yaw, active = (rows[name][due] for name in ("x", "y", "yaw", "active"))
+        blk, cap = self._block, self._block["time"].shape[0]
+        while due:
+            take, due = due[: cap - self._nb], due[cap - self._nb :]
+            for name, arr in blk.items():
+                arr[self._nb : self._nb + len(take)] = rows[name][take]
+            self._nb += len(take)
+            if self._nb == cap:
+                self.flush_scene()
+
+    def flush_scene(self) -> None:
+        """Encode the buffered scene frames (``/actors`` boxes, ``/tf`` map -> ego) and add them to the log."""
+        k, self._nb = self._nb, 0
+        if k == 0:
+            return
+        blk = self._block
+        t, x, y, yaw, active = (blk[name][:k] for name in ("time", "x", "y", "yaw", "active"))
         cx, cy = x + self._offset * np.cos(yaw), y + self._offset * np.sin(yaw)  # box centres (m)
+        times = t.tolist()
+        self._add_block("/actors", times, self._scene.messages(t, active, cx, cy, yaw))
         ego = self.world.ego
-        for j, k in enumerate(due):
-            t = float(times[k])
-            on = np.flatnonzero(active[j])
-            self._add("/actors", t, self._scene.message(t, on, cx[j, on], cy[j, on], yaw[j, on]))
-            if ego >= 0:
-                self._add("/tf", t, fg.frame_transform(t, "ego", x[j, ego], y[j, ego], yaw[j, ego]))
+        if ego >= 0:
+            self._add_block("/tf", times, fc.transforms(t, "ego", x[:, ego], y[:, ego], yaw[:, ego]))
 
     def write_snapshot(self, sim: Any) -> None:
         """Append ``sim``'s engine state and run record now (``simcore.snapshot``: JSON header + npz)."""
@@ -314,6 +409,7 @@ class RunLogWriter:
             self.write_snapshot(sim)
         if result is not None:
             self._add("/simcore/result", result.sim_time, _json(result.to_json(include_timing=False)))
+        self.flush_scene()
         self._w.finish()
         self._fh.close()
         return self.path
@@ -321,6 +417,8 @@ class RunLogWriter:
 
 #: Most recorded rows in one /simcore/state message (bounded message size for readers).
 ROWS_PER_MESSAGE = 256
+#: Encoded /map messages per live road network (by id, dropped with the network), like ``map_layers``.
+_MAP_SCENES: dict[int, tuple[weakref.ref[Any], bytes]] = {}
 
 
 def observation_summary(obs: Any) -> dict[str, Any]:
@@ -352,10 +450,6 @@ def observation_summary(obs: Any) -> dict[str, Any]:
 def run_config(sim: Any) -> dict[str, Any]:
     """What re-scoring needs of a Simulation besides its arrays: the world reference and the evaluation
     set-up (end conditions, criteria, regulation block, emergency vehicles), as plain data."""
-    from pydantic import TypeAdapter
-
-    from simcore.scenario.schema import CriterionSpec
-
     agent = getattr(sim, "agent", None)
     return {
         "scenario": sim.scenario_file or sim.world.name,
@@ -374,10 +468,20 @@ def run_config(sim: Any) -> dict[str, Any]:
             "late_policy": sim.timing.late_policy,
         },
         "end": sim.end.model_dump(mode="json"),
-        "criteria": TypeAdapter(list[CriterionSpec]).dump_python(sim.criteria, mode="json"),
+        "criteria": _criteria_adapter().dump_python(sim.criteria, mode="json"),
         "regulation": sim.regulation.model_dump(mode="json") if sim.regulation is not None else None,
         "emergency_vehicles": list(sim.emergency_vehicles),
     }
+
+
+@functools.cache
+def _criteria_adapter() -> Any:
+    """The pydantic adapter that dumps a list of criteria (built once: about 1 ms each time)."""
+    from pydantic import TypeAdapter
+
+    from simcore.scenario.schema import CriterionSpec
+
+    return TypeAdapter(list[CriterionSpec])
 
 
 def snapshot_portable(sim: Any) -> bool:
@@ -506,7 +610,7 @@ def read_run_log(
                     collector.add(schema, channel, message.data)
             elif topic == "/tf":
                 if sensors:
-                    collector.add_tf(message.data)
+                    collector.add_tf(message.data, channel.message_encoding)
             elif topic == "/simcore/state":
                 blocks.append(message.data)
             elif topic == "/simcore/snapshot":
@@ -533,7 +637,10 @@ def read_run_log(
             elif topic == "/simcore/result":
                 log.result = json.loads(message.data)
             elif topic == "/map":
-                log.map_layers.update(_layers_from_scene(json.loads(message.data)))
+                if channel.message_encoding == "cdr":
+                    log.map_layers.update(_layers_from_cdr(fc.read_scene(message.data)))
+                else:  # version 2 logs
+                    log.map_layers.update(_layers_from_scene(json.loads(message.data)))
     if meta is None:
         raise LogFormatError(f"{p}: no /simcore/meta channel: not a simcore run log")
     log.meta = meta
@@ -581,6 +688,17 @@ def _decode_states(blocks: list[bytes], n: int, g: int, version: int, max_rows: 
         res[name] = arr.astype(arr.dtype.newbyteorder("="))
     res["active"] = res["active"].astype(np.bool_)
     return res
+
+
+def _layers_from_cdr(ents: list[dict[str, Any]]) -> dict[str, tuple[str, bool, list[np.ndarray]]]:
+    out = {}
+    for ent in ents:
+        if not ent["id"].startswith("map/") or not ent["lines"]:
+            continue
+        c = ent["lines"][0]["color"]
+        colour = "#{:02x}{:02x}{:02x}".format(*(round(float(v) * 255) for v in c[:3]))
+        out[ent["id"][4:]] = (colour, ent["lines"][0]["type"] == 1, [ln["points"][:, :2] for ln in ent["lines"]])
+    return out
 
 
 def _layers_from_scene(msg: dict[str, Any]) -> dict[str, tuple[str, bool, list[np.ndarray]]]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import heapq
 import math
+import threading
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from simcore._types import F64, I64
 from simcore.road.builder import SAMPLE_SPACING_M, heading_and_curvature
 from simcore.road.network import RoadNetwork
+from simcore.road.route_search_kernels import a_star_lanes
 
 #: Extra cost of one lane change (s), so routes prefer staying in lane.
 LANE_CHANGE_PENALTY_S = 3.0
@@ -24,34 +26,68 @@ MIN_LANE_CHANGE_M = 10.0
 MIN_LANE_CHANGE_LANE_M = 2.0 * MIN_LANE_CHANGE_M
 #: Route samples are at most this far apart after ``route_path`` fills in longer steps (m).
 ROUTE_SPACING_M = SAMPLE_SPACING_M
+#: Most heuristic values (one per lane and goal) kept on a network between route searches (32 MB).
+HEURISTIC_CACHE_FLOATS = 4_000_000
+
+
+_SEARCH_LOCK = threading.Lock()
 
 
 class NoRouteError(ValueError):
     """No sequence of lanes joins the requested start and goal."""
 
 
-def _heuristic_times(net: RoadNetwork, goal: int, vmax: float) -> list[float]:
-    """Straight-line time (s) at ``vmax`` from every lane's end to the start of ``goal``."""
-    ends = net.lane_start[1:] - 1
-    gb = net.lane_start[goal]
-    d = np.hypot(net.pts_x[ends] - net.pts_x[gb], net.pts_y[ends] - net.pts_y[gb])
-    return (d / vmax).tolist()
+def _heuristic_times(net: RoadNetwork, goal: int) -> F64:
+    """Straight-line time (s) at the network's top speed from every lane's end to the start of
+    ``goal``; kept per goal on the network (routes of many actors share their goals)."""
+    cache = net.memo("_heuristic_cache")
+    h = cache.get(goal)
+    if h is None:
+        if len(cache) * net.n_lanes >= HEURISTIC_CACHE_FLOATS:
+            cache.clear()
+        vmax = float(net.lane_speed_limit.max())
+        ends = net.lane_start[1:] - 1
+        gb = net.lane_start[goal]
+        d = np.hypot(net.pts_x[ends] - net.pts_x[gb], net.pts_y[ends] - net.pts_y[gb])
+        h = cache[goal] = np.ascontiguousarray(d / vmax, dtype=np.float64)
+    return h
 
 
-def _search_graph(
-    net: RoadNetwork,
-) -> tuple[list[list[tuple[int, float]]], list[float], list[bool], list[tuple[int, int]]]:
-    """(successor edges with travel times (s), lane lengths (m), outside-junction flags, (left, right)
-    neighbours) of every lane as Python lists, built once per network for ``_a_star``."""
+class _SearchGraph(NamedTuple):
+    """The lane graph as flat arrays for ``a_star_lanes``, with its reusable workspace."""
+
+    succ_start: I64
+    succ_idx: I64
+    succ_cost: F64  # travel time (s) of each successor: its length over its speed limit
+    length: F64  # lane lengths (m)
+    open_road: np.ndarray  # bool: lane outside junctions
+    left: I64
+    right: I64
+    best: F64  # workspace: all inf between searches
+    prev: I64
+    touched: I64
+    out: I64
+
+
+def _search_graph(net: RoadNetwork) -> _SearchGraph:
+    """The ``_SearchGraph`` of ``net``, built once per network."""
     cached = net.__dict__.get("_search_cache")
     if cached is None:
-        travel = (net.lane_length / net.lane_speed_limit).tolist()
-        succ = [[(int(n), travel[int(n)]) for n in net.successors(lane)] for lane in range(net.n_lanes)]
-        cached = (
-            succ,
-            net.lane_length.tolist(),
-            (net.lane_junction < 0).tolist(),
-            list(zip(net.lane_left.tolist(), net.lane_right.tolist(), strict=True)),
+        n = net.n_lanes
+        succ_idx = np.ascontiguousarray(net.succ_idx, dtype=np.int64)
+        travel = np.asarray(net.lane_length, float) / np.asarray(net.lane_speed_limit, float)
+        cached = _SearchGraph(
+            np.ascontiguousarray(net.succ_start, dtype=np.int64),
+            succ_idx,
+            np.ascontiguousarray(travel[succ_idx]),
+            np.ascontiguousarray(net.lane_length, dtype=np.float64),
+            np.ascontiguousarray(net.lane_junction < 0),
+            np.ascontiguousarray(net.lane_left, dtype=np.int64),
+            np.ascontiguousarray(net.lane_right, dtype=np.int64),
+            np.full(n, np.inf),
+            np.full(n, -1, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
         )
         object.__setattr__(net, "_search_cache", cached)
     return cached
@@ -65,46 +101,35 @@ def shortest_route(net: RoadNetwork, start: int, goal: int, *, lane_changes: boo
     changes are first allowed only between lanes at least ``MIN_LANE_CHANGE_LANE_M`` long (real
     maps cut roads into short lane sections); only if that finds no route are shorter ones used.
     The heuristic is straight-line distance at the network's top speed, so it never
-    overestimates. Raises ``NoRouteError`` when the goal is unreachable.
+    overestimates. Routes are kept per (start, goal, lane_changes) on the network. Raises
+    ``NoRouteError`` when the goal is unreachable.
     """
-    if lane_changes:
-        try:
-            return _a_star(net, start, goal, MIN_LANE_CHANGE_LANE_M)
-        except NoRouteError:
-            pass
-    return _a_star(net, start, goal, 0.0 if lane_changes else math.inf)
+    cache = net.memo("_route_cache")
+    key = (int(start), int(goal), bool(lane_changes))
+    route = cache.get(key)
+    if route is None:
+        route = None
+        if lane_changes:
+            route = _a_star(net, start, goal, MIN_LANE_CHANGE_LANE_M)
+        if route is None:
+            route = _a_star(net, start, goal, 0.0 if lane_changes else math.inf)
+        if route is None:
+            raise NoRouteError(f"no route from {net.lane_names[start]!r} to {net.lane_names[goal]!r}")
+        cache[key] = route
+    return list(route)
 
 
-def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> list[int]:
-    """A* over successors and (between lanes at least ``min_change_len`` m long) lane changes."""
-    vmax = float(net.lane_speed_limit.max())
-    h = _heuristic_times(net, goal, vmax)
-    succ, length, open_road, sides = _search_graph(net)
-    best = {start: 0.0}
-    prev: dict[int, int] = {}
-    heap = [(h[start], 0.0, start)]
-    pop, push, best_of, inf = heapq.heappop, heapq.heappush, best.get, math.inf
-    while heap:
-        _, cost, lane = pop(heap)
-        if lane == goal:
-            path = [lane]
-            while path[-1] != start:
-                path.append(prev[path[-1]])
-            return path[::-1]
-        if cost > best_of(lane, inf):
-            continue
-        edges = succ[lane]
-        if open_road[lane] and length[lane] >= min_change_len:
-            edges = edges + [
-                (nb, LANE_CHANGE_PENALTY_S) for nb in sides[lane] if nb >= 0 and length[nb] >= min_change_len
-            ]
-        for nxt, c in edges:
-            nc = cost + c
-            if nc < best_of(nxt, inf):
-                best[nxt] = nc
-                prev[nxt] = lane
-                push(heap, (nc + h[nxt], nc, nxt))
-    raise NoRouteError(f"no route from {net.lane_names[start]!r} to {net.lane_names[goal]!r}")
+def _a_star(net: RoadNetwork, start: int, goal: int, min_change_len: float) -> tuple[int, ...] | None:
+    """A* over successors and (between lanes at least ``min_change_len`` m long) lane changes
+    (``route_search_kernels.a_star_lanes``); None when the goal is unreachable."""
+    g = _search_graph(net)
+    h = _heuristic_times(net, goal)
+    with _SEARCH_LOCK:  # one workspace per network; the kernel releases the GIL
+        n = a_star_lanes(
+            int(start), int(goal), float(min_change_len), LANE_CHANGE_PENALTY_S, g.succ_start, g.succ_idx,
+            g.succ_cost, g.length, g.open_road, g.left, g.right, h, g.best, g.prev, g.touched, g.out,
+        )  # fmt: skip
+        return None if n < 0 else tuple(int(k) for k in g.out[:n])
 
 
 @dataclass(frozen=True)
@@ -150,10 +175,12 @@ def _smoothstep(u: F64) -> F64:
 
 
 def points_in_polygon(px: F64, py: F64, poly_x: F64, poly_y: F64) -> np.ndarray:
-    """Even-odd test of many points against one simple polygon (vectorised NumPy)."""
+    """Even-odd test of many points against one simple polygon (vertices along the last axis of
+    ``poly_x``/``poly_y``), or with (n, v) polygons, point i against polygon i (vectorised NumPy)."""
     px, py = np.asarray(px), np.asarray(py)
     x1, y1 = np.asarray(poly_x, float), np.asarray(poly_y, float)
-    x2, y2 = np.concatenate([x1[1:], x1[:1]]), np.concatenate([y1[1:], y1[:1]])  # next vertex
+    x2 = np.concatenate([x1[..., 1:], x1[..., :1]], axis=-1)  # next vertex
+    y2 = np.concatenate([y1[..., 1:], y1[..., :1]], axis=-1)
     qx, qy = px[..., None], py[..., None]  # points along a new last axis, edges across it
     crosses = (y1 > qy) != (y2 > qy)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -397,16 +424,7 @@ def path_from_polyline(
     x, y, s = x[keep], y[keep], s_all[keep]
     lane, speed_limit = lane[keep], speed_limit[keep]
     heading, curvature = heading_and_curvature(x, y, s)
-    cw0, cw1, cwi = [], [], []
-    for c in crosswalks_near(net, x, y):
-        px, py = net.cw_x[c], net.cw_y[c]
-        m = CW_CELL_MARGIN_M
-        near = np.flatnonzero((x >= px.min() - m) & (x <= px.max() + m) & (y >= py.min() - m) & (y <= py.max() + m))
-        idx = near[points_in_polygon(x[near], y[near], px, py)]
-        if idx.size:
-            cw0.append(float(s[max(idx[0] - 1, 0)]))
-            cw1.append(float(s[min(idx[-1] + 1, len(s) - 1)]))
-            cwi.append(c)
+    cw0, cw1, cwi = _route_crosswalks(net, x, y, s)
     order = np.argsort(cw0, kind="stable")
     return RoutePath(
         x=x,
@@ -423,6 +441,33 @@ def path_from_polyline(
         cw_id=np.array(cwi, dtype=np.int64)[order],
         lanes=lanes,
     )
+
+
+def _route_crosswalks(net: RoadNetwork, x: F64, y: F64, s: F64) -> tuple[F64, F64, I64]:
+    """(s0, s1, id) of every crosswalk the samples (x, y, s) run through, by ascending id: s0/s1 at the
+    samples just before the first and after the last sample inside its polygon. Only the crosswalks of
+    the grid cells the samples fall in (``crosswalks_near``), and of their samples only those in the
+    crosswalk's bounding box (+ ``CW_CELL_MARGIN_M``), are tested, all (sample, crosswalk) pairs at once."""
+    cs = np.asarray(crosswalks_near(net, x, y), dtype=np.int64)
+    if cs.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    px, py = np.asarray(net.cw_x, float)[cs], np.asarray(net.cw_y, float)[cs]
+    m = CW_CELL_MARGIN_M
+    in_box = (
+        (x >= px.min(axis=1)[:, None] - m)
+        & (x <= px.max(axis=1)[:, None] + m)
+        & (y >= py.min(axis=1)[:, None] - m)
+        & (y <= py.max(axis=1)[:, None] + m)
+    )
+    c, k = np.nonzero(in_box)  # row-major: by crosswalk, then ascending sample
+    inside = points_in_polygon(x[k], y[k], px[c], py[c])
+    c, k = c[inside], k[inside]
+    if c.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    first = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]]))
+    last = np.concatenate([first[1:], [c.size]]) - 1
+    n = len(s)
+    return s[np.maximum(k[first] - 1, 0)], s[np.minimum(k[last] + 1, n - 1)], cs[c[first]]
 
 
 def route_grade(net: RoadNetwork, path: RoutePath) -> F64:

@@ -164,6 +164,15 @@ class RoadNetwork:
             object.__setattr__(self, "_name_cache", cache)
         return cache
 
+    def memo(self, name: str) -> dict:
+        """A dict kept on this (frozen) network under ``name``, for values derived from it once
+        (route search tables, routes, projection indexes); created empty on first use."""
+        cache = self.__dict__.get(name)
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, name, cache)
+        return cache
+
     def all_lane_names(self) -> list[str]:
         """Lane names and aliases, sorted (for messages such as "did you mean")."""
         return sorted(self._name_index)

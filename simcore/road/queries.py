@@ -74,10 +74,7 @@ def lane_pose(net: RoadNetwork, lane_ids, s, t=0.0) -> tuple[F64, F64, F64]:
 
 
 def _index(net: RoadNetwork, lane_types: tuple[int, ...]) -> _ProjectionIndex:
-    cache = net.__dict__.get("_projection_cache")
-    if cache is None:
-        cache = {}
-        object.__setattr__(net, "_projection_cache", cache)
+    cache = net.memo("_projection_cache")
     idx = cache.get(lane_types)
     if idx is None:
         mask = np.isin(net.lane_type, np.array(lane_types, dtype=np.int8))

@@ -72,11 +72,11 @@ def build_segment_grid(
     y1 = float(max(ay_.max(), by_.max()) + rmax + cell_size) if ay_.size else 1.0
     nx = int(np.ceil((x1 - x0) / cell_size))
     ny = int(np.ceil((y1 - y0) / cell_size))
-    cell_start, cell_seg = _bin_capsules(ax_, ay_, bx_, by_, hw_, x0, y0, nx, ny, cell_size)
+    cell_start, cell_seg = bin_capsules(ax_, ay_, bx_, by_, hw_, x0, y0, nx, ny, cell_size)
     return SegmentGrid(cell_size, x0, y0, nx, ny, cell_start, cell_seg, ax_, ay_, bx_, by_, hw_)
 
 
-def _bin_capsules(
+def bin_capsules(
     ax: F64, ay: F64, bx: F64, by: F64, r: F64, x0: float, y0: float, nx: int, ny: int, cell_size: float
 ) -> tuple[I64, I64]:
     """CSR (cell_start, cell_seg) of the capsules' bounding boxes over the grid: capsule ``g`` is

@@ -28,6 +28,7 @@ from simcore.behavior.route_kernels import limit_runs
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
 from simcore.evaluation import rules_kernels as rk
+from simcore.road.spatial_index import bin_capsules
 from simcore.road.static_index import build_static_index
 from simcore.runner import story_kernels as sk
 from simcore.runner.story_tables import StoryTables, empty_tables, route_lanes
@@ -36,6 +37,8 @@ from simcore.world import DriverParams, World
 
 #: Pedestrians this close (m) to a crosswalk count as on it.
 CROSSWALK_MARGIN_M = 0.5
+#: Cell size (m) of the crosswalk grid of ``crosswalk_grid``.
+CROSSWALK_CELL_M = 10.0
 #: Capacity of the event buffer of one compiled call and of the collision-pair buffers (Simulation).
 EVENT_CAPACITY = 1024
 #: ``Outputs.rec_every`` that never records.
@@ -137,6 +140,17 @@ class Static(NamedTuple):
     cw_y: np.ndarray
     cw_signal: np.ndarray
     cw_margin: float
+    # crosswalk discs and their grid (``crosswalk_grid``): the walkers' occupancy test reads nearby cells
+    cw_cx: np.ndarray
+    cw_cy: np.ndarray
+    cw_rad: np.ndarray
+    cg_cell: float
+    cg_x0: float
+    cg_y0: float
+    cg_nx: int
+    cg_ny: int
+    cg_start: np.ndarray
+    cg_items: np.ndarray
     # drivable-lane segment grid (off-road)
     g_cell: float
     g_x0: float
@@ -328,6 +342,23 @@ def actor_grid(world: World) -> tuple[float, float, int, int]:
     return float(xmin - margin), float(ymin - margin), int(nx), int(ny)
 
 
+def crosswalk_grid(cw_x: np.ndarray, cw_y: np.ndarray, cell: float = CROSSWALK_CELL_M) -> tuple[Any, ...]:
+    """(cx, cy, rad, cell, x0, y0, nx, ny, start, items): every crosswalk's disc (``crosswalk_discs``) and a
+    grid of ``cell`` (m) cells listing the crosswalks whose disc box (+ ``CW_GRID_PAD_M``) touches each
+    cell (CSR by cell ``iy * nx + ix``), for ``crosswalk_occupancy``."""
+    n = len(cw_x)
+    cx, cy, rad = np.empty(n), np.empty(n), np.empty(n)
+    if n == 0:
+        return cx, cy, rad, cell, 0.0, 0.0, 1, 1, np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    mk.crosswalk_discs(_c(cw_x, np.float64), _c(cw_y, np.float64), cx, cy, rad)
+    r = rad + mk.CW_GRID_PAD_M
+    x0, y0 = float((cx - r).min() - cell), float((cy - r).min() - cell)
+    nx = math.ceil((float((cx + r).max()) + cell - x0) / cell)
+    ny = math.ceil((float((cy + r).max()) + cell - y0) / cell)
+    start, items = bin_capsules(cx, cy, cx, cy, r, x0, y0, nx, ny, cell)
+    return cx, cy, rad, cell, x0, y0, int(nx), int(ny), _c(start, np.int64), _c(items, np.int64)
+
+
 def limit_run_table(rt_start: np.ndarray, rvlim: np.ndarray, rk: np.ndarray) -> np.ndarray:
     """(S,) int64: for every route sample the next one with another speed limit or curvature (``limit_runs``)."""
     out = np.empty(len(rvlim), dtype=np.int64)
@@ -365,6 +396,7 @@ def build_static(
         _c(r.lc_offset, f64), _c(r.goal_s, f64), _c(r.road_half, f64), _c(r.grade, f64),
         _c(net.plan_cycle), _c(net.plan_offset), _c(net.plan_start), _c(net.plan_t0), _c(net.plan_state),
         _c(net.cw_x), _c(net.cw_y), _c(net.cw_signal), float(CROSSWALK_MARGIN_M),
+        *crosswalk_grid(net.cw_x, net.cw_y),
         float(g.cell_size), float(g.x0), float(g.y0), int(g.nx), int(g.ny), _c(g.cell_start), _c(g.cell_seg),
         _c(g.ax), _c(g.ay), _c(g.bx), _c(g.by), _c(g.half_width),
         *actor_grid(w),
@@ -485,5 +517,6 @@ def settle_signals(static: Static, state: EngineState, j: int, t: float) -> None
     )  # fmt: skip
     mk.crosswalk_occupancy(
         sp.ped_idx, es.x[j], es.y[j], es.yaw[j], es.speed[j], es.active[j], es.instance[j], sp.cw_x, sp.cw_y,
+        sp.cw_cx, sp.cw_cy, sp.cw_rad, sp.cg_cell, sp.cg_x0, sp.cg_y0, sp.cg_nx, sp.cg_ny, sp.cg_start, sp.cg_items,
         sp.cw_margin, es.cw_occ[j],
     )  # fmt: skip

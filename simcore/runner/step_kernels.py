@@ -287,6 +287,8 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     plan_cycle, plan_offset, plan_start, plan_t0, plan_state = sp.plan_cycle, sp.plan_offset, \
         sp.plan_start, sp.plan_t0, sp.plan_state
     cw_x, cw_y, cw_signal, cw_margin = sp.cw_x, sp.cw_y, sp.cw_signal, sp.cw_margin
+    cw_cx, cw_cy, cw_rad, cg_cell, cg_x0, cg_y0, cg_nx, cg_ny, cg_start, cg_items = sp.cw_cx, sp.cw_cy, \
+        sp.cw_rad, sp.cg_cell, sp.cg_x0, sp.cg_y0, sp.cg_nx, sp.cg_ny, sp.cg_start, sp.cg_items
     g_cell, g_x0, g_y0, g_nx, g_ny = sp.g_cell, sp.g_x0, sp.g_y0, sp.g_nx, sp.g_ny
     g_start, g_seg, g_ax, g_ay, g_bx, g_by, g_hw = sp.g_start, sp.g_seg, sp.g_ax, sp.g_ay, \
         sp.g_bx, sp.g_by, sp.g_hw
@@ -428,6 +430,7 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
         if ped_idx.shape[0] > 0:
             _crosswalk_occupancy(uses.pedestrians, None, ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y,
+                                 cw_cx, cw_cy, cw_rad, cg_cell, cg_x0, cg_y0, cg_nx, cg_ny, cg_start, cg_items,
                                  cw_margin, cw_occ)
         else:  # what crosswalk_occupancy does without walkers
             cw_occ[:, :] = False

@@ -16,7 +16,9 @@ from simcore.scenario.errors import Issue
 from simcore.scenario.yaml_source import YamlDoc
 from simcore.units import kph_to_mps
 
-_CFG = ConfigDict(extra="forbid", frozen=True)
+#: ``defer_build``: a model's validator is built when it first validates, as part of the model that
+#: contains it, not once per model at import (forward references resolve then, too).
+_CFG = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Strict(BaseModel):
@@ -1050,12 +1052,6 @@ TriggerSpec = Annotated[
         custom_error_message="a trigger has exactly one of the keys " + ", ".join(_TRIGGER_KEYS),
     ),
 ]
-AnyTrigger.model_rebuild()
-AllTrigger.model_rebuild()
-DelayedCond.model_rebuild()
-EdgeCond.model_rebuild()
-HeldCond.model_rebuild()
-EndSpec.model_rebuild()
 
 
 class SignalSet(Strict):

@@ -1,4 +1,5 @@
-"""Shared by the run-log tests: a JSON-schema check of MCAP messages against their own schema record."""
+"""Shared by the run-log tests: a JSON-schema check of MCAP messages against their own schema record, and an
+independent decoder of the CDR ones."""
 
 from __future__ import annotations
 
@@ -24,3 +25,17 @@ def schema_check() -> Callable[[Any, bytes], None]:
         validators[schema.id].validate(json.loads(data))
 
     return check
+
+
+@pytest.fixture
+def ros2_decode() -> Callable[[Any, bytes], Any]:
+    """``decode(schema, data)``: a CDR message decoded by mcap_ros2 (the mcap authors' ROS 2 decoder, not our
+    code) against its ``ros2msg`` schema record; decoders are cached per schema id (one log per test)."""
+    ros2 = pytest.importorskip("mcap_ros2.decoder", reason="mcap-ros2-support (test extra) decodes CDR")
+    factory = ros2.DecoderFactory()
+
+    def decode(schema: Any, data: bytes) -> Any:
+        assert schema.encoding == "ros2msg"
+        return factory.decoder_for("cdr", schema)(data)
+
+    return decode

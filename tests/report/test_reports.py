@@ -159,3 +159,31 @@ def test_critical_moment_is_first_collision() -> None:
     first = next(e for e in res.events if e.kind.name == "COLLISION")
     moment = critical_moment(res, ego_series(sim.world, res))
     assert moment.time == first.time and "collision" in moment.reason
+
+
+def test_writing_shows_a_progress_bar_only_once_it_has_taken_its_delay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Outputs written within the delay print nothing (the bar's first refresh used to show it at once);
+    a writer that takes longer brings the bar up, naming the files still to come."""
+    import time
+
+    import simcore.render.topdown as td
+    from simcore.report import outputs
+
+    sim = simulation(REAR_END, "autopilot")
+    res = sim.run()
+    monkeypatch.setattr(outputs, "PROGRESS_AFTER_S", 60.0)
+    outputs.write_run_outputs(sim.world, res, tmp_path / "quick", progress=True)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(outputs, "PROGRESS_AFTER_S", 0.05)
+    draw = td.draw_run
+
+    def slow_draw(*args: Any, **kwargs: Any) -> Path:
+        time.sleep(0.2)
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(td, "draw_run", slow_draw)
+    outputs.write_run_outputs(sim.world, res, tmp_path / "slow", progress=True)
+    err = capsys.readouterr().err
+    assert "writing" in err and "report.html" in err and "result.json" in err

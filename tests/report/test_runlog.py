@@ -1,5 +1,6 @@
-"""Run log (MCAP): round trip of a real run, the mcap package's own reader, Foxglove channels
-against their JSON schemas, hand-computed box poses, streaming after a drain, strided reads."""
+"""Run log (MCAP): round trip of a real run, the mcap package's own reader, Foxglove channels decoded by
+mcap_ros2 (CDR) or checked against their JSON schemas, every box and ego transform against the recorded rows,
+streaming after a drain, strided reads."""
 
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ def test_round_trip_identical_arrays(run: SimpleNamespace) -> None:
     assert log.meta["actor_ids"] == list(run.sim.world.actor_ids)
     assert log.controls["accel"].shape == (log.controls["time"].size, 1)  # the ego, once per compiled call
     assert "lane:driving" in log.map_layers
+    from simcore.render.map_view import map_layers
+
+    want = map_layers(run.sim.world.network)  # the map scene carries every layer's points as doubles: exact
+    assert list(log.map_layers) == [k for k, (_, _, polys) in want.items() if polys]
+    for name, (colour, closed, polys) in log.map_layers.items():
+        assert (colour, closed) == want[name][:2] and len(polys) == len(want[name][2])
+        for got, ref in zip(polys, want[name][2], strict=True):
+            np.testing.assert_array_equal(got, np.asarray(ref, dtype=float).reshape(-1, 2), err_msg=name)
 
 
 def test_strided_read_matches_recorder_view(run: SimpleNamespace) -> None:
@@ -53,15 +62,22 @@ def test_strided_read_matches_recorder_view(run: SimpleNamespace) -> None:
     assert log.state["time"][-1] == run.full["time"][-1]
 
 
-def test_mcap_reader_and_foxglove_schemas(run: SimpleNamespace, schema_check: Callable[[Any, bytes], None]) -> None:
-    """Every message read by the mcap package; Foxglove channels valid against their JSON schemas."""
+def test_mcap_reader_and_foxglove_schemas(
+    run: SimpleNamespace, schema_check: Callable[[Any, bytes], None], ros2_decode: Callable[[Any, bytes], Any]
+) -> None:
+    """Every message read by the mcap package with CRC checks; Foxglove channels decode with mcap_ros2 against
+    their ``ros2msg`` schemas (CDR) or are valid against their JSON schemas; the scene is CDR."""
     with open(run.path, "rb") as fh:
-        reader = make_reader(fh)
+        reader = make_reader(fh, validate_crcs=True)
         summary = reader.get_summary()
         assert summary is not None and summary.statistics is not None
         seen: dict[str, int] = {}
         for schema, channel, message in reader.iter_messages():
             seen[channel.topic] = seen.get(channel.topic, 0) + 1
+            if channel.topic in ("/map", "/actors", "/tf"):
+                assert (schema.encoding, channel.message_encoding) == ("ros2msg", "cdr")
+                assert schema.name.startswith("foxglove_msgs/msg/")
+                ros2_decode(schema, message.data)
             foxglove = schema is not None and schema.encoding == "jsonschema" and schema.name.startswith("foxglove.")
             if foxglove and seen[channel.topic] <= 25:  # the first 25 per channel (jsonschema is slow)
                 schema_check(schema, message.data)
@@ -71,19 +87,41 @@ def test_mcap_reader_and_foxglove_schemas(run: SimpleNamespace, schema_check: Ca
     assert run.full["time"].size / ROWS_PER_MESSAGE <= seen["/simcore/state"] < run.full["time"].size / 4
 
 
-def test_foxglove_boxes_by_hand(run: SimpleNamespace) -> None:
-    """The first /actors message puts the ego's cube at its box centre, rotated by its yaw."""
+def test_foxglove_boxes_by_hand(run: SimpleNamespace, ros2_decode: Callable[[Any, bytes], Any]) -> None:
+    """Every /actors message (decoded by mcap_ros2) holds exactly the actors active in the recorded row of
+    its time, each cube at its box centre (x + offset cos yaw, ...), rotated by its yaw, with its size; every
+    /tf message puts ``ego`` at the ego's recorded x, y, yaw. The run spans several encoded blocks."""
     w = run.sim.world
+    rows = {round(float(t), 9): k for k, t in enumerate(run.full["time"])}
+    ids = list(w.actor_ids)
     with open(run.path, "rb") as fh:
-        _, _, msg = next(make_reader(fh).iter_messages(topics=["/actors"]))
-    ent = next(e for e in json.loads(msg.data)["entities"] if e["id"] == "ego")
-    x0, y0, yaw0 = (float(run.full[k][0, w.ego]) for k in ("x", "y", "yaw"))
-    off = float(w.params["center_offset"][w.ego])
-    pos, q = ent["cubes"][0]["pose"]["position"], ent["cubes"][0]["pose"]["orientation"]
-    assert pos["x"] == pytest.approx(x0 + off * math.cos(yaw0), abs=1e-3)
-    assert pos["y"] == pytest.approx(y0 + off * math.sin(yaw0), abs=1e-3)
-    assert 2 * math.atan2(q["z"], q["w"]) == pytest.approx(math.remainder(yaw0, 2 * math.pi), abs=1e-6)
-    assert ent["cubes"][0]["size"]["x"] == pytest.approx(float(w.params["length"][w.ego]))
+        msgs = [(s, c.topic, m) for s, c, m in make_reader(fh).iter_messages(topics=["/actors", "/tf"])]
+    scenes = [(m.log_time, ros2_decode(s, m.data)) for s, topic, m in msgs if topic == "/actors"]
+    assert len(scenes) > 64  # more frames than one block (runlog.SCENE_BLOCK)
+    for ns, scene in scenes:
+        k = rows[round(ns * 1e-9, 9)]
+        on = np.flatnonzero(run.full["active"][k])
+        assert [e.id for e in scene.entities] == [ids[i] for i in on]
+        for e, i in zip(scene.entities, on, strict=True):
+            x, y, yaw = (float(run.full[f][k, i]) for f in ("x", "y", "yaw"))
+            off = float(w.params["center_offset"][i])
+            cube = e.cubes[0]
+            assert e.timestamp.sec * 10**9 + e.timestamp.nanosec == ns and e.frame_id == "map"
+            assert (cube.pose.position.x, cube.pose.position.y) == pytest.approx(
+                (x + off * math.cos(yaw), y + off * math.sin(yaw)), abs=1e-12
+            )
+            q = cube.pose.orientation
+            assert 2 * math.atan2(q.z, q.w) == pytest.approx(math.remainder(yaw, 2 * math.pi), abs=1e-12)
+            assert (cube.size.x, cube.size.y) == (float(w.params["length"][i]), float(w.params["width"][i]))
+    tfs = [(m.log_time, ros2_decode(s, m.data).transforms[0]) for s, topic, m in msgs if topic == "/tf"]
+    assert [ns for ns, _ in tfs] == [ns for ns, _ in scenes]
+    for ns, tf in tfs:
+        k = rows[round(ns * 1e-9, 9)]
+        assert (tf.parent_frame_id, tf.child_frame_id) == ("map", "ego")
+        assert (tf.translation.x, tf.translation.y) == (run.full["x"][k, w.ego], run.full["y"][k, w.ego])
+        assert 2 * math.atan2(tf.rotation.z, tf.rotation.w) == pytest.approx(
+            math.remainder(float(run.full["yaw"][k, w.ego]), 2 * math.pi), abs=1e-12
+        )
 
 
 def test_rows_drained_before_the_writer_saw_them(run: SimpleNamespace, tmp_path: Path) -> None:
@@ -121,9 +159,10 @@ end: {timeout_s: 0.5}
 """
 
 
-def test_lidar_sweeps_as_foxglove_point_clouds(tmp_path: Path) -> None:
-    """Each sweep the agent was shown goes to /sensors/top (valid PointCloud, the reading's points as
-    float32), the mount to /tf as ego -> ego/top rotated by the mount's yaw."""
+def test_lidar_sweeps_as_foxglove_point_clouds(tmp_path: Path, ros2_decode: Callable[[Any, bytes], Any]) -> None:
+    """Each sweep the agent was shown goes to /sensors/top (valid PointCloud: per return x, y, z, intensity,
+    time as float32, actor id, channel, class, echo at the offsets its fields name), the mount to /tf as
+    ego -> ego/top rotated by the mount's yaw."""
     import base64
 
     from simcore.agents.builtin.autopilot import Autopilot
@@ -144,11 +183,113 @@ def test_lidar_sweeps_as_foxglove_point_clouds(tmp_path: Path) -> None:
     validator = jsonschema.Draft202012Validator(json.loads(clouds[0][0].data))
     for _, msg in clouds:
         validator.validate(msg)
-    pts = np.frombuffer(base64.b64decode(clouds[-1][1]["data"]), "<f4").reshape(-1, 3)
-    want = np.column_stack([last.data["x"], last.data["y"], last.data["z"]]).astype("<f4")
-    assert pts.shape[0] > 0 and clouds[-1][1]["frame_id"] == "ego/top"
-    np.testing.assert_array_equal(pts, want)
-    mount = next(json.loads(m.data)["transforms"][0] for _, c, m in msgs if c.topic == "/tf" and b"ego/top" in m.data)
-    assert mount["parent_frame_id"] == "ego" and mount["translation"] == {"x": 1.2, "y": 0.0, "z": 1.9}
-    q = mount["rotation"]
-    assert (q["x"], q["y"]) == (0.0, 0.0) and q["z"] == pytest.approx(math.sin(math.pi / 4)) == q["w"]
+    msg = clouds[-1][1]
+    fields = {f["name"]: (f["offset"], f["type"]) for f in msg["fields"]}
+    types = {"<f4": 7, "<i4": 6, "<i2": 4, "i1": 2, "u1": 1}  # Foxglove NumericType codes
+    want_fields = [("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("intensity", "<f4"), ("time", "<f4"),
+                   ("actor_id", "<i4"), ("channel", "<i2"), ("class", "i1"), ("echo", "u1")]  # fmt: skip
+    raw = base64.b64decode(msg["data"])
+    assert msg["frame_id"] == "ego/top" and len(raw) == msg["point_stride"] * len(last.data) > 0
+    for name, code in want_fields:
+        off, ftype = fields[name]
+        assert ftype == types[code], name
+        got = np.ndarray(len(last.data), dtype=code, buffer=raw, offset=off, strides=(msg["point_stride"],))
+        np.testing.assert_array_equal(got, last.data[name].astype(code), err_msg=name)
+    assert (last.data["channel"] > 0).any() and (last.data["intensity"] > 0).any()
+    mount = next(
+        tf
+        for s, c, m in msgs
+        if c.topic == "/tf"
+        for tf in ros2_decode(s, m.data).transforms
+        if tf.child_frame_id == "ego/top"
+    )
+    tr, q = mount.translation, mount.rotation
+    assert mount.parent_frame_id == "ego" and (tr.x, tr.y, tr.z) == (1.2, 0.0, 1.9)
+    assert (q.x, q.y) == (0.0, 0.0) and q.z == pytest.approx(math.sin(math.pi / 4)) == q.w
+
+
+def test_block_writes_are_byte_identical_to_add_message(tmp_path: Path) -> None:
+    """``add_block`` (many messages in one call, into mcap's open chunk) writes the same file, byte for byte, as
+    the mcap package's own ``add_message`` one message at a time, across chunk boundaries."""
+    from simcore.report.runlog import _BlockWriter
+
+    rng = np.random.default_rng(1)
+    datas = [rng.bytes(int(n)) for n in rng.integers(0, 400, 300)]
+    times = sorted(int(t) for t in rng.integers(0, 10**10, 300))
+
+    def write(path: Path, block: bool) -> bytes:
+        with open(path, "wb") as fh:
+            w = _BlockWriter(fh, chunk_size=4096)
+            w.start(profile="", library="simcore")
+            ch = [w.register_channel(f"/c{i}", "x", w.register_schema(f"s{i}", "x", b"")) for i in range(2)]
+            for lo in range(0, 300, 50):  # blocks of 50, alternating channels
+                c = ch[(lo // 50) % 2]
+                if block:
+                    w.add_block(c, times[lo : lo + 50], datas[lo : lo + 50], lo)
+                else:
+                    for j in range(lo, lo + 50):
+                        w.add_message(c, log_time=times[j], data=datas[j], publish_time=times[j], sequence=j)
+            w.finish()
+        return path.read_bytes()
+
+    ref = write(tmp_path / "a.mcap", block=False)
+    assert write(tmp_path / "b.mcap", block=True) == ref
+    with open(tmp_path / "b.mcap", "rb") as fh:
+        got = [(m.log_time, m.data) for _, _, m in make_reader(fh, validate_crcs=True).iter_messages()]
+    assert sorted(got) == sorted(zip(times, datas, strict=True))
+
+
+def test_scene_blocks_are_bounded_and_lose_no_frame(run: SimpleNamespace, tmp_path: Path) -> None:
+    """Rows fed in uneven pieces (as compiled calls do) over 300 simulated s: the writer buffers at most one
+    block of scene frames (its arrays never grow), yet every 0.2 s frame reaches /actors and /tf, in order."""
+    from simcore.report.runlog import SCENE_BLOCK
+
+    w = run.sim.world
+    n, g = w.state.n, w.network.n_signals
+    writer = RunLogWriter(tmp_path / RUN_MCAP, w)
+    cap = writer._block["time"].shape[0]
+    assert cap == SCENE_BLOCK  # a few actors: the frame bound, not the byte bound
+    rng = np.random.default_rng(3)
+    k0 = 0
+    for size in rng.integers(1, 400, 30):  # 0.1 s rows, pieces of 1-399 rows
+        t = 0.1 * np.arange(k0, k0 + size)
+        rows = {"time": t, "signals": np.zeros((size, g), np.int8), "active": np.ones((size, n), bool)}
+        rows |= {k: rng.normal(size=(size, n)) for k in ("x", "y", "yaw", "speed")}
+        writer.write_rows(rows)
+        k0 += int(size)
+        assert writer._block["time"].shape[0] == cap and writer._nb < cap
+    writer.finish()
+    with open(tmp_path / RUN_MCAP, "rb") as fh:
+        times = {"/actors": [], "/tf": []}
+        for _, c, m in make_reader(fh, validate_crcs=True).iter_messages(topics=list(times)):
+            times[c.topic].append(m.log_time)
+    want = [round(0.1 * k * 1e9) for k in range(0, k0, 2)]  # every other 0.1 s row: 5 Hz
+    assert times["/actors"] == times["/tf"] == want and len(want) > 10 * cap
+
+
+def test_actor_boxes_codec_at_every_phase_and_actor_set(ros2_decode: Callable[[Any, bytes], Any]) -> None:
+    """Block encoding by hand: ids of 1-8 characters (entities start at both 8-byte phases) and a different set
+    of active actors in most frames of the block; mcap_ros2 decodes every frame to exactly its actors, poses,
+    times and the fixed sizes and colour."""
+    from simcore.report import foxglove_cdr as fc
+    from simcore.report.cdr import schema_text
+
+    schema = SimpleNamespace(name=fc.SCENE_UPDATE, encoding="ros2msg", data=schema_text(fc.SCENE_UPDATE).encode(), id=1)
+    ids = ["e", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh"]
+    rng = np.random.default_rng(0)
+    length, width, height = rng.random((3, len(ids))) + 1
+    scene = fc.ActorsScene(ids, length, width, height, ["#102030"] * len(ids), 0.4)
+    t, active = np.sort(rng.random(50) * 100), rng.random((50, len(ids))) < 0.6
+    cx, cy, yaw = rng.normal(size=(3, 50, len(ids)))
+    for k, msg in enumerate(scene.messages(t, active, cx, cy, yaw)):
+        on = np.flatnonzero(active[k])
+        ents = ros2_decode(schema, msg).entities
+        assert [e.id for e in ents] == [ids[i] for i in on]
+        for e, i in zip(ents, on, strict=True):
+            c = e.cubes[0]
+            assert (c.pose.position.x, c.pose.position.y, c.pose.position.z) == (cx[k, i], cy[k, i], height[i] / 2)
+            assert (c.pose.orientation.z, c.pose.orientation.w) == (math.sin(yaw[k, i] / 2), math.cos(yaw[k, i] / 2))
+            assert (c.size.x, c.size.y, c.size.z) == (length[i], width[i], height[i])
+            assert e.timestamp.sec * 10**9 + e.timestamp.nanosec == round(t[k] * 1e9)
+            assert (e.lifetime.sec, e.lifetime.nanosec, e.frame_id) == (0, 400_000_000, "map")
+            assert (c.color.r, c.color.g, c.color.b, c.color.a) == (0x10 / 255, 0x20 / 255, 0x30 / 255, 1.0)

@@ -1,5 +1,5 @@
-"""Sensor outputs in the run log: camera images and boxes, radar detections, object lists and lidar sweeps
-round-trip exactly through run.mcap (compared with the readings the agent was shown, captured by an
+"""Sensor outputs in the run log: camera images and boxes, radar detections, object lists, lidar sweeps, IMU
+samples and GNSS fixes round-trip through run.mcap (compared with the readings the agent was shown, captured by an
 independent hook), at the sensors' rates, valid against their Foxglove schemas, with their mounts."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from simcore.report import foxglove as fg
 from simcore.report.runlog import RUN_MCAP, RunLogWriter, read_run_log
 
 #: Rates (Hz) of the scenario's sensors; dt 0.05 s, 0.5 s simulated.
-RATES = {"cam": 10.0, "radar": 20.0, "objects": 10.0, "top": 10.0}
+RATES = {"cam": 10.0, "radar": 20.0, "objects": 10.0, "top": 10.0, "imu": 20.0, "gnss": 10.0}
 T_END = 0.5
 SCENARIO = f"""simcore: 1
 name: sensor-log
@@ -39,6 +39,10 @@ ego:
     - {{name: objects, type: objects, rate_hz: {RATES["objects"]}, mount: {{x: 1.5, z: 1.6}}, max_range_m: 100}}
     - {{name: top, type: lidar, rate_hz: {RATES["top"]}, mount: {{x: 1.2, z: 1.9}}, channels: 4,
        points_per_channel: 90}}
+    - {{name: imu, type: imu, rate_hz: {RATES["imu"]}, mount: {{x: 0.5, y: 0.2, z: 0.3}},
+       accel_noise_density_ug_sqrt_hz: 200, gyro_arw_deg_sqrt_h: 0.3}}
+    - {{name: gnss, type: gnss, rate_hz: {RATES["gnss"]}, mount: {{x: 1.0, z: 1.5}}, sigma_h_m: 0.5,
+       sigma_v_m: 1.0, sigma_vel_mps: 0.05, sigma_heading_deg: 0.5}}
 actors:
   - {{id: lead, vehicle: suv, start: {{lane: south_in_1, s: 35, speed_kph: 20}}, route: {{to: north_out_1}}}}
 end: {{timeout_s: {T_END}}}
@@ -106,8 +110,21 @@ def test_every_channel_round_trips_exactly(runs: SimpleNamespace) -> None:
     lidar = s["/sensors/top"]
     for i, (_, pts) in enumerate(run.seen["top"]):
         got = lidar.frame(i)
-        np.testing.assert_array_equal(np.column_stack([got["x"], got["y"], got["z"]]),
-                                      np.column_stack([pts["x"], pts["y"], pts["z"]]).astype(np.float32))  # fmt: skip
+        for field in ("x", "y", "z", "intensity", "time", "actor_id", "channel", "class", "echo"):
+            np.testing.assert_array_equal(got[field], pts[field].astype(got.dtype[field]), err_msg=field)
+    assert {0, 1} <= set(lidar.data["channel"].tolist())  # returns of several rings, each with its own
+    imu, gnss = s["/sensors/imu"], s["/sensors/gnss"]
+    for i, (t, d) in enumerate(run.seen["imu"]):  # IMU: float64 through CDR, exact
+        row = imu.frame(i)[0]
+        np.testing.assert_array_equal([row[f"accel_{a}"] for a in "xyz"], d.accel)
+        np.testing.assert_array_equal([row[f"gyro_{a}"] for a in "xyz"], d.gyro)
+        assert imu.time[i] == pytest.approx(t, abs=1e-9) and imu.frame_id == "ego/imu"
+    for i, (t, d) in enumerate(run.seen["gnss"]):  # GNSS: through latitude/longitude, to 1e-8 m
+        assert gnss.time[i] == pytest.approx(t, abs=1e-9)
+        row = gnss.frame(i)[0]
+        np.testing.assert_allclose([row["x"], row["y"], row["z"]], d.position, rtol=0, atol=1e-8)
+        np.testing.assert_array_equal([row["vx"], row["vy"], row["vz"]], d.velocity)
+        assert row["heading"] == pytest.approx(d.heading, abs=1e-12) and (row["sigma_h"], row["sigma_v"]) == (0.5, 1.0)
     cam = run.sim.sensors.sensors[0]
     np.testing.assert_array_equal(s["/sensors/cam/calibration"].data[0], cam.intrinsics.matrix)
 
@@ -117,7 +134,8 @@ def test_frames_at_the_sensor_rates(runs: SimpleNamespace) -> None:
     skipped or at a step's time instead of its own would fail."""
     s = runs.images.log.sensors
     for topic, name in (("/sensors/cam/depth", "cam"), ("/sensors/cam/boxes", "cam"), ("/sensors/radar", "radar"),
-                        ("/sensors/objects", "objects"), ("/sensors/top", "top")):  # fmt: skip
+                        ("/sensors/objects", "objects"), ("/sensors/top", "top"), ("/sensors/imu", "imu"),
+                        ("/sensors/gnss", "gnss")):  # fmt: skip
         n = math.floor(T_END * RATES[name] + 1e-9)
         np.testing.assert_allclose(s[topic].time, np.arange(n) / RATES[name], atol=1e-9, err_msg=topic)
 
@@ -138,14 +156,14 @@ def test_images_only_when_asked(runs: SimpleNamespace) -> None:
 
 
 def test_mcap_valid_and_foxglove_channels_decode(
-    runs: SimpleNamespace, schema_check: Callable[[Any, bytes], None]
+    runs: SimpleNamespace, schema_check: Callable[[Any, bytes], None], ros2_decode: Callable[[Any, bytes], Any]
 ) -> None:
-    """The mcap package reads every record with CRC checks; every JSON Foxglove message of a sensor topic or
-    /tf is valid against its JSON schema; every image decodes with mcap_ros2's CDR decoder against its
-    ``ros2msg`` schema (an implementation independent of ours), with consistent size and encoding."""
-    ros2 = pytest.importorskip("mcap_ros2.decoder", reason="mcap-ros2-support (test extra) decodes CDR images")
-    decoder = ros2.DecoderFactory()
+    """The mcap package reads every record with CRC checks; every JSON Foxglove message of a sensor topic is
+    valid against its JSON schema; every CDR message (images, IMU, GNSS fixes, /tf) decodes with mcap_ros2's
+    decoder against its ``ros2msg`` schema (an implementation independent of ours): images with consistent
+    size and encoding, IMU and GNSS values equal to the readings the agent was shown."""
     seen: dict[str, int] = {}
+    imu_seen, gnss_seen = iter(runs.images.seen["imu"]), iter(runs.images.seen["gnss"])
     with open(runs.images.path, "rb") as fh:
         reader = make_reader(fh, validate_crcs=True)
         summary = reader.get_summary()
@@ -154,9 +172,32 @@ def test_mcap_valid_and_foxglove_channels_decode(
             seen[channel.topic] = seen.get(channel.topic, 0) + 1
             if not (channel.topic.startswith("/sensors/") or channel.topic == "/tf") or schema is None:
                 continue
+            if channel.topic == "/tf":
+                assert ros2_decode(schema, message.data).transforms
+                continue
+            if schema.name == "sensor_msgs/msg/Imu":
+                imu, (t, d) = ros2_decode(schema, message.data), next(imu_seen)
+                assert message.log_time == round(t * 1e9)
+                acc, gyro = imu.linear_acceleration, imu.angular_velocity
+                assert [acc.x, acc.y, acc.z] == d.accel.tolist() and [gyro.x, gyro.y, gyro.z] == d.gyro.tolist()
+                assert imu.orientation_covariance[0] == -1 and imu.header.frame_id == "ego/imu"
+                var = (200e-6 * 9.80665) ** 2 * RATES["imu"]  # 200 ug/sqrt(Hz) white noise at 20 Hz
+                assert imu.linear_acceleration_covariance[::4] == pytest.approx([var] * 3, rel=1e-3)
+                continue
+            if schema.name == "foxglove_msgs/msg/LocationFix":
+                fix, (t, d) = ros2_decode(schema, message.data), next(gnss_seen)
+                assert message.log_time == round(t * 1e9)
+                m_per_deg_lat = 6378137.0 * (1 - 6.69437999014e-3) * math.pi / 180  # WGS84 at the equator
+                assert fix.latitude == pytest.approx(d.position[1] / m_per_deg_lat, abs=1e-12)
+                assert fix.longitude == pytest.approx(d.position[0] / (6378137.0 * math.pi / 180), abs=1e-12)
+                assert fix.altitude == d.position[2] and fix.position_covariance_type == 2
+                assert fix.position_covariance[::4] == pytest.approx([0.25, 0.25, 1.0])
+                assert fix.heading == pytest.approx(math.pi / 2 - d.heading)  # clockwise from north
+                assert [fix.velocity_x, fix.velocity_y, fix.velocity_z] == d.velocity.tolist()
+                continue
             if schema.encoding == "ros2msg":
                 assert (schema.name, channel.message_encoding) == ("foxglove_msgs/msg/RawImage", "cdr")
-                img = decoder.decoder_for("cdr", schema)(message.data)
+                img = ros2_decode(schema, message.data)
                 size = {"32FC1": 4, "mono8": 1, "mono16": 2}[img.encoding]
                 assert (img.width, img.height, img.step, len(img.data)) == (160, 90, 160 * size, 160 * 90 * size)
                 assert (
@@ -178,7 +219,8 @@ def test_mounts_and_optical_frame(runs: SimpleNamespace) -> None:
     """/tf carries each sensor's mount (the radar's 10 deg yaw as a quaternion) and the camera's optical frame,
     whose z axis is the body's x (forward) and x axis the body's -y (right)."""
     m = runs.images.log.mounts
-    assert set(m) == {"ego/cam", "ego/cam/optical", "ego/radar", "ego/objects", "ego/top"}
+    assert set(m) == {"ego/cam", "ego/cam/optical", "ego/radar", "ego/objects", "ego/top", "ego/imu", "ego/gnss"}
+    np.testing.assert_array_equal(m["ego/imu"]["xyz"], [0.5, 0.2, 0.3])
     radar = m["ego/radar"]
     assert radar["parent"] == "ego"
     np.testing.assert_allclose(radar["xyz"], [3.7, 0.0, 0.5])

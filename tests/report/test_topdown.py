@@ -67,11 +67,50 @@ def test_map_outside_a_zoomed_view_is_left_out_and_the_picture_is_the_same(monke
         np.array([[-50.0, 0], [50, 0]]),
         np.array([[20.0, 20], [30, 30]]),
     )
-    kept = td._in_box([inside, np.zeros((0, 2)), across, outside], (-5.0, -5.0), (5.0, 5.0))
-    assert [k.tolist() for k in kept] == [inside.tolist(), across.tolist()]
+    polys = (inside, across, outside)
+    pmin, pmax = np.array([p.min(axis=0) for p in polys]), np.array([p.max(axis=0) for p in polys])
+    assert td._in_box(pmin, pmax, (-5.0, -5.0), (5.0, 5.0)).tolist() == [True, True, False]
     sim = simulation(REAR_END, "autopilot")
     res = sim.run()
     culled = np.asarray(render_run(sim.world, res, time=1.0, zoom_m=12.0, size_px=200).convert("RGB"))
-    monkeypatch.setattr(td, "_in_box", lambda polys, lo, hi: polys)
+    monkeypatch.setattr(td, "_in_box", lambda pmin, pmax, lo, hi: np.ones(len(pmin), bool))
     every = np.asarray(render_run(sim.world, res, time=1.0, zoom_m=12.0, size_px=200).convert("RGB"))
     assert np.array_equal(culled, every)
+
+
+def _off_path_m(pts: np.ndarray, kept: np.ndarray) -> float:
+    """Largest distance (m) of the points ``pts`` from the polyline ``kept`` (brute force over segments)."""
+    a, b = kept[:-1], kept[1:]
+    d = b - a
+    t = np.clip(np.einsum("psk,sk->ps", pts[:, None] - a[None], d) / np.einsum("sk,sk->s", d, d), 0, 1)
+    foot = a[None] + t[..., None] * d[None]
+    return float(np.linalg.norm(pts[:, None] - foot, axis=2).min(axis=1).max())
+
+
+def test_map_simplification_keeps_corners_and_stays_within_a_centimetre() -> None:
+    import simcore.render.topdown as td
+
+    straight = np.column_stack([np.linspace(0.0, 10.0, 41), np.zeros(41)])  # 10 m, one segment suffices
+    ell = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0], [3, 1], [3, 2]])  # a right angle at (3, 0)
+    s = np.linspace(0.0, 60.0, 601)  # 60 m of a 2 km radius arc: 0.05 mrad a point, never dropped for long
+    arc = np.column_stack([2000.0 * np.sin(s / 2000.0), 2000.0 * (1 - np.cos(s / 2000.0))])
+    pts, ends = td.simplify([straight, ell, arc])
+    parts = np.split(pts, ends[:-1])
+    assert parts[0].tolist() == [[0.0, 0.0], [10.0, 0.0]]
+    assert parts[1].tolist() == [[0.0, 0.0], [3.0, 0.0], [3.0, 2.0]]
+    assert (
+        3 <= len(parts[2]) < 20
+        and parts[2][0].tolist() == arc[0].tolist()
+        and parts[2][-1].tolist() == arc[-1].tolist()
+    )
+    bound = td.MAP_SPAN_M * td.MAP_TURN_RAD / 4  # the sagitta of the longest chord allowed, ~1.25 cm
+    assert _off_path_m(arc, parts[2]) <= bound
+    circle = np.column_stack([5 * np.cos(np.linspace(0, 2 * np.pi, 73)), 5 * np.sin(np.linspace(0, 2 * np.pi, 73))])
+    assert len(np.split(*td.simplify([circle]))[0]) == 73  # 5 deg a point: every point is a corner
+    layers = {"lane:driving": ("#5b5f66", True, [ell]), "centre": ("#c9ced6", False, [straight, ell[:1]])}
+    packed = td.pack_layers(layers)
+    assert td.pack_layers(layers) is packed  # once per layers dict (map_layers keeps one per network)
+    assert [(p.fill, p.pts.tolist(), p.ends.tolist()) for p in packed] == [
+        (True, parts[1].tolist(), [3]),
+        (False, [[0.0, 0.0], [10.0, 0.0]], [2]),  # the one-point polyline is left out
+    ]

@@ -1,6 +1,7 @@
 """Start-up time of the ``simcore`` command: cold (empty kernel cache) and warm, wall and CPU.
 
-    python tools/bench/startup.py [--quick] [--json FILE] [--scenario S] [--repeats N]
+    python tools/bench/startup.py [--quick] [--json FILE] [--scenario S ...] [--repeats N] [--baseline DIR]
+    python tools/bench/startup.py --phases [--scenario S ...] [--repeats N] [--baseline DIR] [--json FILE]
     python tools/bench/startup.py --profile [--scenario S] [--top N] [--json FILE]
 
 Each command runs in a fresh process (``python -m simcore ...``); a row gives the median over
@@ -12,6 +13,18 @@ one untimed run fills it if needed, then the timed runs load from it. Side by si
 floors any Python CLI built on these libraries pays:
 ``python -c pass``, ``import numpy`` and ``import numba`` (the warm run needs Numba to load
 its cached kernels).
+
+``--baseline DIR``: another simcore source tree (say ``git worktree add /tmp/base main``) whose warm
+runs alternate with this tree's, run for run, so both see the same machine load (the shared
+machine's load moves CPU times by 10-20 %); each tree keeps its own cached kernels (Numba's cache
+is per source path), so the first run of each fills it. ``--scenario`` may be given several times
+and each warm ``simcore run`` row has an ``--out DIR`` twin (result, report, picture, run log).
+
+``--phases``: the CPU time of one warm ``simcore run`` split by phase, median over ``--repeats``
+fresh processes (``_startup_phases.py``): the imports of NumPy, Numba, pydantic, the scenario
+schema and the rest of the run path; loading and validating the scenario; building the world;
+``Simulation()`` and ``prepare()``; Numba's context refresh and its cache loads (with the number of
+kernels loaded); the run; the outputs of ``--out``.
 
 ``--profile``: one cold run of ``--scenario`` in a child process (``_compile_profile.py``) that
 attributes the CPU time of the first run to each compiled kernel and to the phase of Numba's
@@ -40,12 +53,16 @@ from _report import print_table, write_json
 DEFAULT_SCENARIO = "urban/cut_in"
 
 
-def _run_once(argv: list[str], cache: str | None) -> tuple[float, float, int]:
-    """(wall s, CPU s, exit code) of one child process with NUMBA_CACHE_DIR=``cache`` (None: as set here)."""
+def _run_once(argv: list[str], cache: str | None, tree: str | None = None) -> tuple[float, float, int]:
+    """(wall s, CPU s, exit code) of one child process with NUMBA_CACHE_DIR=``cache`` (None: as set here),
+    importing simcore from the source tree ``tree`` (None: as set here; the child also runs in that
+    folder, as ``python -m`` and ``-c`` put the working folder first on the import path)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": cache} if cache else dict(os.environ)
+    if tree:
+        env["PYTHONPATH"] = tree
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(argv, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -98,56 +115,138 @@ def profile(scenario: str, top: int, json_path: str | None) -> None:
     write_json(json_path, "startup_profile", rows, {"scenario": scenario, "cpu_s": cpu, "wall_s": wall})
 
 
+def _interleaved(argvs: dict[str, tuple[list[str], str | None]], repeats: int) -> dict[str, dict[str, float]]:
+    """Median wall and CPU per label of ``argvs`` (label -> (argv, tree)), the runs of all labels
+    alternating (one of each, ``repeats`` times) after one untimed run of each (fills caches)."""
+    for argv, tree in argvs.values():
+        _run_once(argv, None, tree)
+    walls: dict[str, list[float]] = {k: [] for k in argvs}
+    cpus: dict[str, list[float]] = {k: [] for k in argvs}
+    for _ in range(repeats):
+        for label, (argv, tree) in argvs.items():
+            wall, cpu, _ = _run_once(argv, None, tree)
+            walls[label].append(wall)
+            cpus[label].append(cpu)
+    return {
+        k: {"wall_s": statistics.median(walls[k]), "cpu_s": statistics.median(cpus[k]), "runs": repeats} for k in argvs
+    }
+
+
+def _trees(baseline: str | None) -> dict[str, str | None]:
+    here = str(Path(__file__).resolve().parents[2])
+    return {"this": here, **({"baseline": str(Path(baseline).resolve())} if baseline else {})}
+
+
+def phases(scenarios: list[str], repeats: int, baseline: str | None, json_path: str | None) -> None:
+    """Median CPU per phase of warm ``simcore run`` (module docstring), this tree beside ``baseline``."""
+    import json
+
+    child = str(Path(__file__).with_name("_startup_phases.py"))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="simcore-phases-") as tmp:
+        for scenario in scenarios:
+            for out in (False, True):
+                per: dict[str, list[dict]] = {t: [] for t in _trees(baseline)}
+                for k in range(repeats + 1):  # the first run of each tree fills its cache, untimed
+                    for tree, src in _trees(baseline).items():
+                        doc = Path(tmp) / "phases.json"
+                        extra = ["--out", str(Path(tmp) / f"out-{tree}-{k}")] if out else []
+                        _run_once([sys.executable, child, str(doc), scenario, *extra], None, src)
+                        if k:
+                            per[tree].append(json.loads(doc.read_text()))
+                names = list(dict.fromkeys(n for docs in per.values() for d in docs for n in d["phases"]))
+                label = f"{scenario}{' --out' if out else ''}"
+                for name in [*names, "TOTAL", "kernels loaded"]:
+                    row: dict[str, object] = {"run": label, "phase": name}
+                    for tree, docs in per.items():
+                        vals = [
+                            d["total_cpu_s"] if name == "TOTAL" else
+                            d["kernels_loaded"] if name == "kernels loaded" else d["phases"].get(name, 0.0)
+                            for d in docs
+                        ]  # fmt: skip
+                        med = statistics.median(vals)
+                        row[tree] = med if name == "kernels loaded" else round(med * 1000, 1)
+                    rows.append(row)
+    print_table(
+        f"Warm simcore run, CPU ms by phase (median of {repeats} fresh processes per tree; runs alternate; "
+        f"load average {os.getloadavg()[0]:.1f} at the end)",
+        rows,
+        ["run", "phase", *_trees(baseline)],
+    )
+    write_json(json_path, "startup_phases", rows, {"scenarios": scenarios, "repeats": repeats, "baseline": baseline})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="warm runs and cold --help/validate only (no cold compile)")
     ap.add_argument("--json", metavar="FILE")
-    ap.add_argument("--scenario", default=DEFAULT_SCENARIO, help="catalog name or file for run/validate")
+    ap.add_argument("--scenario", action="append", help="catalog name or file for run/validate (repeatable)")
     ap.add_argument("--repeats", type=int, default=5, help="timed runs per row (median)")
+    ap.add_argument("--baseline", metavar="DIR", help="another simcore tree, timed alternately beside this one")
+    ap.add_argument("--phases", action="store_true", help="warm run CPU split by phase")
     ap.add_argument("--profile", action="store_true", help="one cold run, compile CPU by kernel and phase")
     ap.add_argument("--top", type=int, default=25, help="--profile: kernels listed (the rest are in ALL)")
     args = ap.parse_args()
+    scenarios = args.scenario or [DEFAULT_SCENARIO]
     if args.profile:
-        profile(args.scenario, args.top, args.json)
+        profile(scenarios[0], args.top, args.json)
+        return
+    if args.phases:
+        phases(scenarios, args.repeats, args.baseline, args.json)
         return
     py = sys.executable
-    commands = {
-        "simcore --help": [py, "-m", "simcore", "--help"],
-        "simcore validate": [py, "-m", "simcore", "validate", "--quiet", args.scenario],
-        "simcore run": [py, "-m", "simcore", "run", "--quiet", args.scenario],
-    }
-    floors = {
-        "python -c pass": [py, "-c", "pass"],
-        "python -c 'import numpy'": [py, "-c", "import numpy"],
-        "python -c 'import numba'": [py, "-c", "import numba"],
-    }
+    trees = _trees(args.baseline)
     rows = []
     with tempfile.TemporaryDirectory(prefix="simcore-startup-") as tmp:
-        warm_cache = None
 
         def fresh(k: int, label: str) -> str:
             return str(Path(tmp) / f"cold-{label}-{k}")
 
-        for name, argv in commands.items():
-            cold_reps = 0 if (args.quick and name == "simcore run") else (1 if name == "simcore run" else args.repeats)
-            if cold_reps:
-                print(f"{name}: cold x{cold_reps} ...", file=sys.stderr, flush=True)
-                cold = _median_runs(argv, cold_reps, lambda k, n=name: fresh(k, n.split()[-1].strip("-")))
-                rows.append({"command": name, "cache": "cold", **cold})
-            else:
-                rows.append({"command": name, "cache": "cold", "wall_s": "skipped (--quick)", "cpu_s": "", "runs": 0})
-            print(f"{name}: warm x{args.repeats} ...", file=sys.stderr, flush=True)
-            _run_once(argv, warm_cache)  # fills the cache (compiles on the first command that needs it)
-            rows.append({"command": name, "cache": "warm", **_median_runs(argv, args.repeats, lambda k: warm_cache)})
+        commands = {
+            "simcore --help": [py, "-m", "simcore", "--help"],
+            "simcore validate": [py, "-m", "simcore", "validate", "--quiet", scenarios[0]],
+        }
+        for name, argv in commands.items():  # cold == warm for these (they compile nothing)
+            print(f"{name}: x{args.repeats} ...", file=sys.stderr, flush=True)
+            cold = _median_runs(argv, args.repeats, lambda k, n=name: fresh(k, n.split()[-1].strip("-")))
+            rows.append({"command": name, "cache": "cold", "tree": "this", **cold})
+        if not args.quick:
+            argv = [py, "-m", "simcore", "run", "--quiet", scenarios[0]]
+            print("simcore run: cold x1 ...", file=sys.stderr, flush=True)
+            rows.append(
+                {
+                    "command": "simcore run",
+                    "cache": "cold",
+                    "tree": "this",
+                    **_median_runs(argv, 1, lambda k: fresh(k, "run")),
+                }
+            )
+        for scenario in scenarios:
+            for out in (False, True):
+                name = f"simcore run {scenario}{' --out' if out else ''}"
+                extra = ["--out", str(Path(tmp) / "out")] if out else []
+                print(f"{name}: warm x{args.repeats} per tree ...", file=sys.stderr, flush=True)
+                argvs = {
+                    t: ([py, "-m", "simcore", "run", "--quiet", scenario, *extra], src) for t, src in trees.items()
+                }
+                for tree, res in _interleaved(argvs, args.repeats).items():
+                    rows.append({"command": name, "cache": "warm", "tree": tree, **res})
+        floors = {
+            "python -c pass": [py, "-c", "pass"],
+            "python -c 'import numpy'": [py, "-c", "import numpy"],
+            "python -c 'import numba'": [py, "-c", "import numba"],
+        }
         for name, argv in floors.items():
-            rows.append({"command": name, "cache": "-", **_median_runs(argv, args.repeats, lambda k: warm_cache)})
+            rows.append(
+                {"command": name, "cache": "-", "tree": "-", **_median_runs(argv, args.repeats, lambda k: None)}
+            )
     print_table(
-        f"Start-up of simcore (scenario {args.scenario}; median of {args.repeats} fresh processes; "
-        "CPU = user + system)",
+        f"Start-up of simcore (median of {args.repeats} fresh processes; CPU = user + system; "
+        f"load average {os.getloadavg()[0]:.1f} at the end)",
         rows,
-        ["command", "cache", "wall_s", "cpu_s", "runs"],
+        ["command", "cache", "tree", "wall_s", "cpu_s", "runs"],
     )
-    write_json(args.json, "startup", rows, {"scenario": args.scenario, "quick": args.quick})
+    write_json(args.json, "startup", rows, {"scenarios": scenarios, "quick": args.quick, "baseline": args.baseline})
 
 
 if __name__ == "__main__":

@@ -113,7 +113,10 @@ def _median_us(fn, reps: int, restore=None) -> tuple[float, float]:
 def profile(n: int, walkers: int, warm_s: float, reps: int) -> tuple[list[dict], dict]:
     """Median µs per call of every stage at ``n`` vehicles after ``warm_s`` simulated seconds."""
     from simcore.api import simulation
+    from simcore.yamlio import source as yaml_source
 
+    # as traffic.py: the generated file of a 10,000-vehicle grid is larger than the loader's alias-bomb guard
+    yaml_source.MAX_NODES = max(yaml_source.MAX_NODES, 40 * (n + walkers))
     sim = simulation(traffic_file(n, timeout_s=warm_s + 60.0, pedestrians=walkers), record_every=0)
     sim._advance(round(warm_s / sim.world.dt))
     sp, sc, out = sim.static, sim.scratch, sim.out
@@ -201,7 +204,8 @@ def profile(n: int, walkers: int, warm_s: float, reps: int) -> tuple[list[dict],
             signal_states(t + dt, sp.plan_cycle, sp.plan_offset, sp.plan_start, sp.plan_t0, sp.plan_state,
                           v["sig_override"], v["sig_state"]),
             crosswalk_occupancy(sp.ped_idx, v["x"], v["y"], v["yaw"], v["speed"], v["active"], v["instance"],
-                                sp.cw_x, sp.cw_y, sp.cw_margin, v["cw_occ"])), True),
+                                sp.cw_x, sp.cw_y, sp.cw_cx, sp.cw_cy, sp.cw_rad, sp.cg_cell, sp.cg_x0, sp.cg_y0,
+                                sp.cg_nx, sp.cg_ny, sp.cg_start, sp.cg_items, sp.cw_margin, v["cw_occ"])), True),
     }  # fmt: skip
     rows = []
     for name, (fn, mutates) in stages.items():

@@ -1,0 +1,330 @@
+"""Foxglove scene messages in the ROS 2 encoding (CDR, ``report.cdr``): the map and actor boxes
+(``foxglove_msgs/msg/SceneUpdate``), frame transforms (``foxglove_msgs/msg/FrameTransforms``), GNSS fixes
+(``foxglove_msgs/msg/LocationFix``) and IMU samples (``sensor_msgs/msg/Imu``), and their decoders.
+
+Why CDR and not JSON: the actor boxes are most of a run log's messages, and a fixed binary layout lets a
+whole block of frames be encoded in a few numpy operations (``ActorsScene.messages``, ``transforms``),
+where JSON formats every number as text. Foxglove decodes these channels by their ``ros2msg`` schema
+(no plug-in). Frames: poses are in the ENU map frame ``map`` (m, rad).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from simcore.report.cdr import CDR_LE, CdrReader, CdrWriter, scatter, split_ns
+
+#: Schema names (ROS 2) of the message types here; Foxglove recognises them by these names.
+SCENE_UPDATE = "foxglove_msgs/msg/SceneUpdate"
+FRAME_TRANSFORMS = "foxglove_msgs/msg/FrameTransforms"
+LOCATION_FIX = "foxglove_msgs/msg/LocationFix"
+IMU = "sensor_msgs/msg/Imu"
+#: Frame every world pose is given in (ENU map frame, m).
+MAP_FRAME = "map"
+#: Most actor-set layouts an ``ActorsScene`` keeps (one per distinct set of active actors).
+_LAYOUT_CACHE = 64
+#: A CubePrimitive: pose (position, orientation), size, colour, all doubles.
+_CUBE = struct.Struct("<14d")
+#: What each frame writes into an actor's entity template: its time, box centre and heading (quaternion z, w).
+_FRAME_VALUES = np.dtype([("sec", "<i4"), ("nsec", "<u4"), ("x", "<f8"), ("y", "<f8"), ("qz", "<f8"), ("qw", "<f8")])
+#: Entity lists of a SceneEntity after ``metadata``, in order (simcore fills cubes and lines only).
+_LISTS = ("arrows", "cubes", "spheres", "cylinders", "lines", "triangles", "texts", "models")
+
+
+def _quat(yaw: float) -> tuple[float, float, float, float]:
+    return 0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)
+
+
+def _entity_head(w: CdrWriter, t: float, eid: str, lifetime_s: float) -> None:
+    """A SceneEntity's fields up to (and with) its empty metadata and arrows lists, in the map frame."""
+    w.time(t)
+    w.string(MAP_FRAME)
+    w.string(eid)
+    w.time(lifetime_s)
+    w.u8(0)  # frame_locked
+    w.empty(2)  # metadata, arrows
+
+
+def _rgba(hex_colour: str, a: float = 1.0) -> tuple[float, float, float, float]:
+    v = int(hex_colour.lstrip("#"), 16)
+    return (v >> 16 & 255) / 255, (v >> 8 & 255) / 255, (v & 255) / 255, a
+
+
+def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], thickness: float = 0.15) -> bytes:
+    """SceneUpdate with one entity ``map/NAME`` per layer (``NAME -> (colour, closed, [(k, 2) m points])``),
+    each polyline a line strip (loop if ``closed``) at z = 0. A layer's points go in as one array of doubles;
+    each line adds only its packed head and tail (their padding computed from the running offset)."""
+    parts: list[bytes | memoryview] = [CDR_LE, struct.pack("<II", 0, len(layers))]  # no deletions; entity count
+    off = 8  # payload offset (alignment is relative to it)
+
+    def fields(fill: Callable[[CdrWriter], None]) -> None:
+        nonlocal off
+        w = CdrWriter(start=off % 8)
+        fill(w)
+        parts.append(bytes(w.buf[off % 8 :]))
+        off += len(w.buf) - off % 8
+
+    for name, (colour, closed, polys) in layers.items():
+        pts = [np.asarray(p, dtype=float).reshape(-1, 2) for p in polys]
+
+        def head(w: CdrWriter, eid: str = f"map/{name}", count: int = len(pts)) -> None:
+            _entity_head(w, t, eid, 0.0)
+            w.empty(3)  # cubes, spheres, cylinders
+            w.u32(count)
+
+        fields(head)
+        xyz = np.zeros((sum(len(p) for p in pts), 3), dtype="<f8")
+        if len(xyz):
+            xyz[:, :2] = np.concatenate(pts)
+        raw, at = memoryview(xyz.tobytes()), 0
+        kind, colour4 = 1 if closed else 0, _rgba(colour)
+        for p in pts:
+            k = len(p)
+            p1 = -(off + 1) % 8  # type (u8), then the pose and thickness (f64)
+            o2 = off + 1 + p1 + 65  # after 8 doubles and scale_invariant (u8)
+            p2 = -o2 % 4
+            o3 = o2 + p2 + 4  # after the point count (u32)
+            p3 = -o3 % 8 if k else 0
+            o4 = o3 + p3 + 24 * k
+            p4 = -o4 % 8  # the colour (f64)
+            parts.append(struct.pack(f"<B{p1}x8dB{p2}xI{p3}x", kind, 0, 0, 0, 0, 0, 0, 1, thickness, 0, k))
+            parts.append(raw[at : at + 24 * k])
+            parts.append(struct.pack(f"<{p4}x4dII", *colour4, 0, 0))  # colour; no colors, no indices
+            at += 24 * k
+            off = o4 + p4 + 40
+        fields(lambda w: w.empty(3))  # triangles, texts, models
+    return b"".join(parts)
+
+
+class ActorsScene:
+    """SceneUpdate messages with one box per active actor, many frames at once: each actor's entity is a byte
+    template (id, size, colour filled in once, for both 8-byte phases it can start at); a block of frames is
+    the templates tiled, with every frame's times and poses written in by one numpy assignment."""
+
+    def __init__(self, ids: list[str], length: np.ndarray, width: np.ndarray, height: np.ndarray,
+                 colours: list[str], lifetime_s: float) -> None:  # fmt: skip
+        #: Per actor, per phase (entity start offset mod 8 = 0 or 4): (template bytes, pose offset in it).
+        self._tpl: list[tuple[tuple[bytes, int], tuple[bytes, int]]] = []
+        colour_rgba = {c: _rgba(c) for c in set(colours)}
+        tail = bytes(24)  # spheres ... models: six empty lists
+        for i, eid in enumerate(ids):
+            # The head's fields are at most 4-aligned, so its bytes are the same at either phase; only the
+            # padding before the cube's doubles differs.
+            w = CdrWriter()
+            _entity_head(w, 0.0, eid, lifetime_s)
+            w.u32(1)  # one cube
+            head = bytes(w.buf)
+            h = float(height[i])
+            body = _CUBE.pack(0.0, 0.0, h / 2, 0.0, 0.0, 0.0, 1.0, float(length[i]), float(width[i]), h,
+                              *colour_rgba[colours[i]]) + tail  # fmt: skip
+            both = []
+            for phase in (0, 4):
+                pad = -(phase + len(head)) % 8
+                both.append((head + bytes(pad) + body, len(head) + pad))
+            self._tpl.append((both[0], both[1]))
+        self._layouts: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Message template for the actors ``rows``: its bytes, and the byte columns that each frame's values
+        go to (``_FRAME_VALUES`` per entity, in row order)."""
+        key = rows.tobytes()
+        if key not in self._layouts:
+            if len(self._layouts) >= _LAYOUT_CACHE:
+                self._layouts.clear()
+            off, parts, starts, poses = 8, [], [], []  # payload offset after the two list lengths
+            for i in rows.tolist():
+                tpl, pose = self._tpl[i][(off % 8) // 4]
+                parts.append(tpl)
+                starts.append(off)
+                poses.append(off + pose)
+                off += len(tpl)
+            data = CDR_LE + struct.pack("<II", 0, len(parts)) + b"".join(parts)
+            head = len(CDR_LE)
+            s0, p0 = np.array(starts, dtype=np.intp) + head, np.array(poses, dtype=np.intp) + head
+            # per entity: sec, nanosec (8 bytes at its start), position x, y (16), orientation z, w (16)
+            firsts = np.column_stack([s0, p0, p0 + 40])
+            cols = (firsts[:, :, None] + np.arange(16)).reshape(len(s0), 3, 16)
+            self._layouts[key] = (
+                np.frombuffer(data, dtype=np.uint8),
+                np.concatenate([cols[:, 0, :8], cols[:, 1:].reshape(-1, 32)], axis=1).ravel(),
+            )
+        return self._layouts[key]
+
+    def messages(self, t: np.ndarray, active: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+                 yaw: np.ndarray) -> list[bytes]:  # fmt: skip
+        """One SceneUpdate per frame: times ``t`` (k,) s; ``active`` (k, n) which actors are shown; box
+        centres ``cx, cy`` (k, n) m and ``yaw`` (k, n) rad in the map frame."""
+        out: list[bytes] = [b""] * len(t)
+        active = np.asarray(active, dtype=bool)
+        if (active == active[:1]).all():  # the usual case: one set of actors for the whole block
+            inverse = np.zeros(len(t), dtype=np.intp)
+        else:
+            _, inverse = np.unique(np.packbits(active, axis=1), axis=0, return_inverse=True)
+        ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
+        for g in np.unique(inverse):
+            ks = np.flatnonzero(inverse.ravel() == g)
+            rows = np.flatnonzero(active[ks[0]])
+            tpl, cols = self._layout(rows)
+            buf = np.tile(tpl, (ks.size, 1))
+            vals = np.empty((ks.size, rows.size), dtype=_FRAME_VALUES)
+            vals["sec"] = (ns[ks] // 1_000_000_000)[:, None]
+            vals["nsec"] = (ns[ks] % 1_000_000_000)[:, None]
+            sel = np.ix_(ks, rows)
+            half = yaw[sel] / 2
+            vals["x"], vals["y"], vals["qz"], vals["qw"] = cx[sel], cy[sel], np.sin(half), np.cos(half)
+            buf[:, cols] = vals.view(np.uint8).reshape(ks.size, -1)
+            for j, k in enumerate(ks.tolist()):
+                out[k] = buf[j].tobytes()
+        return out
+
+
+def _transform_template(parent: str, child: str) -> tuple[np.ndarray, int, int]:
+    """A one-transform FrameTransforms with zero pose: bytes, time offset, translation offset (rotation +24)."""
+    w = CdrWriter()
+    w.u32(1)
+    stamp = len(w.buf)
+    w.time(0.0)
+    w.string(parent)
+    w.string(child)
+    w.align(8)
+    at = len(w.buf)
+    w.f64(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    return np.frombuffer(w.message(), dtype=np.uint8), stamp + 4, at + 4
+
+
+def transforms(t: np.ndarray, child: str, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> list[bytes]:
+    """One FrameTransforms per frame: ``child`` at ``(x, y)`` m, heading ``yaw`` rad in the map frame at
+    times ``t`` (k,) s, encoded together."""
+    tpl, stamp, at = _transform_template(MAP_FRAME, child)
+    buf = np.tile(tpl, (len(t), 1))
+    ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
+    scatter(buf, [stamp], ns[:, None] // 1_000_000_000, "<i4")
+    scatter(buf, [stamp + 4], ns[:, None] % 1_000_000_000, "<u4")
+    half = np.asarray(yaw, dtype=float) / 2
+    scatter(buf, [at, at + 8, at + 40, at + 48], np.column_stack([x, y, np.sin(half), np.cos(half)]), "<f8")
+    return [row.tobytes() for row in buf]
+
+
+def transform(t: float, parent: str, child: str, xyz: tuple[float, float, float], q: dict[str, float]) -> bytes:
+    """FrameTransforms message: ``child`` at ``xyz`` (m) in ``parent``, rotated by the quaternion ``q``."""
+    w = CdrWriter()
+    w.u32(1)
+    w.time(t)
+    w.string(parent)
+    w.string(child)
+    w.f64(*(float(v) for v in xyz))
+    w.f64(*(float(q[k]) for k in "xyzw"))
+    return w.message()
+
+
+def imu(t: float, frame: str, accel: np.ndarray, gyro: np.ndarray, accel_var: float, gyro_var: float) -> bytes:
+    """sensor_msgs/Imu: specific force ``accel`` (3,) m/s² and rates ``gyro`` (3,) rad/s in ``frame``; no
+    orientation (its covariance's first element is -1, the ROS convention); the white-noise variances on the
+    diagonals."""
+    w = CdrWriter()
+    w.time(t)
+    w.string(frame)
+    w.f64(0.0, 0.0, 0.0, 1.0)
+    w.f64_array(np.diag([-1.0, 0.0, 0.0]).ravel())
+    w.f64_array(np.asarray(gyro, dtype=float))
+    w.f64_array((np.eye(3) * gyro_var).ravel())
+    w.f64_array(np.asarray(accel, dtype=float))
+    w.f64_array((np.eye(3) * accel_var).ravel())
+    return w.message()
+
+
+def read_imu(data: bytes) -> tuple[float, str, np.ndarray, np.ndarray]:
+    """An ``imu`` message back: (time s, frame, accel (3,) m/s², gyro (3,) rad/s)."""
+    r = CdrReader(data)
+    t, frame = r.time(), r.string()
+    r.f64(4 + 9)
+    gyro = r.f64_array(3)
+    r.f64(9)
+    return t, frame, r.f64_array(3), gyro
+
+
+def location_fix(t: float, frame: str, lat_lon_alt: tuple[float, float, float], var_enu: tuple[float, float, float],
+                 heading: float, heading_var: float, vel_enu: np.ndarray) -> bytes:  # fmt: skip
+    """foxglove LocationFix: latitude, longitude (deg), altitude (m); position variances east, north, up (m²,
+    diagonal known); ``heading`` rad clockwise from north; velocity east, north, up (m/s)."""
+    w = CdrWriter()
+    w.time(t)
+    w.string(frame)
+    w.f64(*lat_lon_alt)
+    w.f64_array(np.diag(var_enu).ravel())
+    w.u8(2)  # DIAGONAL_KNOWN
+    w.f64(heading, heading_var, *(float(v) for v in vel_enu))
+    return w.message()
+
+
+def read_location_fix(data: bytes) -> dict[str, Any]:
+    """A ``location_fix`` message back as plain values."""
+    r = CdrReader(data)
+    out: dict[str, Any] = {"time": r.time(), "frame_id": r.string()}
+    out["lat_lon_alt"] = r.f64_array(3)
+    out["covariance"] = r.f64_array(9).reshape(3, 3)
+    out["covariance_type"] = r.u8()
+    out["heading"], out["heading_variance"] = r.f64(2)
+    out["velocity"] = r.f64_array(3)
+    return out
+
+
+def read_scene(data: bytes) -> list[dict[str, Any]]:
+    """A SceneUpdate written here, decoded: its entities (``id``, ``frame_id``, ``timestamp`` s, ``cubes``:
+    [(pose (7,), size (3,), colour (4,))], ``lines``: [{"type", "points" (k, 3), "color" (4,)}]). Deletions
+    are skipped; other primitives raise ValueError (simcore writes none)."""
+    r = CdrReader(data)
+    for _ in range(r.u32()):
+        r.time(), r.u8(), r.string()
+    ents = []
+    for _ in range(r.u32()):
+        ent: dict[str, Any] = {"timestamp": r.time(), "frame_id": r.string(), "id": r.string()}
+        r.time(), r.u8()
+        for _ in range(r.u32()):
+            r.string(), r.string()
+        for name in _LISTS:
+            count = r.u32()
+            if name == "cubes":
+                ent["cubes"] = [(r.f64_array(7), r.f64_array(3), r.f64_array(4)) for _ in range(count)]
+            elif name == "lines":
+                lines = []
+                for _ in range(count):
+                    kind = r.u8()
+                    r.f64(8)
+                    r.u8()
+                    pts = r.f64_array(3 * r.u32()).reshape(-1, 3)
+                    colour = r.f64_array(4)
+                    r.f64(4 * r.u32())
+                    for _ in range(r.u32()):
+                        r.u32()
+                    lines.append({"type": kind, "points": pts, "color": colour})
+                ent["lines"] = lines
+            elif count:
+                raise ValueError(f"SceneEntity {ent['id']!r}: {name} are not read")
+        ents.append(ent)
+    return ents
+
+
+def read_transforms(data: bytes) -> list[dict[str, Any]]:
+    """A FrameTransforms message: [{"timestamp" s, "parent_frame_id", "child_frame_id", "translation" (3,),
+    "rotation" {"x", "y", "z", "w"}}]."""
+    r = CdrReader(data)
+    out = []
+    for _ in range(r.u32()):
+        tf: dict[str, Any] = {"timestamp": r.time(), "parent_frame_id": r.string(), "child_frame_id": r.string()}
+        tf["translation"] = r.f64_array(3)
+        tf["rotation"] = dict(zip("xyzw", r.f64(4), strict=True))
+        out.append(tf)
+    return out
+
+
+__all__ = [
+    "FRAME_TRANSFORMS", "IMU", "LOCATION_FIX", "MAP_FRAME", "SCENE_UPDATE", "ActorsScene", "imu", "line_scene",
+    "location_fix", "read_imu", "read_location_fix", "read_scene", "read_transforms", "split_ns", "transform",
+    "transforms",
+]  # fmt: skip
