@@ -73,7 +73,7 @@ def _kernel_source_hash() -> str:
     pkg = Path(__file__).resolve().parent
     for path in sorted(pkg.rglob("*.py")):
         text = path.read_bytes()
-        if b"@kernel" in text or path.name == "_jit.py":
+        if b"@kernel" in text or b"@stage" in text or path.name == "_jit.py":
             h.update(path.relative_to(pkg).as_posix().encode())
             h.update(text)
     return h.hexdigest()[:16]
@@ -145,9 +145,30 @@ if TYPE_CHECKING:
         """The decorated function (compiled at first call)."""
         return fn
 else:
-    kernel = numba.njit(nogil=True, error_model="numpy")
+    # _nrt given, not inherited: a kernel called from a ``stage`` still counts references (Numba otherwise
+    # compiles a callee with its caller's NRT setting, and an allocating helper would not compile)
+    kernel = numba.njit(nogil=True, error_model="numpy", _nrt=True)
     if _CACHE:  # the on-disk cache, set up at a kernel's first compile or load (simcore._startup)
         kernel = lazily_cached(kernel)
+
+#: Decorator for a kernel of the compiled step's call tree that never allocates (``advance``, its stages,
+#: the gym's step): ``kernel`` compiled without Numba's reference counting (NRT). Every array argument is
+#: then borrowed for the call (the caller holds it), so entering and leaving the function costs no
+#: ``NRT_incref``/``NRT_decref`` call per array: Numba keeps those calls out of line and its pruning pass
+#: leaves most of them in a function with several exits, which was ~2/3 of a light gym step (160 calls
+#: for a stage of 80 arrays, ~1.4 us of its ~1.5 us call; docs/architecture.md, "Calling stages").
+#: Allocating (``np.empty``, ``.copy()``, ...) inside such a function is a compile-time error; keep
+#: allocation in a ``kernel`` helper (it may be called from here) that returns no array. Results are
+#: the same bit for bit: reference counts never touch a value.
+if TYPE_CHECKING:
+
+    def stage(fn: _F) -> _F:
+        """The decorated function (compiled at first call, without reference counting)."""
+        return fn
+else:
+    stage = numba.njit(nogil=True, error_model="numpy", _nrt=False)
+    if _CACHE:
+        stage = lazily_cached(stage)
 
 
 def optional(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -298,10 +319,22 @@ def borrow_field(typingctx, inst, name):
     field_t = inst.field_dict[field]
 
     def codegen(context, builder, sig, args):
-        data = structref._Utils(context, builder, sig.args[0]).get_data_struct(args[0])
-        return _borrowed(context, builder, field_t, getattr(data, field))
+        return _borrowed(context, builder, field_t, getattr(_payload(context, builder, sig.args[0], args[0]), field))
 
     return field_t(inst, name), codegen
+
+
+def _payload(context, builder, struct_t, val):
+    """The payload (fields) of the StructRef ``val``: its MemInfo's data pointer read inline, as Numba's
+    ``NRT_MemInfo_data_fast`` does, so a ``stage`` (compiled without NRT) can read it too."""
+    from numba.core.runtime.nrtdynmod import _meminfo_struct_type
+
+    meminfo = cgutils.create_struct_proxy(struct_t)(context, builder, value=val).meminfo
+    info = builder.bitcast(meminfo, _meminfo_struct_type.as_pointer())
+    data = builder.load(cgutils.gep(builder, info, 0, 3))
+    data_t = context.data_model_manager[struct_t.get_data_type()].get_value_type()
+    ptr = builder.bitcast(data, data_t.as_pointer())
+    return cgutils.create_struct_proxy(struct_t.get_data_type())(context, builder, ref=ptr)
 
 
 @intrinsic

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import kernel
+from simcore._jit import stage
 from simcore.behavior.route_kernels import STRAIGHT_KAPPA, prefetch_route, route_index, route_point
 from simcore.geometry.kernels import project_point_segment
 
@@ -55,13 +55,13 @@ PREFETCH_BEHIND_M = 12.0
 PREFETCH_AHEAD_M = 24.0
 
 
-@kernel
+@stage
 def look_ahead(v, b_comf):  # pragma: no cover - compiled
     """Obstacle look-ahead distance (m) at speed v (m/s): margin + 4 s + braking distance."""
     return min(MAX_LOOK_M, 15.0 + 4.0 * v + v * v / (2.0 * b_comf))
 
 
-@kernel
+@stage
 def idm_accel(v, v0, a_max, b_comf, s0, T, delta, gap, v_lead):  # pragma: no cover - compiled
     """Intelligent Driver Model acceleration (m/s^2).
 
@@ -83,7 +83,7 @@ def idm_accel(v, v0, a_max, b_comf, s0, T, delta, gap, v_lead):  # pragma: no co
     return a_max * (free - q * q)
 
 
-@kernel
+@stage
 def stop_accel(v, v0, a_max, b_comf, T, delta, gap):  # pragma: no cover - compiled
     """Acceleration (m/s^2) to stop ``gap`` m ahead (stop line, crosswalk, route end).
 
@@ -100,7 +100,7 @@ def stop_accel(v, v0, a_max, b_comf, T, delta, gap):  # pragma: no cover - compi
     return max(a_idm, -v * v / (2.0 * g))
 
 
-@kernel
+@stage
 def scan_path(px, py, rx, ry, rs, lo, hi, corridor):  # pragma: no cover - compiled
     """Closest approach of point (px, py) to the route samples lo..hi (inclusive segment ends).
 
@@ -130,7 +130,7 @@ def scan_path(px, py, rx, ry, rs, lo, hi, corridor):  # pragma: no cover - compi
     return best_s, best_t, best_k
 
 
-@kernel
+@stage
 def obstacle_on_path(
     x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, oyaw, ov, olen, owid, ocoff
 ):  # pragma: no cover - compiled
@@ -140,7 +140,7 @@ def obstacle_on_path(
     )
 
 
-@kernel
+@stage
 def obstacle_on_path_off(
     x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, oyaw, ov, olen, owid, ocoff, lat_off
 ):  # pragma: no cover - compiled
@@ -174,7 +174,7 @@ def obstacle_on_path_off(
 BOX_REJECT_M = CORRIDOR_MARGIN_M + MAX_ROUTE_SPACING_M + 0.01
 
 
-@kernel
+@stage
 def samples_box(rx, ry, k0, k1):  # pragma: no cover - compiled
     """Axis-aligned bounding box (x0, y0, x1, y1, m) of route samples k0..k1 (inclusive)."""
     x0 = x1 = rx[k0]
@@ -187,7 +187,7 @@ def samples_box(rx, ry, k0, k1):  # pragma: no cover - compiled
     return x0, y0, x1, y1
 
 
-@kernel
+@stage
 def obstacle_at_centre(
     x, y, half_width, progress, front_s, look, rx, ry, rs, k0, k1, ox, oy, cx, cy, oyaw, ov, olen, owid, lat_off
 ):  # pragma: no cover - compiled
@@ -218,7 +218,7 @@ def obstacle_at_centre(
 
 
 # fmt: off
-@kernel
+@stage
 def lane_change_safe(
     x, y, yaw, v, v0, half_len, coff, target, offset, a_max, b_comf, s0, T, delta,
     ocx, ocy, oyaw, ov, olen, cand, n_cand, self_id,
@@ -262,7 +262,7 @@ def lane_change_safe(
     return True
 
 
-@kernel
+@stage
 def desired_speed(v_des, speed_factor, a_lat, b_comf, rs, rvlim, rk, r_next, k0, rb, front_s):  # pragma: no cover
     """IDM desired speed v0 (m/s, >= 0.5): v_des lowered by the speed limits and curves ahead.
 
@@ -292,7 +292,7 @@ def desired_speed(v_des, speed_factor, a_lat, b_comf, rs, rvlim, rk, r_next, k0,
     return max(math.sqrt(v0_sq), 0.5)
 
 
-@kernel
+@stage
 def drive_control(
     x, y, yaw, v, wheelbase, front, half_width, half_len, max_accel, max_decel, max_steer,
     rx, ry, rs, rvlim, rk, r_next, ra, rb, progress,
@@ -416,7 +416,7 @@ def drive_control(
     return acc, steer, lead_gap, lead_close
 
 
-@kernel
+@stage
 def actor_centres(x, y, yaw, center_offset, out_cx, out_cy):  # pragma: no cover - compiled
     """Box centres (m, ENU) of every row: the reference point moved ``center_offset`` m along the heading.
     Mutates out_cx, out_cy ((n,))."""
@@ -425,7 +425,7 @@ def actor_centres(x, y, yaw, center_offset, out_cx, out_cy):  # pragma: no cover
         out_cy[i] = y[i] + center_offset[i] * math.sin(yaw[i])
 
 
-@kernel
+@stage
 def build_actor_grid(x, y, active, x0, y0, nx, ny, cell_start, cell_items):  # pragma: no cover - compiled
     """Counting-sort active actors into a uniform grid of GRID_CELL_M cells.
 
@@ -456,7 +456,7 @@ def build_actor_grid(x, y, active, x0, y0, nx, ny, cell_start, cell_items):  # p
     cell_start[0] = 0
 
 
-@kernel
+@stage
 def gather_along_route(
     rx, ry, rs, ra, rb, s_from, s_to, inst, a_inst, x0, y0, nx, ny, cell_start, cell_items,
     stamp, cell_seen, actor_seen, cand,
@@ -509,7 +509,7 @@ MOBIL_CHANGE_S = 4.0
 MOBIL_PLANNED_M = 100.0
 
 
-@kernel
+@stage
 def side_room(nb, rs, a, b, progress, ahead):  # pragma: no cover - compiled
     """Smallest neighbour-lane offset (m) in ``nb`` over route samples from ``progress`` to
     ``progress + ahead`` (m); 0 where the neighbour lane stops (or the route ends) before that."""
@@ -525,7 +525,7 @@ def side_room(nb, rs, a, b, progress, ahead):  # pragma: no cover - compiled
     return 0.0
 
 
-@kernel
+@stage
 def lane_accel(
     x, y, v, v0, half_width, progress, front_s, rx, ry, rs, k0, k1, a_max, b_comf, s0, T, delta,
     ox, oy, oyaw, ov, olen, owid, ocx, ocy, cand, n_cand, self_id, lat_off,
@@ -548,7 +548,7 @@ def lane_accel(
     return idm_accel(v, v0, a_max, b_comf, s0, T, delta, gap, v_lead)
 
 
-@kernel
+@stage
 def mobil_choice(
     x, y, yaw, v, v0, half_width, half_len, coff, progress, front_s, rx, ry, rs, a, b, a_max, b_comf, s0, T, delta,
     ox, oy, oyaw, ov, olen, owid, ocx, ocy, oacc, cand, n_cand, self_id, lat_off, room_l, room_r, p, thr, bias,
@@ -630,7 +630,7 @@ def mobil_off_args(n: int) -> tuple:
     )
 
 
-@kernel
+@stage
 def hold_accel(acc, v, v0, a_max, b_comf, T, delta, hold_gap):  # pragma: no cover - compiled
     """``acc`` lowered to stop ``hold_gap`` m ahead (a junction hold line; ``stop_accel``) unless the
     front is more than 0.5 m past it. Shared by NPCs and the autopilot, so both give way alike."""
@@ -639,7 +639,7 @@ def hold_accel(acc, v, v0, a_max, b_comf, T, delta, hold_gap):  # pragma: no cov
     return acc
 
 
-@kernel
+@stage
 def profile_speed(pf_start, pf_key, pf_v, i, key):  # pragma: no cover - compiled
     """Speed (m/s) of row i's speed profile at ``key`` (route s or time), linear, held at both ends."""
     a = pf_start[i]
@@ -655,7 +655,7 @@ def profile_speed(pf_start, pf_key, pf_v, i, key):  # pragma: no cover - compile
     return pf_v[k] + u * (pf_v[k + 1] - pf_v[k])
 
 
-@kernel
+@stage
 def step_drivers(
     idx, x, y, yaw, speed, active, inst,
     wheelbase, length, width, rear_overhang, center_offset, max_accel, max_decel, max_steer,

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel
+from simcore._jit import stage
 
 #: Signal states (mirror simcore._types.SignalState).
 RED = 0
@@ -59,7 +59,7 @@ TURN_STRAIGHT = 0
 TURN_LEFT = 1
 
 
-@kernel
+@stage
 def _conflict(pi, pj, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, junc, rear_j, j_clear):  # pragma: no cover
     """First conflict point of passage pi with passage pj (same junction) not yet cleared by j (its
     rear ``rear_j``, route s, past the last point of its lane near i's by ``j_clear`` m).
@@ -89,7 +89,7 @@ def _conflict(pi, pj, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, junc
 
 
 # fmt: off
-@kernel
+@stage
 def junction_holds(
     t, idx, rows, ego, speed, active, inst, length, rear_overhang, progress, yields, crit_gap, right_on_red,
     ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simcore._jit import kernel
+from simcore._jit import stage
 from simcore.behavior.route_kernels import route_point
 
 GREEN = 2
@@ -10,7 +10,7 @@ GREEN = 2
 KERB_STANDOFF_M = 0.3
 
 
-@kernel
+@stage
 def step_pedestrians(
     t,
     idx,

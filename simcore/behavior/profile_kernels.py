@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import kernel
+from simcore._jit import kernel, stage
 from simcore.road.frenet_kernels import project_on_polyline
 from simcore.road.query_kernels import segment_at
 
@@ -26,7 +26,7 @@ SHAPE_SINUSOIDAL = 2
 SHAPE_STEP = 3
 
 
-@kernel
+@stage
 def profile_speed(t, t0, v0, v1, shape, dur):  # pragma: no cover - compiled
     """Speed (m/s) at time t (s) of a profile from v0 at t0 to v1 over ``dur`` s with ``shape`` (SHAPE_*)."""
     if dur <= 0.0 or t >= t0 + dur - TIME_EPS:
@@ -39,14 +39,14 @@ def profile_speed(t, t0, v0, v1, shape, dur):  # pragma: no cover - compiled
     return v0 + (v1 - v0) * u
 
 
-@kernel
+@stage
 def _simpson(lo, hi, t0, v0, v1, shape, dur):  # pragma: no cover - compiled
     mid = profile_speed(0.5 * (lo + hi), t0, v0, v1, shape, dur)
     return (hi - lo) / 6.0 * (profile_speed(lo, t0, v0, v1, shape, dur) + 4.0 * mid
                               + profile_speed(hi, t0, v0, v1, shape, dur))  # fmt: skip
 
 
-@kernel
+@stage
 def profile_distance(ta, tb, t0, v0, v1, shape, dur):  # pragma: no cover - compiled
     """Distance (m) a profile covers from ta to tb (s): Simpson's rule on each piece between the
     profile's kinks (exact for the polynomial shapes; the sinusoidal one's error is below 1e-6 m
@@ -65,7 +65,7 @@ def profile_distance(ta, tb, t0, v0, v1, shape, dur):  # pragma: no cover - comp
     return out
 
 
-@kernel
+@stage
 def shift_route(row, side, offset, duration, speed, progress, rt_start, rs, rheading, rx, ry):  # pragma: no cover
     """Lane change: shift ``row``'s route samples sideways by side x offset (m, left +), blended in with
     a smoothstep over the distance it covers in ``duration`` s at its current speed (at least 1 m/s)
@@ -82,7 +82,7 @@ def shift_route(row, side, offset, duration, speed, progress, rt_start, rs, rhea
         ry[q] += d * math.cos(rheading[q])
 
 
-@kernel
+@stage
 def lane_at(row, progress, rt_start, rs, rlane):  # pragma: no cover - compiled
     """Lane id of ``row``'s route sample at or before its progress (-1: off the lane graph)."""
     a = rt_start[row]
@@ -110,7 +110,7 @@ CH_YAW = 4
 N_CHAIN = 5
 
 
-@kernel
+@stage
 def interp_at(x, xp, fp, lo, hi):  # pragma: no cover - compiled
     """``np.interp(x, xp[lo:hi], fp[lo:hi])``: linear between the samples (``xp`` not decreasing), the end
     values outside them; among equal ``xp`` the last one's value holds from there on."""
@@ -122,7 +122,7 @@ def interp_at(x, xp, fp, lo, hi):  # pragma: no cover - compiled
     return (fp[a + 1] - fp[a]) / (xp[a + 1] - xp[a]) * (x - xp[a]) + fp[a]
 
 
-@kernel
+@stage
 def reference_speed(tau, v0, ts, vs, lo, hi):  # pragma: no cover - compiled
     """A ``speed_follow`` reference tau s after its start (m/s): linear from (0, v0) through the points
     (ts[k], vs[k]), k in lo..hi-1 (s after the start, not decreasing; m/s), the last speed after them."""
@@ -131,7 +131,7 @@ def reference_speed(tau, v0, ts, vs, lo, hi):  # pragma: no cover - compiled
     return interp_at(tau, ts, vs, lo, hi)
 
 
-@kernel
+@stage
 def track_reference(
     t, t_prev, v, a_prev, start, v0, ts, vs, lo, hi, max_accel, max_decel, accel_rate, decel_rate
 ):  # pragma: no cover - compiled
@@ -155,7 +155,7 @@ def track_reference(
     return max(v + a * dt, 0.0), a
 
 
-@kernel
+@stage
 def reference_settled(t, start, v, ts, vs, hi):  # pragma: no cover - compiled
     """Has a ``speed_follow`` started at ``start`` (s; NaN: not yet) passed its reference's last time and
     settled on its last speed (within 0.01 m/s) at t (s)?"""

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import kernel, prefetch
+from simcore._jit import prefetch, stage
 from simcore.road.frenet_kernels import project_on_polyline
 
 #: ``route_index`` guesses the segment from the routes' sample spacing (m; road.builder.SAMPLE_SPACING_M,
@@ -18,7 +18,7 @@ ROUTE_WALK = 8
 LINE_SAMPLES = 8
 
 
-@kernel
+@stage
 def route_index(rs, a, b, s):  # pragma: no cover - compiled
     """Index k in [a, b-2] of the route segment containing arc length ``s`` (clamped).
 
@@ -45,7 +45,7 @@ def route_index(rs, a, b, s):  # pragma: no cover - compiled
     return min(max(k, a), hi)
 
 
-@kernel
+@stage
 def prefetch_route(rt_start, rs, i, s_from, s_to, xa, ya, za):  # pragma: no cover - compiled
     """Start loading row i's route samples from about route s ``s_from`` to ``s_to`` (m) of the
     arrays ``xa``, ``ya``, ``za`` (route-sample arrays) into the caches, one prefetch per cache line.
@@ -69,7 +69,7 @@ def prefetch_route(rt_start, rs, i, s_from, s_to, xa, ya, za):  # pragma: no cov
         k += LINE_SAMPLES
 
 
-@kernel
+@stage
 def route_point(rx, ry, rs, a, b, s):  # pragma: no cover - compiled
     """(x, y, heading) on the route at arc length ``s`` (m), linear between samples, clamped."""
     k = route_index(rs, a, b, s)
@@ -81,7 +81,7 @@ def route_point(rx, ry, rs, a, b, s):  # pragma: no cover - compiled
     return px, py, math.atan2(ry[k + 1] - ry[k], rx[k + 1] - rx[k])
 
 
-@kernel
+@stage
 def update_progress(
     idx, x, y, active, rt_start, rx, ry, rs, progress, lateral, back_m, ahead_m
 ):  # pragma: no cover - compiled
@@ -109,7 +109,7 @@ def update_progress(
 STRAIGHT_KAPPA = 1e-4
 
 
-@kernel
+@stage
 def limit_runs(rt_start, rvlim, rk, out):  # pragma: no cover - compiled
     """Runs of one speed limit along every route, straight or of one curvature: out[k] = the first
     sample after k (on the same route) where the run that holds sample k ends, or the route's end.

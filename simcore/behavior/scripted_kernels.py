@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel
+from simcore._jit import stage
 
 #: tr_flags bits: segments at constant acceleration between waypoint speeds (else constant speed),
 #: yaw given per sample (else the segment heading), leave the simulation at the last sample.
@@ -13,7 +13,7 @@ TR_YAW_GIVEN = 2
 TR_REMOVE_AT_END = 4
 
 
-@kernel
+@stage
 def scripted_pose(tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, flags, i, t):  # pragma: no cover - compiled
     """(x, y, yaw, speed) of scripted row i at time t (s); held at the first / last sample outside.
 
@@ -67,7 +67,7 @@ def scripted_pose(tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, flags, i, t):  # pra
     return px, py, yaw, v
 
 
-@kernel
+@stage
 def step_scripted(
     t, dt, idx, x, y, yaw, speed, accel, active, done, tr_start, tr_t, tr_x, tr_y, tr_yaw, tr_v, tr_flags
 ):  # pragma: no cover - compiled

@@ -6,14 +6,14 @@ import math
 
 import numpy as np
 
-from simcore._jit import kernel
+from simcore._jit import stage
 
 #: Below this heading change per step (rad) the arc is integrated with its second-order
 #: series, which avoids dividing by a vanishing curvature; the series error is < 1e-16 m.
 _SMALL_TURN_RAD = 1e-9
 
 
-@kernel
+@stage
 def advance_arc(x, y, yaw, distance, curvature):  # pragma: no cover - compiled
     """Move a point ``distance`` (m) along a circular arc of ``curvature`` (1/m).
 
@@ -31,7 +31,7 @@ def advance_arc(x, y, yaw, distance, curvature):  # pragma: no cover - compiled
     return nx, ny, yaw + dpsi
 
 
-@kernel
+@stage
 def step_kinematic(
     x,
     y,
@@ -146,7 +146,7 @@ def rollout_kinematic(
     return out
 
 
-@kernel
+@stage
 def _sin_cos_small(t):  # pragma: no cover - compiled
     """sin(t), cos(t), sin(t)/t and (1 - cos t)/t by Taylor polynomials; error < 1e-12 for |t| <= 0.5."""
     t2 = t * t
@@ -158,7 +158,7 @@ def _sin_cos_small(t):  # pragma: no cover - compiled
 
 
 # fmt: off
-@kernel
+@stage
 def step_kinematic_fast(x, y, hx, hy, speed, curv, active, max_curv, max_curv_rate, max_accel, max_decel,
                         max_speed, ctrl_accel, ctrl_curv, dt, n_steps):  # pragma: no cover - compiled
     """Advance ALL rows of the kinematic bicycle by ``n_steps`` steps of ``dt``, trig-free.

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import kernel
+from simcore._jit import kernel, stage
 
 # ---- parameter columns (one row per vehicle) ----
 P_MASS = 0  # kg
@@ -81,12 +81,12 @@ TWO_PI = 2.0 * math.pi
 BLOCK_ROWS = 64
 
 
-@kernel
+@stage
 def _clip(v, lo, hi):  # pragma: no cover - compiled
     return min(max(v, lo), hi)
 
 
-@kernel
+@stage
 def _smoothstep(t):  # pragma: no cover - compiled
     t = min(max(t, 0.0), 1.0)
     return t * t * (3.0 - 2.0 * t)
@@ -101,7 +101,7 @@ _C1 = 0.41421356237309503  # tan(pi / 8)
 _C3 = 2.41421356237309510  # tan(3 pi / 8)
 
 
-@kernel
+@stage
 def _atan_series(u):  # pragma: no cover - compiled
     """atan(u) for |u| <= tan(pi/16): alternating Taylor series to u^15 in Estrin form (remainder < 1e-13)."""
     z = u * u
@@ -113,7 +113,7 @@ def _atan_series(u):  # pragma: no cover - compiled
     return u * q
 
 
-@kernel
+@stage
 def poly_atan(x):  # pragma: no cover - compiled
     """atan(x) without a libm call: |error| < 1e-13 rad for every x (+-pi/2 at +-inf, NaN stays NaN).
 
@@ -137,7 +137,7 @@ def poly_atan(x):  # pragma: no cover - compiled
     return -r if x < 0.0 else r
 
 
-@kernel
+@stage
 def poly_sincos(x):  # pragma: no cover - compiled
     """(sin x, cos x) without a libm call for |x| <= pi: |error| < 2e-11.
 
@@ -159,7 +159,7 @@ def poly_sincos(x):  # pragma: no cover - compiled
     return 2.0 * s * c, c * c - s * s
 
 
-@kernel
+@stage
 def _atan2_pos(y, x):  # pragma: no cover - compiled
     """atan2(y, x) for x >= 0 with one division: the ``poly_atan`` reduction applied to y/x without forming it.
 
@@ -180,7 +180,7 @@ def _atan2_pos(y, x):  # pragma: no cover - compiled
     return -r if y < 0.0 else r
 
 
-@kernel
+@stage
 def _atan_reduced(a, x):  # pragma: no cover - compiled
     """atan(a / x) for a, x >= 0 (not both 0): the ``poly_atan`` range reduction, branch-free.
 
@@ -202,7 +202,7 @@ def _atan_reduced(a, x):  # pragma: no cover - compiled
     return base + _atan_series(num / den)
 
 
-@kernel
+@stage
 def _atan2_pos_bf(y, x):  # pragma: no cover - compiled
     """``_atan2_pos`` without branches (``_atan_reduced``), the same bits; for loops that should vectorise."""
     a = abs(y)
@@ -211,7 +211,7 @@ def _atan2_pos_bf(y, x):  # pragma: no cover - compiled
     return -r if y < 0.0 else r
 
 
-@kernel
+@stage
 def poly_atan_bf(x):  # pragma: no cover - compiled
     """``poly_atan`` without branches (``_atan_reduced`` with x = 1), the same bits; for loops that should vectorise.
 
@@ -221,7 +221,7 @@ def poly_atan_bf(x):  # pragma: no cover - compiled
     return -r if x < 0.0 else r
 
 
-@kernel
+@stage
 def magic_formula(alpha, stiffness, c, e):  # pragma: no cover - compiled
     """Normalised Magic Formula: F / D = sin(C atan(B a - E (B a - atan(B a)))), with B = stiffness / C.
 
@@ -232,7 +232,7 @@ def magic_formula(alpha, stiffness, c, e):  # pragma: no cover - compiled
     return poly_sincos(c * poly_atan(ba - e * (ba - poly_atan(ba))))[0]
 
 
-@kernel
+@stage
 def pedals_from_targets(vx, delta, p, i, mu, cg, sg, u0, u1, u2, mode):  # pragma: no cover - compiled
     """Map a control row to (throttle 0..1, brake 0..1, steering target rad) for vehicle ``i``.
 
@@ -265,7 +265,7 @@ def pedals_from_targets(vx, delta, p, i, mu, cg, sg, u0, u1, u2, mode):  # pragm
     return 0.0, _clip(-f / max(p[i, P_F_BRAKE], 1e-9), 0.0, 1.0), tgt
 
 
-@kernel
+@stage
 def axle_grip(m, cg, lf, lr, hcg, ax, lat, ks, mu):  # pragma: no cover - compiled
     """Axle loads and friction limits (N) with longitudinal and lateral load transfer.
 
@@ -292,7 +292,7 @@ def axle_grip(m, cg, lf, lr, hcg, ax, lat, ks, mu):  # pragma: no cover - compil
 
 
 # fmt: off
-@kernel
+@stage
 def single_track_rhs(cy, sy, vx, vy, r, delta, p, i, mu, cg, sg, thr, brk, tgt, tyre, h):  # pragma: no cover
     """Time derivatives of (x, y, yaw, vx, vy, r, delta) for vehicle ``i`` with held pedals.
 
@@ -433,7 +433,7 @@ _W_MU, _W_CG, _W_SG, _W_U0, _W_TGT, _W_HOLD, _W_THR0, _W_BRK0, _W_LIVE = 36, 37,
 _W_FIELDS = 45
 
 
-@kernel
+@stage
 def _soa_load(w, nb, rows, s, p, mu, grade, u, input_mode, h):  # pragma: no cover - compiled
     """Gather the state and per-row constants of block rows ``rows[:nb]`` into the SoA scratch ``w``."""
     R = SOA_ROWS
@@ -503,7 +503,7 @@ def _soa_load(w, nb, rows, s, p, mu, grade, u, input_mode, h):  # pragma: no cov
             w[_W_U0 * R + k] = 0.0 if u0 != u0 else u0
 
 
-@kernel
+@stage
 def _soa_substeps(w, nb, n_sub, h, tyre):  # pragma: no cover - compiled
     """``n_sub`` semi-implicit Euler sub-steps of the block in ``w``: the arithmetic of ``pedals_from_targets``
     and ``single_track_rhs`` with every branch turned into a select, one loop over the block rows per
@@ -653,7 +653,7 @@ def _step_soa(s, p, mu, grade, u, active, idx, input_mode, tyre, n_sub, h):  # p
                 s[f, i] = w[f * SOA_ROWS + k]
 
 
-@kernel
+@stage
 def step_single_track(s, p, mu, grade, u, active, idx, input_mode, tyre, integrator, dt, dt_max):  # pragma: no cover
     """Advance the dynamic single-track model by ``dt`` with ``ceil(dt / dt_max)`` fixed sub-steps.
 
@@ -736,7 +736,7 @@ def step_single_track(s, p, mu, grade, u, active, idx, input_mode, tyre, integra
 # ---------------------------------------------------------------- CommonRoad convention
 
 
-@kernel
+@stage
 def cr_steering_constraint(delta, v_delta, p, i):  # pragma: no cover - compiled
     """CommonRoad steering constraints (Althoff and Wuersching 2020, eq. (4)): rate limits, stop at the lock."""
     dmax = p[i, P_MAX_STEER]
@@ -746,7 +746,7 @@ def cr_steering_constraint(delta, v_delta, p, i):  # pragma: no cover - compiled
     return _clip(v_delta, -rate, rate)
 
 
-@kernel
+@stage
 def cr_accel_constraint(v, a, p, i):  # pragma: no cover - compiled
     """CommonRoad acceleration constraints (eq. (5)): a_max, power limit a_max v_sw / v above v_sw, speed range."""
     a_max = p[i, P_CR_AMAX]
@@ -761,7 +761,7 @@ def cr_accel_constraint(v, a, p, i):  # pragma: no cover - compiled
     return a
 
 
-@kernel
+@stage
 def cr_ks_rhs(s0, s1, s2, s3, s4, p, i, u0, u1):  # pragma: no cover - compiled
     """CommonRoad KS model (section 5), rear-axle reference, state (x, y, delta, v, psi), inputs (v_delta, a).
 
@@ -773,7 +773,7 @@ def cr_ks_rhs(s0, s1, s2, s3, s4, p, i, u0, u1):  # pragma: no cover - compiled
     return s3 * math.cos(s4), s3 * math.sin(s4), vd, a, s3 / wb * math.tan(s2)
 
 
-@kernel
+@stage
 def cr_st_rhs(s0, s1, s2, s3, s4, s5, s6, p, i, mu, u0, u1):  # pragma: no cover - compiled
     """CommonRoad ST model (section 7), CoG reference, state (x, y, delta, v, psi, psi', beta), inputs (v_delta, a).
 
@@ -809,7 +809,7 @@ def cr_st_rhs(s0, s1, s2, s3, s4, s5, s6, p, i, mu, u0, u1):  # pragma: no cover
     return s3 * math.cos(s6 + s4), s3 * math.sin(s6 + s4), vd, a, s5, dd_psi, d_beta
 
 
-@kernel
+@stage
 def _cr_rhs(model, s, p, i, mu, u0, u1, out):  # pragma: no cover - compiled
     if model == MODEL_CR_KS:
         f = cr_ks_rhs(s[0], s[1], s[2], s[3], s[4], p, i, u0, u1)
@@ -821,7 +821,7 @@ def _cr_rhs(model, s, p, i, mu, u0, u1, out):  # pragma: no cover - compiled
             out[j] = g[j]
 
 
-@kernel
+@stage
 def step_commonroad(model, s, p, mu, u, active, idx, integrator, dt, n_sub, scratch):  # pragma: no cover
     """Advance CommonRoad KS (5 states) or ST (7 states) rows by ``dt`` in ``n_sub`` equal sub-steps.
 

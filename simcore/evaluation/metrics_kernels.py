@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel
+from simcore._jit import kernel, stage
 from simcore.behavior.driver_kernels import obstacle_on_path
 from simcore.behavior.route_kernels import prefetch_route, route_index
 from simcore.geometry.kernels import point_in_polygon
@@ -79,7 +79,7 @@ def reset_metrics(metrics) -> None:
     metrics[M_FIRST_IMPACT_ACTOR] = -1.0
 
 
-@kernel
+@stage
 def emit_event(ev_kind, ev_a, ev_b, ev_value, n, kind, a, b, value):  # pragma: no cover - compiled
     """Write event (kind, a, b, value) at slot n if the buffers have room; return n + 1."""
     if n < ev_kind.shape[0]:
@@ -171,7 +171,7 @@ def crosswalk_occupancy(
 
 
 # fmt: off
-@kernel
+@stage
 def evaluate_step(
     t, dt, veh_idx, ego,
     x, y, yaw, speed, accel, active, done, inst, progress, lateral,
@@ -263,7 +263,7 @@ def evaluate_step(
     return n_ev
 
 
-@kernel
+@stage
 def accumulate_ego_metrics(
     e, dt, x, y, yaw, speed, accel, active, inst, length, width, rear_overhang, center_offset,
     rt_start, rx, ry, rs, progress, metrics,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import simcore.evaluation.metrics_kernels as mk
-from simcore._jit import kernel
+from simcore._jit import stage
 from simcore.behavior.driver_kernels import scan_path
 from simcore.behavior.junction_kernels import HALT_MPS, HALT_ZONE_M
 from simcore.behavior.route_kernels import route_index
@@ -86,7 +86,7 @@ HAZARD_DECEL = 1.0
 G = 9.81
 
 
-@kernel
+@stage
 def collision_fault(i, j, t, x, y, yaw, speed, center_offset, actor_ev):  # pragma: no cover - compiled
     """Who caused the collision of rows i and j: FAULT_A (i), FAULT_B (j), FAULT_BOTH or FAULT_NEITHER.
 
@@ -129,7 +129,7 @@ def collision_fault(i, j, t, x, y, yaw, speed, center_offset, actor_ev):  # prag
     return FAULT_A if c_i > c_j else FAULT_B
 
 
-@kernel
+@stage
 def box_hits_object(cx, cy, yaw, hl, hw, o, obj_seg_start, seg_ax, seg_ay, seg_bx, seg_by):  # pragma: no cover
     """Does the box (centre, heading, half length / width, m) intersect object o's closed outline?
 
@@ -159,7 +159,7 @@ def box_hits_object(cx, cy, yaw, hl, hw, o, obj_seg_start, seg_ax, seg_ay, seg_b
     return point_in_object(cx, cy, o, obj_seg_start, seg_ax, seg_ay, seg_bx, seg_by)
 
 
-@kernel
+@stage
 def lane_direction_state(px, py, heading, cell_size, x0, y0, nx, ny, cell_start, cell_seg, ax, ay, bx, by, hw):
     """(on a driving lane, along some lane there) for point (px, py) moving with ``heading`` (rad).
 
@@ -186,7 +186,7 @@ def lane_direction_state(px, py, heading, cell_size, x0, y0, nx, ny, cell_start,
     return covered, along
 
 
-@kernel
+@stage
 def careful_driver_avoids(gap, v_ego, v_lead, decel_lead, reaction_s, decel):  # pragma: no cover - compiled
     """Would a careful driver avoid the obstacle ahead? (UN R157-style, docs/scoring.md).
 
@@ -219,7 +219,7 @@ def careful_driver_avoids(gap, v_ego, v_lead, decel_lead, reaction_s, decel):  #
 
 
 # fmt: off
-@kernel
+@stage
 def static_object_contact(
     t, e, x, y, yaw, speed, length, width, center_offset,
     so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by,
@@ -258,7 +258,7 @@ def static_object_contact(
     return n_ev
 
 
-@kernel
+@stage
 def evaluate_rules(
     t, dt, ego, x, y, yaw, speed, accel, active, inst, kind, length, width, rear_overhang, center_offset,
     progress, lateral, rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, stop_sign, sig_state,
@@ -383,14 +383,14 @@ def evaluate_rules(
     return n_ev
 
 
-@kernel
+@stage
 def _emit(ev_time, ev_kind, ev_a, ev_b, ev_value, n, t, kind, a, b, value):  # pragma: no cover - compiled
     if n < ev_time.shape[0]:
         ev_time[n] = t
     return mk.emit_event(ev_kind, ev_a, ev_b, ev_value, n, kind, a, b, value)
 
 
-@kernel
+@stage
 def _pet_and_hazards(t, e, x, y, yaw, speed, accel, active, inst, length, width, rear_overhang, center_offset,
                      progress, rx, ry, rs, a, b, metrics, actor_ev, pet):  # pragma: no cover - compiled
     """PET over the ego route's bins and hazard onsets of actors ahead on it (see evaluate_rules)."""

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import kernel
+from simcore._jit import kernel, stage
 
 _PI = math.pi
 _TWO_PI = 2.0 * math.pi
@@ -17,7 +17,7 @@ _BROAD_REL_PAD = 1e-9
 _BROAD_ABS_PAD = 1e-9
 
 
-@kernel
+@stage
 def wrap_angle(a):
     """Wrap an angle to the half-open interval (-pi, pi].
 
@@ -50,7 +50,7 @@ def wrap_angle(a):
     return w
 
 
-@kernel
+@stage
 def box_corners(cx, cy, yaw, length, width, out_x, out_y):
     """Write the 4 corners of an oriented box, counter-clockwise starting at front-left.
 
@@ -85,7 +85,7 @@ def box_corners(cx, cy, yaw, length, width, out_x, out_y):
     out_y[3] = cy + fy - gy
 
 
-@kernel
+@stage
 def obb_overlap(cx1, cy1, yaw1, l1, w1, cx2, cy2, yaw2, l2, w2):
     """Separating-axis test for two oriented rectangles (closed sets).
 
@@ -149,7 +149,7 @@ def obb_overlap(cx1, cy1, yaw1, l1, w1, cx2, cy2, yaw2, l2, w2):
     return abs(dx * vx2 + dy * vy2) <= hw2 + hl1 * a_uv + hw1 * a_uu
 
 
-@kernel
+@stage
 def point_in_polygon(px, py, poly_x, poly_y):
     """Even-odd (crossing-number) test of a point against a simple polygon.
 
@@ -185,7 +185,7 @@ def point_in_polygon(px, py, poly_x, poly_y):
     return inside
 
 
-@kernel
+@stage
 def project_point_segment(px, py, ax, ay, bx, by):
     """Project a point onto segment AB.
 
@@ -219,7 +219,7 @@ def project_point_segment(px, py, ax, ay, bx, by):
     return t, rx * rx + ry * ry
 
 
-@kernel
+@stage
 def point_segment_distance(px, py, ax, ay, bx, by):
     """Euclidean distance from a point to segment AB.
 
@@ -242,7 +242,7 @@ def point_segment_distance(px, py, ax, ay, bx, by):
 SMALL_ROWS = 48
 
 
-@kernel
+@stage
 def _sweep_interval(i, cx, cy, length, width):  # pragma: no cover - compiled
     """Broad-phase data of row ``i``: (usable, x interval lo, hi, padded bounding radius), metres.
     A row with a non-finite interval or centre y is not usable (never pairs)."""
@@ -257,7 +257,7 @@ def _sweep_interval(i, cx, cy, length, width):  # pragma: no cover - compiled
     return ok, lo, hi, r + abs(cy[i]) * _BROAD_REL_PAD
 
 
-@kernel
+@stage
 def _all_pairs_in_place(cx, cy, yaw, length, width, instance, active, out_i, out_j):  # pragma: no cover
     """``pairwise_box_overlaps`` by testing every pair i < j in (i, j) order. Each pair gets the
     sweep's tests in the sweep's argument order (the row with the smaller interval start first,

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import GymCore, borrow_field, copy_instance, kernel
+from simcore._jit import GymCore, borrow_field, copy_instance, kernel, stage
 from simcore.behavior.route_kernels import route_index
 from simcore.evaluation.metrics_kernels import EV_GOAL, EV_RED_LIGHT
 from simcore.gym.obs_kernels import ego_obs_at, object_obs_at
@@ -95,7 +95,7 @@ def make_core(
 # fmt: on
 
 
-@kernel
+@stage
 def _clip_keep_nan(v, lo, hi):  # pragma: no cover - compiled
     """``np.minimum(np.maximum(v, lo), hi)``: v clipped to [lo, hi], NaN kept."""
     if v != v:
@@ -103,7 +103,7 @@ def _clip_keep_nan(v, lo, hi):  # pragma: no cover - compiled
     return min(max(v, lo), hi)
 
 
-@kernel
+@stage
 def map_action(mode, a, s, par):  # pragma: no cover - compiled
     """One action (a, s) -> ego targets (acceleration m/s^2, road-wheel angle rad) as ``env.ActionMap.physical``
     maps them (``mode``: MODE_*; ``par``: the GymCore.par slots). NaN stays NaN (the step then brakes)."""
@@ -118,7 +118,7 @@ def map_action(mode, a, s, par):  # pragma: no cover - compiled
 
 
 # fmt: off
-@kernel
+@stage
 def gym_step(core, j0, j1, thread):  # pragma: no cover - compiled
     """One vector step of the instances j in [j0, j1), per ``core.todo[j]``:
 
@@ -194,7 +194,7 @@ def gym_step(core, j0, j1, thread):  # pragma: no cover - compiled
     return n_end
 
 
-@kernel
+@stage
 def fold_rewards(
     j, e, n_ev, ev_kind, ev_a, ev_b, p0, acc0, speed, progress, accel, offroad, goal_flag, step, rvlim, rs, rt_start,
     dt, max_steps, weights, terminate, out_terms, out_reward, out_end,

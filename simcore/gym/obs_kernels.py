@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel
+from simcore._jit import stage
 from simcore.behavior.route_kernels import route_index
 from simcore.road.frenet_kernels import on_drivable
 
@@ -47,17 +47,17 @@ N_BEV_CHANNELS = 6
 RED = 0
 
 
-@kernel
+@stage
 def _wrap(a):  # pragma: no cover - compiled
     return math.atan2(math.sin(a), math.cos(a))
 
 
-@kernel
+@stage
 def _clip(v, lo, hi):  # pragma: no cover - compiled
     return min(max(v, lo), hi)
 
 
-@kernel
+@stage
 def object_obs(
     ego, x, y, yaw, speed, active, kind, length, width, center_offset, obj_range, lim, out, mask, sel_d, sel_i
 ):  # pragma: no cover - compiled
@@ -80,7 +80,7 @@ def object_obs(
         )  # fmt: skip
 
 
-@kernel
+@stage
 def object_obs_at(
     j, ego, x, y, yaw, speed, active, kind, length, width, center_offset, obj_range, lim, out, mask, sel_d, sel_i
 ):  # pragma: no cover - compiled
@@ -132,7 +132,7 @@ def object_obs_at(
 
 
 # fmt: off
-@kernel
+@stage
 def ego_obs(
     ego, x, y, yaw, speed, accel, steer, progress, lateral, sig_state,
     rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, goal_s, front, spacing, lim, lim_route,
@@ -153,7 +153,7 @@ def ego_obs(
                    out_ego, out_route)
 
 
-@kernel
+@stage
 def ego_obs_at(
     j, ego, x, y, yaw, speed, accel, steer, progress, lateral, sig,
     rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, goal_s, front, spacing, lim, lim_route,
@@ -199,7 +199,7 @@ def ego_obs_at(
         out_route[j, q, 1] = _clip(-s * px + c * py, lim_route[0], lim_route[1])
 
 
-@kernel
+@stage
 def _stamp_box(img, ch, cx, cy, yaw, hl, hw, ex, ey, c, s, res, row0, col0):  # pragma: no cover - compiled
     """Fill the pixels of channel ``ch`` whose centres lie inside an oriented box: centre (cx, cy)
     in the world frame (m), ``yaw`` relative to the ego's heading (rad), half sizes hl, hw (m)."""
@@ -227,7 +227,7 @@ def _stamp_box(img, ch, cx, cy, yaw, hl, hw, ex, ey, c, s, res, row0, col0):  # 
                 img[ch, rr, cc] = 255
 
 
-@kernel
+@stage
 def _draw_polyline(img, ch, px, py, i0, i1, ex, ey, c, s, res, row0, col0, view2):  # pragma: no cover - compiled
     """Draw the polyline px[i0:i1], py[i0:i1] (world frame, m) into channel ``ch`` (steps of res / 2)."""
     h = img.shape[1]
@@ -253,7 +253,7 @@ def _draw_polyline(img, ch, px, py, i0, i1, ex, ey, c, s, res, row0, col0, view2
                 img[ch, rr, cc] = 255
 
 
-@kernel
+@stage
 def bev_obs(
     ego, x, y, yaw, active, length, width, center_offset, sig_state, progress,
     rt_start, rx, ry, rs,
@@ -326,7 +326,7 @@ def bev_obs(
                        row0, col0)
 
 
-@kernel
+@stage
 def _ray_box(ox, oy, dx, dy, cx, cy, yaw, hl, hw):  # pragma: no cover - compiled
     """Distance along the unit ray (ox, oy) + t (dx, dy) to an oriented box (slab test); inf if missed."""
     c = math.cos(yaw)
@@ -358,7 +358,7 @@ def _ray_box(ox, oy, dx, dy, cx, cy, yaw, hl, hw):  # pragma: no cover - compile
     return max(t0, 0.0)
 
 
-@kernel
+@stage
 def _ray_segment(ox, oy, dx, dy, ax, ay, bx, by):  # pragma: no cover - compiled
     """Distance along the unit ray to segment a-b; inf if missed."""
     ex = bx - ax
@@ -375,7 +375,7 @@ def _ray_segment(ox, oy, dx, dy, ax, ay, bx, by):  # pragma: no cover - compiled
     return math.inf
 
 
-@kernel
+@stage
 def lidar_obs(
     ego, x, y, yaw, active, length, width, center_offset,
     obj_start, obj_x, obj_y,

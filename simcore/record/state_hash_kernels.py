@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simcore._jit import borrow_flat, kernel
+from simcore._jit import borrow_flat, stage
 
 #: Starting value of every hash (an arbitrary odd constant).
 HASH_SEED = 0x5EED_C0DE_1234_ABCD
@@ -30,7 +30,7 @@ ALL = 1 << 62  # "every element" for _absorb_i
 ROUTE_FIELDS = ("route_x", "route_y", "route_mu")
 
 
-@kernel
+@stage
 def _mix(h: np.uint64, w: np.uint64) -> np.uint64:
     x = (h ^ w) + _GOLDEN
     x = (x ^ (x >> _S30)) * _M1
@@ -38,7 +38,7 @@ def _mix(h: np.uint64, w: np.uint64) -> np.uint64:
     return x ^ (x >> _S31)
 
 
-@kernel
+@stage
 def fold_words(h: np.uint64, words: np.ndarray, is_float: bool) -> np.uint64:
     """``h`` with every word of ``words`` (uint64, 1-D) folded in, in order (``is_float``: NaN patterns
     made canonical)."""
@@ -47,7 +47,7 @@ def fold_words(h: np.uint64, words: np.ndarray, is_float: bool) -> np.uint64:
     return h
 
 
-@kernel
+@stage
 def _canon(w: np.uint64) -> np.uint64:
     """A float64 bit pattern with every NaN made the one canonical quiet NaN."""
     if (w & _EXP) == _EXP and (w & _MANT) != np.uint64(0):
@@ -55,14 +55,14 @@ def _canon(w: np.uint64) -> np.uint64:
     return w
 
 
-@kernel
+@stage
 def _round(acc: np.uint64, w: np.uint64) -> np.uint64:
     acc = acc + w * _P2
     acc = (acc << _R31) | (acc >> _R33)
     return acc * _P1
 
 
-@kernel
+@stage
 def _word(x, canon: bool) -> np.uint64:
     """An element widened to a 64-bit word (two's complement; ``canon``: a float bit pattern whose
     NaNs are made canonical)."""
@@ -70,7 +70,7 @@ def _word(x, canon: bool) -> np.uint64:
     return _canon(w) if canon else w
 
 
-@kernel
+@stage
 def _lanes(lanes, v, n, canon):  # pragma: no cover - compiled
     """The first ``n`` elements of ``v`` (1-D, integers, bools or float bit patterns as uint64) as
     words (``_word``), word i into lane i mod 4 (unrolled by four: the lanes run in parallel)."""
@@ -91,14 +91,14 @@ def _lanes(lanes, v, n, canon):  # pragma: no cover - compiled
     return a0, a1, a2, a3
 
 
-@kernel
+@stage
 def _absorb_f(lanes, a, j):  # pragma: no cover - compiled
     """Instance j of the float64 array ``a`` (C order), NaNs canonical."""
     v = borrow_flat(a, j)
     return _lanes(lanes, v.view(np.uint64), v.size, True)
 
 
-@kernel
+@stage
 def _absorb_i(lanes, a, j, n_max):  # pragma: no cover - compiled
     """The first ``n_max`` elements of instance j of the integer or bool array ``a`` (C order)."""
     v = borrow_flat(a, j)
@@ -106,7 +106,7 @@ def _absorb_i(lanes, a, j, n_max):  # pragma: no cover - compiled
 
 
 # fmt: off
-@kernel
+@stage
 def _mix_lanes(h, q):  # pragma: no cover - compiled
     """``h`` with the digest of the four lanes ``q`` (``rotl(l0, 1) + rotl(l1, 7) + rotl(l2, 12) + rotl(l3, 18)``)
     mixed in."""
@@ -118,7 +118,7 @@ def _mix_lanes(h, q):  # pragma: no cover - compiled
 
 
 # fmt: off
-@kernel
+@stage
 def fold_engine_state(h, es, j):  # pragma: no cover - compiled
     """``h`` (uint64) with one step's full engine state of instance j folded in: every field of
     ``simcore.state.EngineState`` in its order but the route samples (``ROUTE_FIELDS``); of the
@@ -176,7 +176,7 @@ def fold_engine_state(h, es, j):  # pragma: no cover - compiled
 
 
 # fmt: off
-@kernel
+@stage
 def fold_routes_compiled(h, es, j):  # pragma: no cover - compiled
     """``h`` with instance j's route samples (``ROUTE_FIELDS``) folded in as one digest, the way
     ``fold_engine_state`` folds a step: the compiled storyboard's steps that fired an entry (the route's

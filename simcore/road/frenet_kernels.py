@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel
+from simcore._jit import stage
 from simcore.geometry.kernels import project_point_segment, wrap_angle
 
 
-@kernel
+@stage
 def project_on_polyline(px, py, xs, ys, ss, a, b):  # pragma: no cover - compiled
     """Nearest point of the polyline through samples ``a..b-1`` to (px, py).
 
@@ -35,7 +35,7 @@ def project_on_polyline(px, py, xs, ys, ss, a, b):  # pragma: no cover - compile
     return best_s, best_t, best_k, best_d2
 
 
-@kernel
+@stage
 def project_points_to_lanes(
     px,
     py,
@@ -92,7 +92,7 @@ def project_points_to_lanes(
                 out_heading_error[i] = herr
 
 
-@kernel
+@stage
 def on_drivable(
     px, py, cell_size, x0, y0, nx, ny, cell_start, cell_seg, seg_ax, seg_ay, seg_bx, seg_by, seg_half_width
 ):  # pragma: no cover - compiled

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel
+from simcore._jit import kernel, stage
 from simcore.geometry.kernels import project_point_segment, wrap_angle
 
 
-@kernel
+@stage
 def segment_at(pts_s, a, b, s):  # pragma: no cover - compiled
     """Index k in [a, b-2] of the lane segment holding arc length ``s`` (absolute pts_s units)."""
     if b - a < 2:

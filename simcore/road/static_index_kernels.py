@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel
+from simcore._jit import stage
 
 
-@kernel
+@stage
 def point_in_object(px, py, o, obj_seg_start, seg_ax, seg_ay, seg_bx, seg_by):  # pragma: no cover - compiled
     """True if (px, py) lies inside object ``o``'s outline (crossing number; boundary points may go either way)."""
     inside = False
@@ -26,7 +26,7 @@ def point_in_object(px, py, o, obj_seg_start, seg_ax, seg_ay, seg_bx, seg_by):  
     return inside
 
 
-@kernel
+@stage
 def point_object_distance(px, py, o, obj_seg_start, seg_ax, seg_ay, seg_bx, seg_by):  # pragma: no cover - compiled
     """Distance (m) from (px, py) to object ``o``: 0 inside its outline, else to the nearest edge."""
     if point_in_object(px, py, o, obj_seg_start, seg_ax, seg_ay, seg_bx, seg_by):
@@ -45,7 +45,7 @@ def point_object_distance(px, py, o, obj_seg_start, seg_ax, seg_ay, seg_bx, seg_
     return best
 
 
-@kernel
+@stage
 def objects_near(
     px,
     py,
@@ -101,7 +101,7 @@ def objects_near(
     return n
 
 
-@kernel
+@stage
 def _first_hit_in_cell(
     ax, ay, dx, dy, c, cell_start, cell_obj, obj_seg_start, seg_ax, seg_ay, seg_bx, seg_by, best_t, best_o
 ):  # pragma: no cover - compiled
@@ -124,7 +124,7 @@ def _first_hit_in_cell(
     return best_t, best_o
 
 
-@kernel
+@stage
 def segment_hits_object(
     ax,
     ay,
@@ -219,7 +219,7 @@ def segment_hits_object(
     return best_o, best_t * length
 
 
-@kernel
+@stage
 def segments_hit_objects(
     ax,
     ay,

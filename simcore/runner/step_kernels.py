@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from simcore._jit import borrow_row as row
-from simcore._jit import kernel, optional
+from simcore._jit import optional, stage
 from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.junction_kernels import junction_holds
 from simcore.behavior.pedestrian_kernels import step_pedestrians
@@ -57,7 +57,7 @@ ST_DT_MAX = 1e-3
 
 
 # fmt: off
-@kernel
+@stage
 def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active, idx, st_params, friction, grade,
                            ctrl_accel, ctrl_steer, st_buf, st_u, dt, progress, rt_start, rs,
                            route_mu, route_grade):  # pragma: no cover - compiled
@@ -122,7 +122,7 @@ def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active,
 _step_single_track_rows = optional(step_single_track_rows)
 
 
-@kernel
+@stage
 def _drop_legal_right_on_red(
     ev_kind, ev_a, ev_b, ev_value, start, m, right_on_red, ror_stop, cur_turn, st_start, stop_s, stop_sig
 ):  # pragma: no cover - compiled
@@ -152,7 +152,7 @@ def _drop_legal_right_on_red(
     return kept
 
 
-@kernel
+@stage
 def _collision_onsets(
     t,
     x,
@@ -215,7 +215,7 @@ def _collision_onsets(
     return n_ev
 
 
-@kernel
+@stage
 def track_rows(
     idx, x, y, speed, active, done, progress, lateral, length, rear_overhang, stop_at_end, rt_start, rx, ry, rs, dt
 ):  # pragma: no cover - compiled
@@ -231,7 +231,7 @@ def track_rows(
 
 
 # fmt: off
-@kernel
+@stage
 def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - compiled
     """Advance instance ``j`` of ``state`` up to ``n_steps`` steps of ``dt`` (s) from its step ``state.step[j]``.
 
@@ -440,12 +440,14 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
             r = rec_row[0]
             if r < rec_time.shape[0]:
                 rec_time[r] = t
-                rec_x[r, :] = x
-                rec_y[r, :] = y
-                rec_yaw[r, :] = yaw
-                rec_speed[r, :] = speed
-                rec_active[r, :] = active
-                rec_sig[r, :] = sig_state[0]
+                for i in range(x.shape[0]):  # element loops: a row assignment may copy (allocate) first
+                    rec_x[r, i] = x[i]
+                    rec_y[r, i] = y[i]
+                    rec_yaw[r, i] = yaw[i]
+                    rec_speed[r, i] = speed[i]
+                    rec_active[r, i] = active[i]
+                for g in range(rec_sig.shape[1]):
+                    rec_sig[r, g] = sig_state[0, g]
                 rec_row[0] = r + 1
         n_ev_story = n_ev
         if n_story > 0:

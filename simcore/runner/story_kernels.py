@@ -24,7 +24,7 @@ import math
 
 from simcore._jit import borrow as bw
 from simcore._jit import borrow_row as row
-from simcore._jit import kernel
+from simcore._jit import kernel, stage
 from simcore.behavior.profile_kernels import (
     N_CHAIN,
     NO_LIMIT_MPS,
@@ -163,7 +163,7 @@ M_VALUE = 1  # EDGE: the child's value then (1/0); HELD: start (s) of the curren
 M_STACK = 2  # evaluation stack slot
 
 
-@kernel
+@stage
 def _release(i, prof_on, v_des, speed_factor, vdes0, sf0):  # pragma: no cover - compiled
     if prof_on[i]:
         prof_on[i] = False
@@ -172,7 +172,7 @@ def _release(i, prof_on, v_des, speed_factor, vdes0, sf0):  # pragma: no cover -
 
 
 # fmt: off
-@kernel
+@stage
 def _leaf(
     c, t, sbc_kind, sbc_i, sbc_v, story_done, x, y, yaw, speed, accel, progress, active, length, width,
     center_offset, sig_state, pts,
@@ -219,7 +219,7 @@ def _leaf(
 # fmt: on
 
 
-@kernel
+@stage
 def _memory(c, code, inner, t, dts, sbc_i, sbc_v, mem):  # pragma: no cover - compiled
     """EDGE / HELD / DELAYED node c at time t (s) whose child holds (``inner``) or not: update its memory
     (``scenario.storyboard.Edge`` / ``Held`` / ``Delayed``; the previous check counts when it was the
@@ -249,7 +249,7 @@ def _memory(c, code, inner, t, dts, sbc_i, sbc_v, mem):  # pragma: no cover - co
     return t >= t0 + sbc_v[c, 0] - TIME_EPS
 
 
-@kernel
+@stage
 def _finished(e, t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof, progress, pts):  # pragma: no cover
     """Has entry e done its action and has the action finished (``StoryProgress.finished``)? A speed script
     when its profile reached its end or was replaced (a FOLLOW never), a lane change after its duration, a
@@ -277,7 +277,7 @@ def _finished(e, t, sb_act, sb_ai, sb_af, story_done, story_app, prof_on, prof, 
     return t >= prof[r, P_T0] + prof[r, P_DUR] - TIME_EPS
 
 
-@kernel
+@stage
 def _script(r, prof_on, prof):  # pragma: no cover - compiled
     """Row r gets a new scripted speed: a new begin number; a row not scripted until now goes last in the
     update order (``ScriptedSpeeds.profiles`` is a dict: a replaced profile keeps its place)."""
@@ -290,7 +290,7 @@ def _script(r, prof_on, prof):  # pragma: no cover - compiled
     prof_on[r] = True
 
 
-@kernel
+@stage
 def _sync_speed(r, p, progress, speed):  # pragma: no cover - compiled
     """Speed (m/s) of synchronised row r (``storyboard._Sync.speed``): its remaining distance over the
     master's remaining time; from the arrival on, the final speed (recorded in ``p``)."""
@@ -309,7 +309,7 @@ def _sync_speed(r, p, progress, speed):  # pragma: no cover - compiled
     return p[P_ARRIVED]
 
 
-@kernel
+@stage
 def _sync_smooth_speed(t, r, p, progress, speed):  # pragma: no cover - compiled
     """Speed (m/s) of smoothly synchronised row r at t (s) (``storyboard._SyncSmooth.speed``): the first step
     of the quadratic profile that ends at the final speed and covers the remaining distance in the master's
@@ -338,7 +338,7 @@ def _sync_smooth_speed(t, r, p, progress, speed):  # pragma: no cover - compiled
     return p[P_MV]
 
 
-@kernel
+@kernel  # not a stage: it returns a view of ``prof`` (Numba allows that only with reference counting)
 def _begin_live(r, kind, ref, prof_on, prof):  # pragma: no cover - compiled
     """Row r gets a live scripted speed of ``kind`` that reads row ``ref``: held (never ends by itself),
     no ramp. Returns its ``prof`` row for the kind's own parameters."""
@@ -355,7 +355,7 @@ def _begin_live(r, kind, ref, prof_on, prof):  # pragma: no cover - compiled
     return p
 
 
-@kernel
+@stage
 def _profile_or_follow(t, p, speed):  # pragma: no cover - compiled
     """The speed (m/s) a PROFILE or FOLLOW ``p`` (a ``prof`` row) asks for at t (s)."""
     if p[P_KIND] == KIND_FOLLOW:
@@ -363,7 +363,7 @@ def _profile_or_follow(t, p, speed):  # pragma: no cover - compiled
     return profile_speed(t, p[P_T0], p[P_V0], p[P_V1], p[P_SHAPE], p[P_DUR])
 
 
-@kernel
+@stage
 def _keep_speed(t, r, p, x, y, yaw, speed, length, width, center_offset):  # pragma: no cover - compiled
     """Speed (m/s) of row r keeping its distance (``storyboard._Keep.speed``): the other row's speed plus the
     gap error over KEEP_TAU_S, within the limits; computed once per time (kept in ``p``)."""
@@ -392,7 +392,7 @@ def _keep_speed(t, r, p, x, y, yaw, speed, length, width, center_offset):  # pra
     return p[P_MV]
 
 
-@kernel
+@stage
 def _keep_jerk_speed(t, r, p, x, y, yaw, speed, accel, length, width, center_offset):  # pragma: no cover
     """:func:`_keep_speed` whose acceleration changes by at most the rates x dt per step
     (``storyboard._KeepJerk.speed``); it starts from the row's speed and acceleration."""
@@ -414,7 +414,7 @@ def _keep_jerk_speed(t, r, p, x, y, yaw, speed, accel, length, width, center_off
     return p[P_MV]
 
 
-@kernel
+@stage
 def _speed_follow_speed(t, r, p, pts, speed, accel):  # pragma: no cover - compiled
     """Speed (m/s) of row r tracking its reference at t (s) (``storyboard._FollowProfile.speed``): one step of
     ``track_reference`` per time (kept in ``p``); the first call starts it from the row's speed and
@@ -436,7 +436,7 @@ def _speed_follow_speed(t, r, p, pts, speed, accel):  # pragma: no cover - compi
     return v
 
 
-@kernel
+@stage
 def _scripted_speed(
     t, r, p, x, y, yaw, progress, speed, accel, length, width, center_offset, pts
 ):  # pragma: no cover - compiled
@@ -455,7 +455,7 @@ def _scripted_speed(
     return _profile_or_follow(t, p, speed)
 
 
-@kernel
+@stage
 def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: no cover - compiled
     """Before a step from t_now (s): scripted rows' desired speed = the profile's at t_now + dt; remember
     their speeds (``ScriptedSpeeds.before_step``). A synchronisation's was asked for at the end of the
@@ -471,7 +471,7 @@ def story_before(t_now, dt, prof_on, prof, prof_pre, speed, v_des):  # pragma: n
 
 
 # fmt: off
-@kernel
+@stage
 def _impose(
     i, t_before, t, ego, prof_on, prof, prof_pre, veh_idx_st, ctrl_accel, max_decel, max_accel, max_speed, steer,
     wheelbase, x, y, yaw, progress, accel, speed, v_des, speed_factor, vdes0, sf0, length, width, center_offset, pts,
@@ -515,7 +515,7 @@ def _impose(
             v_des[i] = max(v1, 0.5)
 
 
-@kernel
+@stage
 def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover - compiled
     """After the step from t_before to t (s) of instance ``j``: impose the scripted speeds
     (``ScriptedSpeeds.after_step``), then check the storyboard (``StoryProgress.check``): fire pending

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import kernel
+from simcore._jit import stage
 from simcore.road.frenet_kernels import project_on_polyline
 
 #: Time constant (s) of distance keeping: the gap error closes at this rate on top of the other's speed.
@@ -40,18 +40,18 @@ R_NE = 5
 EQ_TOL = 1e-6
 
 
-@kernel
+@stage
 def round_time(t):  # pragma: no cover - compiled
     """t (s) rounded to 1 ns (so a time compare is not thrown by the sum of steps' rounding)."""
     return np.rint(t * 1e9) / 1e9
 
 
-@kernel
+@stage
 def _centre(r, x, y, yaw, center_offset):  # pragma: no cover - compiled
     return x[r] + center_offset[r] * math.cos(yaw[r]), y[r] + center_offset[r] * math.sin(yaw[r])
 
 
-@kernel
+@stage
 def _gap(a, b, x, y, yaw, length, center_offset):  # pragma: no cover - compiled
     """Bumper gap (m) of a and b and the vector between their box centres (``storyboard.bumper_gap``)."""
     ax, ay = _centre(a, x, y, yaw, center_offset)
@@ -59,7 +59,7 @@ def _gap(a, b, x, y, yaw, length, center_offset):  # pragma: no cover - compiled
     return math.hypot(bx - ax, by - ay) - 0.5 * (length[a] + length[b]), bx - ax, by - ay
 
 
-@kernel
+@stage
 def along(a, b, freespace, x, y, yaw, length, width, center_offset):  # pragma: no cover - compiled
     """(longitudinal, lateral) distance (m) of b from a in a's heading frame: longitudinal signed (negative
     when b is behind a), lateral absolute; ``freespace`` takes half of both boxes' extents off each
@@ -79,7 +79,7 @@ def along(a, b, freespace, x, y, yaw, length, width, center_offset):  # pragma: 
     return math.copysign(lon, signed), lat
 
 
-@kernel
+@stage
 def time_gap(a, b, ttc, x, y, yaw, speed, length, center_offset):  # pragma: no cover - compiled
     """Time headway of a behind b (``ttc`` False: bumper gap / a's speed) or their TTC (bumper gap / closing
     speed of the box centres), s: 0 when the boxes touch, inf when a stands or they do not close
@@ -99,7 +99,7 @@ def time_gap(a, b, ttc, x, y, yaw, speed, length, center_offset):  # pragma: no 
 
 
 # fmt: off
-@kernel
+@stage
 def compare_quantity(
     measure, a, b, freespace, start, route_length, t, x, y, yaw, speed, accel, progress, active, length, width,
     center_offset,
@@ -145,7 +145,7 @@ def compare_quantity(
 # fmt: on
 
 
-@kernel
+@stage
 def apply_rule(rule, q, value):  # pragma: no cover - compiled
     """Does ``q rule value`` hold (R_*; eq / ne within EQ_TOL)?"""
     if rule == R_LT:
@@ -161,7 +161,7 @@ def apply_rule(rule, q, value):  # pragma: no cover - compiled
     return abs(q - value) > EQ_TOL
 
 
-@kernel
+@stage
 def on_lane(px, py, lx, ly, ls, lo, hi, half_width):  # pragma: no cover - compiled
     """Is the point (px, py) (m, ENU) on the lane whose centre line is the samples lo..hi-1 of (lx, ly) at arc
     lengths ``ls`` (m)? Its foot point lies strictly inside the line's length and it is at most
