@@ -1,5 +1,5 @@
-"""Start-up: say so while Numba compiles the kernels on a first run; load cached kernels and end a
-run's process cheaply."""
+"""Start-up: say so while Numba compiles the kernels on a first run; end a run's process cheaply.
+(Loading cached kernels cheaply is ``simcore._jit``'s: only that module imports Numba.)"""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, NoReturn, TextIO
+from typing import NoReturn, TextIO
 
 
 class _CompileProgress:
@@ -77,70 +77,6 @@ def compile_notice(enabled: bool, stream: TextIO | None = None, every_s: float =
         end = f": done in {time.perf_counter() - t0:.0f} s ({progress.done} kernels)" if ok else ": stopped"
         out.write(f"{chr(13) if tty else ''}{msg}{end}" + ("\033[K" if tty else "") + "\n")
         out.flush()
-
-
-def light_cache_loads() -> None:
-    """Let Numba load simcore's cached kernels without first installing its compile-time registries.
-
-    Before each cache load Numba calls ``target_context.refresh()``, which imports and installs
-    every typing and lowering registry it has (NumPy, unicode, typed containers, random, cffi
-    with pycparser, ...): about a third of a warm ``simcore run``'s CPU, spent on code only the
-    compiler uses. Cached machine code needs only the runtime (NRT, whose symbols the loaded code
-    links against) and the symbols Numba adds when its context is made or a module is imported
-    (C helpers, math, hash secrets); a kernel's ``reload_init`` hooks still run. So a load of a
-    ``simcore`` kernel initialises the NRT and loads; a miss, or any other function, takes
-    Numba's own path, and a real compile refreshes the context itself
-    (``numba.core.compiler.CompilerBase``), so nothing is lost when the cache is cold.
-    Idempotent."""
-    from numba.core import caching
-    from numba.core.runtime import nrt
-
-    load = caching.Cache.load_overload
-    if getattr(load, "_simcore_light", False):
-        return
-    if not all(hasattr(caching.Cache, name) for name in ("_load_overload", "_guard_against_spurious_io_errors")):
-        return  # a Numba whose cache internals differ: keep its own loading (slower, same result)
-
-    def load_overload(self: Any, sig: Any, target_context: Any) -> Any:
-        if getattr(self._py_func, "__module__", "").startswith("simcore."):
-            import numba.cpython.hashing  # noqa: F401  # its import adds the hash-secret symbols
-
-            nrt.rtsys.initialize(target_context)
-            with self._guard_against_spurious_io_errors():
-                cres = self._load_overload(sig, target_context)
-            if cres is not None:
-                return cres
-        return load(self, sig, target_context)
-
-    load_overload._simcore_light = True  # type: ignore[attr-defined]
-    caching.Cache.load_overload = load_overload  # type: ignore[method-assign]
-
-
-def lazily_cached(jit: Callable[[Callable[..., Any]], Any]) -> Callable[[Callable[..., Any]], Any]:
-    """``jit`` (a Numba decorator made with ``cache=False``) with Numba's on-disk cache attached to
-    each dispatcher, but set up only when the dispatcher first compiles or loads.
-
-    Numba's ``cache=True`` makes the cache object when the function is decorated: it finds the
-    cache folder, creates it and writes a test file there, stats the source (about 0.2 ms per
-    kernel, paid at import for every kernel of the package although a run loads a handful)."""
-    from numba.core.caching import FunctionCache
-
-    class _LazyFunctionCache(FunctionCache):
-        def __init__(self, py_func: Callable[..., Any]) -> None:  # the real set-up is in __getattr__
-            self._py_func = py_func
-
-        def __getattr__(self, name: str) -> Any:  # only for attributes not set yet
-            if name.startswith("__") or "_py_func" not in self.__dict__:
-                raise AttributeError(name)
-            FunctionCache.__init__(self, self._py_func)
-            return object.__getattribute__(self, name)
-
-    def decorate(fn: Callable[..., Any]) -> Any:
-        disp = jit(fn)
-        disp._cache = _LazyFunctionCache(disp.py_func)
-        return disp
-
-    return decorate
 
 
 def exit_now(code: int) -> NoReturn:

@@ -94,7 +94,7 @@ COMPILE_ONLY = ("numba.np.random.generator_methods", "numba.typed.typeddict", "n
 
 def test_cached_kernels_load_lazily_without_compile_registries_or_scipy(tmp_path):
     """A kernel's disk cache is set up at its first compile, not at import; a later process loads
-    it without Numba's compile-time registries (simcore._startup.light_cache_loads) or SciPy, gets
+    it without Numba's compile-time registries (simcore._jit.light_cache_loads) or SciPy, gets
     the same result, and can still compile new code (the compiler refreshes the context itself)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     prog = (
