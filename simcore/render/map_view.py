@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -178,11 +177,6 @@ LAYER_COLOURS = {
 }
 
 
-#: map_layers results per live network (by id, dropped with the network): a run's writers (run log,
-#: viewer, top-down pictures) share one computation. Values are read-only by convention.
-_LAYERS: dict[int, tuple[weakref.ref[RoadNetwork], dict[str, tuple[str, bool, list[np.ndarray]]]]] = {}
-
-
 def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]]:
     """The map as polylines per layer: name -> (colour, closed, [(k, 2) points, m ENU]); computed once
     per network (the same dict again after that: do not modify it).
@@ -192,13 +186,10 @@ def map_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]
     lines (OpenDRIVE roadMarks), ``crosswalk`` and ``object`` outlines. The
     one geometry behind the run log's map entities, the browser viewer and the top-down pictures.
     """
-    key = id(net)
-    hit = _LAYERS.get(key)
-    if hit is not None and hit[0]() is net:
-        return hit[1]
-    out = _compute_layers(net)
-    _LAYERS[key] = (weakref.ref(net, lambda _ref: _LAYERS.pop(key, None)), out)
-    return out
+    cache = net.memo("_map_view")  # a run's writers (run log, viewer, pictures) share one computation
+    if "layers" not in cache:
+        cache["layers"] = _compute_layers(net)
+    return cache["layers"]
 
 
 def _compute_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndarray]]]:

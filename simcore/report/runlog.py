@@ -47,7 +47,6 @@ import functools
 import json
 import struct
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -294,13 +293,10 @@ class RunLogWriter:
         from simcore.render.map_view import map_layers
 
         net = self.world.network
-        hit = _MAP_SCENES.get(id(net))
-        if hit is not None and hit[0]() is net:
-            return hit[1]
-        data = fc.line_scene(0.0, map_layers(net))
-        key = id(net)
-        _MAP_SCENES[key] = (weakref.ref(net, lambda _ref: _MAP_SCENES.pop(key, None)), data)
-        return data
+        cache = net.memo("_run_log")
+        if "map_scene" not in cache:
+            cache["map_scene"] = fc.line_scene(0.0, map_layers(net))
+        return cache["map_scene"]
 
     def attach(self, sim: Any) -> RunLogWriter:
         """Write ``sim``'s rows as it runs (hooked to ``Simulation.on_advance``); returns self."""
@@ -417,8 +413,6 @@ class RunLogWriter:
 
 #: Most recorded rows in one /simcore/state message (bounded message size for readers).
 ROWS_PER_MESSAGE = 256
-#: Encoded /map messages per live road network (by id, dropped with the network), like ``map_layers``.
-_MAP_SCENES: dict[int, tuple[weakref.ref[Any], bytes]] = {}
 
 
 def observation_summary(obs: Any) -> dict[str, Any]:

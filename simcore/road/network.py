@@ -166,7 +166,8 @@ class RoadNetwork:
 
     def memo(self, name: str) -> dict:
         """A dict kept on this (frozen) network under ``name``, for values derived from it once
-        (route search tables, routes, projection indexes); created empty on first use."""
+        (route search tables, routes, projection indexes, map layers and the run log's map scene); created
+        empty on first use."""
         cache = self.__dict__.get(name)
         if cache is None:
             cache = {}
