@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     """``cmd_run`` without the signal handling; a cold kernel cache is announced while it compiles."""
     from simcore._jit import cache_is_cold
-    from simcore._startup import compile_notice
+    from simcore._startup import compile_notice, release_gc
     from simcore.agents.loading import AgentLoadError, load_agent, load_agents
     from simcore.api import simulation
     from simcore.scenario.errors import ScenarioError
@@ -148,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
         }
         run_info["agents"].setdefault("ego", "autopilot")
         log = RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=run_info, images=args.log_images).attach(sim)
+    release_gc()  # the start-up is over (simcore._startup.hold_gc)
     try:
         res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     except BaseException:
@@ -582,6 +583,10 @@ def _add_replay_commands(sub: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``simcore`` console script."""
     args = build_parser().parse_args(argv)
+    if argv is None and args.func is cmd_run:  # this process is one run: no collections while it starts
+        from simcore._startup import hold_gc
+
+        hold_gc()
     code = int(args.func(args))
     if argv is None and args.func is cmd_run:  # the process is this run: skip the interpreter's teardown
         from simcore._startup import exit_now
