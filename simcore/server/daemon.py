@@ -68,6 +68,13 @@ WARM_MODULES = (
     "simcore.report.runlog",
     "simcore.evaluation.post_run",
     "numpy.ma",  # np.unique's (road.lane_graph)
+    "simcore._startup",
+    "pydantic.type_adapter",
+    "subprocess",
+    "tqdm",  # --out: progress, pictures
+    "PIL.Image",
+    "PIL.ImageDraw",
+    "PIL.ImageFont",
 )
 
 Main = Callable[[list[str]], int]
@@ -112,6 +119,8 @@ def warm_up(main_parser: Callable[[], Any]) -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     _build_validators()
+    if "PIL.Image" in sys.modules:
+        sys.modules["PIL.Image"].preinit()  # imports the common image-format plugins
     from simcore._jit import cache_is_cold
 
     cache_is_cold()
