@@ -27,7 +27,7 @@ import sys
 from typing import Any
 
 #: Commands the server answers; every other command (batch, map, view, server, ...) runs in-process.
-SERVED = frozenset({"run", "validate", "expand", "list", "schema"})
+SERVED = frozenset({"run", "validate", "expand", "list", "schema", "drive"})
 #: Environment variables that select the folder, opt out, and set the idle timeout.
 DIR_ENV, OFF_ENV, IDLE_ENV = "SIMCORE_SERVER_DIR", "SIMCORE_NO_SERVER", "SIMCORE_SERVER_IDLE_S"
 #: Environment variables read while modules import (Numba, thread pools, locale, kernel cache,

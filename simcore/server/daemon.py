@@ -75,6 +75,10 @@ WARM_MODULES = (
     "PIL.Image",
     "PIL.ImageDraw",
     "PIL.ImageFont",
+    "simcore.drive.adapter",  # simcore drive (pygame, for the window, is left to the child)
+    "simcore.drive.loop",
+    "simcore.drive.udp",
+    "simcore.drive.inputs",
 )
 
 Main = Callable[[list[str]], int]
