@@ -91,12 +91,18 @@ def exit_now(code: int) -> NoReturn:
     or a profiler (their data is saved at exit) this is a plain ``sys.exit``."""
     if sys.gettrace() is not None or sys.getprofile() is not None or "coverage" in sys.modules:
         sys.exit(code)
-    if "logging" in sys.modules:
+    flush_output()
+    os._exit(code)
+
+
+def flush_output(logs: bool = True) -> None:
+    """Flush stdout and stderr (and, if ``logs``, shut logging down, which flushes its handlers):
+    what a process must do before ``os._exit``."""
+    if logs and "logging" in sys.modules:
         sys.modules["logging"].shutdown()
     for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can be written
+        with suppress(Exception):  # a closed pipe or stream: nothing more can be written
             stream.flush()
-    os._exit(code)
 
 
 #: True while ``hold_gc`` has the cyclic garbage collector off (and ``release_gc`` has not run yet).

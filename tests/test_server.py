@@ -93,7 +93,7 @@ def test_errors_and_exit_statuses_are_the_in_process_ones(served, tmp_path):
     here = {**served, client.OFF_ENV: "1"}
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nroad: [1, 2\n")
-    for args in (["validate", str(bad)], ["run", "--bogus"], ["list"]):
+    for args in (["validate", str(bad)], ["run", "--bogus"]):
         a, b = _simcore(served, *args), _simcore(here, *args)
         assert (a.returncode, a.stdout, a.stderr) == (b.returncode, b.stdout, b.stderr), args
     # an error nothing in the run catches: a non-zero status and the traceback on the command's stderr
@@ -144,8 +144,8 @@ def test_signals_reach_the_child_and_a_killed_command_ends_it(served, sig, statu
 def test_a_stale_server_is_never_used(served, monkeypatch, tmp_path):
     before = _requests(served)
     # a variable read at import time (NUMBA_*, SIMCORE_*, PYTHON*, ...) is part of the install key
-    other = _simcore({**served, "SIMCORE_TEST_KEY": "1"}, "run", "--quiet", SCENARIO)
-    assert other.returncode == 0 and _requests(served) == before
+    other = _simcore({**served, "SIMCORE_TEST_KEY": "1"}, "list")
+    assert other.returncode == 0 and "signalized_intersection" in other.stdout and _requests(served) == before
     # so is every file of the package: an edit (a new modification time) changes the key
     pkg = tmp_path / "pkg"
     (pkg / "server").mkdir(parents=True)
@@ -176,20 +176,33 @@ def test_the_command_side_imports_only_the_standard_library(served):
     assert not [m for m in mods if m.split(".")[0] in ("numpy", "numba", "pydantic", "yaml")]
 
 
-def test_private_folder_and_idle_timeout():
+def test_private_folder_only(monkeypatch):
     folder = tempfile.mkdtemp(prefix="sc-", dir="/tmp")
-    env = {**os.environ, client.DIR_ENV: folder}
+    monkeypatch.setenv(client.DIR_ENV, folder)
     try:
-        os.chmod(folder, 0o755)  # readable by others: never used
-        assert _simcore(env, "server", "start").returncode == 2
-        os.chmod(folder, 0o700)
-        assert _simcore(env, "server", "start", "--idle-timeout", "0.5").returncode == 0
-        assert _status(env) is not None
-        deadline = time.monotonic() + 30
-        while _status(env) is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _status(env) is None  # idled out
-        assert not list(Path(folder).glob("*.sock"))
+        assert client.server_dir() == folder
+        os.chmod(folder, 0o750)  # readable by the group: never used
+        assert client.server_dir() is None and client.server_dir(create=True) is None
+        assert _simcore(dict(os.environ), "server", "start").returncode == 2
     finally:
-        _simcore(env, "server", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_idle_server_exits_and_removes_its_socket(monkeypatch):
+    from simcore.server.daemon import Server
+
+    folder = tempfile.mkdtemp(prefix="sc-", dir="/tmp")
+    try:
+        server = Server(lambda argv: 0, "k" * 24, folder, idle_s=0.2)
+        server.bind()
+        assert os.path.exists(server.path)
+        t0 = time.monotonic()
+        server.serve()  # returns once idle for 0.2 s
+        assert 0.2 <= time.monotonic() - t0 < 10
+        assert not os.path.exists(server.path)
+    finally:
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         shutil.rmtree(folder, ignore_errors=True)

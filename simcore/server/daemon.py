@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from simcore._startup import flush_output
 from simcore.server.client import (
     IDLE_ENV,
     SERVED,
@@ -225,7 +226,10 @@ class Server:
         with contextlib.suppress(OSError):
             if os.stat(self.path).st_ino == self.inode:
                 os.unlink(self.path)
-        self.listener.close()
+        signal.set_wakeup_fd(-1)
+        self.sel.close()
+        for sock in (self.listener, self.wake_r, self.wake_w):
+            sock.close()
 
     def _event(self, kind: Any, obj: Any) -> None:
         if kind == "accept":
@@ -303,10 +307,11 @@ class Server:
 
     def _start(self, conn: socket.socket, reader: MessageReader, request: dict[str, Any], fds: list[int]) -> None:
         report_r, report_w = os.pipe()
-        _flush_streams()  # nothing of the server's own output may reach the command's streams
+        flush_output(logs=False)  # nothing of the server's own output may reach the command's streams
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(report_r)
+            conn.close()
             _child(self, request, fds, report_w)
         os.close(report_w)
         self.requests += 1
@@ -464,7 +469,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int], report: int)
         code = _exit_code(exc)
     except KeyboardInterrupt:
         traceback.print_exc()
-        _flush()
+        flush_output()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
     except BaseException:  # as the interpreter would: traceback, status 1
@@ -474,7 +479,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int], report: int)
         data = pickle.dumps(sorted(_loaded_kernels() - before))
         with os.fdopen(report, "wb") as fh:
             fh.write(data)
-    _flush()
+    flush_output()
     os._exit(code)
 
 
@@ -496,18 +501,6 @@ def _own_streams(info: list[list[Any]]) -> None:
         buffered: Any = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
         streams.append(io.TextIOWrapper(buffered, encoding, errors, line_buffering=line_buffering))
     sys.stdin, sys.stdout, sys.stderr = streams
-
-
-def _flush() -> None:
-    if "logging" in sys.modules:
-        sys.modules["logging"].shutdown()
-    _flush_streams()
-
-
-def _flush_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
 
 
 # -- the commands --------------------------------------------------------------------------------
@@ -606,9 +599,9 @@ def cmd_start(args: argparse.Namespace, main: Main, parser: Callable[[], Any]) -
             server.serve()
         except BaseException:  # into the log; the starter sees no "ready"
             traceback.print_exc()
-            _flush()
+            flush_output()
             os._exit(1)
-        _flush()
+        flush_output()
         os._exit(0)
     os.close(ready_w)
     os.close(lock)  # the server holds it now
