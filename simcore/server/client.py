@@ -9,8 +9,9 @@ so a command answered by the server costs a bare interpreter start-up. Without a
 Where servers live: ``$SIMCORE_SERVER_DIR``, else ``$XDG_RUNTIME_DIR/simcore``, else
 ``/tmp/simcore-<uid>``; a folder that is not ours or that others can read is never used. A
 server's socket is named after :func:`install_key`, a hash of this interpreter, its flags and
-import path, the environment variables read at import time, and the size and modification time
-of every file of the simcore package: a server started before a code change is never found.
+import path (with the modification time of site-packages), the environment variables read at
+import time, and the size and modification time of every file of the simcore package: a server
+started before a code change is never found.
 """
 
 from __future__ import annotations
@@ -78,10 +79,10 @@ def install_key() -> str:
     ):
         h.update(repr(item).encode() + b"\0")
     for entry in sys.path[1:]:  # sys.path[0] (the script's or working folder) goes per command
-        try:
-            h.update(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}\0".encode())  # pip changes site-packages
-        except OSError:
-            h.update(f"{entry}\0-\0".encode())
+        h.update(f"{entry}\0".encode())
+        if os.path.basename(entry) in ("site-packages", "dist-packages"):  # pip install changes its mtime
+            with contextlib.suppress(OSError):
+                h.update(f"{os.stat(entry).st_mtime_ns}\0".encode())
     for name in sorted(os.environ):
         if (name.startswith(_KEY_ENV_PREFIXES) and name not in (DIR_ENV, OFF_ENV, IDLE_ENV)) or name in _KEY_ENV_NAMES:
             h.update(f"{name}={os.environ[name]}\0".encode())
