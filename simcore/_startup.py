@@ -1,8 +1,10 @@
-"""Start-up: say so while Numba compiles the kernels on a first run; end a run's process cheaply.
+"""Start-up: say so while Numba compiles the kernels on a first run; no garbage collection while a
+process starts; end a run's process cheaply.
 (Loading cached kernels cheaply is ``simcore._jit``'s: only that module imports Numba.)"""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -89,9 +91,41 @@ def exit_now(code: int) -> NoReturn:
     or a profiler (their data is saved at exit) this is a plain ``sys.exit``."""
     if sys.gettrace() is not None or sys.getprofile() is not None or "coverage" in sys.modules:
         sys.exit(code)
-    if "logging" in sys.modules:
+    flush_output()
+    os._exit(code)
+
+
+def flush_output(logs: bool = True) -> None:
+    """Flush stdout and stderr (and, if ``logs``, shut logging down, which flushes its handlers):
+    what a process must do before ``os._exit``."""
+    if logs and "logging" in sys.modules:
         sys.modules["logging"].shutdown()
     for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can be written
+        with suppress(Exception):  # a closed pipe or stream: nothing more can be written
             stream.flush()
-    os._exit(code)
+
+
+#: True while ``hold_gc`` has the cyclic garbage collector off (and ``release_gc`` has not run yet).
+_GC_HELD = [False]
+
+
+def hold_gc() -> None:
+    """Turn the cyclic garbage collector off while a command's process starts (imports, loading
+    and building a scenario, loading kernels): they allocate millions of objects and free few,
+    yet trigger ~250 collections that rescan everything imported so far, ~0.1 s of a warm
+    ``simcore run``'s CPU (two full collections alone ~70 ms). ``release_gc`` turns it back on.
+    Only for a process that is one command (``simcore.cli.main`` as the entry point); does
+    nothing if the collector is already off (a caller's choice is kept)."""
+    if gc.isenabled():
+        gc.disable()
+        _GC_HELD[0] = True
+
+
+def release_gc() -> None:
+    """End ``hold_gc``: move everything alive now to the permanent generation (``gc.freeze``, so
+    later collections scan only what the run itself allocates) and turn the collector on again.
+    Call it where the long part of the command starts (a run's steps). No-op without ``hold_gc``."""
+    if _GC_HELD[0]:
+        _GC_HELD[0] = False
+        gc.freeze()
+        gc.enable()

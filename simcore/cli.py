@@ -10,8 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from simcore import __version__
 from simcore._data import catalog_dir, resolve_scenario
 
@@ -19,6 +17,8 @@ EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
+    import yaml
+
     out: dict[str, Any] = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     """``cmd_run`` without the signal handling; a cold kernel cache is announced while it compiles."""
     from simcore._jit import cache_is_cold
-    from simcore._startup import compile_notice
+    from simcore._startup import compile_notice, release_gc
     from simcore.agents.loading import AgentLoadError, load_agent, load_agents
     from simcore.api import simulation
     from simcore.scenario.errors import ScenarioError
@@ -148,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
         }
         run_info["agents"].setdefault("ego", "autopilot")
         log = RunLogWriter(out_dir / RUN_MCAP, sim.world, run_info=run_info, images=args.log_images).attach(sim)
+    release_gc()  # the start-up is over (simcore._startup.hold_gc)
     try:
         res = sim.run(progress=not args.quiet and sys.stderr.isatty())
     except BaseException:
@@ -307,6 +308,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """List built-in scenarios and vehicles."""
+    import yaml
+
     scen = catalog_dir("scenarios")
     print("scenarios:")
     for p in sorted(scen.rglob("*.yaml")):
@@ -548,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     from simcore.drive.command import add_parser as add_drive_command
 
     add_drive_command(sub)
+    from simcore.server.daemon import add_server_commands
+
+    add_server_commands(sub, main, build_parser)
     return ap
 
 
@@ -580,8 +586,19 @@ def _add_replay_commands(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``simcore`` console script."""
+    """Entry point of the ``simcore`` console script. As the process's entry point, a command the
+    warm server serves goes to a live server of this install if there is one (docs/server.md)."""
+    if argv is None:
+        from simcore.server.client import forward  # the standard library only
+
+        served = forward(sys.argv[1:])
+        if served is not None:
+            return served
     args = build_parser().parse_args(argv)
+    if argv is None and args.func is cmd_run:  # this process is one run: no collections while it starts
+        from simcore._startup import hold_gc
+
+        hold_gc()
     code = int(args.func(args))
     if argv is None and args.func is cmd_run:  # the process is this run: skip the interpreter's teardown
         from simcore._startup import exit_now

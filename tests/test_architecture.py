@@ -78,7 +78,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"render", "gym"}),
     frozenset({"report"}),
     frozenset({"api"}),
-    frozenset({"batch", "map_cli", "drive", "replay"}),
+    frozenset({"batch", "map_cli", "drive", "replay", "server"}),
     frozenset({"cli"}),
     frozenset({"__main__", "__init__"}),
 )

@@ -104,3 +104,27 @@ def test_run_process_ends_without_teardown_and_loses_nothing(tmp_path):
         assert (out / "report.html").read_text().rstrip().endswith("</html>")
         assert (out / "topdown.png").read_bytes()[-8:-4] == b"IEND" and (out / "run.mcap").stat().st_size > 0
     assert not marker.exists()
+
+
+def test_gc_is_held_while_a_run_starts_then_frozen_and_back_on():
+    import gc
+
+    from simcore import _startup
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    try:
+        _startup.hold_gc()
+        assert not gc.isenabled()
+        _startup.release_gc()
+        assert gc.isenabled() and gc.get_freeze_count() > frozen  # start-up's objects are not rescanned
+        gc.unfreeze()
+        _startup.release_gc()  # without a hold: nothing happens
+        assert gc.get_freeze_count() == 0
+        gc.disable()  # a caller that has the collector off keeps it off
+        _startup.hold_gc()
+        _startup.release_gc()
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -7,6 +7,7 @@ import os
 import stat
 import types
 import typing
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,6 +280,11 @@ def _compose(file: str, text: str) -> Node | None:
     too_deep = _too_deep(text, yaml.CSafeLoader) if yaml.__with_libyaml__ else None
     if too_deep is not None:
         raise ScenarioError.single(file, *too_deep, "", f"nesting is deeper than {MAX_DEPTH} levels (refused here)")
+    if yaml.__with_libyaml__ and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        # libyaml's composer: the same nodes with the same line/column marks, ~15x faster; a text
+        # it refuses goes on to the Python composer below, whose messages say what and where.
+        with suppress(yaml.YAMLError):
+            return yaml.compose(text, Loader=yaml.CSafeLoader)
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

@@ -26,6 +26,11 @@ schema and the rest of the run path; loading and validating the scenario; buildi
 ``Simulation()`` and ``prepare()``; Numba's context refresh and its cache loads (with the number of
 kernels loaded); the run; the outputs of ``--out``.
 
+``--server``: the same warm runs through the warm server (``simcore server start``, docs/server.md)
+in a temporary folder: per row the wall time and CPU of the command's process (the client), the CPU
+of the server's child that ran it (the server's children CPU before and after) and their sum; the
+first run of each row is untimed (the server loads the kernels it saw the child load).
+
 ``--profile``: one cold run of ``--scenario`` in a child process (``_compile_profile.py``) that
 attributes the CPU time of the first run to each compiled kernel and to the phase of Numba's
 compilation it went to: type inference, lowering (Numba IR -> LLVM IR, in Python), LLVM function
@@ -51,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _report import print_table, write_json
 
 DEFAULT_SCENARIO = "urban/cut_in"
+SERVED_COLUMNS = ("client_cpu_s", "child_cpu_s")
 
 
 def _run_once(argv: list[str], cache: str | None, tree: str | None = None) -> tuple[float, float, int]:
@@ -58,6 +64,7 @@ def _run_once(argv: list[str], cache: str | None, tree: str | None = None) -> tu
     importing simcore from the source tree ``tree`` (None: as set here; the child also runs in that
     folder, as ``python -m`` and ``-c`` put the working folder first on the import path)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": cache} if cache else dict(os.environ)
+    env["SIMCORE_NO_SERVER"] = "1"  # in-process (the --server rows go through a server)
     if tree:
         env["PYTHONPATH"] = tree
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -176,6 +183,63 @@ def phases(scenarios: list[str], repeats: int, baseline: str | None, json_path: 
     write_json(json_path, "startup_phases", rows, {"scenarios": scenarios, "repeats": repeats, "baseline": baseline})
 
 
+def _server_status(env: dict[str, str]) -> dict:
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-m", "simcore", "server", "status", "--json"], env=env, capture_output=True, text=True
+    )
+    return json.loads(out.stdout) if out.returncode == 0 else {}
+
+
+def served(scenarios: list[str], repeats: int, tmp: str) -> list[dict]:
+    """Warm ``simcore run`` rows through a server of this tree (module docstring, ``--server``)."""
+    import shutil
+
+    folder = tempfile.mkdtemp(prefix="sc-bench-", dir="/tmp")
+    env = {**os.environ, "SIMCORE_SERVER_DIR": folder}
+    env.pop("SIMCORE_NO_SERVER", None)
+    here = _trees(None)["this"]
+    rows = []
+    try:
+        subprocess.run([sys.executable, "-m", "simcore", "server", "start"], env=env, cwd=here, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        for scenario in scenarios:
+            for out in (False, True):
+                name = f"simcore run {scenario}{' --out' if out else ''}"
+                extra = ["--out", str(Path(tmp) / "out-served")] if out else []
+                argv = [sys.executable, "-m", "simcore", "run", "--quiet", scenario, *extra]
+                print(f"{name}: through the server x{repeats} ...", file=sys.stderr, flush=True)
+                subprocess.run(argv, env=env, cwd=here, stdout=subprocess.DEVNULL)  # untimed: kernels
+                time.sleep(1.0)  # the server loads them while idle
+                walls, clients, childs, totals = [], [], [], []
+                for _ in range(repeats):
+                    before = _server_status(env)
+                    before_rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    t0 = time.perf_counter()
+                    proc = subprocess.run(argv, env=env, cwd=here, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    wall = time.perf_counter() - t0
+                    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    after = _server_status(env)
+                    if proc.returncode not in (0, 1) or after.get("requests") != before.get("requests", -1) + 1:
+                        raise RuntimeError(f"{name}: not answered by the server: {proc.stderr[-2000:]!r}")
+                    client = (ru.ru_utime - before_rusage.ru_utime) + (ru.ru_stime - before_rusage.ru_stime)
+                    child = after["children_cpu_s"] - before["children_cpu_s"]
+                    walls.append(wall)
+                    clients.append(client)
+                    childs.append(child)
+                    totals.append(client + child)
+                med = statistics.median
+                rows.append({"command": name, "cache": "warm", "tree": "server", "wall_s": med(walls),
+                             "cpu_s": med(totals), "client_cpu_s": med(clients), "child_cpu_s": med(childs),
+                             "runs": repeats})  # fmt: skip
+    finally:
+        subprocess.run([sys.executable, "-m", "simcore", "server", "stop"], env=env, cwd=here,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="warm runs and cold --help/validate only (no cold compile)")
@@ -185,6 +249,8 @@ def main() -> None:
     ap.add_argument("--baseline", metavar="DIR", help="another simcore tree, timed alternately beside this one")
     ap.add_argument("--phases", action="store_true", help="warm run CPU split by phase")
     ap.add_argument("--profile", action="store_true", help="one cold run, compile CPU by kernel and phase")
+    ap.add_argument("--server", action="store_true", help="also the warm runs through the warm server")
+    ap.add_argument("--warm-only", action="store_true", help="only the warm simcore run rows")
     ap.add_argument("--top", type=int, default=25, help="--profile: kernels listed (the rest are in ALL)")
     args = ap.parse_args()
     scenarios = args.scenario or [DEFAULT_SCENARIO]
@@ -206,11 +272,11 @@ def main() -> None:
             "simcore --help": [py, "-m", "simcore", "--help"],
             "simcore validate": [py, "-m", "simcore", "validate", "--quiet", scenarios[0]],
         }
-        for name, argv in commands.items():  # cold == warm for these (they compile nothing)
+        for name, argv in commands.items() if not args.warm_only else ():  # cold == warm (they compile nothing)
             print(f"{name}: x{args.repeats} ...", file=sys.stderr, flush=True)
             cold = _median_runs(argv, args.repeats, lambda k, n=name: fresh(k, n.split()[-1].strip("-")))
             rows.append({"command": name, "cache": "cold", "tree": "this", **cold})
-        if not args.quick:
+        if not args.quick and not args.warm_only:
             argv = [py, "-m", "simcore", "run", "--quiet", scenarios[0]]
             print("simcore run: cold x1 ...", file=sys.stderr, flush=True)
             rows.append(
@@ -231,12 +297,14 @@ def main() -> None:
                 }
                 for tree, res in _interleaved(argvs, args.repeats).items():
                     rows.append({"command": name, "cache": "warm", "tree": tree, **res})
+        if args.server:
+            rows += served(scenarios, args.repeats, tmp)
         floors = {
             "python -c pass": [py, "-c", "pass"],
             "python -c 'import numpy'": [py, "-c", "import numpy"],
             "python -c 'import numba'": [py, "-c", "import numba"],
         }
-        for name, argv in floors.items():
+        for name, argv in floors.items() if not args.warm_only else ():
             rows.append(
                 {"command": name, "cache": "-", "tree": "-", **_median_runs(argv, args.repeats, lambda k: None)}
             )
@@ -244,7 +312,7 @@ def main() -> None:
         f"Start-up of simcore (median of {args.repeats} fresh processes; CPU = user + system; "
         f"load average {os.getloadavg()[0]:.1f} at the end)",
         rows,
-        ["command", "cache", "tree", "wall_s", "cpu_s", "runs"],
+        ["command", "cache", "tree", "wall_s", "cpu_s", *SERVED_COLUMNS[: 2 * args.server], "runs"],
     )
     write_json(args.json, "startup", rows, {"scenarios": scenarios, "quick": args.quick, "baseline": args.baseline})
 
