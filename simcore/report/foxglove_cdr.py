@@ -10,6 +10,7 @@ where JSON formats every number as text. Foxglove decodes these channels by thei
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Callable
@@ -161,13 +162,15 @@ class ActorsScene:
         centres ``cx, cy`` (k, n) m and ``yaw`` (k, n) rad in the map frame."""
         out: list[bytes] = [b""] * len(t)
         active = np.asarray(active, dtype=bool)
+        groups: dict[bytes, list[int]] = {}  # frames by their set of active actors
         if (active == active[:1]).all():  # the usual case: one set of actors for the whole block
-            inverse = np.zeros(len(t), dtype=np.intp)
+            groups[b""] = list(range(len(t)))
         else:
-            _, inverse = np.unique(np.packbits(active, axis=1), axis=0, return_inverse=True)
+            for k, key in enumerate(np.packbits(active, axis=1)):
+                groups.setdefault(key.tobytes(), []).append(k)
         ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
-        for g in np.unique(inverse):
-            ks = np.flatnonzero(inverse.ravel() == g)
+        for frames in groups.values():
+            ks = np.array(frames, dtype=np.intp)
             rows = np.flatnonzero(active[ks[0]])
             tpl, cols = self._layout(rows)
             buf = np.tile(tpl, (ks.size, 1))
@@ -183,6 +186,7 @@ class ActorsScene:
         return out
 
 
+@functools.cache
 def _transform_template(parent: str, child: str) -> tuple[np.ndarray, int, int]:
     """A one-transform FrameTransforms with zero pose: bytes, time offset, translation offset (rotation +24)."""
     w = CdrWriter()

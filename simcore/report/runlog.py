@@ -52,15 +52,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from mcap.opcode import Opcode
-from mcap.records import MessageIndex
-from mcap.writer import Writer
 
 from simcore._types import ActorKind
 from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR
 from simcore.report import foxglove as fg
 from simcore.report import foxglove_cdr as fc
 from simcore.report.cdr import schema_text
+from simcore.report.mcapio import McapWriter
 from simcore.report.sensorlog import SensorChannel, SensorCollector, SensorWriter
 from simcore.world import World
 
@@ -95,54 +93,6 @@ def _json(obj: Any) -> bytes:
 
 def _ns(t: float) -> int:
     return round(t * 1e9)
-
-
-#: An MCAP Message record's head: opcode, record length, channel id, sequence, log time, publish time.
-_MESSAGE_HEAD = struct.Struct("<BQHIQQ")
-
-
-class _BlockWriter(Writer):
-    """mcap's ``Writer`` plus ``add_block``: many messages of one channel appended to the open chunk in one
-    call. ``add_message`` costs about 8 us of Python per message, most of a short run's log once the scene is
-    encoded in blocks. It uses the mcap 1.x chunk builder's fields; where they are missing (another mcap
-    version) it falls back to ``add_message``. The tests read every log back with the mcap reader, CRCs on."""
-
-    def add_block(self, channel_id: int, times_ns: list[int], datas: list[bytes], seq0: int) -> None:
-        """Add messages ``datas`` of ``channel_id`` at log (= publish) times ``times_ns``, sequence numbers
-        ``seq0``, ``seq0 + 1``, ..."""
-        if not datas:
-            return
-        cb = getattr(self, "_Writer__chunk_builder", None)
-        stats = getattr(self, "_Writer__statistics", None)
-        buf = getattr(getattr(cb, "record_writer", None), "_buffer", None)
-        if cb is None or stats is None or buf is None or not hasattr(cb, "message_indices"):
-            for j, (ns, data) in enumerate(zip(times_ns, datas, strict=True)):
-                self.add_message(channel_id, log_time=ns, data=data, publish_time=ns, sequence=seq0 + j)
-            return
-        limit, k, j = int(getattr(self, "_Writer__chunk_size", 1 << 20)), len(datas), 0
-        while j < k:  # as add_message: a chunk is closed right after the message that takes it past the limit
-            buf = cb.record_writer._buffer  # a new buffer after each chunk
-            index = cb.message_indices.setdefault(channel_id, MessageIndex(channel_id=channel_id, records=[]))
-            pos, parts, first = buf.tell(), [], j
-            while j < k:
-                ns, data = times_ns[j], datas[j]
-                index.records.append((ns, pos))
-                parts.append(_MESSAGE_HEAD.pack(Opcode.MESSAGE, 22 + len(data), channel_id, seq0 + j, ns, ns))
-                parts.append(data)
-                pos += _MESSAGE_HEAD.size + len(data)
-                j += 1
-                if pos > limit:
-                    break
-            buf.write(b"".join(parts))
-            lo, hi, n = min(times_ns[first:j]), max(times_ns[first:j]), j - first
-            stats.message_start_time = lo if stats.message_count == 0 else min(lo, stats.message_start_time)
-            stats.message_end_time = max(hi, stats.message_end_time)
-            stats.channel_message_counts[channel_id] += n
-            stats.message_count += n
-            cb.message_start_time = lo if cb.num_messages == 0 else min(lo, cb.message_start_time)
-            cb.message_end_time = max(hi, cb.message_end_time)
-            cb.num_messages += n
-            self._Writer__maybe_finalize_chunk()  # type: ignore[attr-defined]
 
 
 def world_meta(world: World) -> dict[str, Any]:
@@ -190,12 +140,14 @@ class RunLogWriter:
         snapshot_every_s: float = SNAPSHOT_EVERY_S,
         run_info: dict[str, Any] | None = None,
         images: bool = False,
+        compression: str = "zstd",
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A new file rather than one truncated: ext4 writes a truncated file's old data out first (ms of wall)
+        self.path.unlink(missing_ok=True)
         self._fh: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 (closed by finish)
-        self._w = _BlockWriter(self._fh, chunk_size=chunk_bytes)
-        self._w.start(profile="", library="simcore")
+        self._w = McapWriter(self._fh, chunk_bytes=chunk_bytes, compression=compression)
         self.world = world
         self.run_info = dict(run_info or {})
         st, p = world.state, world.params
@@ -261,22 +213,19 @@ class RunLogWriter:
         if schema not in self._schemas:
             enc = {"json": "jsonschema", "cdr": "ros2msg"}.get(encoding, "simcore.layout")
             body = data or (schema_text(schema).encode() if encoding == "cdr" else fg.schema_bytes(schema))
-            self._schemas[schema] = self._w.register_schema(name=schema, encoding=enc, data=body)
-        self._ch[topic] = self._w.register_channel(
-            topic=topic, message_encoding=encoding, schema_id=self._schemas[schema]
-        )
+            self._schemas[schema] = self._w.register_schema(schema, enc, body)
+        self._ch[topic] = self._w.register_channel(topic, encoding, self._schemas[schema])
         self._seq[topic] = 0
 
     def _add(self, topic: str, t: float, data: bytes) -> None:
-        ns = _ns(t)
-        self._w.add_message(self._ch[topic], log_time=ns, data=data, publish_time=ns, sequence=self._seq[topic])
+        self._w.add(self._ch[topic], _ns(t), data, self._seq[topic])
         self._seq[topic] += 1
 
     add = _add
 
-    def _add_block(self, topic: str, times: list[float], datas: list[bytes]) -> None:
-        """``_add`` for many messages of ``topic`` at once (``_BlockWriter.add_block``)."""
-        ns = np.round(np.asarray(times, dtype=float) * 1e9).astype(np.int64).tolist()  # as _ns, per element
+    def _add_block(self, topic: str, times: np.ndarray, datas: list[bytes]) -> None:
+        """``_add`` for many messages of ``topic`` at once (``McapWriter.add_block``); ``times`` in s."""
+        ns = np.round(np.asarray(times, dtype=float) * 1e9).astype(np.int64)  # as _ns, per element
         self._w.add_block(self._ch[topic], ns, datas, self._seq[topic])
         self._seq[topic] += len(datas)
 
@@ -362,11 +311,12 @@ class RunLogWriter:
         times = rows["time"]
         if not np.isfinite(self.scene_dt) or k_all == 0 or times[-1] + 1e-9 < self._next_scene:
             return
-        due = []  # rows that get a Foxglove scene: the first at or after each scene time
-        for k, t in enumerate(times.tolist()):
-            if t + 1e-9 >= self._next_scene:
-                self._next_scene = t + self.scene_dt
-                due.append(k)
+        due = []  # rows that get a Foxglove scene: the first at or after each scene time (times ascend)
+        k = self._first_due(times, 0)
+        while k < k_all:
+            due.append(k)
+            self._next_scene = float(times[k]) + self.scene_dt
+            k = self._first_due(times, k + 1)
         blk, cap = self._block, self._block["time"].shape[0]
         while due:
             take, due = due[: cap - self._nb], due[cap - self._nb :]
@@ -376,6 +326,17 @@ class RunLogWriter:
             if self._nb == cap:
                 self.flush_scene()
 
+    def _first_due(self, times: np.ndarray, lo: int) -> int:
+        """First row from ``lo`` with ``time + 1e-9 >= next scene time`` (``len(times)`` if none): a binary
+        search, then the same test as a row-by-row loop would make, so rounding picks the same row."""
+        nxt, n = self._next_scene, len(times)
+        k = max(lo, int(np.searchsorted(times, nxt - 1e-9)))
+        while k > lo and times[k - 1] + 1e-9 >= nxt:
+            k -= 1
+        while k < n and not times[k] + 1e-9 >= nxt:
+            k += 1
+        return k
+
     def flush_scene(self) -> None:
         """Encode the buffered scene frames (``/actors`` boxes, ``/tf`` map -> ego) and add them to the log."""
         k, self._nb = self._nb, 0
@@ -384,11 +345,10 @@ class RunLogWriter:
         blk = self._block
         t, x, y, yaw, active = (blk[name][:k] for name in ("time", "x", "y", "yaw", "active"))
         cx, cy = x + self._offset * np.cos(yaw), y + self._offset * np.sin(yaw)  # box centres (m)
-        times = t.tolist()
-        self._add_block("/actors", times, self._scene.messages(t, active, cx, cy, yaw))
+        self._add_block("/actors", t, self._scene.messages(t, active, cx, cy, yaw))
         ego = self.world.ego
         if ego >= 0:
-            self._add_block("/tf", times, fc.transforms(t, "ego", x[:, ego], y[:, ego], yaw[:, ego]))
+            self._add_block("/tf", t, fc.transforms(t, "ego", x[:, ego], y[:, ego], yaw[:, ego]))
 
     def write_snapshot(self, sim: Any) -> None:
         """Append ``sim``'s engine state and run record now (``simcore.snapshot``: JSON header + npz)."""

@@ -208,37 +208,6 @@ def test_lidar_sweeps_as_foxglove_point_clouds(tmp_path: Path, ros2_decode: Call
     assert (q.x, q.y) == (0.0, 0.0) and q.z == pytest.approx(math.sin(math.pi / 4)) == q.w
 
 
-def test_block_writes_are_byte_identical_to_add_message(tmp_path: Path) -> None:
-    """``add_block`` (many messages in one call, into mcap's open chunk) writes the same file, byte for byte, as
-    the mcap package's own ``add_message`` one message at a time, across chunk boundaries."""
-    from simcore.report.runlog import _BlockWriter
-
-    rng = np.random.default_rng(1)
-    datas = [rng.bytes(int(n)) for n in rng.integers(0, 400, 300)]
-    times = sorted(int(t) for t in rng.integers(0, 10**10, 300))
-
-    def write(path: Path, block: bool) -> bytes:
-        with open(path, "wb") as fh:
-            w = _BlockWriter(fh, chunk_size=4096)
-            w.start(profile="", library="simcore")
-            ch = [w.register_channel(f"/c{i}", "x", w.register_schema(f"s{i}", "x", b"")) for i in range(2)]
-            for lo in range(0, 300, 50):  # blocks of 50, alternating channels
-                c = ch[(lo // 50) % 2]
-                if block:
-                    w.add_block(c, times[lo : lo + 50], datas[lo : lo + 50], lo)
-                else:
-                    for j in range(lo, lo + 50):
-                        w.add_message(c, log_time=times[j], data=datas[j], publish_time=times[j], sequence=j)
-            w.finish()
-        return path.read_bytes()
-
-    ref = write(tmp_path / "a.mcap", block=False)
-    assert write(tmp_path / "b.mcap", block=True) == ref
-    with open(tmp_path / "b.mcap", "rb") as fh:
-        got = [(m.log_time, m.data) for _, _, m in make_reader(fh, validate_crcs=True).iter_messages()]
-    assert sorted(got) == sorted(zip(times, datas, strict=True))
-
-
 def test_scene_blocks_are_bounded_and_lose_no_frame(run: SimpleNamespace, tmp_path: Path) -> None:
     """Rows fed in uneven pieces (as compiled calls do) over 300 simulated s: the writer buffers at most one
     block of scene frames (its arrays never grow), yet every 0.2 s frame reaches /actors and /tf, in order."""
