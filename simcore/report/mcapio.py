@@ -26,7 +26,7 @@ import numpy as np
 #: The file's first and last eight bytes.
 MAGIC = b"\x89MCAP0\r\n"
 #: Record opcodes (MCAP specification).
-HEADER, FOOTER, SCHEMA, CHANNEL, MESSAGE, CHUNK, MESSAGE_INDEX, CHUNK_INDEX = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
+HEADER, FOOTER, SCHEMA, CHANNEL, MESSAGE, CHUNK, MESSAGE_INDEX, CHUNK_INDEX = range(1, 9)
 STATISTICS, SUMMARY_OFFSET, DATA_END = 0x0B, 0x0E, 0x0F
 #: Chunk compressions a writer takes (the names MCAP readers know; "" is none).
 COMPRESSIONS = ("zstd", "lz4", "")

@@ -5,6 +5,7 @@ package's reader with CRC checks."""
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from mcap.writer import CompressionType, IndexType, Writer
 
 from simcore.report.mcapio import COMPRESSIONS, McapWriter
 
-#: A sequence of writes: ("schema", name) | ("channel", topic, schema) | ("block", channel, first, last).
+#: The messages: random bytes at sorted random log times (ns).
 RNG = np.random.default_rng(7)
 DATAS = [RNG.bytes(int(n)) for n in RNG.integers(0, 400, 400)]
 TIMES = np.sort(RNG.integers(0, 10**10, 400)).astype(np.int64)
@@ -38,7 +39,7 @@ def _write(fh: io.BufferedIOBase | io.BytesIO, ours: bool, compression: str = ""
     chans = [reg_c("/a", "json", s1), reg_c("/b", "cdr", s2)]
     seq = {c: 0 for c in range(1, 4)}
     cuts = [0, 1, 2, 5, 40, 41, 100, 101, 160, 250, 251, 330, 400]
-    for i, (lo, hi) in enumerate(zip(cuts, cuts[1:], strict=False)):
+    for i, (lo, hi) in enumerate(itertools.pairwise(cuts)):
         if lo == 160:
             chans.append(reg_c("/c", "cdr", s2))
         c = chans[i % len(chans)]
