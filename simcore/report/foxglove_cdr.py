@@ -59,7 +59,7 @@ def _rgba(hex_colour: str, a: float = 1.0) -> tuple[float, float, float, float]:
 def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], thickness: float = 0.15) -> bytes:
     """SceneUpdate with one entity ``map/NAME`` per layer (``NAME -> (colour, closed, [(k, 2) m points])``),
     each polyline a line strip (loop if ``closed``) at z = 0. A layer's points go in as one array of doubles;
-    each line adds only its packed head and tail (their padding computed from the running offset)."""
+    each line adds only its packed head and tail (``_line_strips``)."""
     parts: list[bytes | memoryview] = [CDR_LE, struct.pack("<II", 0, len(layers))]  # no deletions; entity count
     off = 8  # payload offset (alignment is relative to it)
 
@@ -79,26 +79,41 @@ def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], 
             w.u32(count)
 
         fields(head)
-        xyz = np.zeros((sum(len(p) for p in pts), 3), dtype="<f8")
-        if len(xyz):
-            xyz[:, :2] = np.concatenate(pts)
-        raw, at = memoryview(xyz.tobytes()), 0
-        kind, colour4 = 1 if closed else 0, _rgba(colour)
-        for p in pts:
-            k = len(p)
-            p1 = -(off + 1) % 8  # type (u8), then the pose and thickness (f64)
-            o2 = off + 1 + p1 + 65  # after 8 doubles and scale_invariant (u8)
-            p2 = -o2 % 4
-            o3 = o2 + p2 + 4  # after the point count (u32)
-            p3 = -o3 % 8 if k else 0
-            o4 = o3 + p3 + 24 * k
-            p4 = -o4 % 8  # the colour (f64)
-            parts.append(struct.pack(f"<B{p1}x8dB{p2}xI{p3}x", kind, 0, 0, 0, 0, 0, 0, 1, thickness, 0, k))
-            parts.append(raw[at : at + 24 * k])
-            parts.append(struct.pack(f"<{p4}x4dII", *colour4, 0, 0))  # colour; no colors, no indices
-            at += 24 * k
-            off = o4 + p4 + 40
-        fields(lambda w: w.empty(3))  # triangles, texts, models
+        if pts:
+            lines = _line_strips(pts, 1 if closed else 0, thickness, _rgba(colour), -(off + 1) % 8)
+            parts.append(lines)
+            off += len(lines)
+        parts.append(bytes(12))  # triangles, texts, models: three empty lists (4-aligned after lines or count)
+        off += 12
+    return b"".join(parts)
+
+
+#: A LinePrimitive up to its points, as each line after a layer's first has it (7 bytes of padding after the
+#: type: it starts 8-aligned), and its tail (colour, no per-point colours, no indices).
+_LINE_HEAD = np.dtype({"names": ["type", "pose", "thickness", "scale_invariant", "count"],
+                       "formats": ["u1", ("<f8", 7), "<f8", "u1", "<u4"], "offsets": [0, 8, 64, 72, 76],
+                       "itemsize": 80})  # fmt: skip
+_LINE_TAIL = struct.Struct("<4dII")
+
+
+def _line_strips(pts: list[np.ndarray], kind: int, thickness: float, rgba: tuple[float, ...], pad0: int) -> bytes:
+    """A layer's LinePrimitives (``pts``: (k, 2) m each, z = 0), the first with ``pad0`` bytes of padding after
+    its type (its offset is 1 past a multiple of 8 less than that). Every line's layout is fixed but for its
+    point count (after one line, the next starts 8-aligned): the heads are packed by one NumPy assignment and
+    the points go in as one array of doubles."""
+    counts = np.array([len(p) for p in pts], dtype=np.int64)
+    heads = np.zeros(len(pts), dtype=_LINE_HEAD)
+    heads["type"], heads["thickness"], heads["count"] = kind, thickness, counts
+    heads["pose"][:, 6] = 1.0  # orientation w
+    xyz = np.zeros((int(counts.sum()), 3), dtype="<f8")
+    xyz[:, :2] = np.concatenate(pts)
+    hb, raw, tail, w = heads.tobytes(), xyz.tobytes(), _LINE_TAIL.pack(*rgba, 0, 0), _LINE_HEAD.itemsize
+    ends = (24 * np.cumsum(counts)).tolist()
+    parts = [hb[:1], hb[8 - pad0 : w]]
+    for i, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
+        if i:
+            parts.append(hb[i * w : i * w + w])
+        parts += (raw[lo:hi], tail)
     return b"".join(parts)
 
 
@@ -161,14 +176,25 @@ class ActorsScene:
         """One SceneUpdate per frame: times ``t`` (k,) s; ``active`` (k, n) which actors are shown; box
         centres ``cx, cy`` (k, n) m and ``yaw`` (k, n) rad in the map frame."""
         out: list[bytes] = [b""] * len(t)
-        active = np.asarray(active, dtype=bool)
+        for ks, rows in self.groups(t, active, cx, cy, yaw):
+            raw, w = rows.tobytes(), rows.shape[1]
+            for j, k in enumerate(ks.tolist()):
+                out[k] = raw[j * w : j * w + w]
+        return out
+
+    def groups(self, t: np.ndarray, active: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+               yaw: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+        """``messages`` as (frame indices, their messages as rows of bytes (frames, length)) per set of active
+        actors (usually one for a whole block)."""
         groups: dict[bytes, list[int]] = {}  # frames by their set of active actors
+        active = np.asarray(active, dtype=bool)
         if (active == active[:1]).all():  # the usual case: one set of actors for the whole block
             groups[b""] = list(range(len(t)))
         else:
             for k, key in enumerate(np.packbits(active, axis=1)):
                 groups.setdefault(key.tobytes(), []).append(k)
         ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
+        out = []
         for frames in groups.values():
             ks = np.array(frames, dtype=np.intp)
             rows = np.flatnonzero(active[ks[0]])
@@ -181,8 +207,7 @@ class ActorsScene:
             half = yaw[sel] / 2
             vals["x"], vals["y"], vals["qz"], vals["qw"] = cx[sel], cy[sel], np.sin(half), np.cos(half)
             buf[:, cols] = vals.view(np.uint8).reshape(ks.size, -1)
-            for j, k in enumerate(ks.tolist()):
-                out[k] = buf[j].tobytes()
+            out.append((ks, buf))
         return out
 
 
@@ -201,9 +226,9 @@ def _transform_template(parent: str, child: str) -> tuple[np.ndarray, int, int]:
     return np.frombuffer(w.message(), dtype=np.uint8), stamp + 4, at + 4
 
 
-def transforms(t: np.ndarray, child: str, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> list[bytes]:
+def transforms(t: np.ndarray, child: str, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> np.ndarray:
     """One FrameTransforms per frame: ``child`` at ``(x, y)`` m, heading ``yaw`` rad in the map frame at
-    times ``t`` (k,) s, encoded together."""
+    times ``t`` (k,) s, encoded together: the messages as rows of bytes (k, length)."""
     tpl, stamp, at = _transform_template(MAP_FRAME, child)
     buf = np.tile(tpl, (len(t), 1))
     ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
@@ -211,7 +236,7 @@ def transforms(t: np.ndarray, child: str, x: np.ndarray, y: np.ndarray, yaw: np.
     scatter(buf, [stamp + 4], ns[:, None] % 1_000_000_000, "<u4")
     half = np.asarray(yaw, dtype=float) / 2
     scatter(buf, [at, at + 8, at + 40, at + 48], np.column_stack([x, y, np.sin(half), np.cos(half)]), "<f8")
-    return [row.tobytes() for row in buf]
+    return buf
 
 
 def transform(t: float, parent: str, child: str, xyz: tuple[float, float, float], q: dict[str, float]) -> bytes:

@@ -138,29 +138,42 @@ class McapWriter:
         if self._size > self.chunk_bytes:
             self._close_chunk()
 
-    def add_block(self, channel_id: int, log_ns: np.ndarray, datas: Sequence[bytes], seq0: int) -> None:
+    def add_block(self, channel_id: int, log_ns: np.ndarray, datas: Sequence[bytes] | np.ndarray, seq0: int) -> None:
         """Messages ``datas`` of ``channel_id`` at log (= publish) times ``log_ns`` (ns, int64), sequence
-        numbers ``seq0``, ``seq0 + 1``, ...: their heads packed by one NumPy assignment."""
+        numbers ``seq0``, ``seq0 + 1``, ...: their heads packed by one NumPy assignment. ``datas``: the messages
+        as byte strings, or as the rows of a 2-D uint8 array (messages of one length: the records are then
+        one array too)."""
         k = len(datas)
         if k == 0:
             return
         ns = np.asarray(log_ns, dtype=np.int64)
-        sizes = np.fromiter(map(len, datas), dtype=np.int64, count=k)
+        rows = isinstance(datas, np.ndarray)
+        sizes = np.full(k, datas.shape[1]) if rows else np.fromiter(map(len, datas), dtype=np.int64, count=k)
         heads = np.empty(k, dtype=MESSAGE_HEAD)
         heads["op"], heads["len"], heads["channel"] = MESSAGE, 22 + sizes, channel_id
         heads["seq"], heads["log"], heads["publish"] = np.arange(seq0, seq0 + k), ns, ns
         ends = np.cumsum(31 + sizes)  # each message's end, from the block's start
-        hb = heads.tobytes()
+        if rows:
+            recs = np.empty((k, 31 + datas.shape[1]), dtype=np.uint8)
+            recs[:, :31] = heads.view(np.uint8).reshape(k, 31)
+            recs[:, 31:] = datas
+            hb = recs.tobytes()
+        else:
+            hb = heads.tobytes()
         lo = 0
         while lo < k:  # close chunks as they fill (the message that passes the limit is the chunk's last)
-            room = self.chunk_bytes - self._size + (int(ends[lo - 1]) if lo else 0)
+            before = int(ends[lo - 1]) if lo else 0
+            room = self.chunk_bytes - self._size + before
             hi = max(lo + 1, min(int(np.searchsorted(ends, room, side="right")) + 1, k))
-            base = self._size - (int(ends[lo - 1]) if lo else 0)
+            base = self._size - before
             times, offsets = self._index.setdefault(channel_id, ([], []))
             times += ns[lo:hi].tolist()
             offsets += (base + ends[lo:hi] - 31 - sizes[lo:hi]).tolist()
-            for j in range(lo, hi):
-                self._parts += (hb[31 * j : 31 * j + 31], datas[j])
+            if rows:
+                self._parts.append(hb[before : int(ends[hi - 1])])
+            else:
+                for j in range(lo, hi):
+                    self._parts += (hb[31 * j : 31 * j + 31], datas[j])
             self._size = base + int(ends[hi - 1])
             self._span(int(ns[lo:hi].min()), int(ns[lo:hi].max()), channel_id, hi - lo)
             lo = hi

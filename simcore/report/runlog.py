@@ -43,6 +43,7 @@ regulation block and emergency vehicles.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import struct
@@ -165,6 +166,8 @@ class RunLogWriter:
         self._sim: Any = None
         self._meta_written = False
         self._obs_step: dict[str, int] = {}
+        #: The Simulation's initial EngineState and its arrays' bytes (what snapshots are compared with).
+        self._initial: tuple[Any, list[bytes]] | None = None
         self.sensors = SensorWriter(self, images=images, n_actors=self.n)
         kinds = [ActorKind(int(k)) for k in st.kind]
         self._ids = list(world.actor_ids)
@@ -223,7 +226,7 @@ class RunLogWriter:
 
     add = _add
 
-    def _add_block(self, topic: str, times: np.ndarray, datas: list[bytes]) -> None:
+    def _add_block(self, topic: str, times: np.ndarray, datas: list[bytes] | np.ndarray) -> None:
         """``_add`` for many messages of ``topic`` at once (``McapWriter.add_block``); ``times`` in s."""
         ns = np.round(np.asarray(times, dtype=float) * 1e9).astype(np.int64)  # as _ns, per element
         self._w.add_block(self._ch[topic], ns, datas, self._seq[topic])
@@ -312,11 +315,12 @@ class RunLogWriter:
         if not np.isfinite(self.scene_dt) or k_all == 0 or times[-1] + 1e-9 < self._next_scene:
             return
         due = []  # rows that get a Foxglove scene: the first at or after each scene time (times ascend)
-        k = self._first_due(times, 0)
+        ts = times.tolist()
+        k = self._first_due(ts, 0)
         while k < k_all:
             due.append(k)
-            self._next_scene = float(times[k]) + self.scene_dt
-            k = self._first_due(times, k + 1)
+            self._next_scene = ts[k] + self.scene_dt
+            k = self._first_due(ts, k + 1)
         blk, cap = self._block, self._block["time"].shape[0]
         while due:
             take, due = due[: cap - self._nb], due[cap - self._nb :]
@@ -326,11 +330,11 @@ class RunLogWriter:
             if self._nb == cap:
                 self.flush_scene()
 
-    def _first_due(self, times: np.ndarray, lo: int) -> int:
+    def _first_due(self, times: list[float], lo: int) -> int:
         """First row from ``lo`` with ``time + 1e-9 >= next scene time`` (``len(times)`` if none): a binary
         search, then the same test as a row-by-row loop would make, so rounding picks the same row."""
         nxt, n = self._next_scene, len(times)
-        k = max(lo, int(np.searchsorted(times, nxt - 1e-9)))
+        k = bisect.bisect_left(times, nxt - 1e-9, lo)
         while k > lo and times[k - 1] + 1e-9 >= nxt:
             k -= 1
         while k < n and not times[k] + 1e-9 >= nxt:
@@ -345,7 +349,11 @@ class RunLogWriter:
         blk = self._block
         t, x, y, yaw, active = (blk[name][:k] for name in ("time", "x", "y", "yaw", "active"))
         cx, cy = x + self._offset * np.cos(yaw), y + self._offset * np.sin(yaw)  # box centres (m)
-        self._add_block("/actors", t, self._scene.messages(t, active, cx, cy, yaw))
+        groups = self._scene.groups(t, active, cx, cy, yaw)
+        if len(groups) == 1:  # one set of actors in the whole block: its messages are one array's rows
+            self._add_block("/actors", t, groups[0][1])
+        else:
+            self._add_block("/actors", t, self._scene.messages(t, active, cx, cy, yaw))
         ego = self.world.ego
         if ego >= 0:
             self._add_block("/tf", t, fc.transforms(t, "ego", x[:, ego], y[:, ego], yaw[:, ego]))
@@ -353,7 +361,9 @@ class RunLogWriter:
     def write_snapshot(self, sim: Any) -> None:
         """Append ``sim``'s engine state and run record now (``simcore.snapshot``: JSON header + npz)."""
         self._write_meta()
-        self._add("/simcore/snapshot", sim.t, encode_snapshot(sim))
+        if self._initial is None or self._initial[0] is not sim.initial:
+            self._initial = (sim.initial, [a.tobytes() for a in sim.initial])
+        self._add("/simcore/snapshot", sim.t, encode_snapshot(sim, self._initial[1]))
         self.snapshots_written += 1
 
     def finish(self, result: Any = None) -> Path:
@@ -446,15 +456,16 @@ def snapshot_portable(sim: Any) -> bool:
     return not (scripted is not None and scripted.profiles) and not (story is not None and story.first_held)
 
 
-def encode_snapshot(sim: Any) -> bytes:
+def encode_snapshot(sim: Any, initial_bytes: list[bytes] | None = None) -> bytes:
     """``sim.snapshot()`` as bytes: a JSON header (the run record, and name, dtype and shape of each array)
     and the raw bytes of the EngineState arrays whose bits differ from the initial state (the others are
-    the rebuilt world's)."""
+    the rebuilt world's). ``initial_bytes``: each array of ``sim.initial`` as bytes, when the caller keeps them."""
     snap = sim.snapshot()
+    init_b = initial_bytes or [a.tobytes() for a in sim.initial]
     changed = [
         (name, np.ascontiguousarray(arr))
-        for name, arr, init in zip(snap.state._fields, snap.state, sim.initial, strict=True)
-        if arr.shape != init.shape or arr.tobytes() != init.tobytes()
+        for name, arr, init, ib in zip(snap.state._fields, snap.state, sim.initial, init_b, strict=True)
+        if arr.shape != init.shape or arr.tobytes() != ib
     ]
     story = snap.story
     header = {

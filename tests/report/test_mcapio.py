@@ -16,15 +16,17 @@ from mcap.writer import CompressionType, IndexType, Writer
 
 from simcore.report.mcapio import COMPRESSIONS, McapWriter
 
-#: The messages: random bytes at sorted random log times (ns).
+#: The messages: random bytes at sorted random log times (ns); from 330 on, all of one length (given to
+#: ``add_block`` as the rows of one array).
 RNG = np.random.default_rng(7)
-DATAS = [RNG.bytes(int(n)) for n in RNG.integers(0, 400, 400)]
-TIMES = np.sort(RNG.integers(0, 10**10, 400)).astype(np.int64)
+DATAS = [RNG.bytes(int(n)) for n in RNG.integers(0, 400, 330)] + [RNG.bytes(150) for _ in range(90)]
+TIMES = np.sort(RNG.integers(0, 10**10, 420)).astype(np.int64)
 
 
 def _write(fh: io.BufferedIOBase | io.BytesIO, ours: bool, compression: str = "") -> None:
-    """Two schemas, three channels (one registered after messages went), 400 messages: single and in blocks of
-    uneven size (some larger than a chunk), so chunks close inside blocks and on single messages."""
+    """Two schemas, three channels (one registered after messages went), 420 messages: single and in blocks of
+    uneven size (some larger than a chunk, the last one an array), so chunks close inside blocks and on single
+    messages."""
     if ours:
         w = McapWriter(fh, chunk_bytes=4096, compression=compression)
     else:
@@ -38,12 +40,15 @@ def _write(fh: io.BufferedIOBase | io.BytesIO, ours: bool, compression: str = ""
     s2 = reg_s("b/msg/B", "ros2msg", b"float64 x")
     chans = [reg_c("/a", "json", s1), reg_c("/b", "cdr", s2)]
     seq = {c: 0 for c in range(1, 4)}
-    cuts = [0, 1, 2, 5, 40, 41, 100, 101, 160, 250, 251, 330, 400]
+    cuts = [0, 1, 2, 5, 40, 41, 100, 101, 160, 250, 251, 330, 420]
     for i, (lo, hi) in enumerate(itertools.pairwise(cuts)):
         if lo == 160:
             chans.append(reg_c("/c", "cdr", s2))
         c = chans[i % len(chans)]
-        if ours and hi - lo > 1:
+        if ours and lo == 330:
+            rows = np.frombuffer(b"".join(DATAS[lo:hi]), dtype=np.uint8).reshape(hi - lo, -1)
+            w.add_block(c, TIMES[lo:hi], rows, seq[c])
+        elif ours and hi - lo > 1:
             w.add_block(c, TIMES[lo:hi], DATAS[lo:hi], seq[c])
         else:
             for j in range(lo, hi):
@@ -68,7 +73,7 @@ def test_same_bytes_as_the_mcap_package() -> None:
     assert got.getvalue() == ref.getvalue()
     stats = make_reader(io.BytesIO(got.getvalue()), validate_crcs=True).get_summary()
     assert stats is not None and stats.statistics is not None
-    assert stats.statistics.message_count == 400 and stats.statistics.chunk_count > 10
+    assert stats.statistics.message_count == 420 and stats.statistics.chunk_count > 10
 
 
 @pytest.mark.parametrize("compression", [c for c in COMPRESSIONS if c])
