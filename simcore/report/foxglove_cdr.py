@@ -128,13 +128,20 @@ class ActorsScene:
         self._tpl: list[tuple[tuple[bytes, int], tuple[bytes, int]]] = []
         colour_rgba = {c: _rgba(c) for c in set(colours)}
         tail = bytes(24)  # spheres ... models: six empty lists
+        # The head's fields are at most 4-aligned, so its bytes are the same at either phase; only the padding
+        # before the cube's doubles differs. The fields before and after the id are the same for every actor.
+        w = CdrWriter()
+        _entity_head(w, 0.0, "", lifetime_s)
+        w.u32(1)  # one cube
+        blank = bytes(w.buf)
+        w = CdrWriter()
+        w.time(0.0)
+        w.string(MAP_FRAME)
+        at = len(w.buf)  # where the id goes (4-aligned)
+        before, after = blank[:at], blank[at + 8 :]  # the empty id: its length (4) and NUL, padded to 8
         for i, eid in enumerate(ids):
-            # The head's fields are at most 4-aligned, so its bytes are the same at either phase; only the
-            # padding before the cube's doubles differs.
-            w = CdrWriter()
-            _entity_head(w, 0.0, eid, lifetime_s)
-            w.u32(1)  # one cube
-            head = bytes(w.buf)
+            b = eid.encode() + b"\0"
+            head = before + struct.pack("<I", len(b)) + b + bytes(-len(b) % 4) + after
             h = float(height[i])
             body = _CUBE.pack(0.0, 0.0, h / 2, 0.0, 0.0, 0.0, 1.0, float(length[i]), float(width[i]), h,
                               *colour_rgba[colours[i]]) + tail  # fmt: skip
@@ -175,12 +182,7 @@ class ActorsScene:
                  yaw: np.ndarray) -> list[bytes]:  # fmt: skip
         """One SceneUpdate per frame: times ``t`` (k,) s; ``active`` (k, n) which actors are shown; box
         centres ``cx, cy`` (k, n) m and ``yaw`` (k, n) rad in the map frame."""
-        out: list[bytes] = [b""] * len(t)
-        for ks, rows in self.groups(t, active, cx, cy, yaw):
-            raw, w = rows.tobytes(), rows.shape[1]
-            for j, k in enumerate(ks.tolist()):
-                out[k] = raw[j * w : j * w + w]
-        return out
+        return frames_of(self.groups(t, active, cx, cy, yaw), len(t))
 
     def groups(self, t: np.ndarray, active: np.ndarray, cx: np.ndarray, cy: np.ndarray,
                yaw: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
@@ -209,6 +211,16 @@ class ActorsScene:
             buf[:, cols] = vals.view(np.uint8).reshape(ks.size, -1)
             out.append((ks, buf))
         return out
+
+
+def frames_of(groups: list[tuple[np.ndarray, np.ndarray]], k: int) -> list[bytes]:
+    """``ActorsScene.groups`` as ``k`` messages in frame order."""
+    out: list[bytes] = [b""] * k
+    for ks, rows in groups:
+        raw, w = rows.tobytes(), rows.shape[1]
+        for j, f in enumerate(ks.tolist()):
+            out[f] = raw[j * w : j * w + w]
+    return out
 
 
 @functools.cache

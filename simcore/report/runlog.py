@@ -353,7 +353,7 @@ class RunLogWriter:
         if len(groups) == 1:  # one set of actors in the whole block: its messages are one array's rows
             self._add_block("/actors", t, groups[0][1])
         else:
-            self._add_block("/actors", t, self._scene.messages(t, active, cx, cy, yaw))
+            self._add_block("/actors", t, fc.frames_of(groups, k))
         ego = self.world.ego
         if ego >= 0:
             self._add_block("/tf", t, fc.transforms(t, "ego", x[:, ego], y[:, ego], yaw[:, ego]))

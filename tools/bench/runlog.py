@@ -16,7 +16,8 @@ time (``mcap_ms``: opening the log with its header, schemas and map scene, ``ope
 the run, its ``on_advance`` calls, ``busy_ms``; ``finish`` with the final snapshot and result,
 ``finish_ms``) and ``mcap_pct`` = mcap_ms over run_ms; the wall time of the run without and with the log;
 the log's MB per simulated minute; side by side, in the same process, the same for the run log writer of
-commit ``--old-ref`` (JSON scene, one message at a time; loaded from git): ``old_*`` columns;
+commit ``--old-ref`` (loaded from git; e.g. ``bbb5b94``: the JSON scene, one message at a time): ``old_*``
+columns;
 ``simcore rescore`` time (read the log, rebuild the world,
 recompute) and the viewer: HTML build time from the log and, where headless Chromium and Selenium are
 installed, the time until the page's viewer is ready. ``--quick``: 10 s simulated per traffic size (one
@@ -48,8 +49,8 @@ from simcore.report.runlog import RUN_MCAP, RunLogWriter
 from simcore.report.viewer import write_view
 
 REPO = Path(__file__).resolve().parents[2]
-#: The last commit whose run log wrote the Foxglove scene as JSON, one message at a time.
-OLD_REF = "bbb5b94"
+#: The commit compared against by default: main before wave 5's own MCAP writer (report.mcapio).
+OLD_REF = "0fa7f71"
 CATALOG_QUICK = ("urban/t_junction_left_turn", "urban/cut_in", "ncap/ccrs", "ncap/cpfa")
 CATALOG_FULL = (*CATALOG_QUICK, "urban/signalized_intersection", "urban/roundabout", "urban/dense_city_grid")
 
@@ -82,31 +83,33 @@ def _browser_load_s(html: Path) -> float | None:
 
 
 def old_writer(ref: str) -> type | None:
-    """``RunLogWriter`` of commit ``ref`` (its runlog.py with that commit's foxglove.py), loaded from git; None
-    without git or that commit."""
+    """``RunLogWriter`` of commit ``ref`` (its runlog.py with that commit's cdr.py, foxglove_cdr.py and
+    foxglove.py where it had them), loaded from git; None without git or that commit."""
     import simcore.report
 
     src = {}
-    for name in ("foxglove", "runlog"):
+    for name in ("cdr", "foxglove_cdr", "foxglove", "runlog"):
         try:
             src[name] = subprocess.run(["git", "-C", str(REPO), "show", f"{ref}:simcore/report/{name}.py"],
                                        capture_output=True, text=True, check=True).stdout  # fmt: skip
         except (OSError, subprocess.CalledProcessError):
-            return None
+            if name == "runlog":
+                return None
     mods = {}
-    saved = sys.modules["simcore.report.foxglove"]
+    saved = {name: sys.modules.get(f"simcore.report.{name}") for name in src}
     try:
-        for name in ("foxglove", "runlog"):  # runlog's ``from simcore.report import foxglove`` gets the old one
+        for name in src:  # later modules' ``from simcore.report import NAME`` get the old ones
             mod = types.ModuleType(f"old_{name}")
             sys.modules[mod.__name__] = mod
             exec(compile(src[name], f"<{ref}:{name}.py>", "exec"), mod.__dict__)  # our own code at an older commit
             mods[name] = mod
-            if name == "foxglove":
-                sys.modules["simcore.report.foxglove"] = mod
-                simcore.report.foxglove = mod  # type: ignore[attr-defined]
+            sys.modules[f"simcore.report.{name}"] = mod
+            setattr(simcore.report, name, mod)
     finally:
-        sys.modules["simcore.report.foxglove"] = saved
-        simcore.report.foxglove = saved  # type: ignore[attr-defined]
+        for name, mod in saved.items():
+            if mod is not None:
+                sys.modules[f"simcore.report.{name}"] = mod
+                setattr(simcore.report, name, mod)
     return mods["runlog"].RunLogWriter
 
 
@@ -240,7 +243,7 @@ def main() -> int:
     cols = ["case", "actors", "sim_s", "run_ms", "mcap_ms", "mcap_pct", "open_ms", "busy_ms", "finish_ms",
             "old_mcap_ms", "old_mcap_pct", "run_s", "run_with_log_s", "MB_per_sim_min", "old_MB_per_sim_min",
             "rescore_s", "viewer_build_s", "viewer_MB", "viewer_load_s"]  # fmt: skip
-    print_table("run log (MCAP, zstd chunks; Foxglove scene at 5 Hz, CDR; snapshots every 10 s; CPU ms)", rows, cols)
+    print_table("run log (MCAP, zstd-1 chunks; Foxglove scene at 5 Hz, CDR; snapshots every 10 s; CPU ms)", rows, cols)
     write_json(args.json, "runlog", rows, {"old_ref": args.old_ref if old is not None else None})
     return 0
 
