@@ -31,8 +31,6 @@ MAP_FRAME = "map"
 _LAYOUT_CACHE = 64
 #: A CubePrimitive: pose (position, orientation), size, colour, all doubles.
 _CUBE = struct.Struct("<14d")
-#: What each frame writes into an actor's entity template: its time, box centre and heading (quaternion z, w).
-_FRAME_VALUES = np.dtype([("sec", "<i4"), ("nsec", "<u4"), ("x", "<f8"), ("y", "<f8"), ("qz", "<f8"), ("qw", "<f8")])
 #: Entity lists of a SceneEntity after ``metadata``, in order (simcore fills cubes and lines only).
 _LISTS = ("arrows", "cubes", "spheres", "cylinders", "lines", "triangles", "texts", "models")
 
@@ -152,9 +150,11 @@ class ActorsScene:
             self._tpl.append((both[0], both[1]))
         self._layouts: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Message template for the actors ``rows``: its bytes, and the byte columns that each frame's values
-        go to (``_FRAME_VALUES`` per entity, in row order)."""
+    def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+        """Message template for the actors ``rows``, placed 4 bytes into a row of a multiple of 8 bytes so that
+        the CDR payload (after the 4-byte header) starts 8-aligned: the row, the message length, and where each
+        frame's values go: the 4-byte column of each entity's stamp (seconds, nanoseconds in the next) and the
+        8-byte columns of its position x, y and orientation z, w (in row order)."""
         key = rows.tobytes()
         if key not in self._layouts:
             if len(self._layouts) >= _LAYOUT_CACHE:
@@ -167,15 +167,12 @@ class ActorsScene:
                 poses.append(off + pose)
                 off += len(tpl)
             data = CDR_LE + struct.pack("<II", 0, len(parts)) + b"".join(parts)
-            head = len(CDR_LE)
-            s0, p0 = np.array(starts, dtype=np.intp) + head, np.array(poses, dtype=np.intp) + head
-            # per entity: sec, nanosec (8 bytes at its start), position x, y (16), orientation z, w (16)
-            firsts = np.column_stack([s0, p0, p0 + 40])
-            cols = (firsts[:, :, None] + np.arange(16)).reshape(len(s0), 3, 16)
-            self._layouts[key] = (
-                np.frombuffer(data, dtype=np.uint8),
-                np.concatenate([cols[:, 0, :8], cols[:, 1:].reshape(-1, 32)], axis=1).ravel(),
-            )
+            row = np.zeros(-(-(len(data) + 4) // 8) * 8, dtype=np.uint8)
+            row[4 : 4 + len(data)] = np.frombuffer(data, dtype=np.uint8)
+            lead = 4 + len(CDR_LE)  # a payload offset's column in the row
+            stamp = (np.array(starts, dtype=np.intp) + lead) // 4
+            pose = (np.array(poses, dtype=np.intp) + lead) // 8  # position x; y next; orientation z, w at +5, +6
+            self._layouts[key] = (row, len(data), stamp, (pose[:, None] + np.array([0, 1, 5, 6])).ravel())
         return self._layouts[key]
 
     def messages(self, t: np.ndarray, active: np.ndarray, cx: np.ndarray, cy: np.ndarray,
@@ -200,16 +197,17 @@ class ActorsScene:
         for frames in groups.values():
             ks = np.array(frames, dtype=np.intp)
             rows = np.flatnonzero(active[ks[0]])
-            tpl, cols = self._layout(rows)
+            tpl, size, stamp, pose = self._layout(rows)
             buf = np.tile(tpl, (ks.size, 1))
-            vals = np.empty((ks.size, rows.size), dtype=_FRAME_VALUES)
-            vals["sec"] = (ns[ks] // 1_000_000_000)[:, None]
-            vals["nsec"] = (ns[ks] % 1_000_000_000)[:, None]
+            words = buf.view("<u4")
+            words[:, stamp] = (ns[ks] // 1_000_000_000)[:, None]  # int32 seconds: the same bits for t >= 0
+            words[:, stamp + 1] = (ns[ks] % 1_000_000_000)[:, None]
             sel = np.ix_(ks, rows)
             half = yaw[sel] / 2
-            vals["x"], vals["y"], vals["qz"], vals["qw"] = cx[sel], cy[sel], np.sin(half), np.cos(half)
-            buf[:, cols] = vals.view(np.uint8).reshape(ks.size, -1)
-            out.append((ks, buf))
+            buf.view("<f8")[:, pose] = np.stack([cx[sel], cy[sel], np.sin(half), np.cos(half)], axis=2).reshape(
+                ks.size, -1
+            )
+            out.append((ks, buf[:, 4 : 4 + size]))
         return out
 
 
@@ -217,9 +215,8 @@ def frames_of(groups: list[tuple[np.ndarray, np.ndarray]], k: int) -> list[bytes
     """``ActorsScene.groups`` as ``k`` messages in frame order."""
     out: list[bytes] = [b""] * k
     for ks, rows in groups:
-        raw, w = rows.tobytes(), rows.shape[1]
         for j, f in enumerate(ks.tolist()):
-            out[f] = raw[j * w : j * w + w]
+            out[f] = rows[j].tobytes()  # row by row: no large temporary (each costs page faults anew)
     return out
 
 

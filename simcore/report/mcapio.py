@@ -95,7 +95,7 @@ class McapWriter:
         self._pos += len(data)
 
     def _new_chunk(self) -> None:
-        self._parts: list[bytes] = []
+        self._parts: list[bytes | memoryview] = []
         self._size = 0  # bytes of the open chunk's records
         #: channel id -> (log times, offsets in the chunk) of its messages in the open chunk
         self._index: dict[int, tuple[list[int], list[int]]] = {}
@@ -153,11 +153,12 @@ class McapWriter:
         heads["op"], heads["len"], heads["channel"] = MESSAGE, 22 + sizes, channel_id
         heads["seq"], heads["log"], heads["publish"] = np.arange(seq0, seq0 + k), ns, ns
         ends = np.cumsum(31 + sizes)  # each message's end, from the block's start
+        hb: bytes | memoryview
         if rows:
             recs = np.empty((k, 31 + datas.shape[1]), dtype=np.uint8)
             recs[:, :31] = heads.view(np.uint8).reshape(k, 31)
             recs[:, 31:] = datas
-            hb = recs.tobytes()
+            hb = memoryview(recs).cast("B")  # no copy: the chunk's parts keep the array until it is written
         else:
             hb = heads.tobytes()
         lo = 0
