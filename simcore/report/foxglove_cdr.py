@@ -105,9 +105,9 @@ def _line_strips(pts: list[np.ndarray], kind: int, thickness: float, rgba: tuple
     heads["pose"][:, 6] = 1.0  # orientation w
     xyz = np.zeros((int(counts.sum()), 3), dtype="<f8")
     xyz[:, :2] = np.concatenate(pts)
-    hb, raw, tail, w = heads.tobytes(), xyz.tobytes(), _LINE_TAIL.pack(*rgba, 0, 0), _LINE_HEAD.itemsize
+    hb, raw, tail, w = heads.tobytes(), memoryview(xyz).cast("B"), _LINE_TAIL.pack(*rgba, 0, 0), _LINE_HEAD.itemsize
     ends = (24 * np.cumsum(counts)).tolist()
-    parts = [hb[:1], hb[8 - pad0 : w]]
+    parts: list[bytes | memoryview] = [hb[:1], hb[8 - pad0 : w]]
     for i, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
         if i:
             parts.append(hb[i * w : i * w + w])

@@ -1,6 +1,7 @@
 """Run log (MCAP) cost: size per simulated minute, write overhead, rescore time, viewer build and load time.
 
     python tools/bench/runlog.py [--quick] [--json FILE] [--parts traffic,catalog,sensors] [--old-ref REF]
+                                 [--catalog NAME,...] [--repeats N]
 
 Three parts, each run without and with the log attached in the same process:
 
@@ -15,9 +16,9 @@ Reported per case (medians of ``repeats``): the plain run's CPU time (``run_ms``
 time (``mcap_ms``: opening the log with its header, schemas and map scene, ``open_ms``; the writer inside
 the run, its ``on_advance`` calls, ``busy_ms``; ``finish`` with the final snapshot and result,
 ``finish_ms``) and ``mcap_pct`` = mcap_ms over run_ms; the wall time of the run without and with the log;
-the log's MB per simulated minute; side by side, in the same process, the same for the run log writer of
-commit ``--old-ref`` (loaded from git; e.g. ``bbb5b94``: the JSON scene, one message at a time): ``old_*``
-columns;
+the log's MB per simulated minute; side by side, in the same process (one run of each in turn), the same
+for the run log writer of commit ``--old-ref`` (loaded from git; e.g. ``bbb5b94``: the JSON scene, one
+message at a time): ``old_*`` columns;
 ``simcore rescore`` time (read the log, rebuild the world,
 recompute) and the viewer: HTML build time from the log and, where headless Chromium and Selenium are
 installed, the time until the page's viewer is ready. ``--quick``: 10 s simulated per traffic size (one
@@ -189,11 +190,16 @@ def one(
     label: str, scenario: str | Path, out: Path, repeats: int, browser: bool, in_engine: bool = True,
     images: bool = False, old: Any = None,
 ) -> dict:  # fmt: skip
-    row = mcap_cost(scenario, out, repeats, in_engine, images)
+    if old is None:
+        row = mcap_cost(scenario, out, repeats, in_engine, images)
+    else:  # new and old writer alternately, one run each, so that a change of machine load hits both alike
+        news, olds = [], []
+        for _ in range(repeats):
+            news.append(mcap_cost(scenario, out, 1, in_engine, images))
+            olds.append(mcap_cost(scenario, out.with_name(out.name + "_old"), 1, in_engine, images, old))
+        row = {k: statistics.median(r[k] for r in news) if isinstance(v, float) else v for k, v in news[-1].items()}
+        row |= {f"old_{k}": statistics.median(r[k] for r in olds) for k in ("mcap_ms", "mcap_pct", "MB_per_sim_min")}
     res = row.pop("res")
-    if old is not None:
-        prev = mcap_cost(scenario, out.with_name(out.name + "_old"), repeats, in_engine, images, old)
-        row |= {f"old_{k}": prev[k] for k in ("mcap_ms", "mcap_pct", "MB_per_sim_min")}
     t0 = time.perf_counter()
     rescore(out)
     rescore_s = time.perf_counter() - t0
@@ -220,18 +226,21 @@ def main() -> int:
     ap.add_argument("--parts", default="traffic,catalog,sensors", help="comma-separated subset of the three parts")
     ap.add_argument("--old-ref", default=OLD_REF, help="git commit of the run log writer compared against")
     ap.add_argument("--no-old", action="store_true", help="skip the side-by-side run of the old writer")
+    ap.add_argument("--catalog", metavar="NAMES", help="comma-separated catalog scenarios (default: the part's own)")
+    ap.add_argument("--repeats", type=int, help="repeats per case (default: 1 with --quick, else 3; catalog >= 3)")
     args = ap.parse_args()
     old = None if args.no_old else old_writer(args.old_ref)
     parts = set(args.parts.split(","))
     sim_s = 10.0 if args.quick else 60.0
-    repeats = 1 if args.quick else 3
+    repeats = args.repeats or (1 if args.quick else 3)
     rows = []
     with tempfile.TemporaryDirectory(prefix="simcore-bench-log-") as tmp:
         for n in (10, 100, 1000) if "traffic" in parts else ():
             print(f"traffic {n} ...", file=sys.stderr)
             rows.append(one(f"traffic {n}", traffic_file(n, timeout_s=sim_s), Path(tmp) / f"t{n}", repeats, False,
                             old=old))  # fmt: skip
-        for name in (CATALOG_QUICK if args.quick else CATALOG_FULL) if "catalog" in parts else ():
+        catalog = args.catalog.split(",") if args.catalog else CATALOG_QUICK if args.quick else CATALOG_FULL
+        for name in catalog if "catalog" in parts else ():
             print(f"{name} ...", file=sys.stderr)
             rows.append(one(name, name, Path(tmp) / name.replace("/", "_"), max(repeats, 3), True, old=old))
         rig = Path(tmp) / "sensor_rig.yaml"
