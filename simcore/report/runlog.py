@@ -68,10 +68,13 @@ LOG_VERSION = 3
 #: Default rate (Hz of simulated time) of the Foxglove actor boxes and ego transform.
 SCENE_HZ = 5.0
 #: Most Foxglove scene frames buffered before they are encoded together (fewer for many actors:
-#: ``SCENE_BLOCK_BYTES`` bounds a block's encoded size).
+#: ``SCENE_BLOCK_BYTES`` bounds a block's encoded size; more for a few actors: ``SCENE_BLOCK_SMALL``).
 SCENE_BLOCK = 64
 #: Bound (bytes) of one block of encoded scene frames (about 200 bytes per actor and frame).
 SCENE_BLOCK_BYTES = 4 << 20
+#: Encoded size (bytes) a block of a few actors may grow to past ``SCENE_BLOCK`` frames: a short run's scene is
+#: then encoded in one go (each block has a fixed cost of some 50 NumPy calls).
+SCENE_BLOCK_SMALL = 256 << 10
 #: Default interval (s of simulated time) between engine-state snapshots (replay starts from the nearest).
 SNAPSHOT_EVERY_S = 10.0
 #: File name of the run log inside a run's output folder.
@@ -94,6 +97,13 @@ def _json(obj: Any) -> bytes:
 
 def _ns(t: float) -> int:
     return round(t * 1e9)
+
+
+def scene_block_frames(n: int) -> int:
+    """Scene frames buffered before they are encoded, for ``n`` actors: at least ``SCENE_BLOCK`` (or what
+    ``SCENE_BLOCK_BYTES`` allows), more up to ``SCENE_BLOCK_SMALL`` bytes; about 200 bytes per actor and frame."""
+    per_frame = 200 * max(n, 1)
+    return max(1, min(SCENE_BLOCK_BYTES // per_frame, max(SCENE_BLOCK, SCENE_BLOCK_SMALL // per_frame)))
 
 
 def world_meta(world: World) -> dict[str, Any]:
@@ -129,6 +139,8 @@ class RunLogWriter:
     ``allow_paths``, ``agents``: the agent specs by role), for ``simcore rescore`` and ``replay``.
     ``images``: log camera image layers (depth, semantic, instance; big) besides the cameras' 2-D boxes;
     lidar, radar and object-list readings are always logged (``report.sensorlog``).
+    ``compression``: of the MCAP chunks (``report.mcapio.COMPRESSIONS``: "zstd", "lz4" or "" for none).
+    ``scene_block``: scene frames encoded together (default ``scene_block_frames``).
     """
 
     def __init__(
@@ -142,6 +154,7 @@ class RunLogWriter:
         run_info: dict[str, Any] | None = None,
         images: bool = False,
         compression: str = "zstd",
+        scene_block: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +190,7 @@ class RunLogWriter:
         self._offset = np.asarray(p["center_offset"], float)
         life = 2 * self.scene_dt if np.isfinite(self.scene_dt) else 0.0
         self._scene = fc.ActorsScene(self._ids, self._length, self._width, self._height, self._colours, life)
-        cap = max(1, min(SCENE_BLOCK, SCENE_BLOCK_BYTES // (200 * max(self.n, 1))))
+        cap = scene_block or scene_block_frames(self.n)
         #: Scene frames waiting to be encoded: time (cap,), x, y, yaw (cap, n), active (cap, n); ``_nb`` used.
         self._block = {
             "time": np.zeros(cap),
@@ -306,10 +319,10 @@ class RunLogWriter:
         k_all = int(rows["time"].shape[0])
         for lo in range(0, k_all, ROWS_PER_MESSAGE):
             hi = min(lo + ROWS_PER_MESSAGE, k_all)
-            parts = [struct.pack("<I", hi - lo), np.ascontiguousarray(rows["time"][lo:hi], dtype="<f8").tobytes()]
-            parts += [np.ascontiguousarray(rows[name][lo:hi], dtype=dt).tobytes() for name, dt in STATE_FIELDS]
-            parts.append(np.ascontiguousarray(rows["signals"][lo:hi], dtype="|i1").tobytes())
-            self._add("/simcore/state", float(rows["time"][lo]), b"".join(parts))
+            parts: list[Any] = [struct.pack("<I", hi - lo), np.ascontiguousarray(rows["time"][lo:hi], dtype="<f8")]
+            parts += [np.ascontiguousarray(rows[name][lo:hi], dtype=dt) for name, dt in STATE_FIELDS]
+            parts.append(np.ascontiguousarray(rows["signals"][lo:hi], dtype="|i1"))
+            self._add("/simcore/state", float(rows["time"][lo]), b"".join(parts))  # arrays as buffers: one copy
         self.rows_written += k_all
         times = rows["time"]
         if not np.isfinite(self.scene_dt) or k_all == 0 or times[-1] + 1e-9 < self._next_scene:
@@ -506,6 +519,7 @@ def decode_snapshot(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     return header, arrays
 
 
+@functools.cache
 def rec_fields() -> tuple[str, ...]:
     """The recorder's per-row fields (``simcore.record.trajectory.FIELDS``)."""
     from simcore.record.trajectory import FIELDS

@@ -27,7 +27,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """urban/cut_in with the autopilot, logged while it runs."""
     out = tmp_path_factory.mktemp("run")
     sim = simulation("urban/cut_in", "autopilot")
-    writer = RunLogWriter(out / RUN_MCAP, sim.world).attach(sim)
+    writer = RunLogWriter(out / RUN_MCAP, sim.world, scene_block=64).attach(sim)  # scene in several blocks
     res = sim.run()
     writer.finish(res)
     return SimpleNamespace(sim=sim, res=res, path=out / RUN_MCAP, full=sim.recorder.view())
@@ -97,7 +97,7 @@ def test_foxglove_boxes_by_hand(run: SimpleNamespace, ros2_decode: Callable[[Any
     with open(run.path, "rb") as fh:
         msgs = [(s, c.topic, m) for s, c, m in make_reader(fh).iter_messages(topics=["/actors", "/tf"])]
     scenes = [(m.log_time, ros2_decode(s, m.data)) for s, topic, m in msgs if topic == "/actors"]
-    assert len(scenes) > 64  # more frames than one block (runlog.SCENE_BLOCK)
+    assert len(scenes) > 64  # more frames than one block (the fixture's scene_block)
     for ns, scene in scenes:
         k = rows[round(ns * 1e-9, 9)]
         on = np.flatnonzero(run.full["active"][k])
@@ -211,13 +211,18 @@ def test_lidar_sweeps_as_foxglove_point_clouds(tmp_path: Path, ros2_decode: Call
 def test_scene_blocks_are_bounded_and_lose_no_frame(run: SimpleNamespace, tmp_path: Path) -> None:
     """Rows fed in uneven pieces (as compiled calls do) over 300 simulated s: the writer buffers at most one
     block of scene frames (its arrays never grow), yet every 0.2 s frame reaches /actors and /tf, in order."""
-    from simcore.report.runlog import SCENE_BLOCK
+    from simcore.report.runlog import scene_block_frames
 
     w = run.sim.world
     n, g = w.state.n, w.network.n_signals
-    writer = RunLogWriter(tmp_path / RUN_MCAP, w)
+    default = RunLogWriter(tmp_path / "default.mcap", w)
+    default.finish()
+    assert default._block["time"].shape[0] == scene_block_frames(n)
+    # by hand: 256 KiB of 200-byte entities for 2 actors; 64 frames for 60; 4 MiB of them for 1000
+    assert (scene_block_frames(2), scene_block_frames(60), scene_block_frames(1000)) == (655, 64, 20)
+    writer = RunLogWriter(tmp_path / RUN_MCAP, w, scene_block=64)
     cap = writer._block["time"].shape[0]
-    assert cap == SCENE_BLOCK  # a few actors: the frame bound, not the byte bound
+    assert cap == 64
     rng = np.random.default_rng(3)
     k0 = 0
     for size in rng.integers(1, 400, 30):  # 0.1 s rows, pieces of 1-399 rows
