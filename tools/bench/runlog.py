@@ -242,7 +242,8 @@ def main() -> int:
         catalog = args.catalog.split(",") if args.catalog else CATALOG_QUICK if args.quick else CATALOG_FULL
         for name in catalog if "catalog" in parts else ():
             print(f"{name} ...", file=sys.stderr)
-            rows.append(one(name, name, Path(tmp) / name.replace("/", "_"), max(repeats, 3), True, old=old))
+            rows.append(one(name, name, Path(tmp) / name.replace("/", "_"), args.repeats or max(repeats, 3), True,
+                            old=old))  # fmt: skip
         rig = Path(tmp) / "sensor_rig.yaml"
         rig.write_text(SENSOR_SCENARIO.format(t_end=sim_s))
         for images in (False, True) if "sensors" in parts else ():
