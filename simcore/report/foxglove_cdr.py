@@ -105,7 +105,7 @@ def _line_strips(pts: list[np.ndarray], kind: int, thickness: float, rgba: tuple
     heads["pose"][:, 6] = 1.0  # orientation w
     xyz = np.zeros((int(counts.sum()), 3), dtype="<f8")
     xyz[:, :2] = np.concatenate(pts)
-    hb, raw, tail, w = heads.tobytes(), memoryview(xyz).cast("B"), _LINE_TAIL.pack(*rgba, 0, 0), _LINE_HEAD.itemsize
+    hb, raw, tail, w = heads.tobytes(), xyz.data.cast("B"), _LINE_TAIL.pack(*rgba, 0, 0), _LINE_HEAD.itemsize
     ends = (24 * np.cumsum(counts)).tolist()
     parts: list[bytes | memoryview] = [hb[:1], hb[8 - pad0 : w]]
     for i, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
@@ -148,7 +148,7 @@ class ActorsScene:
                 pad = -(phase + len(head)) % 8
                 both.append((head + bytes(pad) + body, len(head) + pad))
             self._tpl.append((both[0], both[1]))
-        self._layouts: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._layouts: dict[bytes, tuple[np.ndarray, int, np.ndarray, np.ndarray]] = {}
 
     def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
         """Message template for the actors ``rows``, placed 4 bytes into a row of a multiple of 8 bytes so that

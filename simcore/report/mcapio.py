@@ -147,18 +147,19 @@ class McapWriter:
         if k == 0:
             return
         ns = np.asarray(log_ns, dtype=np.int64)
-        rows = isinstance(datas, np.ndarray)
-        sizes = np.full(k, datas.shape[1]) if rows else np.fromiter(map(len, datas), dtype=np.int64, count=k)
+        arr = datas if isinstance(datas, np.ndarray) else None
+        rows = arr is not None
+        sizes = np.full(k, arr.shape[1]) if arr is not None else np.fromiter(map(len, datas), np.int64, count=k)
         heads = np.empty(k, dtype=MESSAGE_HEAD)
         heads["op"], heads["len"], heads["channel"] = MESSAGE, 22 + sizes, channel_id
         heads["seq"], heads["log"], heads["publish"] = np.arange(seq0, seq0 + k), ns, ns
         ends = np.cumsum(31 + sizes)  # each message's end, from the block's start
         hb: bytes | memoryview
-        if rows:
-            recs = np.empty((k, 31 + datas.shape[1]), dtype=np.uint8)
+        if arr is not None:
+            recs = np.empty((k, 31 + arr.shape[1]), dtype=np.uint8)
             recs[:, :31] = heads.view(np.uint8).reshape(k, 31)
-            recs[:, 31:] = datas
-            hb = memoryview(recs).cast("B")  # no copy: the chunk's parts keep the array until it is written
+            recs[:, 31:] = arr
+            hb = recs.data.cast("B")  # no copy: the chunk's parts keep the array until it is written
         else:
             hb = heads.tobytes()
         lo = 0
@@ -198,7 +199,7 @@ class McapWriter:
                       + struct.pack("<Q", len(packed)) + packed)  # fmt: skip
         chunk_at = self._pos
         self._write(rec)
-        index_at, parts, where = self._pos, [], []
+        index_at, parts, where = self._pos, list[bytes](), list[bytes]()
         for cid, (times, offsets) in self._index.items():
             pairs = np.empty((len(times), 2), dtype="<u8")
             pairs[:, 0], pairs[:, 1] = times, offsets
@@ -222,7 +223,7 @@ class McapWriter:
         self._close_chunk()
         self._write(_record(DATA_END, struct.pack("<I", 0)))  # no data-section CRC (as ``mcap``'s default)
         summary_at = self._pos
-        groups, parts, at = [], [], summary_at
+        groups, parts, at = list[bytes](), list[bytes](), summary_at
         counts = b"".join(struct.pack("<HQ", cid + 1, n) for cid, n in enumerate(self.message_counts) if n)
         stats = _record(STATISTICS, struct.pack("<QHIIIIQQ", sum(self.message_counts), len(self._schemas),
                                                 len(self._channels), 0, 0, len(self._chunk_indexes),
