@@ -103,8 +103,9 @@ def _line_strips(pts: list[np.ndarray], kind: int, thickness: float, rgba: tuple
     heads = np.zeros(len(pts), dtype=_LINE_HEAD)
     heads["type"], heads["thickness"], heads["count"] = kind, thickness, counts
     heads["pose"][:, 6] = 1.0  # orientation w
-    xyz = np.zeros((int(counts.sum()), 3), dtype="<f8")
-    xyz[:, :2] = np.concatenate(pts)
+    xyz = np.empty((int(counts.sum()), 3), dtype="<f8")
+    xyz[:, 2] = 0.0
+    np.concatenate(pts, out=xyz[:, :2], casting="same_kind")
     hb, raw, tail, w = heads.tobytes(), xyz.data.cast("B"), _LINE_TAIL.pack(*rgba, 0, 0), _LINE_HEAD.itemsize
     ends = (24 * np.cumsum(counts)).tolist()
     parts: list[bytes | memoryview] = [hb[:1], hb[8 - pad0 : w]]
