@@ -10,6 +10,7 @@ where JSON formats every number as text. Foxglove decodes these channels by thei
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Callable
@@ -30,8 +31,6 @@ MAP_FRAME = "map"
 _LAYOUT_CACHE = 64
 #: A CubePrimitive: pose (position, orientation), size, colour, all doubles.
 _CUBE = struct.Struct("<14d")
-#: What each frame writes into an actor's entity template: its time, box centre and heading (quaternion z, w).
-_FRAME_VALUES = np.dtype([("sec", "<i4"), ("nsec", "<u4"), ("x", "<f8"), ("y", "<f8"), ("qz", "<f8"), ("qw", "<f8")])
 #: Entity lists of a SceneEntity after ``metadata``, in order (simcore fills cubes and lines only).
 _LISTS = ("arrows", "cubes", "spheres", "cylinders", "lines", "triangles", "texts", "models")
 
@@ -58,7 +57,7 @@ def _rgba(hex_colour: str, a: float = 1.0) -> tuple[float, float, float, float]:
 def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], thickness: float = 0.15) -> bytes:
     """SceneUpdate with one entity ``map/NAME`` per layer (``NAME -> (colour, closed, [(k, 2) m points])``),
     each polyline a line strip (loop if ``closed``) at z = 0. A layer's points go in as one array of doubles;
-    each line adds only its packed head and tail (their padding computed from the running offset)."""
+    each line adds only its packed head and tail (``_line_strips``)."""
     parts: list[bytes | memoryview] = [CDR_LE, struct.pack("<II", 0, len(layers))]  # no deletions; entity count
     off = 8  # payload offset (alignment is relative to it)
 
@@ -78,26 +77,42 @@ def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], 
             w.u32(count)
 
         fields(head)
-        xyz = np.zeros((sum(len(p) for p in pts), 3), dtype="<f8")
-        if len(xyz):
-            xyz[:, :2] = np.concatenate(pts)
-        raw, at = memoryview(xyz.tobytes()), 0
-        kind, colour4 = 1 if closed else 0, _rgba(colour)
-        for p in pts:
-            k = len(p)
-            p1 = -(off + 1) % 8  # type (u8), then the pose and thickness (f64)
-            o2 = off + 1 + p1 + 65  # after 8 doubles and scale_invariant (u8)
-            p2 = -o2 % 4
-            o3 = o2 + p2 + 4  # after the point count (u32)
-            p3 = -o3 % 8 if k else 0
-            o4 = o3 + p3 + 24 * k
-            p4 = -o4 % 8  # the colour (f64)
-            parts.append(struct.pack(f"<B{p1}x8dB{p2}xI{p3}x", kind, 0, 0, 0, 0, 0, 0, 1, thickness, 0, k))
-            parts.append(raw[at : at + 24 * k])
-            parts.append(struct.pack(f"<{p4}x4dII", *colour4, 0, 0))  # colour; no colors, no indices
-            at += 24 * k
-            off = o4 + p4 + 40
-        fields(lambda w: w.empty(3))  # triangles, texts, models
+        if pts:
+            lines = _line_strips(pts, 1 if closed else 0, thickness, _rgba(colour), -(off + 1) % 8)
+            parts.append(lines)
+            off += len(lines)
+        parts.append(bytes(12))  # triangles, texts, models: three empty lists (4-aligned after lines or count)
+        off += 12
+    return b"".join(parts)
+
+
+#: A LinePrimitive up to its points, as each line after a layer's first has it (7 bytes of padding after the
+#: type: it starts 8-aligned), and its tail (colour, no per-point colours, no indices).
+_LINE_HEAD = np.dtype({"names": ["type", "pose", "thickness", "scale_invariant", "count"],
+                       "formats": ["u1", ("<f8", 7), "<f8", "u1", "<u4"], "offsets": [0, 8, 64, 72, 76],
+                       "itemsize": 80})  # fmt: skip
+_LINE_TAIL = struct.Struct("<4dII")
+
+
+def _line_strips(pts: list[np.ndarray], kind: int, thickness: float, rgba: tuple[float, ...], pad0: int) -> bytes:
+    """A layer's LinePrimitives (``pts``: (k, 2) m each, z = 0), the first with ``pad0`` bytes of padding after
+    its type (its offset is 1 past a multiple of 8 less than that). Every line's layout is fixed but for its
+    point count (after one line, the next starts 8-aligned): the heads are packed by one NumPy assignment and
+    the points go in as one array of doubles."""
+    counts = np.array([len(p) for p in pts], dtype=np.int64)
+    heads = np.zeros(len(pts), dtype=_LINE_HEAD)
+    heads["type"], heads["thickness"], heads["count"] = kind, thickness, counts
+    heads["pose"][:, 6] = 1.0  # orientation w
+    xyz = np.empty((int(counts.sum()), 3), dtype="<f8")
+    xyz[:, 2] = 0.0
+    np.concatenate(pts, out=xyz[:, :2], casting="same_kind")
+    hb, raw, tail, w = heads.tobytes(), xyz.data.cast("B"), _LINE_TAIL.pack(*rgba, 0, 0), _LINE_HEAD.itemsize
+    ends = (24 * np.cumsum(counts)).tolist()
+    parts: list[bytes | memoryview] = [hb[:1], hb[8 - pad0 : w]]
+    for i, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
+        if i:
+            parts.append(hb[i * w : i * w + w])
+        parts += (raw[lo:hi], tail)
     return b"".join(parts)
 
 
@@ -112,13 +127,20 @@ class ActorsScene:
         self._tpl: list[tuple[tuple[bytes, int], tuple[bytes, int]]] = []
         colour_rgba = {c: _rgba(c) for c in set(colours)}
         tail = bytes(24)  # spheres ... models: six empty lists
+        # The head's fields are at most 4-aligned, so its bytes are the same at either phase; only the padding
+        # before the cube's doubles differs. The fields before and after the id are the same for every actor.
+        w = CdrWriter()
+        _entity_head(w, 0.0, "", lifetime_s)
+        w.u32(1)  # one cube
+        blank = bytes(w.buf)
+        w = CdrWriter()
+        w.time(0.0)
+        w.string(MAP_FRAME)
+        at = len(w.buf)  # where the id goes (4-aligned)
+        before, after = blank[:at], blank[at + 8 :]  # the empty id: its length (4) and NUL, padded to 8
         for i, eid in enumerate(ids):
-            # The head's fields are at most 4-aligned, so its bytes are the same at either phase; only the
-            # padding before the cube's doubles differs.
-            w = CdrWriter()
-            _entity_head(w, 0.0, eid, lifetime_s)
-            w.u32(1)  # one cube
-            head = bytes(w.buf)
+            b = eid.encode() + b"\0"
+            head = before + struct.pack("<I", len(b)) + b + bytes(-len(b) % 4) + after
             h = float(height[i])
             body = _CUBE.pack(0.0, 0.0, h / 2, 0.0, 0.0, 0.0, 1.0, float(length[i]), float(width[i]), h,
                               *colour_rgba[colours[i]]) + tail  # fmt: skip
@@ -127,11 +149,13 @@ class ActorsScene:
                 pad = -(phase + len(head)) % 8
                 both.append((head + bytes(pad) + body, len(head) + pad))
             self._tpl.append((both[0], both[1]))
-        self._layouts: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._layouts: dict[bytes, tuple[np.ndarray, int, np.ndarray, np.ndarray]] = {}
 
-    def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Message template for the actors ``rows``: its bytes, and the byte columns that each frame's values
-        go to (``_FRAME_VALUES`` per entity, in row order)."""
+    def _layout(self, rows: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+        """Message template for the actors ``rows``, placed 4 bytes into a row of a multiple of 8 bytes so that
+        the CDR payload (after the 4-byte header) starts 8-aligned: the row, the message length, and where each
+        frame's values go: the 4-byte column of each entity's stamp (seconds, nanoseconds in the next) and the
+        8-byte columns of its position x, y and orientation z, w (in row order)."""
         key = rows.tobytes()
         if key not in self._layouts:
             if len(self._layouts) >= _LAYOUT_CACHE:
@@ -144,45 +168,60 @@ class ActorsScene:
                 poses.append(off + pose)
                 off += len(tpl)
             data = CDR_LE + struct.pack("<II", 0, len(parts)) + b"".join(parts)
-            head = len(CDR_LE)
-            s0, p0 = np.array(starts, dtype=np.intp) + head, np.array(poses, dtype=np.intp) + head
-            # per entity: sec, nanosec (8 bytes at its start), position x, y (16), orientation z, w (16)
-            firsts = np.column_stack([s0, p0, p0 + 40])
-            cols = (firsts[:, :, None] + np.arange(16)).reshape(len(s0), 3, 16)
-            self._layouts[key] = (
-                np.frombuffer(data, dtype=np.uint8),
-                np.concatenate([cols[:, 0, :8], cols[:, 1:].reshape(-1, 32)], axis=1).ravel(),
-            )
+            row = np.zeros(-(-(len(data) + 4) // 8) * 8, dtype=np.uint8)
+            row[4 : 4 + len(data)] = np.frombuffer(data, dtype=np.uint8)
+            lead = 4 + len(CDR_LE)  # a payload offset's column in the row
+            stamp = (np.array(starts, dtype=np.intp) + lead) // 4
+            pose = (np.array(poses, dtype=np.intp) + lead) // 8  # position x; y next; orientation z, w at +5, +6
+            self._layouts[key] = (row, len(data), stamp, (pose[:, None] + np.array([0, 1, 5, 6])).ravel())
         return self._layouts[key]
 
     def messages(self, t: np.ndarray, active: np.ndarray, cx: np.ndarray, cy: np.ndarray,
                  yaw: np.ndarray) -> list[bytes]:  # fmt: skip
         """One SceneUpdate per frame: times ``t`` (k,) s; ``active`` (k, n) which actors are shown; box
         centres ``cx, cy`` (k, n) m and ``yaw`` (k, n) rad in the map frame."""
-        out: list[bytes] = [b""] * len(t)
+        return frames_of(self.groups(t, active, cx, cy, yaw), len(t))
+
+    def groups(self, t: np.ndarray, active: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+               yaw: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+        """``messages`` as (frame indices, their messages as rows of bytes (frames, length)) per set of active
+        actors (usually one for a whole block)."""
+        groups: dict[bytes, list[int]] = {}  # frames by their set of active actors
         active = np.asarray(active, dtype=bool)
         if (active == active[:1]).all():  # the usual case: one set of actors for the whole block
-            inverse = np.zeros(len(t), dtype=np.intp)
+            groups[b""] = list(range(len(t)))
         else:
-            _, inverse = np.unique(np.packbits(active, axis=1), axis=0, return_inverse=True)
+            for k, key in enumerate(np.packbits(active, axis=1)):
+                groups.setdefault(key.tobytes(), []).append(k)
         ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
-        for g in np.unique(inverse):
-            ks = np.flatnonzero(inverse.ravel() == g)
+        out = []
+        for frames in groups.values():
+            ks = np.array(frames, dtype=np.intp)
             rows = np.flatnonzero(active[ks[0]])
-            tpl, cols = self._layout(rows)
+            tpl, size, stamp, pose = self._layout(rows)
             buf = np.tile(tpl, (ks.size, 1))
-            vals = np.empty((ks.size, rows.size), dtype=_FRAME_VALUES)
-            vals["sec"] = (ns[ks] // 1_000_000_000)[:, None]
-            vals["nsec"] = (ns[ks] % 1_000_000_000)[:, None]
+            words = buf.view("<u4")
+            words[:, stamp] = (ns[ks] // 1_000_000_000)[:, None]  # int32 seconds: the same bits for t >= 0
+            words[:, stamp + 1] = (ns[ks] % 1_000_000_000)[:, None]
             sel = np.ix_(ks, rows)
             half = yaw[sel] / 2
-            vals["x"], vals["y"], vals["qz"], vals["qw"] = cx[sel], cy[sel], np.sin(half), np.cos(half)
-            buf[:, cols] = vals.view(np.uint8).reshape(ks.size, -1)
-            for j, k in enumerate(ks.tolist()):
-                out[k] = buf[j].tobytes()
+            buf.view("<f8")[:, pose] = np.stack([cx[sel], cy[sel], np.sin(half), np.cos(half)], axis=2).reshape(
+                ks.size, -1
+            )
+            out.append((ks, buf[:, 4 : 4 + size]))
         return out
 
 
+def frames_of(groups: list[tuple[np.ndarray, np.ndarray]], k: int) -> list[bytes]:
+    """``ActorsScene.groups`` as ``k`` messages in frame order."""
+    out: list[bytes] = [b""] * k
+    for ks, rows in groups:
+        for j, f in enumerate(ks.tolist()):
+            out[f] = rows[j].tobytes()  # row by row: no large temporary (each costs page faults anew)
+    return out
+
+
+@functools.cache
 def _transform_template(parent: str, child: str) -> tuple[np.ndarray, int, int]:
     """A one-transform FrameTransforms with zero pose: bytes, time offset, translation offset (rotation +24)."""
     w = CdrWriter()
@@ -197,9 +236,9 @@ def _transform_template(parent: str, child: str) -> tuple[np.ndarray, int, int]:
     return np.frombuffer(w.message(), dtype=np.uint8), stamp + 4, at + 4
 
 
-def transforms(t: np.ndarray, child: str, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> list[bytes]:
+def transforms(t: np.ndarray, child: str, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> np.ndarray:
     """One FrameTransforms per frame: ``child`` at ``(x, y)`` m, heading ``yaw`` rad in the map frame at
-    times ``t`` (k,) s, encoded together."""
+    times ``t`` (k,) s, encoded together: the messages as rows of bytes (k, length)."""
     tpl, stamp, at = _transform_template(MAP_FRAME, child)
     buf = np.tile(tpl, (len(t), 1))
     ns = np.round(np.asarray(t, dtype=float) * 1e9).astype(np.int64)
@@ -207,7 +246,7 @@ def transforms(t: np.ndarray, child: str, x: np.ndarray, y: np.ndarray, yaw: np.
     scatter(buf, [stamp + 4], ns[:, None] % 1_000_000_000, "<u4")
     half = np.asarray(yaw, dtype=float) / 2
     scatter(buf, [at, at + 8, at + 40, at + 48], np.column_stack([x, y, np.sin(half), np.cos(half)]), "<f8")
-    return [row.tobytes() for row in buf]
+    return buf
 
 
 def transform(t: float, parent: str, child: str, xyz: tuple[float, float, float], q: dict[str, float]) -> bytes:

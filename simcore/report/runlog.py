@@ -43,6 +43,7 @@ regulation block and emergency vehicles.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import struct
@@ -52,15 +53,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from mcap.opcode import Opcode
-from mcap.records import MessageIndex
-from mcap.writer import Writer
 
 from simcore._types import ActorKind
 from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR
 from simcore.report import foxglove as fg
 from simcore.report import foxglove_cdr as fc
 from simcore.report.cdr import schema_text
+from simcore.report.mcapio import McapWriter
 from simcore.report.sensorlog import SensorChannel, SensorCollector, SensorWriter
 from simcore.world import World
 
@@ -69,10 +68,13 @@ LOG_VERSION = 3
 #: Default rate (Hz of simulated time) of the Foxglove actor boxes and ego transform.
 SCENE_HZ = 5.0
 #: Most Foxglove scene frames buffered before they are encoded together (fewer for many actors:
-#: ``SCENE_BLOCK_BYTES`` bounds a block's encoded size).
+#: ``SCENE_BLOCK_BYTES`` bounds a block's encoded size; more for a few actors: ``SCENE_BLOCK_SMALL``).
 SCENE_BLOCK = 64
 #: Bound (bytes) of one block of encoded scene frames (about 200 bytes per actor and frame).
 SCENE_BLOCK_BYTES = 4 << 20
+#: Encoded size (bytes) a block of a few actors may grow to past ``SCENE_BLOCK`` frames: a short run's scene is
+#: then encoded in one go (each block has a fixed cost of some 50 NumPy calls).
+SCENE_BLOCK_SMALL = 256 << 10
 #: Default interval (s of simulated time) between engine-state snapshots (replay starts from the nearest).
 SNAPSHOT_EVERY_S = 10.0
 #: File name of the run log inside a run's output folder.
@@ -97,52 +99,11 @@ def _ns(t: float) -> int:
     return round(t * 1e9)
 
 
-#: An MCAP Message record's head: opcode, record length, channel id, sequence, log time, publish time.
-_MESSAGE_HEAD = struct.Struct("<BQHIQQ")
-
-
-class _BlockWriter(Writer):
-    """mcap's ``Writer`` plus ``add_block``: many messages of one channel appended to the open chunk in one
-    call. ``add_message`` costs about 8 us of Python per message, most of a short run's log once the scene is
-    encoded in blocks. It uses the mcap 1.x chunk builder's fields; where they are missing (another mcap
-    version) it falls back to ``add_message``. The tests read every log back with the mcap reader, CRCs on."""
-
-    def add_block(self, channel_id: int, times_ns: list[int], datas: list[bytes], seq0: int) -> None:
-        """Add messages ``datas`` of ``channel_id`` at log (= publish) times ``times_ns``, sequence numbers
-        ``seq0``, ``seq0 + 1``, ..."""
-        if not datas:
-            return
-        cb = getattr(self, "_Writer__chunk_builder", None)
-        stats = getattr(self, "_Writer__statistics", None)
-        buf = getattr(getattr(cb, "record_writer", None), "_buffer", None)
-        if cb is None or stats is None or buf is None or not hasattr(cb, "message_indices"):
-            for j, (ns, data) in enumerate(zip(times_ns, datas, strict=True)):
-                self.add_message(channel_id, log_time=ns, data=data, publish_time=ns, sequence=seq0 + j)
-            return
-        limit, k, j = int(getattr(self, "_Writer__chunk_size", 1 << 20)), len(datas), 0
-        while j < k:  # as add_message: a chunk is closed right after the message that takes it past the limit
-            buf = cb.record_writer._buffer  # a new buffer after each chunk
-            index = cb.message_indices.setdefault(channel_id, MessageIndex(channel_id=channel_id, records=[]))
-            pos, parts, first = buf.tell(), [], j
-            while j < k:
-                ns, data = times_ns[j], datas[j]
-                index.records.append((ns, pos))
-                parts.append(_MESSAGE_HEAD.pack(Opcode.MESSAGE, 22 + len(data), channel_id, seq0 + j, ns, ns))
-                parts.append(data)
-                pos += _MESSAGE_HEAD.size + len(data)
-                j += 1
-                if pos > limit:
-                    break
-            buf.write(b"".join(parts))
-            lo, hi, n = min(times_ns[first:j]), max(times_ns[first:j]), j - first
-            stats.message_start_time = lo if stats.message_count == 0 else min(lo, stats.message_start_time)
-            stats.message_end_time = max(hi, stats.message_end_time)
-            stats.channel_message_counts[channel_id] += n
-            stats.message_count += n
-            cb.message_start_time = lo if cb.num_messages == 0 else min(lo, cb.message_start_time)
-            cb.message_end_time = max(hi, cb.message_end_time)
-            cb.num_messages += n
-            self._Writer__maybe_finalize_chunk()  # type: ignore[attr-defined]
+def scene_block_frames(n: int) -> int:
+    """Scene frames buffered before they are encoded, for ``n`` actors: at least ``SCENE_BLOCK`` (or what
+    ``SCENE_BLOCK_BYTES`` allows), more up to ``SCENE_BLOCK_SMALL`` bytes; about 200 bytes per actor and frame."""
+    per_frame = 200 * max(n, 1)
+    return max(1, min(SCENE_BLOCK_BYTES // per_frame, max(SCENE_BLOCK, SCENE_BLOCK_SMALL // per_frame)))
 
 
 def world_meta(world: World) -> dict[str, Any]:
@@ -178,6 +139,8 @@ class RunLogWriter:
     ``allow_paths``, ``agents``: the agent specs by role), for ``simcore rescore`` and ``replay``.
     ``images``: log camera image layers (depth, semantic, instance; big) besides the cameras' 2-D boxes;
     lidar, radar and object-list readings are always logged (``report.sensorlog``).
+    ``compression``: of the MCAP chunks (``report.mcapio.COMPRESSIONS``: "zstd", "lz4" or "" for none).
+    ``scene_block``: scene frames encoded together (default ``scene_block_frames``).
     """
 
     def __init__(
@@ -190,12 +153,15 @@ class RunLogWriter:
         snapshot_every_s: float = SNAPSHOT_EVERY_S,
         run_info: dict[str, Any] | None = None,
         images: bool = False,
+        compression: str = "zstd",
+        scene_block: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A new file rather than one truncated: ext4 writes a truncated file's old data out first (ms of wall)
+        self.path.unlink(missing_ok=True)
         self._fh: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 (closed by finish)
-        self._w = _BlockWriter(self._fh, chunk_size=chunk_bytes)
-        self._w.start(profile="", library="simcore")
+        self._w = McapWriter(self._fh, chunk_bytes=chunk_bytes, compression=compression)
         self.world = world
         self.run_info = dict(run_info or {})
         st, p = world.state, world.params
@@ -213,6 +179,8 @@ class RunLogWriter:
         self._sim: Any = None
         self._meta_written = False
         self._obs_step: dict[str, int] = {}
+        #: The Simulation's initial EngineState and its arrays' bytes (what snapshots are compared with).
+        self._initial: tuple[Any, list[bytes]] | None = None
         self.sensors = SensorWriter(self, images=images, n_actors=self.n)
         kinds = [ActorKind(int(k)) for k in st.kind]
         self._ids = list(world.actor_ids)
@@ -222,7 +190,7 @@ class RunLogWriter:
         self._offset = np.asarray(p["center_offset"], float)
         life = 2 * self.scene_dt if np.isfinite(self.scene_dt) else 0.0
         self._scene = fc.ActorsScene(self._ids, self._length, self._width, self._height, self._colours, life)
-        cap = max(1, min(SCENE_BLOCK, SCENE_BLOCK_BYTES // (200 * max(self.n, 1))))
+        cap = scene_block or scene_block_frames(self.n)
         #: Scene frames waiting to be encoded: time (cap,), x, y, yaw (cap, n), active (cap, n); ``_nb`` used.
         self._block = {
             "time": np.zeros(cap),
@@ -261,22 +229,19 @@ class RunLogWriter:
         if schema not in self._schemas:
             enc = {"json": "jsonschema", "cdr": "ros2msg"}.get(encoding, "simcore.layout")
             body = data or (schema_text(schema).encode() if encoding == "cdr" else fg.schema_bytes(schema))
-            self._schemas[schema] = self._w.register_schema(name=schema, encoding=enc, data=body)
-        self._ch[topic] = self._w.register_channel(
-            topic=topic, message_encoding=encoding, schema_id=self._schemas[schema]
-        )
+            self._schemas[schema] = self._w.register_schema(schema, enc, body)
+        self._ch[topic] = self._w.register_channel(topic, encoding, self._schemas[schema])
         self._seq[topic] = 0
 
     def _add(self, topic: str, t: float, data: bytes) -> None:
-        ns = _ns(t)
-        self._w.add_message(self._ch[topic], log_time=ns, data=data, publish_time=ns, sequence=self._seq[topic])
+        self._w.add(self._ch[topic], _ns(t), data, self._seq[topic])
         self._seq[topic] += 1
 
     add = _add
 
-    def _add_block(self, topic: str, times: list[float], datas: list[bytes]) -> None:
-        """``_add`` for many messages of ``topic`` at once (``_BlockWriter.add_block``)."""
-        ns = np.round(np.asarray(times, dtype=float) * 1e9).astype(np.int64).tolist()  # as _ns, per element
+    def _add_block(self, topic: str, times: np.ndarray, datas: list[bytes] | np.ndarray) -> None:
+        """``_add`` for many messages of ``topic`` at once (``McapWriter.add_block``); ``times`` in s."""
+        ns = np.round(np.asarray(times, dtype=float) * 1e9).astype(np.int64)  # as _ns, per element
         self._w.add_block(self._ch[topic], ns, datas, self._seq[topic])
         self._seq[topic] += len(datas)
 
@@ -354,19 +319,21 @@ class RunLogWriter:
         k_all = int(rows["time"].shape[0])
         for lo in range(0, k_all, ROWS_PER_MESSAGE):
             hi = min(lo + ROWS_PER_MESSAGE, k_all)
-            parts = [struct.pack("<I", hi - lo), np.ascontiguousarray(rows["time"][lo:hi], dtype="<f8").tobytes()]
-            parts += [np.ascontiguousarray(rows[name][lo:hi], dtype=dt).tobytes() for name, dt in STATE_FIELDS]
-            parts.append(np.ascontiguousarray(rows["signals"][lo:hi], dtype="|i1").tobytes())
-            self._add("/simcore/state", float(rows["time"][lo]), b"".join(parts))
+            parts: list[Any] = [struct.pack("<I", hi - lo), np.ascontiguousarray(rows["time"][lo:hi], dtype="<f8")]
+            parts += [np.ascontiguousarray(rows[name][lo:hi], dtype=dt) for name, dt in STATE_FIELDS]
+            parts.append(np.ascontiguousarray(rows["signals"][lo:hi], dtype="|i1"))
+            self._add("/simcore/state", float(rows["time"][lo]), b"".join(parts))  # arrays as buffers: one copy
         self.rows_written += k_all
         times = rows["time"]
         if not np.isfinite(self.scene_dt) or k_all == 0 or times[-1] + 1e-9 < self._next_scene:
             return
-        due = []  # rows that get a Foxglove scene: the first at or after each scene time
-        for k, t in enumerate(times.tolist()):
-            if t + 1e-9 >= self._next_scene:
-                self._next_scene = t + self.scene_dt
-                due.append(k)
+        due = []  # rows that get a Foxglove scene: the first at or after each scene time (times ascend)
+        ts = times.tolist()
+        k = self._first_due(ts, 0)
+        while k < k_all:
+            due.append(k)
+            self._next_scene = ts[k] + self.scene_dt
+            k = self._first_due(ts, k + 1)
         blk, cap = self._block, self._block["time"].shape[0]
         while due:
             take, due = due[: cap - self._nb], due[cap - self._nb :]
@@ -376,6 +343,17 @@ class RunLogWriter:
             if self._nb == cap:
                 self.flush_scene()
 
+    def _first_due(self, times: list[float], lo: int) -> int:
+        """First row from ``lo`` with ``time + 1e-9 >= next scene time`` (``len(times)`` if none): a binary
+        search, then the same test as a row-by-row loop would make, so rounding picks the same row."""
+        nxt, n = self._next_scene, len(times)
+        k = bisect.bisect_left(times, nxt - 1e-9, lo)
+        while k > lo and times[k - 1] + 1e-9 >= nxt:
+            k -= 1
+        while k < n and not times[k] + 1e-9 >= nxt:
+            k += 1
+        return k
+
     def flush_scene(self) -> None:
         """Encode the buffered scene frames (``/actors`` boxes, ``/tf`` map -> ego) and add them to the log."""
         k, self._nb = self._nb, 0
@@ -384,16 +362,21 @@ class RunLogWriter:
         blk = self._block
         t, x, y, yaw, active = (blk[name][:k] for name in ("time", "x", "y", "yaw", "active"))
         cx, cy = x + self._offset * np.cos(yaw), y + self._offset * np.sin(yaw)  # box centres (m)
-        times = t.tolist()
-        self._add_block("/actors", times, self._scene.messages(t, active, cx, cy, yaw))
+        groups = self._scene.groups(t, active, cx, cy, yaw)
+        if len(groups) == 1:  # one set of actors in the whole block: its messages are one array's rows
+            self._add_block("/actors", t, groups[0][1])
+        else:
+            self._add_block("/actors", t, fc.frames_of(groups, k))
         ego = self.world.ego
         if ego >= 0:
-            self._add_block("/tf", times, fc.transforms(t, "ego", x[:, ego], y[:, ego], yaw[:, ego]))
+            self._add_block("/tf", t, fc.transforms(t, "ego", x[:, ego], y[:, ego], yaw[:, ego]))
 
     def write_snapshot(self, sim: Any) -> None:
         """Append ``sim``'s engine state and run record now (``simcore.snapshot``: JSON header + npz)."""
         self._write_meta()
-        self._add("/simcore/snapshot", sim.t, encode_snapshot(sim))
+        if self._initial is None or self._initial[0] is not sim.initial:
+            self._initial = (sim.initial, [a.tobytes() for a in sim.initial])
+        self._add("/simcore/snapshot", sim.t, encode_snapshot(sim, self._initial[1]))
         self.snapshots_written += 1
 
     def finish(self, result: Any = None) -> Path:
@@ -486,15 +469,16 @@ def snapshot_portable(sim: Any) -> bool:
     return not (scripted is not None and scripted.profiles) and not (story is not None and story.first_held)
 
 
-def encode_snapshot(sim: Any) -> bytes:
+def encode_snapshot(sim: Any, initial_bytes: list[bytes] | None = None) -> bytes:
     """``sim.snapshot()`` as bytes: a JSON header (the run record, and name, dtype and shape of each array)
     and the raw bytes of the EngineState arrays whose bits differ from the initial state (the others are
-    the rebuilt world's)."""
+    the rebuilt world's). ``initial_bytes``: each array of ``sim.initial`` as bytes, when the caller keeps them."""
     snap = sim.snapshot()
+    init_b = initial_bytes or [a.tobytes() for a in sim.initial]
     changed = [
         (name, np.ascontiguousarray(arr))
-        for name, arr, init in zip(snap.state._fields, snap.state, sim.initial, strict=True)
-        if arr.shape != init.shape or arr.tobytes() != init.tobytes()
+        for name, arr, init, ib in zip(snap.state._fields, snap.state, sim.initial, init_b, strict=True)
+        if arr.shape != init.shape or arr.tobytes() != ib
     ]
     story = snap.story
     header = {
@@ -535,6 +519,7 @@ def decode_snapshot(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     return header, arrays
 
 
+@functools.cache
 def rec_fields() -> tuple[str, ...]:
     """The recorder's per-row fields (``simcore.record.trajectory.FIELDS``)."""
     from simcore.record.trajectory import FIELDS

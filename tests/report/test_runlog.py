@@ -27,7 +27,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """urban/cut_in with the autopilot, logged while it runs."""
     out = tmp_path_factory.mktemp("run")
     sim = simulation("urban/cut_in", "autopilot")
-    writer = RunLogWriter(out / RUN_MCAP, sim.world).attach(sim)
+    writer = RunLogWriter(out / RUN_MCAP, sim.world, scene_block=64).attach(sim)  # scene in several blocks
     res = sim.run()
     writer.finish(res)
     return SimpleNamespace(sim=sim, res=res, path=out / RUN_MCAP, full=sim.recorder.view())
@@ -97,7 +97,7 @@ def test_foxglove_boxes_by_hand(run: SimpleNamespace, ros2_decode: Callable[[Any
     with open(run.path, "rb") as fh:
         msgs = [(s, c.topic, m) for s, c, m in make_reader(fh).iter_messages(topics=["/actors", "/tf"])]
     scenes = [(m.log_time, ros2_decode(s, m.data)) for s, topic, m in msgs if topic == "/actors"]
-    assert len(scenes) > 64  # more frames than one block (runlog.SCENE_BLOCK)
+    assert len(scenes) > 64  # more frames than one block (the fixture's scene_block)
     for ns, scene in scenes:
         k = rows[round(ns * 1e-9, 9)]
         on = np.flatnonzero(run.full["active"][k])
@@ -208,47 +208,21 @@ def test_lidar_sweeps_as_foxglove_point_clouds(tmp_path: Path, ros2_decode: Call
     assert (q.x, q.y) == (0.0, 0.0) and q.z == pytest.approx(math.sin(math.pi / 4)) == q.w
 
 
-def test_block_writes_are_byte_identical_to_add_message(tmp_path: Path) -> None:
-    """``add_block`` (many messages in one call, into mcap's open chunk) writes the same file, byte for byte, as
-    the mcap package's own ``add_message`` one message at a time, across chunk boundaries."""
-    from simcore.report.runlog import _BlockWriter
-
-    rng = np.random.default_rng(1)
-    datas = [rng.bytes(int(n)) for n in rng.integers(0, 400, 300)]
-    times = sorted(int(t) for t in rng.integers(0, 10**10, 300))
-
-    def write(path: Path, block: bool) -> bytes:
-        with open(path, "wb") as fh:
-            w = _BlockWriter(fh, chunk_size=4096)
-            w.start(profile="", library="simcore")
-            ch = [w.register_channel(f"/c{i}", "x", w.register_schema(f"s{i}", "x", b"")) for i in range(2)]
-            for lo in range(0, 300, 50):  # blocks of 50, alternating channels
-                c = ch[(lo // 50) % 2]
-                if block:
-                    w.add_block(c, times[lo : lo + 50], datas[lo : lo + 50], lo)
-                else:
-                    for j in range(lo, lo + 50):
-                        w.add_message(c, log_time=times[j], data=datas[j], publish_time=times[j], sequence=j)
-            w.finish()
-        return path.read_bytes()
-
-    ref = write(tmp_path / "a.mcap", block=False)
-    assert write(tmp_path / "b.mcap", block=True) == ref
-    with open(tmp_path / "b.mcap", "rb") as fh:
-        got = [(m.log_time, m.data) for _, _, m in make_reader(fh, validate_crcs=True).iter_messages()]
-    assert sorted(got) == sorted(zip(times, datas, strict=True))
-
-
 def test_scene_blocks_are_bounded_and_lose_no_frame(run: SimpleNamespace, tmp_path: Path) -> None:
     """Rows fed in uneven pieces (as compiled calls do) over 300 simulated s: the writer buffers at most one
     block of scene frames (its arrays never grow), yet every 0.2 s frame reaches /actors and /tf, in order."""
-    from simcore.report.runlog import SCENE_BLOCK
+    from simcore.report.runlog import scene_block_frames
 
     w = run.sim.world
     n, g = w.state.n, w.network.n_signals
-    writer = RunLogWriter(tmp_path / RUN_MCAP, w)
+    default = RunLogWriter(tmp_path / "default.mcap", w)
+    default.finish()
+    assert default._block["time"].shape[0] == scene_block_frames(n)
+    # by hand: 256 KiB of 200-byte entities for 2 actors; 64 frames for 60; 4 MiB of them for 1000
+    assert (scene_block_frames(2), scene_block_frames(60), scene_block_frames(1000)) == (655, 64, 20)
+    writer = RunLogWriter(tmp_path / RUN_MCAP, w, scene_block=64)
     cap = writer._block["time"].shape[0]
-    assert cap == SCENE_BLOCK  # a few actors: the frame bound, not the byte bound
+    assert cap == 64
     rng = np.random.default_rng(3)
     k0 = 0
     for size in rng.integers(1, 400, 30):  # 0.1 s rows, pieces of 1-399 rows
@@ -293,3 +267,23 @@ def test_actor_boxes_codec_at_every_phase_and_actor_set(ros2_decode: Callable[[A
             assert e.timestamp.sec * 10**9 + e.timestamp.nanosec == round(t[k] * 1e9)
             assert (e.lifetime.sec, e.lifetime.nanosec, e.frame_id) == (0, 400_000_000, "map")
             assert (c.color.r, c.color.g, c.color.b, c.color.a) == (0x10 / 255, 0x20 / 255, 0x30 / 255, 1.0)
+
+
+@pytest.mark.parametrize("compression", ["lz4", ""])
+def test_chunk_compression_choice_reads_back(run: SimpleNamespace, tmp_path: Path, compression: str) -> None:
+    """A log written with lz4 or uncompressed chunks (``RunLogWriter(compression=...)``): the mcap reader finds
+    every chunk so compressed (CRCs checked) and ``read_run_log`` gives the same arrays as the zstd log."""
+    path = tmp_path / RUN_MCAP
+    writer = RunLogWriter(path, run.sim.world, compression=compression, chunk_bytes=64 << 10)
+    writer.write_rows(run.full)
+    writer.finish()
+    with open(path, "rb") as fh:
+        reader = make_reader(fh, validate_crcs=True)
+        summary = reader.get_summary()
+        assert summary is not None and len(summary.chunk_indexes) > 1
+        assert {c.compression for c in summary.chunk_indexes} == {compression}
+        assert sum(1 for _ in reader.iter_messages()) == summary.statistics.message_count
+    log, ref = read_run_log(path), read_run_log(run.path)
+    for name, arr in run.full.items():
+        np.testing.assert_array_equal(log.state[name], arr, err_msg=name)
+    assert log.map_layers.keys() == ref.map_layers.keys()

@@ -1,6 +1,7 @@
 """Run log (MCAP) cost: size per simulated minute, write overhead, rescore time, viewer build and load time.
 
     python tools/bench/runlog.py [--quick] [--json FILE] [--parts traffic,catalog,sensors] [--old-ref REF]
+                                 [--catalog NAME,...] [--repeats N]
 
 Three parts, each run without and with the log attached in the same process:
 
@@ -15,8 +16,9 @@ Reported per case (medians of ``repeats``): the plain run's CPU time (``run_ms``
 time (``mcap_ms``: opening the log with its header, schemas and map scene, ``open_ms``; the writer inside
 the run, its ``on_advance`` calls, ``busy_ms``; ``finish`` with the final snapshot and result,
 ``finish_ms``) and ``mcap_pct`` = mcap_ms over run_ms; the wall time of the run without and with the log;
-the log's MB per simulated minute; side by side, in the same process, the same for the run log writer of
-commit ``--old-ref`` (JSON scene, one message at a time; loaded from git): ``old_*`` columns;
+the log's MB per simulated minute; side by side, in the same process (one run of each in turn), the same
+for the run log writer of commit ``--old-ref`` (loaded from git; e.g. ``bbb5b94``: the JSON scene, one
+message at a time): ``old_*`` columns;
 ``simcore rescore`` time (read the log, rebuild the world,
 recompute) and the viewer: HTML build time from the log and, where headless Chromium and Selenium are
 installed, the time until the page's viewer is ready. ``--quick``: 10 s simulated per traffic size (one
@@ -48,8 +50,8 @@ from simcore.report.runlog import RUN_MCAP, RunLogWriter
 from simcore.report.viewer import write_view
 
 REPO = Path(__file__).resolve().parents[2]
-#: The last commit whose run log wrote the Foxglove scene as JSON, one message at a time.
-OLD_REF = "bbb5b94"
+#: The commit compared against by default: main before wave 5's own MCAP writer (report.mcapio).
+OLD_REF = "0fa7f71"
 CATALOG_QUICK = ("urban/t_junction_left_turn", "urban/cut_in", "ncap/ccrs", "ncap/cpfa")
 CATALOG_FULL = (*CATALOG_QUICK, "urban/signalized_intersection", "urban/roundabout", "urban/dense_city_grid")
 
@@ -82,31 +84,33 @@ def _browser_load_s(html: Path) -> float | None:
 
 
 def old_writer(ref: str) -> type | None:
-    """``RunLogWriter`` of commit ``ref`` (its runlog.py with that commit's foxglove.py), loaded from git; None
-    without git or that commit."""
+    """``RunLogWriter`` of commit ``ref`` (its runlog.py with that commit's cdr.py, foxglove_cdr.py and
+    foxglove.py where it had them), loaded from git; None without git or that commit."""
     import simcore.report
 
     src = {}
-    for name in ("foxglove", "runlog"):
+    for name in ("cdr", "foxglove_cdr", "foxglove", "runlog"):
         try:
             src[name] = subprocess.run(["git", "-C", str(REPO), "show", f"{ref}:simcore/report/{name}.py"],
                                        capture_output=True, text=True, check=True).stdout  # fmt: skip
         except (OSError, subprocess.CalledProcessError):
-            return None
+            if name == "runlog":
+                return None
     mods = {}
-    saved = sys.modules["simcore.report.foxglove"]
+    saved = {name: sys.modules.get(f"simcore.report.{name}") for name in src}
     try:
-        for name in ("foxglove", "runlog"):  # runlog's ``from simcore.report import foxglove`` gets the old one
+        for name in src:  # later modules' ``from simcore.report import NAME`` get the old ones
             mod = types.ModuleType(f"old_{name}")
             sys.modules[mod.__name__] = mod
             exec(compile(src[name], f"<{ref}:{name}.py>", "exec"), mod.__dict__)  # our own code at an older commit
             mods[name] = mod
-            if name == "foxglove":
-                sys.modules["simcore.report.foxglove"] = mod
-                simcore.report.foxglove = mod  # type: ignore[attr-defined]
+            sys.modules[f"simcore.report.{name}"] = mod
+            setattr(simcore.report, name, mod)
     finally:
-        sys.modules["simcore.report.foxglove"] = saved
-        simcore.report.foxglove = saved  # type: ignore[attr-defined]
+        for name, mod in saved.items():
+            if mod is not None:
+                sys.modules[f"simcore.report.{name}"] = mod
+                setattr(simcore.report, name, mod)
     return mods["runlog"].RunLogWriter
 
 
@@ -186,11 +190,16 @@ def one(
     label: str, scenario: str | Path, out: Path, repeats: int, browser: bool, in_engine: bool = True,
     images: bool = False, old: Any = None,
 ) -> dict:  # fmt: skip
-    row = mcap_cost(scenario, out, repeats, in_engine, images)
+    if old is None:
+        row = mcap_cost(scenario, out, repeats, in_engine, images)
+    else:  # new and old writer alternately, one run each, so that a change of machine load hits both alike
+        news, olds = [], []
+        for _ in range(repeats):
+            news.append(mcap_cost(scenario, out, 1, in_engine, images))
+            olds.append(mcap_cost(scenario, out.with_name(out.name + "_old"), 1, in_engine, images, old))
+        row = {k: statistics.median(r[k] for r in news) if isinstance(v, float) else v for k, v in news[-1].items()}
+        row |= {f"old_{k}": statistics.median(r[k] for r in olds) for k in ("mcap_ms", "mcap_pct", "MB_per_sim_min")}
     res = row.pop("res")
-    if old is not None:
-        prev = mcap_cost(scenario, out.with_name(out.name + "_old"), repeats, in_engine, images, old)
-        row |= {f"old_{k}": prev[k] for k in ("mcap_ms", "mcap_pct", "MB_per_sim_min")}
     t0 = time.perf_counter()
     rescore(out)
     rescore_s = time.perf_counter() - t0
@@ -217,20 +226,24 @@ def main() -> int:
     ap.add_argument("--parts", default="traffic,catalog,sensors", help="comma-separated subset of the three parts")
     ap.add_argument("--old-ref", default=OLD_REF, help="git commit of the run log writer compared against")
     ap.add_argument("--no-old", action="store_true", help="skip the side-by-side run of the old writer")
+    ap.add_argument("--catalog", metavar="NAMES", help="comma-separated catalog scenarios (default: the part's own)")
+    ap.add_argument("--repeats", type=int, help="repeats per case (default: 1 with --quick, else 3; catalog >= 3)")
     args = ap.parse_args()
     old = None if args.no_old else old_writer(args.old_ref)
     parts = set(args.parts.split(","))
     sim_s = 10.0 if args.quick else 60.0
-    repeats = 1 if args.quick else 3
+    repeats = args.repeats or (1 if args.quick else 3)
     rows = []
     with tempfile.TemporaryDirectory(prefix="simcore-bench-log-") as tmp:
         for n in (10, 100, 1000) if "traffic" in parts else ():
             print(f"traffic {n} ...", file=sys.stderr)
             rows.append(one(f"traffic {n}", traffic_file(n, timeout_s=sim_s), Path(tmp) / f"t{n}", repeats, False,
                             old=old))  # fmt: skip
-        for name in (CATALOG_QUICK if args.quick else CATALOG_FULL) if "catalog" in parts else ():
+        catalog = args.catalog.split(",") if args.catalog else CATALOG_QUICK if args.quick else CATALOG_FULL
+        for name in catalog if "catalog" in parts else ():
             print(f"{name} ...", file=sys.stderr)
-            rows.append(one(name, name, Path(tmp) / name.replace("/", "_"), max(repeats, 3), True, old=old))
+            rows.append(one(name, name, Path(tmp) / name.replace("/", "_"), args.repeats or max(repeats, 3), True,
+                            old=old))  # fmt: skip
         rig = Path(tmp) / "sensor_rig.yaml"
         rig.write_text(SENSOR_SCENARIO.format(t_end=sim_s))
         for images in (False, True) if "sensors" in parts else ():
@@ -240,7 +253,7 @@ def main() -> int:
     cols = ["case", "actors", "sim_s", "run_ms", "mcap_ms", "mcap_pct", "open_ms", "busy_ms", "finish_ms",
             "old_mcap_ms", "old_mcap_pct", "run_s", "run_with_log_s", "MB_per_sim_min", "old_MB_per_sim_min",
             "rescore_s", "viewer_build_s", "viewer_MB", "viewer_load_s"]  # fmt: skip
-    print_table("run log (MCAP, zstd chunks; Foxglove scene at 5 Hz, CDR; snapshots every 10 s; CPU ms)", rows, cols)
+    print_table("run log (MCAP, zstd-1 chunks; Foxglove scene at 5 Hz, CDR; snapshots every 10 s; CPU ms)", rows, cols)
     write_json(args.json, "runlog", rows, {"old_ref": args.old_ref if old is not None else None})
     return 0
 
