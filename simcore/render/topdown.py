@@ -9,7 +9,6 @@ World frame: x east, y north (m); pixels: x right, y down.
 
 from __future__ import annotations
 
-import io
 import itertools
 import math
 from collections.abc import Callable
@@ -53,9 +52,8 @@ PICTURE_PX = 800
 SUPERSAMPLE = 1
 #: Colour steps of the speed scale.
 SPEED_LEVELS = 24
-#: zlib level of the PNGs (1: fastest; level 6 saves ~25 % of the bytes at twice the time) and the
-#: palette size of an RGB picture's PNG.
-PNG_LEVEL, PNG_COLOURS = 1, 128
+#: Palette size of an RGB picture's PNG.
+PNG_COLOURS = 128
 #: Grass colour behind the roads.
 BACKGROUND = (167, 196, 150)
 #: Box colour per actor kind name (the Foxglove scene's colours) and of the ego.
@@ -711,10 +709,10 @@ def draw_run(
 
 
 def png_bytes(img: Image.Image) -> bytes:
-    """A picture as a palette PNG (zlib level PNG_LEVEL): a palette image as it is, an RGB one reduced
-    to PNG_COLOURS colours (about half the time and a third of the bytes of an RGB PNG)."""
-    buf = io.BytesIO()
+    """A picture as a palette PNG (``render.png``): a palette image as it is, an RGB one reduced to
+    PNG_COLOURS colours first (about half the time and a third of the bytes of an RGB PNG)."""
+    from simcore.render.png import palette_png
+
     if img.mode != "P":
         img = img.quantize(PNG_COLOURS, method=Image.Quantize.FASTOCTREE)
-    img.save(buf, format="PNG", compress_level=PNG_LEVEL)
-    return buf.getvalue()
+    return palette_png(img)

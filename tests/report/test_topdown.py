@@ -59,6 +59,38 @@ def test_png_is_a_small_palette_png_of_the_same_picture() -> None:
     assert np.abs(np.asarray(back.convert("RGB"), int) - np.asarray(img, int)).max() <= 8
 
 
+def test_palette_png_decodes_to_the_same_pixels_and_palette() -> None:
+    """Our PNG writer (``render.png``), read back by Pillow's decoder: the same indices, palette and
+    transparency; zlib (not ISA-L) decodes its IDAT stream and the chunk CRCs are checked by hand."""
+    import struct
+    import zlib
+
+    from simcore.render.png import palette_png
+
+    rng = np.random.default_rng(5)
+    idx = rng.integers(0, 40, size=(37, 53)).astype(np.uint8)
+    idx[10:20] = 7  # long runs, as in a map picture
+    img = Image.fromarray(idx, mode="P")
+    img.putpalette(rng.integers(0, 256, size=40 * 3).astype(np.uint8).tobytes())
+    img.info["transparency"] = 3
+    data = palette_png(img)
+    back = Image.open(io.BytesIO(data))
+    back.load()
+    assert back.mode == "P" and back.size == (53, 37) and np.array_equal(np.asarray(back), idx)
+    assert back.getpalette() == img.getpalette() and back.info["transparency"] == 3
+    pos, chunks = 8, {}
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos : pos + 4])
+        tag, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
+        assert struct.unpack(">I", data[pos + 8 + n : pos + 12 + n])[0] == zlib.crc32(tag + body)
+        chunks[tag] = body
+        pos += 12 + n
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(37, 54)
+    assert (rows[:, 0] == 0).all() and np.array_equal(rows[:, 1:], idx)
+    with pytest.raises(ValueError, match="palette"):
+        palette_png(img.convert("RGB"))
+
+
 def test_map_outside_a_zoomed_view_is_left_out_and_the_picture_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     import simcore.render.topdown as td
 
