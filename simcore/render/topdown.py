@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from simcore._files import write_new
 from simcore._types import ActorKind, SignalState
 from simcore.evaluation.events import EventKind
 from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR, map_layers, stop_line
@@ -704,8 +705,7 @@ def draw_run(
     """Write ``render_run`` as a PNG to ``path``; returns the path."""
     img = render_run(world, result, time=time, zoom_m=zoom_m, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png_bytes(img))
-    return path
+    return write_new(path, png_bytes(img))
 
 
 def png_bytes(img: Image.Image) -> bytes:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from simcore._files import write_new
 from simcore.render.svg import Marker, Series, line_chart
 from simcore.report.series import CriticalMoment, EgoSeries, critical_moment, ego_series, score_terms
 from simcore.runner.results import Result
@@ -242,5 +243,4 @@ def write_report(
 ) -> Path:
     """Write ``render_report`` to ``path`` (UTF-8)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(world, result, series, viewer=viewer), encoding="utf-8")
-    return path
+    return write_new(path, render_report(world, result, series, viewer=viewer).encode("utf-8"))

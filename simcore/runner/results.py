@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simcore._files import write_atomic
 from simcore.evaluation.events import Event
 from simcore.evaluation.scoring import SCORE_NAME, Verdict
 
@@ -99,6 +99,4 @@ class Result:
 
     def write_json(self, path: Path, include_timing: bool = True) -> None:
         """Write result.json (sorted keys, stable formatting); atomically, so a reader never sees half a file."""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(include_timing), indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, path)
+        write_atomic(path, (json.dumps(self.to_json(include_timing), indent=2, sort_keys=True) + "\n").encode())
