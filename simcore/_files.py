@@ -14,10 +14,7 @@ from pathlib import Path
 
 def write_new(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` in one call, as a new file (an old one removed first); returns ``path``."""
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    path.unlink(missing_ok=True)
     with open(path, "wb") as f:
         f.write(data)
     return path
