@@ -115,6 +115,26 @@ def _speed_rgb() -> tuple[tuple[int, int, int], ...]:
 
 
 @cache
+def _palette() -> bytes:
+    """The colours every palette picture starts with (RGB triples): grass first, then those of the map,
+    actors, signals, events and the speed scale; others are added as they are drawn."""
+    from simcore.render.map_view import LANE_COLOURS, LAYER_COLOURS, MARK_COLOURS
+
+    named = [*LANE_COLOURS.values(), *LAYER_COLOURS.values(), *MARK_COLOURS.values()]
+    colours = [BACKGROUND, (0, 0, 0), (255, 255, 255), EGO_RGB, TRACE_GREY, *KIND_RGB.values(), *SIGNAL_RGB.values()]
+    colours += [style[1] for style in EVENT_STYLE.values()] + [hex_rgb(c) for c in named] + list(_speed_rgb())
+    return b"".join(bytes(c) for c in dict.fromkeys(colours))
+
+
+def palette_canvas(size: tuple[int, int]) -> Image.Image:
+    """A palette picture of ``size`` px filled with BACKGROUND, its palette set up front (``_palette``): the
+    colours drawn are found in it rather than added one by one (same pixels, same bytes in every process)."""
+    img = Image.new("P", size, 0)
+    img.putpalette(_palette())
+    return img
+
+
+@cache
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at ``size`` px (its bitmap font where FreeType is missing)."""
     return ImageFont.load_default(size=size)
@@ -602,7 +622,7 @@ def render_run(
     scale = big / side
     view = View(box[0] - (side - (box[2] - box[0])) / 2, box[3] + (side - (box[3] - box[1])) / 2, scale)
     # unit 1: a palette image (each colour drawn gets an entry; under 100 in all): no quantisation for the PNG
-    img = Image.new("RGB" if unit > 1 else "P", (big, big), BACKGROUND)
+    img = Image.new("RGB", (big, big), BACKGROUND) if unit > 1 else palette_canvas((big, big))
     draw = ImageDraw.Draw(img)
     draw_map(draw, map_layers(world.network), view, unit)
     vmax = max(float(np.nanmax(state["speed"])) if state["speed"].size else 1.0, 1.0)

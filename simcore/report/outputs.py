@@ -63,10 +63,10 @@ def write_run_outputs(
         draw_run(world, result, out_dir / TOPDOWN_PNG)
         bar.update()
         now_writing(REPORT_HTML)
-        write_report(world, result, out_dir / REPORT_HTML, series)
+        write_report(world, result, out_dir / REPORT_HTML, series, data=data)
         bar.update()
     now_writing(RESULT_JSON)
-    result.write_json(out_dir / RESULT_JSON)
+    result.write_json(out_dir / RESULT_JSON, data=data)
     bar.update()
     bar.close()
     return case
