@@ -172,6 +172,12 @@ def _path(t: np.ndarray, y: np.ndarray, s: Series, px, py, pw: int) -> str:  # t
     ok = np.isfinite(y[idx])
     # to a tenth of a pixel, rounded by NumPy and printed with %g (half the cost of %.1f per number)
     pts = np.round(np.column_stack([px(t[idx]), py(np.where(ok, y[idx], 0.0))]), 1)
+    # a point between two at its height (printed to a tenth of a pixel) lies on the line through them: left
+    # out (flat stretches: a constant score term, a steady speed), the drawn line unchanged
+    v = pts[:, 1]
+    flat = np.concatenate([[False], (v[1:-1] == v[:-2]) & (v[1:-1] == v[2:]) & ok[:-2] & ok[1:-1] & ok[2:], [False]])
+    if flat.any():
+        ok, pts = ok[~flat], pts[~flat]
     edges = np.flatnonzero(np.diff(np.concatenate([[False], ok, [False]]).astype(np.int8)))
     parts = []
     for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):  # runs of finite samples
