@@ -4,8 +4,9 @@
                                   [--no-old] [SCENARIO ...]
 
 Per scenario (autopilot ego, the scenario's own end, compile excluded by a warm-up run): the
-simulation's time, then each writer on that run's result, timed separately (medians of
-``repeats``): the ego series (shared by junit.xml and report.html), result.json, junit.xml,
+simulation's time, then ``write_run_outputs`` as `simcore run --out` calls it (``outputs_s``: first, so
+the road network's caches are as the run log left them), then each writer on that run's result, timed
+separately (medians of ``repeats``): the ego series (shared by junit.xml and report.html), result.json, junit.xml,
 topdown.png, report.html (of which: the SVG plots, the critical-moment picture and the embedded
 viewer) and run.mcap (opening it with its map scene, the writer's time inside the run, ``finish``).
 Side by side, in the same process, topdown.png and report.html as drawn before this change (loaded from
