@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 try:  # the same zlib stream format (header, deflate, Adler-32), faster
     from isal.isal_zlib import compress as _compress
 except ImportError:  # pragma: no cover - isal is a dependency; kept working without it
-    from zlib import compress as _compress
+    from zlib import compress as _compress  # type: ignore[assignment]
 
 #: Deflate level (ISA-L's 1: its fast level; zlib's 1: its fastest).
 LEVEL = 1

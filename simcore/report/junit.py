@@ -216,4 +216,6 @@ def junit_tree(cases: Iterable[JUnitCase], name: str = "simcore") -> ET.ElementT
 def write_junit(cases: Iterable[JUnitCase], path: Path, name: str = "simcore") -> Path:
     """Write ``cases`` as a JUnit XML file (UTF-8, with declaration)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_new(path, ET.tostring(junit_tree(cases, name).getroot(), encoding="utf-8", xml_declaration=True))
+    root = junit_tree(cases, name).getroot()
+    assert root is not None
+    return write_new(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
