@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from simcore._files import write_new
 from simcore._types import ActorKind, SignalState
 from simcore.evaluation.events import EventKind
-from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR, map_layers, stop_line
+from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR, map_layers, simplify, stop_line
 from simcore.units import mps_to_kph
 
 if TYPE_CHECKING:
@@ -202,18 +202,12 @@ class View:
         return View(self.x0 + left / self.scale, self.y1 - top / self.scale, self.scale)
 
 
-#: Map simplification (``pack_layers``): a polyline point is left out while the turns since the last kept
-#: point add up to less than MAP_TURN_RAD and the path since it is shorter than MAP_SPAN_M, so the
-#: polyline moves less than MAP_SPAN_M * MAP_TURN_RAD / 4 (~1 cm) from the drawn one; mostly the points
-#: along straight lane borders. Polygon fills cost ImageDraw about their number of edges.
-MAP_TURN_RAD, MAP_SPAN_M = 0.002, 25.0
-
-
 @dataclass(frozen=True)
 class PackedLayer:
-    """One map layer's polylines in one array: points (N, 2) m, the end of each polyline in it, and each
-    polyline's bounding box (min and max corners, m)."""
+    """One map layer's polylines in one array: points (N, 2) m, the end of each polyline in it, each
+    polyline's bounding box (min and max corners, m), and its place in the layer's list (``index``)."""
 
+    name: str
     rgb: tuple[int, int, int]
     fill: bool
     closed: bool
@@ -221,28 +215,7 @@ class PackedLayer:
     ends: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
-
-
-def simplify(polys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``polys`` ((k, 2) m each, at least 2 points) as one array of the points kept (first and last of
-    each always, see MAP_TURN_RAD) and the end of each polyline in it."""
-    lens = np.array([len(p) for p in polys])
-    ends = np.cumsum(lens)
-    starts = ends - lens
-    pts = np.concatenate(polys)
-    dx, dy = np.diff(pts[:, 0]), np.diff(pts[:, 1])  # across polylines too: those points are kept anyway
-    seg = np.sqrt(dx * dx + dy * dy)
-    # the turn at points 1 .. N-2 as the sine of the angle between the segments (the angle itself to within
-    # 4 % up to 0.5 rad; arctan2 took most of the time); a turn over 90 degrees or at a repeated point: pi
-    cross = np.abs(dx[:-1] * dy[1:] - dy[:-1] * dx[1:])
-    norm = seg[:-1] * seg[1:]
-    turn = np.where(dx[:-1] * dx[1:] + dy[:-1] * dy[1:] > 0.0, cross / np.where(norm > 0.0, norm, 1.0), np.pi)
-    turned = np.floor(np.concatenate([[0.0], np.cumsum(turn), [np.inf]]) / MAP_TURN_RAD)
-    walked = np.floor(np.concatenate([[0.0], np.cumsum(seg)]) / MAP_SPAN_M)
-    keep = np.ones(len(pts), dtype=bool)
-    keep[1:] = (turned[1:] != turned[:-1]) | (walked[1:] != walked[:-1])
-    keep[starts] = keep[ends - 1] = True
-    return pts[keep], np.cumsum(np.add.reduceat(keep, starts))
+    index: np.ndarray
 
 
 #: ``pack_layers`` results of the last few map-layer dicts (``map_layers`` keeps one per road network).
@@ -258,16 +231,31 @@ def pack_layers(layers: dict[str, tuple[str, bool, list[np.ndarray]]]) -> list[P
     out = []
     for name, (colour, closed, polys) in layers.items():
         fill = closed and name.startswith("lane:")
-        polys = [p for p in polys if len(p) >= (3 if fill else 2)]
-        if not polys:
+        index = [k for k, p in enumerate(polys) if len(p) >= (3 if fill else 2)]
+        if not index:
             continue
-        pts, ends = simplify(polys)
+        pts, ends = simplify([polys[k] for k in index])
         starts = ends - np.diff(ends, prepend=0)
         lo, hi = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)  # NaN points ignored
-        out.append(PackedLayer(hex_rgb(colour), fill, closed, pts, ends, lo, hi))
+        out.append(PackedLayer(name, hex_rgb(colour), fill, closed, pts, ends, lo, hi, np.array(index)))
     while len(_PACKED) >= 8:
         del _PACKED[next(iter(_PACKED))]
     _PACKED[id(layers)] = (layers, out)
+    return out
+
+
+def simplified_layers(layers: dict[str, tuple[str, bool, list[np.ndarray]]]) -> dict[str, tuple[str, bool, list]]:
+    """``layers`` with each polyline as ``pack_layers`` simplified it (< 1 cm off; the others as they are): the
+    map of the report's viewer, a tenth of the points on straight roads, from the packing the pictures use."""
+    packed = {p.name: p for p in pack_layers(layers)}
+    out = {}
+    for name, (colour, closed, polys) in layers.items():
+        kept = list(polys)
+        p = packed.get(name)
+        if p is not None:
+            for k, part in zip(p.index.tolist(), np.split(p.pts, p.ends[:-1]), strict=True):
+                kept[k] = part
+        out[name] = (colour, closed, kept)
     return out
 
 
