@@ -81,7 +81,10 @@ def _median_runs(argv: list[str], repeats: int, cache_for_run) -> dict[str, floa
     return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "runs": repeats}
 
 
-PHASES = ("typing", "lowering", "wrappers", "llvm_function_passes", "llvm_module_passes", "machine_code", "cache_write", "other")
+PHASES = (
+    "typing", "lowering", "wrappers", "llvm_function_passes", "llvm_module_passes", "machine_code", "cache_write",
+    "other",
+)  # fmt: skip
 
 
 def profile(scenario: str, top: int, json_path: str | None) -> None:
