@@ -199,6 +199,33 @@ def cache_is_cold() -> bool:
     return not (d.is_dir() and any(d.rglob("*.nbi")))
 
 
+def _plain_argument_types(disp: Any) -> Any:
+    """``disp`` (a Numba dispatcher) compiled for plain argument types when compiled code calls it.
+
+    Numba compiles a function called from compiled code once per distinct *literal* argument: an event
+    kind passed as a constant, ``-1``, ``True`` each made a specialisation of their own (``emit_event``
+    was compiled 14 times on one run). Integer and boolean constants are typed here as their plain type
+    (int64, bool), as a call from Python types them, so every such call shares one specialisation. A
+    function that needs a literal argument (string literals, for instance) keeps it."""
+
+    def plain(t: Any) -> Any:
+        return types.unliteral(t) if isinstance(t, (types.IntegerLiteral, types.BooleanLiteral)) else t
+
+    template = disp.get_call_template
+
+    def get_call_template(args: Any, kws: Any) -> Any:
+        return template([plain(a) for a in args], {k: plain(v) for k, v in kws.items()})
+
+    disp.get_call_template = get_call_template
+    return disp
+
+
+def _decorator(jit: Callable[[Callable[..., Any]], Any]) -> Callable[[Callable[..., Any]], Any]:
+    """``jit`` with the disk cache (unless off, ``lazily_cached``) and plain argument types."""
+    cached = lazily_cached(jit) if _CACHE else jit
+    return lambda fn: _plain_argument_types(cached(fn))
+
+
 #: Decorator for every kernel. fastmath stays off because results must be bit-identical;
 #: error_model="numpy" makes 0/0 a NaN instead of an exception. (Type checkers see the
 #: plain function: a Numba dispatcher is called with the function's own arguments.)
@@ -211,9 +238,9 @@ if TYPE_CHECKING:
 else:
     # _nrt given, not inherited: a kernel called from a ``stage`` still counts references (Numba otherwise
     # compiles a callee with its caller's NRT setting, and an allocating helper would not compile)
-    kernel = numba.njit(nogil=True, error_model="numpy", _nrt=True)
-    if _CACHE:  # the on-disk cache, set up at a kernel's first compile or load (lazily_cached)
-        kernel = lazily_cached(kernel)
+    # the on-disk cache is set up at a kernel's first compile or load (lazily_cached)
+    # no_cfunc_wrapper: no C-callable wrapper (only first-class function use needs one; none here)
+    kernel = _decorator(numba.njit(nogil=True, error_model="numpy", _nrt=True, no_cfunc_wrapper=True))
 
 #: Decorator for a kernel of the compiled step's call tree that never allocates (``advance``, its stages,
 #: the gym's step): ``kernel`` compiled without Numba's reference counting (NRT). Every array argument is
@@ -230,9 +257,7 @@ if TYPE_CHECKING:
         """The decorated function (compiled at first call, without reference counting)."""
         return fn
 else:
-    stage = numba.njit(nogil=True, error_model="numpy", _nrt=False)
-    if _CACHE:
-        stage = lazily_cached(stage)
+    stage = _decorator(numba.njit(nogil=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True))
 
 
 def optional(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -266,6 +291,106 @@ def optional(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     stage.__name__ = stage.__qualname__ = f"{getattr(fn, '__name__', 'stage')}_if_used"
     return stage
+
+
+# -- stages compiled apart ------------------------------------------------------------------
+# Numba links the code of every compiled callee into its caller's LLVM module and optimises and emits the
+# whole module again: a stage's machine code is made once on its own and once more inside each caller up the
+# tree (``advance``, then the gym's ``gym_step``). A stage marked here keeps its own machine code: a compiled
+# caller declares it and calls it at its address (a process-wide symbol named after the stage and its
+# argument types, registered when the stage is compiled or loaded), so the caller's module stays small. The
+# call itself is the same (same calling convention and arguments); LLVM only cannot inline the stage, which
+# is why only large stages called a few times per step are marked. A caller loaded from the disk cache first
+# loads (or compiles) the stages it calls apart (a ``reload_init`` hook), so their symbols exist before its
+# machine code is linked.
+
+#: (module, qualified name) of the stages called apart (``apart``).
+_APART: set[tuple[str, str]] = set()
+
+
+def apart(*stages: Any) -> None:
+    """Compile these kernels (Numba dispatchers) apart from their compiled callers (see above): marks them
+    for every caller compiled later in this process. Results are the same bit for bit."""
+    for disp in stages:
+        _APART.add((disp.py_func.__module__, disp.py_func.__qualname__))
+
+
+def _apart_symbol(fndesc: Any) -> str:
+    """Symbol of the specialisation ``fndesc`` called apart: the same in every process (Numba's own
+    symbol carries a per-process counter)."""
+    from numba.core import itanium_mangler
+    from numba.core.funcdesc import qualifying_prefix
+
+    name = itanium_mangler.mangle(qualifying_prefix(fndesc.modname, fndesc.qualname), fndesc.argtypes)
+    return "simcore_apart_" + hashlib.sha256(f"{name}|{fndesc.restype}".encode()).hexdigest()[:32]
+
+
+class _LoadApart:
+    """``reload_init`` hook of a cached caller: load (or compile) the stage it calls apart, whose
+    registration defines the symbol the caller's machine code calls."""
+
+    def __init__(self, module: str, qualname: str, argtypes: tuple[Any, ...]) -> None:
+        self.key = (module, qualname, argtypes)
+
+    def __call__(self) -> None:
+        import importlib
+
+        module, qualname, argtypes = self.key
+        getattr(importlib.import_module(module), qualname).compile(argtypes)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _LoadApart) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key[:2])
+
+
+def _call_apart(fndesc: Any, symbol: str, hook: _LoadApart) -> Any:
+    """Lowering of a call to ``fndesc`` through ``symbol`` (Numba's ``imputils.user_function`` without
+    linking the callee's library)."""
+    from numba.core.imputils import fix_returning_optional, impl_ret_new_ref
+
+    def imp(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        fnty = context.call_conv.get_function_type(fndesc.restype, fndesc.argtypes)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, symbol)
+        context.apply_target_attributes(fn, fndesc.argtypes, fndesc.restype)
+        context.call_conv.decorate_function(fn, fndesc.args, fndesc.argtypes, noalias=fndesc.noalias)
+        status, retval = context.call_conv.call_function(builder, fn, fndesc.restype, fndesc.argtypes, args)
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        retval = fix_returning_optional(context, builder, sig, status, retval)
+        context.active_code_library._reload_init.add(hook)
+        return impl_ret_new_ref(context, builder, fndesc.restype, retval)
+
+    imp.signature = fndesc.argtypes  # type: ignore[attr-defined]
+    imp.libs = ()  # type: ignore[attr-defined]
+    return imp
+
+
+def _install_apart() -> None:
+    """Route Numba's registration of compiled functions through ``_APART`` (idempotent)."""
+    from numba.core import base
+    from numba.core.codegen import ll
+
+    insert = base.BaseContext.insert_user_function
+    if getattr(insert, "_simcore_apart", False):
+        return
+
+    def insert_user_function(self: Any, func: Any, fndesc: Any, libs: Any = ()) -> None:
+        if (fndesc.modname, fndesc.qualname) not in _APART or len(libs) != 1:
+            return insert(self, func, fndesc, libs)
+        symbol = _apart_symbol(fndesc)
+        ll.add_symbol(symbol, libs[0].get_pointer_to_function(fndesc.llvm_func_name))
+        hook = _LoadApart(fndesc.modname, fndesc.qualname, tuple(fndesc.argtypes))
+        impl = _call_apart(fndesc, symbol, hook)
+        self._defns[func].append(impl, impl.signature)
+        return None
+
+    insert_user_function._simcore_apart = True  # type: ignore[attr-defined]
+    base.BaseContext.insert_user_function = insert_user_function  # type: ignore[method-assign]
+
+
+_install_apart()
 
 
 # -- borrowed array views (used by simcore.gym.batch_kernels) ------------------------------

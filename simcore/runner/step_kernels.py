@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
+from simcore._jit import apart, optional, stage
 from simcore._jit import borrow_row as row
-from simcore._jit import optional, stage
 from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.junction_kernels import junction_holds
 from simcore.behavior.pedestrian_kernels import step_pedestrians
@@ -466,3 +466,11 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     step_of[j] = step0 + done_steps
     return done_steps, n_ev
 # fmt: on
+
+
+# The large stages keep their own machine code: ``advance`` (and the gym's ``gym_step``, which calls
+# ``advance``) call them at their address instead of re-optimising and re-emitting each inside their own
+# code (``_jit.apart``: a first run compiles less, same results).
+apart(junction_holds, step_drivers, step_scripted, step_kinematic, step_single_track_rows, step_pedestrians,
+      evaluate_step, track_rows, _collision_onsets, evaluate_rules, static_object_contact, crosswalk_occupancy,
+      story_before, story_after, fold_engine_state, fold_routes_compiled, advance)

@@ -524,6 +524,9 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
 
     Takes the Static, EngineState and Outputs tuples and unpacks them here, so that the call inside
     ``advance``'s step loop stays small (a call with ~70 array arguments made its cold compile explode).
+    Every field is read in the entry block: a tuple variable read in a later block lives in memory, and
+    each read there loads the whole tuple (~700 words for the Static), which made LLVM's SROA pass take
+    ~15 s CPU on this function alone.
     """
     sp, es = static, state
     ego = sp.ego
@@ -542,6 +545,7 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
     ped_idx, cw_x, cw_y, cw_margin = bw(sp.ped_idx), bw(sp.cw_x), bw(sp.cw_y), sp.cw_margin
     cw_cx, cw_cy, cw_rad, cg_start, cg_items = bw(sp.cw_cx), bw(sp.cw_cy), bw(sp.cw_rad), bw(sp.cg_start), \
         bw(sp.cg_items)
+    cg_cell, cg_x0, cg_y0, cg_nx, cg_ny = sp.cg_cell, sp.cg_x0, sp.cg_y0, sp.cg_nx, sp.cg_ny
     x, y, yaw, speed, steer, accel = row(es.x, j), row(es.y, j), row(es.yaw, j), row(es.speed, j), \
         row(es.steer, j), row(es.accel, j)
     vy, yaw_rate, progress, lateral = row(es.vy, j), row(es.yaw_rate, j), row(es.progress, j), row(es.lateral, j)
@@ -747,8 +751,8 @@ def story_after(static, state, out, j, t_before, t, n_ev):  # pragma: no cover -
         n_ev = emit_event(ev_kind, ev_a, ev_b, ev_value, n_ev, EV_STORYBOARD, e, -1, 0.0)
     if fired:  # overrides and removals take effect at this time already
         signal_states(t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, sig_override, sig_state)
-        crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_cx, cw_cy, cw_rad, sp.cg_cell,
-                            sp.cg_x0, sp.cg_y0, sp.cg_nx, sp.cg_ny, cg_start, cg_items, cw_margin, cw_occ)
+        crosswalk_occupancy(ped_idx, x, y, yaw, speed, active, inst, cw_x, cw_y, cw_cx, cw_cy, cw_rad, cg_cell,
+                            cg_x0, cg_y0, cg_nx, cg_ny, cg_start, cg_items, cw_margin, cw_occ)
     for i in range(prof_on.shape[0]):  # what the next step's ``story_before`` gives a SYNC or KEEP row
         if prof_on[i] and prof[i, P_KIND] >= KIND_SYNC:
             prof[i, P_NEXT] = _scripted_speed(t + prof[i, P_DT], i, prof[i], x, y, yaw, progress, speed, accel,

@@ -72,7 +72,22 @@ def _install(clock: _Clock) -> None:
 
     wrap(typed_passes.NopythonTypeInference, "run_pass", "typing")
     wrap(typed_passes.NativeLowering, "run_pass", "lowering")
-    wrap(codegen.CPUCodeLibrary, "_optimize_functions", "llvm_function_passes")
+    from numba.core import lowering
+
+    wrap(lowering.Lower, "create_cpython_wrapper", "wrappers")  # wrappers: their lowering and function passes
+    wrap(lowering.Lower, "create_cfunc_wrapper", "wrappers")
+    def optimize_functions(self: Any, ll_module: Any) -> None:  # Numba's loop, each function timed apart
+        ll_module.data_layout = self._codegen._data_layout
+        for func in ll_module.functions:
+            wrapper = func.name.startswith(("_ZN7cpython", "cfunc."))  # the Python-call and C-call wrappers
+            clock.push(None, "wrappers" if wrapper else "llvm_function_passes")
+            try:
+                fpm, pb = self._codegen._function_pass_manager()
+                fpm.run(func, pb)
+            finally:
+                clock.pop()
+
+    codegen.CPUCodeLibrary._optimize_functions = optimize_functions
     wrap(codegen.CPUCodeLibrary, "_optimize_final_module", "llvm_module_passes")
     wrap(codegen.JITCodeLibrary, "_finalize_specific", "machine_code")
     wrap(caching.Cache, "save_overload", "cache_write")
@@ -95,7 +110,23 @@ def main() -> None:
     total = time.process_time() - t0
     rows = [{"kernel": k, "phase": p, "cpu_s": v} for (k, p), v in clock.acc.items() if v > 0]
     with open(out, "w") as f:
-        json.dump({"total_cpu_s": total, "import_cpu_s": t_import, "rows": rows, "compiles": clock.count}, f)
+        json.dump({"total_cpu_s": total, "import_cpu_s": t_import, "rows": rows, "compiles": clock.count,
+                   "specialisations": _specialisations()}, f)
+
+
+def _specialisations() -> dict[str, list[str]]:
+    """Signatures each simcore dispatcher was compiled for (module.function -> list)."""
+    from numba.core.dispatcher import Dispatcher
+
+    found: dict[str, list[str]] = {}
+    for mod_name, mod in list(sys.modules.items()):
+        if not mod_name.startswith("simcore.") or mod is None:
+            continue
+        for obj in vars(mod).values():
+            if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod_name and obj.signatures:
+                key = f"{mod_name.removeprefix('simcore.')}.{obj.py_func.__name__}"
+                found[key] = [str(s) for s in obj.signatures]
+    return found
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ first run of each row is untimed (the server loads the kernels it saw the child 
 
 ``--profile``: one cold run of ``--scenario`` in a child process (``_compile_profile.py``) that
 attributes the CPU time of the first run to each compiled kernel and to the phase of Numba's
-compilation it went to: type inference, lowering (Numba IR -> LLVM IR, in Python), LLVM function
+compilation it went to: type inference, lowering (Numba IR -> LLVM IR, in Python), wrappers (the
+lowering and LLVM function passes of the Python-call and C-call wrapper of each function), LLVM function
 passes (each new function optimised alone), LLVM module passes (the kernel's module with every
 callee linked in, optimised as a whole), machine code, cache write. A phase's time excludes the
 kernels compiled inside it. Set ``NUMBA_OPT`` to compare optimisation levels.
@@ -87,7 +88,10 @@ def _median_runs(argv: list[str], repeats: int, cache_for_run) -> dict[str, floa
     return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "runs": repeats}
 
 
-PHASES = ("typing", "lowering", "llvm_function_passes", "llvm_module_passes", "machine_code", "cache_write", "other")
+PHASES = (
+    "typing", "lowering", "wrappers", "llvm_function_passes", "llvm_module_passes", "machine_code", "cache_write",
+    "other",
+)  # fmt: skip
 
 
 def profile(scenario: str, top: int, json_path: str | None) -> None:
@@ -119,7 +123,12 @@ def profile(scenario: str, top: int, json_path: str | None) -> None:
         rows,
         ["kernel", *PHASES, "total", "compiles"],
     )
-    write_json(json_path, "startup_profile", rows, {"scenario": scenario, "cpu_s": cpu, "wall_s": wall})
+    specs = data.get("specialisations", {})
+    multi = sorted(((len(v), k) for k, v in specs.items() if len(v) > 1), reverse=True)
+    print(f"{sum(len(v) for v in specs.values())} specialisations of {len(specs)} dispatchers; several: "
+          + (", ".join(f"{k} x{n}" for n, k in multi) or "none"))  # fmt: skip
+    write_json(json_path, "startup_profile", rows,
+               {"scenario": scenario, "cpu_s": cpu, "wall_s": wall, "specialisations": specs})  # fmt: skip
 
 
 def _interleaved(argvs: dict[str, tuple[list[str], str | None]], repeats: int) -> dict[str, dict[str, float]]:
