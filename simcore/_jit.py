@@ -137,7 +137,7 @@ def _kernel_source_hash() -> str:
     pkg = Path(__file__).resolve().parent
     for path in sorted(pkg.rglob("*.py")):
         text = path.read_bytes()
-        if b"@kernel" in text or b"@stage" in text or path.name == "_jit.py":
+        if b"@kernel" in text or b"@stage" in text or b"@inline_stage" in text or path.name == "_jit.py":
             h.update(path.relative_to(pkg).as_posix().encode())
             h.update(text)
     return h.hexdigest()[:16]
@@ -240,7 +240,10 @@ else:
     # compiles a callee with its caller's NRT setting, and an allocating helper would not compile)
     # the on-disk cache is set up at a kernel's first compile or load (lazily_cached)
     # no_cfunc_wrapper: no C-callable wrapper (only first-class function use needs one; none here)
-    kernel = _decorator(numba.njit(nogil=True, error_model="numpy", _nrt=True, no_cfunc_wrapper=True))
+    # forceinline given (False), not inherited, for the same reason (see inline_stage)
+    kernel = _decorator(
+        numba.njit(nogil=True, error_model="numpy", _nrt=True, no_cfunc_wrapper=True, forceinline=False)
+    )
 
 #: Decorator for a kernel of the compiled step's call tree that never allocates (``advance``, its stages,
 #: the gym's step): ``kernel`` compiled without Numba's reference counting (NRT). Every array argument is
@@ -251,13 +254,32 @@ else:
 #: Allocating (``np.empty``, ``.copy()``, ...) inside such a function is a compile-time error; keep
 #: allocation in a ``kernel`` helper (it may be called from here) that returns no array. Results are
 #: the same bit for bit: reference counts never touch a value.
+#: ``forceinline`` is given (False), not inherited, for the same reason as ``_nrt``: a callee of an
+#: ``inline_stage`` would otherwise be compiled inline-always too.
 if TYPE_CHECKING:
 
     def stage(fn: _F) -> _F:
         """The decorated function (compiled at first call, without reference counting)."""
         return fn
+
+    def inline_stage(fn: _F) -> _F:
+        """The decorated function (compiled at first call, without reference counting, inlined)."""
+        return fn
 else:
-    stage = _decorator(numba.njit(nogil=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True))
+    stage = _decorator(
+        numba.njit(nogil=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True, forceinline=False)
+    )
+    inline_stage = _decorator(
+        numba.njit(nogil=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True, forceinline=True)
+    )
+
+#: ``inline_stage``: a ``stage`` that LLVM inlines into its compiled callers (``alwaysinline``). For a stage
+#: called once per step of ``advance`` (or per instance of ``gym_step``) with tens of array arguments:
+#: a call copies every argument's 5-9 machine words into the callee's argument area (~1,000 words for
+#: ``step_drivers``), which was most of ``advance``'s own time in the gym profile; inlined, the stage reads
+#: the caller's values directly. Same code, same results bit for bit (no fast-math, no reassociation).
+#: Keep it to stages with one or two call sites: each caller compiles its own copy of the body. An inlined
+#: stage is never also listed in ``apart`` (below): it is compiled inside its caller.
 
 
 def optional(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -601,9 +623,30 @@ class GymCore(structref.StructRefProxy):
 #: GymCore fields, in constructor order.
 CORE_FIELDS = (
     "static", "state", "initial", "scratch", "out", "ctl", "par", "act", "weights", "terminate", "todo",
-    "sf_next", "terms", "reward", "end", "terminated", "truncated", "obs",
+    "sf_next", "terms", "reward", "end", "terminated", "truncated", "obs", "engine",
 )  # fmt: skip
 structref.define_proxy(GymCore, GymCoreType, list(CORE_FIELDS))
+
+
+@structref.register
+class EngineCoreType(types.StructRef):
+    """Numba type of ``EngineCore``."""
+
+    def preprocess_fields(self, fields):  # type: ignore[no-untyped-def]
+        return tuple((name, types.unliteral(t)) for name, t in fields)
+
+
+class EngineCore(structref.StructRefProxy):
+    """The compiled step's one argument (``runner.step_kernels.advance``): the engine's ``static``, ``state``,
+    ``scratch`` and ``out`` (``runner.engine``) behind one pointer. Passing the four NamedTuples instead
+    copies ~1,800 machine words per call into the callee's argument area (most of the gym's per-instance
+    fixed cost) and, from Python, unboxes ~250 arrays. Built by ``step_kernels.make_engine``; every
+    array is shared, not copied: build a new one when one of the four tuples is replaced."""
+
+
+#: EngineCore fields, in constructor order.
+ENGINE_FIELDS = ("static", "state", "scratch", "out")
+structref.define_proxy(EngineCore, EngineCoreType, list(ENGINE_FIELDS))
 
 
 # -- cache prefetch hints --------------------------------------------------------------------

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import stage
+from simcore._jit import inline_stage, stage
 from simcore.behavior.route_kernels import STRAIGHT_KAPPA, prefetch_route, route_index, route_point
 from simcore.geometry.kernels import project_point_segment
 
@@ -655,7 +655,7 @@ def profile_speed(pf_start, pf_key, pf_v, i, key):  # pragma: no cover - compile
     return pf_v[k] + u * (pf_v[k + 1] - pf_v[k])
 
 
-@stage
+@inline_stage
 def step_drivers(
     idx, x, y, yaw, speed, active, inst,
     wheelbase, length, width, rear_overhang, center_offset, max_accel, max_decel, max_steer,

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import stage
+from simcore._jit import inline_stage, stage
 
 #: Signal states (mirror simcore._types.SignalState).
 RED = 0
@@ -89,7 +89,7 @@ def _conflict(pi, pj, ps_l, pl_lane, pl_s0, lane_local, jc_off, jc_n, jc_s, junc
 
 
 # fmt: off
-@stage
+@inline_stage
 def junction_holds(
     t, idx, rows, ego, speed, active, inst, length, rear_overhang, progress, yields, crit_gap, right_on_red,
     ps_start, ps_junc, ps_hold, ps_s1, ps_sig, ps_stop, ps_turn, ps_l, pl_lane, pl_s0,

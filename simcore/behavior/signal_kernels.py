@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import stage
+from simcore._jit import inline_stage
 
 
-@stage
+@inline_stage
 def signal_states(
     t, plan_cycle, plan_offset, plan_start, plan_t0, plan_state, override, out_state
 ):  # pragma: no cover - compiled

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import stage
+from simcore._jit import inline_stage, stage
 
 #: Below this heading change per step (rad) the arc is integrated with its second-order
 #: series, which avoids dividing by a vanishing curvature; the series error is < 1e-16 m.
@@ -31,7 +31,7 @@ def advance_arc(x, y, yaw, distance, curvature):  # pragma: no cover - compiled
     return nx, ny, yaw + dpsi
 
 
-@stage
+@inline_stage
 def step_kinematic(
     x,
     y,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import kernel, stage
+from simcore._jit import inline_stage, kernel, stage
 from simcore.behavior.driver_kernels import obstacle_on_path
 from simcore.behavior.route_kernels import prefetch_route, route_index
 from simcore.geometry.kernels import point_in_polygon
@@ -171,7 +171,7 @@ def crosswalk_occupancy(
 
 
 # fmt: off
-@stage
+@inline_stage
 def evaluate_step(
     t, dt, veh_idx, ego,
     x, y, yaw, speed, accel, active, done, inst, progress, lateral,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import simcore.evaluation.metrics_kernels as mk
-from simcore._jit import stage
+from simcore._jit import inline_stage, stage
 from simcore.behavior.driver_kernels import scan_path
 from simcore.behavior.junction_kernels import HALT_MPS, HALT_ZONE_M
 from simcore.behavior.route_kernels import route_index
@@ -219,7 +219,7 @@ def careful_driver_avoids(gap, v_ego, v_lead, decel_lead, reaction_s, decel):  #
 
 
 # fmt: off
-@stage
+@inline_stage
 def static_object_contact(
     t, e, x, y, yaw, speed, length, width, center_offset,
     so_cell, so_x0, so_y0, so_nx, so_ny, so_start, so_obj, so_ix0, so_iy0, so_seg_start, so_ax, so_ay, so_bx, so_by,

@@ -28,6 +28,7 @@ from simcore.runner.engine import (
     new_scratch,
     settle_signals,
 )
+from simcore.runner.step_kernels import make_engine
 from simcore.runner.story_tables import story_tables
 from simcore.scenario import storyboard as sb
 from simcore.state import EngineState
@@ -172,6 +173,7 @@ class InstanceBatch:
                     self.static, self.state, self.initial, self.scratch[t], self.outputs[t], self.ctl, self.par,
                     self.act, self.weights, self.terminate, self.todo, self.sf_next, self.terms, self.reward,
                     self.end, self.terminated, self.truncated, self.obs_tables,
+                    make_engine(self.static, self.state, self.scratch[t], self.outputs[t]),
                 )  # fmt: skip
                 disp: Any = bk.gym_step
                 sig = (disp.typeof_pyval(core), *(disp.typeof_pyval(0) for _ in range(3)))

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from simcore._jit import GymCore, borrow_field, copy_instance, kernel, stage
+from simcore._jit import GymCore, borrow_field, copy_instance, inline_stage, kernel, stage
 from simcore.behavior.route_kernels import route_index
 from simcore.evaluation.metrics_kernels import EV_GOAL, EV_RED_LIGHT
 from simcore.gym.obs_kernels import ego_obs_at, object_obs_at
@@ -85,12 +85,13 @@ N_PAR = 8
 @kernel
 def make_core(
     static, state, initial, scratch, out, ctl, par, act, weights, terminate, todo, sf_next, terms, reward, end,
-    terminated, truncated, obs,
+    terminated, truncated, obs, engine,
 ):  # pragma: no cover - compiled
-    """A ``GymCore`` of these structures and arrays (compiled and cached, unlike the proxy's own constructor)."""
+    """A ``GymCore`` of these structures and arrays (compiled and cached, unlike the proxy's own constructor);
+    ``engine``: the ``EngineCore`` of the same static, state, scratch and out (``step_kernels.make_engine``)."""
     return GymCore(
         static, state, initial, scratch, out, ctl, par, act, weights, terminate, todo, sf_next, terms, reward, end,
-        terminated, truncated, obs,
+        terminated, truncated, obs, engine,
     )
 # fmt: on
 
@@ -103,7 +104,7 @@ def _clip_keep_nan(v, lo, hi):  # pragma: no cover - compiled
     return min(max(v, lo), hi)
 
 
-@stage
+@inline_stage
 def map_action(mode, a, s, par):  # pragma: no cover - compiled
     """One action (a, s) -> ego targets (acceleration m/s^2, road-wheel angle rad) as ``env.ActionMap.physical``
     maps them (``mode``: MODE_*; ``par``: the GymCore.par slots). NaN stays NaN (the step then brakes)."""
@@ -137,12 +138,13 @@ def gym_step(core, j0, j1, thread):  # pragma: no cover - compiled
     """
     # every structure read once per call, borrowed (no reference counts, see ``_jit.borrow_field``)
     sp, es, init = borrow_field(core, "static"), borrow_field(core, "state"), borrow_field(core, "initial")
-    sc, out, ob = borrow_field(core, "scratch"), borrow_field(core, "out"), borrow_field(core, "obs")
+    out, ob = borrow_field(core, "out"), borrow_field(core, "obs")
     ctl, par, act = borrow_field(core, "ctl"), borrow_field(core, "par"), borrow_field(core, "act")
     todo, sf_next = borrow_field(core, "todo"), borrow_field(core, "sf_next")
     weights, terminate = borrow_field(core, "weights"), borrow_field(core, "terminate")
     terms, reward, end = borrow_field(core, "terms"), borrow_field(core, "reward"), borrow_field(core, "end")
     terminated, truncated = borrow_field(core, "terminated"), borrow_field(core, "truncated")
+    engine = borrow_field(core, "engine")
     mode = ctl[C_MODE]
     autoreset = ctl[C_AUTORESET] != 0
     max_steps = ctl[C_MAX_STEPS]
@@ -171,9 +173,9 @@ def gym_step(core, j0, j1, thread):  # pragma: no cover - compiled
             es.ctrl_steer[j, e] = s_cmd
             p0 = es.progress[j, e]
             acc0 = es.accel[j, e]
-            # advance called here, not through a helper: every call passes the ~250 arrays of the four
-            # structures as separate arguments. int64, not the literal 1: the Simulation's specialisation.
-            _, n_ev = advance(sp, es, sc, out, j, np.int64(1), dt)
+            # the engine's four structures behind one pointer (EngineCore), not ~1,800 words of flattened
+            # arguments per call. int64, not the literal 1: the Simulation's specialisation.
+            _, n_ev = advance(engine, j, np.int64(1), dt)
             fold_rewards(j, e, n_ev, out.ev_kind, out.ev_a, out.ev_b, p0, acc0, es.speed, es.progress, es.accel,
                          es.offroad, es.goal_flag, es.step, sp.rvlim, sp.rs, sp.rt_start, dt, max_steps, weights,
                          terminate, terms, reward, end)
@@ -194,7 +196,7 @@ def gym_step(core, j0, j1, thread):  # pragma: no cover - compiled
     return n_end
 
 
-@stage
+@inline_stage
 def fold_rewards(
     j, e, n_ev, ev_kind, ev_a, ev_b, p0, acc0, speed, progress, accel, offroad, goal_flag, step, rvlim, rs, rt_start,
     dt, max_steps, weights, terminate, out_terms, out_reward, out_end,

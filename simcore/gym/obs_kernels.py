@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import stage
+from simcore._jit import inline_stage, stage
 from simcore.behavior.route_kernels import route_index
 from simcore.road.frenet_kernels import on_drivable
 
@@ -80,7 +80,7 @@ def object_obs(
         )  # fmt: skip
 
 
-@stage
+@inline_stage
 def object_obs_at(
     j, ego, x, y, yaw, speed, active, kind, length, width, center_offset, obj_range, lim, out, mask, sel_d, sel_i
 ):  # pragma: no cover - compiled
@@ -153,7 +153,7 @@ def ego_obs(
                    out_ego, out_route)
 
 
-@stage
+@inline_stage
 def ego_obs_at(
     j, ego, x, y, yaw, speed, accel, steer, progress, lateral, sig,
     rt_start, rx, ry, rs, rvlim, st_start, stop_s, stop_sig, goal_s, front, spacing, lim, lim_route,

@@ -1,6 +1,7 @@
 """The engine contract: a built World as the compiled step's four structured arguments.
 
-``advance(static, state, scratch, out, j, n_steps, dt)`` (``runner.step_kernels``) takes
+``advance(engine, j, n_steps, dt)`` (``runner.step_kernels``) takes, behind one pointer
+(``_jit.EngineCore``, built by ``step_kernels.make_engine``),
 
 - ``Static``: every array and number that stays as built (vehicle, driver and walker
   parameters, routes, map tables, junction and behaviour tables, row index sets), shared by

@@ -40,7 +40,7 @@ from simcore.runner.engine import (
     settle_signals,
 )
 from simcore.runner.results import Result
-from simcore.runner.step_kernels import advance
+from simcore.runner.step_kernels import advance, make_engine
 from simcore.runner.story_tables import PYTHON_SIDE, story_tables
 from simcore.scenario.schema import CriterionSpec, EndSpec
 from simcore.scenario.storyboard import ScriptedSpeeds, StoryboardSnapshot, StoryProgress
@@ -234,6 +234,7 @@ class Simulation:
         self.tags = tuple(tags)
         self._collisions_info: list[dict] = []
         self.out = new_outputs(EVENT_CAPACITY, hashed=True)
+        self._engine_of: tuple[tuple[Any, ...], Any] | None = None  # (the four structures, their EngineCore)
         self._story_snapshot = StoryboardSnapshot.take(world) if world.storyboard else None
         self.scripted = ScriptedSpeeds(self.state.v_des[0], self.state.speed_factor[0])
         #: Called with this Simulation after every compiled call (the run log: report.runlog).
@@ -536,12 +537,20 @@ class Simulation:
         done, reason = self._check_end()
         return StepOutcome(self.t, self.events[n_before:], done, reason)
 
+    def _engine(self) -> Any:
+        """The ``EngineCore`` of the four structures as they are now (built again when one was replaced)."""
+        parts = (self.static, self.state, self.scratch, self.out)
+        held = self._engine_of
+        if held is None or any(a is not b for a, b in zip(held[0], parts, strict=True)):
+            held = self._engine_of = (parts, make_engine(*parts))
+        return held[1]
+
     def _advance(self, n_steps: int) -> int:
         """Run up to ``n_steps`` compiled steps (stopping early at a reportable event)."""
         rec = self.recorder
         rec.make_room(n_steps)  # streaming: full rows go to disk, memory stays flat in time
         self.out.rec_row[0] = rec.rows
-        done, n_ev = advance(self.static, self.state, self.scratch, self.out, 0, n_steps, self.world.dt)
+        done, n_ev = advance(self._engine(), 0, n_steps, self.world.dt)
         self.step_index = int(self.state.step[0])
         self.t = self.step_index * self.world.dt
         rec.rows = int(self.out.rec_row[0])

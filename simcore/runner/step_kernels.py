@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from simcore._jit import apart, optional, stage
+from simcore._jit import EngineCore, apart, borrow_field, inline_stage, kernel, optional, stage
 from simcore._jit import borrow_row as row
 from simcore.behavior.driver_kernels import step_drivers
 from simcore.behavior.junction_kernels import junction_holds
@@ -122,7 +122,7 @@ def step_single_track_rows(x, y, yaw, speed, steer, accel, vy, yaw_rate, active,
 _step_single_track_rows = optional(step_single_track_rows)
 
 
-@stage
+@inline_stage
 def _drop_legal_right_on_red(
     ev_kind, ev_a, ev_b, ev_value, start, m, right_on_red, ror_stop, cur_turn, st_start, stop_s, stop_sig
 ):  # pragma: no cover - compiled
@@ -152,7 +152,7 @@ def _drop_legal_right_on_red(
     return kept
 
 
-@stage
+@inline_stage
 def _collision_onsets(
     t,
     x,
@@ -215,7 +215,7 @@ def _collision_onsets(
     return n_ev
 
 
-@stage
+@inline_stage
 def track_rows(
     idx, x, y, speed, active, done, progress, lateral, length, rear_overhang, stop_at_end, rt_start, rx, ry, rs, dt
 ):  # pragma: no cover - compiled
@@ -230,16 +230,25 @@ def track_rows(
             done[i] = True
 
 
+@kernel
+def make_engine(static, state, scratch, out):  # pragma: no cover - compiled
+    """The ``EngineCore`` of these four structures (``advance``'s argument; compiled and cached, unlike the
+    proxy's own constructor). Shares every array."""
+    return EngineCore(static, state, scratch, out)
+
+
 # fmt: off
 @stage
-def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - compiled
-    """Advance instance ``j`` of ``state`` up to ``n_steps`` steps of ``dt`` (s) from its step ``state.step[j]``.
+def advance(engine, j, n_steps, dt):  # pragma: no cover - compiled
+    """Advance instance ``j`` of the engine's state up to ``n_steps`` steps of ``dt`` (s) from its step
+    ``state.step[j]``.
 
-    Arguments (``runner.engine``): ``static`` (Static: parameters, routes, map, tables, row sets,
-    ``scoring``), ``state`` (EngineState, leading axis = instance; instance j is read through
-    borrowed row views), ``scratch`` (Scratch), ``out`` (Outputs: events of this call from slot 0,
-    trajectory rows every ``out.rec_every`` steps while ``out.rec_row[0]`` has room, the running state
-    hash ``out.state_hash[0]``, if kept, with every step's full state folded in).
+    ``engine`` (``_jit.EngineCore``, from ``make_engine``) holds, read here borrowed (``runner.engine``):
+    ``static`` (Static: parameters, routes, map, tables, row sets, ``scoring``), ``state`` (EngineState,
+    leading axis = instance; instance j is read through borrowed row views), ``scratch`` (Scratch), ``out``
+    (Outputs: events of this call from slot 0, trajectory rows every ``out.rec_every`` steps while
+    ``out.rec_row[0]`` has room, the running state hash ``out.state_hash[0]``, if kept, with every step's
+    full state folded in). One pointer, not the four structures' ~1,800 machine words per call.
 
     Each step: junction right of way (``junction_holds`` over every vehicle row) -> NPC (and
     in-engine agent) controls for ``drive_idx`` -> scripted rows -> vehicle dynamics
@@ -261,6 +270,8 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
     step with a reportable event (anything but ROUTE_DONE) so the caller can end the run at that
     step. Events carry their time (s) in ``out.ev_time``.
     """
+    static, state = borrow_field(engine, "static"), borrow_field(engine, "state")
+    scratch, out = borrow_field(engine, "scratch"), borrow_field(engine, "out")
     sp = static
     scoring = sp.scoring
     ego = sp.ego
@@ -470,7 +481,9 @@ def advance(static, state, scratch, out, j, n_steps, dt):  # pragma: no cover - 
 
 # The large stages keep their own machine code: ``advance`` (and the gym's ``gym_step``, which calls
 # ``advance``) call them at their address instead of re-optimising and re-emitting each inside their own
-# code (``_jit.apart``: a first run compiles less, same results).
-apart(junction_holds, step_drivers, step_scripted, step_kinematic, step_single_track_rows, step_pedestrians,
-      evaluate_step, track_rows, _collision_onsets, evaluate_rules, static_object_contact, crosswalk_occupancy,
+# code (``_jit.apart``: a first run compiles less, same results). The stages called once per step with
+# tens of array arguments are ``inline_stage`` instead (compiled inside ``advance``: no argument copies)
+# and are not listed here: junction_holds, step_drivers, step_kinematic, evaluate_step, track_rows,
+# _collision_onsets, static_object_contact.
+apart(step_scripted, step_single_track_rows, step_pedestrians, evaluate_rules, crosswalk_occupancy,
       story_before, story_after, fold_engine_state, fold_routes_compiled, advance)

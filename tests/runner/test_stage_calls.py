@@ -99,3 +99,32 @@ def test_every_kernel_of_the_step_is_a_stage_unless_it_allocates(entry):
     assert {"step_drivers", "evaluate_step", "junction_holds"} <= tree.keys()
     counted = sorted(n for n, d in tree.items() if d.targetoptions.get("_nrt", True) and n not in ALLOCATING)
     assert counted == [], f"decorate these with simcore._jit.stage (or list them in ALLOCATING): {counted}"
+
+
+def test_an_inline_stage_is_inlined_without_making_its_callees_inline():
+    def leaf(a):
+        return a[0] + 1.0
+
+    given = numba.njit(**_NO_NRT, forceinline=False)(leaf)  # as ``_jit.stage``: forceinline given
+    inherits = numba.njit(**_NO_NRT)(leaf)  # not given: compiled with its caller's setting
+
+    def mid(a):
+        return given(a) + inherits(a)
+
+    inline = numba.njit(**_NO_NRT, forceinline=True)(mid)  # as ``_jit.inline_stage``
+    top = numba.njit(**_NO_NRT, forceinline=False)(lambda a: inline(a) * 2.0)
+    a = np.array([1.5])
+    assert top(a) == 2.0 * (2.5 + 2.5)
+    sig = given.signatures[0]
+    assert inline.overloads[sig].fndesc.inline  # LLVM alwaysinline: no call, no argument copies
+    assert not given.overloads[sig].fndesc.inline
+    assert inherits.overloads[sig].fndesc.inline  # why every step decorator gives forceinline explicitly
+
+
+@pytest.mark.parametrize("entry", [advance, gym_step], ids=["advance", "gym_step"])
+def test_every_stage_gives_forceinline_explicitly(entry):
+    tree = _call_tree(entry, {entry.py_func.__name__: entry})
+    implicit = sorted(n for n, d in tree.items() if "forceinline" not in d.targetoptions)
+    assert implicit == [], f"compile these with simcore._jit.stage / inline_stage / kernel: {implicit}"
+    inlined = {n for n, d in tree.items() if d.targetoptions["forceinline"]}
+    assert {"step_drivers", "evaluate_step", "junction_holds"} <= inlined

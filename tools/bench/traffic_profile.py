@@ -47,7 +47,7 @@ from simcore.behavior.signal_kernels import signal_states
 from simcore.dynamics.kinematic_kernels import step_kinematic
 from simcore.evaluation.metrics_kernels import crosswalk_occupancy, evaluate_step
 from simcore.evaluation.rules_kernels import evaluate_rules
-from simcore.runner.step_kernels import _collision_onsets, advance
+from simcore.runner.step_kernels import _collision_onsets, advance, make_engine
 
 
 # fmt: off
@@ -157,9 +157,10 @@ def profile(n: int, walkers: int, warm_s: float, reps: int) -> tuple[list[dict],
         )  # fmt: skip
 
     ev = out
+    engine = make_engine(sp, es, sc, out)
     stages = {
         "whole step (advance, 1 step)": (
-            lambda: advance(sp, es, sc, out, 0, np.int64(1), dt), True),
+            lambda: advance(engine, 0, np.int64(1), dt), True),
         "junction right of way (junction_holds)": (lambda: junction_holds(
             t, sp.drive_idx, sp.veh_idx, sp.ego, v["speed"], v["active"], v["instance"], sp.length,
             sp.rear_overhang, v["progress"], sp.yields, sp.crit_gap, sp.right_on_red, sp.ps_start, sp.ps_junc,
