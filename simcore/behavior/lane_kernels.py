@@ -76,20 +76,6 @@ def route_lane_s(
                 out[k] = ps[m] + bu * (ps[m + 1] - ps[m])
 
 
-@kernel
-def lane_runs(rt_start, rlane, rls, out):  # pragma: no cover - compiled
-    """out[k]: the first sample after k (on the same route) with another lane id or filing (NaN lane s or
-    not), or the route's end. rt_start (n+1,); rlane, rls, out (S,). Mutates out."""
-    for i in range(rt_start.shape[0] - 1):
-        a = rt_start[i]
-        b = rt_start[i + 1]
-        nxt = b
-        for k in range(b - 1, a - 1, -1):
-            out[k] = nxt
-            if k > a and (rlane[k - 1] != rlane[k] or math.isnan(rls[k - 1]) != math.isnan(rls[k])):
-                nxt = k
-
-
 @stage
 def lane_buckets(
     idx,
@@ -170,8 +156,8 @@ def lane_leader(
 
     Walks the route's lane runs (``ln_next``) from k0; in each filed run (lane L, lane s = route s - base)
     the first actor of L's bucket (``lane_buckets``) of i's instance whose box centre lies past route s
-    ``progress``, on the stretch of L that the run covers, and not past route sample k1 is the leader. Returns (its box centre's route s (m), its
-    row), or (nan, -1) when there is none.
+    ``progress``, on the stretch of L that the run covers, and not past route sample k1 is the leader.
+    Returns (its box centre's route s (m), its row), or (nan, -1) when there is none.
     """
     k = k0
     while k < k1:

@@ -24,7 +24,7 @@ import numpy as np
 
 from simcore._types import StopRule
 from simcore.behavior.driver_kernels import GRID_CELL_M
-from simcore.behavior.lane_kernels import lane_runs, route_lane_s
+from simcore.behavior.lane_kernels import route_lane_s
 from simcore.behavior.route_kernels import limit_runs
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
@@ -385,8 +385,9 @@ LANE_LEADER = True
 
 def lane_tables(world: World, drive_idx: np.ndarray, on: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rls, ln_next, lk_ok) of ``Static``: every route sample's lane s (m, NaN where not filed:
-    ``lane_kernels.route_lane_s``, junction lanes are never filed), its lane run's end (``lane_runs``) and
-    the rows that may be filed (the driven rows but the ego, when ``on`` and no storyboard edits routes)."""
+    ``lane_kernels.route_lane_s``, junction lanes are never filed), its lane run's end (the next sample of
+    another lane or filing) and the rows that may be filed (the driven rows but the ego, when ``on`` and no
+    storyboard edits routes)."""
     r, net = world.routes, world.network
     c = np.ascontiguousarray
     rlane = c(route_lanes(world), np.int64)
@@ -402,8 +403,9 @@ def lane_tables(world: World, drive_idx: np.ndarray, on: bool) -> tuple[np.ndarr
         ok[np.asarray(drive_idx, dtype=np.int64)] = True
         if world.ego >= 0:
             ok[world.ego] = False
-    ln_next = np.empty(r.s.shape[0], dtype=np.int64)
-    lane_runs(c(r.start, np.int64), rlane, rls, ln_next)
+    # lane runs: where the lane id or the filing changes (``limit_runs`` over lane id and NaN-ness as "limit"
+    # and "curvature": 0 and 1 are never both straight)
+    ln_next = limit_run_table(r.start, rlane.astype(np.float64), np.isnan(rls).astype(np.float64))
     return rls, ln_next, ok
 
 

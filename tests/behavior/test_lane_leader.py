@@ -132,6 +132,13 @@ def test_route_samples_are_filed_on_plain_lanes_only(sim):
     d_lane = np.diff(sp.rls)[same]
     assert np.allclose(d_lane, d_route, atol=1e-6, rtol=1e-3)
     assert np.all(sp.lk_ok[sp.drive_idx[sp.drive_idx != sim.world.ego]])
+    # lane runs: ln_next[k] is the first later sample of the route with another lane or filing
+    for i in range(sp.rt_start.shape[0] - 1):
+        a, b = sp.rt_start[i], sp.rt_start[i + 1]
+        key = sp.rlane[a:b] * 2 + np.isnan(sp.rls[a:b])
+        cut = np.flatnonzero(np.diff(key)) + a + 1
+        want = np.append(cut, b)[np.searchsorted(cut, np.arange(a, b), side="right")]
+        assert np.array_equal(sp.ln_next[a:b], want)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])

@@ -231,7 +231,12 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--quick", action="store_true", help="20 repeats")
     ap.add_argument("--json", help="write the rows to this file")
+    ap.add_argument("--geometric", action="store_true", help="drivers without lane-indexed leaders")
     args = ap.parse_args()
+    if args.geometric:
+        import simcore.runner.engine as engine
+
+        engine.LANE_LEADER = False
     reps = 20 if args.quick else args.reps
     rows, info = profile(args.vehicles, args.walkers, args.warm_s, reps)
     print(
