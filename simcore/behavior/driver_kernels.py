@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import inline_stage, stage
+from simcore.behavior.lane_kernels import lane_buckets, lane_leader
 from simcore.behavior.route_kernels import STRAIGHT_KAPPA, prefetch_route, route_index, route_point
 from simcore.geometry.kernels import project_point_segment
 
@@ -210,9 +211,18 @@ def obstacle_at_centre(
     sn = abs(math.sin(rel))
     if t_j > half_width + 0.5 * (olen * sn + owid * c) + CORRIDOR_MARGIN_M:
         return math.inf, 0.0
+    return along_gap(s_j, front_s, rel, c, sn, ov, olen, owid)
+
+
+@stage
+def along_gap(s_j, front_s, rel, c, sn, ov, olen, owid):  # pragma: no cover - compiled
+    """(bumper gap m, speed along the path m/s) of a box whose centre is at path s ``s_j`` (m), heading ``rel``
+    (rad) from the path (c, sn: |cos|, |sin| of it), speed ``ov``, size olen x owid; ``front_s``: path s of
+    the own front bumper. A box moving against the path counts as approaching only when it is head-on
+    (within acos(HEAD_ON_COS) of the opposite direction); crossing, it leaves the path again, so it counts
+    as standing."""
     v_along = ov * math.cos(rel)
     if v_along < 0.0 and c < HEAD_ON_COS:
-        # Crossing, not head-on: it leaves the path again, so it counts as standing.
         v_along = 0.0
     return s_j - front_s - 0.5 * (olen * c + owid * sn), v_along
 
@@ -301,6 +311,7 @@ def drive_control(
     lc_s0, lc_s1, lc_side, lc_offset, la, lb,
     ox, oy, oyaw, ov, olen, owid, ocx, ocy, cand, n_cand, self_id,
     v_des, T, s0, b_comf, delta, a_lat, speed_factor, stop_at_end, run_amber, run_red, ror_ok, lat_off,
+    ext_gap, ext_v,
 ):  # pragma: no cover - compiled
     """Control of one driver following its route: (accel, steer, lead_gap, lead_closing).
 
@@ -329,7 +340,8 @@ def drive_control(
 
     Returns the commanded acceleration (m/s^2, within [-max_decel, max_accel]), road-wheel
     angle (rad), bumper gap to the nearest obstacle ahead (m, inf if none) and the closing
-    speed to it (m/s, >0 when closing).
+    speed to it (m/s, >0 when closing). ``ext_gap`` (m, inf: none), ``ext_v`` (m/s): one more obstacle
+    ahead that the caller found (the lane leader, ``lane_kernels.lane_leader``), taken like (b).
     """
     # Lateral control.
     ld = min(max(3.0 + 0.6 * v, 4.0), 20.0)
@@ -372,6 +384,11 @@ def drive_control(
             lead_gap = gap
             lead_close = v - v_lead
         acc = min(acc, idm_accel(v, v0, max_accel, b_comf, s0, T, delta, gap, v_lead))
+    if ext_gap != math.inf:
+        if ext_gap < lead_gap:
+            lead_gap = ext_gap
+            lead_close = v - ext_v
+        acc = min(acc, idm_accel(v, v0, max_accel, b_comf, s0, T, delta, ext_gap, ext_v))
 
     # Lane changes not yet begun: go only into a safe gap, else wait before the change.
     for m in range(la, lb):
@@ -459,12 +476,13 @@ def build_actor_grid(x, y, active, x0, y0, nx, ny, cell_start, cell_items):  # p
 @stage
 def gather_along_route(
     rx, ry, rs, ra, rb, s_from, s_to, inst, a_inst, x0, y0, nx, ny, cell_start, cell_items,
-    stamp, cell_seen, actor_seen, cand,
+    stamp, cell_seen, actor_seen, cand, key_lane, only_off,
 ):  # pragma: no cover - compiled
     """Candidates near a stretch of route: actors of instance ``inst`` in the 3 x 3 cells
     around every GRID_QUERY_STRIDE-th route sample from s_from to s_to (m), and the last.
     Uses ``stamp`` (unique per query) to visit each cell and actor once. Returns the count
-    written to cand.
+    written to cand. ``only_off``: leave out the actors filed under a lane (``key_lane`` >= 0,
+    ``lane_kernels.lane_buckets``).
     """
     n = 0
     k_lo = route_index(rs, ra, rb, s_from)
@@ -490,7 +508,7 @@ def gather_along_route(
                 cell_seen[c] = stamp
                 for m in range(cell_start[c], cell_start[c + 1]):
                     j = cell_items[m]
-                    if actor_seen[j] != stamp and a_inst[j] == inst:
+                    if actor_seen[j] != stamp and a_inst[j] == inst and not (only_off and key_lane[j] >= 0):
                         actor_seen[j] = stamp
                         cand[n] = j
                         n += 1
@@ -622,6 +640,16 @@ def neutral_behavior_args(n: int, t: float, dt: float) -> tuple:
     )
 
 
+def lane_off_args(n: int, n_samples: int) -> tuple:
+    """``step_drivers``' trailing lane-leader arguments for n rows and n_samples route samples with no row
+    filed under a lane (every neighbour is projected)."""
+    return (
+        np.zeros(n), np.zeros(n, dtype=np.bool_), np.full(n_samples, -1, dtype=np.int64), np.full(n_samples, np.nan),
+        np.full(n_samples, n_samples, dtype=np.int64), np.full(n, -1, dtype=np.int64), np.zeros(n),
+        np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64),
+    )
+
+
 def mobil_off_args(n: int) -> tuple:
     """``step_drivers``' MOBIL arguments with discretionary lane changes off for n rows."""
     return (
@@ -670,6 +698,7 @@ def step_drivers(
     pf_mode, pf_start, pf_key, pf_v,
     mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, cur_accel,
     r_next, box_cx, box_cy,
+    lateral, lk_ok, rlane, rls, ln_next, key_lane, key_s, lb_start, lb_items,
 ):  # pragma: no cover - compiled
     """Run ``drive_control`` for every row in ``idx`` against the actors near its route.
 
@@ -705,9 +734,18 @@ def step_drivers(
 
     ``r_next`` (S,): runs of equal limit and curvature along the routes (``route_kernels.limit_runs``).
     ``box_cx``, ``box_cy`` (n,): scratch, the box centres of every row this step (``actor_centres``).
+
+    Lane-indexed leaders (``lane_kernels``): rows with ``lk_ok`` (build time) on a plain lane are filed by
+    (lane, lane s) each step (lateral (n,) m: offsets from their routes; rlane, rls, ln_next (S,): route
+    samples' lane, lane s and lane runs; scratch key_lane, key_s (n,), lb_start (n_lanes+1,), lb_items
+    (n,)). A driver with ``lk_ok`` and no lane change (planned within its look-ahead or
+    LANE_CHANGE_CHECK_M, discretionary, or a MOBIL decision this step) takes the first filed actor ahead
+    on its route's plain lanes as its leader and projects only the unfiled actors near its route.
     """
     build_actor_grid(x, y, active, grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items)
     actor_centres(x, y, yaw, center_offset, box_cx, box_cy)
+    lane_buckets(idx, lk_ok, active, progress, lateral, lat_off, center_offset, rt_start, rs, rlane, rls,
+                 key_lane, key_s, lb_start, lb_items)
     for q in range(idx.shape[0]):
         if q + 1 < idx.shape[0]:  # the next driver's route window (gathering, box, scans, limits)
             n_i = idx[q + 1]
@@ -747,12 +785,34 @@ def step_drivers(
             tick = (int(t / dt + 0.5) + i) % MOBIL_EVERY == 0 and lat_off[i] == lat_tgt[i]
             if tick or lat_off[i] != 0.0:
                 behind = LANE_CHANGE_RANGE_M + 10.0
+        look_i = look_ahead(speed[i], b_comf[i])
+        plain = lk_ok[i] and not tick and lat_off[i] == 0.0
+        if plain:
+            horizon = progress[i] + front + max(look_i, LANE_CHANGE_CHECK_M) + 1.0
+            for m in range(lc_start[i], lc_start[i + 1]):
+                if lc_s1[m] > progress[i] and lc_s0[m] < horizon:
+                    plain = False
+                    break
+        ext_gap = math.inf
+        ext_v = 0.0
+        if plain:
+            behind = 10.0
+            a = rt_start[i]
+            b = rt_start[i + 1]
+            k0 = route_index(rs, a, b, progress[i])
+            k1 = route_index(rs, a, b, progress[i] + look_i) + 1
+            s_j, j = lane_leader(i, progress[i], k0, k1, rs, rlane, rls, ln_next, inst, key_s, lb_start, lb_items)
+            if j >= 0:
+                kj = route_index(rs, a, b, s_j)
+                rel = yaw[j] - math.atan2(ry[kj + 1] - ry[kj], rx[kj + 1] - rx[kj])
+                ext_gap, ext_v = along_gap(s_j, progress[i] + front, rel, abs(math.cos(rel)), abs(math.sin(rel)),
+                                           speed[j], length[j], width[j])
         stamp[0] += 1
         n_cand = gather_along_route(
             rx, ry, rs, rt_start[i], rt_start[i + 1], progress[i] - behind,
-            progress[i] + look_ahead(speed[i], b_comf[i]) + front, inst[i], inst,
+            progress[i] + look_i + front, inst[i], inst,
             grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, stamp[0], cell_seen,
-            actor_seen, cand,
+            actor_seen, cand, key_lane, plain,
         )
         end_gap = math.inf
         if mobil[i]:
@@ -821,7 +881,7 @@ def step_drivers(
             lc_s0, lc_s1, lc_side, lc_offset, lc_start[i], lc_start[i + 1],
             x, y, yaw, speed, length, width, box_cx, box_cy, cand, n_cand, i,
             v_des[i], T[i], s0[i], b_comf[i], delta[i], a_lat[i], speed_factor[i], stop_at_end[i],
-            run_amber[i], run_red[i], ror_ok, lat_off[i],
+            run_amber[i], run_red[i], ror_ok, lat_off[i], ext_gap, ext_v,
         )
         if end_gap != math.inf and lat_tgt[i] != 0.0:
             acc = min(acc, stop_accel(speed[i], v_des[i], max_accel[i], b_comf[i], T[i], delta[i], end_gap))

@@ -25,6 +25,7 @@ import numpy as np
 
 from simcore._types import StopRule
 from simcore.behavior.driver_kernels import GRID_CELL_M
+from simcore.behavior.lane_kernels import route_lane_s
 from simcore.behavior.route_kernels import limit_runs
 from simcore.behavior.signal_kernels import signal_states
 from simcore.evaluation import metrics_kernels as mk
@@ -242,6 +243,11 @@ class Static(NamedTuple):
     rlane: np.ndarray
     sb_vdes0: np.ndarray
     sb_sf0: np.ndarray
+    # lane-indexed leaders (``behavior.lane_kernels``): route samples' lane s (m, NaN: not filed) and lane runs,
+    # rows that may be filed under their lane (all False: every driver projects every neighbour)
+    rls: np.ndarray
+    ln_next: np.ndarray
+    lk_ok: np.ndarray
     #: True: everything (``simcore run``); False: skip what only feeds the scores (the gym's light mode)
     scoring: bool
     #: optional stages compiled in (``Uses``; a row set may shrink after build, never grow); the default
@@ -275,6 +281,10 @@ class Scratch(NamedTuple):
     #: engine (not state: an agent-driven row has none, so they stay out of the state and its hash)
     lead_gap: np.ndarray
     lead_close: np.ndarray
+    key_lane: np.ndarray  # (R,) lane-indexed leaders: lane and lane s (m) of each filed row, rows by lane
+    key_s: np.ndarray
+    lb_start: np.ndarray  # (n_lanes + 1,)
+    lb_items: np.ndarray
 
 
 class Outputs(NamedTuple):
@@ -369,11 +379,48 @@ def limit_run_table(rt_start: np.ndarray, rvlim: np.ndarray, rk: np.ndarray) -> 
     return out
 
 
+#: Drivers find their leaders on plain lanes through lane buckets (``behavior.lane_kernels``); False: every
+#: driver projects every neighbour near its route onto it (the geometric search alone).
+LANE_LEADER = True
+
+
+def lane_tables(world: World, drive_idx: np.ndarray, on: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rls, ln_next, lk_ok) of ``Static``: every route sample's lane s (m, NaN where not filed:
+    ``lane_kernels.route_lane_s``, junction lanes are never filed), its lane run's end (the next sample of
+    another lane or filing) and the rows that may be filed (the driven rows but the ego, when ``on`` and no
+    storyboard edits routes)."""
+    r, net = world.routes, world.network
+    c = np.ascontiguousarray
+    rlane = c(route_lanes(world), np.int64)
+    rls = np.full(r.s.shape[0], np.nan)
+    ok = np.zeros(world.state.n, dtype=np.bool_)
+    if on and not world.storyboard:
+        rt = c(r.start, np.int64)
+        keyable = c(net.lane_junction < 0)
+        route_lane_s(rt, c(r.x, np.float64), c(r.y, np.float64), c(r.s, np.float64), rlane, keyable,
+                     c(net.lane_start, np.int64), c(net.pts_x, np.float64), c(net.pts_y, np.float64),
+                     c(net.pts_s, np.float64), c(r.lc_start, np.int64), c(r.lc_s0, np.float64),
+                     c(r.lc_s1, np.float64), rls)  # fmt: skip
+        ok[np.asarray(drive_idx, dtype=np.int64)] = True
+        if world.ego >= 0:
+            ok[world.ego] = False
+    # lane runs: where the lane id or the filing changes (``limit_runs`` over lane id and NaN-ness as "limit"
+    # and "curvature": 0 and 1 are never both straight)
+    ln_next = limit_run_table(r.start, rlane.astype(np.float64), np.isnan(rls).astype(np.float64))
+    return rls, ln_next, ok
+
+
 def build_static(
-    world: World, driver: DriverParams, drive_idx: np.ndarray, scoring: bool, story: StoryTables | None = None
+    world: World,
+    driver: DriverParams,
+    drive_idx: np.ndarray,
+    scoring: bool,
+    story: StoryTables | None = None,
+    lane_leader: bool | None = None,
 ) -> Static:
     """The Static tuple of ``world`` with the drivers ``driver`` moving the rows ``drive_idx``; ``story``: the
-    compiled storyboard (``runner.story_tables.story_tables``; None: no entry runs compiled)."""
+    compiled storyboard (``runner.story_tables.story_tables``; None: no entry runs compiled); ``lane_leader``:
+    lane-indexed leaders (None: ``LANE_LEADER``)."""
     w = world
     p, r, pp, net, g = w.params, w.routes, w.pedestrians, w.network, w.drivable
     bp, jt = w.behavior, w.junctions
@@ -414,6 +461,7 @@ def build_static(
         _c(bp.tr_v, f64), _c(bp.tr_flags, i64),
         *(_c(a) for a in (story if story is not None else empty_tables())),
         _c(r.heading, f64), _c(route_lanes(w), i64), _c(driver.v_des, f64), _c(driver.speed_factor, f64),
+        *lane_tables(w, drive_idx, LANE_LEADER if lane_leader is None else lane_leader),
         bool(scoring),
     ]  # fmt: skip
     static = Static(*fields)
@@ -493,6 +541,8 @@ def new_scratch(world: World, pair_capacity: int) -> Scratch:
         np.zeros(n, dtype=np.int64), np.full(n, np.inf), np.zeros(n, dtype=np.int64),
         np.zeros(n_junc + 1, dtype=np.int64), np.zeros(n, dtype=np.int64),
         np.full(n, np.inf), np.zeros(n),
+        np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(world.network.lane_start.shape[0], dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
     )  # fmt: skip
 
 

@@ -346,6 +346,8 @@ def advance(engine, j, n_steps, dt):  # pragma: no cover - compiled
     cur_turn, hold_s, cur_ps, jb_start, jb_items = sc.cur_turn, sc.hold_s, sc.cur_ps, \
         sc.jb_start, sc.jb_items
     lead_gap, lead_close = sc.lead_gap, sc.lead_close
+    key_lane, key_s, lb_start, lb_items = sc.key_lane, sc.key_s, sc.lb_start, sc.lb_items
+    rlane, rls, ln_next, lk_ok = sp.rlane, sp.rls, sp.ln_next, sp.lk_ok
     ev_time, ev_kind, ev_a, ev_b, ev_value, ev_fault = out.ev_time, out.ev_kind, out.ev_a, \
         out.ev_b, out.ev_value, out.ev_fault
     rec_every, rec_row = out.rec_every, out.rec_row
@@ -384,6 +386,7 @@ def advance(engine, j, n_steps, dt):  # pragma: no cover - compiled
             t_now, dt, started, start_time, run_amber, run_red, right_on_red, ror_stop, cur_turn, hold_s,
             pf_mode, pf_start, pf_key, pf_v,
             mobil, mb_p, mb_thr, mb_bias, nb_left, nb_right, lat_off, lat_tgt, accel, r_next, cx, cy,
+            lateral, lk_ok, rlane, rls, ln_next, key_lane, key_s, lb_start, lb_items,
         )
         if scripted_idx.shape[0] > 0:
             _step_scripted(uses.scripted, None, t_now + dt, dt, scripted_idx, x, y, yaw, speed, accel, active, done,

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from simcore.behavior.driver_kernels import idm_accel, neutral_behavior_args, step_drivers
+from simcore.behavior.driver_kernels import idm_accel, lane_off_args, neutral_behavior_args, step_drivers
 from simcore.dynamics.kinematic_kernels import step_kinematic
 from simcore.runner.engine import limit_run_table
 
@@ -102,6 +102,7 @@ class Pair:
             self.ctrl_a, self.ctrl_d, self.gap, self.close,
             *neutral_behavior_args(2, 0.0, dt),
             limit_run_table(self.rt_start, self.vlim, self.kappa), np.zeros(2), np.zeros(2),
+            *lane_off_args(2, self.rx.size),
         )
         # fmt: on
         self.ctrl_a[0] = lead_accel

@@ -172,6 +172,8 @@ def _loop_part(part, reps, dt, sp, es, sc, out):  # pragma: no cover - compiled
                     row(es.ror_stop, j), sc.cur_turn, sc.hold_s, sp.pf_mode, sp.pf_start, sp.pf_key, sp.pf_v,
                     sp.mobil, sp.mb_p, sp.mb_thr, sp.mb_bias, sp.nb_left, sp.nb_right, row(es.lat_off, j),
                     row(es.lat_tgt, j), row(es.accel, j), sp.r_next, sc.box_cx, sc.box_cy,
+                    row(es.lateral, j), sp.lk_ok, sp.rlane, sp.rls, sp.ln_next, sc.key_lane, sc.key_s, sc.lb_start,
+                    sc.lb_items,
                 )
             elif part == 2 or part == 3:
                 evaluate_step(

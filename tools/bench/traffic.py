@@ -1,6 +1,6 @@
 """City traffic: simcore vs Eclipse SUMO on the same signalised junction grid, in one run.
 
-    python tools/bench/traffic.py [--quick] [--json FILE] [--sizes 100,1000] [--no-sumo] [--cpu]
+    python tools/bench/traffic.py [--quick] [--json FILE] [--sizes 100,1000] [--no-sumo] [--cpu] [--geometric]
 
 Workload (both systems): a k x k grid of signalised junctions, 130 m blocks, 110 m arms at the
 border, two lanes each way at 50 km/h; N vehicles with random routes (start on a random lane,
@@ -8,7 +8,8 @@ leave at a random border exit), inserted at t = 0 at 30 km/h, IDM car following,
 60 s simulated (10 s with --quick), one core. k = ``_traffic.grid_size(N)``.
 
 - simcore: ``_traffic.traffic_yaml`` (the ego is one of the N vehicles, driven in-engine by the
-  built-in autopilot), drivers with the default (geometric) neighbour search, no recording,
+  built-in autopilot), drivers with the default neighbour search (lane-indexed leaders; with
+  ``--geometric`` also the geometric search alone, side by side), no recording,
   medians over repeats after one warm-up run. Above SINGLE_BUILD_ABOVE vehicles the warm-up's
   world (with its trajectory recording) is reused for the timed run instead of a second build.
 - SUMO (pip ``eclipse-sumo``/``libsumo``/``sumolib``, the ``bench`` extra): the equivalent grid
@@ -54,8 +55,21 @@ CLOCK = [time.perf_counter]
 SINGLE_BUILD_ABOVE = 1000
 
 
-def bench_simcore(n: int, sim_s: float, repeats: int, walkers: int = 0) -> dict:
-    """Median wall time of a simcore run of the grid workload; vehicle-steps counted over active vehicles."""
+def bench_simcore(n: int, sim_s: float, repeats: int, walkers: int = 0, geometric: bool = False) -> dict:
+    """Median wall time of a simcore run of the grid workload; vehicle-steps counted over active vehicles.
+    ``geometric``: drivers project every neighbour (``runner.engine.LANE_LEADER`` off, the search before
+    lane-indexed leaders)."""
+    import simcore.runner.engine as engine
+
+    lane_leader = engine.LANE_LEADER
+    engine.LANE_LEADER = lane_leader and not geometric
+    try:
+        return _bench_simcore(n, sim_s, repeats, walkers, "simcore (geometric search)" if geometric else "simcore")
+    finally:
+        engine.LANE_LEADER = lane_leader
+
+
+def _bench_simcore(n: int, sim_s: float, repeats: int, walkers: int, system: str) -> dict:
     import numpy as np
 
     import simcore.yamlio.source as yaml_source
@@ -81,7 +95,7 @@ def bench_simcore(n: int, sim_s: float, repeats: int, walkers: int = 0) -> dict:
 
     med, _ = median_time(once, repeats, clock=CLOCK[0])
     steps = sim.step_index
-    return _row("simcore", n, walkers, sim.t, steps, veh_steps, med, repeats, build_s=build_s)
+    return _row(system, n, walkers, sim.t, steps, veh_steps, med, repeats, build_s=build_s)
 
 
 def _row(
@@ -202,6 +216,11 @@ def main() -> int:
     ap.add_argument("--sizes", help="comma-separated vehicle counts (default 100,1000,10000; quick 100,1000)")
     ap.add_argument("--no-sumo", action="store_true", help="simcore rows only")
     ap.add_argument("--cpu", action="store_true", help="time with process CPU time instead of wall time (busy machine)")
+    ap.add_argument(
+        "--geometric",
+        action="store_true",
+        help="also time simcore with the geometric neighbour search alone (no lane-indexed leaders)",
+    )
     args = ap.parse_args()
     if args.cpu:
         CLOCK[0] = time.process_time
@@ -218,10 +237,16 @@ def main() -> int:
         reps = repeats if n <= 1000 else 1
         print(f"simcore, {n} vehicles ...", flush=True)
         rows.append(bench_simcore(n, sim_s, reps))
+        ours = rows[-1]
+        if args.geometric:
+            print(f"simcore (geometric search), {n} vehicles ...", flush=True)
+            rows.append(bench_simcore(n, sim_s, reps, geometric=True))
         if not why:
             print(f"SUMO, {n} vehicles ...", flush=True)
             rows.append(bench_sumo(n, sim_s, reps))
-            rows[-1]["simcore_speedup"] = rows[-2]["veh_steps_per_s"] / rows[-1]["veh_steps_per_s"]
+            rows[-1]["simcore_speedup"] = ours["veh_steps_per_s"] / rows[-1]["veh_steps_per_s"]
+            if args.geometric:
+                rows[-2]["simcore_speedup"] = rows[-2]["veh_steps_per_s"] / rows[-1]["veh_steps_per_s"]
         if n == 1000:
             print("simcore, 1000 vehicles + 200 walkers ...", flush=True)
             rows.append(bench_simcore(1000, sim_s, repeats, walkers=200))

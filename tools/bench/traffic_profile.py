@@ -80,7 +80,7 @@ def driver_parts(part, idx, x, y, yaw, speed, active, inst, length, rear_overhan
         stamp[0] += 1
         n = gather_along_route(rx, ry, rs, a, b, progress[i] - 10.0, progress[i] + look + front, inst[i], inst,
                                grid_x0, grid_y0, grid_nx, grid_ny, cell_start, cell_items, stamp[0], cell_seen,
-                               actor_seen, cand)
+                               actor_seen, cand, cell_start, False)
         total += n
         if part == 2:
             k0 = route_index(rs, a, b, progress[i])
@@ -145,6 +145,7 @@ def profile(n: int, walkers: int, warm_s: float, reps: int) -> tuple[list[dict],
         sc.hold_s, sp.pf_mode, sp.pf_start, sp.pf_key, sp.pf_v,
         sp.mobil, sp.mb_p, sp.mb_thr, sp.mb_bias, sp.nb_left, sp.nb_right, v["lat_off"], v["lat_tgt"], v["accel"],
         sp.r_next, sc.box_cx, sc.box_cy,
+        v["lateral"], sp.lk_ok, sp.rlane, sp.rls, sp.ln_next, sc.key_lane, sc.key_s, sc.lb_start, sc.lb_items,
     )  # fmt: skip
 
     def parts(p: int) -> None:
@@ -231,7 +232,12 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--quick", action="store_true", help="20 repeats")
     ap.add_argument("--json", help="write the rows to this file")
+    ap.add_argument("--geometric", action="store_true", help="drivers without lane-indexed leaders")
     args = ap.parse_args()
+    if args.geometric:
+        import simcore.runner.engine as engine
+
+        engine.LANE_LEADER = False
     reps = 20 if args.quick else args.reps
     rows, info = profile(args.vehicles, args.walkers, args.warm_s, reps)
     print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simcore._jit import kernel
@@ -31,7 +33,7 @@ def _autopilot_control(
         cw_s0, cw_s1, cw_idx, cw_occ, 0, cw_s0.shape[0],
         lc_s0, lc_s1, lc_side, lc_offset, 0, lc_s0.shape[0],
         ox, oy, oyaw, ov, olen, owid, ocx, ocy, np.arange(ox.shape[0]), ox.shape[0], -1,
-        v_des, T, s0, b_comf, delta, a_lat, 1.0, True, False, False, False, 0.0,
+        v_des, T, s0, b_comf, delta, a_lat, 1.0, True, False, False, False, 0.0, math.inf, 0.0,
     )
 # fmt: on
 
