@@ -106,6 +106,32 @@ def scene_block_frames(n: int) -> int:
     return max(1, min(SCENE_BLOCK_BYTES // per_frame, max(SCENE_BLOCK, SCENE_BLOCK_SMALL // per_frame)))
 
 
+def logged_map(net: Any) -> dict[str, tuple[str, bool, np.ndarray, np.ndarray]]:
+    """``map_view.map_layers(net)`` as the /map scene carries it, packed per layer: (colour, closed, points
+    (N, 2) m, point count of each polyline). Each polyline is simplified as the pictures simplify it
+    (``topdown.simplify``, one call for the whole map): a subset of its points, first and last kept, less
+    than 1 cm off the exact line; a tenth of the points on straight roads. Only viewers read the logged map:
+    replay and re-scoring rebuild the exact network from the scenario reference in /simcore/meta."""
+    from simcore.render.map_view import map_layers
+    from simcore.render.topdown import simplify
+
+    layers = map_layers(net)
+    polys = [p for _, _, ps in layers.values() for p in ps]
+    lens = np.array([len(p) for p in polys], dtype=np.int64)
+    counts = np.zeros(len(polys), dtype=np.int64)
+    pts = np.empty((0, 2))
+    if lens.any():
+        pts, ends = simplify([p for p, k in zip(polys, lens, strict=True) if k])
+        counts[lens > 0] = np.diff(ends, prepend=0)
+    out, i, o = {}, 0, 0
+    for name, (colour, closed, ps) in layers.items():
+        c = counts[i : i + len(ps)]
+        n = int(c.sum())
+        out[name] = (colour, closed, pts[o : o + n], c)
+        i, o = i + len(ps), o + n
+    return out
+
+
 def world_meta(world: World) -> dict[str, Any]:
     """The /simcore/meta message: what the arrays of a run mean (ids, kinds, sizes in m, ego row)."""
     p = world.params
@@ -255,12 +281,10 @@ class RunLogWriter:
 
     def _map_scene(self) -> bytes:
         """The /map message, encoded once per road network (``map_layers``' lifetime)."""
-        from simcore.render.map_view import map_layers
-
         net = self.world.network
         cache = net.memo("_run_log")
         if "map_scene" not in cache:
-            cache["map_scene"] = fc.line_scene(0.0, map_layers(net))
+            cache["map_scene"] = fc.packed_line_scene(0.0, logged_map(net))
         return cache["map_scene"]
 
     def attach(self, sim: Any) -> RunLogWriter:
