@@ -109,10 +109,10 @@ _LINE_TAIL = struct.Struct("<4dII")
 def _line_strips(
     xy: np.ndarray, counts: np.ndarray, kind: int, thickness: float, rgba: tuple[float, ...], pad0: int
 ) -> bytes:
-    """A layer's LinePrimitives (``xy``: (N, 2) m, z = 0, ``counts[i]`` points for line i), the first with ``pad0`` bytes of padding after
-    its type (its offset is 1 past a multiple of 8 less than that). Every line's layout is fixed but for its
-    point count (after one line, the next starts 8-aligned): the heads are packed by one NumPy assignment and
-    the points go in as one array of doubles."""
+    """A layer's LinePrimitives (``xy``: (N, 2) m, z = 0, ``counts[i]`` points for line i), the first with
+    ``pad0`` bytes of padding after its type (its offset is 1 past a multiple of 8 less than that). Every
+    line's layout is fixed but for its point count (after one line, the next starts 8-aligned): the heads
+    are packed by one NumPy assignment and the points go in as one array of doubles."""
     heads = np.zeros(len(counts), dtype=_LINE_HEAD)
     heads["type"], heads["thickness"], heads["count"] = kind, thickness, counts
     heads["pose"][:, 6] = 1.0  # orientation w

@@ -4,6 +4,7 @@ streaming after a drain, strided reads."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -55,7 +56,7 @@ def _off_line_m(exact: np.ndarray, kept: np.ndarray) -> float:
         at.append(at[-1] + 1 + int(np.flatnonzero((exact[at[-1] + 1 :] == q).all(axis=1))[0]))
     assert at[0] == 0 and at[-1] == len(exact) - 1
     worst = 0.0
-    for i, k in zip(at[:-1], at[1:], strict=True):
+    for i, k in itertools.pairwise(at):
         a, b = exact[i], exact[k]
         ab = b - a
         for p in exact[i + 1 : k]:
@@ -83,6 +84,39 @@ def test_logged_map_is_the_exact_map_simplified_below_a_centimetre(run: SimpleNa
             n_exact, n_kept = n_exact + len(ref), n_kept + len(got)
     assert 0.0 < worst <= 1.05 * bound  # the turn is summed as a sine or an angle: within 5 % up to 0.3 rad
     assert n_kept < n_exact / 3
+
+
+def test_logged_map_from_the_pictures_packing(run: SimpleNamespace) -> None:
+    """Packed layers that name the polylines they hold (some left out, one layer absent) give the same
+    logged map as simplifying here: the left-out polylines exact, the others as packed."""
+    from simcore.render.map_view import map_layers
+    from simcore.report.runlog import _from_packed, logged_map
+
+    layers = map_layers(run.sim.world.network)
+    want = logged_map(run.sim.world.network)
+    packed = {}
+    for name, (_, _, ps) in list(layers.items())[1:]:  # the first layer not packed
+        if not ps:
+            continue
+        xy, counts = want[name][2], want[name][3]
+        index = np.arange(len(ps))[1:]  # each layer's first polyline left out
+        parts = np.split(xy, np.cumsum(counts)[:-1])[1:]
+        ends = np.cumsum([len(q) for q in parts])
+        packed[name] = SimpleNamespace(name=name, pts=np.concatenate(parts), ends=ends, index=index)
+    got = _from_packed(layers, packed)
+    assert list(got) == list(want)
+    for name, (colour, closed, xy, counts) in got.items():
+        ps = layers[name][2]
+        assert (colour, closed) == want[name][:2] and len(counts) == len(ps)
+        if not ps:
+            continue
+        first = np.asarray(ps[0], dtype=float)
+        if name in packed:  # the first polyline exact, the rest as simplified
+            np.testing.assert_array_equal(xy[: counts[0]], first)
+            np.testing.assert_array_equal(xy[counts[0] :], packed[name].pts)
+            np.testing.assert_array_equal(counts[1:], want[name][3][1:])
+        else:
+            np.testing.assert_array_equal(xy, np.concatenate(ps))
 
 
 def test_packed_line_scene_is_line_scene() -> None:
