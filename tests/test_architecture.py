@@ -66,7 +66,7 @@ def test_scenario_loading_never_uses_unsafe_yaml_loaders():
 #: nothing of scenario files (they load their own YAML through yamlio); behaviour, sensors and
 #: agents sit below scenario because the scenario builder builds them.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"_jit", "_types", "_data", "rng", "limits", "units"}),
+    frozenset({"_jit", "_types", "_data", "_files", "rng", "limits", "units"}),
     frozenset({"yamlio", "geometry", "environment", "state", "_startup"}),
     frozenset({"dynamics", "road"}),
     frozenset({"rules", "record", "behavior"}),

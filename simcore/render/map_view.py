@@ -223,3 +223,33 @@ def _compute_layers(net: RoadNetwork) -> dict[str, tuple[str, bool, list[np.ndar
         objs = [np.column_stack([net.obj_x[a:b], net.obj_y[a:b]]) for a, b in itertools.pairwise(net.obj_start)]
         out["object"] = (LAYER_COLOURS["object"], True, objs)
     return out
+
+
+#: Map simplification (``simplify``, through ``topdown.pack_layers``: the pictures, the report viewer's map): a
+#: polyline point is left out while the turns since the last kept point add up to less than MAP_TURN_RAD
+#: and the path since it is shorter than MAP_SPAN_M, so the polyline moves less than
+#: MAP_SPAN_M * MAP_TURN_RAD / 4 (~1 cm) from the drawn one; mostly the points along straight lane
+#: borders. Polygon fills cost ImageDraw about their number of edges.
+MAP_TURN_RAD, MAP_SPAN_M = 0.002, 25.0
+
+
+def simplify(polys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``polys`` ((k, 2) m each, at least 2 points) as one array of the points kept (first and last of
+    each always, see MAP_TURN_RAD) and the end of each polyline in it."""
+    lens = np.array([len(p) for p in polys])
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    pts = np.concatenate(polys)
+    dx, dy = np.diff(pts[:, 0]), np.diff(pts[:, 1])  # across polylines too: those points are kept anyway
+    seg = np.sqrt(dx * dx + dy * dy)
+    # the turn at points 1 .. N-2 as the sine of the angle between the segments (the angle itself to within
+    # 4 % up to 0.5 rad; arctan2 took most of the time); a turn over 90 degrees or at a repeated point: pi
+    cross = np.abs(dx[:-1] * dy[1:] - dy[:-1] * dx[1:])
+    norm = seg[:-1] * seg[1:]
+    turn = np.where(dx[:-1] * dx[1:] + dy[:-1] * dy[1:] > 0.0, cross / np.where(norm > 0.0, norm, 1.0), np.pi)
+    turned = np.floor(np.concatenate([[0.0], np.cumsum(turn), [np.inf]]) / MAP_TURN_RAD)
+    walked = np.floor(np.concatenate([[0.0], np.cumsum(seg)]) / MAP_SPAN_M)
+    keep = np.ones(len(pts), dtype=bool)
+    keep[1:] = (turned[1:] != turned[:-1]) | (walked[1:] != walked[:-1])
+    keep[starts] = keep[ends - 1] = True
+    return pts[keep], np.cumsum(np.add.reduceat(keep, starts))

@@ -9,7 +9,6 @@ World frame: x east, y north (m); pixels: x right, y down.
 
 from __future__ import annotations
 
-import io
 import itertools
 import math
 from collections.abc import Callable
@@ -21,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from simcore._files import write_new
 from simcore._types import ActorKind, SignalState
 from simcore.evaluation.events import EventKind
-from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR, map_layers, stop_line
+from simcore.render.map_view import EGO_COLOUR, KIND_COLOUR, map_layers, simplify, stop_line
 from simcore.units import mps_to_kph
 
 if TYPE_CHECKING:
@@ -53,9 +53,8 @@ PICTURE_PX = 800
 SUPERSAMPLE = 1
 #: Colour steps of the speed scale.
 SPEED_LEVELS = 24
-#: zlib level of the PNGs (1: fastest; level 6 saves ~25 % of the bytes at twice the time) and the
-#: palette size of an RGB picture's PNG.
-PNG_LEVEL, PNG_COLOURS = 1, 128
+#: Palette size of an RGB picture's PNG.
+PNG_COLOURS = 128
 #: Grass colour behind the roads.
 BACKGROUND = (167, 196, 150)
 #: Box colour per actor kind name (the Foxglove scene's colours) and of the ego.
@@ -113,6 +112,26 @@ def _speed_colours() -> np.ndarray:
 def _speed_rgb() -> tuple[tuple[int, int, int], ...]:
     """The speed steps' colours as RGB tuples (what ImageDraw takes)."""
     return tuple(tuple(c) for c in _speed_colours().tolist())
+
+
+@cache
+def _palette() -> bytes:
+    """The colours every palette picture starts with (RGB triples): grass first, then those of the map,
+    actors, signals, events and the speed scale; others are added as they are drawn."""
+    from simcore.render.map_view import LANE_COLOURS, LAYER_COLOURS, MARK_COLOURS
+
+    named = [*LANE_COLOURS.values(), *LAYER_COLOURS.values(), *MARK_COLOURS.values()]
+    colours = [BACKGROUND, (0, 0, 0), (255, 255, 255), EGO_RGB, TRACE_GREY, *KIND_RGB.values(), *SIGNAL_RGB.values()]
+    colours += [style[1] for style in EVENT_STYLE.values()] + [hex_rgb(c) for c in named] + list(_speed_rgb())
+    return b"".join(bytes(c) for c in dict.fromkeys(colours))
+
+
+def palette_canvas(size: tuple[int, int]) -> Image.Image:
+    """A palette picture of ``size`` px filled with BACKGROUND, its palette set up front (``_palette``): the
+    colours drawn are found in it rather than added one by one (same pixels, same bytes in every process)."""
+    img = Image.new("P", size, 0)
+    img.putpalette(_palette())
+    return img
 
 
 @cache
@@ -183,18 +202,12 @@ class View:
         return View(self.x0 + left / self.scale, self.y1 - top / self.scale, self.scale)
 
 
-#: Map simplification (``pack_layers``): a polyline point is left out while the turns since the last kept
-#: point add up to less than MAP_TURN_RAD and the path since it is shorter than MAP_SPAN_M, so the
-#: polyline moves less than MAP_SPAN_M * MAP_TURN_RAD / 4 (~1 cm) from the drawn one; mostly the points
-#: along straight lane borders. Polygon fills cost ImageDraw about their number of edges.
-MAP_TURN_RAD, MAP_SPAN_M = 0.002, 25.0
-
-
 @dataclass(frozen=True)
 class PackedLayer:
-    """One map layer's polylines in one array: points (N, 2) m, the end of each polyline in it, and each
-    polyline's bounding box (min and max corners, m)."""
+    """One map layer's polylines in one array: points (N, 2) m, the end of each polyline in it, each
+    polyline's bounding box (min and max corners, m), and its place in the layer's list (``index``)."""
 
+    name: str
     rgb: tuple[int, int, int]
     fill: bool
     closed: bool
@@ -202,24 +215,7 @@ class PackedLayer:
     ends: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
-
-
-def simplify(polys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``polys`` ((k, 2) m each, at least 2 points) as one array of the points kept (first and last of
-    each always, see MAP_TURN_RAD) and the end of each polyline in it."""
-    lens = np.array([len(p) for p in polys])
-    ends = np.cumsum(lens)
-    starts = ends - lens
-    pts = np.concatenate(polys)
-    d = np.diff(pts, axis=0)  # across polylines too: those points are kept anyway
-    heading = np.arctan2(d[:, 1], d[:, 0])
-    turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)  # at points 1 .. N-2
-    turned = np.floor(np.concatenate([[0.0], np.cumsum(turn), [np.inf]]) / MAP_TURN_RAD)
-    walked = np.floor(np.concatenate([[0.0], np.cumsum(np.hypot(d[:, 0], d[:, 1]))]) / MAP_SPAN_M)
-    keep = np.ones(len(pts), dtype=bool)
-    keep[1:] = (turned[1:] != turned[:-1]) | (walked[1:] != walked[:-1])
-    keep[starts] = keep[ends - 1] = True
-    return pts[keep], np.cumsum(np.add.reduceat(keep, starts))
+    index: np.ndarray
 
 
 #: ``pack_layers`` results of the last few map-layer dicts (``map_layers`` keeps one per road network).
@@ -235,16 +231,31 @@ def pack_layers(layers: dict[str, tuple[str, bool, list[np.ndarray]]]) -> list[P
     out = []
     for name, (colour, closed, polys) in layers.items():
         fill = closed and name.startswith("lane:")
-        polys = [p for p in polys if len(p) >= (3 if fill else 2)]
-        if not polys:
+        index = [k for k, p in enumerate(polys) if len(p) >= (3 if fill else 2)]
+        if not index:
             continue
-        pts, ends = simplify(polys)
+        pts, ends = simplify([polys[k] for k in index])
         starts = ends - np.diff(ends, prepend=0)
         lo, hi = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)  # NaN points ignored
-        out.append(PackedLayer(hex_rgb(colour), fill, closed, pts, ends, lo, hi))
+        out.append(PackedLayer(name, hex_rgb(colour), fill, closed, pts, ends, lo, hi, np.array(index)))
     while len(_PACKED) >= 8:
         del _PACKED[next(iter(_PACKED))]
     _PACKED[id(layers)] = (layers, out)
+    return out
+
+
+def simplified_layers(layers: dict[str, tuple[str, bool, list[np.ndarray]]]) -> dict[str, tuple[str, bool, list]]:
+    """``layers`` with each polyline as ``pack_layers`` simplified it (< 1 cm off; the others as they are): the
+    map of the report's viewer, a tenth of the points on straight roads, from the packing the pictures use."""
+    packed = {p.name: p for p in pack_layers(layers)}
+    out = {}
+    for name, (colour, closed, polys) in layers.items():
+        kept = list(polys)
+        p = packed.get(name)
+        if p is not None:
+            for k, part in zip(p.index.tolist(), np.split(p.pts, p.ends[:-1]), strict=True):
+                kept[k] = part
+        out[name] = (colour, closed, kept)
     return out
 
 
@@ -603,7 +614,7 @@ def render_run(
     scale = big / side
     view = View(box[0] - (side - (box[2] - box[0])) / 2, box[3] + (side - (box[3] - box[1])) / 2, scale)
     # unit 1: a palette image (each colour drawn gets an entry; under 100 in all): no quantisation for the PNG
-    img = Image.new("RGB" if unit > 1 else "P", (big, big), BACKGROUND)
+    img = Image.new("RGB", (big, big), BACKGROUND) if unit > 1 else palette_canvas((big, big))
     draw = ImageDraw.Draw(img)
     draw_map(draw, map_layers(world.network), view, unit)
     vmax = max(float(np.nanmax(state["speed"])) if state["speed"].size else 1.0, 1.0)
@@ -706,15 +717,14 @@ def draw_run(
     """Write ``render_run`` as a PNG to ``path``; returns the path."""
     img = render_run(world, result, time=time, zoom_m=zoom_m, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png_bytes(img))
-    return path
+    return write_new(path, png_bytes(img))
 
 
 def png_bytes(img: Image.Image) -> bytes:
-    """A picture as a palette PNG (zlib level PNG_LEVEL): a palette image as it is, an RGB one reduced
-    to PNG_COLOURS colours (about half the time and a third of the bytes of an RGB PNG)."""
-    buf = io.BytesIO()
+    """A picture as a palette PNG (``render.png``): a palette image as it is, an RGB one reduced to
+    PNG_COLOURS colours first (about half the time and a third of the bytes of an RGB PNG)."""
+    from simcore.render.png import palette_png
+
     if img.mode != "P":
         img = img.quantize(PNG_COLOURS, method=Image.Quantize.FASTOCTREE)
-    img.save(buf, format="PNG", compress_level=PNG_LEVEL)
-    return buf.getvalue()
+    return palette_png(img)

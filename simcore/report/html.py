@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from simcore._files import write_new
 from simcore.render.svg import Marker, Series, line_chart
 from simcore.report.series import CriticalMoment, EgoSeries, critical_moment, ego_series, score_terms
 from simcore.runner.results import Result
@@ -135,17 +136,19 @@ def critical_picture(world: World, result: Result, critical: CriticalMoment) -> 
     return png_bytes(img)
 
 
-def render_report(world: World, result: Result, series: EgoSeries | None = None, *, viewer: bool = True) -> str:
+def render_report(
+    world: World, result: Result, series: EgoSeries | None = None, *, viewer: bool = True, data: dict | None = None
+) -> str:
     """The report as one HTML string: every image inline, nothing fetched from the network.
 
     Order: verdict, criteria, scores, infractions, plots, critical moment, the embedded replay
     viewer (``viewer=True``), then the summary, other events and the full metric table.
-    ``series``: the run's ``ego_series`` when the caller has it already.
+    ``series``: the run's ``ego_series`` and ``data`` its ``result.to_json()``, when the caller has them.
     """
     from simcore.report.viewer import fragment as viewer_fragment
     from simcore.report.viewer import run_payload
 
-    data = result.to_json()
+    data = result.to_json() if data is None else data
     if series is None:
         series = ego_series(world, result)
     critical = critical_moment(result, series)
@@ -238,9 +241,14 @@ def render_report(world: World, result: Result, series: EgoSeries | None = None,
 
 
 def write_report(
-    world: World, result: Result, path: Path, series: EgoSeries | None = None, *, viewer: bool = True
+    world: World,
+    result: Result,
+    path: Path,
+    series: EgoSeries | None = None,
+    *,
+    viewer: bool = True,
+    data: dict | None = None,
 ) -> Path:
     """Write ``render_report`` to ``path`` (UTF-8)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(world, result, series, viewer=viewer), encoding="utf-8")
-    return path
+    return write_new(path, render_report(world, result, series, viewer=viewer, data=data).encode("utf-8"))

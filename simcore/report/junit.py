@@ -28,6 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from simcore._files import write_new
+
 #: Characters XML 1.0 cannot carry at all (ElementTree escapes <, >, & and quotes itself).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -214,5 +216,6 @@ def junit_tree(cases: Iterable[JUnitCase], name: str = "simcore") -> ET.ElementT
 def write_junit(cases: Iterable[JUnitCase], path: Path, name: str = "simcore") -> Path:
     """Write ``cases`` as a JUnit XML file (UTF-8, with declaration)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    junit_tree(cases, name).write(path, encoding="utf-8", xml_declaration=True)
-    return path
+    root = junit_tree(cases, name).getroot()
+    assert root is not None
+    return write_new(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))

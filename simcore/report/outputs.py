@@ -30,7 +30,7 @@ def write_run_outputs(
 
     ``agent_label``: appended to the test case's name (batches comparing agents).
     ``pictures=False`` leaves out topdown.png and report.html (batch runs that only need scores).
-    result.json is written last, so its presence marks a complete output folder.
+    result.json is written last (an old one is removed first), so its presence marks a complete output folder.
     ``progress``: a bar on stderr (shown once writing has taken PROGRESS_AFTER_S) naming each file.
     """
     from tqdm import tqdm
@@ -38,6 +38,7 @@ def write_run_outputs(
     from simcore.report.series import ego_series
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / RESULT_JSON).unlink(missing_ok=True)  # the folder is incomplete until it is written again
     bar = tqdm(total=4 if pictures else 2, desc="writing", unit="file", delay=PROGRESS_AFTER_S, leave=False,
                disable=not progress)  # fmt: skip
     t0 = time.monotonic()
@@ -62,10 +63,10 @@ def write_run_outputs(
         draw_run(world, result, out_dir / TOPDOWN_PNG)
         bar.update()
         now_writing(REPORT_HTML)
-        write_report(world, result, out_dir / REPORT_HTML, series)
+        write_report(world, result, out_dir / REPORT_HTML, series, data=data)
         bar.update()
     now_writing(RESULT_JSON)
-    result.write_json(out_dir / RESULT_JSON)
+    result.write_json(out_dir / RESULT_JSON, data=data)
     bar.update()
     bar.close()
     return case

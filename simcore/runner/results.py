@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simcore._files import write_atomic
 from simcore.evaluation.events import Event
 from simcore.evaluation.scoring import SCORE_NAME, Verdict
 
@@ -97,8 +97,8 @@ class Result:
             out["real_time_factor"] = self.real_time_factor
         return _clean(out)
 
-    def write_json(self, path: Path, include_timing: bool = True) -> None:
-        """Write result.json (sorted keys, stable formatting); atomically, so a reader never sees half a file."""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(include_timing), indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, path)
+    def write_json(self, path: Path, include_timing: bool = True, data: dict[str, Any] | None = None) -> None:
+        """Write result.json (sorted keys, stable formatting); atomically, so a reader never sees half a file.
+        ``data``: ``to_json(include_timing)`` when the caller has it already."""
+        data = self.to_json(include_timing) if data is None else data
+        write_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())

@@ -187,3 +187,42 @@ def test_writing_shows_a_progress_bar_only_once_it_has_taken_its_delay(
     outputs.write_run_outputs(sim.world, res, tmp_path / "slow", progress=True)
     err = capsys.readouterr().err
     assert "writing" in err and "report.html" in err and "result.json" in err
+
+
+def test_writing_again_replaces_every_file_and_a_failed_rewrite_leaves_no_result_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outputs written twice into one folder: new files with the second run's content (written as new files,
+    not over the old ones: ``_files.write_new``), no ``.tmp`` left. A rewrite that fails half way leaves no
+    result.json (the mark of a complete folder) beside the new files."""
+    import simcore.render.topdown as td
+    from simcore._files import write_atomic, write_new
+    from simcore.report import outputs
+
+    sim = simulation(REAR_END, "autopilot")
+    res = sim.run()
+    out = tmp_path / "out"
+    outputs.write_run_outputs(sim.world, res, out)
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(first) == {"result.json", "junit.xml", "topdown.png", "report.html"}
+    res.scenario = "renamed"
+    outputs.write_run_outputs(sim.world, res, out)
+    second = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(second) == set(first) and all(b"renamed" in second[k] for k in ("result.json", "junit.xml"))
+    assert json.loads(second["result.json"])["scenario"] == "renamed"
+    assert second["topdown.png"] != first["topdown.png"]  # the title names the scenario
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(td, "draw_run", broken)
+    with pytest.raises(RuntimeError):
+        outputs.write_run_outputs(sim.world, res, out)
+    assert not (out / "result.json").exists() and (out / "junit.xml").exists()
+    link = tmp_path / "link"
+    link.symlink_to(out / "junit.xml")
+    assert write_new(link, b"x") == link and not link.is_symlink() and link.read_bytes() == b"x"
+    assert (out / "junit.xml").read_bytes() == second["junit.xml"]  # a link is replaced, not written through
+    write_atomic(out / "a.json", b"1")
+    write_atomic(out / "a.json", b"2")
+    assert (out / "a.json").read_bytes() == b"2" and not (out / "a.json.tmp").exists()

@@ -66,6 +66,18 @@ def test_line_chart_axis_is_the_data_range_and_points_map_back() -> None:
     assert to_data(svg, float(marker.get("x1")), 0.0)[0] == pytest.approx(4.5, abs=0.02)
 
 
+def test_flat_stretches_keep_their_ends_and_gaps_still_break_the_line() -> None:
+    """A point between two at its (printed) height is left out: the same line, fewer points; a NaN between
+    two equal values still breaks the line."""
+    t = np.arange(12.0)
+    y = np.array([1.0, 1.0, 1.0, 1.0, 5.0, 2.0, 2.0, np.nan, 2.0, 2.0, 2.0, 2.0])
+    svg = _svg(line_chart(t, [Series(y, "v", "#000")], ylabel="v"))
+    (path,) = svg.iter(f"{SVG}path")
+    subs = [[to_data(svg, *p) for p in sub] for sub in path_points(path.get("d"))]
+    assert [[round(x) for x, _ in sub] for sub in subs] == [[0, 3, 4, 5, 6], [8, 11]]
+    np.testing.assert_allclose([v for sub in subs for _, v in sub], [1, 1, 5, 2, 2, 2, 2], atol=0.05)
+
+
 def test_empty_series_says_so() -> None:
     svg = line_chart(np.arange(3.0), [Series(np.full(3, np.inf), "ttc", "#000")], ylabel="TTC", empty_note="nothing")
     assert ">nothing</text>" in svg and 'd=""' in svg

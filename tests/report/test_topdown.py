@@ -59,6 +59,38 @@ def test_png_is_a_small_palette_png_of_the_same_picture() -> None:
     assert np.abs(np.asarray(back.convert("RGB"), int) - np.asarray(img, int)).max() <= 8
 
 
+def test_palette_png_decodes_to_the_same_pixels_and_palette() -> None:
+    """Our PNG writer (``render.png``), read back by Pillow's decoder: the same indices, palette and
+    transparency; zlib (not ISA-L) decodes its IDAT stream and the chunk CRCs are checked by hand."""
+    import struct
+    import zlib
+
+    from simcore.render.png import palette_png
+
+    rng = np.random.default_rng(5)
+    idx = rng.integers(0, 40, size=(37, 53)).astype(np.uint8)
+    idx[10:20] = 7  # long runs, as in a map picture
+    img = Image.fromarray(idx, mode="P")
+    img.putpalette(rng.integers(0, 256, size=40 * 3).astype(np.uint8).tobytes())
+    img.info["transparency"] = 3
+    data = palette_png(img)
+    back = Image.open(io.BytesIO(data))
+    back.load()
+    assert back.mode == "P" and back.size == (53, 37) and np.array_equal(np.asarray(back), idx)
+    assert back.getpalette() == img.getpalette() and back.info["transparency"] == 3
+    pos, chunks = 8, {}
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos : pos + 4])
+        tag, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
+        assert struct.unpack(">I", data[pos + 8 + n : pos + 12 + n])[0] == zlib.crc32(tag + body)
+        chunks[tag] = body
+        pos += 12 + n
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(37, 54)
+    assert (rows[:, 0] == 0).all() and np.array_equal(rows[:, 1:], idx)
+    with pytest.raises(ValueError, match="palette"):
+        palette_png(img.convert("RGB"))
+
+
 def test_map_outside_a_zoomed_view_is_left_out_and_the_picture_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     import simcore.render.topdown as td
 
@@ -88,13 +120,14 @@ def _off_path_m(pts: np.ndarray, kept: np.ndarray) -> float:
 
 
 def test_map_simplification_keeps_corners_and_stays_within_a_centimetre() -> None:
+    import simcore.render.map_view as mv
     import simcore.render.topdown as td
 
     straight = np.column_stack([np.linspace(0.0, 10.0, 41), np.zeros(41)])  # 10 m, one segment suffices
     ell = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0], [3, 1], [3, 2]])  # a right angle at (3, 0)
     s = np.linspace(0.0, 60.0, 601)  # 60 m of a 2 km radius arc: 0.05 mrad a point, never dropped for long
     arc = np.column_stack([2000.0 * np.sin(s / 2000.0), 2000.0 * (1 - np.cos(s / 2000.0))])
-    pts, ends = td.simplify([straight, ell, arc])
+    pts, ends = mv.simplify([straight, ell, arc])
     parts = np.split(pts, ends[:-1])
     assert parts[0].tolist() == [[0.0, 0.0], [10.0, 0.0]]
     assert parts[1].tolist() == [[0.0, 0.0], [3.0, 0.0], [3.0, 2.0]]
@@ -103,10 +136,10 @@ def test_map_simplification_keeps_corners_and_stays_within_a_centimetre() -> Non
         and parts[2][0].tolist() == arc[0].tolist()
         and parts[2][-1].tolist() == arc[-1].tolist()
     )
-    bound = td.MAP_SPAN_M * td.MAP_TURN_RAD / 4  # the sagitta of the longest chord allowed, ~1.25 cm
+    bound = mv.MAP_SPAN_M * mv.MAP_TURN_RAD / 4  # the sagitta of the longest chord allowed, ~1.25 cm
     assert _off_path_m(arc, parts[2]) <= bound
     circle = np.column_stack([5 * np.cos(np.linspace(0, 2 * np.pi, 73)), 5 * np.sin(np.linspace(0, 2 * np.pi, 73))])
-    assert len(np.split(*td.simplify([circle]))[0]) == 73  # 5 deg a point: every point is a corner
+    assert len(np.split(*mv.simplify([circle]))[0]) == 73  # 5 deg a point: every point is a corner
     layers = {"lane:driving": ("#5b5f66", True, [ell]), "centre": ("#c9ced6", False, [straight, ell[:1]])}
     packed = td.pack_layers(layers)
     assert td.pack_layers(layers) is packed  # once per layers dict (map_layers keeps one per network)
@@ -114,3 +147,23 @@ def test_map_simplification_keeps_corners_and_stays_within_a_centimetre() -> Non
         (True, parts[1].tolist(), [3]),
         (False, [[0.0, 0.0], [10.0, 0.0]], [2]),  # the one-point polyline is left out
     ]
+
+
+def test_the_viewer_map_is_the_map_simplified_polyline_by_polyline() -> None:
+    """``simplified_layers`` (the report viewer's map, from the pictures' packing): every layer and polyline of
+    ``map_layers`` in order, each within the simplification bound of its own points, the same ends, fewer."""
+    from simcore.render.map_view import MAP_SPAN_M, MAP_TURN_RAD, map_layers
+    from simcore.render.topdown import simplified_layers
+
+    net = simulation(REAR_END, "autopilot").world.network
+    full = map_layers(net)
+    thin = simplified_layers(full)
+    assert list(thin) == list(full)
+    for name, (colour, closed, polys) in full.items():
+        assert thin[name][:2] == (colour, closed) and len(thin[name][2]) == len(polys)
+        for p, q in zip(polys, thin[name][2], strict=True):
+            assert len(q) <= len(p) and q[0].tolist() == p[0].tolist() and q[-1].tolist() == p[-1].tolist()
+            if len(p) > 2:
+                assert _off_path_m(p, q) <= MAP_SPAN_M * MAP_TURN_RAD / 4 + 1e-9
+    n_full = sum(len(p) for _, _, ps in full.values() for p in ps)
+    assert sum(len(p) for _, _, ps in thin.values() for p in ps) < n_full / 3
