@@ -108,39 +108,23 @@ def scene_block_frames(n: int) -> int:
 
 def logged_map(net: Any) -> dict[str, tuple[str, bool, np.ndarray, np.ndarray]]:
     """``map_view.map_layers(net)`` as the /map scene carries it, packed per layer: (colour, closed, points
-    (N, 2) m, point count of each polyline). Each polyline is simplified as the pictures simplify it
-    (``topdown.simplify``): a subset of its points, first and last kept, less than 1.25 cm off the exact
-    line; a tenth of the points on straight roads. Where the pictures' packing (``topdown.pack_layers``,
-    once per map) names each layer and polyline it packed, it is used as it is (paid once per run);
-    otherwise the whole map is simplified here in one call. Only viewers read the logged map: replay and
-    re-scoring rebuild the exact network from the scenario reference in /simcore/meta."""
-    from simcore.render import topdown
+    (N, 2) m, point count of each polyline). Each polyline as the pictures' packing simplified it
+    (``topdown.pack_layers``, once per map and shared with topdown.png and report.html: a subset of its
+    points, first and last kept, about 1 cm off the exact line; a tenth of the points on straight roads).
+    Only viewers read the logged map: replay and re-scoring rebuild the exact network from the scenario
+    reference in /simcore/meta."""
     from simcore.render.map_view import map_layers
+    from simcore.render.topdown import pack_layers
 
     layers = map_layers(net)
-    if "index" in getattr(topdown.PackedLayer, "__dataclass_fields__", {}):  # it names what it packed
-        return _from_packed(layers, {p.name: p for p in topdown.pack_layers(layers)})
-    polys = [p for _, _, ps in layers.values() for p in ps]
-    lens = np.array([len(p) for p in polys], dtype=np.int64)
-    counts = np.zeros(len(polys), dtype=np.int64)
-    pts = np.empty((0, 2))
-    if lens.any():
-        pts, ends = topdown.simplify([p for p, k in zip(polys, lens, strict=True) if k])
-        counts[lens > 0] = np.diff(ends, prepend=0)
-    out, i, o = {}, 0, 0
-    for name, (colour, closed, ps) in layers.items():
-        c = counts[i : i + len(ps)]
-        n = int(c.sum())
-        out[name] = (colour, closed, pts[o : o + n], c)
-        i, o = i + len(ps), o + n
-    return out
+    return _from_packed(layers, {p.name: p for p in pack_layers(layers)})
 
 
 def _from_packed(
     layers: dict[str, tuple[str, bool, list[np.ndarray]]], packed: dict[str, Any]
 ) -> dict[str, tuple[str, bool, np.ndarray, np.ndarray]]:
-    """``logged_map`` from the pictures' packed layers (``name``, ``pts``, ``ends`` and ``index``: which
-    polylines of the layer they hold); the polylines it left out go in as they are."""
+    """``logged_map`` from packed layers by name (``pts``, ``ends`` and ``index``: which polylines of the layer
+    they hold); the polylines left out (too short to fill) go in as they are."""
     out = {}
     for name, (colour, closed, ps) in layers.items():
         p = packed.get(name)

@@ -86,37 +86,38 @@ def test_logged_map_is_the_exact_map_simplified_below_a_centimetre(run: SimpleNa
     assert n_kept < n_exact / 3
 
 
-def test_logged_map_from_the_pictures_packing(run: SimpleNamespace) -> None:
-    """Packed layers that name the polylines they hold (some left out, one layer absent) give the same
-    logged map as simplifying here: the left-out polylines exact, the others as packed."""
+def test_logged_map_keeps_what_the_packing_left_out(run: SimpleNamespace) -> None:
+    """Polylines the pictures' packing left out (a whole layer, each layer's first polyline) go into the
+    logged map exact; the others as packed."""
     from simcore.render.map_view import map_layers
-    from simcore.report.runlog import _from_packed, logged_map
+    from simcore.render.topdown import pack_layers
+    from simcore.report.runlog import _from_packed
 
     layers = map_layers(run.sim.world.network)
-    want = logged_map(run.sim.world.network)
     packed = {}
-    for name, (_, _, ps) in list(layers.items())[1:]:  # the first layer not packed
-        if not ps:
-            continue
-        xy, counts = want[name][2], want[name][3]
-        index = np.arange(len(ps))[1:]  # each layer's first polyline left out
-        parts = np.split(xy, np.cumsum(counts)[:-1])[1:]
-        ends = np.cumsum([len(q) for q in parts])
-        packed[name] = SimpleNamespace(name=name, pts=np.concatenate(parts), ends=ends, index=index)
+    for p in pack_layers(layers)[1:]:  # the first packed layer left out
+        keep = p.index[1:]  # so is each layer's first polyline
+        parts = np.split(p.pts, p.ends[:-1])[1:]
+        if parts:
+            ends = np.cumsum([len(q) for q in parts])
+            packed[p.name] = SimpleNamespace(pts=np.concatenate(parts), ends=ends, index=keep, parts=parts)
     got = _from_packed(layers, packed)
-    assert list(got) == list(want)
+    assert list(got) == list(layers)
     for name, (colour, closed, xy, counts) in got.items():
         ps = layers[name][2]
-        assert (colour, closed) == want[name][:2] and len(counts) == len(ps)
-        if not ps:
-            continue
-        first = np.asarray(ps[0], dtype=float)
-        if name in packed:  # the first polyline exact, the rest as simplified
-            np.testing.assert_array_equal(xy[: counts[0]], first)
-            np.testing.assert_array_equal(xy[counts[0] :], packed[name].pts)
-            np.testing.assert_array_equal(counts[1:], want[name][3][1:])
-        else:
-            np.testing.assert_array_equal(xy, np.concatenate(ps))
+        assert (colour, closed) == layers[name][:2] and counts.tolist() == [
+            len(packed[name].parts[packed[name].index.tolist().index(k)])
+            if name in packed and k in packed[name].index
+            else len(q)
+            for k, q in enumerate(ps)
+        ]
+        want = [
+            packed[name].parts[packed[name].index.tolist().index(k)]
+            if name in packed and k in packed[name].index
+            else np.asarray(q, dtype=float)
+            for k, q in enumerate(ps)
+        ]
+        np.testing.assert_array_equal(xy, np.concatenate(want) if want else np.empty((0, 2)), err_msg=name)
 
 
 def test_packed_line_scene_is_line_scene() -> None:
