@@ -56,8 +56,21 @@ def _rgba(hex_colour: str, a: float = 1.0) -> tuple[float, float, float, float]:
 
 def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], thickness: float = 0.15) -> bytes:
     """SceneUpdate with one entity ``map/NAME`` per layer (``NAME -> (colour, closed, [(k, 2) m points])``),
-    each polyline a line strip (loop if ``closed``) at z = 0. A layer's points go in as one array of doubles;
-    each line adds only its packed head and tail (``_line_strips``)."""
+    each polyline a line strip (loop if ``closed``) at z = 0 (``packed_line_scene`` of the layers packed)."""
+    packed = {}
+    for name, (colour, closed, polys) in layers.items():
+        pts = [np.asarray(p, dtype=float).reshape(-1, 2) for p in polys]
+        xy = np.concatenate(pts) if pts else np.empty((0, 2))
+        packed[name] = (colour, closed, xy, np.array([len(p) for p in pts], dtype=np.int64))
+    return packed_line_scene(t, packed, thickness)
+
+
+def packed_line_scene(
+    t: float, layers: dict[str, tuple[str, bool, np.ndarray, np.ndarray]], thickness: float = 0.15
+) -> bytes:
+    """``line_scene`` of layers given packed: ``NAME -> (colour, closed, points (N, 2) m, point count of each
+    polyline)``. A layer's points go in as one array of doubles; each line adds only its packed head and
+    tail (``_line_strips``)."""
     parts: list[bytes | memoryview] = [CDR_LE, struct.pack("<II", 0, len(layers))]  # no deletions; entity count
     off = 8  # payload offset (alignment is relative to it)
 
@@ -68,17 +81,16 @@ def line_scene(t: float, layers: dict[str, tuple[str, bool, list[np.ndarray]]], 
         parts.append(bytes(w.buf[off % 8 :]))
         off += len(w.buf) - off % 8
 
-    for name, (colour, closed, polys) in layers.items():
-        pts = [np.asarray(p, dtype=float).reshape(-1, 2) for p in polys]
+    for name, (colour, closed, xy, counts) in layers.items():
 
-        def head(w: CdrWriter, eid: str = f"map/{name}", count: int = len(pts)) -> None:
+        def head(w: CdrWriter, eid: str = f"map/{name}", count: int = len(counts)) -> None:
             _entity_head(w, t, eid, 0.0)
             w.empty(3)  # cubes, spheres, cylinders
             w.u32(count)
 
         fields(head)
-        if pts:
-            lines = _line_strips(pts, 1 if closed else 0, thickness, _rgba(colour), -(off + 1) % 8)
+        if len(counts):
+            lines = _line_strips(xy, counts, 1 if closed else 0, thickness, _rgba(colour), -(off + 1) % 8)
             parts.append(lines)
             off += len(lines)
         parts.append(bytes(12))  # triangles, texts, models: three empty lists (4-aligned after lines or count)
@@ -94,18 +106,19 @@ _LINE_HEAD = np.dtype({"names": ["type", "pose", "thickness", "scale_invariant",
 _LINE_TAIL = struct.Struct("<4dII")
 
 
-def _line_strips(pts: list[np.ndarray], kind: int, thickness: float, rgba: tuple[float, ...], pad0: int) -> bytes:
-    """A layer's LinePrimitives (``pts``: (k, 2) m each, z = 0), the first with ``pad0`` bytes of padding after
-    its type (its offset is 1 past a multiple of 8 less than that). Every line's layout is fixed but for its
-    point count (after one line, the next starts 8-aligned): the heads are packed by one NumPy assignment and
-    the points go in as one array of doubles."""
-    counts = np.array([len(p) for p in pts], dtype=np.int64)
-    heads = np.zeros(len(pts), dtype=_LINE_HEAD)
+def _line_strips(
+    xy: np.ndarray, counts: np.ndarray, kind: int, thickness: float, rgba: tuple[float, ...], pad0: int
+) -> bytes:
+    """A layer's LinePrimitives (``xy``: (N, 2) m, z = 0, ``counts[i]`` points for line i), the first with
+    ``pad0`` bytes of padding after its type (its offset is 1 past a multiple of 8 less than that). Every
+    line's layout is fixed but for its point count (after one line, the next starts 8-aligned): the heads
+    are packed by one NumPy assignment and the points go in as one array of doubles."""
+    heads = np.zeros(len(counts), dtype=_LINE_HEAD)
     heads["type"], heads["thickness"], heads["count"] = kind, thickness, counts
     heads["pose"][:, 6] = 1.0  # orientation w
     xyz = np.empty((int(counts.sum()), 3), dtype="<f8")
     xyz[:, 2] = 0.0
-    np.concatenate(pts, out=xyz[:, :2], casting="same_kind")
+    xyz[:, :2] = xy
     hb, raw, tail, w = heads.tobytes(), xyz.data.cast("B"), _LINE_TAIL.pack(*rgba, 0, 0), _LINE_HEAD.itemsize
     ends = (24 * np.cumsum(counts)).tolist()
     parts: list[bytes | memoryview] = [hb[:1], hb[8 - pad0 : w]]

@@ -106,6 +106,44 @@ def scene_block_frames(n: int) -> int:
     return max(1, min(SCENE_BLOCK_BYTES // per_frame, max(SCENE_BLOCK, SCENE_BLOCK_SMALL // per_frame)))
 
 
+def logged_map(net: Any) -> dict[str, tuple[str, bool, np.ndarray, np.ndarray]]:
+    """``map_view.map_layers(net)`` as the /map scene carries it, packed per layer: (colour, closed, points
+    (N, 2) m, point count of each polyline). Each polyline as the pictures' packing simplified it
+    (``topdown.pack_layers``, once per map and shared with topdown.png and report.html: a subset of its
+    points, first and last kept, about 1 cm off the exact line; a tenth of the points on straight roads).
+    Only viewers read the logged map: replay and re-scoring rebuild the exact network from the scenario
+    reference in /simcore/meta."""
+    from simcore.render.map_view import map_layers
+    from simcore.render.topdown import pack_layers
+
+    layers = map_layers(net)
+    return _from_packed(layers, {p.name: p for p in pack_layers(layers)})
+
+
+def _from_packed(
+    layers: dict[str, tuple[str, bool, list[np.ndarray]]], packed: dict[str, Any]
+) -> dict[str, tuple[str, bool, np.ndarray, np.ndarray]]:
+    """``logged_map`` from packed layers by name (``pts``, ``ends`` and ``index``: which polylines of the layer
+    they hold); the polylines left out (too short to fill) go in as they are."""
+    out = {}
+    for name, (colour, closed, ps) in layers.items():
+        p = packed.get(name)
+        counts = np.array([len(q) for q in ps], dtype=np.int64)
+        if p is None:
+            xy = np.concatenate(ps) if ps else np.empty((0, 2))
+        elif len(p.index) == len(ps):
+            xy = p.pts
+            counts[:] = np.diff(p.ends, prepend=0)
+        else:
+            parts = list(ps)
+            for k, part in zip(p.index.tolist(), np.split(p.pts, p.ends[:-1]), strict=True):
+                parts[k] = part
+                counts[k] = len(part)
+            xy = np.concatenate(parts)
+        out[name] = (colour, closed, xy, counts)
+    return out
+
+
 def world_meta(world: World) -> dict[str, Any]:
     """The /simcore/meta message: what the arrays of a run mean (ids, kinds, sizes in m, ego row)."""
     p = world.params
@@ -255,12 +293,10 @@ class RunLogWriter:
 
     def _map_scene(self) -> bytes:
         """The /map message, encoded once per road network (``map_layers``' lifetime)."""
-        from simcore.render.map_view import map_layers
-
         net = self.world.network
         cache = net.memo("_run_log")
         if "map_scene" not in cache:
-            cache["map_scene"] = fc.line_scene(0.0, map_layers(net))
+            cache["map_scene"] = fc.packed_line_scene(0.0, logged_map(net))
         return cache["map_scene"]
 
     def attach(self, sim: Any) -> RunLogWriter:

@@ -4,6 +4,7 @@ streaming after a drain, strided reads."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -44,14 +45,93 @@ def test_round_trip_identical_arrays(run: SimpleNamespace) -> None:
     assert log.meta["actor_ids"] == list(run.sim.world.actor_ids)
     assert log.controls["accel"].shape == (log.controls["time"].size, 1)  # the ego, once per compiled call
     assert "lane:driving" in log.map_layers
-    from simcore.render.map_view import map_layers
 
-    want = map_layers(run.sim.world.network)  # the map scene carries every layer's points as doubles: exact
+
+def _off_line_m(exact: np.ndarray, kept: np.ndarray) -> float:
+    """Largest distance (m) of an ``exact`` point from ``kept`` (a subsequence of its points, ends included)
+    drawn as a polyline: each dropped point against the segment between the kept points around it."""
+    np.testing.assert_array_equal(kept[0], exact[0])
+    at = [0]
+    for q in kept[1:]:  # the next match after the previous one: repeated points stay in order
+        at.append(at[-1] + 1 + int(np.flatnonzero((exact[at[-1] + 1 :] == q).all(axis=1))[0]))
+    assert at[0] == 0 and at[-1] == len(exact) - 1
+    worst = 0.0
+    for i, k in itertools.pairwise(at):
+        a, b = exact[i], exact[k]
+        ab = b - a
+        for p in exact[i + 1 : k]:
+            u = float(np.clip(np.dot(p - a, ab) / max(float(np.dot(ab, ab)), 1e-300), 0.0, 1.0))
+            worst = max(worst, float(np.hypot(*(p - (a + u * ab)))))
+    return worst
+
+
+def test_logged_map_is_the_exact_map_simplified_below_a_centimetre(run: SimpleNamespace) -> None:
+    """The /map scene: every layer and polyline of ``map_layers``, each a subsequence of the exact points with
+    both ends, no exact point more than MAP_SPAN_M * MAP_TURN_RAD / 4 (1.25 cm) off, far fewer points."""
+    import simcore.render.map_view as mv
+    import simcore.render.topdown as td
+
+    bound = next(m.MAP_SPAN_M * m.MAP_TURN_RAD / 4 for m in (mv, td) if hasattr(m, "MAP_SPAN_M"))
+    log = read_run_log(run.path)
+    want = mv.map_layers(run.sim.world.network)
     assert list(log.map_layers) == [k for k, (_, _, polys) in want.items() if polys]
+    worst, n_exact, n_kept = 0.0, 0, 0
     for name, (colour, closed, polys) in log.map_layers.items():
         assert (colour, closed) == want[name][:2] and len(polys) == len(want[name][2])
         for got, ref in zip(polys, want[name][2], strict=True):
-            np.testing.assert_array_equal(got, np.asarray(ref, dtype=float).reshape(-1, 2), err_msg=name)
+            ref = np.asarray(ref, dtype=float).reshape(-1, 2)
+            worst = max(worst, _off_line_m(ref, got))
+            n_exact, n_kept = n_exact + len(ref), n_kept + len(got)
+    assert 0.0 < worst <= 1.05 * bound  # the turn is summed as a sine or an angle: within 5 % up to 0.3 rad
+    assert n_kept < n_exact / 3
+
+
+def test_logged_map_keeps_what_the_packing_left_out(run: SimpleNamespace) -> None:
+    """Polylines the pictures' packing left out (a whole layer, each layer's first polyline) go into the
+    logged map exact; the others as packed."""
+    from simcore.render.map_view import map_layers
+    from simcore.render.topdown import pack_layers
+    from simcore.report.runlog import _from_packed
+
+    layers = map_layers(run.sim.world.network)
+    packed = {}
+    for p in pack_layers(layers)[1:]:  # the first packed layer left out
+        keep = p.index[1:]  # so is each layer's first polyline
+        parts = np.split(p.pts, p.ends[:-1])[1:]
+        if parts:
+            ends = np.cumsum([len(q) for q in parts])
+            packed[p.name] = SimpleNamespace(pts=np.concatenate(parts), ends=ends, index=keep, parts=parts)
+    got = _from_packed(layers, packed)
+    assert list(got) == list(layers)
+    for name, (colour, closed, xy, counts) in got.items():
+        ps = layers[name][2]
+        assert (colour, closed) == layers[name][:2] and counts.tolist() == [
+            len(packed[name].parts[packed[name].index.tolist().index(k)])
+            if name in packed and k in packed[name].index
+            else len(q)
+            for k, q in enumerate(ps)
+        ]
+        want = [
+            packed[name].parts[packed[name].index.tolist().index(k)]
+            if name in packed and k in packed[name].index
+            else np.asarray(q, dtype=float)
+            for k, q in enumerate(ps)
+        ]
+        np.testing.assert_array_equal(xy, np.concatenate(want) if want else np.empty((0, 2)), err_msg=name)
+
+
+def test_packed_line_scene_is_line_scene() -> None:
+    """The packed encoder writes the same bytes as the per-polyline one (empty layers and polylines too)."""
+    from simcore.report import foxglove_cdr as fc
+
+    rng = np.random.default_rng(3)
+    polys = [rng.normal(size=(k, 2)) for k in (2, 5, 0, 3)]
+    layers = {"a": ("#102030", True, polys), "b": ("#ffffff", False, []), "c": ("#000001", False, polys[1:2])}
+    packed = {
+        n: (c, closed, np.concatenate(ps) if ps else np.empty((0, 2)), np.array([len(p) for p in ps]))
+        for n, (c, closed, ps) in layers.items()
+    }
+    assert fc.packed_line_scene(1.5, packed) == fc.line_scene(1.5, layers)
 
 
 def test_strided_read_matches_recorder_view(run: SimpleNamespace) -> None:
