@@ -46,7 +46,8 @@ def _install(clock: _Clock) -> None:
     def name_of(ev: Any) -> str:
         disp = (ev.data or {}).get("dispatcher")
         f = getattr(disp, "py_func", None)
-        return f"{getattr(f, '__module__', '?').removeprefix('simcore.')}.{getattr(f, '__name__', '?')}"
+        module = getattr(f, "__module__", None) or "?"  # a structref constructor has none
+        return f"{module.removeprefix('simcore.')}.{getattr(f, '__name__', '?')}"
 
     class _L(event.Listener):
         def on_start(self, ev: Any) -> None:
