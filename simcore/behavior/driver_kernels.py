@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from simcore._jit import inline_stage, stage
+from simcore.behavior.bucket_kernels import close_buckets, open_buckets
 from simcore.behavior.lane_kernels import lane_buckets, lane_leader
 from simcore.behavior.route_kernels import STRAIGHT_KAPPA, prefetch_route, route_index, route_point
 from simcore.geometry.kernels import project_point_segment
@@ -458,9 +459,7 @@ def build_actor_grid(x, y, active, x0, y0, nx, ny, cell_start, cell_items):  # p
             cx = min(max(math.floor((x[i] - x0) / GRID_CELL_M), 0), nx - 1)
             cy = min(max(math.floor((y[i] - y0) / GRID_CELL_M), 0), ny - 1)
             cell_start[cy * nx + cx + 1] += 1
-    for c in range(n_cells):
-        cell_start[c + 1] += cell_start[c]
-    # cell_start[c] serves as the fill pointer of cell c, then everything is shifted back by one cell
+    open_buckets(cell_start, n_cells)
     for i in range(x.shape[0]):
         if active[i]:
             cx = min(max(math.floor((x[i] - x0) / GRID_CELL_M), 0), nx - 1)
@@ -468,9 +467,7 @@ def build_actor_grid(x, y, active, x0, y0, nx, ny, cell_start, cell_items):  # p
             c = cy * nx + cx
             cell_items[cell_start[c]] = i
             cell_start[c] += 1
-    for c in range(n_cells, 0, -1):
-        cell_start[c] = cell_start[c - 1]
-    cell_start[0] = 0
+    close_buckets(cell_start, n_cells)
 
 
 @stage

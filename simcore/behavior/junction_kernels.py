@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 
 from simcore._jit import inline_stage, stage
+from simcore.behavior.bucket_kernels import close_buckets, open_buckets
 
 #: Signal states (mirror simcore._types.SignalState).
 RED = 0
@@ -148,8 +149,7 @@ def junction_holds(
                 arr_ps[j] = m
                 arr_t[j] = t
     # Counting sort into per-junction buckets (row order within a bucket: deterministic).
-    for c in range(n_j):
-        jb_start[c + 1] += jb_start[c]
+    open_buckets(jb_start, n_j)
     for q in range(rows.shape[0]):
         j = rows[q]
         m = cur_ps[j]
@@ -157,9 +157,7 @@ def junction_holds(
             c = ps_junc[m]
             jb_items[jb_start[c]] = j
             jb_start[c] += 1
-    for c in range(n_j, 0, -1):
-        jb_start[c] = jb_start[c - 1]
-    jb_start[0] = 0
+    close_buckets(jb_start, n_j)
 
     for q in range(idx.shape[0]):
         i = idx[q]

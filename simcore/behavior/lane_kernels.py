@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from simcore._jit import kernel, stage
+from simcore.behavior.bucket_kernels import close_buckets, open_buckets
 from simcore.behavior.route_kernels import route_index
 from simcore.geometry.kernels import project_point_segment
 
@@ -123,18 +124,14 @@ def lane_buckets(
         key_lane[i] = lane
         key_s[i] = rls[k] + (sc - rs[k])
         lb_start[lane + 1] += 1
-    for c in range(n_l):
-        lb_start[c + 1] += lb_start[c]
-    # lb_start[c] is the fill pointer of lane c, then everything is shifted back by one lane
+    open_buckets(lb_start, n_l)
     for q in range(idx.shape[0]):
         i = idx[q]
         lane = key_lane[i]
         if lane >= 0:
             lb_items[lb_start[lane]] = i
             lb_start[lane] += 1
-    for c in range(n_l, 0, -1):
-        lb_start[c] = lb_start[c - 1]
-    lb_start[0] = 0
+    close_buckets(lb_start, n_l)
     # by (lane s, row) within each lane: insertion sort, the few cars of one lane
     for c in range(n_l):
         for p in range(lb_start[c] + 1, lb_start[c + 1]):
